@@ -1,0 +1,47 @@
+import type { Command } from 'commander';
+import { loadConfig } from '../config/load.js';
+import type { Config } from '../config/schema.js';
+import { createLogger, type Logger } from '../shared/logger.js';
+import { createRedis, describeRedisUrl, type Redis } from '../shared/redis.js';
+import { UsageError } from './errors.js';
+
+export interface GlobalOptions {
+  config?: string;
+}
+
+/** Loads the configuration for a command: defaults, `--config` file, environment, flag overrides. */
+export function configFor(command: Command, overrides: Record<string, unknown> = {}): Config {
+  const globals = command.optsWithGlobals<GlobalOptions>();
+  return loadConfig({ file: globals.config, overrides });
+}
+
+export function loggerFor(config: Config, name = 'fleetscan'): Logger {
+  return createLogger({ level: config.log.level, name });
+}
+
+/**
+ * A Redis connection for a one-shot command: answers PING within a few seconds or fails with a
+ * message that names the (password-less) URL.
+ */
+export async function connectRedisForCommand(config: Config): Promise<Redis> {
+  const redis = createRedis(config.redis.url, { failFast: true, connectionName: 'fleetscan-cli' });
+  redis.on('error', () => undefined); // reported below, once, instead of per reconnect
+  try {
+    await Promise.race([
+      redis.ping(),
+      new Promise((_, reject) => setTimeout(() => { reject(new Error('timed out')); }, 5_000).unref()),
+    ]);
+    return redis;
+  } catch (error) {
+    redis.disconnect();
+    throw new UsageError(
+      `Redis is unreachable at ${describeRedisUrl(config.redis.url)} (${(error as Error).message}). ` +
+        'Start Redis or set REDIS_URL.',
+    );
+  }
+}
+
+/** Prints JSON on stdout, one object, newline-terminated. */
+export function printJson(value: unknown): void {
+  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+}

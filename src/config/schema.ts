@@ -1,0 +1,124 @@
+import { z } from 'zod';
+import { parseDuration, parseRateLimits, type RateWindow } from './duration.js';
+
+/** A duration given as milliseconds or as text such as `5m`, `600ms`, `24h`. */
+const duration = (min = 0) =>
+  z
+    .union([z.number(), z.string()])
+    .transform((value, ctx) => {
+      const ms = typeof value === 'number' ? value : parseDuration(value);
+      if (ms === undefined || !Number.isFinite(ms)) {
+        ctx.addIssue({ code: 'custom', message: 'Expected a duration such as 600ms, 5s, 5m or 1h' });
+        return z.NEVER;
+      }
+      if (ms < min) {
+        ctx.addIssue({ code: 'custom', message: `Expected a duration of at least ${min}ms` });
+        return z.NEVER;
+      }
+      return ms;
+    });
+
+const rateWindows = z
+  .union([
+    z.string(),
+    z.array(z.object({ cap: z.number().int().min(1), windowMs: duration(1) })),
+  ])
+  .transform((value, ctx): RateWindow[] => {
+    if (typeof value !== 'string') return value;
+    const parsed = parseRateLimits(value);
+    if (!parsed) {
+      ctx.addIssue({
+        code: 'custom',
+        message: 'Expected windows such as 100/1m,1500/1h (units ms, s, m, h)',
+      });
+      return z.NEVER;
+    }
+    return parsed;
+  });
+
+const optionalText = z.string().min(1).nullish().transform((value) => value ?? undefined);
+const httpUrl = z
+  .url({ protocol: /^https?$/, error: 'Expected an http(s) URL' })
+  .nullish()
+  .transform((value) => value ?? undefined);
+
+export const CLOUDS = ['commercial', 'gcc', 'gcc-high', 'dod'] as const;
+export type Cloud = (typeof CLOUDS)[number];
+
+export const configSchema = z.strictObject({
+  redis: z.strictObject({
+    url: z.string().regex(/^rediss?:\/\//, 'Expected a redis:// or rediss:// URL'),
+    prefix: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'Expected 1-64 letters, digits, _ . or -'),
+    /** Refuse to run where Redis may evict keys (and so lose jobs). */
+    requireNoEviction: z.boolean(),
+  }),
+  defender: z.strictObject({
+    cloud: z.enum(CLOUDS),
+    apiUrl: httpUrl,
+    authorityHost: httpUrl,
+    tokenScope: optionalText,
+    tenantId: optionalText,
+    clientId: optionalText,
+    clientSecret: optionalText,
+    certificatePath: optionalText,
+    certificatePassword: optionalText,
+    accessToken: optionalText,
+    requestTimeout: duration(1),
+    /** `$top` for list calls; the API allows up to 10,000. */
+    pageSize: z.number().int().min(1).max(10_000),
+  }),
+  limits: z.strictObject({
+    windows: rateWindows,
+    /** Added to every window so a server counting arrival times never sees an excess. */
+    guard: duration(0),
+    /** Pause after a 429 without a Retry-After header. */
+    throttleDefault: duration(1),
+  }),
+  scan: z.strictObject({
+    /** Attempts for transient failures (5xx, network); busy devices and 429s spend none. */
+    attempts: z.number().int().min(1).max(100),
+    backoff: duration(1),
+    pendingRetry: duration(1),
+    pendingRetryCap: duration(1),
+    pendingMaxWait: duration(1),
+    /** How often a worker refreshes MachineAction statuses of running campaigns, in one list call. */
+    actionPoll: duration(1),
+  }),
+  worker: z.strictObject({
+    concurrency: z.number().int().min(1).max(1_000),
+  }),
+  log: z.strictObject({
+    level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+  }),
+  dashboard: z.strictObject({
+    host: z.string().min(1),
+    port: z.number().int().min(0).max(65_535),
+    token: optionalText,
+    user: optionalText,
+    /** scrypt hash as made by `fleetscan dashboard --hash-password`. */
+    passwordHash: optionalText,
+    allowActions: z.boolean(),
+  }),
+});
+
+/** Config as it comes out of the schema, before it is frozen. */
+export type ParsedConfig = z.output<typeof configSchema>;
+export type ConfigInput = z.input<typeof configSchema>;
+
+type DeepReadonly<T> = T extends (infer U)[]
+  ? readonly DeepReadonly<U>[]
+  : T extends object
+    ? { readonly [K in keyof T]: DeepReadonly<T[K]> }
+    : T;
+
+/** The validated, frozen configuration passed down to every part. */
+export type Config = DeepReadonly<ParsedConfig>;
+
+/** Keys whose values are secrets: never echoed in errors, logs or output. */
+export const SECRET_KEYS = new Set([
+  'defender.clientSecret',
+  'defender.certificatePassword',
+  'defender.accessToken',
+  'dashboard.token',
+  'dashboard.passwordHash',
+]);

@@ -1,0 +1,47 @@
+import type { Redis } from 'ioredis';
+
+/** One finished API call, as the Defender client reports it through `onCall`. */
+export interface ApiCallEvent {
+  family: string;
+  method: string;
+  /** HTTP status, or 0 when no reply came (network error, timeout). */
+  status: number;
+  code?: string | undefined;
+  durationMs: number;
+}
+
+export interface ApiCallCount {
+  family: string;
+  status: number;
+  count: number;
+}
+
+const apiKey = (prefix: string) => `${prefix}:stats:api`;
+const tokenKey = (prefix: string) => `${prefix}:stats:tokens`;
+
+/**
+ * Counts API calls in Redis so that `/metrics`, served by one process, covers the calls of every
+ * worker on every host. Fire-and-forget: a lost increment must never fail a scan.
+ */
+export function createCallStats(redis: Redis, prefix: string) {
+  return {
+    recordApiCall(event: ApiCallEvent): void {
+      redis.hincrby(apiKey(prefix), `${event.family}|${event.status}`, 1).catch(() => undefined);
+    },
+    recordTokenRefresh(): void {
+      redis.incr(tokenKey(prefix)).catch(() => undefined);
+    },
+    async readApiCalls(): Promise<ApiCallCount[]> {
+      const fields = await redis.hgetall(apiKey(prefix));
+      return Object.entries(fields).map(([field, count]) => {
+        const [family = '', status = '0'] = field.split('|');
+        return { family, status: Number(status), count: Number(count) };
+      });
+    },
+    async readTokenRefreshes(): Promise<number> {
+      return Number((await redis.get(tokenKey(prefix))) ?? 0);
+    },
+  };
+}
+
+export type CallStats = ReturnType<typeof createCallStats>;
