@@ -1,9 +1,12 @@
 // @ts-check
 import js from '@eslint/js';
+import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'test/artifacts/**', 'bench/results/**'] },
+  {
+    ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'test/artifacts/**', 'bench/results/**'],
+  },
   js.configs.recommended,
   ...tseslint.configs.strictTypeChecked,
   {
@@ -33,7 +36,12 @@ export default tseslint.config(
         'error',
         {
           paths: [{ name: 'bullmq', message: 'The API client knows nothing of queues.' }],
-          patterns: [{ group: ['**/simulator/**', '**/workers/**'], message: 'Keep the client independent.' }],
+          patterns: [
+            {
+              group: ['**/simulator/**', '**/workers/**'],
+              message: 'Keep the client independent.',
+            },
+          ],
         },
       ],
     },
@@ -47,7 +55,8 @@ export default tseslint.config(
           patterns: [
             {
               group: ['**/defender/**', '**/auth/**', '**/limiter/**', '**/scan/**'],
-              message: 'The simulator implements mde-api.md on its own; it shares no code with the client.',
+              message:
+                'The simulator implements mde-api.md on its own; it shares no code with the client.',
             },
           ],
         },
@@ -60,5 +69,9 @@ export default tseslint.config(
       '@typescript-eslint/no-non-null-assertion': 'off',
     },
   },
-  { files: ['**/*.js'], extends: [tseslint.configs.disableTypeChecked] },
+  {
+    files: ['**/*.js'],
+    extends: [tseslint.configs.disableTypeChecked],
+    languageOptions: { globals: globals.node },
+  },
 );

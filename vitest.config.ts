@@ -8,6 +8,5 @@ export default defineConfig({
     hookTimeout: 60_000,
     // Two cores: more forks only make every timing-sensitive test slower.
     maxWorkers: 2,
-    reporters: process.env['CI'] ? ['default', ['json', { outputFile: 'test/artifacts/vitest.json' }]] : ['default'],
   },
 });

@@ -1,5 +1,11 @@
 import type { MachineAction } from '../defender/machine-action.js';
-import type { Campaign, CampaignMeta, CampaignState, DeviceRecord, DeviceState } from './campaign.js';
+import type {
+  Campaign,
+  CampaignMeta,
+  CampaignState,
+  DeviceRecord,
+  DeviceState,
+} from './campaign.js';
 
 export interface DevicePage {
   devices: DeviceRecord[];
@@ -43,7 +49,11 @@ export interface CampaignStore {
     action: Pick<MachineAction, 'id' | 'status' | 'creationDateTimeUtc'>,
     details: { joinedExisting: boolean; at: number },
   ): Promise<DeviceRecord>;
-  markDeferred(campaignId: string, machineId: string, details: { until: number; at: number }): Promise<DeviceRecord>;
+  markDeferred(
+    campaignId: string,
+    machineId: string,
+    details: { until: number; at: number },
+  ): Promise<DeviceRecord>;
   markQueued(campaignId: string, machineId: string): Promise<DeviceRecord>;
   markFailed(campaignId: string, machineId: string, reason: string): Promise<DeviceRecord>;
   markCancelled(campaignId: string, machineId: string): Promise<DeviceRecord>;

@@ -29,7 +29,11 @@ export async function connectRedisForCommand(config: Config): Promise<Redis> {
   try {
     await Promise.race([
       redis.ping(),
-      new Promise((_, reject) => setTimeout(() => { reject(new Error('timed out')); }, 5_000).unref()),
+      new Promise((_, reject) =>
+        setTimeout(() => {
+          reject(new Error('timed out'));
+        }, 5_000).unref(),
+      ),
     ]);
     return redis;
   } catch (error) {

@@ -14,9 +14,14 @@ import { UsageError } from './errors.js';
 
 export function buildProgram(): Command {
   const program = new Command('fleetscan')
-    .description('Runs Microsoft Defender for Endpoint antivirus scans across whole fleets, within the API limits.')
+    .description(
+      'Runs Microsoft Defender for Endpoint antivirus scans across whole fleets, within the API limits.',
+    )
     .version(packageVersion())
-    .option('-c, --config <file>', 'YAML file layered over config/default.yaml (or FLEETSCAN_CONFIG)')
+    .option(
+      '-c, --config <file>',
+      'YAML file layered over config/default.yaml (or FLEETSCAN_CONFIG)',
+    )
     .showHelpAfterError()
     .exitOverride();
   registerScanCommand(program);

@@ -17,7 +17,10 @@ export interface RateWindow {
 
 /** Parses `100/1m,1500/1h` into windows; undefined if any part is not `N/DURATION`. */
 export function parseRateLimits(text: string): RateWindow[] | undefined {
-  const parts = text.split(',').map((part) => part.trim()).filter(Boolean);
+  const parts = text
+    .split(',')
+    .map((part) => part.trim())
+    .filter(Boolean);
   if (parts.length === 0) return undefined;
   const windows: RateWindow[] = [];
   for (const part of parts) {
@@ -25,7 +28,8 @@ export function parseRateLimits(text: string): RateWindow[] | undefined {
     if (!match) return undefined;
     const windowMs = parseDuration(match[2] ?? '');
     const cap = Number(match[1]);
-    if (windowMs === undefined || windowMs <= 0 || !Number.isInteger(cap) || cap < 1) return undefined;
+    if (windowMs === undefined || windowMs <= 0 || !Number.isInteger(cap) || cap < 1)
+      return undefined;
     windows.push({ cap, windowMs });
   }
   return windows;

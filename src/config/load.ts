@@ -115,12 +115,17 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     for (const issue of result.error.issues) {
       const path = issue.path.map(String).join('.') || '(root)';
       const keys = 'keys' in issue && Array.isArray(issue.keys) ? issue.keys.map(String) : [];
-      const named = keys.length > 0 ? keys.map((key) => `${path === '(root)' ? '' : `${path}.`}${key}`) : [path];
+      const named =
+        keys.length > 0
+          ? keys.map((key) => `${path === '(root)' ? '' : `${path}.`}${key}`)
+          : [path];
       for (const name of named) {
         issues.push({
           path: name,
           source: sourceOf(name, sources),
-          message: SECRET_KEYS.has(name) ? 'Invalid value (not shown: it is a secret)' : issue.message,
+          message: SECRET_KEYS.has(name)
+            ? 'Invalid value (not shown: it is a secret)'
+            : issue.message,
         });
       }
     }
@@ -141,7 +146,11 @@ function readYaml(file: string, issues: ConfigIssue[]): unknown {
   try {
     return parseYaml(text) as unknown;
   } catch (error) {
-    issues.push({ path: '(file)', source: file, message: `Not valid YAML: ${(error as Error).message}` });
+    issues.push({
+      path: '(file)',
+      source: file,
+      message: `Not valid YAML: ${(error as Error).message}`,
+    });
     return undefined;
   }
 }
@@ -159,7 +168,13 @@ function isTree(value: unknown): value is Tree {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-function mergeInto(target: Tree, source: Tree, prefix: string, origin: string, sources: Map<string, string>) {
+function mergeInto(
+  target: Tree,
+  source: Tree,
+  prefix: string,
+  origin: string,
+  sources: Map<string, string>,
+) {
   for (const [key, value] of Object.entries(source)) {
     const path = prefix ? `${prefix}.${key}` : key;
     const existing = target[key];
@@ -184,7 +199,11 @@ function setPath(tree: Tree, path: string, value: unknown) {
 }
 
 function sourceOf(path: string, sources: Map<string, string>): string {
-  for (let candidate = path; candidate; candidate = candidate.slice(0, Math.max(0, candidate.lastIndexOf('.')))) {
+  for (
+    let candidate = path;
+    candidate;
+    candidate = candidate.slice(0, Math.max(0, candidate.lastIndexOf('.')))
+  ) {
     const source = sources.get(candidate);
     if (source) return source;
     if (!candidate.includes('.')) break;

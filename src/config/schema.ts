@@ -3,26 +3,21 @@ import { parseDuration, parseRateLimits, type RateWindow } from './duration.js';
 
 /** A duration given as milliseconds or as text such as `5m`, `600ms`, `24h`. */
 const duration = (min = 0) =>
-  z
-    .union([z.number(), z.string()])
-    .transform((value, ctx) => {
-      const ms = typeof value === 'number' ? value : parseDuration(value);
-      if (ms === undefined || !Number.isFinite(ms)) {
-        ctx.addIssue({ code: 'custom', message: 'Expected a duration such as 600ms, 5s, 5m or 1h' });
-        return z.NEVER;
-      }
-      if (ms < min) {
-        ctx.addIssue({ code: 'custom', message: `Expected a duration of at least ${min}ms` });
-        return z.NEVER;
-      }
-      return ms;
-    });
+  z.union([z.number(), z.string()]).transform((value, ctx) => {
+    const ms = typeof value === 'number' ? value : parseDuration(value);
+    if (ms === undefined || !Number.isFinite(ms)) {
+      ctx.addIssue({ code: 'custom', message: 'Expected a duration such as 600ms, 5s, 5m or 1h' });
+      return z.NEVER;
+    }
+    if (ms < min) {
+      ctx.addIssue({ code: 'custom', message: `Expected a duration of at least ${min}ms` });
+      return z.NEVER;
+    }
+    return ms;
+  });
 
 const rateWindows = z
-  .union([
-    z.string(),
-    z.array(z.object({ cap: z.number().int().min(1), windowMs: duration(1) })),
-  ])
+  .union([z.string(), z.array(z.object({ cap: z.number().int().min(1), windowMs: duration(1) }))])
   .transform((value, ctx): RateWindow[] => {
     if (typeof value !== 'string') return value;
     const parsed = parseRateLimits(value);
@@ -36,7 +31,11 @@ const rateWindows = z
     return parsed;
   });
 
-const optionalText = z.string().min(1).nullish().transform((value) => value ?? undefined);
+const optionalText = z
+  .string()
+  .min(1)
+  .nullish()
+  .transform((value) => value ?? undefined);
 const httpUrl = z
   .url({ protocol: /^https?$/, error: 'Expected an http(s) URL' })
   .nullish()

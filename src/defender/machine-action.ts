@@ -3,9 +3,21 @@
 export const SCAN_TYPES = ['Quick', 'Full'] as const;
 export type ScanType = (typeof SCAN_TYPES)[number];
 
-export const ACTION_STATUSES = ['Pending', 'InProgress', 'Succeeded', 'Failed', 'TimeOut', 'Cancelled'] as const;
+export const ACTION_STATUSES = [
+  'Pending',
+  'InProgress',
+  'Succeeded',
+  'Failed',
+  'TimeOut',
+  'Cancelled',
+] as const;
 export type ActionStatus = (typeof ACTION_STATUSES)[number];
-export const TERMINAL_ACTION_STATUSES: ReadonlySet<string> = new Set(['Succeeded', 'Failed', 'TimeOut', 'Cancelled']);
+export const TERMINAL_ACTION_STATUSES: ReadonlySet<string> = new Set([
+  'Succeeded',
+  'Failed',
+  'TimeOut',
+  'Cancelled',
+]);
 
 export interface MachineAction {
   id: string;

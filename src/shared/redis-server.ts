@@ -30,7 +30,8 @@ export async function obtainRedis(env: NodeJS.ProcessEnv = process.env): Promise
   if (fromEnv) return { url: fromEnv, source: 'env', stop: () => Promise.resolve() };
 
   const local = 'redis://127.0.0.1:6379';
-  if (await answersPing(local)) return { url: local, source: 'local', stop: () => Promise.resolve() };
+  if (await answersPing(local))
+    return { url: local, source: 'local', stop: () => Promise.resolve() };
 
   const container = await startContainer();
   if (container) return container;
@@ -48,13 +49,24 @@ export async function obtainRedis(env: NodeJS.ProcessEnv = process.env): Promise
 }
 
 /** Starts a private redis-server on a free port, AOF on when asked (durability and crash tests). */
-export async function startRedisServer(options: { aof?: boolean; port?: number; dir?: string } = {}): Promise<OwnRedis> {
+export async function startRedisServer(
+  options: { aof?: boolean; port?: number; dir?: string } = {},
+): Promise<OwnRedis> {
   const port = options.port ?? (await freePort());
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'fleetscan-redis-'));
   const args = [
-    '--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '',
-    '--maxmemory-policy', 'noeviction',
-    '--appendonly', options.aof ? 'yes' : 'no',
+    '--port',
+    String(port),
+    '--bind',
+    '127.0.0.1',
+    '--dir',
+    dir,
+    '--save',
+    '',
+    '--maxmemory-policy',
+    'noeviction',
+    '--appendonly',
+    options.aof ? 'yes' : 'no',
     ...(options.aof ? ['--appendfsync', 'always'] : []),
   ];
   const child = spawn('redis-server', args, { stdio: 'ignore' });
@@ -78,7 +90,12 @@ export async function startRedisServer(options: { aof?: boolean; port?: number; 
     await exited;
   };
   return {
-    url, port, dir, process: child, source: 'spawned', kill,
+    url,
+    port,
+    dir,
+    process: child,
+    source: 'spawned',
+    kill,
     stop: async () => {
       await kill('SIGTERM');
       if (!options.dir) rmSync(dir, { recursive: true, force: true });
@@ -88,12 +105,16 @@ export async function startRedisServer(options: { aof?: boolean; port?: number; 
 
 export async function answersPing(url: string, timeoutMs = 1_000): Promise<boolean> {
   const client = new Redis(url, {
-    lazyConnect: true, connectTimeout: timeoutMs, maxRetriesPerRequest: 0, retryStrategy: () => null,
+    lazyConnect: true,
+    connectTimeout: timeoutMs,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
   });
   client.on('error', () => undefined);
   try {
     await client.connect();
-    return (await client.ping()) === 'PONG';
+    await client.ping();
+    return true;
   } catch {
     return false;
   } finally {
@@ -120,7 +141,9 @@ async function startContainer(): Promise<RedisHandle | undefined> {
   return {
     url: `redis://${container.getHost()}:${container.getMappedPort(6379)}`,
     source: 'container',
-    stop: async () => { await container.stop(); },
+    stop: async () => {
+      await container.stop();
+    },
   };
 }
 

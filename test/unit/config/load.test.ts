@@ -1,0 +1,190 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../../src/config/load.js';
+import { parseDuration, parseRateLimits } from '../../../src/config/duration.js';
+
+const CANARY = 'canary-7f3a9e1c-do-not-print';
+
+function writeYaml(text: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'fleetscan-config-'));
+  const file = join(dir, 'fleetscan.yaml');
+  writeFileSync(file, text);
+  return file;
+}
+
+function configError(run: () => unknown): ConfigError {
+  try {
+    run();
+  } catch (error) {
+    if (error instanceof ConfigError) return error;
+    throw error;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('loadConfig', () => {
+  it('gives the documented defaults with an empty environment', () => {
+    const config = loadConfig({ env: {} });
+    expect(config.redis.url).toBe('redis://127.0.0.1:6379');
+    expect(config.redis.prefix).toBe('fleetscan');
+    expect(config.defender.cloud).toBe('commercial');
+    expect(config.limits.windows).toEqual([
+      { cap: 100, windowMs: 60_000 },
+      { cap: 1500, windowMs: 3_600_000 },
+    ]);
+    expect(config.scan.pendingRetry).toBe(300_000);
+    expect(config.scan.pendingMaxWait).toBe(86_400_000);
+  });
+
+  it('reads every documented environment variable', () => {
+    const config = loadConfig({
+      env: {
+        REDIS_URL: 'rediss://:pw@redis.example:6380',
+        FLEETSCAN_PREFIX: 'tenant-a',
+        MDE_CLOUD: 'gcc-high',
+        MDE_API_URL: 'https://eu.api.security.microsoft.com',
+        MDE_AUTHORITY_HOST: 'https://login.microsoftonline.us',
+        MDE_TOKEN_SCOPE: 'https://api-gov.securitycenter.microsoft.us/.default',
+        MDE_TENANT_ID: 'tenant',
+        MDE_CLIENT_ID: 'client',
+        MDE_CLIENT_SECRET: 'secret',
+        MDE_CERTIFICATE_PATH: '/etc/fleetscan/cert.pem',
+        MDE_CERTIFICATE_PASSWORD: 'pw',
+        MDE_ACCESS_TOKEN: 'token',
+        FLEETSCAN_RATE_LIMITS: '100/600ms,1500/36000ms',
+        FLEETSCAN_PENDING_RETRY: '2s',
+        FLEETSCAN_PENDING_MAX_WAIT: '1h',
+        LOG_LEVEL: 'debug',
+      },
+    });
+    expect(config.redis).toMatchObject({
+      url: 'rediss://:pw@redis.example:6380',
+      prefix: 'tenant-a',
+    });
+    expect(config.defender).toMatchObject({
+      cloud: 'gcc-high',
+      apiUrl: 'https://eu.api.security.microsoft.com',
+      authorityHost: 'https://login.microsoftonline.us',
+      tenantId: 'tenant',
+      clientId: 'client',
+      clientSecret: 'secret',
+      certificatePath: '/etc/fleetscan/cert.pem',
+      certificatePassword: 'pw',
+      accessToken: 'token',
+    });
+    expect(config.limits.windows).toEqual([
+      { cap: 100, windowMs: 600 },
+      { cap: 1500, windowMs: 36_000 },
+    ]);
+    expect(config.scan.pendingRetry).toBe(2_000);
+    expect(config.scan.pendingMaxWait).toBe(3_600_000);
+    expect(config.log.level).toBe('debug');
+  });
+
+  it('layers a file over the defaults and the environment over the file', () => {
+    const file = writeYaml('worker:\n  concurrency: 3\nlog:\n  level: warn\n');
+    const config = loadConfig({ file, env: { LOG_LEVEL: 'error' } });
+    expect(config.worker.concurrency).toBe(3);
+    expect(config.log.level).toBe('error');
+  });
+
+  it('takes the file from FLEETSCAN_CONFIG', () => {
+    const file = writeYaml('worker:\n  concurrency: 5\n');
+    expect(loadConfig({ env: { FLEETSCAN_CONFIG: file } }).worker.concurrency).toBe(5);
+  });
+
+  it('returns a deeply frozen object', () => {
+    const config = loadConfig({ env: {} });
+    expect(Object.isFrozen(config)).toBe(true);
+    expect(Object.isFrozen(config.limits.windows[0])).toBe(true);
+  });
+
+  it('names every bad key path, its source and why, in one error', () => {
+    const file = writeYaml('worker:\n  concurrency: 0\nscan:\n  attempts: many\nnonsense: 1\n');
+    const error = configError(() =>
+      loadConfig({
+        file,
+        env: { MDE_CLOUD: 'mars', FLEETSCAN_RATE_LIMITS: '100 per minute', REDIS_URL: 'http://x' },
+      }),
+    );
+    const byPath = new Map(error.issues.map((issue) => [issue.path, issue]));
+    expect([...byPath.keys()].sort()).toEqual(
+      [
+        'defender.cloud',
+        'limits.windows',
+        'nonsense',
+        'redis.url',
+        'scan.attempts',
+        'worker.concurrency',
+      ].sort(),
+    );
+    expect(byPath.get('defender.cloud')?.source).toBe('MDE_CLOUD');
+    expect(byPath.get('limits.windows')?.source).toBe('FLEETSCAN_RATE_LIMITS');
+    expect(byPath.get('limits.windows')?.message).toMatch(/100\/1m,1500\/1h/);
+    expect(byPath.get('worker.concurrency')?.source).toBe(file);
+    expect(error.message).toContain('worker.concurrency');
+    expect(error.message).toContain('MDE_CLOUD');
+  });
+
+  it('rejects an unreadable file and invalid YAML with the file name', () => {
+    expect(
+      configError(() => loadConfig({ file: '/nonexistent/fleetscan.yaml', env: {} })).message,
+    ).toMatch(/\/nonexistent\/fleetscan\.yaml.*ENOENT/);
+    const bad = writeYaml('worker: [unclosed\n');
+    expect(configError(() => loadConfig({ file: bad, env: {} })).message).toContain(bad);
+  });
+
+  it('rejects whole-number variables that are not numbers', () => {
+    const error = configError(() => loadConfig({ env: { FLEETSCAN_CONCURRENCY: 'eight' } }));
+    expect(error.issues).toEqual([
+      {
+        path: 'worker.concurrency',
+        source: 'FLEETSCAN_CONCURRENCY',
+        message: 'Expected a whole number',
+      },
+    ]);
+  });
+
+  it('never echoes a secret value in an error', () => {
+    const file = writeYaml(
+      `defender:\n  clientSecret: 42\n  accessToken: ['${CANARY}']\ndashboard:\n  token: {a: '${CANARY}'}\n`,
+    );
+    const error = configError(() => loadConfig({ file, env: {} }));
+    expect(error.issues.map((issue) => issue.path).sort()).toEqual([
+      'dashboard.token',
+      'defender.accessToken',
+      'defender.clientSecret',
+    ]);
+    expect(JSON.stringify(error.issues)).not.toContain(CANARY);
+    expect(error.message).not.toContain(CANARY);
+  });
+});
+
+describe('durations and rate limits', () => {
+  it.each([
+    ['600ms', 600],
+    ['5s', 5_000],
+    ['5m', 300_000],
+    ['1h', 3_600_000],
+    ['1.5h', 5_400_000],
+    ['250', 250],
+  ])('parses %s as %i ms', (text, ms) => {
+    expect(parseDuration(text)).toBe(ms);
+  });
+
+  it.each(['', 'soon', '5 minutes', '-5s', '1w'])('refuses %j', (text) => {
+    expect(parseDuration(text)).toBeUndefined();
+  });
+
+  it('parses several windows and refuses a malformed one', () => {
+    expect(parseRateLimits('100/1m, 1500/1h')).toEqual([
+      { cap: 100, windowMs: 60_000 },
+      { cap: 1500, windowMs: 3_600_000 },
+    ]);
+    expect(parseRateLimits('100/1m,0/1h')).toBeUndefined();
+    expect(parseRateLimits('100')).toBeUndefined();
+    expect(parseRateLimits('100/0s')).toBeUndefined();
+  });
+});
