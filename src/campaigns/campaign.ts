@@ -29,6 +29,11 @@ export interface Campaign extends CampaignMeta {
   failuresByReason: Record<string, number>;
   /** How many times devices were deferred because they were busy (pending-400s). */
   deferrals: number;
+  /**
+   * True while `fleetscan scan` is still adding devices (or crashed doing so: re-run it with
+   * `--campaign-id`). A campaign never counts as finished while its intake is open.
+   */
+  intakeOpen?: boolean;
 }
 
 export interface DeviceRecord {
@@ -36,6 +41,8 @@ export interface DeviceRecord {
   state: DeviceState;
   machineActionId: string | null;
   actionStatus: string | null;
+  /** The action's `creationDateTimeUtc`, as the API gave it. */
+  actionCreatedAt?: string | null;
   reason: string | null;
   /** Calls made for this device that may have reached the API (busy answers included). */
   attempts: number;

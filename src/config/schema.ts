@@ -72,6 +72,11 @@ export const configSchema = z.strictObject({
     guard: duration(0),
     /** Pause after a 429 without a Retry-After header. */
     throttleDefault: duration(1),
+    /**
+     * How long a slot whose holder never reported back (crashed) is assumed to be in flight; it
+     * then stays counted for a whole window. At least token fetch + request timeout.
+     */
+    lease: duration(1),
   }),
   scan: z.strictObject({
     /** Attempts for transient failures (5xx, network); busy devices and 429s spend none. */

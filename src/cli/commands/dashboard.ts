@@ -1,6 +1,110 @@
 import type { Command } from 'commander';
+import { createCampaignControl } from '../../campaigns/campaign-control.js';
+import type { Config } from '../../config/schema.js';
+import { hashPassword, hasCredentials, refuseBind } from '../../dashboard/auth.js';
+import { buildDashboard } from '../../dashboard/build-dashboard.js';
+import { readNewPassword } from '../../dashboard/read-password.js';
+import { budgetIdFor } from '../../limiter/scan-limiter.js';
+import { buildRuntime } from '../../runtime/build-runtime.js';
+import { configFor } from '../context.js';
+import { UsageError } from '../errors.js';
 
-// PLACEHOLDER: replaced by the owner of this command (see docs/design.md). Not done while this stands.
+interface DashboardOptions {
+  port?: number;
+  host?: string;
+  allowActions?: boolean;
+  hashPassword?: boolean;
+}
+
+function parsePort(value: string): number {
+  const port = Number(value);
+  if (!/^\d+$/.test(value) || port > 65_535)
+    throw new UsageError(`--port: expected 0-65535, got ${value}`);
+  return port;
+}
+
+/**
+ * Runs the dashboard until SIGTERM/SIGINT: checks the bind address against the credentials,
+ * waits for Redis (refusing an evicting one), builds the app and listens. Shared by the CLI
+ * command and `workers/dashboard-server.ts`. Resolves once the server has closed.
+ */
+export async function serveDashboard(config: Config): Promise<void> {
+  const { host, port, allowActions } = config.dashboard;
+  const refusal = refuseBind(host, config.dashboard);
+  if (refusal) throw new UsageError(refusal);
+
+  const runtime = await buildRuntime(config, { role: 'dashboard' });
+  const { log } = runtime;
+  if (!hasCredentials(config.dashboard)) {
+    log.warn({ host }, 'no dashboard credentials configured: serving on loopback only');
+  }
+  const app = await buildDashboard({
+    store: runtime.store,
+    redis: runtime.redis,
+    stats: runtime.callStats,
+    budgets: [{ id: budgetIdFor(config), usage: () => runtime.limiter.usage() }],
+    queue: runtime.queue,
+    control: createCampaignControl({ store: runtime.store, queue: runtime.queue }),
+    credentials: config.dashboard,
+    allowActions,
+    requireNoEviction: config.redis.requireNoEviction,
+    clock: runtime.clock,
+    log: log.child({ component: 'dashboard' }),
+  });
+  try {
+    const address = await app.listen({ host, port });
+    log.info({ address, allowActions }, `dashboard listening on ${address}`);
+  } catch (error) {
+    await app.close();
+    await runtime.close();
+    throw error;
+  }
+  await new Promise<void>((resolve) => {
+    const stop = (signal: NodeJS.Signals) => {
+      log.info({ signal }, 'dashboard stopping');
+      void app
+        .close()
+        .then(() => runtime.close())
+        .finally(resolve);
+    };
+    process.once('SIGTERM', stop);
+    process.once('SIGINT', stop);
+  });
+}
+
 export function registerDashboardCommand(program: Command): void {
-  program.command('dashboard').description('(not built yet)');
+  program
+    .command('dashboard')
+    .description(
+      'Serve the ops dashboard: campaigns, API budget, queues, /metrics, /healthz, /readyz.',
+    )
+    .option('-p, --port <port>', 'port to listen on (default from config: 3000)', parsePort)
+    .option('--host <address>', 'address to bind (default 127.0.0.1; others need credentials)')
+    .option('--allow-actions', 'enable pause/resume/cancel buttons and a writable queue board')
+    .option('--hash-password', 'print a scrypt hash for FLEETSCAN_DASHBOARD_PASSWORD_HASH and exit')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ fleetscan dashboard --port 3000
+  $ FLEETSCAN_DASHBOARD_TOKEN=$(openssl rand -hex 32) fleetscan dashboard --host 0.0.0.0
+  $ fleetscan dashboard --hash-password        # then set FLEETSCAN_DASHBOARD_USER and _PASSWORD_HASH
+
+Without credentials the dashboard binds to loopback only. Send "Authorization: Bearer <token>",
+or log in with the configured user and password (or any user and the token) in a browser.`,
+    )
+    .action(async (options: DashboardOptions, command: Command) => {
+      if (options.hashPassword) {
+        const password = await readNewPassword();
+        if (password.length < 8) throw new UsageError('the password needs at least 8 characters');
+        process.stdout.write(`${await hashPassword(password)}\n`);
+        return;
+      }
+      const config = configFor(command, {
+        'dashboard.port': options.port,
+        'dashboard.host': options.host,
+        'dashboard.allowActions': options.allowActions,
+      });
+      await serveDashboard(config);
+    });
 }

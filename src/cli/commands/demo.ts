@@ -1,6 +1,69 @@
 import type { Command } from 'commander';
+import { runDemo } from '../../runtime/demo/run-demo.js';
+import { UsageError } from '../errors.js';
 
-// PLACEHOLDER: replaced by the owner of this command (see docs/design.md). Not done while this stands.
+interface DemoCliOptions {
+  devices: string;
+  timeScale: string;
+  workers: string;
+  concurrency: string;
+  faultRate: string;
+  lostRate: string;
+  seed: string;
+  out?: string;
+  json?: boolean;
+}
+
+const EXAMPLE = `
+Examples:
+  npm run demo
+  fleetscan demo --devices 5000 --time-scale 240
+  fleetscan demo --json --out demo.csv
+
+Needs nothing but this package: it finds or starts a Redis (REDIS_URL, 127.0.0.1:6379, Docker, or
+redis-server), runs the simulator over TLS with a compressed clock, and runs \`fleetscan scan\` and
+two \`fleetscan worker\` processes against it, with the real token provider and limiter.`;
+
+/** `fleetscan demo`: one whole campaign against the simulator, with live progress and a summary. */
 export function registerDemoCommand(program: Command): void {
-  program.command('demo').description('(not built yet)');
+  program
+    .command('demo')
+    .description('Run one campaign end to end against the built-in simulator (nothing to install)')
+    .option('--devices <n>', 'devices in the generated fleet', '2500')
+    .option('--time-scale <x>', 'how much faster than real time the API windows run (120: a minute is 0.5 s)', '120')
+    .option('--workers <n>', 'worker processes', '2')
+    // At ×120 the budget is 200 calls a second: more jobs in flight than a real-time worker needs.
+    .option('--concurrency <n>', 'jobs in progress per worker', '16')
+    .option('--fault-rate <share>', 'share of calls answered 5xx', '0.02')
+    .option('--lost-rate <share>', 'share of replies lost after the action was made', '0.01')
+    .option('--seed <n>', 'seed of the generated fleet and faults', '1')
+    .option('--out <file>', 'where to write the CSV export (default: the temp folder)')
+    .option('--json', 'print only the summary, as one JSON object')
+    .addHelpText('after', EXAMPLE)
+    .action(async (options: DemoCliOptions) => {
+      const devices = number('--devices', options.devices, 1, 1_000_000, true);
+      const timeScale = number('--time-scale', options.timeScale, 1, 10_000);
+      const summary = await runDemo({
+        devices,
+        timeScale,
+        workers: number('--workers', options.workers, 1, 32, true),
+        concurrency: number('--concurrency', options.concurrency, 1, 1_000, true),
+        faultRate: number('--fault-rate', options.faultRate, 0, 0.5),
+        lostRate: number('--lost-rate', options.lostRate, 0, 0.5),
+        seed: number('--seed', options.seed, 0, 2 ** 31, true),
+        json: options.json === true,
+        out: options.out,
+        // Generous: the floor at this scale, three times over, plus start-up.
+        timeoutMs: 120_000 + (3 * 3_600_000 * Math.ceil(devices / 1_500)) / timeScale,
+      });
+      if (summary.counts.queued + summary.counts.deferred > 0) process.exitCode = 1;
+    });
+}
+
+function number(flag: string, text: string, min: number, max: number, whole = false): number {
+  const value = Number(text);
+  if (!Number.isFinite(value) || value < min || value > max || (whole && !Number.isInteger(value))) {
+    throw new UsageError(`Expected ${flag} to be ${whole ? 'a whole number' : 'a number'} from ${min} to ${max}, got ${text}`);
+  }
+  return value;
 }

@@ -1,6 +1,89 @@
+import { randomBytes } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { rename, unlink } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import type { Command } from 'commander';
+import { EXPORT_FORMATS, exportDevices, isExportFormat } from '../../campaigns/export-devices.js';
+import type { DeviceRecord } from '../../campaigns/campaign.js';
+import { configFor } from '../context.js';
+import { UsageError } from '../errors.js';
+import { count } from './shared/output.js';
+import { requireCampaign, withSession } from './shared/session.js';
 
-// PLACEHOLDER: replaced by the owner of this command (see docs/design.md). Not done while this stands.
+interface ExportOptions {
+  format: string;
+  out?: string;
+}
+
+const EXAMPLE = `
+Examples:
+  fleetscan export c-mhx1y2z3a1b2 --out results.csv
+  fleetscan export c-mhx1y2z3a1b2 --format ndjson | jq -c 'select(.state == "failed")'
+
+Columns: machineId,state,machineActionId,actionStatus,reason,attempts,requestedAt,joinedExisting
+(requestedAt in ISO-8601). CSV cells that a spreadsheet would run as a formula get a leading '.`;
+
+/** `fleetscan export ID`: one row per device, to a file (written whole or not at all) or stdout. */
 export function registerExportCommand(program: Command): void {
-  program.command('export').description('(not built yet)');
+  program
+    .command('export')
+    .argument('<id>', 'campaign id')
+    .description(
+      'Export one row per device of a campaign: state, MachineAction id and status, reason',
+    )
+    .option('--format <format>', EXPORT_FORMATS.join(', '), 'csv')
+    .option(
+      '--out <file>',
+      'write here (via a temporary file, renamed when complete) instead of stdout',
+    )
+    .addHelpText('after', EXAMPLE)
+    .action(async (id: string, options: ExportOptions, command: Command) => {
+      const format = options.format.toLowerCase();
+      if (!isExportFormat(format)) {
+        throw new UsageError(
+          `--format must be one of ${EXPORT_FORMATS.join(', ')}, got ${options.format}`,
+        );
+      }
+      const config = configFor(command);
+      await withSession(config, async ({ store }) => {
+        await requireCampaign(store, id);
+        let rows = 0;
+        const counted = async function* (devices: AsyncIterable<DeviceRecord>) {
+          for await (const device of devices) {
+            rows += 1;
+            yield device;
+          }
+        };
+        const text = Readable.from(exportDevices(counted(store.iterateDevices(id)), format));
+        if (options.out === undefined) {
+          // stdout stays open: the process, not the export, owns it.
+          await pipeline(text, process.stdout, { end: false });
+          return;
+        }
+        await writeWhole(options.out, text);
+        process.stdout.write(
+          `Wrote ${count(rows)} devices of ${id} to ${options.out} (${format})\n`,
+        );
+      });
+    });
+}
+
+/**
+ * Writes next to `file` under a temporary name and renames it into place when complete, so a
+ * reader never sees half an export (rename is atomic within one directory).
+ */
+async function writeWhole(file: string, text: Readable): Promise<void> {
+  const temporary = join(dirname(file), `.${basename(file)}.${randomBytes(4).toString('hex')}.tmp`);
+  try {
+    await pipeline(text, createWriteStream(temporary, { flags: 'wx' }));
+    await rename(temporary, file);
+  } catch (error) {
+    await unlink(temporary).catch(() => undefined);
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== undefined)
+      throw new UsageError(`Cannot write ${file} (${code})`, { cause: error });
+    throw error;
+  }
 }

@@ -1,6 +1,200 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Command } from 'commander';
+import { parseRateLimits } from '../../config/duration.js';
+import { buildSimulator } from '../../simulator/build-simulator.js';
+import { readMachinesFile } from '../../simulator/machine-file.js';
+import type { SimulatorOptions } from '../../simulator/options.js';
+import { createSelfSignedCertificate } from '../../simulator/tls.js';
+import { UsageError } from '../errors.js';
 
-// PLACEHOLDER: replaced by the owner of this command (see docs/design.md). Not done while this stands.
+interface SimulateFlags {
+  port: string;
+  host: string;
+  fleet?: string;
+  machines?: string;
+  timeScale: string;
+  rateLimits?: string;
+  faultRate: string;
+  lostRate: string;
+  latencyMs: string;
+  existingActionRate: string;
+  tls?: boolean;
+  tlsCertOut?: string;
+  certificate?: string;
+  callLog?: string;
+  seed: string;
+  tenantId?: string;
+  clientId?: string;
+  clientSecret?: string;
+  tokenLifetime?: string;
+  emptyList404?: boolean;
+}
+
+function integer(flag: string, text: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  const n = Number(text);
+  if (!/^\d+$/.test(text) || n < min || n > max)
+    throw new UsageError(`${flag}: expected an integer from ${min} to ${max}, got '${text}'`);
+  return n;
+}
+
+function share(flag: string, text: string): number {
+  const n = Number(text);
+  if (!/^\d*\.?\d+$/.test(text) || n > 1)
+    throw new UsageError(`${flag}: expected a number from 0 to 1, got '${text}'`);
+  return n;
+}
+
+function latency(text: string): [number, number] {
+  const match = /^(\d+)(?:-(\d+))?$/.exec(text);
+  const min = Number(match?.[1]);
+  const max = Number(match?.[2] ?? match?.[1]);
+  if (!match || max < min)
+    throw new UsageError(`--latency-ms: expected MIN-MAX in ms (e.g. 5-40), got '${text}'`);
+  return [min, max];
+}
+
+function pathSegment(flag: string, text: string | undefined): string | undefined {
+  if (text !== undefined && !/^[A-Za-z0-9._-]+$/.test(text))
+    throw new UsageError(`${flag}: letters, digits, '.', '_' and '-' only`);
+  return text;
+}
+
+/** Turns the flags into simulator options, refusing bad values with the flag's name. */
+async function optionsFrom(flags: SimulateFlags): Promise<SimulatorOptions> {
+  if (flags.fleet !== undefined && flags.machines !== undefined)
+    throw new UsageError('give either --fleet or --machines, not both');
+  const timeScale = Number(flags.timeScale);
+  if (!(timeScale > 0) || !Number.isFinite(timeScale))
+    throw new UsageError(`--time-scale: expected a number > 0, got '${flags.timeScale}'`);
+  const rateLimits = flags.rateLimits === undefined ? undefined : parseRateLimits(flags.rateLimits);
+  if (flags.rateLimits !== undefined && !rateLimits)
+    throw new UsageError(`--rate-limits: expected e.g. 100/1m,1500/1h, got '${flags.rateLimits}'`);
+  let machines: SimulatorOptions['machines'];
+  if (flags.machines !== undefined) {
+    try {
+      machines = await readMachinesFile(flags.machines);
+    } catch (error) {
+      throw new UsageError(`--machines: ${(error as Error).message}`);
+    }
+  }
+  let certificatePem: string | undefined;
+  if (flags.certificate !== undefined) {
+    try {
+      certificatePem = await readFile(flags.certificate, 'utf8');
+    } catch (error) {
+      throw new UsageError(`--certificate: ${(error as Error).message}`);
+    }
+    if (!certificatePem.includes('BEGIN CERTIFICATE'))
+      throw new UsageError('--certificate: no PEM certificate in that file');
+  }
+  return {
+    seed: integer('--seed', flags.seed, 0, 2 ** 32 - 1),
+    ...(machines
+      ? { machines }
+      : { fleet: integer('--fleet', flags.fleet ?? '1000', 0, 1_000_000) }),
+    timeScale,
+    ...(rateLimits ? { rateLimits } : {}),
+    faultRate: share('--fault-rate', flags.faultRate),
+    lostRate: share('--lost-rate', flags.lostRate),
+    latencyMs: latency(flags.latencyMs),
+    existingActionRate: share('--existing-action-rate', flags.existingActionRate),
+    ...(flags.tokenLifetime === undefined
+      ? {}
+      : { tokenLifetimeSec: integer('--token-lifetime', flags.tokenLifetime, 1) }),
+    ...(flags.tenantId === undefined
+      ? {}
+      : { tenantId: pathSegment('--tenant-id', flags.tenantId) }),
+    ...(flags.clientId === undefined ? {} : { clientId: flags.clientId }),
+    ...(flags.clientSecret === undefined ? {} : { clientSecret: flags.clientSecret }),
+    ...(certificatePem ? { certificatePem } : {}),
+    ...(flags.callLog === undefined ? {} : { callLogFile: flags.callLog }),
+    emptyListAs404: flags.emptyList404 === true,
+  };
+}
+
+/** `fleetscan simulate`: a fake Defender API + Entra token endpoint, until SIGTERM/SIGINT. */
 export function registerSimulateCommand(program: Command): void {
-  program.command('simulate').description('(not built yet)');
+  program
+    .command('simulate')
+    .description(
+      'Run the Defender for Endpoint API simulator (API + Entra token endpoint) until signalled',
+    )
+    .option('--port <n>', 'port to listen on (0: any free port)', '4010')
+    .option('--host <address>', 'address to listen on', '127.0.0.1')
+    .option('--fleet <n>', 'number of devices to generate (default 1000)')
+    .option('--machines <file>', 'JSON array of devices instead of a generated fleet')
+    .option(
+      '--time-scale <x>',
+      'speed-up: rate windows and action lifecycles are divided by it',
+      '1',
+    )
+    .option(
+      '--rate-limits <spec>',
+      'windows per endpoint family before scaling (default 100/1m,1500/1h)',
+    )
+    .option('--fault-rate <p>', 'share of calls answered 5xx before anything happens', '0')
+    .option('--lost-rate <p>', 'share of calls whose reply is lost after the work was done', '0')
+    .option('--latency-ms <min-max>', 'reply delay jitter in ms', '0')
+    .option(
+      '--existing-action-rate <p>',
+      'share of busy-device answers that are 201 with the pending action',
+      '0.2',
+    )
+    .option('--tls', 'serve HTTPS with a fresh self-signed certificate')
+    .option(
+      '--tls-cert-out <file>',
+      'where --tls writes the certificate to trust (NODE_EXTRA_CA_CERTS)',
+    )
+    .option(
+      '--certificate <pem>',
+      'public certificate whose private key may sign client assertions',
+    )
+    .option('--call-log <file>', 'append one NDJSON line per call to this file')
+    .option('--seed <n>', 'seed for the fleet, faults and jitter', '1')
+    .option('--tenant-id <id>', 'tenant id the simulator accepts')
+    .option('--client-id <id>', 'client (application) id the simulator accepts')
+    .option('--client-secret <secret>', 'client secret the simulator accepts')
+    .option('--token-lifetime <seconds>', 'lifetime of issued access tokens (default 3599)')
+    .option('--empty-list-404', 'answer 404 to a list with no results, as the real API may')
+    .action(async (flags: SimulateFlags) => {
+      const port = integer('--port', flags.port, 0, 65_535);
+      const options = await optionsFrom(flags);
+      let caFile: string | undefined;
+      if (flags.tls) {
+        const tls = await createSelfSignedCertificate();
+        caFile =
+          flags.tlsCertOut ?? join(tmpdir(), `fleetscan-simulator-${String(process.pid)}.pem`);
+        await writeFile(caFile, tls.cert);
+        options.tls = tls;
+      }
+      const sim = await buildSimulator(options);
+      await sim.app.listen({ port, host: flags.host });
+      const address = sim.app.server.address();
+      const actualPort = typeof address === 'object' && address ? address.port : port;
+      const shownHost = flags.host.includes(':') ? `[${flags.host}]` : flags.host;
+      const url = `${flags.tls ? 'https' : 'http'}://${shownHost}:${String(actualPort)}`;
+      const { tenantId, clientId, clientSecret } = sim.credentials;
+      const env = [
+        `MDE_API_URL=${url}`,
+        `MDE_AUTHORITY_HOST=${url}`,
+        `MDE_TENANT_ID=${tenantId}`,
+        `MDE_CLIENT_ID=${clientId}`,
+        `MDE_CLIENT_SECRET=${clientSecret}`,
+        ...(caFile ? [`NODE_EXTRA_CA_CERTS=${caFile}`] : []),
+      ];
+      process.stdout.write(
+        `simulator listening on ${url} (${String(sim.machines.length)} devices); set ${env.join(' ')}\n`,
+      );
+      await new Promise<void>((resolve) => {
+        const stop = (): void => {
+          process.off('SIGTERM', stop);
+          process.off('SIGINT', stop);
+          sim.close().then(resolve, resolve);
+        };
+        process.once('SIGTERM', stop);
+        process.once('SIGINT', stop);
+      });
+    });
 }

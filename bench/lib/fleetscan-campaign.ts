@@ -1,0 +1,109 @@
+import { join } from 'node:path';
+import { summariseScanCalls, efficiency, type ScanCallSummary } from './call-analysis.js';
+import type { BenchContext } from './context.js';
+import { theoreticalFloorMs } from './floor.js';
+import {
+  fleetscanEnv,
+  runScanCommand,
+  startFleetscanWorkers,
+  waitForCampaignDone,
+} from './fleetscan-runner.js';
+import type { ProcessCost } from './processes.js';
+import {
+  MDE_WINDOWS,
+  benchMachines,
+  compressed,
+  latencyFor,
+  machineIds,
+  startSimulator,
+  writeIdsFile,
+} from './sim-harness.js';
+
+/** One campaign of the budget scenarios, run by fleetscan or by an alternative. */
+export interface CampaignSpec {
+  devices: number;
+  busyShare: number;
+  factor: number;
+}
+
+/** What every contender's run reports, so the tables can put them side by side. */
+export interface CampaignRun {
+  contender: string;
+  spec: CampaignSpec;
+  /** Real ms from the start (enqueue begins) to the first scan call's arrival. */
+  firstCallAfterMs: number | null;
+  /** Real ms from the last counted call's arrival until every device was recorded. */
+  doneAfterLastCallMs: number | null;
+  /** First arrival to last counted arrival, real ms. */
+  spanMs: number;
+  /** Floor for `devices` calls, real ms at this factor. */
+  floorMs: number;
+  /** floorMs / spanMs. */
+  efficiency: number | null;
+  calls: ScanCallSummary;
+  /** Device states at the end (fleetscan) or jobs completed/failed (BullMQ). */
+  outcome: Record<string, number>;
+  workerCost: (ProcessCost | null)[];
+}
+
+/** Guard added to every window: 5 ms, the setting the limiter notes measured at ×100. */
+export const GUARD_MS = 5;
+
+/** The simulator every contender meets: strict arrival-counted sliding windows, jittered latency. */
+export function simulatorOptionsFor(spec: CampaignSpec, ids: readonly string[]) {
+  return {
+    machines: benchMachines(ids, spec.busyShare),
+    timeScale: spec.factor,
+    rateLimits: MDE_WINDOWS,
+    latencyMs: latencyFor(spec.factor),
+    seed: 7,
+  };
+}
+
+/**
+ * A campaign through the real pipeline: a fresh simulator, two `fleetscan worker` processes
+ * (concurrency 8) registered on the queue, then `fleetscan scan --devices` as the clock starts.
+ */
+export async function runFleetscanCampaign(ctx: BenchContext, spec: CampaignSpec, label = 'fleetscan'): Promise<CampaignRun> {
+  const ids = machineIds(spec.devices);
+  const file = join(ctx.workDir, `devices-${spec.devices}.txt`);
+  await writeIdsFile(file, ids.length, (i) => ids[i]!);
+  const api = await startSimulator(simulatorOptionsFor(spec, ids));
+  const windows = compressed(MDE_WINDOWS, spec.factor);
+  const prefix = `fs${spec.devices}b${Math.round(spec.busyShare * 100)}`;
+  const env = fleetscanEnv({
+    redisUrl: ctx.redisUrl,
+    prefix,
+    apiUrl: api.url,
+    token: api.token,
+    factor: spec.factor,
+    windows,
+    guardMs: GUARD_MS,
+    workDir: ctx.workDir,
+  });
+  const workers = await startFleetscanWorkers(env, 2, 8, ctx.admin, prefix);
+  try {
+    const startedAt = api.sim.now();
+    const floorMs = theoreticalFloorMs(spec.devices, windows);
+    const timeoutMs = 60_000 + floorMs * 4;
+    const scan = await runScanCommand(env, file, `bench ${spec.devices}`, timeoutMs);
+    const done = await waitForCampaignDone(ctx.admin, prefix, scan.campaignId, { timeoutMs, now: api.sim.now });
+    const workerCost = workers.map((w) => w.cost());
+    const calls = summariseScanCalls(api.sim.calls(), windows, startedAt);
+    return {
+      contender: label,
+      spec,
+      firstCallAfterMs: calls.firstArrivalMs === null ? null : calls.firstArrivalMs - startedAt,
+      doneAfterLastCallMs: calls.lastCountedArrivalMs === null ? null : done.doneAt - calls.lastCountedArrivalMs,
+      spanMs: calls.spanMs,
+      floorMs,
+      efficiency: efficiency(spec.devices, windows, calls.spanMs),
+      calls,
+      outcome: done.counts,
+      workerCost,
+    };
+  } finally {
+    await Promise.all(workers.map((w) => w.stop('SIGTERM')));
+    await api.stop();
+  }
+}

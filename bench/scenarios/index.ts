@@ -1,0 +1,12 @@
+import type { BenchContext } from '../lib/context.js';
+import type { ScenarioResult } from '../lib/report.js';
+import { alternativesScenario } from './alternatives.js';
+import { efficiencyScenario } from './efficiency.js';
+
+/** Every scenario by the name `npm run bench -- <name>` takes, in the order of a full run. */
+export const SCENARIOS = {
+  efficiency: efficiencyScenario,
+  alternatives: alternativesScenario,
+} satisfies Record<string, (ctx: BenchContext) => Promise<ScenarioResult>>;
+
+export type ScenarioName = keyof typeof SCENARIOS;

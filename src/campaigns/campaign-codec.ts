@@ -1,0 +1,62 @@
+import { SCAN_TYPES, type ScanType } from '../defender/machine-action.js';
+import {
+  CAMPAIGN_STATES,
+  DEVICE_STATES,
+  type Campaign,
+  type CampaignMeta,
+  type CampaignState,
+  type DeviceState,
+} from './campaign.js';
+
+/** The campaign hash as written by `createCampaign`: every meta field as a string. */
+export function encodeCampaignMeta(meta: CampaignMeta): string[] {
+  return [
+    'id', meta.id,
+    'name', meta.name,
+    'scanType', meta.scanType,
+    'comment', meta.comment,
+    'createdAt', String(meta.createdAt),
+    'createdBy', meta.createdBy,
+    'source', meta.source,
+  ]; // prettier-ignore
+}
+
+/** Builds a `Campaign` from its two hashes (campaign meta + counts). */
+export function decodeCampaign(
+  fields: Record<string, string>,
+  counts: Record<string, string>,
+): Campaign {
+  const byState = Object.fromEntries(DEVICE_STATES.map((s) => [s, 0])) as Record<
+    DeviceState,
+    number
+  >;
+  for (const s of DEVICE_STATES) byState[s] = Number(counts[s] ?? 0);
+  const failuresByReason: Record<string, number> = {};
+  for (const [field, value] of Object.entries(counts)) {
+    if (field.startsWith('fail:') && Number(value) > 0)
+      failuresByReason[field.slice(5)] = Number(value);
+  }
+  const scanType = fields['scanType'] ?? 'Quick';
+  const state = fields['state'] ?? 'running';
+  return {
+    id: fields['id'] ?? '',
+    name: fields['name'] ?? '',
+    scanType: (SCAN_TYPES as readonly string[]).includes(scanType)
+      ? (scanType as ScanType)
+      : 'Quick',
+    comment: fields['comment'] ?? '',
+    createdAt: Number(fields['createdAt'] ?? 0),
+    createdBy: fields['createdBy'] ?? '',
+    source: fields['source'] ?? '',
+    state: (CAMPAIGN_STATES as readonly string[]).includes(state)
+      ? (state as CampaignState)
+      : 'running',
+    finishedAt: fields['finishedAt'] === undefined ? null : Number(fields['finishedAt']),
+    total: DEVICE_STATES.reduce((sum, s) => sum + byState[s], 0),
+    counts: byState,
+    joinedExisting: Number(counts['joined'] ?? 0),
+    failuresByReason,
+    deferrals: Number(counts['deferrals'] ?? 0),
+    intakeOpen: fields['open'] === '1',
+  };
+}

@@ -1,0 +1,17 @@
+/** The Redis keys of campaigns (docs/design.md "Queue, jobs, keys"). */
+export function campaignKeys(prefix: string, campaignId: string) {
+  const campaign = `${prefix}:campaign:${campaignId}`;
+  return {
+    /** hash: meta, `state`, `finishedAt`, `open` (intake open while present) */
+    campaign,
+    /** hash: machineId -> compact JSON record (device-codec.ts) */
+    devices: `${campaign}:devices`,
+    /** hash: state -> n, `joined`, `deferrals`, `fail:${reason}` -> n */
+    counts: `${campaign}:counts`,
+  };
+}
+
+/** ZSET of every campaign id, scored by createdAt. */
+export function campaignIndexKey(prefix: string): string {
+  return `${prefix}:campaigns`;
+}

@@ -1,0 +1,78 @@
+import type { DeviceRecord } from './campaign.js';
+
+export const EXPORT_FORMATS = ['csv', 'json', 'ndjson'] as const;
+export type ExportFormat = (typeof EXPORT_FORMATS)[number];
+
+/** The export columns, in order; scripts read them by these names. */
+export const EXPORT_COLUMNS = [
+  'machineId',
+  'state',
+  'machineActionId',
+  'actionStatus',
+  'reason',
+  'attempts',
+  'requestedAt',
+  'joinedExisting',
+] as const;
+
+export type ExportRow = Record<(typeof EXPORT_COLUMNS)[number], string | number | boolean | null>;
+
+export function isExportFormat(value: string): value is ExportFormat {
+  return (EXPORT_FORMATS as readonly string[]).includes(value);
+}
+
+/** One device as an export row; `requestedAt` in ISO-8601. */
+export function toExportRow(device: DeviceRecord): ExportRow {
+  return {
+    machineId: device.machineId,
+    state: device.state,
+    machineActionId: device.machineActionId,
+    actionStatus: device.actionStatus,
+    reason: device.reason,
+    attempts: device.attempts,
+    requestedAt: device.requestedAt === null ? null : new Date(device.requestedAt).toISOString(),
+    joinedExisting: device.joinedExisting,
+  };
+}
+
+/**
+ * One CSV cell: quoted when it holds a quote, comma or line break (RFC 4180), and defused when a
+ * spreadsheet would read it as a formula. Reasons carry Microsoft's messages, which fleetscan
+ * does not control, so a cell starting with `=`, `+`, `-`, `@`, tab or CR gets a leading `'`
+ * (OWASP "CSV injection").
+ */
+export function csvCell(value: string | number | boolean | null): string {
+  if (value === null) return '';
+  let text = String(value);
+  if (typeof value === 'string' && /^[=+\-@\t\r]/.test(text)) text = `'${text}`;
+  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+}
+
+/**
+ * Streams a campaign's devices as export text in `format`, a chunk at a time (the same writer
+ * serves `fleetscan export` and the dashboard's download links). JSON is one array, written
+ * element by element so a 100,000-device campaign never sits in memory whole.
+ */
+export async function* exportDevices(
+  devices: AsyncIterable<DeviceRecord>,
+  format: ExportFormat,
+): AsyncIterable<string> {
+  if (format === 'csv') yield `${EXPORT_COLUMNS.join(',')}\r\n`;
+  if (format === 'json') yield '[';
+  let first = true;
+  let batch = '';
+  for await (const device of devices) {
+    const row = toExportRow(device);
+    if (format === 'csv') batch += `${EXPORT_COLUMNS.map((c) => csvCell(row[c])).join(',')}\r\n`;
+    else if (format === 'ndjson') batch += `${JSON.stringify(row)}\n`;
+    else batch += `${first ? '\n' : ',\n'}  ${JSON.stringify(row)}`;
+    first = false;
+    // Hand out ~64 KB at a time: fewer writes than one per row, bounded memory.
+    if (batch.length >= 65_536) {
+      yield batch;
+      batch = '';
+    }
+  }
+  if (batch) yield batch;
+  if (format === 'json') yield first ? ']\n' : '\n]\n';
+}

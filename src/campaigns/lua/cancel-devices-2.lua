@@ -1,0 +1,29 @@
+--[[
+  Cancels the given devices of a cancelled campaign that are still queued or deferred (a sweep
+  over HSCAN pages, so a 100,000-device campaign is never handled in one long script).
+  Input:  KEYS[1] devices hash, KEYS[2] counts hash; ARGV[1..n] machine ids
+  Output: the ids that moved to cancelled.
+]]
+local rcall = redis.call
+local devicesKey, countsKey = KEYS[1], KEYS[2]
+local moved, fromQueued, fromDeferred = {}, 0, 0
+for i = 1, #ARGV do
+  local json = rcall('HGET', devicesKey, ARGV[i])
+  if json then
+    local d = cjson.decode(json)
+    if d.s == 'q' or d.s == 'd' then
+      if d.s == 'q' then fromQueued = fromQueued + 1 else fromDeferred = fromDeferred + 1 end
+      d.s = 'c'
+      d.u = nil
+      rcall('HSET', devicesKey, ARGV[i], cjson.encode(d))
+      moved[#moved + 1] = ARGV[i]
+    end
+  end
+end
+if #moved > 0 then
+  -- Only non-zero amounts: Lua formats -0 as "-0", which HINCRBY refuses.
+  if fromQueued > 0 then rcall('HINCRBY', countsKey, 'queued', 0 - fromQueued) end
+  if fromDeferred > 0 then rcall('HINCRBY', countsKey, 'deferred', 0 - fromDeferred) end
+  rcall('HINCRBY', countsKey, 'cancelled', #moved)
+end
+return moved

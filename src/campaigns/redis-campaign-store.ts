@@ -1,0 +1,226 @@
+import type { Redis } from 'ioredis';
+import type { Campaign, CampaignMeta, CampaignState, DeviceRecord } from './campaign.js';
+import type { CampaignStore, DevicePage, ListDevicesOptions } from './campaign-store.js';
+import { decodeCampaign, encodeCampaignMeta } from './campaign-codec.js';
+import { campaignIndexKey, campaignKeys } from './campaign-keys.js';
+import { decodeDevice, stateOf } from './device-codec.js';
+import { UnknownCampaignError, UnknownDeviceError } from './errors.js';
+import { loadLuaScript } from './lua-script.js';
+
+const createScript = loadLuaScript('create-campaign-2.lua');
+const transitionScript = loadLuaScript('transition-3.lua');
+const addDevicesScript = loadLuaScript('add-devices-3.lua');
+const setStateScript = loadLuaScript('set-state-2.lua');
+const cancelDevicesScript = loadLuaScript('cancel-devices-2.lua');
+const updateStatusesScript = loadLuaScript('update-statuses-1.lua');
+
+/** Ids per script call: long enough to be cheap, short enough never to block Redis for long. */
+const SCRIPT_BATCH = 1_000;
+
+export interface StateChange {
+  previous: CampaignState;
+  state: CampaignState;
+}
+
+/**
+ * `CampaignStore` plus what enqueue and the cancel/pause/resume commands need. Kept out of the
+ * contract interface so that other implementations (test fakes) need not grow with it.
+ */
+export interface RedisCampaignStore extends CampaignStore {
+  /** Like `addDevices`, but says which ids were new and which (new or not) still need a job. */
+  addDevicesDetailed(
+    campaignId: string,
+    machineIds: readonly string[],
+  ): Promise<{ added: string[]; waiting: string[] }>;
+  /** Moves the campaign along the allowed states (`lua/set-state-2.lua`); null when unknown. */
+  changeCampaignState(campaignId: string, state: CampaignState): Promise<StateChange | null>;
+  /** While the intake is open the campaign cannot finish (devices are still being added). */
+  openIntake(campaignId: string): Promise<StateChange | null>;
+  closeIntake(campaignId: string): Promise<StateChange | null>;
+  /** Cancels those of the ids that are queued or deferred; returns the ones that moved. */
+  cancelWaitingDevices(campaignId: string, machineIds: readonly string[]): Promise<string[]>;
+}
+
+/** The Redis campaign store: keys in `campaign-keys.ts`, every transition one Lua call. */
+export function createCampaignStore(redis: Redis, prefix: string): RedisCampaignStore {
+  const keysOf = (id: string) => campaignKeys(prefix, id);
+
+  const transition = async (
+    campaignId: string,
+    machineId: string,
+    args: readonly (string | number)[],
+  ): Promise<DeviceRecord> => {
+    const k = keysOf(campaignId);
+    const json = await transitionScript.run(
+      redis,
+      [k.campaign, k.devices, k.counts],
+      [machineId, ...args],
+    );
+    if (typeof json !== 'string') throw new UnknownDeviceError(campaignId, machineId);
+    return decodeDevice(machineId, json);
+  };
+
+  const setState = async (campaignId: string, target: string): Promise<StateChange | null> => {
+    const k = keysOf(campaignId);
+    const reply = await setStateScript.run(redis, [k.campaign, k.counts], [target]);
+    if (!Array.isArray(reply)) return null;
+    const [previous, state] = reply as [CampaignState, CampaignState];
+    return { previous, state };
+  };
+
+  const getCampaign = async (campaignId: string): Promise<Campaign | null> => {
+    const k = keysOf(campaignId);
+    const [fields, counts] = await Promise.all([
+      redis.hgetall(k.campaign),
+      redis.hgetall(k.counts),
+    ]);
+    return Object.keys(fields).length === 0 ? null : decodeCampaign(fields, counts);
+  };
+
+  const addDevicesDetailed = async (campaignId: string, machineIds: readonly string[]) => {
+    const k = keysOf(campaignId);
+    const added: string[] = [];
+    const waiting: string[] = [];
+    for (let i = 0; i < machineIds.length; i += SCRIPT_BATCH) {
+      const batch = machineIds.slice(i, i + SCRIPT_BATCH);
+      let reply: unknown;
+      try {
+        reply = await addDevicesScript.run(redis, [k.campaign, k.devices, k.counts], batch);
+      } catch (error) {
+        if (error instanceof Error && error.message.includes('unknown campaign')) {
+          throw new UnknownCampaignError(campaignId);
+        }
+        throw error;
+      }
+      const [newIds, waitingIds] = reply as [string[], string[]];
+      added.push(...newIds);
+      waiting.push(...waitingIds);
+    }
+    return { added, waiting };
+  };
+
+  return {
+    /** A second create with the same id (a re-run) leaves the first one as it is. */
+    async createCampaign(meta: CampaignMeta) {
+      const keys = [keysOf(meta.id).campaign, campaignIndexKey(prefix)];
+      await createScript.run(redis, keys, [meta.createdAt, ...encodeCampaignMeta(meta)]);
+    },
+    async addDevices(campaignId, machineIds) {
+      return (await addDevicesDetailed(campaignId, machineIds)).added.length;
+    },
+    addDevicesDetailed,
+    getCampaign,
+    async listCampaigns() {
+      const ids = await redis.zrevrange(campaignIndexKey(prefix), 0, -1);
+      const campaigns = await Promise.all(ids.map(getCampaign));
+      return campaigns.filter((c): c is Campaign => c !== null);
+    },
+    async setCampaignState(campaignId, state) {
+      if ((await setState(campaignId, state)) === null) throw new UnknownCampaignError(campaignId);
+    },
+    changeCampaignState: setState,
+    openIntake: (campaignId) => setState(campaignId, 'open-intake'),
+    closeIntake: (campaignId) => setState(campaignId, 'close-intake'),
+
+    async getDevice(campaignId, machineId) {
+      const json = await redis.hget(keysOf(campaignId).devices, machineId);
+      return json === null ? null : decodeDevice(machineId, json);
+    },
+    listDevices: (campaignId, options) => listDevices(redis, keysOf(campaignId).devices, options),
+    iterateDevices: (campaignId) => iterateDevices(redis, keysOf(campaignId).devices),
+
+    markSent: (campaignId, machineId, at) => transition(campaignId, machineId, ['sent', at]),
+    markRequested: (campaignId, machineId, action, details) =>
+      transition(campaignId, machineId, [
+        'requested',
+        action.id,
+        action.status,
+        action.creationDateTimeUtc,
+        details.joinedExisting ? '1' : '0',
+        details.at,
+      ]),
+    markDeferred: (campaignId, machineId, details) =>
+      transition(campaignId, machineId, ['deferred', details.until, details.at]),
+    markQueued: (campaignId, machineId) => transition(campaignId, machineId, ['queued']),
+    markFailed: (campaignId, machineId, reason) =>
+      transition(campaignId, machineId, ['failed', reason]),
+    markCancelled: (campaignId, machineId) => transition(campaignId, machineId, ['cancelled']),
+
+    async cancelWaitingDevices(campaignId, machineIds) {
+      const k = keysOf(campaignId);
+      const moved: string[] = [];
+      for (let i = 0; i < machineIds.length; i += SCRIPT_BATCH) {
+        const batch = machineIds.slice(i, i + SCRIPT_BATCH);
+        moved.push(
+          ...((await cancelDevicesScript.run(redis, [k.devices, k.counts], batch)) as string[]),
+        );
+      }
+      return moved;
+    },
+    async updateActionStatuses(campaignId, actions) {
+      let changed = 0;
+      for (let i = 0; i < actions.length; i += SCRIPT_BATCH) {
+        const args = actions
+          .slice(i, i + SCRIPT_BATCH)
+          .flatMap((a) => [a.machineId, a.id, a.status]);
+        changed += Number(
+          await updateStatusesScript.run(redis, [keysOf(campaignId).devices], args),
+        );
+      }
+      return changed;
+    },
+  };
+}
+
+/**
+ * One page by HSCAN. `limit` is a target: HSCAN hands out whole batches and a cursor cannot point
+ * inside one, so a page may hold a few more rows than asked rather than lose any.
+ */
+async function listDevices(
+  redis: Redis,
+  key: string,
+  options: ListDevicesOptions = {},
+): Promise<DevicePage> {
+  const limit = Math.max(1, options.limit ?? 100);
+  const match = options.search ? `*${escapeGlob(options.search.toLowerCase())}*` : '*';
+  const devices: DeviceRecord[] = [];
+  let cursor = options.cursor ?? '0';
+  do {
+    const [next, flat] = await redis.hscan(
+      key,
+      cursor,
+      'MATCH',
+      match,
+      'COUNT',
+      Math.max(limit, 100),
+    );
+    cursor = next;
+    for (let i = 0; i + 1 < flat.length; i += 2) {
+      const id = flat[i] as string;
+      const json = flat[i + 1] as string;
+      if (options.state && stateOf(json) !== options.state) continue;
+      devices.push(decodeDevice(id, json));
+    }
+  } while (cursor !== '0' && devices.length < limit);
+  return { devices, cursor: cursor === '0' ? null : cursor };
+}
+
+/** Every device once (HSCAN may repeat a field while the hash is being resized: skipped). */
+async function* iterateDevices(redis: Redis, key: string): AsyncIterable<DeviceRecord> {
+  const seen = new Set<string>();
+  let cursor = '0';
+  do {
+    const [next, flat] = await redis.hscan(key, cursor, 'COUNT', 1_000);
+    cursor = next;
+    for (let i = 0; i + 1 < flat.length; i += 2) {
+      const id = flat[i] as string;
+      if (seen.has(id)) continue;
+      seen.add(id);
+      yield decodeDevice(id, flat[i + 1] as string);
+    }
+  } while (cursor !== '0');
+}
+
+function escapeGlob(text: string): string {
+  return text.replace(/[*?[\]\\]/g, (c) => `\\${c}`);
+}

@@ -1,0 +1,94 @@
+import type { Campaign } from '../../../campaigns/campaign.js';
+import type { CampaignStore } from '../../../campaigns/campaign-store.js';
+import { estimateCompletion } from '../../../campaigns/eta.js';
+import type { BudgetUsage, ScanLimiter } from '../../../limiter/scan-limiter.js';
+import type { Redis } from '../../../shared/redis.js';
+
+export interface BudgetReport {
+  id: string;
+  family: 'scan';
+  windows: { cap: number; windowMs: number; used: number }[];
+  /** Epoch ms (Redis time) until which calls wait after a 429; null when not paused. */
+  pausedUntil: number | null;
+}
+
+export interface EtaReport {
+  /** Devices still to call for: queued + deferred. */
+  remaining: number;
+  /** Waiting devices of older running campaigns, served first by the shared FIFO queue. */
+  aheadInQueue: number;
+  /** Earliest end the budget allows, from now (ms); see `estimateCompletion`. */
+  ms: number;
+  at: string;
+}
+
+export interface CampaignStatus {
+  campaign: Campaign;
+  remaining: number;
+  /** Nothing queued or deferred and the intake closed, or finished / cancelled. */
+  done: boolean;
+  budget: BudgetReport;
+  /** null when the campaign does not move (paused, finished, cancelled). */
+  eta: EtaReport | null;
+}
+
+export function remainingOf(campaign: Campaign): number {
+  return campaign.counts.queued + campaign.counts.deferred;
+}
+
+export function isDone(campaign: Campaign): boolean {
+  return (
+    campaign.state === 'finished' ||
+    campaign.state === 'cancelled' ||
+    (remainingOf(campaign) === 0 && campaign.intakeOpen !== true)
+  );
+}
+
+/** The `scan` family's budget: used slots per window and any pause, on Redis's clock. */
+export async function readBudget(
+  limiter: Pick<ScanLimiter, 'usage'>,
+  budgetId: string,
+): Promise<BudgetReport> {
+  const [usage]: BudgetUsage[] = await limiter.usage('scan');
+  return {
+    id: budgetId,
+    family: 'scan',
+    windows: (usage?.windows ?? []).map((w) => ({
+      cap: w.cap,
+      windowMs: w.windowMs,
+      used: w.used,
+    })),
+    pausedUntil: usage?.pausedUntil ?? null,
+  };
+}
+
+/** One campaign's status, with the ETA the shared budget allows. */
+export async function readCampaignStatus(deps: {
+  store: CampaignStore;
+  redis: Redis;
+  budget: BudgetReport;
+  campaign: Campaign;
+}): Promise<CampaignStatus> {
+  const { campaign, budget } = deps;
+  const remaining = remainingOf(campaign);
+  let eta: EtaReport | null = null;
+  if (campaign.state === 'running') {
+    // All campaigns share one FIFO queue and one budget: older running ones go first.
+    const others = await deps.store.listCampaigns();
+    const aheadInQueue = others
+      .filter(
+        (c) => c.state === 'running' && c.id !== campaign.id && c.createdAt <= campaign.createdAt,
+      )
+      .reduce((sum, c) => sum + remainingOf(c), 0);
+    const [seconds, micros] = await deps.redis.time();
+    const redisNow = Number(seconds) * 1_000 + Math.floor(Number(micros) / 1_000);
+    const ms = estimateCompletion({
+      remaining: remaining + aheadInQueue,
+      windows: budget.windows,
+      usedNow: budget.windows.map((w) => w.used),
+      pausedForMs: budget.pausedUntil === null ? 0 : budget.pausedUntil - redisNow,
+    });
+    eta = { remaining, aheadInQueue, ms, at: new Date(Date.now() + ms).toISOString() };
+  }
+  return { campaign, remaining, done: isDone(campaign), budget, eta };
+}

@@ -1,0 +1,37 @@
+/**
+ * What the dashboard reads from a limiter. Structural on purpose: `createScanLimiter(...)` fits
+ * it as is (`limiter.usage()`), and tests can hand in plain objects.
+ */
+export interface BudgetWindowUsage {
+  cap: number;
+  windowMs: number;
+  used: number;
+}
+
+export interface BudgetUsage {
+  family: string;
+  windows: readonly BudgetWindowUsage[];
+  /** Epoch ms until which every call of this family waits after a 429; null when not paused. */
+  pausedUntil: number | null;
+}
+
+export interface BudgetSource {
+  /** `budgetIdFor(config)`: cloud, tenant and app, never a secret. */
+  id: string;
+  usage(): Promise<readonly BudgetUsage[]>;
+}
+
+export interface BudgetSnapshot {
+  id: string;
+  families: readonly BudgetUsage[];
+}
+
+/** Reads every budget; one that fails to answer shows as empty instead of failing the page. */
+export async function readBudgets(sources: readonly BudgetSource[]): Promise<BudgetSnapshot[]> {
+  return Promise.all(
+    sources.map(async (source) => ({
+      id: source.id,
+      families: await source.usage().catch(() => []),
+    })),
+  );
+}

@@ -1,0 +1,117 @@
+import Fastify, { LogController, type FastifyInstance, type FastifyRequest } from 'fastify';
+import { exportDevices } from '../campaigns/export-devices.js';
+import { systemClock } from '../shared/clock.js';
+import { createAuthCheck, hasCredentials, hostnameOf, isLoopbackHost } from './auth.js';
+import { createActionToken, isSameOrigin, isUnsafeMethod } from './csrf.js';
+import type { DashboardDeps } from './dashboard-deps.js';
+import { createDashboardMetrics } from './metrics.js';
+import { createRateTracker } from './rate-tracker.js';
+import { registerActionRoutes } from './routes/actions.js';
+import { registerExportRoutes } from './routes/export.js';
+import { registerHealthRoutes } from './routes/health.js';
+import { registerMetricsRoute } from './routes/metrics.js';
+import { registerPageRoutes } from './routes/pages.js';
+import { QUEUES_PATH, registerQueueBoard } from './routes/queues.js';
+import { registerStaticRoutes } from './routes/static.js';
+
+/** Probes and assets: no data, no credentials needed. */
+const PUBLIC_PATHS = new Set([
+  '/healthz',
+  '/readyz',
+  '/static/dashboard.css',
+  '/static/dashboard.js',
+]);
+
+const PAGE_CSP =
+  "default-src 'self'; style-src 'self'; style-src-attr 'unsafe-inline'; img-src 'self' data:; " +
+  "frame-ancestors 'none'; form-action 'self'; base-uri 'none'";
+
+function pathOf(request: FastifyRequest): string {
+  const url = request.raw.url ?? '/';
+  const query = url.indexOf('?');
+  return query < 0 ? url : url.slice(0, query);
+}
+
+/**
+ * The dashboard as a fastify app: pages, fragments, exports, `/metrics`, probes, bull-board and,
+ * with `allowActions`, the pause/resume/cancel routes. Returns the app; it never listens (the CLI
+ * does, after checking the bind address with `refuseBind`).
+ */
+export async function buildDashboard(deps: DashboardDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    ...(deps.log ? { loggerInstance: deps.log } : { logger: false }),
+    // A wall screen polls all day: log errors, not every request.
+    logController: new LogController({ disableRequestLogging: true }),
+    trustProxy: false,
+  }) as unknown as FastifyInstance;
+  const clock = deps.clock ?? systemClock;
+  const withCredentials = hasCredentials(deps.credentials);
+  const authorized = createAuthCheck(deps.credentials);
+
+  app.addHook('onRequest', async (request, reply) => {
+    if (PUBLIC_PATHS.has(pathOf(request))) return;
+    if (withCredentials) {
+      if (!(await authorized(request.headers.authorization))) {
+        return reply
+          .code(401)
+          .header('www-authenticate', 'Basic realm="fleetscan", charset="UTF-8"')
+          .send({ error: 'credentials required' });
+      }
+    } else if (
+      !isLoopbackHost(request.socket.remoteAddress ?? '') ||
+      !isLoopbackHost(hostnameOf(request.headers.host ?? ''))
+    ) {
+      // Without credentials only this machine may look, and only under a loopback name (a page
+      // on another site cannot reach us through DNS rebinding).
+      return reply.code(403).send({ error: 'no credentials configured: loopback only' });
+    }
+    if (isUnsafeMethod(request.method)) {
+      if (!isSameOrigin(request))
+        return reply.code(403).send({ error: 'cross-site request refused' });
+      if (!deps.allowActions) return reply.code(403).send({ error: 'read-only dashboard' });
+    }
+    return undefined;
+  });
+
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-content-type-options', 'nosniff');
+    reply.header('referrer-policy', 'no-referrer');
+    reply.header('x-frame-options', 'DENY');
+    const type = String(reply.getHeader('content-type') ?? '');
+    if (type.startsWith('text/html') && !pathOf(request).startsWith(QUEUES_PATH)) {
+      reply.header('content-security-policy', PAGE_CSP);
+    }
+  });
+
+  const overviewDeps = {
+    store: deps.store,
+    budgets: deps.budgets,
+    clock,
+    rates: createRateTracker(),
+  };
+  const token = deps.allowActions ? createActionToken() : null;
+
+  registerHealthRoutes(app, deps.redis, deps.requireNoEviction);
+  registerStaticRoutes(app);
+  registerPageRoutes(app, { ...overviewDeps, actionToken: token?.token ?? null });
+  registerExportRoutes(app, deps.store, deps.exportWriter ?? exportDevices);
+  registerMetricsRoute(
+    app,
+    createDashboardMetrics({
+      store: deps.store,
+      stats: deps.stats,
+      budgets: deps.budgets,
+      queue: deps.queue,
+      clock,
+    }),
+  );
+  if (token) {
+    const control = deps.control ?? {
+      setState: (id: string, state: 'running' | 'paused' | 'cancelled') =>
+        deps.store.setCampaignState(id, state),
+    };
+    registerActionRoutes(app, { store: deps.store, control, token });
+  }
+  if (deps.queue) await registerQueueBoard(app, deps.queue, deps.allowActions);
+  return app;
+}

@@ -1,0 +1,44 @@
+import { estimateCompletion } from '../campaigns/eta.js';
+import type { BudgetUsage } from './budgets.js';
+
+export interface QueuedCampaign {
+  id: string;
+  createdAt: number;
+  /** Devices still needing a call: queued + deferred. */
+  remaining: number;
+  /** Only running campaigns move; a paused one holds its place without using the budget. */
+  running: boolean;
+}
+
+/**
+ * ETA (ms from now) per running campaign. All campaigns share one FIFO queue and one scan budget,
+ * so a campaign is done when its own devices and those of every older running campaign are: each
+ * ETA drains their sum through the budget's windows (`estimateCompletion`, shared with `status`).
+ * Busy devices may wait longer: this is the earliest possible finish, not a promise.
+ */
+export function estimateCampaignEtas(
+  campaigns: readonly QueuedCampaign[],
+  budget: BudgetUsage | undefined,
+  now: number,
+): Map<string, number | null> {
+  const etas = new Map<string, number | null>();
+  const ordered = campaigns.filter((c) => c.running).sort((a, b) => a.createdAt - b.createdAt);
+  let ahead = 0;
+  for (const campaign of ordered) {
+    ahead += campaign.remaining;
+    if (campaign.remaining === 0) etas.set(campaign.id, 0);
+    else if (!budget || budget.windows.length === 0) etas.set(campaign.id, null);
+    else {
+      etas.set(
+        campaign.id,
+        estimateCompletion({
+          remaining: ahead,
+          windows: budget.windows,
+          usedNow: budget.windows.map((window) => window.used),
+          pausedForMs: budget.pausedUntil === null ? 0 : Math.max(0, budget.pausedUntil - now),
+        }),
+      );
+    }
+  }
+  return etas;
+}

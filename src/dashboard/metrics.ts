@@ -1,0 +1,172 @@
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import type { CampaignStore } from '../campaigns/campaign-store.js';
+import type { CallStats } from '../shared/call-stats.js';
+import type { Clock } from '../shared/clock.js';
+import { readBudgets, type BudgetSource } from './budgets.js';
+
+/** The part of a BullMQ `Queue` the metrics use: its own Prometheus exporter. */
+export interface QueueExporter {
+  exportPrometheusMetrics(globalVariables?: Record<string, string>): Promise<string>;
+}
+
+export interface MetricsDeps {
+  store: CampaignStore;
+  stats: Pick<CallStats, 'readApiCalls' | 'readTokenRefreshes'>;
+  budgets: readonly BudgetSource[];
+  queue?: QueueExporter | undefined;
+  clock: Clock;
+  /** Newest campaigns exported; older ones drop out so the series count stays bounded. */
+  campaignLimit?: number;
+}
+
+/** Reasons are `code: API message`; only the code is a label, so label values stay few. */
+export function reasonLabel(reason: string): string {
+  const code = reason.split(':', 1)[0]?.trim() ?? '';
+  return /^[\w.-]{1,64}$/.test(code) ? code : 'other';
+}
+
+/**
+ * A registry per dashboard (tests build many), filled from Redis on every scrape, so the numbers
+ * cover every worker process on every host, not this process. Labels are campaign ids, states,
+ * families, statuses, windows and reason codes: never machine ids.
+ */
+export function createDashboardMetrics(deps: MetricsDeps) {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'fleetscan_dashboard_' });
+  const registers = [registry];
+  const g = (name: string, help: string, labelNames: string[] = []) =>
+    new Gauge({ name, help, labelNames, registers });
+  const c = (name: string, help: string, labelNames: string[] = []) =>
+    new Counter({ name, help, labelNames, registers });
+
+  const redisUp = g('fleetscan_redis_up', '1 when the last scrape could read Redis');
+  const devices = g('fleetscan_campaign_devices', 'Devices of a campaign by state', [
+    'campaign',
+    'state',
+  ]);
+  const total = g('fleetscan_campaign_devices_total', 'Devices in a campaign', ['campaign']);
+  const info = g('fleetscan_campaign_info', 'Campaign name, scan type and state (value 1)', [
+    'campaign',
+    'name',
+    'scan_type',
+    'state',
+  ]);
+  const deferrals = c('fleetscan_campaign_deferrals_total', 'Busy answers that deferred a device', [
+    'campaign',
+  ]);
+  const joined = g(
+    'fleetscan_campaign_joined_existing',
+    'Devices recorded with an action someone else started',
+    ['campaign'],
+  );
+  const failures = g('fleetscan_campaign_failures', 'Failed devices by reason code', [
+    'campaign',
+    'reason',
+  ]);
+  const calls = c(
+    'fleetscan_api_calls_total',
+    'Defender API calls by endpoint family and HTTP status (0: no reply)',
+    ['family', 'status'],
+  );
+  const throttled = c(
+    'fleetscan_api_throttled_total',
+    'Defender API 429 answers by endpoint family',
+    ['family'],
+  );
+  const tokens = c('fleetscan_token_refreshes_total', 'Access tokens fetched');
+  const used = g('fleetscan_budget_used', 'Calls in the sliding window', [
+    'budget',
+    'family',
+    'window_seconds',
+  ]);
+  const cap = g('fleetscan_budget_cap', 'Most calls allowed in the sliding window', [
+    'budget',
+    'family',
+    'window_seconds',
+  ]);
+  const paused = g(
+    'fleetscan_budget_paused_seconds',
+    'Seconds left in a pause after a 429 (0: open)',
+    ['budget', 'family'],
+  );
+  const all = [
+    devices,
+    total,
+    info,
+    deferrals,
+    joined,
+    failures,
+    calls,
+    throttled,
+    tokens,
+    used,
+    cap,
+    paused,
+  ];
+
+  async function refresh(): Promise<void> {
+    const [campaigns, apiCalls, refreshes, budgets] = await Promise.all([
+      deps.store.listCampaigns(),
+      deps.stats.readApiCalls(),
+      deps.stats.readTokenRefreshes(),
+      readBudgets(deps.budgets),
+    ]);
+    for (const metric of all) metric.reset();
+    for (const campaign of campaigns.slice(0, deps.campaignLimit ?? 50)) {
+      const id = campaign.id;
+      for (const [state, n] of Object.entries(campaign.counts))
+        devices.set({ campaign: id, state }, n);
+      total.set({ campaign: id }, campaign.total);
+      info.set(
+        { campaign: id, name: campaign.name, scan_type: campaign.scanType, state: campaign.state },
+        1,
+      );
+      deferrals.inc({ campaign: id }, campaign.deferrals);
+      joined.set({ campaign: id }, campaign.joinedExisting);
+      for (const [reason, n] of Object.entries(campaign.failuresByReason)) {
+        failures.inc({ campaign: id, reason: reasonLabel(reason) }, n);
+      }
+    }
+    for (const { family, status, count } of apiCalls) {
+      calls.inc({ family, status: String(status) }, count);
+      if (status === 429) throttled.inc({ family }, count);
+    }
+    tokens.inc(refreshes);
+    const now = deps.clock.now();
+    for (const budget of budgets) {
+      for (const usage of budget.families) {
+        for (const window of usage.windows) {
+          const labels = {
+            budget: budget.id,
+            family: usage.family,
+            window_seconds: String(window.windowMs / 1_000),
+          };
+          used.set(labels, window.used);
+          cap.set(labels, window.cap);
+        }
+        const left = usage.pausedUntil === null ? 0 : Math.max(0, usage.pausedUntil - now) / 1_000;
+        paused.set({ budget: budget.id, family: usage.family }, left);
+      }
+    }
+  }
+
+  return {
+    registry,
+    contentType: registry.contentType,
+    /** The whole exposition: prom-client's registry, then BullMQ's own queue exporter. */
+    async scrape(): Promise<string> {
+      let queueText = '';
+      try {
+        await refresh();
+        queueText = deps.queue ? `${await deps.queue.exportPrometheusMetrics()}\n` : '';
+        redisUp.set(1);
+      } catch {
+        for (const metric of all) metric.reset();
+        redisUp.set(0);
+      }
+      return `${await registry.metrics()}${queueText}`;
+    },
+  };
+}
+
+export type DashboardMetrics = ReturnType<typeof createDashboardMetrics>;

@@ -1,0 +1,94 @@
+import type { Campaign } from '../campaigns/campaign.js';
+import type { CampaignStore } from '../campaigns/campaign-store.js';
+import type { Clock } from '../shared/clock.js';
+import {
+  readBudgets,
+  type BudgetSnapshot,
+  type BudgetSource,
+  type BudgetUsage,
+} from './budgets.js';
+import { estimateCampaignEtas } from './eta.js';
+import type { RateTracker } from './rate-tracker.js';
+
+/** One campaign as the pages show it: the stored record plus what is derived from it. */
+export interface CampaignView {
+  campaign: Campaign;
+  /** Devices with an outcome: requested + failed + cancelled. */
+  settled: number;
+  /** Devices still needing a call: queued + deferred. */
+  remaining: number;
+  /** 0..100, settled share of all devices. */
+  percent: number;
+  /** Devices settled per minute over the last minute; null until two samples exist. */
+  ratePerMin: number | null;
+  /** Earliest finish from the remaining scan budget, ms from now; null when unknown or not running. */
+  etaMs: number | null;
+}
+
+export interface Overview {
+  at: number;
+  campaigns: CampaignView[];
+  /** Campaigns beyond the display limit (older ones), not shown. */
+  hidden: number;
+  budgets: BudgetSnapshot[];
+}
+
+export interface OverviewDeps {
+  store: CampaignStore;
+  budgets: readonly BudgetSource[];
+  clock: Clock;
+  rates: RateTracker;
+  /** How many of the newest campaigns the overview shows (the page must stay readable). */
+  limit?: number;
+}
+
+export function settledOf(campaign: Campaign): number {
+  const { requested, failed, cancelled } = campaign.counts;
+  return requested + failed + cancelled;
+}
+
+/** The scan family of the first budget: what every campaign's devices spend. */
+function scanBudget(budgets: readonly BudgetSnapshot[]): BudgetUsage | undefined {
+  return budgets[0]?.families.find((family) => family.family === 'scan');
+}
+
+/** Reads campaigns and budgets once and derives progress, rate and ETA for each campaign. */
+export async function readOverview(deps: OverviewDeps): Promise<Overview> {
+  const [all, budgets] = await Promise.all([deps.store.listCampaigns(), readBudgets(deps.budgets)]);
+  const at = deps.clock.now();
+  const shown = all.slice(0, deps.limit ?? 20);
+  deps.rates.retain(new Set(shown.map((campaign) => campaign.id)));
+  const etas = estimateCampaignEtas(
+    all.map((campaign) => ({
+      id: campaign.id,
+      createdAt: campaign.createdAt,
+      remaining: campaign.counts.queued + campaign.counts.deferred,
+      running: campaign.state === 'running',
+    })),
+    scanBudget(budgets),
+    at,
+  );
+  const campaigns = shown.map((campaign) => {
+    const settled = settledOf(campaign);
+    const rate = deps.rates.observe(campaign.id, settled, at);
+    return {
+      campaign,
+      settled,
+      remaining: campaign.counts.queued + campaign.counts.deferred,
+      percent: campaign.total > 0 ? (settled / campaign.total) * 100 : 0,
+      ratePerMin: campaign.state === 'running' ? rate : null,
+      etaMs: etas.get(campaign.id) ?? null,
+    };
+  });
+  return { at, campaigns, hidden: all.length - shown.length, budgets };
+}
+
+/** The overview restricted to one campaign, or null when it does not exist. */
+export async function readCampaignView(
+  deps: OverviewDeps,
+  campaignId: string,
+): Promise<{ view: CampaignView; at: number } | null> {
+  const overview = await readOverview({ ...deps, limit: Number.MAX_SAFE_INTEGER });
+  const view = overview.campaigns.find((item) => item.campaign.id === campaignId);
+  return view ? { view, at: overview.at } : null;
+}

@@ -1,0 +1,66 @@
+import type { BudgetSnapshot, BudgetUsage } from '../budgets.js';
+import { formatCount, formatSpan, formatTime, formatWindow } from './format.js';
+import { html, type SafeHtml } from './html.js';
+
+function level(share: number): string {
+  if (share >= 0.9) return 'hot';
+  if (share >= 0.7) return 'warm';
+  return 'ok';
+}
+
+function familyCard(usage: BudgetUsage, now: number): SafeHtml {
+  const pausedMs = usage.pausedUntil === null ? 0 : usage.pausedUntil - now;
+  const paused = pausedMs > 0;
+  return html`<div class="family${paused ? ' is-paused' : ''}" data-family="${usage.family}">
+    <div class="family-head">
+      <span class="family-name">${usage.family}</span>
+      ${
+        paused
+          ? html`<span class="pill pill-paused"
+              >paused after 429 until ${formatTime(usage.pausedUntil)}
+              (${formatSpan(pausedMs)})</span
+            >`
+          : html`<span class="pill pill-open">open</span>`
+      }
+    </div>
+    ${usage.windows.map((window) => {
+      const share = window.cap > 0 ? Math.min(1, window.used / window.cap) : 0;
+      return html`<div class="window" data-window-ms="${window.windowMs}">
+        <div class="window-row">
+          <span class="window-label">per ${formatWindow(window.windowMs)}</span>
+          <span class="window-value"
+            ><strong class="used">${formatCount(window.used)}</strong> /
+            ${formatCount(window.cap)}</span
+          >
+        </div>
+        <span class="meter"
+          ><span
+            class="meter-fill ${level(share)}"
+            style="width:${(share * 100).toFixed(1)}%"
+          ></span
+        ></span>
+      </div>`;
+    })}
+  </div>`;
+}
+
+/** Calls used in every window of every budget against its cap, and any pause after a 429. */
+export function budgetPanel(budgets: readonly BudgetSnapshot[], now: number): SafeHtml {
+  return html`<section class="panel budgets" aria-label="API budget">
+    <h2>API budget <small>calls in each sliding window, shared by every worker</small></h2>
+    ${budgets.length === 0 ? html`<p class="empty">No budget configured.</p>` : ''}
+    ${budgets.map(
+      (budget) =>
+        html`<div class="budget">
+          <div class="budget-id" title="cloud:tenant:app">${budget.id}</div>
+          <div class="families">
+            ${
+              budget.families.length === 0
+                ? html`<p class="empty">No calls yet.</p>`
+                : budget.families.map((usage) => familyCard(usage, now))
+            }
+          </div>
+        </div>`,
+    )}
+  </section>`;
+}

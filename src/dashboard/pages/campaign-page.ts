@@ -1,0 +1,60 @@
+import type { CampaignState, DeviceRecord } from '../../campaigns/campaign.js';
+import type { CampaignView } from '../overview.js';
+import { campaignCard } from './campaign-card.js';
+import { deviceTable, type DeviceQuery } from './device-table.js';
+import { html, type SafeHtml } from './html.js';
+import { layout } from './layout.js';
+
+const ACTIONS = [
+  { action: 'pause', label: 'Pause', from: ['running'] },
+  { action: 'resume', label: 'Resume', from: ['paused'] },
+  { action: 'cancel', label: 'Cancel campaign', from: ['running', 'paused'] },
+] as const satisfies readonly { action: string; label: string; from: readonly CampaignState[] }[];
+
+/** Buttons are plain forms carrying the action token; cancel asks for confirmation first. */
+function actionForms(view: CampaignView, actionToken: string): SafeHtml {
+  const { campaign } = view;
+  const available = ACTIONS.filter((a) =>
+    (a.from as readonly CampaignState[]).includes(campaign.state),
+  );
+  if (available.length === 0) return html``;
+  return html`<div class="actions">
+    ${available.map(
+      (a) =>
+        html`<form
+          method="post"
+          action="/campaigns/${campaign.id}/${a.action}"
+          ${a.action === 'cancel' ? html`data-confirm="Cancel ${campaign.name}? Queued and deferred devices will not be scanned."` : ''}
+        >
+          <input type="hidden" name="csrf" value="${actionToken}" />
+          <button type="submit" class="btn btn-${a.action}">${a.label}</button>
+        </form>`,
+    )}
+  </div>`;
+}
+
+/** The live summary on a campaign page (the device table is not replaced while someone reads it). */
+export function campaignFragment(view: CampaignView, actionToken: string | null): SafeHtml {
+  return html`${campaignCard(view, false)}${actionToken ? actionForms(view, actionToken) : ''}`;
+}
+
+export interface CampaignPageInput {
+  view: CampaignView;
+  devices: readonly DeviceRecord[];
+  query: DeviceQuery;
+  next: string | null;
+  /** Present only with `--allow-actions`. */
+  actionToken: string | null;
+}
+
+export function campaignPage(input: CampaignPageInput): string {
+  const { view } = input;
+  const id = view.campaign.id;
+  return layout({
+    title: view.campaign.name,
+    allowActions: input.actionToken !== null,
+    body: html`<p class="crumbs"><a href="/">← All campaigns</a></p>
+      <div data-live="/fragments/campaigns/${id}">${campaignFragment(view, input.actionToken)}</div>
+      ${deviceTable(id, input.devices, input.query, input.next)}`,
+  });
+}

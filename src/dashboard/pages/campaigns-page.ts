@@ -1,0 +1,34 @@
+import type { Overview } from '../overview.js';
+import { budgetPanel } from './budget-panel.js';
+import { campaignCard } from './campaign-card.js';
+import { formatCount, formatTime } from './format.js';
+import { html, type SafeHtml } from './html.js';
+import { layout } from './layout.js';
+
+/** The live part of the campaigns page: replaced as a whole on every poll. */
+export function overviewFragment(overview: Overview): SafeHtml {
+  return html`${budgetPanel(overview.budgets, overview.at)}
+    <section class="panel" aria-label="Campaigns">
+      <h2>Campaigns <small>updated ${formatTime(overview.at)}</small></h2>
+      ${
+        overview.campaigns.length === 0
+          ? html`<p class="empty">No campaigns yet. Start one with <code>fleetscan scan</code>.</p>`
+          : html`<div class="campaign-list">
+              ${overview.campaigns.map((view) => campaignCard(view))}
+            </div>`
+      }
+      ${
+        overview.hidden > 0
+          ? html`<p class="note">${formatCount(overview.hidden)} older campaigns not shown.</p>`
+          : ''
+      }
+    </section>`;
+}
+
+export function campaignsPage(overview: Overview, allowActions: boolean): string {
+  return layout({
+    title: 'Campaigns',
+    allowActions,
+    body: html`<div data-live="/fragments/overview">${overviewFragment(overview)}</div>`,
+  });
+}

@@ -1,0 +1,33 @@
+interface Sample {
+  at: number;
+  settled: number;
+}
+
+/**
+ * Devices settled per minute per campaign, from snapshots the dashboard takes anyway (every page
+ * poll). No process records per-campaign call times, so the rate is measured from the change in
+ * settled devices over the last `spanMs`. Memory stays small: a few samples per campaign.
+ */
+export function createRateTracker(spanMs = 60_000) {
+  const samples = new Map<string, Sample[]>();
+  return {
+    /** Records `settled` (requested + failed + cancelled) and returns devices per minute, or null. */
+    observe(campaignId: string, settled: number, at: number): number | null {
+      const list = samples.get(campaignId) ?? [];
+      const last = list.at(-1);
+      if (!last || at - last.at >= 1_000 || settled !== last.settled) list.push({ at, settled });
+      while (list.length > 2 && (list[0]?.at ?? at) < at - spanMs) list.shift();
+      if (list.length > 120) list.splice(0, list.length - 120);
+      samples.set(campaignId, list);
+      const first = list[0];
+      if (!first || at - first.at < 1_000) return null;
+      return ((settled - first.settled) / (at - first.at)) * 60_000;
+    },
+    /** Forgets campaigns no longer shown, so a long-lived process does not grow. */
+    retain(campaignIds: ReadonlySet<string>): void {
+      for (const id of samples.keys()) if (!campaignIds.has(id)) samples.delete(id);
+    },
+  };
+}
+
+export type RateTracker = ReturnType<typeof createRateTracker>;

@@ -1,0 +1,86 @@
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { DEVICE_STATES, type DeviceState } from '../../campaigns/campaign.js';
+import type { CampaignStore } from '../../campaigns/campaign-store.js';
+import { readCampaignView, readOverview, type OverviewDeps } from '../overview.js';
+import { campaignFragment, campaignPage } from '../pages/campaign-page.js';
+import { campaignsPage, overviewFragment } from '../pages/campaigns-page.js';
+import type { DeviceQuery } from '../pages/device-table.js';
+
+export interface PageRouteDeps extends OverviewDeps {
+  store: CampaignStore;
+  /** The action token when actions are allowed, else null (no buttons rendered). */
+  actionToken: string | null;
+}
+
+const PAGE_SIZE = 50;
+
+interface CampaignParams {
+  id: string;
+}
+
+interface DeviceQueryString {
+  state?: string;
+  search?: string;
+  cursor?: string;
+}
+
+/** Only known states, hex search text and numeric HSCAN cursors get through to the store. */
+export function parseDeviceQuery(query: DeviceQueryString): DeviceQuery {
+  const state = DEVICE_STATES.find((s) => s === query.state);
+  const search = query.search?.trim().toLowerCase().slice(0, 40);
+  return {
+    state: state satisfies DeviceState | undefined,
+    search: search && /^[0-9a-f]+$/.test(search) ? search : undefined,
+    cursor: query.cursor && /^\d{1,20}$/.test(query.cursor) ? query.cursor : null,
+  };
+}
+
+function sendHtml(reply: FastifyReply, body: string) {
+  return reply.type('text/html; charset=utf-8').header('cache-control', 'no-store').send(body);
+}
+
+/** Server-rendered pages and the fragments the page script swaps in every few seconds. */
+export function registerPageRoutes(app: FastifyInstance, deps: PageRouteDeps): void {
+  const notFound = (reply: FastifyReply) =>
+    reply.code(404).type('text/plain').send('No such campaign');
+
+  app.get('/', async (_request, reply) => {
+    const overview = await readOverview(deps);
+    return sendHtml(reply, campaignsPage(overview, deps.actionToken !== null));
+  });
+
+  app.get('/fragments/overview', async (_request, reply) => {
+    return sendHtml(reply, overviewFragment(await readOverview(deps)).value);
+  });
+
+  app.get<{ Params: CampaignParams; Querystring: DeviceQueryString }>(
+    '/campaigns/:id',
+    async (request, reply) => {
+      const found = await readCampaignView(deps, request.params.id);
+      if (!found) return notFound(reply);
+      const query = parseDeviceQuery(request.query);
+      const page = await deps.store.listDevices(request.params.id, {
+        state: query.state,
+        search: query.search,
+        cursor: query.cursor,
+        limit: PAGE_SIZE,
+      });
+      return sendHtml(
+        reply,
+        campaignPage({
+          view: found.view,
+          devices: page.devices,
+          query,
+          next: page.cursor,
+          actionToken: deps.actionToken,
+        }),
+      );
+    },
+  );
+
+  app.get<{ Params: CampaignParams }>('/fragments/campaigns/:id', async (request, reply) => {
+    const found = await readCampaignView(deps, request.params.id);
+    if (!found) return notFound(reply);
+    return sendHtml(reply, campaignFragment(found.view, deps.actionToken).value);
+  });
+}

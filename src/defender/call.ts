@@ -1,0 +1,160 @@
+import type { TokenProvider } from '../auth/token-provider.js';
+import type { ApiCallEvent } from '../shared/call-stats.js';
+import type { Logger } from '../shared/logger.js';
+import type { CallGate, CallPermit } from './call-gate.js';
+import { DefenderError } from './errors.js';
+import type { Attempt, Http, Reply } from './http.js';
+import { errorFromNetwork, errorFromReply, parseErrorBody } from './response-error.js';
+
+export interface CallerDeps {
+  http: Http;
+  tokens: TokenProvider;
+  gate: CallGate;
+  throttleDefaultMs: number;
+  log: Logger;
+  onCall?: ((event: ApiCallEvent) => void) | undefined;
+}
+
+export interface CallOptions {
+  /** A slot the caller already holds (limiter.tryAcquire); otherwise one is taken from the gate. */
+  permit?: CallPermit | undefined;
+  signal?: AbortSignal | undefined;
+}
+
+/**
+ * The path every request takes: a budget slot, a token, one HTTP exchange, the slot settled (or
+ * released when the request certainly never left), 429 → gate.throttle, 401 → one token refresh
+ * and one more try on a new slot. Resolves with the parsed JSON of a 2xx reply.
+ */
+export function createCaller(deps: CallerDeps) {
+  const { gate, tokens, log } = deps;
+
+  const finish = async (permit: CallPermit, sent: boolean, attempt: Attempt) => {
+    try {
+      await (sent ? permit.settle() : permit.release());
+    } catch (error) {
+      // The reply matters more than the bookkeeping: a lost re-stamp only makes the window stricter.
+      log.warn({ err: error, family: attempt.family, sent }, 'could not return the budget slot');
+    }
+  };
+
+  const once = async (attempt: Attempt, options: CallOptions): Promise<Reply> => {
+    const permit = options.permit ?? (await gate.acquire(attempt.family, options.signal));
+    let token: string;
+    try {
+      token = await tokens.getToken();
+    } catch (error) {
+      await finish(permit, false, attempt);
+      throw tokenFailure(error, 0);
+    }
+    const started = performance.now();
+    const report = (status: number, code: string | undefined) => {
+      const durationMs = Math.round(performance.now() - started);
+      deps.onCall?.({ family: attempt.family, method: attempt.method, status, code, durationMs });
+      log.debug(
+        { family: attempt.family, method: attempt.method, status, code, durationMs },
+        'api call',
+      );
+    };
+    try {
+      const reply = await deps.http.send(attempt, token, options.signal);
+      await finish(permit, true, attempt);
+      report(reply.status, isSuccess(reply.status) ? undefined : errorCodeOf(reply));
+      return reply;
+    } catch (error) {
+      const failure = errorFromNetwork(error);
+      await finish(permit, !failure.notSent, attempt);
+      report(0, failure.code);
+      throw failure;
+    }
+  };
+
+  return async function call(attempt: Attempt, options: CallOptions = {}): Promise<unknown> {
+    let reply = await once(attempt, options);
+    if (reply.status === 401) {
+      log.info({ family: attempt.family }, 'API answered 401: refreshing the token once');
+      try {
+        await tokens.getToken({ forceRefresh: true });
+      } catch (error) {
+        throw tokenFailure(error, 401);
+      }
+      reply = await once(attempt, { signal: options.signal });
+      if (reply.status === 401)
+        throw withRetry(errorFromReply(reply, deps.throttleDefaultMs), 'never');
+    }
+    if (isSuccess(reply.status)) return parseSuccess(reply);
+    const error = errorFromReply(reply, deps.throttleDefaultMs);
+    if (error.retry === 'throttled') {
+      const ms = error.retryAfterMs ?? deps.throttleDefaultMs;
+      log.warn(
+        { family: attempt.family, retryAfterMs: ms, target: error.target },
+        'throttled (429)',
+      );
+      try {
+        await gate.throttle(attempt.family, ms);
+      } catch (throttleError) {
+        log.warn({ err: throttleError, family: attempt.family }, 'could not pause the budget');
+      }
+    }
+    throw error;
+  };
+}
+
+export type Caller = ReturnType<typeof createCaller>;
+
+function isSuccess(status: number): boolean {
+  return status >= 200 && status < 300;
+}
+
+function errorCodeOf(reply: Reply): string | undefined {
+  return parseErrorBody(reply.body).code;
+}
+
+function parseSuccess(reply: Reply): unknown {
+  try {
+    return JSON.parse(reply.body) as unknown;
+  } catch (error) {
+    // A success we cannot read may still have done its work (a scan was created): retry by
+    // looking it up, which is what `backoff` leads the pipeline to do.
+    throw new DefenderError(
+      {
+        status: reply.status,
+        code: 'InvalidResponse',
+        retry: 'backoff',
+        message: 'Reply is not JSON',
+      },
+      { cause: error },
+    );
+  }
+}
+
+/** No usable token: the request was not sent (status 0) or a refresh after a 401 failed. */
+function tokenFailure(error: unknown, status: number): DefenderError {
+  const transient = (error as { transient?: unknown } | null)?.transient === true;
+  const code = (error as { code?: unknown } | null)?.code;
+  return new DefenderError(
+    {
+      status,
+      code: status === 401 ? 'Unauthorized' : typeof code === 'string' ? code : 'TokenUnavailable',
+      retry: status === 401 || !transient ? 'never' : 'backoff',
+      message: error instanceof Error ? error.message : 'No access token',
+      notSent: status === 0,
+    },
+    { cause: error },
+  );
+}
+
+function withRetry(error: DefenderError, retry: DefenderError['retry']): DefenderError {
+  return new DefenderError(
+    {
+      status: error.status,
+      code: error.code,
+      retry,
+      message: error.apiMessage,
+      target: error.target,
+      retryAfterMs: error.retryAfterMs,
+      notSent: error.notSent,
+    },
+    { cause: error.cause },
+  );
+}

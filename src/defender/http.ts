@@ -1,0 +1,70 @@
+import { Agent as HttpAgent } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
+import got from 'got';
+import type { EndpointFamily } from './machine-action.js';
+
+export interface Attempt {
+  family: EndpointFamily;
+  method: 'GET' | 'POST';
+  url: URL;
+  body?: Record<string, unknown>;
+}
+
+export interface Reply {
+  status: number;
+  body: string;
+  retryAfter: string | undefined;
+}
+
+export interface HttpSettings {
+  timeoutMs: number;
+  /** Sockets kept per host; more than the worker concurrency buys nothing. */
+  maxSockets?: number;
+  /** Extra CA certificates (PEM) to trust, for a simulator or a TLS-inspecting proxy. */
+  ca?: string | Buffer;
+}
+
+/**
+ * The one got instance of a client: no retries (the pipeline owns them), no redirects (a bearer
+ * token follows nobody), no HTTP-error throwing (every reply is mapped by us), keep-alive.
+ */
+export function createHttp(settings: HttpSettings) {
+  const agentOptions = { keepAlive: true, maxSockets: settings.maxSockets ?? 64 };
+  const agents = {
+    http: new HttpAgent(agentOptions),
+    https: new HttpsAgent({ ...agentOptions, ...(settings.ca ? { ca: settings.ca } : {}) }),
+  };
+  const instance = got.extend({
+    retry: { limit: 0 },
+    timeout: { connect: Math.min(settings.timeoutMs, 10_000), request: settings.timeoutMs },
+    agent: agents,
+    throwHttpErrors: false,
+    followRedirect: false,
+    responseType: 'text',
+    headers: { accept: 'application/json', 'user-agent': 'fleetscan' },
+  });
+
+  return {
+    /** One request; resolves with any reply, rejects only when no reply came. */
+    async send(attempt: Attempt, token: string, signal?: AbortSignal): Promise<Reply> {
+      const response = await instance(attempt.url, {
+        method: attempt.method,
+        headers: { authorization: `Bearer ${token}` },
+        ...(attempt.body ? { json: attempt.body } : {}),
+        ...(signal ? { signal } : {}),
+      });
+      const retryAfter = response.headers['retry-after'];
+      return {
+        status: response.statusCode,
+        body: response.body,
+        retryAfter: typeof retryAfter === 'string' ? retryAfter : undefined,
+      };
+    },
+    close(): void {
+      agents.http.destroy();
+      agents.https.destroy();
+    },
+  };
+}
+
+export type Http = ReturnType<typeof createHttp>;

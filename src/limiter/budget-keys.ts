@@ -1,0 +1,47 @@
+import type { RateWindow } from '../config/duration.js';
+import type { EndpointFamily } from '../defender/machine-action.js';
+
+/** The Redis keys of one family's budget; all share one hash tag, so one Cluster slot. */
+export interface BudgetKeys {
+  pause: string;
+  inflight: string;
+  /** One sliding log per window, in the order of the normalised windows. */
+  windows: string[];
+}
+
+/**
+ * `${prefix}:budget:{${budgetId}:${family}}:…` as in docs/design.md. The braces make the
+ * budget id a Redis Cluster hash tag, so the id itself must not contain braces.
+ */
+export function budgetKeys(
+  prefix: string,
+  budgetId: string,
+  family: EndpointFamily,
+  windows: readonly RateWindow[],
+): BudgetKeys {
+  const base = `${prefix}:budget:{${budgetId}:${family}}`;
+  return {
+    pause: `${base}:pause`,
+    inflight: `${base}:inflight`,
+    windows: windows.map((window) => `${base}:w${window.windowMs}`),
+  };
+}
+
+/**
+ * Checks the windows and puts them in one canonical order (shortest first). Two windows of the
+ * same length would share a key, so only the stricter cap of the two is kept.
+ */
+export function normaliseWindows(windows: readonly RateWindow[]): RateWindow[] {
+  if (windows.length === 0) throw new RangeError('Expected `windows` to hold at least one window');
+  const byLength = new Map<number, number>();
+  for (const { cap, windowMs } of windows) {
+    if (!Number.isInteger(cap) || cap < 1) {
+      throw new RangeError(`Expected \`windows[].cap\` to be an integer ≥ 1, got ${cap}`);
+    }
+    if (!Number.isInteger(windowMs) || windowMs < 1) {
+      throw new RangeError(`Expected \`windows[].windowMs\` to be an integer ≥ 1, got ${windowMs}`);
+    }
+    byLength.set(windowMs, Math.min(cap, byLength.get(windowMs) ?? cap));
+  }
+  return [...byLength].sort(([a], [b]) => a - b).map(([windowMs, cap]) => ({ cap, windowMs }));
+}

@@ -1,0 +1,38 @@
+--[[
+  Re-stamps a slot with the time its reply came back (an upper bound of when the server
+  counted the call): it leaves the in-flight set and enters every window log at that time.
+  Also used when the slot was already moved there by acquire-n.lua (the lease ran out): the
+  later, true reply time then replaces grant + lease. "-n": 1 + one key per window.
+
+  Time: Redis TIME (Redis >= 5: effects replication); tests with simulated time pass nowMs in ARGV[1] (TTLs get 60 s of slack).
+
+  Input:
+    KEYS[1]    in-flight slots: ZSET member -> grant time
+    KEYS[2..]  one log per window: ZSET member -> stamp
+
+    ARGV[1]    nowMs, or '' to read Redis TIME
+    ARGV[2]    guardMs
+    ARGV[3]    member id
+    ARGV[4..]  windowMs for each window, in KEYS order
+
+  Output:
+    nowMs, the stamp written
+]]
+local rcall = redis.call
+
+local now = tonumber(ARGV[1])
+local slack = 60000
+if not now then
+  local t = rcall('TIME')
+  now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+  slack = 0
+end
+local guard = tonumber(ARGV[2])
+local member = ARGV[3]
+
+rcall('ZREM', KEYS[1], member)
+for w = 2, #KEYS do
+  rcall('ZADD', KEYS[w], now, member)
+  rcall('PEXPIRE', KEYS[w], tonumber(ARGV[2 + w]) + guard + slack)
+end
+return now

@@ -1,0 +1,199 @@
+import { randomBytes } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { RateWindow } from '../config/duration.js';
+import type { CallGate } from '../defender/call-gate.js';
+import { ENDPOINT_FAMILIES, type EndpointFamily } from '../defender/machine-action.js';
+import { systemClock, type Clock } from '../shared/clock.js';
+import { budgetKeys, normaliseWindows, type BudgetKeys } from './budget-keys.js';
+import { loadScripts, runScript, type LimiterScripts, type ScriptRedis } from './load-scripts.js';
+import { createPermit, type ScanPermit } from './permit.js';
+
+export type { ScanPermit } from './permit.js';
+export { budgetIdFor } from './budget-id.js';
+
+/** Longest a slot may stay unsettled before it counts as replied at grant + lease. */
+export const DEFAULT_LEASE_MS = 120_000;
+
+export interface ScanLimiterOptions {
+  redis: ScriptRedis;
+  prefix: string;
+  /** From `budgetIdFor(config)`; becomes a Redis Cluster hash tag, so no braces. */
+  budgetId: string;
+  windows: readonly RateWindow[];
+  /** Added to every window, for latency that varies between calls. */
+  guardMs: number;
+  /** Pause used by `throttle()` when the 429 named no usable duration. */
+  throttleDefaultMs: number;
+  /** Longer than any call may hold a permit (token fetch + request timeout). */
+  leaseMs?: number;
+  /** Sleeps of `acquire()`; and, with `time: 'clock'`, every timestamp. */
+  clock?: Clock;
+  /** `'redis'` (production): Redis TIME, one timeline for all hosts. `'clock'`: simulated time in tests. */
+  time?: 'redis' | 'clock';
+  log?: Logger;
+}
+
+export type TryAcquireResult =
+  { permit: ScanPermit; waitMs?: undefined } | { permit?: undefined; waitMs: number };
+
+export interface WindowUsage {
+  cap: number;
+  windowMs: number;
+  /** Slots counted in this window now: stamped within windowMs + guard, plus those in flight. */
+  used: number;
+}
+
+export interface BudgetUsage {
+  family: EndpointFamily;
+  windows: WindowUsage[];
+  /** When the pause after a 429 ends (ms, limiter timeline), or null when not paused. */
+  pausedUntil: number | null;
+}
+
+export interface ScanLimiter extends CallGate {
+  acquire(family: EndpointFamily, signal?: AbortSignal): Promise<ScanPermit>;
+  /**
+   * One Lua call; never waits. `waitMs`: until the pause ends and every window has room. Exact
+   * when settled slots fill the window; slots still in flight count as if they settled now (the
+   * earliest they can leave), so the caller may be told to wait again when it comes back.
+   */
+  tryAcquire(family: EndpointFamily): Promise<TryAcquireResult>;
+  usage(family?: EndpointFamily): Promise<BudgetUsage[]>;
+}
+
+/**
+ * The shared sliding-log budget (docs/design.md "The limiter"): never more than a window's cap
+ * in any span of that window's length, for every window at once, across every process sharing
+ * the Redis. One Lua script checks all windows and the pause and takes the slot atomically.
+ */
+export function createScanLimiter(options: ScanLimiterOptions): ScanLimiter {
+  const { redis, prefix, budgetId, log } = options;
+  const windows = normaliseWindows(options.windows);
+  const guardMs = checkMs('guardMs', options.guardMs, 0);
+  const leaseMs = checkMs('leaseMs', options.leaseMs ?? DEFAULT_LEASE_MS, 1);
+  const throttleDefaultMs = checkMs('throttleDefaultMs', options.throttleDefaultMs, 1);
+  const clock = options.clock ?? systemClock;
+  if (/[{}]/.test(budgetId)) throw new RangeError('Expected `budgetId` without braces');
+
+  const scripts = loadScripts();
+  const keysByFamily = new Map<EndpointFamily, BudgetKeys>();
+  const keysOf = (family: EndpointFamily): BudgetKeys => {
+    let keys = keysByFamily.get(family);
+    if (!keys) {
+      keys = budgetKeys(prefix, budgetId, family, windows);
+      keysByFamily.set(family, keys);
+    }
+    return keys;
+  };
+  // '' lets the script read Redis TIME: the one clock every host agrees on.
+  const nowArg = (): number | '' => (options.time === 'clock' ? clock.now() : '');
+  const run = async (name: keyof LimiterScripts, keys: string[], args: (string | number)[]) =>
+    runScript(redis, (await scripts)[name], keys, args);
+
+  // Unique member ids: a random tag per limiter plus a counter, short to keep the logs small.
+  const tag = randomBytes(6).toString('base64url');
+  let counter = 0;
+
+  const ends = {
+    async settle(id: string, family: EndpointFamily, grantedAt: number): Promise<number> {
+      const keys = keysOf(family);
+      const windowArgs = windows.map((window) => window.windowMs);
+      const stamp = await run(
+        'settle-n',
+        [keys.inflight, ...keys.windows],
+        [nowArg(), guardMs, id, ...windowArgs],
+      );
+      const settledAt = toInteger(stamp, 'settle-n');
+      if (settledAt - grantedAt >= leaseMs) {
+        // Counted as replied at grant + lease meanwhile, so the server may have seen one too many.
+        log?.warn(
+          { family, permit: id, heldMs: settledAt - grantedAt, leaseMs },
+          'permit held past its lease: raise leaseMs',
+        );
+      }
+      return settledAt;
+    },
+    async release(id: string, family: EndpointFamily): Promise<void> {
+      const keys = keysOf(family);
+      await run('release-n', [keys.inflight, ...keys.windows], [id]);
+    },
+  };
+
+  const tryAcquire = async (family: EndpointFamily): Promise<TryAcquireResult> => {
+    const keys = keysOf(family);
+    const id = `${tag}${(counter++).toString(36)}`;
+    const windowArgs = windows.flatMap((window) => [window.cap, window.windowMs]);
+    const reply = await run(
+      'acquire-n',
+      [keys.pause, keys.inflight, ...keys.windows],
+      [nowArg(), guardMs, leaseMs, id, ...windowArgs],
+    );
+    const [granted, value] = toIntegers(reply, 'acquire-n');
+    if (granted === 1) return { permit: createPermit(id, family, value ?? 0, ends, log) };
+    return { waitMs: Math.max(1, value ?? 1) };
+  };
+
+  const acquire = async (family: EndpointFamily, signal?: AbortSignal): Promise<ScanPermit> => {
+    for (;;) {
+      signal?.throwIfAborted();
+      const result = await tryAcquire(family);
+      if (result.permit) {
+        if (signal?.aborted) {
+          await result.permit.release(); // the caller gave up while we asked: the call never leaves
+          signal.throwIfAborted();
+        }
+        return result.permit;
+      }
+      log?.debug({ family, waitMs: result.waitMs }, 'budget full, waiting');
+      await clock.sleep(result.waitMs, signal);
+    }
+  };
+
+  const throttle = async (family: EndpointFamily, ms: number): Promise<void> => {
+    const pauseMs = Number.isFinite(ms) && ms > 0 ? Math.ceil(ms) : throttleDefaultMs;
+    const untilMs = await run('throttle-1', [keysOf(family).pause], [nowArg(), pauseMs]);
+    log?.warn(
+      { family, pauseMs, pausedUntil: toInteger(untilMs, 'throttle-1') },
+      'budget paused after 429',
+    );
+  };
+
+  const usageOf = async (family: EndpointFamily): Promise<BudgetUsage> => {
+    const keys = keysOf(family);
+    const reply = await run(
+      'usage-n',
+      [keys.pause, keys.inflight, ...keys.windows],
+      [nowArg(), guardMs, leaseMs, ...windows.map((window) => window.windowMs)],
+    );
+    const [, pausedUntil = 0, ...used] = toIntegers(reply, 'usage-n');
+    return {
+      family,
+      windows: windows.map((window, index) => ({ ...window, used: used[index] ?? 0 })),
+      pausedUntil: pausedUntil > 0 ? pausedUntil : null,
+    };
+  };
+
+  return {
+    acquire,
+    tryAcquire,
+    throttle,
+    usage: (family) => Promise.all((family ? [family] : ENDPOINT_FAMILIES).map(usageOf)),
+  };
+}
+
+function checkMs(name: string, value: number, min: number): number {
+  if (!Number.isFinite(value) || value < min) {
+    throw new RangeError(`Expected \`${name}\` to be a number of ms ≥ ${min}, got ${value}`);
+  }
+  return Math.round(value);
+}
+
+function toInteger(reply: unknown, script: string): number {
+  if (typeof reply !== 'number') throw new TypeError(`${script} answered ${String(reply)}`);
+  return reply;
+}
+
+function toIntegers(reply: unknown, script: string): number[] {
+  if (!Array.isArray(reply)) throw new TypeError(`${script} answered ${String(reply)}`);
+  return reply.map((item) => toInteger(item, script));
+}

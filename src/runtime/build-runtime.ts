@@ -1,0 +1,138 @@
+import { createCampaignStore, type RedisCampaignStore } from '../campaigns/redis-campaign-store.js';
+import { createTokenProvider, type TokenProvider } from '../auth/token-provider.js';
+import { resolveCloud } from '../auth/clouds.js';
+import type { Config } from '../config/schema.js';
+import { createDefenderClient, type DefenderClient } from '../defender/client.js';
+import { budgetIdFor, createScanLimiter, type ScanLimiter } from '../limiter/scan-limiter.js';
+import { createScanQueue, type ScanQueue } from '../scan/scan-queue.js';
+import { createCallStats, type CallStats } from '../shared/call-stats.js';
+import { systemClock, type Clock } from '../shared/clock.js';
+import { createLogger, type Logger } from '../shared/logger.js';
+import { createRedis, type Redis } from '../shared/redis.js';
+import { assertNoEviction, waitForRedis, watchRedis } from './redis-checks.js';
+
+export interface RuntimeOptions {
+  /** Process role, in logs and Redis `CLIENT LIST`: `worker`, `demo`, `dashboard`, `bench`. */
+  role: string;
+  log?: Logger;
+  clock?: Clock;
+  /** How long to keep retrying a Redis that does not answer at start. Default 60 s. */
+  redisStartupTimeoutMs?: number;
+}
+
+/** The Defender side of a runtime: built on first use, since only some roles need credentials. */
+export interface RuntimeApi {
+  tokens: TokenProvider;
+  client: DefenderClient;
+}
+
+/** Everything a long-running fleetscan process uses, built once from a Config. */
+export interface Runtime {
+  config: Config;
+  log: Logger;
+  clock: Clock;
+  /** Commands: campaign store, limiter, call stats, locks. */
+  redis: Redis;
+  /** BullMQ's (no per-command retry limit, as BullMQ requires for workers). */
+  bullConnection: Redis;
+  callStats: CallStats;
+  limiter: ScanLimiter;
+  store: RedisCampaignStore;
+  queue: ScanQueue;
+  /** Token provider and client; throws ConfigError when credentials are not configured. */
+  api(): RuntimeApi;
+  /** Closes the queue and both connections; safe to call twice. */
+  close(): Promise<void>;
+}
+
+/**
+ * Builds the runtime of a worker, the demo, the dashboard or the benchmark: two Redis connections
+ * (waited for with backoff, refused when they may evict keys unless configured otherwise), logger,
+ * shared call statistics, limiter, campaign store and scan queue; the API client on demand.
+ */
+export async function buildRuntime(config: Config, options: RuntimeOptions): Promise<Runtime> {
+  const log = options.log ?? createLogger({ level: config.log.level, name: `fleetscan-${options.role}` });
+  const clock = options.clock ?? systemClock;
+  const redis = createRedis(config.redis.url, { connectionName: `fleetscan-${options.role}` });
+  const bullConnection = createRedis(config.redis.url, {
+    forBullmq: true,
+    connectionName: `fleetscan-${options.role}-bullmq`,
+  });
+  watchRedis(redis, log, 'commands');
+  watchRedis(bullConnection, log, 'queue');
+  const disconnect = () => {
+    redis.disconnect();
+    bullConnection.disconnect();
+  };
+
+  try {
+    await waitForRedis(redis, { url: config.redis.url, log, timeoutMs: options.redisStartupTimeoutMs ?? 60_000 });
+    await assertNoEviction(redis, config.redis.requireNoEviction, log);
+  } catch (error) {
+    disconnect();
+    throw error;
+  }
+
+  const prefix = config.redis.prefix;
+  const callStats = createCallStats(redis, prefix);
+  const limiter = createScanLimiter({
+    redis,
+    prefix,
+    budgetId: budgetIdFor(config),
+    windows: config.limits.windows.map((w) => ({ cap: w.cap, windowMs: w.windowMs })),
+    guardMs: config.limits.guard,
+    throttleDefaultMs: config.limits.throttleDefault,
+    log: log.child({ component: 'limiter' }),
+  });
+  const store = createCampaignStore(redis, prefix);
+  const queue = createScanQueue(config, bullConnection);
+  queue.on('error', (error: Error) => {
+    log.warn({ reason: error.message }, 'scan queue error');
+  });
+
+  let api: RuntimeApi | undefined;
+  let closed: Promise<void> | undefined;
+  return {
+    config,
+    log,
+    clock,
+    redis,
+    bullConnection,
+    callStats,
+    limiter,
+    store,
+    queue,
+    api() {
+      if (api) return api;
+      const tokens = createTokenProvider(config, {
+        log,
+        onRefresh: () => {
+          callStats.recordTokenRefresh();
+        },
+      });
+      const client = createDefenderClient({
+        apiUrl: resolveCloud(config.defender).apiUrl,
+        tokens,
+        gate: limiter,
+        timeoutMs: config.defender.requestTimeout,
+        pageSize: config.defender.pageSize,
+        throttleDefaultMs: config.limits.throttleDefault,
+        log: log.child({ component: 'defender' }),
+        onCall: (event) => {
+          callStats.recordApiCall(event);
+        },
+      });
+      api = { tokens, client };
+      return api;
+    },
+    close() {
+      closed ??= (async () => {
+        api?.client.close();
+        await queue.close().catch(() => undefined);
+        await Promise.allSettled([redis.quit(), bullConnection.quit()]);
+        disconnect();
+      })();
+      return closed;
+    },
+  };
+}

@@ -1,0 +1,95 @@
+import type { Campaign } from '../../campaigns/campaign.js';
+import { estimateCompletion } from '../../campaigns/eta.js';
+import { formatDuration, type RateWindow } from '../../config/duration.js';
+import { maxInAnyWindow, type CallRecord, type SimulatorStats } from '../../simulator/build-simulator.js';
+
+export interface DemoSummary {
+  campaignId: string;
+  devices: number;
+  counts: Campaign['counts'];
+  joinedExisting: number;
+  failuresByReason: Record<string, number>;
+  /** Distinct MachineAction ids recorded in the campaign. */
+  actionsRecorded: number;
+  simulator: {
+    calls: number;
+    scanCalls: number;
+    throttled: number;
+    faults: number;
+    lostReplies: number;
+    actionsCreated: number;
+  };
+  /** The most scan calls the simulator saw in any sliding span of each window. */
+  busiestWindows: { cap: number; windowMs: number; max: number }[];
+  /** Wall time from the campaign's creation to its end. */
+  elapsedMs: number;
+  /** First to last scan call, as the simulator saw them arrive. */
+  scanSpanMs: number;
+  /** The least time those devices' calls can take under every window at once (first to last call). */
+  floorMs: number;
+  /** floorMs / scanSpanMs: 1 is as fast as the API allows. */
+  shareOfFloor: number;
+  timeScale: number;
+  exportPath: string;
+}
+
+export function summarize(input: {
+  campaign: Campaign;
+  actionIds: ReadonlySet<string>;
+  stats: SimulatorStats;
+  calls: readonly CallRecord[];
+  /** The simulator's windows (what the server enforces), on its compressed clock. */
+  windows: readonly RateWindow[];
+  elapsedMs: number;
+  timeScale: number;
+  exportPath: string;
+}): DemoSummary {
+  const scanTimes = input.calls.filter((c) => c.family === 'scan').map((c) => c.t);
+  const scanSpanMs = scanTimes.length > 1 ? Math.max(...scanTimes) - Math.min(...scanTimes) : 0;
+  const floorMs = Math.max(0, estimateCompletion({ remaining: input.campaign.total, windows: input.windows, usedNow: [] }));
+  return {
+    campaignId: input.campaign.id,
+    devices: input.campaign.total,
+    counts: input.campaign.counts,
+    joinedExisting: input.campaign.joinedExisting,
+    failuresByReason: input.campaign.failuresByReason,
+    actionsRecorded: input.actionIds.size,
+    simulator: {
+      calls: input.stats.calls,
+      scanCalls: input.stats.byFamily.scan,
+      throttled: input.stats.throttled,
+      faults: input.stats.faults,
+      lostReplies: input.stats.lostReplies,
+      actionsCreated: input.stats.actionsCreated,
+    },
+    busiestWindows: input.windows.map((w) => ({ ...w, max: maxInAnyWindow(scanTimes, w.windowMs) })),
+    elapsedMs: input.elapsedMs,
+    scanSpanMs,
+    floorMs,
+    shareOfFloor: scanSpanMs > 0 ? Math.min(1, floorMs / scanSpanMs) : 1,
+    timeScale: input.timeScale,
+    exportPath: input.exportPath,
+  };
+}
+
+export function formatSummary(s: DemoSummary): string {
+  const n = (x: number) => x.toLocaleString('en-US');
+  const d = (ms: number) => formatDuration(ms);
+  const reasons = Object.entries(s.failuresByReason).map(([reason, k]) => `    ${n(k)} × ${reason}`);
+  return [
+    '',
+    `Campaign ${s.campaignId} finished: ${n(s.devices)} devices`,
+    `  requested ${n(s.counts.requested)} (joined an existing action: ${n(s.joinedExisting)}), ` +
+      `failed ${n(s.counts.failed)}, cancelled ${n(s.counts.cancelled)}, still waiting ${n(s.counts.queued + s.counts.deferred)}`,
+    ...reasons,
+    `  MachineActions recorded: ${n(s.actionsRecorded)} distinct ids`,
+    `  Simulator: ${n(s.simulator.calls)} API calls (${n(s.simulator.scanCalls)} scans), 429s: ${n(s.simulator.throttled)}, ` +
+      `5xx injected: ${n(s.simulator.faults)}, replies lost: ${n(s.simulator.lostReplies)}, actions created: ${n(s.simulator.actionsCreated)}`,
+    `  Busiest sliding window of scan calls: ${s.busiestWindows.map((w) => `${n(w.max)}/${n(w.cap)} per ${d(w.windowMs)}`).join(', ')}`,
+    `  Time: ${d(s.elapsedMs)} in all; scans from first to last ${d(s.scanSpanMs)}, best possible ${d(s.floorMs)} ` +
+      `(${Math.round(s.shareOfFloor * 100)} % of the floor)`,
+    `  At real speed (×${s.timeScale}): ${d(s.scanSpanMs * s.timeScale)} against a best possible ${d(s.floorMs * s.timeScale)}`,
+    `  Export (CSV): ${s.exportPath}`,
+    '',
+  ].join('\n');
+}

@@ -1,0 +1,45 @@
+import type { MachineAction } from '../defender/machine-action.js';
+import type { MachineActionFilter } from '../defender/odata.js';
+
+/** The part of the Defender client the lookup needs. */
+export interface MachineActionLister {
+  listMachineActions(filter?: MachineActionFilter): AsyncIterable<MachineAction>;
+}
+
+/**
+ * Slack subtracted from the campaign's creation time in the filter: Microsoft stamps actions
+ * with its own clock, ours may be behind. The campaign id in the comment keeps the match exact.
+ */
+export const CLOCK_SLACK_MS = 15 * 60_000;
+
+/** Every antivirus scan action created since `since` (ms, minus the slack), optionally for one device. */
+export function scanActionsFilter(since: number, machineId?: string): MachineActionFilter {
+  return {
+    ...(machineId ? { machineId } : {}),
+    type: 'RunAntiVirusScan',
+    createdSince: Math.max(0, since - CLOCK_SLACK_MS),
+  };
+}
+
+/** True when the action was requested by this campaign (its comment carries the campaign id). */
+export function isOwnAction(action: Pick<MachineAction, 'requestorComment'>, campaignId: string): boolean {
+  return typeof action.requestorComment === 'string' && action.requestorComment.includes(campaignId);
+}
+
+/**
+ * This campaign's scan action for one device, if an earlier attempt created one whose reply never
+ * came back (lost reply, worker killed between the call and the record). One filtered list call;
+ * the earliest match wins, so every attempt records the same action.
+ */
+export async function findOwnAction(
+  client: MachineActionLister,
+  query: { campaignId: string; machineId: string; since: number },
+): Promise<MachineAction | null> {
+  let found: MachineAction | null = null;
+  for await (const action of client.listMachineActions(scanActionsFilter(query.since, query.machineId))) {
+    if (action.machineId.toLowerCase() !== query.machineId) continue;
+    if (action.type !== 'RunAntiVirusScan' || !isOwnAction(action, query.campaignId)) continue;
+    if (!found || action.creationDateTimeUtc < found.creationDateTimeUtc) found = action;
+  }
+  return found;
+}

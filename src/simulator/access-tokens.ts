@@ -1,0 +1,72 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { decodeJwt, signHs256, verifyHs256 } from './jwt.js';
+
+/** Who a valid bearer token speaks for. */
+export interface TokenIdentity {
+  appId: string;
+  tenantId: string;
+}
+
+export type TokenCheck =
+  | { ok: true; identity: TokenIdentity }
+  | { ok: false; reason: 'missing' | 'malformed' | 'invalid' | 'expired' };
+
+/** Application permissions the simulated app holds (roles claim, as Entra issues it). */
+export const APP_ROLES = ['Machine.Scan', 'Machine.Read.All', 'Machine.ReadWrite.All'] as const;
+
+/**
+ * Issues and checks the simulator's access tokens: HS256 JWTs signed with a key that lives only
+ * in this process, so a token from anywhere else (or a tampered one) is refused.
+ */
+export class AccessTokens {
+  private readonly key = randomBytes(32);
+  private readonly now: () => number;
+  private readonly tenantId: string;
+
+  constructor(now: () => number, tenantId: string) {
+    this.now = now;
+    this.tenantId = tenantId;
+  }
+
+  issue(appId: string, resource: string, lifetimeSec: number): string {
+    const iat = Math.floor(this.now() / 1000);
+    return signHs256(
+      {
+        aud: resource,
+        iss: `https://sts.windows.net/${this.tenantId}/`,
+        iat,
+        nbf: iat,
+        exp: iat + lifetimeSec,
+        appid: appId,
+        azp: appId,
+        idtyp: 'app',
+        oid: appId,
+        roles: [...APP_ROLES],
+        sub: appId,
+        tid: this.tenantId,
+        // Unique per token, as Entra's own `uti`: two tokens are never byte-identical.
+        uti: randomUUID(),
+        ver: '1.0',
+      },
+      this.key,
+    );
+  }
+
+  /** Checks an `Authorization` header value: scheme, signature, tenant and expiry. */
+  check(authorization: string | undefined): TokenCheck {
+    if (!authorization) return { ok: false, reason: 'missing' };
+    const match = /^Bearer ([A-Za-z0-9._-]+)$/.exec(authorization);
+    if (!match?.[1]) return { ok: false, reason: 'malformed' };
+    const jwt = decodeJwt(match[1]);
+    if (!jwt) return { ok: false, reason: 'malformed' };
+    if (!verifyHs256(jwt, this.key)) return { ok: false, reason: 'invalid' };
+    const { appid, tid, exp, nbf } = jwt.payload;
+    if (typeof appid !== 'string' || tid !== this.tenantId || typeof exp !== 'number') {
+      return { ok: false, reason: 'invalid' };
+    }
+    const nowSec = this.now() / 1000;
+    if (typeof nbf === 'number' && nbf > nowSec + 300) return { ok: false, reason: 'invalid' };
+    if (exp <= nowSec) return { ok: false, reason: 'expired' };
+    return { ok: true, identity: { appId: appid, tenantId: tid } };
+  }
+}

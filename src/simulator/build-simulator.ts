@@ -1,0 +1,179 @@
+import { performance } from 'node:perf_hooks';
+import fastify, { type FastifyInstance } from 'fastify';
+import { AccessTokens } from './access-tokens.js';
+import { registerActionRoutes } from './action-routes.js';
+import { stampArrival } from './api-call.js';
+import { apiError } from './api-error.js';
+import { CallLog, type CallRecord } from './call-log.js';
+import { trustCertificates } from './client-assertion.js';
+import { generateFleet, type SimMachine } from './fleet.js';
+import { registerListRoutes } from './list-routes.js';
+import { ActionStore, type StoredAction } from './machine-actions.js';
+import { completeMachines } from './machine-file.js';
+import { resolveOptions, type SimulatorOptions } from './options.js';
+import { createRandom } from './random.js';
+import { emptyStats, recordCall, type SimContext, type SimulatorStats } from './sim-context.js';
+import { seedOtherScans } from './seed-actions.js';
+import { SlidingWindowThrottle } from './throttle.js';
+import { registerTokenEndpoint } from './token-endpoint.js';
+
+export { maxInAnyWindow, type CallRecord } from './call-log.js';
+export type { SimulatorOptions } from './options.js';
+export type { SimulatorStats } from './sim-context.js';
+
+/** The credentials the simulated tenant accepts. */
+export interface SimulatorCredentials {
+  tenantId: string;
+  clientId: string;
+  /** Empty when secrets are turned off. */
+  clientSecret: string;
+  /** SHA-1 (`thumbprint`) and SHA-256 thumbprints of certificates accepted for assertions. */
+  certificates: { thumbprint: string; thumbprintSha256: string }[];
+}
+
+export interface Simulator {
+  /** Not listening: `app.inject()` or `app.listen({ port: 0, host: '127.0.0.1' })`. */
+  app: FastifyInstance;
+  stats(): SimulatorStats;
+  calls(): readonly CallRecord[];
+  machines: readonly SimMachine[];
+  actions(): readonly StoredAction[];
+  credentials: SimulatorCredentials;
+  /** A valid bearer token for the configured app (for `MDE_ACCESS_TOKEN`-style use). */
+  issueToken(options?: { lifetimeSec?: number; resource?: string }): string;
+  /** The simulator's clock, ms. */
+  now(): number;
+  close(): Promise<void>;
+}
+
+/** A monotonic clock anchored to wall time once: throttling must never see time step back. */
+function monotonicNow(): () => number {
+  const origin = Date.now() - performance.now();
+  return () => origin + performance.now();
+}
+
+/** Builds the fake Defender API + Entra token endpoint (see mde-api.md); does not listen. */
+export async function buildSimulator(options: SimulatorOptions = {}): Promise<Simulator> {
+  const opts = resolveOptions(options);
+  const now = options.now ?? monotonicNow();
+  const startMs = now();
+  const machineList = options.machines
+    ? completeMachines(options.machines, startMs)
+    : generateFleet(options.fleet ?? 200, opts.seed, startMs, options.fleetMix);
+  const stream = (k: number) => createRandom((opts.seed * 7919 + k) >>> 0);
+  const ctx: SimContext = {
+    opts,
+    now,
+    random: {
+      faults: stream(1),
+      lost: stream(2),
+      latency: stream(3),
+      busy: stream(4),
+      ids: stream(5),
+      outcome: stream(6),
+    },
+    machines: new Map(machineList.map((m) => [m.id, m])),
+    machineList,
+    actions: new ActionStore(),
+    tokens: new AccessTokens(now, opts.tenantId),
+    throttle: new SlidingWindowThrottle(opts.rateLimits),
+    certificates: trustCertificates(
+      options.certificatePem === undefined
+        ? []
+        : typeof options.certificatePem === 'string'
+          ? [options.certificatePem]
+          : options.certificatePem,
+    ),
+    acceptedScopes: options.acceptedScopes,
+    log: new CallLog(options.callLogFile),
+    stats: emptyStats(),
+  };
+  seedOtherScans(ctx, startMs);
+  await ctx.log.open();
+
+  let app: FastifyInstance;
+  try {
+    app = fastify({
+      logger: false,
+      forceCloseConnections: true,
+      routerOptions: { maxParamLength: 1000 },
+      ...(options.tls ? { https: { key: options.tls.key, cert: options.tls.cert } } : {}),
+    });
+  } catch (error) {
+    await ctx.log.close();
+    throw error;
+  }
+  // Bodies are read as text and checked by each route, so every bad body gets the API's answer.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'string' }, (_request, body, done) => {
+    done(null, body);
+  });
+  app.addHook('onRequest', (request, _reply, done) => {
+    stampArrival(ctx, request);
+    done();
+  });
+  registerTokenEndpoint(app, ctx);
+  registerActionRoutes(app, ctx);
+  registerListRoutes(app, ctx);
+  app.setNotFoundHandler(async (request, reply) => {
+    const result = apiError(
+      404,
+      'ResourceNotFound',
+      `No route for ${request.method} ${request.url.split('?')[0] ?? ''}.`,
+    );
+    recordCall(ctx, {
+      t: now(),
+      method: request.method,
+      path: request.url,
+      family: 'unrouted',
+      status: 404,
+      code: 'ResourceNotFound',
+      machineId: null,
+      actionId: null,
+      existingActionId: null,
+      lost: false,
+      appId: null,
+      durationMs: 0,
+    });
+    await reply.code(404).type('application/json; charset=utf-8').send(JSON.stringify(result.body));
+  });
+  app.setErrorHandler(async (error: { statusCode?: number; message?: string }, _request, reply) => {
+    const status = error.statusCode && error.statusCode >= 400 ? error.statusCode : 500;
+    const result =
+      status >= 500
+        ? apiError(500, 'InternalServerError', 'An unexpected error occurred.')
+        : apiError(status, 'BadRequest', error.message ?? 'Bad request.');
+    await reply
+      .code(status)
+      .type('application/json; charset=utf-8')
+      .send(JSON.stringify(result.body));
+  });
+
+  return {
+    app,
+    stats: () => structuredClone(ctx.stats),
+    calls: () => ctx.log.all(),
+    machines: machineList,
+    actions: () => ctx.actions.all(),
+    credentials: {
+      tenantId: opts.tenantId,
+      clientId: opts.clientId,
+      clientSecret: opts.clientSecret,
+      certificates: ctx.certificates.map((c) => ({
+        thumbprint: c.thumbprint,
+        thumbprintSha256: c.thumbprintSha256,
+      })),
+    },
+    issueToken: (o = {}) =>
+      ctx.tokens.issue(
+        opts.clientId,
+        o.resource ?? 'https://api.securitycenter.microsoft.com',
+        o.lifetimeSec ?? opts.tokenLifetimeSec,
+      ),
+    now,
+    close: async () => {
+      await app.close();
+      await ctx.log.close();
+    },
+  };
+}

@@ -1,0 +1,210 @@
+/**
+ * A strict subset of OData `$filter`, as far as mde-api.md documents it: comparisons of one
+ * field with one literal, `machineTags/any(tag: tag eq 'X')`, `and`, `or` and parentheses.
+ * Anything else (unknown field, unsupported operator, wrong literal type, unknown enum value,
+ * `not`, functions) is refused with an `ODataFilterError`, which the API answers as 400 ODataError.
+ */
+
+export type ComparisonOperator = 'eq' | 'ne' | 'gt' | 'ge' | 'lt' | 'le';
+export type FieldValue = string | number | readonly string[] | null | undefined;
+
+export interface FieldSpec<T> {
+  type: 'string' | 'number' | 'datetime' | 'collection';
+  /** Operators allowed on this field (`collection` fields only support `any(x: x eq '…')`). */
+  ops: readonly ComparisonOperator[];
+  /** For string fields with a closed set of values: anything else is an error. */
+  values?: readonly string[];
+  /** Reads the value; datetimes as ms since the epoch. */
+  get(record: T): FieldValue;
+}
+export type FilterSchema<T> = Readonly<Record<string, FieldSpec<T>>>;
+export type Predicate<T> = (record: T) => boolean;
+
+export class ODataFilterError extends Error {
+  override name = 'ODataFilterError';
+}
+
+type Token =
+  | { kind: 'word'; text: string }
+  | { kind: 'string'; value: string }
+  | { kind: 'number'; value: number }
+  | { kind: 'datetime'; value: number; text: string }
+  | { kind: 'punct'; text: '(' | ')' | '/' | ':' };
+
+const DATETIME =
+  /^\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,7})?)?)?(?:Z|[+-]\d{2}:\d{2})/;
+
+function tokenize(text: string): Token[] {
+  const tokens: Token[] = [];
+  let i = 0;
+  while (i < text.length) {
+    const rest = text.slice(i);
+    const ch = text.charAt(i);
+    if (ch === ' ') {
+      i++;
+    } else if (ch === '(' || ch === ')' || ch === '/' || ch === ':') {
+      tokens.push({ kind: 'punct', text: ch });
+      i++;
+    } else if (ch === "'") {
+      let value = '';
+      let j = i + 1;
+      for (;;) {
+        if (j >= text.length) throw new ODataFilterError('Unterminated string literal');
+        if (text.charAt(j) === "'") {
+          if (text.charAt(j + 1) === "'") {
+            value += "'";
+            j += 2;
+            continue;
+          }
+          break;
+        }
+        value += text.charAt(j);
+        j++;
+      }
+      tokens.push({ kind: 'string', value });
+      i = j + 1;
+    } else if (DATETIME.test(rest)) {
+      const match = DATETIME.exec(rest)?.[0] ?? '';
+      const iso = /T/.test(match) ? match : match.replace(/^(\d{4}-\d{2}-\d{2})/, '$1T00:00:00');
+      const value = Date.parse(iso.replace(/(\.\d{3})\d+/, '$1'));
+      if (!Number.isFinite(value)) throw new ODataFilterError(`Invalid date literal ${match}`);
+      tokens.push({ kind: 'datetime', value, text: match });
+      i += match.length;
+    } else if (/^-?\d/.test(rest)) {
+      const match = /^-?\d+(?:\.\d+)?/.exec(rest)?.[0] ?? '';
+      tokens.push({ kind: 'number', value: Number(match) });
+      i += match.length;
+    } else if (/^[A-Za-z_]/.test(rest)) {
+      const match = /^[A-Za-z_][A-Za-z0-9_]*/.exec(rest)?.[0] ?? '';
+      tokens.push({ kind: 'word', text: match });
+      i += match.length;
+    } else {
+      throw new ODataFilterError(`Syntax error at position ${i} in $filter`);
+    }
+  }
+  return tokens;
+}
+
+/** Parses `text` against `schema` once; the predicate is then applied to every record. */
+export function compileFilter<T>(text: string, schema: FilterSchema<T>): Predicate<T> {
+  const tokens = tokenize(text);
+  let pos = 0;
+  const peek = (): Token | undefined => tokens[pos];
+  const isWord = (t: Token | undefined, word: string): boolean =>
+    t?.kind === 'word' && t.text === word;
+  const expectPunct = (p: string): void => {
+    const t = tokens[pos++];
+    if (t?.kind !== 'punct' || t.text !== p)
+      throw new ODataFilterError(`Expected '${p}' in $filter`);
+  };
+  const field = (name: string): FieldSpec<T> => {
+    const spec = Object.hasOwn(schema, name) ? schema[name] : undefined;
+    if (!spec)
+      throw new ODataFilterError(`Could not find a property named '${name}' usable in $filter`);
+    return spec;
+  };
+
+  const parseOr = (): Predicate<T> => {
+    let left = parseAnd();
+    while (isWord(peek(), 'or')) {
+      pos++;
+      const a = left;
+      const b = parseAnd();
+      left = (r) => a(r) || b(r);
+    }
+    return left;
+  };
+  const parseAnd = (): Predicate<T> => {
+    let left = parseTerm();
+    while (isWord(peek(), 'and')) {
+      pos++;
+      const a = left;
+      const b = parseTerm();
+      left = (r) => a(r) && b(r);
+    }
+    return left;
+  };
+  const parseTerm = (): Predicate<T> => {
+    const t = tokens[pos++];
+    if (t?.kind === 'punct' && t.text === '(') {
+      const inner = parseOr();
+      expectPunct(')');
+      return inner;
+    }
+    if (t?.kind !== 'word') throw new ODataFilterError('Expected a property name in $filter');
+    const spec = field(t.text);
+    if (spec.type === 'collection') return parseAny(spec);
+    const op = tokens[pos++];
+    if (op?.kind !== 'word' || !spec.ops.includes(op.text as ComparisonOperator)) {
+      const shown = op?.kind === 'word' ? op.text : 'nothing';
+      throw new ODataFilterError(`Operator '${shown}' is not supported on '${t.text}'`);
+    }
+    const literal = literalFor(t.text, spec, tokens[pos++]);
+    return comparison(spec, op.text as ComparisonOperator, literal);
+  };
+  const parseAny = (spec: FieldSpec<T>): Predicate<T> => {
+    expectPunct('/');
+    if (!isWord(tokens[pos++], 'any')) throw new ODataFilterError("Only '/any(...)' is supported");
+    expectPunct('(');
+    const variable = tokens[pos++];
+    if (variable?.kind !== 'word') throw new ODataFilterError('Expected a lambda variable');
+    expectPunct(':');
+    if (!isWord(tokens[pos++], variable.text)) {
+      throw new ODataFilterError(`Expected '${variable.text}' inside any()`);
+    }
+    if (!isWord(tokens[pos++], 'eq'))
+      throw new ODataFilterError("Only 'eq' is supported inside any()");
+    const value = tokens[pos++];
+    if (value?.kind !== 'string')
+      throw new ODataFilterError('Expected a string literal inside any()');
+    expectPunct(')');
+    return (r) => {
+      const v = spec.get(r);
+      return Array.isArray(v) && v.includes(value.value);
+    };
+  };
+
+  if (tokens.length === 0) throw new ODataFilterError('Empty $filter');
+  const predicate = parseOr();
+  if (pos !== tokens.length) throw new ODataFilterError('Unexpected text at the end of $filter');
+  return predicate;
+}
+
+function literalFor<T>(name: string, spec: FieldSpec<T>, t: Token | undefined): string | number {
+  if (spec.type === 'string' && t?.kind === 'string') {
+    if (spec.values && !spec.values.includes(t.value)) {
+      throw new ODataFilterError(`'${t.value}' is not a valid value of '${name}'`);
+    }
+    return t.value;
+  }
+  if (spec.type === 'number' && t?.kind === 'number') return t.value;
+  if (spec.type === 'datetime' && t?.kind === 'datetime') return t.value;
+  throw new ODataFilterError(
+    `A binary operator with incompatible types was detected for '${name}'`,
+  );
+}
+
+function comparison<T>(
+  spec: FieldSpec<T>,
+  op: ComparisonOperator,
+  literal: string | number,
+): Predicate<T> {
+  return (r) => {
+    const v = spec.get(r);
+    if (v === null || v === undefined || Array.isArray(v)) return op === 'ne';
+    switch (op) {
+      case 'eq':
+        return v === literal;
+      case 'ne':
+        return v !== literal;
+      case 'gt':
+        return v > literal;
+      case 'ge':
+        return v >= literal;
+      case 'lt':
+        return v < literal;
+      case 'le':
+        return v <= literal;
+    }
+  };
+}

@@ -1,0 +1,133 @@
+import type { FleetMix } from './fleet.js';
+import type { Lifecycle } from './machine-actions.js';
+import type { MachineInput } from './machine-file.js';
+import type { RateWindow } from './throttle.js';
+
+/** How a lost reply is lost: the socket is destroyed, or the reply becomes a 502. */
+export type LostMode = 'mixed' | 'destroy' | '502';
+
+/** Everything `buildSimulator` accepts; every field has a sane default (see `resolveOptions`). */
+export interface SimulatorOptions {
+  /** Seed for the fleet, faults, lost replies and latency jitter (default 1). */
+  seed?: number;
+  /** Number of devices to generate (default 200), unless `machines` is given. */
+  fleet?: number;
+  /** Shares of special devices in a generated fleet. */
+  fleetMix?: Partial<FleetMix>;
+  /** An explicit device list instead of a generated fleet. */
+  machines?: readonly MachineInput[];
+  /** 1 = real time; rate windows and action lifecycles are divided by it (default 1). */
+  timeScale?: number;
+  /** Windows per endpoint family per app+tenant, before scaling (default 100/60 s and 1500/3600 s). */
+  rateLimits?: readonly RateWindow[];
+  /** Share of authorised, unthrottled calls that answer a 5xx before anything happens. */
+  faultRate?: number;
+  /** Share of handled calls whose reply is lost after the work was done (the action exists). */
+  lostRate?: number;
+  lostMode?: LostMode;
+  /** Reply delay jitter [min, max] in ms (real time, not scaled). */
+  latencyMs?: readonly [number, number];
+  /** Share of busy-device answers that are 201 with the existing action instead of 400. */
+  existingActionRate?: number;
+  /** Share of scans on reachable devices that end Failed instead of Succeeded (default 0). */
+  actionFailureRate?: number;
+  /** Action step durations in real-time ms, before scaling. */
+  lifecycle?: Partial<Lifecycle>;
+  /** Lifetime of issued access tokens, seconds (default 3599; not scaled). */
+  tokenLifetimeSec?: number;
+  tenantId?: string;
+  clientId?: string;
+  /** Accepted client secret; an empty string turns secrets off (certificate only). */
+  clientSecret?: string;
+  /** Public certificate(s) whose private key may sign client assertions. */
+  certificatePem?: string | readonly string[];
+  /** Scopes a token may be asked for; default: the MDE resources of every cloud + this host. */
+  acceptedScopes?: readonly string[];
+  /** A list with no results answers 404 instead of 200 with an empty `value` (default false). */
+  emptyListAs404?: boolean;
+  /** Page size when the caller gives no `$top` (default 10000, the API's maximum). */
+  defaultPageSize?: number;
+  /** NDJSON file that receives one line per call (appended). */
+  callLogFile?: string;
+  /** Serve HTTPS with this key and certificate (PEM). */
+  tls?: { key: string; cert: string };
+  /** The simulator's clock (ms since the epoch); default: monotonic wall time. */
+  now?: () => number;
+}
+
+export interface ResolvedOptions {
+  seed: number;
+  timeScale: number;
+  rateLimits: RateWindow[];
+  faultRate: number;
+  lostRate: number;
+  lostMode: LostMode;
+  latencyMs: readonly [number, number];
+  existingActionRate: number;
+  actionFailureRate: number;
+  lifecycle: Lifecycle;
+  tokenLifetimeSec: number;
+  tenantId: string;
+  clientId: string;
+  clientSecret: string;
+  emptyListAs404: boolean;
+  defaultPageSize: number;
+}
+
+export const DEFAULT_TENANT_ID = '7a1b3c5d-0f00-4e11-9d22-5ea7c0ffee01';
+export const DEFAULT_CLIENT_ID = '3c9e2f10-5b7a-4d6e-8f01-f1ee75ca4a11';
+export const DEFAULT_CLIENT_SECRET = 'simulator-secret-not-for-production';
+export const DEFAULT_RATE_LIMITS: readonly RateWindow[] = [
+  { cap: 100, windowMs: 60_000 },
+  { cap: 1500, windowMs: 3_600_000 },
+];
+export const DEFAULT_LIFECYCLE: Lifecycle = {
+  pendingMs: 5_000,
+  inProgressMs: 20_000,
+  offlineTimeoutMs: 30 * 60_000,
+  otherScanMs: 10 * 60_000,
+};
+
+/** Fills defaults, scales durations and refuses nonsense with a message naming the option. */
+export function resolveOptions(options: SimulatorOptions): ResolvedOptions {
+  const timeScale = options.timeScale ?? 1;
+  if (!(timeScale > 0) || !Number.isFinite(timeScale)) throw new Error('`timeScale` must be > 0');
+  for (const key of ['faultRate', 'lostRate', 'existingActionRate', 'actionFailureRate'] as const) {
+    const value = options[key] ?? 0;
+    if (!(value >= 0 && value <= 1)) throw new Error(`\`${key}\` must be between 0 and 1`);
+  }
+  const latency = options.latencyMs ?? [0, 0];
+  if (!(latency[0] >= 0 && latency[1] >= latency[0]))
+    throw new Error('`latencyMs` must be [min, max] with 0 ≤ min ≤ max');
+  const lifecycle = { ...DEFAULT_LIFECYCLE, ...options.lifecycle };
+  const pageSize = options.defaultPageSize ?? 10_000;
+  if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > 10_000) {
+    throw new Error('`defaultPageSize` must be an integer from 1 to 10000');
+  }
+  return {
+    seed: options.seed ?? 1,
+    timeScale,
+    rateLimits: (options.rateLimits ?? DEFAULT_RATE_LIMITS).map((w) => ({
+      cap: w.cap,
+      windowMs: w.windowMs / timeScale,
+    })),
+    faultRate: options.faultRate ?? 0,
+    lostRate: options.lostRate ?? 0,
+    lostMode: options.lostMode ?? 'mixed',
+    latencyMs: latency,
+    existingActionRate: options.existingActionRate ?? 0,
+    actionFailureRate: options.actionFailureRate ?? 0,
+    lifecycle: {
+      pendingMs: lifecycle.pendingMs / timeScale,
+      inProgressMs: lifecycle.inProgressMs / timeScale,
+      offlineTimeoutMs: lifecycle.offlineTimeoutMs / timeScale,
+      otherScanMs: lifecycle.otherScanMs / timeScale,
+    },
+    tokenLifetimeSec: options.tokenLifetimeSec ?? 3599,
+    tenantId: options.tenantId ?? DEFAULT_TENANT_ID,
+    clientId: options.clientId ?? DEFAULT_CLIENT_ID,
+    clientSecret: options.clientSecret ?? DEFAULT_CLIENT_SECRET,
+    emptyListAs404: options.emptyListAs404 ?? false,
+    defaultPageSize: pageSize,
+  };
+}

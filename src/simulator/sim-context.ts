@@ -1,0 +1,98 @@
+import type { AccessTokens } from './access-tokens.js';
+import type { ApiFamily, CallFamily, CallLog, CallRecord } from './call-log.js';
+import type { TrustedCertificate } from './client-assertion.js';
+import type { SimMachine } from './fleet.js';
+import type { ActionStore } from './machine-actions.js';
+import type { ResolvedOptions } from './options.js';
+import type { Random } from './random.js';
+import type { SlidingWindowThrottle } from './throttle.js';
+
+/** Counters readable by tests and the benchmark (`sim.stats()`). */
+export interface SimulatorStats {
+  /** API calls that arrived (every family, every status, 401s and 429s included). */
+  calls: number;
+  byFamily: Record<ApiFamily, number>;
+  /** API calls by the status the caller saw (`0` = no reply at all). */
+  byStatus: Record<string, number>;
+  /** 429 answers. */
+  throttled: number;
+  /** 401 answers. */
+  unauthorized: number;
+  /** Actions created through the API (including those whose reply was lost). */
+  actionsCreated: number;
+  /** 201 answers that handed back an existing action of a busy device. */
+  existingActionReplies: number;
+  lostReplies: number;
+  /** 5xx answered before anything happened. */
+  faults: number;
+  tokenRequests: number;
+  tokensIssued: number;
+}
+
+/** The mutable state every route of one simulator shares. */
+export interface SimContext {
+  opts: ResolvedOptions;
+  now: () => number;
+  /** Separate streams so that turning one knob never reshuffles another. */
+  random: {
+    faults: Random;
+    lost: Random;
+    latency: Random;
+    busy: Random;
+    ids: Random;
+    outcome: Random;
+  };
+  machines: ReadonlyMap<string, SimMachine>;
+  machineList: readonly SimMachine[];
+  actions: ActionStore;
+  tokens: AccessTokens;
+  throttle: SlidingWindowThrottle;
+  certificates: readonly TrustedCertificate[];
+  /** `undefined`: the default list plus this host's own URL. */
+  acceptedScopes: readonly string[] | undefined;
+  log: CallLog;
+  stats: SimulatorStats;
+}
+
+export function emptyStats(): SimulatorStats {
+  return {
+    calls: 0,
+    byFamily: { scan: 0, machineActions: 0, cancel: 0, machines: 0 },
+    byStatus: {},
+    throttled: 0,
+    unauthorized: 0,
+    actionsCreated: 0,
+    existingActionReplies: 0,
+    lostReplies: 0,
+    faults: 0,
+    tokenRequests: 0,
+    tokensIssued: 0,
+  };
+}
+
+const API_FAMILY_SET: ReadonlySet<CallFamily> = new Set([
+  'scan',
+  'machineActions',
+  'cancel',
+  'machines',
+]);
+
+/** Adds one call to the log and to the counters. */
+export function recordCall(ctx: SimContext, record: CallRecord): void {
+  ctx.log.add(record);
+  const s = ctx.stats;
+  if (record.family === 'entra') {
+    s.tokenRequests++;
+    return;
+  }
+  if (!API_FAMILY_SET.has(record.family)) return;
+  s.calls++;
+  s.byFamily[record.family as ApiFamily]++;
+  const key = String(record.status);
+  s.byStatus[key] = (s.byStatus[key] ?? 0) + 1;
+  if (record.status === 429) s.throttled++;
+  if (record.status === 401) s.unauthorized++;
+  if (record.actionId) s.actionsCreated++;
+  if (record.existingActionId) s.existingActionReplies++;
+  if (record.lost) s.lostReplies++;
+}

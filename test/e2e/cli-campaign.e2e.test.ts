@@ -1,0 +1,269 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createCampaignStore } from '../../src/campaigns/redis-campaign-store.js';
+import { packageRoot } from '../../src/shared/package-root.js';
+import { ensureBuilt, runCli, spawnCli, waitForOutput } from '../helpers/cli.js';
+import { cleanupPrefix, testRedisUrl, uniquePrefix } from '../helpers/redis.js';
+
+const A = 'a'.repeat(40);
+const B = 'b'.repeat(40);
+const C = 'C'.repeat(40); // upper case: normalised to lower case
+const CSV = `machineId,name\n${A},one\n${B},two\nnot-an-id,three\n${A},again\n"${C}",four\n=cmd,five\n`;
+
+interface ScanSummary {
+  campaignId: string;
+  accepted: number;
+  invalid: number;
+  duplicate: number;
+  invalidLines: { line: number; value: string; reason: string }[];
+}
+
+let dir: string;
+let prefix: string;
+let env: NodeJS.ProcessEnv;
+let redis: Redis;
+
+beforeAll(async () => {
+  await ensureBuilt();
+  // The build helper compiles only; the Lua scripts must sit beside the compiled modules too.
+  spawnSync(process.execPath, ['scripts/copy-assets.js'], { cwd: packageRoot() });
+}, 240_000);
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'fleetscan-cli-'));
+  writeFileSync(join(dir, 'devices.csv'), CSV);
+  prefix = uniquePrefix('cli');
+  env = { REDIS_URL: testRedisUrl(), FLEETSCAN_PREFIX: prefix, LOG_LEVEL: 'warn' };
+  redis = new Redis(testRedisUrl());
+});
+
+afterEach(async () => {
+  rmSync(dir, { recursive: true, force: true });
+  await cleanupPrefix(testRedisUrl(), prefix);
+  redis.disconnect();
+});
+
+afterAll(() => undefined);
+
+const cli = (args: string[], extra: NodeJS.ProcessEnv = {}) =>
+  runCli(args, { env: { ...env, ...extra } });
+
+async function scan(...extra: string[]): Promise<ScanSummary> {
+  const result = await cli([
+    'scan',
+    '--devices',
+    join(dir, 'devices.csv'),
+    '--comment',
+    'e2e',
+    '--json',
+    ...extra,
+  ]);
+  expect(result.stderr).toBe('');
+  expect(result.code).toBe(0);
+  return JSON.parse(result.stdout) as ScanSummary;
+}
+
+describe('fleetscan scan', () => {
+  it('queues the valid devices of a CSV and reports invalid and duplicate lines', async () => {
+    const summary = await scan('--name', 'e2e run');
+    expect(summary).toMatchObject({
+      accepted: 3,
+      invalid: 2,
+      duplicate: 1,
+      name: 'e2e run',
+      scanType: 'Quick',
+      skipped: {},
+    });
+    expect(summary.campaignId).toMatch(/^c-[a-z0-9]{12}$/);
+    expect(summary.invalidLines.map((l) => l.line)).toEqual([4, 7]);
+    const waiting = await redis.llen(`${prefix}:scans:wait`);
+    expect(waiting).toBe(3);
+    const campaign = await createCampaignStore(redis, prefix).getCampaign(summary.campaignId);
+    expect(campaign?.comment).toBe(`e2e [fleetscan:${summary.campaignId}]`);
+  });
+
+  it('adds nothing twice when the same command runs again with --campaign-id', async () => {
+    const first = await scan();
+    const again = await scan('--campaign-id', first.campaignId);
+    expect(again).toMatchObject({ campaignId: first.campaignId, accepted: 0, duplicate: 4 });
+    expect(await redis.llen(`${prefix}:scans:wait`)).toBe(3);
+  });
+
+  it('reads ids from stdin', async () => {
+    const result = await runCli(['scan', '--devices', '-', '--comment', 'pipe', '--json'], {
+      env,
+      input: `${A}\n${B}\n`,
+    });
+    expect(result.code).toBe(0);
+    expect(JSON.parse(result.stdout)).toMatchObject({ accepted: 2, invalid: 0 });
+  });
+
+  it('exits 1 on an unreadable file, and creates no campaign', async () => {
+    const result = await cli([
+      'scan',
+      '--devices',
+      join(dir, 'missing.csv'),
+      '--comment',
+      'x',
+      '--json',
+    ]);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toMatch(/missing\.csv.*cannot read/i);
+    expect(await redis.zcard(`${prefix}:campaigns`)).toBe(0);
+  });
+
+  it('refuses the whole file with --strict', async () => {
+    const result = await cli([
+      'scan',
+      '--devices',
+      join(dir, 'devices.csv'),
+      '--comment',
+      'x',
+      '--strict',
+    ]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/line 4/);
+    expect(await redis.zcard(`${prefix}:campaigns`)).toBe(0);
+  });
+
+  it('exits 1 on bad input, bad config and an unreachable Redis', async () => {
+    const noComment = await cli(['scan', '--devices', join(dir, 'devices.csv')]);
+    expect(noComment.code).toBe(1);
+    expect(noComment.stderr).toMatch(/--comment/);
+    const both = await cli(['scan', '--devices', 'x.csv', '--tag', 'T', '--comment', 'x']);
+    expect(both.code).toBe(1);
+    expect(both.stderr).toMatch(/either --devices or/);
+    const badConfig = await cli(['status'], { FLEETSCAN_RATE_LIMITS: 'lots' });
+    expect(badConfig.code).toBe(1);
+    expect(badConfig.stderr).toMatch(/limits\.windows/);
+    const noRedis = await cli(['status'], { REDIS_URL: 'redis://127.0.0.1:1' });
+    expect(noRedis.code).toBe(1);
+    expect(noRedis.stderr).toMatch(/Redis is unreachable/);
+  });
+
+  it('shows an example in --help', async () => {
+    for (const command of ['scan', 'status', 'export', 'cancel', 'pause', 'resume']) {
+      const result = await cli([command, '--help']);
+      expect(result.code).toBe(0);
+      expect(result.stdout).toMatch(/Example/);
+    }
+  });
+});
+
+describe('fleetscan status, export, cancel, pause, resume', () => {
+  it('reports counts, budget and ETA as one JSON object, and lists every campaign', async () => {
+    const { campaignId } = await scan();
+    const one = await cli(['status', campaignId, '--json']);
+    expect(one.code).toBe(0);
+    const status = JSON.parse(one.stdout) as Record<string, unknown>;
+    expect(status).toMatchObject({
+      campaign: { id: campaignId, state: 'running', total: 3, counts: { queued: 3 } },
+      remaining: 3,
+      done: false,
+      budget: {
+        family: 'scan',
+        windows: [
+          { cap: 100, used: 0 },
+          { cap: 1_500, used: 0 },
+        ],
+      },
+      eta: { remaining: 3, ms: 0 },
+    });
+    const all = await cli(['status']);
+    expect(all.stdout).toContain(campaignId);
+    const human = await cli(['status', campaignId]);
+    expect(human.stdout).toMatch(/queued\s+3/);
+  });
+
+  it('exits 1 for an unknown campaign', async () => {
+    for (const command of ['status', 'export', 'cancel', 'pause', 'resume']) {
+      const result = await cli([command, 'c-000000000000']);
+      expect(result.code, command).toBe(1);
+      expect(result.stderr).toMatch(/No campaign "c-000000000000"/);
+    }
+  });
+
+  it('waits until the campaign finishes and exits 1 with --exit-status when a device failed', async () => {
+    const { campaignId } = await scan();
+    const run = spawnCli(
+      ['status', campaignId, '--wait', '--interval', '100ms', '--json', '--exit-status'],
+      { env },
+    );
+    await waitForOutput(run, (text) => text.includes('0/3'));
+    const store = createCampaignStore(redis, prefix);
+    await store.markFailed(campaignId, A, 'ResourceNotFound: no such device');
+    await store.markRequested(
+      campaignId,
+      B,
+      { id: 'x1', status: 'Pending', creationDateTimeUtc: '2026-11-23T11:00:00Z' },
+      { joinedExisting: false, at: Date.now() },
+    );
+    await store.markRequested(
+      campaignId,
+      C.toLowerCase(),
+      { id: 'x2', status: 'Pending', creationDateTimeUtc: '2026-11-23T11:00:00Z' },
+      { joinedExisting: true, at: Date.now() },
+    );
+    const result = await run.exited;
+    expect(result.code).toBe(1);
+    const status = JSON.parse(result.stdout) as {
+      campaign: { state: string; failuresByReason: object };
+    };
+    expect(status.campaign.state).toBe('finished');
+    expect(status.campaign.failuresByReason).toEqual({ 'ResourceNotFound: no such device': 1 });
+  });
+
+  it('exports one row per device to a file written whole, and to stdout', async () => {
+    const { campaignId } = await scan();
+    await createCampaignStore(redis, prefix).markFailed(campaignId, A, '=HYPERLINK("x")');
+    const out = join(dir, 'out.csv');
+    const written = await cli(['export', campaignId, '--out', out]);
+    expect(written.code).toBe(0);
+    expect(readdirSync(dir).sort()).toEqual(['devices.csv', 'out.csv']);
+    const lines = readFileSync(out, 'utf8').trimEnd().split('\r\n');
+    expect(lines[0]).toBe(
+      'machineId,state,machineActionId,actionStatus,reason,attempts,requestedAt,joinedExisting',
+    );
+    expect(lines).toHaveLength(4);
+    expect(lines).toContain(`${A},failed,,,"'=HYPERLINK(""x"")",0,,false`);
+    const ndjson = await cli(['export', campaignId, '--format', 'ndjson']);
+    expect(
+      ndjson.stdout
+        .trimEnd()
+        .split('\n')
+        .map((l) => (JSON.parse(l) as { state: string }).state)
+        .sort(),
+    ).toEqual(['failed', 'queued', 'queued']);
+    const bad = await cli(['export', campaignId, '--format', 'xlsx']);
+    expect(bad.code).toBe(1);
+  });
+
+  it('pauses, resumes and cancels, and says so when there is nothing to cancel', async () => {
+    const { campaignId } = await scan();
+    const paused = await cli(['pause', campaignId, '--json']);
+    expect(JSON.parse(paused.stdout)).toMatchObject({ state: 'paused', jobsRemoved: 3 });
+    expect(await redis.llen(`${prefix}:scans:wait`)).toBe(0);
+    const resumed = await cli(['resume', campaignId, '--json']);
+    expect(JSON.parse(resumed.stdout)).toMatchObject({ state: 'running', jobsSubmitted: 3 });
+    expect(await redis.llen(`${prefix}:scans:wait`)).toBe(3);
+    const cancelled = await cli(['cancel', campaignId, '--json']);
+    expect(JSON.parse(cancelled.stdout)).toMatchObject({
+      previous: 'running',
+      state: 'cancelled',
+      devicesCancelled: 3,
+    });
+    expect(await redis.llen(`${prefix}:scans:wait`)).toBe(0);
+
+    const other = await scan();
+    const store = createCampaignStore(redis, prefix);
+    for (const id of [A, B, C.toLowerCase()]) await store.markFailed(other.campaignId, id, 'x');
+    const finished = await cli(['cancel', other.campaignId]);
+    expect(finished.code).toBe(0);
+    expect(finished.stdout).toMatch(/already finished/);
+  });
+});

@@ -1,0 +1,262 @@
+import { Redis } from 'ioredis';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { CampaignMeta } from '../../src/campaigns/campaign.js';
+import { newCampaignId } from '../../src/campaigns/campaign-id.js';
+import { UnknownDeviceError } from '../../src/campaigns/errors.js';
+import {
+  createCampaignStore,
+  type RedisCampaignStore,
+} from '../../src/campaigns/redis-campaign-store.js';
+import { cleanupPrefix, testRedisUrl, uniquePrefix } from '../helpers/redis.js';
+
+const A = 'a'.repeat(40);
+const B = 'b'.repeat(40);
+const C = 'c'.repeat(40);
+const action = (id: string) => ({
+  id,
+  status: 'Pending',
+  creationDateTimeUtc: '2026-11-23T11:00:00Z',
+});
+
+let redis: Redis;
+let prefix: string;
+let store: RedisCampaignStore;
+let meta: CampaignMeta;
+
+beforeEach(async () => {
+  redis = new Redis(testRedisUrl());
+  prefix = uniquePrefix('campaign');
+  store = createCampaignStore(redis, prefix);
+  meta = {
+    id: newCampaignId(),
+    name: 'nightly',
+    scanType: 'Quick',
+    comment: 'nightly [fleetscan:x]',
+    createdAt: 1_000,
+    createdBy: 'ops@host',
+    source: 'file:devices.csv',
+  };
+  await store.createCampaign(meta);
+});
+
+afterEach(async () => {
+  await cleanupPrefix(testRedisUrl(), prefix);
+  redis.disconnect();
+});
+
+/** Adds devices the way enqueue does: intake open while adding, closed after. */
+async function seed(ids: string[]) {
+  await store.openIntake(meta.id);
+  const added = await store.addDevices(meta.id, ids);
+  await store.closeIntake(meta.id);
+  return added;
+}
+
+describe('campaign store', () => {
+  it('creates a campaign once and lists it newest first', async () => {
+    await store.createCampaign({ ...meta, name: 'changed' });
+    const second = { ...meta, id: newCampaignId(), createdAt: 2_000 };
+    await store.createCampaign(second);
+    const list = await store.listCampaigns();
+    expect(list.map((c) => c.id)).toEqual([second.id, meta.id]);
+    expect(list[1]).toMatchObject({
+      name: 'nightly',
+      state: 'running',
+      total: 0,
+      finishedAt: null,
+    });
+  });
+
+  it('adds devices as queued and leaves existing ones as they are', async () => {
+    expect(await seed([A, B, A])).toBe(2);
+    await store.markFailed(meta.id, A, 'ResourceNotFound');
+    expect(await seed([A, C])).toBe(1);
+    const campaign = await store.getCampaign(meta.id);
+    expect(campaign?.counts).toEqual({
+      queued: 2,
+      deferred: 0,
+      requested: 0,
+      failed: 1,
+      cancelled: 0,
+    });
+    expect(campaign?.total).toBe(3);
+    expect((await store.getDevice(meta.id, A))?.state).toBe('failed');
+  });
+
+  it('keeps per-state counts exact through every transition', async () => {
+    await seed([A, B, C]);
+    await store.markSent(meta.id, A, 10);
+    await store.markDeferred(meta.id, A, { until: 500, at: 20 });
+    await store.markDeferred(meta.id, A, { until: 500, at: 20 }); // the same deferral twice
+    await store.markQueued(meta.id, A);
+    await store.markDeferred(meta.id, A, { until: 900, at: 600 });
+    await store.markSent(meta.id, B, 30);
+    await store.markRequested(meta.id, B, action('act-b'), { joinedExisting: true, at: 40 });
+    const c = await store.getCampaign(meta.id);
+    expect(c?.counts).toEqual({ queued: 1, deferred: 1, requested: 1, failed: 0, cancelled: 0 });
+    expect(c?.deferrals).toBe(2);
+    expect(c?.joinedExisting).toBe(1);
+    const a = await store.getDevice(meta.id, A);
+    expect(a).toMatchObject({
+      state: 'deferred',
+      attempts: 1,
+      deferredUntil: 900,
+      firstBusyAt: 20,
+      sentAt: 10,
+    });
+  });
+
+  it('keeps the first recorded action when a device is recorded twice', async () => {
+    await seed([A, B]);
+    const first = await store.markRequested(meta.id, A, action('first'), {
+      joinedExisting: false,
+      at: 5,
+    });
+    const again = await store.markRequested(meta.id, A, action('second'), {
+      joinedExisting: true,
+      at: 9,
+    });
+    expect(again).toEqual(first);
+    expect(first).toMatchObject({
+      state: 'requested',
+      machineActionId: 'first',
+      actionStatus: 'Pending',
+      actionCreatedAt: '2026-11-23T11:00:00Z',
+      requestedAt: 5,
+      joinedExisting: false,
+    });
+    const c = await store.getCampaign(meta.id);
+    expect(c?.counts.requested).toBe(1);
+    expect(c?.joinedExisting).toBe(0);
+  });
+
+  it('counts failures by reason, keeps the first reason, and ignores moves out of a final state', async () => {
+    await seed([A, B, C]);
+    await store.markFailed(meta.id, A, 'pending-timeout');
+    await store.markFailed(meta.id, A, 'other');
+    await store.markFailed(meta.id, B, 'pending-timeout');
+    await store.markCancelled(meta.id, C);
+    await store.markDeferred(meta.id, C, { until: 1, at: 1 });
+    await store.markSent(meta.id, C, 1);
+    const c = await store.getCampaign(meta.id);
+    expect(c?.failuresByReason).toEqual({ 'pending-timeout': 2 });
+    expect(c?.counts).toEqual({ queued: 0, deferred: 0, requested: 0, failed: 2, cancelled: 1 });
+    expect((await store.getDevice(meta.id, A))?.reason).toBe('pending-timeout');
+    expect((await store.getDevice(meta.id, C))?.attempts).toBe(0);
+  });
+
+  it('records an action found for a failed device and takes it out of the failure counts', async () => {
+    await seed([A, B]);
+    await store.markFailed(meta.id, A, 'InternalServerError');
+    await store.markRequested(meta.id, A, action('late'), { joinedExisting: false, at: 7 });
+    const c = await store.getCampaign(meta.id);
+    expect(c?.failuresByReason).toEqual({});
+    expect(c?.counts.failed).toBe(0);
+    expect((await store.getDevice(meta.id, A))?.reason).toBeNull();
+  });
+
+  it('finishes the campaign when nothing is queued or deferred any more', async () => {
+    await seed([A, B]);
+    await store.markRequested(meta.id, A, action('x'), { joinedExisting: false, at: 1 });
+    expect((await store.getCampaign(meta.id))?.state).toBe('running');
+    await store.markFailed(meta.id, B, 'OsPlatformNotSupported');
+    const c = await store.getCampaign(meta.id);
+    expect(c?.state).toBe('finished');
+    expect(c?.finishedAt).toBeGreaterThan(1_600_000_000_000);
+  });
+
+  it('does not finish while the intake is open, nor when cancelled', async () => {
+    await store.openIntake(meta.id);
+    await store.addDevices(meta.id, [A]);
+    await store.markFailed(meta.id, A, 'x');
+    expect((await store.getCampaign(meta.id))?.state).toBe('running');
+    expect((await store.getCampaign(meta.id))?.intakeOpen).toBe(true);
+    await store.addDevices(meta.id, [B]);
+    await store.setCampaignState(meta.id, 'cancelled');
+    await store.closeIntake(meta.id);
+    await store.markCancelled(meta.id, B);
+    expect((await store.getCampaign(meta.id))?.state).toBe('cancelled');
+  });
+
+  it('finishes at once when the intake closes on a campaign with nothing left', async () => {
+    await store.openIntake(meta.id);
+    expect(await store.closeIntake(meta.id)).toEqual({ previous: 'running', state: 'finished' });
+  });
+
+  it('moves campaign states only along the allowed paths', async () => {
+    await seed([A]);
+    expect(await store.changeCampaignState(meta.id, 'paused')).toEqual({
+      previous: 'running',
+      state: 'paused',
+    });
+    expect(await store.changeCampaignState(meta.id, 'paused')).toEqual({
+      previous: 'paused',
+      state: 'paused',
+    });
+    expect(await store.changeCampaignState(meta.id, 'running')).toEqual({
+      previous: 'paused',
+      state: 'running',
+    });
+    expect(await store.changeCampaignState(meta.id, 'cancelled')).toEqual({
+      previous: 'running',
+      state: 'cancelled',
+    });
+    expect(await store.changeCampaignState(meta.id, 'running')).toEqual({
+      previous: 'cancelled',
+      state: 'cancelled',
+    });
+    expect(await store.changeCampaignState('c-000000000000', 'paused')).toBeNull();
+  });
+
+  it('cancels only waiting devices in bulk', async () => {
+    await seed([A, B, C]);
+    await store.markRequested(meta.id, A, action('x'), { joinedExisting: false, at: 1 });
+    await store.markDeferred(meta.id, B, { until: 10, at: 1 });
+    expect(await store.cancelWaitingDevices(meta.id, [A, B, C])).toEqual([B, C]);
+    const c = await store.getCampaign(meta.id);
+    expect(c?.counts).toEqual({ queued: 0, deferred: 0, requested: 1, failed: 0, cancelled: 2 });
+  });
+
+  it('updates action statuses only where the action id matches', async () => {
+    await seed([A, B]);
+    await store.markRequested(meta.id, A, action('act-a'), { joinedExisting: false, at: 1 });
+    const changed = await store.updateActionStatuses(meta.id, [
+      { id: 'act-a', machineId: A, status: 'Succeeded' },
+      { id: 'other', machineId: B, status: 'Succeeded' },
+    ]);
+    expect(changed).toBe(1);
+    expect((await store.getDevice(meta.id, A))?.actionStatus).toBe('Succeeded');
+    expect((await store.getDevice(meta.id, B))?.actionStatus).toBeNull();
+  });
+
+  it('rejects transitions of a device the campaign does not have', async () => {
+    await expect(store.markSent(meta.id, A, 1)).rejects.toBeInstanceOf(UnknownDeviceError);
+  });
+
+  it('pages through a large device table by cursor, filtered by state and search', async () => {
+    const ids = Array.from({ length: 2_500 }, (_, i) => i.toString(16).padStart(40, '0'));
+    await seed(ids);
+    for (const id of ids.slice(0, 300)) await store.markFailed(meta.id, id, 'x');
+    const seen = new Set<string>();
+    let cursor: string | null = null;
+    let pages = 0;
+    do {
+      const page = await store.listDevices(meta.id, { state: 'failed', cursor, limit: 50 });
+      for (const d of page.devices) {
+        expect(d.state).toBe('failed');
+        seen.add(d.machineId);
+      }
+      cursor = page.cursor;
+      pages += 1;
+    } while (cursor !== null);
+    expect(seen.size).toBe(300);
+    expect(pages).toBeGreaterThan(1);
+    const found = await store.listDevices(meta.id, { search: '9c4', limit: 5_000 });
+    expect(found.devices.map((d) => d.machineId).sort()).toEqual(
+      ids.filter((id) => id.includes('9c4')),
+    );
+    let streamed = 0;
+    for await (const _ of store.iterateDevices(meta.id)) streamed += 1;
+    expect(streamed).toBe(2_500);
+  });
+});

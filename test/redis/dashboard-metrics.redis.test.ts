@@ -1,0 +1,220 @@
+import { Queue } from 'bullmq';
+import type { FastifyInstance } from 'fastify';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createCampaignControl } from '../../src/campaigns/campaign-control.js';
+import { buildDashboard } from '../../src/dashboard/build-dashboard.js';
+import { dashboardFixture, seedCampaign, type DashboardFixture } from './dashboard-fixture.js';
+
+const headers = { authorization: 'Bearer test-token-0123456789' };
+let fx: DashboardFixture;
+let queue: Queue;
+let app: FastifyInstance | undefined;
+
+beforeEach(() => {
+  fx = dashboardFixture();
+  queue = new Queue('scans', { connection: fx.redis.duplicate(), prefix: fx.prefix });
+});
+afterEach(async () => {
+  await app?.close();
+  app = undefined;
+  await queue.close();
+  await fx.close();
+});
+
+/** `name{labels} value` lines of one metric, labels parsed. */
+function series(text: string, name: string): { labels: Record<string, string>; value: number }[] {
+  return text
+    .split('\n')
+    .filter((line) => line.startsWith(`${name}{`) || line.startsWith(`${name} `))
+    .map((line) => {
+      const labelText = /\{(.*)\}/.exec(line)?.[1] ?? '';
+      const labels = Object.fromEntries(
+        [...labelText.matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1]!, m[2]!]),
+      );
+      return { labels, value: Number(line.slice(line.lastIndexOf(' ') + 1)) };
+    });
+}
+
+describe('/metrics', () => {
+  it('exports devices by state, API calls, 429s, tokens, budget and queue depth from Redis', async () => {
+    app = await buildDashboard(fx.deps({ queue }));
+    const seeded = await seedCampaign(fx.store, {
+      name: 'metrics',
+      total: 20,
+      requested: 5,
+      failed: 4,
+      deferred: 2,
+    });
+    for (let i = 0; i < 7; i++)
+      fx.stats.recordApiCall({ family: 'scan', method: 'POST', status: 201, durationMs: 5 });
+    for (let i = 0; i < 3; i++)
+      fx.stats.recordApiCall({ family: 'scan', method: 'POST', status: 429, durationMs: 5 });
+    fx.stats.recordApiCall({ family: 'machineActions', method: 'GET', status: 200, durationMs: 5 });
+    fx.stats.recordTokenRefresh();
+    fx.stats.recordTokenRefresh();
+    fx.budget.usage = [
+      {
+        family: 'scan',
+        windows: [
+          { cap: 100, windowMs: 60_000, used: 10 },
+          { cap: 1500, windowMs: 3_600_000, used: 10 },
+        ],
+        pausedUntil: Date.now() + 45_000,
+      },
+    ];
+    await queue.addBulk(
+      seeded.ids
+        .slice(9)
+        .map((id) => ({ name: 'scan', data: { campaignId: seeded.id, machineId: id } })),
+    );
+    await fx.redis.ping(); // the fire-and-forget increments are in Redis before the scrape
+
+    const res = await app.inject({ url: '/metrics', headers });
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['content-type']).toContain('text/plain');
+    const body = res.body;
+
+    const devices = series(body, 'fleetscan_campaign_devices');
+    const byState = Object.fromEntries(devices.map((s) => [s.labels['state'], s.value]));
+    expect(byState).toEqual({ queued: 9, deferred: 2, requested: 5, failed: 4, cancelled: 0 });
+    expect(devices.every((s) => s.labels['campaign'] === seeded.id)).toBe(true);
+    expect(
+      series(body, 'fleetscan_campaign_failures')
+        .map((s) => [s.labels['reason'], s.value])
+        .sort(),
+    ).toEqual([
+      ['OsPlatformNotSupported', 2],
+      ['ResourceNotFound', 2],
+    ]);
+    expect(
+      series(body, 'fleetscan_api_calls_total').find((s) => s.labels['status'] === '201')?.value,
+    ).toBe(7);
+    expect(series(body, 'fleetscan_api_throttled_total')).toEqual([
+      { labels: { family: 'scan' }, value: 3 },
+    ]);
+    expect(series(body, 'fleetscan_token_refreshes_total')[0]?.value).toBe(2);
+    expect(series(body, 'fleetscan_budget_used').map((s) => s.labels['window_seconds'])).toEqual([
+      '60',
+      '3600',
+    ]);
+    expect(series(body, 'fleetscan_budget_cap').map((s) => s.value)).toEqual([100, 1500]);
+    const paused = series(body, 'fleetscan_budget_paused_seconds')[0]?.value ?? 0;
+    expect(paused).toBeGreaterThan(40);
+    expect(paused).toBeLessThanOrEqual(45);
+    expect(
+      series(body, 'bullmq_job_count').find((s) => s.labels['state'] === 'waiting')?.value,
+    ).toBe(11);
+    expect(series(body, 'fleetscan_redis_up')[0]?.value).toBe(1);
+
+    // Bounded labels: no machine id (40 hex), no free text from API messages.
+    expect(body).not.toMatch(/[0-9a-f]{40}/);
+    expect(body).not.toContain('Machine not found');
+  });
+
+  it('says Redis is down instead of failing the scrape', async () => {
+    const { Redis } = await import('ioredis');
+    const dead = new Redis('redis://127.0.0.1:1', {
+      lazyConnect: true,
+      maxRetriesPerRequest: 0,
+      retryStrategy: () => null,
+    });
+    dead.on('error', () => undefined);
+    const { createCampaignStore } = await import('../../src/campaigns/redis-campaign-store.js');
+    const { createCallStats } = await import('../../src/shared/call-stats.js');
+    app = await buildDashboard(
+      fx.deps({
+        redis: dead,
+        store: createCampaignStore(dead, fx.prefix),
+        stats: createCallStats(dead, fx.prefix),
+      }),
+    );
+    const res = await app.inject({ url: '/metrics', headers });
+    expect(res.statusCode).toBe(200);
+    expect(series(res.body, 'fleetscan_redis_up')[0]?.value).toBe(0);
+    dead.disconnect();
+  });
+});
+
+describe('actions with the campaign control', () => {
+  it("pausing from the dashboard takes the campaign's jobs out of the queue, resuming puts them back", async () => {
+    const control = createCampaignControl({ store: fx.store, queue });
+    app = await buildDashboard(fx.deps({ queue, control, allowActions: true }));
+    const seeded = await seedCampaign(fx.store, {
+      name: 'ctl',
+      total: 12,
+      requested: 2,
+      failed: 0,
+      deferred: 0,
+    });
+    await queue.addBulk(
+      seeded.ids
+        .slice(2)
+        .map((id) => ({
+          name: 'scan',
+          data: { campaignId: seeded.id, machineId: id },
+          opts: { jobId: `${seeded.id}.${id}` },
+        })),
+    );
+    const page = await app.inject({ url: `/campaigns/${seeded.id}`, headers });
+    const csrf = /name="csrf" value="([^"]+)"/.exec(page.body)![1]!;
+    const post = (action: string) =>
+      app!.inject({
+        method: 'POST',
+        url: `/campaigns/${seeded.id}/${action}`,
+        headers: {
+          ...headers,
+          'content-type': 'application/x-www-form-urlencoded',
+          'sec-fetch-site': 'same-origin',
+        },
+        payload: `csrf=${csrf}`,
+      });
+    expect((await post('pause')).statusCode).toBe(303);
+    expect(await queue.getWaitingCount()).toBe(0);
+    expect((await post('resume')).statusCode).toBe(303);
+    expect(await queue.getWaitingCount()).toBe(10);
+    expect((await post('cancel')).statusCode).toBe(303);
+    expect((await fx.store.getCampaign(seeded.id))?.counts.cancelled).toBe(10);
+  });
+});
+
+describe('/queues', () => {
+  it('mounts bull-board read-only without --allow-actions', async () => {
+    app = await buildDashboard(fx.deps({ queue }));
+    expect((await app.inject({ url: '/queues' })).statusCode).toBe(401);
+    const ui = await app.inject({ url: '/queues', headers });
+    expect(ui.statusCode).toBe(200);
+    expect(ui.body).toContain('<div id="root">');
+    const api = await app.inject({ url: '/queues/api/queues', headers });
+    expect(api.statusCode).toBe(200);
+    expect(api.json<{ queues: { name: string; readOnlyMode: boolean }[] }>().queues).toMatchObject([
+      { name: 'scans', readOnlyMode: true },
+    ]);
+    const pause = await app.inject({
+      method: 'PUT',
+      url: '/queues/api/queues/scans/pause',
+      headers,
+    });
+    expect(pause.statusCode).toBe(403);
+    expect(await queue.isPaused()).toBe(false);
+  });
+
+  it('lets bull-board act with --allow-actions, from the same origin only', async () => {
+    app = await buildDashboard(fx.deps({ queue, allowActions: true }));
+    const url = '/queues/api/queues/scans/pause';
+    const host = { host: 'dash.example:3000' };
+    const cross = await app.inject({
+      method: 'PUT',
+      url,
+      headers: { ...headers, ...host, origin: 'https://evil.example' },
+    });
+    expect(cross.statusCode).toBe(403);
+    expect(await queue.isPaused()).toBe(false);
+    const same = await app.inject({
+      method: 'PUT',
+      url,
+      headers: { ...headers, ...host, origin: 'http://dash.example:3000' },
+    });
+    expect(same.statusCode).toBe(200);
+    expect(await queue.isPaused()).toBe(true);
+  });
+});

@@ -1,0 +1,117 @@
+import { Worker } from 'bullmq';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { DeviceRecord } from '../../src/campaigns/campaign.js';
+import { buildRuntime, type Runtime } from '../../src/runtime/build-runtime.js';
+import { startRuntimeWorker } from '../../src/runtime/start-workers.js';
+import { SCAN_QUEUE_NAME, type ScanJobData } from '../../src/scan/scan-job.js';
+import type { ScanWorker } from '../../src/scan/start-scan-worker.js';
+import type { Simulator } from '../../src/simulator/build-simulator.js';
+import { cleanupPrefix, testRedisUrl, uniquePrefix } from '../helpers/redis.js';
+import { scanTestConfig, startCampaign, startSimulator, waitFinished } from './scan-fixture.js';
+
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+async function setup(simOptions: Parameters<typeof startSimulator>[0], overrides: Record<string, unknown> = {}) {
+  const prefix = uniquePrefix('scan');
+  const sim = await startSimulator({ timeScale: 100, latencyMs: [1, 5], ...simOptions });
+  cleanups.push(async () => { await sim.sim.app.close(); await sim.sim.close(); });
+  const runtime = await buildRuntime(scanTestConfig(testRedisUrl(), prefix, sim, overrides), { role: 'test' });
+  cleanups.push(async () => { await runtime.close(); await cleanupPrefix(testRedisUrl(), prefix); });
+  const workers: ScanWorker[] = [];
+  const start = (settings: Partial<Parameters<typeof startRuntimeWorker>[1]> = {}) => {
+    const worker = startRuntimeWorker(runtime, { concurrency: 8, lockDurationMs: 1_500, stalledIntervalMs: 500, ...settings });
+    workers.push(worker);
+    return worker;
+  };
+  cleanups.push(async () => { await Promise.all(workers.map((w) => w.close())); });
+  return { sim: sim.sim, runtime, start };
+}
+
+async function devicesOf(runtime: Runtime, campaignId: string): Promise<Map<string, DeviceRecord>> {
+  const devices = new Map<string, DeviceRecord>();
+  for await (const device of runtime.store.iterateDevices(campaignId)) devices.set(device.machineId, device);
+  return devices;
+}
+
+/** Actions created by scan calls of this campaign, per device, from the simulator's own log. */
+function actionsPerDevice(sim: Simulator): Map<string, string[]> {
+  const perDevice = new Map<string, string[]>();
+  for (const call of sim.calls()) {
+    if (call.family !== 'scan' || call.actionId === null || call.machineId === null) continue;
+    perDevice.set(call.machineId, [...(perDevice.get(call.machineId) ?? []), call.actionId]);
+  }
+  return perDevice;
+}
+
+describe('scan worker (real Redis, real simulator)', () => {
+  it('records exactly one action per device despite 5xx and lost replies', async () => {
+    const t = await setup({ fleet: 120, faultRate: 0.05, lostRate: 0.05, fleetMix: { offline: 0, busy: 0, unsupportedOs: 0 } });
+    t.start();
+    const ids = t.sim.machines.map((m) => m.id);
+    const campaignId = await startCampaign(t.runtime, ids);
+    await waitFinished(t.runtime, campaignId);
+
+    const devices = await devicesOf(t.runtime, campaignId);
+    const created = actionsPerDevice(t.sim);
+    for (const id of ids) {
+      expect(created.get(id), id).toHaveLength(1);
+      expect(devices.get(id)).toMatchObject({ state: 'requested', machineActionId: created.get(id)?.[0] });
+    }
+    expect(t.sim.stats().lostReplies).toBeGreaterThan(0);
+    expect(t.sim.stats().throttled).toBe(0);
+  });
+
+  it('spends no attempt on rate limits or busy devices', async () => {
+    // One attempt only: any rate limit or busy answer that spent one would fail its device.
+    const t = await setup(
+      { fleet: 80, fleetMix: { busy: 0.1, offline: 0, unsupportedOs: 0, inactive: 0, excluded: 0, duplicate: 0 } },
+      { 'scan.attempts': 1, 'limits.windows': '10/200ms,1500/36s' },
+    );
+    t.start({ concurrency: 4 });
+    const ids = t.sim.machines.map((m) => m.id);
+    const campaignId = await startCampaign(t.runtime, ids);
+    await waitFinished(t.runtime, campaignId);
+
+    const campaign = await t.runtime.store.getCampaign(campaignId);
+    expect(campaign?.counts).toMatchObject({ requested: ids.length, failed: 0 });
+    expect(campaign?.deferrals).toBeGreaterThan(0);
+    expect(t.sim.stats().throttled).toBe(0);
+  });
+
+  it('picks up the jobs of a worker that died holding them, without a second action', async () => {
+    const t = await setup({ fleet: 30, fleetMix: { offline: 0, busy: 0, unsupportedOs: 0 } });
+    const { client } = t.runtime.api();
+    let called = 0;
+    // Marks sent, makes the call, then hangs: as if killed before recording the reply.
+    const doomed = new Worker<ScanJobData>(
+      SCAN_QUEUE_NAME,
+      async (job) => {
+        const campaign = await t.runtime.store.getCampaign(job.data.campaignId);
+        await t.runtime.store.markSent(job.data.campaignId, job.data.machineId, Date.now());
+        await client.runAntiVirusScan(job.data.machineId, { comment: campaign!.comment, scanType: 'Quick' });
+        called++;
+        await new Promise(() => undefined);
+      },
+      { connection: t.runtime.bullConnection, prefix: t.runtime.config.redis.prefix, concurrency: 10, lockDuration: 1_000,
+        // The stalled check takes a lock for its worker's interval: a long one would hold off the rest.
+        stalledInterval: 300 },
+    );
+    const ids = t.sim.machines.map((m) => m.id);
+    const campaignId = await startCampaign(t.runtime, ids);
+    while (called < 10) await new Promise((resolve) => setTimeout(resolve, 20));
+    await doomed.close(true); // no waiting, no lock release: what SIGKILL leaves behind
+    t.start({ stalledIntervalMs: 300 });
+    await waitFinished(t.runtime, campaignId);
+
+    const devices = await devicesOf(t.runtime, campaignId);
+    const created = actionsPerDevice(t.sim);
+    for (const id of ids) {
+      expect(created.get(id) ?? [], id).toHaveLength(1);
+      expect(devices.get(id)?.machineActionId).toBe(created.get(id)?.[0]);
+    }
+    expect([...devices.values()].filter((d) => d.attempts > 1)).toHaveLength(0);
+  });
+});

@@ -1,0 +1,99 @@
+import { describe, expect, it } from 'vitest';
+import type { DeviceRecord } from '../../../src/campaigns/campaign.js';
+import {
+  csvCell,
+  exportDevices,
+  type ExportFormat,
+} from '../../../src/campaigns/export-devices.js';
+
+const device = (over: Partial<DeviceRecord>): DeviceRecord => ({
+  machineId: 'a'.repeat(40),
+  state: 'requested',
+  machineActionId: '7f1c2a3b-0000-4000-8000-000000000001',
+  actionStatus: 'Pending',
+  reason: null,
+  attempts: 1,
+  requestedAt: Date.UTC(2026, 10, 23, 11, 0, 0),
+  joinedExisting: false,
+  sentAt: 1,
+  deferredUntil: null,
+  firstBusyAt: null,
+  ...over,
+});
+
+async function* from(devices: DeviceRecord[]): AsyncIterable<DeviceRecord> {
+  for (const d of devices) yield await Promise.resolve(d);
+}
+
+async function text(devices: DeviceRecord[], format: ExportFormat): Promise<string> {
+  let out = '';
+  for await (const chunk of exportDevices(from(devices), format)) out += chunk;
+  return out;
+}
+
+describe('csvCell', () => {
+  it.each([
+    ['plain', 'plain'],
+    ['a,b', '"a,b"'],
+    ['say "hi"', '"say ""hi"""'],
+    ['two\nlines', '"two\nlines"'],
+    ['=HYPERLINK("http://x")', `"'=HYPERLINK(""http://x"")"`],
+    ['+1', "'+1"],
+    ['-2+3', "'-2+3"],
+    ['@SUM(A1)', "'@SUM(A1)"],
+    ['\tcmd', "'\tcmd"],
+    ['\rcmd', `"'\rcmd"`],
+  ])('writes %j as %j', (value, expected) => {
+    expect(csvCell(value)).toBe(expected);
+  });
+
+  it('writes null as an empty cell and numbers and booleans as they are', () => {
+    expect(csvCell(null)).toBe('');
+    expect(csvCell(3)).toBe('3');
+    expect(csvCell(false)).toBe('false');
+  });
+});
+
+describe('exportDevices', () => {
+  const devices = [
+    device({}),
+    device({
+      machineId: 'b'.repeat(40),
+      state: 'failed',
+      machineActionId: null,
+      actionStatus: null,
+      reason: '=cmd|" /C calc"!A0, from the API',
+      requestedAt: null,
+      attempts: 0,
+    }),
+  ];
+
+  it('writes one CSV row per device under the fixed header', async () => {
+    const lines = (await text(devices, 'csv')).split('\r\n');
+    expect(lines[0]).toBe(
+      'machineId,state,machineActionId,actionStatus,reason,attempts,requestedAt,joinedExisting',
+    );
+    expect(lines[1]).toBe(
+      `${'a'.repeat(40)},requested,7f1c2a3b-0000-4000-8000-000000000001,Pending,,1,2026-11-23T11:00:00.000Z,false`,
+    );
+    expect(lines[2]).toBe(
+      `${'b'.repeat(40)},failed,,,"'=cmd|"" /C calc""!A0, from the API",0,,false`,
+    );
+    expect(lines).toHaveLength(4);
+  });
+
+  it('writes JSON as one array and NDJSON as one object a line', async () => {
+    const json = JSON.parse(await text(devices, 'json')) as Record<string, unknown>[];
+    expect(json).toHaveLength(2);
+    expect(json[1]).toMatchObject({ state: 'failed', reason: '=cmd|" /C calc"!A0, from the API' });
+    expect(Object.keys(json[0] ?? {})).toEqual([
+      'machineId', 'state', 'machineActionId', 'actionStatus', 'reason', 'attempts', 'requestedAt', 'joinedExisting',
+    ]); // prettier-ignore
+    const ndjson = (await text(devices, 'ndjson')).trimEnd().split('\n');
+    expect(ndjson.map((l) => (JSON.parse(l) as { machineId: string }).machineId)).toEqual([
+      'a'.repeat(40),
+      'b'.repeat(40),
+    ]);
+    expect(JSON.parse(await text([], 'json'))).toEqual([]);
+  });
+});

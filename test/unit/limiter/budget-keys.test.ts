@@ -1,0 +1,64 @@
+import { describe, expect, it } from 'vitest';
+import { budgetIdFor } from '../../../src/limiter/budget-id.js';
+import { budgetKeys, normaliseWindows } from '../../../src/limiter/budget-keys.js';
+
+describe('budgetIdFor', () => {
+  it('names cloud, tenant and app', () => {
+    const defender = { cloud: 'gcc-high', tenantId: 'tenant-a', clientId: 'app-1' } as const;
+    expect(budgetIdFor({ defender })).toBe('gcc-high:tenant-a:app-1');
+  });
+
+  it('puts every static-token run of one cloud in one budget', () => {
+    const defender = { cloud: 'commercial', tenantId: undefined, clientId: undefined } as const;
+    expect(budgetIdFor({ defender })).toBe('commercial:static-token:static-token');
+  });
+});
+
+describe('budgetKeys', () => {
+  it('gives every key of one budget the same Redis Cluster hash tag', () => {
+    const keys = budgetKeys('fs', 'commercial:t:a', 'scan', [
+      { cap: 100, windowMs: 60_000 },
+      { cap: 1500, windowMs: 3_600_000 },
+    ]);
+    expect(keys).toEqual({
+      pause: 'fs:budget:{commercial:t:a:scan}:pause',
+      inflight: 'fs:budget:{commercial:t:a:scan}:inflight',
+      windows: [
+        'fs:budget:{commercial:t:a:scan}:w60000',
+        'fs:budget:{commercial:t:a:scan}:w3600000',
+      ],
+    });
+  });
+});
+
+describe('normaliseWindows', () => {
+  it('orders windows shortest first', () => {
+    expect(
+      normaliseWindows([
+        { cap: 1500, windowMs: 36_000 },
+        { cap: 100, windowMs: 600 },
+      ]),
+    ).toEqual([
+      { cap: 100, windowMs: 600 },
+      { cap: 1500, windowMs: 36_000 },
+    ]);
+  });
+
+  it('keeps the stricter cap of two windows of one length', () => {
+    expect(
+      normaliseWindows([
+        { cap: 100, windowMs: 600 },
+        { cap: 40, windowMs: 600 },
+      ]),
+    ).toEqual([{ cap: 40, windowMs: 600 }]);
+  });
+
+  it.each([
+    [[], /at least one window/],
+    [[{ cap: 0, windowMs: 600 }], /windows\[\]\.cap/],
+    [[{ cap: 1.5, windowMs: 600 }], /windows\[\]\.cap/],
+    [[{ cap: 10, windowMs: 0 }], /windows\[\]\.windowMs/],
+  ])('refuses %j naming the field', (windows, message) => {
+    expect(() => normaliseWindows(windows)).toThrow(message);
+  });
+});
