@@ -10,6 +10,7 @@ import { Redis } from 'ioredis';
 import { packageRoot } from '../src/shared/package-root.js';
 import { startRedisServer } from '../src/shared/redis-server.js';
 import { redisVersion, type BenchContext, type BenchOptions } from './lib/context.js';
+import { killAllChildren } from './lib/processes.js';
 import {
   formatTable,
   renderMarkdown,
@@ -33,18 +34,20 @@ function parseArgs(args: readonly string[]): Invocation {
     if (arg === '--large') options.large = true;
     else if (arg === '--smoke') options.smoke = true;
     else if (isName(arg)) scenarios.push(arg);
-    else throw new Error(`Unknown argument ${arg}; scenarios: ${names.join(', ')}; flags: --large, --smoke`);
+    else
+      throw new Error(
+        `Unknown argument ${arg}; scenarios: ${names.join(', ')}; flags: --large, --smoke`,
+      );
   }
   // A smoke run is one scenario in seconds (CI); the default run is all of them.
-  if (scenarios.length === 0) scenarios.push(...(options.smoke ? (['efficiency'] as const) : names));
+  if (scenarios.length === 0)
+    scenarios.push(...(options.smoke ? (['efficiency'] as const) : names));
   return { scenarios, options };
 }
 
-async function bullmqVersion(root: string): Promise<string> {
-  const pkg = JSON.parse(readFileSync(join(root, 'node_modules', 'bullmq', 'package.json'), 'utf8')) as {
-    version: string;
-  };
-  return Promise.resolve(pkg.version);
+function bullmqVersion(root: string): string {
+  const file = join(root, 'node_modules', 'bullmq', 'package.json');
+  return (JSON.parse(readFileSync(file, 'utf8')) as { version: string }).version;
 }
 
 function readLatest(file: string): Record<string, ScenarioRun> {
@@ -63,18 +66,32 @@ async function main(): Promise<number> {
   mkdirSync(resultsDir, { recursive: true });
   const workDir = mkdtempSync(join(tmpdir(), 'fleetscan-bench-'));
   const server = await startRedisServer();
+  // Ctrl-C: no worker, simulator client or redis-server may outlive the bench.
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      killAllChildren();
+      void server.kill('SIGKILL').finally(() => process.exit(130));
+    });
+  }
   const admin = new Redis(server.url, { maxRetriesPerRequest: null });
   const progress = (message: string) => {
     process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}\n`);
   };
-  const ctx: BenchContext = { redisUrl: server.url, admin, options, workDir, progress };
+  const ctx: BenchContext = {
+    redisUrl: server.url,
+    admin,
+    options,
+    workDir,
+    progress,
+    queuedFleet: null,
+  };
   const env: BenchEnvironment = {
     date: new Date().toISOString(),
     cores: cpus().length,
     cpuModel: cpus()[0]?.model.trim() ?? 'unknown',
     node: process.version,
     redis: await redisVersion(admin),
-    bullmq: await bullmqVersion(root),
+    bullmq: bullmqVersion(root),
     platform: `${process.platform} ${process.arch}`,
     loadAverage: loadavg()[0] ?? 0,
     args,
@@ -89,11 +106,13 @@ async function main(): Promise<number> {
       const started = performance.now();
       let result: ScenarioResult;
       try {
-        await admin.flushall('SYNC');
+        // Each scenario empties Redis itself, except where it adopts what the last one left.
         result = await SCENARIOS[name](ctx);
       } catch (error) {
         failed++;
-        progress(`${name} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+        progress(
+          `${name} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+        );
         continue;
       }
       result = { ...result, elapsedMs: performance.now() - started };

@@ -11,6 +11,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(`fleetscan worker: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.stderr.write(
+    `fleetscan worker: ${error instanceof Error ? error.message : String(error)}\n`,
+  );
   process.exit(1);
 });

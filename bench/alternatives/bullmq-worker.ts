@@ -3,7 +3,7 @@
  * own `limiter` (one fixed window counting job starts) in front of a got POST, or a no-op
  * processor to measure BullMQ itself. Run as a child process: `node bullmq-worker.js '<json>'`.
  */
-import { UnrecoverableError, Worker, type Job } from 'bullmq';
+import { Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import { createScanCall } from './scan-call.js';
 
@@ -22,6 +22,8 @@ interface Settings {
 const settings = JSON.parse(process.argv[2] ?? '{}') as Settings;
 const connection = new Redis(settings.redisUrl, { maxRetriesPerRequest: null });
 const scan = createScanCall(settings);
+// BullMQ 6 moved the manual rate limit from the worker to the queue.
+const queue = new Queue(settings.queue, { connection, prefix: settings.prefix });
 
 const worker: Worker<{ machineId: string }> = new Worker<{ machineId: string }>(
   settings.queue,
@@ -34,7 +36,7 @@ const worker: Worker<{ machineId: string }> = new Worker<{ machineId: string }>(
       case 'throttled':
         // BullMQ's documented way to honour a server's Retry-After: pause this queue's
         // workers and put the job back without spending an attempt.
-        await worker.rateLimit(outcome.retryAfterMs);
+        await queue.rateLimit(outcome.retryAfterMs);
         throw Worker.RateLimitError();
       case 'transient':
         throw new Error(`transient ${outcome.status}`);
@@ -55,7 +57,7 @@ await worker.waitUntilReady();
 process.stdout.write('ready\n');
 
 const shutdown = () => {
-  void worker.close().then(() => {
+  void Promise.all([worker.close(), queue.close()]).then(() => {
     connection.disconnect();
     process.exit(0);
   });

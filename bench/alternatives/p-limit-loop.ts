@@ -26,7 +26,7 @@ const limit = pLimit(settings.concurrency);
 const summary = { created: 0, failed: 0, throttled: 0, transient: 0 };
 
 async function scanOne(machineId: string): Promise<void> {
-  for (let attempt = 0; ; ) {
+  for (let attempt = 0; ;) {
     const outcome = await scan(machineId);
     if (outcome.kind === 'created') {
       summary.created++;

@@ -18,7 +18,9 @@ export interface ScanCallSettings {
  * The minimal honest client an integrator would write without fleetscan: got with keep-alive,
  * no got retries (the caller decides), Retry-After honoured as whole seconds.
  */
-export function createScanCall(settings: ScanCallSettings): (machineId: string) => Promise<ScanOutcome> {
+export function createScanCall(
+  settings: ScanCallSettings,
+): (machineId: string) => Promise<ScanOutcome> {
   const client: Got = got.extend({
     prefixUrl: settings.apiUrl,
     headers: { authorization: `Bearer ${settings.token}` },
@@ -39,7 +41,8 @@ export function createScanCall(settings: ScanCallSettings): (machineId: string) 
     if (status === 201 || status === 200) return { kind: 'created' };
     if (status === 429) {
       const seconds = Number(response.headers['retry-after']);
-      const retryAfterMs = Number.isFinite(seconds) && seconds >= 0 ? seconds * 1_000 : settings.defaultRetryAfterMs;
+      const retryAfterMs =
+        Number.isFinite(seconds) && seconds >= 0 ? seconds * 1_000 : settings.defaultRetryAfterMs;
       return { kind: 'throttled', retryAfterMs };
     }
     if (status >= 500) return { kind: 'transient', status };

@@ -16,7 +16,11 @@ const ALT_QUEUE = 'alt-scans';
  * BullMQ's built-in limiter (`max` job starts per fixed window of a minute / factor) in two
  * worker processes at concurrency 8, the same shape as fleetscan's two workers.
  */
-export async function runBullmqCampaign(ctx: BenchContext, spec: CampaignSpec, max: number): Promise<CampaignRun> {
+export async function runBullmqCampaign(
+  ctx: BenchContext,
+  spec: CampaignSpec,
+  max: number,
+): Promise<CampaignRun> {
   const ids = machineIds(spec.devices);
   const api = await startSimulator(simulatorOptionsFor(spec, ids));
   const windows = compressed(MDE_WINDOWS, spec.factor);
@@ -33,9 +37,15 @@ export async function runBullmqCampaign(ctx: BenchContext, spec: CampaignSpec, m
     defaultRetryAfterMs: 60_000 / spec.factor,
   };
   const workers: Child[] = [1, 2].map((i) =>
-    startChild(process.execPath, [paths.bullmqWorker, JSON.stringify(settings)], process.env, `bullmq worker ${i}`),
+    startChild(
+      process.execPath,
+      [paths.bullmqWorker, JSON.stringify(settings)],
+      process.env,
+      `bullmq worker ${i}`,
+    ),
   );
-  const queue = new Queue(ALT_QUEUE, { connection: ctx.admin.duplicate(), prefix });
+  const connection = ctx.admin.duplicate();
+  const queue = new Queue(ALT_QUEUE, { connection, prefix });
   try {
     await waitForWorkers(ctx.admin, prefix, ALT_QUEUE, 2, workers);
     const startedAt = api.sim.now();
@@ -44,7 +54,11 @@ export async function runBullmqCampaign(ctx: BenchContext, spec: CampaignSpec, m
     const jobOpts = { attempts: 6, backoff: { type: 'exponential', delay: 5_000 / spec.factor } };
     for (let i = 0; i < ids.length; i += 1_000) {
       await queue.addBulk(
-        ids.slice(i, i + 1_000).map((machineId) => ({ name: 'scan', data: { machineId }, opts: { ...jobOpts, jobId: machineId } })),
+        ids.slice(i, i + 1_000).map((machineId) => ({
+          name: 'scan',
+          data: { machineId },
+          opts: { ...jobOpts, jobId: machineId },
+        })),
       );
     }
     const deadline = performance.now() + 60_000 + floorMs * 8;
@@ -52,7 +66,8 @@ export async function runBullmqCampaign(ctx: BenchContext, spec: CampaignSpec, m
     for (;;) {
       counts = await queue.getJobCounts('completed', 'failed', 'waiting', 'active', 'delayed');
       if ((counts['completed'] ?? 0) + (counts['failed'] ?? 0) >= spec.devices) break;
-      if (performance.now() > deadline) throw new Error(`bullmq max ${max}: not done in time ${JSON.stringify(counts)}`);
+      if (performance.now() > deadline)
+        throw new Error(`bullmq max ${max}: not done in time ${JSON.stringify(counts)}`);
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
     const doneAt = api.sim.now();
@@ -62,7 +77,8 @@ export async function runBullmqCampaign(ctx: BenchContext, spec: CampaignSpec, m
       contender: `BullMQ limiter ${max}/min`,
       spec,
       firstCallAfterMs: calls.firstArrivalMs === null ? null : calls.firstArrivalMs - startedAt,
-      doneAfterLastCallMs: calls.lastCountedArrivalMs === null ? null : doneAt - calls.lastCountedArrivalMs,
+      doneAfterLastCallMs:
+        calls.lastCountedArrivalMs === null ? null : doneAt - calls.lastCountedArrivalMs,
       spanMs: calls.spanMs,
       floorMs,
       efficiency: efficiency(spec.devices, windows, calls.spanMs),
@@ -72,13 +88,17 @@ export async function runBullmqCampaign(ctx: BenchContext, spec: CampaignSpec, m
     };
   } finally {
     await queue.close();
+    connection.disconnect();
     await Promise.all(workers.map((w) => w.stop('SIGTERM')));
     await api.stop();
   }
 }
 
 /** A p-limit loop (concurrency 16 = two workers × 8) retrying 429s after Retry-After. */
-export async function runPLimitCampaign(ctx: BenchContext, spec: CampaignSpec): Promise<CampaignRun> {
+export async function runPLimitCampaign(
+  ctx: BenchContext,
+  spec: CampaignSpec,
+): Promise<CampaignRun> {
   const ids = machineIds(spec.devices);
   const api = await startSimulator(simulatorOptionsFor(spec, ids));
   const windows = compressed(MDE_WINDOWS, spec.factor);
@@ -95,7 +115,12 @@ export async function runPLimitCampaign(ctx: BenchContext, spec: CampaignSpec): 
   };
   const floorMs = theoreticalFloorMs(spec.devices, windows);
   const startedAt = api.sim.now();
-  const loop = startChild(process.execPath, [paths.pLimitLoop, JSON.stringify(settings)], process.env, 'p-limit loop');
+  const loop = startChild(
+    process.execPath,
+    [paths.pLimitLoop, JSON.stringify(settings)],
+    process.env,
+    'p-limit loop',
+  );
   let lastCost = loop.cost();
   const sampler = setInterval(() => {
     lastCost = loop.cost() ?? lastCost;
@@ -103,7 +128,8 @@ export async function runPLimitCampaign(ctx: BenchContext, spec: CampaignSpec): 
   const timer = setTimeout(() => loop.process.kill('SIGKILL'), 60_000 + floorMs * 8);
   try {
     const code = await loop.exited;
-    if (code !== 0) throw new Error(`p-limit loop exited with ${code}: ${loop.stderr.slice(-5).join(' | ')}`);
+    if (code !== 0)
+      throw new Error(`p-limit loop exited with ${code}: ${loop.stderr.slice(-5).join(' | ')}`);
     const doneAt = api.sim.now();
     const summary = JSON.parse(loop.lines.at(-1) ?? '{}') as Record<string, number>;
     const calls = summariseScanCalls(api.sim.calls(), windows, startedAt);
@@ -111,7 +137,8 @@ export async function runPLimitCampaign(ctx: BenchContext, spec: CampaignSpec): 
       contender: 'p-limit loop, Retry-After',
       spec,
       firstCallAfterMs: calls.firstArrivalMs === null ? null : calls.firstArrivalMs - startedAt,
-      doneAfterLastCallMs: calls.lastCountedArrivalMs === null ? null : doneAt - calls.lastCountedArrivalMs,
+      doneAfterLastCallMs:
+        calls.lastCountedArrivalMs === null ? null : doneAt - calls.lastCountedArrivalMs,
       spanMs: calls.spanMs,
       floorMs,
       efficiency: efficiency(spec.devices, windows, calls.spanMs),

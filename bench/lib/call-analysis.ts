@@ -19,6 +19,11 @@ export interface ScanCallSummary {
   spanMs: number;
   /** Most counted calls seen in any sliding window of each configured length, in window order. */
   maxInWindow: number[];
+  /**
+   * How long the first burst (the first window's cap of counted calls) took to arrive: slots
+   * granted together reach the server spread out, and a limiter counting reply times pays it.
+   */
+  firstBurstSpreadMs: number | null;
 }
 
 /** Summarises the scan-family calls of a run (calls at or after `sinceMs`). */
@@ -54,14 +59,25 @@ export function summariseScanCalls(
     lastCountedArrivalMs: last,
     spanMs: first !== null && last !== null ? last - first : 0,
     maxInWindow: windows.map((w) => maxInAnyWindow(countedTimes, w.windowMs)),
+    firstBurstSpreadMs: burstSpread(countedTimes, windows[0]?.cap ?? 0),
   };
+}
+
+function burstSpread(times: readonly number[], cap: number): number | null {
+  if (cap < 1 || times.length < cap) return null;
+  const sorted = [...times].sort((a, b) => a - b);
+  return sorted[cap - 1]! - sorted[0]!;
 }
 
 /**
  * Share of the best possible speed: the floor for `calls` calls under `windows` divided by the
  * measured span. Windows and span are both in real (compressed) milliseconds.
  */
-export function efficiency(calls: number, windows: readonly RateWindow[], spanMs: number): number | null {
+export function efficiency(
+  calls: number,
+  windows: readonly RateWindow[],
+  spanMs: number,
+): number | null {
   const floor = theoreticalFloorMs(calls, windows);
   return spanMs > 0 ? floor / spanMs : null;
 }

@@ -16,6 +16,19 @@ export interface BenchContext {
   options: BenchOptions;
   workDir: string;
   progress(message: string): void;
+  /**
+   * A campaign a scenario left queued for the next one (the enqueue scenario's 1,000,000
+   * devices, adopted by the incident scenario instead of enqueueing them a second time).
+   */
+  queuedFleet: QueuedFleet | null;
+}
+
+export interface QueuedFleet {
+  prefix: string;
+  campaignId: string;
+  devices: number;
+  /** How long `fleetscan scan` took to enqueue it. */
+  enqueueMs: number;
 }
 
 /** Compiled entry points, found from this file so `dist/bench/lib` resolves `dist/...`. */
@@ -27,8 +40,9 @@ export const paths = {
 };
 
 /** Empties the private Redis so each measurement starts from the same state. */
-export async function resetRedis(admin: Redis): Promise<void> {
-  await admin.flushall('SYNC');
+export async function resetRedis(ctx: BenchContext): Promise<void> {
+  await ctx.admin.flushall('SYNC');
+  ctx.queuedFleet = null;
 }
 
 /** `used_memory` from INFO memory: what the keys and buffers take, in bytes. */

@@ -64,7 +64,11 @@ export function simulatorOptionsFor(spec: CampaignSpec, ids: readonly string[]) 
  * A campaign through the real pipeline: a fresh simulator, two `fleetscan worker` processes
  * (concurrency 8) registered on the queue, then `fleetscan scan --devices` as the clock starts.
  */
-export async function runFleetscanCampaign(ctx: BenchContext, spec: CampaignSpec, label = 'fleetscan'): Promise<CampaignRun> {
+export async function runFleetscanCampaign(
+  ctx: BenchContext,
+  spec: CampaignSpec,
+  label = 'fleetscan',
+): Promise<CampaignRun> {
   const ids = machineIds(spec.devices);
   const file = join(ctx.workDir, `devices-${spec.devices}.txt`);
   await writeIdsFile(file, ids.length, (i) => ids[i]!);
@@ -87,14 +91,18 @@ export async function runFleetscanCampaign(ctx: BenchContext, spec: CampaignSpec
     const floorMs = theoreticalFloorMs(spec.devices, windows);
     const timeoutMs = 60_000 + floorMs * 4;
     const scan = await runScanCommand(env, file, `bench ${spec.devices}`, timeoutMs);
-    const done = await waitForCampaignDone(ctx.admin, prefix, scan.campaignId, { timeoutMs, now: api.sim.now });
+    const done = await waitForCampaignDone(ctx.admin, prefix, scan.campaignId, {
+      timeoutMs,
+      now: () => api.sim.now(),
+    });
     const workerCost = workers.map((w) => w.cost());
     const calls = summariseScanCalls(api.sim.calls(), windows, startedAt);
     return {
       contender: label,
       spec,
       firstCallAfterMs: calls.firstArrivalMs === null ? null : calls.firstArrivalMs - startedAt,
-      doneAfterLastCallMs: calls.lastCountedArrivalMs === null ? null : done.doneAt - calls.lastCountedArrivalMs,
+      doneAfterLastCallMs:
+        calls.lastCountedArrivalMs === null ? null : done.doneAt - calls.lastCountedArrivalMs,
       spanMs: calls.spanMs,
       floorMs,
       efficiency: efficiency(spec.devices, windows, calls.spanMs),

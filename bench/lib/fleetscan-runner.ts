@@ -6,7 +6,7 @@ import type { RateWindow } from '../../src/config/duration.js';
 import { campaignKeys } from '../../src/campaigns/campaign-keys.js';
 import { SCAN_QUEUE_NAME } from '../../src/scan/scan-job.js';
 import { paths } from './context.js';
-import { runChild, startChild, type Child } from './processes.js';
+import { runChild, startChild, type Child, type ProcessCost } from './processes.js';
 
 export interface FleetscanSettings {
   redisUrl: string;
@@ -47,7 +47,9 @@ export function fleetscanEnv(settings: FleetscanSettings): NodeJS.ProcessEnv {
     ].join('\n'),
   );
   const inherited = Object.fromEntries(
-    Object.entries(process.env).filter(([key]) => !/^(FLEETSCAN_|MDE_|REDIS_URL$|LOG_LEVEL$)/.test(key)),
+    Object.entries(process.env).filter(
+      ([key]) => !/^(FLEETSCAN_|MDE_|REDIS_URL$|LOG_LEVEL$)/.test(key),
+    ),
   );
   return {
     ...inherited,
@@ -74,7 +76,12 @@ export async function startFleetscanWorkers(
   prefix: string,
 ): Promise<Child[]> {
   const workers = Array.from({ length: count }, (_, i) =>
-    startChild(process.execPath, [paths.cli, 'worker', '--concurrency', String(concurrency)], env, `fleetscan worker ${i + 1}`),
+    startChild(
+      process.execPath,
+      [paths.cli, 'worker', '--concurrency', String(concurrency)],
+      env,
+      `fleetscan worker ${i + 1}`,
+    ),
   );
   await waitForWorkers(redis, prefix, SCAN_QUEUE_NAME, count, workers);
   return workers;
@@ -89,18 +96,22 @@ export async function waitForWorkers(
   children: readonly Child[],
   timeoutMs = 30_000,
 ): Promise<void> {
-  const queue = new Queue(queueName, { connection: redis.duplicate(), prefix });
+  // BullMQ leaves a connection it was given open on close(): ours to disconnect.
+  const connection = redis.duplicate();
+  const queue = new Queue(queueName, { connection, prefix });
   const deadline = Date.now() + timeoutMs;
   try {
     for (;;) {
       if ((await queue.getWorkersCount()) >= count) return;
       const dead = children.find((c) => c.process.exitCode !== null);
       if (dead) throw new Error(`a worker exited early: ${dead.stderr.slice(-5).join(' | ')}`);
-      if (Date.now() > deadline) throw new Error(`${count} workers did not register within ${timeoutMs} ms`);
+      if (Date.now() > deadline)
+        throw new Error(`${count} workers did not register within ${timeoutMs} ms`);
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
   } finally {
     await queue.close();
+    connection.disconnect();
   }
 }
 
@@ -108,6 +119,8 @@ export interface ScanCommandResult {
   campaignId: string;
   accepted: number;
   elapsedMs: number;
+  /** CPU and peak RSS of the scan process (sampled while it ran). */
+  cost: ProcessCost | null;
   output: unknown;
 }
 
@@ -118,21 +131,40 @@ export async function runScanCommand(
   name: string,
   timeoutMs: number,
 ): Promise<ScanCommandResult> {
-  const { lines, elapsedMs } = await runChild(
+  const { lines, elapsedMs, cost } = await runChild(
     process.execPath,
-    [paths.cli, 'scan', '--devices', devicesFile, '--comment', 'fleetscan bench', '--name', name, '--json'],
+    [
+      paths.cli,
+      'scan',
+      '--devices',
+      devicesFile,
+      '--comment',
+      'fleetscan bench',
+      '--name',
+      name,
+      '--json',
+    ],
     env,
     `fleetscan scan (${name})`,
     timeoutMs,
   );
-  const output = JSON.parse(lines.join('\n')) as { campaignId?: unknown; accepted?: unknown; counts?: { accepted?: unknown } };
-  if (typeof output.campaignId !== 'string') throw new Error(`scan --json printed no campaignId: ${lines.join(' ')}`);
+  const output = JSON.parse(lines.join('\n')) as {
+    campaignId?: unknown;
+    accepted?: unknown;
+    counts?: { accepted?: unknown };
+  };
+  if (typeof output.campaignId !== 'string')
+    throw new Error(`scan --json printed no campaignId: ${lines.join(' ')}`);
   const accepted = Number(output.accepted ?? output.counts?.accepted ?? Number.NaN);
-  return { campaignId: output.campaignId, accepted, elapsedMs, output };
+  return { campaignId: output.campaignId, accepted, elapsedMs, cost, output };
 }
 
 /** Device counts per state, read from the campaign's counts hash (docs/design.md keys). */
-export async function campaignCounts(redis: Redis, prefix: string, campaignId: string): Promise<Record<string, number>> {
+export async function campaignCounts(
+  redis: Redis,
+  prefix: string,
+  campaignId: string,
+): Promise<Record<string, number>> {
   const raw = await redis.hgetall(campaignKeys(prefix, campaignId).counts);
   return Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, Number(v)]));
 }
@@ -157,7 +189,9 @@ export async function waitForCampaignDone(
       .reduce((sum, [, v]) => sum + v, 0);
     if (total > 0 && open === 0) return { doneAt: now(), counts };
     if (performance.now() > deadline) {
-      throw new Error(`campaign ${campaignId} not done within ${timeoutMs} ms: ${JSON.stringify(counts)}`);
+      throw new Error(
+        `campaign ${campaignId} not done within ${timeoutMs} ms: ${JSON.stringify(counts)}`,
+      );
     }
     await new Promise((resolve) => setTimeout(resolve, pollMs));
   }

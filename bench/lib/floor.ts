@@ -24,10 +24,13 @@ export function earliestCallTimes(n: number, windows: readonly RateWindow[]): Fl
  * call to the last one: 400 → 3 min, 1,500 → 14 min, 5,000 → 3 h 04 min with 100/1m, 1500/1h.
  */
 export function theoreticalFloorMs(n: number, windows: readonly RateWindow[]): number {
-  if (!Number.isInteger(n) || n < 0) throw new RangeError(`Expected n to be a whole number ≥ 0, got ${n}`);
+  if (!Number.isInteger(n) || n < 0)
+    throw new RangeError(`Expected n to be a whole number ≥ 0, got ${n}`);
   for (const { cap, windowMs } of windows) {
     if (!Number.isInteger(cap) || cap < 1 || !(windowMs > 0)) {
-      throw new RangeError(`Expected windows with cap ≥ 1 and windowMs > 0, got ${cap}/${windowMs}`);
+      throw new RangeError(
+        `Expected windows with cap ≥ 1 and windowMs > 0, got ${cap}/${windowMs}`,
+      );
     }
   }
   if (n <= 1) return 0;

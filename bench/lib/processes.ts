@@ -25,6 +25,14 @@ export interface Child {
   stop(signal?: NodeJS.Signals, graceMs?: number): Promise<number | null>;
 }
 
+/** Every child still running, so an interrupted bench leaves no worker behind. */
+const live = new Set<ChildProcess>();
+
+/** SIGKILLs every child this process started that is still running. */
+export function killAllChildren(): void {
+  for (const child of live) child.kill('SIGKILL');
+}
+
 /** Clock ticks per second for /proc/<pid>/stat (getconf CLK_TCK is 100 on every Linux we run). */
 const CLOCK_TICKS = 100;
 
@@ -37,20 +45,22 @@ export function startChild(
   const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
   if (child.pid === undefined) throw new Error(`${label}: could not start ${command}`);
   const pid = child.pid;
+  live.add(child);
   const lines: string[] = [];
   const stderr: string[] = [];
   const waiters = new Set<(line: string) => void>();
-  createInterface({ input: child.stdout! }).on('line', (line) => {
+  createInterface({ input: child.stdout }).on('line', (line) => {
     lines.push(line);
     for (const waiter of waiters) waiter(line);
   });
   // Keep only the tail of stderr: a chatty child must not fill the bench's memory.
-  createInterface({ input: child.stderr! }).on('line', (line) => {
+  createInterface({ input: child.stderr }).on('line', (line) => {
     stderr.push(line);
     if (stderr.length > 200) stderr.shift();
   });
   const exited = new Promise<number | null>((resolve) => {
     child.once('exit', (code) => {
+      live.delete(child);
       resolve(code);
     });
   });
@@ -64,7 +74,11 @@ export function startChild(
       }
       const timer = setTimeout(() => {
         waiters.delete(waiter);
-        reject(new Error(`${label}: no expected output within ${timeoutMs} ms; stderr: ${stderr.slice(-5).join(' | ')}`));
+        reject(
+          new Error(
+            `${label}: no expected output within ${timeoutMs} ms; stderr: ${stderr.slice(-5).join(' | ')}`,
+          ),
+        );
       }, timeoutMs);
       const waiter = (line: string) => {
         if (!match(line)) return;
@@ -77,7 +91,11 @@ export function startChild(
         if (!waiters.has(waiter)) return;
         clearTimeout(timer);
         waiters.delete(waiter);
-        reject(new Error(`${label} exited (${code}) before the expected output; stderr: ${stderr.slice(-5).join(' | ')}`));
+        reject(
+          new Error(
+            `${label} exited (${code}) before the expected output; stderr: ${stderr.slice(-5).join(' | ')}`,
+          ),
+        );
       });
     });
 
@@ -90,7 +108,16 @@ export function startChild(
     return code;
   };
 
-  return { pid, process: child, lines, stderr, waitForLine, cost: () => readCost(pid), exited, stop };
+  return {
+    pid,
+    process: child,
+    lines,
+    stderr,
+    waitForLine,
+    cost: () => readCost(pid),
+    exited,
+    stop,
+  };
 }
 
 /** utime + stime from /proc/<pid>/stat and VmHWM from /proc/<pid>/status; null once it is gone. */
@@ -103,11 +130,13 @@ export function readCost(pid: number): ProcessCost | null {
     const stime = Number(fields[12]);
     const status = readFileSync(`/proc/${pid}/status`, 'utf8');
     const hwm = /VmHWM:\s+(\d+)\s+kB/.exec(status);
+    // A zombie (exited, not yet reaped) has no memory lines: report nothing rather than 0.
+    if (!hwm?.[1]) return null;
     return {
       pid,
       cpuUserMs: (utime * 1_000) / CLOCK_TICKS,
       cpuSystemMs: (stime * 1_000) / CLOCK_TICKS,
-      peakRssBytes: Number(hwm?.[1] ?? 0) * 1_024,
+      peakRssBytes: Number(hwm[1]) * 1_024,
     };
   } catch {
     return null;

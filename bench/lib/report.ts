@@ -50,14 +50,19 @@ export function formatMs(ms: number | null): string {
   return `${minutes} min ${String(totalSeconds % 60).padStart(2, '0')} s`;
 }
 
-/** Simulated API time, in the units of the floor: `3 min`, `3 h 04 min`, `45 s`. */
+/** Simulated API time, in the units of the floor: `45 s`, `3 min`, `1 min 34 s`, `3 h 04 min`. */
 export function formatApiTime(ms: number | null): string {
   if (ms === null || !Number.isFinite(ms)) return '–';
   if (ms < 60_000) return `${(ms / 1_000).toFixed(ms < 10_000 ? 1 : 0)} s`;
+  if (ms < 3_600_000) {
+    const totalSeconds = Math.round(ms / 1_000);
+    const seconds = totalSeconds % 60;
+    const minutes = `${Math.floor(totalSeconds / 60)} min`;
+    return seconds === 0 ? minutes : `${minutes} ${String(seconds).padStart(2, '0')} s`;
+  }
   const totalMinutes = Math.round(ms / 60_000);
   const hours = Math.floor(totalMinutes / 60);
-  const minutes = totalMinutes % 60;
-  return hours > 0 ? `${hours} h ${String(minutes).padStart(2, '0')} min` : `${minutes} min`;
+  return `${hours} h ${String(totalMinutes % 60).padStart(2, '0')} min`;
 }
 
 export function formatBytes(bytes: number | null): string {

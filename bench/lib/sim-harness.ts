@@ -2,7 +2,11 @@ import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 import type { RateWindow } from '../../src/config/duration.js';
-import { buildSimulator, type Simulator, type SimulatorOptions } from '../../src/simulator/build-simulator.js';
+import {
+  buildSimulator,
+  type Simulator,
+  type SimulatorOptions,
+} from '../../src/simulator/build-simulator.js';
 
 /** The API's documented caps, in API time; the simulator and fleetscan divide them by the factor. */
 export const MDE_WINDOWS: readonly RateWindow[] = [
@@ -55,7 +59,10 @@ export function machineIds(count: number, offset = 0): string[] {
  * Healthy, reachable Windows devices; every `1 / busyShare`-th one already runs someone else's
  * scan (evenly spread, so every run of one size has the same busy devices).
  */
-export function benchMachines(ids: readonly string[], busyShare = 0): NonNullable<SimulatorOptions['machines']> {
+export function benchMachines(
+  ids: readonly string[],
+  busyShare = 0,
+): NonNullable<SimulatorOptions['machines']> {
   const every = busyShare > 0 ? Math.round(1 / busyShare) : 0;
   return ids.map((id, i) => ({
     id,
@@ -64,7 +71,11 @@ export function benchMachines(ids: readonly string[], busyShare = 0): NonNullabl
 }
 
 /** Writes one id per line (the plain-text device file format), streaming. */
-export async function writeIdsFile(file: string, count: number, idAt: (i: number) => string): Promise<void> {
+export async function writeIdsFile(
+  file: string,
+  count: number,
+  idAt: (i: number) => string,
+): Promise<void> {
   const out = createWriteStream(file);
   for (let i = 0; i < count; i++) {
     if (!out.write(`${idAt(i)}\n`)) await once(out, 'drain');

@@ -1,17 +1,26 @@
 import { runBullmqCampaign, runPLimitCampaign } from '../lib/alternative-campaigns.js';
 import { CAMPAIGN_COLUMNS, campaignRow } from '../lib/campaign-table.js';
-import type { BenchContext } from '../lib/context.js';
-import { runFleetscanCampaign, type CampaignRun, type CampaignSpec } from '../lib/fleetscan-campaign.js';
+import { resetRedis, type BenchContext } from '../lib/context.js';
+import {
+  runFleetscanCampaign,
+  type CampaignRun,
+  type CampaignSpec,
+} from '../lib/fleetscan-campaign.js';
 import type { ScenarioResult } from '../lib/report.js';
 import { FACTOR } from './efficiency.js';
 
 function specs(ctx: BenchContext): CampaignSpec[] {
   if (ctx.options.smoke) return [{ devices: 150, busyShare: 0, factor: FACTOR }];
-  return [1_500, ...(ctx.options.large ? [5_000] : [])].map((devices) => ({ devices, busyShare: 0, factor: FACTOR }));
+  return [1_500, ...(ctx.options.large ? [5_000] : [])].map((devices) => ({
+    devices,
+    busyShare: 0,
+    factor: FACTOR,
+  }));
 }
 
 /** fleetscan next to BullMQ's limiter at 100 and 25 per minute and a p-limit loop, same fleet. */
 export async function alternativesScenario(ctx: BenchContext): Promise<ScenarioResult> {
+  await resetRedis(ctx);
   const runs: CampaignRun[] = [];
   for (const spec of specs(ctx)) {
     const contenders: [string, () => Promise<CampaignRun>][] = [
@@ -30,7 +39,13 @@ export async function alternativesScenario(ctx: BenchContext): Promise<ScenarioR
   return {
     scenario: 'alternatives',
     elapsedMs: 0,
-    tables: [{ title: `fleetscan against the alternatives, same fleet and simulator, time ×${FACTOR}`, columns: CAMPAIGN_COLUMNS, rows: runs.map(campaignRow) }],
+    tables: [
+      {
+        title: `fleetscan against the alternatives, same fleet and simulator, time ×${FACTOR}`,
+        columns: CAMPAIGN_COLUMNS,
+        rows: runs.map(campaignRow),
+      },
+    ],
     notes: [
       'Each contender meets a fresh simulator with the same fleet, windows and latency as the efficiency scenario.',
       'BullMQ limiter: `limiter: {max, duration: 60 s / factor}` in two worker processes × concurrency 8; the processor POSTs runAntiVirusScan with got and, on a 429, calls `worker.rateLimit(Retry-After)` and throws `Worker.RateLimitError()` (no attempt spent). 25/min is the only single fixed window that respects 1500/h.',

@@ -2,11 +2,17 @@ import type { BenchContext } from '../lib/context.js';
 import type { ScenarioResult } from '../lib/report.js';
 import { alternativesScenario } from './alternatives.js';
 import { efficiencyScenario } from './efficiency.js';
+import { enqueueScenario } from './enqueue.js';
+import { incidentScenario } from './incident.js';
+import { workerCostScenario } from './worker-cost.js';
 
 /** Every scenario by the name `npm run bench -- <name>` takes, in the order of a full run. */
 export const SCENARIOS = {
   efficiency: efficiencyScenario,
   alternatives: alternativesScenario,
+  enqueue: enqueueScenario,
+  incident: incidentScenario,
+  'worker-cost': workerCostScenario,
 } satisfies Record<string, (ctx: BenchContext) => Promise<ScenarioResult>>;
 
 export type ScenarioName = keyof typeof SCENARIOS;

@@ -1,3 +1,4 @@
+import { pino } from 'pino';
 import Fastify, { LogController, type FastifyInstance, type FastifyRequest } from 'fastify';
 import { exportDevices } from '../campaigns/export-devices.js';
 import { systemClock } from '../shared/clock.js';
@@ -38,8 +39,10 @@ function pathOf(request: FastifyRequest): string {
  * does, after checking the bind address with `refuseBind`).
  */
 export async function buildDashboard(deps: DashboardDeps): Promise<FastifyInstance> {
+  // Typed as the plain FastifyInstance the routes take: pino's Logger generic does not line up
+  // with FastifyBaseLogger's, although fastify accepts a pino instance as its logger.
   const app = Fastify({
-    ...(deps.log ? { loggerInstance: deps.log } : { logger: false }),
+    loggerInstance: deps.log ?? pino({ level: 'silent' }),
     // A wall screen polls all day: log errors, not every request.
     logController: new LogController({ disableRequestLogging: true }),
     trustProxy: false,

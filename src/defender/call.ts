@@ -1,3 +1,4 @@
+import { TokenError } from '../auth/token-error.js';
 import type { TokenProvider } from '../auth/token-provider.js';
 import type { ApiCallEvent } from '../shared/call-stats.js';
 import type { Logger } from '../shared/logger.js';
@@ -10,6 +11,12 @@ export interface CallerDeps {
   http: Http;
   tokens: TokenProvider;
   gate: CallGate;
+  /**
+   * The request timeout, and the longest a call waits for its token while it holds a slot: a
+   * slot must end within its lease (config `limits.lease` ≥ token wait + request timeout), or
+   * the limiter counts it as replied while it has not even been sent.
+   */
+  timeoutMs: number;
   throttleDefaultMs: number;
   log: Logger;
   onCall?: ((event: ApiCallEvent) => void) | undefined;
@@ -42,31 +49,40 @@ export function createCaller(deps: CallerDeps) {
     const permit = options.permit ?? (await gate.acquire(attempt.family, options.signal));
     let token: string;
     try {
-      token = await tokens.getToken();
+      token = await within(tokens.getToken(), deps.timeoutMs);
     } catch (error) {
       await finish(permit, false, attempt);
       throw tokenFailure(error, 0);
     }
     const started = performance.now();
     const report = (status: number, code: string | undefined) => {
-      const durationMs = Math.round(performance.now() - started);
-      deps.onCall?.({ family: attempt.family, method: attempt.method, status, code, durationMs });
-      log.debug(
-        { family: attempt.family, method: attempt.method, status, code, durationMs },
-        'api call',
-      );
+      const event = {
+        family: attempt.family,
+        method: attempt.method,
+        status,
+        code,
+        durationMs: Math.round(performance.now() - started),
+      };
+      log.debug(event, 'api call');
+      try {
+        deps.onCall?.(event);
+      } catch (error) {
+        // Statistics must not turn a call that happened into one that seems to have failed.
+        log.warn({ err: error, family: attempt.family }, 'onCall failed');
+      }
     };
+    let reply: Reply;
     try {
-      const reply = await deps.http.send(attempt, token, options.signal);
-      await finish(permit, true, attempt);
-      report(reply.status, isSuccess(reply.status) ? undefined : errorCodeOf(reply));
-      return reply;
+      reply = await deps.http.send(attempt, token, options.signal);
     } catch (error) {
       const failure = errorFromNetwork(error);
       await finish(permit, !failure.notSent, attempt);
       report(0, failure.code);
       throw failure;
     }
+    await finish(permit, true, attempt);
+    report(reply.status, isSuccess(reply.status) ? undefined : errorCodeOf(reply));
+    return reply;
   };
 
   return async function call(attempt: Attempt, options: CallOptions = {}): Promise<unknown> {
@@ -125,6 +141,25 @@ function parseSuccess(reply: Reply): unknown {
       },
       { cause: error },
     );
+  }
+}
+
+/**
+ * `work`, or a transient TokenError after `ms`. The token request itself goes on (others may
+ * share it); only this call stops waiting, so that the slot it holds is given back in time.
+ */
+async function within<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      const message = `No access token within ${String(ms)} ms`;
+      reject(new TokenError('token_timeout', message, { transient: true }));
+    }, ms);
+  });
+  try {
+    return await Promise.race([work, late]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 

@@ -22,14 +22,15 @@ const MICROSOFT_API_HOST = /\.(security\.microsoft\.com|securitycenter\.microsof
  * goes with it.
  */
 export function createPager(deps: PagerDeps) {
-  const trusted = (link: string, current: URL): URL => {
+  const trusted = (link: string, current: URL, read: ReadonlySet<string>): URL => {
     const next = new URL(link, current);
     const sameHost = next.origin === deps.base.origin;
     const microsoftHost = next.protocol === 'https:' && MICROSOFT_API_HOST.test(next.hostname);
     const samePath = next.pathname
       .toLowerCase()
       .endsWith(current.pathname.slice(deps.basePath.length).toLowerCase());
-    if ((sameHost || microsoftHost) && samePath) return next;
+    // A link back to a page already read would loop forever, spending a slot per page.
+    if ((sameHost || microsoftHost) && samePath && !read.has(next.href)) return next;
     throw new DefenderError({
       status: 200,
       code: 'InvalidNextLink',
@@ -45,8 +46,10 @@ export function createPager(deps: PagerDeps) {
     signal?: AbortSignal,
   ): AsyncGenerator<T> {
     let url: URL | undefined = first;
+    const read = new Set<string>();
     for (let page = 1; url; page += 1) {
       const current: URL = url;
+      read.add(current.href);
       let body: unknown;
       try {
         body = await deps.withBackoff(
@@ -72,7 +75,7 @@ export function createPager(deps: PagerDeps) {
           deps.log.warn({ family, page }, 'skipped a list item without an id');
         else yield item;
       }
-      url = parsed.nextLink === undefined ? undefined : trusted(parsed.nextLink, current);
+      url = parsed.nextLink === undefined ? undefined : trusted(parsed.nextLink, current, read);
     }
   };
 }

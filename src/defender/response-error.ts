@@ -1,3 +1,4 @@
+import { RequestError } from 'got';
 import { classify } from './classify.js';
 import { DefenderError, type Retry } from './errors.js';
 
@@ -98,8 +99,21 @@ export function errorFromNetwork(error: unknown): DefenderError {
       message: (error as Error | null)?.message,
       notSent,
     },
-    { cause: error },
+    { cause: withoutRequestOptions(error) },
   );
+}
+
+/**
+ * got's RequestError keeps the request options, bearer token included, in an enumerable
+ * `options` property, and `util.inspect` / `console.error` print an error's cause with its
+ * properties. So the cause kept is the error got wrapped (the socket's or the timer's), or a
+ * bare copy of got's name, code and message.
+ */
+function withoutRequestOptions(error: unknown): unknown {
+  if (!(error instanceof RequestError)) return error;
+  const inner: unknown = error.cause;
+  if (inner instanceof Error && !(inner instanceof RequestError)) return inner;
+  return Object.assign(new Error(error.message), { name: error.name, code: error.code });
 }
 
 function errorCode(error: unknown): string {

@@ -18,6 +18,8 @@ export interface RuntimeOptions {
   clock?: Clock;
   /** How long to keep retrying a Redis that does not answer at start. Default 60 s. */
   redisStartupTimeoutMs?: number;
+  /** Aborts the wait for Redis at start-up (SIGTERM while Redis is down). */
+  signal?: AbortSignal;
 }
 
 /** The Defender side of a runtime: built on first use, since only some roles need credentials. */
@@ -51,7 +53,8 @@ export interface Runtime {
  * shared call statistics, limiter, campaign store and scan queue; the API client on demand.
  */
 export async function buildRuntime(config: Config, options: RuntimeOptions): Promise<Runtime> {
-  const log = options.log ?? createLogger({ level: config.log.level, name: `fleetscan-${options.role}` });
+  const log =
+    options.log ?? createLogger({ level: config.log.level, name: `fleetscan-${options.role}` });
   const clock = options.clock ?? systemClock;
   const redis = createRedis(config.redis.url, { connectionName: `fleetscan-${options.role}` });
   const bullConnection = createRedis(config.redis.url, {
@@ -66,7 +69,12 @@ export async function buildRuntime(config: Config, options: RuntimeOptions): Pro
   };
 
   try {
-    await waitForRedis(redis, { url: config.redis.url, log, timeoutMs: options.redisStartupTimeoutMs ?? 60_000 });
+    await waitForRedis(redis, {
+      url: config.redis.url,
+      log,
+      timeoutMs: options.redisStartupTimeoutMs ?? 60_000,
+      signal: options.signal,
+    });
     await assertNoEviction(redis, config.redis.requireNoEviction, log);
   } catch (error) {
     disconnect();

@@ -1,3 +1,4 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
 import type { Logger } from '../shared/logger.js';
 import { describeRedisUrl } from '../shared/redis.js';
@@ -18,16 +19,18 @@ export class RedisUnavailableError extends Error {
  */
 export async function waitForRedis(
   redis: Redis,
-  options: { url: string; log: Logger; timeoutMs: number },
+  options: { url: string; log: Logger; timeoutMs: number; signal?: AbortSignal | undefined },
 ): Promise<void> {
   const started = Date.now();
   let pause = 250;
   for (let attempt = 1; ; attempt++) {
     try {
       await withTimeout(redis.ping(), 2_000);
-      if (attempt > 1) options.log.info({ redis: describeRedisUrl(options.url) }, 'Redis answers again');
+      if (attempt > 1)
+        options.log.info({ redis: describeRedisUrl(options.url) }, 'Redis answers again');
       return;
     } catch (error) {
+      options.signal?.throwIfAborted();
       const reason = error instanceof Error ? error.message : String(error);
       if (Date.now() - started + pause > options.timeoutMs) {
         throw new RedisUnavailableError(
@@ -39,7 +42,7 @@ export async function waitForRedis(
         { redis: describeRedisUrl(options.url), attempt, retryInMs: pause, reason },
         'Redis unreachable, retrying',
       );
-      await new Promise((resolve) => setTimeout(resolve, pause));
+      await sleep(pause, options.signal);
       pause = Math.min(pause * 2, 5_000);
     }
   }
@@ -50,12 +53,19 @@ export async function waitForRedis(
  * vanish silently under memory pressure. Read through INFO, which managed Redis services allow
  * even where CONFIG is disabled.
  */
-export async function assertNoEviction(redis: Redis, required: boolean, log: Logger): Promise<void> {
+export async function assertNoEviction(
+  redis: Redis,
+  required: boolean,
+  log: Logger,
+): Promise<void> {
   const info = await redis.info('memory');
   const policy = /^maxmemory_policy:(\S+)/m.exec(info)?.[1] ?? 'unknown';
   if (policy === 'noeviction') return;
   if (!required) {
-    log.warn({ policy }, 'Redis may evict keys (maxmemory-policy is not noeviction); continuing as configured');
+    log.warn(
+      { policy },
+      'Redis may evict keys (maxmemory-policy is not noeviction); continuing as configured',
+    );
     return;
   }
   throw new RedisEvictionError(
@@ -78,6 +88,11 @@ export function watchRedis(redis: Redis, log: Logger, role: string): void {
     down = false;
     log.info({ role }, 'Redis connection restored');
   });
+}
+
+/** Sleeps `ms`, or rejects as soon as `signal` aborts (a stop signal during start-up). */
+async function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  await delay(ms, undefined, signal ? { signal } : undefined);
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {

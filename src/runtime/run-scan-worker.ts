@@ -1,29 +1,27 @@
 import type { Config } from '../config/schema.js';
 import type { ScanWorkerSettings } from '../scan/start-scan-worker.js';
 import type { Logger } from '../shared/logger.js';
-import { buildRuntime } from './build-runtime.js';
+import { buildRuntime, type Runtime } from './build-runtime.js';
 import { startRuntimeWorker } from './start-workers.js';
 
 const STOP_SIGNALS = ['SIGTERM', 'SIGINT'] as const;
 
 /**
- * Resolves with the first SIGTERM/SIGINT. Listening starts at once, before the slow start-up
- * (module loading, Redis), so a signal during start-up is a clean stop too, not a kill.
- * A second signal exits at once (1): jobs it abandons come back through BullMQ's stalled check.
+ * Aborts on the first SIGTERM/SIGINT. Listening starts before the slow start-up (Redis may be
+ * down and waited for), so a signal then is a clean stop too. A second signal exits at once (1):
+ * the jobs it abandons come back to another worker through BullMQ's stalled-job check.
  */
-function firstStopSignal(log: () => Logger | undefined): Promise<string> {
-  return new Promise<string>((resolve) => {
-    let received: string | undefined;
-    const onSignal = (name: string) => {
-      if (received) {
-        log()?.warn({ signal: name }, 'second signal: exiting without waiting for calls in flight');
-        process.exit(1);
-      }
-      received = name;
-      resolve(name);
-    };
-    for (const name of STOP_SIGNALS) process.on(name, onSignal);
-  });
+function stopOnSignal(log: () => Logger | undefined): AbortController {
+  const stop = new AbortController();
+  const onSignal = (name: string) => {
+    if (stop.signal.aborted) {
+      log()?.warn({ signal: name }, 'second signal: exiting without waiting for calls in flight');
+      process.exit(1);
+    }
+    stop.abort(name);
+  };
+  for (const name of STOP_SIGNALS) process.on(name, onSignal);
+  return stop;
 }
 
 /**
@@ -36,8 +34,19 @@ export async function runScanWorker(
   options: { log?: Logger } = {},
 ): Promise<void> {
   let log = options.log;
-  const stop = firstStopSignal(() => log);
-  const runtime = await buildRuntime(config, { role: 'worker', ...(log ? { log } : {}) });
+  const stop = stopOnSignal(() => log);
+  let runtime: Runtime;
+  try {
+    runtime = await buildRuntime(config, {
+      role: 'worker',
+      signal: stop.signal,
+      ...(log ? { log } : {}),
+    });
+  } catch (error) {
+    if (!stop.signal.aborted) throw error;
+    log?.info({ signal: String(stop.signal.reason) }, 'stopped before Redis answered');
+    return;
+  }
   log = runtime.log;
   let scanWorker;
   try {
@@ -47,11 +56,23 @@ export async function runScanWorker(
     throw error;
   }
   log.info(
-    { concurrency: settings.concurrency, prefix: config.redis.prefix, windows: config.limits.windows, pid: process.pid },
+    {
+      concurrency: settings.concurrency,
+      prefix: config.redis.prefix,
+      windows: config.limits.windows,
+      pid: process.pid,
+    },
     'worker started',
   );
-  const signal = await stop;
-  log.info({ signal }, 'stopping: no new jobs; finishing and recording the calls in flight');
+  if (!stop.signal.aborted) {
+    await new Promise((resolve) => {
+      stop.signal.addEventListener('abort', resolve, { once: true });
+    });
+  }
+  log.info(
+    { signal: String(stop.signal.reason) },
+    'stopping: no new jobs; finishing and recording the calls in flight',
+  );
   await scanWorker.close();
   await runtime.close();
   log.info('worker stopped');

@@ -45,7 +45,8 @@ export function startActionStatusPoller(deps: ActionStatusPollerDeps) {
 
   const due = (campaign: Campaign) =>
     campaign.state === 'running' ||
-    (campaign.state === 'finished' && (campaign.finishedAt ?? 0) > now() - (deps.settleMs ?? 86_400_000));
+    (campaign.state === 'finished' &&
+      (campaign.finishedAt ?? 0) > now() - (deps.settleMs ?? 86_400_000));
 
   /** One round, if this process holds the lock; returns how many devices changed. */
   async function pollOnce(): Promise<number> {
@@ -55,12 +56,19 @@ export function startActionStatusPoller(deps: ActionStatusPollerDeps) {
     for (const campaign of await deps.store.listCampaigns()) {
       if (stopped || !due(campaign)) continue;
       const actions = [];
-      for await (const action of deps.client.listMachineActions(scanActionsFilter(campaign.createdAt))) {
+      for await (const action of deps.client.listMachineActions(
+        scanActionsFilter(campaign.createdAt),
+      )) {
         if (isOwnAction(action, campaign.id)) {
-          actions.push({ id: action.id, machineId: action.machineId.toLowerCase(), status: action.status });
+          actions.push({
+            id: action.id,
+            machineId: action.machineId.toLowerCase(),
+            status: action.status,
+          });
         }
       }
-      if (actions.length > 0) changed += await deps.store.updateActionStatuses(campaign.id, actions);
+      if (actions.length > 0)
+        changed += await deps.store.updateActionStatuses(campaign.id, actions);
     }
     if (changed > 0) deps.log.debug({ changed }, 'action statuses refreshed');
     return changed;
@@ -70,7 +78,10 @@ export function startActionStatusPoller(deps: ActionStatusPollerDeps) {
     if (stopped || running) return;
     running = pollOnce()
       .catch((error: unknown) => {
-        deps.log.warn({ err: error instanceof Error ? error.message : String(error) }, 'action status poll failed');
+        deps.log.warn(
+          { err: error instanceof Error ? error.message : String(error) },
+          'action status poll failed',
+        );
         return 0;
       })
       .finally(() => {

@@ -6,7 +6,11 @@ import type { Clock } from '../shared/clock.js';
  * Campaigns read by every job of a worker, kept for `ttlMs` so that thousands of jobs do not
  * each read the same hash, yet a cancel or pause takes effect within that time.
  */
-export function createCampaignCache(store: Pick<CampaignStore, 'getCampaign'>, clock: Clock, ttlMs: number) {
+export function createCampaignCache(
+  store: Pick<CampaignStore, 'getCampaign'>,
+  clock: Clock,
+  ttlMs: number,
+) {
   const entries = new Map<string, { campaign: Campaign | null; at: number }>();
   return {
     async get(campaignId: string): Promise<Campaign | null> {

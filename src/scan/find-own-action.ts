@@ -22,8 +22,13 @@ export function scanActionsFilter(since: number, machineId?: string): MachineAct
 }
 
 /** True when the action was requested by this campaign (its comment carries the campaign id). */
-export function isOwnAction(action: Pick<MachineAction, 'requestorComment'>, campaignId: string): boolean {
-  return typeof action.requestorComment === 'string' && action.requestorComment.includes(campaignId);
+export function isOwnAction(
+  action: Pick<MachineAction, 'requestorComment'>,
+  campaignId: string,
+): boolean {
+  return (
+    typeof action.requestorComment === 'string' && action.requestorComment.includes(campaignId)
+  );
 }
 
 /**
@@ -36,7 +41,9 @@ export async function findOwnAction(
   query: { campaignId: string; machineId: string; since: number },
 ): Promise<MachineAction | null> {
   let found: MachineAction | null = null;
-  for await (const action of client.listMachineActions(scanActionsFilter(query.since, query.machineId))) {
+  for await (const action of client.listMachineActions(
+    scanActionsFilter(query.since, query.machineId),
+  )) {
     if (action.machineId.toLowerCase() !== query.machineId) continue;
     if (action.type !== 'RunAntiVirusScan' || !isOwnAction(action, query.campaignId)) continue;
     if (!found || action.creationDateTimeUtc < found.creationDateTimeUtc) found = action;

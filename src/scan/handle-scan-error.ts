@@ -58,10 +58,18 @@ export async function handleScanError(
       if (own) return ctx.record(own, true);
       const now = clock.now();
       const policy = deps.config.scan;
-      const decision = decidePending(policy, ctx.device.firstBusyAt, now, (deps.random ?? Math.random)());
+      const decision = decidePending(
+        policy,
+        ctx.device.firstBusyAt,
+        now,
+        (deps.random ?? Math.random)(),
+      );
       if (decision.kind === 'timeout') {
         await store.markFailed(campaignId, machineId, 'pending-timeout');
-        log.warn({ ...details, firstBusyAt: ctx.device.firstBusyAt }, 'device still busy at the deadline');
+        log.warn(
+          { ...details, firstBusyAt: ctx.device.firstBusyAt },
+          'device still busy at the deadline',
+        );
         throw new UnrecoverableError('pending-timeout');
       }
       await store.markDeferred(campaignId, machineId, { until: decision.until, at: now });
@@ -103,6 +111,9 @@ async function failAttempt(
     if (own) return ctx.record(own, true);
     await deps.store.markFailed(ctx.campaignId, ctx.machineId, reason);
   }
-  ctx.log.warn({ err: message, attemptsMade: ctx.job.attemptsMade + 1, last }, 'scan attempt failed');
+  ctx.log.warn(
+    { err: message, attemptsMade: ctx.job.attemptsMade + 1, last },
+    'scan attempt failed',
+  );
   throw error instanceof Error ? error : new Error(message);
 }

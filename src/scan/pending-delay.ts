@@ -7,7 +7,8 @@ export interface PendingPolicy {
   pendingMaxWait: number;
 }
 
-export type PendingDecision = { kind: 'retry'; until: number; firstBusyAt: number } | { kind: 'timeout' };
+export type PendingDecision =
+  { kind: 'retry'; until: number; firstBusyAt: number } | { kind: 'timeout' };
 
 /**
  * When to try a busy device again. The wait equals the time already spent waiting (at least

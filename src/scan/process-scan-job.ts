@@ -18,7 +18,9 @@ const FINAL_STATES: ReadonlySet<string> = new Set(['requested', 'failed', 'cance
 export function mayHaveReachedApi(device: DeviceRecord): boolean {
   if (device.sentAt === null) return false;
   const answeredBusy =
-    device.state === 'deferred' && device.deferredUntil !== null && device.sentAt < device.deferredUntil;
+    device.state === 'deferred' &&
+    device.deferredUntil !== null &&
+    device.sentAt < device.deferredUntil;
   return !answeredBusy;
 }
 
@@ -39,7 +41,8 @@ export function createScanProcessor(deps: ScanProcessorDeps) {
     const campaign = await cache.get(campaignId);
     if (!campaign) throw new UnrecoverableError(`Campaign ${campaignId} does not exist`);
     const device = await store.getDevice(campaignId, machineId);
-    if (!device) throw new UnrecoverableError(`Device ${machineId} is not part of campaign ${campaignId}`);
+    if (!device)
+      throw new UnrecoverableError(`Device ${machineId} is not part of campaign ${campaignId}`);
     if (FINAL_STATES.has(device.state)) return 'already-done'; // job picked up twice
     if (campaign.state === 'cancelled') {
       await store.markCancelled(campaignId, machineId);
@@ -53,7 +56,10 @@ export function createScanProcessor(deps: ScanProcessorDeps) {
     const record = async (action: MachineAction, lostReply: boolean): Promise<ScanOutcome> => {
       const joinedExisting = !isOwnAction(action, campaignId);
       await store.markRequested(campaignId, machineId, action, { joinedExisting, at: clock.now() });
-      log.info({ machineActionId: action.id, actionStatus: action.status, joinedExisting, lostReply }, 'scan requested');
+      log.info(
+        { machineActionId: action.id, actionStatus: action.status, joinedExisting, lostReply },
+        'scan requested',
+      );
       return lostReply ? 'recorded-lost-reply' : 'requested';
     };
 
@@ -86,7 +92,16 @@ export function createScanProcessor(deps: ScanProcessorDeps) {
         { permit: slot.permit },
       );
     } catch (error) {
-      const context: ScanErrorContext = { job, token, campaignId, machineId, since, device: sent, log, record };
+      const context: ScanErrorContext = {
+        job,
+        token,
+        campaignId,
+        machineId,
+        since,
+        device: sent,
+        log,
+        record,
+      };
       return handleScanError(error, context, deps);
     }
     return record(action, false);

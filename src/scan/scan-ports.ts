@@ -33,7 +33,10 @@ export interface ScanProcessorDeps {
   rateLimit(ms: number): Promise<void>;
   log: Logger;
   clock: Clock;
-  config: { readonly scan: Config['scan']; readonly limits: Pick<Config['limits'], 'throttleDefault'> };
+  config: {
+    readonly scan: Config['scan'];
+    readonly limits: Pick<Config['limits'], 'throttleDefault'>;
+  };
   /** 0..1, spreads busy retries; `Math.random` unless a test pins it. */
   random?: () => number;
   /** How long a worker trusts its copy of a campaign (cancel/pause latency). Default 1 s. */
@@ -43,8 +46,4 @@ export interface ScanProcessorDeps {
 }
 
 /** How a job ended when it did not throw. */
-export type ScanOutcome =
-  | 'requested'
-  | 'recorded-lost-reply'
-  | 'already-done'
-  | 'cancelled';
+export type ScanOutcome = 'requested' | 'recorded-lost-reply' | 'already-done' | 'cancelled';

@@ -1,7 +1,6 @@
 import { Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { CampaignStore } from '../campaigns/campaign-store.js';
-import type { Logger } from '../shared/logger.js';
 import { startActionStatusPoller, type ActionStatusPoller } from './action-status-poller.js';
 import { findOwnAction, isOwnAction } from './find-own-action.js';
 import { createScanProcessor } from './process-scan-job.js';
@@ -116,7 +115,9 @@ async function settleFailedJob(
   const device = await deps.store.getDevice(campaignId, machineId);
   if (!device || (device.state !== 'queued' && device.state !== 'deferred')) return;
   const campaign = await deps.store.getCampaign(campaignId);
-  const own = campaign ? await findOwnAction(deps.client, { campaignId, machineId, since: campaign.createdAt }) : null;
+  const own = campaign
+    ? await findOwnAction(deps.client, { campaignId, machineId, since: campaign.createdAt })
+    : null;
   if (own) {
     await deps.store.markRequested(campaignId, machineId, own, {
       joinedExisting: !isOwnAction(own, campaignId),
@@ -125,5 +126,8 @@ async function settleFailedJob(
     return;
   }
   await deps.store.markFailed(campaignId, machineId, error.message || 'job-failed');
-  deps.log.warn({ campaignId, machineId, jobId: job.id, reason: error.message }, 'job failed outside the processor');
+  deps.log.warn(
+    { campaignId, machineId, jobId: job.id, reason: error.message },
+    'job failed outside the processor',
+  );
 }

@@ -64,7 +64,9 @@ export interface StoredAction {
 
 /** Microsoft's timestamp style: seven fraction digits, `Z`. */
 export function mdeTimestamp(ms: number): string {
-  return new Date(ms).toISOString().replace(/\.(\d{3})Z$/, '.$10000Z');
+  return new Date(ms)
+    .toISOString()
+    .replace(/\.(\d{3})Z$/, (_match, millis: string) => `.${millis}0000Z`);
 }
 
 function transitionAt(action: StoredAction, nowMs: number): Transition {

@@ -41,7 +41,7 @@ export interface SimulatorOptions {
   clientSecret?: string;
   /** Public certificate(s) whose private key may sign client assertions. */
   certificatePem?: string | readonly string[];
-  /** Scopes a token may be asked for; default: the MDE resources of every cloud + this host. */
+  /** Scopes a token may be asked for; default: `<resource>/.default` for the MDE resources of every cloud. */
   acceptedScopes?: readonly string[];
   /** A list with no results answers 404 instead of 200 with an empty `value` (default false). */
   emptyListAs404?: boolean;

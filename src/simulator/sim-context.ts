@@ -48,7 +48,7 @@ export interface SimContext {
   tokens: AccessTokens;
   throttle: SlidingWindowThrottle;
   certificates: readonly TrustedCertificate[];
-  /** `undefined`: the default list plus this host's own URL. */
+  /** `undefined`: the MDE resources of every cloud (`MDE_RESOURCES`). */
   acceptedScopes: readonly string[] | undefined;
   log: CallLog;
   stats: SimulatorStats;

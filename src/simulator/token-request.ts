@@ -51,10 +51,7 @@ export function checkTokenRequest(
     };
   }
   const resource = scope.slice(0, -'/.default'.length);
-  const accepted = ctx.acceptedScopes ?? [
-    ...MDE_RESOURCES.map((r) => `${r}/.default`),
-    `${baseUrl(request)}/.default`,
-  ];
+  const accepted = ctx.acceptedScopes ?? MDE_RESOURCES.map((r) => `${r}/.default`);
   if (!accepted.includes(scope)) {
     return {
       status: 400,

@@ -3,7 +3,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createCampaignStore } from '../../src/campaigns/redis-campaign-store.js';
 import { packageRoot } from '../../src/shared/package-root.js';
 import { ensureBuilt, runCli, spawnCli, waitForOutput } from '../helpers/cli.js';
@@ -46,8 +46,6 @@ afterEach(async () => {
   await cleanupPrefix(testRedisUrl(), prefix);
   redis.disconnect();
 });
-
-afterAll(() => undefined);
 
 const cli = (args: string[], extra: NodeJS.ProcessEnv = {}) =>
   runCli(args, { env: { ...env, ...extra } });
@@ -138,6 +136,11 @@ describe('fleetscan scan', () => {
     const both = await cli(['scan', '--devices', 'x.csv', '--tag', 'T', '--comment', 'x']);
     expect(both.code).toBe(1);
     expect(both.stderr).toMatch(/either --devices or/);
+    writeFileSync(join(dir, 'empty.csv'), 'machineId\nnope\n');
+    const empty = await cli(['scan', '--devices', join(dir, 'empty.csv'), '--comment', 'x']);
+    expect(empty.code).toBe(1);
+    expect(empty.stderr).toMatch(/No devices to scan.*1 invalid/);
+    expect(await redis.zcard(`${prefix}:campaigns`)).toBe(0);
     const badConfig = await cli(['status'], { FLEETSCAN_RATE_LIMITS: 'lots' });
     expect(badConfig.code).toBe(1);
     expect(badConfig.stderr).toMatch(/limits\.windows/);

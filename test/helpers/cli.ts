@@ -33,15 +33,21 @@ export async function ensureBuilt(): Promise<void> {
       break;
     } catch {
       // A lock older than the deadline was left by a killed run.
-      if (Date.now() > deadline || Date.now() - statSync(LOCK).mtimeMs > 180_000) rmSync(LOCK, { recursive: true, force: true });
+      if (Date.now() > deadline || Date.now() - statSync(LOCK).mtimeMs > 180_000)
+        rmSync(LOCK, { recursive: true, force: true });
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
   }
   try {
-    const sources = Math.max(...['src', 'workers', 'config'].map((dir) => newestMtime(join(root, dir))));
+    const sources = Math.max(
+      ...['src', 'workers', 'config'].map((dir) => newestMtime(join(root, dir))),
+    );
     if (existsSync(CLI_MAIN) && existsSync(STAMP) && statSync(STAMP).mtimeMs > sources) return;
     const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
-    const result = spawnSync(process.execPath, [tsc, '-p', 'tsconfig.build.json'], { cwd: root, encoding: 'utf8' });
+    const result = spawnSync(process.execPath, [tsc, '-p', 'tsconfig.build.json'], {
+      cwd: root,
+      encoding: 'utf8',
+    });
     if (!existsSync(CLI_MAIN)) throw new Error(`build failed:\n${result.stdout}${result.stderr}`);
     writeFileSync(STAMP, String(Date.now()));
   } finally {
@@ -80,9 +86,9 @@ export function spawnCli(args: readonly string[], options: CliOptions = {}): Cli
   });
   let stdout = '';
   let stderr = '';
-  child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  child.stdin?.end(options.input ?? '');
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  child.stdin.end(options.input ?? '');
   const exited = new Promise<CliResult>((resolve, reject) => {
     child.once('error', reject);
     child.once('close', (code, signal) => {
@@ -93,7 +99,10 @@ export function spawnCli(args: readonly string[], options: CliOptions = {}): Cli
 }
 
 /** Runs the CLI to the end; kills it (and fails) after `timeoutMs`. */
-export async function runCli(args: readonly string[], options: CliOptions & { timeoutMs?: number } = {}): Promise<CliResult> {
+export async function runCli(
+  args: readonly string[],
+  options: CliOptions & { timeoutMs?: number } = {},
+): Promise<CliResult> {
   const run = spawnCli(args, options);
   const timer = setTimeout(() => run.child.kill('SIGKILL'), options.timeoutMs ?? 60_000);
   try {
@@ -104,12 +113,16 @@ export async function runCli(args: readonly string[], options: CliOptions & { ti
 }
 
 /** Resolves once `predicate` holds for the process's output so far; rejects if it exits first. */
-export async function waitForOutput(run: CliProcess, predicate: (text: string) => boolean, timeoutMs = 30_000): Promise<void> {
+export async function waitForOutput(
+  run: CliProcess,
+  predicate: (text: string) => boolean,
+  timeoutMs = 30_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  let exited = false;
-  void run.exited.then(() => (exited = true));
+  const state = { exited: false };
+  void run.exited.then(() => (state.exited = true));
   while (!predicate(run.stdout() + run.stderr())) {
-    if (exited) throw new Error(`process exited before expected output:\n${run.stderr()}`);
+    if (state.exited) throw new Error(`process exited before expected output:\n${run.stderr()}`);
     if (Date.now() > deadline) throw new Error(`timed out waiting for output:\n${run.stderr()}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }

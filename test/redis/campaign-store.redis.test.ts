@@ -183,6 +183,15 @@ describe('campaign store', () => {
     expect(await store.closeIntake(meta.id)).toEqual({ previous: 'running', state: 'finished' });
   });
 
+  it('reopens a finished campaign while devices are added again, and finishes it after', async () => {
+    await seed([A]);
+    await store.markFailed(meta.id, A, 'x');
+    expect(await store.openIntake(meta.id)).toEqual({ previous: 'finished', state: 'running' });
+    expect((await store.getCampaign(meta.id))?.finishedAt).toBeNull();
+    await store.addDevices(meta.id, [A]);
+    expect(await store.closeIntake(meta.id)).toEqual({ previous: 'running', state: 'finished' });
+  });
+
   it('moves campaign states only along the allowed paths', async () => {
     await seed([A]);
     expect(await store.changeCampaignState(meta.id, 'paused')).toEqual({
@@ -255,8 +264,8 @@ describe('campaign store', () => {
     expect(found.devices.map((d) => d.machineId).sort()).toEqual(
       ids.filter((id) => id.includes('9c4')),
     );
-    let streamed = 0;
-    for await (const _ of store.iterateDevices(meta.id)) streamed += 1;
-    expect(streamed).toBe(2_500);
+    const streamed = new Set<string>();
+    for await (const device of store.iterateDevices(meta.id)) streamed.add(device.machineId);
+    expect(streamed.size).toBe(2_500);
   });
 });

@@ -3,16 +3,20 @@ import type { FastifyInstance } from 'fastify';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createCampaignControl } from '../../src/campaigns/campaign-control.js';
 import { buildDashboard } from '../../src/dashboard/build-dashboard.js';
+import { SCAN_QUEUE_NAME, type ScanJobData } from '../../src/scan/scan-job.js';
 import { dashboardFixture, seedCampaign, type DashboardFixture } from './dashboard-fixture.js';
 
 const headers = { authorization: 'Bearer test-token-0123456789' };
 let fx: DashboardFixture;
-let queue: Queue;
+let queue: Queue<ScanJobData>;
 let app: FastifyInstance | undefined;
 
 beforeEach(() => {
   fx = dashboardFixture();
-  queue = new Queue('scans', { connection: fx.redis.duplicate(), prefix: fx.prefix });
+  queue = new Queue<ScanJobData>(SCAN_QUEUE_NAME, {
+    connection: fx.redis.duplicate(),
+    prefix: fx.prefix,
+  });
 });
 afterEach(async () => {
   await app?.close();
@@ -75,7 +79,9 @@ describe('/metrics', () => {
     const body = res.body;
 
     const devices = series(body, 'fleetscan_campaign_devices');
-    const byState = Object.fromEntries(devices.map((s) => [s.labels['state'], s.value]));
+    const byState = Object.fromEntries(
+      devices.map((s) => [s.labels['state'] ?? '', s.value] as const),
+    );
     expect(byState).toEqual({ queued: 9, deferred: 2, requested: 5, failed: 4, cancelled: 0 });
     expect(devices.every((s) => s.labels['campaign'] === seeded.id)).toBe(true);
     expect(
@@ -147,13 +153,11 @@ describe('actions with the campaign control', () => {
       deferred: 0,
     });
     await queue.addBulk(
-      seeded.ids
-        .slice(2)
-        .map((id) => ({
-          name: 'scan',
-          data: { campaignId: seeded.id, machineId: id },
-          opts: { jobId: `${seeded.id}.${id}` },
-        })),
+      seeded.ids.slice(2).map((id) => ({
+        name: 'scan',
+        data: { campaignId: seeded.id, machineId: id },
+        opts: { jobId: `${seeded.id}.${id}` },
+      })),
     );
     const page = await app.inject({ url: `/campaigns/${seeded.id}`, headers });
     const csrf = /name="csrf" value="([^"]+)"/.exec(page.body)![1]!;

@@ -99,6 +99,23 @@ describe('enqueueDevices', () => {
     expect((await store.getCampaign(campaignId))?.intakeOpen).toBe(false);
   });
 
+  it('finishes the intake on a re-run after a crash that came after addBulk', async () => {
+    const ids = [hexId(1), hexId(2)];
+    await store.openIntake(campaignId);
+    await store.addDevices(campaignId, ids);
+    await queue.addBulk(
+      ids.map((machineId) => ({
+        name: 'scan',
+        data: { campaignId, machineId },
+        opts: { jobId: `${campaignId}.${machineId}` },
+      })),
+    );
+    const rerun = await enqueueDevices({ queue, store, campaign: campaignId, ids: chunks(ids) });
+    expect(rerun).toMatchObject({ accepted: 0, duplicate: 2 });
+    expect(await queue.getWaitingCount()).toBe(2);
+    expect((await store.getCampaign(campaignId))?.intakeOpen).toBe(false);
+  });
+
   it('gives no new job to a device whose job already ended, nor a second job to a waiting one', async () => {
     const ids = [hexId(1), hexId(2)];
     await enqueueDevices({ queue, store, campaign: campaignId, ids: chunks(ids) });

@@ -38,6 +38,22 @@ afterEach(async () => {
   await cleanupPrefix(testRedisUrl(), prefix);
 });
 
+/** One limiter per connection (process), all on one budget, on Redis TIME. */
+function realLimiters(clock?: Clock): ScanLimiter[] {
+  return connections.map((redis) =>
+    createScanLimiter({
+      redis,
+      prefix,
+      budgetId: 'commercial:tenant:app',
+      windows: WINDOWS,
+      guardMs: GUARD_MS,
+      throttleDefaultMs: 1000,
+      leaseMs: 5000,
+      ...(clock ? { clock } : {}),
+    }),
+  );
+}
+
 /** The real clock, counting how often callers were told to wait. */
 function countingClock(): Clock & { waits: number[] } {
   const waits: number[] = [];
@@ -55,18 +71,7 @@ describe('limiter under concurrent callers', () => {
   it('never lets a server counting arrivals see more than a cap, across processes', async () => {
     prefix = uniquePrefix('limconc');
     const clock = countingClock();
-    const limiters: ScanLimiter[] = connections.map((redis) =>
-      createScanLimiter({
-        redis,
-        prefix,
-        budgetId: 'commercial:tenant:app',
-        windows: WINDOWS,
-        guardMs: GUARD_MS,
-        throttleDefaultMs: 1000,
-        leaseMs: 5000,
-        clock,
-      }),
-    );
+    const limiters = realLimiters(clock);
     const calls: CallInterval[] = [];
     const arrivals: number[] = [];
     let granted = 0;
@@ -115,16 +120,7 @@ describe('limiter under concurrent callers', () => {
 
   it('holds every process while a 429 pause lasts', async () => {
     prefix = uniquePrefix('limconc');
-    const limiters = connections.map((redis) =>
-      createScanLimiter({
-        redis,
-        prefix,
-        budgetId: 'commercial:tenant:app',
-        windows: WINDOWS,
-        guardMs: GUARD_MS,
-        throttleDefaultMs: 1000,
-      }),
-    );
+    const limiters = realLimiters();
     await limiters[0]!.throttle('scan', 150);
     const [usage] = await limiters[1]!.usage('scan');
     const pausedUntil = usage!.pausedUntil!;

@@ -137,13 +137,8 @@ async function runPattern(budget: Budget, steps: readonly Step[]): Promise<void>
 
   const attempt = async (client: ScanLimiter) => {
     const now = clock.now();
-    const expected = modelWait(
-      budget,
-      held.filter((h) => !h.abandoned || true),
-      done,
-      pausedUntil,
-      now,
-    );
+    // Abandoned permits count too: the model treats every unsettled slot alike, as the script does.
+    const expected = modelWait(budget, held, done, pausedUntil, now);
     const result = await client.tryAcquire('scan');
     if (result.permit) {
       expect(expected.wait, `granted at ${now - T0} though the rules say wait`).toBe(0);

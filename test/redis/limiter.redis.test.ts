@@ -256,6 +256,27 @@ describe('on Redis time', () => {
     }
   });
 
+  it("keeps a crashed holder's in-flight slot as long as it can count, and no longer", async () => {
+    prefix = uniquePrefix('limiter');
+    const limiter = createScanLimiter({
+      redis: redisA,
+      prefix,
+      budgetId: 'commercial:tenant:app',
+      windows: [
+        { cap: 10, windowMs: 600 },
+        { cap: 20, windowMs: 900 },
+      ],
+      guardMs: 5,
+      throttleDefaultMs: 1000,
+      leaseMs: 2000,
+    });
+    await grant(limiter); // the holder crashes: neither settle nor release
+    const ttl = await redisA.pttl(`${prefix}:budget:{commercial:tenant:app:scan}:inflight`);
+    // It counts until grant + lease + the longest span (900 + 5 ms guard); the read came later.
+    expect(ttl).toBeGreaterThan(2000);
+    expect(ttl).toBeLessThanOrEqual(2000 + 905);
+  });
+
   it('loads its scripts again after Redis forgot them', async () => {
     const [a] = twoProcesses({ windows: [{ cap: 10, windowMs: 600 }] });
     await grant(a);

@@ -3,10 +3,16 @@ import { loadConfig } from '../../src/config/load.js';
 import type { Config } from '../../src/config/schema.js';
 import { enqueueDevices } from '../../src/producer/enqueue-devices.js';
 import type { Runtime } from '../../src/runtime/build-runtime.js';
-import { buildSimulator, type Simulator, type SimulatorOptions } from '../../src/simulator/build-simulator.js';
+import {
+  buildSimulator,
+  type Simulator,
+  type SimulatorOptions,
+} from '../../src/simulator/build-simulator.js';
 
 /** A simulator listening on 127.0.0.1, port 0. */
-export async function startSimulator(options: SimulatorOptions): Promise<{ sim: Simulator; url: string }> {
+export async function startSimulator(
+  options: SimulatorOptions,
+): Promise<{ sim: Simulator; url: string }> {
   const sim = await buildSimulator(options);
   const url = await sim.app.listen({ port: 0, host: '127.0.0.1' });
   return { sim, url };
@@ -43,26 +49,45 @@ export function scanTestConfig(
 }
 
 /** Creates a campaign and enqueues `ids` the way `fleetscan scan` does. */
-export async function startCampaign(runtime: Runtime, ids: readonly string[], comment = 'test'): Promise<string> {
+export async function startCampaign(
+  runtime: Runtime,
+  ids: readonly string[],
+  comment = 'test',
+): Promise<string> {
   const id = newCampaignId();
   await runtime.store.createCampaign({
-    id, name: 'test', scanType: 'Quick', comment: `${comment} [fleetscan:${id}]`, createdAt: Date.now(),
-    createdBy: 'test', source: 'test',
+    id,
+    name: 'test',
+    scanType: 'Quick',
+    comment: `${comment} [fleetscan:${id}]`,
+    createdAt: Date.now(),
+    createdBy: 'test',
+    source: 'test',
   });
   await enqueueDevices({
-    queue: runtime.queue, store: runtime.store, campaign: id,
-    ids: (async function* () { await Promise.resolve(); yield ids; })(),
+    queue: runtime.queue,
+    store: runtime.store,
+    campaign: id,
+    ids: (async function* () {
+      await Promise.resolve();
+      yield ids;
+    })(),
   });
   return id;
 }
 
 /** Polls until the campaign is finished; fails with its counts after `timeoutMs`. */
-export async function waitFinished(runtime: Runtime, campaignId: string, timeoutMs = 45_000): Promise<void> {
+export async function waitFinished(
+  runtime: Runtime,
+  campaignId: string,
+  timeoutMs = 45_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const campaign = await runtime.store.getCampaign(campaignId);
     if (campaign?.state === 'finished') return;
-    if (Date.now() > deadline) throw new Error(`campaign not finished: ${JSON.stringify(campaign?.counts)}`);
+    if (Date.now() > deadline)
+      throw new Error(`campaign not finished: ${JSON.stringify(campaign?.counts)}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }

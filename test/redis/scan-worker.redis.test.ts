@@ -4,7 +4,8 @@ import type { DeviceRecord } from '../../src/campaigns/campaign.js';
 import { buildRuntime, type Runtime } from '../../src/runtime/build-runtime.js';
 import { startRuntimeWorker } from '../../src/runtime/start-workers.js';
 import { SCAN_QUEUE_NAME, type ScanJobData } from '../../src/scan/scan-job.js';
-import type { ScanWorker } from '../../src/scan/start-scan-worker.js';
+import type { ScanSlots } from '../../src/scan/scan-ports.js';
+import { startScanWorker, type ScanWorker } from '../../src/scan/start-scan-worker.js';
 import type { Simulator } from '../../src/simulator/build-simulator.js';
 import { cleanupPrefix, testRedisUrl, uniquePrefix } from '../helpers/redis.js';
 import { scanTestConfig, startCampaign, startSimulator, waitFinished } from './scan-fixture.js';
@@ -14,25 +15,44 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-async function setup(simOptions: Parameters<typeof startSimulator>[0], overrides: Record<string, unknown> = {}) {
+async function setup(
+  simOptions: Parameters<typeof startSimulator>[0],
+  overrides: Record<string, unknown> = {},
+) {
   const prefix = uniquePrefix('scan');
   const sim = await startSimulator({ timeScale: 100, latencyMs: [1, 5], ...simOptions });
-  cleanups.push(async () => { await sim.sim.app.close(); await sim.sim.close(); });
-  const runtime = await buildRuntime(scanTestConfig(testRedisUrl(), prefix, sim, overrides), { role: 'test' });
-  cleanups.push(async () => { await runtime.close(); await cleanupPrefix(testRedisUrl(), prefix); });
+  cleanups.push(async () => {
+    await sim.sim.app.close();
+    await sim.sim.close();
+  });
+  const runtime = await buildRuntime(scanTestConfig(testRedisUrl(), prefix, sim, overrides), {
+    role: 'test',
+  });
+  cleanups.push(async () => {
+    await runtime.close();
+    await cleanupPrefix(testRedisUrl(), prefix);
+  });
   const workers: ScanWorker[] = [];
   const start = (settings: Partial<Parameters<typeof startRuntimeWorker>[1]> = {}) => {
-    const worker = startRuntimeWorker(runtime, { concurrency: 8, lockDurationMs: 1_500, stalledIntervalMs: 500, ...settings });
+    const worker = startRuntimeWorker(runtime, {
+      concurrency: 8,
+      lockDurationMs: 1_500,
+      stalledIntervalMs: 500,
+      ...settings,
+    });
     workers.push(worker);
     return worker;
   };
-  cleanups.push(async () => { await Promise.all(workers.map((w) => w.close())); });
+  cleanups.push(async () => {
+    await Promise.all(workers.map((w) => w.close()));
+  });
   return { sim: sim.sim, runtime, start };
 }
 
 async function devicesOf(runtime: Runtime, campaignId: string): Promise<Map<string, DeviceRecord>> {
   const devices = new Map<string, DeviceRecord>();
-  for await (const device of runtime.store.iterateDevices(campaignId)) devices.set(device.machineId, device);
+  for await (const device of runtime.store.iterateDevices(campaignId))
+    devices.set(device.machineId, device);
   return devices;
 }
 
@@ -48,7 +68,12 @@ function actionsPerDevice(sim: Simulator): Map<string, string[]> {
 
 describe('scan worker (real Redis, real simulator)', () => {
   it('records exactly one action per device despite 5xx and lost replies', async () => {
-    const t = await setup({ fleet: 120, faultRate: 0.05, lostRate: 0.05, fleetMix: { offline: 0, busy: 0, unsupportedOs: 0 } });
+    const t = await setup({
+      fleet: 120,
+      faultRate: 0.05,
+      lostRate: 0.05,
+      fleetMix: { offline: 0, busy: 0, unsupportedOs: 0 },
+    });
     t.start();
     const ids = t.sim.machines.map((m) => m.id);
     const campaignId = await startCampaign(t.runtime, ids);
@@ -58,7 +83,10 @@ describe('scan worker (real Redis, real simulator)', () => {
     const created = actionsPerDevice(t.sim);
     for (const id of ids) {
       expect(created.get(id), id).toHaveLength(1);
-      expect(devices.get(id)).toMatchObject({ state: 'requested', machineActionId: created.get(id)?.[0] });
+      expect(devices.get(id)).toMatchObject({
+        state: 'requested',
+        machineActionId: created.get(id)?.[0],
+      });
     }
     expect(t.sim.stats().lostReplies).toBeGreaterThan(0);
     expect(t.sim.stats().throttled).toBe(0);
@@ -67,7 +95,17 @@ describe('scan worker (real Redis, real simulator)', () => {
   it('spends no attempt on rate limits or busy devices', async () => {
     // One attempt only: any rate limit or busy answer that spent one would fail its device.
     const t = await setup(
-      { fleet: 80, fleetMix: { busy: 0.1, offline: 0, unsupportedOs: 0, inactive: 0, excluded: 0, duplicate: 0 } },
+      {
+        fleet: 80,
+        fleetMix: {
+          busy: 0.1,
+          offline: 0,
+          unsupportedOs: 0,
+          inactive: 0,
+          excluded: 0,
+          duplicate: 0,
+        },
+      },
       { 'scan.attempts': 1, 'limits.windows': '10/200ms,1500/36s' },
     );
     t.start({ concurrency: 4 });
@@ -81,6 +119,45 @@ describe('scan worker (real Redis, real simulator)', () => {
     expect(t.sim.stats().throttled).toBe(0);
   });
 
+  it('sleeps through a paused budget instead of asking the limiter again and again', async () => {
+    const t = await setup({ fleet: 20, fleetMix: { offline: 0, busy: 0, unsupportedOs: 0 } });
+    await t.runtime.limiter.throttle('scan', 2_000); // as after a 429 with Retry-After: 2
+    let asks = 0;
+    const counting: ScanSlots = {
+      tryAcquire: (family) => {
+        asks++;
+        return t.runtime.limiter.tryAcquire(family);
+      },
+    };
+    const worker = startScanWorker(
+      {
+        connection: t.runtime.bullConnection,
+        redis: t.runtime.redis,
+        prefix: t.runtime.config.redis.prefix,
+        store: t.runtime.store,
+        client: t.runtime.api().client,
+        limiter: counting,
+        log: t.runtime.log,
+        clock: t.runtime.clock,
+        config: t.runtime.config,
+        rateLimit: (ms) => t.runtime.queue.rateLimit(ms),
+      },
+      { concurrency: 8, pollActionStatuses: false },
+    );
+    try {
+      const campaignId = await startCampaign(
+        t.runtime,
+        t.sim.machines.map((m) => m.id),
+      );
+      await waitFinished(t.runtime, campaignId);
+    } finally {
+      await worker.close();
+    }
+    // 20 granted slots, plus one refused ask per job in hand when the pause was found: a
+    // worker polling the limiter through 2 s would have asked hundreds of times.
+    expect(asks).toBeLessThanOrEqual(20 + 8 + 8);
+  });
+
   it('picks up the jobs of a worker that died holding them, without a second action', async () => {
     const t = await setup({ fleet: 30, fleetMix: { offline: 0, busy: 0, unsupportedOs: 0 } });
     const { client } = t.runtime.api();
@@ -91,13 +168,21 @@ describe('scan worker (real Redis, real simulator)', () => {
       async (job) => {
         const campaign = await t.runtime.store.getCampaign(job.data.campaignId);
         await t.runtime.store.markSent(job.data.campaignId, job.data.machineId, Date.now());
-        await client.runAntiVirusScan(job.data.machineId, { comment: campaign!.comment, scanType: 'Quick' });
+        await client.runAntiVirusScan(job.data.machineId, {
+          comment: campaign!.comment,
+          scanType: 'Quick',
+        });
         called++;
         await new Promise(() => undefined);
       },
-      { connection: t.runtime.bullConnection, prefix: t.runtime.config.redis.prefix, concurrency: 10, lockDuration: 1_000,
+      {
+        connection: t.runtime.bullConnection,
+        prefix: t.runtime.config.redis.prefix,
+        concurrency: 10,
+        lockDuration: 1_000,
         // The stalled check takes a lock for its worker's interval: a long one would hold off the rest.
-        stalledInterval: 300 },
+        stalledInterval: 300,
+      },
     );
     const ids = t.sim.machines.map((m) => m.id);
     const campaignId = await startCampaign(t.runtime, ids);

@@ -1,7 +1,8 @@
 --[[
   Changes a campaign's state along the allowed moves, then applies the finished rule.
     running -> paused | cancelled | finished      paused -> running | cancelled | finished
-    cancelled and finished are final (a finished campaign runs again only when devices are added).
+    cancelled and finished are final (a finished campaign runs again only when devices are added
+    or its intake is opened again).
   ARGV[1] = 'close-intake' | 'open-intake' instead of a state closes / opens the intake (while
   open, `fleetscan scan` is still adding devices and the campaign cannot finish).
   Input:  KEYS[1] campaign hash, KEYS[2] counts hash; ARGV[1] target state or intake operation
@@ -24,6 +25,14 @@ local live = previous == 'running' or previous == 'paused'
 if target == 'close-intake' then
   rcall('HDEL', campaignKey, 'open')
 elseif target == 'open-intake' then
+  -- A re-run of `scan --campaign-id` on a finished campaign reopens it while it adds devices;
+  -- closing the intake finishes it again if nothing new came.
+  if previous == 'finished' then
+    state = 'running'
+    rcall('HSET', campaignKey, 'state', state)
+    rcall('HDEL', campaignKey, 'finishedAt')
+    live = true
+  end
   if live then rcall('HSET', campaignKey, 'open', '1') end
 elseif live and target ~= previous then
   if target == 'running' or target == 'paused' or target == 'cancelled' then

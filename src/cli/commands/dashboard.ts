@@ -6,6 +6,7 @@ import { buildDashboard } from '../../dashboard/build-dashboard.js';
 import { readNewPassword } from '../../dashboard/read-password.js';
 import { budgetIdFor } from '../../limiter/scan-limiter.js';
 import { buildRuntime } from '../../runtime/build-runtime.js';
+import type { Logger } from '../../shared/logger.js';
 import { configFor } from '../context.js';
 import { UsageError } from '../errors.js';
 
@@ -23,17 +24,27 @@ function parsePort(value: string): number {
   return port;
 }
 
+export interface DashboardServer {
+  /** `http://127.0.0.1:3000` as fastify reports it. */
+  address: string;
+  /** Stops listening, then closes the queue and Redis connections. */
+  close(): Promise<void>;
+}
+
 /**
- * Runs the dashboard until SIGTERM/SIGINT: checks the bind address against the credentials,
- * waits for Redis (refusing an evicting one), builds the app and listens. Shared by the CLI
- * command and `workers/dashboard-server.ts`. Resolves once the server has closed.
+ * Starts the dashboard: checks the bind address against the credentials, waits for Redis with
+ * backoff (refusing one that may evict keys, unless configured otherwise), builds the app and
+ * listens. Without credentials it says in the log that it serves loopback only.
  */
-export async function serveDashboard(config: Config): Promise<void> {
+export async function startDashboardServer(
+  config: Config,
+  options: { log?: Logger } = {},
+): Promise<DashboardServer> {
   const { host, port, allowActions } = config.dashboard;
   const refusal = refuseBind(host, config.dashboard);
   if (refusal) throw new UsageError(refusal);
 
-  const runtime = await buildRuntime(config, { role: 'dashboard' });
+  const runtime = await buildRuntime(config, { role: 'dashboard', ...options });
   const { log } = runtime;
   if (!hasCredentials(config.dashboard)) {
     log.warn({ host }, 'no dashboard credentials configured: serving on loopback only');
@@ -51,21 +62,26 @@ export async function serveDashboard(config: Config): Promise<void> {
     clock: runtime.clock,
     log: log.child({ component: 'dashboard' }),
   });
+  const close = async () => {
+    await app.close();
+    await runtime.close();
+  };
   try {
     const address = await app.listen({ host, port });
     log.info({ address, allowActions }, `dashboard listening on ${address}`);
+    return { address, close };
   } catch (error) {
-    await app.close();
-    await runtime.close();
+    await close();
     throw error;
   }
+}
+
+/** Runs the dashboard until SIGTERM/SIGINT (the CLI and `workers/dashboard-server.ts`). */
+export async function serveDashboard(config: Config): Promise<void> {
+  const server = await startDashboardServer(config);
   await new Promise<void>((resolve) => {
-    const stop = (signal: NodeJS.Signals) => {
-      log.info({ signal }, 'dashboard stopping');
-      void app
-        .close()
-        .then(() => runtime.close())
-        .finally(resolve);
+    const stop = () => {
+      void server.close().finally(resolve);
     };
     process.once('SIGTERM', stop);
     process.once('SIGINT', stop);

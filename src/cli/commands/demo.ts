@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { runDemo } from '../../runtime/demo/run-demo.js';
 import { UsageError } from '../errors.js';
 
 interface DemoCliOptions {
@@ -30,7 +29,11 @@ export function registerDemoCommand(program: Command): void {
     .command('demo')
     .description('Run one campaign end to end against the built-in simulator (nothing to install)')
     .option('--devices <n>', 'devices in the generated fleet', '2500')
-    .option('--time-scale <x>', 'how much faster than real time the API windows run (120: a minute is 0.5 s)', '120')
+    .option(
+      '--time-scale <x>',
+      'how much faster than real time the API windows run (120: a minute is 0.5 s)',
+      '120',
+    )
     .option('--workers <n>', 'worker processes', '2')
     // At ×120 the budget is 200 calls a second: more jobs in flight than a real-time worker needs.
     .option('--concurrency <n>', 'jobs in progress per worker', '16')
@@ -43,6 +46,8 @@ export function registerDemoCommand(program: Command): void {
     .action(async (options: DemoCliOptions) => {
       const devices = number('--devices', options.devices, 1, 1_000_000, true);
       const timeScale = number('--time-scale', options.timeScale, 1, 10_000);
+      // Loaded here: the simulator (fastify, certificates) is for the demo only, not every command.
+      const { runDemo } = await import('../../runtime/demo/run-demo.js');
       const summary = await runDemo({
         devices,
         timeScale,
@@ -62,8 +67,15 @@ export function registerDemoCommand(program: Command): void {
 
 function number(flag: string, text: string, min: number, max: number, whole = false): number {
   const value = Number(text);
-  if (!Number.isFinite(value) || value < min || value > max || (whole && !Number.isInteger(value))) {
-    throw new UsageError(`Expected ${flag} to be ${whole ? 'a whole number' : 'a number'} from ${min} to ${max}, got ${text}`);
+  if (
+    !Number.isFinite(value) ||
+    value < min ||
+    value > max ||
+    (whole && !Number.isInteger(value))
+  ) {
+    throw new UsageError(
+      `Expected ${flag} to be ${whole ? 'a whole number' : 'a number'} from ${min} to ${max}, got ${text}`,
+    );
   }
   return value;
 }

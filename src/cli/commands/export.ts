@@ -58,8 +58,11 @@ export function registerExportCommand(program: Command): void {
         };
         const text = Readable.from(exportDevices(counted(store.iterateDevices(id)), format));
         if (options.out === undefined) {
-          // stdout stays open: the process, not the export, owns it.
-          await pipeline(text, process.stdout, { end: false });
+          // stdout stays open: the process, not the export, owns it. A reader that stops early
+          // (`| head`) closes the pipe: that is its right, not a failure.
+          await pipeline(text, process.stdout, { end: false }).catch((error: unknown) => {
+            if ((error as NodeJS.ErrnoException).code !== 'EPIPE') throw error;
+          });
           return;
         }
         await writeWhole(options.out, text);

@@ -7,7 +7,12 @@ import { enqueueDevices } from '../../producer/enqueue-devices.js';
 import { configFor, loggerFor, printJson } from '../context.js';
 import { UsageError } from '../errors.js';
 import { count } from './shared/output.js';
-import { openScanSource, type ScanSource, type SourceOptions } from './shared/scan-source.js';
+import {
+  checkSourceOptions,
+  openScanSource,
+  type ScanSource,
+  type SourceOptions,
+} from './shared/scan-source.js';
 import { withSession } from './shared/session.js';
 
 interface ScanOptions extends SourceOptions {
@@ -68,6 +73,7 @@ export function registerScanCommand(program: Command): void {
           `--campaign-id must look like c-mhx1y2z3a1b2, got ${options.campaignId}`,
         );
       }
+      checkSourceOptions(options);
       const config = configFor(command);
       const log = loggerFor(config, 'fleetscan-scan');
       await withSession(config, async ({ redis, store, queue }) => {
@@ -79,6 +85,14 @@ export function registerScanCommand(program: Command): void {
         // Read the first chunk before the campaign exists: a source that fails at once (a
         // malformed file, refused credentials) leaves nothing behind.
         const { first, rest } = await peek(source.chunks);
+        if (first.done === true && !existing) {
+          const { count: invalid } = source.invalid();
+          throw new UsageError(
+            `No devices to scan in ${source.description}` +
+              (invalid > 0 ? ` (${String(invalid)} invalid lines)` : '') +
+              '; no campaign was created.',
+          );
+        }
         const id = existing?.id ?? options.campaignId ?? newCampaignId();
         if (!existing) {
           await store.createCampaign({
@@ -91,23 +105,11 @@ export function registerScanCommand(program: Command): void {
             source: source.description,
           });
         }
-        let result;
-        try {
-          result = await enqueueDevices({
-            queue: queue(),
-            store,
-            campaign: id,
-            ids: prepend(first, rest),
-          });
-        } catch (error) {
-          throw new UsageError(
-            `${(error as Error).message}\nCampaign ${id} is incomplete: fix the cause and run the same ` +
-              `command with --campaign-id ${id} to add the rest (nothing is doubled).`,
-            { cause: error },
-          );
-        }
+        const accepted = await enqueueOrExplain(id, () =>
+          enqueueDevices({ queue: queue(), store, campaign: id, ids: prepend(first, rest) }),
+        );
         const campaign = (await store.getCampaign(id)) ?? existing;
-        report(options.json === true, campaign, source, result.accepted);
+        report(options.json === true, campaign, source, accepted);
       });
     });
 }
@@ -148,6 +150,22 @@ function report(json: boolean, campaign: Campaign | null, source: ScanSource, ac
     `  fleetscan status ${campaign.id} --wait`,
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+/** Runs the enqueue; a failure half-way says how to finish the campaign without doubling. */
+async function enqueueOrExplain(
+  id: string,
+  enqueue: () => Promise<{ accepted: number }>,
+): Promise<number> {
+  try {
+    return (await enqueue()).accepted;
+  } catch (error) {
+    throw new UsageError(
+      `${(error as Error).message}\nCampaign ${id} is incomplete: fix the cause and run the same ` +
+        `command with --campaign-id ${id} to add the rest (nothing is doubled).`,
+      { cause: error },
+    );
+  }
 }
 
 function parseScanType(text: string): ScanType {

@@ -1,5 +1,5 @@
 import { readFile, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { tmpdir, hostname } from 'node:os';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { parseRateLimits } from '../../config/duration.js';
@@ -163,7 +163,8 @@ export function registerSimulateCommand(program: Command): void {
       const options = await optionsFrom(flags);
       let caFile: string | undefined;
       if (flags.tls) {
-        const tls = await createSelfSignedCertificate();
+        // The host name too, so containers reach it as https://simulator:4010 (docker compose).
+        const tls = await createSelfSignedCertificate([hostname()]);
         caFile =
           flags.tlsCertOut ?? join(tmpdir(), `fleetscan-simulator-${String(process.pid)}.pem`);
         await writeFile(caFile, tls.cert);
@@ -188,13 +189,20 @@ export function registerSimulateCommand(program: Command): void {
         `simulator listening on ${url} (${String(sim.machines.length)} devices); set ${env.join(' ')}\n`,
       );
       await new Promise<void>((resolve) => {
+        let stopping = false;
+        // The listeners stay until the server has closed: a dependency's signal-exit hook
+        // re-raises the signal when it finds itself the only listener left.
         const stop = (): void => {
-          process.off('SIGTERM', stop);
-          process.off('SIGINT', stop);
-          sim.close().then(resolve, resolve);
+          if (stopping) return;
+          stopping = true;
+          void sim.close().finally(() => {
+            process.off('SIGTERM', stop);
+            process.off('SIGINT', stop);
+            resolve();
+          });
         };
-        process.once('SIGTERM', stop);
-        process.once('SIGINT', stop);
+        process.on('SIGTERM', stop);
+        process.on('SIGINT', stop);
       });
     });
 }

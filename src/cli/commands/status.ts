@@ -40,7 +40,7 @@ export function registerStatusCommand(program: Command): void {
     .command('status')
     .argument('[id]', 'campaign id (default: every campaign)')
     .description('Show campaign progress: devices per state, failures, API budget used, ETA')
-    .option('--wait', 'follow the campaign until nothing is queued or deferred')
+    .option('--wait', 'follow the campaign until nothing is queued or deferred (through pauses)')
     .option('--json', 'print one JSON object (with --wait: the final one)')
     .option('--exit-status', 'exit 1 when any device failed')
     .option('--interval <duration>', 'how often --wait looks', '2s')

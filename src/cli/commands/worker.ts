@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import { parseDuration } from '../../config/duration.js';
-import { runScanWorker } from '../../runtime/run-scan-worker.js';
 import { configFor, loggerFor } from '../context.js';
 import { UsageError } from '../errors.js';
 
@@ -16,11 +15,28 @@ interface WorkerOptions {
 export function registerWorkerCommand(program: Command): void {
   program
     .command('worker')
-    .description('Run scan jobs from the shared queue until signalled (SIGTERM/SIGINT: finish calls in flight, exit 0)')
-    .option('--concurrency <n>', 'jobs in progress at once in this process (default: worker.concurrency, 8)')
-    .option('--lock-duration <duration>', "how long a job's lock lives; a killed worker's jobs return after it", '30s')
-    .option('--stalled-interval <duration>', 'how often this worker looks for jobs of dead workers', '15s')
-    .option('--max-stalled <n>', 'how often a job may be orphaned by a dying worker before it fails', '5')
+    .description(
+      'Run scan jobs from the shared queue until signalled (SIGTERM/SIGINT: finish calls in flight, exit 0)',
+    )
+    .option(
+      '--concurrency <n>',
+      'jobs in progress at once in this process (default: worker.concurrency, 8)',
+    )
+    .option(
+      '--lock-duration <duration>',
+      "how long a job's lock lives; a killed worker's jobs return after it",
+      '30s',
+    )
+    .option(
+      '--stalled-interval <duration>',
+      'how often this worker looks for jobs of dead workers',
+      '15s',
+    )
+    .option(
+      '--max-stalled <n>',
+      'how often a job may be orphaned by a dying worker before it fails',
+      '5',
+    )
     .option('--no-poll', 'do not take part in refreshing MachineAction statuses')
     .addHelpText(
       'after',
@@ -28,8 +44,13 @@ export function registerWorkerCommand(program: Command): void {
         '    fleetscan worker --concurrency 8\n\nRun as many as you like on any hosts sharing the Redis: they share one API budget.',
     )
     .action(async (options: WorkerOptions, command: Command) => {
-      const concurrency = options.concurrency === undefined ? undefined : wholeNumber('--concurrency', options.concurrency, 1);
+      const concurrency =
+        options.concurrency === undefined
+          ? undefined
+          : wholeNumber('--concurrency', options.concurrency, 1);
       const config = configFor(command, { 'worker.concurrency': concurrency });
+      // Loaded here so that other commands do not pay for BullMQ, MSAL and got at start-up.
+      const { runScanWorker } = await import('../../runtime/run-scan-worker.js');
       await runScanWorker(
         config,
         {
@@ -46,13 +67,15 @@ export function registerWorkerCommand(program: Command): void {
 
 function wholeNumber(flag: string, text: string, min: number): number {
   const value = Number(text);
-  if (!Number.isInteger(value) || value < min) throw new UsageError(`Expected ${flag} to be a whole number ≥ ${min}, got ${text}`);
+  if (!Number.isInteger(value) || value < min)
+    throw new UsageError(`Expected ${flag} to be a whole number ≥ ${min}, got ${text}`);
   return value;
 }
 
 function duration(flag: string, text: string | undefined): number | undefined {
   if (text === undefined) return undefined;
   const ms = parseDuration(text);
-  if (ms === undefined || ms <= 0) throw new UsageError(`Expected ${flag} to be a duration such as 500ms, 5s or 1m, got ${text}`);
+  if (ms === undefined || ms <= 0)
+    throw new UsageError(`Expected ${flag} to be a duration such as 500ms, 5s or 1m, got ${text}`);
   return ms;
 }

@@ -2,10 +2,9 @@ import type { BudgetSnapshot, BudgetUsage } from '../budgets.js';
 import { formatCount, formatSpan, formatTime, formatWindow } from './format.js';
 import { html, type SafeHtml } from './html.js';
 
+/** A window at its cap is the limiter doing its job (amber); red is kept for a 429 pause. */
 function level(share: number): string {
-  if (share >= 0.9) return 'hot';
-  if (share >= 0.7) return 'warm';
-  return 'ok';
+  return share >= 0.9 ? 'full' : 'ok';
 }
 
 function familyCard(usage: BudgetUsage, now: number): SafeHtml {

@@ -81,7 +81,7 @@ export function campaignCard(view: CampaignView, linkToPage = true): SafeHtml {
     <dl class="stats">
       ${stat('MachineActions', formatCount(counts.requested), null, 'requested')}
       ${stat('Queued', formatCount(counts.queued), null, 'queued')}
-      ${stat('Deferred (busy)', formatCount(counts.deferred), `${formatCount(campaign.deferrals)} deferrals`, 'deferred')}
+      ${stat('Deferred (busy)', formatCount(counts.deferred), `${formatCount(campaign.deferrals)} ${campaign.deferrals === 1 ? 'deferral' : 'deferrals'}`, 'deferred')}
       ${stat('Failed', formatCount(counts.failed), null, 'failed')}
       ${stat('Cancelled', formatCount(counts.cancelled), null, 'cancelled')}
       ${stat('Joined existing', formatCount(campaign.joinedExisting), null, 'joined')}

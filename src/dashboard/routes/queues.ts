@@ -6,8 +6,6 @@ import type { FastifyInstance } from 'fastify';
 
 export const QUEUES_PATH = '/queues';
 
-type BoardServerAdapter = Parameters<typeof createBullBoard>[0]['serverAdapter'];
-
 /**
  * bull-board under `/queues`. Read-only unless actions are allowed: bull-board then refuses
  * every change itself, and the dashboard's hook also answers 403 to any non-GET request there.
@@ -20,9 +18,7 @@ export async function registerQueueBoard(
   const serverAdapter = new FastifyAdapter();
   createBullBoard({
     queues: [new BullMQAdapter(queue, { readOnlyMode: !allowActions })],
-    // @bull-board/fastify 9.10.1 carries its own copy of @bull-board/api 9.10.1 beside our 9.10.2:
-    // the same interface, declared twice, so the compiler cannot match the private fields.
-    serverAdapter: serverAdapter as unknown as BoardServerAdapter,
+    serverAdapter,
     options: { uiConfig: { boardTitle: 'fleetscan queues' } },
   });
   serverAdapter.setBasePath(QUEUES_PATH);

@@ -5,7 +5,8 @@ import { fileURLToPath } from 'node:url';
 /** The built CLI entry next to this module (`dist/src/cli/main.js`). */
 export function cliEntry(): string {
   const entry = fileURLToPath(new URL('../../cli/main.js', import.meta.url));
-  if (!existsSync(entry)) throw new Error(`The built CLI is missing (${entry}): run npm run build first.`);
+  if (!existsSync(entry))
+    throw new Error(`The built CLI is missing (${entry}): run npm run build first.`);
   return entry;
 }
 
@@ -25,17 +26,22 @@ export function spawnCli(
   output: { logFile: string } | { capture: true },
 ): CliChild & { stdout(): string; stderr(): string } {
   const sink = 'logFile' in output ? openSync(output.logFile, 'a') : 'pipe';
-  const child = spawn(process.execPath, [cliEntry(), ...args], { env, stdio: ['ignore', sink, sink] });
+  const child = spawn(process.execPath, [cliEntry(), ...args], {
+    env,
+    stdio: ['ignore', sink, sink],
+  });
   if (typeof sink === 'number') closeSync(sink); // the child holds its own copy
   let stdout = '';
   let stderr = '';
   child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
   child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve, reject) => {
-    child.once('error', reject);
-    child.once('close', (code, signal) => {
-      resolve({ code, signal });
-    });
-  });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>(
+    (resolve, reject) => {
+      child.once('error', reject);
+      child.once('close', (code, signal) => {
+        resolve({ code, signal });
+      });
+    },
+  );
   return { child, exited, stdout: () => stdout, stderr: () => stderr };
 }

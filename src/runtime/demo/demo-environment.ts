@@ -37,7 +37,9 @@ export interface DemoEnvironment {
 
 /** Microsoft's windows (100/min, 1500/h) on the simulator's compressed clock, rounded up. */
 export function scaledWindows(timeScale: number): string {
-  return DEFAULT_RATE_LIMITS.map((w) => `${w.cap}/${Math.ceil(w.windowMs / timeScale)}ms`).join(',');
+  return DEFAULT_RATE_LIMITS.map((w) => `${w.cap}/${Math.ceil(w.windowMs / timeScale)}ms`).join(
+    ',',
+  );
 }
 
 /**
@@ -48,7 +50,12 @@ export function scaledWindows(timeScale: number): string {
  */
 export async function startDemoEnvironment(settings: DemoSettings): Promise<DemoEnvironment> {
   const dir = mkdtempSync(join(tmpdir(), 'fleetscan-demo-'));
-  const cleanups: (() => Promise<void>)[] = [() => Promise.resolve(rmSync(dir, { recursive: true, force: true }))];
+  const cleanups: (() => Promise<void>)[] = [
+    () => {
+      rmSync(dir, { recursive: true, force: true });
+      return Promise.resolve();
+    },
+  ];
   const close = async () => {
     for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => undefined);
   };
@@ -103,7 +110,9 @@ export async function startDemoEnvironment(settings: DemoSettings): Promise<Demo
 }
 
 function pick(env: NodeJS.ProcessEnv, names: readonly string[]): NodeJS.ProcessEnv {
-  return Object.fromEntries(names.filter((name) => env[name] !== undefined).map((name) => [name, env[name]]));
+  return Object.fromEntries(
+    names.filter((name) => env[name] !== undefined).map((name) => [name, env[name]]),
+  );
 }
 
 /** Removes every key of the demo's prefix: a shared Redis is left as it was found. */

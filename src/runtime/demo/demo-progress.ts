@@ -19,7 +19,11 @@ export interface DemoProgress {
 }
 
 /** Arrivals of scan calls within the last `windowMs`, counted back from the end of the log. */
-export function recentScanCalls(calls: readonly CallRecord[], now: number, windowMs: number): number {
+export function recentScanCalls(
+  calls: readonly CallRecord[],
+  now: number,
+  windowMs: number,
+): number {
   let n = 0;
   for (let i = calls.length - 1; i >= 0; i--) {
     const call = calls[i];
@@ -51,7 +55,9 @@ export function readProgress(input: {
     waiting,
     callsInWindow: recentScanCalls(input.calls, input.now, window.windowMs),
     window,
-    etaMs: input.campaign ? estimateCompletion({ remaining: waiting, windows: input.windows, usedNow: input.usedNow }) : null,
+    etaMs: input.campaign
+      ? estimateCompletion({ remaining: waiting, windows: input.windows, usedNow: input.usedNow })
+      : null,
     throttled: input.throttled,
   };
 }
@@ -64,7 +70,7 @@ export function formatProgress(p: DemoProgress, width = 24): string {
   const bar = `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${String(Math.floor(ratio * 100)).padStart(3)}%`;
   const n = (x: number) => x.toLocaleString('en-US');
   return [
-    `${formatDuration(p.elapsedMs).padStart(5)}`,
+    formatDuration(p.elapsedMs).padStart(5),
     bar,
     `${n(p.requested)}/${n(p.total)} requested`,
     `${n(p.deferred)} deferred`,

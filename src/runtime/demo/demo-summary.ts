@@ -1,7 +1,11 @@
 import type { Campaign } from '../../campaigns/campaign.js';
 import { estimateCompletion } from '../../campaigns/eta.js';
 import { formatDuration, type RateWindow } from '../../config/duration.js';
-import { maxInAnyWindow, type CallRecord, type SimulatorStats } from '../../simulator/build-simulator.js';
+import {
+  maxInAnyWindow,
+  type CallRecord,
+  type SimulatorStats,
+} from '../../simulator/build-simulator.js';
 
 export interface DemoSummary {
   campaignId: string;
@@ -46,7 +50,10 @@ export function summarize(input: {
 }): DemoSummary {
   const scanTimes = input.calls.filter((c) => c.family === 'scan').map((c) => c.t);
   const scanSpanMs = scanTimes.length > 1 ? Math.max(...scanTimes) - Math.min(...scanTimes) : 0;
-  const floorMs = Math.max(0, estimateCompletion({ remaining: input.campaign.total, windows: input.windows, usedNow: [] }));
+  const floorMs = Math.max(
+    0,
+    estimateCompletion({ remaining: input.campaign.total, windows: input.windows, usedNow: [] }),
+  );
   return {
     campaignId: input.campaign.id,
     devices: input.campaign.total,
@@ -62,7 +69,10 @@ export function summarize(input: {
       lostReplies: input.stats.lostReplies,
       actionsCreated: input.stats.actionsCreated,
     },
-    busiestWindows: input.windows.map((w) => ({ ...w, max: maxInAnyWindow(scanTimes, w.windowMs) })),
+    busiestWindows: input.windows.map((w) => ({
+      ...w,
+      max: maxInAnyWindow(scanTimes, w.windowMs),
+    })),
     elapsedMs: input.elapsedMs,
     scanSpanMs,
     floorMs,
@@ -75,7 +85,9 @@ export function summarize(input: {
 export function formatSummary(s: DemoSummary): string {
   const n = (x: number) => x.toLocaleString('en-US');
   const d = (ms: number) => formatDuration(ms);
-  const reasons = Object.entries(s.failuresByReason).map(([reason, k]) => `    ${n(k)} × ${reason}`);
+  const reasons = Object.entries(s.failuresByReason).map(
+    ([reason, k]) => `    ${n(k)} × ${reason}`,
+  );
   return [
     '',
     `Campaign ${s.campaignId} finished: ${n(s.devices)} devices`,

@@ -8,7 +8,11 @@ import { createLogger } from '../../shared/logger.js';
 import { describeRedisUrl } from '../../shared/redis.js';
 import { buildRuntime, type Runtime } from '../build-runtime.js';
 import { spawnCli, type CliChild } from './cli-child.js';
-import { startDemoEnvironment, type DemoEnvironment, type DemoSettings } from './demo-environment.js';
+import {
+  startDemoEnvironment,
+  type DemoEnvironment,
+  type DemoSettings,
+} from './demo-environment.js';
 import { formatProgress, readProgress } from './demo-progress.js';
 import { formatSummary, summarize, type DemoSummary } from './demo-summary.js';
 
@@ -27,26 +31,53 @@ export interface DemoOptions extends DemoSettings {
  * `fleetscan worker` × N as child processes (the very commands an operator runs), live progress,
  * then the summary and the CSV export. Leaves nothing behind but the export.
  */
-export async function runDemo(options: DemoOptions, out: NodeJS.WriteStream = process.stdout): Promise<DemoSummary> {
-  const say = (text: string) => { if (!options.json) out.write(`${text}\n`); };
+export async function runDemo(
+  options: DemoOptions,
+  out: NodeJS.WriteStream = process.stdout,
+): Promise<DemoSummary> {
+  const say = (text: string) => {
+    if (!options.json) out.write(`${text}\n`);
+  };
   const env = await startDemoEnvironment(options);
   const workers: CliChild[] = [];
   let runtime: Runtime | undefined;
   const stop = new AbortController();
-  const onSignal = () => { stop.abort(); };
+  const onSignal = () => {
+    stop.abort();
+  };
   process.once('SIGINT', onSignal);
   try {
     say(`Redis ${describeRedisUrl(env.redis.url)} (${env.redis.source}), key prefix ${env.prefix}`);
-    say(`Simulator ${env.apiUrl}: ${options.devices.toLocaleString('en-US')} devices, time ×${options.timeScale}, ` +
-      `${options.faultRate * 100} % 5xx, ${options.lostRate * 100} % lost replies; limits ${env.env['FLEETSCAN_RATE_LIMITS'] ?? ''}`);
-    runtime = await buildRuntime(env.config, { role: 'demo', log: createLogger({ level: 'warn', name: 'fleetscan-demo' }) });
+    say(
+      `Simulator ${env.apiUrl}: ${options.devices.toLocaleString('en-US')} devices, time ×${options.timeScale}, ` +
+        `${options.faultRate * 100} % 5xx, ${options.lostRate * 100} % lost replies; limits ${env.env['FLEETSCAN_RATE_LIMITS'] ?? ''}`,
+    );
+    runtime = await buildRuntime(env.config, {
+      role: 'demo',
+      log: createLogger({ level: 'warn', name: 'fleetscan-demo' }),
+    });
     for (let i = 0; i < options.workers; i++) {
-      workers.push(spawnCli(['worker', '--concurrency', String(options.concurrency), '--stalled-interval', '2s', '--lock-duration', '10s'],
-        env.env, { logFile: join(env.dir, `worker-${i + 1}.log`) }));
+      workers.push(
+        spawnCli(
+          [
+            'worker',
+            '--concurrency',
+            String(options.concurrency),
+            '--stalled-interval',
+            '2s',
+            '--lock-duration',
+            '10s',
+          ],
+          env.env,
+          { logFile: join(env.dir, `worker-${i + 1}.log`) },
+        ),
+      );
     }
     const startedAt = Date.now();
     const campaignId = await createCampaign(env);
-    say(`Campaign ${campaignId} created through \`fleetscan scan\`; ${options.workers} workers × ${options.concurrency} running`);
+    say(
+      `Campaign ${campaignId} created through \`fleetscan scan\`; ${options.workers} workers × ${options.concurrency} running`,
+    );
 
     await follow(runtime, env, campaignId, startedAt, options, out, stop.signal, workers);
     const elapsedMs = Date.now() - startedAt;
@@ -57,10 +88,20 @@ export async function runDemo(options: DemoOptions, out: NodeJS.WriteStream = pr
     const campaign = await runtime.store.getCampaign(campaignId);
     if (!campaign) throw new Error(`Campaign ${campaignId} vanished`);
     const actionIds = new Set<string>();
-    for await (const device of runtime.store.iterateDevices(campaignId)) if (device.machineActionId) actionIds.add(device.machineActionId);
+    for await (const device of runtime.store.iterateDevices(campaignId))
+      if (device.machineActionId) actionIds.add(device.machineActionId);
     const summary = summarize({
-      campaign, actionIds, stats: env.sim.stats(), calls: env.sim.calls(), elapsedMs, exportPath, timeScale: options.timeScale,
-      windows: DEFAULT_RATE_LIMITS.map((w) => ({ cap: w.cap, windowMs: w.windowMs / options.timeScale })),
+      campaign,
+      actionIds,
+      stats: env.sim.stats(),
+      calls: env.sim.calls(),
+      elapsedMs,
+      exportPath,
+      timeScale: options.timeScale,
+      windows: DEFAULT_RATE_LIMITS.map((w) => ({
+        cap: w.cap,
+        windowMs: w.windowMs / options.timeScale,
+      })),
     });
     out.write(options.json ? `${JSON.stringify(summary, null, 2)}\n` : formatSummary(summary));
     return summary;
@@ -73,35 +114,66 @@ export async function runDemo(options: DemoOptions, out: NodeJS.WriteStream = pr
 }
 
 async function createCampaign(env: DemoEnvironment): Promise<string> {
-  const scan = spawnCli(['scan', '--devices', env.deviceFile, '--comment', 'fleetscan demo', '--name', 'demo', '--json'],
-    env.env, { capture: true });
+  const scan = spawnCli(
+    [
+      'scan',
+      '--devices',
+      env.deviceFile,
+      '--comment',
+      'fleetscan demo',
+      '--name',
+      'demo',
+      '--json',
+    ],
+    env.env,
+    { capture: true },
+  );
   const { code } = await scan.exited;
-  if (code !== 0) throw new Error(`fleetscan scan failed (exit ${String(code)}): ${scan.stderr().trim()}`);
+  if (code !== 0)
+    throw new Error(`fleetscan scan failed (exit ${String(code)}): ${scan.stderr().trim()}`);
   const parsed = JSON.parse(scan.stdout()) as { campaignId?: unknown };
-  if (typeof parsed.campaignId !== 'string') throw new Error(`fleetscan scan printed no campaign id: ${scan.stdout()}`);
+  if (typeof parsed.campaignId !== 'string')
+    throw new Error(`fleetscan scan printed no campaign id: ${scan.stdout()}`);
   return parsed.campaignId;
 }
 
 /** Prints progress once a second until the campaign finishes (or fails to, saying why). */
 async function follow(
-  runtime: Runtime, env: DemoEnvironment, campaignId: string, startedAt: number, options: DemoOptions,
-  out: NodeJS.WriteStream, signal: AbortSignal, workers: readonly CliChild[],
+  runtime: Runtime,
+  env: DemoEnvironment,
+  campaignId: string,
+  startedAt: number,
+  options: DemoOptions,
+  out: NodeJS.WriteStream,
+  signal: AbortSignal,
+  workers: readonly CliChild[],
 ): Promise<void> {
   const tty = out.isTTY && !options.json;
   let alive = workers.length;
-  for (const worker of workers) void worker.exited.then(() => { alive--; });
+  for (const worker of workers)
+    void worker.exited.then(() => {
+      alive--;
+    });
   for (;;) {
     const campaign = await runtime.store.getCampaign(campaignId);
     const usage = (await runtime.limiter.usage('scan'))[0];
     const progress = readProgress({
-      campaign, startedAt, now: Date.now(), windows: runtime.config.limits.windows,
-      usedNow: usage?.windows.map((w) => w.used) ?? [], calls: env.sim.calls(), throttled: env.sim.stats().throttled,
+      campaign,
+      startedAt,
+      now: Date.now(),
+      windows: runtime.config.limits.windows,
+      usedNow: usage?.windows.map((w) => w.used) ?? [],
+      calls: env.sim.calls(),
+      throttled: env.sim.stats().throttled,
     });
-    if (!options.json) out.write(tty ? `\r${formatProgress(progress)}\x1b[K` : `${formatProgress(progress)}\n`);
+    if (!options.json)
+      out.write(tty ? `\r${formatProgress(progress)}\x1b[K` : `${formatProgress(progress)}\n`);
     if (campaign?.state === 'finished') break;
     if (signal.aborted) throw new Error('Interrupted; cleaning up');
-    if (alive === 0) throw new Error(`Every worker exited early:\n${tail(join(env.dir, 'worker-1.log'))}`);
-    if (Date.now() - startedAt > options.timeoutMs) throw new Error(`Not finished after ${options.timeoutMs} ms`);
+    if (alive === 0)
+      throw new Error(`Every worker exited early:\n${tail(join(env.dir, 'worker-1.log'))}`);
+    if (Date.now() - startedAt > options.timeoutMs)
+      throw new Error(`Not finished after ${options.timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, 1_000));
   }
   if (tty) out.write('\n');
@@ -109,13 +181,15 @@ async function follow(
 
 /** SIGTERM, as an operator would: each worker finishes and records its calls in flight. */
 async function stopWorkers(workers: CliChild[]): Promise<void> {
-  await Promise.all(workers.splice(0).map(async ({ child, exited }) => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-    await exited.catch(() => undefined);
-    clearTimeout(timer);
-  }));
+  await Promise.all(
+    workers.splice(0).map(async ({ child, exited }) => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+      await exited.catch(() => undefined);
+      clearTimeout(timer);
+    }),
+  );
 }
 
 async function writeExport(runtime: Runtime, campaignId: string, path: string): Promise<void> {

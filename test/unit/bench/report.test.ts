@@ -27,6 +27,7 @@ describe('report formatting', () => {
     expect(formatApiTime((3 * 60 + 4) * 60_000)).toBe('3 h 04 min');
     expect(formatApiTime((33 * 60 + 4) * 60_000)).toBe('33 h 04 min');
     expect(formatApiTime(4_500)).toBe('4.5 s');
+    expect(formatApiTime(94_000)).toBe('1 min 34 s');
     expect(formatApiTime(null)).toBe('–');
   });
 
@@ -70,7 +71,13 @@ describe('report formatting', () => {
     const md = renderMarkdown([
       {
         env,
-        result: { scenario: 'efficiency', notes: ['time factor ×100'], tables: [table], data: {}, elapsedMs: 61_000 },
+        result: {
+          scenario: 'efficiency',
+          notes: ['time factor ×100'],
+          tables: [table],
+          data: {},
+          elapsedMs: 61_000,
+        },
       },
     ]);
     expect(md).toContain('2 cores (Test CPU)');

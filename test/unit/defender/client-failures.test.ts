@@ -1,4 +1,5 @@
 import { createServer } from 'node:net';
+import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { staticTokenProvider } from '../../../src/auth/token-provider.js';
 import { TokenError } from '../../../src/auth/token-error.js';
@@ -90,6 +91,24 @@ describe('failures without a reply', () => {
     expect(events).toEqual([{ type: 'release', slot: 0 }]);
   });
 
+  it('gives the slot back when the token does not come within the timeout', async () => {
+    const { gate, events } = fakeGate();
+    const tokens = {
+      kind: 'secret' as const,
+      getToken: () => new Promise<string>(() => undefined),
+    };
+    const api = testClient('http://127.0.0.1:9', { gate, tokens, timeoutMs: 100 });
+    const error = await failure(api.runAntiVirusScan(ID, SCAN));
+    api.close();
+    expect(error).toMatchObject({
+      status: 0,
+      code: 'token_timeout',
+      retry: 'backoff',
+      notSent: true,
+    });
+    expect(events.map((event) => event.type)).toEqual(['acquire', 'release']);
+  });
+
   it('fails with never when the credentials are rejected', async () => {
     const { gate } = fakeGate();
     const { tokens } = fakeTokens({ failWith: new TokenError('invalid_client', 'AADSTS7000215') });
@@ -166,15 +185,7 @@ describe('failures without a reply', () => {
   });
 
   it('releases the slot when the connection is refused', async () => {
-    const port = await new Promise<number>((resolve) => {
-      const server = createServer();
-      server.listen(0, '127.0.0.1', () => {
-        const address = server.address();
-        server.close(() => {
-          resolve(typeof address === 'object' && address ? address.port : 0);
-        });
-      });
-    });
+    const port = await closedPort();
     const { gate, events } = fakeGate();
     const { tokens } = fakeTokens();
     const api = testClient(`http://127.0.0.1:${port}`, { gate, tokens });
@@ -187,6 +198,31 @@ describe('failures without a reply', () => {
       notSent: true,
     });
     expect(events.map((event) => event.type)).toEqual(['acquire', 'release']);
+  });
+
+  it('keeps the bearer token out of a network error, even when it is inspected', async () => {
+    const { gate } = fakeGate();
+    const canary = 'token-canary-5f1e';
+    const tokens = staticTokenProvider(canary);
+    const refused = testClient(`http://127.0.0.1:${await closedPort()}`, { gate, tokens });
+    const errors = [await failure(refused.runAntiVirusScan(ID, SCAN))];
+    refused.close();
+    await withApi(
+      (app) =>
+        app.post('/api/machines/:id/runAntiVirusScan', (req) => {
+          req.raw.socket.destroy();
+        }),
+      async ({ url }) => {
+        const api = testClient(url, { gate, tokens });
+        errors.push(await failure(api.runAntiVirusScan(ID, SCAN)));
+        api.close();
+      },
+    );
+    expect(errors.map((error) => error.code)).toEqual(['ECONNREFUSED', 'ECONNRESET']);
+    for (const error of errors) {
+      expect(inspect(error, { depth: 10 })).not.toContain(canary);
+      expect(error.cause).toBeInstanceOf(Error);
+    }
   });
 
   it('says backoff for a success whose body cannot be read', async () => {
@@ -209,3 +245,15 @@ describe('failures without a reply', () => {
     );
   });
 });
+
+function closedPort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => {
+        resolve(typeof address === 'object' && address ? address.port : 0);
+      });
+    });
+  });
+}

@@ -144,6 +144,29 @@ describe('list calls', () => {
       },
     );
   });
+
+  it('refuses a nextLink back to a page it has read, instead of paging forever', async () => {
+    const { gate } = fakeGate();
+    const { tokens } = fakeTokens();
+    await withApi(
+      (app) =>
+        app.get('/api/machines', (req, reply) =>
+          reply.send({
+            value: [machine(1)],
+            '@odata.nextLink': `http://${req.host}${req.url}`,
+          }),
+        ),
+      async ({ url, seen }) => {
+        const api = testClient(url, { gate, tokens });
+        await expect(collect(api.listMachines())).rejects.toMatchObject({
+          code: 'InvalidNextLink',
+          retry: 'never',
+        });
+        api.close();
+        expect(seen).toHaveLength(1);
+      },
+    );
+  });
 });
 
 describe('single actions', () => {

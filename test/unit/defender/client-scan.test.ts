@@ -63,6 +63,32 @@ describe('runAntiVirusScan', () => {
     ]);
   });
 
+  it('returns the action and settles the slot once when the onCall hook throws', async () => {
+    const { gate, events } = fakeGate();
+    const { tokens } = fakeTokens();
+    await withApi(
+      (app) =>
+        app.post('/api/machines/:id/runAntiVirusScan', (_req, reply) =>
+          reply.code(201).send(ACTION),
+        ),
+      async ({ url, seen }) => {
+        const onCall = () => {
+          throw new Error('stats store down');
+        };
+        const api = testClient(url, { gate, tokens, onCall });
+        await expect(
+          api.runAntiVirusScan(ID, { comment: 'c', scanType: 'Quick' }),
+        ).resolves.toMatchObject({ id: ACTION.id });
+        api.close();
+        expect(seen).toHaveLength(1);
+      },
+    );
+    expect(events).toEqual([
+      { type: 'acquire', family: 'scan', slot: 1 },
+      { type: 'settle', slot: 1 },
+    ]);
+  });
+
   it('uses the permit it is given instead of taking a slot', async () => {
     const { gate, events, callerPermit } = fakeGate();
     const { tokens } = fakeTokens();

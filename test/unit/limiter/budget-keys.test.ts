@@ -8,6 +8,17 @@ describe('budgetIdFor', () => {
     expect(budgetIdFor({ defender })).toBe('gcc-high:tenant-a:app-1');
   });
 
+  it('gives two spellings of one tenant and app one budget', () => {
+    const tenant = '72F988BF-86F1-41AF-91AB-2D7CD011DB47';
+    const upper = { cloud: 'commercial', tenantId: tenant, clientId: 'APP-1' } as const;
+    const lower = {
+      cloud: 'commercial',
+      tenantId: tenant.toLowerCase(),
+      clientId: 'app-1',
+    } as const;
+    expect(budgetIdFor({ defender: upper })).toBe(budgetIdFor({ defender: lower }));
+  });
+
   it('puts every static-token run of one cloud in one budget', () => {
     const defender = { cloud: 'commercial', tenantId: undefined, clientId: undefined } as const;
     expect(budgetIdFor({ defender })).toBe('commercial:static-token:static-token');

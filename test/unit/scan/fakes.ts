@@ -1,5 +1,10 @@
 import { pino } from 'pino';
-import type { Campaign, CampaignMeta, DeviceRecord, DeviceState } from '../../../src/campaigns/campaign.js';
+import type {
+  Campaign,
+  CampaignMeta,
+  DeviceRecord,
+  DeviceState,
+} from '../../../src/campaigns/campaign.js';
 import type { CampaignStore } from '../../../src/campaigns/campaign-store.js';
 import type { CallPermit } from '../../../src/defender/call-gate.js';
 import type { MachineAction } from '../../../src/defender/machine-action.js';
@@ -16,24 +21,46 @@ export function fakeClock(start = 1_800_000_000_000): Clock & { advance(ms: numb
   return {
     now: () => now,
     sleep: () => Promise.resolve(),
-    advance: (ms) => { now += ms; },
+    advance: (ms) => {
+      now += ms;
+    },
   };
 }
 
 function emptyDevice(machineId: string): DeviceRecord {
   return {
-    machineId, state: 'queued', machineActionId: null, actionStatus: null, reason: null, attempts: 0,
-    requestedAt: null, joinedExisting: false, sentAt: null, deferredUntil: null, firstBusyAt: null,
+    machineId,
+    state: 'queued',
+    machineActionId: null,
+    actionStatus: null,
+    reason: null,
+    attempts: 0,
+    requestedAt: null,
+    joinedExisting: false,
+    sentAt: null,
+    deferredUntil: null,
+    firstBusyAt: null,
   };
 }
 
 /** A CampaignStore in memory, with the transitions the processor relies on. */
 export function fakeStore(meta: Partial<CampaignMeta> = {}) {
   const campaign: Campaign = {
-    id: CAMPAIGN_ID, name: 'test', scanType: 'Quick', comment: `weekly [fleetscan:${CAMPAIGN_ID}]`,
-    createdAt: 1_800_000_000_000, createdBy: 'test', source: 'file:test', state: 'running',
-    finishedAt: null, total: 0, counts: { queued: 0, deferred: 0, requested: 0, failed: 0, cancelled: 0 },
-    joinedExisting: 0, failuresByReason: {}, deferrals: 0, ...meta,
+    id: CAMPAIGN_ID,
+    name: 'test',
+    scanType: 'Quick',
+    comment: `weekly [fleetscan:${CAMPAIGN_ID}]`,
+    createdAt: 1_800_000_000_000,
+    createdBy: 'test',
+    source: 'file:test',
+    state: 'running',
+    finishedAt: null,
+    total: 0,
+    counts: { queued: 0, deferred: 0, requested: 0, failed: 0, cancelled: 0 },
+    joinedExisting: 0,
+    failuresByReason: {},
+    deferrals: 0,
+    ...meta,
   };
   const devices = new Map<string, DeviceRecord>();
   const update = (id: string, change: Partial<DeviceRecord>) => {
@@ -50,18 +77,34 @@ export function fakeStore(meta: Partial<CampaignMeta> = {}) {
     },
     getCampaign: (id) => Promise.resolve(id === campaign.id ? campaign : null),
     listCampaigns: () => Promise.resolve([campaign]),
-    setCampaignState: (_c, s) => { campaign.state = s; return Promise.resolve(); },
+    setCampaignState: (_c, s) => {
+      campaign.state = s;
+      return Promise.resolve();
+    },
     getDevice: (_c, id) => Promise.resolve(devices.get(id) ?? null),
     listDevices: () => Promise.resolve({ devices: [...devices.values()], cursor: null }),
-    iterateDevices: async function* () { yield* devices.values(); },
-    markSent: (_c, id, at) => update(id, { sentAt: at, attempts: (devices.get(id)?.attempts ?? 0) + 1 }),
+    iterateDevices: async function* () {
+      await Promise.resolve();
+      yield* devices.values();
+    },
+    markSent: (_c, id, at) =>
+      update(id, { sentAt: at, attempts: (devices.get(id)?.attempts ?? 0) + 1 }),
     markRequested: (_c, id, action, d) =>
       state(id) === 'requested'
         ? Promise.resolve(devices.get(id)!)
-        : update(id, { state: 'requested', machineActionId: action.id, actionStatus: action.status,
-            joinedExisting: d.joinedExisting, requestedAt: d.at }),
+        : update(id, {
+            state: 'requested',
+            machineActionId: action.id,
+            actionStatus: action.status,
+            joinedExisting: d.joinedExisting,
+            requestedAt: d.at,
+          }),
     markDeferred: (_c, id, d) =>
-      update(id, { state: 'deferred', deferredUntil: d.until, firstBusyAt: devices.get(id)?.firstBusyAt ?? d.at }),
+      update(id, {
+        state: 'deferred',
+        deferredUntil: d.until,
+        firstBusyAt: devices.get(id)?.firstBusyAt ?? d.at,
+      }),
     markQueued: (_c, id) => update(id, { state: 'queued' }),
     markFailed: (_c, id, reason) => update(id, { state: 'failed', reason }),
     markCancelled: (_c, id) => update(id, { state: 'cancelled' }),
@@ -72,19 +115,33 @@ export function fakeStore(meta: Partial<CampaignMeta> = {}) {
 
 export function action(overrides: Partial<MachineAction> = {}): MachineAction {
   return {
-    id: 'act-1', type: 'RunAntiVirusScan', status: 'Pending', machineId: MACHINE_ID,
-    creationDateTimeUtc: '2027-01-15T08:00:00Z', requestorComment: `weekly [fleetscan:${CAMPAIGN_ID}]`,
+    id: 'act-1',
+    type: 'RunAntiVirusScan',
+    status: 'Pending',
+    machineId: MACHINE_ID,
+    creationDateTimeUtc: '2027-01-15T08:00:00Z',
+    requestorComment: `weekly [fleetscan:${CAMPAIGN_ID}]`,
     ...overrides,
   };
 }
 
-export interface FakePermit extends CallPermit { settled: boolean; released: boolean }
+export interface FakePermit extends CallPermit {
+  settled: boolean;
+  released: boolean;
+}
 
 export function fakePermit(): FakePermit {
   const permit: FakePermit = {
-    settled: false, released: false,
-    settle: () => { permit.settled = true; return Promise.resolve(); },
-    release: () => { permit.released = true; return Promise.resolve(); },
+    settled: false,
+    released: false,
+    settle: () => {
+      permit.settled = true;
+      return Promise.resolve();
+    },
+    release: () => {
+      permit.released = true;
+      return Promise.resolve();
+    },
   };
   return permit;
 }
@@ -93,7 +150,10 @@ export function fakePermit(): FakePermit {
 export function fakeClient(scan: () => Promise<MachineAction>, listed: MachineAction[] = []) {
   const calls = { scans: 0, lists: [] as MachineActionFilter[] };
   const client: ScanApi = {
-    runAntiVirusScan: () => { calls.scans++; return scan(); },
+    runAntiVirusScan: () => {
+      calls.scans++;
+      return scan();
+    },
     listMachineActions: async function* (filter?: MachineActionFilter) {
       calls.lists.push(filter ?? {});
       await Promise.resolve();
@@ -106,9 +166,14 @@ export function fakeClient(scan: () => Promise<MachineAction>, listed: MachineAc
 export function fakeJob(overrides: Partial<ScanJob> = {}) {
   const moves: number[] = [];
   const job: ScanJob = {
-    id: `${CAMPAIGN_ID}.${MACHINE_ID}`, data: { campaignId: CAMPAIGN_ID, machineId: MACHINE_ID },
-    attemptsMade: 0, opts: { attempts: 3 },
-    moveToDelayed: (ts) => { moves.push(ts); return Promise.resolve(); },
+    id: `${CAMPAIGN_ID}.${MACHINE_ID}`,
+    data: { campaignId: CAMPAIGN_ID, machineId: MACHINE_ID },
+    attemptsMade: 0,
+    opts: { attempts: 3 },
+    moveToDelayed: (ts) => {
+      moves.push(ts);
+      return Promise.resolve();
+    },
     ...overrides,
   };
   return { job, moves };
@@ -118,7 +183,14 @@ export const silentLog = pino({ level: 'silent' });
 
 export function baseConfig(): ScanProcessorDeps['config'] {
   return {
-    scan: { attempts: 3, backoff: 100, pendingRetry: 1_000, pendingRetryCap: 8_000, pendingMaxWait: 60_000, actionPoll: 1_000 },
+    scan: {
+      attempts: 3,
+      backoff: 100,
+      pendingRetry: 1_000,
+      pendingRetryCap: 8_000,
+      pendingMaxWait: 60_000,
+      actionPoll: 1_000,
+    },
     limits: { throttleDefault: 60_000 },
   };
 }

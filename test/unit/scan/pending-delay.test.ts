@@ -5,7 +5,11 @@ const policy = { pendingRetry: 1_000, pendingRetryCap: 8_000, pendingMaxWait: 60
 
 describe('decidePending', () => {
   it('waits pendingRetry after the first busy answer', () => {
-    expect(decidePending(policy, null, 5_000, 0)).toEqual({ kind: 'retry', until: 6_000, firstBusyAt: 5_000 });
+    expect(decidePending(policy, null, 5_000, 0)).toEqual({
+      kind: 'retry',
+      until: 6_000,
+      firstBusyAt: 5_000,
+    });
   });
 
   it.each([

@@ -4,24 +4,43 @@ import { DefenderError } from '../../../src/defender/errors.js';
 import { createScanProcessor } from '../../../src/scan/process-scan-job.js';
 import type { ScanProcessorDeps } from '../../../src/scan/scan-ports.js';
 import {
-  action, baseConfig, CAMPAIGN_ID, fakeClient, fakeClock, fakeJob, fakePermit, fakeStore, MACHINE_ID, silentLog,
+  action,
+  baseConfig,
+  CAMPAIGN_ID,
+  fakeClient,
+  fakeClock,
+  fakeJob,
+  fakePermit,
+  fakeStore,
+  MACHINE_ID,
+  silentLog,
 } from './fakes.js';
 
-function setup(options: {
-  scan?: () => Promise<ReturnType<typeof action>>;
-  listed?: ReturnType<typeof action>[];
-  waitMs?: number;
-  failMarkSent?: boolean;
-} = {}) {
+function setup(
+  options: {
+    scan?: () => Promise<ReturnType<typeof action>>;
+    listed?: ReturnType<typeof action>[];
+    waitMs?: number;
+    failMarkSent?: boolean;
+  } = {},
+) {
   const clock = fakeClock();
   const { store, campaign, devices } = fakeStore();
   void store.addDevices(CAMPAIGN_ID, [MACHINE_ID]);
   if (options.failMarkSent) store.markSent = () => Promise.reject(new Error('Redis went away'));
-  const { client, calls } = fakeClient(options.scan ?? (() => Promise.resolve(action())), options.listed);
+  const { client, calls } = fakeClient(
+    options.scan ?? (() => Promise.resolve(action())),
+    options.listed,
+  );
   const permits: ReturnType<typeof fakePermit>[] = [];
   const rateLimits: number[] = [];
   const deps: ScanProcessorDeps = {
-    store, client, clock, log: silentLog, config: baseConfig(), random: () => 0,
+    store,
+    client,
+    clock,
+    log: silentLog,
+    config: baseConfig(),
+    random: () => 0,
     limiter: {
       tryAcquire: () => {
         if (options.waitMs !== undefined) return Promise.resolve({ waitMs: options.waitMs });
@@ -30,19 +49,42 @@ function setup(options: {
         return Promise.resolve({ permit });
       },
     },
-    rateLimit: (ms) => { rateLimits.push(ms); return Promise.resolve(); },
+    rateLimit: (ms) => {
+      rateLimits.push(ms);
+      return Promise.resolve();
+    },
   };
   const device = () => devices.get(MACHINE_ID)!;
-  return { process: createScanProcessor(deps), clock, campaign, devices, device, calls, permits, rateLimits };
+  return {
+    process: createScanProcessor(deps),
+    clock,
+    campaign,
+    devices,
+    device,
+    calls,
+    permits,
+    rateLimits,
+  };
 }
 
-const busy = () => new DefenderError({ status: 400, code: 'ActiveRequestAlreadyExists', retry: 'later', message: 'Action is already in progress' });
+const busy = () =>
+  new DefenderError({
+    status: 400,
+    code: 'ActiveRequestAlreadyExists',
+    retry: 'later',
+    message: 'Action is already in progress',
+  });
 
 describe('createScanProcessor', () => {
   it('records the action of a 201 after marking the device sent', async () => {
     const t = setup();
     await expect(t.process(fakeJob().job, 'tok')).resolves.toBe('requested');
-    expect(t.device()).toMatchObject({ state: 'requested', machineActionId: 'act-1', attempts: 1, joinedExisting: false });
+    expect(t.device()).toMatchObject({
+      state: 'requested',
+      machineActionId: 'act-1',
+      attempts: 1,
+      joinedExisting: false,
+    });
     expect(t.device().sentAt).not.toBeNull();
     expect(t.calls.scans).toBe(1);
   });
@@ -66,24 +108,40 @@ describe('createScanProcessor', () => {
     const { job, moves } = fakeJob();
     await expect(t.process(job, 'tok')).rejects.toBeInstanceOf(DelayedError);
     expect(moves).toEqual([t.clock.now() + 1_000]);
-    expect(t.device()).toMatchObject({ state: 'deferred', deferredUntil: t.clock.now() + 1_000, firstBusyAt: t.clock.now() });
+    expect(t.device()).toMatchObject({
+      state: 'deferred',
+      deferredUntil: t.clock.now() + 1_000,
+      firstBusyAt: t.clock.now(),
+    });
   });
 
   it('records its own pending action when the device answers busy after a lost reply', async () => {
     const t = setup({ scan: () => Promise.reject(busy()), listed: [action({ id: 'act-lost' })] });
     await expect(t.process(fakeJob().job, 'tok')).resolves.toBe('recorded-lost-reply');
-    expect(t.device()).toMatchObject({ state: 'requested', machineActionId: 'act-lost', joinedExisting: false });
+    expect(t.device()).toMatchObject({
+      state: 'requested',
+      machineActionId: 'act-lost',
+      joinedExisting: false,
+    });
   });
 
   it('gives up on a device still busy at pendingMaxWait', async () => {
     const t = setup({ scan: () => Promise.reject(busy()) });
-    t.devices.set(MACHINE_ID, { ...t.device(), state: 'deferred', firstBusyAt: t.clock.now() - 60_000, deferredUntil: t.clock.now(), sentAt: t.clock.now() - 2_000 });
+    t.devices.set(MACHINE_ID, {
+      ...t.device(),
+      state: 'deferred',
+      firstBusyAt: t.clock.now() - 60_000,
+      deferredUntil: t.clock.now(),
+      sentAt: t.clock.now() - 2_000,
+    });
     await expect(t.process(fakeJob().job, 'tok')).rejects.toBeInstanceOf(UnrecoverableError);
     expect(t.device()).toMatchObject({ state: 'failed', reason: 'pending-timeout' });
   });
 
   it('records the action an earlier attempt created instead of calling again', async () => {
-    const t = setup({ listed: [action({ id: 'other', requestorComment: 'not ours' }), action({ id: 'act-crash' })] });
+    const t = setup({
+      listed: [action({ id: 'other', requestorComment: 'not ours' }), action({ id: 'act-crash' })],
+    });
     t.devices.set(MACHINE_ID, { ...t.device(), sentAt: t.clock.now() - 500, attempts: 1 });
     await expect(t.process(fakeJob().job, 'tok')).resolves.toBe('recorded-lost-reply');
     expect(t.calls.scans).toBe(0);
@@ -102,13 +160,29 @@ describe('createScanProcessor', () => {
 
   it('skips the lookup for a device whose last call was answered busy', async () => {
     const t = setup();
-    t.devices.set(MACHINE_ID, { ...t.device(), state: 'deferred', sentAt: t.clock.now() - 1_000, deferredUntil: t.clock.now(), firstBusyAt: t.clock.now() - 1_000 });
+    t.devices.set(MACHINE_ID, {
+      ...t.device(),
+      state: 'deferred',
+      sentAt: t.clock.now() - 1_000,
+      deferredUntil: t.clock.now(),
+      firstBusyAt: t.clock.now() - 1_000,
+    });
     await t.process(fakeJob().job, 'tok');
     expect(t.calls.lists).toHaveLength(0);
   });
 
   it('holds the queue for Retry-After on a 429 without spending an attempt', async () => {
-    const t = setup({ scan: () => Promise.reject(new DefenderError({ status: 429, code: 'TooManyRequests', retry: 'throttled', retryAfterMs: 7_000 })) });
+    const t = setup({
+      scan: () =>
+        Promise.reject(
+          new DefenderError({
+            status: 429,
+            code: 'TooManyRequests',
+            retry: 'throttled',
+            retryAfterMs: 7_000,
+          }),
+        ),
+    });
     await expect(t.process(fakeJob().job, 'tok')).rejects.toBeInstanceOf(RateLimitError);
     expect(t.rateLimits).toEqual([7_000]);
     expect(t.device().state).toBe('queued');
@@ -123,16 +197,33 @@ describe('createScanProcessor', () => {
     expect(t.device()).toMatchObject({ state: 'failed', reason: 'ServiceUnavailable' });
   });
 
+  it('records the action a lost reply made on the last attempt instead of failing the device', async () => {
+    const lost = new DefenderError({ status: 0, code: 'ECONNRESET', retry: 'backoff' });
+    const t = setup({
+      scan: () => Promise.reject(lost),
+      listed: [action({ id: 'act-lost-last' })],
+    });
+    await expect(t.process(fakeJob({ attemptsMade: 2 }).job, 'tok')).resolves.toBe(
+      'recorded-lost-reply',
+    );
+    expect(t.device()).toMatchObject({ state: 'requested', machineActionId: 'act-lost-last' });
+  });
+
   it.each([
     [404, 'ResourceNotFound', 'never', 'Machine not found'],
     [400, 'OsPlatformNotSupported', 'never', 'OS not supported'],
     [403, 'Forbidden', 'never', 'Missing role'],
     [401, 'Unauthorized', 'reauth', 'Token expired'],
-  ] as const)('fails a %i %s with the code and message, never retried', async (status, code, retry, message) => {
-    const t = setup({ scan: () => Promise.reject(new DefenderError({ status, code, retry, message })) });
-    await expect(t.process(fakeJob().job, 'tok')).rejects.toBeInstanceOf(UnrecoverableError);
-    expect(t.device()).toMatchObject({ state: 'failed', reason: `${code}: ${message}` });
-  });
+  ] as const)(
+    'fails a %i %s with the code and message, never retried',
+    async (status, code, retry, message) => {
+      const t = setup({
+        scan: () => Promise.reject(new DefenderError({ status, code, retry, message })),
+      });
+      await expect(t.process(fakeJob().job, 'tok')).rejects.toBeInstanceOf(UnrecoverableError);
+      expect(t.device()).toMatchObject({ state: 'failed', reason: `${code}: ${message}` });
+    },
+  );
 
   it('cancels the device of a cancelled campaign without calling', async () => {
     const t = setup();

@@ -1,3 +1,7 @@
+import { get as httpsGet } from 'node:https';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Command } from 'commander';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { registerSimulateCommand } from '../../../src/cli/commands/simulate.js';
@@ -11,6 +15,32 @@ function program(): Command {
 
 async function runSimulate(args: string[]): Promise<void> {
   await program().parseAsync(['node', 'fleetscan', 'simulate', ...args]);
+}
+
+/** Starts `simulate` in-process, waits for its one line, returns the line and a stop function. */
+async function startSimulate(args: string[]): Promise<{ line: string; stop: () => Promise<void> }> {
+  const printed: string[] = [];
+  vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    printed.push(String(chunk));
+    return true;
+  });
+  const before = new Set(process.listeners('SIGTERM'));
+  const running = runSimulate(['--port', '0', ...args]);
+  await vi.waitFor(
+    () => {
+      expect(printed.join('')).toContain('listening');
+    },
+    { timeout: 20_000, interval: 20 },
+  );
+  const listener = process.listeners('SIGTERM').find((l) => !before.has(l));
+  expect(listener).toBeDefined();
+  return {
+    line: printed.find((chunk) => chunk.includes('listening')) ?? '',
+    stop: async () => {
+      (listener as () => void)();
+      await running;
+    },
+  };
 }
 
 describe('fleetscan simulate', () => {
@@ -35,27 +65,12 @@ describe('fleetscan simulate', () => {
   });
 
   it('listens, prints where and the environment a client needs, and closes on SIGTERM', async () => {
-    const printed: string[] = [];
-    vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-      printed.push(String(chunk));
-      return true;
-    });
-    const before = new Set(process.listeners('SIGTERM'));
-    const running = runSimulate([
-      '--port',
-      '0',
+    const { line, stop } = await startSimulate([
       '--fleet',
       '20',
       '--client-secret',
       'canary-secret',
     ]);
-    await vi.waitFor(
-      () => {
-        expect(printed.join('')).toContain('listening');
-      },
-      { timeout: 20_000, interval: 20 },
-    );
-    const line = printed.find((chunk) => chunk.includes('listening')) ?? '';
     const url = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(line)?.[1];
     expect(url).toBeDefined();
     for (const name of ['MDE_API_URL', 'MDE_AUTHORITY_HOST', 'MDE_TENANT_ID', 'MDE_CLIENT_ID'])
@@ -64,10 +79,38 @@ describe('fleetscan simulate', () => {
     expect(line.endsWith('\n') && line.indexOf('\n') === line.length - 1).toBe(true);
     const answer = await fetch(`${url!}/api/machines`);
     expect(answer.status).toBe(401);
-    const stop = process.listeners('SIGTERM').find((l) => !before.has(l));
-    expect(stop).toBeDefined();
-    (stop as () => void)();
-    await running;
+    await stop();
     await expect(fetch(`${url!}/api/machines`)).rejects.toThrow();
+  });
+
+  it('serves HTTPS with --tls and writes the certificate a client must trust', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'fleetscan-sim-cli-'));
+    const certFile = join(dir, 'ca.pem');
+    try {
+      const { line, stop } = await startSimulate([
+        '--fleet',
+        '5',
+        '--tls',
+        '--tls-cert-out',
+        certFile,
+      ]);
+      try {
+        expect(line).toContain(`NODE_EXTRA_CA_CERTS=${certFile}`);
+        const url = /listening on (https:\/\/127\.0\.0\.1:\d+)/.exec(line)?.[1];
+        expect(url).toBeDefined();
+        const ca = await readFile(certFile, 'utf8');
+        const status = await new Promise<number>((resolve, reject) => {
+          httpsGet(`${url!}/api/machines`, { ca }, (res) => {
+            res.resume();
+            resolve(res.statusCode ?? 0);
+          }).on('error', reject);
+        });
+        expect(status).toBe(401);
+      } finally {
+        await stop();
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

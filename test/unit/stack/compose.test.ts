@@ -4,6 +4,7 @@ import { dirname, extname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { verifyPassword } from '../../../src/dashboard/auth.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '../../..');
 const buildDir = join(root, 'test/artifacts/stack-build');
@@ -79,6 +80,17 @@ describe('docker-compose.yml', () => {
         expect(text, `${name}: ${command} ${flag}`).toMatch(new RegExp(`\\s${flag}[\\s,]`));
       }
     }
+  });
+
+  it('prints a password hash the dashboard accepts (dashboard --hash-password)', async () => {
+    const hash = execFileSync(process.execPath, [cli, 'dashboard', '--hash-password'], {
+      cwd: root,
+      encoding: 'utf8',
+      input: 'correct horse battery\n',
+      timeout: 30_000,
+    }).trim();
+    expect(hash).toMatch(/^scrypt\$/);
+    expect(await verifyPassword('correct horse battery', hash)).toBe(true);
   });
 
   it('keeps Redis durable, non-evicting and checked', () => {

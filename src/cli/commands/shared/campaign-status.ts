@@ -24,6 +24,8 @@ export interface EtaReport {
 
 export interface CampaignStatus {
   campaign: Campaign;
+  /** Devices with a MachineAction id recorded (state `requested`). */
+  actionsRecorded: number;
   remaining: number;
   /** Nothing queued or deferred and the intake closed, or finished / cancelled. */
   done: boolean;
@@ -90,5 +92,6 @@ export async function readCampaignStatus(deps: {
     });
     eta = { remaining, aheadInQueue, ms, at: new Date(Date.now() + ms).toISOString() };
   }
-  return { campaign, remaining, done: isDone(campaign), budget, eta };
+  const actionsRecorded = campaign.counts.requested;
+  return { campaign, actionsRecorded, remaining, done: isDone(campaign), budget, eta };
 }

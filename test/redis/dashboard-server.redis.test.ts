@@ -1,0 +1,106 @@
+import { Redis } from 'ioredis';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startDashboardServer } from '../../src/cli/commands/dashboard.js';
+import { UsageError } from '../../src/cli/errors.js';
+import { loadConfig } from '../../src/config/load.js';
+import { createLogger } from '../../src/shared/logger.js';
+import { freePort, startRedisServer } from '../../src/shared/redis-server.js';
+import { cleanupPrefix, testRedisUrl, uniquePrefix } from '../helpers/redis.js';
+
+const closers: (() => Promise<unknown>)[] = [];
+afterEach(async () => {
+  for (const close of closers.splice(0).reverse()) await close();
+});
+
+function configFor(redisUrl: string, overrides: Record<string, unknown> = {}) {
+  const prefix = uniquePrefix('dashsrv');
+  // Private Redis servers go away whole; only the shared test Redis needs its keys removed.
+  if (redisUrl === testRedisUrl()) closers.push(() => cleanupPrefix(redisUrl, prefix));
+  return loadConfig({
+    env: {},
+    overrides: { 'redis.url': redisUrl, 'redis.prefix': prefix, 'dashboard.port': 0, ...overrides },
+  });
+}
+
+/** A logger whose JSON lines the test can read. */
+function logSink() {
+  const lines: { level: number; msg: string }[] = [];
+  const log = createLogger(
+    { level: 'info' },
+    {
+      write: (line: string) => {
+        lines.push(JSON.parse(line) as { level: number; msg: string });
+      },
+    },
+  );
+  return { log, messages: () => lines.map((l) => l.msg) };
+}
+
+describe('fleetscan dashboard (server start)', () => {
+  it('starts while Redis is still down, retrying with backoff, and serves once it is up', async () => {
+    const port = await freePort();
+    const sink = logSink();
+    const starting = startDashboardServer(configFor(`redis://127.0.0.1:${port}`), {
+      log: sink.log,
+    });
+    await expect
+      .poll(() => sink.messages(), { timeout: 8_000 })
+      .toContain('Redis unreachable, retrying');
+    const redis = await startRedisServer({ port });
+    closers.push(() => redis.stop());
+    const server = await starting;
+    closers.push(() => server.close());
+
+    expect(server.address).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect((await fetch(`${server.address}/healthz`)).status).toBe(200);
+    expect((await fetch(`${server.address}/readyz`)).status).toBe(200);
+    // No credentials configured: it says so, and this machine may look without any.
+    expect(sink.messages()).toContain(
+      'no dashboard credentials configured: serving on loopback only',
+    );
+    expect((await fetch(`${server.address}/`)).status).toBe(200);
+  });
+
+  it('refuses a non-loopback bind without credentials, before touching Redis', async () => {
+    const start = startDashboardServer(
+      configFor('redis://127.0.0.1:1', { 'dashboard.host': '0.0.0.0' }),
+    );
+    await expect(start).rejects.toThrow(UsageError);
+    await expect(start).rejects.toThrow(/refusing to listen on 0\.0\.0\.0 without credentials/);
+  });
+
+  it('binds a non-loopback address with a token and refuses requests without it', async () => {
+    const config = configFor(testRedisUrl(), {
+      'dashboard.host': '0.0.0.0',
+      'dashboard.token': 'srv-token-123',
+      'log.level': 'silent',
+    });
+    const server = await startDashboardServer(config);
+    closers.push(() => server.close());
+    const url = server.address.replace('0.0.0.0', '127.0.0.1');
+    expect((await fetch(`${url}/`)).status).toBe(401);
+    expect(
+      (await fetch(`${url}/`, { headers: { authorization: 'Bearer srv-token-123' } })).status,
+    ).toBe(200);
+  });
+
+  it('refuses a Redis that may evict keys unless told otherwise', async () => {
+    const redis = await startRedisServer();
+    closers.push(() => redis.stop());
+    const admin = new Redis(redis.url);
+    await admin.config('SET', 'maxmemory-policy', 'allkeys-lru');
+    admin.disconnect();
+
+    await expect(
+      startDashboardServer(configFor(redis.url, { 'log.level': 'silent' })),
+    ).rejects.toThrow(/maxmemory-policy is "allkeys-lru"/);
+    const server = await startDashboardServer(
+      configFor(redis.url, { 'redis.requireNoEviction': false, 'log.level': 'silent' }),
+    );
+    closers.push(() => server.close());
+    const ready = (await (await fetch(`${server.address}/readyz`)).json()) as {
+      redis: { evictionPolicy: string };
+    };
+    expect(ready.redis.evictionPolicy).toBe('allkeys-lru');
+  });
+});
