@@ -24,6 +24,14 @@ export interface ScanCallSummary {
    * granted together reach the server spread out, and a limiter counting reply times pays it.
    */
   firstBurstSpreadMs: number | null;
+  /**
+   * Median delay between the moment a slot could be used again (the k-th reply, by reply time,
+   * plus the first window) and the arrival of call k + cap: guard, the client's view of the
+   * reply, the limiter's wake-up and the next request's way to the server. Lost on every cycle.
+   */
+  medianReuseDelayMs: number | null;
+  /** Longest silence between two consecutive counted arrivals: stalls show up here. */
+  longestGapMs: number | null;
 }
 
 /** Summarises the scan-family calls of a run (calls at or after `sinceMs`). */
@@ -59,14 +67,39 @@ export function summariseScanCalls(
     lastCountedArrivalMs: last,
     spanMs: first !== null && last !== null ? last - first : 0,
     maxInWindow: windows.map((w) => maxInAnyWindow(countedTimes, w.windowMs)),
-    firstBurstSpreadMs: burstSpread(countedTimes, windows[0]?.cap ?? 0),
+    ...cycleFigures(
+      countedTimes,
+      counted.map((c) => c.t + c.durationMs),
+      windows[0],
+    ),
   };
 }
 
-function burstSpread(times: readonly number[], cap: number): number | null {
-  if (cap < 1 || times.length < cap) return null;
-  const sorted = [...times].sort((a, b) => a - b);
-  return sorted[cap - 1]! - sorted[0]!;
+function cycleFigures(
+  arrivals: readonly number[],
+  replies: readonly number[],
+  first: RateWindow | undefined,
+): Pick<ScanCallSummary, 'firstBurstSpreadMs' | 'medianReuseDelayMs' | 'longestGapMs'> {
+  const byTime = (a: number, b: number) => a - b;
+  const sorted = [...arrivals].sort(byTime);
+  let longestGapMs: number | null = null;
+  for (let i = 1; i < sorted.length; i++) {
+    longestGapMs = Math.max(longestGapMs ?? 0, sorted[i]! - sorted[i - 1]!);
+  }
+  if (!first || sorted.length < first.cap) {
+    return { firstBurstSpreadMs: null, medianReuseDelayMs: null, longestGapMs };
+  }
+  const sortedReplies = [...replies].sort(byTime);
+  const delays: number[] = [];
+  for (let k = 0; k + first.cap < sorted.length; k++) {
+    delays.push(sorted[k + first.cap]! - (sortedReplies[k]! + first.windowMs));
+  }
+  delays.sort(byTime);
+  return {
+    firstBurstSpreadMs: sorted[first.cap - 1]! - sorted[0]!,
+    medianReuseDelayMs: delays.length > 0 ? delays[Math.floor(delays.length / 2)]! : null,
+    longestGapMs,
+  };
 }
 
 /**

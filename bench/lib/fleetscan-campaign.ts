@@ -8,7 +8,7 @@ import {
   startFleetscanWorkers,
   waitForCampaignDone,
 } from './fleetscan-runner.js';
-import type { ProcessCost } from './processes.js';
+import type { Child, ProcessCost } from './processes.js';
 import {
   MDE_WINDOWS,
   benchMachines,
@@ -51,7 +51,10 @@ export const GUARD_MS = 5;
 
 /** The simulator every contender meets: strict arrival-counted sliding windows, jittered latency. */
 export function simulatorOptionsFor(spec: CampaignSpec, ids: readonly string[]) {
+  // For diagnosis: BENCH_CALL_LOG_DIR keeps every simulator call log as NDJSON.
+  const logDir = process.env['BENCH_CALL_LOG_DIR'];
   return {
+    ...(logDir ? { callLogFile: join(logDir, `calls-${spec.devices}-${Date.now()}.ndjson`) } : {}),
     machines: benchMachines(ids, spec.busyShare),
     timeScale: spec.factor,
     rateLimits: MDE_WINDOWS,
@@ -85,8 +88,9 @@ export async function runFleetscanCampaign(
     guardMs: GUARD_MS,
     workDir: ctx.workDir,
   });
-  const workers = await startFleetscanWorkers(env, 2, 8, ctx.admin, prefix);
+  let workers: Child[] = [];
   try {
+    workers = await startFleetscanWorkers(env, 2, 8, ctx.admin, prefix);
     const startedAt = api.sim.now();
     const floorMs = theoreticalFloorMs(spec.devices, windows);
     const timeoutMs = 60_000 + floorMs * 4;

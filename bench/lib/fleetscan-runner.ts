@@ -83,7 +83,12 @@ export async function startFleetscanWorkers(
       `fleetscan worker ${i + 1}`,
     ),
   );
-  await waitForWorkers(redis, prefix, SCAN_QUEUE_NAME, count, workers);
+  try {
+    await waitForWorkers(redis, prefix, SCAN_QUEUE_NAME, count, workers);
+  } catch (error) {
+    await Promise.all(workers.map((w) => w.stop('SIGKILL')));
+    throw error;
+  }
   return workers;
 }
 

@@ -75,8 +75,9 @@ async function drain(
   const bytesWaiting = ((await usedMemory(ctx.admin)) - memory0) / devices;
   const redis0 = await redisCpuMs(ctx.admin);
   const sim0 = processCpuMs();
-  const workers = await startWorkers();
+  let workers: Child[] = [];
   try {
+    workers = await startWorkers();
     const startedAt = performance.now();
     await waitDone();
     const drainMs = performance.now() - startedAt;
@@ -188,7 +189,12 @@ export async function rawBullmqThroughput(
             `raw worker ${i + 1}`,
           ),
         );
-        await waitForWorkers(ctx.admin, prefix, queueName, WORKERS, workers);
+        try {
+          await waitForWorkers(ctx.admin, prefix, queueName, WORKERS, workers);
+        } catch (error) {
+          await Promise.all(workers.map((w) => w.stop('SIGKILL')));
+          throw error;
+        }
         return workers;
       },
       async () => {

@@ -48,7 +48,7 @@ export async function alternativesScenario(ctx: BenchContext): Promise<ScenarioR
     ],
     notes: [
       'Each contender meets a fresh simulator with the same fleet, windows and latency as the efficiency scenario.',
-      'BullMQ limiter: `limiter: {max, duration: 60 s / factor}` in two worker processes × concurrency 8; the processor POSTs runAntiVirusScan with got and, on a 429, calls `worker.rateLimit(Retry-After)` and throws `Worker.RateLimitError()` (no attempt spent). 25/min is the only single fixed window that respects 1500/h.',
+      'BullMQ limiter: `limiter: {max, duration: 60 s / factor}` in two worker processes × concurrency 8; the processor POSTs runAntiVirusScan with got and, on a 429, calls `queue.rateLimit(Retry-After)` and throws `Worker.RateLimitError()` (no attempt spent). 25/min is the only single fixed window that respects 1500/h.',
       'p-limit loop: one process, concurrency 16, each device retried after a 429 as long as Retry-After says (and 5xx up to 6 times).',
       'Caveat: the simulator rounds Retry-After up to whole real seconds, so at ×100 every 429 pauses its receiver ≥ 1 s real = 100 s of API time (the real API would say ≤ 60 s). Elapsed times of contenders that draw 429s are inflated by that; the 429 counts are not.',
       'BullMQ contenders start when their jobs are added (workers already listening); fleetscan starts when `fleetscan scan` is launched (its process start is in "first call after"). The span excludes both.',

@@ -54,6 +54,10 @@ export async function efficiencyScenario(ctx: BenchContext): Promise<ScenarioRes
         String(FACTOR) +
         '.',
       'With 5 % busy devices the span includes their retries (pending retry 5 min of API time, doubling): for small campaigns that wait, not the budget, sets the span.',
+      '"reuse delay": median real time from the moment the server would take a slot again (its reply + ' +
+        String(60_000 / FACTOR) +
+        ' ms) to the arrival of the call that reuses it: guard, the worker seeing the reply, the limiter waking the worker, the next request travelling. It is lost once per cycle of 100 calls, so efficiency ≈ window / (window + reuse delay) once the first burst is past. "longest gap": the longest silence between two consecutive counted arrivals (stalls).',
+      '"calls": calls the server counted (busy answers included, 429s not); each is one slot of the budget.',
       '"max in 60 s" / "max in 3600 s": the most calls the server counted in any sliding window of that API-time length (caps 100 and 1500).',
     ],
     data: runs,

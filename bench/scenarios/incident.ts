@@ -32,7 +32,7 @@ const KNOWN_FLEET = 20_000;
  * completion, within an observation window; past it, reports what FIFO order implies.
  */
 export async function incidentScenario(ctx: BenchContext): Promise<ScenarioResult> {
-  const fleet = ctx.options.smoke ? 5_000 : 1_000_000;
+  const fleet = ctx.options.smoke ? 2_000 : 1_000_000;
   const urgentCount = ctx.options.smoke ? 20 : 200;
   const observeMs = ctx.options.smoke ? 3_000 : 30_000;
   const windows = compressed(MDE_WINDOWS, FACTOR);

@@ -7,6 +7,7 @@ import { loadClientCertificate } from './certificate.js';
 import { resolveCloud } from './clouds.js';
 import { toTokenError } from './msal-errors.js';
 import { TokenError } from './token-error.js';
+import { withTokenTimeout } from './token-timeout.js';
 
 export interface GetTokenOptions {
   /** Skip the cache and ask Entra for a new token (after the API answered 401). */
@@ -48,9 +49,12 @@ export function createTokenProvider(
     const result = await pRetry(
       async () => {
         try {
-          return await withTimeout(
+          // MSAL's fetch has no timeout of its own: a hung endpoint must not hang every worker.
+          const ms = config.defender.requestTimeout;
+          return await withTokenTimeout(
             app.acquireTokenByClientCredential({ scopes, skipCache: forceRefresh }),
-            config.defender.requestTimeout,
+            ms,
+            `No answer from Entra within ${String(ms)} ms`,
           );
         } catch (error) {
           throw toTokenError(error);
@@ -86,35 +90,15 @@ export function createTokenProvider(
     kind: mode.kind,
     getToken(options = {}) {
       const force = options.forceRefresh ?? false;
-      const pending = inflight.get(force);
+      // A plain request made while a forced refresh runs waits for the fresh token: the cached
+      // one is the token that was just refused.
+      const pending = inflight.get(true) ?? inflight.get(force);
       if (pending) return pending;
       const request = fetchToken(force).finally(() => inflight.delete(force));
       inflight.set(force, request);
       return request;
     },
   };
-}
-
-/**
- * MSAL's fetch of the token endpoint has no timeout of its own; a hung endpoint must not hang
- * every worker, so give up after the API request timeout and let p-retry try again.
- */
-async function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      reject(
-        new TokenError('token_timeout', `No answer from Entra within ${String(ms)} ms`, {
-          transient: true,
-        }),
-      );
-    }, ms);
-  });
-  try {
-    return await Promise.race([work, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 /** A token handed over ready-made: used as is, and a refresh is impossible. */

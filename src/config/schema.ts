@@ -44,7 +44,7 @@ const httpUrl = z
 export const CLOUDS = ['commercial', 'gcc', 'gcc-high', 'dod'] as const;
 export type Cloud = (typeof CLOUDS)[number];
 
-export const configSchema = z.strictObject({
+const configShape = z.strictObject({
   redis: z.strictObject({
     url: z.string().regex(/^rediss?:\/\//, 'Expected a redis:// or rediss:// URL'),
     prefix: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'Expected 1-64 letters, digits, _ . or -'),
@@ -103,6 +103,18 @@ export const configSchema = z.strictObject({
     passwordHash: optionalText,
     allowActions: z.boolean(),
   }),
+});
+
+export const configSchema = configShape.superRefine((config, ctx) => {
+  // A slot is taken before the token is fetched (bounded by requestTimeout) and held until the
+  // reply (bounded by requestTimeout): a lease shorter than both would free it while in flight.
+  if (config.limits.lease < 2 * config.defender.requestTimeout) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['limits', 'lease'],
+      message: `Expected at least twice defender.requestTimeout (${config.defender.requestTimeout * 2}ms)`,
+    });
+  }
 });
 
 /** Config as it comes out of the schema, before it is frozen. */

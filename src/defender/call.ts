@@ -1,5 +1,5 @@
-import { TokenError } from '../auth/token-error.js';
 import type { TokenProvider } from '../auth/token-provider.js';
+import { withTokenTimeout } from '../auth/token-timeout.js';
 import type { ApiCallEvent } from '../shared/call-stats.js';
 import type { Logger } from '../shared/logger.js';
 import type { CallGate, CallPermit } from './call-gate.js';
@@ -49,7 +49,9 @@ export function createCaller(deps: CallerDeps) {
     const permit = options.permit ?? (await gate.acquire(attempt.family, options.signal));
     let token: string;
     try {
-      token = await within(tokens.getToken(), deps.timeoutMs);
+      // Bounded, so that the slot held meanwhile ends within its lease.
+      const message = `No access token within ${String(deps.timeoutMs)} ms`;
+      token = await withTokenTimeout(tokens.getToken(), deps.timeoutMs, message);
     } catch (error) {
       await finish(permit, false, attempt);
       throw tokenFailure(error, 0);
@@ -141,25 +143,6 @@ function parseSuccess(reply: Reply): unknown {
       },
       { cause: error },
     );
-  }
-}
-
-/**
- * `work`, or a transient TokenError after `ms`. The token request itself goes on (others may
- * share it); only this call stops waiting, so that the slot it holds is given back in time.
- */
-async function within<T>(work: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      const message = `No access token within ${String(ms)} ms`;
-      reject(new TokenError('token_timeout', message, { transient: true }));
-    }, ms);
-  });
-  try {
-    return await Promise.race([work, late]);
-  } finally {
-    clearTimeout(timer);
   }
 }
 

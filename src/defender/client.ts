@@ -184,12 +184,16 @@ export function createDefenderClient(options: DefenderClientOptions): DefenderCl
     cancelMachineAction(actionId, comment, callOptions = {}) {
       return guarded(
         callOptions.permit,
-        () => ({
-          family: 'cancel' satisfies EndpointFamily,
-          method: 'POST',
-          url: endpoint(`/api/machineactions/${normalizeActionId(actionId)}/cancel`),
-          body: { Comment: comment },
-        }),
+        () => {
+          if (!comment.trim())
+            throw invalidInput('MissingRequiredParameter', 'A cancel needs a comment');
+          return {
+            family: 'cancel' satisfies EndpointFamily,
+            method: 'POST',
+            url: endpoint(`/api/machineactions/${normalizeActionId(actionId)}/cancel`),
+            body: { Comment: comment },
+          };
+        },
         async (attempt) => actionFrom(await call(attempt, callOptions), 'cancelMachineAction'),
       );
     },

@@ -56,6 +56,11 @@ export function buildMachineActionFilter(filter: MachineActionFilter): string | 
   );
 }
 
+/** Machines carrying `tag`: the one spelling of the API's lambda filter. */
+export function machineTagFilter(tag: string): string {
+  return `machineTags/any(tag: tag eq ${quoteODataString(tag)})`;
+}
+
 export interface MachineFilter {
   healthStatus?: string | readonly string[];
   onboardingStatus?: string | readonly string[];
@@ -72,9 +77,7 @@ export function buildMachineFilter(filter: MachineFilter): string | undefined {
     anyOf('healthStatus', filter.healthStatus),
     anyOf('onboardingStatus', filter.onboardingStatus),
     anyOf('osPlatform', filter.osPlatform),
-    filter.tag === undefined
-      ? undefined
-      : `machineTags/any(tag: tag eq ${quoteODataString(filter.tag)})`,
+    filter.tag === undefined ? undefined : machineTagFilter(filter.tag),
     filter.rbacGroupId === undefined
       ? undefined
       : `rbacGroupId eq ${rbacGroupLiteral(filter.rbacGroupId)}`,

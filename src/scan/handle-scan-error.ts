@@ -26,6 +26,18 @@ export function failureReason(error: DefenderError): string {
   return error.apiMessage ? `${error.code}: ${error.apiMessage}` : error.code;
 }
 
+/**
+ * For errors of the own-action lookup (a list call): a 429 holds the queue like one on the scan
+ * call, without spending an attempt; anything else is rethrown.
+ */
+export async function holdIfThrottled(error: unknown, deps: ScanProcessorDeps): Promise<never> {
+  if (error instanceof DefenderError && error.retry === 'throttled') {
+    await deps.rateLimit(Math.max(1, error.retryAfterMs ?? deps.config.limits.throttleDefault));
+    throw new RateLimitError();
+  }
+  throw error;
+}
+
 /** True when BullMQ will not retry this job after the current attempt fails. */
 export function isLastAttempt(job: ScanJob): boolean {
   return job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
@@ -54,7 +66,11 @@ export async function handleScanError(
   switch (error.retry) {
     case 'later': {
       // Busy. If the unfinished action is our own, an earlier reply was lost: record it.
-      const own = await findOwnAction(deps.client, { campaignId, machineId, since: ctx.since });
+      const own = await findOwnAction(deps.client, {
+        campaignId,
+        machineId,
+        since: ctx.since,
+      }).catch((lookupError: unknown) => holdIfThrottled(lookupError, deps));
       if (own) return ctx.record(own, true);
       const now = clock.now();
       const policy = deps.config.scan;

@@ -3,7 +3,7 @@ import type { DeviceRecord } from '../campaigns/campaign.js';
 import type { MachineAction } from '../defender/machine-action.js';
 import { createCampaignCache } from './campaign-cache.js';
 import { findOwnAction, isOwnAction } from './find-own-action.js';
-import { handleScanError, type ScanErrorContext } from './handle-scan-error.js';
+import { handleScanError, holdIfThrottled, type ScanErrorContext } from './handle-scan-error.js';
 import type { ScanJob } from './scan-job.js';
 import type { ScanOutcome, ScanProcessorDeps } from './scan-ports.js';
 
@@ -65,7 +65,9 @@ export function createScanProcessor(deps: ScanProcessorDeps) {
 
     const since = campaign.createdAt;
     if (mayHaveReachedApi(device)) {
-      const own = await findOwnAction(client, { campaignId, machineId, since });
+      const own = await findOwnAction(client, { campaignId, machineId, since }).catch(
+        (error: unknown) => holdIfThrottled(error, deps),
+      );
       if (own) return record(own, true);
     }
 

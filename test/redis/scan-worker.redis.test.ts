@@ -119,6 +119,34 @@ describe('scan worker (real Redis, real simulator)', () => {
     expect(t.sim.stats().throttled).toBe(0);
   });
 
+  it('finishes and records the calls in flight when closed mid-run', async () => {
+    const t = await setup({
+      fleet: 200,
+      latencyMs: [150, 250],
+      fleetMix: { offline: 0, busy: 0, unsupportedOs: 0 },
+    });
+    const worker = t.start({ concurrency: 16 });
+    const ids = t.sim.machines.map((m) => m.id);
+    const campaignId = await startCampaign(t.runtime, ids);
+    for (;;) {
+      const campaign = await t.runtime.store.getCampaign(campaignId);
+      if ((campaign?.counts.requested ?? 0) >= 20) break;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    await worker.close(); // what SIGTERM does
+
+    const devices = await devicesOf(t.runtime, campaignId);
+    const created = actionsPerDevice(t.sim);
+    expect(created.size).toBeLessThan(ids.length); // it did stop part-way
+    for (const [machineId, actionIds] of created) {
+      expect(devices.get(machineId)?.machineActionId, machineId).toBe(actionIds[0]);
+    }
+    const unrecorded = [...devices.values()].filter(
+      (d) => d.sentAt !== null && d.state !== 'requested',
+    );
+    expect(unrecorded).toEqual([]);
+  });
+
   it('sleeps through a paused budget instead of asking the limiter again and again', async () => {
     const t = await setup({ fleet: 20, fleetMix: { offline: 0, busy: 0, unsupportedOs: 0 } });
     await t.runtime.limiter.throttle('scan', 2_000); // as after a 429 with Retry-After: 2

@@ -1,4 +1,4 @@
-import { quoteODataString } from '../../defender/odata.js';
+import { machineTagFilter } from '../../defender/odata.js';
 import { TargetQueryError } from './errors.js';
 
 export interface TargetFilterOptions {
@@ -22,7 +22,7 @@ export function buildTargetFilter(options: TargetFilterOptions): string | undefi
   }
   const tags = (options.tags ?? []).map((tag) => tag.trim());
   if (tags.some((tag) => tag === '')) throw new TargetQueryError('--tag', 'empty tag');
-  const anyTag = tags.map((tag) => `machineTags/any(tag: tag eq ${quoteODataString(tag)})`);
+  const anyTag = tags.map(machineTagFilter);
   if (anyTag.length === 1) parts.push(anyTag.join(''));
   if (anyTag.length > 1) parts.push(`(${anyTag.join(' or ')})`);
   return parts.length > 0 ? parts.join(' and ') : undefined;

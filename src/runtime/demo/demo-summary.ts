@@ -12,6 +12,8 @@ export interface DemoSummary {
   devices: number;
   counts: Campaign['counts'];
   joinedExisting: number;
+  /** Busy answers: those devices waited for someone else's scan to end, whatever the budget. */
+  deferrals: number;
   failuresByReason: Record<string, number>;
   /** Distinct MachineAction ids recorded in the campaign. */
   actionsRecorded: number;
@@ -59,6 +61,7 @@ export function summarize(input: {
     devices: input.campaign.total,
     counts: input.campaign.counts,
     joinedExisting: input.campaign.joinedExisting,
+    deferrals: input.campaign.deferrals,
     failuresByReason: input.campaign.failuresByReason,
     actionsRecorded: input.actionIds.size,
     simulator: {
@@ -100,6 +103,11 @@ export function formatSummary(s: DemoSummary): string {
     `  Busiest sliding window of scan calls: ${s.busiestWindows.map((w) => `${n(w.max)}/${n(w.cap)} per ${d(w.windowMs)}`).join(', ')}`,
     `  Time: ${d(s.elapsedMs)} in all; scans from first to last ${d(s.scanSpanMs)}, best possible ${d(s.floorMs)} ` +
       `(${Math.round(s.shareOfFloor * 100)} % of the floor)`,
+    ...(s.deferrals > 0
+      ? [
+          `  (${n(s.deferrals)} busy answers: those devices waited for another scan to end, which no budget shortens)`,
+        ]
+      : []),
     `  At real speed (×${s.timeScale}): ${d(s.scanSpanMs * s.timeScale)} against a best possible ${d(s.floorMs * s.timeScale)}`,
     `  Export (CSV): ${s.exportPath}`,
     '',

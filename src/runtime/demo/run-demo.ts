@@ -1,5 +1,5 @@
 import { once } from 'node:events';
-import { createWriteStream, readFileSync } from 'node:fs';
+import { createWriteStream } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { exportDevices } from '../../campaigns/export-devices.js';
@@ -7,12 +7,13 @@ import { DEFAULT_RATE_LIMITS } from '../../simulator/options.js';
 import { createLogger } from '../../shared/logger.js';
 import { describeRedisUrl } from '../../shared/redis.js';
 import { buildRuntime, type Runtime } from '../build-runtime.js';
-import { spawnCli, type CliChild } from './cli-child.js';
+import type { CliChild } from './cli-child.js';
 import {
   startDemoEnvironment,
   type DemoEnvironment,
   type DemoSettings,
 } from './demo-environment.js';
+import { createCampaign, startWorkers, stopWorkers, tail, workerLog } from './demo-processes.js';
 import { formatProgress, readProgress } from './demo-progress.js';
 import { formatSummary, summarize, type DemoSummary } from './demo-summary.js';
 
@@ -56,23 +57,7 @@ export async function runDemo(
       role: 'demo',
       log: createLogger({ level: 'warn', name: 'fleetscan-demo' }),
     });
-    for (let i = 0; i < options.workers; i++) {
-      workers.push(
-        spawnCli(
-          [
-            'worker',
-            '--concurrency',
-            String(options.concurrency),
-            '--stalled-interval',
-            '2s',
-            '--lock-duration',
-            '10s',
-          ],
-          env.env,
-          { logFile: join(env.dir, `worker-${i + 1}.log`) },
-        ),
-      );
-    }
+    workers.push(...startWorkers(env, options.workers, options.concurrency));
     const startedAt = Date.now();
     const campaignId = await createCampaign(env);
     say(
@@ -113,30 +98,6 @@ export async function runDemo(
   }
 }
 
-async function createCampaign(env: DemoEnvironment): Promise<string> {
-  const scan = spawnCli(
-    [
-      'scan',
-      '--devices',
-      env.deviceFile,
-      '--comment',
-      'fleetscan demo',
-      '--name',
-      'demo',
-      '--json',
-    ],
-    env.env,
-    { capture: true },
-  );
-  const { code } = await scan.exited;
-  if (code !== 0)
-    throw new Error(`fleetscan scan failed (exit ${String(code)}): ${scan.stderr().trim()}`);
-  const parsed = JSON.parse(scan.stdout()) as { campaignId?: unknown };
-  if (typeof parsed.campaignId !== 'string')
-    throw new Error(`fleetscan scan printed no campaign id: ${scan.stdout()}`);
-  return parsed.campaignId;
-}
-
 /** Prints progress once a second until the campaign finishes (or fails to, saying why). */
 async function follow(
   runtime: Runtime,
@@ -170,26 +131,12 @@ async function follow(
       out.write(tty ? `\r${formatProgress(progress)}\x1b[K` : `${formatProgress(progress)}\n`);
     if (campaign?.state === 'finished') break;
     if (signal.aborted) throw new Error('Interrupted; cleaning up');
-    if (alive === 0)
-      throw new Error(`Every worker exited early:\n${tail(join(env.dir, 'worker-1.log'))}`);
+    if (alive === 0) throw new Error(`Every worker exited early:\n${tail(workerLog(env, 0))}`);
     if (Date.now() - startedAt > options.timeoutMs)
       throw new Error(`Not finished after ${options.timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, 1_000));
   }
   if (tty) out.write('\n');
-}
-
-/** SIGTERM, as an operator would: each worker finishes and records its calls in flight. */
-async function stopWorkers(workers: CliChild[]): Promise<void> {
-  await Promise.all(
-    workers.splice(0).map(async ({ child, exited }) => {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-      await exited.catch(() => undefined);
-      clearTimeout(timer);
-    }),
-  );
 }
 
 async function writeExport(runtime: Runtime, campaignId: string, path: string): Promise<void> {
@@ -199,12 +146,4 @@ async function writeExport(runtime: Runtime, campaignId: string, path: string): 
   }
   file.end();
   await once(file, 'finish');
-}
-
-function tail(path: string): string {
-  try {
-    return readFileSync(path, 'utf8').split('\n').slice(-15).join('\n');
-  } catch {
-    return '(no worker log)';
-  }
 }

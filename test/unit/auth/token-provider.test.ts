@@ -1,9 +1,9 @@
-import { createServer } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { createTokenProvider } from '../../../src/auth/token-provider.js';
 import { TokenError } from '../../../src/auth/token-error.js';
 import { ConfigError, loadConfig } from '../../../src/config/load.js';
 import { createLogger } from '../../../src/shared/logger.js';
+import { closedPort } from '../defender/api-server.js';
 
 const log = createLogger({ level: 'silent' });
 
@@ -66,15 +66,3 @@ describe('createTokenProvider', () => {
     expect(createTokenProvider(config, { log }).kind).toBe('secret');
   });
 });
-
-function closedPort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => {
-        resolve(typeof address === 'object' && address ? address.port : 0);
-      });
-    });
-  });
-}

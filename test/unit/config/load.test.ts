@@ -136,6 +136,18 @@ describe('loadConfig', () => {
     expect(configError(() => loadConfig({ file: bad, env: {} })).message).toContain(bad);
   });
 
+  it('refuses a slot lease shorter than a token fetch plus a request', () => {
+    const file = writeYaml('defender:\n  requestTimeout: 90s\n');
+    const error = configError(() => loadConfig({ file, env: {} }));
+    expect(error.issues).toEqual([
+      {
+        path: 'limits.lease',
+        source: expect.any(String) as string,
+        message: expect.stringContaining('180000ms') as string,
+      },
+    ]);
+  });
+
   it('rejects whole-number variables that are not numbers', () => {
     const error = configError(() => loadConfig({ env: { FLEETSCAN_CONCURRENCY: 'eight' } }));
     expect(error.issues).toEqual([

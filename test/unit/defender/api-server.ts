@@ -1,3 +1,4 @@
+import { createServer } from 'node:net';
 import Fastify, { type FastifyInstance } from 'fastify';
 
 export interface SeenRequest {
@@ -42,4 +43,17 @@ export async function withApi(
 
 export function apiError(code: string, message = 'message', target = 'corr-1') {
   return { error: { code, message, target } };
+}
+
+/** A local port that was free a moment ago and has nothing listening: connecting is refused. */
+export function closedPort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => {
+        resolve(typeof address === 'object' && address ? address.port : 0);
+      });
+    });
+  });
 }

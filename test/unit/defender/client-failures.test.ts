@@ -1,9 +1,8 @@
-import { createServer } from 'node:net';
 import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { staticTokenProvider } from '../../../src/auth/token-provider.js';
 import { TokenError } from '../../../src/auth/token-error.js';
-import { apiError, withApi } from './api-server.js';
+import { apiError, closedPort, withApi } from './api-server.js';
 import { failure, fakeGate, fakeTokens, testClient } from './fakes.js';
 
 const ID = '0123456789abcdef0123456789abcdef01234567';
@@ -170,7 +169,9 @@ describe('failures without a reply', () => {
     await withApi(
       (app) => app.post('/api/machines/:id/runAntiVirusScan', () => new Promise(() => undefined)),
       async ({ url }) => {
-        const api = testClient(url, { gate, tokens, timeoutMs: 200 });
+        // Not shorter: the connect phase shares this limit, and a connect that timed out on a
+        // busy machine would rightly release the slot instead of settling it.
+        const api = testClient(url, { gate, tokens, timeoutMs: 1_000 });
         const error = await failure(api.runAntiVirusScan(ID, SCAN));
         api.close();
         expect(error).toMatchObject({
@@ -245,15 +246,3 @@ describe('failures without a reply', () => {
     );
   });
 });
-
-function closedPort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => {
-        resolve(typeof address === 'object' && address ? address.port : 0);
-      });
-    });
-  });
-}

@@ -230,4 +230,22 @@ describe('runAntiVirusScan', () => {
     });
     expect(events).toEqual([{ type: 'release', slot: 0 }]);
   });
+
+  it('refuses a cancel without a comment without sending anything', async () => {
+    const { gate, events, callerPermit } = fakeGate();
+    const { tokens } = fakeTokens();
+    const api = testClient('http://127.0.0.1:9', { gate, tokens });
+    const error = await failure(
+      api.cancelMachineAction('0b0e1d6a-5f0a-4c47-9a8e-6f5d4c3b2a19', '', {
+        permit: callerPermit(),
+      }),
+    );
+    api.close();
+    expect(error).toMatchObject({
+      code: 'MissingRequiredParameter',
+      retry: 'never',
+      notSent: true,
+    });
+    expect(events).toEqual([{ type: 'release', slot: 0 }]);
+  });
 });

@@ -64,6 +64,7 @@ function setup(
     calls,
     permits,
     rateLimits,
+    client,
   };
 }
 
@@ -156,6 +157,25 @@ describe('createScanProcessor', () => {
     await expect(t.process(fakeJob().job, 'tok')).resolves.toBe('requested');
     expect(t.calls.lists).toHaveLength(1);
     expect(t.device().attempts).toBe(2);
+  });
+
+  it('holds the queue when the lookup itself is throttled, without spending an attempt', async () => {
+    const t = setup();
+    t.devices.set(MACHINE_ID, { ...t.device(), sentAt: t.clock.now() - 500, attempts: 1 });
+    const throttled = new DefenderError({
+      status: 429,
+      code: 'TooManyRequests',
+      retry: 'throttled',
+      retryAfterMs: 3_000,
+    });
+    t.client.listMachineActions = async function* () {
+      await Promise.resolve();
+      yield* [];
+      throw throttled;
+    };
+    await expect(t.process(fakeJob().job, 'tok')).rejects.toBeInstanceOf(RateLimitError);
+    expect(t.rateLimits).toEqual([3_000]);
+    expect(t.calls.scans).toBe(0);
   });
 
   it('skips the lookup for a device whose last call was answered busy', async () => {

@@ -1,0 +1,89 @@
+import { describe, expect, it } from 'vitest';
+import { efficiency, summariseScanCalls } from '../../../bench/lib/call-analysis.js';
+import type { CallRecord } from '../../../src/simulator/call-log.js';
+
+const windows = [
+  { cap: 2, windowMs: 100 },
+  { cap: 5, windowMs: 1_000 },
+];
+
+function call(
+  t: number,
+  status: number,
+  machineId: string,
+  actionId: string | null = null,
+): CallRecord {
+  return {
+    t,
+    method: 'POST',
+    path: `/api/machines/${machineId}/runAntiVirusScan`,
+    family: 'scan',
+    status,
+    code: null,
+    machineId,
+    actionId,
+    existingActionId: null,
+    lost: false,
+    appId: 'app',
+    durationMs: 1,
+  };
+}
+
+describe('summariseScanCalls', () => {
+  it('counts 429s apart and measures the span to the last counted arrival', () => {
+    const summary = summariseScanCalls(
+      [
+        call(1_000, 201, 'a', 'x1'),
+        call(1_010, 201, 'b', 'x2'),
+        call(1_020, 429, 'c'),
+        call(1_120, 201, 'c', 'x3'),
+        call(1_300, 429, 'd'),
+      ],
+      windows,
+    );
+    expect(summary).toMatchObject({
+      calls: 5,
+      counted: 3,
+      throttled: 2,
+      devicesWithAction: 3,
+      duplicateDevices: 0,
+      firstArrivalMs: 1_000,
+      lastCountedArrivalMs: 1_120,
+      spanMs: 120,
+      maxInWindow: [2, 3],
+      firstBurstSpreadMs: 10,
+      medianReuseDelayMs: 19,
+      longestGapMs: 110,
+    });
+  });
+
+  it('finds devices that got two actions and ignores other families and earlier calls', () => {
+    const other: CallRecord = { ...call(1_005, 200, 'a'), family: 'machineActions' };
+    const summary = summariseScanCalls(
+      [call(10, 201, 'z', 'old'), call(1_000, 201, 'a', 'x1'), other, call(1_500, 201, 'a', 'x2')],
+      windows,
+      1_000,
+    );
+    expect(summary.calls).toBe(2);
+    expect(summary.duplicateDevices).toBe(1);
+    expect(summary.firstBurstSpreadMs).toBe(500);
+  });
+
+  it('reports an empty log as no span', () => {
+    const summary = summariseScanCalls([], windows);
+    expect(summary).toMatchObject({
+      calls: 0,
+      spanMs: 0,
+      firstArrivalMs: null,
+      maxInWindow: [0, 0],
+    });
+  });
+});
+
+describe('efficiency', () => {
+  it('is the floor divided by the measured span', () => {
+    // 5 calls under 2/100 ms: bursts at 0, 100 and 200 ms.
+    expect(efficiency(5, windows, 250)).toBeCloseTo(0.8);
+    expect(efficiency(5, windows, 0)).toBeNull();
+  });
+});
