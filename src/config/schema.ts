@@ -90,6 +90,15 @@ const configShape = z.strictObject({
   }),
   worker: z.strictObject({
     concurrency: z.number().int().min(1).max(1_000),
+    /** A job's lock: a killed worker's jobs come back after it. */
+    lockDuration: duration(100),
+    /**
+     * How often workers look for jobs of dead workers. The check holds a Redis lock for the
+     * checker's own interval, so every worker of a deployment must use the same value.
+     */
+    stalledInterval: duration(100),
+    /** How often a job may be orphaned by a dying worker before it fails. */
+    maxStalledCount: z.number().int().min(0).max(100),
   }),
   log: z.strictObject({
     level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),

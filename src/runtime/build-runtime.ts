@@ -1,14 +1,13 @@
 import { createCampaignStore, type RedisCampaignStore } from '../campaigns/redis-campaign-store.js';
-import { createTokenProvider, type TokenProvider } from '../auth/token-provider.js';
-import { resolveCloud } from '../auth/clouds.js';
 import type { Config } from '../config/schema.js';
-import { createDefenderClient, type DefenderClient } from '../defender/client.js';
-import { budgetIdFor, createScanLimiter, type ScanLimiter } from '../limiter/scan-limiter.js';
+import type { DefenderClient } from '../defender/client.js';
+import type { ScanLimiter } from '../limiter/scan-limiter.js';
 import { createScanQueue, type ScanQueue } from '../scan/scan-queue.js';
 import { createCallStats, type CallStats } from '../shared/call-stats.js';
 import { systemClock, type Clock } from '../shared/clock.js';
 import { createLogger, type Logger } from '../shared/logger.js';
 import { createRedis, type Redis } from '../shared/redis.js';
+import { clientFromConfig, limiterFromConfig } from './api-from-config.js';
 import { assertNoEviction, waitForRedis, watchRedis } from './redis-checks.js';
 
 export interface RuntimeOptions {
@@ -24,7 +23,6 @@ export interface RuntimeOptions {
 
 /** The Defender side of a runtime: built on first use, since only some roles need credentials. */
 export interface RuntimeApi {
-  tokens: TokenProvider;
   client: DefenderClient;
 }
 
@@ -83,15 +81,7 @@ export async function buildRuntime(config: Config, options: RuntimeOptions): Pro
 
   const prefix = config.redis.prefix;
   const callStats = createCallStats(redis, prefix);
-  const limiter = createScanLimiter({
-    redis,
-    prefix,
-    budgetId: budgetIdFor(config),
-    windows: config.limits.windows.map((w) => ({ cap: w.cap, windowMs: w.windowMs })),
-    guardMs: config.limits.guard,
-    throttleDefaultMs: config.limits.throttleDefault,
-    log: log.child({ component: 'limiter' }),
-  });
+  const limiter = limiterFromConfig(config, redis, log);
   const store = createCampaignStore(redis, prefix);
   const queue = createScanQueue(config, bullConnection);
   queue.on('error', (error: Error) => {
@@ -112,25 +102,7 @@ export async function buildRuntime(config: Config, options: RuntimeOptions): Pro
     queue,
     api() {
       if (api) return api;
-      const tokens = createTokenProvider(config, {
-        log,
-        onRefresh: () => {
-          callStats.recordTokenRefresh();
-        },
-      });
-      const client = createDefenderClient({
-        apiUrl: resolveCloud(config.defender).apiUrl,
-        tokens,
-        gate: limiter,
-        timeoutMs: config.defender.requestTimeout,
-        pageSize: config.defender.pageSize,
-        throttleDefaultMs: config.limits.throttleDefault,
-        log: log.child({ component: 'defender' }),
-        onCall: (event) => {
-          callStats.recordApiCall(event);
-        },
-      });
-      api = { tokens, client };
+      api = { client: clientFromConfig(config, { gate: limiter, callStats, log }) };
       return api;
     },
     close() {

@@ -19,7 +19,7 @@ function newestMtime(dir: string): number {
 }
 
 /**
- * Builds `dist/` with `tsc -p tsconfig.build.json` unless it is newer than every source file.
+ * Builds `dist/` as `npm run build` does (tsc, then the asset copy) unless it is newer than every source file.
  * A lock folder keeps two test files (in two vitest workers) from compiling at once. Type errors
  * elsewhere in the tree do not stop the emit; only a missing CLI fails.
  */
@@ -49,6 +49,8 @@ export async function ensureBuilt(): Promise<void> {
       encoding: 'utf8',
     });
     if (!existsSync(CLI_MAIN)) throw new Error(`build failed:\n${result.stdout}${result.stderr}`);
+    // Lua scripts and dashboard assets are loaded next to the compiled code.
+    spawnSync(process.execPath, [join(root, 'scripts', 'copy-assets.js')], { cwd: root });
     writeFileSync(STAMP, String(Date.now()));
   } finally {
     rmSync(LOCK, { recursive: true, force: true });

@@ -24,18 +24,15 @@ export function registerWorkerCommand(program: Command): void {
     )
     .option(
       '--lock-duration <duration>',
-      "how long a job's lock lives; a killed worker's jobs return after it",
-      '30s',
+      "how long a job's lock lives; a killed worker's jobs return after it (default: worker.lockDuration, 30s)",
     )
     .option(
       '--stalled-interval <duration>',
-      'how often this worker looks for jobs of dead workers',
-      '15s',
+      'how often this worker looks for jobs of dead workers; the same on every worker (default: worker.stalledInterval, 15s)',
     )
     .option(
       '--max-stalled <n>',
-      'how often a job may be orphaned by a dying worker before it fails',
-      '5',
+      'how often a job may be orphaned by a dying worker before it fails (default: worker.maxStalledCount, 5)',
     )
     .option('--no-poll', 'do not take part in refreshing MachineAction statuses')
     .addHelpText(
@@ -48,16 +45,24 @@ export function registerWorkerCommand(program: Command): void {
         options.concurrency === undefined
           ? undefined
           : wholeNumber('--concurrency', options.concurrency, 1);
-      const config = configFor(command, { 'worker.concurrency': concurrency });
+      const config = configFor(command, {
+        'worker.concurrency': concurrency,
+        'worker.lockDuration': duration('--lock-duration', options.lockDuration),
+        'worker.stalledInterval': duration('--stalled-interval', options.stalledInterval),
+        'worker.maxStalledCount':
+          options.maxStalled === undefined
+            ? undefined
+            : wholeNumber('--max-stalled', options.maxStalled, 0),
+      });
       // Loaded here so that other commands do not pay for BullMQ, MSAL and got at start-up.
       const { runScanWorker } = await import('../../runtime/run-scan-worker.js');
       await runScanWorker(
         config,
         {
           concurrency: config.worker.concurrency,
-          lockDurationMs: duration('--lock-duration', options.lockDuration),
-          stalledIntervalMs: duration('--stalled-interval', options.stalledInterval),
-          maxStalledCount: wholeNumber('--max-stalled', options.maxStalled ?? '5', 0),
+          lockDurationMs: config.worker.lockDuration,
+          stalledIntervalMs: config.worker.stalledInterval,
+          maxStalledCount: config.worker.maxStalledCount,
           pollActionStatuses: options.poll,
         },
         { log: loggerFor(config, 'fleetscan-worker') },
