@@ -24,7 +24,7 @@ export interface DashboardDeps {
   store: CampaignStore;
   /** For `/readyz`: reachable, and `maxmemory-policy` as required. */
   redis: Redis;
-  stats: Pick<CallStats, 'readApiCalls' | 'readTokenRefreshes'>;
+  stats: Pick<CallStats, 'readApiCalls' | 'readApiCallSeconds' | 'readTokenRefreshes'>;
   /** Usually one: the limiter of this config (`runtime.limiter` with `budgetIdFor(config)`). */
   budgets: readonly BudgetSource[];
   /** The BullMQ `scans` queue: bull-board under `/queues` and queue depths in `/metrics`. */

@@ -11,7 +11,7 @@ export interface QueueExporter {
 
 export interface MetricsDeps {
   store: CampaignStore;
-  stats: Pick<CallStats, 'readApiCalls' | 'readTokenRefreshes'>;
+  stats: Pick<CallStats, 'readApiCalls' | 'readApiCallSeconds' | 'readTokenRefreshes'>;
   budgets: readonly BudgetSource[];
   queue?: QueueExporter | undefined;
   clock: Clock;
@@ -73,6 +73,11 @@ export function createDashboardMetrics(deps: MetricsDeps) {
     'Defender API 429 answers by endpoint family',
     ['family'],
   );
+  const callSeconds = c(
+    'fleetscan_api_call_seconds_total',
+    'Time spent in Defender API calls by endpoint family (divide by calls for the mean latency)',
+    ['family'],
+  );
   const tokens = c('fleetscan_token_refreshes_total', 'Access tokens fetched');
   const used = g('fleetscan_budget_used', 'Calls in the sliding window', [
     'budget',
@@ -98,6 +103,7 @@ export function createDashboardMetrics(deps: MetricsDeps) {
     failures,
     calls,
     throttled,
+    callSeconds,
     tokens,
     used,
     cap,
@@ -105,9 +111,10 @@ export function createDashboardMetrics(deps: MetricsDeps) {
   ];
 
   async function refresh(): Promise<void> {
-    const [campaigns, apiCalls, refreshes, budgets] = await Promise.all([
+    const [campaigns, apiCalls, apiSeconds, refreshes, budgets] = await Promise.all([
       deps.store.listCampaigns(),
       deps.stats.readApiCalls(),
+      deps.stats.readApiCallSeconds(),
       deps.stats.readTokenRefreshes(),
       readBudgets(deps.budgets),
     ]);
@@ -131,6 +138,7 @@ export function createDashboardMetrics(deps: MetricsDeps) {
       calls.inc({ family, status: String(status) }, count);
       if (status === 429) throttled.inc({ family }, count);
     }
+    for (const { family, seconds } of apiSeconds) callSeconds.inc({ family }, seconds);
     tokens.inc(refreshes);
     const now = deps.clock.now();
     for (const budget of budgets) {

@@ -17,6 +17,7 @@ export interface ApiCallCount {
 }
 
 const apiKey = (prefix: string) => `${prefix}:stats:api`;
+const durationKey = (prefix: string) => `${prefix}:stats:api-ms`;
 const tokenKey = (prefix: string) => `${prefix}:stats:tokens`;
 
 /**
@@ -27,6 +28,9 @@ export function createCallStats(redis: Redis, prefix: string) {
   return {
     recordApiCall(event: ApiCallEvent): void {
       redis.hincrby(apiKey(prefix), `${event.family}|${event.status}`, 1).catch(() => undefined);
+      redis
+        .hincrby(durationKey(prefix), event.family, Math.max(0, Math.round(event.durationMs)))
+        .catch(() => undefined);
     },
     recordTokenRefresh(): void {
       redis.incr(tokenKey(prefix)).catch(() => undefined);
@@ -37,6 +41,14 @@ export function createCallStats(redis: Redis, prefix: string) {
         const [family = '', status = '0'] = field.split('|');
         return { family, status: Number(status), count: Number(count) };
       });
+    },
+    /** Total time spent in API calls per endpoint family, in seconds (with the call counts: mean latency). */
+    async readApiCallSeconds(): Promise<{ family: string; seconds: number }[]> {
+      const fields = await redis.hgetall(durationKey(prefix));
+      return Object.entries(fields).map(([family, ms]) => ({
+        family,
+        seconds: Number(ms) / 1_000,
+      }));
     },
     async readTokenRefreshes(): Promise<number> {
       return Number((await redis.get(tokenKey(prefix))) ?? 0);

@@ -89,6 +89,14 @@ describe('/metrics against the simulator', () => {
     expect(sample(text, 'fleetscan_api_throttled_total', { family: 'scan' })).toBe(
       sim.stats().throttled,
     );
+    // The client's time in calls includes the server's time answering them.
+    const serverScanMs = sim
+      .calls()
+      .filter((call) => call.family === 'scan')
+      .reduce((sum, call) => sum + call.durationMs, 0);
+    const scanSeconds = sample(text, 'fleetscan_api_call_seconds_total', { family: 'scan' });
+    expect(scanSeconds).toBeGreaterThan(0);
+    expect(scanSeconds).toBeGreaterThanOrEqual((0.9 * serverScanMs) / 1_000);
 
     const campaign = await runtime.store.getCampaign(campaignId);
     for (const [state, n] of Object.entries(campaign!.counts)) {

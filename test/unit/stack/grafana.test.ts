@@ -38,6 +38,7 @@ async function servedNames(): Promise<Set<string>> {
     store: { listCampaigns: () => Promise.resolve([campaign]) } as unknown as CampaignStore,
     stats: {
       readApiCalls: () => Promise.resolve([{ family: 'scan', status: 429, count: 1 }]),
+      readApiCallSeconds: () => Promise.resolve([{ family: 'scan', seconds: 0.2 }]),
       readTokenRefreshes: () => Promise.resolve(1),
     },
     budgets: [
