@@ -1,5 +1,5 @@
 import { loadConfig } from '../src/config/load.js';
-import { runScanWorker } from '../src/runtime/run-scan-worker.js';
+import { runScanWorker, workerSettingsFrom } from '../src/runtime/run-scan-worker.js';
 
 /**
  * Thin entrypoint for process managers (systemd, containers): configuration from the environment
@@ -7,7 +7,7 @@ import { runScanWorker } from '../src/runtime/run-scan-worker.js';
  */
 async function main(): Promise<void> {
   const config = loadConfig();
-  await runScanWorker(config, { concurrency: config.worker.concurrency });
+  await runScanWorker(config, workerSettingsFrom(config));
 }
 
 main().catch((error: unknown) => {

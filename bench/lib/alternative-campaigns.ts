@@ -1,10 +1,14 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Queue } from 'bullmq';
-import { summariseScanCalls, efficiency } from './call-analysis.js';
 import type { BenchContext } from './context.js';
 import { paths } from './context.js';
-import { simulatorOptionsFor, type CampaignRun, type CampaignSpec } from './fleetscan-campaign.js';
+import {
+  campaignRunFrom,
+  simulatorOptionsFor,
+  type CampaignRun,
+  type CampaignSpec,
+} from './fleetscan-campaign.js';
 import { waitForWorkers } from './fleetscan-runner.js';
 import { theoreticalFloorMs } from './floor.js';
 import { startChild, type Child } from './processes.js';
@@ -70,22 +74,14 @@ export async function runBullmqCampaign(
         throw new Error(`bullmq max ${max}: not done in time ${JSON.stringify(counts)}`);
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
-    const doneAt = api.sim.now();
-    const workerCost = workers.map((w) => w.cost());
-    const calls = summariseScanCalls(api.sim.calls(), windows, startedAt);
-    return {
-      contender: `BullMQ limiter ${max}/min`,
+    return campaignRunFrom(
+      `BullMQ limiter ${max}/min`,
       spec,
-      firstCallAfterMs: calls.firstArrivalMs === null ? null : calls.firstArrivalMs - startedAt,
-      doneAfterLastCallMs:
-        calls.lastCountedArrivalMs === null ? null : doneAt - calls.lastCountedArrivalMs,
-      spanMs: calls.spanMs,
-      floorMs,
-      efficiency: efficiency(spec.devices, windows, calls.spanMs),
-      calls,
-      outcome: counts,
-      workerCost,
-    };
+      { calls: api.sim.calls() },
+      { startedAt, doneAt: api.sim.now() },
+      counts,
+      workers.map((w) => w.cost()),
+    );
   } finally {
     await queue.close();
     connection.disconnect();
@@ -130,22 +126,15 @@ export async function runPLimitCampaign(
     const code = await loop.exited;
     if (code !== 0)
       throw new Error(`p-limit loop exited with ${code}: ${loop.stderr.slice(-5).join(' | ')}`);
-    const doneAt = api.sim.now();
     const summary = JSON.parse(loop.lines.at(-1) ?? '{}') as Record<string, number>;
-    const calls = summariseScanCalls(api.sim.calls(), windows, startedAt);
-    return {
-      contender: 'p-limit loop, Retry-After',
+    return campaignRunFrom(
+      'p-limit loop, Retry-After',
       spec,
-      firstCallAfterMs: calls.firstArrivalMs === null ? null : calls.firstArrivalMs - startedAt,
-      doneAfterLastCallMs:
-        calls.lastCountedArrivalMs === null ? null : doneAt - calls.lastCountedArrivalMs,
-      spanMs: calls.spanMs,
-      floorMs,
-      efficiency: efficiency(spec.devices, windows, calls.spanMs),
-      calls,
-      outcome: summary,
-      workerCost: [lastCost],
-    };
+      { calls: api.sim.calls() },
+      { startedAt, doneAt: api.sim.now() },
+      summary,
+      [lastCost],
+    );
   } finally {
     clearInterval(sampler);
     clearTimeout(timer);

@@ -49,6 +49,33 @@ export interface CampaignRun {
 /** Guard added to every window: 5 ms, the setting the limiter notes measured at ×100. */
 export const GUARD_MS = 5;
 
+/** What the simulator saw between `startedAt` and `doneAt`, as one contender's row. */
+export function campaignRunFrom(
+  contender: string,
+  spec: CampaignSpec,
+  api: { calls: Parameters<typeof summariseScanCalls>[0] },
+  timing: { startedAt: number; doneAt: number },
+  outcome: Record<string, number>,
+  workerCost: (ProcessCost | null)[],
+): CampaignRun {
+  const windows = compressed(MDE_WINDOWS, spec.factor);
+  const calls = summariseScanCalls(api.calls, windows, timing.startedAt);
+  return {
+    contender,
+    spec,
+    firstCallAfterMs:
+      calls.firstArrivalMs === null ? null : calls.firstArrivalMs - timing.startedAt,
+    doneAfterLastCallMs:
+      calls.lastCountedArrivalMs === null ? null : timing.doneAt - calls.lastCountedArrivalMs,
+    spanMs: calls.spanMs,
+    floorMs: theoreticalFloorMs(spec.devices, windows),
+    efficiency: efficiency(spec.devices, windows, calls.spanMs),
+    calls,
+    outcome,
+    workerCost,
+  };
+}
+
 /** The simulator every contender meets: strict arrival-counted sliding windows, jittered latency. */
 export function simulatorOptionsFor(spec: CampaignSpec, ids: readonly string[]) {
   // For diagnosis: BENCH_CALL_LOG_DIR keeps every simulator call log as NDJSON.
@@ -99,21 +126,14 @@ export async function runFleetscanCampaign(
       timeoutMs,
       now: () => api.sim.now(),
     });
-    const workerCost = workers.map((w) => w.cost());
-    const calls = summariseScanCalls(api.sim.calls(), windows, startedAt);
-    return {
-      contender: label,
+    return campaignRunFrom(
+      label,
       spec,
-      firstCallAfterMs: calls.firstArrivalMs === null ? null : calls.firstArrivalMs - startedAt,
-      doneAfterLastCallMs:
-        calls.lastCountedArrivalMs === null ? null : done.doneAt - calls.lastCountedArrivalMs,
-      spanMs: calls.spanMs,
-      floorMs,
-      efficiency: efficiency(spec.devices, windows, calls.spanMs),
-      calls,
-      outcome: done.counts,
-      workerCost,
-    };
+      { calls: api.sim.calls() },
+      { startedAt, doneAt: done.doneAt },
+      done.counts,
+      workers.map((w) => w.cost()),
+    );
   } finally {
     await Promise.all(workers.map((w) => w.stop('SIGTERM')));
     await api.stop();

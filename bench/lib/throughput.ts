@@ -35,6 +35,7 @@ export interface ThroughputRun {
 }
 
 const WORKERS = 2;
+/** The default `worker.concurrency`: what operators run. */
 const CONCURRENCY = 8;
 
 async function redisCpuMs(admin: Redis): Promise<number> {

@@ -1,10 +1,10 @@
-import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Redis } from 'ioredis';
+import { runScript, scriptSource, type ScriptSource } from '../shared/lua-script.js';
 import { packageRoot } from '../shared/package-root.js';
 
-/** A Lua script from `./lua/`, run by EVALSHA and loaded on the first NOSCRIPT. */
+/** A Lua script from `./lua/`, run by EVALSHA and sent whole on the first NOSCRIPT (`runScript`). */
 export interface LuaScript {
   run(redis: Redis, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown>;
 }
@@ -23,23 +23,11 @@ function readSource(name: string): string {
 }
 
 export function loadLuaScript(name: string): LuaScript {
-  let loaded: { source: string; sha: string } | undefined;
-  const load = () => {
-    if (loaded) return loaded;
-    const source = readSource(name);
-    loaded = { source, sha: createHash('sha1').update(source).digest('hex') };
-    return loaded;
-  };
+  let loaded: ScriptSource | undefined;
   return {
     async run(redis, keys, args) {
-      const { source, sha } = load();
-      try {
-        return await redis.evalsha(sha, keys.length, ...keys, ...args);
-      } catch (error) {
-        // A restarted or flushed Redis forgets scripts: send the source once, it is cached again.
-        if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
-        return redis.eval(source, keys.length, ...keys, ...args);
-      }
+      loaded ??= scriptSource(readSource(name));
+      return await runScript(redis, loaded, keys, args);
     },
   };
 }

@@ -68,6 +68,11 @@ const configShape = z.strictObject({
   }),
   limits: z.strictObject({
     windows: rateWindows,
+    /**
+     * `family`: one budget per endpoint family (scan, machineActions, cancel, machines).
+     * `shared`: one budget for all of them, for an API that counts them together.
+     */
+    budgetScope: z.enum(['family', 'shared']),
     /** Added to every window so a server counting arrival times never sees an excess. */
     guard: duration(0),
     /** Pause after a 429 without a Retry-After header. */

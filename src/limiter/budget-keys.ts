@@ -16,10 +16,10 @@ export interface BudgetKeys {
 export function budgetKeys(
   prefix: string,
   budgetId: string,
-  family: EndpointFamily,
+  scope: EndpointFamily | 'all',
   windows: readonly RateWindow[],
 ): BudgetKeys {
-  const base = `${prefix}:budget:{${budgetId}:${family}}`;
+  const base = `${prefix}:budget:{${budgetId}:${scope}}`;
   return {
     pause: `${base}:pause`,
     inflight: `${base}:inflight`,

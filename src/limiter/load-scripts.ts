@@ -1,9 +1,8 @@
-import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import type { Cluster, Redis } from 'ioredis';
+import { scriptSource, type ScriptSource } from '../shared/lua-script.js';
 
-/** A Redis connection or a Cluster: budget keys share one hash tag, so either runs the scripts. */
-export type ScriptRedis = Redis | Cluster;
+/** Budget keys share one hash tag, so a Redis connection or a Cluster runs the scripts. */
+export { runScript, type ScriptRedis } from '../shared/lua-script.js';
 
 export const SCRIPT_NAMES = [
   'acquire-n',
@@ -14,10 +13,8 @@ export const SCRIPT_NAMES = [
 ] as const;
 export type ScriptName = (typeof SCRIPT_NAMES)[number];
 
-export interface LuaScript {
+export interface LuaScript extends ScriptSource {
   name: ScriptName;
-  source: string;
-  sha: string;
 }
 
 export type LimiterScripts = Readonly<Record<ScriptName, LuaScript>>;
@@ -32,7 +29,7 @@ export function loadScripts(): Promise<LimiterScripts> {
   loading ??= Promise.all(
     SCRIPT_NAMES.map(async (name): Promise<LuaScript> => {
       const source = await readFile(new URL(`./lua/${name}.lua`, import.meta.url), 'utf8');
-      return { name, source, sha: createHash('sha1').update(source).digest('hex') };
+      return { name, ...scriptSource(source) };
     }),
   ).then(
     (scripts) =>
@@ -45,22 +42,4 @@ export function loadScripts(): Promise<LimiterScripts> {
     loading = undefined; // a missing file is reported to the caller; let a later call try again
   });
   return loading;
-}
-
-/**
- * EVALSHA, falling back to EVAL when the server does not know the script yet (first use, a
- * restart, SCRIPT FLUSH, or a failover to a replica); EVAL also caches it for the next call.
- */
-export async function runScript(
-  redis: ScriptRedis,
-  script: LuaScript,
-  keys: readonly string[],
-  args: readonly (string | number)[],
-): Promise<unknown> {
-  try {
-    return await redis.evalsha(script.sha, keys.length, ...keys, ...args);
-  } catch (error) {
-    if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
-    return redis.eval(script.source, keys.length, ...keys, ...args);
-  }
 }

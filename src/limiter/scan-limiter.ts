@@ -26,6 +26,11 @@ export interface ScanLimiterOptions {
   throttleDefaultMs: number;
   /** Longer than any call may hold a permit (token fetch + request timeout). */
   leaseMs?: number;
+  /**
+   * `family` (default): each endpoint family has its own budget. `shared`: every family spends
+   * from one budget, for a tenant whose endpoints share their limits (mde-api.md: unknown).
+   */
+  budgetScope?: 'family' | 'shared';
   /** Sleeps of `acquire()`; and, with `time: 'clock'`, every timestamp. */
   clock?: Clock;
   /** `'redis'` (production): Redis TIME, one timeline for all hosts. `'clock'`: simulated time in tests. */
@@ -66,6 +71,9 @@ export interface ScanLimiter extends CallGate {
  * in any span of that window's length, for every window at once, across every process sharing
  * the Redis. One Lua script checks all windows and the pause and takes the slot atomically.
  */
+/** The key name of the one budget every family spends from with `budgetScope: 'shared'`. */
+const SHARED_SCOPE = 'all';
+
 export function createScanLimiter(options: ScanLimiterOptions): ScanLimiter {
   const { redis, prefix, budgetId, log } = options;
   const windows = normaliseWindows(options.windows);
@@ -80,7 +88,8 @@ export function createScanLimiter(options: ScanLimiterOptions): ScanLimiter {
   const keysOf = (family: EndpointFamily): BudgetKeys => {
     let keys = keysByFamily.get(family);
     if (!keys) {
-      keys = budgetKeys(prefix, budgetId, family, windows);
+      const scope = options.budgetScope === 'shared' ? SHARED_SCOPE : family;
+      keys = budgetKeys(prefix, budgetId, scope, windows);
       keysByFamily.set(family, keys);
     }
     return keys;

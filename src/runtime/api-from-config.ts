@@ -21,6 +21,7 @@ export function limiterFromConfig(config: Config, redis: Redis, log: Logger): Sc
     guardMs: config.limits.guard,
     throttleDefaultMs: config.limits.throttleDefault,
     leaseMs: config.limits.lease,
+    budgetScope: config.limits.budgetScope,
     log: log.child({ component: 'limiter' }),
   });
 }

@@ -7,6 +7,23 @@ import { startRuntimeWorker } from './start-workers.js';
 const STOP_SIGNALS = ['SIGTERM', 'SIGINT'] as const;
 
 /**
+ * The worker settings of a configuration (`worker.*`). Every entrypoint takes them from here:
+ * workers of one deployment must agree on `stalledInterval`, whichever way they were started.
+ */
+export function workerSettingsFrom(
+  config: Pick<Config, 'worker'>,
+  options: { pollActionStatuses?: boolean } = {},
+): ScanWorkerSettings {
+  return {
+    concurrency: config.worker.concurrency,
+    lockDurationMs: config.worker.lockDuration,
+    stalledIntervalMs: config.worker.stalledInterval,
+    maxStalledCount: config.worker.maxStalledCount,
+    pollActionStatuses: options.pollActionStatuses ?? true,
+  };
+}
+
+/**
  * Aborts on the first SIGTERM/SIGINT. Listening starts before the slow start-up (Redis may be
  * down and waited for), so a signal then is a clean stop too. A second signal exits at once (1):
  * the jobs it abandons come back to another worker through BullMQ's stalled-job check.

@@ -46,7 +46,13 @@ export async function findOwnAction(
   )) {
     if (action.machineId.toLowerCase() !== query.machineId) continue;
     if (action.type !== 'RunAntiVirusScan' || !isOwnAction(action, query.campaignId)) continue;
-    if (!found || action.creationDateTimeUtc < found.creationDateTimeUtc) found = action;
+    if (!found || createdAt(action) < createdAt(found)) found = action;
   }
   return found;
+}
+
+/** As a number: the API's timestamps vary in fractional digits, so text order is not time order. */
+function createdAt(action: Pick<MachineAction, 'creationDateTimeUtc'>): number {
+  const ms = Date.parse(action.creationDateTimeUtc);
+  return Number.isNaN(ms) ? Infinity : ms;
 }

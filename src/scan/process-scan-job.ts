@@ -85,6 +85,12 @@ export function createScanProcessor(deps: ScanProcessorDeps) {
       await slot.permit.release(); // nothing left the process
       throw error;
     }
+    if (sent.state !== 'queued' && sent.state !== 'deferred') {
+      // Recorded or cancelled since we looked (the same job run twice at once, a cancel sweep):
+      // a call now could only make a second action.
+      await slot.permit.release();
+      return sent.state === 'cancelled' ? 'cancelled' : 'already-done';
+    }
 
     let action: MachineAction;
     try {

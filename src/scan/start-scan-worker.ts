@@ -106,8 +106,8 @@ export function startScanWorker(deps: ScanWorkerDeps, settings: ScanWorkerSettin
  * dying; or a store write failed on the last attempt). Records the device's own action if one
  * was made, else the failure, so the campaign can finish and the export tells the truth.
  */
-async function settleFailedJob(
-  job: Job<ScanJobData>,
+export async function settleFailedJob(
+  job: Pick<Job<ScanJobData>, 'id' | 'data'>,
   error: Error,
   deps: Pick<ScanWorkerDeps, 'store' | 'client' | 'clock' | 'log'> & { store: CampaignStore },
 ): Promise<void> {
@@ -115,8 +115,20 @@ async function settleFailedJob(
   const device = await deps.store.getDevice(campaignId, machineId);
   if (!device || (device.state !== 'queued' && device.state !== 'deferred')) return;
   const campaign = await deps.store.getCampaign(campaignId);
+  // The job is gone: a device left waiting here would keep its campaign from ever finishing,
+  // so a lookup that fails too (the API still erroring) ends in the failure below.
   const own = campaign
-    ? await findOwnAction(deps.client, { campaignId, machineId, since: campaign.createdAt })
+    ? await findOwnAction(deps.client, {
+        campaignId,
+        machineId,
+        since: campaign.createdAt,
+      }).catch((lookupError: unknown) => {
+        deps.log.warn(
+          { campaignId, machineId, reason: String(lookupError) },
+          'own-action lookup failed',
+        );
+        return null;
+      })
     : null;
   if (own) {
     await deps.store.markRequested(campaignId, machineId, own, {

@@ -22,10 +22,13 @@ export class AccessTokens {
   private readonly key = randomBytes(32);
   private readonly now: () => number;
   private readonly tenantId: string;
+  private readonly audiences: ReadonlySet<string>;
 
-  constructor(now: () => number, tenantId: string) {
+  /** `audiences`: the resources a token must be for (`aud`); a Graph token is no MDE token. */
+  constructor(now: () => number, tenantId: string, audiences: readonly string[]) {
     this.now = now;
     this.tenantId = tenantId;
+    this.audiences = new Set(audiences);
   }
 
   issue(appId: string, resource: string, lifetimeSec: number): string {
@@ -52,7 +55,7 @@ export class AccessTokens {
     );
   }
 
-  /** Checks an `Authorization` header value: scheme, signature, tenant and expiry. */
+  /** Checks an `Authorization` header value: scheme, signature, tenant, audience and expiry. */
   check(authorization: string | undefined): TokenCheck {
     if (!authorization) return { ok: false, reason: 'missing' };
     const match = /^Bearer ([A-Za-z0-9._-]+)$/.exec(authorization);
@@ -60,8 +63,14 @@ export class AccessTokens {
     const jwt = decodeJwt(match[1]);
     if (!jwt) return { ok: false, reason: 'malformed' };
     if (!verifyHs256(jwt, this.key)) return { ok: false, reason: 'invalid' };
-    const { appid, tid, exp, nbf } = jwt.payload;
-    if (typeof appid !== 'string' || tid !== this.tenantId || typeof exp !== 'number') {
+    const { appid, tid, exp, nbf, aud } = jwt.payload;
+    if (
+      typeof appid !== 'string' ||
+      tid !== this.tenantId ||
+      typeof exp !== 'number' ||
+      typeof aud !== 'string' ||
+      !this.audiences.has(aud)
+    ) {
       return { ok: false, reason: 'invalid' };
     }
     const nowSec = this.now() / 1000;

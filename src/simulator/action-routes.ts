@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { TokenIdentity } from './access-tokens.js';
 import { apiRoute } from './api-call.js';
 import { apiError, type ApiResult } from './api-error.js';
-import { machineView, SUPPORTED_PLATFORMS } from './fleet.js';
+import { machineView, SUPPORTED_PLATFORMS, type SimMachine } from './fleet.js';
 import { actionView, planScan } from './machine-actions.js';
 import { nonEmptyString, readJsonObject } from './request-body.js';
 import type { SimContext } from './sim-context.js';
@@ -22,6 +22,18 @@ function withContext(
   suffix: string,
 ): Record<string, unknown> {
   return { '@odata.context': `${request.protocol}://${request.host}${suffix}`, ...view };
+}
+
+/** Windows 10 before 1709 (build 16299) cannot take the command (mde-api.md). */
+const FIRST_SCANNABLE_WINDOWS10_BUILD = 16_299;
+
+function tooOldForScan(machine: SimMachine): boolean {
+  const build = machine['osBuild'];
+  return (
+    machine.osPlatform === 'Windows10' &&
+    typeof build === 'number' &&
+    build < FIRST_SCANNABLE_WINDOWS10_BUILD
+  );
 }
 
 /** `POST /api/machines/{id}/runAntiVirusScan`: strict body, busy devices, platform support. */
@@ -55,6 +67,14 @@ function runAntiVirusScan(
       400,
       'OsPlatformNotSupported',
       `Action is not supported on ${machine.osPlatform}.`,
+      { machineId },
+    );
+  }
+  if (tooOldForScan(machine)) {
+    return apiError(
+      400,
+      'ClientVersionNotSupported',
+      `Action is not supported on ${machine.osPlatform} build ${String(machine['osBuild'])}.`,
       { machineId },
     );
   }

@@ -7,10 +7,31 @@ import type { ApiFamily } from './call-log.js';
 import { recordCall, type SimContext } from './sim-context.js';
 
 const arrivals = new WeakMap<object, number>();
+const replyLegs = new WeakMap<object, number>();
 
 /** Stamps the arrival time of a request (an `onRequest` hook: before the body is read). */
 export function stampArrival(ctx: SimContext, request: FastifyRequest): void {
   arrivals.set(request.raw, ctx.now());
+}
+
+/**
+ * The `onRequest` hook: draws an API call's latency, spends its request leg (so the call
+ * arrives, and is counted, later than it was sent, as over a real network), then stamps the
+ * arrival. The reply leg is spent by `apiRoute` once the work is done.
+ */
+export async function arriveAfterRequestLeg(
+  ctx: SimContext,
+  request: FastifyRequest,
+): Promise<void> {
+  const [min, max] = ctx.opts.latencyMs;
+  if (max > 0 && request.url.startsWith('/api/')) {
+    const latency = ctx.random.latency.int(min, max);
+    const requestLeg =
+      ctx.opts.latencyLegs === 'both' ? Math.round(latency * ctx.random.latencySplit.next()) : 0;
+    replyLegs.set(request.raw, latency - requestLeg);
+    if (requestLeg > 0) await sleep(requestLeg);
+  }
+  stampArrival(ctx, request);
 }
 
 export function arrivalOf(ctx: SimContext, request: FastifyRequest): number {
@@ -27,8 +48,7 @@ export type ApiHandler = (request: FastifyRequest, identity: TokenIdentity) => A
 export function apiRoute(ctx: SimContext, family: ApiFamily, handler: ApiHandler) {
   return async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
     const t = arrivalOf(ctx, request);
-    const [min, max] = ctx.opts.latencyMs;
-    const latency = max > 0 ? ctx.random.latency.int(min, max) : 0;
+    const latency = replyLegs.get(request.raw) ?? 0;
     const auth = ctx.tokens.check(request.headers.authorization);
     let result: ApiResult;
     let appId: string | null = null;
@@ -38,7 +58,8 @@ export function apiRoute(ctx: SimContext, family: ApiFamily, handler: ApiHandler
       });
     } else {
       appId = auth.identity.appId;
-      const key = `${auth.identity.appId}|${auth.identity.tenantId}|${family}`;
+      const budget = ctx.opts.budgetScope === 'shared' ? 'all' : family;
+      const key = `${auth.identity.appId}|${auth.identity.tenantId}|${budget}`;
       const decision = ctx.throttle.tryAcquire(key, t);
       if (!decision.allowed) {
         const seconds = Math.max(1, Math.ceil(decision.retryAfterMs / 1000));

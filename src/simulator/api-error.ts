@@ -8,6 +8,7 @@ export const API_ERROR_CODES = [
   'BadRequest',
   'ODataError',
   'OsPlatformNotSupported',
+  'ClientVersionNotSupported',
   'Unauthorized',
   'Forbidden',
   'ResourceNotFound',

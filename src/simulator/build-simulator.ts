@@ -2,7 +2,7 @@ import { performance } from 'node:perf_hooks';
 import fastify, { type FastifyInstance } from 'fastify';
 import { AccessTokens } from './access-tokens.js';
 import { registerActionRoutes } from './action-routes.js';
-import { stampArrival } from './api-call.js';
+import { arrivalOf, arriveAfterRequestLeg } from './api-call.js';
 import { apiError } from './api-error.js';
 import { CallLog, type CallRecord } from './call-log.js';
 import { trustCertificates } from './client-assertion.js';
@@ -16,6 +16,7 @@ import { emptyStats, recordCall, type SimContext, type SimulatorStats } from './
 import { seedOtherScans } from './seed-actions.js';
 import { SlidingWindowThrottle } from './throttle.js';
 import { registerTokenEndpoint } from './token-endpoint.js';
+import { MDE_RESOURCES } from './token-request.js';
 
 export { maxInAnyWindow, type CallRecord } from './call-log.js';
 export type { SimulatorOptions } from './options.js';
@@ -39,7 +40,10 @@ export interface Simulator {
   machines: readonly SimMachine[];
   actions(): readonly StoredAction[];
   credentials: SimulatorCredentials;
-  /** A valid bearer token for the configured app (for `MDE_ACCESS_TOKEN`-style use). */
+  /**
+   * A valid bearer token for the configured app (for `MDE_ACCESS_TOKEN`-style use); `resource`
+   * is its `aud` (default: the first accepted MDE resource). Any other audience gets a 401.
+   */
   issueToken(options?: { lifetimeSec?: number; resource?: string }): string;
   /** The simulator's clock, ms. */
   now(): number;
@@ -52,6 +56,12 @@ function monotonicNow(): () => number {
   return () => origin + performance.now();
 }
 
+/** The `aud` values the API accepts: the resources of the scopes the token endpoint grants. */
+function apiAudiences(acceptedScopes: readonly string[] | undefined): string[] {
+  if (acceptedScopes === undefined) return [...MDE_RESOURCES];
+  return acceptedScopes.map((scope) => scope.replace(/\/\.default$/, ''));
+}
+
 /** Builds the fake Defender API + Entra token endpoint (see mde-api.md); does not listen. */
 export async function buildSimulator(options: SimulatorOptions = {}): Promise<Simulator> {
   const opts = resolveOptions(options);
@@ -60,6 +70,7 @@ export async function buildSimulator(options: SimulatorOptions = {}): Promise<Si
   const machineList = options.machines
     ? completeMachines(options.machines, startMs)
     : generateFleet(options.fleet ?? 200, opts.seed, startMs, options.fleetMix);
+  const audiences = apiAudiences(options.acceptedScopes);
   const stream = (k: number) => createRandom((opts.seed * 7919 + k) >>> 0);
   const ctx: SimContext = {
     opts,
@@ -71,11 +82,12 @@ export async function buildSimulator(options: SimulatorOptions = {}): Promise<Si
       busy: stream(4),
       ids: stream(5),
       outcome: stream(6),
+      latencySplit: stream(7),
     },
     machines: new Map(machineList.map((m) => [m.id, m])),
     machineList,
     actions: new ActionStore(),
-    tokens: new AccessTokens(now, opts.tenantId),
+    tokens: new AccessTokens(now, opts.tenantId, audiences),
     throttle: new SlidingWindowThrottle(opts.rateLimits),
     certificates: trustCertificates(
       options.certificatePem === undefined
@@ -96,6 +108,8 @@ export async function buildSimulator(options: SimulatorOptions = {}): Promise<Si
     app = fastify({
       logger: false,
       forceCloseConnections: true,
+      // No implicit HEAD twins of the GET routes: the API documents none, so HEAD is a 404.
+      exposeHeadRoutes: false,
       routerOptions: { maxParamLength: 1000 },
       ...(options.tls ? { https: { key: options.tls.key, cert: options.tls.cert } } : {}),
     });
@@ -108,9 +122,8 @@ export async function buildSimulator(options: SimulatorOptions = {}): Promise<Si
   app.addContentTypeParser('*', { parseAs: 'string' }, (_request, body, done) => {
     done(null, body);
   });
-  app.addHook('onRequest', (request, _reply, done) => {
-    stampArrival(ctx, request);
-    done();
+  app.addHook('onRequest', async (request) => {
+    await arriveAfterRequestLeg(ctx, request);
   });
   registerTokenEndpoint(app, ctx);
   registerActionRoutes(app, ctx);
@@ -122,7 +135,7 @@ export async function buildSimulator(options: SimulatorOptions = {}): Promise<Si
       `No route for ${request.method} ${request.url.split('?')[0] ?? ''}.`,
     );
     recordCall(ctx, {
-      t: now(),
+      t: arrivalOf(ctx, request),
       method: request.method,
       path: request.url,
       family: 'unrouted',
@@ -137,12 +150,29 @@ export async function buildSimulator(options: SimulatorOptions = {}): Promise<Si
     });
     await reply.code(404).type('application/json; charset=utf-8').send(JSON.stringify(result.body));
   });
-  app.setErrorHandler(async (error: { statusCode?: number; message?: string }, _request, reply) => {
+  // Requests fastify refuses before any route runs (body too large, unreadable URL) still get
+  // the API's error shape and a line in the call log, so the log misses no call.
+  app.setErrorHandler(async (error: { statusCode?: number; message?: string }, request, reply) => {
     const status = error.statusCode && error.statusCode >= 400 ? error.statusCode : 500;
     const result =
       status >= 500
         ? apiError(500, 'InternalServerError', 'An unexpected error occurred.')
         : apiError(status, 'BadRequest', error.message ?? 'Bad request.');
+    const t = arrivalOf(ctx, request);
+    recordCall(ctx, {
+      t,
+      method: request.method,
+      path: request.url,
+      family: 'unrouted',
+      status,
+      code: result.code ?? null,
+      machineId: null,
+      actionId: null,
+      existingActionId: null,
+      lost: false,
+      appId: null,
+      durationMs: now() - t,
+    });
     await reply
       .code(status)
       .type('application/json; charset=utf-8')
@@ -167,7 +197,7 @@ export async function buildSimulator(options: SimulatorOptions = {}): Promise<Si
     issueToken: (o = {}) =>
       ctx.tokens.issue(
         opts.clientId,
-        o.resource ?? 'https://api.securitycenter.microsoft.com',
+        o.resource ?? audiences[0] ?? 'https://api.securitycenter.microsoft.com',
         o.lifetimeSec ?? opts.tokenLifetimeSec,
       ),
     now,

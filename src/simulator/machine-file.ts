@@ -26,6 +26,15 @@ export const machineInputSchema = z.looseObject({
 });
 export type MachineInput = z.input<typeof machineInputSchema>;
 
+const INACTIVE_AFTER_MS = 7 * 86_400_000;
+
+/** `Inactive` health, or not seen for 7 days: Defender's own meaning of inactive. */
+function isInactive(input: { healthStatus?: string; lastSeen?: string }, nowMs: number): boolean {
+  if (input.healthStatus === 'Inactive') return true;
+  const seen = input.lastSeen === undefined ? Number.NaN : Date.parse(input.lastSeen);
+  return Number.isFinite(seen) && nowMs - seen > INACTIVE_AFTER_MS;
+}
+
 /** Fills the gaps of user-written devices with the values of a healthy Windows device. */
 export function completeMachines(inputs: readonly MachineInput[], nowMs: number): SimMachine[] {
   const seen = new Set<string>();
@@ -50,7 +59,8 @@ export function completeMachines(inputs: readonly MachineInput[], nowMs: number)
       isExcluded: input.isExcluded ?? false,
       isPotentialDuplication: input.isPotentialDuplication ?? false,
       mergedIntoMachineId: input.mergedIntoMachineId ?? null,
-      simulation: input.simulation ?? {},
+      // An inactive device only lets its scans sit Pending (mde-api.md), unless the file says otherwise.
+      simulation: { offline: isInactive(input, nowMs), ...input.simulation },
     };
   });
 }

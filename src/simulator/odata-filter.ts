@@ -31,8 +31,38 @@ type Token =
   | { kind: 'datetime'; value: number; text: string }
   | { kind: 'punct'; text: '(' | ')' | '/' | ':' };
 
+/**
+ * An OData v4 DateTimeOffset literal, unquoted (ABNF `dateTimeOffsetValue`): date, `T`, hours and
+ * minutes, optional seconds and 1–12 fraction digits, then `Z` or an offset. A bare date is an
+ * Edm.Date, not a DateTimeOffset, and a quoted one is an Edm.String: both are refused.
+ */
 const DATETIME =
-  /^\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,7})?)?)?(?:Z|[+-]\d{2}:\d{2})/;
+  /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,12}))?)?(?:Z|([+-])(\d{2}):(\d{2}))(?![\w.:])/;
+/** Something that starts like a date but is not a whole DateTimeOffset literal. */
+const DATE_LIKE = /^\d{4}-\d{2}-\d{2}[\w.:+-]*/;
+
+/** Ms since the epoch of a DATETIME match, or NaN when a part is out of range (Feb 30, 24:00). */
+function dateTimeValue(m: RegExpExecArray): number {
+  const n = (i: number): number => Number(m[i] ?? '0');
+  const [year, month, day, hour, minute, second] = [n(1), n(2), n(3), n(4), n(5), n(6)];
+  const daysInMonth = new Date(Date.UTC(year, month, 0)).getUTCDate();
+  const offsetMinutes = (m[8] === '-' ? -1 : 1) * (n(9) * 60 + n(10));
+  if (
+    month < 1 ||
+    month > 12 ||
+    day < 1 ||
+    day > daysInMonth ||
+    hour > 23 ||
+    minute > 59 ||
+    second > 59 ||
+    n(9) > 23 ||
+    n(10) > 59
+  ) {
+    return Number.NaN;
+  }
+  const millis = Number((m[7] ?? '').padEnd(3, '0').slice(0, 3));
+  return Date.UTC(year, month - 1, day, hour, minute, second, millis) - offsetMinutes * 60_000;
+}
 
 function tokenize(text: string): Token[] {
   const tokens: Token[] = [];
@@ -63,13 +93,17 @@ function tokenize(text: string): Token[] {
       }
       tokens.push({ kind: 'string', value });
       i = j + 1;
-    } else if (DATETIME.test(rest)) {
-      const match = DATETIME.exec(rest)?.[0] ?? '';
-      const iso = /T/.test(match) ? match : match.replace(/^(\d{4}-\d{2}-\d{2})/, '$1T00:00:00');
-      const value = Date.parse(iso.replace(/(\.\d{3})\d+/, '$1'));
-      if (!Number.isFinite(value)) throw new ODataFilterError(`Invalid date literal ${match}`);
-      tokens.push({ kind: 'datetime', value, text: match });
-      i += match.length;
+    } else if (DATE_LIKE.test(rest)) {
+      const m = DATETIME.exec(rest);
+      const value = m ? dateTimeValue(m) : Number.NaN;
+      if (!m || !Number.isFinite(value)) {
+        const shown = (DATE_LIKE.exec(rest)?.[0] ?? rest).slice(0, 40);
+        throw new ODataFilterError(
+          `Invalid DateTimeOffset literal ${shown}: expected e.g. 2026-11-01T00:00:00Z, unquoted`,
+        );
+      }
+      tokens.push({ kind: 'datetime', value, text: m[0] });
+      i += m[0].length;
     } else if (/^-?\d/.test(rest)) {
       const match = /^-?\d+(?:\.\d+)?/.exec(rest)?.[0] ?? '';
       tokens.push({ kind: 'number', value: Number(match) });
@@ -179,6 +213,11 @@ function literalFor<T>(name: string, spec: FieldSpec<T>, t: Token | undefined): 
   }
   if (spec.type === 'number' && t?.kind === 'number') return t.value;
   if (spec.type === 'datetime' && t?.kind === 'datetime') return t.value;
+  if (spec.type === 'datetime' && t?.kind === 'string') {
+    throw new ODataFilterError(
+      `'${name}' is an Edm.DateTimeOffset: write its literal unquoted (e.g. 2026-11-01T00:00:00Z)`,
+    );
+  }
   throw new ODataFilterError(
     `A binary operator with incompatible types was detected for '${name}'`,
   );

@@ -6,6 +6,12 @@ import type { RateWindow } from './throttle.js';
 /** How a lost reply is lost: the socket is destroyed, or the reply becomes a 502. */
 export type LostMode = 'mixed' | 'destroy' | '502';
 
+/** Whether the endpoint families of an app+tenant have their own rate windows or share one set. */
+export type BudgetScope = 'family' | 'shared';
+
+/** Which legs of a call the latency jitter delays. */
+export type LatencyLegs = 'both' | 'reply';
+
 /** Everything `buildSimulator` accepts; every field has a sane default (see `resolveOptions`). */
 export interface SimulatorOptions {
   /** Seed for the fleet, faults, lost replies and latency jitter (default 1). */
@@ -20,13 +26,25 @@ export interface SimulatorOptions {
   timeScale?: number;
   /** Windows per endpoint family per app+tenant, before scaling (default 100/60 s and 1500/3600 s). */
   rateLimits?: readonly RateWindow[];
+  /**
+   * `family` (default, issue 3): each endpoint family (scan, machineActions, cancel, machines) has
+   * its own windows per app+tenant. `shared`: one set of windows for every family of an app+tenant,
+   * the stricter reading of mde-api.md, which leaves open whether the endpoints share a budget.
+   */
+  budgetScope?: BudgetScope;
   /** Share of authorised, unthrottled calls that answer a 5xx before anything happens. */
   faultRate?: number;
   /** Share of handled calls whose reply is lost after the work was done (the action exists). */
   lostRate?: number;
   lostMode?: LostMode;
-  /** Reply delay jitter [min, max] in ms (real time, not scaled). */
+  /** Network latency jitter [min, max] in ms per call (real time, not scaled). */
   latencyMs?: readonly [number, number];
+  /**
+   * Where the latency falls: `both` (default) splits each call's latency at random between the
+   * request leg (before the call arrives and is counted) and the reply leg, as a real network
+   * does, so arrivals drift away from send times; `reply` delays only replies.
+   */
+  latencyLegs?: LatencyLegs;
   /** Share of busy-device answers that are 201 with the existing action instead of 400. */
   existingActionRate?: number;
   /** Share of scans on reachable devices that end Failed instead of Succeeded (default 0). */
@@ -59,10 +77,12 @@ export interface ResolvedOptions {
   seed: number;
   timeScale: number;
   rateLimits: RateWindow[];
+  budgetScope: BudgetScope;
   faultRate: number;
   lostRate: number;
   lostMode: LostMode;
   latencyMs: readonly [number, number];
+  latencyLegs: LatencyLegs;
   existingActionRate: number;
   actionFailureRate: number;
   lifecycle: Lifecycle;
@@ -111,10 +131,12 @@ export function resolveOptions(options: SimulatorOptions): ResolvedOptions {
       cap: w.cap,
       windowMs: w.windowMs / timeScale,
     })),
+    budgetScope: options.budgetScope ?? 'family',
     faultRate: options.faultRate ?? 0,
     lostRate: options.lostRate ?? 0,
     lostMode: options.lostMode ?? 'mixed',
     latencyMs: latency,
+    latencyLegs: options.latencyLegs ?? 'both',
     existingActionRate: options.existingActionRate ?? 0,
     actionFailureRate: options.actionFailureRate ?? 0,
     lifecycle: {

@@ -38,6 +38,7 @@ export interface SimContext {
     faults: Random;
     lost: Random;
     latency: Random;
+    latencySplit: Random;
     busy: Random;
     ids: Random;
     outcome: Random;

@@ -221,6 +221,30 @@ describe('fleetscan status, export, cancel, pause, resume', () => {
     expect(status.campaign.failuresByReason).toEqual({ 'ResourceNotFound: no such device': 1 });
   });
 
+  it('waits without an id until no campaign has devices waiting', async () => {
+    const { campaignId } = await scan();
+    const run = spawnCli(['status', '--wait', '--interval', '100ms', '--json', '--exit-status'], {
+      env,
+    });
+    await waitForOutput(run, (text) => text.includes('3 devices queued or deferred'));
+    const store = createCampaignStore(redis, prefix);
+    await store.markFailed(campaignId, A, 'ResourceNotFound: no such device');
+    for (const id of [B, C.toLowerCase()]) {
+      await store.markRequested(
+        campaignId,
+        id,
+        { id: `x-${id}`, status: 'Pending', creationDateTimeUtc: '2026-11-23T11:00:00Z' },
+        { joinedExisting: false, at: Date.now() },
+      );
+    }
+    const result = await run.exited;
+    expect(result.code, result.stderr).toBe(1);
+    const status = JSON.parse(result.stdout) as { campaigns: { id: string; state: string }[] };
+    expect(status.campaigns).toEqual([
+      expect.objectContaining({ id: campaignId, state: 'finished' }),
+    ]);
+  });
+
   it('exports one row per device to a file written whole, and to stdout', async () => {
     const { campaignId } = await scan();
     await createCampaignStore(redis, prefix).markFailed(campaignId, A, '=HYPERLINK("x")');

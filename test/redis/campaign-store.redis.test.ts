@@ -7,6 +7,7 @@ import {
   createCampaignStore,
   type RedisCampaignStore,
 } from '../../src/campaigns/redis-campaign-store.js';
+import { mayHaveReachedApi } from '../../src/scan/process-scan-job.js';
 import { cleanupPrefix, testRedisUrl, uniquePrefix } from '../helpers/redis.js';
 
 const A = 'a'.repeat(40);
@@ -104,6 +105,19 @@ describe('campaign store', () => {
       firstBusyAt: 20,
       sentAt: 10,
     });
+  });
+
+  it("leaves a device killed mid-call looking sent, even when the caller's clock is behind the deferring one", async () => {
+    await seed([A]);
+    // Host 1 deferred the device until 2,000; host 2, whose clock is behind, calls at 1,500
+    // and dies before recording: the next attempt must look the action up, not call again.
+    await store.markSent(meta.id, A, 900);
+    await store.markDeferred(meta.id, A, { until: 2_000, at: 1_000 });
+    expect(mayHaveReachedApi((await store.getDevice(meta.id, A))!)).toBe(false);
+    await store.markSent(meta.id, A, 1_500);
+    const device = await store.getDevice(meta.id, A);
+    expect(device).toMatchObject({ state: 'deferred', sentAt: 1_500, deferredUntil: null });
+    expect(mayHaveReachedApi(device!)).toBe(true);
   });
 
   it('keeps the first recorded action when a device is recorded twice', async () => {

@@ -44,6 +44,7 @@ export interface SimLimiterOptions {
   guardMs?: number;
   leaseMs?: number;
   throttleDefaultMs?: number;
+  budgetScope?: 'family' | 'shared';
 }
 
 /** A limiter on simulated time (`time: 'clock'`), as the Lua scripts allow for tests. */
@@ -61,6 +62,7 @@ export function simLimiter(
     guardMs: options.guardMs ?? 0,
     leaseMs: options.leaseMs ?? 60_000,
     throttleDefaultMs: options.throttleDefaultMs ?? 60_000,
+    ...(options.budgetScope ? { budgetScope: options.budgetScope } : {}),
     clock,
     time: 'clock',
   });

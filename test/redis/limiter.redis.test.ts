@@ -96,6 +96,26 @@ describe('sliding windows', () => {
   });
 });
 
+describe('budget scope', () => {
+  it('keeps a budget per endpoint family by default', async () => {
+    const [a, b] = twoProcesses({ windows: [{ cap: 2, windowMs: 1000 }] });
+    await grant(a);
+    await grant(b);
+    expect(await waitOf(a)).toBeGreaterThan(0);
+    expect((await b.tryAcquire('machineActions')).permit).toBeDefined();
+  });
+
+  it('makes every family spend from one budget when shared', async () => {
+    const [a, b] = twoProcesses({ windows: [{ cap: 2, windowMs: 1000 }], budgetScope: 'shared' });
+    await grant(a);
+    expect((await b.tryAcquire('machineActions')).permit).toBeDefined();
+    expect((await a.tryAcquire('machines')).waitMs).toBe(1000);
+    expect(await waitOf(b)).toBe(1000);
+    const usage = await a.usage();
+    expect(usage.map((budget) => budget.windows[0]?.used)).toEqual([2, 2, 2, 2]);
+  });
+});
+
 describe('permits', () => {
   it('gives a released slot back at once', async () => {
     const [a, b] = twoProcesses({ windows: [{ cap: 1, windowMs: 1000 }] });

@@ -67,30 +67,42 @@ function actionsPerDevice(sim: Simulator): Map<string, string[]> {
 }
 
 describe('scan worker (real Redis, real simulator)', () => {
-  it('records exactly one action per device despite 5xx and lost replies', async () => {
-    const t = await setup({
-      fleet: 120,
-      faultRate: 0.05,
-      lostRate: 0.05,
-      fleetMix: { offline: 0, busy: 0, unsupportedOs: 0 },
-    });
-    t.start();
-    const ids = t.sim.machines.map((m) => m.id);
-    const campaignId = await startCampaign(t.runtime, ids);
-    await waitFinished(t.runtime, campaignId);
+  it.each([
+    ['a budget per endpoint family', 'family'],
+    ['one budget shared by every endpoint', 'shared'],
+  ] as const)(
+    'records exactly one action per device despite 5xx and lost replies, with %s',
+    async (_title, budgetScope) => {
+      const t = await setup(
+        {
+          fleet: 120,
+          faultRate: 0.05,
+          lostRate: 0.05,
+          budgetScope,
+          fleetMix: { offline: 0, busy: 0, unsupportedOs: 0 },
+        },
+        { 'limits.budgetScope': budgetScope },
+      );
+      t.start();
+      const ids = t.sim.machines.map((m) => m.id);
+      const campaignId = await startCampaign(t.runtime, ids);
+      await waitFinished(t.runtime, campaignId);
 
-    const devices = await devicesOf(t.runtime, campaignId);
-    const created = actionsPerDevice(t.sim);
-    for (const id of ids) {
-      expect(created.get(id), id).toHaveLength(1);
-      expect(devices.get(id)).toMatchObject({
-        state: 'requested',
-        machineActionId: created.get(id)?.[0],
-      });
-    }
-    expect(t.sim.stats().lostReplies).toBeGreaterThan(0);
-    expect(t.sim.stats().throttled).toBe(0);
-  });
+      const devices = await devicesOf(t.runtime, campaignId);
+      const created = actionsPerDevice(t.sim);
+      for (const id of ids) {
+        expect(created.get(id), id).toHaveLength(1);
+        expect(devices.get(id)).toMatchObject({
+          state: 'requested',
+          machineActionId: created.get(id)?.[0],
+        });
+      }
+      expect(t.sim.stats().lostReplies).toBeGreaterThan(0);
+      // Lost replies made the workers look their actions up (machineActions calls).
+      expect(t.sim.stats().byFamily.machineActions).toBeGreaterThan(0);
+      expect(t.sim.stats().throttled).toBe(0);
+    },
+  );
 
   it('spends no attempt on rate limits or busy devices', async () => {
     // One attempt only: any rate limit or busy answer that spent one would fail its device.

@@ -7,7 +7,9 @@
     KEYS[1] campaign hash, KEYS[2] devices hash (machineId -> compact JSON), KEYS[3] counts hash
     ARGV[1] machineId
     ARGV[2] operation, then its arguments:
-      sent      ARGV[3] at                       queued/deferred: attempts + 1, sentAt = at
+      sent      ARGV[3] at                       queued/deferred: attempts + 1, sentAt = at, and
+                                                 deferredUntil dropped (the wait is over; a
+                                                 crash now must not look like a busy answer)
       requested ARGV[3] actionId ARGV[4] status  every state but requested (a device keeps its
                 ARGV[5] creationDateTimeUtc      first action; a cancelled or failed device whose
                 ARGV[6] joined 0|1 ARGV[7] at    call went out anyway records the truth)
@@ -43,6 +45,7 @@ if op == 'sent' then
   if waiting then
     d.n = (d.n or 0) + 1
     d.x = tonumber(ARGV[3])
+    d.u = nil
   end
 elseif op == 'requested' then
   if from ~= 'r' then

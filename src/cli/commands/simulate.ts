@@ -19,6 +19,7 @@ interface SimulateFlags {
   faultRate: string;
   lostRate: string;
   latencyMs: string;
+  latencyLegs: string;
   existingActionRate: string;
   tls?: boolean;
   tlsCertOut?: string;
@@ -30,6 +31,7 @@ interface SimulateFlags {
   clientSecret?: string;
   tokenLifetime?: string;
   emptyList404?: boolean;
+  sharedBudget?: boolean;
 }
 
 function integer(flag: string, text: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
@@ -53,6 +55,11 @@ function latency(text: string): [number, number] {
   if (!match || max < min)
     throw new UsageError(`--latency-ms: expected MIN-MAX in ms (e.g. 5-40), got '${text}'`);
   return [min, max];
+}
+
+function latencyLegs(text: string): 'both' | 'reply' {
+  if (text === 'both' || text === 'reply') return text;
+  throw new UsageError(`--latency-legs: expected both or reply, got '${text}'`);
 }
 
 function pathSegment(flag: string, text: string | undefined): string | undefined {
@@ -99,6 +106,7 @@ async function optionsFrom(flags: SimulateFlags): Promise<SimulatorOptions> {
     faultRate: share('--fault-rate', flags.faultRate),
     lostRate: share('--lost-rate', flags.lostRate),
     latencyMs: latency(flags.latencyMs),
+    latencyLegs: latencyLegs(flags.latencyLegs),
     existingActionRate: share('--existing-action-rate', flags.existingActionRate),
     ...(flags.tokenLifetime === undefined
       ? {}
@@ -111,6 +119,7 @@ async function optionsFrom(flags: SimulateFlags): Promise<SimulatorOptions> {
     ...(certificatePem ? { certificatePem } : {}),
     ...(flags.callLog === undefined ? {} : { callLogFile: flags.callLog }),
     emptyListAs404: flags.emptyList404 === true,
+    budgetScope: flags.sharedBudget === true ? 'shared' : 'family',
   };
 }
 
@@ -136,7 +145,12 @@ export function registerSimulateCommand(program: Command): void {
     )
     .option('--fault-rate <p>', 'share of calls answered 5xx before anything happens', '0')
     .option('--lost-rate <p>', 'share of calls whose reply is lost after the work was done', '0')
-    .option('--latency-ms <min-max>', 'reply delay jitter in ms', '0')
+    .option('--latency-ms <min-max>', 'network latency jitter per call in ms', '0')
+    .option(
+      '--latency-legs <legs>',
+      'both: latency split between request (delays arrival) and reply; reply: replies only',
+      'both',
+    )
     .option(
       '--existing-action-rate <p>',
       'share of busy-device answers that are 201 with the pending action',
@@ -158,6 +172,10 @@ export function registerSimulateCommand(program: Command): void {
     .option('--client-secret <secret>', 'client secret the simulator accepts')
     .option('--token-lifetime <seconds>', 'lifetime of issued access tokens (default 3599)')
     .option('--empty-list-404', 'answer 404 to a list with no results, as the real API may')
+    .option(
+      '--shared-budget',
+      'one rate budget for every endpoint family of an app+tenant (default: one per family)',
+    )
     .action(async (flags: SimulateFlags) => {
       const port = integer('--port', flags.port, 0, 65_535);
       const options = await optionsFrom(flags);

@@ -1,11 +1,13 @@
 import type { Command } from 'commander';
+import type { Campaign } from '../../campaigns/campaign.js';
 import { parseDuration } from '../../config/duration.js';
 import { budgetIdFor } from '../../limiter/scan-limiter.js';
 import { systemClock } from '../../shared/clock.js';
 import { configFor, loggerFor, printJson } from '../context.js';
 import { UsageError } from '../errors.js';
-import { readBudget, readCampaignStatus, type CampaignStatus } from './shared/campaign-status.js';
+import { isDone, readBudget, readCampaignStatus, remainingOf } from './shared/campaign-status.js';
 import { limiterFromConfig } from './shared/defender-from-config.js';
+import { count } from './shared/output.js';
 import {
   describeBudget,
   renderCampaign,
@@ -26,6 +28,7 @@ Examples:
   fleetscan status                          # every campaign, newest first
   fleetscan status c-mhx1y2z3a1b2 --json
   fleetscan status c-mhx1y2z3a1b2 --wait --exit-status && echo "no device failed"
+  fleetscan status --wait                   # until no campaign has devices waiting
 
 Exit codes: 0, also when some devices failed (unless --exit-status: then 1); 1 on bad input,
 an unknown campaign or an unreachable Redis. Run with the same credentials settings as the
@@ -40,7 +43,10 @@ export function registerStatusCommand(program: Command): void {
     .command('status')
     .argument('[id]', 'campaign id (default: every campaign)')
     .description('Show campaign progress: devices per state, failures, API budget used, ETA')
-    .option('--wait', 'follow the campaign until nothing is queued or deferred (through pauses)')
+    .option(
+      '--wait',
+      'follow the campaign (without ID: every campaign) until nothing is queued or deferred (through pauses)',
+    )
     .option('--json', 'print one JSON object (with --wait: the final one)')
     .option('--exit-status', 'exit 1 when any device failed')
     .option('--interval <duration>', 'how often --wait looks', '2s')
@@ -52,16 +58,20 @@ export function registerStatusCommand(program: Command): void {
           `--interval must be a duration of at least 100ms, got ${options.interval}`,
         );
       }
-      if (options.wait === true && id === undefined)
-        throw new UsageError('--wait needs a campaign id.');
       const config = configFor(command);
       const log = loggerFor(config, 'fleetscan-status');
       await withSession(config, async (session) => {
         const limiter = limiterFromConfig(config, session.redis, log);
         const budgetId = budgetIdFor(config);
         if (id === undefined) {
-          const campaigns = await session.store.listCampaigns();
-          const budget = await readBudget(limiter, budgetId);
+          const readAll = async () => ({
+            campaigns: await session.store.listCampaigns(),
+            budget: await readBudget(limiter, budgetId),
+          });
+          const { campaigns, budget } =
+            options.wait === true
+              ? await follow(readAll, renderAllProgress, intervalMs, options)
+              : await readAll();
           if (options.json === true) printJson({ campaigns, budget });
           else
             process.stdout.write(`${renderCampaignTable(campaigns)}\n${describeBudget(budget)}\n`);
@@ -78,7 +88,14 @@ export function registerStatusCommand(program: Command): void {
             campaign: await requireCampaign(session.store, id),
           });
         const status =
-          options.wait === true ? await follow(read, intervalMs, options) : await read();
+          options.wait === true
+            ? await follow(
+                read,
+                (st) => ({ line: renderProgress(st), done: st.done }),
+                intervalMs,
+                options,
+              )
+            : await read();
         if (options.json === true) printJson(status);
         else process.stdout.write(`${renderCampaign(status)}\n`);
         if (options.exitStatus === true && status.campaign.counts.failed > 0) process.exitCode = 1;
@@ -86,19 +103,31 @@ export function registerStatusCommand(program: Command): void {
     });
 }
 
-/** Polls until the campaign is done, drawing progress on stderr (stdout keeps the result). */
-async function follow(
-  read: () => Promise<CampaignStatus>,
+/** Progress of every campaign at once (`status --wait` without an id). */
+function renderAllProgress(all: { campaigns: readonly Campaign[] }) {
+  const left = all.campaigns.filter((c) => !isDone(c));
+  const remaining = left.reduce((sum, c) => sum + remainingOf(c), 0);
+  const failed = all.campaigns.reduce((sum, c) => sum + c.counts.failed, 0);
+  return {
+    line: `${count(left.length)} of ${count(all.campaigns.length)} campaigns not finished, ${count(remaining)} devices queued or deferred, ${count(failed)} failed`,
+    done: left.length === 0,
+  };
+}
+
+/** Polls until `view` says done, drawing progress on stderr with --json (stdout keeps the result). */
+async function follow<T>(
+  read: () => Promise<T>,
+  view: (status: T) => { line: string; done: boolean },
   intervalMs: number,
   options: StatusOptions,
-): Promise<CampaignStatus> {
+): Promise<T> {
   const out = options.json === true ? process.stderr : process.stdout;
   const tty = out.isTTY;
   let lastLine = '';
   let lastAt = 0;
   for (;;) {
     const status = await read();
-    const line = renderProgress(status);
+    const { line, done } = view(status);
     if (tty) {
       out.write(`\r\x1b[2K${line}`);
     } else if (line !== lastLine || systemClock.now() - lastAt >= QUIET_LINE_MS) {
@@ -106,7 +135,7 @@ async function follow(
       lastAt = systemClock.now();
     }
     lastLine = line;
-    if (status.done) {
+    if (done) {
       if (tty) out.write('\n');
       return status;
     }

@@ -55,17 +55,14 @@ export function registerWorkerCommand(program: Command): void {
             : wholeNumber('--max-stalled', options.maxStalled, 0),
       });
       // Loaded here so that other commands do not pay for BullMQ, MSAL and got at start-up.
-      const { runScanWorker } = await import('../../runtime/run-scan-worker.js');
+      const { runScanWorker, workerSettingsFrom } =
+        await import('../../runtime/run-scan-worker.js');
       await runScanWorker(
         config,
+        workerSettingsFrom(config, { pollActionStatuses: options.poll }),
         {
-          concurrency: config.worker.concurrency,
-          lockDurationMs: config.worker.lockDuration,
-          stalledIntervalMs: config.worker.stalledInterval,
-          maxStalledCount: config.worker.maxStalledCount,
-          pollActionStatuses: options.poll,
+          log: loggerFor(config, 'fleetscan-worker'),
         },
-        { log: loggerFor(config, 'fleetscan-worker') },
       );
     });
 }

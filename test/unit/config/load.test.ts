@@ -56,6 +56,7 @@ describe('loadConfig', () => {
         FLEETSCAN_RATE_LIMITS: '100/600ms,1500/36000ms',
         FLEETSCAN_PENDING_RETRY: '2s',
         FLEETSCAN_PENDING_MAX_WAIT: '1h',
+        FLEETSCAN_BUDGET_SCOPE: 'shared',
         LOG_LEVEL: 'debug',
       },
     });
@@ -81,6 +82,7 @@ describe('loadConfig', () => {
     expect(config.scan.pendingRetry).toBe(2_000);
     expect(config.scan.pendingMaxWait).toBe(3_600_000);
     expect(config.log.level).toBe('debug');
+    expect(config.limits.budgetScope).toBe('shared');
   });
 
   it('layers a file over the defaults and the environment over the file', () => {

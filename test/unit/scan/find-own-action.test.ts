@@ -52,6 +52,22 @@ describe('findOwnAction', () => {
     expect(found?.id).toBe('first');
   });
 
+  it('compares creation times as instants, whatever their fractional digits', async () => {
+    const { client } = fakeClient(
+      () => Promise.reject(new Error('unused')),
+      [
+        action({ id: 'later', creationDateTimeUtc: '2027-01-15T08:00:00.5Z' }),
+        action({ id: 'first', creationDateTimeUtc: '2027-01-15T08:00:00Z' }),
+      ],
+    );
+    const found = await findOwnAction(client, {
+      campaignId: CAMPAIGN_ID,
+      machineId: MACHINE_ID,
+      since: 0,
+    });
+    expect(found?.id).toBe('first');
+  });
+
   it('finds nothing when no action of this campaign exists', async () => {
     const { client } = fakeClient(
       () => Promise.reject(new Error('unused')),

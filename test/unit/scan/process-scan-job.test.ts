@@ -1,5 +1,6 @@
 import { DelayedError, RateLimitError, UnrecoverableError } from 'bullmq';
 import { describe, expect, it } from 'vitest';
+import type { DeviceRecord } from '../../../src/campaigns/campaign.js';
 import { DefenderError } from '../../../src/defender/errors.js';
 import { createScanProcessor } from '../../../src/scan/process-scan-job.js';
 import type { ScanProcessorDeps } from '../../../src/scan/scan-ports.js';
@@ -22,12 +23,22 @@ function setup(
     listed?: ReturnType<typeof action>[];
     waitMs?: number;
     failMarkSent?: boolean;
+    /** What another run of the same job (or a cancel sweep) does just before this one marks it sent. */
+    raceBeforeSend?: Partial<DeviceRecord>;
   } = {},
 ) {
   const clock = fakeClock();
   const { store, campaign, devices } = fakeStore();
   void store.addDevices(CAMPAIGN_ID, [MACHINE_ID]);
   if (options.failMarkSent) store.markSent = () => Promise.reject(new Error('Redis went away'));
+  const race = options.raceBeforeSend;
+  if (race) {
+    const markSent = store.markSent.bind(store);
+    store.markSent = (c, id, at) => {
+      devices.set(id, { ...devices.get(id)!, ...race });
+      return markSent(c, id, at);
+    };
+  }
   const { client, calls } = fakeClient(
     options.scan ?? (() => Promise.resolve(action())),
     options.listed,
@@ -267,6 +278,23 @@ describe('createScanProcessor', () => {
     await t.process(fakeJob().job, 'tok');
     await expect(t.process(fakeJob().job, 'tok')).resolves.toBe('already-done');
     expect(t.calls.scans).toBe(1);
+  });
+
+  it('does not call when the other run of a job picked up twice recorded the device meanwhile', async () => {
+    const t = setup({
+      raceBeforeSend: { state: 'requested', machineActionId: 'act-0', actionStatus: 'Pending' },
+    });
+    await expect(t.process(fakeJob().job, 'tok')).resolves.toBe('already-done');
+    expect(t.calls.scans).toBe(0);
+    expect(t.permits[0]).toMatchObject({ released: true, settled: false });
+    expect(t.device()).toMatchObject({ state: 'requested', machineActionId: 'act-0' });
+  });
+
+  it('does not call for a device a cancel sweep took while the job was starting', async () => {
+    const t = setup({ raceBeforeSend: { state: 'cancelled' } });
+    await expect(t.process(fakeJob().job, 'tok')).resolves.toBe('cancelled');
+    expect(t.calls.scans).toBe(0);
+    expect(t.permits[0]).toMatchObject({ released: true });
   });
 
   it('gives the slot back when the device cannot be marked sent', async () => {

@@ -118,11 +118,30 @@ describe('faults and lost replies', () => {
     }
   });
 
-  it('delays replies by the configured latency', async () => {
-    const sim = await buildSimulator({ fleet: 3, latencyMs: [30, 40] });
+  it('delays replies by the configured latency when only the reply leg is delayed', async () => {
+    const sim = await buildSimulator({ fleet: 3, latencyMs: [30, 40], latencyLegs: 'reply' });
     try {
       await get(sim, '/api/machines?$top=1');
       expect(sim.calls().at(-1)!.durationMs).toBeGreaterThanOrEqual(29);
+    } finally {
+      await sim.close();
+    }
+  });
+
+  it('splits latency between the request leg, which delays the counted arrival, and the reply', async () => {
+    const sim = await buildSimulator({ fleet: 3, latencyMs: [40, 40] });
+    try {
+      const legs: { requestLeg: number; total: number }[] = [];
+      for (let i = 0; i < 12; i++) {
+        const sent = sim.now();
+        await get(sim, '/api/machines?$top=1');
+        const call = sim.calls().at(-1)!;
+        legs.push({ requestLeg: call.t - sent, total: sim.now() - sent });
+      }
+      for (const { total } of legs) expect(total).toBeGreaterThanOrEqual(39);
+      // Some calls arrive (and are counted) well after they were sent.
+      expect(legs.filter((l) => l.requestLeg >= 10).length).toBeGreaterThan(0);
+      expect(legs.filter((l) => l.requestLeg < 30).length).toBeGreaterThan(0);
     } finally {
       await sim.close();
     }

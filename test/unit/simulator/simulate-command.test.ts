@@ -54,6 +54,7 @@ describe('fleetscan simulate', () => {
     [['--fault-rate', '2'], /--fault-rate/],
     [['--lost-rate', 'often'], /--lost-rate/],
     [['--latency-ms', '40-5'], /--latency-ms/],
+    [['--latency-legs', 'request'], /--latency-legs/],
     [['--time-scale', '0'], /--time-scale/],
     [['--rate-limits', '100 per minute'], /--rate-limits/],
     [['--machines', '/nonexistent/devices.json'], /--machines/],

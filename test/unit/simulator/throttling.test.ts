@@ -120,6 +120,28 @@ describe('throttling on arrival in sliding windows', () => {
     }
   });
 
+  it('shares one budget among every endpoint family with budgetScope shared', async () => {
+    const clock = fakeClock();
+    const sim = await buildSimulator({
+      fleet: 5,
+      now: clock.now,
+      rateLimits: [{ cap: 2, windowMs: 60_000 }],
+      budgetScope: 'shared',
+    });
+    try {
+      const [id] = healthyIds(sim);
+      expect((await get(sim, '/api/machines')).statusCode).toBe(200);
+      expect((await get(sim, '/api/machineactions')).statusCode).toBe(200);
+      const throttled = await scan(sim, id!);
+      expect(throttled.statusCode).toBe(429);
+      expect(throttled.headers['retry-after']).toBe('61');
+      clock.advance(60_001);
+      expect((await scan(sim, id!)).statusCode).toBe(201);
+    } finally {
+      await sim.close();
+    }
+  });
+
   it('throttles real concurrent HTTP calls by arrival, scaled by timeScale', async () => {
     // timeScale 10: the minute window is 6 s, far longer than 101 local calls take even on a busy host.
     await withSimulator({ fleet: 5, timeScale: 10 }, async ({ url, sim }) => {

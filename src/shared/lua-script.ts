@@ -1,0 +1,34 @@
+import { createHash } from 'node:crypto';
+import type { Cluster, Redis } from 'ioredis';
+
+/** A Redis connection or a Cluster (scripts whose keys share one hash tag run on either). */
+export type ScriptRedis = Redis | Cluster;
+
+/** A Lua script's text and the SHA-1 that EVALSHA names it by. */
+export interface ScriptSource {
+  source: string;
+  sha: string;
+}
+
+export function scriptSource(source: string): ScriptSource {
+  return { source, sha: createHash('sha1').update(source).digest('hex') };
+}
+
+/**
+ * EVALSHA, falling back to EVAL when the server does not know the script yet (first use, a
+ * restart, SCRIPT FLUSH, or a failover to a replica); EVAL also caches it for the next call.
+ * Used by the limiter's and the campaign store's scripts alike.
+ */
+export async function runScript(
+  redis: ScriptRedis,
+  script: ScriptSource,
+  keys: readonly string[],
+  args: readonly (string | number)[],
+): Promise<unknown> {
+  try {
+    return await redis.evalsha(script.sha, keys.length, ...keys, ...args);
+  } catch (error) {
+    if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
+    return redis.eval(script.source, keys.length, ...keys, ...args);
+  }
+}
