@@ -46,7 +46,9 @@ export async function runDemo(
   const onSignal = () => {
     stop.abort();
   };
+  // Ctrl-C or a SIGTERM: stop following, stop the workers, clean up the demo's keys.
   process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
   try {
     say(`Redis ${describeRedisUrl(env.redis.url)} (${env.redis.source}), key prefix ${env.prefix}`);
     say(
@@ -92,6 +94,7 @@ export async function runDemo(
     return summary;
   } finally {
     process.removeListener('SIGINT', onSignal);
+    process.removeListener('SIGTERM', onSignal);
     await stopWorkers(workers);
     await runtime?.close();
     await env.close();
