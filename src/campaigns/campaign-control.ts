@@ -100,7 +100,7 @@ export function createCampaignControl(deps: {
         await queue.addBulk(
           batch.map((d) => ({
             name: SCAN_JOB_NAME,
-            data: { campaignId, machineId: d.machineId },
+            data: {},
             opts: {
               jobId: scanJobId(campaignId, d.machineId),
               delay: d.state === 'deferred' ? Math.max(0, (d.deferredUntil ?? now) - now) : 0,

@@ -70,7 +70,7 @@ export async function enqueueDevices(options: EnqueueDevicesOptions): Promise<En
       await queue.addBulk(
         waiting.map((machineId) => ({
           name: SCAN_JOB_NAME,
-          data: { campaignId, machineId },
+          data: {},
           opts: { jobId: scanJobId(campaignId, machineId) },
         })),
       );

@@ -4,7 +4,7 @@ import type { MachineAction } from '../defender/machine-action.js';
 import { createCampaignCache } from './campaign-cache.js';
 import { findOwnAction, isOwnAction } from './find-own-action.js';
 import { handleScanError, holdIfThrottled, type ScanErrorContext } from './handle-scan-error.js';
-import type { ScanJob } from './scan-job.js';
+import { parseScanJobId, type ScanJob } from './scan-job.js';
 import type { ScanOutcome, ScanProcessorDeps } from './scan-ports.js';
 
 export type { ScanOutcome, ScanProcessorDeps } from './scan-ports.js';
@@ -35,7 +35,7 @@ export function createScanProcessor(deps: ScanProcessorDeps) {
   const cache = createCampaignCache(store, clock, deps.campaignCacheMs ?? 1_000);
 
   return async function processScanJob(job: ScanJob, token?: string): Promise<ScanOutcome> {
-    const { campaignId, machineId } = job.data;
+    const { campaignId, machineId } = parseScanJobId(job.id);
     const log = deps.log.child({ campaignId, machineId, jobId: job.id });
 
     const campaign = await cache.get(campaignId);

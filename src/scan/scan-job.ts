@@ -1,5 +1,10 @@
-/** BullMQ job data for one device of one campaign: ids only, the campaign store holds the rest. */
-export interface ScanJobData {
+/**
+ * BullMQ job data: nothing. The job id names the campaign and the device and the campaign store
+ * holds the rest, so a waiting job costs Redis no bytes twice.
+ */
+export type ScanJobData = Record<string, never>;
+
+export interface ScanJobIds {
   campaignId: string;
   machineId: string;
 }
@@ -8,9 +13,18 @@ export interface ScanJobData {
 export const SCAN_QUEUE_NAME = 'scans';
 export const SCAN_JOB_NAME = 'scan';
 
-/** BullMQ forbids `:` in custom job ids, hence the dot. */
+/** BullMQ forbids `:` in custom job ids, hence the dot (campaign ids have none). */
 export function scanJobId(campaignId: string, machineId: string): string {
   return `${campaignId}.${machineId}`;
+}
+
+/** The campaign and device a job is for, read back from its id. */
+export function parseScanJobId(jobId: string | undefined): ScanJobIds {
+  const dot = jobId?.indexOf('.') ?? -1;
+  if (jobId === undefined || dot <= 0 || dot === jobId.length - 1) {
+    throw new Error(`Not a scan job id (campaign.machine): ${JSON.stringify(jobId)}`);
+  }
+  return { campaignId: jobId.slice(0, dot), machineId: jobId.slice(dot + 1) };
 }
 
 /**

@@ -4,7 +4,7 @@ import type { CampaignStore } from '../campaigns/campaign-store.js';
 import { startActionStatusPoller, type ActionStatusPoller } from './action-status-poller.js';
 import { findOwnAction, isOwnAction } from './find-own-action.js';
 import { createScanProcessor } from './process-scan-job.js';
-import { SCAN_QUEUE_NAME, type ScanJobData } from './scan-job.js';
+import { parseScanJobId, SCAN_QUEUE_NAME, type ScanJobData } from './scan-job.js';
 import type { ScanOutcome, ScanProcessorDeps } from './scan-ports.js';
 
 export interface ScanWorkerSettings {
@@ -107,11 +107,11 @@ export function startScanWorker(deps: ScanWorkerDeps, settings: ScanWorkerSettin
  * was made, else the failure, so the campaign can finish and the export tells the truth.
  */
 export async function settleFailedJob(
-  job: Pick<Job<ScanJobData>, 'id' | 'data'>,
+  job: Pick<Job<ScanJobData>, 'id'>,
   error: Error,
   deps: Pick<ScanWorkerDeps, 'store' | 'client' | 'clock' | 'log'> & { store: CampaignStore },
 ): Promise<void> {
-  const { campaignId, machineId } = job.data;
+  const { campaignId, machineId } = parseScanJobId(job.id);
   const device = await deps.store.getDevice(campaignId, machineId);
   if (!device || (device.state !== 'queued' && device.state !== 'deferred')) return;
   const campaign = await deps.store.getCampaign(campaignId);

@@ -69,7 +69,7 @@ describe('/metrics', () => {
     await queue.addBulk(
       seeded.ids
         .slice(9)
-        .map((id) => ({ name: 'scan', data: { campaignId: seeded.id, machineId: id } })),
+        .map((id) => ({ name: 'scan', data: {}, opts: { jobId: `${seeded.id}.${id}` } })),
     );
     await fx.redis.ping(); // the fire-and-forget increments are in Redis before the scrape
 
@@ -155,7 +155,7 @@ describe('actions with the campaign control', () => {
     await queue.addBulk(
       seeded.ids.slice(2).map((id) => ({
         name: 'scan',
-        data: { campaignId: seeded.id, machineId: id },
+        data: {},
         opts: { jobId: `${seeded.id}.${id}` },
       })),
     );

@@ -8,6 +8,7 @@ import {
 import type { Config } from '../../src/config/schema.js';
 import { enqueueDevices } from '../../src/producer/enqueue-devices.js';
 import { createScanQueue, type ScanQueue } from '../../src/scan/scan-queue.js';
+import { parseScanJobId } from '../../src/scan/scan-job.js';
 import { cleanupPrefix, testRedisUrl, uniquePrefix } from '../helpers/redis.js';
 
 const hexId = (i: number) => i.toString(16).padStart(40, '0');
@@ -64,7 +65,9 @@ describe('enqueueDevices', () => {
     expect(result).toMatchObject({ accepted: 3, duplicate: 1 });
     expect(await queue.getWaitingCount()).toBe(3);
     const job = await queue.getJob(`${campaignId}.${hexId(2)}`);
-    expect(job?.data).toEqual({ campaignId, machineId: hexId(2) });
+    // The id alone names the campaign and the device: no bytes spent on them twice.
+    expect(job?.data).toEqual({});
+    expect(parseScanJobId(job?.id)).toEqual({ campaignId, machineId: hexId(2) });
     expect(job?.name).toBe('scan');
     expect(job?.opts).toMatchObject({
       attempts: 6,
@@ -106,7 +109,7 @@ describe('enqueueDevices', () => {
     await queue.addBulk(
       ids.map((machineId) => ({
         name: 'scan',
-        data: { campaignId, machineId },
+        data: {},
         opts: { jobId: `${campaignId}.${machineId}` },
       })),
     );

@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { DeviceRecord } from '../../src/campaigns/campaign.js';
 import { buildRuntime, type Runtime } from '../../src/runtime/build-runtime.js';
 import { startRuntimeWorker } from '../../src/runtime/start-workers.js';
-import { SCAN_QUEUE_NAME, type ScanJobData } from '../../src/scan/scan-job.js';
+import { parseScanJobId, SCAN_QUEUE_NAME, type ScanJobData } from '../../src/scan/scan-job.js';
 import type { ScanSlots } from '../../src/scan/scan-ports.js';
 import { startScanWorker, type ScanWorker } from '../../src/scan/start-scan-worker.js';
 import type { Simulator } from '../../src/simulator/build-simulator.js';
@@ -206,9 +206,10 @@ describe('scan worker (real Redis, real simulator)', () => {
     const doomed = new Worker<ScanJobData>(
       SCAN_QUEUE_NAME,
       async (job) => {
-        const campaign = await t.runtime.store.getCampaign(job.data.campaignId);
-        await t.runtime.store.markSent(job.data.campaignId, job.data.machineId, Date.now());
-        await client.runAntiVirusScan(job.data.machineId, {
+        const { campaignId, machineId } = parseScanJobId(job.id);
+        const campaign = await t.runtime.store.getCampaign(campaignId);
+        await t.runtime.store.markSent(campaignId, machineId, Date.now());
+        await client.runAntiVirusScan(machineId, {
           comment: campaign!.comment,
           scanType: 'Quick',
         });

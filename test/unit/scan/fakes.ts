@@ -167,7 +167,7 @@ export function fakeJob(overrides: Partial<ScanJob> = {}) {
   const moves: number[] = [];
   const job: ScanJob = {
     id: `${CAMPAIGN_ID}.${MACHINE_ID}`,
-    data: { campaignId: CAMPAIGN_ID, machineId: MACHINE_ID },
+    data: {},
     attemptsMade: 0,
     opts: { attempts: 3 },
     moveToDelayed: (ts) => {

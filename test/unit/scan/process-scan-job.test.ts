@@ -306,8 +306,16 @@ describe('createScanProcessor', () => {
 
   it('refuses a job for a device the campaign does not hold', async () => {
     const t = setup();
-    const { job } = fakeJob({ data: { campaignId: CAMPAIGN_ID, machineId: 'b'.repeat(40) } });
+    const { job } = fakeJob({ id: `${CAMPAIGN_ID}.${'b'.repeat(40)}` });
     await expect(t.process(job, 'tok')).rejects.toBeInstanceOf(UnrecoverableError);
+    expect(t.calls.scans).toBe(0);
+  });
+
+  it('refuses a job whose id names no campaign and device', async () => {
+    const t = setup();
+    await expect(t.process(fakeJob({ id: 'no-dot-here' }).job, 'tok')).rejects.toThrow(
+      /Not a scan job id/,
+    );
     expect(t.calls.scans).toBe(0);
   });
 });

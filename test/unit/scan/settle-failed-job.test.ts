@@ -14,7 +14,6 @@ import {
 
 const job = {
   id: `${CAMPAIGN_ID}.${MACHINE_ID}`,
-  data: { campaignId: CAMPAIGN_ID, machineId: MACHINE_ID },
 };
 
 function setup(client: ScanApi) {
