@@ -1,18 +1,16 @@
 import { hostname, userInfo } from 'node:os';
 import type { Command } from 'commander';
-import { isCampaignId, newCampaignId } from '../../campaigns/campaign-id.js';
-import type { Campaign } from '../../campaigns/campaign.js';
+import { isCampaignId } from '../../campaigns/campaign-id.js';
+import {
+  startCampaign,
+  StartCampaignError,
+  type StartedCampaign,
+} from '../../control/start-campaign.js';
 import { SCAN_TYPES, type ScanType } from '../../defender/machine-action.js';
-import { enqueueDevices } from '../../producer/enqueue-devices.js';
 import { configFor, loggerFor, printJson } from '../context.js';
 import { UsageError } from '../errors.js';
 import { count } from './shared/output.js';
-import {
-  checkSourceOptions,
-  openScanSource,
-  type ScanSource,
-  type SourceOptions,
-} from './shared/scan-source.js';
+import { checkSourceOptions, openScanSource, type SourceOptions } from './shared/scan-source.js';
 import { withSession } from './shared/session.js';
 
 interface ScanOptions extends SourceOptions {
@@ -77,55 +75,38 @@ export function registerScanCommand(program: Command): void {
       const config = configFor(command);
       const log = loggerFor(config, 'fleetscan-scan');
       await withSession(config, async ({ redis, store, queue }) => {
-        const existing = options.campaignId ? await store.getCampaign(options.campaignId) : null;
-        if (existing?.state === 'cancelled') {
-          throw new UsageError(`Campaign ${existing.id} was cancelled; start a new one.`);
-        }
         const source = await openScanSource(options, { config, redis, log });
-        // Read the first chunk before the campaign exists: a source that fails at once (a
-        // malformed file, refused credentials) leaves nothing behind.
-        const { first, rest } = await peek(source.chunks);
-        if (first.done === true && !existing) {
-          const { count: invalid } = source.invalid();
-          throw new UsageError(
-            `No devices to scan in ${source.description}` +
-              (invalid > 0 ? ` (${String(invalid)} invalid lines)` : '') +
-              '; no campaign was created.',
-          );
-        }
-        const id = existing?.id ?? options.campaignId ?? newCampaignId();
-        if (!existing) {
-          await store.createCampaign({
-            id,
-            name: options.name ?? `${scanType} scan ${new Date().toISOString().slice(0, 16)}Z`,
+        const started = await startCampaign(
+          { store, queue },
+          {
+            source,
             scanType,
-            comment: `${comment} [fleetscan:${id}]`,
-            createdAt: Date.now(),
+            comment,
+            name: options.name,
+            campaignId: options.campaignId,
             createdBy: `${userInfo().username}@${hostname()}`,
-            source: source.description,
-          });
-        }
-        const accepted = await enqueueOrExplain(id, () =>
-          enqueueDevices({ queue: queue(), store, campaign: id, ids: prepend(first, rest) }),
-        );
-        const campaign = (await store.getCampaign(id)) ?? existing;
-        report(options.json === true, campaign, source, accepted);
+          },
+        ).catch((error: unknown) => {
+          if (error instanceof StartCampaignError)
+            throw new UsageError(error.message, { cause: error });
+          throw error;
+        });
+        report(options.json === true, started);
       });
     });
 }
 
-function report(json: boolean, campaign: Campaign | null, source: ScanSource, accepted: number) {
-  if (!campaign) throw new Error('The campaign vanished while devices were added');
-  const invalid = source.invalid();
+function report(json: boolean, started: StartedCampaign) {
+  const { campaign, accepted } = started;
   const summary = {
     campaignId: campaign.id,
     name: campaign.name,
     scanType: campaign.scanType,
     accepted,
-    invalid: invalid.count,
-    duplicate: Math.max(0, source.valid() - accepted),
-    skipped: source.skipped(),
-    invalidLines: invalid.lines.slice(0, 20),
+    invalid: started.invalid,
+    duplicate: started.duplicate,
+    skipped: started.skipped,
+    invalidLines: started.invalidLines.slice(0, 20),
   };
   if (json) {
     printJson(summary);
@@ -140,8 +121,8 @@ function report(json: boolean, campaign: Campaign | null, source: ScanSource, ac
     ...summary.invalidLines.map(
       (e) => `  line ${e.line}: ${JSON.stringify(e.value)} (${e.reason})`,
     ),
-    ...(invalid.count > summary.invalidLines.length
-      ? [`  … and ${count(invalid.count - summary.invalidLines.length)} more invalid lines`]
+    ...(summary.invalid > summary.invalidLines.length
+      ? [`  … and ${count(summary.invalid - summary.invalidLines.length)} more invalid lines`]
       : []),
     '',
     'Start workers (any number, on any host sharing this Redis; they share one API budget):',
@@ -152,22 +133,6 @@ function report(json: boolean, campaign: Campaign | null, source: ScanSource, ac
   process.stdout.write(`${lines.join('\n')}\n`);
 }
 
-/** Runs the enqueue; a failure half-way says how to finish the campaign without doubling. */
-async function enqueueOrExplain(
-  id: string,
-  enqueue: () => Promise<{ accepted: number }>,
-): Promise<number> {
-  try {
-    return (await enqueue()).accepted;
-  } catch (error) {
-    throw new UsageError(
-      `${(error as Error).message}\nCampaign ${id} is incomplete: fix the cause and run the same ` +
-        `command with --campaign-id ${id} to add the rest (nothing is doubled).`,
-      { cause: error },
-    );
-  }
-}
-
 function parseScanType(text: string): ScanType {
   const found = SCAN_TYPES.find((t) => t.toLowerCase() === text.trim().toLowerCase());
   if (!found) throw new UsageError(`--scan-type must be Quick or Full, got ${text}`);
@@ -176,16 +141,4 @@ function parseScanType(text: string): ScanType {
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
-}
-
-async function peek<T>(items: AsyncIterable<T>) {
-  const iterator = items[Symbol.asyncIterator]();
-  const first = await iterator.next();
-  return { first, rest: iterator };
-}
-
-async function* prepend<T>(first: IteratorResult<T>, rest: AsyncIterator<T>): AsyncIterable<T> {
-  if (first.done === true) return;
-  yield first.value;
-  for (let next = await rest.next(); next.done !== true; next = await rest.next()) yield next.value;
 }

@@ -1,12 +1,14 @@
 import { basename } from 'node:path';
 import type { Config } from '../../../config/schema.js';
-import type { InvalidEntry } from '../../../producer/sources/errors.js';
+import type { ScanSource } from '../../../control/start-campaign.js';
 import { readDeviceFile } from '../../../producer/sources/read-device-file.js';
 import { resolveTargets } from '../../../producer/sources/resolve-targets.js';
 import type { Logger } from '../../../shared/logger.js';
 import type { Redis } from '../../../shared/redis.js';
 import { UsageError } from '../../errors.js';
 import { defenderFromConfig } from './defender-from-config.js';
+
+export type { ScanSource } from '../../../control/start-campaign.js';
 
 export interface SourceOptions {
   devices?: string | undefined;
@@ -16,17 +18,6 @@ export interface SourceOptions {
   tag?: string[] | undefined;
   group?: string | undefined;
   includeInactive?: boolean | undefined;
-}
-
-/** Where a campaign's devices come from, read once; the counts are final after `chunks` ends. */
-export interface ScanSource {
-  /** `file:devices.csv`, `query:…`, `tag:a,b`, `group:…` (kept on the campaign). */
-  description: string;
-  chunks: AsyncIterable<string[]>;
-  /** Valid ids read (repeats included) or devices selected by the query. */
-  valid(): number;
-  invalid(): { count: number; lines: InvalidEntry[] };
-  skipped(): Record<string, number>;
 }
 
 /** Checks that exactly one kind of source was named, before anything connects anywhere. */

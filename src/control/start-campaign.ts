@@ -1,0 +1,139 @@
+import { newCampaignId } from '../campaigns/campaign-id.js';
+import type { Campaign } from '../campaigns/campaign.js';
+import type { RedisCampaignStore } from '../campaigns/redis-campaign-store.js';
+import type { ScanType } from '../defender/machine-action.js';
+import { enqueueDevices } from '../producer/enqueue-devices.js';
+import type { InvalidEntry } from '../producer/sources/errors.js';
+import type { ScanQueue } from '../scan/scan-queue.js';
+
+/** Where a campaign's devices come from, read once; the counts are final after `chunks` ends. */
+export interface ScanSource {
+  /** `file:devices.csv`, `query:…`, `tag:a,b`, `group:…` (kept on the campaign). */
+  description: string;
+  chunks: AsyncIterable<string[]>;
+  /** Valid ids read (repeats included) or devices selected by the query. */
+  valid(): number;
+  invalid(): { count: number; lines: InvalidEntry[] };
+  skipped(): Record<string, number>;
+}
+
+/** What to scan and how: everything a campaign is created with, whoever starts it. */
+export interface CampaignRequest {
+  source: ScanSource;
+  scanType: ScanType;
+  /** The operator's comment; the campaign tag is appended to it for the API. */
+  comment: string;
+  name?: string | undefined;
+  /** Re-run into this campaign: adds what is missing, doubles nothing. */
+  campaignId?: string | undefined;
+  /** `user@host`, or the API token's name. */
+  createdBy: string;
+}
+
+export interface StartCampaignDeps {
+  store: RedisCampaignStore;
+  queue: () => ScanQueue;
+  now?: () => number;
+}
+
+export interface StartedCampaign {
+  campaign: Campaign;
+  /** Devices newly queued by this call. */
+  accepted: number;
+  invalid: number;
+  /** Valid ids that were already in the campaign (repeats in the source, or a re-run). */
+  duplicate: number;
+  skipped: Record<string, number>;
+  invalidLines: InvalidEntry[];
+}
+
+/** Why a campaign could not be started; `incomplete` when devices were queued before it failed. */
+export class StartCampaignError extends Error {
+  override name = 'StartCampaignError';
+  readonly campaignId: string | null;
+  constructor(message: string, campaignId: string | null, options?: ErrorOptions) {
+    super(message, options);
+    this.campaignId = campaignId;
+  }
+}
+
+/**
+ * Creates a campaign (or re-opens one for a re-run) and queues its devices: the one code path
+ * behind `fleetscan scan`, schedules and the automation API. The source's first chunk is read
+ * before the campaign exists, so a source that fails at once leaves nothing behind.
+ */
+export async function startCampaign(
+  deps: StartCampaignDeps,
+  request: CampaignRequest,
+): Promise<StartedCampaign> {
+  const { store } = deps;
+  const now = deps.now ?? Date.now;
+  const { source } = request;
+  const existing = request.campaignId ? await store.getCampaign(request.campaignId) : null;
+  if (existing?.state === 'cancelled') {
+    throw new StartCampaignError(`Campaign ${existing.id} was cancelled; start a new one.`, null);
+  }
+  const { first, rest } = await peek(source.chunks);
+  if (first.done === true && !existing) {
+    const { count: invalid } = source.invalid();
+    throw new StartCampaignError(
+      `No devices to scan in ${source.description}` +
+        (invalid > 0 ? ` (${String(invalid)} invalid lines)` : '') +
+        '; no campaign was created.',
+      null,
+    );
+  }
+  const id = existing?.id ?? request.campaignId ?? newCampaignId();
+  if (!existing) {
+    await store.createCampaign({
+      id,
+      name:
+        request.name ?? `${request.scanType} scan ${new Date(now()).toISOString().slice(0, 16)}Z`,
+      scanType: request.scanType,
+      comment: `${request.comment} [fleetscan:${id}]`,
+      createdAt: now(),
+      createdBy: request.createdBy,
+      source: source.description,
+    });
+  }
+  let accepted: number;
+  try {
+    ({ accepted } = await enqueueDevices({
+      queue: deps.queue(),
+      store,
+      campaign: id,
+      ids: prepend(first, rest),
+    }));
+  } catch (error) {
+    throw new StartCampaignError(
+      `${(error as Error).message}\nCampaign ${id} is incomplete: fix the cause and run the same ` +
+        `command with --campaign-id ${id} to add the rest (nothing is doubled).`,
+      id,
+      { cause: error },
+    );
+  }
+  const campaign = (await store.getCampaign(id)) ?? existing;
+  if (!campaign)
+    throw new StartCampaignError(`Campaign ${id} vanished while devices were added`, id);
+  const invalid = source.invalid();
+  return {
+    campaign,
+    accepted,
+    invalid: invalid.count,
+    duplicate: Math.max(0, source.valid() - accepted),
+    skipped: source.skipped(),
+    invalidLines: invalid.lines,
+  };
+}
+
+async function peek<T>(items: AsyncIterable<T>) {
+  const iterator = items[Symbol.asyncIterator]();
+  const first = await iterator.next();
+  return { first, rest: iterator };
+}
+
+async function* prepend<T>(first: IteratorResult<T>, rest: AsyncIterator<T>): AsyncIterable<T> {
+  if (first.done === true) return;
+  yield first.value;
+  for (let next = await rest.next(); next.done !== true; next = await rest.next()) yield next.value;
+}
