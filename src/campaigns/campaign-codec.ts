@@ -1,6 +1,10 @@
 import { SCAN_TYPES, type ScanType } from '../defender/machine-action.js';
 import {
   CAMPAIGN_STATES,
+  DEFAULT_TENANT,
+  PRIORITIES,
+  type DispatchWindow,
+  type Priority,
   DEVICE_STATES,
   type Campaign,
   type CampaignMeta,
@@ -18,6 +22,10 @@ export function encodeCampaignMeta(meta: CampaignMeta): string[] {
     'createdAt', String(meta.createdAt),
     'createdBy', meta.createdBy,
     'source', meta.source,
+    'tenant', meta.tenant,
+    'priority', meta.priority,
+    'window', meta.window === null ? '' : JSON.stringify(meta.window),
+    'schedule', meta.schedule ?? '',
   ]; // prettier-ignore
 }
 
@@ -48,6 +56,12 @@ export function decodeCampaign(
     createdAt: Number(fields['createdAt'] ?? 0),
     createdBy: fields['createdBy'] ?? '',
     source: fields['source'] ?? '',
+    tenant: fields['tenant'] || DEFAULT_TENANT,
+    priority: (PRIORITIES as readonly string[]).includes(fields['priority'] ?? '')
+      ? (fields['priority'] as Priority)
+      : 'normal',
+    window: decodeWindow(fields['window']),
+    schedule: fields['schedule'] || null,
     state: (CAMPAIGN_STATES as readonly string[]).includes(state)
       ? (state as CampaignState)
       : 'running',
@@ -59,4 +73,14 @@ export function decodeCampaign(
     deferrals: Number(counts['deferrals'] ?? 0),
     intakeOpen: fields['open'] === '1',
   };
+}
+
+function decodeWindow(text: string | undefined): DispatchWindow | null {
+  if (!text) return null;
+  const value: unknown = JSON.parse(text);
+  if (typeof value !== 'object' || value === null) return null;
+  const { start, end, tz } = value as Record<string, unknown>;
+  return typeof start === 'string' && typeof end === 'string' && typeof tz === 'string'
+    ? { start, end, tz }
+    : null;
 }

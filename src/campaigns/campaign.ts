@@ -4,6 +4,23 @@ import type { ScanType } from '../defender/machine-action.js';
 export const DEVICE_STATES = ['queued', 'deferred', 'requested', 'failed', 'cancelled'] as const;
 export type DeviceState = (typeof DEVICE_STATES)[number];
 
+/** Dispatch classes: the next free slot of a budget goes to the highest class with a device ready. */
+export const PRIORITIES = ['urgent', 'normal', 'background'] as const;
+export type Priority = (typeof PRIORITIES)[number];
+
+/** The tenant of today's single-tenant setup (the MDE_* environment variables). */
+export const DEFAULT_TENANT = 'default';
+
+/**
+ * A daily local-time window outside which a campaign's devices are not dispatched (they wait
+ * without spending attempts). `start` > `end` crosses midnight. Times are `HH:MM`, `tz` an IANA zone.
+ */
+export interface DispatchWindow {
+  start: string;
+  end: string;
+  tz: string;
+}
+
 export const CAMPAIGN_STATES = ['running', 'paused', 'cancelled', 'finished'] as const;
 export type CampaignState = (typeof CAMPAIGN_STATES)[number];
 
@@ -17,6 +34,13 @@ export interface CampaignMeta {
   createdBy: string;
   /** What the devices came from: `file:devices.csv`, `query:...`, `tag:...`. */
   source: string;
+  /** The tenant (API identity) whose devices these are and whose budget the calls spend. */
+  tenant: string;
+  priority: Priority;
+  /** Local-time dispatch window, or null for any time. */
+  window: DispatchWindow | null;
+  /** The schedule that fired this campaign, or null for an ad-hoc one. */
+  schedule: string | null;
 }
 
 export interface Campaign extends CampaignMeta {

@@ -1,5 +1,10 @@
 import { newCampaignId } from '../campaigns/campaign-id.js';
-import type { Campaign } from '../campaigns/campaign.js';
+import {
+  DEFAULT_TENANT,
+  type Campaign,
+  type DispatchWindow,
+  type Priority,
+} from '../campaigns/campaign.js';
 import type { RedisCampaignStore } from '../campaigns/redis-campaign-store.js';
 import type { ScanType } from '../defender/machine-action.js';
 import { enqueueDevices } from '../producer/enqueue-devices.js';
@@ -28,6 +33,13 @@ export interface CampaignRequest {
   campaignId?: string | undefined;
   /** `user@host`, or the API token's name. */
   createdBy: string;
+  /** Default `default` (the single tenant of the MDE_* variables). */
+  tenant?: string | undefined;
+  /** Default `normal`. */
+  priority?: Priority | undefined;
+  window?: DispatchWindow | null | undefined;
+  /** The schedule that fires this campaign. */
+  schedule?: string | null | undefined;
 }
 
 export interface StartCampaignDeps {
@@ -94,6 +106,10 @@ export async function startCampaign(
       createdAt: now(),
       createdBy: request.createdBy,
       source: source.description,
+      tenant: request.tenant ?? DEFAULT_TENANT,
+      priority: request.priority ?? 'normal',
+      window: request.window ?? null,
+      schedule: request.schedule ?? null,
     });
   }
   let accepted: number;

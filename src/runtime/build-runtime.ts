@@ -1,3 +1,4 @@
+import { DEFAULT_TENANT } from '../campaigns/campaign.js';
 import { createCampaignStore, type RedisCampaignStore } from '../campaigns/redis-campaign-store.js';
 import type { Config } from '../config/schema.js';
 import type { DefenderClient } from '../defender/client.js';
@@ -7,7 +8,7 @@ import { createCallStats, type CallStats } from '../shared/call-stats.js';
 import { systemClock, type Clock } from '../shared/clock.js';
 import { createLogger, type Logger } from '../shared/logger.js';
 import { createRedis, type Redis } from '../shared/redis.js';
-import { clientFromConfig, limiterFromConfig } from './api-from-config.js';
+import { createTenantRegistry, type TenantRegistry } from '../tenants/tenant-registry.js';
 import { assertNoEviction, waitForRedis, watchRedis } from './redis-checks.js';
 
 export interface RuntimeOptions {
@@ -36,6 +37,9 @@ export interface Runtime {
   /** BullMQ's (no per-command retry limit, as BullMQ requires for workers). */
   bullConnection: Redis;
   callStats: CallStats;
+  /** Every configured tenant's budget and client; one pool of workers serves them all. */
+  tenants: TenantRegistry;
+  /** The `default` tenant's budget (the single tenant of the MDE_* variables). */
   limiter: ScanLimiter;
   store: RedisCampaignStore;
   queue: ScanQueue;
@@ -81,7 +85,8 @@ export async function buildRuntime(config: Config, options: RuntimeOptions): Pro
 
   const prefix = config.redis.prefix;
   const callStats = createCallStats(redis, prefix);
-  const limiter = limiterFromConfig(config, redis, log);
+  const tenants = createTenantRegistry(config, { redis, callStats, log });
+  const limiter = tenants.get(DEFAULT_TENANT).limiter;
   const store = createCampaignStore(redis, prefix);
   const queue = createScanQueue(config, bullConnection);
   queue.on('error', (error: Error) => {
@@ -97,17 +102,18 @@ export async function buildRuntime(config: Config, options: RuntimeOptions): Pro
     redis,
     bullConnection,
     callStats,
+    tenants,
     limiter,
     store,
     queue,
     api() {
       if (api) return api;
-      api = { client: clientFromConfig(config, { gate: limiter, callStats, log }) };
+      api = { client: tenants.get(DEFAULT_TENANT).client() };
       return api;
     },
     close() {
       closed ??= (async () => {
-        api?.client.close();
+        tenants.close();
         await queue.close().catch(() => undefined);
         await Promise.allSettled([redis.quit(), bullConnection.quit()]);
         disconnect();

@@ -42,6 +42,10 @@ async function startCampaign(
     createdAt: Date.now(),
     createdBy,
     source: `file:${name.toLowerCase().replace(/\W+/g, '-')}.csv`,
+    tenant: 'default',
+    priority: 'normal',
+    window: null,
+    schedule: null,
   });
   const chunks = (async function* () {
     await Promise.resolve();

@@ -46,6 +46,10 @@ beforeEach(async () => {
     createdAt: NOW,
     createdBy: 'test',
     source: 'test',
+    tenant: 'default',
+    priority: 'normal',
+    window: null,
+    schedule: null,
   });
   await enqueueDevices({
     queue,

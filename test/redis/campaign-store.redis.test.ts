@@ -36,6 +36,10 @@ beforeEach(async () => {
     createdAt: 1_000,
     createdBy: 'ops@host',
     source: 'file:devices.csv',
+    tenant: 'default',
+    priority: 'normal',
+    window: null,
+    schedule: null,
   };
   await store.createCampaign(meta);
 });

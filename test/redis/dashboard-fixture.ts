@@ -45,6 +45,10 @@ export async function seedCampaign(
     createdAt,
     createdBy: 'ops@example.org',
     source: 'file:devices.csv',
+    tenant: 'default',
+    priority: 'normal',
+    window: null,
+    schedule: null,
   });
   const ids = Array.from({ length: shape.total }, (_, i) => machineId(i + 1));
   await store.addDevices(id, ids);

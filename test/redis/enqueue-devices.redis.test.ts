@@ -44,6 +44,10 @@ beforeEach(async () => {
     createdAt: Date.now(),
     createdBy: 'test',
     source: 'test',
+    tenant: 'default',
+    priority: 'normal',
+    window: null,
+    schedule: null,
   });
 });
 

@@ -63,6 +63,10 @@ export async function startCampaign(
     createdAt: Date.now(),
     createdBy: 'test',
     source: 'test',
+    tenant: 'default',
+    priority: 'normal',
+    window: null,
+    schedule: null,
   });
   await enqueueDevices({
     queue: runtime.queue,

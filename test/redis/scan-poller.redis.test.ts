@@ -47,6 +47,10 @@ describe('action status poller', () => {
       createdAt: Date.now(),
       createdBy: 't',
       source: 't',
+      tenant: 'default',
+      priority: 'normal',
+      window: null,
+      schedule: null,
     });
     await store.addDevices(CAMPAIGN, [DEVICE, 'c'.repeat(40)]);
     await store.markRequested(
