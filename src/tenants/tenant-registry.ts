@@ -24,6 +24,8 @@ export interface TenantRegistry {
   readonly names: readonly string[];
   /** Throws UnknownTenantError naming the known tenants. */
   get(name: string): TenantRuntime;
+  /** Every tenant, in configuration order. */
+  list(): readonly TenantRuntime[];
   /** Closes every client built so far. */
   close(): void;
 }
@@ -72,6 +74,7 @@ export function createTenantRegistry(config: Config, deps: TenantRegistryDeps): 
       if (name !== DEFAULT_TENANT) throw new UnknownTenantError(name, names);
       return only;
     },
+    list: () => [only],
     close() {
       client?.close();
     },
