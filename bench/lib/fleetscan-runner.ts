@@ -56,6 +56,7 @@ export function fleetscanEnv(settings: FleetscanSettings): NodeJS.ProcessEnv {
     FLEETSCAN_CONFIG: file,
     REDIS_URL: settings.redisUrl,
     FLEETSCAN_PREFIX: settings.prefix,
+    FLEETSCAN_BUDGET_PREFIX: settings.prefix,
     MDE_API_URL: settings.apiUrl,
     MDE_ACCESS_TOKEN: settings.token,
     FLEETSCAN_RATE_LIMITS: windowsText(settings.windows),

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { packageRoot } from '../shared/package-root.js';
 import { configSchema, SECRET_KEYS, type Config } from './schema.js';
+import { findInlineSecrets, resolveTenantSecrets } from './tenant-secrets.js';
 
 /** One bad configuration value: where it is, where it came from, and what is wrong. */
 export interface ConfigIssue {
@@ -29,6 +30,7 @@ export const ENVIRONMENT: Readonly<Record<string, { path: string; kind: Kind }>>
   REDIS_URL: { path: 'redis.url', kind: 'text' },
   FLEETSCAN_PREFIX: { path: 'redis.prefix', kind: 'text' },
   FLEETSCAN_REQUIRE_NOEVICTION: { path: 'redis.requireNoEviction', kind: 'bool' },
+  FLEETSCAN_BUDGET_PREFIX: { path: 'redis.budgetPrefix', kind: 'text' },
   MDE_CLOUD: { path: 'defender.cloud', kind: 'text' },
   MDE_API_URL: { path: 'defender.apiUrl', kind: 'text' },
   MDE_AUTHORITY_HOST: { path: 'defender.authorityHost', kind: 'text' },
@@ -110,6 +112,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     sources.set(path, 'command line');
   }
 
+  issues.push(...findInlineSecrets(merged['tenants']));
   if (issues.length > 0) throw new ConfigError(issues);
   const result = configSchema.safeParse(merged);
   if (!result.success) {
@@ -132,7 +135,9 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     }
     throw new ConfigError(issues);
   }
-  return deepFreeze(result.data);
+  const tenants = resolveTenantSecrets(result.data.tenants, env);
+  if (tenants.issues.length > 0) throw new ConfigError(tenants.issues);
+  return deepFreeze({ ...result.data, tenants: tenants.tenants });
 }
 
 function readYaml(file: string, issues: ConfigIssue[]): unknown {

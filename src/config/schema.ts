@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { parseDuration, parseRateLimits, type RateWindow } from './duration.js';
+import { CLOUDS, tenantShape, type TenantEntry } from './tenants-schema.js';
 
 /** A duration given as milliseconds or as text such as `5m`, `600ms`, `24h`. */
 const duration = (min = 0) =>
@@ -41,8 +42,7 @@ const httpUrl = z
   .nullish()
   .transform((value) => value ?? undefined);
 
-export const CLOUDS = ['commercial', 'gcc', 'gcc-high', 'dod'] as const;
-export type Cloud = (typeof CLOUDS)[number];
+export { CLOUDS, type Cloud, type TenantEntry } from './tenants-schema.js';
 
 const configShape = z.strictObject({
   redis: z.strictObject({
@@ -50,6 +50,13 @@ const configShape = z.strictObject({
     prefix: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'Expected 1-64 letters, digits, _ . or -'),
     /** Refuse to run where Redis may evict keys (and so lose jobs). */
     requireNoEviction: z.boolean(),
+    /**
+     * Namespace of the API budgets. Microsoft counts per app + tenant, not per deployment, so
+     * deployments sharing a Redis (prod and test prefixes) must share one budget per identity.
+     */
+    budgetPrefix: z
+      .string()
+      .regex(/^[A-Za-z0-9_.-]{1,64}$/, 'Expected 1-64 letters, digits, _ . or -'),
   }),
   defender: z.strictObject({
     cloud: z.enum(CLOUDS),
@@ -108,6 +115,8 @@ const configShape = z.strictObject({
   log: z.strictObject({
     level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
   }),
+  /** More tenants besides `default` (the MDE_* variables); secrets by reference only. */
+  tenants: z.array(tenantShape),
   dashboard: z.strictObject({
     host: z.string().min(1),
     port: z.number().int().min(0).max(65_535),
@@ -132,7 +141,10 @@ export const configSchema = configShape.superRefine((config, ctx) => {
 });
 
 /** Config as it comes out of the schema, before it is frozen. */
-export type ParsedConfig = z.output<typeof configSchema>;
+export type ParsedConfig = Omit<z.output<typeof configSchema>, 'tenants'> & {
+  /** With their secrets read from the variables and files they name (config/load.ts). */
+  tenants: TenantEntry[];
+};
 export type ConfigInput = z.input<typeof configSchema>;
 
 type DeepReadonly<T> = T extends (infer U)[]

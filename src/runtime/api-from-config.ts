@@ -15,7 +15,8 @@ import type { Redis } from '../shared/redis.js';
 export function limiterFromConfig(config: Config, redis: Redis, log: Logger): ScanLimiter {
   return createScanLimiter({
     redis,
-    prefix: config.redis.prefix,
+    // Not the deployment prefix: deployments sharing a Redis and an app share one budget.
+    prefix: config.redis.budgetPrefix,
     budgetId: budgetIdFor(config),
     windows: config.limits.windows.map((w) => ({ cap: w.cap, windowMs: w.windowMs })),
     guardMs: config.limits.guard,

@@ -1,5 +1,5 @@
-import type { Cloud, Config } from '../config/schema.js';
 import { DEFAULT_TENANT } from '../campaigns/campaign.js';
+import type { Cloud, Config, TenantEntry } from '../config/schema.js';
 import type { DefenderClient } from '../defender/client.js';
 import { budgetIdFor, type ScanLimiter } from '../limiter/scan-limiter.js';
 import { clientFromConfig, limiterFromConfig } from '../runtime/api-from-config.js';
@@ -20,7 +20,7 @@ export interface TenantRuntime {
 }
 
 export interface TenantRegistry {
-  /** Tenant names in configuration order. */
+  /** Tenant names in configuration order (`default` first when it is configured). */
   readonly names: readonly string[];
   /** Throws UnknownTenantError naming the known tenants. */
   get(name: string): TenantRuntime;
@@ -35,7 +35,11 @@ export class UnknownTenantError extends Error {
   override name = 'UnknownTenantError';
   readonly tenant: string;
   constructor(tenant: string, known: readonly string[]) {
-    super(`Unknown tenant "${tenant}"; configured tenants: ${known.join(', ')}`);
+    super(
+      known.length > 0
+        ? `Unknown tenant "${tenant}"; configured tenants: ${known.join(', ')}`
+        : `Unknown tenant "${tenant}"; no tenant is configured`,
+    );
     this.tenant = tenant;
   }
 }
@@ -47,36 +51,85 @@ export interface TenantRegistryDeps {
 }
 
 /**
- * The tenants of this configuration. Today's single-tenant setup (the MDE_* environment
- * variables) is the tenant `default`.
+ * The tenants of this configuration: `default` (the MDE_* variables of the single-tenant setup)
+ * when it has credentials or when no other tenant is configured, then the `tenants:` list.
+ * Tenants with one API identity (cloud + tenant + app) share one limiter, so one budget.
  */
 export function createTenantRegistry(config: Config, deps: TenantRegistryDeps): TenantRegistry {
-  const limiter = limiterFromConfig(config, deps.redis, deps.log);
-  let client: DefenderClient | undefined;
-  const only: TenantRuntime = {
-    name: DEFAULT_TENANT,
-    cloud: config.defender.cloud,
-    budgetId: budgetIdFor(config),
-    limiter,
-    client() {
-      client ??= clientFromConfig(config, {
-        gate: limiter,
-        callStats: deps.callStats,
-        log: deps.log.child({ tenant: DEFAULT_TENANT }),
-      });
-      return client;
-    },
+  const limiters = new Map<string, ScanLimiter>();
+  const clients: DefenderClient[] = [];
+
+  const build = (name: string, tenantConfig: Config): TenantRuntime => {
+    const budgetId = budgetIdFor(tenantConfig);
+    let limiter = limiters.get(budgetId);
+    if (!limiter) {
+      limiter = limiterFromConfig(tenantConfig, deps.redis, deps.log.child({ tenant: name }));
+      limiters.set(budgetId, limiter);
+    }
+    const gate = limiter;
+    let client: DefenderClient | undefined;
+    return {
+      name,
+      cloud: tenantConfig.defender.cloud,
+      budgetId,
+      limiter: gate,
+      client() {
+        if (!client) {
+          client = clientFromConfig(tenantConfig, {
+            gate,
+            callStats: deps.callStats,
+            log: deps.log.child({ tenant: name }),
+          });
+          clients.push(client);
+        }
+        return client;
+      },
+    };
   };
-  const names = [DEFAULT_TENANT] as const;
+
+  const tenants: TenantRuntime[] = [];
+  if (config.tenants.length === 0 || hasDefaultCredentials(config)) {
+    tenants.push(build(DEFAULT_TENANT, config));
+  }
+  for (const entry of config.tenants) tenants.push(build(entry.name, configFor(config, entry)));
+
+  const byName = new Map(tenants.map((tenant) => [tenant.name, tenant]));
+  const names = tenants.map((tenant) => tenant.name);
   return {
     names,
     get(name) {
-      if (name !== DEFAULT_TENANT) throw new UnknownTenantError(name, names);
-      return only;
+      const tenant = byName.get(name);
+      if (!tenant) throw new UnknownTenantError(name, names);
+      return tenant;
     },
-    list: () => [only],
+    list: () => tenants,
     close() {
-      client?.close();
+      for (const client of clients) client.close();
+    },
+  };
+}
+
+function hasDefaultCredentials(config: Config): boolean {
+  const { tenantId, clientId, accessToken } = config.defender;
+  return accessToken !== undefined || (tenantId !== undefined && clientId !== undefined);
+}
+
+/** The configuration as one listed tenant sees it: its own `defender` section, the rest shared. */
+export function configFor(config: Config, entry: TenantEntry): Config {
+  return {
+    ...config,
+    defender: {
+      ...config.defender,
+      cloud: entry.cloud,
+      apiUrl: entry.apiUrl,
+      authorityHost: entry.authorityHost,
+      tokenScope: entry.tokenScope,
+      tenantId: entry.tenantId,
+      clientId: entry.clientId,
+      clientSecret: entry.secrets.clientSecret,
+      certificatePath: entry.certificatePath,
+      certificatePassword: entry.secrets.certificatePassword,
+      accessToken: entry.secrets.accessToken,
     },
   };
 }

@@ -37,7 +37,12 @@ beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'fleetscan-cli-'));
   writeFileSync(join(dir, 'devices.csv'), CSV);
   prefix = uniquePrefix('cli');
-  env = { REDIS_URL: testRedisUrl(), FLEETSCAN_PREFIX: prefix, LOG_LEVEL: 'warn' };
+  env = {
+    REDIS_URL: testRedisUrl(),
+    FLEETSCAN_PREFIX: prefix,
+    FLEETSCAN_BUDGET_PREFIX: prefix,
+    LOG_LEVEL: 'warn',
+  };
   redis = new Redis(testRedisUrl());
 });
 

@@ -50,6 +50,7 @@ describe('fleetscan scan --tag / --group', () => {
       const env = {
         REDIS_URL: testRedisUrl(),
         FLEETSCAN_PREFIX: prefix,
+        FLEETSCAN_BUDGET_PREFIX: prefix,
         MDE_API_URL: url,
         MDE_AUTHORITY_HOST: url,
         MDE_TENANT_ID: sim.credentials.tenantId,
@@ -84,7 +85,12 @@ describe('fleetscan scan --tag / --group', () => {
 
   it('exits 1 without credentials, before any campaign exists', async () => {
     const result = await runCli(['scan', '--tag', 'Finance', '--comment', 'x'], {
-      env: { REDIS_URL: testRedisUrl(), FLEETSCAN_PREFIX: prefix, LOG_LEVEL: 'warn' },
+      env: {
+        REDIS_URL: testRedisUrl(),
+        FLEETSCAN_PREFIX: prefix,
+        FLEETSCAN_BUDGET_PREFIX: prefix,
+        LOG_LEVEL: 'warn',
+      },
     });
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/defender\./);

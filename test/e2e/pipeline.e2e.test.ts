@@ -88,6 +88,7 @@ describe('the scan pipeline, end to end', () => {
             FLEETSCAN_CONFIG: config,
             REDIS_URL: testRedisUrl(),
             FLEETSCAN_PREFIX: prefix,
+            FLEETSCAN_BUDGET_PREFIX: prefix,
             FLEETSCAN_RATE_LIMITS: RATE_LIMITS,
             MDE_API_URL: url,
             MDE_AUTHORITY_HOST: url,

@@ -18,7 +18,13 @@ function configFor(redisUrl: string, overrides: Record<string, unknown> = {}) {
   if (redisUrl === testRedisUrl()) closers.push(() => cleanupPrefix(redisUrl, prefix));
   return loadConfig({
     env: {},
-    overrides: { 'redis.url': redisUrl, 'redis.prefix': prefix, 'dashboard.port': 0, ...overrides },
+    overrides: {
+      'redis.url': redisUrl,
+      'redis.prefix': prefix,
+      'redis.budgetPrefix': prefix,
+      'dashboard.port': 0,
+      ...overrides,
+    },
   });
 }
 

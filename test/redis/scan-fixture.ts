@@ -30,6 +30,7 @@ export function scanTestConfig(
     overrides: {
       'redis.url': redisUrl,
       'redis.prefix': prefix,
+      'redis.budgetPrefix': prefix,
       'defender.apiUrl': sim.url,
       // A ready token: MSAL refuses plain-http authorities, and this tests the worker, not auth.
       'defender.accessToken': sim.sim.issueToken(),

@@ -23,6 +23,7 @@ function configFor(url: string, requireNoEviction: boolean) {
     overrides: {
       'redis.url': url,
       'redis.prefix': 'fstest-runtime',
+      'redis.budgetPrefix': 'fstest-runtime',
       'redis.requireNoEviction': requireNoEviction,
       'log.level': 'silent',
     },

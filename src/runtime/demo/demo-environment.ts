@@ -93,6 +93,7 @@ export async function startDemoEnvironment(settings: DemoSettings): Promise<Demo
       FLEETSCAN_CONFIG: join(packageRoot(), 'config', 'demo.yaml'),
       REDIS_URL: redis.url,
       FLEETSCAN_PREFIX: prefix,
+      FLEETSCAN_BUDGET_PREFIX: prefix,
       FLEETSCAN_RATE_LIMITS: scaledWindows(settings.timeScale),
       MDE_API_URL: apiUrl,
       MDE_AUTHORITY_HOST: apiUrl,
