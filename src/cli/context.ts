@@ -3,6 +3,7 @@ import { loadConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { createLogger, type Logger } from '../shared/logger.js';
 import { createRedis, describeRedisUrl, type Redis } from '../shared/redis.js';
+import { explainRedisError } from '../shared/redis-errors.js';
 import { UsageError } from './errors.js';
 
 export interface GlobalOptions {
@@ -24,8 +25,11 @@ export function loggerFor(config: Config, name = 'fleetscan'): Logger {
  * message that names the (password-less) URL.
  */
 export async function connectRedisForCommand(config: Config): Promise<Redis> {
-  const redis = createRedis(config.redis.url, { failFast: true, connectionName: 'fleetscan-cli' });
-  redis.on('error', () => undefined); // reported below, once, instead of per reconnect
+  const redis = createRedis(config.redis, { failFast: true, connectionName: 'fleetscan-cli' });
+  let lastError: unknown;
+  redis.on('error', (error) => {
+    lastError = error; // reported below, once, instead of per reconnect
+  });
   try {
     await Promise.race([
       redis.ping(),
@@ -39,8 +43,7 @@ export async function connectRedisForCommand(config: Config): Promise<Redis> {
   } catch (error) {
     redis.disconnect();
     throw new UsageError(
-      `Redis is unreachable at ${describeRedisUrl(config.redis.url)} (${(error as Error).message}). ` +
-        'Start Redis or set REDIS_URL.',
+      explainRedisError(lastError ?? error, describeRedisUrl(config.redis.url)).message,
     );
   }
 }

@@ -10,6 +10,7 @@ import { registerScanCommand } from './commands/scan.js';
 import { registerSimulateCommand } from './commands/simulate.js';
 import { registerStatusCommand } from './commands/status.js';
 import { registerWorkerCommand } from './commands/worker.js';
+import { explainRedisError } from '../shared/redis-errors.js';
 import { UsageError } from './errors.js';
 
 export function buildProgram(): Command {
@@ -45,7 +46,12 @@ export function reportFailure(error: unknown): number {
     process.stderr.write(`fleetscan: ${error.message}\n`);
     return 1;
   }
-  const message = error instanceof Error ? error.message : String(error);
+  const message =
+    error instanceof Error && /^(NOPERM|WRONGPASS|NOAUTH)/.test(error.message)
+      ? explainRedisError(error, 'the configured Redis').message
+      : error instanceof Error
+        ? error.message
+        : String(error);
   process.stderr.write(`fleetscan: ${message}\n`);
   if (process.env['LOG_LEVEL'] === 'debug' && error instanceof Error && error.stack) {
     process.stderr.write(`${error.stack}\n`);

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { packageRoot } from '../shared/package-root.js';
 import { configSchema, SECRET_KEYS, type Config } from './schema.js';
+import { resolveRedisFiles } from './redis-files.js';
 import { findInlineSecrets, resolveTenantSecrets } from './tenant-secrets.js';
 
 /** One bad configuration value: where it is, where it came from, and what is wrong. */
@@ -31,6 +32,12 @@ export const ENVIRONMENT: Readonly<Record<string, { path: string; kind: Kind }>>
   FLEETSCAN_PREFIX: { path: 'redis.prefix', kind: 'text' },
   FLEETSCAN_REQUIRE_NOEVICTION: { path: 'redis.requireNoEviction', kind: 'bool' },
   FLEETSCAN_BUDGET_PREFIX: { path: 'redis.budgetPrefix', kind: 'text' },
+  FLEETSCAN_REDIS_USERNAME: { path: 'redis.username', kind: 'text' },
+  REDIS_PASSWORD: { path: 'redis.password', kind: 'text' },
+  FLEETSCAN_REDIS_PASSWORD_FILE: { path: 'redis.passwordFile', kind: 'text' },
+  FLEETSCAN_REDIS_CA_FILE: { path: 'redis.tls.caFile', kind: 'text' },
+  FLEETSCAN_REDIS_CERT_FILE: { path: 'redis.tls.certFile', kind: 'text' },
+  FLEETSCAN_REDIS_KEY_FILE: { path: 'redis.tls.keyFile', kind: 'text' },
   MDE_CLOUD: { path: 'defender.cloud', kind: 'text' },
   MDE_API_URL: { path: 'defender.apiUrl', kind: 'text' },
   MDE_AUTHORITY_HOST: { path: 'defender.authorityHost', kind: 'text' },
@@ -113,6 +120,18 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   }
 
   issues.push(...findInlineSecrets(merged['tenants']));
+  const redisTree = merged['redis'];
+  if (isTree(redisTree) && typeof redisTree['password'] === 'string') {
+    const source = sources.get('redis.password') ?? '';
+    if (!(source in ENVIRONMENT) && source !== 'command line') {
+      issues.push({
+        path: 'redis.password',
+        source,
+        message:
+          'Secrets are accepted by reference only (value not shown): use REDIS_PASSWORD or redis.passwordFile',
+      });
+    }
+  }
   if (issues.length > 0) throw new ConfigError(issues);
   const result = configSchema.safeParse(merged);
   if (!result.success) {
@@ -136,8 +155,10 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     throw new ConfigError(issues);
   }
   const tenants = resolveTenantSecrets(result.data.tenants, env);
-  if (tenants.issues.length > 0) throw new ConfigError(tenants.issues);
-  return deepFreeze({ ...result.data, tenants: tenants.tenants });
+  const redis = resolveRedisFiles(result.data.redis, sources);
+  const lateIssues = [...redis.issues, ...tenants.issues];
+  if (lateIssues.length > 0) throw new ConfigError(lateIssues);
+  return deepFreeze({ ...result.data, redis: redis.redis, tenants: tenants.tenants });
 }
 
 function readYaml(file: string, issues: ConfigIssue[]): unknown {

@@ -57,6 +57,17 @@ const configShape = z.strictObject({
     budgetPrefix: z
       .string()
       .regex(/^[A-Za-z0-9_.-]{1,64}$/, 'Expected 1-64 letters, digits, _ . or -'),
+    /** ACL user (Redis 6+); a password alone authenticates the `default` user. */
+    username: optionalText,
+    /** From REDIS_PASSWORD, or read from `passwordFile` at load; never printed. */
+    password: optionalText,
+    passwordFile: optionalText,
+    /** For rediss:// URLs: the CA that signed Redis's certificate, and an optional client pair. */
+    tls: z.strictObject({
+      caFile: optionalText,
+      certFile: optionalText,
+      keyFile: optionalText,
+    }),
   }),
   defender: z.strictObject({
     cloud: z.enum(CLOUDS),
@@ -158,6 +169,7 @@ export type Config = DeepReadonly<ParsedConfig>;
 
 /** Keys whose values are secrets: never echoed in errors, logs or output. */
 export const SECRET_KEYS = new Set([
+  'redis.password',
   'defender.clientSecret',
   'defender.certificatePassword',
   'defender.accessToken',

@@ -58,8 +58,8 @@ export async function buildRuntime(config: Config, options: RuntimeOptions): Pro
   const log =
     options.log ?? createLogger({ level: config.log.level, name: `fleetscan-${options.role}` });
   const clock = options.clock ?? systemClock;
-  const redis = createRedis(config.redis.url, { connectionName: `fleetscan-${options.role}` });
-  const bullConnection = createRedis(config.redis.url, {
+  const redis = createRedis(config.redis, { connectionName: `fleetscan-${options.role}` });
+  const bullConnection = createRedis(config.redis, {
     forBullmq: true,
     connectionName: `fleetscan-${options.role}-bullmq`,
   });

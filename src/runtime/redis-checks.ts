@@ -2,6 +2,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
 import type { Logger } from '../shared/logger.js';
 import { describeRedisUrl } from '../shared/redis.js';
+import { explainRedisError } from '../shared/redis-errors.js';
 
 /** Redis is set up so that it may drop keys (and so lose jobs and campaign records). */
 export class RedisEvictionError extends Error {
@@ -22,29 +23,40 @@ export async function waitForRedis(
   options: { url: string; log: Logger; timeoutMs: number; signal?: AbortSignal | undefined },
 ): Promise<void> {
   const started = Date.now();
+  const where = describeRedisUrl(options.url);
+  // The ping's own rejection can be a bland "Connection is closed"; the socket's error says why.
+  let lastError: unknown;
+  const remember = (error: unknown) => {
+    lastError = error;
+  };
+  redis.on('error', remember);
   let pause = 250;
-  for (let attempt = 1; ; attempt++) {
-    try {
-      await withTimeout(redis.ping(), 2_000);
-      if (attempt > 1)
-        options.log.info({ redis: describeRedisUrl(options.url) }, 'Redis answers again');
-      return;
-    } catch (error) {
-      options.signal?.throwIfAborted();
-      const reason = error instanceof Error ? error.message : String(error);
-      if (Date.now() - started + pause > options.timeoutMs) {
-        throw new RedisUnavailableError(
-          `Redis is unreachable at ${describeRedisUrl(options.url)} (${reason}); gave up after ` +
-            `${Math.round((Date.now() - started) / 1000)} s. Start Redis or set REDIS_URL.`,
+  try {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await withTimeout(redis.ping(), 2_000);
+        if (attempt > 1) options.log.info({ redis: where }, 'Redis answers again');
+        return;
+      } catch (error) {
+        options.signal?.throwIfAborted();
+        const problem = explainRedisError(lastError ?? error, where);
+        if (problem.lasting) throw new RedisUnavailableError(problem.message);
+        if (Date.now() - started + pause > options.timeoutMs) {
+          throw new RedisUnavailableError(
+            `${problem.message} Gave up after ${Math.round((Date.now() - started) / 1000)} s.`,
+          );
+        }
+        options.log.warn(
+          { redis: where, attempt, retryInMs: pause, reason: problem.message },
+          'Redis unreachable, retrying',
         );
+        lastError = undefined;
+        await sleep(pause, options.signal);
+        pause = Math.min(pause * 2, 5_000);
       }
-      options.log.warn(
-        { redis: describeRedisUrl(options.url), attempt, retryInMs: pause, reason },
-        'Redis unreachable, retrying',
-      );
-      await sleep(pause, options.signal);
-      pause = Math.min(pause * 2, 5_000);
     }
+  } finally {
+    redis.off('error', remember);
   }
 }
 
