@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { verifyPassword } from '../../../src/dashboard/auth.js';
+import { FLEETSCAN_ACL } from '../../helpers/secure-redis.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '../../..');
 const buildDir = join(root, 'test/artifacts/stack-build');
@@ -70,7 +71,12 @@ function help(command: string): string {
 describe('docker-compose.yml', () => {
   it('runs only commands and flags the CLI has', () => {
     expect(existsSync(cli)).toBe(true);
-    expect(ours.map(([name]) => name).sort()).toEqual(['dashboard', 'simulator', 'worker']);
+    expect(ours.map(([name]) => name).sort()).toEqual([
+      'dashboard',
+      'simulator',
+      'worker',
+      'worker-secure',
+    ]);
     for (const [name, service] of ours) {
       const [command = '', ...args] = service.command ?? [];
       const text = help(command);
@@ -116,6 +122,30 @@ describe('docker-compose.yml', () => {
     for (const published of Object.values(services).flatMap((s) => s.ports ?? [])) {
       expect(published).toMatch(/^127\.0\.0\.1:/);
     }
+  });
+
+  it('has a secure profile: an ACL-only Redis reached by three workers through a secret file', () => {
+    const redis = services['redis-secure']!;
+    const script = (redis.command ?? []).join(' ');
+    expect(redis.profiles).toEqual(['secure']);
+    expect(script).toContain('--user default off');
+    // The same rules the TLS/ACL end-to-end test runs a campaign under.
+    expect(script).toContain(
+      FLEETSCAN_ACL.map((rule) =>
+        rule.startsWith('+') || rule.startsWith('-') ? rule : `"${rule}"`,
+      ).join(' '),
+    );
+    expect(script).toContain('--maxmemory-policy noeviction');
+    const worker = services['worker-secure'] as Service & { deploy?: { replicas?: number } };
+    expect(worker.deploy?.replicas).toBe(3);
+    expect(worker.secrets).toEqual(['redis_password']);
+    expect(worker.environment).toMatchObject({
+      REDIS_URL: 'redis://redis-secure:6379',
+      FLEETSCAN_REDIS_USERNAME: 'fleetscan',
+      FLEETSCAN_REDIS_PASSWORD_FILE: '/run/secrets/redis_password',
+    });
+    expect(worker.environment).not.toHaveProperty('REDIS_PASSWORD');
+    expect(compose.secrets['redis_password']).toEqual({ environment: 'REDIS_PASSWORD' });
   });
 
   it('puts monitoring and the simulator behind profiles', () => {
