@@ -7,6 +7,7 @@ import { loadClientCertificate } from './certificate.js';
 import { resolveCloud } from './clouds.js';
 import { toTokenError } from './msal-errors.js';
 import { TokenError } from './token-error.js';
+import { reusable, type HeldToken } from './token-reuse.js';
 import { withTokenTimeout } from './token-timeout.js';
 
 export interface GetTokenOptions {
@@ -27,6 +28,8 @@ export interface TokenProviderDeps {
   /** Retries of transient token-endpoint failures (default 3) and their first delay (200 ms). */
   retries?: number;
   retryMinTimeoutMs?: number;
+  /** Clock for token reuse (tests). */
+  now?: () => number;
 }
 
 /**
@@ -45,7 +48,10 @@ export function createTokenProvider(
   const app = new ConfidentialClientApplication(msalConfiguration(mode, cloud, log));
   const scopes = [cloud.scope];
 
+  const now = deps.now ?? Date.now;
+  let held: HeldToken | undefined;
   const fetchToken = async (forceRefresh: boolean): Promise<string> => {
+    const acquiredAt = now();
     const result = await pRetry(
       async () => {
         try {
@@ -81,6 +87,12 @@ export function createTokenProvider(
       log.info({ expiresOn: result.expiresOn?.toISOString(), forceRefresh }, 'token acquired');
       deps.onRefresh?.();
     }
+    held = {
+      token: result.accessToken,
+      acquiredAt,
+      // Without an expiry MSAL would have no reason to keep it either: use it for this call only.
+      expiresOn: result.expiresOn?.getTime() ?? acquiredAt,
+    };
     return result.accessToken;
   };
 
@@ -90,6 +102,8 @@ export function createTokenProvider(
     kind: mode.kind,
     getToken(options = {}) {
       const force = options.forceRefresh ?? false;
+      const ready = force ? undefined : reusable(held, now());
+      if (ready !== undefined) return Promise.resolve(ready);
       // A plain request made while a forced refresh runs waits for the fresh token: the cached
       // one is the token that was just refused.
       const pending = inflight.get(true) ?? inflight.get(force);

@@ -93,6 +93,10 @@ describe('tokens from the simulator over HTTPS, through MSAL unmocked', () => {
     });
   });
 
+  it("reuses a token shorter-lived than MSAL's renewal margin: one request for 25 calls", () => {
+    expect(report.shortLived.requests).toBe(1);
+  });
+
   it('keeps secrets and tokens out of the logs', () => {
     expect(report.logLines).toBeGreaterThan(0);
     expect(report.logsLeak).toBe(false);
