@@ -21,13 +21,18 @@ export function scanActionsFilter(since: number, machineId?: string): MachineAct
   };
 }
 
-/** True when the action was requested by this campaign (its comment carries the campaign id). */
+/**
+ * True when the action was requested by this campaign: its comment ends with this campaign's
+ * exact tag ` [fleetscan:<id>]`. A comment that merely mentions a campaign id (an operator's
+ * "re-run of c-…", a newer campaign naming an older one) is somebody else's action.
+ */
 export function isOwnAction(
   action: Pick<MachineAction, 'requestorComment'>,
   campaignId: string,
 ): boolean {
   return (
-    typeof action.requestorComment === 'string' && action.requestorComment.includes(campaignId)
+    typeof action.requestorComment === 'string' &&
+    action.requestorComment.trimEnd().endsWith(` [fleetscan:${campaignId}]`)
   );
 }
 

@@ -26,6 +26,16 @@ describe('findOwnAction', () => {
     expect(isOwnAction({ requestorComment: null }, CAMPAIGN_ID)).toBe(false);
   });
 
+  it('matches only the exact trailing tag, not a comment that mentions the campaign id', () => {
+    // A newer campaign whose operator wrote the older campaign's id in its comment.
+    const newer = `re-run of ${CAMPAIGN_ID} [fleetscan:c-111111111111]`;
+    expect(isOwnAction({ requestorComment: newer }, CAMPAIGN_ID)).toBe(false);
+    expect(isOwnAction({ requestorComment: newer }, 'c-111111111111')).toBe(true);
+    expect(
+      isOwnAction({ requestorComment: `x [fleetscan:${CAMPAIGN_ID}] and more` }, CAMPAIGN_ID),
+    ).toBe(false);
+  });
+
   it('picks the earliest own action, so every attempt records the same one', async () => {
     const { client } = fakeClient(
       () => Promise.reject(new Error('unused')),
