@@ -47,6 +47,11 @@ export interface Simulator {
   issueToken(options?: { lifetimeSec?: number; resource?: string }): string;
   /** The simulator's clock, ms. */
   now(): number;
+  /**
+   * Replaces the secret the token endpoint accepts, as a revocation in Entra does: tokens
+   * already issued stay valid until they expire, new requests with the old secret fail.
+   */
+  rotateClientSecret(next: string): void;
   close(): Promise<void>;
 }
 
@@ -201,6 +206,9 @@ export async function buildSimulator(options: SimulatorOptions = {}): Promise<Si
         o.lifetimeSec ?? opts.tokenLifetimeSec,
       ),
     now,
+    rotateClientSecret(next) {
+      ctx.opts.clientSecret = next;
+    },
     close: async () => {
       await app.close();
       await ctx.log.close();
