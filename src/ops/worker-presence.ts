@@ -1,0 +1,116 @@
+import type { Redis } from '../shared/redis.js';
+
+/** What one worker process says about itself, every heartbeat. */
+export interface WorkerInfo {
+  host: string;
+  pid: number;
+  concurrency: number;
+  /** Tenants whose budgets this process dispatches. */
+  tenants: readonly string[];
+  startedAt: number;
+  /** When it last finished a device (ms), or null. */
+  lastJobAt: number | null;
+}
+
+export interface LiveWorker extends WorkerInfo {
+  id: string;
+  lastBeatAt: number;
+}
+
+export interface Heartbeat {
+  /** Settles once the first beat is written (or failed). */
+  ready: Promise<void>;
+  /** Records that a device was just handled (shown as "last job"). */
+  noteJob(at?: number): void;
+  /** Stops beating and removes this process from the list at once (a clean shutdown). */
+  stop(): Promise<void>;
+}
+
+/** Missed beats after which a process counts as gone (killed, frozen, cut off). */
+const MISSED_BEATS = 3;
+
+const membersKey = (prefix: string) => `${prefix}:workers`;
+const infoKey = (prefix: string) => `${prefix}:workers:info`;
+
+/**
+ * Announces a worker process in Redis every `intervalMs`: a sorted set of process ids by last
+ * beat (so listing is one range read) plus their details. A process that stops beating drops
+ * out of `listWorkers` after three intervals, whatever killed it.
+ */
+export function startHeartbeat(
+  redis: Redis,
+  prefix: string,
+  info: Omit<WorkerInfo, 'lastJobAt'>,
+  options: { intervalMs: number; now?: () => number; onError?: (error: unknown) => void },
+): Heartbeat {
+  const now = options.now ?? Date.now;
+  const id = `${info.host}:${String(info.pid)}`;
+  let lastJobAt: number | null = null;
+  const beat = async () => {
+    const at = now();
+    await redis
+      .multi()
+      .zadd(membersKey(prefix), at, id)
+      .hset(infoKey(prefix), id, JSON.stringify({ ...info, lastJobAt }))
+      .exec();
+  };
+  const report = (error: unknown) => {
+    options.onError?.(error);
+  };
+  const ready = beat().catch(report);
+  const timer = setInterval(() => {
+    beat().catch(report);
+  }, options.intervalMs);
+  timer.unref();
+  return {
+    ready,
+    noteJob(at = now()) {
+      lastJobAt = at;
+    },
+    async stop() {
+      clearInterval(timer);
+      await redis.multi().zrem(membersKey(prefix), id).hdel(infoKey(prefix), id).exec();
+    },
+  };
+}
+
+/**
+ * The worker processes that beat within the last three intervals; the details of those that
+ * did not are removed on the way (a process killed with SIGKILL never says goodbye).
+ */
+export async function listWorkers(
+  redis: Redis,
+  prefix: string,
+  options: { intervalMs: number; now?: () => number },
+): Promise<LiveWorker[]> {
+  const now = (options.now ?? Date.now)();
+  const cutoff = now - MISSED_BEATS * options.intervalMs;
+  const stale = await redis.zrangebyscore(membersKey(prefix), '-inf', `(${String(cutoff)}`);
+  if (stale.length > 0) {
+    await redis
+      .multi()
+      .zrem(membersKey(prefix), ...stale)
+      .hdel(infoKey(prefix), ...stale)
+      .exec();
+  }
+  const live = await redis.zrangebyscore(membersKey(prefix), cutoff, '+inf', 'WITHSCORES');
+  const ids: string[] = [];
+  const beats: number[] = [];
+  for (let i = 0; i < live.length; i += 2) {
+    ids.push(live[i] ?? '');
+    beats.push(Number(live[i + 1]));
+  }
+  if (ids.length === 0) return [];
+  const details = await redis.hmget(infoKey(prefix), ...ids);
+  return ids.flatMap((id, i) => {
+    const text = details[i];
+    if (!text) return [];
+    const info = JSON.parse(text) as WorkerInfo;
+    return [{ ...info, id, lastBeatAt: beats[i] ?? 0 }];
+  });
+}
+
+/** Live workers serving one tenant. */
+export function workersOf(workers: readonly LiveWorker[], tenant: string): LiveWorker[] {
+  return workers.filter((worker) => worker.tenants.includes(tenant));
+}
