@@ -49,10 +49,12 @@ function table(rows: readonly ChaosOutcome[]): string {
   return [head, '|---|---|---|---|---|---|---|---|---|', ...lines].join('\n');
 }
 
-process.on('SIGINT', () => {
-  killAllChildren();
-  process.exit(130);
-});
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    killAllChildren();
+    process.exit(130);
+  });
+}
 
 const rows: ChaosOutcome[] = [];
 for (const name of names.length > 0 ? names : Object.keys(CHAOS_SCENARIOS)) {
