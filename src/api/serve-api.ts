@@ -1,4 +1,4 @@
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import { pino } from 'pino';
 import type { Config } from '../config/schema.js';
 import { buildRuntime } from '../runtime/build-runtime.js';
@@ -11,7 +11,7 @@ import { startApiServices } from './api-services.js';
 export async function buildApiApp(deps: ApiDeps, log?: Logger): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: log ?? pino({ level: 'silent' }),
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     trustProxy: false,
     bodyLimit: deps.settings.bodyLimit,
   }) as unknown as FastifyInstance;
