@@ -27,6 +27,8 @@ export interface ApiFixture {
   app: FastifyInstance;
   /** Every `METHOD path` called, for the "every route is exercised" check. */
   called: string[];
+  /** Starts (another) scan worker; one runs from the start unless `worker: false`. */
+  startWorker(): void;
   token(scopes: TokenScope[], tenants?: string[] | null): Promise<string>;
   call(
     method: string,
@@ -66,7 +68,7 @@ export async function startApiFixture(
   await app.listen({ host: '127.0.0.1', port: 0 });
   const base = `http://127.0.0.1:${String((app.server.address() as AddressInfo).port)}`;
   const workers: ScanWorker[] = [];
-  if (options.worker !== false) {
+  const startWorker = () => {
     workers.push(
       startRuntimeWorker(runtime, {
         concurrency: 8,
@@ -74,7 +76,8 @@ export async function startApiFixture(
         stalledIntervalMs: 500,
       }),
     );
-  }
+  };
+  if (options.worker !== false) startWorker();
   const called: string[] = [];
   let n = 0;
   return {
@@ -84,6 +87,7 @@ export async function startApiFixture(
     services,
     app,
     called,
+    startWorker,
     async token(scopes, tenants = null) {
       n += 1;
       const created = await services.deps.tokens.create({
