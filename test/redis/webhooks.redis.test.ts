@@ -86,7 +86,7 @@ describe('webhooks', () => {
     await receiver.up();
     const expected = 5; // a, b, c finished; b failed-devices; b finished again for /only-b
     await eventually(
-      async () => (receiver.firstSeen.length >= expected ? true : undefined),
+      () => Promise.resolve(receiver.firstSeen.length >= expected ? true : undefined),
       () => `received ${JSON.stringify(receiver.firstSeen)}`,
     );
     // Give any stray duplicate or extra delivery the chance to show up.
