@@ -153,6 +153,41 @@ describe('automation API over HTTP', () => {
     expect(created.campaign.comment).toContain('ndjson run');
   });
 
+  it('selects devices by tag through List Machines, like scan --tag', async () => {
+    const tag = t.sim.machines.flatMap((m) => m.machineTags)[0] ?? '';
+    const listBefore = t.sim.calls().filter((c) => c.family === 'machines').length;
+    const r = await t.call('POST', '/campaigns', {
+      token: writer,
+      body: {
+        tags: [tag],
+        comment: 'by tag',
+        window: { start: '22:00', end: '06:00', tz: 'Europe/Zurich' },
+      },
+    });
+    expect(r.status).toBe(201);
+    const created = CreatedCampaignSchema.parse(r.json);
+    expect(created.campaign.source).toBe(`tag:${tag}`);
+    expect(created.campaign.window).toEqual({ start: '22:00', end: '06:00', tz: 'Europe/Zurich' });
+    const tagged = t.sim.machines.filter((m) => m.machineTags.includes(tag)).length;
+    const skipped = Object.values(created.skipped).reduce((a, b) => a + b, 0);
+    expect(created.accepted + skipped).toBe(tagged);
+    expect(t.sim.calls().filter((c) => c.family === 'machines').length).toBeGreaterThan(listBefore);
+    const both = await t.call('POST', '/campaigns', {
+      token: writer,
+      body: { tags: [tag], devices: [t.sim.machines[0]?.id], comment: 'both' },
+    });
+    expect(both.status).toBe(400);
+    const zone = await t.call('POST', '/campaigns', {
+      token: writer,
+      body: {
+        tags: [tag],
+        comment: 'x',
+        window: { start: '22:00', end: '06:00', tz: 'Mars/Olympus' },
+      },
+    });
+    expect(ProblemSchema.parse(zone.json).errors?.[0]?.where).toBe('body.window.tz');
+  });
+
   it('answers 401 without a token or with a revoked one, and 403 for the wrong scope', async () => {
     expect((await t.call('GET', '/campaigns')).status).toBe(401);
     const read = await t.call('POST', '/campaigns', {
