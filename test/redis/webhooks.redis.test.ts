@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { CreatedCampaignSchema } from '../../src/api/campaign-schemas.js';
 import { eventually, startApiFixture, type ApiFixture } from './api-fixture.js';
 import { startReceiver } from './webhook-receiver.js';
+import { tenantBlockEvent } from '../../src/webhooks/source-events.js';
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -20,6 +21,12 @@ async function deliveries(t: ApiFixture, token: string, id: string): Promise<Del
   const r = await t.call('GET', `/webhooks/${id}/deliveries`, { token });
   expect(r.status).toBe(200);
   return (r.json as { deliveries: DeliveryView[] }).deliveries;
+}
+
+async function fixtureWithoutWorker(): Promise<ApiFixture> {
+  const t = await startApiFixture({ worker: false });
+  cleanups.push(() => t.close());
+  return t;
 }
 
 describe('webhooks', () => {
@@ -151,5 +158,32 @@ describe('webhooks', () => {
     expect(
       (await t.call('GET', `/webhooks/${subscription.id}/deliveries`, { token: reader })).status,
     ).toBe(404);
+  });
+
+  it('delivers events of other sources once, however often they are emitted', async () => {
+    const t = await fixtureWithoutWorker();
+    const secrets: Record<string, string> = {};
+    const receiver = await startReceiver(() => secrets);
+    cleanups.push(() => receiver.close());
+    const token = await t.token(['write']);
+    const r = await t.call('POST', '/webhooks', {
+      token,
+      body: { url: `${receiver.url}/t`, events: ['tenant.blocked', 'tenant.unblocked'] },
+    });
+    secrets['/t'] = (r.json as { secret: string }).secret;
+    const at = Date.now() + 1_000;
+    const blocked = tenantBlockEvent('default', true, at, 'consent revoked');
+    expect(await t.services.deps.webhooks.emit(blocked)).toHaveLength(1);
+    expect(await t.services.deps.webhooks.emit(blocked)).toEqual([]);
+    await t.services.deps.webhooks.emit(tenantBlockEvent('default', false, at + 1, 'ok'));
+    await eventually(
+      () => Promise.resolve(receiver.firstSeen.length === 2 || undefined),
+      () => JSON.stringify(receiver.firstSeen),
+    );
+    expect(receiver.firstSeen.map((e) => [e.type, e.sequence])).toEqual([
+      ['tenant.blocked', 1],
+      ['tenant.unblocked', 2],
+    ]);
+    expect(receiver.stats()).toEqual({ requests: 2, badSignatures: 0 });
   });
 });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Campaign } from '../../../src/campaigns/campaign.js';
 import { campaignEvents, NOTHING_SEEN } from '../../../src/webhooks/campaign-events.js';
+import { campaignSettledEvent, tenantBlockEvent } from '../../../src/webhooks/source-events.js';
 import {
   deliveryBody,
   retryDelay,
@@ -199,5 +200,23 @@ describe('subscriptions and deliveries', () => {
     [10, 600_000],
   ])('waits after attempt %i for %i ms (doubling, capped)', (attempt, ms) => {
     expect(retryDelay(attempt, 2_000, 600_000)).toBe(ms);
+  });
+});
+
+describe('events of other sources', () => {
+  it('gives one fact one id, so a second emit sends nothing', () => {
+    const c = campaign({ state: 'finished', finishedAt: 9_000 });
+    expect(campaignSettledEvent(c, 20_000)).toEqual(campaignSettledEvent(c, 20_000));
+    expect(campaignSettledEvent(c, 20_000)).toMatchObject({
+      id: 'campaign.settled:c-aaaaaaaaaaaa:20000',
+      type: 'campaign.settled',
+      tenant: 'default',
+    });
+    expect(tenantBlockEvent('contoso', true, 5, 'consent revoked')).toMatchObject({
+      id: 'tenant.blocked:contoso:5',
+      campaignId: null,
+      data: { tenant: 'contoso', reason: 'consent revoked' },
+    });
+    expect(tenantBlockEvent('contoso', false, 6, 'ok').type).toBe('tenant.unblocked');
   });
 });
