@@ -57,14 +57,22 @@ export async function startReceiver(secrets: () => Record<string, string>) {
     stats: () => ({ requests, badSignatures }),
     async down() {
       server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => { resolve(); }));
+      await new Promise<void>((resolve) =>
+        server.close(() => {
+          resolve();
+        }),
+      );
     },
     async up() {
       await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
     },
     close: async () => {
       server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => { resolve(); }));
+      await new Promise<void>((resolve) =>
+        server.close(() => {
+          resolve();
+        }),
+      );
     },
   };
 }
