@@ -309,6 +309,7 @@ describe('automation API over HTTP', () => {
     expect(none.requeued).toBe(0);
     expect(none.state).toBe('finished');
 
+    const callsBeforeRetry = t.sim.calls().length;
     const retried = await t.call('POST', `/campaigns/${campaign.id}/retry`, {
       token: writer,
       body: { reason: code },
@@ -320,6 +321,16 @@ describe('automation API over HTTP', () => {
     const again = await waitForState(campaign.id, 'finished');
     expect(again.counts.failed).toBe(2);
     expect(again.counts.requested).toBe(2);
+    // Each retried device was looked up (List MachineActions for it) before it was called again.
+    for (const ghost of ghosts) {
+      const calls = t.sim
+        .calls()
+        .slice(callsBeforeRetry)
+        .filter((c) => c.machineId === ghost || c.path.includes(ghost));
+      const firstScan = calls.findIndex((c) => c.family === 'scan');
+      expect(firstScan).toBeGreaterThan(0);
+      expect(calls.slice(0, firstScan).some((c) => c.family === 'machineActions')).toBe(true);
+    }
   });
 
   it('records every write in the audit log with who, what, where and how it ended', async () => {
