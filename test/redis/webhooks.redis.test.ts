@@ -186,4 +186,37 @@ describe('webhooks', () => {
     ]);
     expect(receiver.stats()).toEqual({ requests: 2, badSignatures: 0 });
   });
+
+  it('gives up on a delivery after its attempts, keeps every attempt, and goes on with the next', async () => {
+    const t = await startApiFixture({ worker: false, overrides: { 'webhooks.attempts': 3 } });
+    cleanups.push(() => t.close());
+    const secrets: Record<string, string> = {};
+    const receiver = await startReceiver(() => secrets);
+    cleanups.push(() => receiver.close());
+    const token = await t.token(['write']);
+    const r = await t.call('POST', '/webhooks', {
+      token,
+      body: { url: `${receiver.url}/g`, events: ['tenant.blocked'] },
+    });
+    const { subscription, secret } = r.json as { subscription: { id: string }; secret: string };
+    secrets['/g'] = secret;
+    const at = Date.now() + 1_000;
+    const poison = tenantBlockEvent('default', true, at, 'first');
+    receiver.rejected.add(poison.id);
+    await t.services.deps.webhooks.emit(poison);
+    await t.services.deps.webhooks.emit(tenantBlockEvent('default', true, at + 1, 'second'));
+    const list = await eventually(
+      async () => {
+        const all = await deliveries(t, token, subscription.id);
+        return all.every((d) => d.state !== 'pending') && all.length === 2 ? all : undefined;
+      },
+      () => 'deliveries still pending',
+    );
+    expect(list.map((d) => [d.sequence, d.state, d.attempts.length])).toEqual([
+      [2, 'delivered', 1],
+      [1, 'failed', 3],
+    ]);
+    expect(list[1]?.attempts.map((a) => a.status)).toEqual([500, 500, 500]);
+    expect(receiver.firstSeen.map((e) => e.sequence)).toEqual([2]);
+  });
 });
