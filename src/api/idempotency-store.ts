@@ -59,7 +59,8 @@ export function createIdempotencyStore(
 ): IdempotencyStore {
   const keyOf = (scope: string, key: string) =>
     `${prefix}:api:idem:${scope}:${createHash('sha256').update(key).digest('hex')}`;
-  const pendingMs = options.pendingMs ?? 120_000;
+  // Long enough for the largest device list to be queued (100,000 ids take about a minute).
+  const pendingMs = options.pendingMs ?? 15 * 60_000;
   return {
     async begin(scope, key, fingerprint) {
       const redisKey = keyOf(scope, key);
