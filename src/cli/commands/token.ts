@@ -27,7 +27,13 @@ function describe(t: ApiToken): string {
 
 /** `fleetscan token create|list|revoke`: API tokens for the automation API. */
 export function registerTokenCommand(program: Command): void {
-  const token = new Command('token').description('Create, list and revoke automation API tokens');
+  const token = new Command('token')
+    .description('Create, list and revoke automation API tokens')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  fleetscan token create --name sentinel-playbook --scope write\n' +
+        '  fleetscan token list\n  fleetscan token revoke sentinel-playbook',
+    );
 
   token
     .command('create')
