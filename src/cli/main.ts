@@ -2,13 +2,16 @@
 import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config/load.js';
 import { packageVersion } from '../shared/package-root.js';
+import { registerApiCommand } from './commands/api.js';
 import { registerCancelCommands } from './commands/cancel.js';
 import { registerDashboardCommand } from './commands/dashboard.js';
 import { registerDemoCommand } from './commands/demo.js';
 import { registerExportCommand } from './commands/export.js';
+import { registerRetryCommand } from './commands/retry.js';
 import { registerScanCommand } from './commands/scan.js';
 import { registerSimulateCommand } from './commands/simulate.js';
 import { registerStatusCommand } from './commands/status.js';
+import { registerTokenCommand } from './commands/token.js';
 import { registerWorkerCommand } from './commands/worker.js';
 import { explainRedisError } from '../shared/redis-errors.js';
 import { UsageError } from './errors.js';
@@ -33,6 +36,9 @@ export function buildProgram(): Command {
   registerDemoCommand(program);
   registerSimulateCommand(program);
   registerDashboardCommand(program);
+  registerApiCommand(program);
+  registerTokenCommand(program);
+  registerRetryCommand(program);
   return program;
 }
 

@@ -137,6 +137,35 @@ const configShape = z.strictObject({
     passwordHash: optionalText,
     allowActions: z.boolean(),
   }),
+  /** The automation API under `/api/v1` (docs/automation.md). */
+  api: z.strictObject({
+    /** Serve `/api/v1` from the dashboard process too (`fleetscan api` serves it alone). */
+    enabled: z.boolean(),
+    /** `fleetscan api` binds here; tokens are required whatever the address. */
+    host: z.string().min(1),
+    port: z.number().int().min(0).max(65_535),
+    /** Requests per token per `rateLimitWindow`, over every process (counted in Redis). */
+    rateLimitMax: z.number().int().min(1),
+    rateLimitWindow: duration(1_000),
+    /** How long an Idempotency-Key's first answer is replayed. */
+    idempotencyTtl: duration(60_000),
+    /** Largest request body (a device list): 16 MiB holds about 350,000 ids. */
+    bodyLimit: z.number().int().min(1_024),
+  }),
+  /** Signed webhook deliveries (src/webhooks). */
+  webhooks: z.strictObject({
+    /** Attempts per event and receiver before it is given up as `failed` (every one recorded). */
+    attempts: z.number().int().min(1).max(1_000),
+    /** First retry delay; doubles per attempt up to `backoffCap`. */
+    backoff: duration(1),
+    backoffCap: duration(1),
+    /** Per delivery request; a slow receiver never holds anything else up. */
+    timeout: duration(1),
+    /** How often the watcher looks for campaign events to send. */
+    watchInterval: duration(10),
+    /** Receivers delivered to at once (each receiver still gets its events one by one, in order). */
+    concurrency: z.number().int().min(1).max(100),
+  }),
 });
 
 export const configSchema = configShape.superRefine((config, ctx) => {

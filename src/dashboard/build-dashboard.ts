@@ -1,5 +1,7 @@
 import { pino } from 'pino';
 import Fastify, { LogController, type FastifyInstance, type FastifyRequest } from 'fastify';
+import { API_PREFIX, registerApi } from '../api/api-plugin.js';
+import { registerAuditPage } from '../api/audit/audit-page.js';
 import { exportDevices } from '../campaigns/export-devices.js';
 import { systemClock } from '../shared/clock.js';
 import { createAuthCheck, hasCredentials, hostnameOf, isLoopbackHost } from './auth.js';
@@ -53,6 +55,8 @@ export async function buildDashboard(deps: DashboardDeps): Promise<FastifyInstan
 
   app.addHook('onRequest', async (request, reply) => {
     if (PUBLIC_PATHS.has(pathOf(request))) return;
+    // The automation API authenticates with its own bearer tokens (src/api), never a browser's.
+    if (deps.api && pathOf(request).startsWith(`${API_PREFIX}/`)) return;
     if (withCredentials) {
       if (!(await authorized(request.headers.authorization))) {
         return reply
@@ -116,5 +120,9 @@ export async function buildDashboard(deps: DashboardDeps): Promise<FastifyInstan
     registerActionRoutes(app, { store: deps.store, control, token });
   }
   if (deps.queue) await registerQueueBoard(app, deps.queue, deps.allowActions);
+  if (deps.api) {
+    await registerApi(app, deps.api);
+    registerAuditPage(app, deps.api.audit, deps.allowActions);
+  }
   return app;
 }

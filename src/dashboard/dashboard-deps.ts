@@ -1,5 +1,6 @@
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
+import type { ApiDeps } from '../api/api-deps.js';
 import type { CampaignState } from '../campaigns/campaign.js';
 import type { CampaignStore } from '../campaigns/campaign-store.js';
 import type { CallStats } from '../shared/call-stats.js';
@@ -37,6 +38,8 @@ export interface DashboardDeps {
   /** Formats export downloads; `exportDevices` (the `export` command's writer) unless a test swaps it. */
   exportWriter?: ExportWriter | undefined;
   clock?: Clock | undefined;
+  /** The automation API under `/api/v1` and the `/audit` page (`api.enabled`). */
+  api?: ApiDeps | undefined;
   /** Request errors go here; requests themselves are not logged (a wall screen polls all day). */
   log?: Logger | undefined;
 }

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { startApiServices } from '../../api/api-services.js';
 import { createCampaignControl } from '../../campaigns/campaign-control.js';
 import type { Config } from '../../config/schema.js';
 import { hashPassword, hasCredentials, refuseBind } from '../../dashboard/auth.js';
@@ -49,6 +50,8 @@ export async function startDashboardServer(
   if (!hasCredentials(config.dashboard)) {
     log.warn({ host }, 'no dashboard credentials configured: serving on loopback only');
   }
+  // The automation API (and its webhook watcher and deliveries) in the same process.
+  const api = config.api.enabled ? startApiServices(runtime) : null;
   const app = await buildDashboard({
     store: runtime.store,
     redis: runtime.redis,
@@ -61,9 +64,11 @@ export async function startDashboardServer(
     requireNoEviction: config.redis.requireNoEviction,
     clock: runtime.clock,
     log: log.child({ component: 'dashboard' }),
+    api: api?.deps,
   });
   const close = async () => {
     await app.close();
+    await api?.close();
     await runtime.close();
   };
   try {

@@ -25,6 +25,7 @@ export function layout({ title, body, allowActions }: LayoutOptions): string {
             <a href="/">Campaigns</a>
             <a href="/queues">Queues</a>
             <a href="/metrics">Metrics</a>
+            <a href="/audit">Audit</a>
           </nav>
           <span class="mode ${allowActions ? 'mode-actions' : 'mode-readonly'}"
             >${allowActions ? 'actions enabled' : 'read-only'}</span

@@ -1,0 +1,57 @@
+import type { Redis } from 'ioredis';
+import type { CampaignControl } from '../campaigns/campaign-control.js';
+import type { RedisCampaignStore } from '../campaigns/redis-campaign-store.js';
+import type { ScanQueue } from '../scan/scan-queue.js';
+import type { Clock } from '../shared/clock.js';
+import type { TenantRegistry } from '../tenants/tenant-registry.js';
+import type { WebhookStore } from '../webhooks/webhook-store.js';
+import type { AuditLog } from './audit/audit-log.js';
+import type { IdempotencyStore } from './idempotency-store.js';
+import type { ApiToken, TokenStore } from './tokens/token-store.js';
+
+/**
+ * The kill switch of issue 12 (lifecycle): cancels the MachineActions a campaign already sent.
+ * A port, so the API works without it and answers 501 for `cancel {actions: true}` until it is
+ * wired in; its result is passed through to the client as is.
+ */
+export type CancelActions = (campaignId: string) => Promise<Record<string, unknown>>;
+
+export interface ApiSettings {
+  rateLimitMax: number;
+  rateLimitWindowMs: number;
+  bodyLimit: number;
+}
+
+/** Everything the `/api/v1` routes use; built from a runtime by `apiDepsFromRuntime`. */
+export interface ApiDeps {
+  redis: Redis;
+  prefix: string;
+  store: RedisCampaignStore;
+  queue: () => ScanQueue;
+  tenants: Pick<TenantRegistry, 'names' | 'get'>;
+  control: CampaignControl;
+  cancelActions?: CancelActions | undefined;
+  tokens: TokenStore;
+  audit: AuditLog;
+  idempotency: IdempotencyStore;
+  webhooks: WebhookStore;
+  settings: ApiSettings;
+  clock: Clock;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The API token that authenticated the request (null on public routes). */
+    apiToken: ApiToken | null;
+    /** The body as received, for the Idempotency-Key fingerprint. */
+    rawBody: string;
+    idempotencyClaim: { key: string; fingerprint: string } | null;
+    /** What a write acted on, for the audit log (set by the route once it knows). */
+    auditTarget: string;
+    auditDetail: string;
+  }
+  interface FastifyContextConfig {
+    scope?: 'read' | 'write' | 'public';
+    audit?: string | null;
+  }
+}

@@ -1,0 +1,141 @@
+import rateLimit from '@fastify/rate-limit';
+import swagger from '@fastify/swagger';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { ApiDeps } from './api-deps.js';
+import { registerApiHooks } from './api-hooks.js';
+import { parseNdjsonDevices } from './ndjson-devices.js';
+import { ApiProblem, kindForStatus, PROBLEM_CONTENT_TYPE } from './problem.js';
+import { registerAuditRoutes } from './routes/audit-routes.js';
+import { registerCampaignRoutes } from './routes/campaign-routes.js';
+import { registerControlRoutes } from './routes/control-routes.js';
+import { registerDeviceRoutes } from './routes/device-routes.js';
+import { registerWebhookRoutes } from './routes/webhook-routes.js';
+
+export const API_PREFIX = '/api/v1';
+
+function sendProblem(reply: FastifyReply, request: FastifyRequest, problem: ApiProblem) {
+  return reply
+    .code(problem.status)
+    .type(PROBLEM_CONTENT_TYPE)
+    .send(problem.toProblem(request.url.split('?')[0]));
+}
+
+/** Any error thrown below a route as an ApiProblem (fastify's own errors keep their status). */
+function asProblem(error: unknown): ApiProblem {
+  if (error instanceof ApiProblem) return error;
+  const status = (error as { statusCode?: unknown }).statusCode;
+  if (typeof status === 'number' && status >= 400 && status < 500) {
+    return new ApiProblem(kindForStatus(status), (error as Error).message);
+  }
+  return new ApiProblem('internal', 'The request failed on the server; see its log.');
+}
+
+/**
+ * The automation API as a fastify plugin under `/api/v1` (docs/automation.md): bearer API tokens
+ * with scopes, per-token rate limits, Idempotency-Key on every POST, an audit record for every
+ * write, RFC 9457 problems for every error, and the OpenAPI 3.1 document built from the same
+ * route schemas that validate requests and answers.
+ */
+export async function registerApi(app: FastifyInstance, deps: ApiDeps): Promise<void> {
+  await app.register(
+    async (api) => {
+      await api.register(swagger, {
+        openapi: {
+          openapi: '3.1.0',
+          info: {
+            title: 'fleetscan automation API',
+            version: '1.0.0',
+            description:
+              'Start, follow and stop Defender antivirus scan campaigns from playbooks. ' +
+              'Every POST takes an Idempotency-Key; errors are RFC 9457 problem details.',
+          },
+          components: {
+            securitySchemes: {
+              bearerToken: {
+                type: 'http',
+                scheme: 'bearer',
+                description: 'An API token from `fleetscan token create`',
+              },
+            },
+          },
+        },
+      });
+      await api.register(rateLimit, {
+        global: true,
+        max: deps.settings.rateLimitMax,
+        timeWindow: deps.settings.rateLimitWindowMs,
+        // After authentication (onRequest), before a large body is read.
+        hook: 'preParsing',
+        redis: deps.redis,
+        nameSpace: `${deps.prefix}:api:rate:`,
+        keyGenerator: (request) => request.apiToken?.id ?? `ip:${request.ip}`,
+        errorResponseBuilder: (_request, context) =>
+          new ApiProblem(
+            'rate-limited',
+            `At most ${String(context.max)} requests per ${context.after} for one token; ` +
+              `retry in ${String(Math.ceil(context.ttl / 1000))} s.`,
+          ),
+      });
+
+      api.removeAllContentTypeParsers();
+      const bodyLimit = deps.settings.bodyLimit;
+      api.addContentTypeParser(
+        'application/json',
+        { parseAs: 'string', bodyLimit },
+        (request, body, done) => {
+          const text = String(body);
+          request.rawBody = text;
+          if (text.trim() === '') {
+            done(null, undefined);
+            return;
+          }
+          try {
+            done(null, JSON.parse(text));
+          } catch {
+            done(new ApiProblem('invalid-request', 'The body is not valid JSON'), undefined);
+          }
+        },
+      );
+      api.addContentTypeParser(
+        'application/x-ndjson',
+        { parseAs: 'string', bodyLimit },
+        (request, body, done) => {
+          request.rawBody = String(body);
+          try {
+            done(null, parseNdjsonDevices(request.rawBody, request.query));
+          } catch (error) {
+            done(error as Error, undefined);
+          }
+        },
+      );
+
+      api.setErrorHandler((error, request, reply) => {
+        const problem = asProblem(error);
+        if (problem.status >= 500) request.log.error({ err: error }, 'API request failed');
+        return sendProblem(reply, request, problem);
+      });
+      api.setNotFoundHandler((request, reply) =>
+        sendProblem(
+          reply,
+          request,
+          new ApiProblem(
+            'not-found',
+            `No route ${request.method} ${request.url.split('?')[0] ?? ''}`,
+          ),
+        ),
+      );
+
+      registerApiHooks(api, deps);
+
+      api.get('/openapi.json', { schema: { hide: true }, config: { scope: 'public' } }, () =>
+        api.swagger(),
+      );
+      registerCampaignRoutes(api, deps);
+      registerDeviceRoutes(api, deps);
+      registerControlRoutes(api, deps);
+      registerWebhookRoutes(api, deps);
+      registerAuditRoutes(api, deps);
+    },
+    { prefix: API_PREFIX },
+  );
+}

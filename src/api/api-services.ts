@@ -1,0 +1,89 @@
+import type { Worker } from 'bullmq';
+import { createCampaignControl } from '../campaigns/campaign-control.js';
+import type { Runtime } from '../runtime/build-runtime.js';
+import { startCampaignWatcher, type CampaignWatcher } from '../webhooks/campaign-watcher.js';
+import { startWebhookWorker } from '../webhooks/deliver-webhooks.js';
+import type { DrainJobData } from '../webhooks/webhook-queue.js';
+import { createWebhookQueue } from '../webhooks/webhook-queue.js';
+import { createWebhookStore } from '../webhooks/webhook-store.js';
+import type { ApiDeps, CancelActions } from './api-deps.js';
+import { createAuditLog } from './audit/audit-log.js';
+import { createIdempotencyStore } from './idempotency-store.js';
+import { createTokenStore } from './tokens/token-store.js';
+
+export interface ApiServices {
+  deps: ApiDeps;
+  /** Stops the watcher and the delivery worker (a delivery in flight finishes), closes the queue. */
+  close(): Promise<void>;
+}
+
+/**
+ * The API's dependencies from a runtime, plus what runs beside it: the campaign watcher that
+ * emits webhook events and the worker that delivers them. `cancelActions` is the kill switch,
+ * wired by whoever has it (issue 12); without it `cancel {actions: true}` answers 501.
+ */
+export function startApiServices(
+  runtime: Runtime,
+  options: { cancelActions?: CancelActions; webhooks?: boolean } = {},
+): ApiServices {
+  const { config, redis, log, clock } = runtime;
+  const prefix = config.redis.prefix;
+  const webhooks = createWebhookStore(redis, prefix);
+  const deps: ApiDeps = {
+    redis,
+    prefix,
+    store: runtime.store,
+    queue: () => runtime.queue,
+    tenants: runtime.tenants,
+    control: createCampaignControl({ store: runtime.store, queue: runtime.queue, clock }),
+    cancelActions: options.cancelActions,
+    tokens: createTokenStore(redis, prefix),
+    audit: createAuditLog(redis, prefix),
+    idempotency: createIdempotencyStore(redis, prefix, { ttlMs: config.api.idempotencyTtl }),
+    webhooks,
+    settings: {
+      rateLimitMax: config.api.rateLimitMax,
+      rateLimitWindowMs: config.api.rateLimitWindow,
+      bodyLimit: config.api.bodyLimit,
+    },
+    clock,
+  };
+  if (options.webhooks === false) return { deps, close: () => Promise.resolve() };
+
+  const queue = createWebhookQueue(runtime.bullConnection, prefix);
+  queue.on('error', (error: Error) => {
+    log.warn({ reason: error.message }, 'webhook queue error');
+  });
+  const worker: Worker<DrainJobData> = startWebhookWorker({
+    connection: runtime.bullConnection,
+    prefix,
+    store: webhooks,
+    clock,
+    log: log.child({ component: 'webhooks' }),
+    settings: {
+      attempts: config.webhooks.attempts,
+      backoffMs: config.webhooks.backoff,
+      backoffCapMs: config.webhooks.backoffCap,
+      timeoutMs: config.webhooks.timeout,
+      concurrency: config.webhooks.concurrency,
+    },
+  });
+  const watcher: CampaignWatcher = startCampaignWatcher({
+    redis,
+    prefix,
+    store: runtime.store,
+    webhooks,
+    queue,
+    clock,
+    log: log.child({ component: 'campaign-watcher' }),
+    intervalMs: config.webhooks.watchInterval,
+  });
+  return {
+    deps,
+    async close() {
+      await watcher.stop();
+      await worker.close();
+      await queue.close().catch(() => undefined);
+    },
+  };
+}

@@ -1,0 +1,83 @@
+import { Readable } from 'node:stream';
+import type { FastifyInstance } from 'fastify';
+import { csvCell } from '../../campaigns/export-devices.js';
+import { html } from '../../dashboard/pages/html.js';
+import { layout } from '../../dashboard/pages/layout.js';
+import { AUDIT_COLUMNS, type AuditEntry, type AuditLog } from './audit-log.js';
+
+const PAGE = 200;
+
+function row(e: AuditEntry) {
+  return html`<tr>
+    <td>${new Date(e.at).toISOString()}</td>
+    <td>${e.who}</td>
+    <td>${e.action}</td>
+    <td><code>${e.target}</code></td>
+    <td>${e.from}</td>
+    <td>${e.status}</td>
+    <td>${e.detail}</td>
+  </tr>`;
+}
+
+async function* exportAudit(log: AuditLog, format: 'csv' | 'ndjson'): AsyncIterable<string> {
+  if (format === 'csv') yield `${AUDIT_COLUMNS.join(',')}\r\n`;
+  for await (const entry of log.iterate()) {
+    const out = { ...entry, at: new Date(entry.at).toISOString() };
+    yield format === 'csv'
+      ? `${AUDIT_COLUMNS.map((c) => csvCell(out[c])).join(',')}\r\n`
+      : `${JSON.stringify(out)}\n`;
+  }
+}
+
+/**
+ * `/audit`: the newest writes (API and token commands) for whoever may see the dashboard, and
+ * `/audit/export.csv|ndjson` with all of them, oldest first. Behind the dashboard's own auth.
+ */
+export function registerAuditPage(
+  app: FastifyInstance,
+  log: AuditLog,
+  allowActions: boolean,
+): void {
+  app.get('/audit', async (_request, reply) => {
+    const entries = await log.list({ limit: PAGE });
+    const body = html`<section class="card">
+      <h1>Audit log</h1>
+      <p>
+        Every write through the automation API and every token change, newest first
+        (${entries.length} shown). Export all:
+        <a href="/audit/export.csv">CSV</a> · <a href="/audit/export.ndjson">NDJSON</a>
+      </p>
+      <table class="devices">
+        <thead>
+          <tr>
+            <th>When (UTC)</th>
+            <th>Who</th>
+            <th>What</th>
+            <th>Target</th>
+            <th>From</th>
+            <th>Status</th>
+            <th>Detail</th>
+          </tr>
+        </thead>
+        <tbody>
+          ${entries.map(row)}
+        </tbody>
+      </table>
+    </section>`;
+    return reply
+      .type('text/html; charset=utf-8')
+      .header('cache-control', 'no-store')
+      .send(layout({ title: 'Audit log', body, allowActions }));
+  });
+  app.get<{ Params: { format: string } }>('/audit/export.:format', async (request, reply) => {
+    const format = request.params.format;
+    if (format !== 'csv' && format !== 'ndjson') {
+      return reply.code(404).send({ error: 'unknown export format' });
+    }
+    return reply
+      .type(format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson; charset=utf-8')
+      .header('content-disposition', `attachment; filename="audit.${format}"`)
+      .header('cache-control', 'no-store')
+      .send(Readable.from(exportAudit(log, format)));
+  });
+}

@@ -1,0 +1,76 @@
+import type { ScanSource } from '../../control/start-campaign.js';
+import { isMachineId } from '../../defender/machine-id.js';
+import { renderValue } from '../../producer/sources/device-id.js';
+import { resolveTargets, type MachineLister } from '../../producer/sources/resolve-targets.js';
+import type { CreateCampaignInput } from '../campaign-schemas.js';
+import { ApiProblem } from '../problem.js';
+
+const CHUNK = 1_000;
+
+/**
+ * Device ids from a request body, all checked before anything happens: one that is not exactly a
+ * machine id (40 hex; only ASCII A-F are lowercased, nothing is trimmed) refuses the whole request,
+ * naming the first ones by position. Stricter than device files, on purpose: a playbook that
+ * sends garbage has a bug, and a campaign of the rest would hide it.
+ */
+export function checkDeviceIds(raw: readonly string[]): ScanSource {
+  const ids: string[] = [];
+  const invalid: { where: string; message: string }[] = [];
+  let invalidCount = 0;
+  raw.forEach((value, index) => {
+    const id = value.replace(/[A-F]/g, (c) => c.toLowerCase());
+    if (isMachineId(id)) ids.push(id);
+    else {
+      invalidCount += 1;
+      if (invalid.length < 20) {
+        invalid.push({
+          where: `body.devices[${String(index)}]`,
+          message: `not a machine id: ${renderValue(value)}`,
+        });
+      }
+    }
+  });
+  if (invalidCount > 0) {
+    throw new ApiProblem(
+      'invalid-devices',
+      `${String(invalidCount)} of ${String(raw.length)} device ids are not machine ids (40 hex characters); nothing was created.`,
+      { errors: invalid, invalidCount },
+    );
+  }
+  return {
+    description: `api:${String(ids.length)} devices`,
+    chunks: (async function* () {
+      await Promise.resolve();
+      for (let i = 0; i < ids.length; i += CHUNK) yield ids.slice(i, i + CHUNK);
+    })(),
+    valid: () => ids.length,
+    invalid: () => ({ count: 0, lines: [] }),
+    skipped: () => ({}),
+  };
+}
+
+/** `query`/`tags`/`group` through List Machines, as `fleetscan scan --query/--tag/--group`. */
+export function targetSource(
+  client: MachineLister & { close?: () => void },
+  body: CreateCampaignInput,
+): ScanSource {
+  const targets = resolveTargets(client, {
+    query: body.query,
+    tags: body.tags,
+    group: body.group,
+    includeInactive: body.includeInactive,
+  });
+  const described = [
+    body.query === undefined ? '' : `query:${body.query}`,
+    body.tags === undefined ? '' : `tag:${body.tags.join(',')}`,
+    body.group === undefined ? '' : `group:${body.group}`,
+  ];
+  return {
+    description: described.filter(Boolean).join(' '),
+    chunks: targets.chunks,
+    valid: () => targets.report.selected,
+    invalid: () => ({ count: 0, lines: [] }),
+    skipped: () =>
+      Object.fromEntries(Object.entries(targets.report.skipped).filter(([, n]) => n > 0)),
+  };
+}

@@ -1,0 +1,54 @@
+import Fastify, { LogController, type FastifyInstance } from 'fastify';
+import { pino } from 'pino';
+import type { Config } from '../config/schema.js';
+import { buildRuntime } from '../runtime/build-runtime.js';
+import type { Logger } from '../shared/logger.js';
+import type { ApiDeps, CancelActions } from './api-deps.js';
+import { registerApi } from './api-plugin.js';
+import { startApiServices } from './api-services.js';
+
+/** The API alone, as a fastify app (`fleetscan api`); never listens by itself. */
+export async function buildApiApp(deps: ApiDeps, log?: Logger): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: log ?? pino({ level: 'silent' }),
+    logController: new LogController({ disableRequestLogging: true }),
+    trustProxy: false,
+    bodyLimit: deps.settings.bodyLimit,
+  }) as unknown as FastifyInstance;
+  app.get('/healthz', () => ({ ok: true }));
+  await registerApi(app, deps);
+  return app;
+}
+
+export interface ApiServer {
+  address: string;
+  close(): Promise<void>;
+}
+
+/** Builds the runtime, the API, the webhook watcher and delivery worker, and listens. */
+export async function startApiServer(
+  config: Config,
+  options: { log?: Logger; cancelActions?: CancelActions } = {},
+): Promise<ApiServer> {
+  const runtime = await buildRuntime(config, {
+    role: 'api',
+    ...(options.log ? { log: options.log } : {}),
+  });
+  const services = startApiServices(runtime, {
+    ...(options.cancelActions ? { cancelActions: options.cancelActions } : {}),
+  });
+  const app = await buildApiApp(services.deps, runtime.log.child({ component: 'api' }));
+  const close = async () => {
+    await app.close();
+    await services.close();
+    await runtime.close();
+  };
+  try {
+    const address = await app.listen({ host: config.api.host, port: config.api.port });
+    runtime.log.info({ address }, `automation API listening on ${address}/api/v1`);
+    return { address, close };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}

@@ -1,0 +1,56 @@
+import type { Command } from 'commander';
+import { UnknownCampaignError } from '../../campaigns/errors.js';
+import {
+  retryFailed,
+  RetryRefusedError,
+  type RetryFailedResult,
+} from '../../control/retry-failed.js';
+import { configFor, printJson } from '../context.js';
+import { UsageError } from '../errors.js';
+import { count } from './shared/output.js';
+import { withSession } from './shared/session.js';
+
+function describe(r: RetryFailedResult, reason: string | undefined): string {
+  if (r.requeued === 0) {
+    return `Campaign ${r.campaignId}: no failed devices${reason ? ` with reason ${reason}` : ''} to retry (${r.state}).`;
+  }
+  const reasons = Object.entries(r.byReason)
+    .map(([code, n]) => `${count(n)} ${code}`)
+    .join(', ');
+  return (
+    `Campaign ${r.campaignId} ${r.state}: ${count(r.requeued)} failed devices queued again (${reasons}); ` +
+    `${count(r.lookupFirst)} of them are looked up before any new call.` +
+    (r.state === 'paused' ? ` Resume it to call them: fleetscan resume ${r.campaignId}` : '')
+  );
+}
+
+/** `fleetscan retry ID [--reason CODE]`: the same `retryFailed` as POST /api/v1/campaigns/{id}/retry. */
+export function registerRetryCommand(program: Command): void {
+  program
+    .command('retry')
+    .argument('<id>', 'campaign id')
+    .description('Queue the failed devices of a campaign again (all, or those of one failure code)')
+    .option('--reason <code>', 'only devices that failed with this code (as in `status`)')
+    .option('--json', 'print one JSON object')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  fleetscan retry c-mhx1y2z3a1b2\n  fleetscan retry c-mhx1y2z3a1b2 --reason pending-timeout --json',
+    )
+    .action(async (id: string, options: { reason?: string; json?: boolean }, command: Command) => {
+      const config = configFor(command);
+      await withSession(config, async ({ redis, store, queue }) => {
+        const result = await retryFailed(
+          { redis, prefix: config.redis.prefix, store, queue },
+          { campaignId: id, reason: options.reason },
+        ).catch((error: unknown) => {
+          if (error instanceof UnknownCampaignError || error instanceof RetryRefusedError) {
+            throw new UsageError(error.message);
+          }
+          throw error;
+        });
+        if (options.json === true)
+          printJson({ ...result, message: describe(result, options.reason) });
+        else process.stdout.write(`${describe(result, options.reason)}\n`);
+      });
+    });
+}

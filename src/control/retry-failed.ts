@@ -1,0 +1,125 @@
+import type { CampaignState } from '../campaigns/campaign.js';
+import { campaignKeys } from '../campaigns/campaign-keys.js';
+import { UnknownCampaignError } from '../campaigns/errors.js';
+import { loadLuaScript } from '../campaigns/lua-script.js';
+import type { RedisCampaignStore } from '../campaigns/redis-campaign-store.js';
+import { SCAN_JOB_NAME, scanJobId } from '../scan/scan-job.js';
+import type { ScanQueue } from '../scan/scan-queue.js';
+import type { Redis } from '../shared/redis.js';
+
+const requeueScript = loadLuaScript('requeue-failed-3.lua');
+const BATCH = 1_000;
+
+export interface RetryFailedDeps {
+  redis: Redis;
+  prefix: string;
+  store: RedisCampaignStore;
+  queue: () => ScanQueue;
+}
+
+export interface RetryFailedRequest {
+  campaignId: string;
+  /** Only devices that failed with this code (the part of the reason before `:`); all when absent. */
+  reason?: string | undefined;
+}
+
+export interface RetryFailedResult {
+  campaignId: string;
+  requeued: number;
+  /** Requeued devices per failure code. */
+  byReason: Record<string, number>;
+  /** Requeued devices whose earlier call may have reached the API: looked up before any call. */
+  lookupFirst: number;
+  jobsSubmitted: number;
+  state: CampaignState;
+}
+
+/** Why a retry was refused (unknown campaigns throw `UnknownCampaignError`). */
+export class RetryRefusedError extends Error {
+  override name = 'RetryRefusedError';
+}
+
+/** The code of a stored failure reason: `ResourceNotFound: Machine not found` → `ResourceNotFound`. */
+export function reasonCode(reason: string | null): string {
+  if (reason === null) return 'unknown';
+  const colon = reason.indexOf(':');
+  return (colon < 0 ? reason : reason.slice(0, colon)).trim();
+}
+
+/**
+ * Hands a campaign's failed devices (all, or those of one failure code) back to the workers: the
+ * one code path behind `fleetscan retry` and `POST /api/v1/campaigns/{id}/retry`.
+ * The intake is opened first, so a finished campaign runs again and cannot finish half-way while
+ * devices move; each batch is moved in one Lua call and then gets its jobs (deterministic ids, so
+ * a repeat doubles nothing). A paused campaign gets its devices back as queued, and `resume`
+ * submits their jobs. A cancelled campaign cannot be retried.
+ */
+export async function retryFailed(
+  deps: RetryFailedDeps,
+  request: RetryFailedRequest,
+): Promise<RetryFailedResult> {
+  const { store, campaignId } = { ...deps, campaignId: request.campaignId };
+  const campaign = await store.getCampaign(campaignId);
+  if (!campaign) throw new UnknownCampaignError(campaignId);
+  if (campaign.state === 'cancelled') {
+    throw new RetryRefusedError(`Campaign ${campaignId} was cancelled; start a new one.`);
+  }
+  const result: RetryFailedResult = {
+    campaignId,
+    requeued: 0,
+    byReason: {},
+    lookupFirst: 0,
+    jobsSubmitted: 0,
+    state: campaign.state,
+  };
+  const opened = await store.openIntake(campaignId);
+  if (!opened) throw new UnknownCampaignError(campaignId);
+  try {
+    const keys = campaignKeys(deps.prefix, campaignId);
+    const flush = async (batch: { id: string; code: string }[]) => {
+      const reply = (await requeueScript.run(
+        deps.redis,
+        [keys.campaign, keys.devices, keys.counts],
+        batch.map((d) => d.id),
+      )) as [string[], number] | null;
+      if (!reply) throw new UnknownCampaignError(campaignId);
+      const [moved, marked] = reply;
+      const movedSet = new Set(moved);
+      for (const device of batch) {
+        if (movedSet.has(device.id)) {
+          result.byReason[device.code] = (result.byReason[device.code] ?? 0) + 1;
+        }
+      }
+      result.requeued += moved.length;
+      result.lookupFirst += marked;
+      const state = (await store.getCampaign(campaignId))?.state;
+      if (moved.length > 0 && state !== 'paused') {
+        await deps.queue().addBulk(
+          moved.map((machineId) => ({
+            name: SCAN_JOB_NAME,
+            data: {},
+            opts: { jobId: scanJobId(campaignId, machineId) },
+          })),
+        );
+        result.jobsSubmitted += moved.length;
+      }
+    };
+    let batch: { id: string; code: string }[] = [];
+    for await (const device of store.iterateDevices(campaignId)) {
+      if (device.state !== 'failed') continue;
+      const code = reasonCode(device.reason);
+      if (request.reason !== undefined && code !== request.reason) continue;
+      batch.push({ id: device.machineId, code });
+      if (batch.length >= BATCH) {
+        await flush(batch);
+        batch = [];
+      }
+    }
+    if (batch.length > 0) await flush(batch);
+  } finally {
+    // Closing applies the finished rule: with nothing requeued, a finished campaign stays one.
+    const closed = await store.closeIntake(campaignId);
+    if (closed) result.state = closed.state;
+  }
+  return result;
+}

@@ -1,0 +1,40 @@
+import { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+
+/** The queue of webhook drains: apart from `scans`, so a dead receiver never touches a scan. */
+export const WEBHOOK_QUEUE_NAME = 'webhooks';
+
+export interface DrainJobData {
+  subscriptionId: string;
+}
+
+export type WebhookQueue = Queue<DrainJobData>;
+
+/** One drain job per subscription at a time: its id is fixed, BullMQ keeps one job per id. */
+export function drainJobId(subscriptionId: string): string {
+  return `drain.${subscriptionId}`;
+}
+
+export function createWebhookQueue(connection: Redis, prefix: string): WebhookQueue {
+  return new Queue<DrainJobData>(WEBHOOK_QUEUE_NAME, {
+    connection,
+    prefix,
+    defaultJobOptions: { removeOnComplete: true, removeOnFail: true, attempts: 1 },
+    streams: { events: { maxLen: 1_000 } },
+  });
+}
+
+/** Makes sure each subscription's outbox has a drain job (a no-op for one that has). */
+export async function kickDrains(
+  queue: WebhookQueue,
+  subscriptionIds: readonly string[],
+): Promise<void> {
+  if (subscriptionIds.length === 0) return;
+  await queue.addBulk(
+    subscriptionIds.map((subscriptionId) => ({
+      name: 'drain',
+      data: { subscriptionId },
+      opts: { jobId: drainJobId(subscriptionId) },
+    })),
+  );
+}

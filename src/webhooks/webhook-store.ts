@@ -1,0 +1,184 @@
+import { randomBytes } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import {
+  deliveryBody,
+  subscriptionMatches,
+  type WebhookEvent,
+  type WebhookEventType,
+  type WebhookSubscription,
+} from './webhook-event.js';
+
+/** One try to deliver: when, what came back (or why nothing did), how long it took. */
+export interface DeliveryAttempt {
+  at: number;
+  status: number | null;
+  error: string | null;
+  durationMs: number;
+}
+
+export const DELIVERY_STATES = ['pending', 'delivered', 'failed'] as const;
+export type DeliveryState = (typeof DELIVERY_STATES)[number];
+
+/** One event for one subscription, with every attempt made. */
+export interface Delivery {
+  sequence: number;
+  subscriptionId: string;
+  eventId: string;
+  type: WebhookEventType;
+  createdAt: number;
+  state: DeliveryState;
+  /** The exact bytes sent (and signed) on every attempt. */
+  body: string;
+  attempts: DeliveryAttempt[];
+}
+
+interface StoredSubscription extends WebhookSubscription {
+  secret: string;
+}
+
+export interface WebhookStore {
+  subscribe(
+    input: Omit<WebhookSubscription, 'id'>,
+  ): Promise<{ subscription: WebhookSubscription; secret: string }>;
+  get(id: string): Promise<(WebhookSubscription & { secret: string }) | null>;
+  list(): Promise<WebhookSubscription[]>;
+  /** Stops deliveries; pending ones end `failed` when the drain reaches them. */
+  unsubscribe(id: string): Promise<boolean>;
+  /**
+   * Fans one event out to the matching subscriptions (outbox + delivery record each). Returns the
+   * subscriptions that got it; none when the event was emitted before (same id).
+   */
+  emit(event: WebhookEvent): Promise<string[]>;
+  /** The oldest pending delivery of a subscription, or null when its outbox is empty. */
+  head(subscriptionId: string): Promise<Delivery | null>;
+  /** Saves an attempt; `final` moves the delivery out of the outbox. */
+  recordAttempt(
+    delivery: Delivery,
+    attempt: DeliveryAttempt,
+    final: DeliveryState | null,
+  ): Promise<void>;
+  deliveries(subscriptionId: string, options?: { limit?: number }): Promise<Delivery[]>;
+  /** Subscriptions with something waiting in their outbox (for the drain sweep). */
+  withBacklog(): Promise<string[]>;
+}
+
+/** How long an event id is remembered, so a late second emit of the same fact sends nothing. */
+const EVENT_MEMORY_SEC = 30 * 24 * 3600;
+/** Delivery records kept per subscription (newest), with their attempts. */
+const KEEP_DELIVERIES = 1_000;
+
+/**
+ * Subscriptions, outboxes and delivery records in Redis under `${prefix}:webhooks:`. Each
+ * subscription has an outbox (a list of sequence numbers) drained strictly in order, one delivery
+ * at a time, so a receiver sees its events in the order they happened even across retries.
+ */
+export function createWebhookStore(redis: Redis, prefix: string): WebhookStore {
+  const base = `${prefix}:webhooks`;
+  const subsKey = `${base}:subscriptions`;
+  const backlogKey = `${base}:backlog`;
+  const outboxKey = (id: string) => `${base}:outbox:${id}`;
+  const deliveriesKey = (id: string) => `${base}:deliveries:${id}`;
+  const seqKey = (id: string) => `${base}:seq:${id}`;
+  const eventKey = (id: string) => `${base}:event:${id}`;
+  const publicPart = ({ secret: _secret, ...sub }: StoredSubscription): WebhookSubscription => sub;
+
+  const listStored = async () =>
+    Object.values(await redis.hgetall(subsKey))
+      .map((json) => JSON.parse(json) as StoredSubscription)
+      .sort((a, b) => a.createdAt - b.createdAt);
+
+  const readDelivery = async (subscriptionId: string, sequence: string) => {
+    const json = await redis.hget(deliveriesKey(subscriptionId), sequence);
+    return json === null ? null : (JSON.parse(json) as Delivery);
+  };
+
+  return {
+    async subscribe(input) {
+      const stored: StoredSubscription = {
+        ...input,
+        id: `wh-${randomBytes(5).toString('hex')}`,
+        secret: `whsec_${randomBytes(32).toString('base64url')}`,
+      };
+      await redis.hset(subsKey, stored.id, JSON.stringify(stored));
+      return { subscription: publicPart(stored), secret: stored.secret };
+    },
+    async get(id) {
+      const json = await redis.hget(subsKey, id);
+      return json === null ? null : (JSON.parse(json) as StoredSubscription);
+    },
+    async list() {
+      return (await listStored()).map(publicPart);
+    },
+    async unsubscribe(id) {
+      return (await redis.hdel(subsKey, id)) > 0;
+    },
+    async emit(event) {
+      // Checked first and marked last: a crash in between sends the event again (receivers
+      // dedupe on its id) rather than never.
+      if ((await redis.exists(eventKey(event.id))) === 1) return [];
+      const targets = (await listStored()).filter((sub) => subscriptionMatches(sub, event));
+      for (const sub of targets) {
+        const sequence = await redis.incr(seqKey(sub.id));
+        const delivery: Delivery = {
+          sequence,
+          subscriptionId: sub.id,
+          eventId: event.id,
+          type: event.type,
+          createdAt: event.occurredAt,
+          state: 'pending',
+          body: deliveryBody(event, sequence),
+          attempts: [],
+        };
+        await redis
+          .multi()
+          .hset(deliveriesKey(sub.id), String(sequence), JSON.stringify(delivery))
+          .rpush(outboxKey(sub.id), String(sequence))
+          .sadd(backlogKey, sub.id)
+          .exec();
+      }
+      await redis.set(eventKey(event.id), '1', 'EX', EVENT_MEMORY_SEC);
+      return targets.map((sub) => sub.id);
+    },
+    async head(subscriptionId) {
+      for (;;) {
+        const sequence = await redis.lindex(outboxKey(subscriptionId), 0);
+        if (sequence === null) {
+          await redis.srem(backlogKey, subscriptionId);
+          // An emit may have landed between the two calls: keep the marker if so.
+          if ((await redis.llen(outboxKey(subscriptionId))) > 0) {
+            await redis.sadd(backlogKey, subscriptionId);
+            continue;
+          }
+          return null;
+        }
+        const delivery = await readDelivery(subscriptionId, sequence);
+        if (delivery?.state === 'pending') return delivery;
+        await redis.lrem(outboxKey(subscriptionId), 1, sequence);
+      }
+    },
+    async recordAttempt(delivery, attempt, final) {
+      delivery.attempts.push(attempt);
+      if (final) delivery.state = final;
+      const multi = redis
+        .multi()
+        .hset(
+          deliveriesKey(delivery.subscriptionId),
+          String(delivery.sequence),
+          JSON.stringify(delivery),
+        );
+      if (final) multi.lrem(outboxKey(delivery.subscriptionId), 1, String(delivery.sequence));
+      const old = delivery.sequence - KEEP_DELIVERIES;
+      if (final && old > 0) multi.hdel(deliveriesKey(delivery.subscriptionId), String(old));
+      await multi.exec();
+    },
+    async deliveries(subscriptionId, options = {}) {
+      const all = Object.values(await redis.hgetall(deliveriesKey(subscriptionId))).map(
+        (json) => JSON.parse(json) as Delivery,
+      );
+      return all.sort((a, b) => b.sequence - a.sequence).slice(0, options.limit ?? 100);
+    },
+    async withBacklog() {
+      return redis.smembers(backlogKey);
+    },
+  };
+}

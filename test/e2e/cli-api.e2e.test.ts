@@ -1,0 +1,108 @@
+import { spawnSync } from 'node:child_process';
+import { Redis } from 'ioredis';
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createAuditLog } from '../../src/api/audit/audit-log.js';
+import { createCampaignStore } from '../../src/campaigns/redis-campaign-store.js';
+import { packageRoot } from '../../src/shared/package-root.js';
+import { ensureBuilt, runCli, spawnCli, waitForOutput } from '../helpers/cli.js';
+import { cleanupPrefix, testRedisUrl, uniquePrefix } from '../helpers/redis.js';
+import { seedCampaign } from '../redis/dashboard-fixture.js';
+
+let prefix: string;
+let env: NodeJS.ProcessEnv;
+let redis: Redis;
+
+beforeAll(async () => {
+  await ensureBuilt();
+  spawnSync(process.execPath, ['scripts/copy-assets.js'], { cwd: packageRoot() });
+}, 240_000);
+
+beforeEach(() => {
+  prefix = uniquePrefix('cliapi');
+  env = { REDIS_URL: testRedisUrl(), FLEETSCAN_PREFIX: prefix, LOG_LEVEL: 'info' };
+  redis = new Redis(testRedisUrl());
+});
+
+afterEach(async () => {
+  await cleanupPrefix(testRedisUrl(), prefix);
+  redis.disconnect();
+});
+
+const cli = (args: string[]) => runCli(args, { env });
+
+describe('fleetscan token, api and retry', () => {
+  it('creates a token shown once, serves the API with it, and refuses it once revoked', async () => {
+    const created = await cli(['token', 'create', '--name', 'soar', '--scope', 'write', '--json']);
+    expect(created.code).toBe(0);
+    const { token, id, scopes } = JSON.parse(created.stdout) as {
+      token: string;
+      id: string;
+      scopes: string[];
+    };
+    expect(token).toMatch(/^fst_[0-9a-f]{10}_/);
+    expect(scopes).toEqual(['write']);
+    const listed = await cli(['token', 'list', '--json']);
+    expect(listed.stdout).toContain(id);
+    expect(listed.stdout).not.toContain(token.split('_')[2]);
+    expect((await cli(['token', 'create', '--name', 'soar'])).code).toBe(1);
+    expect((await cli(['token', 'create', '--name', 'x', '--scope', 'admin'])).stderr).toMatch(
+      /--scope must be read or write/,
+    );
+
+    const server = spawnCli(['api', '--port', '0'], { env });
+    try {
+      let address = '';
+      await waitForOutput(server, (text) => {
+        address = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(text)?.[1] ?? '';
+        return address !== '';
+      });
+      const get = () =>
+        fetch(`${address}/api/v1/campaigns`, { headers: { authorization: `Bearer ${token}` } });
+      expect((await get()).status).toBe(200);
+      expect((await cli(['token', 'revoke', 'soar'])).code).toBe(0);
+      const refused = await get();
+      expect(refused.status).toBe(401);
+      expect(refused.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    } finally {
+      server.child.kill('SIGTERM');
+      expect((await server.exited).code).toBe(0);
+    }
+    const audit = await createAuditLog(redis, prefix).list();
+    expect(audit.map((e) => e.action)).toEqual(['token.revoke', 'token.create']);
+    expect(audit.every((e) => e.from === 'cli' && e.target === id)).toBe(true);
+  });
+
+  it('retries the failed devices of one reason and says how many', async () => {
+    const store = createCampaignStore(redis, prefix);
+    const seeded = await seedCampaign(store, {
+      name: 'with failures',
+      total: 6,
+      requested: 2,
+      failed: 4,
+      deferred: 0,
+    });
+    await store.closeIntake(seeded.id);
+    const retried = await cli(['retry', seeded.id, '--reason', 'ResourceNotFound', '--json']);
+    expect(retried.code).toBe(0);
+    const result = JSON.parse(retried.stdout) as {
+      requeued: number;
+      lookupFirst: number;
+      byReason: Record<string, number>;
+      state: string;
+    };
+    expect(result).toMatchObject({
+      requeued: 2,
+      lookupFirst: 2,
+      byReason: { ResourceNotFound: 2 },
+    });
+    expect(result.state).toBe('running');
+    const campaign = await store.getCampaign(seeded.id);
+    expect(campaign?.counts).toMatchObject({ queued: 2, failed: 2 });
+    expect(campaign?.failuresByReason).toEqual({ 'OsPlatformNotSupported: <b>macOS 10</b>': 2 });
+
+    const unknown = await cli(['retry', 'c-000000000000']);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toMatch(/No campaign c-000000000000/);
+    expect((await cli(['retry', '--help'])).stdout).toMatch(/--reason/);
+  });
+});
