@@ -19,7 +19,12 @@ beforeAll(async () => {
 
 beforeEach(() => {
   prefix = uniquePrefix('cliapi');
-  env = { REDIS_URL: testRedisUrl(), FLEETSCAN_PREFIX: prefix, LOG_LEVEL: 'info' };
+  env = {
+    REDIS_URL: testRedisUrl(),
+    FLEETSCAN_PREFIX: prefix,
+    FLEETSCAN_BUDGET_PREFIX: prefix,
+    LOG_LEVEL: 'info',
+  };
   redis = new Redis(testRedisUrl());
 });
 
