@@ -2,10 +2,13 @@
 import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config/load.js';
 import { packageVersion } from '../shared/package-root.js';
+import { registerAuthCommand } from './commands/auth.js';
 import { registerCancelCommands } from './commands/cancel.js';
 import { registerDashboardCommand } from './commands/dashboard.js';
 import { registerDemoCommand } from './commands/demo.js';
+import { registerDoctorCommand } from './commands/doctor.js';
 import { registerExportCommand } from './commands/export.js';
+import { registerLoginCommands } from './commands/login.js';
 import { registerScanCommand } from './commands/scan.js';
 import { registerSimulateCommand } from './commands/simulate.js';
 import { registerStatusCommand } from './commands/status.js';
@@ -32,6 +35,9 @@ export function buildProgram(): Command {
   registerDemoCommand(program);
   registerSimulateCommand(program);
   registerDashboardCommand(program);
+  registerDoctorCommand(program);
+  registerLoginCommands(program);
+  registerAuthCommand(program);
   return program;
 }
 
