@@ -137,7 +137,9 @@ export function judgePermissions(claims: TokenClaims, needs: PermissionNeeds): C
           'tenant',
           'tenant.permission.scan',
           'Machine.Scan missing: every scan request would be refused (403)',
-          `In Entra, add the WindowsDefenderATP ${kind} permission Machine.Scan to the app registration and ${consent}.`,
+          delegated
+            ? `In Entra, add the WindowsDefenderATP delegated permission Machine.Scan to the app registration and ${consent}; the user also needs Defender's "Active remediation actions" role.`
+            : `In Entra, add the WindowsDefenderATP application permission Machine.Scan to the app registration and ${consent}.`,
         ),
   );
   results.push(
