@@ -67,7 +67,10 @@ export async function handleScanError(
     // Nobody is signed in for this tenant (delegated auth): no device is at fault, and every
     // other device would fail the same way. Hold the queue, keep the devices, say what fixes it.
     const ms = deps.signInHoldMs ?? 60_000;
-    log.error({ ...details, holdMs: ms }, error.apiMessage || 'sign-in required: run fleetscan login');
+    log.error(
+      { ...details, holdMs: ms },
+      error.apiMessage || 'sign-in required: run fleetscan login',
+    );
     await deps.rateLimit(ms);
     throw new RateLimitError();
   }

@@ -55,13 +55,13 @@ export async function checkRedis(deps: RedisCheckDeps): Promise<CheckResult[]> {
   const serverInfo = parseInfo(server);
   results.push(judgeVersion(serverInfo.get('redis_version')));
   results.push(judgeEviction(parseInfo(memory).get('maxmemory_policy')));
-  const save = await (redis.call('CONFIG', 'GET', 'save') as Promise<unknown>).then(
+  const save = await redis.call('CONFIG', 'GET', 'save').then(
     (reply) => (Array.isArray(reply) && typeof reply[1] === 'string' ? reply[1] : undefined),
     () => undefined,
   );
   results.push(judgePersistence(parseInfo(persistence), save));
   // ACL WHOAMI exists from Redis 6; an older or restricted server simply has no answer here.
-  const aclUser = await (redis.call('ACL', 'WHOAMI') as Promise<unknown>).then(
+  const aclUser = await redis.call('ACL', 'WHOAMI').then(
     (user) => (typeof user === 'string' ? user : undefined),
     () => undefined,
   );

@@ -101,11 +101,11 @@ async function checkApi(deps: TenantCheckDeps, tokens: TokenProvider): Promise<C
   });
   const started = deps.now();
   try {
-    let seen = 0;
-    for await (const _machine of client.listMachines()) {
-      seen = 1;
-      break;
-    }
+    // The first page only ($top=1): enough to know the API answers and what it lets us see.
+    const pages = client.listMachines()[Symbol.asyncIterator]();
+    const first = await pages.next();
+    await pages.return?.();
+    const seen = first.done === true ? 0 : 1;
     return ok(
       'tenant',
       id,
