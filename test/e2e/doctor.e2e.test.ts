@@ -86,7 +86,7 @@ async function doctor(
 
 const find = (report: DoctorReport, id: string) => report.checks.find((c) => c.id === id);
 
-describe('fleetscan doctor', () => {
+describe('fleetscan doctor', { timeout: 120_000 }, () => {
   it('reports a healthy setup all ✔ and exits 0', async () => {
     await startWorker(ownRedis.url);
     const { code, report, text } = await doctor({}, () => ({}));

@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
 import { ConfigError, ENVIRONMENT, loadConfig } from '../../config/load.js';
 import { SECRET_KEYS, type Config } from '../../config/schema.js';
 import { fail, ok, type CheckResult } from './check-result.js';
@@ -21,6 +23,20 @@ export function describeEnvironment(env: NodeJS.ProcessEnv): string[] {
     .map(([name, { path }]) => `${name} → ${path} = ${maskValue(path, env[name] ?? '')}`);
 }
 
+/** `file → limits.guard = 5ms`, one per leaf key the operator's YAML file sets (secrets hidden). */
+export function describeFile(file: string, text: string): string[] {
+  const lines: string[] = [];
+  const walk = (node: unknown, path: string) => {
+    if (node !== null && typeof node === 'object' && !Array.isArray(node)) {
+      for (const [key, value] of Object.entries(node)) walk(value, path ? `${path}.${key}` : key);
+      return;
+    }
+    if (path) lines.push(`${file} → ${path} = ${maskValue(path, JSON.stringify(node))}`);
+  };
+  walk(parseYaml(text) as unknown, '');
+  return lines;
+}
+
 /**
  * Loads the configuration as every command does and reports where it came from. Returns the
  * config for the other checks, or undefined (with the ✖ naming every bad key) when it is invalid.
@@ -38,10 +54,13 @@ export function checkConfig(input: ConfigCheckInput): {
   }`;
   try {
     const config = loadConfig({ file: input.file, env: input.env });
+    // The file parsed a moment ago in loadConfig: reading it again cannot fail differently.
+    const fileLines = file ? describeFile(file, readFileSync(file, 'utf8')) : [];
     return {
       config,
       results: [
         ok('config', 'config.valid', `configuration valid (${sources})`),
+        ...fileLines.map((line) => ok('config', 'config.file', line)),
         ...variables.map((line) => ok('config', 'config.env', line)),
       ],
     };

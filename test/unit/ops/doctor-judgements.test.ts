@@ -4,7 +4,11 @@ import type { TokenClaims } from '../../../src/auth/token-claims.js';
 import { TokenError } from '../../../src/auth/token-error.js';
 import { ConfigError } from '../../../src/config/load.js';
 import type { CheckResult } from '../../../src/ops/doctor/check-result.js';
-import { describeEnvironment, maskValue } from '../../../src/ops/doctor/config-checks.js';
+import {
+  describeEnvironment,
+  describeFile,
+  maskValue,
+} from '../../../src/ops/doctor/config-checks.js';
 import {
   judgeClockSkew,
   judgeEviction,
@@ -213,6 +217,18 @@ describe('configuration report', () => {
     ).toEqual([
       'REDIS_URL → redis.url = redis://x:6379',
       'MDE_CLIENT_SECRET → defender.clientSecret = set (hidden)',
+    ]);
+  });
+});
+
+describe('configuration file report', () => {
+  it('lists every key the file sets, secrets hidden', () => {
+    const text =
+      'limits:\n  guard: 5ms\ndefender:\n  clientSecret: file-secret-canary\n  pageSize: 500\n';
+    expect(describeFile('ops.yaml', text)).toEqual([
+      'ops.yaml → limits.guard = "5ms"',
+      'ops.yaml → defender.clientSecret = set (hidden)',
+      'ops.yaml → defender.pageSize = 500',
     ]);
   });
 });
