@@ -232,6 +232,27 @@ describe('delegated sign-in end to end', () => {
           );
           expect(exported.stdout).toMatch(/outside the user's device groups/);
 
+          // The dashboard's pages, export and metrics, for the canary below.
+          const dashboard = spawnCli(['dashboard', '--port', '0'], { env });
+          workers.push(dashboard);
+          await waitForOutput(dashboard, (text) =>
+            /dashboard listening on http:\/\/[^"\s]+/.test(text),
+          );
+          const base =
+            /dashboard listening on (http:\/\/[^"\s]+)/.exec(
+              dashboard.stdout() + dashboard.stderr(),
+            )?.[1] ?? '';
+          for (const path of [
+            '/',
+            `/campaigns/${campaignId}`,
+            `/campaigns/${campaignId}/export.csv`,
+            '/metrics',
+          ]) {
+            const response = await fetch(`${base}${path}`);
+            expect(response.status, path).toBe(200);
+            outputs.push(await response.text());
+          }
+
           // The sign-in is revoked: the next refresh fails, the workers hold the queue and say
           // "run fleetscan login", and no device of the new campaign fails for it.
           sim.revokeRefreshTokens(USER);
