@@ -21,7 +21,7 @@ export class SignInRequiredError extends TokenError {
       'sign_in_required',
       `Tenant ${tenant}: ${
         reason === 'not-signed-in'
-          ? 'nobody is signed in'
+          ? 'nobody is signed in (or the sign-in was removed)'
           : 'the sign-in expired or was revoked (refresh token refused)'
       }; run ${loginCommand(tenant)}`,
       { ...options, transient: false },

@@ -1,3 +1,4 @@
+import { AuthError } from '@azure/msal-node';
 import type { Logger } from '../shared/logger.js';
 import type { DelegatedClient } from './delegated-client.js';
 import { isRefreshRejected, SignInRequiredError } from './delegated-errors.js';
@@ -35,8 +36,14 @@ export function createDelegatedTokenProvider(
       );
     } catch (error) {
       if (isRefreshRejected(error)) {
-        log.warn({ tenant: client.tenant }, 'refresh token refused: sign in again');
-        throw new SignInRequiredError(client.tenant, 'refresh-token-rejected', { cause: error });
+        // MSAL's `no_tokens_found`: the account's tokens were removed (`fleetscan logout` in
+        // another process) rather than refused by Entra.
+        const reason =
+          error instanceof AuthError && error.errorCode === 'no_tokens_found'
+            ? 'not-signed-in'
+            : 'refresh-token-rejected';
+        log.warn({ tenant: client.tenant, reason }, 'no usable sign-in: run fleetscan login');
+        throw new SignInRequiredError(client.tenant, reason, { cause: error });
       }
       throw toTokenError(error);
     }

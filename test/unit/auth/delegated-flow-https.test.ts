@@ -86,7 +86,7 @@ describe('delegated sign-in with a device code (MSAL over HTTPS against the simu
         'Tenant default: the sign-in expired or was revoked (refresh token refused); run fleetscan login',
     });
     expect(report.signedOut).toEqual(['responder@contoso.example']);
-    expect(report.afterLogout.signIn).toBe(true);
+    expect(report.afterLogout).toEqual({ signIn: true, reason: 'not-signed-in' });
   });
 
   it('explains AADSTS7000218 when the app registration does not allow public client flows', () => {
