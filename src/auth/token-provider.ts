@@ -18,7 +18,8 @@ export interface GetTokenOptions {
 /** Bearer tokens for the Defender API. */
 export interface TokenProvider {
   getToken(options?: GetTokenOptions): Promise<string>;
-  readonly kind: 'secret' | 'certificate' | 'static';
+  /** `delegated`: a signed-in user's tokens (`createDelegatedTokenProvider`). */
+  readonly kind: 'secret' | 'certificate' | 'static' | 'delegated';
 }
 
 export interface TokenProviderDeps {

@@ -3,11 +3,14 @@ import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config/load.js';
 import { packageVersion } from '../shared/package-root.js';
 import { registerApiCommand } from './commands/api.js';
+import { registerAuthCommand } from './commands/auth.js';
 import { registerCancelCommands } from './commands/cancel.js';
 import { registerDashboardCommand } from './commands/dashboard.js';
 import { registerDemoCommand } from './commands/demo.js';
+import { registerDoctorCommand } from './commands/doctor.js';
 import { registerExportCommand } from './commands/export.js';
 import { registerRetryCommand } from './commands/retry.js';
+import { registerLoginCommands } from './commands/login.js';
 import { registerScanCommand } from './commands/scan.js';
 import { registerSimulateCommand } from './commands/simulate.js';
 import { registerStatusCommand } from './commands/status.js';
@@ -39,6 +42,9 @@ export function buildProgram(): Command {
   registerApiCommand(program);
   registerTokenCommand(program);
   registerRetryCommand(program);
+  registerDoctorCommand(program);
+  registerLoginCommands(program);
+  registerAuthCommand(program);
   return program;
 }
 

@@ -48,6 +48,8 @@ export const ENVIRONMENT: Readonly<Record<string, { path: string; kind: Kind }>>
   MDE_CERTIFICATE_PATH: { path: 'defender.certificatePath', kind: 'text' },
   MDE_CERTIFICATE_PASSWORD: { path: 'defender.certificatePassword', kind: 'text' },
   MDE_ACCESS_TOKEN: { path: 'defender.accessToken', kind: 'text' },
+  MDE_AUTH: { path: 'defender.auth', kind: 'text' },
+  FLEETSCAN_TOKEN_CACHE: { path: 'defender.tokenCachePath', kind: 'text' },
   FLEETSCAN_RATE_LIMITS: { path: 'limits.windows', kind: 'text' },
   FLEETSCAN_RATE_GUARD: { path: 'limits.guard', kind: 'text' },
   FLEETSCAN_BUDGET_SCOPE: { path: 'limits.budgetScope', kind: 'text' },

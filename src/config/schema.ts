@@ -80,6 +80,10 @@ const configShape = z.strictObject({
     certificatePath: optionalText,
     certificatePassword: optionalText,
     accessToken: optionalText,
+    /** `app`: client credentials; `delegated`: a user signed in with `fleetscan login`. */
+    auth: z.enum(['app', 'delegated']),
+    /** Where `fleetscan login` keeps its token cache; undefined = `~/.fleetscan/token-cache.json`. */
+    tokenCachePath: optionalText,
     requestTimeout: duration(1),
     /** `$top` for list calls; the API allows up to 10,000. */
     pageSize: z.number().int().min(1).max(10_000),

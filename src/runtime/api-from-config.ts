@@ -1,5 +1,6 @@
 import { resolveCloud } from '../auth/clouds.js';
-import { createTokenProvider } from '../auth/token-provider.js';
+import { defaultTenantAuth } from '../auth/tenant-auth.js';
+import { tenantTokenProvider } from '../auth/tenant-token-provider.js';
 import type { Config } from '../config/schema.js';
 import { createDefenderClient, type DefenderClient } from '../defender/client.js';
 import type { CallGate } from '../defender/call-gate.js';
@@ -35,7 +36,7 @@ export function clientFromConfig(
   config: Config,
   deps: { gate: CallGate; callStats: CallStats; log: Logger },
 ): DefenderClient {
-  const tokens = createTokenProvider(config, {
+  const tokens = tenantTokenProvider(defaultTenantAuth(config), {
     log: deps.log,
     onRefresh: () => {
       deps.callStats.recordTokenRefresh();

@@ -63,6 +63,17 @@ export async function handleScanError(
   if (!(error instanceof DefenderError)) return failAttempt(error, 'internal-error', ctx, deps);
 
   const details = { status: error.status, code: error.code, target: error.target };
+  if (error.code === 'sign_in_required') {
+    // Nobody is signed in for this tenant (delegated auth): no device is at fault, and every
+    // other device would fail the same way. Hold the queue, keep the devices, say what fixes it.
+    const ms = deps.signInHoldMs ?? 60_000;
+    log.error(
+      { ...details, holdMs: ms },
+      error.apiMessage || 'sign-in required: run fleetscan login',
+    );
+    await deps.rateLimit(ms);
+    throw new RateLimitError();
+  }
   switch (error.retry) {
     case 'later': {
       // Busy. If the unfinished action is our own, an earlier reply was lost: record it.

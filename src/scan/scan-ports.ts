@@ -43,6 +43,8 @@ export interface ScanProcessorDeps {
   campaignCacheMs?: number;
   /** How often a paused campaign's job looks again. Default 5 s. */
   pausedPollMs?: number;
+  /** How long the queue is held when the tenant's delegated sign-in is gone. Default 60 s. */
+  signInHoldMs?: number;
 }
 
 /** How a job ended when it did not throw. */

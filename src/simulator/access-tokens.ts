@@ -5,6 +5,20 @@ import { decodeJwt, signHs256, verifyHs256 } from './jwt.js';
 export interface TokenIdentity {
   appId: string;
   tenantId: string;
+  /** Application permissions (`roles`) of an app token; empty for a delegated one. */
+  roles: readonly string[];
+  /** Delegated permissions (`scp`, space-separated in the token); empty for an app token. */
+  scopes: readonly string[];
+  /** The signed-in user (`upn`) of a delegated token; undefined for an app token. */
+  user: string | undefined;
+}
+
+/** What a delegated (user) token carries besides the app: who, which scopes, which directory roles. */
+export interface DelegatedClaims {
+  user: string;
+  userObjectId: string;
+  scopes: readonly string[];
+  wids: readonly string[];
 }
 
 export type TokenCheck =
@@ -23,16 +37,43 @@ export class AccessTokens {
   private readonly now: () => number;
   private readonly tenantId: string;
   private readonly audiences: ReadonlySet<string>;
+  private readonly appRoles: readonly string[];
 
-  /** `audiences`: the resources a token must be for (`aud`); a Graph token is no MDE token. */
-  constructor(now: () => number, tenantId: string, audiences: readonly string[]) {
+  /**
+   * `audiences`: the resources a token must be for (`aud`); a Graph token is no MDE token.
+   * `appRoles`: the application permissions an app token carries (default: all of APP_ROLES).
+   */
+  constructor(
+    now: () => number,
+    tenantId: string,
+    audiences: readonly string[],
+    appRoles: readonly string[] = APP_ROLES,
+  ) {
     this.now = now;
     this.tenantId = tenantId;
     this.audiences = new Set(audiences);
+    this.appRoles = appRoles;
   }
 
-  issue(appId: string, resource: string, lifetimeSec: number): string {
+  /** An app token; a delegated one when `delegated` names the user (Entra's v1 claim shapes). */
+  issue(appId: string, resource: string, lifetimeSec: number, delegated?: DelegatedClaims): string {
     const iat = Math.floor(this.now() / 1000);
+    // Entra leaves `roles` out of a token for an app granted none; `scp` is only in user tokens.
+    const who = delegated
+      ? {
+          idtyp: 'user',
+          oid: delegated.userObjectId,
+          sub: delegated.userObjectId,
+          upn: delegated.user,
+          scp: delegated.scopes.join(' '),
+          ...(delegated.wids.length > 0 ? { wids: [...delegated.wids] } : {}),
+        }
+      : {
+          idtyp: 'app',
+          oid: appId,
+          sub: appId,
+          ...(this.appRoles.length > 0 ? { roles: [...this.appRoles] } : {}),
+        };
     return signHs256(
       {
         aud: resource,
@@ -42,10 +83,7 @@ export class AccessTokens {
         exp: iat + lifetimeSec,
         appid: appId,
         azp: appId,
-        idtyp: 'app',
-        oid: appId,
-        roles: [...APP_ROLES],
-        sub: appId,
+        ...who,
         tid: this.tenantId,
         // Unique per token, as Entra's own `uti`: two tokens are never byte-identical.
         uti: randomUUID(),
@@ -63,7 +101,7 @@ export class AccessTokens {
     const jwt = decodeJwt(match[1]);
     if (!jwt) return { ok: false, reason: 'malformed' };
     if (!verifyHs256(jwt, this.key)) return { ok: false, reason: 'invalid' };
-    const { appid, tid, exp, nbf, aud } = jwt.payload;
+    const { appid, tid, exp, nbf, aud, roles, scp, upn } = jwt.payload;
     if (
       typeof appid !== 'string' ||
       tid !== this.tenantId ||
@@ -76,6 +114,15 @@ export class AccessTokens {
     const nowSec = this.now() / 1000;
     if (typeof nbf === 'number' && nbf > nowSec + 300) return { ok: false, reason: 'invalid' };
     if (exp <= nowSec) return { ok: false, reason: 'expired' };
-    return { ok: true, identity: { appId: appid, tenantId: tid } };
+    return {
+      ok: true,
+      identity: {
+        appId: appid,
+        tenantId: tid,
+        roles: Array.isArray(roles) ? roles.filter((r) => typeof r === 'string') : [],
+        scopes: typeof scp === 'string' ? scp.split(' ').filter((x) => x !== '') : [],
+        user: typeof upn === 'string' ? upn : undefined,
+      },
+    };
   }
 }

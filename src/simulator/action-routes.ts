@@ -6,6 +6,7 @@ import { machineView, SUPPORTED_PLATFORMS, type SimMachine } from './fleet.js';
 import { actionView, planScan } from './machine-actions.js';
 import { nonEmptyString, readJsonObject } from './request-body.js';
 import type { SimContext } from './sim-context.js';
+import { mayRemediate, reachesMachine } from './sim-users.js';
 
 const MACHINE_ID = /^[0-9a-f]{40}$/;
 const ACTION_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -62,6 +63,24 @@ function runAntiVirusScan(
   const machine = ctx.machines.get(machineId);
   if (!machine)
     return apiError(404, 'ResourceNotFound', `Machine ${machineId} was not found.`, { machineId });
+  // A signed-in user acts only within their device groups and with the remediation role; the API
+  // documents no answer for this, and 403 is the reading that can never look like success.
+  if (!mayRemediate(ctx.delegated.users, identity)) {
+    return apiError(
+      403,
+      'Forbidden',
+      'The user does not hold the Active remediation actions role.',
+      { machineId },
+    );
+  }
+  if (!reachesMachine(ctx.delegated.users, identity, machine)) {
+    return apiError(
+      403,
+      'Forbidden',
+      `The user has no access to machine ${machineId}: it is outside the user's device groups.`,
+      { machineId },
+    );
+  }
   if (!SUPPORTED_PLATFORMS.includes(machine.osPlatform)) {
     return apiError(
       400,
@@ -97,7 +116,7 @@ function runAntiVirusScan(
   const action = ctx.actions.add({
     id: ctx.random.ids.guid(),
     machine,
-    requestor: identity.appId,
+    requestor: identity.user ?? identity.appId,
     comment,
     scope: scanType,
     requestSource: 'PublicApi',
@@ -153,7 +172,7 @@ function cancelMachineAction(
       },
     );
   }
-  ctx.actions.cancel(action, identity.appId, comment, now);
+  ctx.actions.cancel(action, identity.user ?? identity.appId, comment, now);
   return {
     status: 200,
     body: withContext(request, actionView(action, now), ENTITY_CONTEXT),

@@ -5,6 +5,7 @@ import type { TokenIdentity } from './access-tokens.js';
 import { apiError, type ApiResult } from './api-error.js';
 import type { ApiFamily } from './call-log.js';
 import { recordCall, type SimContext } from './sim-context.js';
+import { missingPermission } from './sim-users.js';
 
 const arrivals = new WeakMap<object, number>();
 const replyLegs = new WeakMap<object, number>();
@@ -72,7 +73,16 @@ export function apiRoute(ctx: SimContext, family: ApiFamily, handler: ApiHandler
           ? apiError(500, 'InternalServerError', 'An unexpected error occurred.')
           : apiError(503, 'ServiceUnavailable', 'The service is temporarily unavailable.');
       } else {
-        result = handler(request, auth.identity);
+        // Checked after the throttle, so a refused call still counts against the budget: the
+        // stricter reading, as the API does not say.
+        const missing = missingPermission(auth.identity, family);
+        result = missing
+          ? apiError(
+              403,
+              'Forbidden',
+              `The ${auth.identity.user === undefined ? 'application' : 'user token'} lacks the ${missing} permission.`,
+            )
+          : handler(request, auth.identity);
       }
     }
     if (latency > 0) await sleep(latency);

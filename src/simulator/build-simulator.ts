@@ -5,6 +5,8 @@ import { registerActionRoutes } from './action-routes.js';
 import { arrivalOf, arriveAfterRequestLeg } from './api-call.js';
 import { apiError } from './api-error.js';
 import { CallLog, type CallRecord } from './call-log.js';
+import { DelegatedState } from './delegated-state.js';
+import { registerDeviceCodeRoutes } from './device-code.js';
 import { trustCertificates } from './client-assertion.js';
 import { generateFleet, type SimMachine } from './fleet.js';
 import { registerListRoutes } from './list-routes.js';
@@ -14,6 +16,7 @@ import { resolveOptions, type SimulatorOptions } from './options.js';
 import { createRandom } from './random.js';
 import { emptyStats, recordCall, type SimContext, type SimulatorStats } from './sim-context.js';
 import { seedOtherScans } from './seed-actions.js';
+import { resolveUsers } from './sim-users.js';
 import { SlidingWindowThrottle } from './throttle.js';
 import { registerTokenEndpoint } from './token-endpoint.js';
 import { MDE_RESOURCES } from './token-request.js';
@@ -52,6 +55,10 @@ export interface Simulator {
    * already issued stay valid until they expire, new requests with the old secret fail.
    */
   rotateClientSecret(next: string): void;
+  /** Plays the user: enters `userCode` on the sign-in page as `username`; false if refused. */
+  approveDeviceCode(userCode: string, username: string): boolean;
+  /** Revokes every refresh token of a user, as an admin's "revoke sessions" does. */
+  revokeRefreshTokens(username: string): number;
   close(): Promise<void>;
 }
 
@@ -92,7 +99,7 @@ export async function buildSimulator(options: SimulatorOptions = {}): Promise<Si
     machines: new Map(machineList.map((m) => [m.id, m])),
     machineList,
     actions: new ActionStore(),
-    tokens: new AccessTokens(now, opts.tenantId, audiences),
+    tokens: new AccessTokens(now, opts.tenantId, audiences, options.appRoles),
     throttle: new SlidingWindowThrottle(opts.rateLimits),
     certificates: trustCertificates(
       options.certificatePem === undefined
@@ -104,6 +111,7 @@ export async function buildSimulator(options: SimulatorOptions = {}): Promise<Si
     acceptedScopes: options.acceptedScopes,
     log: new CallLog(options.callLogFile),
     stats: emptyStats(),
+    delegated: new DelegatedState(resolveUsers(options.users)),
   };
   seedOtherScans(ctx, startMs);
   await ctx.log.open();
@@ -131,6 +139,7 @@ export async function buildSimulator(options: SimulatorOptions = {}): Promise<Si
     await arriveAfterRequestLeg(ctx, request);
   });
   registerTokenEndpoint(app, ctx);
+  registerDeviceCodeRoutes(app, ctx);
   registerActionRoutes(app, ctx);
   registerListRoutes(app, ctx);
   app.setNotFoundHandler(async (request, reply) => {
@@ -209,6 +218,8 @@ export async function buildSimulator(options: SimulatorOptions = {}): Promise<Si
     rotateClientSecret(next) {
       ctx.opts.clientSecret = next;
     },
+    approveDeviceCode: (userCode, username) => ctx.delegated.approve(userCode, username, now()),
+    revokeRefreshTokens: (username) => ctx.delegated.revoke(username),
     close: async () => {
       await app.close();
       await ctx.log.close();

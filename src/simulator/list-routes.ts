@@ -10,7 +10,9 @@ import {
   type FilterSchema,
   type Predicate,
 } from './odata-filter.js';
+import type { TokenIdentity } from './access-tokens.js';
 import type { SimContext } from './sim-context.js';
+import { reachesMachine } from './sim-users.js';
 
 const MAX_TOP = 10_000;
 const QUERY_KEYS = ['$filter', '$top', '$skip'];
@@ -106,19 +108,35 @@ function page<T>(
   return { status: 200, body };
 }
 
-function listMachines(ctx: SimContext, request: FastifyRequest): ApiResult {
+function listMachines(
+  ctx: SimContext,
+  request: FastifyRequest,
+  identity: TokenIdentity,
+): ApiResult {
   const query = readListQuery(request, MACHINE_FILTER, ctx.opts.defaultPageSize);
   if ('status' in query) return query;
-  const matched = query.predicate ? ctx.machineList.filter(query.predicate) : ctx.machineList;
+  // A signed-in user sees only the devices of their device groups.
+  const visible = ctx.machineList.filter((m) => reachesMachine(ctx.delegated.users, identity, m));
+  const matched = query.predicate ? visible.filter(query.predicate) : visible;
   const views = matched.map(machineView);
   return page(ctx, request, 'Machines', query, views);
 }
 
-function listMachineActions(ctx: SimContext, request: FastifyRequest): ApiResult {
+function listMachineActions(
+  ctx: SimContext,
+  request: FastifyRequest,
+  identity: TokenIdentity,
+): ApiResult {
   const query = readListQuery(request, ACTION_FILTER, ctx.opts.defaultPageSize);
   if ('status' in query) return query;
   const nowMs = ctx.now();
-  const all: ActionAt[] = ctx.actions.all().map((action) => ({ action, nowMs }));
+  const all: ActionAt[] = ctx.actions
+    .all()
+    .filter((action) => {
+      const machine = ctx.machines.get(action.machineId);
+      return machine !== undefined && reachesMachine(ctx.delegated.users, identity, machine);
+    })
+    .map((action) => ({ action, nowMs }));
   const matched = query.predicate ? all.filter(query.predicate) : all;
   return page(
     ctx,
@@ -133,10 +151,10 @@ function listMachineActions(ctx: SimContext, request: FastifyRequest): ApiResult
 export function registerListRoutes(app: FastifyInstance, ctx: SimContext): void {
   app.get(
     '/api/machines',
-    apiRoute(ctx, 'machines', (r) => listMachines(ctx, r)),
+    apiRoute(ctx, 'machines', (r, i) => listMachines(ctx, r, i)),
   );
   app.get(
     '/api/machineactions',
-    apiRoute(ctx, 'machineActions', (r) => listMachineActions(ctx, r)),
+    apiRoute(ctx, 'machineActions', (r, i) => listMachineActions(ctx, r, i)),
   );
 }

@@ -71,6 +71,30 @@ export interface SimulatorOptions {
   tls?: { key: string; cert: string };
   /** The simulator's clock (ms since the epoch); default: monotonic wall time. */
   now?: () => number;
+  /** Application permissions (`roles`) in app tokens; `[]` = an app granted none (default: all). */
+  appRoles?: readonly string[];
+  /** Users who may sign in with a device code (delegated tokens); default none. */
+  users?: readonly SimUserInput[];
+  /** Whether the app registration allows public client flows (default true); false = AADSTS7000218. */
+  publicClient?: boolean;
+  /** Lifetime of a device code, seconds (default 900, as Entra). */
+  deviceCodeLifetimeSec?: number;
+  /** Polling interval a device code asks for, seconds (default 5, as Entra). */
+  deviceCodeIntervalSec?: number;
+}
+
+/** A user of the simulated tenant, for the device-code flow. */
+export interface SimUserInput {
+  /** UPN, e.g. `responder@contoso.example`. */
+  username: string;
+  /** Delegated permissions granted to the app for this user (default Machine.Scan, Machine.Read.All). */
+  scopes?: readonly string[];
+  /** Directory role template ids (`wids`), e.g. Security Operator. */
+  wids?: readonly string[];
+  /** Device groups (rbacGroupName) the user reaches; undefined = every device. */
+  deviceGroups?: readonly string[];
+  /** Holds Defender's "Active remediation actions" role (default true). */
+  remediation?: boolean;
 }
 
 export interface ResolvedOptions {
@@ -92,6 +116,9 @@ export interface ResolvedOptions {
   clientSecret: string;
   emptyListAs404: boolean;
   defaultPageSize: number;
+  publicClient: boolean;
+  deviceCodeLifetimeSec: number;
+  deviceCodeIntervalSec: number;
 }
 
 export const DEFAULT_TENANT_ID = '7a1b3c5d-0f00-4e11-9d22-5ea7c0ffee01';
@@ -151,5 +178,8 @@ export function resolveOptions(options: SimulatorOptions): ResolvedOptions {
     clientSecret: options.clientSecret ?? DEFAULT_CLIENT_SECRET,
     emptyListAs404: options.emptyListAs404 ?? false,
     defaultPageSize: pageSize,
+    publicClient: options.publicClient ?? true,
+    deviceCodeLifetimeSec: options.deviceCodeLifetimeSec ?? 900,
+    deviceCodeIntervalSec: options.deviceCodeIntervalSec ?? 5,
   };
 }

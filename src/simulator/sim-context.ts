@@ -2,6 +2,7 @@ import type { AccessTokens } from './access-tokens.js';
 import type { ApiFamily, CallFamily, CallLog, CallRecord } from './call-log.js';
 import type { TrustedCertificate } from './client-assertion.js';
 import type { SimMachine } from './fleet.js';
+import type { DelegatedState } from './delegated-state.js';
 import type { ActionStore } from './machine-actions.js';
 import type { ResolvedOptions } from './options.js';
 import type { Random } from './random.js';
@@ -53,6 +54,8 @@ export interface SimContext {
   acceptedScopes: readonly string[] | undefined;
   log: CallLog;
   stats: SimulatorStats;
+  /** Users, device codes and refresh tokens of delegated sign-in. */
+  delegated: DelegatedState;
 }
 
 export function emptyStats(): SimulatorStats {

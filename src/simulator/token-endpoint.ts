@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { DEVICE_CODE_GRANTS, delegatedGrant } from './device-code.js';
 import { baseUrl, sendJson, sendOAuthError, type OAuthError } from './entra-reply.js';
 import type { SimContext } from './sim-context.js';
 import { checkTokenRequest } from './token-request.js';
@@ -91,7 +92,14 @@ export function registerTokenEndpoint(app: FastifyInstance, ctx: SimContext): vo
           "AADSTS900144: The request body must contain the following parameter: 'grant_type'.",
       });
     }
-    const checked = checkTokenRequest(ctx, request, new URLSearchParams(request.body));
+    const form = new URLSearchParams(request.body);
+    const grantType = form.get('grant_type');
+    if (DEVICE_CODE_GRANTS.has(grantType ?? '') || grantType === 'refresh_token') {
+      const delegated = delegatedGrant(ctx, request, form);
+      if ('reply' in delegated) return sendJson(ctx, request, reply, 200, delegated.reply, null);
+      return sendOAuthError(ctx, request, reply, delegated);
+    }
+    const checked = checkTokenRequest(ctx, request, form);
     if ('error' in checked) return sendOAuthError(ctx, request, reply, checked);
     ctx.stats.tokensIssued++;
     const lifetime = ctx.opts.tokenLifetimeSec;

@@ -32,6 +32,10 @@ interface SimulateFlags {
   tokenLifetime?: string;
   emptyList404?: boolean;
   sharedBudget?: boolean;
+  users?: string;
+  userGroups?: string;
+  appRoles?: string;
+  publicClient?: boolean;
 }
 
 function integer(flag: string, text: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
@@ -120,6 +124,27 @@ async function optionsFrom(flags: SimulateFlags): Promise<SimulatorOptions> {
     ...(flags.callLog === undefined ? {} : { callLogFile: flags.callLog }),
     emptyListAs404: flags.emptyList404 === true,
     budgetScope: flags.sharedBudget === true ? 'shared' : 'family',
+    ...delegatedOptions(flags),
+  };
+}
+
+/** `--users`, `--user-groups`, `--app-roles`, `--no-public-client`: who may sign in, and how. */
+function delegatedOptions(flags: SimulateFlags): Partial<SimulatorOptions> {
+  const list = (text: string | undefined) =>
+    (text ?? '')
+      .split(',')
+      .map((item) => item.trim())
+      .filter((item) => item !== '');
+  const groups = flags.userGroups === undefined ? undefined : list(flags.userGroups);
+  return {
+    users: list(flags.users).map((username) => ({
+      username,
+      ...(groups ? { deviceGroups: groups } : {}),
+    })),
+    ...(flags.appRoles === undefined
+      ? {}
+      : { appRoles: flags.appRoles === 'none' ? [] : list(flags.appRoles) }),
+    publicClient: flags.publicClient !== false,
   };
 }
 
@@ -172,6 +197,13 @@ export function registerSimulateCommand(program: Command): void {
     .option('--client-secret <secret>', 'client secret the simulator accepts')
     .option('--token-lifetime <seconds>', 'lifetime of issued access tokens (default 3599)')
     .option('--empty-list-404', 'answer 404 to a list with no results, as the real API may')
+    .option(
+      '--users <upns>',
+      'users who may sign in with a device code (fleetscan login), comma-separated',
+    )
+    .option('--user-groups <groups>', 'device groups (rbacGroupName) the users reach; default: all')
+    .option('--app-roles <roles>', "roles in app tokens, comma-separated, or 'none' (default: all)")
+    .option('--no-public-client', 'refuse device-code sign-in as Entra does (AADSTS7000218)')
     .option(
       '--shared-budget',
       'one rate budget for every endpoint family of an app+tenant (default: one per family)',

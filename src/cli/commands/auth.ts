@@ -1,0 +1,44 @@
+import type { Command } from 'commander';
+import { authStatus, renderAuthStatus } from '../../auth/auth-status.js';
+import { createLogger } from '../../shared/logger.js';
+import { configFor, printJson } from '../context.js';
+import { tenantFor } from './shared/tenant-option.js';
+
+interface StatusOptions {
+  tenant?: string;
+  json?: boolean;
+}
+
+const EXAMPLE = `
+Examples:
+  fleetscan auth status
+  fleetscan auth status --json | jq .expiresOn
+
+Gets one token the way workers do (cache, then refresh) and shows who it is for, until when,
+and its permissions. Never prints a token. Exit status 1 when no token can be had.`;
+
+/** `fleetscan auth status`: which credential, who is signed in, token expiry and permissions. */
+export function registerAuthCommand(program: Command): void {
+  const auth = program.command('auth').description('Delegated and app credentials');
+  auth
+    .command('status')
+    .description('Show the credential in use, the signed-in user and the token expiry')
+    .option('--tenant <name>', 'tenant to show (today: default)')
+    .option(
+      '--json',
+      'print { tenant, mode, credential, cachePath, user, ok, expiresOn, permissions, problem }',
+    )
+    .addHelpText('after', EXAMPLE)
+    .action(async (options: StatusOptions, command: Command) => {
+      const config = configFor(command);
+      const tenant = tenantFor(config, options.tenant);
+      const log = createLogger({
+        level: config.log.level === 'debug' ? 'debug' : 'error',
+        name: 'auth',
+      });
+      const status = await authStatus(tenant, log);
+      if (options.json) printJson(status);
+      else process.stdout.write(renderAuthStatus(status));
+      process.exitCode = status.ok ? 0 : 1;
+    });
+}

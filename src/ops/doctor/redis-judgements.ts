@@ -1,0 +1,111 @@
+import { fail, ok, warn, type CheckResult } from './check-result.js';
+
+/** BullMQ 5 needs Redis 6.2 or later (it says so at start-up and some commands need it). */
+const MIN_VERSION = [6, 2, 0] as const;
+
+/** Reads `field:value` lines of an INFO section. */
+export function parseInfo(text: string): Map<string, string> {
+  const fields = new Map<string, string>();
+  for (const line of text.split(/\r?\n/)) {
+    const at = line.indexOf(':');
+    if (at > 0 && !line.startsWith('#')) fields.set(line.slice(0, at), line.slice(at + 1).trim());
+  }
+  return fields;
+}
+
+export function judgeVersion(version: string | undefined): CheckResult {
+  const parts = (version ?? '').split('.').map(Number);
+  const older = MIN_VERSION.findIndex((min, i) => (parts[i] ?? 0) !== min);
+  const tooOld =
+    version === undefined || (older >= 0 && (parts[older] ?? 0) < (MIN_VERSION[older] ?? 0));
+  return tooOld
+    ? fail(
+        'redis',
+        'redis.version',
+        `Redis version ${version ?? 'unknown'} (BullMQ needs 6.2 or later)`,
+        'Upgrade Redis to 6.2 or later (7.x recommended).',
+      )
+    : ok('redis', 'redis.version', `Redis version ${version}`);
+}
+
+export function judgeEviction(policy: string | undefined): CheckResult {
+  return policy === 'noeviction'
+    ? ok('redis', 'redis.eviction', 'maxmemory-policy is noeviction: keys are never dropped')
+    : fail(
+        'redis',
+        'redis.eviction',
+        `maxmemory-policy is ${policy ?? 'unknown'}: under memory pressure Redis drops jobs and campaign records silently`,
+        'Run CONFIG SET maxmemory-policy noeviction and put maxmemory-policy noeviction in redis.conf.',
+      );
+}
+
+/**
+ * `save`: the server's `save` setting (`CONFIG GET save`), '' when snapshots are off, undefined
+ * when CONFIG is not allowed (managed Redis), which leaves only AOF to judge by.
+ */
+export function judgePersistence(
+  info: ReadonlyMap<string, string>,
+  save: string | undefined,
+): CheckResult {
+  if (info.get('aof_enabled') === '1') {
+    return ok('redis', 'redis.persistence', 'persistence: AOF on');
+  }
+  const what =
+    save === undefined
+      ? 'AOF off'
+      : save === ''
+        ? 'AOF off and no RDB snapshots: a Redis restart loses every job and campaign'
+        : `AOF off (RDB snapshots only: save ${save}): a Redis restart loses the changes since the last snapshot`;
+  return warn(
+    'redis',
+    'redis.persistence',
+    `persistence: ${what}`,
+    'Run CONFIG SET appendonly yes and set appendonly yes in redis.conf.',
+  );
+}
+
+const LOOPBACK = /^(127\.\d+\.\d+\.\d+|localhost|\[?::1\]?)$/i;
+
+/** TLS and AUTH/ACL from the URL and the server's answer to ACL WHOAMI. */
+export function judgeTransport(url: string, aclUser: string | undefined): CheckResult {
+  const parsed = new URL(url);
+  const tls = parsed.protocol === 'rediss:';
+  const auth = parsed.password !== '' || (aclUser !== undefined && aclUser !== 'default');
+  const who = aclUser === undefined ? '' : ` as ACL user ${aclUser}`;
+  const summary = `${tls ? 'TLS on' : 'TLS off'}, ${auth ? `AUTH in use${who}` : 'no AUTH'}`;
+  if (tls && auth) return ok('redis', 'redis.transport', summary);
+  if (LOOPBACK.test(parsed.hostname)) {
+    return ok('redis', 'redis.transport', `${summary} (loopback only)`);
+  }
+  return warn(
+    'redis',
+    'redis.transport',
+    `${summary} on a network address: anyone on the path can read or change campaigns`,
+    'Use a rediss:// URL with a user and password (Redis ACL) in REDIS_URL.',
+  );
+}
+
+/** `skewMs`: this host's clock minus Redis TIME (half the round trip taken off). */
+export function judgeClockSkew(skewMs: number): CheckResult {
+  const shown = `${(skewMs / 1000).toFixed(1)} s`;
+  const summary = `clock skew between this host and Redis TIME: ${shown}`;
+  if (Math.abs(skewMs) <= 2_000) return ok('redis', 'redis.clock', summary);
+  const fix =
+    'Run NTP (chrony or systemd-timesyncd) on this host and the Redis host so their clocks agree.';
+  // The limiter reads Redis TIME, but campaign times (and the API's creationDateTimeUtc filter
+  // the worker uses to find its own actions) come from this host.
+  return Math.abs(skewMs) <= 60_000
+    ? warn('redis', 'redis.clock', summary, fix)
+    : fail('redis', 'redis.clock', summary, fix);
+}
+
+export function judgeWorkers(count: number): CheckResult {
+  return count > 0
+    ? ok('redis', 'redis.workers', `live workers on the scans queue: ${String(count)}`)
+    : warn(
+        'redis',
+        'redis.workers',
+        'live workers on the scans queue: none, so queued devices wait',
+        'Start at least one worker: fleetscan worker (or docker compose up -d worker).',
+      );
+}

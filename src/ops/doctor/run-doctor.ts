@@ -1,0 +1,86 @@
+import { defaultTenantAuth, type TenantAuthSettings } from '../../auth/tenant-auth.js';
+import { tenantTokenProvider } from '../../auth/tenant-token-provider.js';
+import type { Config } from '../../config/schema.js';
+import { limiterFromConfig } from '../../runtime/api-from-config.js';
+import type { Logger } from '../../shared/logger.js';
+import { createRedis, type Redis } from '../../shared/redis.js';
+import type { CheckResult } from './check-result.js';
+import { checkConfig } from './config-checks.js';
+import { checkRedis } from './redis-checks.js';
+import { checkTenant } from './tenant-checks.js';
+import { judgeThrottling } from './throttling-checks.js';
+
+export interface DoctorInput {
+  file: string | undefined;
+  env: NodeJS.ProcessEnv;
+  /** Picks the tenants to check from the configuration (today: the `default` one). */
+  tenants: (config: Config) => TenantAuthSettings[];
+  log: (config: Config) => Logger;
+  now?: () => number;
+}
+
+/** Every check, in report order: configuration, Redis, then each tenant and its budget. */
+export async function runDoctor(input: DoctorInput): Promise<CheckResult[]> {
+  const now = input.now ?? Date.now;
+  const { config, results } = checkConfig({ file: input.file, env: input.env });
+  if (!config) return results;
+  const log = input.log(config);
+  const redis = await connect(config);
+  try {
+    results.push(...(await checkRedis({ redis, config, now })));
+    for (const tenant of input.tenants(config)) {
+      // Per tenant: today the one budget of the configured app; with tenants (issue 10) each
+      // tenant brings its own settings and budget id.
+      const limiter = redis instanceof Error ? undefined : limiterFromConfig(config, redis, log);
+      results.push(
+        ...(await checkTenant({
+          tenant,
+          makeTokens: () => tenantTokenProvider(tenant, { log, retries: 0 }),
+          gate: limiter ?? (redis as Error),
+          log,
+          now,
+          verify: false,
+        })),
+      );
+      if (limiter && !(redis instanceof Error)) {
+        const [seconds, micros] = await redis.time();
+        const redisNow = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
+        results.push(...judgeThrottling(tenant.name, await limiter.usage(), redisNow));
+      }
+    }
+  } finally {
+    if (!(redis instanceof Error)) {
+      await redis.quit().catch(() => undefined);
+      redis.disconnect();
+    }
+  }
+  return results;
+}
+
+/** The tenants of today's configuration: the single `default` one. */
+export function configuredTenants(config: Config): TenantAuthSettings[] {
+  return [defaultTenantAuth(config)];
+}
+
+/** A connection that answers PING within 5 s, or the reason it does not. */
+async function connect(config: Config): Promise<Redis | Error> {
+  const redis = createRedis(config.redis.url, {
+    failFast: true,
+    connectionName: 'fleetscan-doctor',
+  });
+  redis.on('error', () => undefined); // reported once, as a check
+  try {
+    await Promise.race([
+      redis.ping(),
+      new Promise((_, reject) =>
+        setTimeout(() => {
+          reject(new Error('no answer within 5 s'));
+        }, 5_000).unref(),
+      ),
+    ]);
+    return redis;
+  } catch (error) {
+    redis.disconnect();
+    return error instanceof Error ? error : new Error(String(error));
+  }
+}
