@@ -105,6 +105,34 @@ const configShape = z.strictObject({
     /** How often a job may be orphaned by a dying worker before it fails. */
     maxStalledCount: z.number().int().min(0).max(100),
   }),
+  /** The action tracker (`src/tracking`): one listing pass per round for every open campaign. */
+  tracking: z.strictObject({
+    /** Time between rounds. */
+    interval: duration(1),
+    /** Tracking of a campaign stops this long after it was created, recording what stayed open. */
+    horizon: duration(1),
+    /** Most of the machineActions budget the tracker may spend (0 < share ≤ 1). */
+    budgetShare: z.number().gt(0).max(1),
+    /** The tracker's lock lives this long unless renewed (it is renewed on every page). */
+    lockTtl: duration(100),
+    /** `requestor eq '…'` in the listing filter, when the API shows our app under this name. */
+    requestor: optionalText,
+  }),
+  /** Microsoft Graph advanced hunting, for proof of completed scans (`fleetscan verify`). */
+  hunting: z.strictObject({
+    /** Graph base URL; null = the cloud's Graph host. */
+    graphUrl: httpUrl,
+    /** Token scope for Graph; null = the cloud's Graph host + `/.default`. */
+    tokenScope: optionalText,
+    /** The hunting budget per tenant (Graph: at least 45 calls/min). */
+    windows: rateWindows,
+    /** Device ids per query: keeps the query text and the row count within Graph's limits. */
+    chunkSize: z.number().int().min(1).max(2_000),
+  }),
+  verify: z.strictObject({
+    /** Run `verify` automatically once a campaign has settled. */
+    enabled: z.boolean(),
+  }),
   log: z.strictObject({
     level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
   }),
