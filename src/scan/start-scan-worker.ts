@@ -6,11 +6,7 @@ import { createActionTracker } from '../tracking/action-tracker.js';
 import { createLifecycleStore } from '../tracking/lifecycle-store.js';
 import { startActionTracker, type RunningTracker } from '../tracking/start-action-tracker.js';
 import { createFencedLock } from '../tracking/tracker-lock.js';
-import {
-  findOwnAction,
-  isOwnAction,
-  type MachineActionLister,
-} from './find-own-action.js';
+import { findOwnAction, isOwnAction, type MachineActionLister } from './find-own-action.js';
 import { createScanProcessor } from './process-scan-job.js';
 import { parseScanJobId, SCAN_QUEUE_NAME, type ScanJobData } from './scan-job.js';
 import type { ScanOutcome, ScanProcessorDeps } from './scan-ports.js';

@@ -43,7 +43,8 @@ function answer(ctx: SimContext, request: FastifyRequest): GraphReply {
   if (timespan !== undefined && (typeof timespan !== 'string' || !TIMESPAN.test(timespan)))
     return graphError(400, 'BadRequest', "'Timespan' must be an ISO 8601 duration.");
   const parsed = parseScanEventQuery(query);
-  if (!parsed.ok) return graphError(400, 'BadRequest', `Query could not be parsed: ${parsed.message}`);
+  if (!parsed.ok)
+    return graphError(400, 'BadRequest', `Query could not be parsed: ${parsed.message}`);
   const { sinceMs, actionTypes, deviceIds, columns } = parsed.query;
   const now = ctx.now();
   const rows: Record<string, unknown>[] = [];
@@ -60,7 +61,8 @@ function answer(ctx: SimContext, request: FastifyRequest): GraphReply {
     status: 200,
     code: null,
     body: {
-      '@odata.context': 'https://graph.microsoft.com/v1.0/$metadata#microsoft.graph.security.huntingQueryResults',
+      '@odata.context':
+        'https://graph.microsoft.com/v1.0/$metadata#microsoft.graph.security.huntingQueryResults',
       schema: columns.map((name) => ({
         name,
         type: name === 'Timestamp' ? 'DateTime' : name === 'AdditionalFields' ? 'Object' : 'String',

@@ -5,11 +5,7 @@ import { scanActionsFilter, type MachineActionLister } from '../scan/find-own-ac
 import type { Clock } from '../shared/clock.js';
 import type { Logger } from '../shared/logger.js';
 import { campaignIdOfComment } from './action-tag.js';
-import {
-  FencedOutError,
-  type LifecycleStore,
-  type StatusUpdate,
-} from './lifecycle-store.js';
+import { FencedOutError, type LifecycleStore, type StatusUpdate } from './lifecycle-store.js';
 import type { FencedLock } from './tracker-lock.js';
 import { isSettled, isTerminalStatus, trackingVerdict } from './tracking-plan.js';
 
@@ -243,7 +239,12 @@ export function createActionTracker(deps: ActionTrackerDeps) {
     tracked.updatedAt = updatedAt || tracked.updatedAt;
     return {
       campaignId: tracked.campaignId,
-      update: { machineId: tracked.machineId, actionId: action.id, status: action.status, updatedAt },
+      update: {
+        machineId: tracked.machineId,
+        actionId: action.id,
+        status: action.status,
+        updatedAt,
+      },
     };
   }
 }

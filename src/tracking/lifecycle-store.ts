@@ -89,7 +89,9 @@ export function createLifecycleStore(redis: Redis, prefix: string) {
         const args = updates
           .slice(i, i + BATCH)
           .flatMap((u) => [u.machineId, u.actionId, u.status, u.updatedAt]);
-        const reply = Number(await trackScript.run(redis, [devices, lock.key], [lock.value, ...args]));
+        const reply = Number(
+          await trackScript.run(redis, [devices, lock.key], [lock.value, ...args]),
+        );
         if (reply < 0) throw new FencedOutError(`Tracker lock ${lock.key} was lost mid-round`);
         changed += reply;
       }
@@ -164,7 +166,9 @@ export function createLifecycleStore(redis: Redis, prefix: string) {
   async function merge(campaignId: string, patches: [string, Record<string, string>][]) {
     const devices = campaignKeys(prefix, campaignId).devices;
     for (let i = 0; i < patches.length; i += BATCH) {
-      const args = patches.slice(i, i + BATCH).flatMap(([id, patch]) => [id, JSON.stringify(patch)]);
+      const args = patches
+        .slice(i, i + BATCH)
+        .flatMap(([id, patch]) => [id, JSON.stringify(patch)]);
       await mergeScript.run(redis, [devices], args);
     }
   }

@@ -6,7 +6,10 @@ import type { CallGate } from '../defender/call-gate.js';
  * 100/1m,1500/1h and 10 % that is 10/1m,150/1h.
  */
 export function shareWindows(windows: readonly RateWindow[], share: number): RateWindow[] {
-  return windows.map((w) => ({ cap: Math.max(1, Math.floor(w.cap * share)), windowMs: w.windowMs }));
+  return windows.map((w) => ({
+    cap: Math.max(1, Math.floor(w.cap * share)),
+    windowMs: w.windowMs,
+  }));
 }
 
 /**

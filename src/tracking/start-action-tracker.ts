@@ -18,7 +18,10 @@ export function startActionTracker(tracker: ActionTracker, intervalMs: number, l
           log.debug({ changed: r.changed, listed: r.listed, settled: r.settled }, 'tracker round');
       })
       .catch((error: unknown) => {
-        log.warn({ reason: error instanceof Error ? error.message : String(error) }, 'tracker round failed');
+        log.warn(
+          { reason: error instanceof Error ? error.message : String(error) },
+          'tracker round failed',
+        );
       })
       .finally(() => {
         running = null;
