@@ -9,6 +9,7 @@ import { registerExportCommand } from './commands/export.js';
 import { registerScanCommand } from './commands/scan.js';
 import { registerSimulateCommand } from './commands/simulate.js';
 import { registerStatusCommand } from './commands/status.js';
+import { registerVerifyCommand } from './commands/verify.js';
 import { registerWorkerCommand } from './commands/worker.js';
 import { UsageError } from './errors.js';
 
@@ -29,6 +30,7 @@ export function buildProgram(): Command {
   registerStatusCommand(program);
   registerExportCommand(program);
   registerCancelCommands(program);
+  registerVerifyCommand(program);
   registerDemoCommand(program);
   registerSimulateCommand(program);
   registerDashboardCommand(program);

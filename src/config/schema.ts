@@ -124,6 +124,8 @@ const configShape = z.strictObject({
     graphUrl: httpUrl,
     /** Token scope for Graph; null = the cloud's Graph host + `/.default`. */
     tokenScope: optionalText,
+    /** A ready Graph token (`GRAPH_ACCESS_TOKEN`), as `defender.accessToken` is for Defender. */
+    accessToken: optionalText,
     /** The hunting budget per tenant (Graph: at least 45 calls/min). */
     windows: rateWindows,
     /** Device ids per query: keeps the query text and the row count within Graph's limits. */
@@ -177,6 +179,7 @@ export const SECRET_KEYS = new Set([
   'defender.clientSecret',
   'defender.certificatePassword',
   'defender.accessToken',
+  'hunting.accessToken',
   'dashboard.token',
   'dashboard.passwordHash',
 ]);
