@@ -6,6 +6,7 @@ import { registerCancelCommands } from './commands/cancel.js';
 import { registerDashboardCommand } from './commands/dashboard.js';
 import { registerDemoCommand } from './commands/demo.js';
 import { registerExportCommand } from './commands/export.js';
+import { registerReportCommand } from './commands/report.js';
 import { registerScanCommand } from './commands/scan.js';
 import { registerSimulateCommand } from './commands/simulate.js';
 import { registerStatusCommand } from './commands/status.js';
@@ -31,6 +32,7 @@ export function buildProgram(): Command {
   registerExportCommand(program);
   registerCancelCommands(program);
   registerVerifyCommand(program);
+  registerReportCommand(program);
   registerDemoCommand(program);
   registerSimulateCommand(program);
   registerDashboardCommand(program);

@@ -1,5 +1,6 @@
 import { hostname, userInfo } from 'node:os';
 import type { Command } from 'commander';
+import { recordIntake } from '../../reports/intake-record.js';
 import { isCampaignId, newCampaignId } from '../../campaigns/campaign-id.js';
 import type { Campaign } from '../../campaigns/campaign.js';
 import { SCAN_TYPES, type ScanType } from '../../defender/machine-action.js';
@@ -109,6 +110,11 @@ export function registerScanCommand(program: Command): void {
           enqueueDevices({ queue: queue(), store, campaign: id, ids: prepend(first, rest) }),
         );
         const campaign = (await store.getCampaign(id)) ?? existing;
+        await recordIntake(redis, config.redis.prefix, id, {
+          ...source.skipped(),
+          invalid: source.invalid().count,
+          duplicate: Math.max(0, source.valid() - accepted),
+        });
         report(options.json === true, campaign, source, accepted);
       });
     });
