@@ -3,6 +3,7 @@ import {
   type ScanWorker,
   type ScanWorkerSettings,
 } from '../scan/start-scan-worker.js';
+import { verifyAfterSettle } from '../hunting/verify-after-settle.js';
 import { trackerClientFromConfig } from '../tracking/tracker-client.js';
 import type { Runtime } from './build-runtime.js';
 
@@ -24,6 +25,7 @@ export function startRuntimeWorker(runtime: Runtime, settings: ScanWorkerSetting
       tracking: {
         settings: runtime.config.tracking,
         lister: trackerClientFromConfig(runtime.config, runtime),
+        onSettled: verifyAfterSettle(runtime),
       },
     },
     settings,

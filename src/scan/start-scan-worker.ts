@@ -35,7 +35,7 @@ export interface ScanWorkerDeps extends Omit<ScanProcessorDeps, 'rateLimit'> {
   tracking?: {
     settings: Config['tracking'];
     lister: MachineActionLister;
-    onSettled?: (campaignId: string) => Promise<void>;
+    onSettled?: ((campaignId: string) => Promise<void>) | undefined;
   };
 }
 

@@ -60,6 +60,10 @@ describe('campaign report', () => {
     const config = scanTestConfig(testRedisUrl(), prefix, started, {
       'tracking.interval': '300ms',
       'tracking.lockTtl': '5s',
+      'verify.enabled': true,
+      'hunting.graphUrl': started.url,
+      'hunting.accessToken': started.sim.issueToken({ resource: 'https://graph.microsoft.com' }),
+      'hunting.windows': '45/600ms',
     });
     const runtime: Runtime = await buildRuntime(config, { role: 'test' });
     closers.push(() => runtime.close());
@@ -74,6 +78,10 @@ describe('campaign report', () => {
     const lifecycle = createLifecycleStore(runtime.redis, prefix);
     await expect
       .poll(async () => (await lifecycle.get(id)).settledAt, { timeout: 60_000, interval: 200 })
+      .not.toBeNull();
+    // verify.enabled: the tracker verified it once settled.
+    await expect
+      .poll(async () => (await lifecycle.get(id)).verifiedAt, { timeout: 30_000, interval: 200 })
       .not.toBeNull();
     await new Promise((resolve) => setTimeout(resolve, 300)); // the last scans report
 
@@ -91,6 +99,9 @@ describe('campaign report', () => {
     const verified = await runCli(['verify', id], { env });
     expect(verified.stderr).toBe('');
     expect(verified.stdout).toMatch(/proved complete \d+ of \d+/);
+
+    const status = await runCli(['status', id], { env });
+    expect(status.stdout).toMatch(/proved complete: \d+ of \d+/);
 
     mkdirSync(ARTIFACTS, { recursive: true });
     const html = join(packageRoot(), ARTIFACTS, 'report.html');

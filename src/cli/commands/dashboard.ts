@@ -8,6 +8,7 @@ import { budgetIdFor } from '../../limiter/scan-limiter.js';
 import { buildRuntime } from '../../runtime/build-runtime.js';
 import type { Logger } from '../../shared/logger.js';
 import { configFor } from '../context.js';
+import { dashboardLifecycle } from './dashboard-lifecycle.js';
 import { UsageError } from '../errors.js';
 
 interface DashboardOptions {
@@ -56,6 +57,7 @@ export async function startDashboardServer(
     budgets: [{ id: budgetIdFor(config), usage: () => runtime.limiter.usage() }],
     queue: runtime.queue,
     control: createCampaignControl({ store: runtime.store, queue: runtime.queue }),
+    ...dashboardLifecycle(runtime),
     credentials: config.dashboard,
     allowActions,
     requireNoEviction: config.redis.requireNoEviction,
