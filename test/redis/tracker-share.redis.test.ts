@@ -35,7 +35,11 @@ describe('the tracker share of the budget', () => {
     const fifth = gate.acquire('machineActions', abort.signal);
     const waited = await Promise.race([
       fifth.then(() => false),
-      new Promise<boolean>((resolve) => setTimeout(() => resolve(true), 300)),
+      new Promise<boolean>((resolve) =>
+        setTimeout(() => {
+          resolve(true);
+        }, 300),
+      ),
     ]);
     abort.abort();
     await fifth.catch(() => undefined);
