@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium } from 'playwright-core';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildRuntime, type Runtime } from '../../src/runtime/build-runtime.js';
 import { startRuntimeWorker } from '../../src/runtime/start-workers.js';
 import { packageRoot } from '../../src/shared/package-root.js';
@@ -43,11 +43,14 @@ const tally = <T>(rows: readonly T[], key: (row: T) => string | null) => {
   return counts;
 };
 
+beforeAll(async () => {
+  await ensureBuilt();
+  spawnSync(process.execPath, ['scripts/copy-assets.js'], { cwd: packageRoot() });
+}, 240_000);
+
 describe('campaign report', () => {
   it('renders in Chromium from a tracked and verified campaign, with the numbers of export', async () => {
     expect(existsSync(CHROMIUM), `${CHROMIUM} is missing: apt-get install chromium`).toBe(true);
-    await ensureBuilt();
-    spawnSync(process.execPath, ['scripts/copy-assets.js'], { cwd: packageRoot() });
     // 100x compressed: 100/min becomes 100 per 600 ms; devices report their scans 10-200 ms later.
     const started = await startSimulator({
       fleet: 300,
@@ -161,5 +164,5 @@ describe('campaign report', () => {
     expect(await page.locator('svg rect').count()).toBeGreaterThan(0);
     expect(requests).toEqual([pathToFileURL(html).href]);
     await page.screenshot({ path: join(packageRoot(), 'docs', 'report.png'), fullPage: true });
-  }, 240_000);
+  }, 360_000);
 });
