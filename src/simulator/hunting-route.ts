@@ -77,6 +77,8 @@ function answer(ctx: SimContext, request: FastifyRequest): GraphReply {
  * the hunting budget per tenant (429 + Retry-After, counted on arrival), then the query.
  */
 export function registerHuntingRoute(app: FastifyInstance, ctx: SimContext): void {
+  /** Queries per tenant in the current CPU-quota cycle. */
+  const cpuUsed = new Map<string, { cycle: number; queries: number }>();
   app.post('/v1.0/security/runHuntingQuery', async (request, reply) => {
     const t = arrivalOf(ctx, request);
     const auth = ctx.tokens.check(request.headers.authorization, GRAPH_AUDIENCES);
@@ -87,11 +89,29 @@ export function registerHuntingRoute(app: FastifyInstance, ctx: SimContext): voi
       });
     } else {
       const decision = ctx.huntingThrottle.tryAcquire(`${auth.identity.tenantId}|hunting`, t);
-      result = decision.allowed
-        ? answer(ctx, request)
-        : graphError(429, 'TooManyRequests', 'Too many requests: the hunting quota is exceeded.', {
+      const cycle = Math.floor(t / ctx.opts.huntingCycleMs);
+      const used = cpuUsed.get(auth.identity.tenantId);
+      const spent = used?.cycle === cycle ? used.queries : 0;
+      if (!decision.allowed) {
+        result = graphError(
+          429,
+          'TooManyRequests',
+          'Too many requests: the hunting quota is exceeded.',
+          {
             'retry-after': String(Math.max(1, Math.ceil(decision.retryAfterMs / 1000))),
-          });
+          },
+        );
+      } else if (spent >= ctx.opts.huntingCpuQuota) {
+        result = graphError(
+          429,
+          'TooManyRequests',
+          'The tenant exceeded its CPU quota for advanced hunting; queries are blocked until the next 15-minute cycle.',
+        );
+      } else {
+        result = answer(ctx, request);
+        if (result.status === 200)
+          cpuUsed.set(auth.identity.tenantId, { cycle, queries: spent + 1 });
+      }
     }
     recordCall(ctx, {
       t,

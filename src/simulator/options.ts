@@ -55,6 +55,11 @@ export interface SimulatorOptions {
    * before scaling) from Succeeded to the event. Default 0.85 / 0.04 / 0.03, 2-30 min.
    */
   evidence?: Partial<EvidenceOptions>;
+  /**
+   * The hunting CPU quota, as a number of queries per tenant per 15-minute cycle (scaled); past
+   * it, queries answer 429 without Retry-After until the next cycle. Default: no quota.
+   */
+  huntingCpuQuota?: number;
   /** Graph `runHuntingQuery` windows per tenant, before scaling (default 45/60 s). */
   huntingRateLimits?: readonly RateWindow[];
   /** Action step durations in real-time ms, before scaling. */
@@ -91,6 +96,9 @@ export interface EvidenceOptions {
 export interface ResolvedOptions {
   evidence: EvidenceOptions;
   huntingRateLimits: RateWindow[];
+  huntingCpuQuota: number;
+  /** The CPU quota cycle, scaled. */
+  huntingCycleMs: number;
   seed: number;
   timeScale: number;
   rateLimits: RateWindow[];
@@ -166,6 +174,8 @@ export function resolveOptions(options: SimulatorOptions): ResolvedOptions {
       cap: w.cap,
       windowMs: w.windowMs / timeScale,
     })),
+    huntingCpuQuota: options.huntingCpuQuota ?? Infinity,
+    huntingCycleMs: (15 * 60_000) / timeScale,
     seed: options.seed ?? 1,
     timeScale,
     rateLimits: (options.rateLimits ?? DEFAULT_RATE_LIMITS).map((w) => ({

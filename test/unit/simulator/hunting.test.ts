@@ -1,4 +1,8 @@
+import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
+import { staticTokenProvider } from '../../../src/auth/token-provider.js';
+import { createGraphClient } from '../../../src/hunting/graph-client.js';
+import { HuntingError } from '../../../src/hunting/hunting-error.js';
 import { buildSimulator, type Simulator } from '../../../src/simulator/build-simulator.js';
 import { parseScanEventQuery } from '../../../src/simulator/kql-subset.js';
 import { fakeClock, scan } from './sim-kit.js';
@@ -129,6 +133,44 @@ describe('advanced hunting in the simulator', () => {
       clock.advance(60_001);
       expect((await hunt(sim, query)).statusCode).toBe(200);
       expect((await hunt(sim, { Query: QUERY([DEVICE]), Extra: 1 })).statusCode).toBe(400);
+    } finally {
+      await sim.close();
+    }
+  });
+});
+
+describe('the hunting CPU quota', () => {
+  it('blocks queries until the next 15-minute cycle, and the client pauses its budget that long', async () => {
+    const clock = fakeClock('2026-11-23T12:05:00.000Z');
+    const sim = await buildSimulator({ fleet: 2, now: clock.now, huntingCpuQuota: 2 });
+    try {
+      await sim.app.listen({ port: 0, host: '127.0.0.1' });
+      const { port } = sim.app.server.address() as { port: number };
+      const pauses: number[] = [];
+      const client = createGraphClient({
+        graphUrl: `http://127.0.0.1:${String(port)}`,
+        tokens: staticTokenProvider(sim.issueToken({ resource: 'https://graph.microsoft.com' })),
+        gate: {
+          acquire: () =>
+            Promise.resolve({ settle: () => Promise.resolve(), release: () => Promise.resolve() }),
+          throttle: (_family, ms) => {
+            pauses.push(ms);
+            return Promise.resolve();
+          },
+        },
+        timeoutMs: 10_000,
+        throttleDefaultMs: 60_000,
+        log: pino({ level: 'silent' }),
+        now: clock.now,
+      });
+      await client.runHuntingQuery(QUERY([DEVICE]));
+      await client.runHuntingQuery(QUERY([DEVICE]));
+      const blocked = await client.runHuntingQuery(QUERY([DEVICE])).catch((e: unknown) => e);
+      expect(blocked).toBeInstanceOf(HuntingError);
+      expect(blocked).toMatchObject({ status: 429, retry: 'throttled' });
+      expect(pauses).toEqual([10 * 60_000]); // 12:05 → the cycle ends at 12:15
+      clock.advance(10 * 60_000);
+      await expect(client.runHuntingQuery(QUERY([DEVICE]))).resolves.toMatchObject({ results: [] });
     } finally {
       await sim.close();
     }
