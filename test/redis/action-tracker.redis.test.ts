@@ -206,4 +206,45 @@ describe('action tracker', () => {
     expect(device?.actionStatus).toBe('Succeeded'); // the stale Pending never landed
     client.close();
   });
+
+  it('stops tracking at the horizon and records what stayed open, without a list call', async () => {
+    prefix = uniquePrefix('track');
+    const t0 = Date.parse('2026-12-01T00:00:00Z');
+    const clock = { now: t0 };
+    const { sim } = await listeningSim(3, clock);
+    const store = createCampaignStore(redis, prefix);
+    const id = 'c-horizon00001';
+    const actions = sim.addActions(
+      sim.machines.map((m, i) => ({
+        machineId: m.id,
+        comment: `x [fleetscan:${id}]`,
+        createdMs: t0,
+        finishesAtMs: i === 0 ? t0 + MINUTE : t0 + 30 * DAY,
+      })),
+    );
+    await recordCampaign(store, id, t0, actions);
+    await store.updateActionStatuses(id, [
+      { id: actions[0]?.id ?? '', machineId: actions[0]?.machineId ?? '', status: 'Succeeded' },
+    ]);
+    const filters: unknown[] = [];
+    const lister: MachineActionLister = {
+      // eslint-disable-next-line require-yield
+      async *listMachineActions(filter) {
+        filters.push(filter);
+        await Promise.resolve();
+      },
+    };
+    clock.now = t0 + 7 * DAY;
+    const one = tracker(lister, clock);
+    const round = await one.runRound();
+    expect(round).toMatchObject({ ran: true, campaigns: 0, ended: [id], listed: 0 });
+    expect(filters).toEqual([]);
+    const lifecycle = await createLifecycleStore(redis, prefix).get(id);
+    expect(lifecycle).toMatchObject({
+      trackingEndedAt: t0 + 7 * DAY,
+      openAtEnd: 2,
+      settledAt: null,
+    });
+    expect(await one.runRound()).toMatchObject({ ran: true, ended: [], campaigns: 0 });
+  });
 });
