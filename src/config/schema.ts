@@ -90,7 +90,7 @@ const configShape = z.strictObject({
     pendingRetry: duration(1),
     pendingRetryCap: duration(1),
     pendingMaxWait: duration(1),
-    /** How often a worker refreshes MachineAction statuses of running campaigns, in one list call. */
+    /** Tracker round interval used only where no `tracking` settings are passed (tests, embedders). */
     actionPoll: duration(1),
   }),
   worker: z.strictObject({
