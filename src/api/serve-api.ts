@@ -5,6 +5,7 @@ import { buildRuntime } from '../runtime/build-runtime.js';
 import type { Logger } from '../shared/logger.js';
 import type { ApiDeps, CancelActions } from './api-deps.js';
 import { registerApi } from './api-plugin.js';
+import { killSwitchFor } from '../control/kill-switch.js';
 import { startApiServices } from './api-services.js';
 
 /** The API alone, as a fastify app (`fleetscan api`); never listens by itself. */
@@ -34,8 +35,10 @@ export async function startApiServer(
     role: 'api',
     ...(options.log ? { log: options.log } : {}),
   });
+  const killSwitch = killSwitchFor(runtime, 'the fleetscan API');
   const services = startApiServices(runtime, {
-    ...(options.cancelActions ? { cancelActions: options.cancelActions } : {}),
+    cancelActions:
+      options.cancelActions ?? (async (campaignId) => ({ ...(await killSwitch(campaignId)) })),
   });
   const app = await buildApiApp(services.deps, runtime.log.child({ component: 'api' }));
   const close = async () => {

@@ -24,6 +24,14 @@ export interface DispatchWindow {
 export const CAMPAIGN_STATES = ['running', 'paused', 'cancelled', 'finished'] as const;
 export type CampaignState = (typeof CAMPAIGN_STATES)[number];
 
+/** Outcome of cancelling a device's own action (`fleetscan cancel --actions`). */
+export const CANCEL_RESULTS = ['cancelled', 'already-final', 'refused'] as const;
+export type CancelResult = (typeof CANCEL_RESULTS)[number];
+
+/** Proof of completion per device (`fleetscan verify`). */
+export const SCAN_RESULTS = ['completed', 'cancelled', 'failed', 'no-evidence'] as const;
+export type ScanResult = (typeof SCAN_RESULTS)[number];
+
 export interface CampaignMeta {
   id: string;
   name: string;
@@ -79,4 +87,14 @@ export interface DeviceRecord {
   deferredUntil: number | null;
   /** First time the device answered busy; pending-timeout counts from here. */
   firstBusyAt: number | null;
+  /** The action's `lastUpdateDateTimeUtc` as the tracker last saw it (src/tracking). */
+  actionUpdatedAt?: string | null;
+  /** What `cancel --actions` got for this device's action (src/control). */
+  cancelResult?: CancelResult | null;
+  /** Proof of completion from advanced hunting (`fleetscan verify`). */
+  scanResult?: ScanResult | null;
+  /** Timestamp of the scan event that proved the result. */
+  scanCompletedAt?: string | null;
+  /** Scan type the event reported (Quick, Full, or the raw index). */
+  scanEventType?: string | null;
 }

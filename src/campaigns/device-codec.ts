@@ -1,4 +1,4 @@
-import type { DeviceRecord, DeviceState } from './campaign.js';
+import type { CancelResult, DeviceRecord, DeviceState, ScanResult } from './campaign.js';
 
 /**
  * The compact JSON kept per device in `${prefix}:campaign:${id}:devices`. One-letter names and
@@ -27,7 +27,38 @@ export interface CompactDevice {
   u?: number;
   /** firstBusyAt (ms) */
   b?: number;
+  /** action lastUpdateDateTimeUtc (tracker) */
+  w?: string;
+  /** cancel result: c cancelled, f already-final, x refused */
+  k?: string;
+  /** scan result: c completed, x cancelled, f failed, n no-evidence; its time and scan type */
+  p?: string;
+  pt?: string;
+  pk?: string;
 }
+
+const CANCEL_BY_CODE: Readonly<Record<string, CancelResult>> = {
+  c: 'cancelled',
+  f: 'already-final',
+  x: 'refused',
+};
+export const CODE_BY_CANCEL: Readonly<Record<CancelResult, string>> = {
+  cancelled: 'c',
+  'already-final': 'f',
+  refused: 'x',
+};
+const SCAN_RESULT_BY_CODE: Readonly<Record<string, ScanResult>> = {
+  c: 'completed',
+  x: 'cancelled',
+  f: 'failed',
+  n: 'no-evidence',
+};
+export const CODE_BY_SCAN_RESULT: Readonly<Record<ScanResult, string>> = {
+  completed: 'c',
+  cancelled: 'x',
+  failed: 'f',
+  'no-evidence': 'n',
+};
 
 const STATE_BY_CODE: Readonly<Record<string, DeviceState>> = {
   q: 'queued',
@@ -63,6 +94,11 @@ export function decodeDevice(machineId: string, json: string): DeviceRecord {
     sentAt: raw.x ?? null,
     deferredUntil: raw.u ?? null,
     firstBusyAt: raw.b ?? null,
+    actionUpdatedAt: raw.w ?? null,
+    cancelResult: raw.k === undefined ? null : (CANCEL_BY_CODE[raw.k] ?? null),
+    scanResult: raw.p === undefined ? null : (SCAN_RESULT_BY_CODE[raw.p] ?? null),
+    scanCompletedAt: raw.pt ?? null,
+    scanEventType: raw.pk ?? null,
   };
 }
 

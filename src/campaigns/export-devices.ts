@@ -13,6 +13,11 @@ export const EXPORT_COLUMNS = [
   'attempts',
   'requestedAt',
   'joinedExisting',
+  'actionUpdatedAt',
+  'cancelResult',
+  'scanResult',
+  'scanCompletedAt',
+  'scanType',
 ] as const;
 
 export type ExportRow = Record<(typeof EXPORT_COLUMNS)[number], string | number | boolean | null>;
@@ -32,6 +37,11 @@ export function toExportRow(device: DeviceRecord): ExportRow {
     attempts: device.attempts,
     requestedAt: device.requestedAt === null ? null : new Date(device.requestedAt).toISOString(),
     joinedExisting: device.joinedExisting,
+    actionUpdatedAt: device.actionUpdatedAt ?? null,
+    cancelResult: device.cancelResult ?? null,
+    scanResult: device.scanResult ?? null,
+    scanCompletedAt: device.scanCompletedAt ?? null,
+    scanType: device.scanEventType ?? null,
   };
 }
 

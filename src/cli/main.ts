@@ -15,6 +15,8 @@ import { registerScanCommand } from './commands/scan.js';
 import { registerSimulateCommand } from './commands/simulate.js';
 import { registerStatusCommand } from './commands/status.js';
 import { registerTokenCommand } from './commands/token.js';
+import { registerReportCommand } from './commands/report.js';
+import { registerVerifyCommand } from './commands/verify.js';
 import { registerWorkerCommand } from './commands/worker.js';
 import { explainRedisError } from '../shared/redis-errors.js';
 import { UsageError } from './errors.js';
@@ -36,6 +38,8 @@ export function buildProgram(): Command {
   registerStatusCommand(program);
   registerExportCommand(program);
   registerCancelCommands(program);
+  registerVerifyCommand(program);
+  registerReportCommand(program);
   registerDemoCommand(program);
   registerSimulateCommand(program);
   registerDashboardCommand(program);

@@ -112,7 +112,7 @@ const configShape = z.strictObject({
     pendingRetry: duration(1),
     pendingRetryCap: duration(1),
     pendingMaxWait: duration(1),
-    /** How often a worker refreshes MachineAction statuses of running campaigns, in one list call. */
+    /** Tracker round interval used only where no `tracking` settings are passed (tests, embedders). */
     actionPoll: duration(1),
   }),
   worker: z.strictObject({
@@ -126,6 +126,36 @@ const configShape = z.strictObject({
     stalledInterval: duration(100),
     /** How often a job may be orphaned by a dying worker before it fails. */
     maxStalledCount: z.number().int().min(0).max(100),
+  }),
+  /** The action tracker (`src/tracking`): one listing pass per round for every open campaign. */
+  tracking: z.strictObject({
+    /** Time between rounds. */
+    interval: duration(1),
+    /** Tracking of a campaign stops this long after it was created, recording what stayed open. */
+    horizon: duration(1),
+    /** Most of the machineActions budget the tracker may spend (0 < share ≤ 1). */
+    budgetShare: z.number().gt(0).max(1),
+    /** The tracker's lock lives this long unless renewed (it is renewed on every page). */
+    lockTtl: duration(100),
+    /** `requestor eq '…'` in the listing filter, when the API shows our app under this name. */
+    requestor: optionalText,
+  }),
+  /** Microsoft Graph advanced hunting, for proof of completed scans (`fleetscan verify`). */
+  hunting: z.strictObject({
+    /** Graph base URL; null = the cloud's Graph host. */
+    graphUrl: httpUrl,
+    /** Token scope for Graph; null = the cloud's Graph host + `/.default`. */
+    tokenScope: optionalText,
+    /** A ready Graph token (`GRAPH_ACCESS_TOKEN`), as `defender.accessToken` is for Defender. */
+    accessToken: optionalText,
+    /** The hunting budget per tenant (Graph: at least 45 calls/min). */
+    windows: rateWindows,
+    /** Device ids per query: keeps the query text and the row count within Graph's limits. */
+    chunkSize: z.number().int().min(1).max(2_000),
+  }),
+  verify: z.strictObject({
+    /** Run `verify` automatically once a campaign has settled. */
+    enabled: z.boolean(),
   }),
   log: z.strictObject({
     level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
@@ -206,6 +236,7 @@ export const SECRET_KEYS = new Set([
   'defender.clientSecret',
   'defender.certificatePassword',
   'defender.accessToken',
+  'hunting.accessToken',
   'dashboard.token',
   'dashboard.passwordHash',
 ]);

@@ -95,6 +95,7 @@ export async function buildDashboard(deps: DashboardDeps): Promise<FastifyInstan
     budgets: deps.budgets,
     clock,
     rates: createRateTracker(),
+    proof: deps.proof,
   };
   const token = deps.allowActions ? createActionToken() : null;
 
@@ -117,7 +118,12 @@ export async function buildDashboard(deps: DashboardDeps): Promise<FastifyInstan
       setState: (id: string, state: 'running' | 'paused' | 'cancelled') =>
         deps.store.setCampaignState(id, state),
     };
-    registerActionRoutes(app, { store: deps.store, control, token });
+    registerActionRoutes(app, {
+      store: deps.store,
+      control,
+      token,
+      cancelActions: deps.cancelActions,
+    });
   }
   if (deps.queue) await registerQueueBoard(app, deps.queue, deps.allowActions);
   if (deps.api) {

@@ -40,6 +40,13 @@ export interface DashboardDeps {
   clock?: Clock | undefined;
   /** The automation API under `/api/v1` and the `/audit` page (`api.enabled`). */
   api?: ApiDeps | undefined;
+  /** Verify results per campaign, shown as "Proved complete: X of N" (src/tracking). */
+  proof?: ((campaignId: string) => Promise<{ completed: number; of: number } | null>) | undefined;
+  /**
+   * The kill switch (`cancel --actions`), offered with `--allow-actions` behind a confirmation:
+   * cancels the campaign and its own pending actions in Defender.
+   */
+  cancelActions?: ((campaignId: string) => Promise<unknown>) | undefined;
   /** Request errors go here; requests themselves are not logged (a wall screen polls all day). */
   log?: Logger | undefined;
 }

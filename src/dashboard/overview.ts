@@ -23,6 +23,8 @@ export interface CampaignView {
   ratePerMin: number | null;
   /** Earliest finish from the remaining scan budget, ms from now; null when unknown or not running. */
   etaMs: number | null;
+  /** Proof of completion (`fleetscan verify`): devices proved complete of those verified. */
+  proved?: { completed: number; of: number } | null;
 }
 
 export interface Overview {
@@ -40,6 +42,8 @@ export interface OverviewDeps {
   rates: RateTracker;
   /** How many of the newest campaigns the overview shows (the page must stay readable). */
   limit?: number;
+  /** Verify results per campaign (src/tracking lifecycle record); absent: not shown. */
+  proof?: ((campaignId: string) => Promise<{ completed: number; of: number } | null>) | undefined;
 }
 
 export function settledOf(campaign: Campaign): number {
@@ -68,7 +72,9 @@ export async function readOverview(deps: OverviewDeps): Promise<Overview> {
     scanBudget(budgets),
     at,
   );
-  const campaigns = shown.map((campaign) => {
+  const proof = deps.proof;
+  const proofs = proof ? await Promise.all(shown.map((campaign) => proof(campaign.id))) : [];
+  const campaigns = shown.map((campaign, i) => {
     const settled = settledOf(campaign);
     const rate = deps.rates.observe(campaign.id, settled, at);
     return {
@@ -78,6 +84,7 @@ export async function readOverview(deps: OverviewDeps): Promise<Overview> {
       percent: campaign.total > 0 ? (settled / campaign.total) * 100 : 0,
       ratePerMin: campaign.state === 'running' ? rate : null,
       etaMs: etas.get(campaign.id) ?? null,
+      proved: proofs[i] ?? null,
     };
   });
   return { at, campaigns, hidden: all.length - shown.length, budgets };

@@ -3,6 +3,8 @@ import {
   type ScanWorker,
   type ScanWorkerSettings,
 } from '../scan/start-scan-worker.js';
+import { verifyAfterSettle } from '../hunting/verify-after-settle.js';
+import { trackerClientFromConfig } from '../tracking/tracker-client.js';
 import type { Runtime } from './build-runtime.js';
 
 /** A scan worker wired to a runtime's connections, store, limiter and API client. */
@@ -20,6 +22,11 @@ export function startRuntimeWorker(runtime: Runtime, settings: ScanWorkerSetting
       clock: runtime.clock,
       config: runtime.config,
       rateLimit: (ms) => runtime.queue.rateLimit(ms),
+      tracking: {
+        settings: runtime.config.tracking,
+        lister: trackerClientFromConfig(runtime.config, runtime),
+        onSettled: verifyAfterSettle(runtime),
+      },
     },
     settings,
   );

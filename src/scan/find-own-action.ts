@@ -1,5 +1,6 @@
 import type { MachineAction } from '../defender/machine-action.js';
 import type { MachineActionFilter } from '../defender/odata.js';
+import { campaignIdOfComment } from '../tracking/action-tag.js';
 
 /** The part of the Defender client the lookup needs. */
 export interface MachineActionLister {
@@ -30,10 +31,7 @@ export function isOwnAction(
   action: Pick<MachineAction, 'requestorComment'>,
   campaignId: string,
 ): boolean {
-  return (
-    typeof action.requestorComment === 'string' &&
-    action.requestorComment.trimEnd().endsWith(` [fleetscan:${campaignId}]`)
-  );
+  return campaignIdOfComment(action.requestorComment) === campaignId;
 }
 
 /**

@@ -1,8 +1,12 @@
 import { Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { CampaignStore } from '../campaigns/campaign-store.js';
-import { startActionStatusPoller, type ActionStatusPoller } from './action-status-poller.js';
-import { findOwnAction, isOwnAction } from './find-own-action.js';
+import type { Config } from '../config/schema.js';
+import { createActionTracker } from '../tracking/action-tracker.js';
+import { createLifecycleStore } from '../tracking/lifecycle-store.js';
+import { startActionTracker, type RunningTracker } from '../tracking/start-action-tracker.js';
+import { createFencedLock } from '../tracking/tracker-lock.js';
+import { findOwnAction, isOwnAction, type MachineActionLister } from './find-own-action.js';
 import { createScanProcessor } from './process-scan-job.js';
 import { parseScanJobId, SCAN_QUEUE_NAME, type ScanJobData } from './scan-job.js';
 import type { ScanOutcome, ScanProcessorDeps } from './scan-ports.js';
@@ -15,7 +19,7 @@ export interface ScanWorkerSettings {
   stalledIntervalMs?: number;
   /** A job may stall this often before it fails (each stall: a worker died holding it). */
   maxStalledCount?: number;
-  /** Run the action-status poller in this process too (it takes turns through a Redis lock). */
+  /** Run the action tracker in this process too (it takes turns through a fenced Redis lock). */
   pollActionStatuses?: boolean;
 }
 
@@ -27,11 +31,17 @@ export interface ScanWorkerDeps extends Omit<ScanProcessorDeps, 'rateLimit'> {
   prefix: string;
   /** Holds the whole queue (BullMQ `queue.rateLimit`). */
   rateLimit(ms: number): Promise<void>;
+  /** The action tracker's settings and its client (its share of the budget); see src/tracking. */
+  tracking?: {
+    settings: Config['tracking'];
+    lister: MachineActionLister;
+    onSettled?: ((campaignId: string) => Promise<void>) | undefined;
+  };
 }
 
 export interface ScanWorker {
   worker: Worker<ScanJobData, ScanOutcome>;
-  poller: ActionStatusPoller | null;
+  poller: RunningTracker | null;
   /** Stops taking jobs, lets the calls in flight finish and be recorded, then disconnects. */
   close(): Promise<void>;
 }
@@ -43,7 +53,7 @@ export interface ScanWorker {
  */
 const NEVER_REACHED_LIMIT = { max: 1_000_000_000, duration: 1_000 };
 
-/** Starts a worker on the `scans` queue with the scan processor, plus the action-status poller. */
+/** Starts a worker on the `scans` queue with the scan processor, plus the action tracker. */
 export function startScanWorker(deps: ScanWorkerDeps, settings: ScanWorkerSettings): ScanWorker {
   const processor = createScanProcessor(deps);
   const worker = new Worker<ScanJobData, ScanOutcome>(
@@ -75,17 +85,33 @@ export function startScanWorker(deps: ScanWorkerDeps, settings: ScanWorkerSettin
     });
   });
 
+  const trackerLog = log.child({ component: 'action-tracker' });
+  const tracking = deps.tracking;
   const poller =
     settings.pollActionStatuses === false
       ? null
-      : startActionStatusPoller({
-          redis: deps.redis,
-          prefix: deps.prefix,
-          store: deps.store,
-          client: deps.client,
-          log: log.child({ component: 'action-poller' }),
-          intervalMs: deps.config.scan.actionPoll,
-        });
+      : startActionTracker(
+          createActionTracker({
+            store: deps.store,
+            lifecycle: createLifecycleStore(deps.redis, deps.prefix),
+            lister: tracking?.lister ?? deps.client,
+            lock: createFencedLock(
+              deps.redis,
+              `${deps.prefix}:lock:action-tracker`,
+              tracking?.settings.lockTtl ?? 60_000,
+            ),
+            clock: deps.clock,
+            log: trackerLog,
+            settings: {
+              intervalMs: tracking?.settings.interval ?? deps.config.scan.actionPoll,
+              horizonMs: tracking?.settings.horizon ?? 7 * 86_400_000,
+              requestor: tracking?.settings.requestor,
+            },
+            ...(tracking?.onSettled ? { onSettled: tracking.onSettled } : {}),
+          }),
+          tracking?.settings.interval ?? deps.config.scan.actionPoll,
+          trackerLog,
+        );
 
   let closing: Promise<void> | undefined;
   return {

@@ -26,7 +26,12 @@ export type TokenCheck =
   | { ok: false; reason: 'missing' | 'malformed' | 'invalid' | 'expired' };
 
 /** Application permissions the simulated app holds (roles claim, as Entra issues it). */
-export const APP_ROLES = ['Machine.Scan', 'Machine.Read.All', 'Machine.ReadWrite.All'] as const;
+export const APP_ROLES = [
+  'Machine.Scan',
+  'Machine.Read.All',
+  'Machine.ReadWrite.All',
+  'ThreatHunting.Read.All',
+] as const;
 
 /**
  * Issues and checks the simulator's access tokens: HS256 JWTs signed with a key that lives only
@@ -93,8 +98,11 @@ export class AccessTokens {
     );
   }
 
-  /** Checks an `Authorization` header value: scheme, signature, tenant, audience and expiry. */
-  check(authorization: string | undefined): TokenCheck {
+  /**
+   * Checks an `Authorization` header value: scheme, signature, tenant, audience and expiry.
+   * `audiences`: another API's resources (Graph) instead of the Defender API's.
+   */
+  check(authorization: string | undefined, audiences?: ReadonlySet<string>): TokenCheck {
     if (!authorization) return { ok: false, reason: 'missing' };
     const match = /^Bearer ([A-Za-z0-9._-]+)$/.exec(authorization);
     if (!match?.[1]) return { ok: false, reason: 'malformed' };
@@ -107,7 +115,7 @@ export class AccessTokens {
       tid !== this.tenantId ||
       typeof exp !== 'number' ||
       typeof aud !== 'string' ||
-      !this.audiences.has(aud)
+      !(audiences ?? this.audiences).has(aud)
     ) {
       return { ok: false, reason: 'invalid' };
     }

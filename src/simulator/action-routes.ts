@@ -3,6 +3,7 @@ import type { TokenIdentity } from './access-tokens.js';
 import { apiRoute } from './api-call.js';
 import { apiError, type ApiResult } from './api-error.js';
 import { machineView, SUPPORTED_PLATFORMS, type SimMachine } from './fleet.js';
+import { planEvidence } from './device-events.js';
 import { actionView, planScan } from './machine-actions.js';
 import { nonEmptyString, readJsonObject } from './request-body.js';
 import type { SimContext } from './sim-context.js';
@@ -123,6 +124,10 @@ function runAntiVirusScan(
     createdMs: now,
     transitions: planScan(machine, now, ctx.opts.lifecycle, fails),
   });
+  const delivered = action.transitions.find((t) => t.status === 'Succeeded');
+  action.evidence = delivered
+    ? planEvidence(ctx.random.evidence, ctx.opts.evidence, delivered.atMs)
+    : null;
   return {
     status: 201,
     body: withContext(request, actionView(action, now), ENTITY_CONTEXT),

@@ -9,7 +9,10 @@ import { DelegatedState } from './delegated-state.js';
 import { registerDeviceCodeRoutes } from './device-code.js';
 import { trustCertificates } from './client-assertion.js';
 import { generateFleet, type SimMachine } from './fleet.js';
+import { registerHuntingRoute } from './hunting-route.js';
 import { registerListRoutes } from './list-routes.js';
+import { addRecordedActions, type RecordedActionSpec } from './seed-actions.js';
+import { scanEvents, type DeviceEventRow } from './device-events.js';
 import { ActionStore, type StoredAction } from './machine-actions.js';
 import { completeMachines } from './machine-file.js';
 import { resolveOptions, type SimulatorOptions } from './options.js';
@@ -42,6 +45,10 @@ export interface Simulator {
   calls(): readonly CallRecord[];
   machines: readonly SimMachine[];
   actions(): readonly StoredAction[];
+  /** Adds actions as if they had been requested earlier (large tracker tests, no API calls). */
+  addActions(specs: readonly RecordedActionSpec[]): StoredAction[];
+  /** The scan events (`DeviceEvents`) the devices have reported by now: the hunting truth. */
+  deviceEvents(): DeviceEventRow[];
   credentials: SimulatorCredentials;
   /**
    * A valid bearer token for the configured app (for `MDE_ACCESS_TOKEN`-style use); `resource`
@@ -95,12 +102,14 @@ export async function buildSimulator(options: SimulatorOptions = {}): Promise<Si
       ids: stream(5),
       outcome: stream(6),
       latencySplit: stream(7),
+      evidence: stream(8),
     },
     machines: new Map(machineList.map((m) => [m.id, m])),
     machineList,
     actions: new ActionStore(),
     tokens: new AccessTokens(now, opts.tenantId, audiences, options.appRoles),
     throttle: new SlidingWindowThrottle(opts.rateLimits),
+    huntingThrottle: new SlidingWindowThrottle(opts.huntingRateLimits),
     certificates: trustCertificates(
       options.certificatePem === undefined
         ? []
@@ -142,6 +151,7 @@ export async function buildSimulator(options: SimulatorOptions = {}): Promise<Si
   registerDeviceCodeRoutes(app, ctx);
   registerActionRoutes(app, ctx);
   registerListRoutes(app, ctx);
+  registerHuntingRoute(app, ctx);
   app.setNotFoundHandler(async (request, reply) => {
     const result = apiError(
       404,
@@ -199,6 +209,8 @@ export async function buildSimulator(options: SimulatorOptions = {}): Promise<Si
     calls: () => ctx.log.all(),
     machines: machineList,
     actions: () => ctx.actions.all(),
+    addActions: (specs) => addRecordedActions(ctx, specs),
+    deviceEvents: () => scanEvents(ctx.actions.all(), ctx.now()),
     credentials: {
       tenantId: opts.tenantId,
       clientId: opts.clientId,

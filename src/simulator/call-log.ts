@@ -7,6 +7,7 @@ export const CALL_FAMILIES = [
   'cancel',
   'machines',
   'entra',
+  'hunting',
   'unrouted',
 ] as const;
 export type CallFamily = (typeof CALL_FAMILIES)[number];

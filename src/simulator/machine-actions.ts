@@ -60,6 +60,14 @@ export interface StoredAction {
   cancellationRequestor: string | null;
   cancellationComment: string | null;
   cancellationMs: number | null;
+  /** The DeviceEvents row the device reports after the scan ran (null: it never reports). */
+  evidence?: ScanEvidence | null;
+}
+
+/** A scan's outcome as the device reports it in `DeviceEvents`, some time after Succeeded. */
+export interface ScanEvidence {
+  atMs: number;
+  actionType: 'AntivirusScanCompleted' | 'AntivirusScanCancelled' | 'AntivirusScanFailed';
 }
 
 /** Microsoft's timestamp style: seven fraction digits, `Z`. */
@@ -173,6 +181,13 @@ export class ActionStore {
     action.cancellationRequestor = requestor;
     action.cancellationComment = comment;
     action.cancellationMs = nowMs;
+    // Cancelled before it ran: the device never scans, so it never reports.
+    action.evidence = null;
+  }
+
+  /** Every action of one device, oldest first. */
+  forMachine(machineId: string): readonly StoredAction[] {
+    return this.byMachine.get(machineId) ?? [];
   }
 
   /** All actions, oldest first. */

@@ -49,6 +49,19 @@ export interface SimulatorOptions {
   existingActionRate?: number;
   /** Share of scans on reachable devices that end Failed instead of Succeeded (default 0). */
   actionFailureRate?: number;
+  /**
+   * What devices report in `DeviceEvents` after a scan action Succeeded (delivered): shares of
+   * completed, cancelled and failed scans (the rest never report) and the delay range (real ms,
+   * before scaling) from Succeeded to the event. Default 0.85 / 0.04 / 0.03, 2-30 min.
+   */
+  evidence?: Partial<EvidenceOptions>;
+  /**
+   * The hunting CPU quota, as a number of queries per tenant per 15-minute cycle (scaled); past
+   * it, queries answer 429 without Retry-After until the next cycle. Default: no quota.
+   */
+  huntingCpuQuota?: number;
+  /** Graph `runHuntingQuery` windows per tenant, before scaling (default 45/60 s). */
+  huntingRateLimits?: readonly RateWindow[];
   /** Action step durations in real-time ms, before scaling. */
   lifecycle?: Partial<Lifecycle>;
   /** Lifetime of issued access tokens, seconds (default 3599; not scaled). */
@@ -97,7 +110,19 @@ export interface SimUserInput {
   remediation?: boolean;
 }
 
+export interface EvidenceOptions {
+  completedRate: number;
+  cancelledRate: number;
+  failedRate: number;
+  delayMs: readonly [number, number];
+}
+
 export interface ResolvedOptions {
+  evidence: EvidenceOptions;
+  huntingRateLimits: RateWindow[];
+  huntingCpuQuota: number;
+  /** The CPU quota cycle, scaled. */
+  huntingCycleMs: number;
   seed: number;
   timeScale: number;
   rateLimits: RateWindow[];
@@ -151,7 +176,33 @@ export function resolveOptions(options: SimulatorOptions): ResolvedOptions {
   if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > 10_000) {
     throw new Error('`defaultPageSize` must be an integer from 1 to 10000');
   }
+  const evidence = {
+    completedRate: 0.85,
+    cancelledRate: 0.04,
+    failedRate: 0.03,
+    delayMs: [120_000, 1_800_000] as const,
+    ...options.evidence,
+  };
+  const shares = evidence.completedRate + evidence.cancelledRate + evidence.failedRate;
+  if (
+    ![evidence.completedRate, evidence.cancelledRate, evidence.failedRate].every((r) => r >= 0) ||
+    shares > 1
+  ) {
+    throw new Error('`evidence` rates must be ≥ 0 and add up to at most 1');
+  }
+  if (!(evidence.delayMs[0] >= 0 && evidence.delayMs[1] >= evidence.delayMs[0]))
+    throw new Error('`evidence.delayMs` must be [min, max] with 0 ≤ min ≤ max');
   return {
+    evidence: {
+      ...evidence,
+      delayMs: [evidence.delayMs[0] / timeScale, evidence.delayMs[1] / timeScale] as const,
+    },
+    huntingRateLimits: (options.huntingRateLimits ?? [{ cap: 45, windowMs: 60_000 }]).map((w) => ({
+      cap: w.cap,
+      windowMs: w.windowMs / timeScale,
+    })),
+    huntingCpuQuota: options.huntingCpuQuota ?? Infinity,
+    huntingCycleMs: (15 * 60_000) / timeScale,
     seed: options.seed ?? 1,
     timeScale,
     rateLimits: (options.rateLimits ?? DEFAULT_RATE_LIMITS).map((w) => ({

@@ -1,3 +1,5 @@
+import { planEvidence } from './device-events.js';
+import type { ActionStatus, StoredAction } from './machine-actions.js';
 import type { SimContext } from './sim-context.js';
 
 /** Requestor of the scans that were already running before the simulator started. */
@@ -34,4 +36,46 @@ export function seedOtherScans(ctx: SimContext, startMs: number): void {
           ],
     });
   }
+}
+
+/** An action requested before the test looked (see `Simulator.addActions`). */
+export interface RecordedActionSpec {
+  machineId: string;
+  comment: string;
+  createdMs: number;
+  /** When it reaches `outcome` (default Succeeded); Pending until then. */
+  finishesAtMs: number;
+  outcome?: ActionStatus;
+  requestor?: string;
+  scope?: 'Quick' | 'Full';
+}
+
+/**
+ * Adds actions without API calls, for tests that need 100,000 of them. Each action gets the
+ * same evidence plan as one requested through the API.
+ */
+export function addRecordedActions(
+  ctx: SimContext,
+  specs: readonly RecordedActionSpec[],
+): StoredAction[] {
+  return specs.map((spec) => {
+    const machine = ctx.machines.get(spec.machineId);
+    if (!machine) throw new Error(`addActions: no device ${spec.machineId} in the fleet`);
+    const outcome = spec.outcome ?? 'Succeeded';
+    const action = ctx.actions.add({
+      id: ctx.random.ids.guid(),
+      machine,
+      requestor: spec.requestor ?? ctx.opts.clientId,
+      comment: spec.comment,
+      scope: spec.scope ?? 'Quick',
+      requestSource: 'PublicApi',
+      createdMs: spec.createdMs,
+      transitions: [{ atMs: spec.finishesAtMs, status: outcome }],
+    });
+    action.evidence =
+      outcome === 'Succeeded'
+        ? planEvidence(ctx.random.evidence, ctx.opts.evidence, spec.finishesAtMs)
+        : null;
+    return action;
+  });
 }

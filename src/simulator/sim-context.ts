@@ -28,6 +28,8 @@ export interface SimulatorStats {
   faults: number;
   tokenRequests: number;
   tokensIssued: number;
+  /** Graph `runHuntingQuery` calls (not in `calls`: another API with its own budget). */
+  hunting: { calls: number; throttled: number; badRequests: number };
 }
 
 /** The mutable state every route of one simulator shares. */
@@ -43,12 +45,15 @@ export interface SimContext {
     busy: Random;
     ids: Random;
     outcome: Random;
+    evidence: Random;
   };
   machines: ReadonlyMap<string, SimMachine>;
   machineList: readonly SimMachine[];
   actions: ActionStore;
   tokens: AccessTokens;
   throttle: SlidingWindowThrottle;
+  /** Graph advanced hunting's own budget, per tenant. */
+  huntingThrottle: SlidingWindowThrottle;
   certificates: readonly TrustedCertificate[];
   /** `undefined`: the MDE resources of every cloud (`MDE_RESOURCES`). */
   acceptedScopes: readonly string[] | undefined;
@@ -71,6 +76,7 @@ export function emptyStats(): SimulatorStats {
     faults: 0,
     tokenRequests: 0,
     tokensIssued: 0,
+    hunting: { calls: 0, throttled: 0, badRequests: 0 },
   };
 }
 
@@ -87,6 +93,12 @@ export function recordCall(ctx: SimContext, record: CallRecord): void {
   const s = ctx.stats;
   if (record.family === 'entra') {
     s.tokenRequests++;
+    return;
+  }
+  if (record.family === 'hunting') {
+    s.hunting.calls++;
+    if (record.status === 429) s.hunting.throttled++;
+    if (record.status === 400) s.hunting.badRequests++;
     return;
   }
   if (!API_FAMILY_SET.has(record.family)) return;

@@ -16,6 +16,13 @@ export const MDE_RESOURCES: readonly string[] = [
   'fc780465-2017-40d4-a0c5-307022471b92',
 ];
 
+/** Microsoft Graph in every cloud: tokens for advanced hunting (`runHuntingQuery`). */
+export const GRAPH_RESOURCES: readonly string[] = [
+  'https://graph.microsoft.com',
+  'https://graph.microsoft.us',
+  'https://dod-graph.microsoft.us',
+];
+
 /** Checks a client-credentials request; the resource it asked for, or why not. */
 export function checkTokenRequest(
   ctx: SimContext,
@@ -51,7 +58,8 @@ export function checkTokenRequest(
     };
   }
   const resource = scope.slice(0, -'/.default'.length);
-  const accepted = ctx.acceptedScopes ?? MDE_RESOURCES.map((r) => `${r}/.default`);
+  const accepted =
+    ctx.acceptedScopes ?? [...MDE_RESOURCES, ...GRAPH_RESOURCES].map((r) => `${r}/.default`);
   if (!accepted.includes(scope)) {
     return {
       status: 400,

@@ -2,15 +2,23 @@ import type { Command } from 'commander';
 import { createCampaignControl, type ControlResult } from '../../campaigns/campaign-control.js';
 import { configFor, printJson } from '../context.js';
 import { count } from './shared/output.js';
+import { runCancelActions } from './cancel-actions.js';
 import { requireCampaign, withSession } from './shared/session.js';
 
 type Verb = 'cancel' | 'pause' | 'resume';
+
+interface CancelOptions {
+  json?: boolean;
+  actions?: boolean;
+  comment?: string;
+}
 
 const HELP: Record<Verb, { description: string; example: string }> = {
   cancel: {
     description:
       'Cancel a campaign: its queued and deferred devices end cancelled, calls in flight finish',
-    example: 'fleetscan cancel c-mhx1y2z3a1b2',
+    example:
+      'fleetscan cancel c-mhx1y2z3a1b2\n  fleetscan cancel c-mhx1y2z3a1b2 --actions --comment "wrong devices"',
   },
   pause: {
     description: 'Pause a campaign: no new calls for it until resumed (devices keep their place)',
@@ -26,16 +34,34 @@ const HELP: Record<Verb, { description: string; example: string }> = {
 /** `fleetscan cancel|pause|resume ID`: see `campaign-control.ts` for how each works. */
 export function registerCancelCommands(program: Command): void {
   for (const verb of ['cancel', 'pause', 'resume'] as const) {
-    program
+    const sub = program
       .command(verb)
       .argument('<id>', 'campaign id')
       .description(HELP[verb].description)
-      .option('--json', 'print one JSON object')
+      .option('--json', 'print one JSON object');
+    if (verb === 'cancel') {
+      sub
+        .option(
+          '--actions',
+          "also cancel the campaign's own Pending/InProgress actions in Defender (never joined ones)",
+        )
+        .option(
+          '--comment <text>',
+          'cancellation comment sent with --actions',
+          'Cancelled by fleetscan',
+        );
+    }
+    sub
       .addHelpText('after', `\nExample:\n  ${HELP[verb].example}`)
-      .action(async (id: string, options: { json?: boolean }, command: Command) => {
+      .action(async (id: string, options: CancelOptions, command: Command) => {
         const config = configFor(command);
-        await withSession(config, async ({ store, queue }) => {
+        await withSession(config, async (session) => {
+          const { store, queue } = session;
           await requireCampaign(store, id);
+          if (verb === 'cancel' && options.actions === true) {
+            await runCancelActions(session, config, id, options);
+            return;
+          }
           const control = createCampaignControl({ store, queue: queue() });
           const result = await control[verb](id);
           if (options.json === true)

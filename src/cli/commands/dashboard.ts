@@ -9,6 +9,7 @@ import { budgetIdFor } from '../../limiter/scan-limiter.js';
 import { buildRuntime } from '../../runtime/build-runtime.js';
 import type { Logger } from '../../shared/logger.js';
 import { configFor } from '../context.js';
+import { dashboardLifecycle } from './dashboard-lifecycle.js';
 import { UsageError } from '../errors.js';
 
 interface DashboardOptions {
@@ -51,7 +52,12 @@ export async function startDashboardServer(
     log.warn({ host }, 'no dashboard credentials configured: serving on loopback only');
   }
   // The automation API (and its webhook watcher and deliveries) in the same process.
-  const api = config.api.enabled ? startApiServices(runtime) : null;
+  const lifecycle = dashboardLifecycle(runtime);
+  const api = config.api.enabled
+    ? startApiServices(runtime, {
+        cancelActions: async (campaignId) => ({ ...(await lifecycle.cancelActions(campaignId)) }),
+      })
+    : null;
   const app = await buildDashboard({
     store: runtime.store,
     redis: runtime.redis,
@@ -59,6 +65,7 @@ export async function startDashboardServer(
     budgets: [{ id: budgetIdFor(config), usage: () => runtime.limiter.usage() }],
     queue: runtime.queue,
     control: createCampaignControl({ store: runtime.store, queue: runtime.queue }),
+    ...lifecycle,
     credentials: config.dashboard,
     allowActions,
     requireNoEviction: config.redis.requireNoEviction,

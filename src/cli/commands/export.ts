@@ -22,8 +22,9 @@ Examples:
   fleetscan export c-mhx1y2z3a1b2 --out results.csv
   fleetscan export c-mhx1y2z3a1b2 --format ndjson | jq -c 'select(.state == "failed")'
 
-Columns: machineId,state,machineActionId,actionStatus,reason,attempts,requestedAt,joinedExisting
-(requestedAt in ISO-8601). CSV cells that a spreadsheet would run as a formula get a leading '.`;
+Columns: machineId,state,machineActionId,actionStatus,reason,attempts,requestedAt,joinedExisting,
+actionUpdatedAt,cancelResult,scanResult,scanCompletedAt,scanType (times in ISO-8601; the last
+five come from the action tracker, \`cancel --actions\` and \`verify\`). CSV cells that a spreadsheet would run as a formula get a leading '.`;
 
 /** `fleetscan export ID`: one row per device, to a file (written whole or not at all) or stdout. */
 export function registerExportCommand(program: Command): void {

@@ -6,6 +6,7 @@ import {
   StartCampaignError,
   type StartedCampaign,
 } from '../../control/start-campaign.js';
+import { recordIntake } from '../../reports/intake-record.js';
 import { SCAN_TYPES, type ScanType } from '../../defender/machine-action.js';
 import { configFor, loggerFor, printJson } from '../context.js';
 import { UsageError } from '../errors.js';
@@ -90,6 +91,11 @@ export function registerScanCommand(program: Command): void {
           if (error instanceof StartCampaignError)
             throw new UsageError(error.message, { cause: error });
           throw error;
+        });
+        await recordIntake(redis, config.redis.prefix, started.campaign.id, {
+          ...started.skipped,
+          invalid: started.invalid,
+          duplicate: started.duplicate,
         });
         report(options.json === true, started);
       });

@@ -86,6 +86,7 @@ export function registerStatusCommand(program: Command): void {
             redis: session.redis,
             budget: await readBudget(limiter, budgetId),
             campaign: await requireCampaign(session.store, id),
+            prefix: config.redis.prefix,
           });
         const status =
           options.wait === true

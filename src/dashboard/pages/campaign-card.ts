@@ -87,6 +87,7 @@ export function campaignCard(view: CampaignView, linkToPage = true): SafeHtml {
       ${stat('Joined existing', formatCount(campaign.joinedExisting), null, 'joined')}
       ${stat('Rate', view.ratePerMin === null ? '—' : `${formatCount(view.ratePerMin)}/min`, null, 'rate')}
       ${stat('ETA', etaText(view), null, 'eta')}
+      ${view.proved ? stat('Proved complete', `${formatCount(view.proved.completed)} of ${formatCount(view.proved.of)}`, null, 'proved') : ''}
     </dl>
     ${failureList(campaign.failuresByReason)}
   </article>`;

@@ -9,6 +9,11 @@ const ACTIONS = [
   { action: 'pause', label: 'Pause', from: ['running'] },
   { action: 'resume', label: 'Resume', from: ['paused'] },
   { action: 'cancel', label: 'Cancel campaign', from: ['running', 'paused'] },
+  {
+    action: 'cancel-actions',
+    label: 'Cancel pending actions in Defender',
+    from: ['running', 'paused', 'cancelled', 'finished'],
+  },
 ] as const satisfies readonly { action: string; label: string; from: readonly CampaignState[] }[];
 
 /** Buttons are plain forms carrying the action token; cancel asks for confirmation first. */
@@ -25,6 +30,7 @@ function actionForms(view: CampaignView, actionToken: string): SafeHtml {
           method="post"
           action="/campaigns/${campaign.id}/${a.action}"
           ${a.action === 'cancel' ? html`data-confirm="Cancel ${campaign.name}? Queued and deferred devices will not be scanned."` : ''}
+          ${a.action === 'cancel-actions' ? html`data-confirm="Kill switch for ${campaign.name}: cancel the campaign and every one of its own Pending or InProgress actions in Defender? Joined actions of others are left alone."` : ''}
         >
           <input type="hidden" name="csrf" value="${actionToken}" />
           <button type="submit" class="btn btn-${a.action}">${a.label}</button>

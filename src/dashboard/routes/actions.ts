@@ -14,6 +14,8 @@ export interface ActionRouteDeps {
   store: CampaignStore;
   control: CampaignControl;
   token: ActionToken;
+  /** `cancel-actions`: the kill switch (src/control); the route exists only when given. */
+  cancelActions?: ((campaignId: string) => Promise<unknown>) | undefined;
 }
 
 /**
@@ -35,14 +37,17 @@ export function registerActionRoutes(app: FastifyInstance, deps: ActionRouteDeps
     '/campaigns/:id/:action',
     async (request, reply) => {
       const { id, action } = request.params;
-      if (!isActionName(action)) return reply.code(404).send({ error: 'unknown action' });
+      const killSwitch = action === 'cancel-actions' ? deps.cancelActions : undefined;
+      if (!isActionName(action) && !killSwitch)
+        return reply.code(404).send({ error: 'unknown action' });
       const candidate = request.body?.['csrf'] ?? request.headers['x-csrf-token'];
       if (!deps.token.verify(candidate)) {
         return reply.code(403).send({ error: 'missing or wrong action token' });
       }
       if (!(await deps.store.getCampaign(id)))
         return reply.code(404).send({ error: 'no such campaign' });
-      await deps.control.setState(id, TARGET_STATE[action]);
+      if (killSwitch) await killSwitch(id);
+      else if (isActionName(action)) await deps.control.setState(id, TARGET_STATE[action]);
       request.log.info({ campaignId: id, action }, 'campaign changed from the dashboard');
       return reply.redirect(`/campaigns/${id}`, 303);
     },

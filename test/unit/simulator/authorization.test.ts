@@ -98,7 +98,7 @@ describe('the token endpoint', () => {
     [{ client_id: 'someone-else' }, 400, 'unauthorized_client'],
     [{ grant_type: 'password' }, 400, 'unsupported_grant_type'],
     [{ scope: 'https://api.securitycenter.microsoft.com/Machine.Scan' }, 400, 'invalid_scope'],
-    [{ scope: 'https://graph.microsoft.com/.default' }, 400, 'invalid_resource'],
+    [{ scope: 'https://management.azure.com/.default' }, 400, 'invalid_resource'],
     [
       {
         client_assertion: 'x.y.z',

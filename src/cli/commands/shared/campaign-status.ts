@@ -2,6 +2,7 @@ import type { Campaign } from '../../../campaigns/campaign.js';
 import type { CampaignStore } from '../../../campaigns/campaign-store.js';
 import { estimateCompletion } from '../../../campaigns/eta.js';
 import type { BudgetUsage, ScanLimiter } from '../../../limiter/scan-limiter.js';
+import { createLifecycleStore, type CampaignLifecycle } from '../../../tracking/lifecycle-store.js';
 import type { Redis } from '../../../shared/redis.js';
 
 export interface BudgetReport {
@@ -32,6 +33,8 @@ export interface CampaignStatus {
   budget: BudgetReport;
   /** null when the campaign does not move (paused, finished, cancelled). */
   eta: EtaReport | null;
+  /** Tracking and proof of completion (src/tracking, `fleetscan verify`), when read. */
+  lifecycle?: CampaignLifecycle;
 }
 
 export function remainingOf(campaign: Campaign): number {
@@ -70,6 +73,8 @@ export async function readCampaignStatus(deps: {
   redis: Redis;
   budget: BudgetReport;
   campaign: Campaign;
+  /** The Redis key prefix: with it, the status carries the campaign's lifecycle record. */
+  prefix?: string;
 }): Promise<CampaignStatus> {
   const { campaign, budget } = deps;
   const remaining = remainingOf(campaign);
@@ -93,5 +98,17 @@ export async function readCampaignStatus(deps: {
     eta = { remaining, aheadInQueue, ms, at: new Date(Date.now() + ms).toISOString() };
   }
   const actionsRecorded = campaign.counts.requested;
-  return { campaign, actionsRecorded, remaining, done: isDone(campaign), budget, eta };
+  const lifecycle =
+    deps.prefix === undefined
+      ? undefined
+      : await createLifecycleStore(deps.redis, deps.prefix).get(campaign.id);
+  return {
+    campaign,
+    actionsRecorded,
+    remaining,
+    done: isDone(campaign),
+    budget,
+    eta,
+    ...(lifecycle ? { lifecycle } : {}),
+  };
 }

@@ -51,9 +51,38 @@ export function renderCampaign(status: CampaignStatus): string {
       .slice(1),
     ...(failures.length > 0 ? ['  failures by reason:'] : []),
     ...failures.map(([reason, n]) => `    ${count(n).padStart(7)}  ${reason}`),
+    ...describeLifecycle(status),
     `  ${describeBudget(status.budget)}`,
     `  ${eta}`,
   ].join('\n');
+}
+
+/** Tracking and proof lines: "proved complete: X of N" once `verify` ran. */
+function describeLifecycle(status: CampaignStatus): string[] {
+  const l = status.lifecycle;
+  if (!l) return [];
+  const lines: string[] = [];
+  if (l.settledAt !== null)
+    lines.push(`  actions settled ${new Date(l.settledAt).toISOString()} (every action terminal)`);
+  else if (l.trackingEndedAt !== null)
+    lines.push(
+      `  tracking ended at the horizon with ${count(l.openAtEnd ?? 0)} actions still open`,
+    );
+  if (l.proof) {
+    const p = l.proof;
+    const total = p.completed + p.cancelled + p.failed + p['no-evidence'];
+    lines.push(
+      `  proved complete: ${count(p.completed)} of ${count(total)} (cancelled ${count(p.cancelled)}, ` +
+        `failed ${count(p.failed)}, no evidence ${count(p['no-evidence'])})`,
+    );
+  }
+  const k = l.cancels;
+  if (k.cancelled + k['already-final'] + k.refused > 0) {
+    lines.push(
+      `  kill switch: ${count(k.cancelled)} actions cancelled, ${count(k['already-final'])} already final, ${count(k.refused)} refused`,
+    );
+  }
+  return lines;
 }
 
 /** The table of every campaign (status without an id). */

@@ -1,0 +1,21 @@
+import { killSwitchFor } from '../../control/kill-switch.js';
+import type { Runtime } from '../../runtime/build-runtime.js';
+import { createLifecycleStore } from '../../tracking/lifecycle-store.js';
+
+/**
+ * The dashboard's lifecycle parts: "proved complete: X of N" per campaign, and the kill switch
+ * (used only with `--allow-actions`, behind the page's confirmation). The Defender client is
+ * built on first use, so a dashboard without API credentials still starts.
+ */
+export function dashboardLifecycle(runtime: Runtime) {
+  const lifecycle = createLifecycleStore(runtime.redis, runtime.config.redis.prefix);
+  return {
+    proof: async (campaignId: string) => {
+      const proof = (await lifecycle.get(campaignId)).proof;
+      if (!proof) return null;
+      const of = proof.completed + proof.cancelled + proof.failed + proof['no-evidence'];
+      return { completed: proof.completed, of };
+    },
+    cancelActions: killSwitchFor(runtime, 'the fleetscan dashboard'),
+  };
+}

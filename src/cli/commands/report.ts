@@ -1,0 +1,92 @@
+import { randomBytes } from 'node:crypto';
+import { rename, unlink, writeFile } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import type { Command } from 'commander';
+import { readIntake } from '../../reports/intake-record.js';
+import { buildReportData } from '../../reports/report-data.js';
+import { renderHtml } from '../../reports/render-html.js';
+import { renderMarkdown } from '../../reports/render-markdown.js';
+import { createLifecycleStore } from '../../tracking/lifecycle-store.js';
+import { configFor, printJson } from '../context.js';
+import { UsageError } from '../errors.js';
+import { requireCampaign, withSession } from './shared/session.js';
+
+const FORMATS = ['md', 'html'] as const;
+type ReportFormat = (typeof FORMATS)[number];
+
+interface ReportOptions {
+  format: string;
+  out?: string;
+  json?: boolean;
+}
+
+const EXAMPLE = `
+Examples:
+  fleetscan report c-mhx1y2z3a1b2 > report.md
+  fleetscan report c-mhx1y2z3a1b2 --format html --out report.html
+  fleetscan report c-mhx1y2z3a1b2 --json | jq .proof
+
+Shows targets (and what was skipped, by reason), outcomes, action statuses, proof of completion
+(run \`fleetscan verify\` first), kill-switch results, failures by reason, scan requests per window
+against the cap, duration against the floor the caps allow, and who/when/comment/schedule.
+Every number is counted from the same device records \`fleetscan export\` writes. The HTML is one
+self-contained file (no scripts, fonts or images to fetch).`;
+
+/** `fleetscan report ID`: an auditor's account of one campaign. */
+export function registerReportCommand(program: Command): void {
+  program
+    .command('report')
+    .argument('<id>', 'campaign id')
+    .description('Write a campaign report (Markdown or self-contained HTML)')
+    .option('--format <format>', FORMATS.join(', '), 'md')
+    .option('--out <file>', 'write here (complete or not at all) instead of stdout')
+    .option('--json', 'print the report data as one JSON object instead')
+    .addHelpText('after', EXAMPLE)
+    .action(async (id: string, options: ReportOptions, command: Command) => {
+      const format = options.format.toLowerCase();
+      if (!(FORMATS as readonly string[]).includes(format)) {
+        throw new UsageError(
+          `--format must be one of ${FORMATS.join(', ')}, got ${options.format}`,
+        );
+      }
+      const config = configFor(command);
+      await withSession(config, async ({ store, redis }) => {
+        const campaign = await requireCampaign(store, id);
+        const prefix = config.redis.prefix;
+        const data = await buildReportData({
+          campaign,
+          lifecycle: await createLifecycleStore(redis, prefix).get(id),
+          skipped: await readIntake(redis, prefix, id),
+          devices: store.iterateDevices(id),
+          windows: config.limits.windows,
+          nowMs: Date.now(),
+        });
+        if (options.json === true) {
+          printJson(data);
+          return;
+        }
+        const text = (format as ReportFormat) === 'html' ? renderHtml(data) : renderMarkdown(data);
+        if (options.out === undefined) {
+          process.stdout.write(text);
+          return;
+        }
+        await writeWhole(options.out, text);
+        process.stdout.write(`Wrote the ${format} report of ${id} to ${options.out}\n`);
+      });
+    });
+}
+
+/** Via a temporary file renamed into place: a reader never sees half a report. */
+async function writeWhole(file: string, text: string): Promise<void> {
+  const temporary = join(dirname(file), `.${basename(file)}.${randomBytes(4).toString('hex')}.tmp`);
+  try {
+    await writeFile(temporary, text, { flag: 'wx' });
+    await rename(temporary, file);
+  } catch (error) {
+    await unlink(temporary).catch(() => undefined);
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== undefined)
+      throw new UsageError(`Cannot write ${file} (${code})`, { cause: error });
+    throw error;
+  }
+}

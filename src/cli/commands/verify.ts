@@ -1,0 +1,62 @@
+import type { Command } from 'commander';
+import { graphClientFromConfig } from '../../hunting/hunting-from-config.js';
+import { verifyCampaign, type VerifySummary } from '../../hunting/verify-campaign.js';
+import { systemClock } from '../../shared/clock.js';
+import { createLifecycleStore } from '../../tracking/lifecycle-store.js';
+import { configFor, loggerFor, printJson } from '../context.js';
+import { count } from './shared/output.js';
+import { requireCampaign, withSession } from './shared/session.js';
+
+const EXAMPLE = `
+Examples:
+  fleetscan verify c-mhx1y2z3a1b2
+  fleetscan verify c-mhx1y2z3a1b2 --json | jq .counts
+
+Runs Microsoft Graph advanced hunting (POST /v1.0/security/runHuntingQuery, permission
+ThreatHunting.Read.All) over DeviceEvents: AntivirusScanCompleted / Cancelled / Failed since the
+campaign's first request, hunting.chunkSize devices per query, within hunting.windows per tenant.
+Per device: scanResult (completed, cancelled, failed, no-evidence), scanCompletedAt, scan type;
+see them with \`fleetscan export\`. Safe to run again: results are replaced by the newer ones.`;
+
+/** `fleetscan verify ID`: proof of completion for every device with an action. */
+export function registerVerifyCommand(program: Command): void {
+  program
+    .command('verify')
+    .argument('<id>', 'campaign id')
+    .description('Prove which devices completed their scan (Graph advanced hunting)')
+    .option('--json', 'print one JSON object')
+    .addHelpText('after', EXAMPLE)
+    .action(async (id: string, options: { json?: boolean }, command: Command) => {
+      const config = configFor(command);
+      const log = loggerFor(config, 'fleetscan-verify');
+      await withSession(config, async ({ store, redis }) => {
+        await requireCampaign(store, id);
+        const graph = graphClientFromConfig(config, redis, log);
+        try {
+          const summary = await verifyCampaign(
+            {
+              store,
+              lifecycle: createLifecycleStore(redis, config.redis.prefix),
+              graph,
+              clock: systemClock,
+              log,
+              chunkSize: config.hunting.chunkSize,
+            },
+            id,
+          );
+          if (options.json === true) printJson({ ...summary, message: describe(summary) });
+          else process.stdout.write(`${describe(summary)}\n`);
+        } finally {
+          graph.close();
+        }
+      });
+    });
+}
+
+function describe(s: VerifySummary): string {
+  return (
+    `Campaign ${s.campaignId}: proved complete ${count(s.counts.completed)} of ${count(s.devices)} ` +
+    `(cancelled ${count(s.counts.cancelled)}, failed ${count(s.counts.failed)}, ` +
+    `no evidence ${count(s.counts['no-evidence'])}); ${count(s.queries)} hunting queries.`
+  );
+}

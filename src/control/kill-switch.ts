@@ -1,0 +1,28 @@
+import { createCampaignControl } from '../campaigns/campaign-control.js';
+import type { Runtime } from '../runtime/build-runtime.js';
+import { createLifecycleStore } from '../tracking/lifecycle-store.js';
+import { cancelCampaignActions, type CancelActionsSummary } from './cancel-actions.js';
+
+/**
+ * The kill switch of a long-running process (dashboard, API): cancels the campaign and its own
+ * pending actions in Defender. `origin` goes into the cancellation comment (who pressed it).
+ * The Defender client is built on first use, so a process without API credentials still starts.
+ */
+export function killSwitchFor(
+  runtime: Runtime,
+  origin: string,
+): (campaignId: string) => Promise<CancelActionsSummary> {
+  const lifecycle = createLifecycleStore(runtime.redis, runtime.config.redis.prefix);
+  return (campaignId) =>
+    cancelCampaignActions(
+      {
+        store: runtime.store,
+        control: createCampaignControl({ store: runtime.store, queue: runtime.queue }),
+        client: runtime.api().client,
+        lifecycle,
+        log: runtime.log.child({ component: 'kill-switch', campaignId }),
+      },
+      campaignId,
+      `Cancelled from ${origin} [fleetscan:${campaignId}]`,
+    );
+}

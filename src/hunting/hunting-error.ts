@@ -1,0 +1,57 @@
+/** How a failed hunting call may be retried (as the Defender client's `Retry`, minus `later`). */
+export type HuntingRetry = 'never' | 'backoff' | 'throttled';
+
+/** Every failure of a Graph hunting call. */
+export class HuntingError extends Error {
+  override name = 'HuntingError';
+  readonly status: number;
+  /** Graph's `error.code`. */
+  readonly code: string;
+  readonly retry: HuntingRetry;
+  readonly retryAfterMs: number | undefined;
+
+  constructor(
+    details: {
+      status: number;
+      code: string;
+      retry: HuntingRetry;
+      message?: string;
+      retryAfterMs?: number;
+    },
+    options?: ErrorOptions,
+  ) {
+    super(
+      `Graph runHuntingQuery answered ${details.status} ${details.code}${details.message ? `: ${details.message}` : ''}`,
+      options,
+    );
+    this.status = details.status;
+    this.code = details.code;
+    this.retry = details.retry;
+    this.retryAfterMs = details.retryAfterMs;
+  }
+}
+
+/** 429 and quota answers pause; 5xx and timeouts are transient; anything else is final. */
+export function classifyHunting(status: number): HuntingRetry {
+  if (status === 429) return 'throttled';
+  if (status === 408 || status >= 500 || status === 0) return 'backoff';
+  return 'never';
+}
+
+const QUOTA_CYCLE_MS = 15 * 60_000;
+
+/**
+ * How long to pause after a 429: Retry-After when given; for the CPU quota (which blocks until
+ * the next 15-minute cycle) the rest of the current cycle; else the configured default.
+ */
+export function huntingPauseMs(
+  retryAfter: string | undefined,
+  message: string,
+  nowMs: number,
+  defaultMs: number,
+): number {
+  const seconds = retryAfter === undefined ? NaN : Number(retryAfter);
+  if (Number.isFinite(seconds) && seconds >= 0) return Math.max(1_000, seconds * 1_000);
+  if (/cpu|quota/i.test(message)) return QUOTA_CYCLE_MS - (nowMs % QUOTA_CYCLE_MS);
+  return defaultMs;
+}

@@ -1,0 +1,136 @@
+import { randomUUID } from 'node:crypto';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { arrivalOf } from './api-call.js';
+import { eventRow, type DeviceEventRow } from './device-events.js';
+import { parseScanEventQuery } from './kql-subset.js';
+import { readJsonObject } from './request-body.js';
+import { recordCall, type SimContext } from './sim-context.js';
+import { GRAPH_RESOURCES } from './token-request.js';
+
+const GRAPH_AUDIENCES: ReadonlySet<string> = new Set(GRAPH_RESOURCES);
+const TIMESPAN = /^P(?:\d+D)?(?:T(?:\d+H)?(?:\d+M)?(?:\d+S)?)?$/;
+
+interface GraphReply {
+  status: number;
+  body: unknown;
+  headers?: Record<string, string>;
+  code: string | null;
+}
+
+/** Graph's error shape: `{"error":{"code","message","innerError":{"request-id","date"}}}`. */
+function graphError(status: number, code: string, message: string, headers = {}): GraphReply {
+  return {
+    status,
+    code,
+    headers,
+    body: {
+      error: {
+        code,
+        message,
+        innerError: { 'request-id': randomUUID(), date: new Date().toISOString() },
+      },
+    },
+  };
+}
+
+function answer(ctx: SimContext, request: FastifyRequest): GraphReply {
+  const body = readJsonObject(request, ['Query', 'Timespan'], ['Query']);
+  if (!body.ok) return graphError(400, 'BadRequest', body.message);
+  const query = body.value['Query'];
+  const timespan = body.value['Timespan'];
+  if (typeof query !== 'string' || query.trim() === '')
+    return graphError(400, 'BadRequest', "'Query' must be a non-empty string.");
+  if (timespan !== undefined && (typeof timespan !== 'string' || !TIMESPAN.test(timespan)))
+    return graphError(400, 'BadRequest', "'Timespan' must be an ISO 8601 duration.");
+  const parsed = parseScanEventQuery(query);
+  if (!parsed.ok)
+    return graphError(400, 'BadRequest', `Query could not be parsed: ${parsed.message}`);
+  const { sinceMs, actionTypes, deviceIds, columns } = parsed.query;
+  const now = ctx.now();
+  const rows: Record<string, unknown>[] = [];
+  for (const id of deviceIds) {
+    for (const action of ctx.actions.forMachine(id)) {
+      const evidence = action.evidence;
+      if (!evidence || evidence.atMs > now || evidence.atMs < sinceMs) continue;
+      if (!actionTypes.has(evidence.actionType)) continue;
+      const row = eventRow(action, evidence);
+      rows.push(Object.fromEntries(columns.map((c) => [c, row[c as keyof DeviceEventRow]])));
+    }
+  }
+  return {
+    status: 200,
+    code: null,
+    body: {
+      '@odata.context':
+        'https://graph.microsoft.com/v1.0/$metadata#microsoft.graph.security.huntingQueryResults',
+      schema: columns.map((name) => ({
+        name,
+        type: name === 'Timestamp' ? 'DateTime' : name === 'AdditionalFields' ? 'Object' : 'String',
+      })),
+      results: rows,
+    },
+  };
+}
+
+/**
+ * `POST /v1.0/security/runHuntingQuery` (Microsoft Graph): a Graph token (not a Defender one),
+ * the hunting budget per tenant (429 + Retry-After, counted on arrival), then the query.
+ */
+export function registerHuntingRoute(app: FastifyInstance, ctx: SimContext): void {
+  /** Queries per tenant in the current CPU-quota cycle. */
+  const cpuUsed = new Map<string, { cycle: number; queries: number }>();
+  app.post('/v1.0/security/runHuntingQuery', async (request, reply) => {
+    const t = arrivalOf(ctx, request);
+    const auth = ctx.tokens.check(request.headers.authorization, GRAPH_AUDIENCES);
+    let result: GraphReply;
+    if (!auth.ok) {
+      result = graphError(401, 'InvalidAuthenticationToken', `Access token is ${auth.reason}.`, {
+        'www-authenticate': 'Bearer',
+      });
+    } else {
+      const decision = ctx.huntingThrottle.tryAcquire(`${auth.identity.tenantId}|hunting`, t);
+      const cycle = Math.floor(t / ctx.opts.huntingCycleMs);
+      const used = cpuUsed.get(auth.identity.tenantId);
+      const spent = used?.cycle === cycle ? used.queries : 0;
+      if (!decision.allowed) {
+        result = graphError(
+          429,
+          'TooManyRequests',
+          'Too many requests: the hunting quota is exceeded.',
+          {
+            'retry-after': String(Math.max(1, Math.ceil(decision.retryAfterMs / 1000))),
+          },
+        );
+      } else if (spent >= ctx.opts.huntingCpuQuota) {
+        result = graphError(
+          429,
+          'TooManyRequests',
+          'The tenant exceeded its CPU quota for advanced hunting; queries are blocked until the next 15-minute cycle.',
+        );
+      } else {
+        result = answer(ctx, request);
+        if (result.status === 200)
+          cpuUsed.set(auth.identity.tenantId, { cycle, queries: spent + 1 });
+      }
+    }
+    recordCall(ctx, {
+      t,
+      method: 'POST',
+      path: request.url,
+      family: 'hunting',
+      status: result.status,
+      code: result.code,
+      machineId: null,
+      actionId: null,
+      existingActionId: null,
+      lost: false,
+      appId: auth.ok ? auth.identity.appId : null,
+      durationMs: ctx.now() - t,
+    });
+    await reply
+      .code(result.status)
+      .headers(result.headers ?? {})
+      .type('application/json; charset=utf-8')
+      .send(JSON.stringify(result.body));
+  });
+}

@@ -1,0 +1,177 @@
+import type { Redis } from 'ioredis';
+import type { CancelResult, ScanResult } from '../campaigns/campaign.js';
+import { campaignKeys } from '../campaigns/campaign-keys.js';
+import { CODE_BY_CANCEL, CODE_BY_SCAN_RESULT } from '../campaigns/device-codec.js';
+import { loadLuaScript } from '../campaigns/lua-script.js';
+
+const trackScript = loadLuaScript('track-statuses-2.lua');
+const mergeScript = loadLuaScript('merge-device-fields-1.lua');
+
+/** Ids per script call: cheap, and never blocks Redis for long. */
+const BATCH = 1_000;
+
+/** One action as the tracker saw it, for the device that recorded it. */
+export interface StatusUpdate {
+  machineId: string;
+  actionId: string;
+  status: string;
+  /** `lastUpdateDateTimeUtc`, or '' when the API gave none. */
+  updatedAt: string;
+}
+
+/** Per-campaign lifecycle facts beside the campaign hash (`…:campaign:<id>:lifecycle`). */
+export interface CampaignLifecycle {
+  /** Every action was terminal (and nothing more could be requested): tracking stopped. */
+  settledAt: number | null;
+  /** Tracking stopped at the horizon with `openAtEnd` actions still unfinished. */
+  trackingEndedAt: number | null;
+  openAtEnd: number | null;
+  lastTrackedAt: number | null;
+  verifiedAt: number | null;
+  /** Per-result device counts of the last verify run. */
+  proof: Record<ScanResult, number> | null;
+  /** Counts of the last `cancel --actions` run, summed over runs. */
+  cancels: Record<CancelResult, number>;
+}
+
+/** Thrown when a fenced write finds the tracker lock gone or taken over. */
+export class FencedOutError extends Error {
+  override name = 'FencedOutError';
+  /** Another tracker owns the work now: not an error to retry, the round simply ends. */
+  readonly retryable = false;
+}
+
+export function lifecycleKey(prefix: string, campaignId: string): string {
+  return `${campaignKeys(prefix, campaignId).campaign}:lifecycle`;
+}
+
+const num = (value: string | undefined): number | null =>
+  value === undefined || value === '' ? null : Number(value);
+
+/** Reads and writes the tracker's, kill switch's and verify's records of a campaign. */
+export function createLifecycleStore(redis: Redis, prefix: string) {
+  return {
+    async get(campaignId: string): Promise<CampaignLifecycle> {
+      const h = await redis.hgetall(lifecycleKey(prefix, campaignId));
+      const proof =
+        h['verifiedAt'] === undefined
+          ? null
+          : {
+              completed: Number(h['proof:completed'] ?? 0),
+              cancelled: Number(h['proof:cancelled'] ?? 0),
+              failed: Number(h['proof:failed'] ?? 0),
+              'no-evidence': Number(h['proof:no-evidence'] ?? 0),
+            };
+      return {
+        settledAt: num(h['settledAt']),
+        trackingEndedAt: num(h['trackingEndedAt']),
+        openAtEnd: num(h['openAtEnd']),
+        lastTrackedAt: num(h['lastTrackedAt']),
+        verifiedAt: num(h['verifiedAt']),
+        proof,
+        cancels: {
+          cancelled: Number(h['cancel:cancelled'] ?? 0),
+          'already-final': Number(h['cancel:already-final'] ?? 0),
+          refused: Number(h['cancel:refused'] ?? 0),
+        },
+      };
+    },
+
+    /** Fenced: only while `lockValue` still holds `lockKey`. Returns how many devices changed. */
+    async writeStatuses(
+      campaignId: string,
+      updates: readonly StatusUpdate[],
+      lock: { key: string; value: string },
+    ): Promise<number> {
+      const devices = campaignKeys(prefix, campaignId).devices;
+      let changed = 0;
+      for (let i = 0; i < updates.length; i += BATCH) {
+        const args = updates
+          .slice(i, i + BATCH)
+          .flatMap((u) => [u.machineId, u.actionId, u.status, u.updatedAt]);
+        const reply = Number(
+          await trackScript.run(redis, [devices, lock.key], [lock.value, ...args]),
+        );
+        if (reply < 0) throw new FencedOutError(`Tracker lock ${lock.key} was lost mid-round`);
+        changed += reply;
+      }
+      return changed;
+    },
+
+    /** Fenced meta write (settled, horizon reached, last round). */
+    async writeMeta(
+      campaignId: string,
+      fields: Record<string, string | number>,
+      lock: { key: string; value: string },
+    ): Promise<void> {
+      const ok = await redis.eval(
+        `if redis.call('GET', KEYS[2]) ~= ARGV[1] then return -1 end
+         for i = 2, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
+         return 1`,
+        2,
+        lifecycleKey(prefix, campaignId),
+        lock.key,
+        lock.value,
+        ...Object.entries(fields).flatMap(([k, v]) => [k, String(v)]),
+      );
+      if (ok !== 1) throw new FencedOutError(`Tracker lock ${lock.key} was lost mid-round`);
+    },
+
+    async recordCancelResults(
+      campaignId: string,
+      results: readonly { machineId: string; result: CancelResult }[],
+    ): Promise<void> {
+      await merge(
+        campaignId,
+        results.map((r) => [r.machineId, { k: CODE_BY_CANCEL[r.result] }]),
+      );
+      const totals = new Map<CancelResult, number>();
+      for (const r of results) totals.set(r.result, (totals.get(r.result) ?? 0) + 1);
+      for (const [result, n] of totals) {
+        await redis.hincrby(lifecycleKey(prefix, campaignId), `cancel:${result}`, n);
+      }
+    },
+
+    async recordProof(
+      campaignId: string,
+      results: readonly {
+        machineId: string;
+        result: ScanResult;
+        at: string | null;
+        scanType: string | null;
+      }[],
+    ): Promise<void> {
+      await merge(
+        campaignId,
+        results.map((r) => [
+          r.machineId,
+          { p: CODE_BY_SCAN_RESULT[r.result], pt: r.at ?? '', pk: r.scanType ?? '' },
+        ]),
+      );
+    },
+
+    /** The counts of a complete verify run, with its time. */
+    async recordVerified(
+      campaignId: string,
+      counts: Record<ScanResult, number>,
+      at: number,
+    ): Promise<void> {
+      await redis.hset(lifecycleKey(prefix, campaignId), {
+        verifiedAt: String(at),
+        ...Object.fromEntries(Object.entries(counts).map(([k, v]) => [`proof:${k}`, String(v)])),
+      });
+    },
+  };
+
+  async function merge(campaignId: string, patches: [string, Record<string, string>][]) {
+    const devices = campaignKeys(prefix, campaignId).devices;
+    for (let i = 0; i < patches.length; i += BATCH) {
+      const args = patches
+        .slice(i, i + BATCH)
+        .flatMap(([id, patch]) => [id, JSON.stringify(patch)]);
+      await mergeScript.run(redis, [devices], args);
+    }
+  }
+}
+
+export type LifecycleStore = ReturnType<typeof createLifecycleStore>;
