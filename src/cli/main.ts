@@ -2,10 +2,12 @@
 import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config/load.js';
 import { packageVersion } from '../shared/package-root.js';
+import { registerArchiveCommand } from './commands/archive.js';
 import { registerCancelCommands } from './commands/cancel.js';
 import { registerDashboardCommand } from './commands/dashboard.js';
 import { registerDemoCommand } from './commands/demo.js';
 import { registerExportCommand } from './commands/export.js';
+import { registerPruneCommand } from './commands/prune.js';
 import { registerScanCommand } from './commands/scan.js';
 import { registerSimulateCommand } from './commands/simulate.js';
 import { registerStatusCommand } from './commands/status.js';
@@ -32,6 +34,8 @@ export function buildProgram(): Command {
   registerDemoCommand(program);
   registerSimulateCommand(program);
   registerDashboardCommand(program);
+  registerArchiveCommand(program);
+  registerPruneCommand(program);
   return program;
 }
 

@@ -14,7 +14,10 @@ import {
   renderCampaignTable,
   renderProgress,
 } from './shared/render-status.js';
-import { requireCampaign, withSession } from './shared/session.js';
+import { isArchived } from '../../retention/campaign-reader.js';
+import { describeArchive } from '../../retention/describe-archive.js';
+import { requireAnyCampaign, retentionOf } from './shared/retention-session.js';
+import { withSession } from './shared/session.js';
 
 interface StatusOptions {
   wait?: boolean;
@@ -85,7 +88,7 @@ export function registerStatusCommand(program: Command): void {
             store: session.store,
             redis: session.redis,
             budget: await readBudget(limiter, budgetId),
-            campaign: await requireCampaign(session.store, id),
+            campaign: await requireAnyCampaign(retentionOf(session), id),
           });
         const status =
           options.wait === true
@@ -98,6 +101,11 @@ export function registerStatusCommand(program: Command): void {
             : await read();
         if (options.json === true) printJson(status);
         else process.stdout.write(`${renderCampaign(status)}\n`);
+        if (options.json !== true && isArchived(status.campaign)) {
+          process.stdout.write(
+            `${describeArchive(status.campaign, retentionOf(session).archiveDir)}\n`,
+          );
+        }
         if (options.exitStatus === true && status.campaign.counts.failed > 0) process.exitCode = 1;
       });
     });

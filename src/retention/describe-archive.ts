@@ -1,0 +1,12 @@
+import { join } from 'node:path';
+import type { ArchivedCampaign } from './archive-index.js';
+import { formatBytes } from './memory-headroom.js';
+
+/** The line `status` adds under an archived campaign. */
+export function describeArchive(campaign: ArchivedCampaign, archiveDir: string): string {
+  const a = campaign.archived;
+  const when = new Date(a.archivedAt).toISOString();
+  return a.phase === 'done'
+    ? `  ARCHIVED ${when} to ${join(archiveDir, a.file)} (${formatBytes(a.bytes)}); no longer in Redis`
+    : `  ARCHIVED ${when} to ${join(archiveDir, a.file)}; removal from Redis not finished (the next prune or sweep finishes it)`;
+}
