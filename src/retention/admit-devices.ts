@@ -39,7 +39,9 @@ export async function admitDevices(
       );
     }
   }
-  return (async function* () {
-    yield* buffered;
-  })();
+  return toAsync(buffered);
+}
+
+async function* toAsync(chunks: readonly string[][]): AsyncIterable<string[]> {
+  for (const chunk of chunks) yield await Promise.resolve(chunk);
 }

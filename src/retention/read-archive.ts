@@ -100,11 +100,10 @@ export interface VerifiedArchive {
 /** Reads the whole archive back and returns what it holds; throws when it is incomplete. */
 export async function verifyArchive(file: string): Promise<VerifiedArchive> {
   let result: VerifiedArchive | undefined;
-  for await (const device of readArchiveDevices(file, (trailer, header) => {
+  const devices = readArchiveDevices(file, (trailer, header) => {
     result = { header, devices: trailer.devices, sha256: trailer.sha256 };
-  })) {
-    void device;
-  }
+  })[Symbol.asyncIterator]();
+  while ((await devices.next()).done !== true);
   if (!result) throw new ArchiveCorruptError(file, 'no trailer');
   return result;
 }

@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, open, rename, unlink } from 'node:fs/promises';
+import { createWriteStream } from 'node:fs';
+import { mkdir, open, rename, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -81,30 +82,25 @@ export async function writeArchive(input: {
     };
     yield `${batch}${JSON.stringify(trailer)}\n`;
   }
-  const handle = await open(temporary, 'wx');
   try {
-    try {
-      await pipeline(
-        Readable.from(lines()),
-        createGzip(),
-        handle.createWriteStream({ autoClose: false }),
+    await pipeline(
+      Readable.from(lines()),
+      createGzip(),
+      createWriteStream(temporary, { flags: 'wx' }),
+    );
+    // fsync through a second descriptor flushes the same file (fsync is per inode).
+    await syncPath(temporary, 'r+');
+    const bytes = (await stat(temporary)).size;
+    const verified = await verifyArchive(temporary);
+    if (verified.devices !== devices || verified.header.campaign.id !== campaign.id) {
+      throw new ArchiveCorruptError(
+        temporary,
+        `wrote ${String(devices)} devices, read back ${String(verified.devices)}`,
       );
-      await handle.sync();
-      const bytes = (await handle.stat()).size;
-      await handle.close();
-      const verified = await verifyArchive(temporary);
-      if (verified.devices !== devices || verified.header.campaign.id !== campaign.id) {
-        throw new ArchiveCorruptError(
-          temporary,
-          `wrote ${String(devices)} devices, read back ${String(verified.devices)}`,
-        );
-      }
-      await rename(temporary, file);
-      await syncPath(dir, 'r');
-      return { file, devices, sha256: verified.sha256, bytes };
-    } finally {
-      await handle.close().catch(() => undefined);
     }
+    await rename(temporary, file);
+    await syncPath(dir, 'r');
+    return { file, devices, sha256: verified.sha256, bytes };
   } catch (error) {
     await unlink(temporary).catch(() => undefined);
     throw error;
