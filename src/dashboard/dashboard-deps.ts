@@ -8,6 +8,8 @@ import type { Logger } from '../shared/logger.js';
 import type { DashboardCredentials } from './auth.js';
 import type { BudgetSource } from './budgets.js';
 import type { ExportWriter } from './routes/export.js';
+import type { ArchiveSource } from '../retention/campaign-reader.js';
+import type { MemorySettings } from '../retention/memory-headroom.js';
 
 /**
  * Pause, resume and cancel a campaign: `createCampaignControl` (src/campaigns), which also takes
@@ -37,6 +39,8 @@ export interface DashboardDeps {
   /** Formats export downloads; `exportDevices` (the `export` command's writer) unless a test swaps it. */
   exportWriter?: ExportWriter | undefined;
   clock?: Clock | undefined;
+  /** Archived campaigns (listed apart, exported from their files) and the memory alarm. */
+  retention?: { archives: ArchiveSource; memory: MemorySettings } | undefined;
   /** Request errors go here; requests themselves are not logged (a wall screen polls all day). */
   log?: Logger | undefined;
 }

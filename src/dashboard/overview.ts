@@ -9,6 +9,8 @@ import {
 } from './budgets.js';
 import { estimateCampaignEtas } from './eta.js';
 import type { RateTracker } from './rate-tracker.js';
+import type { ArchivedCampaign } from '../retention/archive-index.js';
+import type { MemoryHeadroom } from '../retention/memory-headroom.js';
 
 /** One campaign as the pages show it: the stored record plus what is derived from it. */
 export interface CampaignView {
@@ -31,6 +33,10 @@ export interface Overview {
   /** Campaigns beyond the display limit (older ones), not shown. */
   hidden: number;
   budgets: BudgetSnapshot[];
+  /** Redis memory against its limit (retention); absent without retention deps or when unreadable. */
+  memory?: MemoryHeadroom | null;
+  /** Archived campaigns, listed apart from the live ones. */
+  archived?: ArchivedCampaign[];
 }
 
 export interface OverviewDeps {
@@ -40,6 +46,13 @@ export interface OverviewDeps {
   rates: RateTracker;
   /** How many of the newest campaigns the overview shows (the page must stay readable). */
   limit?: number;
+  retention?: OverviewRetention | undefined;
+}
+
+/** Memory headroom and archived campaigns (`src/retention`). */
+export interface OverviewRetention {
+  memory(): Promise<MemoryHeadroom>;
+  archived(): Promise<ArchivedCampaign[]>;
 }
 
 export function settledOf(campaign: Campaign): number {
@@ -80,7 +93,13 @@ export async function readOverview(deps: OverviewDeps): Promise<Overview> {
       etaMs: etas.get(campaign.id) ?? null,
     };
   });
-  return { at, campaigns, hidden: all.length - shown.length, budgets };
+  const retention = deps.retention
+    ? {
+        memory: await deps.retention.memory().catch(() => null),
+        archived: await deps.retention.archived(),
+      }
+    : {};
+  return { at, campaigns, hidden: all.length - shown.length, budgets, ...retention };
 }
 
 /** The overview restricted to one campaign, or null when it does not exist. */

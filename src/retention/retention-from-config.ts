@@ -61,3 +61,13 @@ export function startSweeperFromConfig(
     log: log.child({ component: 'retention' }),
   });
 }
+
+/** The dashboard's retention deps (`DashboardDeps.retention`) of a configuration. */
+export function dashboardRetention(
+  config: Pick<Config, 'redis' | 'retention'>,
+  redis: Redis,
+  store: PruneDeps['store'],
+) {
+  const retention = retentionFromConfig(config, redis, store);
+  return { archives: retention.archives, memory: retention.memory };
+}

@@ -4,6 +4,7 @@ import { isCampaignId, newCampaignId } from '../../campaigns/campaign-id.js';
 import type { Campaign } from '../../campaigns/campaign.js';
 import { SCAN_TYPES, type ScanType } from '../../defender/machine-action.js';
 import { enqueueDevices } from '../../producer/enqueue-devices.js';
+import { admitToRedis } from './shared/admit-to-redis.js';
 import { configFor, loggerFor, printJson } from '../context.js';
 import { UsageError } from '../errors.js';
 import { count } from './shared/output.js';
@@ -93,6 +94,8 @@ export function registerScanCommand(program: Command): void {
               '; no campaign was created.',
           );
         }
+        // Refuse before anything exists when Redis could not hold the campaign's records.
+        const admitted = await admitToRedis(prepend(first, rest), { config, redis });
         const id = existing?.id ?? options.campaignId ?? newCampaignId();
         if (!existing) {
           await store.createCampaign({
@@ -106,7 +109,7 @@ export function registerScanCommand(program: Command): void {
           });
         }
         const accepted = await enqueueOrExplain(id, () =>
-          enqueueDevices({ queue: queue(), store, campaign: id, ids: prepend(first, rest) }),
+          enqueueDevices({ queue: queue(), store, campaign: id, ids: admitted }),
         );
         const campaign = (await store.getCampaign(id)) ?? existing;
         report(options.json === true, campaign, source, accepted);
