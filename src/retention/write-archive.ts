@@ -65,16 +65,16 @@ export async function writeArchive(input: {
     yield `${JSON.stringify(header)}\n`;
     let batch = '';
     for await (const device of input.devices) {
-      const line = encodeDeviceLine(device);
-      hash.update(line);
-      batch += line;
+      batch += encodeDeviceLine(device);
       devices += 1;
       if (batch.length >= 65_536) {
+        hash.update(batch); // the hash of the lines, fed a chunk at a time
         yield batch;
         batch = '';
         await input.heartbeat?.();
       }
     }
+    hash.update(batch);
     const trailer: ArchiveTrailer = {
       fleetscanArchiveEnd: ARCHIVE_VERSION,
       devices,
