@@ -8,17 +8,17 @@ import { Redis } from 'ioredis';
 const url = process.argv[2];
 if (!url) throw new Error('usage: ping-probe <redis-url>');
 const redis = new Redis(url, { enableAutoPipelining: false });
-let stopped = false;
+const state = { stopped: false };
 let maxMs = 0;
 let pings = 0;
 let over5 = 0;
 process.stdin.on('data', () => {
-  stopped = true;
+  state.stopped = true;
 });
 // Warm up (connection, JIT) before the measurement starts.
 for (let i = 0; i < 200; i++) await redis.ping();
 process.stdout.write('ready\n');
-while (!stopped) {
+while (!state.stopped) {
   const started = performance.now();
   await redis.ping();
   const ms = performance.now() - started;
