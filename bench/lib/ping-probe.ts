@@ -12,9 +12,12 @@ const state = { stopped: false };
 let maxMs = 0;
 let pings = 0;
 let over5 = 0;
-process.stdin.on('data', () => {
-  state.stopped = true;
-});
+// `stop`, or the parent gone (stdin closed): either ends the probe.
+for (const event of ['data', 'end'] as const) {
+  process.stdin.on(event, () => {
+    state.stopped = true;
+  });
+}
 // Warm up (connection, JIT) before the measurement starts.
 for (let i = 0; i < 200; i++) await redis.ping();
 process.stdout.write('ready\n');
