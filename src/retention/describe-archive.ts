@@ -10,3 +10,8 @@ export function describeArchive(campaign: ArchivedCampaign, archiveDir: string):
     ? `  ARCHIVED ${when} to ${join(archiveDir, a.file)} (${formatBytes(a.bytes)}); no longer in Redis`
     : `  ARCHIVED ${when} to ${join(archiveDir, a.file)}; removal from Redis not finished (the next prune or sweep finishes it)`;
 }
+
+/** The line `status` adds under the live campaigns when some are archived. */
+export function describeArchivedCount(n: number): string {
+  return `${n.toLocaleString('en-US')} archived campaign${n === 1 ? '' : 's'} not listed (no longer in Redis); \`fleetscan status ID\` and \`fleetscan export ID\` read them from their archives.`;
+}

@@ -74,6 +74,15 @@ describe('fleetscan archive / prune', () => {
       expect(parsed.campaign.archived).toMatchObject({ phase: 'done', devices: 250 });
       expect((await cli(['status', id])).stdout).toMatch(/ARCHIVED .* no longer in Redis/);
 
+      const all = await cli(['status']);
+      expect(all.stdout).toContain('1 archived campaign not listed');
+      const allJson = JSON.parse((await cli(['status', '--json'])).stdout) as {
+        campaigns: unknown[];
+        archived: { id: string }[];
+      };
+      expect(allJson.campaigns).toEqual([]);
+      expect(allJson.archived.map((c) => c.id)).toEqual([id]);
+
       const again = await cli(['archive', id]);
       expect(again.code).toBe(0);
       expect(again.stdout).toContain('was already archived');

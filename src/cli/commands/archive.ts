@@ -15,7 +15,8 @@ Examples:
 Writes the campaign's full export (every device row, counts, meta) as gzip NDJSON to
 retention.archiveDir, reads it back to verify it, then removes the campaign from Redis in small
 batches. Only finished or cancelled campaigns; safe to repeat (an interrupted run is finished).
-\`fleetscan export\` and \`status\` keep working on it, from the archive.`;
+\`fleetscan export\` and \`status\` keep working on it, from the archive. Workers refresh action
+statuses for 24 h after a campaign finishes; an archive made sooner keeps the statuses of that moment.`;
 
 /** `fleetscan archive ID`: archives one ended campaign now, whatever its age. */
 export function registerArchiveCommand(program: Command): void {

@@ -15,7 +15,7 @@ import {
   renderProgress,
 } from './shared/render-status.js';
 import { isArchived } from '../../retention/campaign-reader.js';
-import { describeArchive } from '../../retention/describe-archive.js';
+import { describeArchive, describeArchivedCount } from '../../retention/describe-archive.js';
 import { requireAnyCampaign, retentionOf } from './shared/retention-session.js';
 import { withSession } from './shared/session.js';
 
@@ -75,9 +75,13 @@ export function registerStatusCommand(program: Command): void {
             options.wait === true
               ? await follow(readAll, renderAllProgress, intervalMs, options)
               : await readAll();
-          if (options.json === true) printJson({ campaigns, budget });
-          else
+          const archived = await retentionOf(session).reader.listArchived();
+          if (options.json === true) printJson({ campaigns, budget, archived });
+          else {
             process.stdout.write(`${renderCampaignTable(campaigns)}\n${describeBudget(budget)}\n`);
+            if (archived.length > 0)
+              process.stdout.write(`${describeArchivedCount(archived.length)}\n`);
+          }
           if (options.exitStatus === true && campaigns.some((c) => c.counts.failed > 0)) {
             process.exitCode = 1;
           }
