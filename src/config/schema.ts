@@ -117,8 +117,8 @@ const configShape = z.strictObject({
     sweepInterval: duration(1_000),
     /** Whether workers run the automatic sweep; `fleetscan prune` works either way. */
     sweep: z.boolean(),
-    /** Device records removed per Redis command while archiving: each command stays short. */
-    deleteBatch: z.number().int().min(1).max(10_000),
+    /** Keys looked at per SCAN while looking for a campaign's other keys: each command stays short. */
+    scanBatch: z.number().int().min(1).max(10_000),
     memory: z.strictObject({
       /** Redis bytes one device costs while it waits (record + job); `bench worker-cost`. */
       bytesPerDevice: z.number().int().min(1),

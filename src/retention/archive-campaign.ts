@@ -16,8 +16,8 @@ export interface ArchiverDeps {
   store: Pick<CampaignStore, 'getCampaign' | 'iterateDevices'>;
   index: ArchiveIndex;
   archiveDir: string;
-  /** Device records per HDEL. */
-  deleteBatch: number;
+  /** Keys per SCAN when looking for a campaign's other keys. */
+  scanBatch: number;
   now: () => number;
   heartbeat?: () => Promise<void>;
   /** Test seams: a crash injected here must leave a state the next run can finish. */
@@ -124,7 +124,7 @@ async function finish(deps: ArchiverDeps, campaign: ArchivedCampaign): Promise<n
     redis: deps.redis,
     prefix: deps.prefix,
     campaignId: campaign.id,
-    batch: deps.deleteBatch,
+    batch: deps.scanBatch,
     ...(deps.heartbeat ? { heartbeat: deps.heartbeat } : {}),
   });
   await deps.index.markDone(campaign);

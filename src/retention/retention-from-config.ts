@@ -36,7 +36,7 @@ export function retentionFromConfig(
       store,
       index,
       archiveDir,
-      deleteBatch: config.retention.deleteBatch,
+      scanBatch: config.retention.scanBatch,
       now,
     }),
   };

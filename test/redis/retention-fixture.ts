@@ -104,7 +104,7 @@ export function pruneDeps(
     store,
     index: createArchiveIndex(redis, prefix),
     archiveDir: mkdtempSync(join(tmpdir(), 'fleetscan-archive-')),
-    deleteBatch: 100,
+    scanBatch: 100,
     now,
     ...overrides,
   };
