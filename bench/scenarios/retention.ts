@@ -17,6 +17,17 @@ import { formatBytes, formatCount, formatMs, type ScenarioResult } from '../lib/
 
 const WEEK = 7 * 86_400_000;
 
+/** used_memory once Redis's lazyfree thread has freed what UNLINK handed it (at most 2 min). */
+async function settledMemory(ctx: BenchContext): Promise<number> {
+  const deadline = Date.now() + 120_000;
+  while (Date.now() < deadline) {
+    const info = await ctx.admin.info('memory');
+    if (/^lazyfree_pending_objects:0\r?$/m.test(info)) break;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return usedMemory(ctx.admin);
+}
+
 function sizeFromEnv(name: string, fallback: number): number {
   const raw = process.env[name];
   if (raw === undefined || raw === '') return fallback;
@@ -200,7 +211,7 @@ export async function retentionScenario(ctx: BenchContext): Promise<ScenarioResu
         week,
         campaignsInRedis: live.length,
         devicesInRedis: live.reduce((sum, c) => sum + c.total, 0),
-        usedBytes: await usedMemory(ctx.admin),
+        usedBytes: await settledMemory(ctx),
         archived: result.entries.length,
         sweepMs,
         stalls,
@@ -242,7 +253,7 @@ export async function retentionScenario(ctx: BenchContext): Promise<ScenarioResu
         return archived;
       },
     );
-    const afterBytes = await usedMemory(ctx.admin);
+    const afterBytes = await settledMemory(ctx);
     await resetRedis(ctx);
     return report({
       perWeek,
@@ -364,7 +375,7 @@ function report(input: {
     ],
     notes: [
       'Records are created directly through the campaign store (markSent + markRequested per device: the record a finished real campaign leaves), with no API and no queue, for one campaign of the weekly size; every other week is a byte copy of it (DUMP/RESTORE: the same fleet swept again) with its finishedAt set to its simulated week, and the sweep runs with that clock. The 1M-device campaign holds those stored values under 10× as many machine ids.',
-      "The sweep is `pruneCampaigns`, the code path of `fleetscan prune`, `fleetscan archive` and the workers' automatic sweep: gzip NDJSON written to a temp file, fsynced, read back and verified, renamed; then the records are removed with UNLINK (freed on Redis's lazyfree thread).",
+      "The sweep is `pruneCampaigns`, the code path of `fleetscan prune`, `fleetscan archive` and the workers' automatic sweep: gzip NDJSON written to a temp file, fsynced, read back and verified, renamed; then the records are removed with UNLINK (freed on Redis's lazyfree thread; used_memory is read once lazyfree_pending_objects is 0).",
       'Longest PING: a separate process PINGs back to back during the sweep; its worst round trip includes OS scheduling on the shared 2 cores, so it is an upper bound on how long Redis made anyone wait. Slowest command: SLOWLOG (threshold 100 µs), the execution time of the longest single command Redis ran in that time (from any client).',
     ],
     data: { ...input },

@@ -58,7 +58,11 @@ export async function archiveCampaign(
   if (known?.archived.phase === 'done') {
     return { outcome: 'already-archived', campaign: known, removed: 0 };
   }
-  if (known) return { outcome: 'resumed', campaign: known, removed: await finish(deps, known) };
+  if (known) {
+    // Another run wrote it: check the file again before anything is deleted.
+    await checkArchive(deps, known);
+    return { outcome: 'resumed', campaign: known, removed: await finish(deps, known) };
+  }
 
   const campaign = await deps.store.getCampaign(campaignId);
   if (!campaign) throw new NotArchivableError(`No campaign ${campaignId}`, false);
@@ -107,8 +111,8 @@ function sameCounts(a: Campaign, b: Campaign): boolean {
   return JSON.stringify(a.counts) === JSON.stringify(b.counts) && a.state === b.state;
 }
 
-/** Steps 3 and 4, after the archive on disk has been checked against the index once more. */
-async function finish(deps: ArchiverDeps, campaign: ArchivedCampaign): Promise<number> {
+/** The archive on disk must still be the one the index recorded. */
+async function checkArchive(deps: ArchiverDeps, campaign: ArchivedCampaign): Promise<void> {
   const file = join(deps.archiveDir, campaign.archived.file || archiveFileName(campaign.id));
   const verified = await verifyArchive(file);
   if (
@@ -120,6 +124,10 @@ async function finish(deps: ArchiverDeps, campaign: ArchivedCampaign): Promise<n
       false,
     );
   }
+}
+
+/** Steps 3 and 4: the records go, then the index says so. */
+async function finish(deps: ArchiverDeps, campaign: ArchivedCampaign): Promise<number> {
   const removed = await deleteCampaignKeys({
     redis: deps.redis,
     prefix: deps.prefix,
