@@ -32,7 +32,7 @@ COPY --chown=root:root package.json ./
 COPY --chown=root:root config ./config
 # /certs: where the demo simulator shares its self-signed certificate (a named volume mounted
 # there starts out owned by `node`). The code is owned by root, read-only to the process.
-RUN mkdir /certs && chown node:node /certs
+RUN mkdir /certs /archives && chown node:node /certs /archives
 USER node
 EXPOSE 3000 4010
 ENTRYPOINT ["node", "dist/src/cli/main.js"]

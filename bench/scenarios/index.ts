@@ -4,6 +4,7 @@ import { alternativesScenario } from './alternatives.js';
 import { efficiencyScenario } from './efficiency.js';
 import { enqueueScenario } from './enqueue.js';
 import { incidentScenario } from './incident.js';
+import { retentionScenario } from './retention.js';
 import { workerCostScenario } from './worker-cost.js';
 
 /** Every scenario by the name `npm run bench -- <name>` takes, in the order of a full run. */
@@ -13,6 +14,7 @@ export const SCENARIOS = {
   enqueue: enqueueScenario,
   incident: incidentScenario,
   'worker-cost': workerCostScenario,
+  retention: retentionScenario,
 } satisfies Record<string, (ctx: BenchContext) => Promise<ScenarioResult>>;
 
 export type ScenarioName = keyof typeof SCENARIOS;

@@ -4,6 +4,7 @@ import { ConfigError } from '../config/load.js';
 import { packageVersion } from '../shared/package-root.js';
 import { registerApiCommand } from './commands/api.js';
 import { registerAuthCommand } from './commands/auth.js';
+import { registerArchiveCommand } from './commands/archive.js';
 import { registerCancelCommands } from './commands/cancel.js';
 import { registerDashboardCommand } from './commands/dashboard.js';
 import { registerDemoCommand } from './commands/demo.js';
@@ -11,6 +12,7 @@ import { registerDoctorCommand } from './commands/doctor.js';
 import { registerExportCommand } from './commands/export.js';
 import { registerRetryCommand } from './commands/retry.js';
 import { registerLoginCommands } from './commands/login.js';
+import { registerPruneCommand } from './commands/prune.js';
 import { registerScanCommand } from './commands/scan.js';
 import { registerSimulateCommand } from './commands/simulate.js';
 import { registerStatusCommand } from './commands/status.js';
@@ -49,6 +51,8 @@ export function buildProgram(): Command {
   registerDoctorCommand(program);
   registerLoginCommands(program);
   registerAuthCommand(program);
+  registerArchiveCommand(program);
+  registerPruneCommand(program);
   return program;
 }
 

@@ -162,6 +162,26 @@ const configShape = z.strictObject({
   }),
   /** More tenants besides `default` (the MDE_* variables); secrets by reference only. */
   tenants: z.array(tenantShape),
+  retention: z.strictObject({
+    /** A finished or cancelled campaign is archived (and removed from Redis) this long after it ended. */
+    keep: duration(1),
+    /** Where archives are written (relative paths: from the working directory). */
+    archiveDir: z.string().min(1),
+    /** How often the automatic sweep looks for campaigns past `keep` (one process at a time). */
+    sweepInterval: duration(1_000),
+    /** Whether workers run the automatic sweep; `fleetscan prune` works either way. */
+    sweep: z.boolean(),
+    /** Keys looked at per SCAN while looking for a campaign's other keys: each command stays short. */
+    scanBatch: z.number().int().min(1).max(10_000),
+    memory: z.strictObject({
+      /** Redis bytes one device costs while it waits (record + job); `bench worker-cost`. */
+      bytesPerDevice: z.number().int().min(1),
+      /** Share of Redis's memory above which the dashboard and doctor warn. */
+      warnAt: z.number().gt(0).max(1),
+      /** `scan` refuses a campaign that would take Redis above this share of its memory. */
+      refuseAt: z.number().gt(0).max(1),
+    }),
+  }),
   dashboard: z.strictObject({
     host: z.string().min(1),
     port: z.number().int().min(0).max(65_535),

@@ -16,6 +16,7 @@ import { registerMetricsRoute } from './routes/metrics.js';
 import { registerPageRoutes } from './routes/pages.js';
 import { QUEUES_PATH, registerQueueBoard } from './routes/queues.js';
 import { registerStaticRoutes } from './routes/static.js';
+import { retentionViews } from '../retention/dashboard-retention.js';
 
 /** Probes and assets: no data, no credentials needed. */
 const PUBLIC_PATHS = new Set([
@@ -90,19 +91,25 @@ export async function buildDashboard(deps: DashboardDeps): Promise<FastifyInstan
     }
   });
 
+  const retention = retentionViews(deps.store, deps.redis, deps.retention);
   const overviewDeps = {
     store: deps.store,
     budgets: deps.budgets,
     clock,
     rates: createRateTracker(),
     proof: deps.proof,
+    retention: retention?.overview,
   };
   const token = deps.allowActions ? createActionToken() : null;
 
   registerHealthRoutes(app, deps.redis, deps.requireNoEviction);
   registerStaticRoutes(app);
   registerPageRoutes(app, { ...overviewDeps, actionToken: token?.token ?? null });
-  registerExportRoutes(app, deps.store, deps.exportWriter ?? exportDevices);
+  registerExportRoutes(
+    app,
+    retention?.exportStore ?? deps.store,
+    deps.exportWriter ?? exportDevices,
+  );
   registerMetricsRoute(
     app,
     createDashboardMetrics({
@@ -111,6 +118,7 @@ export async function buildDashboard(deps: DashboardDeps): Promise<FastifyInstan
       budgets: deps.budgets,
       queue: deps.queue,
       clock,
+      retention: retention?.metrics,
     }),
   );
   if (token) {

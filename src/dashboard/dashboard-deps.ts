@@ -9,6 +9,8 @@ import type { Logger } from '../shared/logger.js';
 import type { DashboardCredentials } from './auth.js';
 import type { BudgetSource } from './budgets.js';
 import type { ExportWriter } from './routes/export.js';
+import type { ArchiveSource } from '../retention/campaign-reader.js';
+import type { MemorySettings } from '../retention/memory-headroom.js';
 
 /**
  * Pause, resume and cancel a campaign: `createCampaignControl` (src/campaigns), which also takes
@@ -47,6 +49,8 @@ export interface DashboardDeps {
    * cancels the campaign and its own pending actions in Defender.
    */
   cancelActions?: ((campaignId: string) => Promise<unknown>) | undefined;
+  /** Archived campaigns (listed apart, exported from their files) and the memory alarm. */
+  retention?: { archives: ArchiveSource; memory: MemorySettings } | undefined;
   /** Request errors go here; requests themselves are not logged (a wall screen polls all day). */
   log?: Logger | undefined;
 }

@@ -3,6 +3,8 @@ import type { CampaignStore } from '../campaigns/campaign-store.js';
 import type { CallStats } from '../shared/call-stats.js';
 import type { Clock } from '../shared/clock.js';
 import { readBudgets, type BudgetSource } from './budgets.js';
+import { addRetentionGauges } from '../retention/memory-metrics.js';
+import type { MemoryHeadroom } from '../retention/memory-headroom.js';
 
 /** The part of a BullMQ `Queue` the metrics use: its own Prometheus exporter. */
 export interface QueueExporter {
@@ -17,6 +19,8 @@ export interface MetricsDeps {
   clock: Clock;
   /** Newest campaigns exported; older ones drop out so the series count stays bounded. */
   campaignLimit?: number;
+  /** Redis memory and archive gauges (`src/retention`). */
+  retention?: (() => Promise<{ memory: MemoryHeadroom; archivedCampaigns: number }>) | undefined;
 }
 
 /** Reasons are `code: API message`; only the code is a label, so label values stay few. */
@@ -33,6 +37,7 @@ export function reasonLabel(reason: string): string {
 export function createDashboardMetrics(deps: MetricsDeps) {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'fleetscan_dashboard_' });
+  if (deps.retention) addRetentionGauges(registry, deps.retention);
   const registers = [registry];
   const g = (name: string, help: string, labelNames: string[] = []) =>
     new Gauge({ name, help, labelNames, registers });

@@ -9,6 +9,8 @@ import {
 } from './budgets.js';
 import { estimateCampaignEtas } from './eta.js';
 import type { RateTracker } from './rate-tracker.js';
+import type { ArchivedCampaign } from '../retention/archive-index.js';
+import type { MemoryHeadroom } from '../retention/memory-headroom.js';
 
 /** One campaign as the pages show it: the stored record plus what is derived from it. */
 export interface CampaignView {
@@ -33,6 +35,10 @@ export interface Overview {
   /** Campaigns beyond the display limit (older ones), not shown. */
   hidden: number;
   budgets: BudgetSnapshot[];
+  /** Redis memory against its limit (retention); absent without retention deps or when unreadable. */
+  memory?: MemoryHeadroom | null;
+  /** Archived campaigns, listed apart from the live ones. */
+  archived?: ArchivedCampaign[];
 }
 
 export interface OverviewDeps {
@@ -44,6 +50,13 @@ export interface OverviewDeps {
   limit?: number;
   /** Verify results per campaign (src/tracking lifecycle record); absent: not shown. */
   proof?: ((campaignId: string) => Promise<{ completed: number; of: number } | null>) | undefined;
+  retention?: OverviewRetention | undefined;
+}
+
+/** Memory headroom and archived campaigns (`src/retention`). */
+export interface OverviewRetention {
+  memory(): Promise<MemoryHeadroom>;
+  archived(): Promise<ArchivedCampaign[]>;
 }
 
 export function settledOf(campaign: Campaign): number {
@@ -87,7 +100,13 @@ export async function readOverview(deps: OverviewDeps): Promise<Overview> {
       proved: proofs[i] ?? null,
     };
   });
-  return { at, campaigns, hidden: all.length - shown.length, budgets };
+  const retention = deps.retention
+    ? {
+        memory: await deps.retention.memory().catch(() => null),
+        archived: await deps.retention.archived(),
+      }
+    : {};
+  return { at, campaigns, hidden: all.length - shown.length, budgets, ...retention };
 }
 
 /** The overview restricted to one campaign, or null when it does not exist. */

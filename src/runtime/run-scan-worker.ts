@@ -3,6 +3,7 @@ import type { ScanWorkerSettings } from '../scan/start-scan-worker.js';
 import type { Logger } from '../shared/logger.js';
 import { buildRuntime, type Runtime } from './build-runtime.js';
 import { startRuntimeWorker } from './start-workers.js';
+import { startSweeperFromConfig } from '../retention/retention-from-config.js';
 
 const STOP_SIGNALS = ['SIGTERM', 'SIGINT'] as const;
 
@@ -72,6 +73,8 @@ export async function runScanWorker(
     await runtime.close();
     throw error;
   }
+  // Archives campaigns past retention.keep; one worker at a time sweeps (Redis lock).
+  const sweeper = startSweeperFromConfig(config, runtime.redis, runtime.store, log);
   log.info(
     {
       concurrency: settings.concurrency,
@@ -90,6 +93,7 @@ export async function runScanWorker(
     { signal: String(stop.signal.reason) },
     'stopping: no new jobs; finishing and recording the calls in flight',
   );
+  await sweeper?.stop();
   await scanWorker.close();
   await runtime.close();
   log.info('worker stopped');

@@ -4,6 +4,7 @@ import { createCampaignControl } from '../../campaigns/campaign-control.js';
 import type { Config } from '../../config/schema.js';
 import { hashPassword, hasCredentials, refuseBind } from '../../dashboard/auth.js';
 import { buildDashboard } from '../../dashboard/build-dashboard.js';
+import { dashboardRetention } from '../../retention/retention-from-config.js';
 import { readNewPassword } from '../../dashboard/read-password.js';
 import { budgetIdFor } from '../../limiter/scan-limiter.js';
 import { buildRuntime } from '../../runtime/build-runtime.js';
@@ -72,6 +73,7 @@ export async function startDashboardServer(
     clock: runtime.clock,
     log: log.child({ component: 'dashboard' }),
     api: api?.deps,
+    retention: dashboardRetention(config, runtime.redis, runtime.store),
   });
   const close = async () => {
     await app.close();

@@ -10,7 +10,9 @@ import type { DeviceRecord } from '../../campaigns/campaign.js';
 import { configFor } from '../context.js';
 import { UsageError } from '../errors.js';
 import { count } from './shared/output.js';
-import { requireCampaign, withSession } from './shared/session.js';
+import { isArchived } from '../../retention/campaign-reader.js';
+import { requireAnyCampaign, retentionOf } from './shared/retention-session.js';
+import { withSession } from './shared/session.js';
 
 interface ExportOptions {
   format: string;
@@ -48,8 +50,10 @@ export function registerExportCommand(program: Command): void {
         );
       }
       const config = configFor(command);
-      await withSession(config, async ({ store }) => {
-        await requireCampaign(store, id);
+      await withSession(config, async (session) => {
+        // An archived campaign is read from its archive: the same rows, byte for byte.
+        const retention = retentionOf(session);
+        const campaign = await requireAnyCampaign(retention, id);
         let rows = 0;
         const counted = async function* (devices: AsyncIterable<DeviceRecord>) {
           for await (const device of devices) {
@@ -57,7 +61,9 @@ export function registerExportCommand(program: Command): void {
             yield device;
           }
         };
-        const text = Readable.from(exportDevices(counted(store.iterateDevices(id)), format));
+        const text = Readable.from(
+          exportDevices(counted(retention.reader.iterateDevices(id)), format),
+        );
         if (options.out === undefined) {
           // stdout stays open: the process, not the export, owns it. A reader that stops early
           // (`| head`) closes the pipe: that is its right, not a failure.
@@ -68,7 +74,7 @@ export function registerExportCommand(program: Command): void {
         }
         await writeWhole(options.out, text);
         process.stdout.write(
-          `Wrote ${count(rows)} devices of ${id} to ${options.out} (${format})\n`,
+          `Wrote ${count(rows)} devices of ${id} to ${options.out} (${format}${isArchived(campaign) ? ', from the archive' : ''})\n`,
         );
       });
     });

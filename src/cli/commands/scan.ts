@@ -8,6 +8,7 @@ import {
 } from '../../control/start-campaign.js';
 import { recordIntake } from '../../reports/intake-record.js';
 import { SCAN_TYPES, type ScanType } from '../../defender/machine-action.js';
+import { admitToRedis } from './shared/admit-to-redis.js';
 import { configFor, loggerFor, printJson } from '../context.js';
 import { UsageError } from '../errors.js';
 import { count } from './shared/output.js';
@@ -77,10 +78,12 @@ export function registerScanCommand(program: Command): void {
       const log = loggerFor(config, 'fleetscan-scan');
       await withSession(config, async ({ redis, store, queue }) => {
         const source = await openScanSource(options, { config, redis, log });
+        // Refuse before anything exists when Redis could not hold the campaign's records.
+        const admitted = await admitToRedis(source.chunks, { config, redis });
         const started = await startCampaign(
           { store, queue },
           {
-            source,
+            source: { ...source, chunks: admitted },
             scanType,
             comment,
             name: options.name,

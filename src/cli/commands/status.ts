@@ -14,7 +14,10 @@ import {
   renderCampaignTable,
   renderProgress,
 } from './shared/render-status.js';
-import { requireCampaign, withSession } from './shared/session.js';
+import { isArchived } from '../../retention/campaign-reader.js';
+import { describeArchive, describeArchivedCount } from '../../retention/describe-archive.js';
+import { requireAnyCampaign, retentionOf } from './shared/retention-session.js';
+import { withSession } from './shared/session.js';
 
 interface StatusOptions {
   wait?: boolean;
@@ -72,9 +75,13 @@ export function registerStatusCommand(program: Command): void {
             options.wait === true
               ? await follow(readAll, renderAllProgress, intervalMs, options)
               : await readAll();
-          if (options.json === true) printJson({ campaigns, budget });
-          else
+          const archived = await retentionOf(session).reader.listArchived();
+          if (options.json === true) printJson({ campaigns, budget, archived });
+          else {
             process.stdout.write(`${renderCampaignTable(campaigns)}\n${describeBudget(budget)}\n`);
+            if (archived.length > 0)
+              process.stdout.write(`${describeArchivedCount(archived.length)}\n`);
+          }
           if (options.exitStatus === true && campaigns.some((c) => c.counts.failed > 0)) {
             process.exitCode = 1;
           }
@@ -85,7 +92,7 @@ export function registerStatusCommand(program: Command): void {
             store: session.store,
             redis: session.redis,
             budget: await readBudget(limiter, budgetId),
-            campaign: await requireCampaign(session.store, id),
+            campaign: await requireAnyCampaign(retentionOf(session), id),
             prefix: config.redis.prefix,
           });
         const status =
@@ -99,6 +106,11 @@ export function registerStatusCommand(program: Command): void {
             : await read();
         if (options.json === true) printJson(status);
         else process.stdout.write(`${renderCampaign(status)}\n`);
+        if (options.json !== true && isArchived(status.campaign)) {
+          process.stdout.write(
+            `${describeArchive(status.campaign, retentionOf(session).archiveDir)}\n`,
+          );
+        }
         if (options.exitStatus === true && status.campaign.counts.failed > 0) process.exitCode = 1;
       });
     });

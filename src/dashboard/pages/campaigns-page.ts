@@ -4,10 +4,11 @@ import { campaignCard } from './campaign-card.js';
 import { formatCount, formatTime } from './format.js';
 import { html, type SafeHtml } from './html.js';
 import { layout } from './layout.js';
+import { archivedPanel, memoryWarning } from './retention-panels.js';
 
 /** The live part of the campaigns page: replaced as a whole on every poll. */
 export function overviewFragment(overview: Overview): SafeHtml {
-  return html`${budgetPanel(overview.budgets, overview.at)}
+  return html`${memoryWarning(overview.memory)}${budgetPanel(overview.budgets, overview.at)}
     <section class="panel" aria-label="Campaigns">
       <h2>Campaigns <small>updated ${formatTime(overview.at)}</small></h2>
       ${
@@ -22,7 +23,8 @@ export function overviewFragment(overview: Overview): SafeHtml {
           ? html`<p class="note">${formatCount(overview.hidden)} older campaigns not shown.</p>`
           : ''
       }
-    </section>`;
+    </section>
+    ${archivedPanel(overview.archived)}`;
 }
 
 export function campaignsPage(overview: Overview, allowActions: boolean): string {

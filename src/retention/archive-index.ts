@@ -1,0 +1,93 @@
+import type { Redis } from 'ioredis';
+import type { Campaign } from '../campaigns/campaign.js';
+
+/** Where an archived campaign went, kept in Redis (a few hundred bytes a campaign). */
+export interface ArchiveInfo {
+  /** File name inside `retention.archiveDir`. */
+  file: string;
+  devices: number;
+  sha256: string;
+  bytes: number;
+  archivedAt: number;
+  /**
+   * `deleting`: the archive is written and verified, the Redis records are being removed (a crash
+   * here is finished by the next run); `done`: nothing of the campaign is left in Redis.
+   */
+  phase: 'deleting' | 'done';
+}
+
+/** A campaign read from its archive: the record as it was at archiving time, plus where it is. */
+export interface ArchivedCampaign extends Campaign {
+  archived: ArchiveInfo;
+}
+
+interface IndexEntry {
+  campaign: Campaign;
+  archived: ArchiveInfo;
+}
+
+/** The keys retention owns (docs/design.md "Queue, jobs, keys"). */
+export function retentionKeys(prefix: string) {
+  return {
+    /** hash: campaignId -> JSON { campaign, archived } of every archived campaign */
+    archives: `${prefix}:archives`,
+    /** hash: campaignId -> ms when retention first saw it cancelled (cancel records no time) */
+    ended: `${prefix}:retention:ended`,
+    /** string: holder of the sweep lock (one archiving process at a time) */
+    lock: `${prefix}:lock:retention`,
+  };
+}
+
+function toArchived(json: string): ArchivedCampaign {
+  const entry = JSON.parse(json) as IndexEntry;
+  return { ...entry.campaign, archived: entry.archived };
+}
+
+/** Reads and writes the archive index. */
+export function createArchiveIndex(redis: Redis, prefix: string) {
+  const keys = retentionKeys(prefix);
+  return {
+    async get(campaignId: string): Promise<ArchivedCampaign | null> {
+      const json = await redis.hget(keys.archives, campaignId);
+      return json === null ? null : toArchived(json);
+    },
+    /** Newest archive first. */
+    async list(): Promise<ArchivedCampaign[]> {
+      const all = Object.values(await redis.hgetall(keys.archives)).map(toArchived);
+      return all.sort((a, b) => b.createdAt - a.createdAt);
+    },
+    /**
+     * Records the archive and takes the campaign out of the live list in one step: from here on
+     * every reader goes to the archive, while the records are removed behind it.
+     */
+    async markDeleting(campaign: Campaign, archived: ArchiveInfo, campaignIndexKey: string) {
+      const entry: IndexEntry = { campaign, archived };
+      await redis
+        .multi()
+        .hset(keys.archives, campaign.id, JSON.stringify(entry))
+        .zrem(campaignIndexKey, campaign.id)
+        .exec();
+    },
+    async markDone(campaign: ArchivedCampaign) {
+      const { archived, ...plain } = campaign;
+      const entry: IndexEntry = { campaign: plain, archived: { ...archived, phase: 'done' } };
+      await redis
+        .multi()
+        .hset(keys.archives, campaign.id, JSON.stringify(entry))
+        .hdel(keys.ended, campaign.id)
+        .exec();
+    },
+    /** When a cancelled campaign ended, as far as retention knows; null before its first look. */
+    async seenEndedAt(campaignId: string): Promise<number | null> {
+      const at = await redis.hget(keys.ended, campaignId);
+      return at === null ? null : Number(at);
+    },
+    /** When a cancelled campaign ended: the first time retention saw it cancelled (set once). */
+    async endedAt(campaignId: string, now: number): Promise<number> {
+      await redis.hsetnx(keys.ended, campaignId, String(now));
+      return Number(await redis.hget(keys.ended, campaignId));
+    },
+  };
+}
+
+export type ArchiveIndex = ReturnType<typeof createArchiveIndex>;

@@ -1,0 +1,37 @@
+import type { Redis } from 'ioredis';
+import { campaignKeys } from '../campaigns/campaign-keys.js';
+
+/**
+ * Removes a campaign's records from Redis without blocking it: UNLINK takes a key out of the
+ * keyspace in O(1) and frees a large value on Redis's background thread (lazyfree), so even a
+ * 1,000,000-field device hash costs the main thread microseconds (`bench retention`: HSCAN + HDEL
+ * in 500-field batches was measured too; its batches each held Redis ~1 ms under load and took
+ * 2,000 round trips). Other `campaign:<id>:*` keys that other features may keep are found by SCAN
+ * in batches of `batch` and unlinked the same way. Safe to run again.
+ */
+export async function deleteCampaignKeys(input: {
+  redis: Redis;
+  prefix: string;
+  campaignId: string;
+  batch: number;
+  heartbeat?: () => Promise<void>;
+}): Promise<number> {
+  const { redis } = input;
+  const keys = campaignKeys(input.prefix, input.campaignId);
+  const removed = await redis.hlen(keys.devices);
+  await redis.unlink(keys.devices, keys.counts, keys.campaign);
+  let cursor = '0';
+  do {
+    const [next, found] = await redis.scan(
+      cursor,
+      'MATCH',
+      `${keys.campaign}:*`,
+      'COUNT',
+      input.batch,
+    );
+    cursor = next;
+    if (found.length > 0) await redis.unlink(...found);
+    await input.heartbeat?.();
+  } while (cursor !== '0');
+  return removed;
+}

@@ -1,0 +1,73 @@
+import { resolve } from 'node:path';
+import type { Redis } from 'ioredis';
+import type { CampaignStore } from '../campaigns/campaign-store.js';
+import type { Config } from '../config/schema.js';
+import type { PruneDeps } from './prune-campaigns.js';
+import { createArchiveIndex } from './archive-index.js';
+import { createArchiveSource, createCampaignReader } from './campaign-reader.js';
+import type { MemorySettings } from './memory-headroom.js';
+import { createRetentionLock } from './retention-lock.js';
+import { retentionKeys } from './archive-index.js';
+import { startRetentionSweeper, type RetentionSweeper } from './retention-sweeper.js';
+import type { Logger } from '../shared/logger.js';
+
+/** The retention parts of one configuration, wired to a Redis connection and the store. */
+export function retentionFromConfig(
+  config: Pick<Config, 'redis' | 'retention'>,
+  redis: Redis,
+  store: PruneDeps['store'] & Pick<CampaignStore, 'getCampaign' | 'iterateDevices'>,
+  now: () => number = Date.now,
+) {
+  const prefix = config.redis.prefix;
+  const archiveDir = resolve(config.retention.archiveDir);
+  const index = createArchiveIndex(redis, prefix);
+  const archives = createArchiveSource(index, archiveDir);
+  const memory: MemorySettings = { ...config.retention.memory };
+  return {
+    archiveDir,
+    index,
+    archives,
+    reader: createCampaignReader(store, archives),
+    memory,
+    lock: () => createRetentionLock(redis, retentionKeys(prefix).lock),
+    pruneDeps: (): PruneDeps => ({
+      redis,
+      prefix,
+      store,
+      index,
+      archiveDir,
+      scanBatch: config.retention.scanBatch,
+      now,
+    }),
+  };
+}
+
+export type Retention = ReturnType<typeof retentionFromConfig>;
+
+/** The automatic sweep of a worker process, or null when `retention.sweep` is off. */
+export function startSweeperFromConfig(
+  config: Pick<Config, 'redis' | 'retention'>,
+  redis: Redis,
+  store: PruneDeps['store'],
+  log: Logger,
+): RetentionSweeper | null {
+  if (!config.retention.sweep) return null;
+  const retention = retentionFromConfig(config, redis, store);
+  return startRetentionSweeper({
+    ...retention.pruneDeps(),
+    lock: retention.lock(),
+    keepMs: config.retention.keep,
+    intervalMs: config.retention.sweepInterval,
+    log: log.child({ component: 'retention' }),
+  });
+}
+
+/** The dashboard's retention deps (`DashboardDeps.retention`) of a configuration. */
+export function dashboardRetention(
+  config: Pick<Config, 'redis' | 'retention'>,
+  redis: Redis,
+  store: PruneDeps['store'],
+) {
+  const retention = retentionFromConfig(config, redis, store);
+  return { archives: retention.archives, memory: retention.memory };
+}
