@@ -1,6 +1,5 @@
 #!/usr/bin/env node
-import { Command, CommanderError } from 'commander';
-import { ConfigError } from '../config/load.js';
+import { Command } from 'commander';
 import { packageVersion } from '../shared/package-root.js';
 import { registerCancelCommands } from './commands/cancel.js';
 import { registerDashboardCommand } from './commands/dashboard.js';
@@ -10,9 +9,13 @@ import { registerScanCommand } from './commands/scan.js';
 import { registerSimulateCommand } from './commands/simulate.js';
 import { registerStatusCommand } from './commands/status.js';
 import { registerWorkerCommand } from './commands/worker.js';
-import { UsageError } from './errors.js';
+import { reportFailure, usageFailureJson } from './report-failure.js';
 
-export function buildProgram(): Command {
+/** `--json` anywhere on the command line: failures are then one JSON object on stdout too. */
+const wantsJson = (argv: readonly string[]) => argv.includes('--json');
+
+export function buildProgram(argv: readonly string[] = process.argv): Command {
+  const json = wantsJson(argv);
   const program = new Command('fleetscan')
     .description(
       'Runs Microsoft Defender for Endpoint antivirus scans across whole fleets, within the API limits.',
@@ -22,7 +25,13 @@ export function buildProgram(): Command {
       '-c, --config <file>',
       'YAML file layered over config/default.yaml (or FLEETSCAN_CONFIG)',
     )
-    .showHelpAfterError()
+    .showHelpAfterError(json ? false : '(add --help for usage and examples)')
+    .configureOutput({
+      outputError: (text, write) => {
+        if (json) process.stdout.write(`${JSON.stringify(usageFailureJson(text), null, 2)}\n`);
+        else write(text);
+      },
+    })
     .exitOverride();
   registerScanCommand(program);
   registerWorkerCommand(program);
@@ -35,29 +44,16 @@ export function buildProgram(): Command {
   return program;
 }
 
-/** Turns any failure into one clear line on stderr and a non-zero exit code. */
-export function reportFailure(error: unknown): number {
-  if (error instanceof CommanderError) {
-    // commander has printed its own message (or the help / version text).
-    return error.exitCode === 0 ? 0 : 1;
-  }
-  if (error instanceof UsageError || error instanceof ConfigError) {
-    process.stderr.write(`fleetscan: ${error.message}\n`);
-    return 1;
-  }
-  const message = error instanceof Error ? error.message : String(error);
-  process.stderr.write(`fleetscan: ${message}\n`);
-  if (process.env['LOG_LEVEL'] === 'debug' && error instanceof Error && error.stack) {
-    process.stderr.write(`${error.stack}\n`);
-  }
-  return 1;
-}
-
 async function main(): Promise<void> {
   try {
     await buildProgram().parseAsync(process.argv);
   } catch (error) {
-    process.exitCode = reportFailure(error);
+    process.exitCode = reportFailure(error, {
+      json: wantsJson(process.argv),
+      writeOut: (text) => process.stdout.write(text),
+      writeErr: (text) => process.stderr.write(text),
+      debug: process.env['LOG_LEVEL'] === 'debug',
+    });
   }
 }
 

@@ -11,6 +11,21 @@ interface ParsedRecord {
   info: Info;
 }
 
+/** The CSV problem in the reader's words, not the parser's ("Invalid Closing Quote: …"). */
+function describeCsvError(error: CsvError): string {
+  switch (error.code) {
+    case 'CSV_QUOTE_NOT_CLOSED':
+      return 'a quoted field is never closed (a " without its closing ")';
+    case 'CSV_INVALID_CLOSING_QUOTE':
+    case 'CSV_NON_TRIMABLE_CHAR_AFTER_CLOSING_QUOTE':
+      return 'a quoted field goes on after its closing quote (write "" for a quote inside quotes)';
+    case 'CSV_MAX_RECORD_SIZE':
+      return `a record longer than ${String(MAX_LINE_CHARS)} characters (is this a device list?)`;
+    default:
+      return `not readable as CSV (${error.code})`;
+  }
+}
+
 /**
  * CSV through csv-parse, streamed. A first record whose first field is a machine id means there is
  * no header (ids in the first column); otherwise the first record is the header and must name the
@@ -49,7 +64,7 @@ export async function* csvEntries(
     if (!(error instanceof CsvError)) throw error;
     const line = typeof error['lines'] === 'number' ? error['lines'] : undefined;
     throw new DeviceFileError(
-      { code: 'malformed', file: context.file, line, problem: error.message },
+      { code: 'malformed', file: context.file, line, problem: describeCsvError(error) },
       { cause: error },
     );
   } finally {

@@ -93,6 +93,7 @@ export async function readDeviceFile(
   let report: DeviceFileReport;
   try {
     opened = await open();
+    refuseBinary(opened.head, file);
     const format = options.format ?? detectFormat(opened.head, file);
     const context = { file, column: options.column };
     report = emptyReport(file, format);
@@ -135,6 +136,22 @@ export async function readDeviceFile(
     }
   }
   return { report, chunks: chunks(), close };
+}
+
+/**
+ * A NUL in the first bytes means a binary file (or UTF-16, as some Excel exports are): said
+ * plainly, instead of a CSV parser's complaint about quotes or a missing id column.
+ */
+function refuseBinary(head: string, file: string): void {
+  const at = head.indexOf('\u0000');
+  if (at < 0) return;
+  throw new DeviceFileError({
+    code: 'not-text',
+    file,
+    problem:
+      `not a UTF-8 text file (binary content at byte ${String(Buffer.byteLength(head.slice(0, at)))}). ` +
+      'Give a CSV, text, JSON or NDJSON list of machine ids; save UTF-16 exports as UTF-8.',
+  });
 }
 
 function emptyReport(file: string, format: DeviceFileFormat): DeviceFileReport {

@@ -1,4 +1,5 @@
 import type { Campaign } from '../../../campaigns/campaign.js';
+import { groupFailures } from '../../../campaigns/failure-groups.js';
 import { formatDuration } from '../../../config/duration.js';
 import type { BudgetReport, CampaignStatus } from './campaign-status.js';
 import { count, describeEta, formatTable, progressBar } from './output.js';
@@ -24,15 +25,13 @@ export function renderCampaign(status: CampaignStatus): string {
     ['failed', c.counts.failed, ''],
     ['cancelled', c.counts.cancelled, ''],
   ]; // prettier-ignore
-  const failures = Object.entries(c.failuresByReason).sort((a, b) => b[1] - a[1]);
+  const failures = groupFailures(c.failuresByReason);
   const eta = status.eta
     ? `ETA ${describeEta(status.eta.ms)}` +
       (status.eta.aheadInQueue > 0
         ? `, behind ${count(status.eta.aheadInQueue)} devices of older campaigns`
         : '')
-    : c.state === 'paused'
-      ? 'ETA: paused (`fleetscan resume` to continue)'
-      : `ended ${c.finishedAt === null ? '' : new Date(c.finishedAt).toISOString()}`;
+    : describeStill(c);
   return [
     `Campaign ${c.id} "${c.name}": ${c.state} (${c.scanType} scan)`,
     `  created ${new Date(c.createdAt).toISOString()} by ${c.createdBy} from ${c.source}`,
@@ -49,11 +48,36 @@ export function renderCampaign(status: CampaignStatus): string {
     )
       .split('\n')
       .slice(1),
-    ...(failures.length > 0 ? ['  failures by reason:'] : []),
-    ...failures.map(([reason, n]) => `    ${count(n).padStart(7)}  ${reason}`),
+    ...(failures.length > 0
+      ? ["  failures by code (each device's full reason: fleetscan export):"]
+      : []),
+    ...failures.flatMap((g) => [
+      `    ${count(g.count).padStart(7)}  ${g.code}`,
+      ...g.messages
+        .slice(0, 3)
+        .map((m) => `             ${count(m.count)} × ${clip(m.message, 90)}`),
+      ...(g.messages.length > 3
+        ? [`             … ${count(g.messages.length - 3)} more messages`]
+        : []),
+    ]),
     `  ${describeBudget(status.budget)}`,
     `  ${eta}`,
   ].join('\n');
+}
+
+function clip(text: string, width: number): string {
+  const line = text.replace(/\s+/g, ' ');
+  return line.length > width ? `${line.slice(0, width - 1)}…` : line;
+}
+
+/** The last line of a campaign that does not move: paused, finished, cancelled (never `ended `). */
+export function describeStill(c: Campaign): string {
+  const at = c.finishedAt === null ? '' : ` at ${new Date(c.finishedAt).toISOString()}`;
+  if (c.state === 'paused') return `paused: no ETA (\`fleetscan resume ${c.id}\` to continue)`;
+  if (c.state === 'cancelled')
+    return `cancelled${at}: ${count(c.counts.cancelled)} devices were never called for`;
+  if (c.state === 'finished') return `finished${at}`;
+  return 'no ETA: waiting for devices to be added';
 }
 
 /** The table of every campaign (status without an id). */

@@ -1,0 +1,146 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createCampaignStore } from '../../src/campaigns/redis-campaign-store.js';
+import { ensureBuilt, runCli } from '../helpers/cli.js';
+import { cleanupPrefix, testRedisUrl, uniquePrefix } from '../helpers/redis.js';
+
+const A = 'a'.repeat(40);
+const B = 'b'.repeat(40);
+const C = 'c'.repeat(40);
+
+let dir: string;
+let prefix: string;
+let env: NodeJS.ProcessEnv;
+let redis: Redis;
+
+beforeAll(async () => {
+  await ensureBuilt();
+}, 240_000);
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'fleetscan-daily-'));
+  writeFileSync(join(dir, 'devices.csv'), `machineId\n${A}\n${B}\n${C}\n`);
+  prefix = uniquePrefix('daily');
+  env = { REDIS_URL: testRedisUrl(), FLEETSCAN_PREFIX: prefix, LOG_LEVEL: 'warn' };
+  redis = new Redis(testRedisUrl());
+});
+
+afterEach(async () => {
+  rmSync(dir, { recursive: true, force: true });
+  await cleanupPrefix(testRedisUrl(), prefix);
+  redis.disconnect();
+});
+
+const cli = (args: string[], extra: NodeJS.ProcessEnv = {}) =>
+  runCli(args, { env: { ...env, ...extra } });
+
+async function newCampaign(): Promise<string> {
+  const result = await cli([
+    'scan',
+    '--devices',
+    join(dir, 'devices.csv'),
+    '--comment',
+    'daily',
+    '--json',
+  ]);
+  expect(result.code, result.stderr).toBe(0);
+  return (JSON.parse(result.stdout) as { campaignId: string }).campaignId;
+}
+
+describe('errors', () => {
+  it('points to --help after a usage error instead of printing the whole help', async () => {
+    const result = await cli(['status', '--bogus']);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain("error: unknown option '--bogus'");
+    expect(result.stderr).toContain('--help');
+    expect(result.stderr).not.toContain('Usage:');
+  });
+
+  it('reports usage and configuration errors as one JSON object with --json', async () => {
+    const usage = await cli(['status', '--bogus', '--json']);
+    expect(usage.code).toBe(1);
+    expect(JSON.parse(usage.stdout)).toEqual({
+      error: { kind: 'usage', message: "unknown option '--bogus'" },
+    });
+    const config = await cli(['status', '--json'], {
+      FLEETSCAN_RATE_LIMITS: '100/1x',
+      FLEETSCAN_CONCURRENCY: 'eight',
+    });
+    expect(config.code).toBe(1);
+    const parsed = JSON.parse(config.stdout) as {
+      error: { kind: string; issues: { path: string; message: string }[] };
+    };
+    expect(parsed.error.kind).toBe('config');
+    expect(parsed.error.issues.map((i) => i.path).sort()).toEqual([
+      'limits.windows',
+      'worker.concurrency',
+    ]);
+    expect(config.stdout).toContain('got \\"100/1x\\"');
+  });
+
+  it('calls a binary file a binary file, not a CSV without an id column', async () => {
+    const elf = join(dir, 'tool');
+    writeFileSync(elf, Buffer.from([0x7f, 0x45, 0x4c, 0x46, 2, 1, 1, 0, 0, 0, 0x2c, 0x0a, 0x41]));
+    const result = await cli(['scan', '--devices', elf, '--comment', 'x']);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('not a UTF-8 text file (binary content at byte 7)');
+    expect(result.stderr).not.toContain('--column');
+  });
+
+  it('explains a broken CSV quote in its own words, with the line', async () => {
+    const file = join(dir, 'quotes.csv');
+    writeFileSync(file, `machineId,name\n${A},"WS 1"x\n`);
+    const result = await cli(['scan', '--devices', file, '--comment', 'x']);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/line 2: a quoted field goes on after its closing quote/);
+    expect(result.stderr).not.toContain('Invalid Closing Quote');
+  });
+});
+
+describe('campaign control', () => {
+  it('refuses to pause or resume a cancelled campaign and shows when it was cancelled', async () => {
+    const id = await newCampaign();
+    expect((await cli(['cancel', id])).code).toBe(0);
+    const pause = await cli(['pause', id]);
+    expect(pause.code).toBe(1);
+    expect(pause.stderr).toContain(`Campaign ${id} is cancelled; it cannot be paused.`);
+    const resume = await cli(['resume', id, '--json']);
+    expect(resume.code).toBe(1);
+    expect(JSON.parse(resume.stdout)).toMatchObject({ error: { kind: 'usage' } });
+    const status = await cli(['status', id]);
+    expect(status.stdout).not.toMatch(/ended\s*$/m);
+    expect(status.stdout).toMatch(
+      /cancelled at \d{4}-\d\d-\d\dT[\d:.]+Z: 3 devices were never called for/,
+    );
+  });
+
+  it('says a second pause changed nothing', async () => {
+    const id = await newCampaign();
+    expect((await cli(['pause', id])).stdout).toContain('paused: 3 jobs taken off the queue');
+    const again = await cli(['pause', id]);
+    expect(again.code).toBe(0);
+    expect(again.stdout).toContain(`Campaign ${id} is already paused; nothing is called for`);
+    expect(again.stdout).not.toContain('leftover');
+  });
+});
+
+describe('failure reasons', () => {
+  it('groups one error seen at different moments under one code, messages in the detail', async () => {
+    const id = await newCampaign();
+    const store = createCampaignStore(redis, prefix);
+    await store.markFailed(id, A, 'request to the API timed out at 2026-12-01T04:01:02.123Z');
+    await store.markFailed(id, B, 'request to the API timed out at 2026-12-01T04:05:09.777Z');
+    await store.markFailed(id, C, 'OsPlatformNotSupported: Action is not supported on iOS.');
+    const result = await cli(['status', id]);
+    expect(result.code).toBe(0);
+    const lines = result.stdout.split('\n');
+    expect(lines.filter((l) => /^\s+\d+\s+request to the API timed out at …$/.test(l))).toEqual([
+      '          2  request to the API timed out at …',
+    ]);
+    expect(result.stdout).toContain('          1  OsPlatformNotSupported\n');
+    expect(result.stdout).toContain('1 × Action is not supported on iOS.');
+  });
+});
