@@ -25,6 +25,10 @@ export function buildProgram(argv: readonly string[] = process.argv): Command {
       '-c, --config <file>',
       'YAML file layered over config/default.yaml (or FLEETSCAN_CONFIG)',
     )
+    .option(
+      '--log-format <format>',
+      'log lines: auto (readable on a terminal, JSON otherwise), json or pretty (or LOG_FORMAT)',
+    )
     .showHelpAfterError(json ? false : '(add --help for usage and examples)')
     .configureOutput({
       outputError: (text, write) => {

@@ -46,6 +46,7 @@ export const ENVIRONMENT: Readonly<Record<string, { path: string; kind: Kind }>>
   FLEETSCAN_PENDING_MAX_WAIT: { path: 'scan.pendingMaxWait', kind: 'text' },
   FLEETSCAN_CONCURRENCY: { path: 'worker.concurrency', kind: 'int' },
   LOG_LEVEL: { path: 'log.level', kind: 'text' },
+  LOG_FORMAT: { path: 'log.format', kind: 'text' },
   FLEETSCAN_DASHBOARD_TOKEN: { path: 'dashboard.token', kind: 'text' },
   FLEETSCAN_DASHBOARD_USER: { path: 'dashboard.user', kind: 'text' },
   FLEETSCAN_DASHBOARD_PASSWORD_HASH: { path: 'dashboard.passwordHash', kind: 'text' },

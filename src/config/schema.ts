@@ -107,6 +107,7 @@ const configShape = z.strictObject({
   }),
   log: z.strictObject({
     level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+    format: z.enum(['auto', 'json', 'pretty']).default('auto'),
   }),
   dashboard: z.strictObject({
     host: z.string().min(1),
