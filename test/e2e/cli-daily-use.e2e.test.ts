@@ -4,6 +4,9 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createCampaignStore } from '../../src/campaigns/redis-campaign-store.js';
+import { loadConfig } from '../../src/config/load.js';
+import { limiterFromConfig } from '../../src/runtime/api-from-config.js';
+import { createLogger } from '../../src/shared/logger.js';
 import { ensureBuilt, runCli } from '../helpers/cli.js';
 import { cleanupPrefix, testRedisUrl, uniquePrefix } from '../helpers/redis.js';
 
@@ -142,5 +145,23 @@ describe('failure reasons', () => {
     ]);
     expect(result.stdout).toContain('          1  OsPlatformNotSupported\n');
     expect(result.stdout).toContain('1 × Action is not supported on iOS.');
+  });
+});
+
+describe('progress while a window is full', () => {
+  it('says which window it waits for and until when, and counts the ETA from there', async () => {
+    const id = await newCampaign();
+    const limits = { FLEETSCAN_RATE_LIMITS: '100/1m,2/1h' };
+    const config = loadConfig({ env: { ...env, ...limits } });
+    const limiter = limiterFromConfig(config, redis, createLogger({ level: 'silent' }));
+    for (const permit of await Promise.all([1, 2].map(() => limiter.acquire('scan'))))
+      await permit.settle();
+    const result = await cli(['status', id], limits);
+    expect(result.code, result.stderr).toBe(0);
+    // Both hour slots leave an hour from now: 3 devices take two more hours (2 per hour).
+    expect(result.stdout).toMatch(/waiting for the hour window until \d\d:\d\d; ETA ~2h 00m/);
+    const json = await cli(['status', id, '--json'], limits);
+    const eta = (JSON.parse(json.stdout) as { eta: { waitingFor: { windowMs: number } } }).eta;
+    expect(eta.waitingFor.windowMs).toBe(3_600_000);
   });
 });

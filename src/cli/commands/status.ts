@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import type { Campaign } from '../../campaigns/campaign.js';
 import { parseDuration } from '../../config/duration.js';
 import { budgetIdFor } from '../../limiter/scan-limiter.js';
+import { readSlotExits } from '../../limiter/slot-exits.js';
 import { systemClock } from '../../shared/clock.js';
 import { configFor, loggerFor, printJson } from '../context.js';
 import { UsageError } from '../errors.js';
@@ -86,6 +87,7 @@ export function registerStatusCommand(program: Command): void {
             redis: session.redis,
             budget: await readBudget(limiter, budgetId),
             campaign: await requireCampaign(session.store, id),
+            slotExits: await readSlotExits(session.redis, config),
           });
         const status =
           options.wait === true

@@ -1,6 +1,6 @@
 import type { Campaign } from '../../../campaigns/campaign.js';
 import type { CampaignStore } from '../../../campaigns/campaign-store.js';
-import { estimateCompletion } from '../../../campaigns/eta.js';
+import { estimateCompletion, fullWindowWait } from '../../../campaigns/eta.js';
 import type { BudgetUsage, ScanLimiter } from '../../../limiter/scan-limiter.js';
 import type { Redis } from '../../../shared/redis.js';
 
@@ -20,6 +20,8 @@ export interface EtaReport {
   /** Earliest end the budget allows, from now (ms); see `estimateCompletion`. */
   ms: number;
   at: string;
+  /** While a full window holds every call back: which one and until when (from its slot times). */
+  waitingFor: { windowMs: number; until: string } | null;
 }
 
 export interface CampaignStatus {
@@ -70,6 +72,8 @@ export async function readCampaignStatus(deps: {
   redis: Redis;
   budget: BudgetReport;
   campaign: Campaign;
+  /** `readSlotExits`: the real slot times; without them the ETA assumes them evenly spread. */
+  slotExits?: readonly (readonly number[])[];
 }): Promise<CampaignStatus> {
   const { campaign, budget } = deps;
   const remaining = remainingOf(campaign);
@@ -89,8 +93,19 @@ export async function readCampaignStatus(deps: {
       windows: budget.windows,
       usedNow: budget.windows.map((w) => w.used),
       pausedForMs: budget.pausedUntil === null ? 0 : budget.pausedUntil - redisNow,
+      slotExits: deps.slotExits,
     });
-    eta = { remaining, aheadInQueue, ms, at: new Date(Date.now() + ms).toISOString() };
+    const wait = deps.slotExits ? fullWindowWait(budget.windows, deps.slotExits) : null;
+    eta = {
+      remaining,
+      aheadInQueue,
+      ms,
+      at: new Date(Date.now() + ms).toISOString(),
+      waitingFor:
+        wait && remaining > 0
+          ? { windowMs: wait.windowMs, until: new Date(Date.now() + wait.waitMs).toISOString() }
+          : null,
+    };
   }
   const actionsRecorded = campaign.counts.requested;
   return { campaign, actionsRecorded, remaining, done: isDone(campaign), budget, eta };

@@ -27,7 +27,8 @@ export function renderCampaign(status: CampaignStatus): string {
   ]; // prettier-ignore
   const failures = groupFailures(c.failuresByReason);
   const eta = status.eta
-    ? `ETA ${describeEta(status.eta.ms)}` +
+    ? (status.eta.waitingFor ? `${describeWait(status.eta.waitingFor)}; ` : '') +
+      `ETA ${describeEta(status.eta.ms)}` +
       (status.eta.aheadInQueue > 0
         ? `, behind ${count(status.eta.aheadInQueue)} devices of older campaigns`
         : '')
@@ -111,11 +112,32 @@ export function renderCampaignTable(campaigns: readonly Campaign[]): string {
   );
 }
 
+/** `the hour window`, `the minute window`, `the 30s window`. */
+export function windowName(windowMs: number): string {
+  if (windowMs === 3_600_000) return 'the hour window';
+  if (windowMs === 60_000) return 'the minute window';
+  return `the ${formatDuration(windowMs)} window`;
+}
+
+/** `waiting for the hour window until 14:32` (local time; seconds when it is soon). */
+export function describeWait(wait: { windowMs: number; until: string }, now = Date.now()): string {
+  const until = new Date(wait.until);
+  const soon = until.getTime() - now < 600_000;
+  const pad = (n: number) => String(n).padStart(2, '0');
+  const clock =
+    `${pad(until.getHours())}:${pad(until.getMinutes())}` +
+    (soon ? `:${pad(until.getSeconds())}` : '');
+  return `waiting for ${windowName(wait.windowMs)} until ${clock}`;
+}
+
 /** One progress line for `--wait` (a bar redrawn in place on a TTY, a plain line otherwise). */
 export function renderProgress(status: CampaignStatus): string {
   const c = status.campaign;
   const done = c.total - status.remaining;
-  const eta = status.eta ? ` ETA ${status.eta.ms > 0 ? formatDuration(status.eta.ms) : 'now'}` : '';
+  const wait = status.eta?.waitingFor ? `, ${describeWait(status.eta.waitingFor)}` : '';
+  const eta = status.eta
+    ? `${wait} ETA ${status.eta.ms > 0 ? formatDuration(status.eta.ms) : 'now'}`
+    : '';
   return (
     `${c.id} ${progressBar(done, c.total)} ${count(done)}/${count(c.total)} ` +
     `requested ${count(c.counts.requested)}, failed ${count(c.counts.failed)}, ` +
