@@ -38,8 +38,10 @@ describe('readSlotExits', () => {
     const [minute = [], hour = []] = await readSlotExits(redis, config);
     expect(minute).toHaveLength(3);
     expect(hour).toHaveLength(3);
-    for (const ms of minute)
-      (expect(ms).toBeGreaterThan(15_000), expect(ms).toBeLessThanOrEqual(20_000));
+    for (const ms of minute) {
+      expect(ms).toBeGreaterThan(15_000);
+      expect(ms).toBeLessThanOrEqual(20_000);
+    }
     for (const ms of hour) expect(ms).toBeGreaterThan(3_595_000);
     // Three of three in the 20 s window: the next call waits for the first of them to leave.
     const wait = fullWindowWait(
