@@ -1,7 +1,10 @@
 #!/usr/bin/env node
+import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { packageVersion } from '../shared/package-root.js';
 import { registerCancelCommands } from './commands/cancel.js';
+import { registerCompletionCommand } from './commands/completion.js';
 import { registerDashboardCommand } from './commands/dashboard.js';
 import { registerDemoCommand } from './commands/demo.js';
 import { registerExportCommand } from './commands/export.js';
@@ -45,6 +48,7 @@ export function buildProgram(argv: readonly string[] = process.argv): Command {
   registerDemoCommand(program);
   registerSimulateCommand(program);
   registerDashboardCommand(program);
+  registerCompletionCommand(program);
   return program;
 }
 
@@ -61,4 +65,6 @@ async function main(): Promise<void> {
   }
 }
 
-await main();
+// Run only as the program itself (also through npm's bin symlink), not when a test imports it.
+const self = fileURLToPath(import.meta.url);
+if (process.argv[1] !== undefined && realpathSync(process.argv[1]) === self) await main();

@@ -165,3 +165,26 @@ describe('progress while a window is full', () => {
     expect(eta.waitingFor.windowMs).toBe(3_600_000);
   });
 });
+
+describe('status --state', () => {
+  it('lists only the campaigns in the given states and refuses an unknown one', async () => {
+    const running = await newCampaign();
+    const cancelled = await newCampaign();
+    expect((await cli(['cancel', cancelled])).code).toBe(0);
+    const only = await cli(['status', '--state', 'cancelled', '--json']);
+    expect(only.code, only.stderr).toBe(0);
+    const ids = (JSON.parse(only.stdout) as { campaigns: { id: string }[] }).campaigns.map(
+      (c) => c.id,
+    );
+    expect(ids).toEqual([cancelled]);
+    const table = await cli(['status', '--state', 'running,paused']);
+    expect(table.stdout).toContain(running);
+    expect(table.stdout).not.toContain(cancelled);
+    expect((await cli(['status', '--state', 'paused'])).stdout).toContain('No campaign is paused.');
+    const typo = await cli(['status', '--state', 'runing']);
+    expect(typo.code).toBe(1);
+    expect(typo.stderr).toContain(
+      '--state: unknown state "runing"; use running, paused, cancelled, finished',
+    );
+  });
+});
