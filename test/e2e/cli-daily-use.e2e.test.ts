@@ -188,3 +188,31 @@ describe('status --state', () => {
     );
   });
 });
+
+describe('scan --dry-run', () => {
+  it('counts devices, invalid and duplicate lines and the budget floor, and creates nothing', async () => {
+    const file = join(dir, 'fleet.csv');
+    const ids = Array.from({ length: 2_500 }, (_, i) => i.toString(16).padStart(40, '0'));
+    writeFileSync(
+      file,
+      `Device ID,Device Name\n${ids.map((id, i) => `${id},WS-${String(i)}`).join('\n')}\n${ids[0] ?? ''},again\nnot-a-device,x\n`,
+    );
+    const json = await cli(['scan', '--devices', file, '--comment', 'x', '--dry-run', '--json']);
+    expect(json.code, json.stderr).toBe(0);
+    expect(JSON.parse(json.stdout)).toMatchObject({
+      dryRun: true,
+      devices: 2_500,
+      invalid: 1,
+      duplicate: 1,
+      invalidLines: [{ line: 2_503, value: 'not-a-device', reason: 'not-a-machine-id' }],
+      // 1,500 at 100 a minute, the hour window full until minute 60, then 1,000 more.
+      floorMs: 69 * 60_000,
+    });
+    const text = await cli(['scan', '--devices', file, '--comment', 'x', '--dry-run']);
+    expect(text.stdout).toContain(
+      'Dry run (nothing created): 2,500 devices would be queued from file:fleet.csv',
+    );
+    expect(text.stdout).toContain('the scan budget needs at least 1h 09m for them');
+    expect(await redis.keys(`${prefix}:*`)).toEqual([]);
+  });
+});
