@@ -60,7 +60,7 @@ describe('dashboard pages', () => {
     expect(page).toMatch(/Deferred \(busy\) 4 4 deferrals/);
     expect(page).toMatch(/Failed 6/);
     expect(page).toMatch(/Joined existing 1/);
-    expect(page).toMatch(/ResourceNotFound: Machine not found 3/);
+    expect(page).toMatch(/ResourceNotFound 3 3 Machine not found/);
     expect(page).toMatch(/57 \/ 100/);
     expect(page).toMatch(/paused after 429 until/);
     // The budget's bound on the 954 calls left, after the 30 s pause (shared with `status`).
