@@ -118,7 +118,7 @@ describe('dashboard offline', () => {
     await expect.poll(() => message.isVisible()).toBe(true);
     expect(await message.innerText()).toContain('cross-geo actions here');
     // Wrapped, not cut: the element is as wide as its box, nothing hidden behind an ellipsis.
-    const box = await message.evaluate((el) => ({
+    const box = await message.evaluate((el: { scrollWidth: number; clientWidth: number }) => ({
       scroll: el.scrollWidth,
       client: el.clientWidth,
     }));
