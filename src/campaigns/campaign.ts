@@ -55,4 +55,6 @@ export interface DeviceRecord {
   deferredUntil: number | null;
   /** First time the device answered busy; pending-timeout counts from here. */
   firstBusyAt: number | null;
+  /** The host name from the device list or List Machines; set by reads that look it up. */
+  hostname?: string | null;
 }

@@ -13,6 +13,8 @@ export const EXPORT_COLUMNS = [
   'attempts',
   'requestedAt',
   'joinedExisting',
+  // Last, so scripts reading the columns by position before it keep working.
+  'hostname',
 ] as const;
 
 export type ExportRow = Record<(typeof EXPORT_COLUMNS)[number], string | number | boolean | null>;
@@ -32,6 +34,7 @@ export function toExportRow(device: DeviceRecord): ExportRow {
     attempts: device.attempts,
     requestedAt: device.requestedAt === null ? null : new Date(device.requestedAt).toISOString(),
     joinedExisting: device.joinedExisting,
+    hostname: device.hostname ?? null,
   };
 }
 

@@ -57,6 +57,7 @@ beforeAll(async () => {
     await fixture.store.markSent(allFailed, id, Date.now());
     await fixture.store.markFailed(allFailed, id, LONG);
   }
+  await fixture.store.setHostnames(allFailed, new Map([[failing.ids[0] ?? '', 'WS-FIN-0001']]));
   app = await buildDashboard(fixture.deps({ queue, credentials: { token: TOKEN } }));
   url = await app.listen({ port: 0, host: '127.0.0.1' });
   browser = await chromium.launch({
@@ -123,6 +124,10 @@ describe('dashboard offline', () => {
       client: el.clientWidth,
     }));
     expect(box.scroll).toBeLessThanOrEqual(box.client);
+    // The device table names the device by its host name above its id.
+    await page.goto(`${url}/campaigns/${allFailed}`);
+    expect(await page.locator('table .hostname').allTextContents()).toEqual(['WS-FIN-0001']);
+    await page.goto(url);
     // The budget names the cloud, tenant and app in words, the raw id in the title.
     expect(await page.locator('.budget-id').first().innerText()).toBe(
       'Commercial cloud · tenant tenant-1 · app app-1',

@@ -216,3 +216,18 @@ describe('scan --dry-run', () => {
     expect(await redis.keys(`${prefix}:*`)).toEqual([]);
   });
 });
+
+describe('host names', () => {
+  it('keeps the Device Name column of a CSV and exports it with each device', async () => {
+    const file = join(dir, 'named.csv');
+    writeFileSync(file, `Device ID,Device Name\n${A},WS-0001\n${B},WS-0002\n${C},\n`);
+    const scan = await cli(['scan', '--devices', file, '--comment', 'x', '--json']);
+    expect(scan.code, scan.stderr).toBe(0);
+    const id = (JSON.parse(scan.stdout) as { campaignId: string }).campaignId;
+    const exported = await cli(['export', id]);
+    const lines = exported.stdout.trimEnd().split('\r\n');
+    expect(lines[0]?.endsWith(',hostname')).toBe(true);
+    expect(lines.filter((l) => l.startsWith(A))).toEqual([`${A},queued,,,,0,,false,WS-0001`]);
+    expect(lines.filter((l) => l.startsWith(C))).toEqual([`${C},queued,,,,0,,false,`]);
+  });
+});

@@ -33,7 +33,7 @@ describe('fleetscan demo', () => {
       expect(summary.exportPath).toBe(out);
       const lines = readFileSync(out, 'utf8').trim().split(/\r\n/);
       expect(lines[0]).toBe(
-        'machineId,state,machineActionId,actionStatus,reason,attempts,requestedAt,joinedExisting',
+        'machineId,state,machineActionId,actionStatus,reason,attempts,requestedAt,joinedExisting,hostname',
       );
       expect(lines).toHaveLength(301);
       // It cleaned up after itself: no key of its prefix is left in the shared Redis.

@@ -154,7 +154,7 @@ describe('dashboard pages', () => {
     expect(csv.headers['content-disposition']).toBe(`attachment; filename="${seeded.id}.csv"`);
     const lines = csv.body.trimEnd().split('\r\n');
     expect(lines[0]).toBe(
-      'machineId,state,machineActionId,actionStatus,reason,attempts,requestedAt,joinedExisting',
+      'machineId,state,machineActionId,actionStatus,reason,attempts,requestedAt,joinedExisting,hostname',
     );
     expect(lines).toHaveLength(31);
     const json = await app.inject({ url: `/campaigns/${seeded.id}/export.json`, headers });

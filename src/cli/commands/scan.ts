@@ -120,7 +120,14 @@ export function registerScanCommand(program: Command): void {
           });
         }
         const accepted = await enqueueOrExplain(id, () =>
-          enqueueDevices({ queue: queue(), store, campaign: id, ids: prepend(first, rest) }),
+          enqueueDevices({
+            queue: queue(),
+            store,
+            campaign: id,
+            ids: keepingHostnames(prepend(first, rest), () =>
+              store.setHostnames(id, source.takeHostnames()),
+            ),
+          }),
         );
         const campaign = (await store.getCampaign(id)) ?? existing;
         report(options.json === true, campaign, source, accepted);
@@ -196,6 +203,17 @@ async function peek<T>(items: AsyncIterable<T>) {
   const iterator = items[Symbol.asyncIterator]();
   const first = await iterator.next();
   return { first, rest: iterator };
+}
+
+/** Stores the host names of each chunk before handing the chunk on (bounded memory). */
+async function* keepingHostnames<T>(
+  chunks: AsyncIterable<T>,
+  save: () => Promise<void>,
+): AsyncIterable<T> {
+  for await (const chunk of chunks) {
+    await save();
+    yield chunk;
+  }
 }
 
 async function* prepend<T>(first: IteratorResult<T>, rest: AsyncIterator<T>): AsyncIterable<T> {

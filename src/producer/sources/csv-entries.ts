@@ -1,7 +1,7 @@
 import { pipeline, Readable } from 'node:stream';
 import { CsvError, parse, type Info } from 'csv-parse';
 import { DeviceFileError } from './errors.js';
-import { detectDelimiter, pickIdColumn } from './device-file-format.js';
+import { detectDelimiter, pickHostnameColumn, pickIdColumn } from './device-file-format.js';
 import { toMachineId } from './device-id.js';
 import { unknownColumn, MAX_LINE_CHARS } from './line-entries.js';
 import type { ByteSource, EntryContext, RawEntry } from './entries.js';
@@ -50,15 +50,20 @@ export async function* csvEntries(
   // Errors of the source reach the parser through pipeline and surface in the loop below.
   pipeline(Readable.from(rest(), { objectMode: false }), parser, () => undefined);
   let column = -1;
+  let hostnameColumn = -1;
   try {
     for await (const parsed of parser as AsyncIterable<ParsedRecord>) {
       const { record, info } = parsed;
       if (column < 0) {
         const header = headerColumn(record, info.lines, context);
         column = Math.max(header, 0);
-        if (header >= 0) continue;
+        if (header >= 0) {
+          hostnameColumn = pickHostnameColumn(record);
+          continue;
+        }
       }
-      yield { line: info.lines, text: record[column] ?? '' };
+      const hostname = hostnameColumn >= 0 ? record[hostnameColumn] : undefined;
+      yield { line: info.lines, text: record[column] ?? '', hostname };
     }
   } catch (error) {
     if (!(error instanceof CsvError)) throw error;

@@ -64,6 +64,11 @@ export interface DeviceFileSource {
   chunks: AsyncIterable<string[]>;
   /** Releases the file (and stdin spool) when `chunks` will not be read to the end. */
   close(): Promise<void>;
+  /**
+   * Host names (id → name) of the ids yielded since the last call, from a `computerDnsName`,
+   * `Device Name`, … column; drained by each call, so memory stays bounded by a chunk.
+   */
+  takeHostnames(): Map<string, string>;
 }
 
 /**
@@ -112,6 +117,7 @@ export async function readDeviceFile(
     await spool?.remove();
   };
 
+  let hostnames = new Map<string, string>();
   async function* chunks(): AsyncGenerator<string[]> {
     let chunk = new Set<string>();
     try {
@@ -121,6 +127,8 @@ export async function readDeviceFile(
         // Strict promised a clean file; one that changed since it was checked is refused.
         if (id === undefined && options.strict === true) throw invalidLines(report);
         if (id === undefined) continue;
+        const name = entry.hostname?.trim();
+        if (name) hostnames.set(id, name.slice(0, 255));
         if (chunk.has(id)) report.duplicates += 1;
         chunk.add(id);
         if (chunk.size >= chunkSize) {
@@ -135,7 +143,12 @@ export async function readDeviceFile(
       await close();
     }
   }
-  return { report, chunks: chunks(), close };
+  const takeHostnames = () => {
+    const taken = hostnames;
+    hostnames = new Map();
+    return taken;
+  };
+  return { report, chunks: chunks(), close, takeHostnames };
 }
 
 /**

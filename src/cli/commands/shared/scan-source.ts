@@ -27,6 +27,8 @@ export interface ScanSource {
   valid(): number;
   invalid(): { count: number; lines: InvalidEntry[] };
   skipped(): Record<string, number>;
+  /** Host names of the ids yielded since the last call (a file column, or List Machines). */
+  takeHostnames(): Map<string, string>;
 }
 
 /** Checks that exactly one kind of source was named, before anything connects anywhere. */
@@ -68,6 +70,7 @@ export async function openScanSource(
       valid: () => source.report.valid,
       invalid: () => ({ count: source.report.invalidCount, lines: source.report.invalid }),
       skipped: () => ({}),
+      takeHostnames: () => source.takeHostnames(),
     };
   }
   const { client } = defenderFromConfig(deps.config, deps.redis, deps.log);
@@ -91,6 +94,7 @@ export async function openScanSource(
     invalid: () => ({ count: 0, lines: [] }),
     skipped: () =>
       Object.fromEntries(Object.entries(targets.report.skipped).filter(([, n]) => n > 0)),
+    takeHostnames: () => targets.takeHostnames(),
   };
 }
 
