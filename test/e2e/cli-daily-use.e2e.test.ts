@@ -229,5 +229,11 @@ describe('host names', () => {
     expect(lines[0]?.endsWith(',hostname')).toBe(true);
     expect(lines.filter((l) => l.startsWith(A))).toEqual([`${A},queued,,,,0,,false,WS-0001`]);
     expect(lines.filter((l) => l.startsWith(C))).toEqual([`${C},queued,,,,0,,false,`]);
+    // status names a failed device by its host name.
+    await createCampaignStore(redis, prefix).markFailed(id, A, 'OsPlatformNotSupported: iOS');
+    const status = await cli(['status', id]);
+    expect(status.stdout).toContain(
+      `  failed devices:\n    WS-0001 ${A}  OsPlatformNotSupported\n`,
+    );
   });
 });

@@ -34,7 +34,12 @@ export interface CampaignStatus {
   budget: BudgetReport;
   /** null when the campaign does not move (paused, finished, cancelled). */
   eta: EtaReport | null;
+  /** A few failed devices, by host name where known, so the reader knows which machines. */
+  failedDevices: { machineId: string; hostname: string | null; reason: string | null }[];
 }
+
+/** How many failed devices `status ID` names (the rest: `fleetscan export`). */
+export const FAILED_DEVICES_SHOWN = 5;
 
 export function remainingOf(campaign: Campaign): number {
   return campaign.counts.queued + campaign.counts.deferred;
@@ -108,5 +113,24 @@ export async function readCampaignStatus(deps: {
     };
   }
   const actionsRecorded = campaign.counts.requested;
-  return { campaign, actionsRecorded, remaining, done: isDone(campaign), budget, eta };
+  const failedDevices =
+    campaign.counts.failed > 0
+      ? (
+          await deps.store.listDevices(campaign.id, {
+            state: 'failed',
+            limit: FAILED_DEVICES_SHOWN,
+          })
+        ).devices
+          .slice(0, FAILED_DEVICES_SHOWN)
+          .map((d) => ({ machineId: d.machineId, hostname: d.hostname ?? null, reason: d.reason }))
+      : [];
+  return {
+    campaign,
+    actionsRecorded,
+    remaining,
+    done: isDone(campaign),
+    budget,
+    eta,
+    failedDevices,
+  };
 }

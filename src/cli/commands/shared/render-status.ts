@@ -1,5 +1,5 @@
 import type { Campaign } from '../../../campaigns/campaign.js';
-import { groupFailures } from '../../../campaigns/failure-groups.js';
+import { failureCode, groupFailures } from '../../../campaigns/failure-groups.js';
 import { formatDuration } from '../../../config/duration.js';
 import type { BudgetReport, CampaignStatus } from './campaign-status.js';
 import { count, describeEta, formatTable, progressBar } from './output.js';
@@ -61,6 +61,15 @@ export function renderCampaign(status: CampaignStatus): string {
         ? [`             … ${count(g.messages.length - 3)} more messages`]
         : []),
     ]),
+    ...(status.failedDevices.length > 0
+      ? [
+          `  failed devices${c.counts.failed > status.failedDevices.length ? ` (${count(status.failedDevices.length)} of ${count(c.counts.failed)}; all: fleetscan export ${c.id})` : ''}:`,
+          ...status.failedDevices.map(
+            (d) =>
+              `    ${d.hostname ? `${d.hostname} ` : ''}${d.machineId}  ${failureCode(d.reason ?? '').code}`,
+          ),
+        ]
+      : []),
     `  ${describeBudget(status.budget)}`,
     `  ${eta}`,
   ].join('\n');
