@@ -110,8 +110,12 @@ describe('fleetscan scan', () => {
       '--json',
     ]);
     expect(result.code).toBe(1);
-    expect(result.stdout).toBe('');
-    expect(result.stderr).toMatch(/missing\.csv.*cannot read/i);
+    // With --json the failure is one JSON object on stdout too.
+    expect(result.stderr).toBe('');
+    expect(JSON.parse(result.stdout)).toMatchObject({
+      error: { kind: 'device-file', code: 'unreadable' },
+    });
+    expect(result.stdout).toMatch(/missing\.csv.*cannot read/i);
     expect(await redis.zcard(`${prefix}:campaigns`)).toBe(0);
   });
 
