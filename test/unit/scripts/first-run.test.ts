@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -82,6 +82,36 @@ describe('first run', () => {
     const ci = readFileSync(join(root, '.ci/run'), 'utf8');
     expect(ci).toContain('node scripts/readme-commands.js README.md');
     expect(ci).not.toMatch(/^npm (ci|test)/m);
+  });
+
+  it('tells how to put fleetscan on the PATH, with a bin that npm link can use', () => {
+    const readme = readFileSync(join(root, 'README.md'), 'utf8');
+    expect(readme).toContain('run `npm link` in the clone after `npm ci`');
+    expect(readme).toContain('outside the clone `npx fleetscan` finds nothing');
+    const bin = (
+      JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
+        bin: Record<string, string>;
+      }
+    ).bin;
+    expect(bin['fleetscan']).toBe('dist/src/cli/main.js');
+    expect(
+      readFileSync(join(root, 'src/cli/main.ts'), 'utf8').startsWith('#!/usr/bin/env node\n'),
+    ).toBe(true);
+  });
+
+  it('points only at files inside the repository and agrees with the CLI on defaults', () => {
+    const readme = readFileSync(join(root, 'README.md'), 'utf8');
+    expect(readme).not.toContain('../shared/');
+    for (const [, path] of readme.matchAll(/`((?:docs|config|scripts)\/[\w./-]+\.\w+)`/g))
+      expect(existsSync(join(root, path ?? '')), path).toBe(true);
+    // simulate's default fleet and the Redis a demo finds (Docker included), as the CLI says.
+    expect(readFileSync(join(root, 'src/cli/commands/simulate.ts'), 'utf8')).toContain(
+      "flags.fleet ?? '1000'",
+    );
+    expect(readme).toContain('--fleet 1000');
+    expect(readme).not.toContain('--fleet 5000');
+    expect(readFileSync(join(root, 'src/cli/commands/demo.ts'), 'utf8')).toContain('Docker');
+    expect(readme).toContain('a\nRedis container where Docker answers');
   });
 
   it('installs runtime packages whose engines accept the oldest Node package.json promises', () => {
