@@ -1,4 +1,4 @@
-import { ConfidentialClientApplication, LogLevel, type Configuration } from '@azure/msal-node';
+import { ConfidentialClientApplication, type Configuration } from '@azure/msal-node';
 import pRetry from 'p-retry';
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../shared/logger.js';
@@ -6,6 +6,7 @@ import { assertAuthConfigured, type AuthMode } from './auth-config.js';
 import { loadClientCertificate } from './certificate.js';
 import { resolveCloud } from './clouds.js';
 import { toTokenError } from './msal-errors.js';
+import { msalLoggerOptions } from './msal-logger.js';
 import { TokenError } from './token-error.js';
 import { reusable, type HeldToken } from './token-reuse.js';
 import { withTokenTimeout } from './token-timeout.js';
@@ -157,14 +158,7 @@ function msalConfiguration(
     system: {
       // p-retry above is the one retry layer (style habit 6).
       disableInternalRetries: true,
-      loggerOptions: {
-        piiLoggingEnabled: false,
-        logLevel: LogLevel.Warning,
-        loggerCallback: (level, message) => {
-          if (level <= LogLevel.Error) log.error({ msal: message }, 'msal');
-          else log.warn({ msal: message }, 'msal');
-        },
-      },
+      loggerOptions: msalLoggerOptions(log),
     },
   };
 }

@@ -8,6 +8,8 @@ export function campaignKeys(prefix: string, campaignId: string) {
     devices: `${campaign}:devices`,
     /** hash: state -> n, `joined`, `deferrals`, `fail:${reason}` -> n */
     counts: `${campaign}:counts`,
+    /** hash: machineId -> host name, when the source had them (device-hostnames.ts) */
+    hostnames: `${campaign}:hostnames`,
   };
 }
 

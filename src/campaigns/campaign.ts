@@ -97,4 +97,6 @@ export interface DeviceRecord {
   scanCompletedAt?: string | null;
   /** Scan type the event reported (Quick, Full, or the raw index). */
   scanEventType?: string | null;
+  /** The host name from the device list or List Machines; set by reads that look it up. */
+  hostname?: string | null;
 }

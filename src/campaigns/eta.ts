@@ -9,6 +9,39 @@ export interface CompletionInput {
   usedNow: readonly number[];
   /** Left of a pause after a 429 (ms); nothing is called before it ends. */
   pausedForMs?: number | undefined;
+  /**
+   * When each slot counted in each window leaves it (ms from now, `readSlotExits`), same order
+   * as `windows`. Given, the replay starts from the real slot times; otherwise the `usedNow`
+   * slots are assumed evenly spread over their window.
+   */
+  slotExits?: readonly (readonly number[])[] | undefined;
+}
+
+/** A full window everything waits for, and how long until it frees a slot. */
+export interface WindowWait {
+  windowMs: number;
+  waitMs: number;
+}
+
+/**
+ * The window that holds the next call back, from the real slot times: a window with `cap` or
+ * more slots counted frees room when the oldest surplus slot leaves. The longest such wait
+ * wins (an hour window that is full outlasts a minute window that is full). Null when a call
+ * could go now.
+ */
+export function fullWindowWait(
+  windows: readonly RateWindow[],
+  slotExits: readonly (readonly number[])[],
+): WindowWait | null {
+  let wait: WindowWait | null = null;
+  windows.forEach((window, i) => {
+    const exits = [...(slotExits[i] ?? [])].sort((a, b) => a - b);
+    if (exits.length < window.cap) return;
+    const waitMs = exits[exits.length - window.cap] ?? 0;
+    if (waitMs > 0 && (wait === null || waitMs > wait.waitMs))
+      wait = { windowMs: window.windowMs, waitMs };
+  });
+  return wait;
 }
 
 /** Expiry times of the slots counted in one window, oldest first, consumed from `head`. */
@@ -27,9 +60,10 @@ interface WindowLog {
  * one more call (busy devices need more, so this is the earliest end, not a promise).
  *
  * It replays the sliding log: at each moment as many calls as every window has room for, then
- * on to the moment a full window frees its oldest slot. The usage only gives counts, so the
- * slots already taken are assumed evenly spread over their window (the k-th of `used` leaves
- * after k/used of the window). Windows interact: 3,000 calls under 100/min and 1,500/h take
+ * on to the moment a full window frees its oldest slot. With `slotExits` the slots already
+ * taken leave when the limiter's logs say; with counts only they are assumed evenly spread over
+ * their window (the k-th of `used` leaves after k/used of the window), which can be far off:
+ * 1,500 calls made in the first 15 minutes of an hour all leave at its end. Windows interact: 3,000 calls under 100/min and 1,500/h take
  * 74 minutes (1,500 in the first 15, then 100 a minute from minute 60), which neither window
  * alone would say.
  */
@@ -38,8 +72,13 @@ export function estimateCompletion(input: CompletionInput): number {
   let t = Math.max(0, input.pausedForMs ?? 0);
   if (left === 0) return 0;
   const logs: WindowLog[] = input.windows.map((w, i) => {
-    const used = Math.min(w.cap, Math.max(0, Math.round(input.usedNow[i] ?? 0)));
-    const expires = Array.from({ length: used }, (_, k) => (w.windowMs * (k + 1)) / used);
+    const real = input.slotExits?.[i];
+    const used = real
+      ? real.length
+      : Math.min(w.cap, Math.max(0, Math.round(input.usedNow[i] ?? 0)));
+    const expires = real
+      ? [...real].sort((a, b) => a - b)
+      : Array.from({ length: used }, (_, k) => (w.windowMs * (k + 1)) / used);
     return {
       cap: w.cap,
       windowMs: w.windowMs,

@@ -18,6 +18,8 @@ export const EXPORT_COLUMNS = [
   'scanResult',
   'scanCompletedAt',
   'scanType',
+  // Last, so scripts reading the columns by position before it keep working.
+  'hostname',
 ] as const;
 
 export type ExportRow = Record<(typeof EXPORT_COLUMNS)[number], string | number | boolean | null>;
@@ -42,6 +44,7 @@ export function toExportRow(device: DeviceRecord): ExportRow {
     scanResult: device.scanResult ?? null,
     scanCompletedAt: device.scanCompletedAt ?? null,
     scanType: device.scanEventType ?? null,
+    hostname: device.hostname ?? null,
   };
 }
 

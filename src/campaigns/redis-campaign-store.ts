@@ -4,6 +4,7 @@ import type { CampaignStore } from './campaign-store.js';
 import { decodeCampaign, encodeCampaignMeta } from './campaign-codec.js';
 import { campaignIndexKey, campaignKeys } from './campaign-keys.js';
 import { decodeDevice } from './device-codec.js';
+import { attachHostnames, saveHostnames, withHostnames } from './device-hostnames.js';
 import { iterateDevices, listDevices } from './device-scan.js';
 import { UnknownCampaignError, UnknownDeviceError } from './errors.js';
 import { loadLuaScript } from './lua-script.js';
@@ -40,6 +41,8 @@ export interface RedisCampaignStore extends CampaignStore {
   closeIntake(campaignId: string): Promise<StateChange | null>;
   /** Cancels those of the ids that are queued or deferred; returns the ones that moved. */
   cancelWaitingDevices(campaignId: string, machineIds: readonly string[]): Promise<string[]>;
+  /** Keeps the devices' host names (machineId → name) for export, status and the dashboard. */
+  setHostnames(campaignId: string, names: ReadonlyMap<string, string>): Promise<void>;
 }
 
 /** The Redis campaign store: keys in `campaign-keys.ts`, every transition one Lua call. */
@@ -127,8 +130,19 @@ export function createCampaignStore(redis: Redis, prefix: string): RedisCampaign
       const json = await redis.hget(keysOf(campaignId).devices, machineId);
       return json === null ? null : decodeDevice(machineId, json);
     },
-    listDevices: (campaignId, options) => listDevices(redis, keysOf(campaignId).devices, options),
-    iterateDevices: (campaignId) => iterateDevices(redis, keysOf(campaignId).devices),
+    async listDevices(campaignId, options) {
+      const k = keysOf(campaignId);
+      const page = await listDevices(redis, k.devices, options);
+      await attachHostnames(redis, k.hostnames, page.devices);
+      return page;
+    },
+    iterateDevices: (campaignId) =>
+      withHostnames(
+        redis,
+        keysOf(campaignId).hostnames,
+        iterateDevices(redis, keysOf(campaignId).devices),
+      ),
+    setHostnames: (campaignId, names) => saveHostnames(redis, keysOf(campaignId).hostnames, names),
 
     markSent: (campaignId, machineId, at) => transition(campaignId, machineId, ['sent', at]),
     markRequested: (campaignId, machineId, action, details) =>

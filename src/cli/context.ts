@@ -8,16 +8,22 @@ import { UsageError } from './errors.js';
 
 export interface GlobalOptions {
   config?: string;
+  logFormat?: string;
+  json?: boolean;
 }
 
-/** Loads the configuration for a command: defaults, `--config` file, environment, flag overrides. */
+/**
+ * Loads the configuration for a command: defaults, `--config` file, environment, flag overrides.
+ * `--log-format` wins for the log format; `--json` means a program reads the output: JSON logs.
+ */
 export function configFor(command: Command, overrides: Record<string, unknown> = {}): Config {
   const globals = command.optsWithGlobals<GlobalOptions>();
-  return loadConfig({ file: globals.config, overrides });
+  const logFormat = globals.logFormat ?? (globals.json === true ? 'json' : undefined);
+  return loadConfig({ file: globals.config, overrides: { 'log.format': logFormat, ...overrides } });
 }
 
 export function loggerFor(config: Config, name = 'fleetscan'): Logger {
-  return createLogger({ level: config.log.level, name });
+  return createLogger({ level: config.log.level, name, format: config.log.format });
 }
 
 /**

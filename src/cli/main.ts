@@ -1,11 +1,13 @@
 #!/usr/bin/env node
-import { Command, CommanderError } from 'commander';
-import { ConfigError } from '../config/load.js';
+import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Command } from 'commander';
 import { packageVersion } from '../shared/package-root.js';
 import { registerApiCommand } from './commands/api.js';
 import { registerAuthCommand } from './commands/auth.js';
 import { registerArchiveCommand } from './commands/archive.js';
 import { registerCancelCommands } from './commands/cancel.js';
+import { registerCompletionCommand } from './commands/completion.js';
 import { registerDashboardCommand } from './commands/dashboard.js';
 import { registerDemoCommand } from './commands/demo.js';
 import { registerDoctorCommand } from './commands/doctor.js';
@@ -20,10 +22,13 @@ import { registerTokenCommand } from './commands/token.js';
 import { registerReportCommand } from './commands/report.js';
 import { registerVerifyCommand } from './commands/verify.js';
 import { registerWorkerCommand } from './commands/worker.js';
-import { explainRedisError } from '../shared/redis-errors.js';
-import { UsageError } from './errors.js';
+import { reportFailure, usageFailureJson } from './report-failure.js';
 
-export function buildProgram(): Command {
+/** `--json` anywhere on the command line: failures are then one JSON object on stdout too. */
+const wantsJson = (argv: readonly string[]) => argv.includes('--json');
+
+export function buildProgram(argv: readonly string[] = process.argv): Command {
+  const json = wantsJson(argv);
   const program = new Command('fleetscan')
     .description(
       'Runs Microsoft Defender for Endpoint antivirus scans across whole fleets, within the API limits.',
@@ -33,7 +38,17 @@ export function buildProgram(): Command {
       '-c, --config <file>',
       'YAML file layered over config/default.yaml (or FLEETSCAN_CONFIG)',
     )
-    .showHelpAfterError()
+    .option(
+      '--log-format <format>',
+      'log lines: auto (readable on a terminal, JSON otherwise), json or pretty (or LOG_FORMAT)',
+    )
+    .showHelpAfterError(json ? false : '(add --help for usage and examples)')
+    .configureOutput({
+      outputError: (text, write) => {
+        if (json) process.stdout.write(`${JSON.stringify(usageFailureJson(text), null, 2)}\n`);
+        else write(text);
+      },
+    })
     .exitOverride();
   registerScanCommand(program);
   registerWorkerCommand(program);
@@ -53,38 +68,23 @@ export function buildProgram(): Command {
   registerAuthCommand(program);
   registerArchiveCommand(program);
   registerPruneCommand(program);
+  registerCompletionCommand(program);
   return program;
-}
-
-/** Turns any failure into one clear line on stderr and a non-zero exit code. */
-export function reportFailure(error: unknown): number {
-  if (error instanceof CommanderError) {
-    // commander has printed its own message (or the help / version text).
-    return error.exitCode === 0 ? 0 : 1;
-  }
-  if (error instanceof UsageError || error instanceof ConfigError) {
-    process.stderr.write(`fleetscan: ${error.message}\n`);
-    return 1;
-  }
-  const message =
-    error instanceof Error && /^(NOPERM|WRONGPASS|NOAUTH)/.test(error.message)
-      ? explainRedisError(error, 'the configured Redis').message
-      : error instanceof Error
-        ? error.message
-        : String(error);
-  process.stderr.write(`fleetscan: ${message}\n`);
-  if (process.env['LOG_LEVEL'] === 'debug' && error instanceof Error && error.stack) {
-    process.stderr.write(`${error.stack}\n`);
-  }
-  return 1;
 }
 
 async function main(): Promise<void> {
   try {
     await buildProgram().parseAsync(process.argv);
   } catch (error) {
-    process.exitCode = reportFailure(error);
+    process.exitCode = reportFailure(error, {
+      json: wantsJson(process.argv),
+      writeOut: (text) => process.stdout.write(text),
+      writeErr: (text) => process.stderr.write(text),
+      debug: process.env['LOG_LEVEL'] === 'debug',
+    });
   }
 }
 
-await main();
+// Run only as the program itself (also through npm's bin symlink), not when a test imports it.
+const self = fileURLToPath(import.meta.url);
+if (process.argv[1] !== undefined && realpathSync(process.argv[1]) === self) await main();

@@ -61,6 +61,7 @@ export const ENVIRONMENT: Readonly<Record<string, { path: string; kind: Kind }>>
   FLEETSCAN_CONCURRENCY: { path: 'worker.concurrency', kind: 'int' },
   LOG_LEVEL: { path: 'log.level', kind: 'text' },
   FLEETSCAN_ARCHIVE_DIR: { path: 'retention.archiveDir', kind: 'text' },
+  LOG_FORMAT: { path: 'log.format', kind: 'text' },
   FLEETSCAN_DASHBOARD_TOKEN: { path: 'dashboard.token', kind: 'text' },
   FLEETSCAN_DASHBOARD_USER: { path: 'dashboard.user', kind: 'text' },
   FLEETSCAN_DASHBOARD_PASSWORD_HASH: { path: 'dashboard.passwordHash', kind: 'text' },
@@ -111,7 +112,9 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
       issues.push({
         path,
         source: name,
-        message: kind === 'int' ? 'Expected a whole number' : 'Expected true or false',
+        message:
+          (kind === 'int' ? 'Expected a whole number' : 'Expected true or false') +
+          (echoed(path) ? echo(raw) : ''),
       });
       continue;
     }
@@ -138,8 +141,11 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
       });
     }
   }
-  if (issues.length > 0) throw new ConfigError(issues);
+  // An unreadable file leaves nothing sensible to validate; a bad variable does not stop the
+  // others from being checked: every bad key is reported at once.
+  if (issues.some((i) => i.path === '(file)' || i.path === '(root)')) throw new ConfigError(issues);
   const result = configSchema.safeParse(merged);
+  if (result.success && issues.length > 0) throw new ConfigError(issues);
   if (!result.success) {
     for (const issue of result.error.issues) {
       const path = issue.path.map(String).join('.') || '(root)';
@@ -149,12 +155,13 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
           ? keys.map((key) => `${path === '(root)' ? '' : `${path}.`}${key}`)
           : [path];
       for (const name of named) {
+        if (issues.some((i) => i.path === name)) continue;
         issues.push({
           path: name,
           source: sourceOf(name, sources),
           message: SECRET_KEYS.has(name)
             ? 'Invalid value (not shown: it is a secret)'
-            : issue.message,
+            : `${issue.message}${echoed(name) ? echo(valueAt(merged, name)) : ''}`,
         });
       }
     }
@@ -186,6 +193,24 @@ function readYaml(file: string, issues: ConfigIssue[]): unknown {
     });
     return undefined;
   }
+}
+
+/** Secrets and the Redis URL (it may hold a password) are never repeated in an error. */
+function echoed(path: string): boolean {
+  return !SECRET_KEYS.has(path) && path !== 'redis.url';
+}
+
+/** `, got "100/1x"`: the bad value itself, so the reader sees what to fix (never for secrets). */
+function echo(value: unknown): string {
+  if (typeof value === 'string') return `, got ${JSON.stringify(value)}`;
+  if (typeof value === 'number' || typeof value === 'boolean') return `, got ${String(value)}`;
+  return '';
+}
+
+function valueAt(tree: Tree, path: string): unknown {
+  let node: unknown = tree;
+  for (const key of path.split('.')) node = isTree(node) ? node[key] : undefined;
+  return node;
 }
 
 function coerce(raw: string, kind: Kind): unknown {

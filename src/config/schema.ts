@@ -159,6 +159,7 @@ const configShape = z.strictObject({
   }),
   log: z.strictObject({
     level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+    format: z.enum(['auto', 'json', 'pretty']).default('auto'),
   }),
   /** More tenants besides `default` (the MDE_* variables); secrets by reference only. */
   tenants: z.array(tenantShape),

@@ -20,6 +20,8 @@ export interface ScanSource {
   valid(): number;
   invalid(): { count: number; lines: InvalidEntry[] };
   skipped(): Record<string, number>;
+  /** Host names of the ids yielded since the last call (a file column, or List Machines). */
+  takeHostnames(): Map<string, string>;
 }
 
 /** What to scan and how: everything a campaign is created with, whoever starts it. */
@@ -118,7 +120,9 @@ export async function startCampaign(
       queue: deps.queue(),
       store,
       campaign: id,
-      ids: prepend(first, rest),
+      ids: keepingHostnames(prepend(first, rest), () =>
+        store.setHostnames(id, source.takeHostnames()),
+      ),
     }));
   } catch (error) {
     throw new StartCampaignError(
@@ -146,6 +150,17 @@ async function peek<T>(items: AsyncIterable<T>) {
   const iterator = items[Symbol.asyncIterator]();
   const first = await iterator.next();
   return { first, rest: iterator };
+}
+
+/** Stores the host names of each chunk before handing the chunk on (bounded memory). */
+async function* keepingHostnames<T>(
+  chunks: AsyncIterable<T>,
+  save: () => Promise<void>,
+): AsyncIterable<T> {
+  for await (const chunk of chunks) {
+    await save();
+    yield chunk;
+  }
 }
 
 async function* prepend<T>(first: IteratorResult<T>, rest: AsyncIterator<T>): AsyncIterable<T> {

@@ -115,8 +115,12 @@ describe('fleetscan scan', () => {
       '--json',
     ]);
     expect(result.code).toBe(1);
-    expect(result.stdout).toBe('');
-    expect(result.stderr).toMatch(/missing\.csv.*cannot read/i);
+    // With --json the failure is one JSON object on stdout too.
+    expect(result.stderr).toBe('');
+    expect(JSON.parse(result.stdout)).toMatchObject({
+      error: { kind: 'device-file', code: 'unreadable' },
+    });
+    expect(result.stdout).toMatch(/missing\.csv.*cannot read/i);
     expect(await redis.zcard(`${prefix}:campaigns`)).toBe(0);
   });
 
@@ -260,10 +264,10 @@ describe('fleetscan status, export, cancel, pause, resume', () => {
     const lines = readFileSync(out, 'utf8').trimEnd().split('\r\n');
     expect(lines[0]).toBe(
       'machineId,state,machineActionId,actionStatus,reason,attempts,requestedAt,joinedExisting,' +
-        'actionUpdatedAt,cancelResult,scanResult,scanCompletedAt,scanType',
+        'actionUpdatedAt,cancelResult,scanResult,scanCompletedAt,scanType,hostname',
     );
     expect(lines).toHaveLength(4);
-    expect(lines).toContain(`${A},failed,,,"'=HYPERLINK(""x"")",0,,false,,,,,`);
+    expect(lines).toContain(`${A},failed,,,"'=HYPERLINK(""x"")",0,,false,,,,,,`);
     const ndjson = await cli(['export', campaignId, '--format', 'ndjson']);
     expect(
       ndjson.stdout

@@ -76,7 +76,7 @@ describe('a Redis with TLS and an ACL user', () => {
           };
           expect(body.campaign).toMatchObject({ state: 'finished', counts: { requested: 6 } });
           expect(sim.stats().byFamily.scan).toBe(6);
-        expect(sim.stats().actionsCreated).toBe(6);
+          expect(sim.stats().actionsCreated).toBe(6);
         } finally {
           worker.child.kill('SIGTERM');
           await worker.exited;

@@ -60,7 +60,7 @@ describe('dashboard pages', () => {
     expect(page).toMatch(/Deferred \(busy\) 4 4 deferrals/);
     expect(page).toMatch(/Failed 6/);
     expect(page).toMatch(/Joined existing 1/);
-    expect(page).toMatch(/ResourceNotFound: Machine not found 3/);
+    expect(page).toMatch(/ResourceNotFound 3 3 Machine not found/);
     expect(page).toMatch(/57 \/ 100/);
     expect(page).toMatch(/paused after 429 until/);
     // The budget's bound on the 954 calls left, after the 30 s pause (shared with `status`).
@@ -155,7 +155,7 @@ describe('dashboard pages', () => {
     const lines = csv.body.trimEnd().split('\r\n');
     expect(lines[0]).toBe(
       'machineId,state,machineActionId,actionStatus,reason,attempts,requestedAt,joinedExisting,' +
-        'actionUpdatedAt,cancelResult,scanResult,scanCompletedAt,scanType',
+        'actionUpdatedAt,cancelResult,scanResult,scanCompletedAt,scanType,hostname',
     );
     expect(lines).toHaveLength(31);
     const json = await app.inject({ url: `/campaigns/${seeded.id}/export.json`, headers });

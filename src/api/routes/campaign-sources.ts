@@ -46,6 +46,7 @@ export function checkDeviceIds(raw: readonly string[]): ScanSource {
     valid: () => ids.length,
     invalid: () => ({ count: 0, lines: [] }),
     skipped: () => ({}),
+    takeHostnames: () => new Map<string, string>(),
   };
 }
 
@@ -72,5 +73,6 @@ export function targetSource(
     invalid: () => ({ count: 0, lines: [] }),
     skipped: () =>
       Object.fromEntries(Object.entries(targets.report.skipped).filter(([, n]) => n > 0)),
+    takeHostnames: () => targets.takeHostnames(),
   };
 }

@@ -7,7 +7,7 @@
   open, `fleetscan scan` is still adding devices and the campaign cannot finish).
   Input:  KEYS[1] campaign hash, KEYS[2] counts hash; ARGV[1] target state or intake operation
   Output: { previous state, state now }; false when the campaign is unknown.
-  Time: finishedAt is Redis TIME (one clock for every host).
+  Time: finishedAt is Redis TIME (one clock for every host); it is also the moment of a cancel.
 ]]
 local rcall = redis.call
 local campaignKey, countsKey = KEYS[1], KEYS[2]
@@ -35,10 +35,10 @@ elseif target == 'open-intake' then
   end
   if live then rcall('HSET', campaignKey, 'open', '1') end
 elseif live and target ~= previous then
-  if target == 'running' or target == 'paused' or target == 'cancelled' then
+  if target == 'running' or target == 'paused' then
     state = target
     rcall('HSET', campaignKey, 'state', state)
-  elseif target == 'finished' then
+  elseif target == 'finished' or target == 'cancelled' then
     state = target
     rcall('HSET', campaignKey, 'state', state, 'finishedAt', now())
   end

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { createCampaignControl, type ControlResult } from '../../campaigns/campaign-control.js';
 import { configFor, printJson } from '../context.js';
+import { UsageError } from '../errors.js';
 import { count } from './shared/output.js';
 import { runCancelActions } from './cancel-actions.js';
 import { requireCampaign, withSession } from './shared/session.js';
@@ -57,7 +58,15 @@ export function registerCancelCommands(program: Command): void {
         const config = configFor(command);
         await withSession(config, async (session) => {
           const { store, queue } = session;
-          await requireCampaign(store, id);
+          const campaign = await requireCampaign(store, id);
+          if (
+            verb !== 'cancel' &&
+            (campaign.state === 'cancelled' || campaign.state === 'finished')
+          )
+            throw new UsageError(
+              `Campaign ${id} is ${campaign.state}; it cannot be ${verb === 'pause' ? 'paused' : 'resumed'}. ` +
+                'Start a new campaign with `fleetscan scan`.',
+            );
           if (verb === 'cancel' && options.actions === true) {
             await runCancelActions(session, config, id, options);
             return;
@@ -91,7 +100,10 @@ function describe(verb: Verb, r: ControlResult): string {
     if (r.state === 'finished')
       return `Campaign ${id} had nothing left to call for: it is finished.`;
     return r.previous === 'paused'
-      ? `Campaign ${id} was already paused; ${count(r.jobsRemoved)} leftover jobs removed.`
+      ? `Campaign ${id} is already paused; nothing is called for until \`fleetscan resume ${id}\`.` +
+          (r.jobsRemoved > 0
+            ? ` (${count(r.jobsRemoved)} jobs that workers had handed back were taken off the queue.)`
+            : '')
       : `Campaign ${id} paused: ${count(r.jobsRemoved)} jobs taken off the queue; calls in flight finish. ` +
           `Continue with: fleetscan resume ${id}`;
   }

@@ -11,6 +11,7 @@ import { SCAN_TYPES, type ScanType } from '../../defender/machine-action.js';
 import { admitToRedis } from './shared/admit-to-redis.js';
 import { configFor, loggerFor, printJson } from '../context.js';
 import { UsageError } from '../errors.js';
+import { scanDryRun } from './scan-dry-run.js';
 import { count } from './shared/output.js';
 import { checkSourceOptions, openScanSource, type SourceOptions } from './shared/scan-source.js';
 import { withSession } from './shared/session.js';
@@ -20,6 +21,7 @@ interface ScanOptions extends SourceOptions {
   comment: string;
   name?: string;
   campaignId?: string;
+  dryRun?: boolean;
   json?: boolean;
 }
 
@@ -27,6 +29,7 @@ const EXAMPLE = `
 Examples:
   fleetscan scan --devices devices.csv --comment "Quarterly sweep" --name q4-sweep
   fleetscan scan --tag Servers --tag Finance --scan-type Full --comment "After incident 4711" --json
+  fleetscan scan --devices devices.csv --comment "Quarterly sweep" --dry-run   # counts and time, creates nothing
   cat ids.txt | fleetscan scan --devices - --comment "Ad hoc"
   # same command again after a crash or Ctrl-C: nothing is doubled, nothing lost
   fleetscan scan --devices devices.csv --comment "Quarterly sweep" --campaign-id c-mhx1y2z3a1b2`;
@@ -61,6 +64,10 @@ export function registerScanCommand(program: Command): void {
       '--campaign-id <id>',
       're-run into this campaign: adds what is missing, doubles nothing',
     )
+    .option(
+      '--dry-run',
+      'resolve and check the devices, print counts and the least time the budget needs; create nothing',
+    )
     .option('--json', 'print one JSON object')
     .addHelpText('after', EXAMPLE)
     .action(async (options: ScanOptions, command: Command) => {
@@ -76,6 +83,13 @@ export function registerScanCommand(program: Command): void {
       checkSourceOptions(options);
       const config = configFor(command);
       const log = loggerFor(config, 'fleetscan-scan');
+      if (options.dryRun === true) {
+        await withSession(config, async ({ redis }) => {
+          const source = await openScanSource(options, { config, redis, log });
+          await scanDryRun(source, { config, redis, log, json: options.json === true });
+        });
+        return;
+      }
       await withSession(config, async ({ redis, store, queue }) => {
         const source = await openScanSource(options, { config, redis, log });
         // Refuse before anything exists when Redis could not hold the campaign's records.

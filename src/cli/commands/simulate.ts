@@ -7,6 +7,7 @@ import { buildSimulator } from '../../simulator/build-simulator.js';
 import { readMachinesFile } from '../../simulator/machine-file.js';
 import type { SimulatorOptions } from '../../simulator/options.js';
 import { createSelfSignedCertificate } from '../../simulator/tls.js';
+import { PLAIN_HTTP_TOKEN_LIFETIME_SEC, simulatorEnvironment } from './simulator-environment.js';
 import { UsageError } from '../errors.js';
 
 interface SimulateFlags {
@@ -226,17 +227,19 @@ export function registerSimulateCommand(program: Command): void {
       const actualPort = typeof address === 'object' && address ? address.port : port;
       const shownHost = flags.host.includes(':') ? `[${flags.host}]` : flags.host;
       const url = `${flags.tls ? 'https' : 'http'}://${shownHost}:${String(actualPort)}`;
-      const { tenantId, clientId, clientSecret } = sim.credentials;
-      const env = [
-        `MDE_API_URL=${url}`,
-        `MDE_AUTHORITY_HOST=${url}`,
-        `MDE_TENANT_ID=${tenantId}`,
-        `MDE_CLIENT_ID=${clientId}`,
-        `MDE_CLIENT_SECRET=${clientSecret}`,
-        ...(caFile ? [`NODE_EXTRA_CA_CERTS=${caFile}`] : []),
-      ];
+      const { env, notes } = simulatorEnvironment({
+        url,
+        tls: flags.tls === true,
+        caFile,
+        credentials: sim.credentials,
+        issueToken: () => sim.issueToken({ lifetimeSec: PLAIN_HTTP_TOKEN_LIFETIME_SEC }),
+        timeScale: options.timeScale ?? 1,
+        rateLimits: options.rateLimits,
+      });
       process.stdout.write(
-        `simulator listening on ${url} (${String(sim.machines.length)} devices); set ${env.join(' ')}\n`,
+        `simulator listening on ${url} (${String(sim.machines.length)} devices); set ${env.join(' ')}` +
+          (notes.length > 0 ? ` (${notes.join('; ')})` : '') +
+          '\n',
       );
       await new Promise<void>((resolve) => {
         let stopping = false;

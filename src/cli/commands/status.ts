@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
-import type { Campaign } from '../../campaigns/campaign.js';
+import { CAMPAIGN_STATES, type Campaign, type CampaignState } from '../../campaigns/campaign.js';
 import { parseDuration } from '../../config/duration.js';
 import { budgetIdFor } from '../../limiter/scan-limiter.js';
+import { readSlotExits } from '../../limiter/slot-exits.js';
 import { systemClock } from '../../shared/clock.js';
 import { configFor, loggerFor, printJson } from '../context.js';
 import { UsageError } from '../errors.js';
@@ -20,6 +21,7 @@ import { requireAnyCampaign, retentionOf } from './shared/retention-session.js';
 import { withSession } from './shared/session.js';
 
 interface StatusOptions {
+  state?: string;
   wait?: boolean;
   json?: boolean;
   exitStatus?: boolean;
@@ -29,6 +31,7 @@ interface StatusOptions {
 const EXAMPLE = `
 Examples:
   fleetscan status                          # every campaign, newest first
+  fleetscan status --state running,paused   # only campaigns in these states
   fleetscan status c-mhx1y2z3a1b2 --json
   fleetscan status c-mhx1y2z3a1b2 --wait --exit-status && echo "no device failed"
   fleetscan status --wait                   # until no campaign has devices waiting
@@ -50,6 +53,10 @@ export function registerStatusCommand(program: Command): void {
       '--wait',
       'follow the campaign (without ID: every campaign) until nothing is queued or deferred (through pauses)',
     )
+    .option(
+      '--state <states>',
+      `without ID: only campaigns in these states (comma-separated: ${CAMPAIGN_STATES.join(', ')})`,
+    )
     .option('--json', 'print one JSON object (with --wait: the final one)')
     .option('--exit-status', 'exit 1 when any device failed')
     .option('--interval <duration>', 'how often --wait looks', '2s')
@@ -61,6 +68,9 @@ export function registerStatusCommand(program: Command): void {
           `--interval must be a duration of at least 100ms, got ${options.interval}`,
         );
       }
+      const states = parseStates(options.state);
+      if (states !== null && id !== undefined)
+        throw new UsageError('--state filters the list of campaigns: give it without an ID');
       const config = configFor(command);
       const log = loggerFor(config, 'fleetscan-status');
       await withSession(config, async (session) => {
@@ -68,7 +78,9 @@ export function registerStatusCommand(program: Command): void {
         const budgetId = budgetIdFor(config);
         if (id === undefined) {
           const readAll = async () => ({
-            campaigns: await session.store.listCampaigns(),
+            campaigns: (await session.store.listCampaigns()).filter(
+              (c) => states === null || states.includes(c.state),
+            ),
             budget: await readBudget(limiter, budgetId),
           });
           const { campaigns, budget } =
@@ -77,6 +89,10 @@ export function registerStatusCommand(program: Command): void {
               : await readAll();
           const archived = await retentionOf(session).reader.listArchived();
           if (options.json === true) printJson({ campaigns, budget, archived });
+          else if (campaigns.length === 0 && states !== null)
+            process.stdout.write(
+              `No campaign is ${states.join(' or ')}.\n${describeBudget(budget)}\n`,
+            );
           else {
             process.stdout.write(`${renderCampaignTable(campaigns)}\n${describeBudget(budget)}\n`);
             if (archived.length > 0)
@@ -94,6 +110,7 @@ export function registerStatusCommand(program: Command): void {
             budget: await readBudget(limiter, budgetId),
             campaign: await requireAnyCampaign(retentionOf(session), id),
             prefix: config.redis.prefix,
+            slotExits: await readSlotExits(session.redis, config),
           });
         const status =
           options.wait === true
@@ -114,6 +131,18 @@ export function registerStatusCommand(program: Command): void {
         if (options.exitStatus === true && status.campaign.counts.failed > 0) process.exitCode = 1;
       });
     });
+}
+
+/** `--state running,paused` → the states, or null without the flag; a typo is a UsageError. */
+export function parseStates(text: string | undefined): CampaignState[] | null {
+  if (text === undefined) return null;
+  const states = text.split(',').map((part) => part.trim().toLowerCase());
+  const unknown = states.filter((state) => !(CAMPAIGN_STATES as readonly string[]).includes(state));
+  if (unknown.length > 0 || states.length === 0)
+    throw new UsageError(
+      `--state: unknown state ${JSON.stringify(unknown.join(','))}; use ${CAMPAIGN_STATES.join(', ')}`,
+    );
+  return states as CampaignState[];
 }
 
 /** Progress of every campaign at once (`status --wait` without an id). */

@@ -43,6 +43,22 @@ function familyCard(usage: BudgetUsage, now: number): SafeHtml {
   </div>`;
 }
 
+/** A GUID shortened to its ends: enough to tell tenants apart, short enough to read. */
+function shortId(id: string): string {
+  return /^[0-9a-f-]{36}$/i.test(id) ? `${id.slice(0, 8)}…${id.slice(-4)}` : id;
+}
+
+/**
+ * `Commercial cloud · tenant 72f988bf…db47 · app 0a1b2c3d…9e8f` for `commercial:<tenant>:<app>`
+ * (the full id is in the title); a static token's budget says so.
+ */
+export function describeBudgetId(id: string): string {
+  const [cloud = id, tenant = '', app = ''] = id.split(':');
+  const cloudName = cloud === 'commercial' ? 'Commercial cloud' : `${cloud.toUpperCase()} cloud`;
+  if (tenant === 'static-token') return `${cloudName} · ready access token (MDE_ACCESS_TOKEN)`;
+  return `${cloudName} · tenant ${shortId(tenant)} · app ${shortId(app)}`;
+}
+
 /** Calls used in every window of every budget against its cap, and any pause after a 429. */
 export function budgetPanel(budgets: readonly BudgetSnapshot[], now: number): SafeHtml {
   return html`<section class="panel budgets" aria-label="API budget">
@@ -51,7 +67,9 @@ export function budgetPanel(budgets: readonly BudgetSnapshot[], now: number): Sa
     ${budgets.map(
       (budget) =>
         html`<div class="budget">
-          <div class="budget-id" title="cloud:tenant:app">${budget.id}</div>
+          <div class="budget-id" title="${budget.id} (cloud:tenant:app)">
+            ${describeBudgetId(budget.id)}
+          </div>
           <div class="families">
             ${
               budget.families.length === 0

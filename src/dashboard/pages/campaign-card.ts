@@ -1,3 +1,5 @@
+import type { Campaign } from '../../campaigns/campaign.js';
+import { groupFailures } from '../../campaigns/failure-groups.js';
 import type { CampaignView } from '../overview.js';
 import { formatCount, formatPercent, formatSpan, formatTime } from './format.js';
 import { html, type SafeHtml } from './html.js';
@@ -20,23 +22,45 @@ function etaText(view: CampaignView): string {
   return view.etaMs === null ? '—' : formatSpan(view.etaMs);
 }
 
-/** Failures grouped by reason, largest first; the full text is in the title for long API messages. */
+/**
+ * Failures grouped by code, largest first. Each group opens to its messages in full (long API
+ * messages wrap instead of being cut), so nothing needs a tooltip to be read.
+ */
 function failureList(reasons: Record<string, number>): SafeHtml {
-  const rows = Object.entries(reasons)
-    .filter(([, n]) => n > 0)
-    .sort((a, b) => b[1] - a[1]);
-  if (rows.length === 0) return html``;
-  const top = rows.slice(0, 6);
-  const rest = rows.slice(6).reduce((sum, [, n]) => sum + n, 0);
-  return html`<ul class="reasons" aria-label="Failures by reason">
-    ${top.map(
-      ([reason, n]) =>
-        html`<li>
-          <span class="reason" title="${reason}">${reason}</span><b>${formatCount(n)}</b>
-        </li>`,
+  const groups = groupFailures(reasons);
+  if (groups.length === 0) return html``;
+  return html`<div class="reasons" aria-label="Failures by code">
+    ${groups.map(
+      (group) =>
+        html`<details class="reason-group">
+          <summary>
+            <span class="reason">${group.code}</span><b>${formatCount(group.count)}</b>
+          </summary>
+          ${
+            group.messages.length > 0
+              ? html`<ul>
+                  ${group.messages.map(
+                    (m) => html`<li><b>${formatCount(m.count)}</b> ${m.message}</li>`,
+                  )}
+                </ul>`
+              : ''
+          }
+        </details>`,
     )}
-    ${rest > 0 ? html`<li><span class="reason">other reasons</span><b>${formatCount(rest)}</b></li>` : ''}
-  </ul>`;
+  </div>`;
+}
+
+/**
+ * The badge of a campaign: a finished campaign in which every device failed is not a success,
+ * and one with some failures says so.
+ */
+export function campaignBadge(campaign: Campaign): { label: string; tone: string } {
+  const { failed } = campaign.counts;
+  if (campaign.state === 'finished' && campaign.total > 0 && failed >= campaign.total)
+    return { label: 'all failed', tone: 'failed' };
+  if (campaign.state === 'finished' && failed > 0)
+    return { label: `finished, ${formatCount(failed)} failed`, tone: 'partial' };
+  return { label: campaign.state, tone: campaign.state };
 }
 
 /** One campaign: progress bar split by outcome, counts, rate, ETA and failures by reason. */
@@ -51,7 +75,9 @@ export function campaignCard(view: CampaignView, linkToPage = true): SafeHtml {
           ? html`<a class="campaign-name" href="/campaigns/${campaign.id}">${campaign.name}</a>`
           : html`<span class="campaign-name">${campaign.name}</span>`
       }
-      <span class="pill pill-${campaign.state}">${campaign.state}</span>
+      <span class="pill pill-${campaignBadge(campaign).tone}" data-badge
+        >${campaignBadge(campaign).label}</span
+      >
       <span class="meta"
         >${campaign.scanType} scan · ${campaign.createdBy} · ${formatTime(campaign.createdAt)} ·
         ${campaign.source} · <code>${campaign.id}</code></span

@@ -18,8 +18,9 @@ function pageLink(campaignId: string, query: DeviceQuery, cursor: string | null)
 }
 
 function row(device: DeviceRecord): SafeHtml {
+  // prettier-ignore
   return html`<tr>
-    <td><code>${device.machineId}</code></td>
+    <td>${device.hostname ? html`<span class="hostname">${device.hostname}</span><br />` : ''}<code>${device.machineId}</code></td>
     <td><span class="pill pill-${device.state}">${device.state}</span></td>
     <td>${device.machineActionId ? html`<code>${device.machineActionId}</code>` : '—'}</td>
     <td>${device.actionStatus ?? '—'}</td>
@@ -71,7 +72,7 @@ export function deviceTable(
     <table class="devices">
       <thead>
         <tr>
-          <th>Machine id</th>
+          <th>Device</th>
           <th>State</th>
           <th>MachineAction</th>
           <th>Action status</th>

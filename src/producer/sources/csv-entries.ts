@@ -1,7 +1,7 @@
 import { pipeline, Readable } from 'node:stream';
 import { CsvError, parse, type Info } from 'csv-parse';
 import { DeviceFileError } from './errors.js';
-import { detectDelimiter, pickIdColumn } from './device-file-format.js';
+import { detectDelimiter, pickHostnameColumn, pickIdColumn } from './device-file-format.js';
 import { toMachineId } from './device-id.js';
 import { unknownColumn, MAX_LINE_CHARS } from './line-entries.js';
 import type { ByteSource, EntryContext, RawEntry } from './entries.js';
@@ -9,6 +9,21 @@ import type { ByteSource, EntryContext, RawEntry } from './entries.js';
 interface ParsedRecord {
   record: string[];
   info: Info;
+}
+
+/** The CSV problem in the reader's words, not the parser's ("Invalid Closing Quote: …"). */
+function describeCsvError(error: CsvError): string {
+  switch (error.code) {
+    case 'CSV_QUOTE_NOT_CLOSED':
+      return 'a quoted field is never closed (a " without its closing ")';
+    case 'CSV_INVALID_CLOSING_QUOTE':
+    case 'CSV_NON_TRIMABLE_CHAR_AFTER_CLOSING_QUOTE':
+      return 'a quoted field goes on after its closing quote (write "" for a quote inside quotes)';
+    case 'CSV_MAX_RECORD_SIZE':
+      return `a record longer than ${String(MAX_LINE_CHARS)} characters (is this a device list?)`;
+    default:
+      return `not readable as CSV (${error.code})`;
+  }
 }
 
 /**
@@ -35,21 +50,26 @@ export async function* csvEntries(
   // Errors of the source reach the parser through pipeline and surface in the loop below.
   pipeline(Readable.from(rest(), { objectMode: false }), parser, () => undefined);
   let column = -1;
+  let hostnameColumn = -1;
   try {
     for await (const parsed of parser as AsyncIterable<ParsedRecord>) {
       const { record, info } = parsed;
       if (column < 0) {
         const header = headerColumn(record, info.lines, context);
         column = Math.max(header, 0);
-        if (header >= 0) continue;
+        if (header >= 0) {
+          hostnameColumn = pickHostnameColumn(record);
+          continue;
+        }
       }
-      yield { line: info.lines, text: record[column] ?? '' };
+      const hostname = hostnameColumn >= 0 ? record[hostnameColumn] : undefined;
+      yield { line: info.lines, text: record[column] ?? '', hostname };
     }
   } catch (error) {
     if (!(error instanceof CsvError)) throw error;
     const line = typeof error['lines'] === 'number' ? error['lines'] : undefined;
     throw new DeviceFileError(
-      { code: 'malformed', file: context.file, line, problem: error.message },
+      { code: 'malformed', file: context.file, line, problem: describeCsvError(error) },
       { cause: error },
     );
   } finally {

@@ -9,6 +9,29 @@ export type DeviceFileFormat = (typeof DEVICE_FILE_FORMATS)[number];
  */
 export const ID_COLUMN_ALIASES = ['machineId', 'deviceId', 'Device ID', 'id'] as const;
 
+/**
+ * Columns (and JSON keys) taken as the device's host name, case-insensitively, in priority order:
+ * Defender's `computerDnsName`, the portal export's `Device Name`, and common inventory names.
+ */
+export const HOSTNAME_COLUMN_ALIASES = [
+  'computerDnsName',
+  'DeviceName',
+  'Device Name',
+  'hostname',
+  'Host Name',
+  'computerName',
+] as const;
+
+/** The index of the host name column among `names`, or -1 (a file need not have one). */
+export function pickHostnameColumn(names: readonly string[]): number {
+  const folded = names.map((name) => name.trim().toLowerCase());
+  for (const alias of HOSTNAME_COLUMN_ALIASES) {
+    const index = folded.indexOf(alias.toLowerCase());
+    if (index >= 0) return index;
+  }
+  return -1;
+}
+
 const CSV_DELIMITERS = [',', ';', '\t'] as const;
 export type CsvDelimiter = (typeof CSV_DELIMITERS)[number];
 

@@ -1,5 +1,5 @@
 import type { InvalidReason } from './errors.js';
-import { pickIdColumn } from './device-file-format.js';
+import { pickHostnameColumn, pickIdColumn } from './device-file-format.js';
 
 /**
  * One data entry of a device file before validation: the candidate id text and its line, or,
@@ -9,6 +9,8 @@ export interface RawEntry {
   line: number;
   text: string;
   reason?: InvalidReason;
+  /** The device's host name, when the file has a column or key for it. */
+  hostname?: string | undefined;
 }
 
 /** Where the entries come from, for error messages, and which column/key was asked for. */
@@ -42,7 +44,8 @@ export function entryFromJsonText(line: number, json: string, column?: string): 
   const key = keys[pickIdColumn(keys, column)];
   if (key === undefined) return { line, text: json, reason: 'no-id-field' };
   const id = record[key];
+  const name = record[keys[pickHostnameColumn(keys)] ?? ''];
   return typeof id === 'string'
-    ? { line, text: id }
+    ? { line, text: id, ...(typeof name === 'string' ? { hostname: name } : {}) }
     : { line, text: JSON.stringify(id), reason: 'not-a-string' };
 }

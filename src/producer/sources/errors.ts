@@ -22,6 +22,7 @@ export const DEVICE_FILE_ERROR_CODES = [
   'unknown-column',
   'malformed',
   'invalid-lines',
+  'not-text',
 ] as const;
 export type DeviceFileErrorCode = (typeof DEVICE_FILE_ERROR_CODES)[number];
 

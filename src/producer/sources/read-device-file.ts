@@ -64,6 +64,11 @@ export interface DeviceFileSource {
   chunks: AsyncIterable<string[]>;
   /** Releases the file (and stdin spool) when `chunks` will not be read to the end. */
   close(): Promise<void>;
+  /**
+   * Host names (id → name) of the ids yielded since the last call, from a `computerDnsName`,
+   * `Device Name`, … column; drained by each call, so memory stays bounded by a chunk.
+   */
+  takeHostnames(): Map<string, string>;
 }
 
 /**
@@ -93,6 +98,7 @@ export async function readDeviceFile(
   let report: DeviceFileReport;
   try {
     opened = await open();
+    refuseBinary(opened.head, file);
     const format = options.format ?? detectFormat(opened.head, file);
     const context = { file, column: options.column };
     report = emptyReport(file, format);
@@ -111,6 +117,7 @@ export async function readDeviceFile(
     await spool?.remove();
   };
 
+  let hostnames = new Map<string, string>();
   async function* chunks(): AsyncGenerator<string[]> {
     let chunk = new Set<string>();
     try {
@@ -120,6 +127,8 @@ export async function readDeviceFile(
         // Strict promised a clean file; one that changed since it was checked is refused.
         if (id === undefined && options.strict === true) throw invalidLines(report);
         if (id === undefined) continue;
+        const name = entry.hostname?.trim();
+        if (name) hostnames.set(id, name.slice(0, 255));
         if (chunk.has(id)) report.duplicates += 1;
         chunk.add(id);
         if (chunk.size >= chunkSize) {
@@ -134,7 +143,28 @@ export async function readDeviceFile(
       await close();
     }
   }
-  return { report, chunks: chunks(), close };
+  const takeHostnames = () => {
+    const taken = hostnames;
+    hostnames = new Map();
+    return taken;
+  };
+  return { report, chunks: chunks(), close, takeHostnames };
+}
+
+/**
+ * A NUL in the first bytes means a binary file (or UTF-16, as some Excel exports are): said
+ * plainly, instead of a CSV parser's complaint about quotes or a missing id column.
+ */
+function refuseBinary(head: string, file: string): void {
+  const at = head.indexOf('\u0000');
+  if (at < 0) return;
+  throw new DeviceFileError({
+    code: 'not-text',
+    file,
+    problem:
+      `not a UTF-8 text file (binary content at byte ${String(Buffer.byteLength(head.slice(0, at)))}). ` +
+      'Give a CSV, text, JSON or NDJSON list of machine ids; save UTF-16 exports as UTF-8.',
+  });
 }
 
 function emptyReport(file: string, format: DeviceFileFormat): DeviceFileReport {

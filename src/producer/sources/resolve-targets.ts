@@ -45,6 +45,8 @@ export interface TargetsReport {
 export interface TargetsSource {
   report: TargetsReport;
   chunks: AsyncIterable<string[]>;
+  /** `computerDnsName` of the ids yielded since the last call (drained by each call). */
+  takeHostnames(): Map<string, string>;
 }
 
 /**
@@ -65,6 +67,7 @@ export function resolveTargets(
   const skipped = Object.fromEntries(SKIP_REASONS.map((r) => [r, 0])) as Record<SkipReason, number>;
   const report: TargetsReport = { filter, listed: 0, matched: 0, selected: 0, skipped };
 
+  let hostnames = new Map<string, string>();
   async function* chunks(): AsyncGenerator<string[]> {
     let chunk: string[] = [];
     for await (const machine of client.listMachines(filter)) {
@@ -79,6 +82,7 @@ export function resolveTargets(
       }
       report.selected += 1;
       chunk.push(id);
+      if (machine.computerDnsName) hostnames.set(id, machine.computerDnsName);
       if (chunk.length >= chunkSize) {
         yield chunk;
         chunk = [];
@@ -86,7 +90,12 @@ export function resolveTargets(
     }
     if (chunk.length > 0) yield chunk;
   }
-  return { report, chunks: chunks() };
+  const takeHostnames = () => {
+    const taken = hostnames;
+    hostnames = new Map();
+    return taken;
+  };
+  return { report, chunks: chunks(), takeHostnames };
 }
 
 function same(value: string | null | undefined, expected: string): boolean {

@@ -1,5 +1,5 @@
 import type { Campaign } from '../../campaigns/campaign.js';
-import { estimateCompletion } from '../../campaigns/eta.js';
+import { estimateCompletion, fullWindowWait, type WindowWait } from '../../campaigns/eta.js';
 import { formatDuration, type RateWindow } from '../../config/duration.js';
 import type { CallRecord } from '../../simulator/build-simulator.js';
 
@@ -15,6 +15,8 @@ export interface DemoProgress {
   window: RateWindow;
   /** Earliest end the budget allows from here (ms), or null before any device is known. */
   etaMs: number | null;
+  /** A full window holding every call back, from the limiter's real slot times. */
+  heldBy: WindowWait | null;
   throttled: number;
 }
 
@@ -42,6 +44,8 @@ export function readProgress(input: {
   usedNow: readonly number[];
   calls: readonly CallRecord[];
   throttled: number;
+  /** `readSlotExits`, in the limiter's window order (shortest first). */
+  slotExits?: readonly (readonly number[])[];
 }): DemoProgress {
   const counts = input.campaign?.counts;
   const waiting = (counts?.queued ?? 0) + (counts?.deferred ?? 0);
@@ -56,8 +60,14 @@ export function readProgress(input: {
     callsInWindow: recentScanCalls(input.calls, input.now, window.windowMs),
     window,
     etaMs: input.campaign
-      ? estimateCompletion({ remaining: waiting, windows: input.windows, usedNow: input.usedNow })
+      ? estimateCompletion({
+          remaining: waiting,
+          windows: input.windows,
+          usedNow: input.usedNow,
+          slotExits: input.slotExits,
+        })
       : null,
+    heldBy: input.slotExits && waiting > 0 ? fullWindowWait(input.windows, input.slotExits) : null,
     throttled: input.throttled,
   };
 }
@@ -76,6 +86,11 @@ export function formatProgress(p: DemoProgress, width = 24): string {
     `${n(p.deferred)} deferred`,
     `${n(p.failed)} failed`,
     `${n(p.callsInWindow)}/${n(p.window.cap)} calls per ${formatDuration(p.window.windowMs)}`,
+    ...(p.heldBy
+      ? [
+          `waiting for the ${formatDuration(p.heldBy.windowMs)} window (${formatDuration(p.heldBy.waitMs)})`,
+        ]
+      : []),
     `ETA ${p.etaMs === null ? '…' : formatDuration(p.etaMs)}`,
     `429s ${n(p.throttled)}`,
   ].join('  ');

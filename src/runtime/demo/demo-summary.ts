@@ -1,3 +1,4 @@
+import { groupFailures } from '../../campaigns/failure-groups.js';
 import type { Campaign } from '../../campaigns/campaign.js';
 import { estimateCompletion } from '../../campaigns/eta.js';
 import { formatDuration, type RateWindow } from '../../config/duration.js';
@@ -88,9 +89,10 @@ export function summarize(input: {
 export function formatSummary(s: DemoSummary): string {
   const n = (x: number) => x.toLocaleString('en-US');
   const d = (ms: number) => formatDuration(ms);
-  const reasons = Object.entries(s.failuresByReason).map(
-    ([reason, k]) => `    ${n(k)} × ${reason}`,
-  );
+  const reasons = groupFailures(s.failuresByReason).flatMap((g) => [
+    `    ${n(g.count)} × ${g.code}`,
+    ...g.messages.map((m) => `      ${n(m.count)} × ${m.message}`),
+  ]);
   return [
     '',
     `Campaign ${s.campaignId} finished: ${n(s.devices)} devices`,

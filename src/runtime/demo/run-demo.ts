@@ -14,6 +14,7 @@ import {
   type DemoSettings,
 } from './demo-environment.js';
 import { createCampaign, startWorkers, stopWorkers, tail, workerLog } from './demo-processes.js';
+import { readSlotExits } from '../../limiter/slot-exits.js';
 import { formatProgress, readProgress } from './demo-progress.js';
 import { formatSummary, summarize, type DemoSummary } from './demo-summary.js';
 
@@ -125,10 +126,12 @@ async function follow(
       campaign,
       startedAt,
       now: Date.now(),
-      windows: runtime.config.limits.windows,
+      // The limiter's order (shortest first), which the slot times follow.
+      windows: usage?.windows ?? runtime.config.limits.windows,
       usedNow: usage?.windows.map((w) => w.used) ?? [],
       calls: env.sim.calls(),
       throttled: env.sim.stats().throttled,
+      slotExits: await readSlotExits(runtime.redis, runtime.config),
     });
     if (!options.json)
       out.write(tty ? `\r${formatProgress(progress)}\x1b[K` : `${formatProgress(progress)}\n`);

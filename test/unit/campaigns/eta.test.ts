@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { estimateCompletion } from '../../../src/campaigns/eta.js';
+import { estimateCompletion, fullWindowWait } from '../../../src/campaigns/eta.js';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -52,5 +52,56 @@ describe('estimateCompletion', () => {
     expect(eta).toBeGreaterThan(65 * HOUR);
     expect(eta).toBeLessThan(67 * HOUR);
     expect(performance.now() - started).toBeLessThan(2_000);
+  });
+});
+
+describe('estimateCompletion from the real slot times', () => {
+  it('waits for the hour window when its slots were all taken early, not a spread guess', () => {
+    // 1,500 calls in the first 15 minutes of the hour: none leaves before minute 60, 45 from now.
+    const exits = [[], Array.from({ length: 1_500 }, (_, k) => 45 * MINUTE + k * 600)];
+    expect(
+      estimateCompletion({ remaining: 100, windows: mde, usedNow: [0, 1_500], slotExits: exits }),
+    ).toBe(45 * MINUTE + 99 * 600);
+    // The evenly spread guess says under five minutes.
+    expect(estimateCompletion({ remaining: 100, windows: mde, usedNow: [0, 1_500] })).toBeLessThan(
+      5 * MINUTE,
+    );
+  });
+
+  it('is zero when the real slots leave room now', () => {
+    expect(
+      estimateCompletion({
+        remaining: 5,
+        windows: mde,
+        usedNow: [0, 0],
+        slotExits: [[1_000], [1_000]],
+      }),
+    ).toBe(0);
+  });
+});
+
+describe('fullWindowWait', () => {
+  it.each([
+    ['no window full', [[10], [10]], null],
+    [
+      'the minute window full',
+      [Array.from({ length: 100 }, (_, k) => 1_000 + k), [5]],
+      { windowMs: MINUTE, waitMs: 1_000 },
+    ],
+    [
+      'both full: the hour outlasts the minute',
+      [
+        Array.from({ length: 100 }, () => 2_000),
+        Array.from({ length: 1_500 }, (_, k) => 20 * MINUTE + k),
+      ],
+      { windowMs: HOUR, waitMs: 20 * MINUTE },
+    ],
+    [
+      'over the cap: the surplus must leave first',
+      [Array.from({ length: 102 }, (_, k) => k + 1), []],
+      { windowMs: MINUTE, waitMs: 3 },
+    ],
+  ] as const)('%s', (_name, exits, expected) => {
+    expect(fullWindowWait(mde, exits)).toEqual(expected);
   });
 });

@@ -156,9 +156,31 @@ describe('loadConfig', () => {
       {
         path: 'worker.concurrency',
         source: 'FLEETSCAN_CONCURRENCY',
-        message: 'Expected a whole number',
+        message: 'Expected a whole number, got "eight"',
       },
     ]);
+  });
+
+  it('reports bad variables of every kind together, each with the value given', () => {
+    const error = configError(() =>
+      loadConfig({
+        env: {
+          FLEETSCAN_CONCURRENCY: 'x',
+          FLEETSCAN_RATE_LIMITS: '100/1x',
+          LOG_LEVEL: 'loud',
+          REDIS_URL: 'redis://:hunter2@',
+        },
+      }),
+    );
+    const byPath = new Map(error.issues.map((issue) => [issue.path, issue.message]));
+    expect([...byPath.keys()].sort()).toEqual(
+      ['limits.windows', 'log.level', 'worker.concurrency']
+        .concat(byPath.has('redis.url') ? ['redis.url'] : [])
+        .sort(),
+    );
+    expect(byPath.get('limits.windows')).toMatch(/100\/1m,1500\/1h.*, got "100\/1x"$/);
+    expect(byPath.get('log.level')).toMatch(/, got "loud"$/);
+    expect(error.message).not.toContain('hunter2');
   });
 
   it('never echoes a secret value in an error', () => {

@@ -65,7 +65,7 @@ describe('fleetscan simulate', () => {
     await expect(run).rejects.toThrow(message);
   });
 
-  it('listens, prints where and the environment a client needs, and closes on SIGTERM', async () => {
+  it('listens, prints a working environment for plain HTTP, and closes on SIGTERM', async () => {
     const { line, stop } = await startSimulate([
       '--fleet',
       '20',
@@ -74,14 +74,29 @@ describe('fleetscan simulate', () => {
     ]);
     const url = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(line)?.[1];
     expect(url).toBeDefined();
-    for (const name of ['MDE_API_URL', 'MDE_AUTHORITY_HOST', 'MDE_TENANT_ID', 'MDE_CLIENT_ID'])
-      expect(line).toContain(`${name}=`);
-    expect(line).toContain('MDE_CLIENT_SECRET=canary-secret');
+    expect(line).toContain(`MDE_API_URL=${url!}`);
+    // MSAL refuses an http:// authority: a ready token instead of a sign-in that cannot work.
+    expect(line).not.toContain('MDE_AUTHORITY_HOST=http://');
+    expect(line).toContain('MSAL signs in only over HTTPS');
+    expect(line).not.toContain('FLEETSCAN_RATE_LIMITS');
+    const token = /MDE_ACCESS_TOKEN=(\S+)/.exec(line)?.[1] ?? '';
     expect(line.endsWith('\n') && line.indexOf('\n') === line.length - 1).toBe(true);
-    const answer = await fetch(`${url!}/api/machines`);
-    expect(answer.status).toBe(401);
+    expect((await fetch(`${url!}/api/machines`)).status).toBe(401);
+    const authorized = await fetch(`${url!}/api/machines`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect(authorized.status).toBe(200);
     await stop();
     await expect(fetch(`${url!}/api/machines`)).rejects.toThrow();
+  });
+
+  it('prints the FLEETSCAN_RATE_LIMITS matching its time scale', async () => {
+    const { line, stop } = await startSimulate(['--fleet', '5', '--time-scale', '60']);
+    await stop();
+    expect(line).toContain('FLEETSCAN_RATE_LIMITS=100/1000ms,1500/60000ms');
+    const custom = await startSimulate(['--fleet', '5', '--rate-limits', '10/1s']);
+    await custom.stop();
+    expect(custom.line).toContain('FLEETSCAN_RATE_LIMITS=10/1000ms');
   });
 
   it('serves HTTPS with --tls and writes the certificate a client must trust', async () => {
@@ -97,6 +112,9 @@ describe('fleetscan simulate', () => {
       ]);
       try {
         expect(line).toContain(`NODE_EXTRA_CA_CERTS=${certFile}`);
+        for (const name of ['MDE_AUTHORITY_HOST=https://', 'MDE_TENANT_ID=', 'MDE_CLIENT_SECRET='])
+          expect(line).toContain(name);
+        expect(line).not.toContain('MDE_ACCESS_TOKEN');
         const url = /listening on (https:\/\/127\.0\.0\.1:\d+)/.exec(line)?.[1];
         expect(url).toBeDefined();
         const ca = await readFile(certFile, 'utf8');

@@ -1,6 +1,6 @@
 import type { Campaign } from '../../../campaigns/campaign.js';
 import type { CampaignStore } from '../../../campaigns/campaign-store.js';
-import { estimateCompletion } from '../../../campaigns/eta.js';
+import { estimateCompletion, fullWindowWait } from '../../../campaigns/eta.js';
 import type { BudgetUsage, ScanLimiter } from '../../../limiter/scan-limiter.js';
 import { createLifecycleStore, type CampaignLifecycle } from '../../../tracking/lifecycle-store.js';
 import type { Redis } from '../../../shared/redis.js';
@@ -21,6 +21,8 @@ export interface EtaReport {
   /** Earliest end the budget allows, from now (ms); see `estimateCompletion`. */
   ms: number;
   at: string;
+  /** While a full window holds every call back: which one and until when (from its slot times). */
+  waitingFor: { windowMs: number; until: string } | null;
 }
 
 export interface CampaignStatus {
@@ -35,7 +37,12 @@ export interface CampaignStatus {
   eta: EtaReport | null;
   /** Tracking and proof of completion (src/tracking, `fleetscan verify`), when read. */
   lifecycle?: CampaignLifecycle;
+  /** A few failed devices, by host name where known, so the reader knows which machines. */
+  failedDevices: { machineId: string; hostname: string | null; reason: string | null }[];
 }
+
+/** How many failed devices `status ID` names (the rest: `fleetscan export`). */
+export const FAILED_DEVICES_SHOWN = 5;
 
 export function remainingOf(campaign: Campaign): number {
   return campaign.counts.queued + campaign.counts.deferred;
@@ -75,6 +82,8 @@ export async function readCampaignStatus(deps: {
   campaign: Campaign;
   /** The Redis key prefix: with it, the status carries the campaign's lifecycle record. */
   prefix?: string;
+  /** `readSlotExits`: the real slot times; without them the ETA assumes them evenly spread. */
+  slotExits?: readonly (readonly number[])[];
 }): Promise<CampaignStatus> {
   const { campaign, budget } = deps;
   const remaining = remainingOf(campaign);
@@ -94,14 +103,36 @@ export async function readCampaignStatus(deps: {
       windows: budget.windows,
       usedNow: budget.windows.map((w) => w.used),
       pausedForMs: budget.pausedUntil === null ? 0 : budget.pausedUntil - redisNow,
+      slotExits: deps.slotExits,
     });
-    eta = { remaining, aheadInQueue, ms, at: new Date(Date.now() + ms).toISOString() };
+    const wait = deps.slotExits ? fullWindowWait(budget.windows, deps.slotExits) : null;
+    eta = {
+      remaining,
+      aheadInQueue,
+      ms,
+      at: new Date(Date.now() + ms).toISOString(),
+      waitingFor:
+        wait && remaining > 0
+          ? { windowMs: wait.windowMs, until: new Date(Date.now() + wait.waitMs).toISOString() }
+          : null,
+    };
   }
   const actionsRecorded = campaign.counts.requested;
   const lifecycle =
     deps.prefix === undefined
       ? undefined
       : await createLifecycleStore(deps.redis, deps.prefix).get(campaign.id);
+  const failedDevices =
+    campaign.counts.failed > 0
+      ? (
+          await deps.store.listDevices(campaign.id, {
+            state: 'failed',
+            limit: FAILED_DEVICES_SHOWN,
+          })
+        ).devices
+          .slice(0, FAILED_DEVICES_SHOWN)
+          .map((d) => ({ machineId: d.machineId, hostname: d.hostname ?? null, reason: d.reason }))
+      : [];
   return {
     campaign,
     actionsRecorded,
@@ -110,5 +141,6 @@ export async function readCampaignStatus(deps: {
     budget,
     eta,
     ...(lifecycle ? { lifecycle } : {}),
+    failedDevices,
   };
 }

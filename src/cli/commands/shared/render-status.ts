@@ -1,4 +1,5 @@
 import type { Campaign } from '../../../campaigns/campaign.js';
+import { failureCode, groupFailures } from '../../../campaigns/failure-groups.js';
 import { formatDuration } from '../../../config/duration.js';
 import type { BudgetReport, CampaignStatus } from './campaign-status.js';
 import { count, describeEta, formatTable, progressBar } from './output.js';
@@ -24,15 +25,14 @@ export function renderCampaign(status: CampaignStatus): string {
     ['failed', c.counts.failed, ''],
     ['cancelled', c.counts.cancelled, ''],
   ]; // prettier-ignore
-  const failures = Object.entries(c.failuresByReason).sort((a, b) => b[1] - a[1]);
+  const failures = groupFailures(c.failuresByReason);
   const eta = status.eta
-    ? `ETA ${describeEta(status.eta.ms)}` +
+    ? (status.eta.waitingFor ? `${describeWait(status.eta.waitingFor)}; ` : '') +
+      `ETA ${describeEta(status.eta.ms)}` +
       (status.eta.aheadInQueue > 0
         ? `, behind ${count(status.eta.aheadInQueue)} devices of older campaigns`
         : '')
-    : c.state === 'paused'
-      ? 'ETA: paused (`fleetscan resume` to continue)'
-      : `ended ${c.finishedAt === null ? '' : new Date(c.finishedAt).toISOString()}`;
+    : describeStill(c);
   return [
     `Campaign ${c.id} "${c.name}": ${c.state} (${c.scanType} scan)`,
     `  created ${new Date(c.createdAt).toISOString()} by ${c.createdBy} from ${c.source}`,
@@ -49,8 +49,27 @@ export function renderCampaign(status: CampaignStatus): string {
     )
       .split('\n')
       .slice(1),
-    ...(failures.length > 0 ? ['  failures by reason:'] : []),
-    ...failures.map(([reason, n]) => `    ${count(n).padStart(7)}  ${reason}`),
+    ...(failures.length > 0
+      ? ["  failures by code (each device's full reason: fleetscan export):"]
+      : []),
+    ...failures.flatMap((g) => [
+      `    ${count(g.count).padStart(7)}  ${g.code}`,
+      ...g.messages
+        .slice(0, 3)
+        .map((m) => `             ${count(m.count)} × ${clip(m.message, 90)}`),
+      ...(g.messages.length > 3
+        ? [`             … ${count(g.messages.length - 3)} more messages`]
+        : []),
+    ]),
+    ...(status.failedDevices.length > 0
+      ? [
+          `  failed devices${c.counts.failed > status.failedDevices.length ? ` (${count(status.failedDevices.length)} of ${count(c.counts.failed)}; all: fleetscan export ${c.id})` : ''}:`,
+          ...status.failedDevices.map(
+            (d) =>
+              `    ${d.hostname ? `${d.hostname} ` : ''}${d.machineId}  ${failureCode(d.reason ?? '').code}`,
+          ),
+        ]
+      : []),
     ...describeLifecycle(status),
     `  ${describeBudget(status.budget)}`,
     `  ${eta}`,
@@ -85,6 +104,21 @@ function describeLifecycle(status: CampaignStatus): string[] {
   return lines;
 }
 
+function clip(text: string, width: number): string {
+  const line = text.replace(/\s+/g, ' ');
+  return line.length > width ? `${line.slice(0, width - 1)}…` : line;
+}
+
+/** The last line of a campaign that does not move: paused, finished, cancelled (never `ended `). */
+export function describeStill(c: Campaign): string {
+  const at = c.finishedAt === null ? '' : ` at ${new Date(c.finishedAt).toISOString()}`;
+  if (c.state === 'paused') return `paused: no ETA (\`fleetscan resume ${c.id}\` to continue)`;
+  if (c.state === 'cancelled')
+    return `cancelled${at}: ${count(c.counts.cancelled)} devices were never called for`;
+  if (c.state === 'finished') return `finished${at}`;
+  return 'no ETA: waiting for devices to be added';
+}
+
 /** The table of every campaign (status without an id). */
 export function renderCampaignTable(campaigns: readonly Campaign[]): string {
   if (campaigns.length === 0) return 'No campaigns yet. Start one with `fleetscan scan --help`.';
@@ -116,11 +150,32 @@ export function renderCampaignTable(campaigns: readonly Campaign[]): string {
   );
 }
 
+/** `the hour window`, `the minute window`, `the 30s window`. */
+export function windowName(windowMs: number): string {
+  if (windowMs === 3_600_000) return 'the hour window';
+  if (windowMs === 60_000) return 'the minute window';
+  return `the ${formatDuration(windowMs)} window`;
+}
+
+/** `waiting for the hour window until 14:32` (local time; seconds when it is soon). */
+export function describeWait(wait: { windowMs: number; until: string }, now = Date.now()): string {
+  const until = new Date(wait.until);
+  const soon = until.getTime() - now < 600_000;
+  const pad = (n: number) => String(n).padStart(2, '0');
+  const clock =
+    `${pad(until.getHours())}:${pad(until.getMinutes())}` +
+    (soon ? `:${pad(until.getSeconds())}` : '');
+  return `waiting for ${windowName(wait.windowMs)} until ${clock}`;
+}
+
 /** One progress line for `--wait` (a bar redrawn in place on a TTY, a plain line otherwise). */
 export function renderProgress(status: CampaignStatus): string {
   const c = status.campaign;
   const done = c.total - status.remaining;
-  const eta = status.eta ? ` ETA ${status.eta.ms > 0 ? formatDuration(status.eta.ms) : 'now'}` : '';
+  const wait = status.eta?.waitingFor ? `, ${describeWait(status.eta.waitingFor)}` : '';
+  const eta = status.eta
+    ? `${wait} ETA ${status.eta.ms > 0 ? formatDuration(status.eta.ms) : 'now'}`
+    : '';
   return (
     `${c.id} ${progressBar(done, c.total)} ${count(done)}/${count(c.total)} ` +
     `requested ${count(c.counts.requested)}, failed ${count(c.counts.failed)}, ` +

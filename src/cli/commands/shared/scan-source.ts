@@ -59,6 +59,7 @@ export async function openScanSource(
       valid: () => source.report.valid,
       invalid: () => ({ count: source.report.invalidCount, lines: source.report.invalid }),
       skipped: () => ({}),
+      takeHostnames: () => source.takeHostnames(),
     };
   }
   const { client } = defenderFromConfig(deps.config, deps.redis, deps.log);
@@ -82,6 +83,7 @@ export async function openScanSource(
     invalid: () => ({ count: 0, lines: [] }),
     skipped: () =>
       Object.fromEntries(Object.entries(targets.report.skipped).filter(([, n]) => n > 0)),
+    takeHostnames: () => targets.takeHostnames(),
   };
 }
 

@@ -1,0 +1,115 @@
+// Runs before `npm test` and `npm run demo` (npm's `pretest`, `predemo`) with the tools each needs:
+// `chromium` (Debian's, for the dashboard's browser test) and `redis` (REDIS_URL, 127.0.0.1:6379,
+// or redis-server to start). On a fresh machine, as root with apt-get, it installs what is
+// missing; otherwise it says exactly what to install and exits 1 before anything starts, instead
+// of failing a test half-way.
+import { spawnSync } from 'node:child_process';
+import { accessSync, constants } from 'node:fs';
+import { connect } from 'node:net';
+import { delimiter, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const CHROMIUM_PATH = '/usr/bin/chromium';
+
+/**
+ * What to do about the tools a command needs (`found` is true for a tool not needed).
+ * @param {{ chromium: boolean, redis: boolean, root: boolean, aptGet: boolean }} found
+ * @param {string} [command] what needs them, for the message
+ * @returns {{ install: string[], problem: string | null }}
+ */
+export function planPrerequisites(found, command = 'npm test') {
+  const missing = [
+    ...(found.chromium ? [] : ['chromium']),
+    ...(found.redis ? [] : ['redis-server']),
+  ];
+  if (missing.length === 0) return { install: [], problem: null };
+  if (found.root && found.aptGet) return { install: missing, problem: null };
+  const why = [
+    ...(found.chromium ? [] : [`Chromium at ${CHROMIUM_PATH} (the dashboard's browser test)`]),
+    ...(found.redis
+      ? []
+      : ['a Redis (REDIS_URL, one answering on 127.0.0.1:6379, or redis-server on PATH)']),
+  ];
+  return {
+    install: [],
+    problem:
+      `${command} needs ${why.join(' and ')}. Install it with: sudo apt-get install -y ` +
+      `${missing.join(' ')} (or run ${command} as root on Debian/Ubuntu, which installs it).`,
+  };
+}
+
+/** @param {string} name */
+function onPath(name) {
+  return (process.env.PATH ?? '').split(delimiter).some((dir) => {
+    try {
+      accessSync(join(dir, name), constants.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+}
+
+/** @param {string} path */
+function executable(path) {
+  try {
+    accessSync(path, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** True when something answers a Redis PING on 127.0.0.1:6379 within a second. */
+function localRedisAnswers() {
+  return new Promise((resolve) => {
+    const socket = connect({ host: '127.0.0.1', port: 6379 });
+    const done = (/** @type {boolean} */ ok) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(1_000, () => done(false));
+    socket.once('error', () => done(false));
+    socket.once('connect', () => socket.write('PING\r\n'));
+    socket.once('data', (data) => done(data.toString().startsWith('+PONG')));
+  });
+}
+
+/** @param {string[]} tools what the command needs: `chromium`, `redis` */
+async function main(tools) {
+  const unknown = tools.filter((tool) => tool !== 'chromium' && tool !== 'redis');
+  if (unknown.length > 0 || tools.length === 0) {
+    console.error(`usage: node scripts/prerequisites.js chromium|redis...; got ${tools.join(' ')}`);
+    process.exit(2);
+  }
+  const found = {
+    chromium: !tools.includes('chromium') || executable(CHROMIUM_PATH),
+    redis:
+      !tools.includes('redis') ||
+      Boolean(process.env.REDIS_URL) ||
+      onPath('redis-server') ||
+      (await localRedisAnswers()),
+    root: process.getuid?.() === 0,
+    aptGet: onPath('apt-get'),
+  };
+  const plan = planPrerequisites(found, tools.includes('chromium') ? 'npm test' : 'npm run demo');
+  if (plan.problem !== null) {
+    console.error(`prerequisites: ${plan.problem}`);
+    process.exit(1);
+  }
+  if (plan.install.length === 0) return;
+  console.error(`prerequisites: installing ${plan.install.join(', ')} with apt-get`);
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  for (const args of [
+    ['update', '-qq'],
+    ['install', '-y', '-qq', ...plan.install],
+  ]) {
+    const result = spawnSync('apt-get', args, { stdio: ['ignore', 'ignore', 'inherit'], env });
+    if (result.status !== 0) {
+      console.error(`prerequisites: apt-get ${args.join(' ')} failed (exit ${result.status})`);
+      process.exit(1);
+    }
+  }
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) await main(process.argv.slice(2));

@@ -1,0 +1,58 @@
+import type { RateWindow } from '../../config/duration.js';
+import { DEFAULT_RATE_LIMITS } from '../../simulator/options.js';
+
+/** A plain-HTTP simulator hands out a ready token this long (MSAL signs in only over HTTPS). */
+export const PLAIN_HTTP_TOKEN_LIFETIME_SEC = 12 * 3600;
+
+export interface SimulatorEnvironmentInput {
+  url: string;
+  tls: boolean;
+  caFile?: string | undefined;
+  credentials: { tenantId: string; clientId: string; clientSecret: string };
+  /** Only asked for without TLS: a bearer token for MDE_ACCESS_TOKEN. */
+  issueToken: () => string;
+  timeScale: number;
+  /** `--rate-limits` before scaling, when given. */
+  rateLimits?: readonly RateWindow[] | undefined;
+}
+
+/**
+ * The environment that makes fleetscan work against this simulator, and a note saying why.
+ * - Over HTTPS, client-secret sign-in through MSAL, as against Entra.
+ * - Over plain HTTP MSAL refuses the authority, so a ready token instead (never refreshed).
+ * - With a time scale or other limits, the matching `FLEETSCAN_RATE_LIMITS`: without it the
+ *   workers keep to real-time windows and run `timeScale` times slower than the simulator allows.
+ */
+export function simulatorEnvironment(input: SimulatorEnvironmentInput): {
+  env: string[];
+  notes: string[];
+} {
+  const { url, credentials } = input;
+  const env = [`MDE_API_URL=${url}`];
+  const notes: string[] = [];
+  if (input.tls) {
+    env.push(
+      `MDE_AUTHORITY_HOST=${url}`,
+      `MDE_TENANT_ID=${credentials.tenantId}`,
+      `MDE_CLIENT_ID=${credentials.clientId}`,
+      `MDE_CLIENT_SECRET=${credentials.clientSecret}`,
+      ...(input.caFile ? [`NODE_EXTRA_CA_CERTS=${input.caFile}`] : []),
+    );
+  } else {
+    env.push(`MDE_ACCESS_TOKEN=${input.issueToken()}`);
+    notes.push(
+      `plain HTTP: MSAL signs in only over HTTPS, so this is a ready token valid ` +
+        `${String(PLAIN_HTTP_TOKEN_LIFETIME_SEC / 3600)} h; add --tls for client-secret sign-in`,
+    );
+  }
+  if (input.timeScale !== 1 || input.rateLimits !== undefined) {
+    const windows = (input.rateLimits ?? DEFAULT_RATE_LIMITS)
+      .map((w) => `${String(w.cap)}/${String(Math.ceil(w.windowMs / input.timeScale))}ms`)
+      .join(',');
+    env.push(`FLEETSCAN_RATE_LIMITS=${windows}`);
+    notes.push(
+      `FLEETSCAN_RATE_LIMITS matches the simulator's windows at time ×${String(input.timeScale)}`,
+    );
+  }
+  return { env, notes };
+}

@@ -1,0 +1,60 @@
+import { CommanderError } from 'commander';
+import { ConfigError } from '../config/load.js';
+import { DeviceFileError } from '../producer/sources/errors.js';
+import { UsageError } from './errors.js';
+
+/** Where a failure report goes: stderr for people, one JSON object on stdout with `--json`. */
+export interface FailureOutput {
+  json: boolean;
+  writeOut: (text: string) => void;
+  writeErr: (text: string) => void;
+  /** Prints the stack of unexpected errors (LOG_LEVEL=debug). */
+  debug?: boolean;
+}
+
+/** The JSON shape of every failure with `--json`: `{"error": {"kind", "message", ...}}`. */
+export interface FailureJson {
+  error: {
+    kind: 'usage' | 'config' | 'device-file' | 'failure';
+    message: string;
+    code?: string;
+    issues?: readonly { path: string; source: string; message: string }[];
+  };
+}
+
+/** A command-line mistake as commander words it (`error: unknown option '--x'`), made JSON. */
+export function usageFailureJson(commanderMessage: string): FailureJson {
+  return {
+    error: { kind: 'usage', message: commanderMessage.replace(/^error: /, '').trim() },
+  };
+}
+
+export function failureJson(error: unknown): FailureJson {
+  const message = error instanceof Error ? error.message : String(error);
+  if (error instanceof ConfigError)
+    return { error: { kind: 'config', message, issues: error.issues } };
+  if (error instanceof DeviceFileError)
+    return { error: { kind: 'device-file', message, code: error.code } };
+  if (error instanceof UsageError) return { error: { kind: 'usage', message } };
+  return { error: { kind: 'failure', message } };
+}
+
+/** Turns any failure into one clear report and the exit code: never a stack trace by default. */
+export function reportFailure(error: unknown, out: FailureOutput): number {
+  if (error instanceof CommanderError) {
+    // commander has printed its own message (or the help / version text) through configureOutput.
+    return error.exitCode === 0 ? 0 : 1;
+  }
+  if (out.json) {
+    out.writeOut(`${JSON.stringify(failureJson(error), null, 2)}\n`);
+    return 1;
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  out.writeErr(`fleetscan: ${message}\n`);
+  const expected =
+    error instanceof UsageError || error instanceof ConfigError || error instanceof DeviceFileError;
+  if (!expected && out.debug === true && error instanceof Error && error.stack) {
+    out.writeErr(`${error.stack}\n`);
+  }
+  return 1;
+}
