@@ -3,6 +3,7 @@ import {
   type ScanWorker,
   type ScanWorkerSettings,
 } from '../scan/start-scan-worker.js';
+import { scheduleClockFrom } from '../schedules/runtime-schedules.js';
 import type { Runtime } from './build-runtime.js';
 
 /** A scan worker wired to a runtime's connections, store, limiter and API client. */
@@ -20,6 +21,7 @@ export function startRuntimeWorker(runtime: Runtime, settings: ScanWorkerSetting
       clock: runtime.clock,
       config: runtime.config,
       rateLimit: (ms) => runtime.queue.rateLimit(ms),
+      windowClock: scheduleClockFrom(runtime.config),
     },
     settings,
   );

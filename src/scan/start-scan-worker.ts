@@ -17,6 +17,8 @@ export interface ScanWorkerSettings {
   maxStalledCount?: number;
   /** Run the action-status poller in this process too (it takes turns through a Redis lock). */
   pollActionStatuses?: boolean;
+  /** Take part in firing schedules (worker processes only; see src/schedules). */
+  fireSchedules?: boolean;
 }
 
 export interface ScanWorkerDeps extends Omit<ScanProcessorDeps, 'rateLimit'> {
