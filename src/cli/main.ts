@@ -7,6 +7,7 @@ import { registerDashboardCommand } from './commands/dashboard.js';
 import { registerDemoCommand } from './commands/demo.js';
 import { registerExportCommand } from './commands/export.js';
 import { registerScanCommand } from './commands/scan.js';
+import { registerScheduleCommands } from './commands/schedule.js';
 import { registerSimulateCommand } from './commands/simulate.js';
 import { registerStatusCommand } from './commands/status.js';
 import { registerWorkerCommand } from './commands/worker.js';
@@ -32,6 +33,7 @@ export function buildProgram(): Command {
   registerDemoCommand(program);
   registerSimulateCommand(program);
   registerDashboardCommand(program);
+  registerScheduleCommands(program);
   return program;
 }
 

@@ -81,3 +81,13 @@ export function nextOpening(window: DispatchWindow, ms: number): number {
 export function nextClosing(window: DispatchWindow, ms: number): number {
   return nextWindowChange(window, nextOpening(window, ms));
 }
+
+/**
+ * `scan --window`: `HH:MM-HH:MM` in `defaultTz` (this machine's zone), or `HH:MM-HH:MM ZONE`.
+ */
+export function parseWindowFlag(text: string, defaultTz: string): DispatchWindow {
+  const [range = '', zone, ...rest] = text.trim().split(/\s+/);
+  if (rest.length > 0)
+    throw new WindowError(`Expected HH:MM-HH:MM or "HH:MM-HH:MM ZONE", got "${text}"`);
+  return parseWindow(range, zone ?? defaultTz);
+}

@@ -57,8 +57,7 @@ export function startScheduleRunner(deps: ScheduleRunnerDeps) {
       isRunActive(await deps.fire.campaigns.getCampaign(state.lastCampaignId));
 
     if (state.buffered !== null && !(await previousActive())) {
-      if ((await deps.store.advance(spec.name, fence, { buffered: '' })) !== 'done')
-        return 0;
+      if ((await deps.store.advance(spec.name, fence, { buffered: '' })) !== 'done') return 0;
       await record(spec.name, await fire(schedule, state.buffered));
       return 1;
     }
@@ -101,7 +100,10 @@ export function startScheduleRunner(deps: ScheduleRunnerDeps) {
     } else if (action === 'start') {
       await record(spec.name, await fire(schedule, last.planned));
     } else if (action === 'buffer') {
-      log.info({ schedule: spec.name, planned: last.planned }, 'fire buffered behind the running one');
+      log.info(
+        { schedule: spec.name, planned: last.planned },
+        'fire buffered behind the running one',
+      );
     }
     return verdicts.length;
   }

@@ -17,7 +17,10 @@ const text = z.string().trim().min(1);
 const when = z.union([z.string(), z.date(), z.number()]).transform((value, ctx) => {
   const ms = value instanceof Date ? value.getTime() : new Date(value).getTime();
   if (Number.isNaN(ms)) {
-    ctx.addIssue({ code: 'custom', message: 'Expected an ISO date-time such as 2026-01-31T22:00Z' });
+    ctx.addIssue({
+      code: 'custom',
+      message: 'Expected an ISO date-time such as 2026-01-31T22:00Z',
+    });
     return z.NEVER;
   }
   return ms;
@@ -74,7 +77,8 @@ export function buildScheduleSpec(input: unknown, where: string, baseDir: string
   const fail = (message: string): never => {
     throw new ScheduleSpecError(`${where} (${s.name}): ${message}`);
   };
-  if (!isTimeZone(s.tz)) fail(`tz: unknown time zone "${s.tz}" (use an IANA name such as Europe/Berlin)`);
+  if (!isTimeZone(s.tz))
+    fail(`tz: unknown time zone "${s.tz}" (use an IANA name such as Europe/Berlin)`);
   try {
     checkCron(s.cron, s.tz);
   } catch (error) {
@@ -100,7 +104,11 @@ export function buildScheduleSpec(input: unknown, where: string, baseDir: string
     }
   }
   const devices =
-    s.devices === undefined ? null : isAbsolute(s.devices) ? s.devices : resolve(baseDir, s.devices);
+    s.devices === undefined
+      ? null
+      : isAbsolute(s.devices)
+        ? s.devices
+        : resolve(baseDir, s.devices);
   return {
     name: s.name,
     cron: s.cron.trim(),

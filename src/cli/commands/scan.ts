@@ -7,6 +7,7 @@ import {
   type StartedCampaign,
 } from '../../control/start-campaign.js';
 import { SCAN_TYPES, type ScanType } from '../../defender/machine-action.js';
+import { parseWindowFlag, WindowError } from '../../schedules/dispatch-window.js';
 import { configFor, loggerFor, printJson } from '../context.js';
 import { UsageError } from '../errors.js';
 import { count } from './shared/output.js';
@@ -18,6 +19,7 @@ interface ScanOptions extends SourceOptions {
   comment: string;
   name?: string;
   campaignId?: string;
+  window?: string;
   json?: boolean;
 }
 
@@ -25,6 +27,7 @@ const EXAMPLE = `
 Examples:
   fleetscan scan --devices devices.csv --comment "Quarterly sweep" --name q4-sweep
   fleetscan scan --tag Servers --tag Finance --scan-type Full --comment "After incident 4711" --json
+  fleetscan scan --tag Workstations --window "22:00-05:00 Europe/Berlin" --comment "Overnight sweep"
   cat ids.txt | fleetscan scan --devices - --comment "Ad hoc"
   # same command again after a crash or Ctrl-C: nothing is doubled, nothing lost
   fleetscan scan --devices devices.csv --comment "Quarterly sweep" --campaign-id c-mhx1y2z3a1b2`;
@@ -59,6 +62,10 @@ export function registerScanCommand(program: Command): void {
       '--campaign-id <id>',
       're-run into this campaign: adds what is missing, doubles nothing',
     )
+    .option(
+      '--window <HH:MM-HH:MM>',
+      'dispatch only inside this daily window, local time ("22:00-05:00 Europe/Berlin" names a zone)',
+    )
     .option('--json', 'print one JSON object')
     .addHelpText('after', EXAMPLE)
     .action(async (options: ScanOptions, command: Command) => {
@@ -72,6 +79,7 @@ export function registerScanCommand(program: Command): void {
         );
       }
       checkSourceOptions(options);
+      const window = windowOption(options.window);
       const config = configFor(command);
       const log = loggerFor(config, 'fleetscan-scan');
       await withSession(config, async ({ redis, store, queue }) => {
@@ -85,6 +93,7 @@ export function registerScanCommand(program: Command): void {
             name: options.name,
             campaignId: options.campaignId,
             createdBy: `${userInfo().username}@${hostname()}`,
+            window,
           },
         ).catch((error: unknown) => {
           if (error instanceof StartCampaignError)
@@ -137,6 +146,16 @@ function parseScanType(text: string): ScanType {
   const found = SCAN_TYPES.find((t) => t.toLowerCase() === text.trim().toLowerCase());
   if (!found) throw new UsageError(`--scan-type must be Quick or Full, got ${text}`);
   return found;
+}
+
+function windowOption(text: string | undefined) {
+  if (text === undefined) return null;
+  try {
+    return parseWindowFlag(text, Intl.DateTimeFormat().resolvedOptions().timeZone);
+  } catch (error) {
+    if (error instanceof WindowError) throw new UsageError(`--window: ${error.message}`);
+    throw error;
+  }
 }
 
 function collect(value: string, previous: string[]): string[] {
