@@ -21,7 +21,7 @@ export function workerSettingsFrom(
     stalledIntervalMs: config.worker.stalledInterval,
     maxStalledCount: config.worker.maxStalledCount,
     pollActionStatuses: options.pollActionStatuses ?? true,
-    fireSchedules: options.fireSchedules ?? true,
+    ...(options.fireSchedules === undefined ? {} : { fireSchedules: options.fireSchedules }),
   };
 }
 

@@ -22,9 +22,7 @@ export async function readSchedulesFile(file: string): Promise<ScheduleSpec[]> {
     throw new ScheduleSpecError(`${file} is not valid YAML: ${(error as Error).message}`);
   }
   const list =
-    doc !== null && typeof doc === 'object' && 'schedules' in doc
-      ? (doc).schedules
-      : undefined;
+    doc !== null && typeof doc === 'object' && 'schedules' in doc ? doc.schedules : undefined;
   if (!Array.isArray(list))
     throw new ScheduleSpecError(`${file}: expected a top-level "schedules:" list`);
   const baseDir = dirname(resolve(file));

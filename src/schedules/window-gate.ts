@@ -7,8 +7,11 @@ import type { ScheduleClock } from './schedule-clock.js';
  * window (or without one), else until the window next opens (at least 1 ms, so a job delayed to
  * the opening instant is not picked up a hair early and delayed again for a whole day).
  */
-export function windowWaitMs(window: DispatchWindow | null, clock: ScheduleClock): number {
-  if (window === null) return 0;
+export function windowWaitMs(
+  window: DispatchWindow | null | undefined,
+  clock: ScheduleClock,
+): number {
+  if (!window) return 0;
   const now = clock.now();
   const opening = nextOpening(window, now);
   return opening <= now ? 0 : Math.max(1, Math.ceil(clock.realDelay(opening - now)));
