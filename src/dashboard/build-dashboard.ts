@@ -91,6 +91,7 @@ export async function buildDashboard(deps: DashboardDeps): Promise<FastifyInstan
     budgets: deps.budgets,
     clock,
     rates: createRateTracker(),
+    schedules: deps.schedules,
   };
   const token = deps.allowActions ? createActionToken() : null;
 
@@ -106,6 +107,7 @@ export async function buildDashboard(deps: DashboardDeps): Promise<FastifyInstan
       budgets: deps.budgets,
       queue: deps.queue,
       clock,
+      schedules: deps.schedules,
     }),
   );
   if (token) {

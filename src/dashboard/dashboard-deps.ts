@@ -2,6 +2,7 @@ import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { CampaignState } from '../campaigns/campaign.js';
 import type { CampaignStore } from '../campaigns/campaign-store.js';
+import type { ScheduleReader } from '../schedules/schedule-reader.js';
 import type { CallStats } from '../shared/call-stats.js';
 import type { Clock } from '../shared/clock.js';
 import type { Logger } from '../shared/logger.js';
@@ -37,6 +38,8 @@ export interface DashboardDeps {
   /** Formats export downloads; `exportDevices` (the `export` command's writer) unless a test swaps it. */
   exportWriter?: ExportWriter | undefined;
   clock?: Clock | undefined;
+  /** Schedules panel and schedule metrics; left out, neither is shown. */
+  schedules?: ScheduleReader | undefined;
   /** Request errors go here; requests themselves are not logged (a wall screen polls all day). */
   log?: Logger | undefined;
 }

@@ -1,5 +1,7 @@
 import type { Campaign } from '../campaigns/campaign.js';
 import type { CampaignStore } from '../campaigns/campaign-store.js';
+import type { ScheduleReader } from '../schedules/schedule-reader.js';
+import type { ScheduleView } from '../schedules/schedule-view.js';
 import type { Clock } from '../shared/clock.js';
 import {
   readBudgets,
@@ -31,6 +33,8 @@ export interface Overview {
   /** Campaigns beyond the display limit (older ones), not shown. */
   hidden: number;
   budgets: BudgetSnapshot[];
+  /** Present when the dashboard reads schedules. */
+  schedules?: ScheduleView[];
 }
 
 export interface OverviewDeps {
@@ -40,6 +44,7 @@ export interface OverviewDeps {
   rates: RateTracker;
   /** How many of the newest campaigns the overview shows (the page must stay readable). */
   limit?: number;
+  schedules?: ScheduleReader | undefined;
 }
 
 export function settledOf(campaign: Campaign): number {
@@ -80,7 +85,14 @@ export async function readOverview(deps: OverviewDeps): Promise<Overview> {
       etaMs: etas.get(campaign.id) ?? null,
     };
   });
-  return { at, campaigns, hidden: all.length - shown.length, budgets };
+  const schedules = deps.schedules ? await deps.schedules.views() : undefined;
+  return {
+    at,
+    campaigns,
+    hidden: all.length - shown.length,
+    budgets,
+    ...(schedules ? { schedules } : {}),
+  };
 }
 
 /** The overview restricted to one campaign, or null when it does not exist. */

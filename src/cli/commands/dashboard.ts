@@ -1,3 +1,5 @@
+import { createScheduleReader } from '../../schedules/schedule-reader.js';
+import { createScheduleStore } from '../../schedules/schedule-store.js';
 import type { Command } from 'commander';
 import { createCampaignControl } from '../../campaigns/campaign-control.js';
 import type { Config } from '../../config/schema.js';
@@ -60,6 +62,7 @@ export async function startDashboardServer(
     allowActions,
     requireNoEviction: config.redis.requireNoEviction,
     clock: runtime.clock,
+    schedules: createScheduleReader(createScheduleStore(runtime.redis, config.redis.prefix)),
     log: log.child({ component: 'dashboard' }),
   });
   const close = async () => {

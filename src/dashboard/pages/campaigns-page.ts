@@ -4,6 +4,7 @@ import { campaignCard } from './campaign-card.js';
 import { formatCount, formatTime } from './format.js';
 import { html, type SafeHtml } from './html.js';
 import { layout } from './layout.js';
+import { schedulePanel } from './schedule-panel.js';
 
 /** The live part of the campaigns page: replaced as a whole on every poll. */
 export function overviewFragment(overview: Overview): SafeHtml {
@@ -22,7 +23,8 @@ export function overviewFragment(overview: Overview): SafeHtml {
           ? html`<p class="note">${formatCount(overview.hidden)} older campaigns not shown.</p>`
           : ''
       }
-    </section>`;
+    </section>
+    ${overview.schedules ? schedulePanel(overview.schedules) : ''}`;
 }
 
 export function campaignsPage(overview: Overview, allowActions: boolean): string {
