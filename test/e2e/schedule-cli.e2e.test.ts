@@ -126,8 +126,14 @@ describe('fleetscan schedule commands', () => {
 
       const history = (await json('schedule', 'history', 'nightly')) as unknown as {
         outcome: string;
+        campaign: { state: string; total: number; counts: { queued: number } } | null;
       }[];
       expect(history.map((r) => r.outcome)).toEqual(['started']);
+      expect(history[0]?.campaign).toMatchObject({
+        state: 'running',
+        total: 2,
+        counts: { queued: 2 },
+      });
 
       await json('schedule', 'remove', 'nightly');
       expect(await json('schedule', 'list')).toEqual([]);

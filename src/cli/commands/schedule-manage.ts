@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import type { CampaignStore } from '../../campaigns/campaign-store.js';
 import { SCHEDULE_NAME, type FireRecord } from '../../schedules/schedule.js';
 import { scheduleClockFrom } from '../../schedules/runtime-schedules.js';
 import { createScheduleStore, type ScheduleStore } from '../../schedules/schedule-store.js';
@@ -15,11 +16,11 @@ interface JsonOption {
 /** Runs `work` with the schedule store of this configuration. */
 async function withSchedules<T>(
   command: Command,
-  work: (store: ScheduleStore, now: number) => Promise<T>,
+  work: (store: ScheduleStore, now: number, campaigns: CampaignStore) => Promise<T>,
 ): Promise<T> {
   const config = configFor(command);
-  return withSession(config, ({ redis }) =>
-    work(createScheduleStore(redis, config.redis.prefix), scheduleClockFrom(config).now()),
+  return withSession(config, ({ redis, store }) =>
+    work(createScheduleStore(redis, config.redis.prefix), scheduleClockFrom(config).now(), store),
   );
 }
 
@@ -167,12 +168,24 @@ export function registerScheduleManage(schedule: Command): void {
       const limit = Number(options.limit);
       if (!Number.isInteger(limit) || limit < 1)
         throw new UsageError(`Expected --limit to be a whole number ≥ 1, got ${options.limit}`);
-      await withSchedules(command, async (store) => {
+      await withSchedules(command, async (store, _now, campaigns) => {
         const found = await requireSchedule(store, name);
         const history = await store.history(name, limit);
+        // The run's campaign as it stands now (its counts move on after the fire).
+        const withCampaigns = await Promise.all(
+          history.map(async (r) => {
+            const campaign = r.campaignId ? await campaigns.getCampaign(r.campaignId) : null;
+            return {
+              ...r,
+              campaign: campaign
+                ? { state: campaign.state, total: campaign.total, counts: campaign.counts }
+                : null,
+            };
+          }),
+        );
         out(
           options.json,
-          history,
+          withCampaigns,
           history.length === 0
             ? `Schedule ${name} has not fired yet.`
             : history.map((r) => historyLine(r, found.spec.tz)).join('\n'),
