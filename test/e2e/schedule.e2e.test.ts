@@ -51,6 +51,32 @@ async function until(what: string, check: () => Promise<boolean>, timeoutMs: num
   }
 }
 
+function writeConfig(): string {
+  const configFile = join(dir, 'fleetscan.yaml');
+  writeFileSync(
+    configFile,
+    [
+      'limits:',
+      '  windows: 100/600ms,1500/36s',
+      '  guard: 5ms',
+      'scan:',
+      '  pendingRetry: 300ms',
+      '  pendingRetryCap: 1s',
+      '  actionPoll: 1s',
+      'worker:',
+      '  lockDuration: 2s',
+      '  stalledInterval: 1s',
+      'schedules:',
+      '  tick: 50ms',
+      '  lockTtl: 1s',
+      '  timeScale: 100',
+      `  timeOrigin: ${String(Date.now())}`,
+      '',
+    ].join('\n'),
+  );
+  return configFile;
+}
+
 describe('fleetscan schedule (e2e, simulator at ×100)', () => {
   it.each([2, 5])(
     'fires every API minute three times with %i worker processes: three campaigns, one action per device per run',
@@ -58,28 +84,7 @@ describe('fleetscan schedule (e2e, simulator at ×100)', () => {
       await withSimulator(
         { timeScale: 100, latencyMs: [1, 3], fleet: 10, fleetMix: CLEAN_FLEET },
         async ({ url, sim }) => {
-          const configFile = join(dir, 'fleetscan.yaml');
-          writeFileSync(
-            configFile,
-            [
-              'limits:',
-              '  windows: 100/600ms,1500/36s',
-              '  guard: 5ms',
-              'scan:',
-              '  pendingRetry: 300ms',
-              '  pendingRetryCap: 1s',
-              '  actionPoll: 1s',
-              'worker:',
-              '  lockDuration: 2s',
-              '  stalledInterval: 1s',
-              'schedules:',
-              '  tick: 50ms',
-              '  lockTtl: 1s',
-              '  timeScale: 100',
-              `  timeOrigin: ${String(Date.now())}`,
-              '',
-            ].join('\n'),
-          );
+          const configFile = writeConfig();
           const env = {
             REDIS_URL: testRedisUrl(),
             FLEETSCAN_PREFIX: prefix,
@@ -162,4 +167,82 @@ describe('fleetscan schedule (e2e, simulator at ×100)', () => {
     },
     120_000,
   );
+
+  it('after the only worker was stopped over three planned times and restarted, fires once and records the others missed', async () => {
+    await withSimulator(
+      { timeScale: 100, latencyMs: [1, 3], fleet: 5, fleetMix: CLEAN_FLEET },
+      async ({ url, sim }) => {
+        const env = {
+          REDIS_URL: testRedisUrl(),
+          FLEETSCAN_PREFIX: prefix,
+          FLEETSCAN_CONFIG: writeConfig(),
+          MDE_API_URL: url,
+          MDE_ACCESS_TOKEN: sim.issueToken(),
+          LOG_LEVEL: 'info',
+        };
+        const schedules = createScheduleStore(redis, prefix);
+        const startWorker = async () => {
+          const w = spawnCli(['worker', '--concurrency', '4'], { env });
+          workers.push(w);
+          await waitForOutput(w, (t) => t.includes('worker started'), 60_000);
+          return w;
+        };
+        const first = await startWorker();
+        const added = await runCli(
+          [
+            'schedule',
+            'add',
+            'restart',
+            '--cron',
+            '*/2 * * * *',
+            '--all',
+            '--comment',
+            'e2e',
+            '--overlap',
+            'allow',
+            '--catchup',
+            '3m',
+            '--max-runs',
+            '2',
+          ],
+          { env: { ...env, LOG_LEVEL: 'warn' } },
+        );
+        expect(added.code).toBe(0);
+        await until(
+          'the first run',
+          async () => (await schedules.history('restart')).length >= 1,
+          30_000,
+        );
+        first.child.kill('SIGTERM');
+        expect((await first.exited).code).toBe(0);
+        // Four planned times (two API minutes apart) pass with no worker at all.
+        await new Promise((resolve) => setTimeout(resolve, 8 * (API_MINUTE / 100)));
+        const second = await startWorker();
+        await until(
+          'a run after the restart',
+          async () =>
+            (await schedules.history('restart', 1000)).filter((r) => r.outcome === 'started')
+              .length >= 2,
+          30_000,
+        );
+        await new Promise((resolve) => setTimeout(resolve, 6 * (API_MINUTE / 100)));
+        second.child.kill('SIGTERM');
+        expect((await second.exited).code).toBe(0);
+
+        const history = (await schedules.history('restart', 1000)).reverse();
+        const outcomes = history.map((r) => r.outcome);
+        expect(outcomes[0]).toBe('started');
+        expect(outcomes.at(-1)).toBe('started');
+        const missed = outcomes.slice(1, -1);
+        expect(missed.length).toBeGreaterThanOrEqual(3);
+        expect(missed.every((o) => o === 'missed')).toBe(true);
+        // The run after the restart is the newest planned time, found within the catch-up.
+        const last = history.at(-1);
+        expect((last?.actual ?? 0) - (last?.planned ?? 0)).toBeLessThanOrEqual(3 * API_MINUTE);
+        expect(new Set(history.map((r) => r.planned)).size).toBe(history.length);
+        const campaigns = await createCampaignStore(redis, prefix).listCampaigns();
+        expect(campaigns).toHaveLength(2); // never a burst
+      },
+    );
+  }, 180_000);
 });
