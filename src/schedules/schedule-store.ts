@@ -30,6 +30,13 @@ rcall('HINCRBY', KEYS[2], 'version', 1)
 for i = 3, #ARGV, 2 do rcall('HSET', KEYS[2], ARGV[i], ARGV[i + 1]) end
 return 1`);
 
+/** Counts a run, unless the schedule was removed meanwhile (it must not come back half). */
+const RECORD_RUN_1 = scriptSource(`
+if redis.call('HEXISTS', KEYS[1], 'spec') == 0 then return 0 end
+redis.call('HINCRBY', KEYS[1], 'runs', 1)
+redis.call('HSET', KEYS[1], 'lastCampaignId', ARGV[1])
+return 1`);
+
 export type AdvanceResult = 'done' | 'moved' | 'not-holder' | 'gone';
 
 export interface ScheduleStore {
@@ -143,11 +150,7 @@ export function createScheduleStore(redis: Redis, prefix: string): ScheduleStore
       return result === 1 ? 'done' : result === 0 ? 'moved' : result === -1 ? 'not-holder' : 'gone';
     },
     async recordRun(name, campaignId) {
-      await redis
-        .multi()
-        .hincrby(keys.schedule(name), 'runs', 1)
-        .hset(keys.schedule(name), 'lastCampaignId', campaignId)
-        .exec();
+      await runScript(redis, RECORD_RUN_1, [keys.schedule(name)], [campaignId]);
     },
     async appendHistory(name, record) {
       await redis

@@ -111,6 +111,7 @@ function report(json: boolean, started: StartedCampaign) {
     campaignId: campaign.id,
     name: campaign.name,
     scanType: campaign.scanType,
+    window: campaign.window,
     accepted,
     invalid: started.invalid,
     duplicate: started.duplicate,
@@ -127,6 +128,11 @@ function report(json: boolean, started: StartedCampaign) {
     `  ${count(accepted)} devices queued, ${count(summary.invalid)} invalid, ${count(summary.duplicate)} duplicate` +
       (skipped.length > 0 ? `, skipped: ${skipped.join(', ')}` : ''),
     `  ${count(campaign.total)} devices in the campaign in all`,
+    ...(campaign.window
+      ? [
+          `  Dispatched only ${campaign.window.start}-${campaign.window.end} ${campaign.window.tz} (devices wait outside it)`,
+        ]
+      : []),
     ...summary.invalidLines.map(
       (e) => `  line ${e.line}: ${JSON.stringify(e.value)} (${e.reason})`,
     ),
