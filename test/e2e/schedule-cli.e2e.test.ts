@@ -213,7 +213,7 @@ describe('fleetscan schedule commands', () => {
         String(started['campaignId']),
       );
       expect(campaign?.window).toEqual({ start: '22:00', end: '05:00', tz: 'Europe/Berlin' });
-    expect(started['window']).toEqual(campaign?.window);
+      expect(started['window']).toEqual(campaign?.window);
       const bad = await cli(
         'scan',
         '--devices',

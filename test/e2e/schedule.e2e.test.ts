@@ -136,16 +136,24 @@ describe('fleetscan schedule (e2e, simulator at ×100)', () => {
           // Three more API minutes: nothing else may fire (max runs) and nothing fire twice.
           await new Promise((resolve) => setTimeout(resolve, 3 * (API_MINUTE / 100)));
           for (const w of workers) w.child.kill('SIGTERM');
-          for (const w of workers) expect((await w.exited).code).toBe(0);
+          for (const w of workers) expect((await w.exited).code, w.stderr()).toBe(0);
 
-          const history = (await schedules.history('every-minute')).reverse();
-          expect(history.map((r) => r.outcome)).toEqual(['started', 'started', 'started']);
+          const history = (await schedules.history('every-minute', 1000)).reverse();
+          // Every planned time appears exactly once, one API minute after the one before.
           const planned = history.map((r) => r.planned);
-          expect(planned[1]! - planned[0]!).toBe(API_MINUTE);
-          expect(planned[2]! - planned[1]!).toBe(API_MINUTE);
+          expect(planned.slice(1).map((p, i) => p - (planned[i] ?? 0))).toEqual(
+            planned.slice(1).map(() => API_MINUTE),
+          );
+          expect(history.filter((r) => r.outcome === 'started')).toHaveLength(3);
+          // At 0.6 s real per API minute, a tick held up on a loaded machine may find two planned
+          // times due at once: the older is then missed (never run late), not a second run.
+          const others = history.filter((r) => r.outcome !== 'started');
+          expect(others.every((r) => r.reason === 'superseded by a later planned time')).toBe(true);
           const runs = await campaigns.listCampaigns();
           expect(runs).toHaveLength(3);
-          expect(new Set(runs.map((c) => c.id))).toEqual(new Set(history.map((r) => r.campaignId)));
+          expect(new Set(runs.map((c) => c.id))).toEqual(
+            new Set(history.filter((r) => r.campaignId !== null).map((r) => r.campaignId)),
+          );
           for (const run of runs) {
             expect(run).toMatchObject({
               schedule: 'every-minute',
