@@ -16,6 +16,7 @@ import { registerRetryCommand } from './commands/retry.js';
 import { registerLoginCommands } from './commands/login.js';
 import { registerPruneCommand } from './commands/prune.js';
 import { registerScanCommand } from './commands/scan.js';
+import { registerScheduleCommands } from './commands/schedule.js';
 import { registerSimulateCommand } from './commands/simulate.js';
 import { registerStatusCommand } from './commands/status.js';
 import { registerTokenCommand } from './commands/token.js';
@@ -69,6 +70,7 @@ export function buildProgram(argv: readonly string[] = process.argv): Command {
   registerArchiveCommand(program);
   registerPruneCommand(program);
   registerCompletionCommand(program);
+  registerScheduleCommands(program);
   return program;
 }
 

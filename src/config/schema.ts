@@ -221,9 +221,39 @@ const configShape = z.strictObject({
     /** Receivers delivered to at once (each receiver still gets its events one by one, in order). */
     concurrency: z.number().int().min(1).max(100),
   }),
+  schedules: z.strictObject({
+    /** Worker processes take turns (a fenced Redis lock) firing the stored schedules. */
+    enabled: z.boolean(),
+    /** How often the lock holder looks for due fires. */
+    tick: duration(10),
+    /** Lease of the firing lock: a dead holder is replaced after this. */
+    lockTtl: duration(100),
+    /** Demos and tests only: scheduled time runs this many times faster than real time… */
+    timeScale: z.number().positive(),
+    /** …from this instant (ISO date-time or ms), which every process must share. */
+    timeOrigin: z
+      .union([z.number(), z.string()])
+      .nullable()
+      .transform((value, ctx) => {
+        if (value === null) return null;
+        const ms = typeof value === 'number' ? value : new Date(value).getTime();
+        if (Number.isNaN(ms)) {
+          ctx.addIssue({ code: 'custom', message: 'Expected an ISO date-time or ms since epoch' });
+          return z.NEVER;
+        }
+        return ms;
+      }),
+  }),
 });
 
 export const configSchema = configShape.superRefine((config, ctx) => {
+  if (config.schedules.timeScale !== 1 && config.schedules.timeOrigin === null) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['schedules', 'timeOrigin'],
+      message: 'Expected an origin shared by every process when schedules.timeScale is not 1',
+    });
+  }
   // A slot is taken before the token is fetched (bounded by requestTimeout) and held until the
   // reply (bounded by requestTimeout): a lease shorter than both would free it while in flight.
   if (config.limits.lease < 2 * config.defender.requestTimeout) {

@@ -99,6 +99,7 @@ export async function buildDashboard(deps: DashboardDeps): Promise<FastifyInstan
     rates: createRateTracker(),
     proof: deps.proof,
     retention: retention?.overview,
+    schedules: deps.schedules,
   };
   const token = deps.allowActions ? createActionToken() : null;
 
@@ -119,6 +120,7 @@ export async function buildDashboard(deps: DashboardDeps): Promise<FastifyInstan
       queue: deps.queue,
       clock,
       retention: retention?.metrics,
+      schedules: deps.schedules,
     }),
   );
   if (token) {

@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import type { ApiDeps } from '../api/api-deps.js';
 import type { CampaignState } from '../campaigns/campaign.js';
 import type { CampaignStore } from '../campaigns/campaign-store.js';
+import type { ScheduleReader } from '../schedules/schedule-reader.js';
 import type { CallStats } from '../shared/call-stats.js';
 import type { Clock } from '../shared/clock.js';
 import type { Logger } from '../shared/logger.js';
@@ -51,6 +52,8 @@ export interface DashboardDeps {
   cancelActions?: ((campaignId: string) => Promise<unknown>) | undefined;
   /** Archived campaigns (listed apart, exported from their files) and the memory alarm. */
   retention?: { archives: ArchiveSource; memory: MemorySettings } | undefined;
+  /** Schedules panel and schedule metrics; left out, neither is shown. */
+  schedules?: ScheduleReader | undefined;
   /** Request errors go here; requests themselves are not logged (a wall screen polls all day). */
   log?: Logger | undefined;
 }

@@ -1,5 +1,6 @@
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { CampaignStore } from '../campaigns/campaign-store.js';
+import type { ScheduleReader } from '../schedules/schedule-reader.js';
 import type { CallStats } from '../shared/call-stats.js';
 import type { Clock } from '../shared/clock.js';
 import { readBudgets, type BudgetSource } from './budgets.js';
@@ -21,6 +22,7 @@ export interface MetricsDeps {
   campaignLimit?: number;
   /** Redis memory and archive gauges (`src/retention`). */
   retention?: (() => Promise<{ memory: MemoryHeadroom; archivedCampaigns: number }>) | undefined;
+  schedules?: ScheduleReader | undefined;
 }
 
 /** Reasons are `code: API message`; only the code is a label, so label values stay few. */
@@ -99,7 +101,15 @@ export function createDashboardMetrics(deps: MetricsDeps) {
     'Seconds left in a pause after a 429 (0: open)',
     ['budget', 'family'],
   );
+  const fires = c('fleetscan_schedule_fires_total', 'Schedule fires by outcome', ['outcome']);
+  const nextFire = g(
+    'fleetscan_schedule_next_fire_timestamp_seconds',
+    'When a schedule next fires (unix seconds; absent when paused or ended)',
+    ['schedule'],
+  );
   const all = [
+    fires,
+    nextFire,
     devices,
     total,
     info,
@@ -145,6 +155,17 @@ export function createDashboardMetrics(deps: MetricsDeps) {
     }
     for (const { family, seconds } of apiSeconds) callSeconds.inc({ family }, seconds);
     tokens.inc(refreshes);
+    if (deps.schedules) {
+      const [views, outcomes] = await Promise.all([
+        deps.schedules.views(),
+        deps.schedules.fireCounts(),
+      ]);
+      for (const [outcome, n] of Object.entries(outcomes)) fires.inc({ outcome }, n);
+      for (const view of views) {
+        if (!view.paused && view.nextFire)
+          nextFire.set({ schedule: view.name }, view.nextFire.ms / 1_000);
+      }
+    }
     const now = deps.clock.now();
     for (const budget of budgets) {
       for (const usage of budget.families) {

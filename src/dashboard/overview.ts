@@ -1,5 +1,7 @@
 import type { Campaign } from '../campaigns/campaign.js';
 import type { CampaignStore } from '../campaigns/campaign-store.js';
+import type { ScheduleReader } from '../schedules/schedule-reader.js';
+import type { ScheduleView } from '../schedules/schedule-view.js';
 import type { Clock } from '../shared/clock.js';
 import {
   readBudgets,
@@ -39,6 +41,8 @@ export interface Overview {
   memory?: MemoryHeadroom | null;
   /** Archived campaigns, listed apart from the live ones. */
   archived?: ArchivedCampaign[];
+  /** Present when the dashboard reads schedules. */
+  schedules?: ScheduleView[];
 }
 
 export interface OverviewDeps {
@@ -51,6 +55,7 @@ export interface OverviewDeps {
   /** Verify results per campaign (src/tracking lifecycle record); absent: not shown. */
   proof?: ((campaignId: string) => Promise<{ completed: number; of: number } | null>) | undefined;
   retention?: OverviewRetention | undefined;
+  schedules?: ScheduleReader | undefined;
 }
 
 /** Memory headroom and archived campaigns (`src/retention`). */
@@ -106,7 +111,15 @@ export async function readOverview(deps: OverviewDeps): Promise<Overview> {
         archived: await deps.retention.archived(),
       }
     : {};
-  return { at, campaigns, hidden: all.length - shown.length, budgets, ...retention };
+  const schedules = deps.schedules ? await deps.schedules.views() : undefined;
+  return {
+    at,
+    campaigns,
+    hidden: all.length - shown.length,
+    budgets,
+    ...retention,
+    ...(schedules ? { schedules } : {}),
+  };
 }
 
 /** The overview restricted to one campaign, or null when it does not exist. */

@@ -1,6 +1,7 @@
 import type { Config } from '../config/schema.js';
 import type { ScanWorkerSettings } from '../scan/start-scan-worker.js';
 import type { Logger } from '../shared/logger.js';
+import { startRuntimeScheduleRunner } from '../schedules/runtime-schedules.js';
 import { buildRuntime, type Runtime } from './build-runtime.js';
 import { startRuntimeWorker } from './start-workers.js';
 import { startSweeperFromConfig } from '../retention/retention-from-config.js';
@@ -13,7 +14,7 @@ const STOP_SIGNALS = ['SIGTERM', 'SIGINT'] as const;
  */
 export function workerSettingsFrom(
   config: Pick<Config, 'worker'>,
-  options: { pollActionStatuses?: boolean } = {},
+  options: { pollActionStatuses?: boolean; fireSchedules?: boolean } = {},
 ): ScanWorkerSettings {
   return {
     concurrency: config.worker.concurrency,
@@ -21,6 +22,7 @@ export function workerSettingsFrom(
     stalledIntervalMs: config.worker.stalledInterval,
     maxStalledCount: config.worker.maxStalledCount,
     pollActionStatuses: options.pollActionStatuses ?? true,
+    ...(options.fireSchedules === undefined ? {} : { fireSchedules: options.fireSchedules }),
   };
 }
 
@@ -67,8 +69,10 @@ export async function runScanWorker(
   }
   log = runtime.log;
   let scanWorker;
+  let schedules;
   try {
     scanWorker = startRuntimeWorker(runtime, settings);
+    schedules = settings.fireSchedules === false ? null : startRuntimeScheduleRunner(runtime);
   } catch (error) {
     await runtime.close();
     throw error;
@@ -94,6 +98,7 @@ export async function runScanWorker(
     'stopping: no new jobs; finishing and recording the calls in flight',
   );
   await sweeper?.stop();
+  await schedules?.stop();
   await scanWorker.close();
   await runtime.close();
   log.info('worker stopped');

@@ -5,6 +5,7 @@ import {
 } from '../scan/start-scan-worker.js';
 import { verifyAfterSettle } from '../hunting/verify-after-settle.js';
 import { trackerClientFromConfig } from '../tracking/tracker-client.js';
+import { scheduleClockFrom } from '../schedules/runtime-schedules.js';
 import type { Runtime } from './build-runtime.js';
 
 /** A scan worker wired to a runtime's connections, store, limiter and API client. */
@@ -27,6 +28,7 @@ export function startRuntimeWorker(runtime: Runtime, settings: ScanWorkerSetting
         lister: trackerClientFromConfig(runtime.config, runtime),
         onSettled: verifyAfterSettle(runtime),
       },
+      windowClock: scheduleClockFrom(runtime.config),
     },
     settings,
   );

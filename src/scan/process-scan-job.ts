@@ -1,6 +1,8 @@
 import { DelayedError, RateLimitError, UnrecoverableError } from 'bullmq';
 import type { DeviceRecord } from '../campaigns/campaign.js';
 import type { MachineAction } from '../defender/machine-action.js';
+import { createScheduleClock } from '../schedules/schedule-clock.js';
+import { windowWaitMs } from '../schedules/window-gate.js';
 import { createCampaignCache } from './campaign-cache.js';
 import { findOwnAction, isOwnAction } from './find-own-action.js';
 import { handleScanError, holdIfThrottled, type ScanErrorContext } from './handle-scan-error.js';
@@ -33,6 +35,7 @@ export function mayHaveReachedApi(device: DeviceRecord): boolean {
 export function createScanProcessor(deps: ScanProcessorDeps) {
   const { store, client, clock } = deps;
   const cache = createCampaignCache(store, clock, deps.campaignCacheMs ?? 1_000);
+  const windowClock = deps.windowClock ?? createScheduleClock({ realNow: () => clock.now() });
 
   return async function processScanJob(job: ScanJob, token?: string): Promise<ScanOutcome> {
     const { campaignId, machineId } = parseScanJobId(job.id);
@@ -50,6 +53,13 @@ export function createScanProcessor(deps: ScanProcessorDeps) {
     }
     if (campaign.state === 'paused') {
       await job.moveToDelayed(clock.now() + (deps.pausedPollMs ?? 5_000), token);
+      throw new DelayedError();
+    }
+    // Dispatch window (schedules): outside it the job waits for the opening, like a paused
+    // campaign's: no attempt spent, no API call.
+    const closedForMs = windowWaitMs(campaign.window, windowClock);
+    if (closedForMs > 0) {
+      await job.moveToDelayed(clock.now() + closedForMs, token);
       throw new DelayedError();
     }
 

@@ -2,6 +2,7 @@ import type { CampaignStore } from '../campaigns/campaign-store.js';
 import type { Config } from '../config/schema.js';
 import type { CallPermit } from '../defender/call-gate.js';
 import type { EndpointFamily, MachineAction, ScanType } from '../defender/machine-action.js';
+import type { ScheduleClock } from '../schedules/schedule-clock.js';
 import type { Clock } from '../shared/clock.js';
 import type { Logger } from '../shared/logger.js';
 import type { MachineActionLister } from './find-own-action.js';
@@ -45,6 +46,8 @@ export interface ScanProcessorDeps {
   pausedPollMs?: number;
   /** How long the queue is held when the tenant's delegated sign-in is gone. Default 60 s. */
   signInHoldMs?: number;
+  /** The time dispatch windows are read in (compressed in demos); the wall clock by default. */
+  windowClock?: ScheduleClock;
 }
 
 /** How a job ended when it did not throw. */

@@ -21,6 +21,8 @@ export interface ScanWorkerSettings {
   maxStalledCount?: number;
   /** Run the action tracker in this process too (it takes turns through a fenced Redis lock). */
   pollActionStatuses?: boolean;
+  /** Take part in firing schedules (worker processes only; see src/schedules). */
+  fireSchedules?: boolean;
 }
 
 export interface ScanWorkerDeps extends Omit<ScanProcessorDeps, 'rateLimit'> {

@@ -1,3 +1,4 @@
+import { describeTargets, listScanSource, targetScanSource } from '../../control/scan-sources.js';
 import type { ScanSource } from '../../control/start-campaign.js';
 import { isMachineId } from '../../defender/machine-id.js';
 import { renderValue } from '../../producer/sources/device-id.js';
@@ -37,17 +38,7 @@ export function checkDeviceIds(raw: readonly string[]): ScanSource {
       { errors: invalid, invalidCount },
     );
   }
-  return {
-    description: `api:${String(ids.length)} devices`,
-    chunks: (async function* () {
-      await Promise.resolve();
-      for (let i = 0; i < ids.length; i += CHUNK) yield ids.slice(i, i + CHUNK);
-    })(),
-    valid: () => ids.length,
-    invalid: () => ({ count: 0, lines: [] }),
-    skipped: () => ({}),
-    takeHostnames: () => new Map<string, string>(),
-  };
+  return listScanSource(ids, `api:${String(ids.length)} devices`, CHUNK);
 }
 
 /** `query`/`tags`/`group` through List Machines, as `fleetscan scan --query/--tag/--group`. */
@@ -61,18 +52,8 @@ export function targetSource(
     group: body.group,
     includeInactive: body.includeInactive,
   });
-  const described = [
-    body.query === undefined ? '' : `query:${body.query}`,
-    body.tags === undefined ? '' : `tag:${body.tags.join(',')}`,
-    body.group === undefined ? '' : `group:${body.group}`,
-  ];
-  return {
-    description: described.filter(Boolean).join(' '),
-    chunks: targets.chunks,
-    valid: () => targets.report.selected,
-    invalid: () => ({ count: 0, lines: [] }),
-    skipped: () =>
-      Object.fromEntries(Object.entries(targets.report.skipped).filter(([, n]) => n > 0)),
-    takeHostnames: () => targets.takeHostnames(),
-  };
+  return targetScanSource(
+    targets,
+    describeTargets({ query: body.query, tags: body.tags, group: body.group }),
+  );
 }

@@ -1,3 +1,5 @@
+import { createScheduleReader } from '../../schedules/schedule-reader.js';
+import { createScheduleStore } from '../../schedules/schedule-store.js';
 import type { Command } from 'commander';
 import { startApiServices } from '../../api/api-services.js';
 import { createCampaignControl } from '../../campaigns/campaign-control.js';
@@ -71,6 +73,7 @@ export async function startDashboardServer(
     allowActions,
     requireNoEviction: config.redis.requireNoEviction,
     clock: runtime.clock,
+    schedules: createScheduleReader(createScheduleStore(runtime.redis, config.redis.prefix)),
     log: log.child({ component: 'dashboard' }),
     api: api?.deps,
     retention: dashboardRetention(config, runtime.redis, runtime.store),

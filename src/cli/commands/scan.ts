@@ -9,6 +9,7 @@ import {
 import { recordIntake } from '../../reports/intake-record.js';
 import { SCAN_TYPES, type ScanType } from '../../defender/machine-action.js';
 import { admitToRedis } from './shared/admit-to-redis.js';
+import { parseWindowFlag, WindowError } from '../../schedules/dispatch-window.js';
 import { configFor, loggerFor, printJson } from '../context.js';
 import { UsageError } from '../errors.js';
 import { scanDryRun } from './scan-dry-run.js';
@@ -22,6 +23,7 @@ interface ScanOptions extends SourceOptions {
   name?: string;
   campaignId?: string;
   dryRun?: boolean;
+  window?: string;
   json?: boolean;
 }
 
@@ -30,6 +32,7 @@ Examples:
   fleetscan scan --devices devices.csv --comment "Quarterly sweep" --name q4-sweep
   fleetscan scan --tag Servers --tag Finance --scan-type Full --comment "After incident 4711" --json
   fleetscan scan --devices devices.csv --comment "Quarterly sweep" --dry-run   # counts and time, creates nothing
+  fleetscan scan --tag Workstations --window "22:00-05:00 Europe/Berlin" --comment "Overnight sweep"
   cat ids.txt | fleetscan scan --devices - --comment "Ad hoc"
   # same command again after a crash or Ctrl-C: nothing is doubled, nothing lost
   fleetscan scan --devices devices.csv --comment "Quarterly sweep" --campaign-id c-mhx1y2z3a1b2`;
@@ -68,6 +71,10 @@ export function registerScanCommand(program: Command): void {
       '--dry-run',
       'resolve and check the devices, print counts and the least time the budget needs; create nothing',
     )
+    .option(
+      '--window <HH:MM-HH:MM>',
+      'dispatch only inside this daily window, local time ("22:00-05:00 Europe/Berlin" names a zone)',
+    )
     .option('--json', 'print one JSON object')
     .addHelpText('after', EXAMPLE)
     .action(async (options: ScanOptions, command: Command) => {
@@ -81,6 +88,7 @@ export function registerScanCommand(program: Command): void {
         );
       }
       checkSourceOptions(options);
+      const window = windowOption(options.window);
       const config = configFor(command);
       const log = loggerFor(config, 'fleetscan-scan');
       if (options.dryRun === true) {
@@ -103,6 +111,7 @@ export function registerScanCommand(program: Command): void {
             name: options.name,
             campaignId: options.campaignId,
             createdBy: `${userInfo().username}@${hostname()}`,
+            window,
           },
         ).catch((error: unknown) => {
           if (error instanceof StartCampaignError)
@@ -125,6 +134,7 @@ function report(json: boolean, started: StartedCampaign) {
     campaignId: campaign.id,
     name: campaign.name,
     scanType: campaign.scanType,
+    window: campaign.window,
     accepted,
     invalid: started.invalid,
     duplicate: started.duplicate,
@@ -141,6 +151,11 @@ function report(json: boolean, started: StartedCampaign) {
     `  ${count(accepted)} devices queued, ${count(summary.invalid)} invalid, ${count(summary.duplicate)} duplicate` +
       (skipped.length > 0 ? `, skipped: ${skipped.join(', ')}` : ''),
     `  ${count(campaign.total)} devices in the campaign in all`,
+    ...(campaign.window
+      ? [
+          `  Dispatched only ${campaign.window.start}-${campaign.window.end} ${campaign.window.tz} (devices wait outside it)`,
+        ]
+      : []),
     ...summary.invalidLines.map(
       (e) => `  line ${e.line}: ${JSON.stringify(e.value)} (${e.reason})`,
     ),
@@ -160,6 +175,16 @@ function parseScanType(text: string): ScanType {
   const found = SCAN_TYPES.find((t) => t.toLowerCase() === text.trim().toLowerCase());
   if (!found) throw new UsageError(`--scan-type must be Quick or Full, got ${text}`);
   return found;
+}
+
+function windowOption(text: string | undefined) {
+  if (text === undefined) return null;
+  try {
+    return parseWindowFlag(text, Intl.DateTimeFormat().resolvedOptions().timeZone);
+  } catch (error) {
+    if (error instanceof WindowError) throw new UsageError(`--window: ${error.message}`);
+    throw error;
+  }
 }
 
 function collect(value: string, previous: string[]): string[] {

@@ -9,6 +9,7 @@ interface WorkerOptions {
   stalledInterval?: string;
   maxStalled?: string;
   poll: boolean;
+  schedules: boolean;
 }
 
 /** `fleetscan worker`: runs scan jobs until SIGTERM/SIGINT, then finishes the calls in flight. */
@@ -35,6 +36,7 @@ export function registerWorkerCommand(program: Command): void {
       'how often a job may be orphaned by a dying worker before it fails (default: worker.maxStalledCount, 5)',
     )
     .option('--no-poll', 'do not take part in refreshing MachineAction statuses')
+    .option('--no-schedules', 'do not take part in firing schedules')
     .addHelpText(
       'after',
       '\nExample:\n  REDIS_URL=redis://10.0.0.5:6379 MDE_TENANT_ID=… MDE_CLIENT_ID=… MDE_CLIENT_SECRET=… \\\n' +
@@ -59,7 +61,10 @@ export function registerWorkerCommand(program: Command): void {
         await import('../../runtime/run-scan-worker.js');
       await runScanWorker(
         config,
-        workerSettingsFrom(config, { pollActionStatuses: options.poll }),
+        workerSettingsFrom(config, {
+          pollActionStatuses: options.poll,
+          fireSchedules: options.schedules,
+        }),
         {
           log: loggerFor(config, 'fleetscan-worker'),
         },

@@ -80,7 +80,15 @@ export function campaignCard(view: CampaignView, linkToPage = true): SafeHtml {
       >
       <span class="meta"
         >${campaign.scanType} scan · ${campaign.createdBy} · ${formatTime(campaign.createdAt)} ·
-        ${campaign.source} · <code>${campaign.id}</code></span
+        ${campaign.source} · <code>${campaign.id}</code>${
+          campaign.schedule
+            ? html` · schedule <b class="campaign-schedule">${campaign.schedule}</b>`
+            : ''
+        }${
+          campaign.window
+            ? html` · window ${campaign.window.start}-${campaign.window.end} ${campaign.window.tz}`
+            : ''
+        }</span
       >
     </div>
     <div

@@ -5,6 +5,7 @@ import { formatCount, formatTime } from './format.js';
 import { html, type SafeHtml } from './html.js';
 import { layout } from './layout.js';
 import { archivedPanel, memoryWarning } from './retention-panels.js';
+import { schedulePanel } from './schedule-panel.js';
 
 /** The live part of the campaigns page: replaced as a whole on every poll. */
 export function overviewFragment(overview: Overview): SafeHtml {
@@ -24,7 +25,8 @@ export function overviewFragment(overview: Overview): SafeHtml {
           : ''
       }
     </section>
-    ${archivedPanel(overview.archived)}`;
+    ${archivedPanel(overview.archived)}
+    ${overview.schedules ? schedulePanel(overview.schedules) : ''}`;
 }
 
 export function campaignsPage(overview: Overview, allowActions: boolean): string {

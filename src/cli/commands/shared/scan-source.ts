@@ -1,5 +1,10 @@
 import { basename } from 'node:path';
 import type { Config } from '../../../config/schema.js';
+import {
+  describeTargets,
+  fileScanSource,
+  targetScanSource,
+} from '../../../control/scan-sources.js';
 import type { ScanSource } from '../../../control/start-campaign.js';
 import { readDeviceFile } from '../../../producer/sources/read-device-file.js';
 import { resolveTargets } from '../../../producer/sources/resolve-targets.js';
@@ -53,14 +58,7 @@ export async function openScanSource(
   if (checkSourceOptions(options) === 'file') {
     const file = options.devices ?? '-';
     const source = await readDeviceFile(file, { column: options.column, strict: options.strict });
-    return {
-      description: `file:${file === '-' ? 'stdin' : basename(file)}`,
-      chunks: source.chunks,
-      valid: () => source.report.valid,
-      invalid: () => ({ count: source.report.invalidCount, lines: source.report.invalid }),
-      skipped: () => ({}),
-      takeHostnames: () => source.takeHostnames(),
-    };
+    return fileScanSource(source, `file:${file === '-' ? 'stdin' : basename(file)}`);
   }
   const { client } = defenderFromConfig(deps.config, deps.redis, deps.log);
   const targets = resolveTargets(client, {
@@ -69,28 +67,11 @@ export async function openScanSource(
     group: options.group,
     includeInactive: options.includeInactive,
   });
-  const described = [
-    options.query === undefined ? '' : `query:${options.query}`,
-    (options.tag ?? []).length === 0 ? '' : `tag:${(options.tag ?? []).join(',')}`,
-    options.group === undefined ? '' : `group:${options.group}`,
-  ];
-  return {
-    description: described.filter(Boolean).join(' '),
-    chunks: closing(targets.chunks, () => {
+  return targetScanSource(
+    targets,
+    describeTargets({ query: options.query, tags: options.tag, group: options.group }),
+    () => {
       client.close();
-    }),
-    valid: () => targets.report.selected,
-    invalid: () => ({ count: 0, lines: [] }),
-    skipped: () =>
-      Object.fromEntries(Object.entries(targets.report.skipped).filter(([, n]) => n > 0)),
-    takeHostnames: () => targets.takeHostnames(),
-  };
-}
-
-async function* closing<T>(items: AsyncIterable<T>, done: () => void): AsyncIterable<T> {
-  try {
-    yield* items;
-  } finally {
-    done();
-  }
+    },
+  );
 }

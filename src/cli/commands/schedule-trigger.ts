@@ -1,0 +1,76 @@
+import { hostname, userInfo } from 'node:os';
+import type { Command } from 'commander';
+import { fireSchedule, isRunActive } from '../../schedules/fire-schedule.js';
+import { scheduleClockFrom } from '../../schedules/runtime-schedules.js';
+import { SCHEDULE_NAME } from '../../schedules/schedule.js';
+import { createScheduleStore } from '../../schedules/schedule-store.js';
+import { configFor, loggerFor, printJson } from '../context.js';
+import { UsageError } from '../errors.js';
+import { defenderFromConfig } from './shared/defender-from-config.js';
+import { historyLine } from './schedule-manage.js';
+import { withSession } from './shared/session.js';
+
+/**
+ * `fleetscan schedule trigger NAME`: one run now, from this process, outside the cron plan (the
+ * cursor does not move, so the next planned fire still happens). The overlap policy applies:
+ * with `skip` or `buffer-one` a trigger while the last run still waits is refused.
+ */
+export function registerScheduleTrigger(schedule: Command): void {
+  schedule
+    .command('trigger')
+    .argument('<name>', 'schedule name')
+    .description('Run a schedule now (resolves its devices and starts its campaign at once)')
+    .option('--json', 'print one JSON object')
+    .addHelpText('after', '\nExample:\n  fleetscan schedule trigger nightly-servers --json')
+    .action(async (name: string, options: { json?: boolean }, command: Command) => {
+      if (!SCHEDULE_NAME.test(name)) throw new UsageError(`"${name}" is not a schedule name`);
+      const config = configFor(command);
+      const log = loggerFor(config, 'fleetscan-schedule');
+      await withSession(config, async ({ redis, store: campaigns, queue }) => {
+        const store = createScheduleStore(redis, config.redis.prefix);
+        const found = await store.get(name);
+        if (!found)
+          throw new UsageError(
+            `No schedule "${name}". List them with \`fleetscan schedule list\`.`,
+          );
+        const last = found.state.lastCampaignId;
+        if (
+          found.spec.overlap !== 'allow' &&
+          last !== null &&
+          isRunActive(await campaigns.getCampaign(last))
+        ) {
+          throw new UsageError(
+            `Schedule ${name}'s last run ${last} still has queued or deferred devices ` +
+              `(overlap ${found.spec.overlap}); cancel it or wait for it to finish.`,
+          );
+        }
+        let client: ReturnType<typeof defenderFromConfig>['client'] | undefined;
+        const now = scheduleClockFrom(config).now();
+        try {
+          const entry = await fireSchedule(
+            {
+              campaigns,
+              queue,
+              lister: () => (client ??= defenderFromConfig(config, redis, log).client),
+              log,
+            },
+            found.spec,
+            {
+              planned: now,
+              actual: now,
+              manual: true,
+              createdBy: `${userInfo().username}@${hostname()}`,
+            },
+          );
+          await store.appendHistory(name, entry);
+          if (entry.campaignId !== null && entry.outcome === 'started')
+            await store.recordRun(name, entry.campaignId);
+          if (options.json === true) printJson(entry);
+          else process.stdout.write(`${historyLine(entry, found.spec.tz)}\n`);
+          if (entry.outcome !== 'started') process.exitCode = 1;
+        } finally {
+          client?.close();
+        }
+      });
+    });
+}

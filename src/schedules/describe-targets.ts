@@ -1,0 +1,9 @@
+import { describeTargets } from '../control/scan-sources.js';
+import type { ScheduleTargets } from './schedule.js';
+
+/** `tag:Servers group:Finance`, `file:/srv/ids.csv` or `all`: how a campaign names its source. */
+export function describeTargetsOf(t: ScheduleTargets): string {
+  if (t.all) return 'all';
+  if (t.devices !== null) return `file:${t.devices}`;
+  return describeTargets(t);
+}

@@ -1,0 +1,37 @@
+import { hostname } from 'node:os';
+import type { Config } from '../config/schema.js';
+import type { Runtime } from '../runtime/build-runtime.js';
+import { createScheduleClock, type ScheduleClock } from './schedule-clock.js';
+import { startScheduleRunner, type ScheduleRunner } from './schedule-runner.js';
+import { createScheduleStore } from './schedule-store.js';
+
+/** The clock schedules and dispatch windows are read in, per `schedules.timeScale/timeOrigin`. */
+export function scheduleClockFrom(config: Pick<Config, 'schedules'>): ScheduleClock {
+  return createScheduleClock({
+    scale: config.schedules.timeScale,
+    origin: config.schedules.timeOrigin,
+  });
+}
+
+/** The firing loop of a worker process, wired to its runtime (null when disabled). */
+export function startRuntimeScheduleRunner(runtime: Runtime): ScheduleRunner | null {
+  const { config } = runtime;
+  if (!config.schedules.enabled) return null;
+  return startScheduleRunner({
+    redis: runtime.redis,
+    prefix: config.redis.prefix,
+    store: createScheduleStore(runtime.redis, config.redis.prefix),
+    fire: {
+      campaigns: runtime.store,
+      queue: () => runtime.queue,
+      lister: (tenant) => runtime.tenants.get(tenant).client(),
+      realNow: () => runtime.clock.now(),
+      log: runtime.log.child({ component: 'schedules' }),
+    },
+    clock: scheduleClockFrom(config),
+    log: runtime.log.child({ component: 'schedules' }),
+    tickMs: config.schedules.tick,
+    lockTtlMs: config.schedules.lockTtl,
+    identity: `worker@${hostname()}:${String(process.pid)}`,
+  });
+}

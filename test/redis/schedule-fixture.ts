@@ -1,0 +1,90 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import { pino } from 'pino';
+import { createCampaignStore } from '../../src/campaigns/redis-campaign-store.js';
+import { createScanQueue } from '../../src/scan/scan-queue.js';
+import type { ScheduleClock } from '../../src/schedules/schedule-clock.js';
+import { startScheduleRunner } from '../../src/schedules/schedule-runner.js';
+import { buildScheduleSpec, type ScheduleInput } from '../../src/schedules/schedule-spec.js';
+import { createScheduleStore } from '../../src/schedules/schedule-store.js';
+
+export const silent = pino({ level: 'silent' });
+export const machineId = (n: number) => n.toString(16).padStart(40, '0');
+
+/** A clock the test moves by hand. */
+export function manualClock(start: number): ScheduleClock & { set(ms: number): void } {
+  let now = start;
+  return {
+    scale: 1,
+    now: () => now,
+    realDelay: (ms) => ms,
+    set(ms) {
+      now = ms;
+    },
+  };
+}
+
+/** A device file of `n` ids in a new temporary folder. */
+export function deviceFile(n: number): string {
+  const file = join(mkdtempSync(join(tmpdir(), 'fleetscan-sched-')), 'ids.txt');
+  writeFileSync(file, `${Array.from({ length: n }, (_, i) => machineId(i + 1)).join('\n')}\n`);
+  return file;
+}
+
+/**
+ * One "process": its own Redis connections, campaign store, queue and firing loop (driven by
+ * hand: `tickOnce`), sharing `clock` with the others.
+ */
+export function scheduleProcess(
+  redisUrl: string,
+  prefix: string,
+  clock: ScheduleClock,
+  options: { lockTtlMs?: number } = {},
+) {
+  const redis = new Redis(redisUrl);
+  const bull = new Redis(redisUrl, { maxRetriesPerRequest: null });
+  const campaigns = createCampaignStore(redis, prefix);
+  const queue = createScanQueue(
+    { redis: { prefix }, scan: { attempts: 1, backoff: 10 } } as Parameters<
+      typeof createScanQueue
+    >[0],
+    bull,
+  );
+  const store = createScheduleStore(redis, prefix);
+  const runner = startScheduleRunner({
+    redis,
+    prefix,
+    store,
+    fire: {
+      campaigns,
+      queue: () => queue,
+      lister: () => {
+        throw new Error('no Defender client in this test');
+      },
+      log: silent,
+    },
+    clock,
+    log: silent,
+    tickMs: 0,
+    lockTtlMs: options.lockTtlMs ?? 10_000,
+    identity: 'test',
+  });
+  return {
+    redis,
+    campaigns,
+    store,
+    runner,
+    async close() {
+      await runner.stop();
+      await queue.close();
+      redis.disconnect();
+      bull.disconnect();
+    },
+  };
+}
+
+export function spec(input: Partial<ScheduleInput> & { name: string }) {
+  return buildScheduleSpec({ cron: '*/10 * * * *', comment: 'test', ...input }, 'test', '/');
+}
