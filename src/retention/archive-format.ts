@@ -52,6 +52,21 @@ export class ArchiveCorruptError extends Error {
   }
 }
 
+const REQUIRED = new Set([
+  'machineId',
+  'state',
+  'machineActionId',
+  'actionStatus',
+  'actionCreatedAt',
+  'reason',
+  'attempts',
+  'requestedAt',
+  'joinedExisting',
+  'sentAt',
+  'deferredUntil',
+  'firstBusyAt',
+]);
+
 const text = (value: unknown): string | null => (typeof value === 'string' ? value : null);
 const num = (value: unknown): number | null => (typeof value === 'number' ? value : null);
 
@@ -69,8 +84,15 @@ export function decodeDeviceLine(line: string, file: string): DeviceRecord {
     throw new ArchiveCorruptError(file, `not a device line: ${line.slice(0, 80)}`);
   }
   const requestedAt = text(raw['requestedAt']);
+  // Optional fields the export row always carries (as null when absent), and the one column
+  // named differently from its field: the record keeps neither shape of the row.
+  const { scanType, ...stored } = raw;
+  const optional = Object.fromEntries(
+    Object.entries(stored).filter(([key, value]) => value !== null || REQUIRED.has(key)),
+  );
   return {
-    ...raw,
+    ...optional,
+    ...(typeof scanType === 'string' ? { scanEventType: scanType } : {}),
     machineId,
     state: state as DeviceState,
     machineActionId: text(raw['machineActionId']),
