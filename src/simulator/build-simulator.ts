@@ -14,6 +14,7 @@ import { resolveOptions, type SimulatorOptions } from './options.js';
 import { createRandom } from './random.js';
 import { emptyStats, recordCall, type SimContext, type SimulatorStats } from './sim-context.js';
 import { seedOtherScans } from './seed-actions.js';
+import { startOtherConsumer, type OtherConsumerStats } from './other-consumer.js';
 import { SlidingWindowThrottle } from './throttle.js';
 import { registerTokenEndpoint } from './token-endpoint.js';
 import { MDE_RESOURCES } from './token-request.js';
@@ -21,6 +22,7 @@ import { MDE_RESOURCES } from './token-request.js';
 export { maxInAnyWindow, type CallRecord } from './call-log.js';
 export type { SimulatorOptions } from './options.js';
 export type { SimulatorStats } from './sim-context.js';
+export type { OtherConsumerStats } from './other-consumer.js';
 
 /** The credentials the simulated tenant accepts. */
 export interface SimulatorCredentials {
@@ -47,6 +49,8 @@ export interface Simulator {
   issueToken(options?: { lifetimeSec?: number; resource?: string }): string;
   /** The simulator's clock, ms. */
   now(): number;
+  /** What the invisible other consumer spent (zeros without `otherConsumer`). */
+  otherConsumer(): OtherConsumerStats;
   close(): Promise<void>;
 }
 
@@ -102,6 +106,18 @@ export async function buildSimulator(options: SimulatorOptions = {}): Promise<Si
   };
   seedOtherScans(ctx, startMs);
   await ctx.log.open();
+  // Started with the simulator, so its schedule's time 0 is the simulator's start.
+  const other = options.otherConsumer
+    ? startOtherConsumer({
+        schedule: options.otherConsumer.schedule,
+        timeScale: opts.timeScale,
+        throttle: ctx.throttle,
+        key: `${opts.clientId}|${opts.tenantId}|${
+          opts.budgetScope === 'shared' ? 'all' : (options.otherConsumer.family ?? 'scan')
+        }`,
+        now,
+      })
+    : undefined;
 
   let app: FastifyInstance;
   try {
@@ -114,6 +130,7 @@ export async function buildSimulator(options: SimulatorOptions = {}): Promise<Si
       ...(options.tls ? { https: { key: options.tls.key, cert: options.tls.cert } } : {}),
     });
   } catch (error) {
+    other?.stop();
     await ctx.log.close();
     throw error;
   }
@@ -201,7 +218,9 @@ export async function buildSimulator(options: SimulatorOptions = {}): Promise<Si
         o.lifetimeSec ?? opts.tokenLifetimeSec,
       ),
     now,
+    otherConsumer: () => other?.stats() ?? { counted: 0, throttled: 0 },
     close: async () => {
+      other?.stop();
       await app.close();
       await ctx.log.close();
     },

@@ -5,6 +5,7 @@ import type { Command } from 'commander';
 import { parseRateLimits } from '../../config/duration.js';
 import { buildSimulator } from '../../simulator/build-simulator.js';
 import { readMachinesFile } from '../../simulator/machine-file.js';
+import { parseConsumerSchedule } from '../../simulator/other-consumer.js';
 import type { SimulatorOptions } from '../../simulator/options.js';
 import { createSelfSignedCertificate } from '../../simulator/tls.js';
 import { UsageError } from '../errors.js';
@@ -32,6 +33,7 @@ interface SimulateFlags {
   tokenLifetime?: string;
   emptyList404?: boolean;
   sharedBudget?: boolean;
+  otherConsumer?: string;
 }
 
 function integer(flag: string, text: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
@@ -78,6 +80,12 @@ async function optionsFrom(flags: SimulateFlags): Promise<SimulatorOptions> {
   const rateLimits = flags.rateLimits === undefined ? undefined : parseRateLimits(flags.rateLimits);
   if (flags.rateLimits !== undefined && !rateLimits)
     throw new UsageError(`--rate-limits: expected e.g. 100/1m,1500/1h, got '${flags.rateLimits}'`);
+  const otherSchedule =
+    flags.otherConsumer === undefined ? undefined : parseConsumerSchedule(flags.otherConsumer);
+  if (flags.otherConsumer !== undefined && !otherSchedule)
+    throw new UsageError(
+      `--other-consumer: expected e.g. 30/1m:8m,0/1m (rate:how long, the last one open-ended), got '${flags.otherConsumer}'`,
+    );
   let machines: SimulatorOptions['machines'];
   if (flags.machines !== undefined) {
     try {
@@ -120,6 +128,7 @@ async function optionsFrom(flags: SimulateFlags): Promise<SimulatorOptions> {
     ...(flags.callLog === undefined ? {} : { callLogFile: flags.callLog }),
     emptyListAs404: flags.emptyList404 === true,
     budgetScope: flags.sharedBudget === true ? 'shared' : 'family',
+    ...(otherSchedule ? { otherConsumer: { schedule: otherSchedule } } : {}),
   };
 }
 
@@ -172,6 +181,10 @@ export function registerSimulateCommand(program: Command): void {
     .option('--client-secret <secret>', 'client secret the simulator accepts')
     .option('--token-lifetime <seconds>', 'lifetime of issued access tokens (default 3599)')
     .option('--empty-list-404', 'answer 404 to a list with no results, as the real API may')
+    .option(
+      '--other-consumer <schedule>',
+      'an invisible second consumer of the scan budget, e.g. 30/1m:8m,0/1m (API time)',
+    )
     .option(
       '--shared-budget',
       'one rate budget for every endpoint family of an app+tenant (default: one per family)',
