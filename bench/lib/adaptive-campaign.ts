@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import type { RateWindow } from '../../src/config/duration.js';
 import { budgetIdFor } from '../../src/limiter/budget-id.js';
 import { budgetKeys } from '../../src/limiter/budget-keys.js';
@@ -77,13 +78,11 @@ export async function runAdaptiveCampaign(
               { perMinute: spec.otherConsumer.perMinute, forMs: spec.otherConsumer.forMs },
               { perMinute: 0 },
             ],
+            startsAt: 'first-call' as const,
           },
         }
       : {}),
   });
-  const consumerStopAt = spec.otherConsumer
-    ? api.sim.now() + spec.otherConsumer.forMs / spec.factor
-    : null;
   const windows = compressed(MDE_WINDOWS, spec.factor);
   const prefix = `ad${spec.devices}${spec.label.replace(/[^a-z0-9]/gi, '').slice(0, 12)}`;
   const env = fleetscanEnv({
@@ -102,6 +101,7 @@ export async function runAdaptiveCampaign(
   const capsKey = budgetKeys(prefix, budgetId, 'scan', windows).caps;
   const minuteField = String(windows[0]!.windowMs);
   let workers: Child[] = [];
+  const logCounts = { lowered: 0, raised: 0 };
   const samples: [number, number][] = [];
   let sampling = true;
   const sampler = (async () => {
@@ -114,6 +114,13 @@ export async function runAdaptiveCampaign(
   })();
   try {
     workers = await startFleetscanWorkers(env, 2, 8, ctx.admin, prefix);
+    // Workers log to stderr, whose tail alone the Child keeps: count every line here.
+    for (const worker of workers) {
+      createInterface({ input: worker.process.stderr! }).on('line', (line) => {
+        if (line.includes('effective cap lowered')) logCounts.lowered++;
+        if (line.includes('effective cap raised')) logCounts.raised++;
+      });
+    }
     const startedAt = api.sim.now();
     const floorMs = theoreticalFloorMs(spec.devices, compressed(spec.serverWindows, spec.factor));
     const timeoutMs = 120_000 + floorMs * 4;
@@ -125,14 +132,19 @@ export async function runAdaptiveCampaign(
     sampling = false;
     await sampler;
     const scans = api.sim.calls().filter((c) => c.family === 'scan' && c.t >= startedAt);
-    const logLines = workers.flatMap((w) => w.lines);
+    // The consumer's schedule starts with the first API call (the simulator's arrival stamp).
+    const firstApiCall = api.sim.calls().reduce((min, c) => Math.min(min, c.t), Infinity);
+    const consumerStopAt =
+      spec.otherConsumer && Number.isFinite(firstApiCall)
+        ? firstApiCall + spec.otherConsumer.forMs / spec.factor
+        : null;
     return analyse(spec, scans, {
       floorMs,
       consumerStopAt,
       samples,
       consumer: api.sim.otherConsumer(),
-      decreaseLogs: logLines.filter((l) => l.includes('effective cap lowered')).length,
-      increaseLogs: logLines.filter((l) => l.includes('effective cap raised')).length,
+      decreaseLogs: logCounts.lowered,
+      increaseLogs: logCounts.raised,
       outcome: done.counts,
     });
   } finally {

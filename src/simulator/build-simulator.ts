@@ -118,6 +118,7 @@ export async function buildSimulator(options: SimulatorOptions = {}): Promise<Si
         now,
       })
     : undefined;
+  if (options.otherConsumer?.startsAt !== 'first-call') other?.start();
 
   let app: FastifyInstance;
   try {
@@ -140,6 +141,7 @@ export async function buildSimulator(options: SimulatorOptions = {}): Promise<Si
     done(null, body);
   });
   app.addHook('onRequest', async (request) => {
+    if (request.url.startsWith('/api/')) other?.start(); // `startsAt: 'first-call'`; else a no-op
     await arriveAfterRequestLeg(ctx, request);
   });
   registerTokenEndpoint(app, ctx);

@@ -17,6 +17,8 @@ export interface OtherConsumerOptions {
   schedule: readonly ConsumerStep[];
   /** Which budget it spends: an endpoint family (default `scan`); ignored with a shared budget. */
   family?: string;
+  /** When the schedule's time 0 is: the simulator's start (default) or the first API call. */
+  startsAt?: 'simulator' | 'first-call';
 }
 
 export interface OtherConsumerStats {
@@ -70,10 +72,11 @@ export function startOtherConsumer(deps: {
   throttle: SlidingWindowThrottle;
   key: string;
   now: () => number;
-}): { stats(): OtherConsumerStats; stop(): void } {
+}): { start(): void; stats(): OtherConsumerStats; stop(): void } {
   const { schedule, timeScale, throttle, key, now } = deps;
   const stats: OtherConsumerStats = { counted: 0, throttled: 0 };
-  const start = now();
+  let start: number | undefined;
+  let stopped = false;
   // Step boundaries in real ms since start.
   const bounds: number[] = [];
   let edge = 0;
@@ -87,6 +90,7 @@ export function startOtherConsumer(deps: {
   let sent = 0;
 
   const tick = () => {
+    if (start === undefined || stopped) return;
     const elapsed = now() - start;
     while (stepIndex < schedule.length - 1 && elapsed >= (bounds[stepIndex] ?? Infinity)) {
       stepStart = bounds[stepIndex] ?? 0;
@@ -104,13 +108,18 @@ export function startOtherConsumer(deps: {
     }
     const nextDue = Math.min(stepStart + sent * intervalMs, bounds[stepIndex] ?? Infinity);
     if (!Number.isFinite(nextDue)) return; // a last step at 0 per minute: nothing more to do
-    timer = setTimeout(tick, Math.max(0, nextDue - (now() - start)));
+    timer = setTimeout(tick, Math.max(0, nextDue - elapsed));
     timer.unref();
   };
-  tick();
   return {
+    start: () => {
+      if (start !== undefined || stopped) return;
+      start = now();
+      tick();
+    },
     stats: () => ({ ...stats }),
     stop: () => {
+      stopped = true;
       if (timer) clearTimeout(timer);
     },
   };

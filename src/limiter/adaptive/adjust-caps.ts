@@ -16,8 +16,10 @@ import type { RateWindow } from '../../config/duration.js';
  * hold for `hold`; a failure at the same level doubles the hold (up to `holdMax`), a failure
  * elsewhere resets it. After the hold, while the budget is used up to its cap (demand, and no
  * 429), every `increaseEvery` the cap grows by a step that doubles each time (1, 2, 4, …
- * units of 1 % of the configured cap): one call above a known-bad level first, then quickly
- * back to the configured cap once the server has room again (another consumer stopped).
+ * units of 1 % of the configured cap), but never past the last level that fitted in one go:
+ * the level that failed is probed by one unit (one 429 if it still fails), and only above it
+ * do the steps grow again, back to the configured cap once the server has room again
+ * (another consumer stopped).
  */
 
 export interface AdaptiveParams {
@@ -183,7 +185,13 @@ function increase(
     const unit = Math.max(1, Math.round(configured.cap / 100));
     // Only a window that limits us: raising a cap nobody reaches would prove nothing.
     if (cap >= configured.cap || (event.used[w] ?? 0) < cap - unit) return;
-    caps[w] = Math.min(configured.cap, cap + state.step * unit);
+    const ceiling = state.ceilings[w] ?? null;
+    let next = cap + state.step * unit;
+    // Below the level that failed, climb fast but stop one short of it (what fitted then);
+    // from there, probe the failed level itself by one unit: a wrong guess costs one 429.
+    if (ceiling !== null && cap < ceiling - 1) next = Math.min(next, ceiling - 1);
+    else if (ceiling !== null && cap < ceiling) next = cap + unit;
+    caps[w] = Math.min(configured.cap, next);
     parts.push(`${formatWindow(configured.windowMs)} window ${cap} → ${caps[w]}`);
   });
   if (parts.length === 0) return { state, change: 'none', why: 'no lowered window is in use' };
