@@ -1,3 +1,4 @@
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { RateWindow } from '../../src/config/duration.js';
@@ -25,6 +26,8 @@ export interface AdaptiveSpec {
   serverWindows: readonly RateWindow[];
   /** An invisible consumer: `perMinute` calls of the scan budget for `forMs` (API time), then 0. */
   otherConsumer?: { perMinute: number; forMs: number };
+  /** `limits.adaptive` overrides (YAML lines under it), e.g. `enabled: false`. */
+  adaptive?: readonly string[];
 }
 
 export interface AdaptiveRun {
@@ -95,6 +98,14 @@ export async function runAdaptiveCampaign(
     guardMs: GUARD_MS,
     workDir: ctx.workDir,
   });
+  if (spec.adaptive) {
+    const config = env['FLEETSCAN_CONFIG']!;
+    const text = readFileSync(config, 'utf8');
+    writeFileSync(
+      config,
+      text.replace('  adaptive:\n', `  adaptive:\n${spec.adaptive.map((l) => `    ${l}\n`).join('')}`),
+    );
+  }
   const budgetId = budgetIdFor({
     defender: { cloud: 'commercial', tenantId: undefined, clientId: undefined },
   });

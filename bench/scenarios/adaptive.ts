@@ -15,6 +15,15 @@ const minutesFor = (calls: number, perMinute: number) => (calls / perMinute) * 6
  * the guarantee that holds when the server's cap is the configured one (0 × 429).
  */
 function specs(ctx: BenchContext): AdaptiveSpec[] {
+  const only = process.env['BENCH_ADAPTIVE_ONLY'];
+  const extra = process.env['BENCH_ADAPTIVE_CONFIG'];
+  const all = allSpecs(ctx).map((spec) =>
+    extra ? { ...spec, adaptive: extra.split(';'), label: `${spec.label} [${extra}]` } : spec,
+  );
+  return only ? all.filter((spec) => spec.label.startsWith(only)) : all;
+}
+
+function allSpecs(ctx: BenchContext): AdaptiveSpec[] {
   const smoke = ctx.options.smoke;
   const devices = smoke ? 150 : 1_000;
   const factor = smoke ? 20 : 10;

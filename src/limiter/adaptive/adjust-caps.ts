@@ -8,8 +8,8 @@ import type { RateWindow } from '../../config/duration.js';
  * the effective one. The server refused the call while our window held `used` settled slots
  * (this one included), so about `used - 1` of ours fit: that is the new cap, never less than
  * half the old one in one step (a miscount cannot collapse it) and never below the floor.
- * Only the first 429 of a storm counts: slots granted before the last decrease were sent under
- * the old cap and say nothing new.
+ * Only the first 429 of a storm counts: slots granted before the last decrease (or in the same
+ * millisecond) were sent under the old cap and say nothing new.
  *
  * Increase: probing above a level that failed costs a 429 every time it fails again, and
  * Microsoft asks clients to back off, not to probe every minute. So after a decrease the caps
@@ -108,7 +108,7 @@ function decrease(
   event: Extract<AdaptiveEvent, { kind: 'throttled' }>,
   now: number,
 ): AdaptiveDecision {
-  if (state.lastDecreaseAt !== null && event.grantedAt < state.lastDecreaseAt) {
+  if (state.lastDecreaseAt !== null && event.grantedAt <= state.lastDecreaseAt) {
     return { state, change: 'none', why: 'slot granted before the last decrease (same storm)' };
   }
   const suspects = suspectWindows(params, state, event);
