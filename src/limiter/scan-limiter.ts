@@ -16,6 +16,7 @@ import { createPermit, type ScanPermit } from './permit.js';
 
 export type { ScanPermit } from './permit.js';
 export type { AdaptiveSettings, AdaptiveSnapshot } from './adaptive/adaptive-budget.js';
+export { readAdaptiveState, type AdaptiveBudgetView } from './adaptive/adaptive-state.js';
 export { budgetIdFor } from './budget-id.js';
 
 /** Longest a slot may stay unsettled before it counts as replied at grant + lease. */

@@ -3,7 +3,11 @@ import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { AdaptiveSettings } from '../../src/limiter/adaptive/adaptive-budget.js';
 import { budgetKeys } from '../../src/limiter/budget-keys.js';
-import { createScanLimiter, type ScanLimiter } from '../../src/limiter/scan-limiter.js';
+import {
+  createScanLimiter,
+  readAdaptiveState,
+  type ScanLimiter,
+} from '../../src/limiter/scan-limiter.js';
 import type { Redis } from '../../src/shared/redis.js';
 import { cleanupPrefix, testRedisUrl, uniquePrefix } from '../helpers/redis.js';
 import { connect, simClock, type SimClock } from './limiter-fixtures.js';
@@ -104,12 +108,12 @@ describe('adaptive budget', () => {
     expect(usage?.lastDecrease?.reason).toBe(
       '429 on a granted slot (window not named): 1s window 10 → 6 (7 of ours in it)',
     );
-    const [state] = await b.adaptiveState('scan');
-    expect(state?.windows[0]).toEqual({
-      windowMs: 1000,
-      configuredCap: 10,
-      effectiveCap: 6,
-      floor: 2,
+    const state = await readAdaptiveState(b);
+    expect(state).toMatchObject({
+      enabled: true,
+      family: 'scan',
+      windows: [{ windowMs: 1000, configuredCap: 10, effectiveCap: 6, floor: 2 }],
+      lastDecrease: { at: clock.now() - 2000 },
     });
   });
 
@@ -172,6 +176,11 @@ describe('adaptive budget', () => {
     const [a] = processes(1, 'off') as [ScanLimiter];
     await connections[0]!.hset(capsKey(), '1000', '3');
     expect(await grantsNow(a)).toBe(10);
-    expect(await a.adaptiveState('scan')).toEqual([]);
+    expect(await readAdaptiveState(a)).toEqual({
+      enabled: false,
+      family: 'scan',
+      windows: [],
+      lastDecrease: null,
+    });
   });
 });
