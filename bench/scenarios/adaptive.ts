@@ -26,7 +26,9 @@ function specs(ctx: BenchContext): AdaptiveSpec[] {
 function allSpecs(ctx: BenchContext): AdaptiveSpec[] {
   const smoke = ctx.options.smoke;
   const devices = smoke ? 150 : 1_000;
-  const factor = smoke ? 20 : 10;
+  // ×5: every 429 costs at least one real second of Retry-After (whole seconds, never
+  // compressed), i.e. F seconds of API time; a lower factor keeps that close to the real cost.
+  const factor = smoke ? 20 : 5;
   return [
     { label: 'server = configured', devices, factor, serverWindows: MDE_WINDOWS },
     {
@@ -124,7 +126,7 @@ export async function adaptiveScenario(ctx: BenchContext): Promise<ScenarioResul
       },
     ],
     notes: [
-      `Simulator windows counted on arrival, jittered latency, time factor ×F (a minute of API time is 60 s / F); fleetscan runs the production defaults divided by F, adaptive budget included (min 10/min, hold 1 min, holdMax 8 min, increaseEvery 10 s, probeInflight 4), guard ${GUARD_MS} ms real. Retry-After stays in whole real seconds, as the API sends it, so each 429 pause costs F seconds of API time.`,
+      `Simulator windows counted on arrival, jittered latency, time factor ×F (a minute of API time is 60 s / F); fleetscan runs the production defaults divided by F, adaptive budget included (min 10/min, hold 1 min, holdMax 8 min, increaseEvery 5 s, probeInflight 4), guard ${GUARD_MS} ms real. Retry-After stays in whole real seconds, as the API sends it, so each 429 pause costs F seconds of API time.`,
       '"floor (server cap)": the best possible time from first to last call under the server\'s real windows (60/min where capped); "span/floor" ≤ 1.10 is the issue\'s target for the 60/min run.',
       '"lowest cap": the lowest effective minute cap read from the caps hash during the run; "logged lowered / raised": log lines the workers wrote for changes of the effective cap (one per change, never one per 429).',
       'The other consumer takes 30/min of the scan budget from the simulator\'s start from the campaign\'s first call for the time half the devices need at 70/min, then nothing; its calls count in the same sliding windows but never reach fleetscan. "second half": our calls counted after it stopped, their rate in calls per API minute divided by the full cap of 100/min (≥ 0.95 is the target).',

@@ -89,28 +89,42 @@ export function startOtherConsumer(deps: {
   let stepStart = 0;
   let sent = 0;
 
-  const tick = () => {
-    if (start === undefined || stopped) return;
-    const elapsed = now() - start;
-    while (stepIndex < schedule.length - 1 && elapsed >= (bounds[stepIndex] ?? Infinity)) {
-      stepStart = bounds[stepIndex] ?? 0;
-      stepIndex++;
-      sent = 0;
-    }
+  /** Sends the current step's calls that fell due before `until` (real ms since start). */
+  const sendDue = (until: number) => {
     const step = schedule[stepIndex];
-    if (!step) return;
-    const intervalMs = step.perMinute > 0 ? 60_000 / step.perMinute / timeScale : Infinity;
-    // Catch up calls that were due (a busy event loop delays timers, not the consumer's plan).
-    while (stepStart + sent * intervalMs <= elapsed && stepStart + sent * intervalMs < (bounds[stepIndex] ?? Infinity)) {
+    if (!step || step.perMinute <= 0) return;
+    const intervalMs = 60_000 / step.perMinute / timeScale;
+    const end = Math.min(until, bounds[stepIndex] ?? Infinity);
+    // Catches up calls that were due: a busy event loop delays timers, not the consumer's plan.
+    while (
+      stepStart + sent * intervalMs <= end &&
+      stepStart + sent * intervalMs < (bounds[stepIndex] ?? Infinity)
+    ) {
       if (throttle.tryAcquire(key, now()).allowed) stats.counted++;
       else stats.throttled++;
       sent++;
     }
+  };
+
+  const tick = () => {
+    if (start === undefined || stopped) return;
+    const elapsed = now() - start;
+    sendDue(elapsed);
+    while (stepIndex < schedule.length - 1 && elapsed >= (bounds[stepIndex] ?? Infinity)) {
+      stepStart = bounds[stepIndex] ?? 0;
+      stepIndex++;
+      sent = 0;
+      sendDue(elapsed);
+    }
+    const step = schedule[stepIndex];
+    if (!step) return;
+    const intervalMs = step.perMinute > 0 ? 60_000 / step.perMinute / timeScale : Infinity;
     const nextDue = Math.min(stepStart + sent * intervalMs, bounds[stepIndex] ?? Infinity);
     if (!Number.isFinite(nextDue)) return; // a last step at 0 per minute: nothing more to do
     timer = setTimeout(tick, Math.max(0, nextDue - elapsed));
     timer.unref();
   };
+
   return {
     start: () => {
       if (start !== undefined || stopped) return;

@@ -121,7 +121,7 @@ function decrease(
     const used = event.used[w] ?? 0;
     const cap = caps[w]!;
     const previous = ceilings[w] ?? null;
-    if (previous !== null && used <= previous + 1) repeat = true;
+    if (previous !== null && Math.abs(used - previous) <= 1) repeat = true;
     ceilings[w] = used;
     const target = Math.min(cap - 1, Math.max(Math.ceil(cap / 2), used - 1));
     caps[w] = Math.max(params.floors[w]!, target);

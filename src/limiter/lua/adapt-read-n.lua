@@ -40,7 +40,10 @@ for w = 4, #KEYS do
   result[#result + 1] = stamped
   if mark and stamped > (tonumber(rcall('HGET', KEYS[2], field)) or 0) then
     rcall('HSET', KEYS[2], field, stamped)
-    rcall('PEXPIRE', KEYS[2], tonumber(ARGV[4]))
   end
+end
+-- Kept while calls succeed; forgotten a whole window after the last one (the cap may change).
+if mark then
+  rcall('PEXPIRE', KEYS[2], tonumber(ARGV[4]))
 end
 return result

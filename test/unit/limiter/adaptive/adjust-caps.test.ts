@@ -19,7 +19,7 @@ const params: AdaptiveParams = {
   floors: [10, 600],
   holdMs: MIN,
   holdMaxMs: 8 * MIN,
-  increaseEveryMs: 10_000,
+  increaseEveryMs: 5_000,
 };
 const fresh = initialAdaptiveState(params);
 const T = 1_000_000;
@@ -126,6 +126,15 @@ const rows: Row[] = [
     holdMs: MIN,
   },
   {
+    title: 'a 429 at a lower level than before is no repeat: the hold resets',
+    from: state({ caps: [77, 1500], ceilings: [79, null], holdMs: 2 * MIN }),
+    event: throttled([71, 300]),
+    now: T + 5,
+    change: 'decrease',
+    caps: [70, 1500],
+    holdMs: MIN,
+  },
+  {
     title: 'the hold never grows past holdMax',
     from: state({ caps: [61, 1500], ceilings: [61, null], holdMs: 8 * MIN }),
     event: throttled([61, 300]),
@@ -168,7 +177,7 @@ const rows: Row[] = [
   },
   {
     title: 'increases wait increaseEvery after the last one',
-    from: state({ caps: [61, 1500], lastDecreaseAt: T - MIN, lastIncreaseAt: T - 9_999, step: 2 }),
+    from: state({ caps: [61, 1500], lastDecreaseAt: T - MIN, lastIncreaseAt: T - 4_999, step: 2 }),
     event: successes([61, 500]),
     now: T,
     change: 'none',
@@ -176,7 +185,7 @@ const rows: Row[] = [
   },
   {
     title: 'each increase doubles the next step',
-    from: state({ caps: [77, 1500], lastDecreaseAt: T - MIN, lastIncreaseAt: T - 10_000, step: 8 }),
+    from: state({ caps: [77, 1500], lastDecreaseAt: T - MIN, lastIncreaseAt: T - 5_000, step: 8 }),
     event: successes([77, 500]),
     now: T,
     change: 'increase',
@@ -184,7 +193,7 @@ const rows: Row[] = [
   },
   {
     title: 'below the level that failed, an increase stops one short of it',
-    from: state({ caps: [52, 1500], ceilings: [61, null], lastDecreaseAt: T - MIN, lastIncreaseAt: T - 10_000, step: 16 }),
+    from: state({ caps: [52, 1500], ceilings: [61, null], lastDecreaseAt: T - MIN, lastIncreaseAt: T - 5_000, step: 16 }),
     event: successes([52, 500]),
     now: T,
     change: 'increase',
@@ -192,7 +201,7 @@ const rows: Row[] = [
   },
   {
     title: 'the level that failed is probed by one unit only',
-    from: state({ caps: [60, 1500], ceilings: [61, null], lastDecreaseAt: T - MIN, lastIncreaseAt: T - 10_000, step: 4 }),
+    from: state({ caps: [60, 1500], ceilings: [61, null], lastDecreaseAt: T - MIN, lastIncreaseAt: T - 5_000, step: 4 }),
     event: successes([60, 500]),
     now: T,
     change: 'increase',
@@ -200,7 +209,7 @@ const rows: Row[] = [
   },
   {
     title: 'above the level that failed, the steps grow again',
-    from: state({ caps: [61, 1500], ceilings: [61, null], lastDecreaseAt: T - MIN, lastIncreaseAt: T - 10_000, step: 8 }),
+    from: state({ caps: [61, 1500], ceilings: [61, null], lastDecreaseAt: T - MIN, lastIncreaseAt: T - 5_000, step: 8 }),
     event: successes([61, 500]),
     now: T,
     change: 'increase',
@@ -208,7 +217,7 @@ const rows: Row[] = [
   },
   {
     title: 'an increase stops at the configured cap',
-    from: state({ caps: [90, 1200], lastDecreaseAt: T - MIN, lastIncreaseAt: T - 10_000, step: 16 }),
+    from: state({ caps: [90, 1200], lastDecreaseAt: T - MIN, lastIncreaseAt: T - 5_000, step: 16 }),
     event: successes([90, 1200]),
     now: T,
     change: 'increase',
