@@ -15,7 +15,13 @@ import {
   waitForCampaignDone,
 } from './fleetscan-runner.js';
 import type { Child } from './processes.js';
-import { MDE_WINDOWS, compressed, machineIds, startSimulator, writeIdsFile } from './sim-harness.js';
+import {
+  MDE_WINDOWS,
+  compressed,
+  machineIds,
+  startSimulator,
+  writeIdsFile,
+} from './sim-harness.js';
 
 /** One run of the adaptive scenario: a server whose real budget is below what fleetscan is told. */
 export interface AdaptiveSpec {
@@ -70,7 +76,10 @@ export async function runAdaptiveCampaign(
   const ids = machineIds(spec.devices);
   const file = join(ctx.workDir, `adaptive-${spec.devices}.txt`);
   await writeIdsFile(file, ids.length, (i) => ids[i]!);
-  const base = simulatorOptionsFor({ devices: spec.devices, busyShare: 0, factor: spec.factor }, ids);
+  const base = simulatorOptionsFor(
+    { devices: spec.devices, busyShare: 0, factor: spec.factor },
+    ids,
+  );
   const api = await startSimulator({
     ...base,
     rateLimits: spec.serverWindows,
@@ -103,7 +112,10 @@ export async function runAdaptiveCampaign(
     const text = readFileSync(config, 'utf8');
     writeFileSync(
       config,
-      text.replace('  adaptive:\n', `  adaptive:\n${spec.adaptive.map((l) => `    ${l}\n`).join('')}`),
+      text.replace(
+        '  adaptive:\n',
+        `  adaptive:\n${spec.adaptive.map((l) => `    ${l}\n`).join('')}`,
+      ),
     );
   }
   const budgetId = budgetIdFor({
@@ -114,9 +126,9 @@ export async function runAdaptiveCampaign(
   let workers: Child[] = [];
   const logCounts = { lowered: 0, raised: 0 };
   const samples: [number, number][] = [];
-  let sampling = true;
+  const sampling = { on: true };
   const sampler = (async () => {
-    while (sampling) {
+    while (sampling.on) {
       const raw = await ctx.admin.hget(capsKey, minuteField);
       const cap = raw === null ? windows[0]!.cap : Number(raw);
       if (samples.at(-1)?.[1] !== cap) samples.push([api.sim.now(), cap]);
@@ -140,7 +152,7 @@ export async function runAdaptiveCampaign(
       timeoutMs,
       now: () => api.sim.now(),
     });
-    sampling = false;
+    sampling.on = false;
     await sampler;
     const scans = api.sim.calls().filter((c) => c.family === 'scan' && c.t >= startedAt);
     // The consumer's schedule starts with the first API call (the simulator's arrival stamp).
@@ -159,7 +171,7 @@ export async function runAdaptiveCampaign(
       outcome: done.counts,
     });
   } finally {
-    sampling = false;
+    sampling.on = false;
     await sampler.catch(() => undefined);
     await Promise.all(workers.map((w) => w.stop('SIGTERM')));
     await api.stop();

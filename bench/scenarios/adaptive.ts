@@ -1,4 +1,8 @@
-import { runAdaptiveCampaign, type AdaptiveRun, type AdaptiveSpec } from '../lib/adaptive-campaign.js';
+import {
+  runAdaptiveCampaign,
+  type AdaptiveRun,
+  type AdaptiveSpec,
+} from '../lib/adaptive-campaign.js';
 import { resetRedis, type BenchContext } from '../lib/context.js';
 import { GUARD_MS } from '../lib/fleetscan-campaign.js';
 import { formatApiTime, formatRatio, type Cell, type ScenarioResult } from '../lib/report.js';
@@ -104,7 +108,8 @@ export async function adaptiveScenario(ctx: BenchContext): Promise<ScenarioResul
     elapsedMs: 0,
     tables: [
       {
-        title: 'Adaptive budget: fleetscan configured for 100/min and 1500/h, two worker processes × 8',
+        title:
+          'Adaptive budget: fleetscan configured for 100/min and 1500/h, two worker processes × 8',
         columns: [
           'run',
           'devices',

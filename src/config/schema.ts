@@ -43,7 +43,10 @@ const adaptiveFloor = z
       const rate = parseRateLimits(value);
       if (rate?.length === 1 && rate[0]) return rate[0];
     }
-    ctx.addIssue({ code: 'custom', message: 'Expected a rate such as 10/1m or a share such as 10%' });
+    ctx.addIssue({
+      code: 'custom',
+      message: 'Expected a rate such as 10/1m or a share such as 10%',
+    });
     return z.NEVER;
   });
 

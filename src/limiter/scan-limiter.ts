@@ -258,7 +258,9 @@ function outcomeOf(permit: unknown, status: number): CallOutcome | undefined {
   if (status === 429) {
     const grantedAt = (permit as { grantedAt?: unknown } | null)?.grantedAt;
     // The real 429 names no window (mde-api.md); the rule then picks the fullest ones.
-    return typeof grantedAt === 'number' ? { kind: 'throttled', grantedAt, windowMs: null } : undefined;
+    return typeof grantedAt === 'number'
+      ? { kind: 'throttled', grantedAt, windowMs: null }
+      : undefined;
   }
   return status >= 200 && status !== 401 ? { kind: 'ok' } : undefined;
 }

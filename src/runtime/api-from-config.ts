@@ -33,7 +33,9 @@ export function limiterFromConfig(config: Config, redis: Redis, log: Logger): Sc
 }
 
 /** `limits.adaptive` as the limiter takes it; undefined when turned off. */
-export function adaptiveSettings(adaptive: Config['limits']['adaptive']): AdaptiveSettings | undefined {
+export function adaptiveSettings(
+  adaptive: Config['limits']['adaptive'],
+): AdaptiveSettings | undefined {
   if (!adaptive.enabled) return undefined;
   return {
     min: adaptive.min,

@@ -126,7 +126,10 @@ describe('/metrics', () => {
           { cap: 1500, configuredCap: 1500, windowMs: 3_600_000, used: 400 },
         ],
         pausedUntil: null,
-        lastDecrease: { reason: '429 on a granted slot: 1m window 100 → 60', at: 1_800_000_000_000 },
+        lastDecrease: {
+          reason: '429 on a granted slot: 1m window 100 → 60',
+          at: 1_800_000_000_000,
+        },
       },
     ];
     app = await buildDashboard(fx.deps());

@@ -137,11 +137,12 @@ describe('adaptive budget', () => {
     clock.advance(10);
     await calls(a, 5, 201);
     await calls(a, 1, 429);
-    expect(await connections[0]!.hget(capsKey(), '1000')).toBe('5');
+    // 6 settled and `early` in flight, sent before the refused call: 7 of ours → 6 fitted.
+    expect(await connections[0]!.hget(capsKey(), '1000')).toBe('6');
     clock.advance(10);
     await early.settle();
     await a.observe('scan', early, 429);
-    expect(await connections[0]!.hget(capsKey(), '1000')).toBe('5');
+    expect(await connections[0]!.hget(capsKey(), '1000')).toBe('6');
     expect(lowered()).toBe(1);
   });
 

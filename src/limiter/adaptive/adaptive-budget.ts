@@ -41,8 +41,11 @@ export interface AdaptiveSnapshot {
 export type CallOutcome =
   { kind: 'ok' } | { kind: 'throttled'; grantedAt: number; windowMs: number | null };
 
-type Run = (name: 'adapt-read-n' | 'adapt-apply-n', keys: string[], args: (string | number)[]) =>
-  Promise<unknown>;
+type Run = (
+  name: 'adapt-read-n' | 'adapt-apply-n',
+  keys: string[],
+  args: (string | number)[],
+) => Promise<unknown>;
 
 export interface AdaptiveBudgetOptions {
   /** The normalised configured windows (shortest first). */
@@ -70,6 +73,8 @@ interface Reading {
   version: number;
   state: AdaptiveState;
   inflight: number;
+  /** Of those in flight, granted no later than the slot that drew the 429 (0 otherwise). */
+  inflightBefore: number;
   stamped: number[];
 }
 
@@ -92,23 +97,31 @@ export function createAdaptiveBudget(options: AdaptiveBudgetOptions): AdaptiveBu
   // Learned caps outlive a quiet day: a budget lowered yesterday is likely still shared today.
   const stateTtlMs = Math.max(86_400_000, longestSpan * 24);
 
-  const read = async (keys: BudgetKeys, markGood: boolean): Promise<Reading> => {
+  const read = async (keys: BudgetKeys, markGood: boolean, grantedAt = -1): Promise<Reading> => {
     const reply = await run(
       'adapt-read-n',
       [keys.adaptive, keys.good, keys.inflight, ...keys.windows],
-      [nowArg(), guardMs, markGood ? 1 : 0, longestSpan, ...windows.map((w) => w.windowMs)],
+      [
+        nowArg(),
+        guardMs,
+        markGood ? 1 : 0,
+        longestSpan,
+        grantedAt,
+        ...windows.map((w) => w.windowMs),
+      ],
     );
-    if (!Array.isArray(reply) || reply.length < 4 + windows.length) {
+    if (!Array.isArray(reply) || reply.length < 5 + windows.length) {
       throw new TypeError(`adapt-read-n answered ${String(reply)}`);
     }
-    const [now, version, json, inflight, ...stamped] = reply as [
+    const [now, version, json, inflight, inflightBefore, ...stamped] = reply as [
       number,
       number,
       string,
       number,
+      number,
       ...number[],
     ];
-    return { now, version, state: parseState(params, json), inflight, stamped };
+    return { now, version, state: parseState(params, json), inflight, inflightBefore, stamped };
   };
 
   const decide = async (
@@ -116,9 +129,10 @@ export function createAdaptiveBudget(options: AdaptiveBudgetOptions): AdaptiveBu
     family: EndpointFamily,
     eventOf: (reading: Reading) => AdaptiveEvent,
     markGood: boolean,
+    grantedAt?: number,
   ): Promise<void> => {
     for (let attempt = 0; attempt < CAS_ATTEMPTS; attempt++) {
-      const reading = await read(keys, markGood && attempt === 0);
+      const reading = await read(keys, markGood && attempt === 0, grantedAt);
       const event = eventOf(reading);
       // Nothing learned yet and all is well: the common case costs one script call.
       if (event.kind === 'successes' && reading.version === 0) return;
@@ -167,9 +181,11 @@ export function createAdaptiveBudget(options: AdaptiveBudgetOptions): AdaptiveBu
               kind: 'throttled',
               grantedAt: outcome.grantedAt,
               windowMs: outcome.windowMs,
-              used: r.stamped,
+              // In flight and sent before it: the server most likely counted those too.
+              used: r.stamped.map((n) => n + r.inflightBefore),
             }),
             false,
+            outcome.grantedAt,
           ),
     snapshot: async (keys, family) => {
       const { state } = await read(keys, false);

@@ -54,7 +54,10 @@ export type AdaptiveEvent =
       readonly grantedAt: number;
       /** Window length the 429 named, or null when it named none (the real API never does). */
       readonly windowMs: number | null;
-      /** Settled slots in each window when the 429 was reported, this one included. */
+      /**
+       * Our calls in each window when the 429 was reported: settled ones (this one included)
+       * and those in flight that were granted before this one.
+       */
       readonly used: readonly number[];
     }
   | {
@@ -117,14 +120,15 @@ function decrease(
   let repeat = false;
   const parts: string[] = [];
   for (const w of suspects) {
-    const configured = params.windows[w]!;
+    const configured = params.windows[w];
+    const cap = caps[w];
+    if (!configured || cap === undefined) continue;
     const used = event.used[w] ?? 0;
-    const cap = caps[w]!;
     const previous = ceilings[w] ?? null;
     if (previous !== null && Math.abs(used - previous) <= 1) repeat = true;
     ceilings[w] = used;
     const target = Math.min(cap - 1, Math.max(Math.ceil(cap / 2), used - 1));
-    caps[w] = Math.max(params.floors[w]!, target);
+    caps[w] = Math.max(params.floors[w] ?? 1, target);
     parts.push(
       `${formatWindow(configured.windowMs)} window ${cap} → ${caps[w]} (${used} of ours in it)`,
     );
@@ -167,21 +171,21 @@ function increase(
   event: Extract<AdaptiveEvent, { kind: 'successes' }>,
   now: number,
 ): AdaptiveDecision {
-  const lowered = state.caps.some((cap, w) => cap < params.windows[w]!.cap);
+  const lowered = state.caps.some((cap, w) => cap < (params.windows[w]?.cap ?? cap));
   if (!lowered) return { state, change: 'none', why: 'at the configured caps' };
   if (state.lastDecreaseAt !== null && now - state.lastDecreaseAt < state.holdMs) {
     return { state, change: 'none', why: 'holding after the last decrease' };
   }
+  const { lastIncreaseAt, lastDecreaseAt } = state;
   const lastWasIncrease =
-    state.lastIncreaseAt !== null &&
-    (state.lastDecreaseAt === null || state.lastIncreaseAt > state.lastDecreaseAt);
-  if (lastWasIncrease && now - (state.lastIncreaseAt ?? 0) < params.increaseEveryMs) {
+    lastIncreaseAt !== null && (lastDecreaseAt === null || lastIncreaseAt > lastDecreaseAt);
+  if (lastWasIncrease && now - lastIncreaseAt < params.increaseEveryMs) {
     return { state, change: 'none', why: 'too soon after the last increase' };
   }
   const caps = [...state.caps];
   const parts: string[] = [];
   params.windows.forEach((configured, w) => {
-    const cap = caps[w]!;
+    const cap = caps[w] ?? configured.cap;
     const unit = Math.max(1, Math.round(configured.cap / 100));
     // Only a window that limits us: raising a cap nobody reaches would prove nothing.
     if (cap >= configured.cap || (event.used[w] ?? 0) < cap - unit) return;
@@ -211,7 +215,7 @@ function increase(
 export function clampState(params: AdaptiveParams, state: AdaptiveState): AdaptiveState {
   const caps = params.windows.map((configured, w) => {
     const cap = state.caps[w];
-    const floor = params.floors[w]!;
+    const floor = params.floors[w] ?? 1;
     return cap === undefined || !Number.isFinite(cap)
       ? configured.cap
       : Math.min(configured.cap, Math.max(floor, Math.round(cap)));
@@ -240,8 +244,7 @@ export function floorsFor(
   min: { readonly cap: number; readonly windowMs: number } | { readonly share: number },
 ): number[] {
   return windows.map((w) => {
-    const raw =
-      'share' in min ? w.cap * min.share : (min.cap * w.windowMs) / min.windowMs;
+    const raw = 'share' in min ? w.cap * min.share : (min.cap * w.windowMs) / min.windowMs;
     return Math.min(w.cap, Math.max(1, Math.ceil(raw - 1e-9)));
   });
 }

@@ -16,10 +16,13 @@
     ARGV[2]    guardMs
     ARGV[3]    1: a call was accepted, raise the known-good levels; 0: read only
     ARGV[4]    TTL of the known-good hash, ms (the longest window and its guard)
-    ARGV[5..]  windowMs for each window, in KEYS order
+    ARGV[5]    grant time of a slot that drew a 429, or -1: slots in flight granted before it
+               were sent earlier and most likely counted by the server already
+    ARGV[6..]  windowMs for each window, in KEYS order
 
   Output:
-    {nowMs, version, state JSON or '', slots in flight, stamped in window 1, window 2, ...}
+    {nowMs, version, state JSON or '', slots in flight, of them granted up to ARGV[5],
+     stamped in window 1, window 2, ...}
 ]]
 local rcall = redis.call
 
@@ -33,9 +36,13 @@ local mark = ARGV[3] == '1'
 
 local version = tonumber(rcall('HGET', KEYS[1], 'v')) or 0
 local state = rcall('HGET', KEYS[1], 'state') or ''
-local result = {now, version, state, rcall('ZCARD', KEYS[3])}
+local before = 0
+if tonumber(ARGV[5]) >= 0 then
+  before = rcall('ZCOUNT', KEYS[3], '-inf', ARGV[5])
+end
+local result = {now, version, state, rcall('ZCARD', KEYS[3]), before}
 for w = 4, #KEYS do
-  local field = ARGV[1 + w]
+  local field = ARGV[2 + w]
   local stamped = rcall('ZCOUNT', KEYS[w], '(' .. (now - tonumber(field) - guard), '+inf')
   result[#result + 1] = stamped
   if mark and stamped > (tonumber(rcall('HGET', KEYS[2], field)) or 0) then

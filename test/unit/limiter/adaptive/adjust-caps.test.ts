@@ -193,7 +193,13 @@ const rows: Row[] = [
   },
   {
     title: 'below the level that failed, an increase stops one short of it',
-    from: state({ caps: [52, 1500], ceilings: [61, null], lastDecreaseAt: T - MIN, lastIncreaseAt: T - 5_000, step: 16 }),
+    from: state({
+      caps: [52, 1500],
+      ceilings: [61, null],
+      lastDecreaseAt: T - MIN,
+      lastIncreaseAt: T - 5_000,
+      step: 16,
+    }),
     event: successes([52, 500]),
     now: T,
     change: 'increase',
@@ -201,7 +207,13 @@ const rows: Row[] = [
   },
   {
     title: 'the level that failed is probed by one unit only',
-    from: state({ caps: [60, 1500], ceilings: [61, null], lastDecreaseAt: T - MIN, lastIncreaseAt: T - 5_000, step: 4 }),
+    from: state({
+      caps: [60, 1500],
+      ceilings: [61, null],
+      lastDecreaseAt: T - MIN,
+      lastIncreaseAt: T - 5_000,
+      step: 4,
+    }),
     event: successes([60, 500]),
     now: T,
     change: 'increase',
@@ -209,7 +221,13 @@ const rows: Row[] = [
   },
   {
     title: 'above the level that failed, the steps grow again',
-    from: state({ caps: [61, 1500], ceilings: [61, null], lastDecreaseAt: T - MIN, lastIncreaseAt: T - 5_000, step: 8 }),
+    from: state({
+      caps: [61, 1500],
+      ceilings: [61, null],
+      lastDecreaseAt: T - MIN,
+      lastIncreaseAt: T - 5_000,
+      step: 8,
+    }),
     event: successes([61, 500]),
     now: T,
     change: 'increase',
