@@ -7,9 +7,8 @@
   in the caps hash under its length in ms), the effective cap that adaptive-budget.ts lowers
   after a 429 and raises again (every process and every dispatcher reads the same hash). And
   above the level the server has last been seen to accept (`good` hash, same fields), at most
-  ARGV[6] slots may be in flight (half the configured cap always counts as accepted): when the
-  real cap is lower than the effective one, only that many calls can meet a 429 before the
-  first 429 pauses the budget.
+  ARGV[6] slots may be in flight: when the real cap is lower than the effective one, only that
+  many calls can meet a 429 before the first 429 pauses the budget.
 
   Time: Redis TIME, so hosts with skewed clocks share one timeline (writing after TIME needs
   Redis >= 5, effects replication, as BullMQ does). Tests with simulated time pass nowMs in
@@ -83,7 +82,6 @@ local longestSpan = 0
 for w = 1, windowCount do
   local key = KEYS[w + 4]
   local cap = tonumber(ARGV[6 + 2 * w])
-  local configured = cap
   local span = tonumber(ARGV[7 + 2 * w]) + guard
   if span > longestSpan then longestSpan = span end
   rcall('ZREMRANGEBYSCORE', key, '-inf', now - span)
@@ -92,10 +90,8 @@ for w = 1, windowCount do
     local field = ARGV[7 + 2 * w]
     local effective = tonumber(rcall('HGET', KEYS[3], field))
     if effective and effective < cap then cap = effective end
-    -- Above what the server has accepted, probe with few calls at once (ARGV[6]). Half the
-    -- configured cap counts as accepted: a real cap below that has not been seen, and a fresh
-    -- budget's first burst would otherwise crawl at ARGV[6] calls in flight from its first call.
-    local good = math.max(tonumber(rcall('HGET', KEYS[4], field)) or 0, math.floor(configured / 2))
+    -- Above what the server has accepted, probe with few calls at once (ARGV[6]).
+    local good = tonumber(rcall('HGET', KEYS[4], field)) or 0
     if stamped + inflight >= good and inflight >= tonumber(ARGV[6]) then
       if tonumber(ARGV[7]) > wait then wait = tonumber(ARGV[7]) end
     end
