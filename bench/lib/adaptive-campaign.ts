@@ -48,9 +48,8 @@ export interface AdaptiveRun {
   /** Effective caps of the minute window over time: [API ms since the first call, cap]. */
   capTimeline: [number, number][];
   lowestCap: number | null;
-  /** Lines "effective cap lowered" / "raised" the workers logged. */
+  /** "effective cap lowered" warnings the workers logged. */
   decreaseLogs: number;
-  increaseLogs: number;
   consumer: { counted: number; throttled: number };
   /** After the other consumer stopped: our counted calls and their rate against the full cap. */
   secondHalf: {
@@ -124,7 +123,7 @@ export async function runAdaptiveCampaign(
   const capsKey = budgetKeys(prefix, budgetId, 'scan', windows).caps;
   const minuteField = String(windows[0]!.windowMs);
   let workers: Child[] = [];
-  const logCounts = { lowered: 0, raised: 0 };
+  const logCounts = { lowered: 0 };
   const samples: [number, number][] = [];
   const sampling = { on: true };
   const sampler = (async () => {
@@ -141,7 +140,6 @@ export async function runAdaptiveCampaign(
     for (const worker of workers) {
       createInterface({ input: worker.process.stderr! }).on('line', (line) => {
         if (line.includes('effective cap lowered')) logCounts.lowered++;
-        if (line.includes('effective cap raised')) logCounts.raised++;
       });
     }
     const startedAt = api.sim.now();
@@ -167,7 +165,6 @@ export async function runAdaptiveCampaign(
       samples,
       consumer: api.sim.otherConsumer(),
       decreaseLogs: logCounts.lowered,
-      increaseLogs: logCounts.raised,
       outcome: done.counts,
     });
   } finally {
@@ -187,7 +184,6 @@ function analyse(
     samples: [number, number][];
     consumer: { counted: number; throttled: number };
     decreaseLogs: number;
-    increaseLogs: number;
     outcome: Record<string, number>;
   },
 ): AdaptiveRun {
@@ -224,7 +220,6 @@ function analyse(
     ]),
     lowestCap: caps.length > 0 ? Math.min(...caps) : null,
     decreaseLogs: facts.decreaseLogs,
-    increaseLogs: facts.increaseLogs,
     consumer: facts.consumer,
     secondHalf,
     outcome: facts.outcome,
