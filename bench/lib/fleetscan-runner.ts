@@ -37,6 +37,11 @@ export function fleetscanEnv(settings: FleetscanSettings): NodeJS.ProcessEnv {
     [
       'limits:',
       `  throttleDefault: ${ms(60_000)}`,
+      '  adaptive:',
+      `    min: 10/${ms(60_000)}`,
+      `    hold: ${ms(60_000)}`,
+      `    holdMax: ${ms(8 * 60_000)}`,
+      `    increaseEvery: ${ms(5_000)}`,
       'scan:',
       `  backoff: ${ms(5_000)}`,
       `  pendingRetry: ${ms(5 * 60_000)}`,

@@ -1,5 +1,6 @@
 import type { BenchContext } from '../lib/context.js';
 import type { ScenarioResult } from '../lib/report.js';
+import { adaptiveScenario } from './adaptive.js';
 import { alternativesScenario } from './alternatives.js';
 import { efficiencyScenario } from './efficiency.js';
 import { enqueueScenario } from './enqueue.js';
@@ -15,6 +16,7 @@ export const SCENARIOS = {
   incident: incidentScenario,
   'worker-cost': workerCostScenario,
   retention: retentionScenario,
+  adaptive: adaptiveScenario,
 } satisfies Record<string, (ctx: BenchContext) => Promise<ScenarioResult>>;
 
 export type ScenarioName = keyof typeof SCENARIOS;

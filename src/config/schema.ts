@@ -32,6 +32,25 @@ const rateWindows = z
     return parsed;
   });
 
+/** `10/1m` (a rate, scaled to each window's length) or `10%` (a share of each configured cap). */
+const adaptiveFloor = z
+  .string()
+  .transform((value, ctx): { cap: number; windowMs: number } | { share: number } => {
+    const share = /^\s*(\d+(?:\.\d+)?)\s*%\s*$/.exec(value);
+    if (share) {
+      const percent = Number(share[1]);
+      if (percent > 0 && percent <= 100) return { share: percent / 100 };
+    } else {
+      const rate = parseRateLimits(value);
+      if (rate?.length === 1 && rate[0]) return rate[0];
+    }
+    ctx.addIssue({
+      code: 'custom',
+      message: 'Expected a rate such as 10/1m or a share such as 10%',
+    });
+    return z.NEVER;
+  });
+
 const optionalText = z
   .string()
   .min(1)
@@ -104,6 +123,19 @@ const configShape = z.strictObject({
      * then stays counted for a whole window. At least token fetch + request timeout.
      */
     lease: duration(1),
+    /** Adaptive budget (issue 17): learn a real cap below the configured one from 429s. */
+    adaptive: z.strictObject({
+      enabled: z.boolean(),
+      /** Floor of the effective caps: a rate scaled to each window (`10/1m`) or a share (`10%`). */
+      min: adaptiveFloor,
+      /** No increase for this long after a decrease; doubled by each failure at the same level. */
+      hold: duration(1),
+      holdMax: duration(1),
+      /** While calls succeed after the hold, one increase (doubling steps) this often. */
+      increaseEvery: duration(1),
+      /** Calls in flight at once above the level the server has been seen to accept. */
+      probeInflight: z.number().int().min(1).max(1_000),
+    }),
   }),
   scan: z.strictObject({
     /** Attempts for transient failures (5xx, network); busy devices and 429s spend none. */

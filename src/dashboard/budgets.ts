@@ -3,9 +3,12 @@
  * it as is (`limiter.usage()`), and tests can hand in plain objects.
  */
 export interface BudgetWindowUsage {
+  /** The effective cap (the adaptive budget may have learned one below the configured cap). */
   cap: number;
   windowMs: number;
   used: number;
+  /** The configured cap, when the adaptive budget is on. */
+  configuredCap?: number | undefined;
 }
 
 export interface BudgetUsage {
@@ -13,6 +16,8 @@ export interface BudgetUsage {
   windows: readonly BudgetWindowUsage[];
   /** Epoch ms until which every call of this family waits after a 429; null when not paused. */
   pausedUntil: number | null;
+  /** Why the adaptive budget last lowered a cap, and when (epoch ms). */
+  lastDecrease?: { reason: string; at: number } | null | undefined;
 }
 
 export interface BudgetSource {

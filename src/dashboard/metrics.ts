@@ -96,6 +96,16 @@ export function createDashboardMetrics(deps: MetricsDeps) {
     'family',
     'window_seconds',
   ]);
+  const configuredCap = g(
+    'fleetscan_budget_configured_cap',
+    'Configured cap of the sliding window (fleetscan_budget_cap is the effective one)',
+    ['budget', 'family', 'window_seconds'],
+  );
+  const lowered = g(
+    'fleetscan_budget_cap_lowered_timestamp_seconds',
+    'When the adaptive budget last lowered an effective cap, with the reason',
+    ['budget', 'family', 'reason'],
+  );
   const paused = g(
     'fleetscan_budget_paused_seconds',
     'Seconds left in a pause after a 429 (0: open)',
@@ -122,6 +132,8 @@ export function createDashboardMetrics(deps: MetricsDeps) {
     tokens,
     used,
     cap,
+    configuredCap,
+    lowered,
     paused,
   ];
 
@@ -177,6 +189,13 @@ export function createDashboardMetrics(deps: MetricsDeps) {
           };
           used.set(labels, window.used);
           cap.set(labels, window.cap);
+          configuredCap.set(labels, window.configuredCap ?? window.cap);
+        }
+        if (usage.lastDecrease) {
+          lowered.set(
+            { budget: budget.id, family: usage.family, reason: usage.lastDecrease.reason },
+            usage.lastDecrease.at / 1_000,
+          );
         }
         const left = usage.pausedUntil === null ? 0 : Math.max(0, usage.pausedUntil - now) / 1_000;
         paused.set({ budget: budget.id, family: usage.family }, left);

@@ -20,4 +20,10 @@ export interface CallGate {
   acquire(family: EndpointFamily, signal?: AbortSignal): Promise<CallPermit>;
   /** After a 429: every caller of `family`, in every process, waits `ms` before its next call. */
   throttle(family: EndpointFamily, ms: number): Promise<void>;
+  /**
+   * Optional (issue 17, adaptive budget): the HTTP status the server answered to a call made with
+   * `permit` (after the permit was settled), so a 429 on a granted slot can lower the budget's
+   * effective cap and successes can raise it again.
+   */
+  observe?(family: EndpointFamily, permit: CallPermit, status: number): Promise<void>;
 }

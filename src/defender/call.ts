@@ -84,6 +84,12 @@ export function createCaller(deps: CallerDeps) {
     }
     await finish(permit, true, attempt);
     report(reply.status, isSuccess(reply.status) ? undefined : errorCodeOf(reply));
+    try {
+      await gate.observe?.(attempt.family, permit, reply.status);
+    } catch (error) {
+      // Learning the cap is a bonus: the reply counts more than what the budget makes of it.
+      log.warn({ err: error, family: attempt.family }, 'could not update the adaptive budget');
+    }
     return reply;
   };
 

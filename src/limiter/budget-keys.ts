@@ -5,6 +5,15 @@ import type { EndpointFamily } from '../defender/machine-action.js';
 export interface BudgetKeys {
   pause: string;
   inflight: string;
+  /**
+   * Effective caps (issue 17): HASH window length in ms → cap; the grant step uses
+   * min(configured, this). Written by the adaptive budget, read by every dispatcher.
+   */
+  caps: string;
+  /** Calls per window the server was last seen to accept (HASH windowMs → count). */
+  good: string;
+  /** The adaptive rule's state: HASH `v` (version) and `state` (JSON). */
+  adaptive: string;
   /** One sliding log per window, in the order of the normalised windows. */
   windows: string[];
 }
@@ -23,6 +32,9 @@ export function budgetKeys(
   return {
     pause: `${base}:pause`,
     inflight: `${base}:inflight`,
+    caps: `${base}:caps`,
+    good: `${base}:good`,
+    adaptive: `${base}:adaptive`,
     windows: windows.map((window) => `${base}:w${window.windowMs}`),
   };
 }

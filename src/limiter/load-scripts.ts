@@ -10,6 +10,8 @@ export const SCRIPT_NAMES = [
   'release-n',
   'throttle-1',
   'usage-n',
+  'adapt-read-n',
+  'adapt-apply-n',
 ] as const;
 export type ScriptName = (typeof SCRIPT_NAMES)[number];
 

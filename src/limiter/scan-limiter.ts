@@ -1,14 +1,22 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { RateWindow } from '../config/duration.js';
-import type { CallGate } from '../defender/call-gate.js';
+import type { CallGate, CallPermit } from '../defender/call-gate.js';
 import { ENDPOINT_FAMILIES, type EndpointFamily } from '../defender/machine-action.js';
 import { systemClock, type Clock } from '../shared/clock.js';
+import {
+  createAdaptiveBudget,
+  type AdaptiveSettings,
+  type AdaptiveSnapshot,
+  type CallOutcome,
+} from './adaptive/adaptive-budget.js';
 import { budgetKeys, normaliseWindows, type BudgetKeys } from './budget-keys.js';
 import { loadScripts, runScript, type LimiterScripts, type ScriptRedis } from './load-scripts.js';
 import { createPermit, type ScanPermit } from './permit.js';
 
 export type { ScanPermit } from './permit.js';
+export type { AdaptiveSettings, AdaptiveSnapshot } from './adaptive/adaptive-budget.js';
+export { readAdaptiveState, type AdaptiveBudgetView } from './adaptive/adaptive-state.js';
 export { budgetIdFor } from './budget-id.js';
 
 /** Longest a slot may stay unsettled before it counts as replied at grant + lease. */
@@ -36,13 +44,21 @@ export interface ScanLimiterOptions {
   /** `'redis'` (production): Redis TIME, one timeline for all hosts. `'clock'`: simulated time in tests. */
   time?: 'redis' | 'clock';
   log?: Logger;
+  /**
+   * Adaptive budget (issue 17, `limits.adaptive`): learn the real cap from 429s on granted
+   * slots. Absent: the configured caps only, as before.
+   */
+  adaptive?: AdaptiveSettings | undefined;
 }
 
 export type TryAcquireResult =
   { permit: ScanPermit; waitMs?: undefined } | { permit?: undefined; waitMs: number };
 
 export interface WindowUsage {
+  /** The effective cap: the configured one, or lower where the adaptive budget learned it. */
   cap: number;
+  /** The configured cap (`limits.windows`), when the adaptive budget is on. */
+  configuredCap?: number;
   windowMs: number;
   /** Slots counted in this window now: stamped within windowMs + guard, plus those in flight. */
   used: number;
@@ -53,6 +69,8 @@ export interface BudgetUsage {
   windows: WindowUsage[];
   /** When the pause after a 429 ends (ms, limiter timeline), or null when not paused. */
   pausedUntil: number | null;
+  /** Why the adaptive budget last lowered a cap; absent when it never did or is off. */
+  lastDecrease?: { reason: string; at: number } | null;
 }
 
 export interface ScanLimiter extends CallGate {
@@ -64,6 +82,10 @@ export interface ScanLimiter extends CallGate {
    */
   tryAcquire(family: EndpointFamily): Promise<TryAcquireResult>;
   usage(family?: EndpointFamily): Promise<BudgetUsage[]>;
+  /** Feeds a call's outcome to the adaptive budget (a no-op when it is off). */
+  observe(family: EndpointFamily, permit: CallPermit, status: number): Promise<void>;
+  /** Effective and configured caps and the last decrease, per family; [] when adaptive is off. */
+  adaptiveState(family?: EndpointFamily): Promise<AdaptiveSnapshot[]>;
 }
 
 /**
@@ -103,6 +125,22 @@ export function createScanLimiter(options: ScanLimiterOptions): ScanLimiter {
   const tag = randomBytes(6).toString('base64url');
   let counter = 0;
 
+  const adaptive =
+    options.adaptive === undefined
+      ? undefined
+      : createAdaptiveBudget({
+          windows,
+          settings: options.adaptive,
+          guardMs,
+          run: (name, keys, args) => run(name, keys, args),
+          nowArg,
+          log,
+        });
+  // acquire-n.lua: adaptive on/off, probe limit, and the wait answered when only it refuses.
+  const adaptiveArgs = adaptive
+    ? [1, options.adaptive?.probeInflight ?? 1, Math.max(1, Math.min(guardMs, 20))]
+    : [0, 0, 0];
+
   const ends = {
     async settle(id: string, family: EndpointFamily, grantedAt: number): Promise<number> {
       const keys = keysOf(family);
@@ -134,8 +172,8 @@ export function createScanLimiter(options: ScanLimiterOptions): ScanLimiter {
     const windowArgs = windows.flatMap((window) => [window.cap, window.windowMs]);
     const reply = await run(
       'acquire-n',
-      [keys.pause, keys.inflight, ...keys.windows],
-      [nowArg(), guardMs, leaseMs, id, ...windowArgs],
+      [keys.pause, keys.inflight, keys.caps, keys.good, ...keys.windows],
+      [nowArg(), guardMs, leaseMs, id, ...adaptiveArgs, ...windowArgs],
     );
     const [granted, value] = toIntegers(reply, 'acquire-n');
     if (granted === 1) return { permit: createPermit(id, family, value ?? 0, ends, log) };
@@ -175,11 +213,25 @@ export function createScanLimiter(options: ScanLimiterOptions): ScanLimiter {
       [nowArg(), guardMs, leaseMs, ...windows.map((window) => window.windowMs)],
     );
     const [, pausedUntil = 0, ...used] = toIntegers(reply, 'usage-n');
+    const learned = adaptive ? await adaptive.snapshot(keys, family) : undefined;
     return {
       family,
-      windows: windows.map((window, index) => ({ ...window, used: used[index] ?? 0 })),
+      windows: windows.map((window, index) => ({
+        ...window,
+        used: used[index] ?? 0,
+        ...(learned
+          ? { cap: learned.windows[index]?.effectiveCap ?? window.cap, configuredCap: window.cap }
+          : {}),
+      })),
       pausedUntil: pausedUntil > 0 ? pausedUntil : null,
+      ...(learned ? { lastDecrease: learned.lastDecrease } : {}),
     };
+  };
+
+  const observe = async (family: EndpointFamily, permit: CallPermit, status: number) => {
+    const outcome = outcomeOf(permit, status);
+    if (!adaptive || !outcome) return;
+    await adaptive.observe(keysOf(family), family, outcome);
   };
 
   return {
@@ -187,7 +239,30 @@ export function createScanLimiter(options: ScanLimiterOptions): ScanLimiter {
     tryAcquire,
     throttle,
     usage: (family) => Promise.all((family ? [family] : ENDPOINT_FAMILIES).map(usageOf)),
+    observe,
+    adaptiveState: async (family) =>
+      adaptive
+        ? Promise.all(
+            (family ? [family] : ENDPOINT_FAMILIES).map((f) => adaptive.snapshot(keysOf(f), f)),
+          )
+        : [],
   };
+}
+
+/**
+ * What a reply says about the budget: a 429 on a slot this limiter granted (its grant time
+ * tells storms apart) lowers the cap; any other answer but 401 was counted and accepted by the
+ * server's throttle, so the budget had room. Network failures say nothing.
+ */
+function outcomeOf(permit: unknown, status: number): CallOutcome | undefined {
+  if (status === 429) {
+    const grantedAt = (permit as { grantedAt?: unknown } | null)?.grantedAt;
+    // The real 429 names no window (mde-api.md); the rule then picks the fullest ones.
+    return typeof grantedAt === 'number'
+      ? { kind: 'throttled', grantedAt, windowMs: null }
+      : undefined;
+  }
+  return status >= 200 && status !== 401 ? { kind: 'ok' } : undefined;
 }
 
 function checkMs(name: string, value: number, min: number): number {

@@ -4,7 +4,12 @@ import { tenantTokenProvider } from '../auth/tenant-token-provider.js';
 import type { Config } from '../config/schema.js';
 import { createDefenderClient, type DefenderClient } from '../defender/client.js';
 import type { CallGate } from '../defender/call-gate.js';
-import { budgetIdFor, createScanLimiter, type ScanLimiter } from '../limiter/scan-limiter.js';
+import {
+  budgetIdFor,
+  createScanLimiter,
+  type AdaptiveSettings,
+  type ScanLimiter,
+} from '../limiter/scan-limiter.js';
 import type { CallStats } from '../shared/call-stats.js';
 import type { Logger } from '../shared/logger.js';
 import type { Redis } from '../shared/redis.js';
@@ -24,8 +29,23 @@ export function limiterFromConfig(config: Config, redis: Redis, log: Logger): Sc
     throttleDefaultMs: config.limits.throttleDefault,
     leaseMs: config.limits.lease,
     budgetScope: config.limits.budgetScope,
+    adaptive: adaptiveSettings(config.limits.adaptive),
     log: log.child({ component: 'limiter' }),
   });
+}
+
+/** `limits.adaptive` as the limiter takes it; undefined when turned off. */
+export function adaptiveSettings(
+  adaptive: Config['limits']['adaptive'],
+): AdaptiveSettings | undefined {
+  if (!adaptive.enabled) return undefined;
+  return {
+    min: adaptive.min,
+    holdMs: adaptive.hold,
+    holdMaxMs: adaptive.holdMax,
+    increaseEveryMs: adaptive.increaseEvery,
+    probeInflight: adaptive.probeInflight,
+  };
 }
 
 /**

@@ -20,6 +20,7 @@ import { createRandom } from './random.js';
 import { emptyStats, recordCall, type SimContext, type SimulatorStats } from './sim-context.js';
 import { seedOtherScans } from './seed-actions.js';
 import { resolveUsers } from './sim-users.js';
+import { startOtherConsumer, type OtherConsumerStats } from './other-consumer.js';
 import { SlidingWindowThrottle } from './throttle.js';
 import { registerTokenEndpoint } from './token-endpoint.js';
 import { MDE_RESOURCES } from './token-request.js';
@@ -27,6 +28,7 @@ import { MDE_RESOURCES } from './token-request.js';
 export { maxInAnyWindow, type CallRecord } from './call-log.js';
 export type { SimulatorOptions } from './options.js';
 export type { SimulatorStats } from './sim-context.js';
+export type { OtherConsumerStats } from './other-consumer.js';
 
 /** The credentials the simulated tenant accepts. */
 export interface SimulatorCredentials {
@@ -66,6 +68,8 @@ export interface Simulator {
   approveDeviceCode(userCode: string, username: string): boolean;
   /** Revokes every refresh token of a user, as an admin's "revoke sessions" does. */
   revokeRefreshTokens(username: string): number;
+  /** What the invisible other consumer spent (zeros without `otherConsumer`). */
+  otherConsumer(): OtherConsumerStats;
   close(): Promise<void>;
 }
 
@@ -124,6 +128,19 @@ export async function buildSimulator(options: SimulatorOptions = {}): Promise<Si
   };
   seedOtherScans(ctx, startMs);
   await ctx.log.open();
+  // Started with the simulator, so its schedule's time 0 is the simulator's start.
+  const other = options.otherConsumer
+    ? startOtherConsumer({
+        schedule: options.otherConsumer.schedule,
+        timeScale: opts.timeScale,
+        throttle: ctx.throttle,
+        key: `${opts.clientId}|${opts.tenantId}|${
+          opts.budgetScope === 'shared' ? 'all' : (options.otherConsumer.family ?? 'scan')
+        }`,
+        now,
+      })
+    : undefined;
+  if (options.otherConsumer?.startsAt !== 'first-call') other?.start();
 
   let app: FastifyInstance;
   try {
@@ -136,6 +153,7 @@ export async function buildSimulator(options: SimulatorOptions = {}): Promise<Si
       ...(options.tls ? { https: { key: options.tls.key, cert: options.tls.cert } } : {}),
     });
   } catch (error) {
+    other?.stop();
     await ctx.log.close();
     throw error;
   }
@@ -145,6 +163,7 @@ export async function buildSimulator(options: SimulatorOptions = {}): Promise<Si
     done(null, body);
   });
   app.addHook('onRequest', async (request) => {
+    if (request.url.startsWith('/api/')) other?.start(); // `startsAt: 'first-call'`; else a no-op
     await arriveAfterRequestLeg(ctx, request);
   });
   registerTokenEndpoint(app, ctx);
@@ -232,7 +251,9 @@ export async function buildSimulator(options: SimulatorOptions = {}): Promise<Si
     },
     approveDeviceCode: (userCode, username) => ctx.delegated.approve(userCode, username, now()),
     revokeRefreshTokens: (username) => ctx.delegated.revoke(username),
+    otherConsumer: () => other?.stats() ?? { counted: 0, throttled: 0 },
     close: async () => {
+      other?.stop();
       await app.close();
       await ctx.log.close();
     },

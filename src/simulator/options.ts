@@ -1,6 +1,7 @@
 import type { FleetMix } from './fleet.js';
 import type { Lifecycle } from './machine-actions.js';
 import type { MachineInput } from './machine-file.js';
+import { checkConsumerSchedule, type OtherConsumerOptions } from './other-consumer.js';
 import type { RateWindow } from './throttle.js';
 
 /** How a lost reply is lost: the socket is destroyed, or the reply becomes a 502. */
@@ -94,6 +95,12 @@ export interface SimulatorOptions {
   deviceCodeLifetimeSec?: number;
   /** Polling interval a device code asks for, seconds (default 5, as Entra). */
   deviceCodeIntervalSec?: number;
+  /**
+   * Another consumer of the same app+tenant's budget, invisible to clients (issue 17): calls on
+   * a schedule (API time, scaled by `timeScale`) counted in the same windows. With `rateLimits`
+   * below the documented caps, the real budget is smaller than what a client is configured for.
+   */
+  otherConsumer?: OtherConsumerOptions;
 }
 
 /** A user of the simulated tenant, for the device-code flow. */
@@ -172,6 +179,7 @@ export function resolveOptions(options: SimulatorOptions): ResolvedOptions {
   if (!(latency[0] >= 0 && latency[1] >= latency[0]))
     throw new Error('`latencyMs` must be [min, max] with 0 ≤ min ≤ max');
   const lifecycle = { ...DEFAULT_LIFECYCLE, ...options.lifecycle };
+  if (options.otherConsumer) checkConsumerSchedule(options.otherConsumer.schedule);
   const pageSize = options.defaultPageSize ?? 10_000;
   if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > 10_000) {
     throw new Error('`defaultPageSize` must be an integer from 1 to 10000');

@@ -117,6 +117,39 @@ describe('/metrics', () => {
     expect(body).not.toContain('Machine not found');
   });
 
+  it('exports the effective cap, the configured cap and the last decrease of the adaptive budget', async () => {
+    fx.budget.usage = [
+      {
+        family: 'scan',
+        windows: [
+          { cap: 60, configuredCap: 100, windowMs: 60_000, used: 59 },
+          { cap: 1500, configuredCap: 1500, windowMs: 3_600_000, used: 400 },
+        ],
+        pausedUntil: null,
+        lastDecrease: {
+          reason: '429 on a granted slot: 1m window 100 → 60',
+          at: 1_800_000_000_000,
+        },
+      },
+    ];
+    app = await buildDashboard(fx.deps());
+    const body = (await app.inject({ url: '/metrics', headers })).body;
+    expect(series(body, 'fleetscan_budget_cap').map((s) => s.value)).toEqual([60, 1500]);
+    expect(series(body, 'fleetscan_budget_configured_cap').map((s) => s.value)).toEqual([
+      100, 1500,
+    ]);
+    expect(series(body, 'fleetscan_budget_cap_lowered_timestamp_seconds')).toEqual([
+      {
+        labels: {
+          budget: expect.any(String) as string,
+          family: 'scan',
+          reason: '429 on a granted slot: 1m window 100 → 60',
+        },
+        value: 1_800_000_000,
+      },
+    ]);
+  });
+
   it('says Redis is down instead of failing the scrape', async () => {
     const { Redis } = await import('ioredis');
     const dead = new Redis('redis://127.0.0.1:1', {

@@ -5,6 +5,7 @@ import type { Command } from 'commander';
 import { parseRateLimits } from '../../config/duration.js';
 import { buildSimulator } from '../../simulator/build-simulator.js';
 import { readMachinesFile } from '../../simulator/machine-file.js';
+import { parseConsumerSchedule } from '../../simulator/other-consumer.js';
 import type { SimulatorOptions } from '../../simulator/options.js';
 import { createSelfSignedCertificate } from '../../simulator/tls.js';
 import { PLAIN_HTTP_TOKEN_LIFETIME_SEC, simulatorEnvironment } from './simulator-environment.js';
@@ -37,6 +38,7 @@ interface SimulateFlags {
   userGroups?: string;
   appRoles?: string;
   publicClient?: boolean;
+  otherConsumer?: string;
 }
 
 function integer(flag: string, text: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
@@ -83,6 +85,12 @@ async function optionsFrom(flags: SimulateFlags): Promise<SimulatorOptions> {
   const rateLimits = flags.rateLimits === undefined ? undefined : parseRateLimits(flags.rateLimits);
   if (flags.rateLimits !== undefined && !rateLimits)
     throw new UsageError(`--rate-limits: expected e.g. 100/1m,1500/1h, got '${flags.rateLimits}'`);
+  const otherSchedule =
+    flags.otherConsumer === undefined ? undefined : parseConsumerSchedule(flags.otherConsumer);
+  if (flags.otherConsumer !== undefined && !otherSchedule)
+    throw new UsageError(
+      `--other-consumer: expected e.g. 30/1m:8m,0/1m (rate:how long, the last one open-ended), got '${flags.otherConsumer}'`,
+    );
   let machines: SimulatorOptions['machines'];
   if (flags.machines !== undefined) {
     try {
@@ -125,6 +133,7 @@ async function optionsFrom(flags: SimulateFlags): Promise<SimulatorOptions> {
     ...(flags.callLog === undefined ? {} : { callLogFile: flags.callLog }),
     emptyListAs404: flags.emptyList404 === true,
     budgetScope: flags.sharedBudget === true ? 'shared' : 'family',
+    ...(otherSchedule ? { otherConsumer: { schedule: otherSchedule } } : {}),
     ...delegatedOptions(flags),
   };
 }
@@ -205,6 +214,10 @@ export function registerSimulateCommand(program: Command): void {
     .option('--user-groups <groups>', 'device groups (rbacGroupName) the users reach; default: all')
     .option('--app-roles <roles>', "roles in app tokens, comma-separated, or 'none' (default: all)")
     .option('--no-public-client', 'refuse device-code sign-in as Entra does (AADSTS7000218)')
+    .option(
+      '--other-consumer <schedule>',
+      'an invisible second consumer of the scan budget, e.g. 30/1m:8m,0/1m (API time)',
+    )
     .option(
       '--shared-budget',
       'one rate budget for every endpoint family of an app+tenant (default: one per family)',

@@ -32,6 +32,14 @@ function familyCard(usage: BudgetUsage, now: number): SafeHtml {
             ${formatCount(window.cap)}</span
           >
         </div>
+        ${
+          window.configuredCap !== undefined && window.configuredCap !== window.cap
+            ? html`<div class="window-adaptive" data-configured-cap="${window.configuredCap}">
+                effective cap ${formatCount(window.cap)}, configured
+                ${formatCount(window.configuredCap)}
+              </div>`
+            : ''
+        }
         <span class="meter"
           ><span
             class="meter-fill ${level(share)}"
@@ -40,6 +48,13 @@ function familyCard(usage: BudgetUsage, now: number): SafeHtml {
         ></span>
       </div>`;
     })}
+    ${
+      usage.lastDecrease
+        ? html`<div class="last-decrease" title="${formatTime(usage.lastDecrease.at)}">
+            last lowered ${formatTime(usage.lastDecrease.at)}: ${usage.lastDecrease.reason}
+          </div>`
+        : ''
+    }
   </div>`;
 }
 

@@ -34,6 +34,9 @@ describe('budgetKeys', () => {
     expect(keys).toEqual({
       pause: 'fs:budget:{commercial:t:a:scan}:pause',
       inflight: 'fs:budget:{commercial:t:a:scan}:inflight',
+      caps: 'fs:budget:{commercial:t:a:scan}:caps',
+      good: 'fs:budget:{commercial:t:a:scan}:good',
+      adaptive: 'fs:budget:{commercial:t:a:scan}:adaptive',
       windows: [
         'fs:budget:{commercial:t:a:scan}:w60000',
         'fs:budget:{commercial:t:a:scan}:w3600000',

@@ -8,9 +8,12 @@ import type { Redis } from '../../../shared/redis.js';
 export interface BudgetReport {
   id: string;
   family: 'scan';
-  windows: { cap: number; windowMs: number; used: number }[];
+  /** `cap` is the effective cap; `configuredCap` the configured one (adaptive budget on). */
+  windows: { cap: number; windowMs: number; used: number; configuredCap?: number }[];
   /** Epoch ms (Redis time) until which calls wait after a 429; null when not paused. */
   pausedUntil: number | null;
+  /** Why the adaptive budget last lowered a cap, and when (epoch ms); absent when it is off. */
+  lastDecrease?: { reason: string; at: number } | null;
 }
 
 export interface EtaReport {
@@ -69,8 +72,10 @@ export async function readBudget(
       cap: w.cap,
       windowMs: w.windowMs,
       used: w.used,
+      ...(w.configuredCap === undefined ? {} : { configuredCap: w.configuredCap }),
     })),
     pausedUntil: usage?.pausedUntil ?? null,
+    ...(usage?.lastDecrease === undefined ? {} : { lastDecrease: usage.lastDecrease }),
   };
 }
 

@@ -6,13 +6,23 @@ import { count, describeEta, formatTable, progressBar } from './output.js';
 
 export function describeBudget(budget: BudgetReport, now = Date.now()): string {
   const windows = budget.windows
-    .map((w) => `${count(w.used)}/${count(w.cap)} per ${formatDuration(w.windowMs)}`)
+    .map(
+      (w) =>
+        `${count(w.used)}/${count(w.cap)} per ${formatDuration(w.windowMs)}` +
+        // Adaptive budget (issue 17): the effective cap learned below the configured one.
+        (w.configuredCap !== undefined && w.configuredCap !== w.cap
+          ? ` (effective cap; configured ${count(w.configuredCap)})`
+          : ''),
+    )
     .join(', ');
   const paused =
     budget.pausedUntil !== null && budget.pausedUntil > now
       ? `, paused after a 429 for ${formatDuration(budget.pausedUntil - now)}`
       : '';
-  return `budget ${budget.id} (scan calls): ${windows || 'no windows'}${paused}`;
+  const lowered = budget.lastDecrease
+    ? `; last lowered ${new Date(budget.lastDecrease.at).toISOString()}: ${budget.lastDecrease.reason}`
+    : '';
+  return `budget ${budget.id} (scan calls): ${windows || 'no windows'}${paused}${lowered}`;
 }
 
 /** The human view of one campaign. */

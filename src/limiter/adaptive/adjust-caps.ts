@@ -1,0 +1,250 @@
+import type { RateWindow } from '../../config/duration.js';
+
+/**
+ * The adaptive budget's rule (issue 17), pure: current state + one event + the time → the next
+ * state. IO (Redis, logging) lives in `adaptive-budget.ts`; this file only decides.
+ *
+ * Decrease: a 429 on a slot the limiter granted means the server's real cap for us is below
+ * the effective one. The server refused the call while our window held `used` settled slots
+ * (this one included), so about `used - 1` of ours fit: that is the new cap, never less than
+ * half the old one in one step (a miscount cannot collapse it) and never below the floor.
+ * Only the first 429 of a storm counts: slots granted before the last decrease (or in the same
+ * millisecond) were sent under the old cap and say nothing new.
+ *
+ * Increase: probing above a level that failed costs a 429 every time it fails again, and
+ * Microsoft asks clients to back off, not to probe every minute. So after a decrease the caps
+ * hold for `hold`; a failure at the same level doubles the hold (up to `holdMax`), a failure
+ * elsewhere resets it. After the hold, while the budget is used up to its cap (demand, and no
+ * 429), every `increaseEvery` the cap grows by a step that doubles each time (1, 2, 4, …
+ * units of 1 % of the configured cap), but never past the last level that fitted in one go:
+ * the level that failed is probed by one unit (one 429 if it still fails), and only above it
+ * do the steps grow again, back to the configured cap once the server has room again
+ * (another consumer stopped).
+ */
+
+export interface AdaptiveParams {
+  /** The configured windows, shortest first (normaliseWindows). */
+  readonly windows: readonly RateWindow[];
+  /** Lowest effective cap per window, same order; each ≤ the configured cap. */
+  readonly floors: readonly number[];
+  readonly holdMs: number;
+  readonly holdMaxMs: number;
+  readonly increaseEveryMs: number;
+}
+
+export interface AdaptiveState {
+  /** Effective cap per window, same order as the configured windows. */
+  readonly caps: readonly number[];
+  /** Our calls in the window when the last accepted 429 came, per window (null: none yet). */
+  readonly ceilings: readonly (number | null)[];
+  readonly lastDecreaseAt: number | null;
+  readonly lastIncreaseAt: number | null;
+  /** Current hold after a decrease, ms. */
+  readonly holdMs: number;
+  /** Multiplier of the next increase (1, 2, 4, …). */
+  readonly step: number;
+  /** Why the caps were last lowered, for status, the dashboard and /metrics. */
+  readonly reason: string | null;
+}
+
+export type AdaptiveEvent =
+  | {
+      readonly kind: 'throttled';
+      /** When the limiter granted the slot that drew the 429 (limiter timeline). */
+      readonly grantedAt: number;
+      /** Window length the 429 named, or null when it named none (the real API never does). */
+      readonly windowMs: number | null;
+      /**
+       * Our calls in each window when the 429 was reported: settled ones (this one included)
+       * and those in flight that were granted before this one.
+       */
+      readonly used: readonly number[];
+    }
+  | {
+      readonly kind: 'successes';
+      /** Slots counted in each window now (settled and in flight). */
+      readonly used: readonly number[];
+    };
+
+export type AdaptiveChange = 'none' | 'decrease' | 'increase';
+
+export interface AdaptiveDecision {
+  readonly state: AdaptiveState;
+  readonly change: AdaptiveChange;
+  /** Why: for the log line written once per change, and for tests. */
+  readonly why: string;
+}
+
+/** Largest increase multiplier: 64 % of the configured cap per step. */
+const MAX_STEP = 64;
+
+/** A window whose fill is within this of the fullest one is a suspect for an unnamed 429. */
+const SUSPECT_MARGIN = 0.1;
+
+export function initialAdaptiveState(params: AdaptiveParams): AdaptiveState {
+  return {
+    caps: params.windows.map((w) => w.cap),
+    ceilings: params.windows.map(() => null),
+    lastDecreaseAt: null,
+    lastIncreaseAt: null,
+    holdMs: params.holdMs,
+    step: 1,
+    reason: null,
+  };
+}
+
+export function adjustCaps(
+  params: AdaptiveParams,
+  state: AdaptiveState,
+  event: AdaptiveEvent,
+  now: number,
+): AdaptiveDecision {
+  const current = clampState(params, state);
+  return event.kind === 'throttled'
+    ? decrease(params, current, event, now)
+    : increase(params, current, event, now);
+}
+
+function decrease(
+  params: AdaptiveParams,
+  state: AdaptiveState,
+  event: Extract<AdaptiveEvent, { kind: 'throttled' }>,
+  now: number,
+): AdaptiveDecision {
+  if (state.lastDecreaseAt !== null && event.grantedAt <= state.lastDecreaseAt) {
+    return { state, change: 'none', why: 'slot granted before the last decrease (same storm)' };
+  }
+  const suspects = suspectWindows(params, state, event);
+  const caps = [...state.caps];
+  const ceilings = [...state.ceilings];
+  let repeat = false;
+  const parts: string[] = [];
+  for (const w of suspects) {
+    const configured = params.windows[w];
+    const cap = caps[w];
+    if (!configured || cap === undefined) continue;
+    const used = event.used[w] ?? 0;
+    const previous = ceilings[w] ?? null;
+    if (previous !== null && Math.abs(used - previous) <= 1) repeat = true;
+    ceilings[w] = used;
+    const target = Math.min(cap - 1, Math.max(Math.ceil(cap / 2), used - 1));
+    caps[w] = Math.max(params.floors[w] ?? 1, target);
+    parts.push(
+      `${formatWindow(configured.windowMs)} window ${cap} → ${caps[w]} (${used} of ours in it)`,
+    );
+  }
+  const named = event.windowMs !== null && suspects.length === 1;
+  const reason = `429 on a granted slot${named ? '' : ' (window not named)'}: ${parts.join('; ')}`;
+  const changed = caps.some((cap, w) => cap !== state.caps[w]);
+  const next: AdaptiveState = {
+    caps,
+    ceilings,
+    lastDecreaseAt: now,
+    lastIncreaseAt: state.lastIncreaseAt,
+    holdMs: repeat ? Math.min(params.holdMaxMs, state.holdMs * 2) : params.holdMs,
+    step: 1,
+    reason: changed ? reason : state.reason,
+  };
+  return changed
+    ? { state: next, change: 'decrease', why: reason }
+    : { state: next, change: 'none', why: 'already at the floor' };
+}
+
+/** The named window; else every window nearly as full (by its effective cap) as the fullest. */
+function suspectWindows(
+  params: AdaptiveParams,
+  state: AdaptiveState,
+  event: Extract<AdaptiveEvent, { kind: 'throttled' }>,
+): number[] {
+  const named = params.windows.findIndex((w) => w.windowMs === event.windowMs);
+  if (named >= 0) return [named];
+  // A window our calls barely use is not what the server ran out of: lowering the hour after
+  // a minute-window 429 would only slow long campaigns down.
+  const fills = state.caps.map((cap, w) => (event.used[w] ?? 0) / cap);
+  const fullest = Math.max(...fills);
+  return fills.flatMap((fill, w) => (fill >= fullest - SUSPECT_MARGIN ? [w] : []));
+}
+
+function increase(
+  params: AdaptiveParams,
+  state: AdaptiveState,
+  event: Extract<AdaptiveEvent, { kind: 'successes' }>,
+  now: number,
+): AdaptiveDecision {
+  const lowered = state.caps.some((cap, w) => cap < (params.windows[w]?.cap ?? cap));
+  if (!lowered) return { state, change: 'none', why: 'at the configured caps' };
+  if (state.lastDecreaseAt !== null && now - state.lastDecreaseAt < state.holdMs) {
+    return { state, change: 'none', why: 'holding after the last decrease' };
+  }
+  const { lastIncreaseAt, lastDecreaseAt } = state;
+  const lastWasIncrease =
+    lastIncreaseAt !== null && (lastDecreaseAt === null || lastIncreaseAt > lastDecreaseAt);
+  if (lastWasIncrease && now - lastIncreaseAt < params.increaseEveryMs) {
+    return { state, change: 'none', why: 'too soon after the last increase' };
+  }
+  const caps = [...state.caps];
+  const parts: string[] = [];
+  params.windows.forEach((configured, w) => {
+    const cap = caps[w] ?? configured.cap;
+    const unit = Math.max(1, Math.round(configured.cap / 100));
+    // Only a window that limits us: raising a cap nobody reaches would prove nothing.
+    if (cap >= configured.cap || (event.used[w] ?? 0) < cap - unit) return;
+    const ceiling = state.ceilings[w] ?? null;
+    let next = cap + state.step * unit;
+    // Below the level that failed, climb fast but stop one short of it (what fitted then);
+    // from there, probe the failed level itself by one unit: a wrong guess costs one 429.
+    if (ceiling !== null && cap < ceiling - 1) next = Math.min(next, ceiling - 1);
+    else if (ceiling !== null && cap < ceiling) next = cap + unit;
+    caps[w] = Math.min(configured.cap, next);
+    parts.push(`${formatWindow(configured.windowMs)} window ${cap} → ${caps[w]}`);
+  });
+  if (parts.length === 0) return { state, change: 'none', why: 'no lowered window is in use' };
+  return {
+    state: {
+      ...state,
+      caps,
+      lastIncreaseAt: now,
+      step: Math.min(MAX_STEP, state.step * 2),
+    },
+    change: 'increase',
+    why: `calls succeed: ${parts.join('; ')}`,
+  };
+}
+
+/** A state from Redis may predate a config change: bring every cap back into [floor, configured]. */
+export function clampState(params: AdaptiveParams, state: AdaptiveState): AdaptiveState {
+  const caps = params.windows.map((configured, w) => {
+    const cap = state.caps[w];
+    const floor = params.floors[w] ?? 1;
+    return cap === undefined || !Number.isFinite(cap)
+      ? configured.cap
+      : Math.min(configured.cap, Math.max(floor, Math.round(cap)));
+  });
+  const ceilings = params.windows.map((_, w) => state.ceilings[w] ?? null);
+  const step = Number.isFinite(state.step) && state.step >= 1 ? Math.min(MAX_STEP, state.step) : 1;
+  const holdMs = Math.min(params.holdMaxMs, Math.max(params.holdMs, state.holdMs || 0));
+  return { ...state, caps, ceilings, step, holdMs };
+}
+
+/** `60000` → `1m`, `3600000` → `1h`, `6000` → `6s`. */
+export function formatWindow(ms: number): string {
+  if (ms % 3_600_000 === 0) return `${ms / 3_600_000}h`;
+  if (ms % 60_000 === 0) return `${ms / 60_000}m`;
+  if (ms % 1_000 === 0) return `${ms / 1_000}s`;
+  return `${ms}ms`;
+}
+
+/**
+ * Floor of each window from `limits.adaptive.min`: a rate (`10/1m` → 10 per minute, 600 per
+ * hour, 1 per 600 ms… scaled by window length) or a share of each configured cap (`10%`, for
+ * compressed windows whose time unit is not the real one). Always within [1, configured cap].
+ */
+export function floorsFor(
+  windows: readonly RateWindow[],
+  min: { readonly cap: number; readonly windowMs: number } | { readonly share: number },
+): number[] {
+  return windows.map((w) => {
+    const raw = 'share' in min ? w.cap * min.share : (min.cap * w.windowMs) / min.windowMs;
+    return Math.min(w.cap, Math.max(1, Math.ceil(raw - 1e-9)));
+  });
+}

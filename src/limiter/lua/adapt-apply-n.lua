@@ -1,0 +1,41 @@
+--[[
+  Adaptive budget (issue 17): writes a decision of the adjustment rule if nobody else wrote
+  one since it was read (compare-and-set on the version), so processes that see the same 429
+  storm apply it once. Mirrors the effective caps into the caps hash that acquire-n.lua (and
+  any other dispatcher) reads; after a decrease, the known-good levels drop to the new caps.
+  "-n": 3 keys, the windows are fields.
+
+  Input:
+    KEYS[1]    adaptive state: HASH v (version), state (JSON)
+    KEYS[2]    effective caps: HASH windowMs -> cap
+    KEYS[3]    known-good levels: HASH windowMs -> count
+
+    ARGV[1]    version the decision was made from
+    ARGV[2]    new state (JSON)
+    ARGV[3]    TTL of the three hashes, ms
+    ARGV[4]    1: the caps were lowered, 0: not
+    ARGV[5..]  windowMs, effective cap for each window
+
+  Output:
+    1 written, 0 someone else wrote first (read again and decide again)
+]]
+local rcall = redis.call
+
+local version = tonumber(rcall('HGET', KEYS[1], 'v')) or 0
+if version ~= tonumber(ARGV[1]) then
+  return 0
+end
+rcall('HSET', KEYS[1], 'v', version + 1, 'state', ARGV[2])
+for i = 5, #ARGV, 2 do
+  rcall('HSET', KEYS[2], ARGV[i], ARGV[i + 1])
+  if ARGV[4] == '1' then
+    local good = tonumber(rcall('HGET', KEYS[3], ARGV[i]))
+    if good and good > tonumber(ARGV[i + 1]) then
+      rcall('HSET', KEYS[3], ARGV[i], ARGV[i + 1])
+    end
+  end
+end
+local ttl = tonumber(ARGV[3])
+rcall('PEXPIRE', KEYS[1], ttl)
+rcall('PEXPIRE', KEYS[2], ttl)
+return 1

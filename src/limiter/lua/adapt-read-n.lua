@@ -1,0 +1,56 @@
+--[[
+  Adaptive budget (issue 17): one consistent look at a budget for the adjustment rule, and,
+  after a call the server accepted, raises the known-good level of every window (the most of
+  our slots the server has been seen to accept in it) that acquire-n.lua probes above with
+  few calls in flight. "-n": 3 + one key per window.
+
+  Time: Redis TIME; tests with simulated time pass nowMs in ARGV[1].
+
+  Input:
+    KEYS[1]    adaptive state: HASH v (version), state (JSON written by adaptive-budget.ts)
+    KEYS[2]    known-good levels: HASH windowMs -> count
+    KEYS[3]    in-flight slots: ZSET member -> grant time
+    KEYS[4..]  one log per window: ZSET member -> stamp
+
+    ARGV[1]    nowMs, or '' to read Redis TIME
+    ARGV[2]    guardMs
+    ARGV[3]    1: a call was accepted, raise the known-good levels; 0: read only
+    ARGV[4]    TTL of the known-good hash, ms (the longest window and its guard)
+    ARGV[5]    grant time of a slot that drew a 429, or -1: slots in flight granted before it
+               were sent earlier and most likely counted by the server already
+    ARGV[6..]  windowMs for each window, in KEYS order
+
+  Output:
+    {nowMs, version, state JSON or '', slots in flight, of them granted up to ARGV[5],
+     stamped in window 1, window 2, ...}
+]]
+local rcall = redis.call
+
+local now = tonumber(ARGV[1])
+if not now then
+  local t = rcall('TIME')
+  now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+local guard = tonumber(ARGV[2])
+local mark = ARGV[3] == '1'
+
+local version = tonumber(rcall('HGET', KEYS[1], 'v')) or 0
+local state = rcall('HGET', KEYS[1], 'state') or ''
+local before = 0
+if tonumber(ARGV[5]) >= 0 then
+  before = rcall('ZCOUNT', KEYS[3], '-inf', ARGV[5])
+end
+local result = {now, version, state, rcall('ZCARD', KEYS[3]), before}
+for w = 4, #KEYS do
+  local field = ARGV[2 + w]
+  local stamped = rcall('ZCOUNT', KEYS[w], '(' .. (now - tonumber(field) - guard), '+inf')
+  result[#result + 1] = stamped
+  if mark and stamped > (tonumber(rcall('HGET', KEYS[2], field)) or 0) then
+    rcall('HSET', KEYS[2], field, stamped)
+  end
+end
+-- Kept while calls succeed; forgotten a whole window after the last one (the cap may change).
+if mark then
+  rcall('PEXPIRE', KEYS[2], tonumber(ARGV[4]))
+end
+return result

@@ -1,0 +1,187 @@
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { AdaptiveSettings } from '../../src/limiter/adaptive/adaptive-budget.js';
+import { budgetKeys } from '../../src/limiter/budget-keys.js';
+import {
+  createScanLimiter,
+  readAdaptiveState,
+  type ScanLimiter,
+} from '../../src/limiter/scan-limiter.js';
+import type { Redis } from '../../src/shared/redis.js';
+import { cleanupPrefix, testRedisUrl, uniquePrefix } from '../helpers/redis.js';
+import { connect, simClock, type SimClock } from './limiter-fixtures.js';
+
+const WINDOW = { cap: 10, windowMs: 1000 };
+const BUDGET = 'commercial:tenant:app';
+const SETTINGS: AdaptiveSettings = {
+  min: { cap: 2, windowMs: 1000 },
+  holdMs: 500,
+  holdMaxMs: 4000,
+  increaseEveryMs: 100,
+  probeInflight: 100,
+};
+
+let connections: Redis[];
+let prefix: string;
+let clock: SimClock;
+let logLines: { msg: string }[];
+
+beforeAll(() => {
+  connections = connect(3);
+});
+afterAll(() => {
+  for (const redis of connections) redis.disconnect();
+});
+afterEach(async () => {
+  await cleanupPrefix(testRedisUrl(), prefix);
+});
+
+/** Limiters on separate connections (processes) sharing one budget, one log sink. */
+function processes(count: number, adaptive: AdaptiveSettings | 'off' = SETTINGS): ScanLimiter[] {
+  prefix = uniquePrefix('adaptive');
+  clock = simClock();
+  logLines = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      logLines.push(JSON.parse(chunk.toString()) as { msg: string });
+      done();
+    },
+  });
+  const log = pino({ level: 'info' }, sink);
+  return connections.slice(0, count).map((redis) =>
+    createScanLimiter({
+      redis,
+      prefix,
+      budgetId: BUDGET,
+      windows: [WINDOW],
+      guardMs: 0,
+      leaseMs: 60_000,
+      throttleDefaultMs: 1000,
+      clock,
+      time: 'clock',
+      adaptive: adaptive === 'off' ? undefined : adaptive,
+      log,
+    }),
+  );
+}
+
+const capsKey = () => budgetKeys(prefix, BUDGET, 'scan', [WINDOW]).caps;
+
+async function grant(limiter: ScanLimiter) {
+  const result = await limiter.tryAcquire('scan');
+  if (!result.permit) throw new Error(`expected a slot, was told to wait ${result.waitMs} ms`);
+  return result.permit;
+}
+
+/** Grants `n` slots, settles them and reports each as answered `status`. */
+async function calls(limiter: ScanLimiter, n: number, status: number) {
+  const permits = [];
+  for (let i = 0; i < n; i++) permits.push(await grant(limiter));
+  for (const permit of permits) {
+    await permit.settle();
+    await limiter.observe('scan', permit, status);
+  }
+  return permits;
+}
+
+async function grantsNow(limiter: ScanLimiter): Promise<number> {
+  let granted = 0;
+  while ((await limiter.tryAcquire('scan')).permit) granted++;
+  return granted;
+}
+
+const lowered = () => logLines.filter((l) => l.msg.startsWith('effective cap lowered')).length;
+
+describe('adaptive budget', () => {
+  it('lowers the cap for every process after a 429 on a granted slot', async () => {
+    const [a, b] = processes(2) as [ScanLimiter, ScanLimiter];
+    await calls(a, 6, 201);
+    const [refused] = await calls(a, 1, 429);
+    expect(refused).toBeDefined();
+    // The contract other dispatchers read: field = window length in ms, value = effective cap.
+    expect(await connections[0]!.hgetall(capsKey())).toEqual({ '1000': '6' });
+    clock.advance(2000);
+    expect(await grantsNow(b)).toBe(6);
+    const [usage] = await b.usage('scan');
+    expect(usage?.windows[0]).toMatchObject({ cap: 6, configuredCap: 10 });
+    expect(usage?.lastDecrease?.reason).toBe(
+      '429 on a granted slot (window not named): 1s window 10 → 6 (7 of ours in it)',
+    );
+    const state = await readAdaptiveState(b);
+    expect(state).toMatchObject({
+      enabled: true,
+      family: 'scan',
+      windows: [{ windowMs: 1000, configuredCap: 10, effectiveCap: 6, floor: 2 }],
+      lastDecrease: { at: clock.now() - 2000 },
+    });
+  });
+
+  it('lowers the cap once, and logs once, for a storm of 429s seen by three processes', async () => {
+    const limiters = processes(3);
+    const permits = [];
+    for (let i = 0; i < 9; i++) permits.push(await grant(limiters[i % 3]!));
+    for (const permit of permits) await permit.settle();
+    await calls(limiters[0]!, 0, 201);
+    // Five of them 429, reported by all three processes at once.
+    await Promise.all(
+      permits.slice(4).map((permit, i) => limiters[i % 3]!.observe('scan', permit, 429)),
+    );
+    expect(await connections[0]!.hget(capsKey(), '1000')).toBe('8');
+    expect(lowered()).toBe(1);
+  });
+
+  it('ignores a 429 of a slot granted before the last decrease', async () => {
+    const [a] = processes(1) as [ScanLimiter];
+    const early = await grant(a);
+    clock.advance(10);
+    await calls(a, 5, 201);
+    await calls(a, 1, 429);
+    // 6 settled and `early` in flight, sent before the refused call: 7 of ours → 6 fitted.
+    expect(await connections[0]!.hget(capsKey(), '1000')).toBe('6');
+    clock.advance(10);
+    await early.settle();
+    await a.observe('scan', early, 429);
+    expect(await connections[0]!.hget(capsKey(), '1000')).toBe('6');
+    expect(lowered()).toBe(1);
+  });
+
+  it('raises the cap again after the hold while the window is used up and calls succeed', async () => {
+    const [a] = processes(1) as [ScanLimiter];
+    await calls(a, 5, 201);
+    await calls(a, 1, 429);
+    expect(await connections[0]!.hget(capsKey(), '1000')).toBe('5');
+    clock.advance(400);
+    await calls(a, 0, 201);
+    expect(await grantsNow(a)).toBe(0);
+    clock.advance(700); // past the hold, and the window emptied
+    await calls(a, 5, 201);
+    // The failed level was 6 of ours: probed by one unit.
+    expect(await connections[0]!.hget(capsKey(), '1000')).toBe('6');
+    expect(logLines.some((l) => l.msg.startsWith('effective cap raised'))).toBe(true);
+  });
+
+  it('above the level the server has accepted, keeps only probeInflight calls in flight', async () => {
+    const [a] = processes(1, { ...SETTINGS, probeInflight: 2 }) as [ScanLimiter];
+    const first = await grant(a);
+    await grant(a);
+    const refused = await a.tryAcquire('scan');
+    expect(refused.waitMs).toBeGreaterThan(0);
+    await first.settle();
+    await a.observe('scan', first, 201);
+    // One accepted: one more may go below that level, plus two in flight above it.
+    expect(await grantsNow(a)).toBe(1);
+  });
+
+  it('ignores the caps hash when turned off', async () => {
+    const [a] = processes(1, 'off') as [ScanLimiter];
+    await connections[0]!.hset(capsKey(), '1000', '3');
+    expect(await grantsNow(a)).toBe(10);
+    expect(await readAdaptiveState(a)).toEqual({
+      enabled: false,
+      family: 'scan',
+      windows: [],
+      lastDecrease: null,
+    });
+  });
+});

@@ -1,0 +1,346 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import {
+  adjustCaps,
+  floorsFor,
+  initialAdaptiveState,
+  type AdaptiveEvent,
+  type AdaptiveParams,
+  type AdaptiveState,
+} from '../../../../src/limiter/adaptive/adjust-caps.js';
+
+const MIN = 60_000;
+const HOUR = 3_600_000;
+const params: AdaptiveParams = {
+  windows: [
+    { cap: 100, windowMs: MIN },
+    { cap: 1500, windowMs: HOUR },
+  ],
+  floors: [10, 600],
+  holdMs: MIN,
+  holdMaxMs: 8 * MIN,
+  increaseEveryMs: 5_000,
+};
+const fresh = initialAdaptiveState(params);
+const T = 1_000_000;
+
+const state = (patch: Partial<AdaptiveState>): AdaptiveState => ({ ...fresh, ...patch });
+const throttled = (
+  used: number[],
+  grantedAt = T,
+  windowMs: number | null = null,
+): AdaptiveEvent => ({ kind: 'throttled', grantedAt, windowMs, used });
+const successes = (used: number[]): AdaptiveEvent => ({ kind: 'successes', used });
+
+interface Row {
+  title: string;
+  from: AdaptiveState;
+  event: AdaptiveEvent;
+  now: number;
+  change: 'none' | 'decrease' | 'increase';
+  caps: number[];
+  holdMs?: number;
+}
+
+const rows: Row[] = [
+  {
+    title: 'a 429 at 61 calls in the minute lowers only the minute cap, to the 60 that fit',
+    from: fresh,
+    event: throttled([61, 61]),
+    now: T + 5,
+    change: 'decrease',
+    caps: [60, 1500],
+  },
+  {
+    title: 'a decrease never takes more than half the cap in one step',
+    from: fresh,
+    event: throttled([20, 20]),
+    now: T + 5,
+    change: 'decrease',
+    caps: [50, 1500],
+  },
+  {
+    title: 'a decrease always lowers the cap by at least one',
+    from: state({ caps: [60, 1500] }),
+    event: throttled([70, 900]),
+    now: T + 5,
+    change: 'decrease',
+    caps: [59, 1500],
+  },
+  {
+    title: 'a decrease stops at the floor',
+    from: state({ caps: [12, 1500] }),
+    event: throttled([5, 5]),
+    now: T + 5,
+    change: 'decrease',
+    caps: [10, 1500],
+  },
+  {
+    title: 'a 429 at the floor changes no cap',
+    from: state({ caps: [10, 1500] }),
+    event: throttled([10, 10]),
+    now: T + 5,
+    change: 'none',
+    caps: [10, 1500],
+  },
+  {
+    title: 'a 429 naming the hour window lowers the hour, not the full minute',
+    from: fresh,
+    event: throttled([100, 1200], T, HOUR),
+    now: T + 5,
+    change: 'decrease',
+    caps: [100, 1199],
+  },
+  {
+    title: 'an unnamed 429 with both windows about as full lowers both',
+    from: fresh,
+    event: throttled([90, 1400]),
+    now: T + 5,
+    change: 'decrease',
+    caps: [89, 1399],
+  },
+  {
+    title: 'a 429 of a slot granted before the last decrease is part of that storm: ignored',
+    from: state({ caps: [60, 1500], lastDecreaseAt: T + 10 }),
+    event: throttled([61, 61], T + 9),
+    now: T + 20,
+    change: 'none',
+    caps: [60, 1500],
+  },
+  {
+    title: 'a 429 at the level that failed before doubles the hold',
+    from: state({ caps: [61, 1500], ceilings: [61, null], lastDecreaseAt: T - 2 * MIN }),
+    event: throttled([61, 300]),
+    now: T + 5,
+    change: 'decrease',
+    caps: [60, 1500],
+    holdMs: 2 * MIN,
+  },
+  {
+    title: 'a 429 at another level resets the hold',
+    from: state({ caps: [85, 1500], ceilings: [71, null], holdMs: 4 * MIN }),
+    event: throttled([85, 300]),
+    now: T + 5,
+    change: 'decrease',
+    caps: [84, 1500],
+    holdMs: MIN,
+  },
+  {
+    title: 'a 429 at a lower level than before is no repeat: the hold resets',
+    from: state({ caps: [77, 1500], ceilings: [79, null], holdMs: 2 * MIN }),
+    event: throttled([71, 300]),
+    now: T + 5,
+    change: 'decrease',
+    caps: [70, 1500],
+    holdMs: MIN,
+  },
+  {
+    title: 'the hold never grows past holdMax',
+    from: state({ caps: [61, 1500], ceilings: [61, null], holdMs: 8 * MIN }),
+    event: throttled([61, 300]),
+    now: T + 5,
+    change: 'decrease',
+    caps: [60, 1500],
+    holdMs: 8 * MIN,
+  },
+  {
+    title: 'successes at the configured caps change nothing',
+    from: fresh,
+    event: successes([100, 500]),
+    now: T,
+    change: 'none',
+    caps: [100, 1500],
+  },
+  {
+    title: 'successes within the hold change nothing',
+    from: state({ caps: [60, 1500], lastDecreaseAt: T - MIN + 1 }),
+    event: successes([60, 500]),
+    now: T,
+    change: 'none',
+    caps: [60, 1500],
+  },
+  {
+    title: 'after the hold a full window grows by one step',
+    from: state({ caps: [60, 1500], lastDecreaseAt: T - MIN }),
+    event: successes([60, 500]),
+    now: T,
+    change: 'increase',
+    caps: [61, 1500],
+  },
+  {
+    title: 'a window that is not in use does not grow',
+    from: state({ caps: [60, 1500], lastDecreaseAt: T - MIN }),
+    event: successes([30, 500]),
+    now: T,
+    change: 'none',
+    caps: [60, 1500],
+  },
+  {
+    title: 'increases wait increaseEvery after the last one',
+    from: state({ caps: [61, 1500], lastDecreaseAt: T - MIN, lastIncreaseAt: T - 4_999, step: 2 }),
+    event: successes([61, 500]),
+    now: T,
+    change: 'none',
+    caps: [61, 1500],
+  },
+  {
+    title: 'each increase doubles the next step',
+    from: state({ caps: [77, 1500], lastDecreaseAt: T - MIN, lastIncreaseAt: T - 5_000, step: 8 }),
+    event: successes([77, 500]),
+    now: T,
+    change: 'increase',
+    caps: [85, 1500],
+  },
+  {
+    title: 'below the level that failed, an increase stops one short of it',
+    from: state({
+      caps: [52, 1500],
+      ceilings: [61, null],
+      lastDecreaseAt: T - MIN,
+      lastIncreaseAt: T - 5_000,
+      step: 16,
+    }),
+    event: successes([52, 500]),
+    now: T,
+    change: 'increase',
+    caps: [60, 1500],
+  },
+  {
+    title: 'the level that failed is probed by one unit only',
+    from: state({
+      caps: [60, 1500],
+      ceilings: [61, null],
+      lastDecreaseAt: T - MIN,
+      lastIncreaseAt: T - 5_000,
+      step: 4,
+    }),
+    event: successes([60, 500]),
+    now: T,
+    change: 'increase',
+    caps: [61, 1500],
+  },
+  {
+    title: 'above the level that failed, the steps grow again',
+    from: state({
+      caps: [61, 1500],
+      ceilings: [61, null],
+      lastDecreaseAt: T - MIN,
+      lastIncreaseAt: T - 5_000,
+      step: 8,
+    }),
+    event: successes([61, 500]),
+    now: T,
+    change: 'increase',
+    caps: [69, 1500],
+  },
+  {
+    title: 'an increase stops at the configured cap',
+    from: state({ caps: [90, 1200], lastDecreaseAt: T - MIN, lastIncreaseAt: T - 5_000, step: 16 }),
+    event: successes([90, 1200]),
+    now: T,
+    change: 'increase',
+    caps: [100, 1440],
+  },
+];
+
+describe('adjustCaps', () => {
+  it.each(rows)('$title', ({ from, event, now, change, caps, holdMs }) => {
+    const decision = adjustCaps(params, from, event, now);
+    expect(decision.change).toBe(change);
+    expect(decision.state.caps).toEqual(caps);
+    if (holdMs !== undefined) expect(decision.state.holdMs).toBe(holdMs);
+  });
+
+  it('records the reason of a decrease and keeps it through increases', () => {
+    const lowered = adjustCaps(params, fresh, throttled([61, 61]), T);
+    expect(lowered.state.reason).toBe(
+      '429 on a granted slot (window not named): 1m window 100 → 60 (61 of ours in it)',
+    );
+    const raised = adjustCaps(params, lowered.state, successes([60, 61]), T + MIN);
+    expect(raised.change).toBe('increase');
+    expect(raised.state.reason).toBe(lowered.state.reason);
+  });
+
+  it('a storm of 429s lowers the cap once', () => {
+    let current = fresh;
+    let decreases = 0;
+    // 8 calls granted together at T, their 429s reported one after another.
+    for (let i = 0; i < 8; i++) {
+      const decision = adjustCaps(params, current, throttled([61 + i, 61 + i], T), T + 10 + i);
+      if (decision.change === 'decrease') decreases++;
+      current = decision.state;
+    }
+    expect(decreases).toBe(1);
+    expect(current.caps).toEqual([60, 1500]);
+  });
+
+  it('brings a stored state from an older config back into [floor, configured]', () => {
+    const decision = adjustCaps(params, state({ caps: [400, 3] }), successes([0, 0]), T);
+    expect(decision.state.caps).toEqual([100, 600]);
+  });
+});
+
+describe('floorsFor', () => {
+  it.each([
+    { min: { cap: 10, windowMs: MIN }, floors: [10, 600] },
+    { min: { cap: 10, windowMs: 600 }, floors: [100, 1500] },
+    { min: { share: 0.1 }, floors: [10, 150] },
+    { min: { cap: 1, windowMs: HOUR }, floors: [1, 1] },
+  ])('$min gives $floors', ({ min, floors }) => {
+    expect(floorsFor(params.windows, min)).toEqual(floors);
+  });
+});
+
+const eventArb: fc.Arbitrary<{ event: AdaptiveEvent; dt: number }> = fc.record({
+  dt: fc.integer({ min: 0, max: 10 * MIN }),
+  event: fc.oneof(
+    fc.record({
+      kind: fc.constant('throttled' as const),
+      grantedAt: fc.integer({ min: 0, max: 100 * HOUR }),
+      windowMs: fc.constantFrom(null, MIN, HOUR, 5),
+      used: fc.tuple(fc.integer({ min: 0, max: 300 }), fc.integer({ min: 0, max: 3000 })),
+    }),
+    fc.record({
+      kind: fc.constant('successes' as const),
+      used: fc.tuple(fc.integer({ min: 0, max: 300 }), fc.integer({ min: 0, max: 3000 })),
+    }),
+  ),
+});
+
+describe('adjustCaps under any sequence of events', () => {
+  it('keeps every effective cap within [floor, configured]', () => {
+    fc.assert(
+      fc.property(
+        fc.record({
+          minute: fc.integer({ min: 1, max: 200 }),
+          hour: fc.integer({ min: 1, max: 3000 }),
+          floorShare: fc.double({ min: 0, max: 1, noNaN: true }),
+        }),
+        fc.array(eventArb, { maxLength: 200 }),
+        ({ minute, hour, floorShare }, events) => {
+          const windows = [
+            { cap: minute, windowMs: MIN },
+            { cap: hour, windowMs: HOUR },
+          ];
+          const p: AdaptiveParams = {
+            ...params,
+            windows,
+            floors: floorsFor(windows, { share: floorShare }),
+          };
+          let current = initialAdaptiveState(p);
+          let now = 0;
+          for (const { event, dt } of events) {
+            now += dt;
+            current = adjustCaps(p, current, event, now).state;
+            current.caps.forEach((cap, w) => {
+              expect(Number.isInteger(cap)).toBe(true);
+              expect(cap).toBeGreaterThanOrEqual(p.floors[w]!);
+              expect(cap).toBeLessThanOrEqual(windows[w]!.cap);
+            });
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+});
