@@ -41,6 +41,7 @@ export const ENVIRONMENT: Readonly<Record<string, { path: string; kind: Kind }>>
   MDE_ACCESS_TOKEN: { path: 'defender.accessToken', kind: 'text' },
   FLEETSCAN_RATE_LIMITS: { path: 'limits.windows', kind: 'text' },
   FLEETSCAN_RATE_GUARD: { path: 'limits.guard', kind: 'text' },
+  FLEETSCAN_RATE_RESERVE: { path: 'limits.reserve', kind: 'text' },
   FLEETSCAN_BUDGET_SCOPE: { path: 'limits.budgetScope', kind: 'text' },
   FLEETSCAN_PENDING_RETRY: { path: 'scan.pendingRetry', kind: 'text' },
   FLEETSCAN_PENDING_MAX_WAIT: { path: 'scan.pendingMaxWait', kind: 'text' },

@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { normaliseWindows } from '../limiter/budget-keys.js';
+import { reserveFor } from '../lanes/reserve.js';
 import { parseDuration, parseRateLimits, type RateWindow } from './duration.js';
 
 /** A duration given as milliseconds or as text such as `5m`, `600ms`, `24h`. */
@@ -30,6 +32,11 @@ const rateWindows = z
     }
     return parsed;
   });
+
+/** `limits.reserve`: windows such as `10/1m,100/1h`, or `0` (none). */
+const reserveWindows = z
+  .union([z.literal(0), z.literal('0'), rateWindows])
+  .transform((value): RateWindow[] => (value === 0 || value === '0' ? [] : value));
 
 const optionalText = z
   .string()
@@ -82,6 +89,11 @@ const configShape = z.strictObject({
      * then stays counted for a whole window. At least token fetch + request timeout.
      */
     lease: duration(1),
+    /**
+     * Calls per window kept free for `urgent` campaigns (issue 10): `normal` and `background`
+     * take a slot only if this much stays free in every window afterwards. `0`: no reserve.
+     */
+    reserve: reserveWindows,
   }),
   scan: z.strictObject({
     /** Attempts for transient failures (5xx, network); busy devices and 429s spend none. */
@@ -120,6 +132,11 @@ const configShape = z.strictObject({
 });
 
 export const configSchema = configShape.superRefine((config, ctx) => {
+  try {
+    reserveFor(normaliseWindows(config.limits.windows), config.limits.reserve);
+  } catch (error) {
+    ctx.addIssue({ code: 'custom', path: ['limits', 'reserve'], message: (error as Error).message });
+  }
   // A slot is taken before the token is fetched (bounded by requestTimeout) and held until the
   // reply (bounded by requestTimeout): a lease shorter than both would free it while in flight.
   if (config.limits.lease < 2 * config.defender.requestTimeout) {

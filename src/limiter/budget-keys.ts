@@ -5,6 +5,10 @@ import type { EndpointFamily } from '../defender/machine-action.js';
 export interface BudgetKeys {
   pause: string;
   inflight: string;
+  /** Hash: window length in ms -> effective cap (written by the adaptive cap; min with configured). */
+  caps: string;
+  /** `{budgetId:scope}`: the Redis Cluster hash tag every key of this budget carries. */
+  tag: string;
   /** One sliding log per window, in the order of the normalised windows. */
   windows: string[];
 }
@@ -19,8 +23,11 @@ export function budgetKeys(
   scope: EndpointFamily | 'all',
   windows: readonly RateWindow[],
 ): BudgetKeys {
-  const base = `${prefix}:budget:{${budgetId}:${scope}}`;
+  const tag = `{${budgetId}:${scope}}`;
+  const base = `${prefix}:budget:${tag}`;
   return {
+    tag,
+    caps: `${base}:caps`,
     pause: `${base}:pause`,
     inflight: `${base}:inflight`,
     windows: windows.map((window) => `${base}:w${window.windowMs}`),

@@ -64,6 +64,24 @@ export interface ScanLimiter extends CallGate {
    */
   tryAcquire(family: EndpointFamily): Promise<TryAcquireResult>;
   usage(family?: EndpointFamily): Promise<BudgetUsage[]>;
+  /**
+   * What a script that takes this budget's slots itself (the lane dispatcher) needs: the keys,
+   * the windows and settings, a fresh permit id, and a permit for a slot that script granted.
+   */
+  slotsOf(family: EndpointFamily): BudgetSlots;
+}
+
+/** A family's budget as seen by a script that grants its slots (`src/lanes/lua/dispatch-n.lua`). */
+export interface BudgetSlots {
+  keys: BudgetKeys;
+  /** Normalised: shortest first, in the order of `keys.windows`. */
+  windows: readonly RateWindow[];
+  guardMs: number;
+  leaseMs: number;
+  /** `nowMs` for the scripts, or '' to read Redis TIME. */
+  nowArg(): number | '';
+  newPermitId(): string;
+  permit(id: string, grantedAt: number): ScanPermit;
 }
 
 /**
@@ -182,9 +200,20 @@ export function createScanLimiter(options: ScanLimiterOptions): ScanLimiter {
     };
   };
 
+  const slotsOf = (family: EndpointFamily): BudgetSlots => ({
+    keys: keysOf(family),
+    windows,
+    guardMs,
+    leaseMs,
+    nowArg,
+    newPermitId: () => `${tag}${(counter++).toString(36)}`,
+    permit: (id, grantedAt) => createPermit(id, family, grantedAt, ends, log),
+  });
+
   return {
     acquire,
     tryAcquire,
+    slotsOf,
     throttle,
     usage: (family) => Promise.all((family ? [family] : ENDPOINT_FAMILIES).map(usageOf)),
   };

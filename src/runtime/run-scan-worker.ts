@@ -16,9 +16,6 @@ export function workerSettingsFrom(
 ): ScanWorkerSettings {
   return {
     concurrency: config.worker.concurrency,
-    lockDurationMs: config.worker.lockDuration,
-    stalledIntervalMs: config.worker.stalledInterval,
-    maxStalledCount: config.worker.maxStalledCount,
     pollActionStatuses: options.pollActionStatuses ?? true,
   };
 }

@@ -9,7 +9,9 @@ export interface ActionStatusPollerDeps {
   redis: Redis;
   prefix: string;
   store: Pick<CampaignStore, 'listCampaigns' | 'updateActionStatuses'>;
-  client: MachineActionLister;
+  client?: MachineActionLister;
+  /** The client of a campaign's tenant; `client` for every campaign when absent. */
+  clientFor?: (tenant: string) => MachineActionLister;
   log: Logger;
   /** `scan.actionPoll`. */
   intervalMs: number;
@@ -56,7 +58,15 @@ export function startActionStatusPoller(deps: ActionStatusPollerDeps) {
     for (const campaign of await deps.store.listCampaigns()) {
       if (stopped || !due(campaign)) continue;
       const actions = [];
-      for await (const action of deps.client.listMachineActions(
+      let client: MachineActionLister | undefined;
+      try {
+        client = deps.clientFor ? deps.clientFor(campaign.tenant) : deps.client;
+      } catch (error) {
+        // A tenant no longer configured: its campaigns are left as they are, the rest go on.
+        deps.log.warn({ campaignId: campaign.id, reason: String(error) }, 'no client for tenant');
+      }
+      if (!client) continue;
+      for await (const action of client.listMachineActions(
         scanActionsFilter(campaign.createdAt),
       )) {
         if (isOwnAction(action, campaign.id)) {

@@ -34,9 +34,9 @@ export function registerCancelCommands(program: Command): void {
       .addHelpText('after', `\nExample:\n  ${HELP[verb].example}`)
       .action(async (id: string, options: { json?: boolean }, command: Command) => {
         const config = configFor(command);
-        await withSession(config, async ({ store, queue }) => {
+        await withSession(config, async ({ store, lanes }) => {
           await requireCampaign(store, id);
-          const control = createCampaignControl({ store, queue: queue() });
+          const control = createCampaignControl({ store, lanes });
           const result = await control[verb](id);
           if (options.json === true)
             printJson({ action: verb, ...result, message: describe(verb, result) });
@@ -57,16 +57,16 @@ function describe(verb: Verb, r: ControlResult): string {
   }
   if (verb === 'cancel') {
     return (
-      `Campaign ${id} cancelled: ${count(r.devicesCancelled)} waiting devices cancelled, ` +
-      `${count(r.jobsRemoved)} jobs removed. Calls already in flight finish and are recorded.`
+      `Campaign ${id} cancelled: ${count(r.devicesCancelled)} waiting devices cancelled and taken ` +
+      `out of line. Calls already in flight finish and are recorded.`
     );
   }
   if (verb === 'pause') {
     if (r.state === 'finished')
       return `Campaign ${id} had nothing left to call for: it is finished.`;
     return r.previous === 'paused'
-      ? `Campaign ${id} was already paused; ${count(r.jobsRemoved)} leftover jobs removed.`
-      : `Campaign ${id} paused: ${count(r.jobsRemoved)} jobs taken off the queue; calls in flight finish. ` +
+      ? `Campaign ${id} was already paused (${count(r.jobsRemoved)} devices waiting).`
+      : `Campaign ${id} paused: its ${count(r.jobsRemoved)} waiting devices keep their place; calls in flight finish. ` +
           `Continue with: fleetscan resume ${id}`;
   }
   return r.state === 'finished'

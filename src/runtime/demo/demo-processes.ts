@@ -9,8 +9,6 @@ export function startWorkers(env: DemoEnvironment, count: number, concurrency: n
     'worker',
     '--concurrency',
     String(concurrency),
-    '--stalled-interval',
-    '2s',
     '--lock-duration',
     '10s',
   ];

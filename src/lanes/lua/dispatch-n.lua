@@ -1,0 +1,167 @@
+--[[
+  One step of a budget's dispatch: grants a call slot AND picks the device that spends it, in
+  one atomic step, so nothing ever waits in a queue for a slot it cannot have.
+  "-n": 10 fixed keys + one log per window. Every key carries the budget's hash tag.
+
+  Order of the pick: the highest class with a ready device (urgent, normal, background); within
+  a class, campaigns take turns (round-robin: the campaign served longest ago goes next); within
+  a campaign, devices returned to the line (due again, recovered, held) first, then in the order
+  they were added. `normal` and `background` take a slot only if the reserve stays free in every
+  window afterwards; `urgent` may use the whole (effective) cap.
+
+  Before picking: devices whose lease ran out (their process died) and deferred devices that are
+  due go back to their campaign's ready set; a campaign that is paused or gone is not in any
+  round-robin set, so its devices wait (gone: dropped).
+
+  Time: Redis TIME; tests with simulated time pass nowMs in ARGV[1] (slot TTLs get 60 s slack).
+
+  Input:
+    KEYS[1]  budget pause flag            KEYS[2]  budget in-flight slots (ZSET id -> grant)
+    KEYS[3]  budget effective caps (HASH windowMs -> cap, optional)
+    KEYS[4]  lane due (ZSET "cid.mid" -> due ms)
+    KEYS[5]  lane active (ZSET "cid.mid" -> lease end ms)
+    KEYS[6..8] lane round-robin of urgent, normal, background (ZSET cid -> turn)
+    KEYS[9]  lane campaigns (HASH cid -> class, or "p:" .. class while paused; "~turn", "~seq")
+    KEYS[10] lane tries (HASH "cid.mid" -> failed attempts)
+    KEYS[11..] budget window logs (ZSET id -> stamp), shortest window first
+    ARGV[1] nowMs or ''   ARGV[2] guardMs   ARGV[3] slot leaseMs   ARGV[4] device leaseMs
+    ARGV[5] permit id     ARGV[6] ready key prefix (ready set of a campaign = prefix .. cid)
+    ARGV[7..] cap, windowMs, reserve for each window, in KEYS order
+  Output:
+    {1, nowMs, campaignId, machineId, tries}   granted: the slot is in flight from nowMs
+    {0, waitMs}   nothing may go now: waitMs until the next slot (for the best class waiting),
+                  the next due device or lease end, whichever is first; -1: nothing waits at all
+]]
+local rcall = redis.call
+local now = tonumber(ARGV[1])
+local slack = 60000
+if not now then
+  local t = rcall('TIME')
+  now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+  slack = 0
+end
+local guard, lease, deviceLease = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
+local permitId, readyPrefix = ARGV[5], ARGV[6]
+local pauseKey, inflightKey, capsKey, dueKey, activeKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
+local rr = { KEYS[6], KEYS[7], KEYS[8] }
+local campaignsKey, triesKey = KEYS[9], KEYS[10]
+local rank = { urgent = 1, normal = 2, background = 3 }
+local windowCount = #KEYS - 10
+
+-- A device back in its campaign's ready set, ahead of the ones never tried.
+local function makeReady(member)
+  local dot = string.find(member, '.', 1, true)
+  local cid, mid = string.sub(member, 1, dot - 1), string.sub(member, dot + 1)
+  local class = rcall('HGET', campaignsKey, cid)
+  if not class then
+    rcall('HDEL', triesKey, member) -- cancelled: its device records say so already
+    return
+  end
+  rcall('ZADD', readyPrefix .. cid, 0, mid)
+  local r = rank[class]
+  if r then rcall('ZADD', rr[r], 'NX', rcall('HINCRBY', campaignsKey, '~turn', 0), cid) end
+end
+
+-- Devices of a process that died (lease over) count one attempt and come back.
+local expired = rcall('ZRANGEBYSCORE', activeKey, '-inf', now, 'LIMIT', 0, 100)
+for i = 1, #expired do
+  rcall('ZREM', activeKey, expired[i])
+  rcall('HINCRBY', triesKey, expired[i], 1)
+  makeReady(expired[i])
+end
+local due = rcall('ZRANGEBYSCORE', dueKey, '-inf', now, 'LIMIT', 0, 100)
+for i = 1, #due do
+  rcall('ZREM', dueKey, due[i])
+  makeReady(due[i])
+end
+
+-- The budget (as acquire-n.lua): abandoned slots count as replied at grant + lease.
+local stale = rcall('ZRANGEBYSCORE', inflightKey, '-inf', now - lease, 'WITHSCORES')
+if #stale > 0 then
+  for w = 1, windowCount do
+    local args = {}
+    for i = 1, #stale, 2 do
+      args[#args + 1] = tonumber(stale[i + 1]) + lease
+      args[#args + 1] = stale[i]
+    end
+    rcall('ZADD', KEYS[w + 10], unpack(args))
+    rcall('PEXPIRE', KEYS[w + 10], tonumber(ARGV[5 + 3 * w]) + guard + slack)
+  end
+  rcall('ZREMRANGEBYSCORE', inflightKey, '-inf', now - lease)
+end
+
+local pauseWait = 0
+local pausedUntil = tonumber(rcall('GET', pauseKey))
+if pausedUntil and pausedUntil > now then pauseWait = pausedUntil - now end
+
+local inflight = rcall('ZCARD', inflightKey)
+local waitFull, waitReserved, longestSpan = pauseWait, pauseWait, 0
+for w = 1, windowCount do
+  local key = KEYS[w + 10]
+  local cap = tonumber(ARGV[4 + 3 * w])
+  local windowMs = tonumber(ARGV[5 + 3 * w])
+  local reserve = tonumber(ARGV[6 + 3 * w])
+  local effective = tonumber(rcall('HGET', capsKey, tostring(windowMs)))
+  if effective and effective < cap then cap = math.max(0, math.floor(effective)) end
+  local span = windowMs + guard
+  if span > longestSpan then longestSpan = span end
+  rcall('ZREMRANGEBYSCORE', key, '-inf', now - span)
+  local stamped = rcall('ZCARD', key)
+  -- When one more call fits under `limit`: the 0-based rank of the slot whose leaving makes room.
+  local function waitFor(limit)
+    local r = stamped + inflight - limit
+    if r < 0 then return 0 end
+    if limit <= 0 or r >= stamped then return span end
+    return tonumber(rcall('ZRANGE', key, r, r, 'WITHSCORES')[2]) + span - now
+  end
+  local full = waitFor(cap)
+  if full > waitFull then waitFull = full end
+  local reserved = waitFor(cap - reserve)
+  if reserved > waitReserved then waitReserved = reserved end
+end
+
+local function nextEvent()
+  local first = nil
+  for _, key in ipairs({ dueKey, activeKey }) do
+    local head = rcall('ZRANGE', key, 0, 0, 'WITHSCORES')
+    if head[2] then
+      local at = tonumber(head[2])
+      if first == nil or at < first then first = at end
+    end
+  end
+  return first
+end
+
+for r = 1, 3 do
+  for _ = 1, 10 do
+    local head = rcall('ZRANGE', rr[r], 0, 0)
+    local cid = head[1]
+    if not cid then break end
+    local wait = waitFull
+    if r > 1 then wait = waitReserved end
+    if wait > 0 then
+      local event = nextEvent()
+      if event and event - now < wait then wait = math.max(1, event - now) end
+      return { 0, wait }
+    end
+    local readyKey = readyPrefix .. cid
+    local popped = rcall('ZPOPMIN', readyKey)
+    if rcall('EXISTS', readyKey) == 0 then
+      rcall('ZREM', rr[r], cid)
+    else
+      rcall('ZADD', rr[r], rcall('HINCRBY', campaignsKey, '~turn', 1), cid)
+    end
+    local mid = popped[1]
+    if mid then
+      local member = cid .. '.' .. mid
+      rcall('ZADD', inflightKey, now, permitId)
+      rcall('PEXPIRE', inflightKey, lease + longestSpan + slack)
+      rcall('ZADD', activeKey, now + deviceLease, member)
+      return { 1, now, cid, mid, tonumber(rcall('HGET', triesKey, member) or '0') }
+    end
+  end
+end
+
+local event = nextEvent()
+if event then return { 0, math.max(1, event - now) } end
+return { 0, -1 }
