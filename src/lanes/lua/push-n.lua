@@ -29,12 +29,13 @@ local pushed = 0
 for i = 6, #ARGV, 2 do
   local mid, dueAt = ARGV[i], tonumber(ARGV[i + 1])
   local member = cid .. '.' .. mid
-  if not rcall('ZSCORE', activeKey, member) and not rcall('ZSCORE', dueKey, member) then
+  if not rcall('ZSCORE', activeKey, member) and not rcall('ZSCORE', dueKey, member)
+    and not rcall('ZSCORE', readyKey, mid) then
     seq = seq + 1
     if dueAt > 0 then
       pushed = pushed + rcall('ZADD', dueKey, 'NX', dueAt, member)
     else
-      pushed = pushed + rcall('ZADD', readyKey, 'NX', seq, mid)
+      pushed = pushed + rcall('ZADD', readyKey, seq, mid)
     end
   end
 end
