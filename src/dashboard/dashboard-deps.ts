@@ -7,6 +7,7 @@ import type { Clock } from '../shared/clock.js';
 import type { Logger } from '../shared/logger.js';
 import type { DashboardCredentials } from './auth.js';
 import type { BudgetSource } from './budgets.js';
+import type { QueueExporter } from './metrics.js';
 import type { ExportWriter } from './routes/export.js';
 
 /**
@@ -29,6 +30,8 @@ export interface DashboardDeps {
   budgets: readonly BudgetSource[];
   /** The BullMQ `scans` queue: bull-board under `/queues` and queue depths in `/metrics`. */
   queue?: Queue | undefined;
+  /** The lanes' exporter (`createLaneMetrics`): lane depths, reserve and tenants in `/metrics`. */
+  lanes?: QueueExporter | undefined;
   credentials: DashboardCredentials;
   /** Pause/resume/cancel buttons and a writable bull-board (`--allow-actions`). */
   allowActions: boolean;

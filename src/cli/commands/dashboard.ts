@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { createLaneMetrics } from '../../lanes/lane-metrics.js';
 import { createCampaignControl } from '../../campaigns/campaign-control.js';
 import type { Config } from '../../config/schema.js';
 import { hashPassword, hasCredentials, refuseBind } from '../../dashboard/auth.js';
@@ -57,6 +58,15 @@ export async function startDashboardServer(
       usage: () => tenant.limiter.usage(),
     })),
     control: createCampaignControl({ store: runtime.store, lanes: runtime.lanes }),
+    lanes: createLaneMetrics({
+      lanes: runtime.lanes,
+      tenantsOf: (budgetId) =>
+        runtime.tenants
+          .list()
+          .filter((t) => t.budgetId === budgetId)
+          .map((t) => t.name),
+      campaigns: async () => (await runtime.store.listCampaigns()).slice(0, 200),
+    }),
     credentials: config.dashboard,
     allowActions,
     requireNoEviction: config.redis.requireNoEviction,
