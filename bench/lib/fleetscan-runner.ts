@@ -4,7 +4,7 @@ import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { RateWindow } from '../../src/config/duration.js';
 import { campaignKeys } from '../../src/campaigns/campaign-keys.js';
-import { SCAN_QUEUE_NAME } from '../../src/scan/scan-job.js';
+import { wakeChannel } from '../../src/lanes/lane-keys.js';
 import { paths } from './context.js';
 import { runChild, startChild, type Child, type ProcessCost } from './processes.js';
 
@@ -65,8 +65,8 @@ export function fleetscanEnv(settings: FleetscanSettings): NodeJS.ProcessEnv {
 }
 
 /**
- * Starts `fleetscan worker` child processes and waits until BullMQ sees all of them on the
- * queue, so a campaign's clock starts with the workers listening (but not warmed up).
+ * Starts `fleetscan worker` child processes and waits until all of them listen for wake-ups,
+ * so a campaign's clock starts with the workers listening (but not warmed up).
  */
 export async function startFleetscanWorkers(
   env: NodeJS.ProcessEnv,
@@ -84,7 +84,7 @@ export async function startFleetscanWorkers(
     ),
   );
   try {
-    await waitForWorkers(redis, prefix, SCAN_QUEUE_NAME, count, workers);
+    await waitForWorkers(redis, prefix, count, workers);
   } catch (error) {
     await Promise.all(workers.map((w) => w.stop('SIGKILL')));
     throw error;
@@ -92,8 +92,28 @@ export async function startFleetscanWorkers(
   return workers;
 }
 
-/** Polls BullMQ's worker registry (CLIENT LIST) until `count` workers serve `queueName`. */
+/** Polls the lanes' wake-up channel (PUBSUB NUMSUB) until `count` workers listen on it. */
 export async function waitForWorkers(
+  redis: Redis,
+  prefix: string,
+  count: number,
+  children: readonly Child[],
+  timeoutMs = 30_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const reply = (await redis.call('PUBSUB', 'NUMSUB', wakeChannel(prefix))) as [string, number];
+    if (reply[1] >= count) return;
+    const dead = children.find((c) => c.process.exitCode !== null);
+    if (dead) throw new Error(`a worker exited early: ${dead.stderr.slice(-5).join(' | ')}`);
+    if (Date.now() > deadline)
+      throw new Error(`${count} workers did not register within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** Polls BullMQ's worker registry (CLIENT LIST) until `count` workers serve `queueName` (alternatives). */
+export async function waitForQueueWorkers(
   redis: Redis,
   prefix: string,
   queueName: string,
@@ -135,6 +155,7 @@ export async function runScanCommand(
   devicesFile: string,
   name: string,
   timeoutMs: number,
+  extraArgs: readonly string[] = [],
 ): Promise<ScanCommandResult> {
   const { lines, elapsedMs, cost } = await runChild(
     process.execPath,
@@ -148,6 +169,7 @@ export async function runScanCommand(
       '--name',
       name,
       '--json',
+      ...extraArgs,
     ],
     env,
     `fleetscan scan (${name})`,

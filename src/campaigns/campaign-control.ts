@@ -23,7 +23,10 @@ export interface CampaignControl {
   resume(campaignId: string): Promise<ControlResult>;
   cancel(campaignId: string): Promise<ControlResult>;
   /** Moves the campaign to another dispatch class; its devices keep their order. */
-  setPriority(campaignId: string, priority: Priority): Promise<{ previous: Priority; priority: Priority }>;
+  setPriority(
+    campaignId: string,
+    priority: Priority,
+  ): Promise<{ previous: Priority; priority: Priority }>;
   /** The dashboard's entry point: `running` resumes, `paused` pauses, `cancelled` cancels. */
   setState(campaignId: string, state: 'running' | 'paused' | 'cancelled'): Promise<ControlResult>;
 }

@@ -1,11 +1,5 @@
 import type { Redis } from 'ioredis';
-import type {
-  Campaign,
-  CampaignMeta,
-  CampaignState,
-  DeviceRecord,
-  Priority,
-} from './campaign.js';
+import type { Campaign, CampaignMeta, CampaignState, DeviceRecord, Priority } from './campaign.js';
 import type { CampaignStore } from './campaign-store.js';
 import { decodeCampaign, encodeCampaignMeta } from './campaign-codec.js';
 import { campaignIndexKey, campaignKeys } from './campaign-keys.js';

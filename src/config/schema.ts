@@ -135,7 +135,11 @@ export const configSchema = configShape.superRefine((config, ctx) => {
   try {
     reserveFor(normaliseWindows(config.limits.windows), config.limits.reserve);
   } catch (error) {
-    ctx.addIssue({ code: 'custom', path: ['limits', 'reserve'], message: (error as Error).message });
+    ctx.addIssue({
+      code: 'custom',
+      path: ['limits', 'reserve'],
+      message: (error as Error).message,
+    });
   }
   // A slot is taken before the token is fetched (bounded by requestTimeout) and held until the
   // reply (bounded by requestTimeout): a lease shorter than both would free it while in flight.

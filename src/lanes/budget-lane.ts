@@ -18,8 +18,7 @@ export interface LaneGrant {
 
 /** `waitMs` -1: nothing waits in this budget at all (until new work wakes the dispatchers). */
 export type DispatchResult =
-  | { grant: LaneGrant; waitMs?: undefined }
-  | { grant?: undefined; waitMs: number };
+  { grant: LaneGrant; waitMs?: undefined } | { grant?: undefined; waitMs: number };
 
 /** How a dispatched device's turn ended. */
 export type LaneEnd =
@@ -195,11 +194,12 @@ export function createBudgetLane(options: BudgetLaneOptions): BudgetLane {
     },
     async renew(members) {
       if (members.length === 0) return;
-      await runScript(redis, RENEW, [keys.active], [
-        slots.nowArg(),
-        options.deviceLeaseMs,
-        ...members,
-      ]);
+      await runScript(
+        redis,
+        RENEW,
+        [keys.active],
+        [slots.nowArg(), options.deviceLeaseMs, ...members],
+      );
     },
     async stats() {
       const pipeline = redis.pipeline();

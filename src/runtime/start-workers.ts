@@ -1,4 +1,8 @@
-import { startScanWorker, type ScanWorker, type ScanWorkerSettings } from '../scan/start-scan-worker.js';
+import {
+  startScanWorker,
+  type ScanWorker,
+  type ScanWorkerSettings,
+} from '../scan/start-scan-worker.js';
 import type { Runtime } from './build-runtime.js';
 
 /**

@@ -66,9 +66,7 @@ export function startActionStatusPoller(deps: ActionStatusPollerDeps) {
         deps.log.warn({ campaignId: campaign.id, reason: String(error) }, 'no client for tenant');
       }
       if (!client) continue;
-      for await (const action of client.listMachineActions(
-        scanActionsFilter(campaign.createdAt),
-      )) {
+      for await (const action of client.listMachineActions(scanActionsFilter(campaign.createdAt))) {
         if (isOwnAction(action, campaign.id)) {
           actions.push({
             id: action.id,

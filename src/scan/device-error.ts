@@ -35,10 +35,7 @@ export type Lookup =
  * This campaign's own action for the device, if an earlier call made one. A throttled lookup
  * makes the device due when the pause ends (no attempt spent); another failure spends one.
  */
-export async function lookupOwnAction(
-  ctx: TurnContext,
-  deps: ScanProcessorDeps,
-): Promise<Lookup> {
+export async function lookupOwnAction(ctx: TurnContext, deps: ScanProcessorDeps): Promise<Lookup> {
   try {
     const own = await findOwnAction(ctx.client, ctx);
     return own ? { kind: 'found', action: own } : { kind: 'none' };

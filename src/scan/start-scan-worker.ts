@@ -48,7 +48,7 @@ export function startScanWorker(deps: ScanWorkerDeps, settings: ScanWorkerSettin
           redis: deps.redis,
           prefix: deps.prefix,
           store: deps.store,
-          clientFor: deps.clientFor,
+          clientFor: (tenant) => deps.clientFor(tenant),
           log: deps.log.child({ component: 'action-poller' }),
           intervalMs: deps.config.scan.actionPoll,
         });

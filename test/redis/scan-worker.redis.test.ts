@@ -208,7 +208,7 @@ describe('scan worker (real Redis, real simulator)', () => {
     const campaignId = await startCampaign(t.runtime, ids);
     // A process that takes 10 devices, marks them sent, calls, then dies before recording.
     const campaign = await t.runtime.store.getCampaign(campaignId);
-    for (let called = 0; called < 10; ) {
+    for (let called = 0; called < 10;) {
       const result = await lane.dispatch();
       if (!result.grant) {
         await new Promise((resolve) => setTimeout(resolve, Math.max(1, result.waitMs)));

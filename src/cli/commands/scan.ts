@@ -168,7 +168,8 @@ function chooseTenant(
     }
     return given;
   }
-  if (names.length === 1 || campaignId !== undefined) return names.length === 1 ? names[0] : undefined;
+  if (names.length === 1 || campaignId !== undefined)
+    return names.length === 1 ? names[0] : undefined;
   throw new UsageError(
     `Several tenants are configured; name one with --tenant (${names.join(', ')})`,
   );
