@@ -1,3 +1,4 @@
+import { laneKeys } from '../../src/lanes/lane-keys.js';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -47,6 +48,12 @@ afterEach(async () => {
   redis.disconnect();
 });
 
+/** The lane of the budget of a config without credentials (budget id `commercial:static-token:static-token`). */
+const lane = () => laneKeys(prefix, '{commercial:static-token:static-token:scan}');
+const ready = (campaignId: string) => redis.zcard(lane().readyPrefix + campaignId);
+const dispatchable = async (campaignId: string) =>
+  (await redis.zscore(lane().roundRobin[1], campaignId)) !== null;
+
 const cli = (args: string[], extra: NodeJS.ProcessEnv = {}) =>
   runCli(args, { env: { ...env, ...extra } });
 
@@ -78,8 +85,8 @@ describe('fleetscan scan', () => {
     });
     expect(summary.campaignId).toMatch(/^c-[a-z0-9]{12}$/);
     expect(summary.invalidLines.map((l) => l.line)).toEqual([4, 7]);
-    const waiting = await redis.llen(`${prefix}:scans:wait`);
-    expect(waiting).toBe(3);
+    expect(await ready(summary.campaignId)).toBe(3);
+    expect(await dispatchable(summary.campaignId)).toBe(true);
     const campaign = await createCampaignStore(redis, prefix).getCampaign(summary.campaignId);
     expect(campaign?.comment).toBe(`e2e [fleetscan:${summary.campaignId}]`);
   });
@@ -88,7 +95,7 @@ describe('fleetscan scan', () => {
     const first = await scan();
     const again = await scan('--campaign-id', first.campaignId);
     expect(again).toMatchObject({ campaignId: first.campaignId, accepted: 0, duplicate: 4 });
-    expect(await redis.llen(`${prefix}:scans:wait`)).toBe(3);
+    expect(await ready(first.campaignId)).toBe(3);
   });
 
   it('reads ids from stdin', async () => {
@@ -274,17 +281,20 @@ describe('fleetscan status, export, cancel, pause, resume', () => {
     const { campaignId } = await scan();
     const paused = await cli(['pause', campaignId, '--json']);
     expect(JSON.parse(paused.stdout)).toMatchObject({ state: 'paused', jobsRemoved: 3 });
-    expect(await redis.llen(`${prefix}:scans:wait`)).toBe(0);
+    expect(await dispatchable(campaignId)).toBe(false);
+    expect(await ready(campaignId)).toBe(3);
     const resumed = await cli(['resume', campaignId, '--json']);
     expect(JSON.parse(resumed.stdout)).toMatchObject({ state: 'running', jobsSubmitted: 3 });
-    expect(await redis.llen(`${prefix}:scans:wait`)).toBe(3);
+    expect(await dispatchable(campaignId)).toBe(true);
+    expect(await ready(campaignId)).toBe(3);
     const cancelled = await cli(['cancel', campaignId, '--json']);
     expect(JSON.parse(cancelled.stdout)).toMatchObject({
       previous: 'running',
       state: 'cancelled',
       devicesCancelled: 3,
     });
-    expect(await redis.llen(`${prefix}:scans:wait`)).toBe(0);
+    expect(await ready(campaignId)).toBe(0);
+    expect(await dispatchable(campaignId)).toBe(false);
 
     const other = await scan();
     const store = createCampaignStore(redis, prefix);
