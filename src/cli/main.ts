@@ -6,9 +6,11 @@ import { registerCancelCommands } from './commands/cancel.js';
 import { registerDashboardCommand } from './commands/dashboard.js';
 import { registerDemoCommand } from './commands/demo.js';
 import { registerExportCommand } from './commands/export.js';
+import { registerPriorityCommand } from './commands/priority.js';
 import { registerScanCommand } from './commands/scan.js';
 import { registerSimulateCommand } from './commands/simulate.js';
 import { registerStatusCommand } from './commands/status.js';
+import { registerTenantsCommand } from './commands/tenants.js';
 import { registerWorkerCommand } from './commands/worker.js';
 import { UsageError } from './errors.js';
 
@@ -32,6 +34,8 @@ export function buildProgram(): Command {
   registerDemoCommand(program);
   registerSimulateCommand(program);
   registerDashboardCommand(program);
+  registerPriorityCommand(program);
+  registerTenantsCommand(program);
   return program;
 }
 

@@ -48,7 +48,7 @@ export function registerExportCommand(program: Command): void {
       }
       const config = configFor(command);
       await withSession(config, async ({ store }) => {
-        await requireCampaign(store, id);
+        const campaign = await requireCampaign(store, id);
         let rows = 0;
         const counted = async function* (devices: AsyncIterable<DeviceRecord>) {
           for await (const device of devices) {
@@ -56,7 +56,12 @@ export function registerExportCommand(program: Command): void {
             yield device;
           }
         };
-        const text = Readable.from(exportDevices(counted(store.iterateDevices(id)), format));
+        const text = Readable.from(
+          exportDevices(counted(store.iterateDevices(id)), format, {
+            tenant: campaign.tenant,
+            priority: campaign.priority,
+          }),
+        );
         if (options.out === undefined) {
           // stdout stays open: the process, not the export, owns it. A reader that stops early
           // (`| head`) closes the pipe: that is its right, not a failure.

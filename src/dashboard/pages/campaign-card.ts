@@ -53,8 +53,9 @@ export function campaignCard(view: CampaignView, linkToPage = true): SafeHtml {
       }
       <span class="pill pill-${campaign.state}">${campaign.state}</span>
       <span class="meta"
-        >${campaign.scanType} scan · ${campaign.createdBy} · ${formatTime(campaign.createdAt)} ·
-        ${campaign.source} · <code>${campaign.id}</code></span
+        >${campaign.scanType} scan · ${campaign.tenant} · ${campaign.priority} ·
+        ${campaign.createdBy} · ${formatTime(campaign.createdAt)} · ${campaign.source} ·
+        <code>${campaign.id}</code></span
       >
     </div>
     <div

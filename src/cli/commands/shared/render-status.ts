@@ -5,7 +5,11 @@ import { count, describeEta, formatTable, progressBar } from './output.js';
 
 export function describeBudget(budget: BudgetReport, now = Date.now()): string {
   const windows = budget.windows
-    .map((w) => `${count(w.used)}/${count(w.cap)} per ${formatDuration(w.windowMs)}`)
+    .map(
+      (w) =>
+        `${count(w.used)}/${count(w.cap)} per ${formatDuration(w.windowMs)}` +
+        (w.reserve ? ` (${count(w.reserve)} reserved for urgent)` : ''),
+    )
     .join(', ');
   const paused =
     budget.pausedUntil !== null && budget.pausedUntil > now
@@ -28,13 +32,13 @@ export function renderCampaign(status: CampaignStatus): string {
   const eta = status.eta
     ? `ETA ${describeEta(status.eta.ms)}` +
       (status.eta.aheadInQueue > 0
-        ? `, behind ${count(status.eta.aheadInQueue)} devices of older campaigns`
+        ? `, after ${count(status.eta.aheadInQueue)} calls of other campaigns of its budget`
         : '')
     : c.state === 'paused'
       ? 'ETA: paused (`fleetscan resume` to continue)'
       : `ended ${c.finishedAt === null ? '' : new Date(c.finishedAt).toISOString()}`;
   return [
-    `Campaign ${c.id} "${c.name}": ${c.state} (${c.scanType} scan)`,
+    `Campaign ${c.id} "${c.name}": ${c.state} (${c.scanType} scan, tenant ${c.tenant}, ${c.priority})`,
     `  created ${new Date(c.createdAt).toISOString()} by ${c.createdBy} from ${c.source}`,
     `  comment: ${c.comment}`,
     ...(c.intakeOpen === true
@@ -63,6 +67,8 @@ export function renderCampaignTable(campaigns: readonly Campaign[]): string {
     [
       'ID',
       'NAME',
+      'TENANT',
+      'CLASS',
       'STATE',
       'TOTAL',
       'QUEUED',
@@ -75,6 +81,8 @@ export function renderCampaignTable(campaigns: readonly Campaign[]): string {
     campaigns.map((c) => [
       c.id,
       c.name.length > 30 ? `${c.name.slice(0, 29)}…` : c.name,
+      c.tenant,
+      c.priority,
       c.state,
       count(c.total),
       count(c.counts.queued),
@@ -93,7 +101,7 @@ export function renderProgress(status: CampaignStatus): string {
   const done = c.total - status.remaining;
   const eta = status.eta ? ` ETA ${status.eta.ms > 0 ? formatDuration(status.eta.ms) : 'now'}` : '';
   return (
-    `${c.id} ${progressBar(done, c.total)} ${count(done)}/${count(c.total)} ` +
+    `${c.id} [${c.tenant}, ${c.priority}] ${progressBar(done, c.total)} ${count(done)}/${count(c.total)} ` +
     `requested ${count(c.counts.requested)}, failed ${count(c.counts.failed)}, ` +
     `deferred ${count(c.counts.deferred)}, ${c.state}${eta}`
   );
