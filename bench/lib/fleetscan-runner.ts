@@ -19,6 +19,8 @@ export interface FleetscanSettings {
   /** Added to every window (real ms); see the scenario notes for the value used. */
   guardMs: number;
   workDir: string;
+  /** `limits.reserve` (`FLEETSCAN_RATE_RESERVE`); the configuration's default when absent. */
+  reserve?: string;
 }
 
 const windowsText = (windows: readonly RateWindow[]) =>
@@ -60,6 +62,7 @@ export function fleetscanEnv(settings: FleetscanSettings): NodeJS.ProcessEnv {
     MDE_ACCESS_TOKEN: settings.token,
     FLEETSCAN_RATE_LIMITS: windowsText(settings.windows),
     FLEETSCAN_RATE_GUARD: `${settings.guardMs}ms`,
+    ...(settings.reserve === undefined ? {} : { FLEETSCAN_RATE_RESERVE: settings.reserve }),
     LOG_LEVEL: 'warn',
   };
 }
