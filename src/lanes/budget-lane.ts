@@ -18,7 +18,9 @@ export interface LaneGrant {
 
 /** `waitMs` -1: nothing waits in this budget at all (until new work wakes the dispatchers). */
 export type DispatchResult =
-  { grant: LaneGrant; waitMs?: undefined } | { grant?: undefined; waitMs: number };
+  /** `grant` is `grants[0]`: one step may grant several slots (up to the places asked for). */
+  | { grant: LaneGrant; grants: LaneGrant[]; waitMs?: undefined }
+  | { grant?: undefined; grants?: undefined; waitMs: number };
 
 /** How a dispatched device's turn ended. */
 export type LaneEnd =
@@ -55,7 +57,8 @@ export interface BudgetLane {
   readonly limiter: ScanLimiter;
   /** How long a dispatched device stays with a process that stopped renewing it. */
   readonly deviceLeaseMs: number;
-  dispatch(): Promise<DispatchResult>;
+  /** One grant step; `most` (default 1): the most slots to grant at once (free places). */
+  dispatch(most?: number): Promise<DispatchResult>;
   push(
     campaign: { id: string; priority: Priority; paused: boolean },
     devices: readonly LaneDevice[],
@@ -128,20 +131,32 @@ export function createBudgetLane(options: BudgetLaneOptions): BudgetLane {
     windows: slots.windows,
     limiter,
     deviceLeaseMs: options.deviceLeaseMs,
-    async dispatch() {
-      const id = slots.newPermitId();
+    async dispatch(most = 1) {
+      const idPrefix = `${slots.newPermitId()}.`;
       const reply = (await runLaneScript(redis, 'dispatch-n', dispatchKeys, [
         slots.nowArg(),
         slots.guardMs,
         slots.leaseMs,
         options.deviceLeaseMs,
-        id,
+        idPrefix,
         keys.readyPrefix,
+        Math.max(1, Math.floor(most)),
         ...windowArgs,
-      ])) as [number, number, string?, string?, number?];
-      if (reply[0] !== 1) return { waitMs: reply[1] };
-      const [, grantedAt, campaignId = '', machineId = '', tries = 0] = reply;
-      return { grant: { campaignId, machineId, tries, permit: slots.permit(id, grantedAt) } };
+      ])) as (string | number)[];
+      if (reply[0] !== 1) return { waitMs: Number(reply[1]) };
+      const grantedAt = Number(reply[1]);
+      const grants: LaneGrant[] = [];
+      for (let i = 2; i + 2 < reply.length; i += 3) {
+        grants.push({
+          campaignId: String(reply[i]),
+          machineId: String(reply[i + 1]),
+          tries: Number(reply[i + 2]),
+          permit: slots.permit(`${idPrefix}${grants.length + 1}`, grantedAt),
+        });
+      }
+      const [grant] = grants;
+      if (!grant) throw new Error('dispatch-n granted no slot in a grant reply');
+      return { grant, grants };
     },
     async push(campaign, devices) {
       let pushed = 0;

@@ -95,12 +95,16 @@ export function startDispatcher(deps: DispatcherDeps): Dispatcher {
   };
 
   const ask = async (state: BudgetState) => {
+    // This ask holds one place; it may fill every other free place in the same step (the
+    // first burst of a window leaves at once, not one round trip after another).
+    const extra = free;
+    free -= extra;
     let result;
     try {
-      result = await state.lane.dispatch();
+      result = await state.lane.dispatch(1 + extra);
     } catch (error) {
       state.asking = false;
-      free++;
+      free += 1 + extra;
       log.warn({ budget: state.lane.budgetId, reason: String(error) }, 'dispatch failed');
       schedule(state, 1_000);
       pump();
@@ -110,15 +114,16 @@ export function startDispatcher(deps: DispatcherDeps): Dispatcher {
     const again = state.again;
     state.again = false;
     if (!result.grant) {
-      free++;
+      free += 1 + extra;
       if (again) want(state);
       else schedule(state, result.waitMs);
       pump();
       return;
     }
+    free += 1 + extra - result.grants.length;
     // There may be more room at once: ask again as soon as a place is free.
     want(state);
-    track(run(state, result.grant));
+    for (const grant of result.grants) track(run(state, grant));
   };
 
   const track = (work: Promise<void>) => {

@@ -8,7 +8,7 @@ const STOP_SIGNALS = ['SIGTERM', 'SIGINT'] as const;
 
 /**
  * The worker settings of a configuration (`worker.*`). Every entrypoint takes them from here:
- * workers of one deployment must agree on `stalledInterval`, whichever way they were started.
+ * workers of one deployment agree on them, whichever way they were started.
  */
 export function workerSettingsFrom(
   config: Pick<Config, 'worker'>,
@@ -23,7 +23,7 @@ export function workerSettingsFrom(
 /**
  * Aborts on the first SIGTERM/SIGINT. Listening starts before the slow start-up (Redis may be
  * down and waited for), so a signal then is a clean stop too. A second signal exits at once (1):
- * the jobs it abandons come back to another worker through BullMQ's stalled-job check.
+ * the devices it abandons come back to another worker once their lease (worker.lockDuration) ends.
  */
 function stopOnSignal(log: () => Logger | undefined): AbortController {
   const stop = new AbortController();

@@ -46,7 +46,7 @@ async function threeTenants(prefix: string, simOptions: Parameters<typeof startS
       'defender.tenantId': `tenant-${name}`,
       'defender.clientId': 'app-1',
       'defender.cloud': i === 2 ? 'gcc-high' : 'commercial',
-      'worker.lockDuration': '500ms',
+      'worker.lockDuration': '2s',
     });
     fixtures.push({ name, sim: sim.sim, config });
   }

@@ -25,10 +25,13 @@
     KEYS[10] lane tries (HASH "cid.mid" -> failed attempts)
     KEYS[11..] budget window logs (ZSET id -> stamp), shortest window first
     ARGV[1] nowMs or ''   ARGV[2] guardMs   ARGV[3] slot leaseMs   ARGV[4] device leaseMs
-    ARGV[5] permit id     ARGV[6] ready key prefix (ready set of a campaign = prefix .. cid)
-    ARGV[7..] cap, windowMs, reserve for each window, in KEYS order
+    ARGV[5] permit id prefix (slot i's id = prefix .. i)
+    ARGV[6] ready key prefix (ready set of a campaign = prefix .. cid)
+    ARGV[7] most slots to grant in this step (the caller's free places)
+    ARGV[8..] cap, windowMs, reserve for each window, in KEYS order
   Output:
-    {1, nowMs, campaignId, machineId, tries}   granted: the slot is in flight from nowMs
+    {1, nowMs, campaignId, machineId, tries, ...}   granted (one triple per slot, in order):
+                  each slot is in flight from nowMs under id prefix .. i
     {0, waitMs}   nothing may go now: waitMs until the next slot (for the best class waiting),
                   the next due device or lease end, whichever is first; -1: nothing waits at all
 ]]
@@ -41,7 +44,8 @@ if not now then
   slack = 0
 end
 local guard, lease, deviceLease = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
-local permitId, readyPrefix = ARGV[5], ARGV[6]
+local permitPrefix, readyPrefix = ARGV[5], ARGV[6]
+local most = math.max(1, tonumber(ARGV[7]) or 1)
 local pauseKey, inflightKey, capsKey, dueKey, activeKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local rr = { KEYS[6], KEYS[7], KEYS[8] }
 local campaignsKey, triesKey = KEYS[9], KEYS[10]
@@ -85,7 +89,7 @@ if #stale > 0 then
       args[#args + 1] = stale[i]
     end
     rcall('ZADD', KEYS[w + 10], unpack(args))
-    rcall('PEXPIRE', KEYS[w + 10], tonumber(ARGV[5 + 3 * w]) + guard + slack)
+    rcall('PEXPIRE', KEYS[w + 10], tonumber(ARGV[6 + 3 * w]) + guard + slack)
   end
   rcall('ZREMRANGEBYSCORE', inflightKey, '-inf', now - lease)
 end
@@ -95,29 +99,39 @@ local pausedUntil = tonumber(rcall('GET', pauseKey))
 if pausedUntil and pausedUntil > now then pauseWait = pausedUntil - now end
 
 local inflight = rcall('ZCARD', inflightKey)
-local waitFull, waitReserved, longestSpan = pauseWait, pauseWait, 0
+local windows, longestSpan = {}, 0
 for w = 1, windowCount do
   local key = KEYS[w + 10]
-  local cap = tonumber(ARGV[4 + 3 * w])
-  local windowMs = tonumber(ARGV[5 + 3 * w])
-  local reserve = tonumber(ARGV[6 + 3 * w])
+  local cap = tonumber(ARGV[5 + 3 * w])
+  local windowMs = tonumber(ARGV[6 + 3 * w])
   local effective = tonumber(rcall('HGET', capsKey, tostring(windowMs)))
   if effective and effective < cap then cap = math.max(0, math.floor(effective)) end
   local span = windowMs + guard
   if span > longestSpan then longestSpan = span end
   rcall('ZREMRANGEBYSCORE', key, '-inf', now - span)
-  local stamped = rcall('ZCARD', key)
-  -- When one more call fits under `limit`: the 0-based rank of the slot whose leaving makes room.
-  local function waitFor(limit)
-    local r = stamped + inflight - limit
-    if r < 0 then return 0 end
-    if limit <= 0 or r >= stamped then return span end
-    return tonumber(rcall('ZRANGE', key, r, r, 'WITHSCORES')[2]) + span - now
+  windows[w] = { key = key, cap = cap, reserve = tonumber(ARGV[7 + 3 * w]), span = span,
+    stamped = rcall('ZCARD', key) }
+end
+
+-- How long until one more call fits in every window for class rank r, with `extra` slots
+-- granted in this step already (0 = now). The 0-based rank of the stamp whose leaving makes room.
+local function classWait(r, extra)
+  local wait = pauseWait
+  for _, w in ipairs(windows) do
+    local limit = w.cap
+    if r > 1 then limit = limit - w.reserve end
+    local k = w.stamped + inflight + extra - limit
+    local leaves = 0
+    if k >= 0 then
+      if limit <= 0 or k >= w.stamped then
+        leaves = w.span
+      else
+        leaves = tonumber(rcall('ZRANGE', w.key, k, k, 'WITHSCORES')[2]) + w.span - now
+      end
+    end
+    if leaves > wait then wait = leaves end
   end
-  local full = waitFor(cap)
-  if full > waitFull then waitFull = full end
-  local reserved = waitFor(cap - reserve)
-  if reserved > waitReserved then waitReserved = reserved end
+  return wait
 end
 
 local function nextEvent()
@@ -132,36 +146,53 @@ local function nextEvent()
   return first
 end
 
-for r = 1, 3 do
-  for _ = 1, 10 do
-    local head = rcall('ZRANGE', rr[r], 0, 0)
-    local cid = head[1]
-    if not cid then break end
-    local wait = waitFull
-    if r > 1 then wait = waitReserved end
-    if wait > 0 then
-      local event = nextEvent()
-      if event and event - now < wait then wait = math.max(1, event - now) end
-      return { 0, wait }
+local out = { 1, now }
+local granted = 0
+local blockedWait = nil
+while granted < most and blockedWait == nil do
+  local picked = false
+  for r = 1, 3 do
+    for _ = 1, 10 do
+      local cid = rcall('ZRANGE', rr[r], 0, 0)[1]
+      if not cid then break end
+      local wait = classWait(r, granted)
+      if wait > 0 then
+        blockedWait = wait
+        break
+      end
+      local readyKey = readyPrefix .. cid
+      local popped = rcall('ZPOPMIN', readyKey)
+      if rcall('EXISTS', readyKey) == 0 then
+        rcall('ZREM', rr[r], cid)
+      else
+        rcall('ZADD', rr[r], rcall('HINCRBY', campaignsKey, '~turn', 1), cid)
+      end
+      local mid = popped[1]
+      if mid then
+        local member = cid .. '.' .. mid
+        granted = granted + 1
+        rcall('ZADD', inflightKey, now, permitPrefix .. granted)
+        rcall('ZADD', activeKey, now + deviceLease, member)
+        out[#out + 1] = cid
+        out[#out + 1] = mid
+        out[#out + 1] = tonumber(rcall('HGET', triesKey, member) or '0')
+        picked = true
+        break
+      end
     end
-    local readyKey = readyPrefix .. cid
-    local popped = rcall('ZPOPMIN', readyKey)
-    if rcall('EXISTS', readyKey) == 0 then
-      rcall('ZREM', rr[r], cid)
-    else
-      rcall('ZADD', rr[r], rcall('HINCRBY', campaignsKey, '~turn', 1), cid)
-    end
-    local mid = popped[1]
-    if mid then
-      local member = cid .. '.' .. mid
-      rcall('ZADD', inflightKey, now, permitId)
-      rcall('PEXPIRE', inflightKey, lease + longestSpan + slack)
-      rcall('ZADD', activeKey, now + deviceLease, member)
-      return { 1, now, cid, mid, tonumber(rcall('HGET', triesKey, member) or '0') }
-    end
+    if picked or blockedWait then break end
   end
+  if not picked then break end
 end
 
+if granted > 0 then
+  rcall('PEXPIRE', inflightKey, lease + longestSpan + slack)
+  return out
+end
 local event = nextEvent()
+if blockedWait then
+  if event and event - now < blockedWait then return { 0, math.max(1, event - now) } end
+  return { 0, blockedWait }
+end
 if event then return { 0, math.max(1, event - now) } end
 return { 0, -1 }
