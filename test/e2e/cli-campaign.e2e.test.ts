@@ -21,6 +21,8 @@ interface ScanSummary {
   invalid: number;
   duplicate: number;
   invalidLines: { line: number; value: string; reason: string }[];
+  tenant?: string;
+  priority?: string;
 }
 
 let dir: string;
@@ -302,5 +304,55 @@ describe('fleetscan status, export, cancel, pause, resume', () => {
     const finished = await cli(['cancel', other.campaignId]);
     expect(finished.code).toBe(0);
     expect(finished.stdout).toMatch(/already finished/);
+  });
+});
+
+describe('fleetscan priority, tenants, scan --priority/--tenant', () => {
+  it('starts a campaign in a class, moves it, and lists the tenant with its reserve and waiting work', async () => {
+    const summary = await scan('--priority', 'urgent');
+    expect(summary).toMatchObject({ tenant: 'default', priority: 'urgent' });
+    expect(await redis.zscore(lane().roundRobin[0], summary.campaignId)).not.toBeNull();
+
+    const moved = await cli(['priority', summary.campaignId, 'background', '--json']);
+    expect(moved.code, moved.stderr).toBe(0);
+    expect(JSON.parse(moved.stdout)).toMatchObject({ previous: 'urgent', priority: 'background' });
+    expect(await redis.zscore(lane().roundRobin[2], summary.campaignId)).not.toBeNull();
+    const bad = await cli(['priority', summary.campaignId, 'asap']);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/must be one of urgent, normal, background, got asap/);
+
+    const tenants = await cli(['tenants', '--json']);
+    expect(tenants.code, tenants.stderr).toBe(0);
+    expect(JSON.parse(tenants.stdout)).toMatchObject({
+      tenants: [
+        {
+          name: 'default',
+          windows: [
+            { cap: 100, windowMs: 60_000, used: 0, reserve: 10 },
+            { cap: 1_500, windowMs: 3_600_000, used: 0, reserve: 100 },
+          ],
+          heldForMs: 0,
+          campaignsWaiting: { urgent: 0, normal: 0, background: 1 },
+        },
+      ],
+    });
+    const table = await cli(['tenants']);
+    expect(table.stdout).toMatch(/default\s+commercial\s+0\/100 per 1m \(10\)/);
+
+    const unknown = await cli([
+      'scan',
+      '--devices',
+      join(dir, 'devices.csv'),
+      '--comment',
+      'x',
+      '--tenant',
+      'contoso',
+    ]);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toMatch(/--tenant contoso is not configured; tenants: default/);
+    for (const command of ['priority', 'tenants']) {
+      const help = await cli([command, '--help']);
+      expect(help.stdout).toMatch(/Example/);
+    }
   });
 });
