@@ -263,10 +263,10 @@ describe('fleetscan status, export, cancel, pause, resume', () => {
     expect(readdirSync(dir).sort()).toEqual(['devices.csv', 'out.csv']);
     const lines = readFileSync(out, 'utf8').trimEnd().split('\r\n');
     expect(lines[0]).toBe(
-      'machineId,state,machineActionId,actionStatus,reason,attempts,requestedAt,joinedExisting',
+      'machineId,state,machineActionId,actionStatus,reason,attempts,requestedAt,joinedExisting,tenant,priority',
     );
     expect(lines).toHaveLength(4);
-    expect(lines).toContain(`${A},failed,,,"'=HYPERLINK(""x"")",0,,false`);
+    expect(lines).toContain(`${A},failed,,,"'=HYPERLINK(""x"")",0,,false,default,normal`);
     const ndjson = await cli(['export', campaignId, '--format', 'ndjson']);
     expect(
       ndjson.stdout
