@@ -7,8 +7,9 @@ import type { RateWindow } from '../config/duration.js';
  * A reserve window applies to the budget window of the same length. The default (`10/1m,100/1h`)
  * is written for Microsoft's windows; when the windows are compressed (tests, the demo,
  * `FLEETSCAN_RATE_LIMITS=100/600ms,1500/36s`), reserve windows whose length no budget window has
- * apply to the remaining budget windows in order, shortest first. Throws `RangeError` naming
- * what is wrong when a reserve window is left over or would leave `normal` no slot at all.
+ * apply to the remaining budget windows in order, shortest first; one left over after that (a
+ * budget with fewer windows, e.g. a single test window) has nothing to keep free and is ignored.
+ * Throws `RangeError` naming what is wrong when a reserve would leave `normal` no slot at all.
  */
 export function reserveFor(
   windows: readonly RateWindow[],
@@ -23,13 +24,7 @@ export function reserveFor(
   }
   const free = windows.map((_, i) => i).filter((i) => result[i] === 0);
   unmatched.sort((a, b) => a.windowMs - b.windowMs);
-  if (unmatched.length > free.length) {
-    throw new RangeError(
-      `limits.reserve has ${reserve.length} windows but the budget only ${windows.length} ` +
-        `(limits.windows); give at most one reserve per window, or 0 for none`,
-    );
-  }
-  unmatched.forEach((entry, k) => {
+  unmatched.slice(0, free.length).forEach((entry, k) => {
     result[free[k] as number] = entry.cap;
   });
   windows.forEach((window, i) => {

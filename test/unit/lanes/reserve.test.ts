@@ -31,16 +31,9 @@ describe('reserveFor', () => {
     );
   });
 
-  it('refuses more reserve windows than the budget has', () => {
-    expect(() =>
-      reserveFor(
-        [{ cap: 100, windowMs: 60_000 }],
-        [
-          { cap: 1, windowMs: 1_000 },
-          { cap: 2, windowMs: 2_000 },
-        ],
-      ),
-    ).toThrow(/has 2 windows but the budget only 1/);
+  it('ignores reserve windows a budget with fewer windows has no window left for', () => {
+    expect(reserveFor([{ cap: 1_000, windowMs: 60_000 }], DEFAULT)).toEqual([10]);
+    expect(reserveFor([{ cap: 1_000, windowMs: 600 }], DEFAULT)).toEqual([10]);
   });
 });
 
