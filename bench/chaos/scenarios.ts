@@ -47,12 +47,12 @@ export const CHAOS_SCENARIOS: Record<string, ChaosScenario> = {
     withChaosRun('worker-sigkill-3s', settings, {}, async (run) => {
       const id = await run.scan();
       run.startWorkers(settings.workers);
-      let done = false;
+      const stop = { done: false };
       const killer = (async () => {
         for (let round = 0; ; round++) {
           await sleep(3_000);
           const c = await run.campaign(id);
-          if (done || !c || c.state === 'finished') return round;
+          if (stop.done || !c || c.state === 'finished') return round;
           const victim = run.workers.find(
             (w) => w.process.exitCode === null && w.process.signalCode === null,
           );
@@ -61,7 +61,7 @@ export const CHAOS_SCENARIOS: Record<string, ChaosScenario> = {
         }
       })();
       const finished = await run.waitFinished(id);
-      done = true;
+      stop.done = true;
       const kills = await killer;
       return {
         campaignId: id,

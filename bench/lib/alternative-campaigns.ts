@@ -9,7 +9,7 @@ import {
   type CampaignRun,
   type CampaignSpec,
 } from './fleetscan-campaign.js';
-import { waitForWorkers } from './fleetscan-runner.js';
+import { waitForQueueWorkers } from './fleetscan-runner.js';
 import { theoreticalFloorMs } from './floor.js';
 import { startChild, type Child } from './processes.js';
 import { MDE_WINDOWS, compressed, machineIds, startSimulator } from './sim-harness.js';
@@ -51,7 +51,7 @@ export async function runBullmqCampaign(
   const connection = ctx.admin.duplicate();
   const queue = new Queue(ALT_QUEUE, { connection, prefix });
   try {
-    await waitForWorkers(ctx.admin, prefix, ALT_QUEUE, 2, workers);
+    await waitForQueueWorkers(ctx.admin, prefix, ALT_QUEUE, 2, workers);
     const startedAt = api.sim.now();
     const floorMs = theoreticalFloorMs(spec.devices, windows);
     // Jobs are kept when done so that completion can be counted; that costs BullMQ a little.

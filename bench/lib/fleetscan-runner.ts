@@ -4,7 +4,7 @@ import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { RateWindow } from '../../src/config/duration.js';
 import { campaignKeys } from '../../src/campaigns/campaign-keys.js';
-import { SCAN_QUEUE_NAME } from '../../src/scan/scan-job.js';
+import { wakeChannel } from '../../src/lanes/lane-keys.js';
 import { paths } from './context.js';
 import { runChild, startChild, type Child, type ProcessCost } from './processes.js';
 
@@ -19,6 +19,8 @@ export interface FleetscanSettings {
   /** Added to every window (real ms); see the scenario notes for the value used. */
   guardMs: number;
   workDir: string;
+  /** `limits.reserve` (`FLEETSCAN_RATE_RESERVE`); the configuration's default when absent. */
+  reserve?: string;
 }
 
 const windowsText = (windows: readonly RateWindow[]) =>
@@ -66,13 +68,14 @@ export function fleetscanEnv(settings: FleetscanSettings): NodeJS.ProcessEnv {
     MDE_ACCESS_TOKEN: settings.token,
     FLEETSCAN_RATE_LIMITS: windowsText(settings.windows),
     FLEETSCAN_RATE_GUARD: `${settings.guardMs}ms`,
+    ...(settings.reserve === undefined ? {} : { FLEETSCAN_RATE_RESERVE: settings.reserve }),
     LOG_LEVEL: 'warn',
   };
 }
 
 /**
- * Starts `fleetscan worker` child processes and waits until BullMQ sees all of them on the
- * queue, so a campaign's clock starts with the workers listening (but not warmed up).
+ * Starts `fleetscan worker` child processes and waits until all of them listen for wake-ups,
+ * so a campaign's clock starts with the workers listening (but not warmed up).
  */
 export async function startFleetscanWorkers(
   env: NodeJS.ProcessEnv,
@@ -90,7 +93,7 @@ export async function startFleetscanWorkers(
     ),
   );
   try {
-    await waitForWorkers(redis, prefix, SCAN_QUEUE_NAME, count, workers);
+    await waitForWorkers(redis, prefix, count, workers);
   } catch (error) {
     await Promise.all(workers.map((w) => w.stop('SIGKILL')));
     throw error;
@@ -98,8 +101,28 @@ export async function startFleetscanWorkers(
   return workers;
 }
 
-/** Polls BullMQ's worker registry (CLIENT LIST) until `count` workers serve `queueName`. */
+/** Polls the lanes' wake-up channel (PUBSUB NUMSUB) until `count` workers listen on it. */
 export async function waitForWorkers(
+  redis: Redis,
+  prefix: string,
+  count: number,
+  children: readonly Child[],
+  timeoutMs = 30_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const reply = (await redis.call('PUBSUB', 'NUMSUB', wakeChannel(prefix))) as [string, number];
+    if (reply[1] >= count) return;
+    const dead = children.find((c) => c.process.exitCode !== null);
+    if (dead) throw new Error(`a worker exited early: ${dead.stderr.slice(-5).join(' | ')}`);
+    if (Date.now() > deadline)
+      throw new Error(`${count} workers did not register within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** Polls BullMQ's worker registry (CLIENT LIST) until `count` workers serve `queueName` (alternatives). */
+export async function waitForQueueWorkers(
   redis: Redis,
   prefix: string,
   queueName: string,
@@ -141,6 +164,7 @@ export async function runScanCommand(
   devicesFile: string,
   name: string,
   timeoutMs: number,
+  extraArgs: readonly string[] = [],
 ): Promise<ScanCommandResult> {
   const { lines, elapsedMs, cost } = await runChild(
     process.execPath,
@@ -154,6 +178,7 @@ export async function runScanCommand(
       '--name',
       name,
       '--json',
+      ...extraArgs,
     ],
     env,
     `fleetscan scan (${name})`,

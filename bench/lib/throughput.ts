@@ -5,7 +5,7 @@ import {
   fleetscanEnv,
   startFleetscanWorkers,
   waitForCampaignDone,
-  waitForWorkers,
+  waitForQueueWorkers,
 } from './fleetscan-runner.js';
 import { deviceFile, enqueueWithFleetscan, enqueueWithRawBullmq } from './machinery.js';
 import { startChild, type Child, type ProcessCost } from './processes.js';
@@ -191,7 +191,7 @@ export async function rawBullmqThroughput(
           ),
         );
         try {
-          await waitForWorkers(ctx.admin, prefix, queueName, WORKERS, workers);
+          await waitForQueueWorkers(ctx.admin, prefix, queueName, WORKERS, workers);
         } catch (error) {
           await Promise.all(workers.map((w) => w.stop('SIGKILL')));
           throw error;

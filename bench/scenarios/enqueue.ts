@@ -65,7 +65,7 @@ export async function enqueueScenario(ctx: BenchContext): Promise<ScenarioResult
     ],
     notes: [
       'Both are child processes timed from start to exit (Node start-up included in both), reading the same plain-text file of 40-hex ids.',
-      'fleetscan: `fleetscan scan --devices FILE --json` (campaign record, per-device record in the campaign hash, counts, then addBulk with job id campaign.machine). Raw: the same addBulk chunks with the same job ids and data, nothing else; BullMQ default event stream (up to 10,000 entries) for raw, 1,000 for fleetscan.',
+      'fleetscan: `fleetscan scan --devices FILE --json` (campaign record, per-device record in the campaign hash, counts, then the devices pushed into the lane of the budget: one ready-set entry each, no BullMQ job). Raw: the same addBulk chunks with the same job ids and data, nothing else; BullMQ default event stream (up to 10,000 entries) for raw.',
       'Redis per waiting device: INFO memory used_memory after minus before (dedicated redis-server, flushed before each run), divided by the devices. Target ≤ 1 KB (issue 4).',
     ],
     data: runs,

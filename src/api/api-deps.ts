@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { CampaignControl } from '../campaigns/campaign-control.js';
 import type { RedisCampaignStore } from '../campaigns/redis-campaign-store.js';
-import type { ScanQueue } from '../scan/scan-queue.js';
+import type { Lanes } from '../lanes/lanes.js';
 import type { Clock } from '../shared/clock.js';
 import type { TenantRegistry } from '../tenants/tenant-registry.js';
 import type { WebhookStore } from '../webhooks/webhook-store.js';
@@ -27,7 +27,7 @@ export interface ApiDeps {
   redis: Redis;
   prefix: string;
   store: RedisCampaignStore;
-  queue: () => ScanQueue;
+  lanes: Lanes;
   tenants: Pick<TenantRegistry, 'names' | 'get'>;
   control: CampaignControl;
   cancelActions?: CancelActions | undefined;

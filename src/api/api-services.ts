@@ -4,7 +4,7 @@ import type { Runtime } from '../runtime/build-runtime.js';
 import { startCampaignWatcher, type CampaignWatcher } from '../webhooks/campaign-watcher.js';
 import { startWebhookWorker } from '../webhooks/deliver-webhooks.js';
 import type { DrainJobData } from '../webhooks/webhook-queue.js';
-import { createWebhookQueue } from '../webhooks/webhook-queue.js';
+import { createWebhookQueue, type WebhookQueue } from '../webhooks/webhook-queue.js';
 import { createWebhookStore } from '../webhooks/webhook-store.js';
 import type { ApiDeps, CancelActions } from './api-deps.js';
 import { createAuditLog } from './audit/audit-log.js';
@@ -13,6 +13,8 @@ import { createTokenStore } from './tokens/token-store.js';
 
 export interface ApiServices {
   deps: ApiDeps;
+  /** The webhook deliveries' BullMQ queue (shown by the dashboard's queue board). */
+  queue: WebhookQueue;
   /** Stops the watcher and the delivery worker (a delivery in flight finishes), closes the queue. */
   close(): Promise<void>;
 }
@@ -33,9 +35,9 @@ export function startApiServices(
     redis,
     prefix,
     store: runtime.store,
-    queue: () => runtime.queue,
+    lanes: runtime.lanes,
     tenants: runtime.tenants,
-    control: createCampaignControl({ store: runtime.store, queue: runtime.queue, clock }),
+    control: createCampaignControl({ store: runtime.store, lanes: runtime.lanes, clock }),
     cancelActions: options.cancelActions,
     tokens: createTokenStore(redis, prefix),
     audit: createAuditLog(redis, prefix),
@@ -48,12 +50,13 @@ export function startApiServices(
     },
     clock,
   };
-  if (options.webhooks === false) return { deps, close: () => Promise.resolve() };
-
   const queue = createWebhookQueue(runtime.bullConnection, prefix);
   queue.on('error', (error: Error) => {
     log.warn({ reason: error.message }, 'webhook queue error');
   });
+  if (options.webhooks === false) {
+    return { deps, queue, close: () => queue.close().catch(() => undefined) };
+  }
   const worker: Worker<DrainJobData> = startWebhookWorker({
     connection: runtime.bullConnection,
     prefix,
@@ -80,6 +83,7 @@ export function startApiServices(
   });
   return {
     deps,
+    queue,
     async close() {
       await watcher.stop();
       await worker.close();

@@ -1,7 +1,6 @@
-import { SCAN_JOB_NAME, scanJobId } from '../scan/scan-job.js';
-import type { ScanQueue } from '../scan/scan-queue.js';
+import type { Lanes } from '../lanes/lanes.js';
 import { systemClock, type Clock } from '../shared/clock.js';
-import type { CampaignState, DeviceRecord } from './campaign.js';
+import type { Campaign, CampaignState, DeviceRecord, Priority } from './campaign.js';
 import { UnknownCampaignError } from './errors.js';
 import type { RedisCampaignStore } from './redis-campaign-store.js';
 
@@ -13,9 +12,9 @@ export interface ControlResult {
   state: CampaignState;
   /** Devices moved to `cancelled` (cancel). */
   devicesCancelled: number;
-  /** Waiting or delayed jobs taken out of the queue (pause, cancel); active ones finish. */
+  /** Waiting devices held in their lane (pause) or taken out of it (cancel); calls in flight finish. */
   jobsRemoved: number;
-  /** Jobs handed back to the queue (resume), existing ones included: BullMQ keeps one per id. */
+  /** Waiting devices handed back to the dispatchers (resume); ones already in line are not doubled. */
   jobsSubmitted: number;
 }
 
@@ -23,29 +22,34 @@ export interface CampaignControl {
   pause(campaignId: string): Promise<ControlResult>;
   resume(campaignId: string): Promise<ControlResult>;
   cancel(campaignId: string): Promise<ControlResult>;
+  /** Moves the campaign to another dispatch class; its devices keep their order. */
+  setPriority(
+    campaignId: string,
+    priority: Priority,
+  ): Promise<{ previous: Priority; priority: Priority }>;
   /** The dashboard's entry point: `running` resumes, `paused` pauses, `cancelled` cancels. */
   setState(campaignId: string, state: 'running' | 'paused' | 'cancelled'): Promise<ControlResult>;
 }
 
 /**
- * Pause, resume and cancel. The campaign store is the record and the queue only a means, so:
- * - pause: state `paused` first (a worker that takes one of its jobs now sees it and puts the job
- *   back without calling), then the waiting/delayed jobs of its queued and deferred devices are
- *   removed, so a paused campaign costs Redis its store entries only. Devices keep their state.
- * - resume: jobs for every queued/deferred device are submitted again under their deterministic
- *   ids (deferred ones delayed to their `deferredUntil`), and only then the state becomes
- *   `running`. A crash in between leaves the campaign paused, never running with devices that
- *   have no job; running `resume` again (also on a running campaign) submits what is missing.
+ * Pause, resume and cancel. The campaign store is the record and the lane only a means, so:
+ * - pause: state `paused` first (a worker that is handed one of its devices now sees it and puts
+ *   it back without calling), then the campaign leaves its budget's round-robin: dispatch skips
+ *   it in O(1) and its devices keep their place in line. Devices keep their state.
+ * - resume: every queued/deferred device is put in the lane again (idempotent: one already in
+ *   line stays where it is; deferred ones due at their `deferredUntil`), the campaign rejoins the
+ *   round-robin, and only then the state becomes `running`. A crash in between leaves it paused;
+ *   running `resume` again (also on a running campaign) repairs what is missing.
  * - cancel: state `cancelled`, then queued/deferred devices become `cancelled` in batches and
- *   their jobs are removed. Active jobs finish; a call already sent is still recorded. Running
- *   `cancel` again sweeps again. Finished campaigns are left as they are.
+ *   the campaign's line is dropped. Calls in flight finish; a call already sent is still
+ *   recorded. Running `cancel` again sweeps again. Finished campaigns are left as they are.
  */
 export function createCampaignControl(deps: {
   store: RedisCampaignStore;
-  queue: ScanQueue;
+  lanes: Pick<Lanes, 'forTenant'>;
   clock?: Clock;
 }): CampaignControl {
-  const { store, queue } = deps;
+  const { store, lanes } = deps;
   const clock = deps.clock ?? systemClock;
 
   /** Every queued or deferred device, a batch at a time. */
@@ -62,29 +66,22 @@ export function createCampaignControl(deps: {
     if (batch.length > 0) yield batch;
   }
 
-  const removeJobs = async (campaignId: string, machineIds: readonly string[]) => {
-    const codes = await Promise.all(
-      machineIds.map((id) => queue.remove(scanJobId(campaignId, id), { removeChildren: false })),
-    );
-    return codes.filter((code) => code === 1).length;
-  };
-
   const change = async (campaignId: string, state: CampaignState) => {
     const changed = await store.changeCampaignState(campaignId, state);
     if (!changed) throw new UnknownCampaignError(campaignId);
     return { campaignId, ...changed, devicesCancelled: 0, jobsRemoved: 0, jobsSubmitted: 0 };
   };
 
+  const waitingCount = (campaign: Campaign) => campaign.counts.queued + campaign.counts.deferred;
+
   const control: CampaignControl = {
     async pause(campaignId) {
+      const campaign = await store.getCampaign(campaignId);
+      if (!campaign) throw new UnknownCampaignError(campaignId);
       const result = await change(campaignId, 'paused');
       if (result.state !== 'paused') return result;
-      for await (const batch of waitingBatches(campaignId)) {
-        result.jobsRemoved += await removeJobs(
-          campaignId,
-          batch.map((d) => d.machineId),
-        );
-      }
+      await lanes.forTenant(campaign.tenant).setCampaign(campaignId, 'pause');
+      result.jobsRemoved = waitingCount((await store.getCampaign(campaignId)) ?? campaign);
       return result;
     },
 
@@ -94,27 +91,28 @@ export function createCampaignControl(deps: {
       if (campaign.state === 'cancelled' || campaign.state === 'finished') {
         return { ...(await change(campaignId, campaign.state)) };
       }
+      const lane = lanes.forTenant(campaign.tenant);
       let submitted = 0;
       for await (const batch of waitingBatches(campaignId)) {
         const now = clock.now();
-        await queue.addBulk(
+        await lane.push(
+          { id: campaignId, priority: campaign.priority, paused: true },
           batch.map((d) => ({
-            name: SCAN_JOB_NAME,
-            data: {},
-            opts: {
-              jobId: scanJobId(campaignId, d.machineId),
-              delay: d.state === 'deferred' ? Math.max(0, (d.deferredUntil ?? now) - now) : 0,
-            },
+            machineId: d.machineId,
+            dueAt: d.state === 'deferred' && (d.deferredUntil ?? 0) > now ? d.deferredUntil : 0,
           })),
         );
         submitted += batch.length;
       }
+      await lane.setCampaign(campaignId, 'run', campaign.priority);
       const result = await change(campaignId, 'running');
       result.jobsSubmitted = submitted;
       return result;
     },
 
     async cancel(campaignId) {
+      const campaign = await store.getCampaign(campaignId);
+      if (!campaign) throw new UnknownCampaignError(campaignId);
       const result = await change(campaignId, 'cancelled');
       if (result.state !== 'cancelled') return result;
       for await (const batch of waitingBatches(campaignId)) {
@@ -123,9 +121,21 @@ export function createCampaignControl(deps: {
           batch.map((d) => d.machineId),
         );
         result.devicesCancelled += moved.length;
-        result.jobsRemoved += await removeJobs(campaignId, moved);
+        result.jobsRemoved += moved.length;
       }
+      await lanes.forTenant(campaign.tenant).setCampaign(campaignId, 'drop');
       return result;
+    },
+
+    async setPriority(campaignId, priority) {
+      const campaign = await store.getCampaign(campaignId);
+      if (!campaign || !(await store.setPriority(campaignId, priority)))
+        throw new UnknownCampaignError(campaignId);
+      const lane = lanes.forTenant(campaign.tenant);
+      // Paused: the new class is kept for the resume; cancelled/finished: nothing waits.
+      if (campaign.state === 'running') await lane.setCampaign(campaignId, 'run', priority);
+      else if (campaign.state === 'paused') await lane.setCampaign(campaignId, 'pause', priority);
+      return { previous: campaign.priority, priority };
     },
 
     setState(campaignId, state) {

@@ -22,7 +22,17 @@ export const EXPORT_COLUMNS = [
   'hostname',
 ] as const;
 
-export type ExportRow = Record<(typeof EXPORT_COLUMNS)[number], string | number | boolean | null>;
+/** Appended when the campaign is known: which tenant and class the device's call belonged to. */
+export const CAMPAIGN_COLUMNS = ['tenant', 'priority'] as const;
+
+export type ExportRow = Record<(typeof EXPORT_COLUMNS)[number], string | number | boolean | null> &
+  Partial<Record<(typeof CAMPAIGN_COLUMNS)[number], string>>;
+
+/** The campaign a device belongs to, as the export shows it. */
+export interface ExportContext {
+  tenant: string;
+  priority: string;
+}
 
 export function isExportFormat(value: string): value is ExportFormat {
   return (EXPORT_FORMATS as readonly string[]).includes(value);
@@ -69,14 +79,20 @@ export function csvCell(value: string | number | boolean | null): string {
 export async function* exportDevices(
   devices: AsyncIterable<DeviceRecord>,
   format: ExportFormat,
+  context?: ExportContext,
 ): AsyncIterable<string> {
-  if (format === 'csv') yield `${EXPORT_COLUMNS.join(',')}\r\n`;
+  const columns: readonly (keyof ExportRow)[] = context
+    ? [...EXPORT_COLUMNS, ...CAMPAIGN_COLUMNS]
+    : EXPORT_COLUMNS;
+  if (format === 'csv') yield `${columns.join(',')}\r\n`;
   if (format === 'json') yield '[';
   let first = true;
   let batch = '';
   for await (const device of devices) {
-    const row = toExportRow(device);
-    if (format === 'csv') batch += `${EXPORT_COLUMNS.map((c) => csvCell(row[c])).join(',')}\r\n`;
+    const row: ExportRow = context
+      ? { ...toExportRow(device), tenant: context.tenant, priority: context.priority }
+      : toExportRow(device);
+    if (format === 'csv') batch += `${columns.map((c) => csvCell(row[c] ?? null)).join(',')}\r\n`;
     else if (format === 'ndjson') batch += `${JSON.stringify(row)}\n`;
     else batch += `${first ? '\n' : ',\n'}  ${JSON.stringify(row)}`;
     first = false;

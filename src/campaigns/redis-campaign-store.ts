@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import type { Campaign, CampaignMeta, CampaignState, DeviceRecord } from './campaign.js';
+import type { Campaign, CampaignMeta, CampaignState, DeviceRecord, Priority } from './campaign.js';
 import type { CampaignStore } from './campaign-store.js';
 import { decodeCampaign, encodeCampaignMeta } from './campaign-codec.js';
 import { campaignIndexKey, campaignKeys } from './campaign-keys.js';
@@ -39,6 +39,8 @@ export interface RedisCampaignStore extends CampaignStore {
   /** While the intake is open the campaign cannot finish (devices are still being added). */
   openIntake(campaignId: string): Promise<StateChange | null>;
   closeIntake(campaignId: string): Promise<StateChange | null>;
+  /** Changes a campaign's dispatch class; false when the campaign is unknown. */
+  setPriority(campaignId: string, priority: Priority): Promise<boolean>;
   /** Cancels those of the ids that are queued or deferred; returns the ones that moved. */
   cancelWaitingDevices(campaignId: string, machineIds: readonly string[]): Promise<string[]>;
   /** Keeps the devices' host names (machineId → name) for export, status and the dashboard. */
@@ -161,6 +163,17 @@ export function createCampaignStore(redis: Redis, prefix: string): RedisCampaign
       transition(campaignId, machineId, ['failed', reason]),
     markCancelled: (campaignId, machineId) => transition(campaignId, machineId, ['cancelled']),
 
+    async setPriority(campaignId, priority) {
+      const key = keysOf(campaignId).campaign;
+      // HSET only where the campaign exists (a second writer never creates a stub hash).
+      const done = await redis.eval(
+        "if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end redis.call('HSET', KEYS[1], 'priority', ARGV[1]) return 1",
+        1,
+        key,
+        priority,
+      );
+      return done === 1;
+    },
     async cancelWaitingDevices(campaignId, machineIds) {
       const k = keysOf(campaignId);
       const moved: string[] = [];

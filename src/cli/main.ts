@@ -15,6 +15,7 @@ import { registerExportCommand } from './commands/export.js';
 import { registerRetryCommand } from './commands/retry.js';
 import { registerLoginCommands } from './commands/login.js';
 import { registerPruneCommand } from './commands/prune.js';
+import { registerPriorityCommand } from './commands/priority.js';
 import { registerScanCommand } from './commands/scan.js';
 import { registerScheduleCommands } from './commands/schedule.js';
 import { registerSimulateCommand } from './commands/simulate.js';
@@ -22,6 +23,7 @@ import { registerStatusCommand } from './commands/status.js';
 import { registerTokenCommand } from './commands/token.js';
 import { registerReportCommand } from './commands/report.js';
 import { registerVerifyCommand } from './commands/verify.js';
+import { registerTenantsCommand } from './commands/tenants.js';
 import { registerWorkerCommand } from './commands/worker.js';
 import { reportFailure, usageFailureJson } from './report-failure.js';
 
@@ -71,6 +73,8 @@ export function buildProgram(argv: readonly string[] = process.argv): Command {
   registerPruneCommand(program);
   registerCompletionCommand(program);
   registerScheduleCommands(program);
+  registerPriorityCommand(program);
+  registerTenantsCommand(program);
   return program;
 }
 

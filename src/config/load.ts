@@ -55,6 +55,7 @@ export const ENVIRONMENT: Readonly<Record<string, { path: string; kind: Kind }>>
   FLEETSCAN_HUNTING_LIMITS: { path: 'hunting.windows', kind: 'text' },
   FLEETSCAN_RATE_LIMITS: { path: 'limits.windows', kind: 'text' },
   FLEETSCAN_RATE_GUARD: { path: 'limits.guard', kind: 'text' },
+  FLEETSCAN_RATE_RESERVE: { path: 'limits.reserve', kind: 'text' },
   FLEETSCAN_BUDGET_SCOPE: { path: 'limits.budgetScope', kind: 'text' },
   FLEETSCAN_PENDING_RETRY: { path: 'scan.pendingRetry', kind: 'text' },
   FLEETSCAN_PENDING_MAX_WAIT: { path: 'scan.pendingMaxWait', kind: 'text' },

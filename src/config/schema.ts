@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { normaliseWindows } from '../limiter/budget-keys.js';
+import { reserveFor } from '../lanes/reserve.js';
 import { parseDuration, parseRateLimits, type RateWindow } from './duration.js';
 import { CLOUDS, tenantShape, type TenantEntry } from './tenants-schema.js';
 
@@ -50,6 +52,10 @@ const adaptiveFloor = z
     });
     return z.NEVER;
   });
+/** `limits.reserve`: windows such as `10/1m,100/1h`, or `0` (none). */
+const reserveWindows = z
+  .union([z.literal(0), z.literal('0'), rateWindows])
+  .transform((value): RateWindow[] => (value === 0 || value === '0' ? [] : value));
 
 const optionalText = z
   .string()
@@ -136,6 +142,11 @@ const configShape = z.strictObject({
       /** Calls in flight at once above the level the server has been seen to accept. */
       probeInflight: z.number().int().min(1).max(1_000),
     }),
+    /**
+     * Calls per window kept free for `urgent` campaigns (issue 10): `normal` and `background`
+     * take a slot only if this much stays free in every window afterwards. `0`: no reserve.
+     */
+    reserve: reserveWindows,
   }),
   scan: z.strictObject({
     /** Attempts for transient failures (5xx, network); busy devices and 429s spend none. */
@@ -284,6 +295,15 @@ export const configSchema = configShape.superRefine((config, ctx) => {
       code: 'custom',
       path: ['schedules', 'timeOrigin'],
       message: 'Expected an origin shared by every process when schedules.timeScale is not 1',
+    });
+  }
+  try {
+    reserveFor(normaliseWindows(config.limits.windows), config.limits.reserve);
+  } catch (error) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['limits', 'reserve'],
+      message: (error as Error).message,
     });
   }
   // A slot is taken before the token is fetched (bounded by requestTimeout) and held until the

@@ -17,7 +17,7 @@ export function killSwitchFor(
     cancelCampaignActions(
       {
         store: runtime.store,
-        control: createCampaignControl({ store: runtime.store, queue: runtime.queue }),
+        control: createCampaignControl({ store: runtime.store, lanes: runtime.lanes }),
         client: runtime.api().client,
         lifecycle,
         log: runtime.log.child({ component: 'kill-switch', campaignId }),

@@ -3,8 +3,7 @@ import { campaignKeys } from '../campaigns/campaign-keys.js';
 import { UnknownCampaignError } from '../campaigns/errors.js';
 import { loadLuaScript } from '../campaigns/lua-script.js';
 import type { RedisCampaignStore } from '../campaigns/redis-campaign-store.js';
-import { SCAN_JOB_NAME, scanJobId } from '../scan/scan-job.js';
-import type { ScanQueue } from '../scan/scan-queue.js';
+import type { Lanes } from '../lanes/lanes.js';
 import type { Redis } from '../shared/redis.js';
 
 const requeueScript = loadLuaScript('requeue-failed-3.lua');
@@ -14,7 +13,8 @@ export interface RetryFailedDeps {
   redis: Redis;
   prefix: string;
   store: RedisCampaignStore;
-  queue: () => ScanQueue;
+  /** The deployment's lanes: retried devices go back into their tenant's lane. */
+  lanes: Pick<Lanes, 'forTenant'>;
 }
 
 export interface RetryFailedRequest {
@@ -50,9 +50,9 @@ export function reasonCode(reason: string | null): string {
  * Hands a campaign's failed devices (all, or those of one failure code) back to the workers: the
  * one code path behind `fleetscan retry` and `POST /api/v1/campaigns/{id}/retry`.
  * The intake is opened first, so a finished campaign runs again and cannot finish half-way while
- * devices move; each batch is moved in one Lua call and then gets its jobs (deterministic ids, so
- * a repeat doubles nothing). A paused campaign gets its devices back as queued, and `resume`
- * submits their jobs. A cancelled campaign cannot be retried.
+ * devices move; each batch is moved in one Lua call and then pushed into the campaign's lane (the
+ * push is idempotent, so a repeat doubles nothing). A paused campaign keeps them in line until
+ * `resume`. A cancelled campaign cannot be retried.
  */
 export async function retryFailed(
   deps: RetryFailedDeps,
@@ -92,16 +92,12 @@ export async function retryFailed(
       }
       result.requeued += moved.length;
       result.lookupFirst += marked;
-      const state = (await store.getCampaign(campaignId))?.state;
-      if (moved.length > 0 && state !== 'paused') {
-        await deps.queue().addBulk(
-          moved.map((machineId) => ({
-            name: SCAN_JOB_NAME,
-            data: {},
-            opts: { jobId: scanJobId(campaignId, machineId) },
-          })),
+      const now = await store.getCampaign(campaignId);
+      if (moved.length > 0 && now && now.state !== 'cancelled') {
+        result.jobsSubmitted += await deps.lanes.forTenant(now.tenant).push(
+          { id: campaignId, priority: now.priority, paused: now.state === 'paused' },
+          moved.map((machineId) => ({ machineId })),
         );
-        result.jobsSubmitted += moved.length;
       }
     };
     let batch: { id: string; code: string }[] = [];

@@ -9,7 +9,7 @@ import type { RedisCampaignStore } from '../campaigns/redis-campaign-store.js';
 import type { ScanType } from '../defender/machine-action.js';
 import { enqueueDevices } from '../producer/enqueue-devices.js';
 import type { InvalidEntry } from '../producer/sources/errors.js';
-import type { ScanQueue } from '../scan/scan-queue.js';
+import type { Lanes } from '../lanes/lanes.js';
 
 /** Where a campaign's devices come from, read once; the counts are final after `chunks` ends. */
 export interface ScanSource {
@@ -46,7 +46,8 @@ export interface CampaignRequest {
 
 export interface StartCampaignDeps {
   store: RedisCampaignStore;
-  queue: () => ScanQueue;
+  /** The deployment's lanes; an unknown tenant is refused before anything is written. */
+  lanes: Pick<Lanes, 'forTenant'>;
   now?: () => number;
 }
 
@@ -87,6 +88,18 @@ export async function startCampaign(
   if (existing?.state === 'cancelled') {
     throw new StartCampaignError(`Campaign ${existing.id} was cancelled; start a new one.`, null);
   }
+  const tenant = existing?.tenant ?? request.tenant ?? DEFAULT_TENANT;
+  try {
+    deps.lanes.forTenant(tenant);
+  } catch (error) {
+    throw new StartCampaignError((error as Error).message, null, { cause: error });
+  }
+  if (existing && request.tenant !== undefined && request.tenant !== existing.tenant) {
+    throw new StartCampaignError(
+      `Campaign ${existing.id} belongs to tenant "${existing.tenant}", not "${request.tenant}".`,
+      null,
+    );
+  }
   const { first, rest } = await peek(source.chunks);
   if (first.done === true && !existing) {
     const { count: invalid } = source.invalid();
@@ -108,7 +121,7 @@ export async function startCampaign(
       createdAt: now(),
       createdBy: request.createdBy,
       source: source.description,
-      tenant: request.tenant ?? DEFAULT_TENANT,
+      tenant,
       priority: request.priority ?? 'normal',
       window: request.window ?? null,
       schedule: request.schedule ?? null,
@@ -117,7 +130,7 @@ export async function startCampaign(
   let accepted: number;
   try {
     ({ accepted } = await enqueueDevices({
-      queue: deps.queue(),
+      lanes: deps.lanes,
       store,
       campaign: id,
       ids: keepingHostnames(prepend(first, rest), () =>

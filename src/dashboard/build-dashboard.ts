@@ -117,7 +117,7 @@ export async function buildDashboard(deps: DashboardDeps): Promise<FastifyInstan
       store: deps.store,
       stats: deps.stats,
       budgets: deps.budgets,
-      queue: deps.queue,
+      queue: deps.lanes ?? deps.queue,
       clock,
       retention: retention?.metrics,
       schedules: deps.schedules,

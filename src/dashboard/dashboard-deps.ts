@@ -9,6 +9,7 @@ import type { Clock } from '../shared/clock.js';
 import type { Logger } from '../shared/logger.js';
 import type { DashboardCredentials } from './auth.js';
 import type { BudgetSource } from './budgets.js';
+import type { QueueExporter } from './metrics.js';
 import type { ExportWriter } from './routes/export.js';
 import type { ArchiveSource } from '../retention/campaign-reader.js';
 import type { MemorySettings } from '../retention/memory-headroom.js';
@@ -31,8 +32,10 @@ export interface DashboardDeps {
   stats: Pick<CallStats, 'readApiCalls' | 'readApiCallSeconds' | 'readTokenRefreshes'>;
   /** Usually one: the limiter of this config (`runtime.limiter` with `budgetIdFor(config)`). */
   budgets: readonly BudgetSource[];
-  /** The BullMQ `scans` queue: bull-board under `/queues` and queue depths in `/metrics`. */
+  /** A BullMQ queue (the webhook deliveries): bull-board under `/queues`, its depths in `/metrics`. */
   queue?: Queue | undefined;
+  /** The lanes' exporter (`createLaneMetrics`): lane depths, reserve and tenants in `/metrics`. */
+  lanes?: QueueExporter | undefined;
   credentials: DashboardCredentials;
   /** Pause/resume/cancel buttons and a writable bull-board (`--allow-actions`). */
   allowActions: boolean;

@@ -1,4 +1,6 @@
+import type { Priority } from '../campaigns/campaign.js';
 import { estimateCompletion } from '../campaigns/eta.js';
+import { slotsAhead } from '../lanes/slots-ahead.js';
 import type { BudgetUsage } from './budgets.js';
 
 export interface QueuedCampaign {
@@ -8,6 +10,9 @@ export interface QueuedCampaign {
   remaining: number;
   /** Only running campaigns move; a paused one holds its place without using the budget. */
   running: boolean;
+  /** With both: the lanes' order (classes, then turns within a class) instead of oldest first. */
+  tenant?: string;
+  priority?: Priority;
 }
 
 /**
@@ -24,8 +29,19 @@ export function estimateCampaignEtas(
   const etas = new Map<string, number | null>();
   const ordered = campaigns.filter((c) => c.running).sort((a, b) => a.createdAt - b.createdAt);
   let ahead = 0;
+  const lined = ordered.map((c) => ({
+    id: c.id,
+    remaining: c.remaining,
+    state: 'running' as const,
+    tenant: c.tenant ?? '',
+    priority: c.priority ?? ('normal' as const),
+  }));
   for (const campaign of ordered) {
     ahead += campaign.remaining;
+    if (campaign.tenant !== undefined && campaign.priority !== undefined) {
+      const self = lined.find((c) => c.id === campaign.id);
+      if (self) ahead = campaign.remaining + slotsAhead(self, lined);
+    }
     if (campaign.remaining === 0) etas.set(campaign.id, 0);
     else if (!budget || budget.windows.length === 0) etas.set(campaign.id, null);
     else {

@@ -86,6 +86,8 @@ export async function readOverview(deps: OverviewDeps): Promise<Overview> {
       createdAt: campaign.createdAt,
       remaining: campaign.counts.queued + campaign.counts.deferred,
       running: campaign.state === 'running',
+      tenant: campaign.tenant,
+      priority: campaign.priority,
     })),
     scanBudget(budgets),
     at,

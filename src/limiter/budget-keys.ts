@@ -14,6 +14,8 @@ export interface BudgetKeys {
   good: string;
   /** The adaptive rule's state: HASH `v` (version) and `state` (JSON). */
   adaptive: string;
+  /** `{budgetId:scope}`: the Redis Cluster hash tag every key of this budget carries. */
+  tag: string;
   /** One sliding log per window, in the order of the normalised windows. */
   windows: string[];
 }
@@ -28,8 +30,10 @@ export function budgetKeys(
   scope: EndpointFamily | 'all',
   windows: readonly RateWindow[],
 ): BudgetKeys {
-  const base = `${prefix}:budget:{${budgetId}:${scope}}`;
+  const tag = `{${budgetId}:${scope}}`;
+  const base = `${prefix}:budget:${tag}`;
   return {
+    tag,
     pause: `${base}:pause`,
     inflight: `${base}:inflight`,
     caps: `${base}:caps`,

@@ -86,6 +86,26 @@ export interface ScanLimiter extends CallGate {
   observe(family: EndpointFamily, permit: CallPermit, status: number): Promise<void>;
   /** Effective and configured caps and the last decrease, per family; [] when adaptive is off. */
   adaptiveState(family?: EndpointFamily): Promise<AdaptiveSnapshot[]>;
+  /**
+   * What a script that takes this budget's slots itself (the lane dispatcher) needs: the keys,
+   * the windows and settings, a fresh permit id, and a permit for a slot that script granted.
+   */
+  slotsOf(family: EndpointFamily): BudgetSlots;
+}
+
+/** A family's budget as seen by a script that grants its slots (`src/lanes/lua/dispatch-n.lua`). */
+export interface BudgetSlots {
+  keys: BudgetKeys;
+  /** Normalised: shortest first, in the order of `keys.windows`. */
+  windows: readonly RateWindow[];
+  guardMs: number;
+  leaseMs: number;
+  /** `nowMs` for the scripts, or '' to read Redis TIME. */
+  nowArg(): number | '';
+  newPermitId(): string;
+  permit(id: string, grantedAt: number): ScanPermit;
+  /** Adaptive on (1/0), probe limit, probe wait: as acquire-n.lua takes them. */
+  adaptiveArgs: readonly number[];
 }
 
 /**
@@ -233,10 +253,21 @@ export function createScanLimiter(options: ScanLimiterOptions): ScanLimiter {
     if (!adaptive || !outcome) return;
     await adaptive.observe(keysOf(family), family, outcome);
   };
+  const slotsOf = (family: EndpointFamily): BudgetSlots => ({
+    keys: keysOf(family),
+    windows,
+    guardMs,
+    leaseMs,
+    nowArg,
+    newPermitId: () => `${tag}${(counter++).toString(36)}`,
+    permit: (id, grantedAt) => createPermit(id, family, grantedAt, ends, log),
+    adaptiveArgs,
+  });
 
   return {
     acquire,
     tryAcquire,
+    slotsOf,
     throttle,
     usage: (family) => Promise.all((family ? [family] : ENDPOINT_FAMILIES).map(usageOf)),
     observe,

@@ -26,6 +26,9 @@ export interface Heartbeat {
   stop(): Promise<void>;
 }
 
+/** How often a worker process says it is alive; readers use the same value. */
+export const WORKER_HEARTBEAT_MS = 5_000;
+
 /** Missed beats after which a process counts as gone (killed, frozen, cut off). */
 const MISSED_BEATS = 3;
 

@@ -1,11 +1,11 @@
 import type { CampaignMeta } from '../campaigns/campaign.js';
 import { UnknownCampaignError } from '../campaigns/errors.js';
 import type { RedisCampaignStore } from '../campaigns/redis-campaign-store.js';
-import { SCAN_JOB_NAME, scanJobId } from '../scan/scan-job.js';
-import type { ScanQueue } from '../scan/scan-queue.js';
+import type { Lanes } from '../lanes/lanes.js';
 
 export interface EnqueueDevicesOptions {
-  queue: ScanQueue;
+  /** The lanes of the deployment; the campaign's tenant names its budget's lane. */
+  lanes: Pick<Lanes, 'forTenant'>;
   store: Pick<
     RedisCampaignStore,
     'addDevicesDetailed' | 'openIntake' | 'closeIntake' | 'getCampaign' | 'cancelWaitingDevices'
@@ -22,7 +22,7 @@ export interface EnqueueResult {
   accepted: number;
   /** Ids the campaign already had (a re-run, or the same id twice in the input). */
   duplicate: number;
-  /** Jobs handed to BullMQ, existing ones included (BullMQ ignores a job id it already has). */
+  /** Devices put in the budget's lane (ones already there are not counted twice). */
   jobsSubmitted: number;
 }
 
@@ -32,49 +32,50 @@ export class CampaignCancelledError extends Error {
 }
 
 /**
- * Records each chunk of devices in the campaign store, then gives a job to every device of the
- * chunk that is still waiting (queued or deferred), new or not.
+ * Records each chunk of devices in the campaign store, then puts every device of the chunk that
+ * is still waiting (queued or deferred), new or not, in the lane of the campaign's budget.
  *
- * Crash safety: the store is written first, so a job never exists without its device record.
- * A crash after `addDevicesDetailed` and before `addBulk` leaves recorded devices without jobs;
+ * Crash safety: the store is written first, so a lane never holds a device without its record.
+ * A crash after `addDevicesDetailed` and before the push leaves recorded devices out of the lane;
  * a re-run of the same command (`--campaign-id`) finds them as duplicates that still wait and
- * submits their jobs then. Job ids are deterministic (`${campaignId}.${machineId}`), so a job
- * that already exists (waiting, delayed or active) is not added twice, and a device whose job
- * ended is no longer waiting and gets none. The intake stays open (the campaign cannot finish)
- * until every chunk went through, so a crash never makes a half-enqueued campaign look done.
- * A paused campaign gets its records only: `resume` submits the jobs.
+ * pushes them then. The push is idempotent (a device already ready, due or in progress stays
+ * where it is), so nothing is doubled. The intake stays open (the campaign cannot finish) until
+ * every chunk went through. A paused campaign's devices wait in the lane until `resume`.
  */
 export async function enqueueDevices(options: EnqueueDevicesOptions): Promise<EnqueueResult> {
-  const { queue, store } = options;
+  const { store } = options;
   const campaignId = typeof options.campaign === 'string' ? options.campaign : options.campaign.id;
   const opened = await store.openIntake(campaignId);
   if (!opened) throw new UnknownCampaignError(campaignId);
   if (opened.state === 'cancelled') {
     throw new CampaignCancelledError(`Campaign ${campaignId} was cancelled; start a new one`);
   }
+  const meta = await store.getCampaign(campaignId);
+  if (!meta) throw new UnknownCampaignError(campaignId);
+  const lane = options.lanes.forTenant(meta.tenant);
   const result: EnqueueResult = { accepted: 0, duplicate: 0, jobsSubmitted: 0 };
   for await (const chunk of options.ids) {
     if (chunk.length === 0) continue;
     const { added, waiting } = await store.addDevicesDetailed(campaignId, chunk);
     result.accepted += added.length;
     result.duplicate += chunk.length - added.length;
-    const state = (await store.getCampaign(campaignId))?.state;
-    if (state === 'cancelled') {
+    const campaign = await store.getCampaign(campaignId);
+    if (campaign?.state === 'cancelled') {
       // Cancelled while we were adding: what we just added must not wait for ever.
       await store.cancelWaitingDevices(campaignId, added);
       throw new CampaignCancelledError(
         `Campaign ${campaignId} was cancelled while devices were added`,
       );
     }
-    if (waiting.length > 0 && state !== 'paused') {
-      await queue.addBulk(
-        waiting.map((machineId) => ({
-          name: SCAN_JOB_NAME,
-          data: {},
-          opts: { jobId: scanJobId(campaignId, machineId) },
-        })),
+    if (waiting.length > 0) {
+      result.jobsSubmitted += await lane.push(
+        {
+          id: campaignId,
+          priority: campaign?.priority ?? meta.priority,
+          paused: campaign?.state === 'paused',
+        },
+        waiting.map((machineId) => ({ machineId })),
       );
-      result.jobsSubmitted += waiting.length;
     }
     options.onChunk?.({ ...result });
   }

@@ -2,8 +2,8 @@ import { DEFAULT_TENANT } from '../campaigns/campaign.js';
 import { createCampaignStore, type RedisCampaignStore } from '../campaigns/redis-campaign-store.js';
 import type { Config } from '../config/schema.js';
 import type { DefenderClient } from '../defender/client.js';
+import { createLanes, type Lanes } from '../lanes/lanes.js';
 import type { ScanLimiter } from '../limiter/scan-limiter.js';
-import { createScanQueue, type ScanQueue } from '../scan/scan-queue.js';
 import { createCallStats, type CallStats } from '../shared/call-stats.js';
 import { systemClock, type Clock } from '../shared/clock.js';
 import { createLogger, type Logger } from '../shared/logger.js';
@@ -41,18 +41,19 @@ export interface Runtime {
   tenants: TenantRegistry;
   /** The `default` tenant's budget (the single tenant of the MDE_* variables). */
   limiter: ScanLimiter;
+  /** Every budget's line of waiting devices (what `scan` fills and workers dispatch from). */
+  lanes: Lanes;
   store: RedisCampaignStore;
-  queue: ScanQueue;
   /** Token provider and client; throws ConfigError when credentials are not configured. */
   api(): RuntimeApi;
-  /** Closes the queue and both connections; safe to call twice. */
+  /** Closes both connections; safe to call twice. */
   close(): Promise<void>;
 }
 
 /**
  * Builds the runtime of a worker, the demo, the dashboard or the benchmark: two Redis connections
  * (waited for with backoff, refused when they may evict keys unless configured otherwise), logger,
- * shared call statistics, limiter, campaign store and scan queue; the API client on demand.
+ * shared call statistics, limiter, campaign store and lanes; the API client on demand.
  */
 export async function buildRuntime(config: Config, options: RuntimeOptions): Promise<Runtime> {
   const log =
@@ -88,9 +89,12 @@ export async function buildRuntime(config: Config, options: RuntimeOptions): Pro
   const tenants = createTenantRegistry(config, { redis, callStats, log });
   const limiter = tenants.get(DEFAULT_TENANT).limiter;
   const store = createCampaignStore(redis, prefix);
-  const queue = createScanQueue(config, bullConnection);
-  queue.on('error', (error: Error) => {
-    log.warn({ reason: error.message }, 'scan queue error');
+  const lanes = createLanes({
+    redis,
+    prefix,
+    tenants,
+    reserve: config.limits.reserve,
+    deviceLeaseMs: config.worker.lockDuration,
   });
 
   let api: RuntimeApi | undefined;
@@ -104,8 +108,8 @@ export async function buildRuntime(config: Config, options: RuntimeOptions): Pro
     callStats,
     tenants,
     limiter,
+    lanes,
     store,
-    queue,
     api() {
       if (api) return api;
       api = { client: tenants.get(DEFAULT_TENANT).client() };
@@ -114,7 +118,6 @@ export async function buildRuntime(config: Config, options: RuntimeOptions): Pro
     close() {
       closed ??= (async () => {
         tenants.close();
-        await queue.close().catch(() => undefined);
         await Promise.allSettled([redis.quit(), bullConnection.quit()]);
         disconnect();
       })();

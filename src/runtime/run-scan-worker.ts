@@ -1,4 +1,6 @@
+import { hostname } from 'node:os';
 import type { Config } from '../config/schema.js';
+import { startHeartbeat, WORKER_HEARTBEAT_MS } from '../ops/worker-presence.js';
 import type { ScanWorkerSettings } from '../scan/start-scan-worker.js';
 import type { Logger } from '../shared/logger.js';
 import { startRuntimeScheduleRunner } from '../schedules/runtime-schedules.js';
@@ -10,7 +12,7 @@ const STOP_SIGNALS = ['SIGTERM', 'SIGINT'] as const;
 
 /**
  * The worker settings of a configuration (`worker.*`). Every entrypoint takes them from here:
- * workers of one deployment must agree on `stalledInterval`, whichever way they were started.
+ * workers of one deployment agree on them, whichever way they were started.
  */
 export function workerSettingsFrom(
   config: Pick<Config, 'worker'>,
@@ -18,9 +20,6 @@ export function workerSettingsFrom(
 ): ScanWorkerSettings {
   return {
     concurrency: config.worker.concurrency,
-    lockDurationMs: config.worker.lockDuration,
-    stalledIntervalMs: config.worker.stalledInterval,
-    maxStalledCount: config.worker.maxStalledCount,
     pollActionStatuses: options.pollActionStatuses ?? true,
     ...(options.fireSchedules === undefined ? {} : { fireSchedules: options.fireSchedules }),
   };
@@ -29,7 +28,7 @@ export function workerSettingsFrom(
 /**
  * Aborts on the first SIGTERM/SIGINT. Listening starts before the slow start-up (Redis may be
  * down and waited for), so a signal then is a clean stop too. A second signal exits at once (1):
- * the jobs it abandons come back to another worker through BullMQ's stalled-job check.
+ * the devices it abandons come back to another worker once their lease (worker.lockDuration) ends.
  */
 function stopOnSignal(log: () => Logger | undefined): AbortController {
   const stop = new AbortController();
@@ -79,6 +78,24 @@ export async function runScanWorker(
   }
   // Archives campaigns past retention.keep; one worker at a time sweeps (Redis lock).
   const sweeper = startSweeperFromConfig(config, runtime.redis, runtime.store, log);
+  // Says in Redis that this process serves these tenants (status, dashboard, doctor show it).
+  const heartbeat = startHeartbeat(
+    runtime.redis,
+    config.redis.prefix,
+    {
+      host: hostname(),
+      pid: process.pid,
+      concurrency: settings.concurrency,
+      tenants: runtime.tenants.names,
+      startedAt: Date.now(),
+    },
+    {
+      intervalMs: WORKER_HEARTBEAT_MS,
+      onError: (error) => {
+        log.debug({ reason: String(error) }, 'heartbeat not written');
+      },
+    },
+  );
   log.info(
     {
       concurrency: settings.concurrency,
@@ -99,6 +116,7 @@ export async function runScanWorker(
   );
   await sweeper?.stop();
   await schedules?.stop();
+  await heartbeat.stop().catch(() => undefined);
   await scanWorker.close();
   await runtime.close();
   log.info('worker stopped');

@@ -1,15 +1,15 @@
 import type { Campaign } from '../campaigns/campaign.js';
 import type { RedisCampaignStore } from '../campaigns/redis-campaign-store.js';
 import { startCampaign } from '../control/start-campaign.js';
+import type { Lanes } from '../lanes/lanes.js';
 import type { MachineLister } from '../producer/sources/resolve-targets.js';
-import type { ScanQueue } from '../scan/scan-queue.js';
 import type { Logger } from '../shared/logger.js';
 import type { FireRecord, ScheduleSpec } from './schedule.js';
 import { openScheduleSource } from './schedule-source.js';
 
 export interface FireDeps {
   campaigns: RedisCampaignStore;
-  queue: () => ScanQueue;
+  lanes: Pick<Lanes, 'forTenant'>;
   /** The tenant's List Machines client; throws for an unknown tenant or missing credentials. */
   lister: (tenant: string) => MachineLister;
   /** Real time, for the campaign's createdAt. */
@@ -37,7 +37,7 @@ export async function fireSchedule(
   try {
     const source = await openScheduleSource(spec.targets, () => deps.lister(spec.tenant));
     const started = await startCampaign(
-      { store: deps.campaigns, queue: deps.queue, ...(deps.realNow ? { now: deps.realNow } : {}) },
+      { store: deps.campaigns, lanes: deps.lanes, ...(deps.realNow ? { now: deps.realNow } : {}) },
       {
         source,
         scanType: spec.scanType,

@@ -23,7 +23,7 @@ export function startRuntimeScheduleRunner(runtime: Runtime): ScheduleRunner | n
     store: createScheduleStore(runtime.redis, config.redis.prefix),
     fire: {
       campaigns: runtime.store,
-      queue: () => runtime.queue,
+      lanes: runtime.lanes,
       lister: (tenant) => runtime.tenants.get(tenant).client(),
       realNow: () => runtime.clock.now(),
       log: runtime.log.child({ component: 'schedules' }),

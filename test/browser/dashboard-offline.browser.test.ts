@@ -4,7 +4,7 @@ import { chromium, type Browser, type BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildDashboard } from '../../src/dashboard/build-dashboard.js';
 import { loadConfig } from '../../src/config/load.js';
-import { createScanQueue, type ScanQueue } from '../../src/scan/scan-queue.js';
+import { createWebhookQueue, type WebhookQueue } from '../../src/webhooks/webhook-queue.js';
 import { testRedisUrl } from '../helpers/redis.js';
 import {
   dashboardFixture,
@@ -19,7 +19,7 @@ const LONG =
   'is onboarded to a tenant in another geography and the API refuses cross-geo actions here';
 
 let fixture: DashboardFixture;
-let queue: ScanQueue;
+let queue: WebhookQueue;
 let app: FastifyInstance;
 let browser: Browser;
 let context: BrowserContext;
@@ -35,7 +35,7 @@ beforeAll(async () => {
   const config = loadConfig({
     env: { REDIS_URL: testRedisUrl(), FLEETSCAN_PREFIX: fixture.prefix },
   });
-  queue = createScanQueue(config, fixture.redis);
+  queue = createWebhookQueue(fixture.redis, config.redis.prefix);
   mixed = (
     await seedCampaign(fixture.store, {
       name: 'Mixed',

@@ -51,7 +51,7 @@ async function startCampaign(
     await Promise.resolve();
     yield ids;
   })();
-  await enqueueDevices({ queue: runtime.queue, store: runtime.store, campaign: id, ids: chunks });
+  await enqueueDevices({ lanes: runtime.lanes, store: runtime.store, campaign: id, ids: chunks });
   return id;
 }
 
@@ -78,8 +78,7 @@ beforeAll(async () => {
     redis: runtime.redis,
     stats: runtime.callStats,
     budgets: [{ id: budgetIdFor(config), usage: () => runtime.limiter.usage() }],
-    queue: runtime.queue,
-    control: createCampaignControl({ store: runtime.store, queue: runtime.queue }),
+    control: createCampaignControl({ store: runtime.store, lanes: runtime.lanes }),
     credentials: { token: TOKEN },
     allowActions: true,
     requireNoEviction: true,

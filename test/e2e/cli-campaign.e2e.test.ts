@@ -1,3 +1,4 @@
+import { laneKeys } from '../../src/lanes/lane-keys.js';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -20,6 +21,8 @@ interface ScanSummary {
   invalid: number;
   duplicate: number;
   invalidLines: { line: number; value: string; reason: string }[];
+  tenant?: string;
+  priority?: string;
 }
 
 let dir: string;
@@ -52,6 +55,12 @@ afterEach(async () => {
   redis.disconnect();
 });
 
+/** The lane of the budget of a config without credentials (budget id `commercial:static-token:static-token`). */
+const lane = () => laneKeys(prefix, '{commercial:static-token:static-token:scan}');
+const ready = (campaignId: string) => redis.zcard(lane().readyPrefix + campaignId);
+const dispatchable = async (campaignId: string) =>
+  (await redis.zscore(lane().roundRobin[1], campaignId)) !== null;
+
 const cli = (args: string[], extra: NodeJS.ProcessEnv = {}) =>
   runCli(args, { env: { ...env, ...extra } });
 
@@ -83,8 +92,8 @@ describe('fleetscan scan', () => {
     });
     expect(summary.campaignId).toMatch(/^c-[a-z0-9]{12}$/);
     expect(summary.invalidLines.map((l) => l.line)).toEqual([4, 7]);
-    const waiting = await redis.llen(`${prefix}:scans:wait`);
-    expect(waiting).toBe(3);
+    expect(await ready(summary.campaignId)).toBe(3);
+    expect(await dispatchable(summary.campaignId)).toBe(true);
     const campaign = await createCampaignStore(redis, prefix).getCampaign(summary.campaignId);
     expect(campaign?.comment).toBe(`e2e [fleetscan:${summary.campaignId}]`);
   });
@@ -93,7 +102,7 @@ describe('fleetscan scan', () => {
     const first = await scan();
     const again = await scan('--campaign-id', first.campaignId);
     expect(again).toMatchObject({ campaignId: first.campaignId, accepted: 0, duplicate: 4 });
-    expect(await redis.llen(`${prefix}:scans:wait`)).toBe(3);
+    expect(await ready(first.campaignId)).toBe(3);
   });
 
   it('reads ids from stdin', async () => {
@@ -264,10 +273,10 @@ describe('fleetscan status, export, cancel, pause, resume', () => {
     const lines = readFileSync(out, 'utf8').trimEnd().split('\r\n');
     expect(lines[0]).toBe(
       'machineId,state,machineActionId,actionStatus,reason,attempts,requestedAt,joinedExisting,' +
-        'actionUpdatedAt,cancelResult,scanResult,scanCompletedAt,scanType,hostname',
+        'actionUpdatedAt,cancelResult,scanResult,scanCompletedAt,scanType,hostname,tenant,priority',
     );
     expect(lines).toHaveLength(4);
-    expect(lines).toContain(`${A},failed,,,"'=HYPERLINK(""x"")",0,,false,,,,,,`);
+    expect(lines).toContain(`${A},failed,,,"'=HYPERLINK(""x"")",0,,false,,,,,,,default,normal`);
     const ndjson = await cli(['export', campaignId, '--format', 'ndjson']);
     expect(
       ndjson.stdout
@@ -284,17 +293,20 @@ describe('fleetscan status, export, cancel, pause, resume', () => {
     const { campaignId } = await scan();
     const paused = await cli(['pause', campaignId, '--json']);
     expect(JSON.parse(paused.stdout)).toMatchObject({ state: 'paused', jobsRemoved: 3 });
-    expect(await redis.llen(`${prefix}:scans:wait`)).toBe(0);
+    expect(await dispatchable(campaignId)).toBe(false);
+    expect(await ready(campaignId)).toBe(3);
     const resumed = await cli(['resume', campaignId, '--json']);
     expect(JSON.parse(resumed.stdout)).toMatchObject({ state: 'running', jobsSubmitted: 3 });
-    expect(await redis.llen(`${prefix}:scans:wait`)).toBe(3);
+    expect(await dispatchable(campaignId)).toBe(true);
+    expect(await ready(campaignId)).toBe(3);
     const cancelled = await cli(['cancel', campaignId, '--json']);
     expect(JSON.parse(cancelled.stdout)).toMatchObject({
       previous: 'running',
       state: 'cancelled',
       devicesCancelled: 3,
     });
-    expect(await redis.llen(`${prefix}:scans:wait`)).toBe(0);
+    expect(await ready(campaignId)).toBe(0);
+    expect(await dispatchable(campaignId)).toBe(false);
 
     const other = await scan();
     const store = createCampaignStore(redis, prefix);
@@ -302,5 +314,55 @@ describe('fleetscan status, export, cancel, pause, resume', () => {
     const finished = await cli(['cancel', other.campaignId]);
     expect(finished.code).toBe(0);
     expect(finished.stdout).toMatch(/already finished/);
+  });
+});
+
+describe('fleetscan priority, tenants, scan --priority/--tenant', () => {
+  it('starts a campaign in a class, moves it, and lists the tenant with its reserve and waiting work', async () => {
+    const summary = await scan('--priority', 'urgent');
+    expect(summary).toMatchObject({ tenant: 'default', priority: 'urgent' });
+    expect(await redis.zscore(lane().roundRobin[0], summary.campaignId)).not.toBeNull();
+
+    const moved = await cli(['priority', summary.campaignId, 'background', '--json']);
+    expect(moved.code, moved.stderr).toBe(0);
+    expect(JSON.parse(moved.stdout)).toMatchObject({ previous: 'urgent', priority: 'background' });
+    expect(await redis.zscore(lane().roundRobin[2], summary.campaignId)).not.toBeNull();
+    const bad = await cli(['priority', summary.campaignId, 'asap']);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/must be one of urgent, normal, background, got asap/);
+
+    const tenants = await cli(['tenants', '--json']);
+    expect(tenants.code, tenants.stderr).toBe(0);
+    expect(JSON.parse(tenants.stdout)).toMatchObject({
+      tenants: [
+        {
+          name: 'default',
+          windows: [
+            { cap: 100, windowMs: 60_000, used: 0, reserve: 10 },
+            { cap: 1_500, windowMs: 3_600_000, used: 0, reserve: 100 },
+          ],
+          heldForMs: 0,
+          campaignsWaiting: { urgent: 0, normal: 0, background: 1 },
+        },
+      ],
+    });
+    const table = await cli(['tenants']);
+    expect(table.stdout).toMatch(/default\s+commercial\s+0\/100 per 1m \(10\)/);
+
+    const unknown = await cli([
+      'scan',
+      '--devices',
+      join(dir, 'devices.csv'),
+      '--comment',
+      'x',
+      '--tenant',
+      'contoso',
+    ]);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toMatch(/--tenant contoso is not configured; tenants: default/);
+    for (const command of ['priority', 'tenants']) {
+      const help = await cli([command, '--help']);
+      expect(help.stdout).toMatch(/Example/);
+    }
   });
 });

@@ -1,11 +1,14 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CheckResult } from '../../src/ops/doctor/check-result.js';
-import { SCAN_QUEUE_NAME } from '../../src/scan/scan-job.js';
+import {
+  startHeartbeat,
+  WORKER_HEARTBEAT_MS,
+  type Heartbeat,
+} from '../../src/ops/worker-presence.js';
 import { startRedisServer, type OwnRedis } from '../../src/shared/redis-server.js';
 import type { SimulatorOptions } from '../../src/simulator/options.js';
 import {
@@ -24,7 +27,7 @@ interface DoctorReport {
 let dir: string;
 let tls: SelfSignedCertificate;
 let ownRedis: OwnRedis;
-let worker: Worker | undefined;
+let worker: Heartbeat | undefined;
 let workerConnection: Redis | undefined;
 const prefix = uniquePrefix('doctor');
 
@@ -38,23 +41,24 @@ beforeAll(async () => {
 }, 240_000);
 
 afterAll(async () => {
-  await worker?.close();
+  await worker?.stop();
   workerConnection?.disconnect();
   await ownRedis.stop();
   await cleanupPrefix(testRedisUrl(), prefix);
   rmSync(dir, { recursive: true, force: true });
 });
 
-/** A live BullMQ worker on the scans queue of `url`: what `fleetscan worker` registers. */
+/** A live worker's heartbeat in `url`: what `fleetscan worker` writes while it runs. */
 async function startWorker(url: string): Promise<void> {
   workerConnection = new Redis(url, { maxRetriesPerRequest: null });
   workerConnection.on('error', () => undefined);
-  worker = new Worker(SCAN_QUEUE_NAME, null, {
-    connection: workerConnection,
+  worker = startHeartbeat(
+    workerConnection,
     prefix,
-    autorun: false,
-  });
-  await worker.waitUntilReady();
+    { host: 'doctor-test', pid: 1, concurrency: 8, tenants: ['default'], startedAt: Date.now() },
+    { intervalMs: WORKER_HEARTBEAT_MS },
+  );
+  await worker.ready;
 }
 
 async function doctor(
@@ -111,7 +115,7 @@ describe('fleetscan doctor', { timeout: 120_000 }, () => {
     ]) {
       expect(find(report, id)?.status, id).toBe('ok');
     }
-    expect(find(report, 'redis.workers')?.summary).toMatch(/live workers on the scans queue: 1/);
+    expect(find(report, 'redis.workers')?.summary).toMatch(/live worker processes: 1/);
     expect(find(report, 'tenant.token')?.summary).toMatch(/token obtained \(secret\), expires/);
     expect(text).toMatch(/^ {2}✔ maxmemory-policy is noeviction/m);
     expect(text).not.toMatch(/[⚠✖]/);

@@ -72,8 +72,6 @@ export async function startApiFixture(
     workers.push(
       startRuntimeWorker(runtime, {
         concurrency: 8,
-        lockDurationMs: 1_500,
-        stalledIntervalMs: 500,
       }),
     );
   };

@@ -10,10 +10,11 @@ import {
   createCampaignStore,
   type RedisCampaignStore,
 } from '../../src/campaigns/redis-campaign-store.js';
-import type { Config } from '../../src/config/schema.js';
+import type { BudgetLane } from '../../src/lanes/budget-lane.js';
+import type { Lanes } from '../../src/lanes/lanes.js';
 import { enqueueDevices } from '../../src/producer/enqueue-devices.js';
-import { createScanQueue, type ScanQueue } from '../../src/scan/scan-queue.js';
 import { cleanupPrefix, testRedisUrl, uniquePrefix } from '../helpers/redis.js';
+import { testLanes } from './lane-fixture.js';
 
 const hexId = (i: number) => i.toString(16).padStart(40, '0');
 const ids = Array.from({ length: 30 }, (_, i) => hexId(i));
@@ -22,19 +23,20 @@ const NOW = 1_800_000_000_000;
 let redis: Redis;
 let prefix: string;
 let store: RedisCampaignStore;
-let queue: ScanQueue;
+let lanes: Lanes;
+let lane: BudgetLane;
 let control: CampaignControl;
 let campaignId: string;
 
 beforeEach(async () => {
   redis = new Redis(testRedisUrl());
   prefix = uniquePrefix('control');
-  const config = { redis: { prefix }, scan: { attempts: 3, backoff: 1_000 } } as unknown as Config;
   store = createCampaignStore(redis, prefix);
-  queue = createScanQueue(config, redis);
+  ({ lanes } = testLanes(redis, prefix));
+  lane = lanes.forTenant('default');
   control = createCampaignControl({
     store,
-    queue,
+    lanes,
     clock: { now: () => NOW, sleep: () => Promise.resolve() },
   });
   campaignId = newCampaignId();
@@ -52,7 +54,7 @@ beforeEach(async () => {
     schedule: null,
   });
   await enqueueDevices({
-    queue,
+    lanes,
     store,
     campaign: campaignId,
     ids: (async function* () {
@@ -62,56 +64,74 @@ beforeEach(async () => {
 });
 
 afterEach(async () => {
-  await queue.close();
   await cleanupPrefix(testRedisUrl(), prefix);
   redis.disconnect();
 });
 
-const jobCounts = () => queue.getJobCounts('waiting', 'delayed');
+/** Where the campaign's devices are in its budget's line, and whether dispatch may pick it. */
+const line = async () => ({
+  ready: await redis.zcard(lane.keys.readyPrefix + campaignId),
+  due: await redis.zcard(lane.keys.due),
+  inRoundRobin: (await redis.zscore(lane.keys.roundRobin[1], campaignId)) !== null,
+});
 
 describe('campaign control', () => {
-  it('pauses by removing the jobs of waiting devices and keeping the devices queued', async () => {
+  it('pauses by taking the campaign out of the round-robin, its devices keeping their place', async () => {
     const result = await control.pause(campaignId);
     expect(result).toMatchObject({ previous: 'running', state: 'paused', jobsRemoved: 30 });
-    expect(await jobCounts()).toEqual({ waiting: 0, delayed: 0 });
+    expect(await line()).toEqual({ ready: 30, due: 0, inRoundRobin: false });
+    expect((await lane.dispatch()).waitMs).toBe(-1);
     expect((await store.getCampaign(campaignId))?.counts.queued).toBe(30);
   });
 
-  it('resumes with the same job ids, deferred devices delayed to their time', async () => {
+  it('resumes with every waiting device in line once, deferred ones due at their time', async () => {
     await store.markDeferred(campaignId, hexId(0), { until: NOW + 60_000, at: NOW });
+    await redis.zrem(lane.keys.readyPrefix + campaignId, hexId(0)); // as after a busy answer
     await store.markRequested(
       campaignId,
       hexId(1),
       { id: 'a', status: 'Pending', creationDateTimeUtc: '2026-11-23T11:00:00Z' },
       { joinedExisting: false, at: NOW },
     );
-    await queue.remove(`${campaignId}.${hexId(1)}`);
+    await redis.zrem(lane.keys.readyPrefix + campaignId, hexId(1));
     await control.pause(campaignId);
     const result = await control.resume(campaignId);
     expect(result).toMatchObject({ previous: 'paused', state: 'running', jobsSubmitted: 29 });
-    expect(await jobCounts()).toEqual({ waiting: 28, delayed: 1 });
-    const deferred = await queue.getJob(`${campaignId}.${hexId(0)}`);
-    expect(deferred?.opts.delay).toBe(60_000);
+    expect(await line()).toEqual({ ready: 28, due: 1, inRoundRobin: true });
+    expect(await redis.zscore(lane.keys.due, `${campaignId}.${hexId(0)}`)).toBe(
+      String(NOW + 60_000),
+    );
     // A second resume (after a crash, or by habit) adds nothing twice.
     await control.resume(campaignId);
-    expect(await jobCounts()).toEqual({ waiting: 28, delayed: 1 });
+    expect(await line()).toEqual({ ready: 28, due: 1, inRoundRobin: true });
   });
 
-  it('cancels waiting devices, removes their jobs, and leaves recorded ones alone', async () => {
+  it('cancels waiting devices, drops their line, and leaves recorded ones alone', async () => {
     await store.markRequested(
       campaignId,
       hexId(2),
       { id: 'b', status: 'Pending', creationDateTimeUtc: '2026-11-23T11:00:00Z' },
       { joinedExisting: false, at: NOW },
     );
-    await queue.remove(`${campaignId}.${hexId(2)}`);
     const result = await control.cancel(campaignId);
     expect(result).toMatchObject({ state: 'cancelled', devicesCancelled: 29, jobsRemoved: 29 });
-    expect(await jobCounts()).toEqual({ waiting: 0, delayed: 0 });
+    expect(await line()).toEqual({ ready: 0, due: 0, inRoundRobin: false });
     const campaign = await store.getCampaign(campaignId);
     expect(campaign?.counts).toMatchObject({ queued: 0, cancelled: 29, requested: 1 });
     expect((await control.resume(campaignId)).state).toBe('cancelled');
-    expect(await jobCounts()).toEqual({ waiting: 0, delayed: 0 });
+    expect(await line()).toEqual({ ready: 0, due: 0, inRoundRobin: false });
+  });
+
+  it('moves a campaign to another class, keeping its devices in order', async () => {
+    expect(await control.setPriority(campaignId, 'urgent')).toEqual({
+      previous: 'normal',
+      priority: 'urgent',
+    });
+    expect(await redis.zscore(lane.keys.roundRobin[0], campaignId)).not.toBeNull();
+    expect(await redis.zscore(lane.keys.roundRobin[1], campaignId)).toBeNull();
+    expect((await store.getCampaign(campaignId))?.priority).toBe('urgent');
+    const first = await lane.dispatch();
+    expect(first.grant?.machineId).toBe(hexId(0));
   });
 
   it('leaves a finished campaign as it is', async () => {

@@ -7,7 +7,7 @@ import {
   createCampaignStore,
   type RedisCampaignStore,
 } from '../../src/campaigns/redis-campaign-store.js';
-import { mayHaveReachedApi } from '../../src/scan/process-scan-job.js';
+import { mayHaveReachedApi } from '../../src/scan/process-device.js';
 import { cleanupPrefix, testRedisUrl, uniquePrefix } from '../helpers/redis.js';
 
 const A = 'a'.repeat(40);

@@ -3,17 +3,23 @@ import type { FastifyInstance } from 'fastify';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createCampaignControl } from '../../src/campaigns/campaign-control.js';
 import { buildDashboard } from '../../src/dashboard/build-dashboard.js';
-import { SCAN_QUEUE_NAME, type ScanJobData } from '../../src/scan/scan-job.js';
+import { createLaneMetrics } from '../../src/lanes/lane-metrics.js';
+import type { Lanes } from '../../src/lanes/lanes.js';
 import { dashboardFixture, seedCampaign, type DashboardFixture } from './dashboard-fixture.js';
+import { testLanes } from './lane-fixture.js';
+
+type ScanJobData = Record<string, never>;
 
 const headers = { authorization: 'Bearer test-token-0123456789' };
 let fx: DashboardFixture;
 let queue: Queue<ScanJobData>;
+let lanes: Lanes;
 let app: FastifyInstance | undefined;
 
 beforeEach(() => {
   fx = dashboardFixture();
-  queue = new Queue<ScanJobData>(SCAN_QUEUE_NAME, {
+  ({ lanes } = testLanes(fx.redis, fx.prefix, { reserve: [{ cap: 10, windowMs: 60_000 }] }));
+  queue = new Queue<ScanJobData>('scans', {
     connection: fx.redis.duplicate(),
     prefix: fx.prefix,
   });
@@ -40,8 +46,13 @@ function series(text: string, name: string): { labels: Record<string, string>; v
 }
 
 describe('/metrics', () => {
-  it('exports devices by state, API calls, 429s, tokens, budget and queue depth from Redis', async () => {
-    app = await buildDashboard(fx.deps({ queue }));
+  it('exports devices by state, API calls, 429s, tokens, budget, reserve and lane depth from Redis', async () => {
+    const laneMetrics = createLaneMetrics({
+      lanes,
+      tenantsOf: () => ['default'],
+      campaigns: () => fx.store.listCampaigns(),
+    });
+    app = await buildDashboard(fx.deps({ lanes: laneMetrics }));
     const seeded = await seedCampaign(fx.store, {
       name: 'metrics',
       total: 20,
@@ -66,10 +77,9 @@ describe('/metrics', () => {
         pausedUntil: Date.now() + 45_000,
       },
     ];
-    await queue.addBulk(
-      seeded.ids
-        .slice(9)
-        .map((id) => ({ name: 'scan', data: {}, opts: { jobId: `${seeded.id}.${id}` } })),
+    await lanes.forTenant('default').push(
+      { id: seeded.id, priority: 'urgent', paused: false },
+      seeded.ids.slice(9).map((machineId) => ({ machineId })),
     );
     await fx.redis.ping(); // the fire-and-forget increments are in Redis before the scrape
 
@@ -107,9 +117,18 @@ describe('/metrics', () => {
     const paused = series(body, 'fleetscan_budget_paused_seconds')[0]?.value ?? 0;
     expect(paused).toBeGreaterThan(40);
     expect(paused).toBeLessThanOrEqual(45);
-    expect(
-      series(body, 'bullmq_job_count').find((s) => s.labels['state'] === 'waiting')?.value,
-    ).toBe(11);
+    expect(series(body, 'fleetscan_lane_campaigns_waiting')).toContainEqual({
+      labels: { tenant: 'default', priority: 'urgent' },
+      value: 1,
+    });
+    expect(series(body, 'fleetscan_budget_reserve')).toContainEqual({
+      labels: { tenant: 'default', window_seconds: '60' },
+      value: 10,
+    });
+    expect(series(body, 'fleetscan_campaign_info')).toContainEqual({
+      labels: { campaign: seeded.id, tenant: 'default', priority: 'normal' },
+      value: 1,
+    });
     expect(series(body, 'fleetscan_redis_up')[0]?.value).toBe(1);
 
     // Bounded labels: no machine id (40 hex), no free text from API messages.
@@ -175,9 +194,9 @@ describe('/metrics', () => {
 });
 
 describe('actions with the campaign control', () => {
-  it("pausing from the dashboard takes the campaign's jobs out of the queue, resuming puts them back", async () => {
-    const control = createCampaignControl({ store: fx.store, queue });
-    app = await buildDashboard(fx.deps({ queue, control, allowActions: true }));
+  it("pausing from the dashboard takes the campaign out of its budget's round-robin, resuming puts it back", async () => {
+    const control = createCampaignControl({ store: fx.store, lanes });
+    app = await buildDashboard(fx.deps({ control, allowActions: true }));
     const seeded = await seedCampaign(fx.store, {
       name: 'ctl',
       total: 12,
@@ -185,13 +204,13 @@ describe('actions with the campaign control', () => {
       failed: 0,
       deferred: 0,
     });
-    await queue.addBulk(
-      seeded.ids.slice(2).map((id) => ({
-        name: 'scan',
-        data: {},
-        opts: { jobId: `${seeded.id}.${id}` },
-      })),
+    const lane = lanes.forTenant('default');
+    await lane.push(
+      { id: seeded.id, priority: 'normal', paused: false },
+      seeded.ids.slice(2).map((machineId) => ({ machineId })),
     );
+    const inRoundRobin = async () =>
+      (await fx.redis.zscore(lane.keys.roundRobin[1], seeded.id)) !== null;
     const page = await app.inject({ url: `/campaigns/${seeded.id}`, headers });
     const csrf = /name="csrf" value="([^"]+)"/.exec(page.body)![1]!;
     const post = (action: string) =>
@@ -206,9 +225,10 @@ describe('actions with the campaign control', () => {
         payload: `csrf=${csrf}`,
       });
     expect((await post('pause')).statusCode).toBe(303);
-    expect(await queue.getWaitingCount()).toBe(0);
+    expect(await inRoundRobin()).toBe(false);
     expect((await post('resume')).statusCode).toBe(303);
-    expect(await queue.getWaitingCount()).toBe(10);
+    expect(await inRoundRobin()).toBe(true);
+    expect(await fx.redis.zcard(lane.keys.readyPrefix + seeded.id)).toBe(10);
     expect((await post('cancel')).statusCode).toBe(303);
     expect((await fx.store.getCampaign(seeded.id))?.counts.cancelled).toBe(10);
   });

@@ -52,7 +52,6 @@ describe('/metrics against the simulator', () => {
       redis: runtime.redis,
       stats: runtime.callStats,
       budgets: [{ id: budgetIdFor(config), usage: () => runtime.limiter.usage() }],
-      queue: runtime.queue,
       credentials: { token: TOKEN },
       allowActions: false,
       requireNoEviction: true,

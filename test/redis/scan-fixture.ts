@@ -1,3 +1,4 @@
+import type { Priority } from '../../src/campaigns/campaign.js';
 import { newCampaignId } from '../../src/campaigns/campaign-id.js';
 import { loadConfig } from '../../src/config/load.js';
 import type { Config } from '../../src/config/schema.js';
@@ -54,6 +55,7 @@ export async function startCampaign(
   runtime: Runtime,
   ids: readonly string[],
   comment = 'test',
+  meta: { tenant?: string; priority?: Priority } = {},
 ): Promise<string> {
   const id = newCampaignId();
   await runtime.store.createCampaign({
@@ -64,13 +66,13 @@ export async function startCampaign(
     createdAt: Date.now(),
     createdBy: 'test',
     source: 'test',
-    tenant: 'default',
-    priority: 'normal',
+    tenant: meta.tenant ?? 'default',
+    priority: meta.priority ?? 'normal',
     window: null,
     schedule: null,
   });
   await enqueueDevices({
-    queue: runtime.queue,
+    lanes: runtime.lanes,
     store: runtime.store,
     campaign: id,
     ids: (async function* () {

@@ -1,10 +1,8 @@
-import { Worker } from 'bullmq';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { DeviceRecord } from '../../src/campaigns/campaign.js';
 import { buildRuntime, type Runtime } from '../../src/runtime/build-runtime.js';
 import { startRuntimeWorker } from '../../src/runtime/start-workers.js';
-import { parseScanJobId, SCAN_QUEUE_NAME, type ScanJobData } from '../../src/scan/scan-job.js';
-import type { ScanSlots } from '../../src/scan/scan-ports.js';
+import type { BudgetLane } from '../../src/lanes/budget-lane.js';
 import { startScanWorker, type ScanWorker } from '../../src/scan/start-scan-worker.js';
 import type { Simulator } from '../../src/simulator/build-simulator.js';
 import { cleanupPrefix, testRedisUrl, uniquePrefix } from '../helpers/redis.js';
@@ -36,8 +34,6 @@ async function setup(
   const start = (settings: Partial<Parameters<typeof startRuntimeWorker>[1]> = {}) => {
     const worker = startRuntimeWorker(runtime, {
       concurrency: 8,
-      lockDurationMs: 1_500,
-      stalledIntervalMs: 500,
       ...settings,
     });
     workers.push(worker);
@@ -118,7 +114,7 @@ describe('scan worker (real Redis, real simulator)', () => {
           duplicate: 0,
         },
       },
-      { 'scan.attempts': 1, 'limits.windows': '10/200ms,1500/36s' },
+      { 'scan.attempts': 1, 'limits.windows': '10/200ms,1500/36s', 'limits.reserve': 0 },
     );
     t.start({ concurrency: 4 });
     const ids = t.sim.machines.map((m) => m.id);
@@ -163,24 +159,26 @@ describe('scan worker (real Redis, real simulator)', () => {
     const t = await setup({ fleet: 20, fleetMix: { offline: 0, busy: 0, unsupportedOs: 0 } });
     await t.runtime.limiter.throttle('scan', 2_000); // as after a 429 with Retry-After: 2
     let asks = 0;
-    const counting: ScanSlots = {
-      tryAcquire: (family) => {
+    const lane = t.runtime.lanes.forTenant('default');
+    const counting: BudgetLane = {
+      ...lane,
+      dispatch: () => {
         asks++;
-        return t.runtime.limiter.tryAcquire(family);
+        return lane.dispatch();
       },
     };
+    const subscriber = t.runtime.redis.duplicate();
     const worker = startScanWorker(
       {
-        connection: t.runtime.bullConnection,
         redis: t.runtime.redis,
+        subscriber,
         prefix: t.runtime.config.redis.prefix,
+        lanes: [counting],
         store: t.runtime.store,
-        client: t.runtime.api().client,
-        limiter: counting,
+        clientFor: () => t.runtime.api().client,
         log: t.runtime.log,
         clock: t.runtime.clock,
         config: t.runtime.config,
-        rateLimit: (ms) => t.runtime.queue.rateLimit(ms),
       },
       { concurrency: 8, pollActionStatuses: false },
     );
@@ -192,44 +190,40 @@ describe('scan worker (real Redis, real simulator)', () => {
       await waitFinished(t.runtime, campaignId);
     } finally {
       await worker.close();
+      subscriber.disconnect();
     }
-    // 20 granted slots, plus one refused ask per job in hand when the pause was found: a
-    // worker polling the limiter through 2 s would have asked hundreds of times.
-    expect(asks).toBeLessThanOrEqual(20 + 8 + 8);
+    // 20 grants, a refusal per wake-up and per finished turn: a worker polling the budget
+    // through 2 s would have asked hundreds of times.
+    expect(asks).toBeLessThanOrEqual(20 * 2 + 8);
   });
 
-  it('picks up the jobs of a worker that died holding them, without a second action', async () => {
-    const t = await setup({ fleet: 30, fleetMix: { offline: 0, busy: 0, unsupportedOs: 0 } });
-    const { client } = t.runtime.api();
-    let called = 0;
-    // Marks sent, makes the call, then hangs: as if killed before recording the reply.
-    const doomed = new Worker<ScanJobData>(
-      SCAN_QUEUE_NAME,
-      async (job) => {
-        const { campaignId, machineId } = parseScanJobId(job.id);
-        const campaign = await t.runtime.store.getCampaign(campaignId);
-        await t.runtime.store.markSent(campaignId, machineId, Date.now());
-        await client.runAntiVirusScan(machineId, {
-          comment: campaign!.comment,
-          scanType: 'Quick',
-        });
-        called++;
-        await new Promise(() => undefined);
-      },
-      {
-        connection: t.runtime.bullConnection,
-        prefix: t.runtime.config.redis.prefix,
-        concurrency: 10,
-        lockDuration: 1_000,
-        // The stalled check takes a lock for its worker's interval: a long one would hold off the rest.
-        stalledInterval: 300,
-      },
+  it('gives back the devices of a worker that died holding them, without a second action', async () => {
+    const t = await setup(
+      { fleet: 30, fleetMix: { offline: 0, busy: 0, unsupportedOs: 0 } },
+      { 'worker.lockDuration': '400ms' },
     );
+    const { client } = t.runtime.api();
+    const lane = t.runtime.lanes.forTenant('default');
     const ids = t.sim.machines.map((m) => m.id);
     const campaignId = await startCampaign(t.runtime, ids);
-    while (called < 10) await new Promise((resolve) => setTimeout(resolve, 20));
-    await doomed.close(true); // no waiting, no lock release: what SIGKILL leaves behind
-    t.start({ stalledIntervalMs: 300 });
+    // A process that takes 10 devices, marks them sent, calls, then dies before recording.
+    const campaign = await t.runtime.store.getCampaign(campaignId);
+    for (let called = 0; called < 10;) {
+      const result = await lane.dispatch();
+      if (!result.grant) {
+        await new Promise((resolve) => setTimeout(resolve, Math.max(1, result.waitMs)));
+        continue;
+      }
+      const { machineId, permit } = result.grant;
+      await t.runtime.store.markSent(campaignId, machineId, Date.now());
+      await client.runAntiVirusScan(
+        machineId,
+        { comment: campaign!.comment, scanType: 'Quick' },
+        { permit },
+      );
+      called++;
+    }
+    t.start();
     await waitFinished(t.runtime, campaignId);
 
     const devices = await devicesOf(t.runtime, campaignId);

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { createCampaignStore } from '../../src/campaigns/redis-campaign-store.js';
-import { createScanQueue } from '../../src/scan/scan-queue.js';
+import type { BudgetLane } from '../../src/lanes/budget-lane.js';
 import type { ScheduleClock } from '../../src/schedules/schedule-clock.js';
 import { startScheduleRunner } from '../../src/schedules/schedule-runner.js';
 import { buildScheduleSpec, type ScheduleInput } from '../../src/schedules/schedule-spec.js';
@@ -34,8 +34,9 @@ export function deviceFile(n: number): string {
 }
 
 /**
- * One "process": its own Redis connections, campaign store, queue and firing loop (driven by
- * hand: `tickOnce`), sharing `clock` with the others.
+ * One "process": its own Redis connections, campaign store and firing loop (driven by hand:
+ * `tickOnce`), sharing `clock` with the others. Devices go into a lane that only counts them:
+ * these tests are about fires, not dispatch.
  */
 export function scheduleProcess(
   redisUrl: string,
@@ -44,14 +45,10 @@ export function scheduleProcess(
   options: { lockTtlMs?: number } = {},
 ) {
   const redis = new Redis(redisUrl);
-  const bull = new Redis(redisUrl, { maxRetriesPerRequest: null });
   const campaigns = createCampaignStore(redis, prefix);
-  const queue = createScanQueue(
-    { redis: { prefix }, scan: { attempts: 1, backoff: 10 } } as Parameters<
-      typeof createScanQueue
-    >[0],
-    bull,
-  );
+  const countingLane = {
+    push: (_campaign: unknown, devices: readonly unknown[]) => Promise.resolve(devices.length),
+  } as unknown as BudgetLane;
   const store = createScheduleStore(redis, prefix);
   const runner = startScheduleRunner({
     redis,
@@ -59,7 +56,7 @@ export function scheduleProcess(
     store,
     fire: {
       campaigns,
-      queue: () => queue,
+      lanes: { forTenant: () => countingLane },
       lister: () => {
         throw new Error('no Defender client in this test');
       },
@@ -78,9 +75,7 @@ export function scheduleProcess(
     runner,
     async close() {
       await runner.stop();
-      await queue.close();
       redis.disconnect();
-      bull.disconnect();
     },
   };
 }

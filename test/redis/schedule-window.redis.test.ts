@@ -61,7 +61,7 @@ describe('dispatch window over a compressed day (simulator)', () => {
       schedule: null,
     });
     await enqueueDevices({
-      queue: runtime.queue,
+      lanes: runtime.lanes,
       store: runtime.store,
       campaign: campaignId,
       ids: (async function* () {
@@ -71,8 +71,6 @@ describe('dispatch window over a compressed day (simulator)', () => {
     });
     const worker = startRuntimeWorker(runtime, {
       concurrency: 4,
-      lockDurationMs: 1_500,
-      stalledIntervalMs: 500,
       pollActionStatuses: false,
     });
     cleanups.push(() => worker.close());

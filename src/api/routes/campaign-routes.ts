@@ -89,7 +89,7 @@ export function registerCampaignRoutes(api: FastifyInstance, deps: ApiDeps): voi
       const tenant = tenantFor(deps, token, body);
       const source = sourceFor(deps, tenant, body);
       const started = await startCampaign(
-        { store: deps.store, queue: deps.queue, now: () => deps.clock.now() },
+        { store: deps.store, lanes: deps.lanes, now: () => deps.clock.now() },
         {
           source,
           scanType: body.scanType ?? 'Quick',

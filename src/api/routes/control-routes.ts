@@ -86,7 +86,7 @@ export function registerControlRoutes(api: FastifyInstance, deps: ApiDeps): void
     handler: async ({ params, body, request }) => {
       await campaignFor(deps, request, params.id);
       const result = await retryFailed(
-        { redis: deps.redis, prefix: deps.prefix, store: deps.store, queue: deps.queue },
+        { redis: deps.redis, prefix: deps.prefix, store: deps.store, lanes: deps.lanes },
         { campaignId: params.id, reason: body?.reason },
       ).catch((error: unknown) => {
         if (error instanceof RetryRefusedError) throw new ApiProblem('conflict', error.message);

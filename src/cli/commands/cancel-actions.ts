@@ -28,7 +28,7 @@ export async function runCancelActions(
     const summary = await cancelCampaignActions(
       {
         store: session.store,
-        control: createCampaignControl({ store: session.store, queue: session.queue() }),
+        control: createCampaignControl({ store: session.store, lanes: session.lanes }),
         client,
         lifecycle: createLifecycleStore(session.redis, config.redis.prefix),
         log,

@@ -57,7 +57,7 @@ export function registerCancelCommands(program: Command): void {
       .action(async (id: string, options: CancelOptions, command: Command) => {
         const config = configFor(command);
         await withSession(config, async (session) => {
-          const { store, queue } = session;
+          const { store, lanes } = session;
           const campaign = await requireCampaign(store, id);
           if (
             verb !== 'cancel' &&
@@ -71,7 +71,7 @@ export function registerCancelCommands(program: Command): void {
             await runCancelActions(session, config, id, options);
             return;
           }
-          const control = createCampaignControl({ store, queue: queue() });
+          const control = createCampaignControl({ store, lanes });
           const result = await control[verb](id);
           if (options.json === true)
             printJson({ action: verb, ...result, message: describe(verb, result) });
@@ -92,19 +92,16 @@ function describe(verb: Verb, r: ControlResult): string {
   }
   if (verb === 'cancel') {
     return (
-      `Campaign ${id} cancelled: ${count(r.devicesCancelled)} waiting devices cancelled, ` +
-      `${count(r.jobsRemoved)} jobs removed. Calls already in flight finish and are recorded.`
+      `Campaign ${id} cancelled: ${count(r.devicesCancelled)} waiting devices cancelled and taken ` +
+      `out of line. Calls already in flight finish and are recorded.`
     );
   }
   if (verb === 'pause') {
     if (r.state === 'finished')
       return `Campaign ${id} had nothing left to call for: it is finished.`;
     return r.previous === 'paused'
-      ? `Campaign ${id} is already paused; nothing is called for until \`fleetscan resume ${id}\`.` +
-          (r.jobsRemoved > 0
-            ? ` (${count(r.jobsRemoved)} jobs that workers had handed back were taken off the queue.)`
-            : '')
-      : `Campaign ${id} paused: ${count(r.jobsRemoved)} jobs taken off the queue; calls in flight finish. ` +
+      ? `Campaign ${id} is already paused (${count(r.jobsRemoved)} devices waiting); nothing is called for until \`fleetscan resume ${id}\`.`
+      : `Campaign ${id} paused: its ${count(r.jobsRemoved)} waiting devices keep their place; calls in flight finish. ` +
           `Continue with: fleetscan resume ${id}`;
   }
   return r.state === 'finished'

@@ -2,13 +2,13 @@ import { createScheduleReader } from '../../schedules/schedule-reader.js';
 import { createScheduleStore } from '../../schedules/schedule-store.js';
 import type { Command } from 'commander';
 import { startApiServices } from '../../api/api-services.js';
+import { createLaneMetrics } from '../../lanes/lane-metrics.js';
 import { createCampaignControl } from '../../campaigns/campaign-control.js';
 import type { Config } from '../../config/schema.js';
 import { hashPassword, hasCredentials, refuseBind } from '../../dashboard/auth.js';
 import { buildDashboard } from '../../dashboard/build-dashboard.js';
 import { dashboardRetention } from '../../retention/retention-from-config.js';
 import { readNewPassword } from '../../dashboard/read-password.js';
-import { budgetIdFor } from '../../limiter/scan-limiter.js';
 import { buildRuntime } from '../../runtime/build-runtime.js';
 import type { Logger } from '../../shared/logger.js';
 import { configFor } from '../context.js';
@@ -65,9 +65,21 @@ export async function startDashboardServer(
     store: runtime.store,
     redis: runtime.redis,
     stats: runtime.callStats,
-    budgets: [{ id: budgetIdFor(config), usage: () => runtime.limiter.usage() }],
-    queue: runtime.queue,
-    control: createCampaignControl({ store: runtime.store, queue: runtime.queue }),
+    budgets: uniqueBudgets(runtime.tenants.list()).map((tenant) => ({
+      id: tenant.budgetId,
+      usage: () => tenant.limiter.usage(),
+    })),
+    control: createCampaignControl({ store: runtime.store, lanes: runtime.lanes }),
+    queue: api?.queue,
+    lanes: createLaneMetrics({
+      lanes: runtime.lanes,
+      tenantsOf: (budgetId) =>
+        runtime.tenants
+          .list()
+          .filter((t) => t.budgetId === budgetId)
+          .map((t) => t.name),
+      campaigns: async () => (await runtime.store.listCampaigns()).slice(0, 200),
+    }),
     ...lifecycle,
     credentials: config.dashboard,
     allowActions,
@@ -140,4 +152,11 @@ or log in with the configured user and password (or any user and the token) in a
       });
       await serveDashboard(config);
     });
+}
+
+/** One entry per budget: tenants sharing an API identity share its budget. */
+function uniqueBudgets<T extends { budgetId: string }>(tenants: readonly T[]): T[] {
+  const seen = new Map<string, T>();
+  for (const tenant of tenants) if (!seen.has(tenant.budgetId)) seen.set(tenant.budgetId, tenant);
+  return [...seen.values()];
 }

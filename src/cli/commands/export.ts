@@ -62,7 +62,10 @@ export function registerExportCommand(program: Command): void {
           }
         };
         const text = Readable.from(
-          exportDevices(counted(retention.reader.iterateDevices(id)), format),
+          exportDevices(counted(retention.reader.iterateDevices(id)), format, {
+            tenant: campaign.tenant,
+            priority: campaign.priority,
+          }),
         );
         if (options.out === undefined) {
           // stdout stays open: the process, not the export, owns it. A reader that stops early

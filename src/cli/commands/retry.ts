@@ -38,9 +38,9 @@ export function registerRetryCommand(program: Command): void {
     )
     .action(async (id: string, options: { reason?: string; json?: boolean }, command: Command) => {
       const config = configFor(command);
-      await withSession(config, async ({ redis, store, queue }) => {
+      await withSession(config, async ({ redis, store, lanes }) => {
         const result = await retryFailed(
-          { redis, prefix: config.redis.prefix, store, queue },
+          { redis, prefix: config.redis.prefix, store, lanes },
           { campaignId: id, reason: options.reason },
         ).catch((error: unknown) => {
           if (error instanceof UnknownCampaignError || error instanceof RetryRefusedError) {

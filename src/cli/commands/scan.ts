@@ -1,5 +1,6 @@
 import { hostname, userInfo } from 'node:os';
 import type { Command } from 'commander';
+import { PRIORITIES, type Priority } from '../../campaigns/campaign.js';
 import { isCampaignId } from '../../campaigns/campaign-id.js';
 import {
   startCampaign,
@@ -24,6 +25,8 @@ interface ScanOptions extends SourceOptions {
   campaignId?: string;
   dryRun?: boolean;
   window?: string;
+  tenant?: string;
+  priority?: string;
   json?: boolean;
 }
 
@@ -33,6 +36,7 @@ Examples:
   fleetscan scan --tag Servers --tag Finance --scan-type Full --comment "After incident 4711" --json
   fleetscan scan --devices devices.csv --comment "Quarterly sweep" --dry-run   # counts and time, creates nothing
   fleetscan scan --tag Workstations --window "22:00-05:00 Europe/Berlin" --comment "Overnight sweep"
+  fleetscan scan --devices infected.txt --priority urgent --tenant contoso --comment "Incident 4711"
   cat ids.txt | fleetscan scan --devices - --comment "Ad hoc"
   # same command again after a crash or Ctrl-C: nothing is doubled, nothing lost
   fleetscan scan --devices devices.csv --comment "Quarterly sweep" --campaign-id c-mhx1y2z3a1b2`;
@@ -75,6 +79,15 @@ export function registerScanCommand(program: Command): void {
       '--window <HH:MM-HH:MM>',
       'dispatch only inside this daily window, local time ("22:00-05:00 Europe/Berlin" names a zone)',
     )
+    .option(
+      '--tenant <name>',
+      'the configured tenant whose devices these are (required when there are several)',
+    )
+    .option(
+      '--priority <class>',
+      'urgent (may use the reserve), normal or background; change later with `fleetscan priority`',
+      'normal',
+    )
     .option('--json', 'print one JSON object')
     .addHelpText('after', EXAMPLE)
     .action(async (options: ScanOptions, command: Command) => {
@@ -87,6 +100,7 @@ export function registerScanCommand(program: Command): void {
           `--campaign-id must look like c-mhx1y2z3a1b2, got ${options.campaignId}`,
         );
       }
+      const priority = parsePriority(options.priority ?? 'normal');
       checkSourceOptions(options);
       const window = windowOption(options.window);
       const config = configFor(command);
@@ -98,12 +112,13 @@ export function registerScanCommand(program: Command): void {
         });
         return;
       }
-      await withSession(config, async ({ redis, store, queue }) => {
-        const source = await openScanSource(options, { config, redis, log });
+      await withSession(config, async ({ redis, store, lanes, tenants }) => {
+        const tenant = chooseTenant(options.tenant, tenants.names, options.campaignId);
+        const source = await openScanSource(options, { config, redis, log, tenant });
         // Refuse before anything exists when Redis could not hold the campaign's records.
         const admitted = await admitToRedis(source.chunks, { config, redis });
         const started = await startCampaign(
-          { store, queue },
+          { store, lanes },
           {
             source: { ...source, chunks: admitted },
             scanType,
@@ -112,6 +127,8 @@ export function registerScanCommand(program: Command): void {
             campaignId: options.campaignId,
             createdBy: `${userInfo().username}@${hostname()}`,
             window,
+            tenant,
+            priority,
           },
         ).catch((error: unknown) => {
           if (error instanceof StartCampaignError)
@@ -135,6 +152,8 @@ function report(json: boolean, started: StartedCampaign) {
     name: campaign.name,
     scanType: campaign.scanType,
     window: campaign.window,
+    tenant: campaign.tenant,
+    priority: campaign.priority,
     accepted,
     invalid: started.invalid,
     duplicate: started.duplicate,
@@ -147,7 +166,8 @@ function report(json: boolean, started: StartedCampaign) {
   }
   const skipped = Object.entries(summary.skipped).map(([reason, n]) => `${count(n)} ${reason}`);
   const lines = [
-    `Campaign ${campaign.id} "${campaign.name}" (${campaign.scanType} scan, ${campaign.state})`,
+    `Campaign ${campaign.id} "${campaign.name}" (${campaign.scanType} scan, ${campaign.state}, ` +
+      `tenant ${campaign.tenant}, ${campaign.priority})`,
     `  ${count(accepted)} devices queued, ${count(summary.invalid)} invalid, ${count(summary.duplicate)} duplicate` +
       (skipped.length > 0 ? `, skipped: ${skipped.join(', ')}` : ''),
     `  ${count(campaign.total)} devices in the campaign in all`,
@@ -169,6 +189,35 @@ function report(json: boolean, started: StartedCampaign) {
     `  fleetscan status ${campaign.id} --wait`,
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+/**
+ * The tenant a new campaign is for: the one given, or the only one configured. A re-run
+ * (`--campaign-id`) keeps its campaign's tenant, so none need be given then.
+ */
+function chooseTenant(
+  given: string | undefined,
+  names: readonly string[],
+  campaignId: string | undefined,
+): string | undefined {
+  if (given !== undefined) {
+    if (!names.includes(given)) {
+      throw new UsageError(`--tenant ${given} is not configured; tenants: ${names.join(', ')}`);
+    }
+    return given;
+  }
+  if (names.length === 1 || campaignId !== undefined)
+    return names.length === 1 ? names[0] : undefined;
+  throw new UsageError(
+    `Several tenants are configured; name one with --tenant (${names.join(', ')})`,
+  );
+}
+
+function parsePriority(text: string): Priority {
+  const found = PRIORITIES.find((p) => p === text.trim().toLowerCase());
+  if (!found)
+    throw new UsageError(`--priority must be one of ${PRIORITIES.join(', ')}, got ${text}`);
+  return found;
 }
 
 function parseScanType(text: string): ScanType {

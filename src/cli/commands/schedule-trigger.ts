@@ -26,7 +26,7 @@ export function registerScheduleTrigger(schedule: Command): void {
       if (!SCHEDULE_NAME.test(name)) throw new UsageError(`"${name}" is not a schedule name`);
       const config = configFor(command);
       const log = loggerFor(config, 'fleetscan-schedule');
-      await withSession(config, async ({ redis, store: campaigns, queue }) => {
+      await withSession(config, async ({ redis, store: campaigns, lanes }) => {
         const store = createScheduleStore(redis, config.redis.prefix);
         const found = await store.get(name);
         if (!found)
@@ -50,8 +50,9 @@ export function registerScheduleTrigger(schedule: Command): void {
           const entry = await fireSchedule(
             {
               campaigns,
-              queue,
-              lister: () => (client ??= defenderFromConfig(config, redis, log).client),
+              lanes,
+              lister: (tenant) =>
+                (client ??= defenderFromConfig(config, redis, log, tenant).client),
               log,
             },
             found.spec,

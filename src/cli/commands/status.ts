@@ -76,12 +76,16 @@ export function registerStatusCommand(program: Command): void {
       await withSession(config, async (session) => {
         const limiter = limiterFromConfig(config, session.redis, log);
         const budgetId = budgetIdFor(config);
+        const defaultReserve = () =>
+          session.tenants.names.includes('default')
+            ? session.lanes.forTenant('default').reserve
+            : [];
         if (id === undefined) {
           const readAll = async () => ({
             campaigns: (await session.store.listCampaigns()).filter(
               (c) => states === null || states.includes(c.state),
             ),
-            budget: await readBudget(limiter, budgetId),
+            budget: await readBudget(limiter, budgetId, defaultReserve()),
           });
           const { campaigns, budget } =
             options.wait === true
@@ -103,15 +107,27 @@ export function registerStatusCommand(program: Command): void {
           }
           return;
         }
-        const read = async () =>
-          readCampaignStatus({
+        const read = async () => {
+          const campaign = await requireAnyCampaign(retentionOf(session), id);
+          // The campaign's own tenant's budget (tenants of one identity share it).
+          const tenant = session.tenants.names.includes(campaign.tenant)
+            ? session.tenants.get(campaign.tenant)
+            : null;
+          return readCampaignStatus({
             store: session.store,
             redis: session.redis,
-            budget: await readBudget(limiter, budgetId),
-            campaign: await requireAnyCampaign(retentionOf(session), id),
+            budget: tenant
+              ? await readBudget(
+                  tenant.limiter,
+                  tenant.budgetId,
+                  session.lanes.forTenant(tenant.name).reserve,
+                )
+              : await readBudget(limiter, budgetId),
+            campaign,
             prefix: config.redis.prefix,
             slotExits: await readSlotExits(session.redis, config),
           });
+        };
         const status =
           options.wait === true
             ? await follow(

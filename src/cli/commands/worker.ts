@@ -17,23 +17,23 @@ export function registerWorkerCommand(program: Command): void {
   program
     .command('worker')
     .description(
-      'Run scan jobs from the shared queue until signalled (SIGTERM/SIGINT: finish calls in flight, exit 0)',
+      "Dispatch every tenant's waiting devices within their budgets until signalled (SIGTERM/SIGINT: finish calls in flight, exit 0)",
     )
     .option(
       '--concurrency <n>',
-      'jobs in progress at once in this process (default: worker.concurrency, 8)',
+      'devices in progress at once in this process, over every tenant (default: worker.concurrency, 8)',
     )
     .option(
       '--lock-duration <duration>',
-      "how long a job's lock lives; a killed worker's jobs return after it (default: worker.lockDuration, 30s)",
+      "how long a device stays with a worker that stopped renewing it; a killed worker's devices return after it (default: worker.lockDuration, 30s)",
     )
     .option(
       '--stalled-interval <duration>',
-      'how often this worker looks for jobs of dead workers; the same on every worker (default: worker.stalledInterval, 15s)',
+      'kept for compatibility, no effect: dispatch itself gives back the devices of dead workers once their --lock-duration lease ends',
     )
     .option(
       '--max-stalled <n>',
-      'how often a job may be orphaned by a dying worker before it fails (default: worker.maxStalledCount, 5)',
+      'kept for compatibility, no effect: a device orphaned by a dying worker spends one of scan.attempts',
     )
     .option('--no-poll', 'do not take part in refreshing MachineAction statuses')
     .option('--no-schedules', 'do not take part in firing schedules')

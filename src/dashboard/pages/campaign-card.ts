@@ -79,8 +79,9 @@ export function campaignCard(view: CampaignView, linkToPage = true): SafeHtml {
         >${campaignBadge(campaign).label}</span
       >
       <span class="meta"
-        >${campaign.scanType} scan · ${campaign.createdBy} · ${formatTime(campaign.createdAt)} ·
-        ${campaign.source} · <code>${campaign.id}</code>${
+        >${campaign.scanType} scan · ${campaign.tenant} · ${campaign.priority} ·
+        ${campaign.createdBy} · ${formatTime(campaign.createdAt)} · ${campaign.source} ·
+        <code>${campaign.id}</code>${
           campaign.schedule
             ? html` · schedule <b class="campaign-schedule">${campaign.schedule}</b>`
             : ''

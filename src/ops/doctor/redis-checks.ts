@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { createScanQueue } from '../../scan/scan-queue.js';
+import { listWorkers, WORKER_HEARTBEAT_MS } from '../worker-presence.js';
 import type { Config } from '../../config/schema.js';
 import { describeRedisUrl } from '../../shared/redis.js';
 import { fail, ok, type CheckResult } from './check-result.js';
@@ -79,12 +79,8 @@ export async function checkRedis(deps: RedisCheckDeps): Promise<CheckResult[]> {
       `store: prefix ${prefix}, ${String(campaigns)} campaign${campaigns === 1 ? '' : 's'}, Redis run_id ${runId}… up ${formatUptime(uptime)}`,
     ),
   );
-  const queue = createScanQueue(config, redis);
-  try {
-    results.push(judgeWorkers((await queue.getWorkers()).length));
-  } finally {
-    await queue.close();
-  }
+  const workers = await listWorkers(redis, prefix, { intervalMs: WORKER_HEARTBEAT_MS });
+  results.push(judgeWorkers(workers.length));
   return results;
 }
 

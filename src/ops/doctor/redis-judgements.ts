@@ -101,11 +101,11 @@ export function judgeClockSkew(skewMs: number): CheckResult {
 
 export function judgeWorkers(count: number): CheckResult {
   return count > 0
-    ? ok('redis', 'redis.workers', `live workers on the scans queue: ${String(count)}`)
+    ? ok('redis', 'redis.workers', `live worker processes: ${String(count)}`)
     : warn(
         'redis',
         'redis.workers',
-        'live workers on the scans queue: none, so queued devices wait',
+        'live worker processes: none, so queued devices wait',
         'Start at least one worker: fleetscan worker (or docker compose up -d worker).',
       );
 }

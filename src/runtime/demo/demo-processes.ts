@@ -5,15 +5,7 @@ import type { DemoEnvironment } from './demo-environment.js';
 
 /** `fleetscan worker` × n, each logging to its own file in the demo folder. */
 export function startWorkers(env: DemoEnvironment, count: number, concurrency: number): CliChild[] {
-  const args = [
-    'worker',
-    '--concurrency',
-    String(concurrency),
-    '--stalled-interval',
-    '2s',
-    '--lock-duration',
-    '10s',
-  ];
+  const args = ['worker', '--concurrency', String(concurrency), '--lock-duration', '10s'];
   return Array.from({ length: count }, (_, i) =>
     spawnCli(args, env.env, { logFile: workerLog(env, i) }),
   );

@@ -32,6 +32,7 @@ describe('budgetKeys', () => {
       { cap: 1500, windowMs: 3_600_000 },
     ]);
     expect(keys).toEqual({
+      tag: '{commercial:t:a:scan}',
       pause: 'fs:budget:{commercial:t:a:scan}:pause',
       inflight: 'fs:budget:{commercial:t:a:scan}:inflight',
       caps: 'fs:budget:{commercial:t:a:scan}:caps',

@@ -3,7 +3,7 @@ import { loadConfig } from '../../../src/config/load.js';
 import { workerSettingsFrom } from '../../../src/runtime/run-scan-worker.js';
 
 describe('workerSettingsFrom', () => {
-  it('takes every worker.* setting from the configuration, not only the concurrency', () => {
+  it('takes the concurrency from the configuration (the lease travels with the lanes)', () => {
     const config = loadConfig({
       env: {},
       overrides: {
@@ -13,13 +13,8 @@ describe('workerSettingsFrom', () => {
         'worker.maxStalledCount': 2,
       },
     });
-    expect(workerSettingsFrom(config)).toEqual({
-      concurrency: 3,
-      lockDurationMs: 7_000,
-      stalledIntervalMs: 4_000,
-      maxStalledCount: 2,
-      pollActionStatuses: true,
-    });
+    expect(workerSettingsFrom(config)).toEqual({ concurrency: 3, pollActionStatuses: true });
+    expect(config.worker.lockDuration).toBe(7_000); // createLanes' deviceLeaseMs in buildRuntime
     expect(workerSettingsFrom(config, { pollActionStatuses: false }).pollActionStatuses).toBe(
       false,
     );

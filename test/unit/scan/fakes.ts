@@ -10,7 +10,6 @@ import type { CallPermit } from '../../../src/defender/call-gate.js';
 import type { MachineAction } from '../../../src/defender/machine-action.js';
 import type { MachineActionFilter } from '../../../src/defender/odata.js';
 import type { Clock } from '../../../src/shared/clock.js';
-import type { ScanJob } from '../../../src/scan/scan-job.js';
 import type { ScanApi, ScanProcessorDeps } from '../../../src/scan/scan-ports.js';
 
 export const CAMPAIGN_ID = 'c-abcdefabcdef';
@@ -165,22 +164,6 @@ export function fakeClient(scan: () => Promise<MachineAction>, listed: MachineAc
     },
   };
   return { client, calls };
-}
-
-export function fakeJob(overrides: Partial<ScanJob> = {}) {
-  const moves: number[] = [];
-  const job: ScanJob = {
-    id: `${CAMPAIGN_ID}.${MACHINE_ID}`,
-    data: {},
-    attemptsMade: 0,
-    opts: { attempts: 3 },
-    moveToDelayed: (ts) => {
-      moves.push(ts);
-      return Promise.resolve();
-    },
-    ...overrides,
-  };
-  return { job, moves };
 }
 
 export const silentLog = pino({ level: 'silent' });

@@ -3,13 +3,23 @@ import type { CampaignStore } from '../../../campaigns/campaign-store.js';
 import { estimateCompletion, fullWindowWait } from '../../../campaigns/eta.js';
 import type { BudgetUsage, ScanLimiter } from '../../../limiter/scan-limiter.js';
 import { createLifecycleStore, type CampaignLifecycle } from '../../../tracking/lifecycle-store.js';
+import { slotsAhead } from '../../../lanes/slots-ahead.js';
 import type { Redis } from '../../../shared/redis.js';
 
 export interface BudgetReport {
   id: string;
   family: 'scan';
-  /** `cap` is the effective cap; `configuredCap` the configured one (adaptive budget on). */
-  windows: { cap: number; windowMs: number; used: number; configuredCap?: number }[];
+  /**
+   * `cap` is the effective cap; `configuredCap` the configured one (adaptive budget on);
+   * `reserve`: calls kept free for urgent campaigns (`limits.reserve`).
+   */
+  windows: {
+    cap: number;
+    windowMs: number;
+    used: number;
+    configuredCap?: number;
+    reserve?: number;
+  }[];
   /** Epoch ms (Redis time) until which calls wait after a 429; null when not paused. */
   pausedUntil: number | null;
   /** Why the adaptive budget last lowered a cap, and when (epoch ms); absent when it is off. */
@@ -19,7 +29,10 @@ export interface BudgetReport {
 export interface EtaReport {
   /** Devices still to call for: queued + deferred. */
   remaining: number;
-  /** Waiting devices of older running campaigns, served first by the shared FIFO queue. */
+  /**
+   * Calls of the same budget that go to other campaigns first: higher classes, and the turns
+   * of the campaigns of its own class (`slotsAhead`).
+   */
   aheadInQueue: number;
   /** Earliest end the budget allows, from now (ms); see `estimateCompletion`. */
   ms: number;
@@ -63,16 +76,18 @@ export function isDone(campaign: Campaign): boolean {
 export async function readBudget(
   limiter: Pick<ScanLimiter, 'usage'>,
   budgetId: string,
+  reserve: readonly number[] = [],
 ): Promise<BudgetReport> {
   const [usage]: BudgetUsage[] = await limiter.usage('scan');
   return {
     id: budgetId,
     family: 'scan',
-    windows: (usage?.windows ?? []).map((w) => ({
+    windows: (usage?.windows ?? []).map((w, i) => ({
       cap: w.cap,
       windowMs: w.windowMs,
       used: w.used,
       ...(w.configuredCap === undefined ? {} : { configuredCap: w.configuredCap }),
+      ...(reserve[i] ? { reserve: reserve[i] } : {}),
     })),
     pausedUntil: usage?.pausedUntil ?? null,
     ...(usage?.lastDecrease === undefined ? {} : { lastDecrease: usage.lastDecrease }),
@@ -94,13 +109,11 @@ export async function readCampaignStatus(deps: {
   const remaining = remainingOf(campaign);
   let eta: EtaReport | null = null;
   if (campaign.state === 'running') {
-    // All campaigns share one FIFO queue and one budget: older running ones go first.
-    const others = await deps.store.listCampaigns();
-    const aheadInQueue = others
-      .filter(
-        (c) => c.state === 'running' && c.id !== campaign.id && c.createdAt <= campaign.createdAt,
-      )
-      .reduce((sum, c) => sum + remainingOf(c), 0);
+    const others = (await deps.store.listCampaigns()).map((c) => ({
+      ...c,
+      remaining: remainingOf(c),
+    }));
+    const aheadInQueue = slotsAhead({ ...campaign, remaining }, others);
     const [seconds, micros] = await deps.redis.time();
     const redisNow = Number(seconds) * 1_000 + Math.floor(Number(micros) / 1_000);
     const ms = estimateCompletion({

@@ -12,7 +12,8 @@ export function describeBudget(budget: BudgetReport, now = Date.now()): string {
         // Adaptive budget (issue 17): the effective cap learned below the configured one.
         (w.configuredCap !== undefined && w.configuredCap !== w.cap
           ? ` (effective cap; configured ${count(w.configuredCap)})`
-          : ''),
+          : '') +
+        (w.reserve ? ` (${count(w.reserve)} reserved for urgent)` : ''),
     )
     .join(', ');
   const paused =
@@ -40,11 +41,11 @@ export function renderCampaign(status: CampaignStatus): string {
     ? (status.eta.waitingFor ? `${describeWait(status.eta.waitingFor)}; ` : '') +
       `ETA ${describeEta(status.eta.ms)}` +
       (status.eta.aheadInQueue > 0
-        ? `, behind ${count(status.eta.aheadInQueue)} devices of older campaigns`
+        ? `, after ${count(status.eta.aheadInQueue)} calls of other campaigns of its budget`
         : '')
     : describeStill(c);
   return [
-    `Campaign ${c.id} "${c.name}": ${c.state} (${c.scanType} scan)`,
+    `Campaign ${c.id} "${c.name}": ${c.state} (${c.scanType} scan, tenant ${c.tenant}, ${c.priority})`,
     `  created ${new Date(c.createdAt).toISOString()} by ${c.createdBy} from ${c.source}`,
     `  comment: ${c.comment}`,
     ...(c.intakeOpen === true
@@ -136,6 +137,8 @@ export function renderCampaignTable(campaigns: readonly Campaign[]): string {
     [
       'ID',
       'NAME',
+      'TENANT',
+      'CLASS',
       'STATE',
       'TOTAL',
       'QUEUED',
@@ -148,6 +151,8 @@ export function renderCampaignTable(campaigns: readonly Campaign[]): string {
     campaigns.map((c) => [
       c.id,
       c.name.length > 30 ? `${c.name.slice(0, 29)}…` : c.name,
+      c.tenant,
+      c.priority,
       c.state,
       count(c.total),
       count(c.counts.queued),
@@ -187,7 +192,7 @@ export function renderProgress(status: CampaignStatus): string {
     ? `${wait} ETA ${status.eta.ms > 0 ? formatDuration(status.eta.ms) : 'now'}`
     : '';
   return (
-    `${c.id} ${progressBar(done, c.total)} ${count(done)}/${count(c.total)} ` +
+    `${c.id} [${c.tenant}, ${c.priority}] ${progressBar(done, c.total)} ${count(done)}/${count(c.total)} ` +
     `requested ${count(c.counts.requested)}, failed ${count(c.counts.failed)}, ` +
     `deferred ${count(c.counts.deferred)}, ${c.state}${eta}`
   );

@@ -53,14 +53,14 @@ export function checkSourceOptions(options: SourceOptions): 'file' | 'targets' {
  */
 export async function openScanSource(
   options: SourceOptions,
-  deps: { config: Config; redis: Redis; log: Logger },
+  deps: { config: Config; redis: Redis; log: Logger; tenant?: string | undefined },
 ): Promise<ScanSource> {
   if (checkSourceOptions(options) === 'file') {
     const file = options.devices ?? '-';
     const source = await readDeviceFile(file, { column: options.column, strict: options.strict });
     return fileScanSource(source, `file:${file === '-' ? 'stdin' : basename(file)}`);
   }
-  const { client } = defenderFromConfig(deps.config, deps.redis, deps.log);
+  const { client } = defenderFromConfig(deps.config, deps.redis, deps.log, deps.tenant);
   const targets = resolveTargets(client, {
     query: options.query,
     tags: options.tag,

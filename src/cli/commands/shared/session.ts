@@ -4,8 +4,11 @@ import {
   type RedisCampaignStore,
 } from '../../../campaigns/redis-campaign-store.js';
 import type { Config } from '../../../config/schema.js';
-import { createScanQueue, type ScanQueue } from '../../../scan/scan-queue.js';
+import { createLanes, type Lanes } from '../../../lanes/lanes.js';
+import { createCallStats } from '../../../shared/call-stats.js';
+import { createLogger } from '../../../shared/logger.js';
 import type { Redis } from '../../../shared/redis.js';
+import { createTenantRegistry, type TenantRegistry } from '../../../tenants/tenant-registry.js';
 import { connectRedisForCommand } from '../../context.js';
 import { UsageError } from '../../errors.js';
 
@@ -14,8 +17,10 @@ export interface CommandSession {
   config: Config;
   redis: Redis;
   store: RedisCampaignStore;
-  /** The shared scan queue, made on first use (only commands that add or remove jobs need it). */
-  queue: () => ScanQueue;
+  /** The configured tenants (budgets and, on first use, clients). */
+  tenants: TenantRegistry;
+  /** Every budget's line of waiting devices (`scan` fills it, pause/resume/cancel steer it). */
+  lanes: Lanes;
   close(): Promise<void>;
 }
 
@@ -23,14 +28,27 @@ export interface CommandSession {
 export async function openSession(config: Config): Promise<CommandSession> {
   const redis = await connectRedisForCommand(config);
   const store = createCampaignStore(redis, config.redis.prefix);
-  let queue: ScanQueue | undefined;
+  const log = createLogger({ level: config.log.level, name: 'fleetscan' });
+  const tenants = createTenantRegistry(config, {
+    redis,
+    callStats: createCallStats(redis, config.redis.prefix),
+    log,
+  });
+  const lanes = createLanes({
+    redis,
+    prefix: config.redis.prefix,
+    tenants,
+    reserve: config.limits.reserve,
+    deviceLeaseMs: config.worker.lockDuration,
+  });
   return {
     config,
     redis,
     store,
-    queue: () => (queue ??= createScanQueue(config, redis)),
+    tenants,
+    lanes,
     async close() {
-      await queue?.close().catch(() => undefined);
+      tenants.close();
       await redis.quit().catch(() => undefined);
       redis.disconnect();
     },

@@ -1,8 +1,7 @@
-import { DelayedError, RateLimitError, UnrecoverableError } from 'bullmq';
 import { describe, expect, it } from 'vitest';
 import type { DeviceRecord } from '../../../src/campaigns/campaign.js';
 import { DefenderError } from '../../../src/defender/errors.js';
-import { createScanProcessor } from '../../../src/scan/process-scan-job.js';
+import { createDeviceProcessor } from '../../../src/scan/process-device.js';
 import type { ScanProcessorDeps } from '../../../src/scan/scan-ports.js';
 import {
   action,
@@ -10,7 +9,6 @@ import {
   CAMPAIGN_ID,
   fakeClient,
   fakeClock,
-  fakeJob,
   fakePermit,
   fakeStore,
   MACHINE_ID,
@@ -21,9 +19,8 @@ function setup(
   options: {
     scan?: () => Promise<ReturnType<typeof action>>;
     listed?: ReturnType<typeof action>[];
-    waitMs?: number;
     failMarkSent?: boolean;
-    /** What another run of the same job (or a cancel sweep) does just before this one marks it sent. */
+    /** What another turn of the same device (or a cancel sweep) does just before this one marks it sent. */
     raceBeforeSend?: Partial<DeviceRecord>;
   } = {},
 ) {
@@ -44,39 +41,22 @@ function setup(
     options.listed,
   );
   const permits: ReturnType<typeof fakePermit>[] = [];
-  const rateLimits: number[] = [];
   const deps: ScanProcessorDeps = {
     store,
-    client,
+    clientFor: () => client,
     clock,
     log: silentLog,
     config: baseConfig(),
     random: () => 0,
-    limiter: {
-      tryAcquire: () => {
-        if (options.waitMs !== undefined) return Promise.resolve({ waitMs: options.waitMs });
-        const permit = fakePermit();
-        permits.push(permit);
-        return Promise.resolve({ permit });
-      },
-    },
-    rateLimit: (ms) => {
-      rateLimits.push(ms);
-      return Promise.resolve();
-    },
+  };
+  const processDevice = createDeviceProcessor(deps);
+  const turn = (tries = 0, machineId = MACHINE_ID) => {
+    const permit = fakePermit();
+    permits.push(permit);
+    return processDevice({ campaignId: CAMPAIGN_ID, machineId, tries, permit });
   };
   const device = () => devices.get(MACHINE_ID)!;
-  return {
-    process: createScanProcessor(deps),
-    clock,
-    campaign,
-    devices,
-    device,
-    calls,
-    permits,
-    rateLimits,
-    client,
-  };
+  return { turn, clock, campaign, devices, device, calls, permits, client };
 }
 
 const busy = () =>
@@ -87,10 +67,10 @@ const busy = () =>
     message: 'Action is already in progress',
   });
 
-describe('createScanProcessor', () => {
+describe('createDeviceProcessor', () => {
   it('records the action of a 201 after marking the device sent', async () => {
     const t = setup();
-    await expect(t.process(fakeJob().job, 'tok')).resolves.toBe('requested');
+    await expect(t.turn()).resolves.toEqual({ outcome: 'requested', end: { kind: 'done' } });
     expect(t.device()).toMatchObject({
       state: 'requested',
       machineActionId: 'act-1',
@@ -103,23 +83,16 @@ describe('createScanProcessor', () => {
 
   it('marks a device that joined an action someone else started', async () => {
     const t = setup({ scan: () => Promise.resolve(action({ requestorComment: 'manual scan' })) });
-    await t.process(fakeJob().job, 'tok');
+    await t.turn();
     expect(t.device()).toMatchObject({ state: 'requested', joinedExisting: true });
-  });
-
-  it('sleeps in BullMQ when no slot is free, without calling or spending anything', async () => {
-    const t = setup({ waitMs: 420 });
-    await expect(t.process(fakeJob().job, 'tok')).rejects.toBeInstanceOf(RateLimitError);
-    expect(t.rateLimits).toEqual([420]);
-    expect(t.calls.scans).toBe(0);
-    expect(t.device()).toMatchObject({ state: 'queued', attempts: 0, sentAt: null });
   });
 
   it('defers a busy device without spending an attempt', async () => {
     const t = setup({ scan: () => Promise.reject(busy()) });
-    const { job, moves } = fakeJob();
-    await expect(t.process(job, 'tok')).rejects.toBeInstanceOf(DelayedError);
-    expect(moves).toEqual([t.clock.now() + 1_000]);
+    await expect(t.turn()).resolves.toEqual({
+      outcome: 'deferred',
+      end: { kind: 'due', at: t.clock.now() + 1_000, attempt: false },
+    });
     expect(t.device()).toMatchObject({
       state: 'deferred',
       deferredUntil: t.clock.now() + 1_000,
@@ -129,7 +102,7 @@ describe('createScanProcessor', () => {
 
   it('records its own pending action when the device answers busy after a lost reply', async () => {
     const t = setup({ scan: () => Promise.reject(busy()), listed: [action({ id: 'act-lost' })] });
-    await expect(t.process(fakeJob().job, 'tok')).resolves.toBe('recorded-lost-reply');
+    expect((await t.turn()).outcome).toBe('recorded-lost-reply');
     expect(t.device()).toMatchObject({
       state: 'requested',
       machineActionId: 'act-lost',
@@ -146,7 +119,7 @@ describe('createScanProcessor', () => {
       deferredUntil: t.clock.now(),
       sentAt: t.clock.now() - 2_000,
     });
-    await expect(t.process(fakeJob().job, 'tok')).rejects.toBeInstanceOf(UnrecoverableError);
+    await expect(t.turn()).resolves.toEqual({ outcome: 'failed', end: { kind: 'done' } });
     expect(t.device()).toMatchObject({ state: 'failed', reason: 'pending-timeout' });
   });
 
@@ -155,9 +128,9 @@ describe('createScanProcessor', () => {
       listed: [action({ id: 'other', requestorComment: 'not ours' }), action({ id: 'act-crash' })],
     });
     t.devices.set(MACHINE_ID, { ...t.device(), sentAt: t.clock.now() - 500, attempts: 1 });
-    await expect(t.process(fakeJob().job, 'tok')).resolves.toBe('recorded-lost-reply');
+    expect((await t.turn()).outcome).toBe('recorded-lost-reply');
     expect(t.calls.scans).toBe(0);
-    expect(t.permits).toHaveLength(0);
+    expect(t.permits[0]).toMatchObject({ released: true, settled: false });
     expect(t.device()).toMatchObject({ machineActionId: 'act-crash' });
     expect(t.calls.lists[0]).toMatchObject({ machineId: MACHINE_ID, type: 'RunAntiVirusScan' });
   });
@@ -165,12 +138,12 @@ describe('createScanProcessor', () => {
   it('calls again when an earlier attempt left no action behind', async () => {
     const t = setup();
     t.devices.set(MACHINE_ID, { ...t.device(), sentAt: t.clock.now() - 500, attempts: 1 });
-    await expect(t.process(fakeJob().job, 'tok')).resolves.toBe('requested');
+    expect((await t.turn()).outcome).toBe('requested');
     expect(t.calls.lists).toHaveLength(1);
     expect(t.device().attempts).toBe(2);
   });
 
-  it('holds the queue when the lookup itself is throttled, without spending an attempt', async () => {
+  it('makes the device due when a throttled lookup ends, without spending an attempt', async () => {
     const t = setup();
     t.devices.set(MACHINE_ID, { ...t.device(), sentAt: t.clock.now() - 500, attempts: 1 });
     const throttled = new DefenderError({
@@ -184,9 +157,12 @@ describe('createScanProcessor', () => {
       yield* [];
       throw throttled;
     };
-    await expect(t.process(fakeJob().job, 'tok')).rejects.toBeInstanceOf(RateLimitError);
-    expect(t.rateLimits).toEqual([3_000]);
+    await expect(t.turn()).resolves.toEqual({
+      outcome: 'held',
+      end: { kind: 'due', at: t.clock.now() + 3_000, attempt: false },
+    });
     expect(t.calls.scans).toBe(0);
+    expect(t.permits[0]).toMatchObject({ released: true });
   });
 
   it('skips the lookup for a device whose last call was answered busy', async () => {
@@ -198,11 +174,11 @@ describe('createScanProcessor', () => {
       deferredUntil: t.clock.now(),
       firstBusyAt: t.clock.now() - 1_000,
     });
-    await t.process(fakeJob().job, 'tok');
+    await t.turn();
     expect(t.calls.lists).toHaveLength(0);
   });
 
-  it('holds the queue for Retry-After on a 429 without spending an attempt', async () => {
+  it('holds the device at the front of its line on a 429, without spending an attempt', async () => {
     const t = setup({
       scan: () =>
         Promise.reject(
@@ -214,17 +190,20 @@ describe('createScanProcessor', () => {
           }),
         ),
     });
-    await expect(t.process(fakeJob().job, 'tok')).rejects.toBeInstanceOf(RateLimitError);
-    expect(t.rateLimits).toEqual([7_000]);
+    await expect(t.turn()).resolves.toEqual({ outcome: 'held', end: { kind: 'hold' } });
     expect(t.device().state).toBe('queued');
   });
 
-  it('leaves a 5xx to BullMQ attempts and records the failure on the last one', async () => {
+  it('makes a 5xx due after a growing backoff and records the failure on the last attempt', async () => {
     const error = new DefenderError({ status: 503, code: 'ServiceUnavailable', retry: 'backoff' });
     const t = setup({ scan: () => Promise.reject(error) });
-    await expect(t.process(fakeJob({ attemptsMade: 0 }).job, 'tok')).rejects.toBe(error);
+    await expect(t.turn(0)).resolves.toEqual({
+      outcome: 'retry',
+      end: { kind: 'due', at: t.clock.now() + 50, attempt: true },
+    });
+    await expect(t.turn(1)).resolves.toMatchObject({ end: { at: t.clock.now() + 100 } });
     expect(t.device().state).toBe('queued');
-    await expect(t.process(fakeJob({ attemptsMade: 2 }).job, 'tok')).rejects.toBe(error);
+    await expect(t.turn(2)).resolves.toEqual({ outcome: 'failed', end: { kind: 'done' } });
     expect(t.device()).toMatchObject({ state: 'failed', reason: 'ServiceUnavailable' });
   });
 
@@ -234,9 +213,7 @@ describe('createScanProcessor', () => {
       scan: () => Promise.reject(lost),
       listed: [action({ id: 'act-lost-last' })],
     });
-    await expect(t.process(fakeJob({ attemptsMade: 2 }).job, 'tok')).resolves.toBe(
-      'recorded-lost-reply',
-    );
+    expect((await t.turn(2)).outcome).toBe('recorded-lost-reply');
     expect(t.device()).toMatchObject({ state: 'requested', machineActionId: 'act-lost-last' });
   });
 
@@ -251,7 +228,7 @@ describe('createScanProcessor', () => {
       const t = setup({
         scan: () => Promise.reject(new DefenderError({ status, code, retry, message })),
       });
-      await expect(t.process(fakeJob().job, 'tok')).rejects.toBeInstanceOf(UnrecoverableError);
+      await expect(t.turn()).resolves.toEqual({ outcome: 'failed', end: { kind: 'done' } });
       expect(t.device()).toMatchObject({ state: 'failed', reason: `${code}: ${message}` });
     },
   );
@@ -259,63 +236,67 @@ describe('createScanProcessor', () => {
   it('cancels the device of a cancelled campaign without calling', async () => {
     const t = setup();
     t.campaign.state = 'cancelled';
-    await expect(t.process(fakeJob().job, 'tok')).resolves.toBe('cancelled');
+    expect((await t.turn()).outcome).toBe('cancelled');
     expect(t.device().state).toBe('cancelled');
     expect(t.calls.scans).toBe(0);
+    expect(t.permits[0]).toMatchObject({ released: true });
   });
 
-  it('puts the job of a paused campaign back to delayed', async () => {
+  it('puts the device of a paused campaign back in line without calling', async () => {
     const t = setup();
     t.campaign.state = 'paused';
-    const { job, moves } = fakeJob();
-    await expect(t.process(job, 'tok')).rejects.toBeInstanceOf(DelayedError);
-    expect(moves).toHaveLength(1);
+    await expect(t.turn()).resolves.toEqual({ outcome: 'held', end: { kind: 'hold' } });
     expect(t.calls.scans).toBe(0);
+    expect(t.permits[0]).toMatchObject({ released: true });
   });
 
-  it('does nothing for a job picked up twice', async () => {
+  it('does nothing for a device handed out twice', async () => {
     const t = setup();
-    await t.process(fakeJob().job, 'tok');
-    await expect(t.process(fakeJob().job, 'tok')).resolves.toBe('already-done');
+    await t.turn();
+    expect((await t.turn()).outcome).toBe('already-done');
     expect(t.calls.scans).toBe(1);
   });
 
-  it('does not call when the other run of a job picked up twice recorded the device meanwhile', async () => {
+  it('does not call when another turn of the same device recorded it meanwhile', async () => {
     const t = setup({
       raceBeforeSend: { state: 'requested', machineActionId: 'act-0', actionStatus: 'Pending' },
     });
-    await expect(t.process(fakeJob().job, 'tok')).resolves.toBe('already-done');
+    expect((await t.turn()).outcome).toBe('already-done');
     expect(t.calls.scans).toBe(0);
     expect(t.permits[0]).toMatchObject({ released: true, settled: false });
     expect(t.device()).toMatchObject({ state: 'requested', machineActionId: 'act-0' });
   });
 
-  it('does not call for a device a cancel sweep took while the job was starting', async () => {
+  it('does not call for a device a cancel sweep took while its turn was starting', async () => {
     const t = setup({ raceBeforeSend: { state: 'cancelled' } });
-    await expect(t.process(fakeJob().job, 'tok')).resolves.toBe('cancelled');
+    expect((await t.turn()).outcome).toBe('cancelled');
     expect(t.calls.scans).toBe(0);
     expect(t.permits[0]).toMatchObject({ released: true });
   });
 
-  it('gives the slot back when the device cannot be marked sent', async () => {
+  it('gives the slot back and spends an attempt when the device cannot be marked sent', async () => {
     const t = setup({ failMarkSent: true });
-    await expect(t.process(fakeJob().job, 'tok')).rejects.toThrow('Redis went away');
+    expect((await t.turn()).end).toMatchObject({ kind: 'due', attempt: true });
     expect(t.permits[0]).toMatchObject({ released: true, settled: false });
     expect(t.calls.scans).toBe(0);
   });
 
-  it('refuses a job for a device the campaign does not hold', async () => {
+  it('gives the slot back for a device the campaign does not hold', async () => {
     const t = setup();
-    const { job } = fakeJob({ id: `${CAMPAIGN_ID}.${'b'.repeat(40)}` });
-    await expect(t.process(job, 'tok')).rejects.toBeInstanceOf(UnrecoverableError);
+    await expect(t.turn(0, 'b'.repeat(40))).resolves.toEqual({
+      outcome: 'already-done',
+      end: { kind: 'done' },
+    });
     expect(t.calls.scans).toBe(0);
+    expect(t.permits[0]).toMatchObject({ released: true });
   });
 
-  it('refuses a job whose id names no campaign and device', async () => {
+  it('fails a device whose workers kept dying, after looking for its action once more', async () => {
     const t = setup();
-    await expect(t.process(fakeJob({ id: 'no-dot-here' }).job, 'tok')).rejects.toThrow(
-      /Not a scan job id/,
-    );
+    t.devices.set(MACHINE_ID, { ...t.device(), sentAt: t.clock.now() - 500, attempts: 1 });
+    await expect(t.turn(3)).resolves.toEqual({ outcome: 'failed', end: { kind: 'done' } });
+    expect(t.calls.lists).toHaveLength(1);
     expect(t.calls.scans).toBe(0);
+    expect(t.device()).toMatchObject({ state: 'failed', reason: 'worker-lost' });
   });
 });

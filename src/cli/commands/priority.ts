@@ -1,0 +1,49 @@
+import type { Command } from 'commander';
+import { PRIORITIES, type Priority } from '../../campaigns/campaign.js';
+import { createCampaignControl } from '../../campaigns/campaign-control.js';
+import { configFor, printJson } from '../context.js';
+import { UsageError } from '../errors.js';
+import { requireCampaign, withSession } from './shared/session.js';
+
+const EXAMPLE = `
+Examples:
+  fleetscan priority c-mhx1y2z3a1b2 urgent        # an incident: take the reserve, go first
+  fleetscan priority c-mhx1y2z3a1b2 background --json`;
+
+/** `fleetscan priority ID CLASS`: moves a campaign to another dispatch class. */
+export function registerPriorityCommand(program: Command): void {
+  program
+    .command('priority')
+    .argument('<id>', 'campaign id')
+    .argument('<class>', PRIORITIES.join(' | '))
+    .description(
+      "Change a campaign's class: urgent may use the reserve and goes first, then normal, then background",
+    )
+    .option('--json', 'print one JSON object')
+    .addHelpText('after', EXAMPLE)
+    .action(async (id: string, text: string, options: { json?: boolean }, command: Command) => {
+      const priority = PRIORITIES.find((p) => p === text.trim().toLowerCase());
+      if (!priority) {
+        throw new UsageError(`<class> must be one of ${PRIORITIES.join(', ')}, got ${text}`);
+      }
+      const config = configFor(command);
+      await withSession(config, async ({ store, lanes }) => {
+        const campaign = await requireCampaign(store, id);
+        const result = await createCampaignControl({ store, lanes }).setPriority(id, priority);
+        const message = describe(id, result.previous, priority, campaign.state);
+        if (options.json === true) printJson({ campaignId: id, ...result, message });
+        else process.stdout.write(`${message}\n`);
+      });
+    });
+}
+
+function describe(id: string, previous: Priority, priority: Priority, state: string): string {
+  if (previous === priority) return `Campaign ${id} is already ${priority}.`;
+  const moving =
+    state === 'running'
+      ? 'its waiting devices are dispatched in that class from the next free slot'
+      : state === 'paused'
+        ? 'it keeps that class when resumed'
+        : `it is ${state}: nothing of it waits`;
+  return `Campaign ${id} moved from ${previous} to ${priority}; ${moving}.`;
+}

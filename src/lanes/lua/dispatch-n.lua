@@ -1,0 +1,213 @@
+--[[
+  One step of a budget's dispatch: grants a call slot AND picks the device that spends it, in
+  one atomic step, so nothing ever waits in a queue for a slot it cannot have.
+  "-n": 10 fixed keys + one log per window. Every key carries the budget's hash tag.
+
+  Order of the pick: the highest class with a ready device (urgent, normal, background); within
+  a class, campaigns take turns (round-robin: the campaign served longest ago goes next); within
+  a campaign, devices returned to the line (due again, recovered, held) first, then in the order
+  they were added. `normal` and `background` take a slot only if the reserve stays free in every
+  window afterwards; `urgent` may use the whole (effective) cap.
+
+  Before picking: devices whose lease ran out (their process died) and deferred devices that are
+  due go back to their campaign's ready set; a campaign that is paused or gone is not in any
+  round-robin set, so its devices wait (gone: dropped).
+
+  Time: Redis TIME; tests with simulated time pass nowMs in ARGV[1] (slot TTLs get 60 s slack).
+
+  Input:
+    KEYS[1]  budget pause flag            KEYS[2]  budget in-flight slots (ZSET id -> grant)
+    KEYS[3]  budget effective caps (HASH windowMs -> cap, optional)
+    KEYS[4]  lane due (ZSET "cid.mid" -> due ms)
+    KEYS[5]  lane active (ZSET "cid.mid" -> lease end ms)
+    KEYS[6..8] lane round-robin of urgent, normal, background (ZSET cid -> turn)
+    KEYS[9]  lane campaigns (HASH cid -> class, or "p:" .. class while paused; "~turn", "~seq")
+    KEYS[10] lane tries (HASH "cid.mid" -> failed attempts)
+    KEYS[11] budget known-good levels (HASH windowMs -> calls the server accepted; adaptive)
+    KEYS[12..] budget window logs (ZSET id -> stamp), shortest window first
+    ARGV[1] nowMs or ''   ARGV[2] guardMs   ARGV[3] slot leaseMs   ARGV[4] device leaseMs
+    ARGV[5] permit id prefix (slot i's id = prefix .. i)
+    ARGV[6] ready key prefix (ready set of a campaign = prefix .. cid)
+    ARGV[7] most slots to grant in this step (the caller's free places)
+    ARGV[8] 1: adaptive caps on (as acquire-n.lua), 0: off
+    ARGV[9] most slots in flight above the known-good level (adaptive only)
+    ARGV[10] wait (ms) answered when only that limit refuses
+    ARGV[11..] cap, windowMs, reserve for each window, in KEYS order
+  Output:
+    {1, nowMs, campaignId, machineId, tries, ...}   granted (one triple per slot, in order):
+                  each slot is in flight from nowMs under id prefix .. i
+    {0, waitMs}   nothing may go now: waitMs until the next slot (for the best class waiting),
+                  the next due device or lease end, whichever is first; -1: nothing waits at all
+]]
+local rcall = redis.call
+local now = tonumber(ARGV[1])
+local slack = 60000
+if not now then
+  local t = rcall('TIME')
+  now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+  slack = 0
+end
+local guard, lease, deviceLease = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
+local permitPrefix, readyPrefix = ARGV[5], ARGV[6]
+local most = math.max(1, tonumber(ARGV[7]) or 1)
+local pauseKey, inflightKey, capsKey, dueKey, activeKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
+local rr = { KEYS[6], KEYS[7], KEYS[8] }
+local campaignsKey, triesKey = KEYS[9], KEYS[10]
+local rank = { urgent = 1, normal = 2, background = 3 }
+local goodKey = KEYS[11]
+local adaptive = ARGV[8] == '1'
+local probeInflight, probeWait = tonumber(ARGV[9]) or 0, tonumber(ARGV[10]) or 0
+local windowCount = #KEYS - 11
+
+-- A device back in its campaign's ready set, ahead of the ones never tried.
+local function makeReady(member)
+  local dot = string.find(member, '.', 1, true)
+  local cid, mid = string.sub(member, 1, dot - 1), string.sub(member, dot + 1)
+  local class = rcall('HGET', campaignsKey, cid)
+  if not class then
+    rcall('HDEL', triesKey, member) -- cancelled: its device records say so already
+    return
+  end
+  rcall('ZADD', readyPrefix .. cid, 0, mid)
+  local r = rank[class]
+  if r then rcall('ZADD', rr[r], 'NX', rcall('HINCRBY', campaignsKey, '~turn', 0), cid) end
+end
+
+-- Devices of a process that died (lease over) count one attempt and come back.
+local expired = rcall('ZRANGEBYSCORE', activeKey, '-inf', now, 'LIMIT', 0, 100)
+for i = 1, #expired do
+  rcall('ZREM', activeKey, expired[i])
+  rcall('HINCRBY', triesKey, expired[i], 1)
+  makeReady(expired[i])
+end
+local due = rcall('ZRANGEBYSCORE', dueKey, '-inf', now, 'LIMIT', 0, 100)
+for i = 1, #due do
+  rcall('ZREM', dueKey, due[i])
+  makeReady(due[i])
+end
+
+-- The budget (as acquire-n.lua): abandoned slots count as replied at grant + lease.
+local stale = rcall('ZRANGEBYSCORE', inflightKey, '-inf', now - lease, 'WITHSCORES')
+if #stale > 0 then
+  for w = 1, windowCount do
+    local args = {}
+    for i = 1, #stale, 2 do
+      args[#args + 1] = tonumber(stale[i + 1]) + lease
+      args[#args + 1] = stale[i]
+    end
+    rcall('ZADD', KEYS[w + 11], unpack(args))
+    rcall('PEXPIRE', KEYS[w + 11], tonumber(ARGV[9 + 3 * w]) + guard + slack)
+  end
+  rcall('ZREMRANGEBYSCORE', inflightKey, '-inf', now - lease)
+end
+
+local pauseWait = 0
+local pausedUntil = tonumber(rcall('GET', pauseKey))
+if pausedUntil and pausedUntil > now then pauseWait = pausedUntil - now end
+
+local inflight = rcall('ZCARD', inflightKey)
+local windows, longestSpan = {}, 0
+for w = 1, windowCount do
+  local key = KEYS[w + 11]
+  local cap = tonumber(ARGV[8 + 3 * w])
+  local windowMs = tonumber(ARGV[9 + 3 * w])
+  local good = nil
+  if adaptive then
+    local effective = tonumber(rcall('HGET', capsKey, tostring(windowMs)))
+    if effective and effective < cap then cap = math.max(0, math.floor(effective)) end
+    good = tonumber(rcall('HGET', goodKey, tostring(windowMs))) or 0
+  end
+  local span = windowMs + guard
+  if span > longestSpan then longestSpan = span end
+  rcall('ZREMRANGEBYSCORE', key, '-inf', now - span)
+  windows[w] = { key = key, cap = cap, reserve = tonumber(ARGV[10 + 3 * w]), span = span,
+    stamped = rcall('ZCARD', key), good = good }
+end
+
+-- How long until one more call fits in every window for class rank r, with `extra` slots
+-- granted in this step already (0 = now). The 0-based rank of the stamp whose leaving makes room.
+local function classWait(r, extra)
+  local wait = pauseWait
+  for _, w in ipairs(windows) do
+    local limit = w.cap
+    if r > 1 then limit = limit - w.reserve end
+    local k = w.stamped + inflight + extra - limit
+    local leaves = 0
+    if k >= 0 then
+      if limit <= 0 or k >= w.stamped then
+        leaves = w.span
+      else
+        leaves = tonumber(rcall('ZRANGE', w.key, k, k, 'WITHSCORES')[2]) + w.span - now
+      end
+    end
+    if leaves > wait then wait = leaves end
+    -- Above what the server has accepted, probe with few calls at once (acquire-n.lua).
+    if w.good and w.stamped + inflight + extra >= w.good and inflight + extra >= probeInflight then
+      if probeWait > wait then wait = probeWait end
+    end
+  end
+  return wait
+end
+
+local function nextEvent()
+  local first = nil
+  for _, key in ipairs({ dueKey, activeKey }) do
+    local head = rcall('ZRANGE', key, 0, 0, 'WITHSCORES')
+    if head[2] then
+      local at = tonumber(head[2])
+      if first == nil or at < first then first = at end
+    end
+  end
+  return first
+end
+
+local out = { 1, now }
+local granted = 0
+local blockedWait = nil
+while granted < most and blockedWait == nil do
+  local picked = false
+  for r = 1, 3 do
+    for _ = 1, 10 do
+      local cid = rcall('ZRANGE', rr[r], 0, 0)[1]
+      if not cid then break end
+      local wait = classWait(r, granted)
+      if wait > 0 then
+        blockedWait = wait
+        break
+      end
+      local readyKey = readyPrefix .. cid
+      local popped = rcall('ZPOPMIN', readyKey)
+      if rcall('EXISTS', readyKey) == 0 then
+        rcall('ZREM', rr[r], cid)
+      else
+        rcall('ZADD', rr[r], rcall('HINCRBY', campaignsKey, '~turn', 1), cid)
+      end
+      local mid = popped[1]
+      if mid then
+        local member = cid .. '.' .. mid
+        granted = granted + 1
+        rcall('ZADD', inflightKey, now, permitPrefix .. granted)
+        rcall('ZADD', activeKey, now + deviceLease, member)
+        out[#out + 1] = cid
+        out[#out + 1] = mid
+        out[#out + 1] = tonumber(rcall('HGET', triesKey, member) or '0')
+        picked = true
+        break
+      end
+    end
+    if picked or blockedWait then break end
+  end
+  if not picked then break end
+end
+
+if granted > 0 then
+  rcall('PEXPIRE', inflightKey, lease + longestSpan + slack)
+  return out
+end
+local event = nextEvent()
+if blockedWait then
+  if event and event - now < blockedWait then return { 0, math.max(1, event - now) } end
+  return { 0, blockedWait }
+end
+if event then return { 0, math.max(1, event - now) } end
+return { 0, -1 }

@@ -1,0 +1,157 @@
+import type { DeviceRecord } from '../campaigns/campaign.js';
+import { DefenderError, InvalidMachineIdError } from '../defender/errors.js';
+import type { MachineAction } from '../defender/machine-action.js';
+import type { Logger } from '../shared/logger.js';
+import { findOwnAction } from './find-own-action.js';
+import { decidePending } from './pending-delay.js';
+import type { DeviceTurn, ScanApi, ScanProcessorDeps } from './scan-ports.js';
+
+export interface TurnContext {
+  campaignId: string;
+  machineId: string;
+  /** Campaign creation time: the lower bound of the own-action lookup. */
+  since: number;
+  /** Failed attempts before this turn. */
+  tries: number;
+  /** The device as last read or as `markSent` left it. */
+  device: DeviceRecord;
+  client: ScanApi;
+  log: Logger;
+  record(action: MachineAction, lostReply: boolean): Promise<DeviceTurn>;
+}
+
+/** The failure reason shown in status and export: Microsoft's code, then its message. */
+export function failureReason(error: DefenderError): string {
+  return error.apiMessage ? `${error.code}: ${error.apiMessage}` : error.code;
+}
+
+export type Lookup =
+  | { kind: 'found'; action: MachineAction }
+  | { kind: 'none' }
+  /** The lookup could not be made: the device's turn ends so. */
+  | { kind: 'turn'; turn: DeviceTurn };
+
+/**
+ * This campaign's own action for the device, if an earlier call made one. A throttled lookup
+ * makes the device due when the pause ends (no attempt spent); another failure spends one.
+ */
+export async function lookupOwnAction(ctx: TurnContext, deps: ScanProcessorDeps): Promise<Lookup> {
+  try {
+    const own = await findOwnAction(ctx.client, ctx);
+    return own ? { kind: 'found', action: own } : { kind: 'none' };
+  } catch (error) {
+    if (error instanceof DefenderError && error.retry === 'throttled') {
+      const ms = Math.max(1, error.retryAfterMs ?? deps.config.limits.throttleDefault);
+      return {
+        kind: 'turn',
+        turn: { outcome: 'held', end: { kind: 'due', at: deps.clock.now() + ms, attempt: false } },
+      };
+    }
+    return { kind: 'turn', turn: await failAttempt(error, errorCode(error), ctx, deps, false) };
+  }
+}
+
+/**
+ * What a failed turn means for the device, by the error's retry policy (design.md, worker flow
+ * step 4). The device's state is recorded before the turn ends, so the campaign store is right
+ * even if this process dies right after.
+ */
+export async function handleDeviceError(
+  error: unknown,
+  ctx: TurnContext,
+  deps: ScanProcessorDeps,
+): Promise<DeviceTurn> {
+  const { store, clock } = deps;
+  const { campaignId, machineId, log } = ctx;
+
+  if (error instanceof InvalidMachineIdError) {
+    await store.markFailed(campaignId, machineId, 'InvalidMachineId');
+    return { outcome: 'failed', end: { kind: 'done' } };
+  }
+  if (!(error instanceof DefenderError)) return failAttempt(error, 'internal-error', ctx, deps);
+
+  const details = { status: error.status, code: error.code, target: error.target };
+  if (error.code === 'sign_in_required') {
+    // Nobody is signed in for this tenant (delegated auth): no device is at fault, and every
+    // other device would fail the same way. Keep the device, try again later, say what fixes it.
+    const ms = deps.signInHoldMs ?? 60_000;
+    log.error(
+      { ...details, holdMs: ms },
+      error.apiMessage || 'sign-in required: run fleetscan login',
+    );
+    return { outcome: 'held', end: { kind: 'due', at: clock.now() + ms, attempt: false } };
+  }
+  switch (error.retry) {
+    case 'later': {
+      // Busy. If the unfinished action is our own, an earlier reply was lost: record it.
+      const looked = await lookupOwnAction(ctx, deps);
+      if (looked.kind === 'found') return ctx.record(looked.action, true);
+      if (looked.kind === 'turn') return looked.turn;
+      const now = clock.now();
+      const decision = decidePending(
+        deps.config.scan,
+        ctx.device.firstBusyAt,
+        now,
+        (deps.random ?? Math.random)(),
+      );
+      if (decision.kind === 'timeout') {
+        await store.markFailed(campaignId, machineId, 'pending-timeout');
+        log.warn(
+          { ...details, firstBusyAt: ctx.device.firstBusyAt },
+          'device still busy at the deadline',
+        );
+        return { outcome: 'failed', end: { kind: 'done' } };
+      }
+      await store.markDeferred(campaignId, machineId, { until: decision.until, at: now });
+      log.info({ ...details, until: decision.until }, 'device busy, deferred');
+      return { outcome: 'deferred', end: { kind: 'due', at: decision.until, attempt: false } };
+    }
+    case 'throttled':
+      // The client has already paused this budget (only this one) for every process.
+      log.warn({ ...details, retryAfterMs: error.retryAfterMs }, 'throttled by the API');
+      return { outcome: 'held', end: { kind: 'hold' } };
+    case 'backoff':
+      return failAttempt(error, error.code, ctx, deps);
+    case 'never':
+    case 'reauth': {
+      const reason = failureReason(error);
+      await store.markFailed(campaignId, machineId, reason);
+      log.warn({ ...details, reason }, 'scan refused');
+      return { outcome: 'failed', end: { kind: 'done' } };
+    }
+  }
+}
+
+/**
+ * A transient failure spends one of `scan.attempts`; the device is due again after an
+ * exponential backoff (half of it random, so devices that failed together spread out). The last
+ * attempt looks for an action a lost reply may have made before recording the failure.
+ */
+async function failAttempt(
+  error: unknown,
+  reason: string,
+  ctx: TurnContext,
+  deps: ScanProcessorDeps,
+  lookFirst = true,
+): Promise<DeviceTurn> {
+  const last = ctx.tries + 1 >= deps.config.scan.attempts;
+  const message = error instanceof Error ? error.message : String(error);
+  ctx.log.warn({ err: message, attempt: ctx.tries + 1, last }, 'scan attempt failed');
+  if (last) {
+    const own = lookFirst ? await findOwnAction(ctx.client, ctx).catch(() => null) : null;
+    if (own) return ctx.record(own, true);
+    await deps.store.markFailed(ctx.campaignId, ctx.machineId, reason);
+    return { outcome: 'failed', end: { kind: 'done' } };
+  }
+  const random = (deps.random ?? Math.random)();
+  const delay = deps.config.scan.backoff * 2 ** ctx.tries * (0.5 + 0.5 * random);
+  return {
+    outcome: 'retry',
+    end: { kind: 'due', at: deps.clock.now() + Math.round(delay), attempt: true },
+  };
+}
+
+function errorCode(error: unknown): string {
+  if (error instanceof DefenderError) return error.code;
+  return 'internal-error';
+}

@@ -1,0 +1,128 @@
+import type { DeviceRecord } from '../campaigns/campaign.js';
+import { DefenderError } from '../defender/errors.js';
+import type { MachineAction } from '../defender/machine-action.js';
+import { createCampaignCache } from './campaign-cache.js';
+import { handleDeviceError, lookupOwnAction, type TurnContext } from './device-error.js';
+import type { DeviceTurn, DeviceTurnInput, ScanProcessorDeps } from './scan-ports.js';
+import { createScheduleClock } from '../schedules/schedule-clock.js';
+import { windowWaitMs } from '../schedules/window-gate.js';
+import { isOwnAction } from './find-own-action.js';
+
+export type { DeviceTurn, ScanOutcome, ScanProcessorDeps } from './scan-ports.js';
+
+const FINAL_STATES: ReadonlySet<string> = new Set(['requested', 'failed', 'cancelled']);
+const DONE = { kind: 'done' } as const;
+
+/**
+ * Whether an earlier attempt may have reached the API without its reply being recorded. A device
+ * deferred after its last call got a definite busy answer: that call created nothing.
+ */
+export function mayHaveReachedApi(device: DeviceRecord): boolean {
+  if (device.sentAt === null) return false;
+  const answeredBusy =
+    device.state === 'deferred' &&
+    device.deferredUntil !== null &&
+    device.sentAt < device.deferredUntil;
+  return !answeredBusy;
+}
+
+/**
+ * One device's turn (design.md "The worker flow"): dispatch handed it over with a slot; the turn
+ * ends with the device recorded, failed, due again, or held, and the slot settled (a call may
+ * have left) or released (none did). Never calls twice for one device: `markSent` comes before
+ * every call, and a device whose earlier call may have reached the API is looked up first.
+ */
+export function createDeviceProcessor(deps: ScanProcessorDeps) {
+  const { store, clock } = deps;
+  const cache = createCampaignCache(store, clock, deps.campaignCacheMs ?? 1_000);
+  const windowClock = deps.windowClock ?? createScheduleClock({ realNow: () => clock.now() });
+
+  return async function processDevice(input: DeviceTurnInput): Promise<DeviceTurn> {
+    const { campaignId, machineId, permit } = input;
+    const log = deps.log.child({ campaignId, machineId });
+    const unused = async (turn: DeviceTurn): Promise<DeviceTurn> => {
+      await permit.release(); // no call left this process
+      return turn;
+    };
+
+    const campaign = await cache.get(campaignId);
+    if (!campaign) return unused({ outcome: 'cancelled', end: DONE });
+    const device = await store.getDevice(campaignId, machineId);
+    if (!device || FINAL_STATES.has(device.state))
+      return unused({ outcome: 'already-done', end: DONE });
+    if (campaign.state === 'cancelled') {
+      await store.markCancelled(campaignId, machineId);
+      return unused({ outcome: 'cancelled', end: DONE });
+    }
+    if (campaign.state === 'paused') return unused({ outcome: 'held', end: { kind: 'hold' } });
+    // Dispatch window (schedules, `scan --window`): outside it the device waits for the opening,
+    // like a paused campaign's: no attempt spent, no API call.
+    const closedForMs = windowWaitMs(campaign.window, windowClock);
+    if (closedForMs > 0) {
+      const at = clock.now() + closedForMs;
+      return unused({ outcome: 'held', end: { kind: 'due', at, attempt: false } });
+    }
+
+    const client = deps.clientFor(campaign.tenant);
+    const record = async (action: MachineAction, lostReply: boolean): Promise<DeviceTurn> => {
+      const joinedExisting = !isOwnAction(action, campaignId);
+      await store.markRequested(campaignId, machineId, action, { joinedExisting, at: clock.now() });
+      log.info(
+        { machineActionId: action.id, actionStatus: action.status, joinedExisting, lostReply },
+        'scan requested',
+      );
+      return { outcome: lostReply ? 'recorded-lost-reply' : 'requested', end: DONE };
+    };
+    const ctx: TurnContext = {
+      campaignId,
+      machineId,
+      since: campaign.createdAt,
+      tries: input.tries,
+      device,
+      client,
+      log,
+      record,
+    };
+
+    if (mayHaveReachedApi(device) || input.tries >= deps.config.scan.attempts) {
+      const looked = await lookupOwnAction(ctx, deps);
+      if (looked.kind === 'found') return unused(await record(looked.action, true));
+      if (looked.kind === 'turn') return unused(looked.turn);
+      if (input.tries >= deps.config.scan.attempts) {
+        // Processes kept dying with this device (each one an attempt): stop trying it.
+        await store.markFailed(campaignId, machineId, 'worker-lost');
+        return unused({ outcome: 'failed', end: DONE });
+      }
+    }
+
+    let sent: DeviceRecord;
+    try {
+      sent = await store.markSent(campaignId, machineId, clock.now());
+    } catch (error) {
+      await permit.release();
+      return handleDeviceError(error, ctx, deps);
+    }
+    if (sent.state !== 'queued' && sent.state !== 'deferred') {
+      // Recorded or cancelled since we looked (a recovered device, a cancel sweep): a call now
+      // could only make a second action.
+      return unused({
+        outcome: sent.state === 'cancelled' ? 'cancelled' : 'already-done',
+        end: DONE,
+      });
+    }
+
+    try {
+      const action = await client.runAntiVirusScan(
+        machineId,
+        { comment: campaign.comment, scanType: campaign.scanType },
+        { permit },
+      );
+      return await record(action, false);
+    } catch (error) {
+      if (!(error instanceof DefenderError)) log.debug({ err: error }, 'scan call failed');
+      return handleDeviceError(error, { ...ctx, device: sent }, deps);
+    }
+  };
+}
+
+export type DeviceProcessor = ReturnType<typeof createDeviceProcessor>;

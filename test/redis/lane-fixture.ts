@@ -1,0 +1,71 @@
+import type { Redis } from 'ioredis';
+import { pino } from 'pino';
+import type { RateWindow } from '../../src/config/duration.js';
+import { createLanes, type Lanes } from '../../src/lanes/lanes.js';
+import { createScanLimiter, type ScanLimiter } from '../../src/limiter/scan-limiter.js';
+import type { Clock } from '../../src/shared/clock.js';
+import { UnknownTenantError } from '../../src/tenants/tenant-registry.js';
+
+export const LANE_WINDOWS: RateWindow[] = [
+  { cap: 10, windowMs: 1_000 },
+  { cap: 100, windowMs: 60_000 },
+];
+
+export interface LaneFixtureOptions {
+  /** Tenant names, each with its own budget (`commercial:<name>:app`). Default: `default`. */
+  tenants?: readonly string[];
+  windows?: readonly RateWindow[];
+  reserve?: readonly RateWindow[];
+  deviceLeaseMs?: number;
+  /** Simulated time for the budget scripts (`time: 'clock'`); Redis TIME when absent. */
+  clock?: Clock;
+}
+
+/** Lanes over real limiters for `tenants`, without credentials or clients. */
+export function testLanes(
+  redis: Redis,
+  prefix: string,
+  options: LaneFixtureOptions = {},
+): { lanes: Lanes; limiters: Map<string, ScanLimiter> } {
+  const names = options.tenants ?? ['default'];
+  const limiters = new Map<string, ScanLimiter>();
+  const tenants = names.map((name) => {
+    const budgetId = `commercial:${name}:app`;
+    const limiter = createScanLimiter({
+      redis,
+      prefix,
+      budgetId,
+      windows: options.windows ?? LANE_WINDOWS,
+      guardMs: 0,
+      throttleDefaultMs: 1_000,
+      leaseMs: 10_000,
+      ...(options.clock ? { clock: options.clock, time: 'clock' as const } : {}),
+      log: pino({ level: 'silent' }),
+    });
+    limiters.set(name, limiter);
+    return {
+      name,
+      cloud: 'commercial' as const,
+      budgetId,
+      limiter,
+      client: () => {
+        throw new Error('no client in lane tests');
+      },
+    };
+  });
+  const lanes = createLanes({
+    redis,
+    prefix,
+    tenants: {
+      get: (name) => {
+        const found = tenants.find((t) => t.name === name);
+        if (!found) throw new UnknownTenantError(name, names);
+        return found;
+      },
+      list: () => tenants,
+    },
+    reserve: options.reserve ?? [],
+    deviceLeaseMs: options.deviceLeaseMs ?? 30_000,
+  });
+  return { lanes, limiters };
+}
