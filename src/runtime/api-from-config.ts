@@ -1,5 +1,5 @@
 import { resolveCloud } from '../auth/clouds.js';
-import { defaultTenantAuth } from '../auth/tenant-auth.js';
+import { defaultTenantAuth, tokenCachePath } from '../auth/tenant-auth.js';
 import { tenantTokenProvider } from '../auth/tenant-token-provider.js';
 import type { Config } from '../config/schema.js';
 import { createDefenderClient, type DefenderClient } from '../defender/client.js';
@@ -54,9 +54,12 @@ export function adaptiveSettings(
  */
 export function clientFromConfig(
   config: Config,
-  deps: { gate: CallGate; callStats: CallStats; log: Logger },
+  deps: { gate: CallGate; callStats: CallStats; log: Logger; tenant?: string },
 ): DefenderClient {
-  const tokens = tenantTokenProvider(defaultTenantAuth(config), {
+  const auth = defaultTenantAuth(config);
+  const tenant = deps.tenant ?? auth.name;
+  const settings = { ...auth, name: tenant, cachePath: tokenCachePath(config.defender, tenant) };
+  const tokens = tenantTokenProvider(settings, {
     log: deps.log,
     onRefresh: () => {
       deps.callStats.recordTokenRefresh();

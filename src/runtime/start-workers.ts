@@ -6,7 +6,29 @@ import {
 import { verifyAfterSettle } from '../hunting/verify-after-settle.js';
 import { trackerClientFromConfig } from '../tracking/tracker-client.js';
 import { scheduleClockFrom } from '../schedules/runtime-schedules.js';
+import { campaignSettledEvent } from '../webhooks/source-events.js';
+import { createWebhookStore } from '../webhooks/webhook-store.js';
 import type { Runtime } from './build-runtime.js';
+
+/**
+ * When the tracker sees every action of a campaign terminal: `campaign.settled` to the webhook
+ * subscribers (delivered by the API process's queue), then proof of completion when verify is on.
+ */
+function announceThenVerify(runtime: Runtime): (campaignId: string) => Promise<void> {
+  const webhooks = createWebhookStore(runtime.redis, runtime.config.redis.prefix);
+  const verify = verifyAfterSettle(runtime);
+  return async (campaignId) => {
+    const campaign = await runtime.store.getCampaign(campaignId);
+    if (campaign) {
+      await webhooks
+        .emit(campaignSettledEvent(campaign, runtime.clock.now()))
+        .catch((error: unknown) => {
+          runtime.log.warn({ campaignId, reason: String(error) }, 'campaign.settled not recorded');
+        });
+    }
+    if (verify) await verify(campaignId);
+  };
+}
 
 /**
  * A scan worker wired to a runtime: one dispatcher over every tenant's budget (one pool of
@@ -32,7 +54,7 @@ export function startRuntimeWorker(runtime: Runtime, settings: ScanWorkerSetting
       tracking: {
         settings: runtime.config.tracking,
         lister: trackerClientFromConfig(runtime.config, runtime),
-        onSettled: verifyAfterSettle(runtime),
+        onSettled: announceThenVerify(runtime),
       },
       windowClock: scheduleClockFrom(runtime.config),
     },

@@ -79,6 +79,7 @@ export function createTenantRegistry(config: Config, deps: TenantRegistryDeps): 
             gate,
             callStats: deps.callStats,
             log: deps.log.child({ tenant: name }),
+            tenant: name,
           });
           clients.push(client);
         }
@@ -109,7 +110,8 @@ export function createTenantRegistry(config: Config, deps: TenantRegistryDeps): 
   };
 }
 
-function hasDefaultCredentials(config: Config): boolean {
+/** Whether the MDE_* variables (the tenant `default`) carry credentials. */
+export function hasDefaultCredentials(config: Config): boolean {
   const { tenantId, clientId, accessToken } = config.defender;
   return accessToken !== undefined || (tenantId !== undefined && clientId !== undefined);
 }

@@ -4,7 +4,7 @@ import type { CheckResult } from '../../ops/doctor/check-result.js';
 import { doctorExitCode, renderDoctor } from '../../ops/doctor/render-doctor.js';
 import { runDoctor } from '../../ops/doctor/run-doctor.js';
 import { printJson, type GlobalOptions } from '../context.js';
-import { tenantFor } from './shared/tenant-option.js';
+import { tenantsFor } from './shared/tenant-option.js';
 
 interface DoctorOptions {
   tenant?: string;
@@ -33,7 +33,7 @@ export function registerDoctorCommand(program: Command): void {
       const results: CheckResult[] = await runDoctor({
         file: globals.config,
         env: process.env,
-        tenants: (config) => [tenantFor(config, options.tenant)],
+        tenants: (config) => tenantsFor(config, options.tenant),
         // Warnings of the parts doctor runs (MSAL, the limiter) would only repeat its own lines.
         log: (config) =>
           createLogger({ level: config.log.level === 'debug' ? 'debug' : 'error', name: 'doctor' }),

@@ -1,4 +1,5 @@
-import { defaultTenantAuth, type TenantAuthSettings } from '../../auth/tenant-auth.js';
+import type { TenantAuthSettings } from '../../auth/tenant-auth.js';
+import { tenantAuthList } from '../../tenants/tenant-auth-list.js';
 import { tenantTokenProvider } from '../../auth/tenant-token-provider.js';
 import type { Config } from '../../config/schema.js';
 import { limiterFromConfig } from '../../runtime/api-from-config.js';
@@ -57,14 +58,14 @@ export async function runDoctor(input: DoctorInput): Promise<CheckResult[]> {
   return results;
 }
 
-/** The tenants of today's configuration: the single `default` one. */
+/** Every configured tenant (the registry's order). */
 export function configuredTenants(config: Config): TenantAuthSettings[] {
-  return [defaultTenantAuth(config)];
+  return tenantAuthList(config);
 }
 
 /** A connection that answers PING within 5 s, or the reason it does not. */
 async function connect(config: Config): Promise<Redis | Error> {
-  const redis = createRedis(config.redis.url, {
+  const redis = createRedis(config.redis, {
     failFast: true,
     connectionName: 'fleetscan-doctor',
   });
