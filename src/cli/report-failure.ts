@@ -2,6 +2,7 @@ import { CommanderError } from 'commander';
 import { ConfigError } from '../config/load.js';
 import { DeviceFileError } from '../producer/sources/errors.js';
 import { UsageError } from './errors.js';
+import { explainRedisError } from '../shared/redis-errors.js';
 
 /** Where a failure report goes: stderr for people, one JSON object on stdout with `--json`. */
 export interface FailureOutput {
@@ -30,7 +31,7 @@ export function usageFailureJson(commanderMessage: string): FailureJson {
 }
 
 export function failureJson(error: unknown): FailureJson {
-  const message = error instanceof Error ? error.message : String(error);
+  const message = messageOf(error);
   if (error instanceof ConfigError)
     return { error: { kind: 'config', message, issues: error.issues } };
   if (error instanceof DeviceFileError)
@@ -49,12 +50,18 @@ export function reportFailure(error: unknown, out: FailureOutput): number {
     out.writeOut(`${JSON.stringify(failureJson(error), null, 2)}\n`);
     return 1;
   }
-  const message = error instanceof Error ? error.message : String(error);
-  out.writeErr(`fleetscan: ${message}\n`);
+  out.writeErr(`fleetscan: ${messageOf(error)}\n`);
   const expected =
     error instanceof UsageError || error instanceof ConfigError || error instanceof DeviceFileError;
   if (!expected && out.debug === true && error instanceof Error && error.stack) {
     out.writeErr(`${error.stack}\n`);
   }
   return 1;
+}
+
+/** A person's sentence for the error: Redis refusals get their fix, never the client's wording. */
+function messageOf(error: unknown): string {
+  if (error instanceof Error && /^(NOPERM|WRONGPASS|NOAUTH)/.test(error.message))
+    return explainRedisError(error, 'the configured Redis').message;
+  return error instanceof Error ? error.message : String(error);
 }

@@ -122,10 +122,10 @@ describe('campaign control', () => {
 
   it('says a second pause changed nothing', async () => {
     const id = await newCampaign();
-    expect((await cli(['pause', id])).stdout).toContain('paused: 3 jobs taken off the queue');
+    expect((await cli(['pause', id])).stdout).toContain('paused: its 3 waiting devices keep their place');
     const again = await cli(['pause', id]);
     expect(again.code).toBe(0);
-    expect(again.stdout).toContain(`Campaign ${id} is already paused; nothing is called for`);
+    expect(again.stdout).toContain(`Campaign ${id} is already paused (3 devices waiting); nothing is called for`);
     expect(again.stdout).not.toContain('leftover');
   });
 });
@@ -151,7 +151,7 @@ describe('failure reasons', () => {
 describe('progress while a window is full', () => {
   it('says which window it waits for and until when, and counts the ETA from there', async () => {
     const id = await newCampaign();
-    const limits = { FLEETSCAN_RATE_LIMITS: '100/1m,2/1h' };
+    const limits = { FLEETSCAN_RATE_LIMITS: '100/1m,2/1h', FLEETSCAN_RATE_RESERVE: '0' };
     const config = loadConfig({ env: { ...env, ...limits } });
     const limiter = limiterFromConfig(config, redis, createLogger({ level: 'silent' }));
     for (const permit of await Promise.all([1, 2].map(() => limiter.acquire('scan'))))
@@ -226,9 +226,9 @@ describe('host names', () => {
     const id = (JSON.parse(scan.stdout) as { campaignId: string }).campaignId;
     const exported = await cli(['export', id]);
     const lines = exported.stdout.trimEnd().split('\r\n');
-    expect(lines[0]?.endsWith(',hostname')).toBe(true);
-    expect(lines.filter((l) => l.startsWith(A))).toEqual([`${A},queued,,,,0,,false,WS-0001`]);
-    expect(lines.filter((l) => l.startsWith(C))).toEqual([`${C},queued,,,,0,,false,`]);
+    expect(lines[0]?.endsWith(',hostname,tenant,priority')).toBe(true);
+    expect(lines.filter((l) => l.startsWith(A))).toEqual([`${A},queued,,,,0,,false,,,,,,WS-0001,default,normal`]);
+    expect(lines.filter((l) => l.startsWith(C))).toEqual([`${C},queued,,,,0,,false,,,,,,,default,normal`]);
     // status names a failed device by its host name.
     await createCampaignStore(redis, prefix).markFailed(id, A, 'OsPlatformNotSupported: iOS');
     const status = await cli(['status', id]);

@@ -105,6 +105,7 @@ describe('delegated sign-in end to end', () => {
           const env = {
             REDIS_URL: testRedisUrl(),
             FLEETSCAN_PREFIX: prefix,
+            FLEETSCAN_BUDGET_PREFIX: prefix,
             MDE_API_URL: url,
             MDE_AUTHORITY_HOST: url,
             MDE_TENANT_ID: sim.credentials.tenantId,
@@ -117,6 +118,7 @@ describe('delegated sign-in end to end', () => {
             LOG_LEVEL: 'info',
             // 40 scan calls at 4 per second: the campaign spans several ~3 s token lifetimes.
             FLEETSCAN_RATE_LIMITS: '4/1s,1500/1h',
+            FLEETSCAN_RATE_RESERVE: '0',
           };
           const snapshot = () => {
             for (const token of tokensIn(cacheFile)) tokens.add(token);

@@ -215,7 +215,7 @@ describe('fleetscan doctor', { timeout: 120_000 }, () => {
       env: { REDIS_URL: ownRedis.url },
     });
     expect(unknown.code).toBe(1);
-    expect(unknown.stderr).toMatch(/Unknown tenant "contoso": the only tenant is "default"/);
+    expect(unknown.stderr).toMatch(/Unknown tenant "contoso": configured tenants are default/);
     for (const command of [['doctor'], ['login'], ['logout'], ['auth', 'status']]) {
       const help = await runCli([...command, '--help']);
       expect(help.code).toBe(0);

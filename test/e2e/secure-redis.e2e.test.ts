@@ -89,7 +89,7 @@ describe('a Redis with TLS and an ACL user', () => {
   it('says once that the credentials were refused, without the password', async () => {
     const wrong = join(dir, 'wrong-password');
     writeFileSync(wrong, 'not-the-password');
-    const result = await runCli(['status', '--json'], {
+    const result = await runCli(['status'], {
       env: { ...secureEnv(), FLEETSCAN_REDIS_PASSWORD_FILE: wrong },
     });
     expect(result.code).toBe(1);
@@ -101,13 +101,13 @@ describe('a Redis with TLS and an ACL user', () => {
   it('says that the certificate is not trusted and how to fix it', async () => {
     const env = secureEnv();
     delete env['FLEETSCAN_REDIS_CA_FILE'];
-    const result = await runCli(['status', '--json'], { env });
+    const result = await runCli(['status'], { env });
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/does not trust .*set FLEETSCAN_REDIS_CA_FILE/);
   });
 
   it('refuses a key outside the ACL user prefixes with the rule to grant', async () => {
-    const result = await runCli(['status', '--json'], {
+    const result = await runCli(['status'], {
       env: { ...secureEnv(), FLEETSCAN_PREFIX: 'other-app' },
     });
     expect(result.code).toBe(1);

@@ -73,7 +73,8 @@ describe('automation API over HTTP', () => {
     expect(csv.headers.get('content-type')).toMatch(/^text\/csv/);
     const lines = csv.text.trim().split('\r\n');
     expect(lines[0]).toBe(
-      'machineId,state,machineActionId,actionStatus,reason,attempts,requestedAt,joinedExisting',
+      'machineId,state,machineActionId,actionStatus,reason,attempts,requestedAt,joinedExisting,' +
+        'actionUpdatedAt,cancelResult,scanResult,scanCompletedAt,scanType,hostname,tenant,priority',
     );
     expect(lines).toHaveLength(31);
     const ndjson = await t.call('GET', `/campaigns/${created.campaign.id}/export`, {

@@ -177,10 +177,13 @@ describe('retention', () => {
     expect(await campaignKeysLeft(redis, prefix, running)).toHaveLength(3);
   });
 
-  it('counts a cancelled campaign’s retention from the first sweep that saw it cancelled', async () => {
+  it('counts a cancelled campaign’s retention from the time it was cancelled', async () => {
     const id = await seedFinishedCampaign(store, 3);
-    await store.openIntake(id); // running again, then cancelled: cancel records no end time
+    await store.openIntake(id); // running again, then cancelled: cancel records its own time
     await store.setCampaignState(id, 'cancelled');
+    const cancelledAt = (await store.getCampaign(id))?.finishedAt ?? 0;
+    expect(cancelledAt).toBeGreaterThan(0);
+    clock = cancelledAt;
     const first = await pruneCampaigns(deps, { olderThanMs: KEEP, dryRun: false });
     expect(first.kept).toBe(1);
     clock += KEEP - 1;

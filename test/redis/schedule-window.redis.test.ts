@@ -34,6 +34,7 @@ describe('dispatch window over a compressed day (simulator)', () => {
     const config = scanTestConfig(testRedisUrl(), prefix, sim, {
       // Slow enough that one 3-hour window (3 s real) cannot take every device.
       'limits.windows': '4/1s,1500/36s',
+      'limits.reserve': 0,
       'schedules.timeScale': SCALE,
       'schedules.timeOrigin': origin,
     });

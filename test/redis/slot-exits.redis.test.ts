@@ -26,6 +26,8 @@ describe('readSlotExits', () => {
       env: {
         REDIS_URL: testRedisUrl(),
         FLEETSCAN_PREFIX: prefix,
+        FLEETSCAN_BUDGET_PREFIX: prefix,
+        FLEETSCAN_RATE_RESERVE: '0',
         FLEETSCAN_RATE_LIMITS: '3/20s,5/1h',
         FLEETSCAN_RATE_GUARD: '0ms',
       },

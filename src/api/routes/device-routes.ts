@@ -83,14 +83,17 @@ export function registerDeviceRoutes(api: FastifyInstance, deps: ApiDeps): void 
       },
     },
     handler: async ({ params, query, request, reply }) => {
-      await campaignFor(deps, request, params.id);
+      const campaign = await campaignFor(deps, request, params.id);
       const format = query.format ?? 'ndjson';
+      const context = { tenant: campaign.tenant, priority: campaign.priority };
       return {
         sent: reply
           .type(CONTENT_TYPES[format])
           .header('content-disposition', `attachment; filename="${params.id}.${format}"`)
           .header('cache-control', 'no-store')
-          .send(Readable.from(exportDevices(deps.store.iterateDevices(params.id), format))),
+          .send(
+            Readable.from(exportDevices(deps.store.iterateDevices(params.id), format, context)),
+          ),
       };
     },
   });

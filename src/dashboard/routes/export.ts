@@ -2,12 +2,17 @@ import { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import type { DeviceRecord } from '../../campaigns/campaign.js';
 import type { CampaignStore } from '../../campaigns/campaign-store.js';
-import { isExportFormat, type ExportFormat } from '../../campaigns/export-devices.js';
+import {
+  isExportFormat,
+  type ExportContext,
+  type ExportFormat,
+} from '../../campaigns/export-devices.js';
 
 /** Turns a campaign's devices into export text, chunk by chunk (`exportDevices`, as `fleetscan export`). */
 export type ExportWriter = (
   devices: AsyncIterable<DeviceRecord>,
   format: ExportFormat,
+  context?: ExportContext,
 ) => AsyncIterable<string>;
 
 const CONTENT_TYPES: Record<ExportFormat, string> = {
@@ -30,13 +35,14 @@ export function registerExportRoutes(
     async (request, reply) => {
       const { id, format } = request.params;
       if (!isExportFormat(format)) return reply.code(404).send({ error: 'unknown export format' });
-      if (!(await store.getCampaign(id)))
-        return reply.code(404).send({ error: 'no such campaign' });
+      const campaign = await store.getCampaign(id);
+      if (!campaign) return reply.code(404).send({ error: 'no such campaign' });
+      const context = { tenant: campaign.tenant, priority: campaign.priority };
       return reply
         .type(CONTENT_TYPES[format])
         .header('content-disposition', `attachment; filename="${id}.${format}"`)
         .header('cache-control', 'no-store')
-        .send(Readable.from(write(store.iterateDevices(id), format)));
+        .send(Readable.from(write(store.iterateDevices(id), format, context)));
     },
   );
 }

@@ -29,7 +29,7 @@
     ARGV[5] permit id prefix (slot i's id = prefix .. i)
     ARGV[6] ready key prefix (ready set of a campaign = prefix .. cid)
     ARGV[7] most slots to grant in this step (the caller's free places)
-    ARGV[8] 1: adaptive caps on (as acquire-n.lua), 0: off
+    ARGV[8] 1: adaptive probe limit on (as acquire-n.lua), 0: off
     ARGV[9] most slots in flight above the known-good level (adaptive only)
     ARGV[10] wait (ms) answered when only that limit refuses
     ARGV[11..] cap, windowMs, reserve for each window, in KEYS order
@@ -111,12 +111,11 @@ for w = 1, windowCount do
   local key = KEYS[w + 11]
   local cap = tonumber(ARGV[8 + 3 * w])
   local windowMs = tonumber(ARGV[9 + 3 * w])
+  -- The effective cap (written only by the adaptive budget) always applies where it is set.
+  local effective = tonumber(rcall('HGET', capsKey, tostring(windowMs)))
+  if effective and effective < cap then cap = math.max(0, math.floor(effective)) end
   local good = nil
-  if adaptive then
-    local effective = tonumber(rcall('HGET', capsKey, tostring(windowMs)))
-    if effective and effective < cap then cap = math.max(0, math.floor(effective)) end
-    good = tonumber(rcall('HGET', goodKey, tostring(windowMs))) or 0
-  end
+  if adaptive then good = tonumber(rcall('HGET', goodKey, tostring(windowMs))) or 0 end
   local span = windowMs + guard
   if span > longestSpan then longestSpan = span end
   rcall('ZREMRANGEBYSCORE', key, '-inf', now - span)
