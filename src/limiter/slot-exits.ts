@@ -14,7 +14,7 @@ export async function readSlotExits(redis: Redis, config: Config): Promise<numbe
   const leaseMs = config.limits.lease;
   const windows = normaliseWindows(config.limits.windows);
   const scope = config.limits.budgetScope === 'shared' ? 'all' : 'scan';
-  const keys = budgetKeys(config.redis.prefix, budgetIdFor(config), scope, windows);
+  const keys = budgetKeys(config.redis.budgetPrefix, budgetIdFor(config), scope, windows);
   const guard = config.limits.guard;
   const [seconds, micros] = await redis.time();
   const now = Number(seconds) * 1_000 + Math.floor(Number(micros) / 1_000);

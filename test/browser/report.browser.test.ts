@@ -91,6 +91,7 @@ describe('campaign report', () => {
     const env = {
       REDIS_URL: testRedisUrl(),
       FLEETSCAN_PREFIX: prefix,
+      FLEETSCAN_BUDGET_PREFIX: prefix,
       LOG_LEVEL: 'warn',
       MDE_API_URL: started.url,
       MDE_ACCESS_TOKEN: started.sim.issueToken(),

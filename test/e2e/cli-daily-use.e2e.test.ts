@@ -27,7 +27,12 @@ beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'fleetscan-daily-'));
   writeFileSync(join(dir, 'devices.csv'), `machineId\n${A}\n${B}\n${C}\n`);
   prefix = uniquePrefix('daily');
-  env = { REDIS_URL: testRedisUrl(), FLEETSCAN_PREFIX: prefix, LOG_LEVEL: 'warn' };
+  env = {
+    REDIS_URL: testRedisUrl(),
+    FLEETSCAN_PREFIX: prefix,
+    FLEETSCAN_BUDGET_PREFIX: prefix,
+    LOG_LEVEL: 'warn',
+  };
   redis = new Redis(testRedisUrl());
 });
 
@@ -122,10 +127,14 @@ describe('campaign control', () => {
 
   it('says a second pause changed nothing', async () => {
     const id = await newCampaign();
-    expect((await cli(['pause', id])).stdout).toContain('paused: its 3 waiting devices keep their place');
+    expect((await cli(['pause', id])).stdout).toContain(
+      'paused: its 3 waiting devices keep their place',
+    );
     const again = await cli(['pause', id]);
     expect(again.code).toBe(0);
-    expect(again.stdout).toContain(`Campaign ${id} is already paused (3 devices waiting); nothing is called for`);
+    expect(again.stdout).toContain(
+      `Campaign ${id} is already paused (3 devices waiting); nothing is called for`,
+    );
     expect(again.stdout).not.toContain('leftover');
   });
 });
@@ -227,8 +236,12 @@ describe('host names', () => {
     const exported = await cli(['export', id]);
     const lines = exported.stdout.trimEnd().split('\r\n');
     expect(lines[0]?.endsWith(',hostname,tenant,priority')).toBe(true);
-    expect(lines.filter((l) => l.startsWith(A))).toEqual([`${A},queued,,,,0,,false,,,,,,WS-0001,default,normal`]);
-    expect(lines.filter((l) => l.startsWith(C))).toEqual([`${C},queued,,,,0,,false,,,,,,,default,normal`]);
+    expect(lines.filter((l) => l.startsWith(A))).toEqual([
+      `${A},queued,,,,0,,false,,,,,,WS-0001,default,normal`,
+    ]);
+    expect(lines.filter((l) => l.startsWith(C))).toEqual([
+      `${C},queued,,,,0,,false,,,,,,,default,normal`,
+    ]);
     // status names a failed device by its host name.
     await createCampaignStore(redis, prefix).markFailed(id, A, 'OsPlatformNotSupported: iOS');
     const status = await cli(['status', id]);

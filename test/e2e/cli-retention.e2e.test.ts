@@ -23,7 +23,12 @@ beforeAll(async () => {
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'fleetscan-retention-cli-'));
   prefix = uniquePrefix('ret-cli');
-  env = { REDIS_URL: testRedisUrl(), FLEETSCAN_PREFIX: prefix, LOG_LEVEL: 'warn' };
+  env = {
+    REDIS_URL: testRedisUrl(),
+    FLEETSCAN_PREFIX: prefix,
+    FLEETSCAN_BUDGET_PREFIX: prefix,
+    LOG_LEVEL: 'warn',
+  };
   redis = new Redis(testRedisUrl());
 });
 

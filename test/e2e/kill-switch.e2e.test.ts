@@ -78,6 +78,7 @@ describe('fleetscan cancel --actions', () => {
           const env = {
             REDIS_URL: testRedisUrl(),
             FLEETSCAN_PREFIX: prefix,
+            FLEETSCAN_BUDGET_PREFIX: prefix,
             LOG_LEVEL: 'warn',
             MDE_API_URL: url,
             MDE_ACCESS_TOKEN: sim.issueToken({ lifetimeSec: 3_600 }),

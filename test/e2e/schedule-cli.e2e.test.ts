@@ -20,7 +20,12 @@ beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'fleetscan-schedcli-'));
   prefix = uniquePrefix('schedcli');
   redis = new Redis(testRedisUrl());
-  env = { REDIS_URL: testRedisUrl(), FLEETSCAN_PREFIX: prefix, LOG_LEVEL: 'warn' };
+  env = {
+    REDIS_URL: testRedisUrl(),
+    FLEETSCAN_PREFIX: prefix,
+    FLEETSCAN_BUDGET_PREFIX: prefix,
+    LOG_LEVEL: 'warn',
+  };
   writeFileSync(join(dir, 'ids.txt'), `${'a'.repeat(40)}\n${'b'.repeat(40)}\n`);
 });
 

@@ -88,6 +88,7 @@ describe('fleetscan schedule (e2e, simulator at ×100)', () => {
           const env = {
             REDIS_URL: testRedisUrl(),
             FLEETSCAN_PREFIX: prefix,
+            FLEETSCAN_BUDGET_PREFIX: prefix,
             FLEETSCAN_CONFIG: configFile,
             MDE_API_URL: url,
             MDE_ACCESS_TOKEN: sim.issueToken(),
@@ -183,6 +184,7 @@ describe('fleetscan schedule (e2e, simulator at ×100)', () => {
         const env = {
           REDIS_URL: testRedisUrl(),
           FLEETSCAN_PREFIX: prefix,
+          FLEETSCAN_BUDGET_PREFIX: prefix,
           FLEETSCAN_CONFIG: writeConfig(),
           MDE_API_URL: url,
           MDE_ACCESS_TOKEN: sim.issueToken(),

@@ -76,6 +76,7 @@ describe('fleetscan verify', () => {
             env: {
               REDIS_URL: testRedisUrl(),
               FLEETSCAN_PREFIX: prefix,
+              FLEETSCAN_BUDGET_PREFIX: prefix,
               LOG_LEVEL: 'warn',
               MDE_ACCESS_TOKEN: sim.issueToken(),
               GRAPH_API_URL: url,
