@@ -34,7 +34,12 @@ describe('dashboard retention', () => {
   it('lists archived campaigns apart and serves their export from the archive, byte for byte', async () => {
     const live = await seedFinishedCampaign(fx.store, 5);
     const gone = await seedFinishedCampaign(fx.store, 120);
-    const before = await collect(exportDevices(fx.store.iterateDevices(gone), 'csv'));
+    const before = await collect(
+      exportDevices(fx.store.iterateDevices(gone), 'csv', {
+        tenant: 'default',
+        priority: 'normal',
+      }),
+    );
     await archiveCampaign(deps, gone);
     const app = await dashboard({ bytesPerDevice: 1_000, warnAt: 0.999, refuseAt: 1 });
     const page = await app.inject({ url: '/fragments/overview', headers: AUTH });
