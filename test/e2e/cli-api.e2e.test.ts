@@ -48,7 +48,7 @@ describe('fleetscan token, api and retry', () => {
     expect(scopes).toEqual(['write']);
     const listed = await cli(['token', 'list', '--json']);
     expect(listed.stdout).toContain(id);
-    expect(listed.stdout).not.toContain(token.split('_')[2]);
+    expect(listed.stdout).not.toContain(token.slice(`fst_${id}_`.length));
     expect((await cli(['token', 'create', '--name', 'soar'])).code).toBe(1);
     expect((await cli(['token', 'create', '--name', 'x', '--scope', 'admin'])).stderr).toMatch(
       /--scope must be read or write/,
