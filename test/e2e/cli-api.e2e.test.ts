@@ -4,7 +4,7 @@ import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createAuditLog } from '../../src/api/audit/audit-log.js';
 import { createCampaignStore } from '../../src/campaigns/redis-campaign-store.js';
 import { packageRoot } from '../../src/shared/package-root.js';
-import { ensureBuilt, runCli, spawnCli, waitForOutput } from '../helpers/cli.js';
+import { ensureBuilt, runCli, spawnCli, waitForOutput, cliTestEnv } from '../helpers/cli.js';
 import { cleanupPrefix, testRedisUrl, uniquePrefix } from '../helpers/redis.js';
 import { seedCampaign } from '../redis/dashboard-fixture.js';
 
@@ -19,12 +19,7 @@ beforeAll(async () => {
 
 beforeEach(() => {
   prefix = uniquePrefix('cliapi');
-  env = {
-    REDIS_URL: testRedisUrl(),
-    FLEETSCAN_PREFIX: prefix,
-    FLEETSCAN_BUDGET_PREFIX: prefix,
-    LOG_LEVEL: 'info',
-  };
+  env = cliTestEnv(prefix, 'info');
   redis = new Redis(testRedisUrl());
 });
 

@@ -7,7 +7,7 @@ import { Redis } from 'ioredis';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createCampaignStore } from '../../src/campaigns/redis-campaign-store.js';
 import { packageRoot } from '../../src/shared/package-root.js';
-import { ensureBuilt, runCli, spawnCli, waitForOutput } from '../helpers/cli.js';
+import { ensureBuilt, runCli, spawnCli, waitForOutput, cliTestEnv } from '../helpers/cli.js';
 import { cleanupPrefix, testRedisUrl, uniquePrefix } from '../helpers/redis.js';
 
 const A = 'a'.repeat(40);
@@ -40,12 +40,7 @@ beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'fleetscan-cli-'));
   writeFileSync(join(dir, 'devices.csv'), CSV);
   prefix = uniquePrefix('cli');
-  env = {
-    REDIS_URL: testRedisUrl(),
-    FLEETSCAN_PREFIX: prefix,
-    FLEETSCAN_BUDGET_PREFIX: prefix,
-    LOG_LEVEL: 'warn',
-  };
+  env = cliTestEnv(prefix);
   redis = new Redis(testRedisUrl());
 });
 

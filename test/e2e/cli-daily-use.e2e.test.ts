@@ -7,7 +7,7 @@ import { createCampaignStore } from '../../src/campaigns/redis-campaign-store.js
 import { loadConfig } from '../../src/config/load.js';
 import { limiterFromConfig } from '../../src/runtime/api-from-config.js';
 import { createLogger } from '../../src/shared/logger.js';
-import { ensureBuilt, runCli } from '../helpers/cli.js';
+import { ensureBuilt, runCli, cliTestEnv } from '../helpers/cli.js';
 import { cleanupPrefix, testRedisUrl, uniquePrefix } from '../helpers/redis.js';
 
 const A = 'a'.repeat(40);
@@ -27,12 +27,7 @@ beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'fleetscan-daily-'));
   writeFileSync(join(dir, 'devices.csv'), `machineId\n${A}\n${B}\n${C}\n`);
   prefix = uniquePrefix('daily');
-  env = {
-    REDIS_URL: testRedisUrl(),
-    FLEETSCAN_PREFIX: prefix,
-    FLEETSCAN_BUDGET_PREFIX: prefix,
-    LOG_LEVEL: 'warn',
-  };
+  env = cliTestEnv(prefix);
   redis = new Redis(testRedisUrl());
 });
 

@@ -6,7 +6,7 @@ import { Redis } from 'ioredis';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createCampaignStore } from '../../src/campaigns/redis-campaign-store.js';
 import { packageRoot } from '../../src/shared/package-root.js';
-import { ensureBuilt, runCli } from '../helpers/cli.js';
+import { ensureBuilt, runCli, cliTestEnv } from '../helpers/cli.js';
 import { cleanupPrefix, testRedisUrl, uniquePrefix } from '../helpers/redis.js';
 import { campaignKeysLeft, machineId, seedFinishedCampaign } from '../redis/retention-fixture.js';
 
@@ -23,12 +23,7 @@ beforeAll(async () => {
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'fleetscan-retention-cli-'));
   prefix = uniquePrefix('ret-cli');
-  env = {
-    REDIS_URL: testRedisUrl(),
-    FLEETSCAN_PREFIX: prefix,
-    FLEETSCAN_BUDGET_PREFIX: prefix,
-    LOG_LEVEL: 'warn',
-  };
+  env = cliTestEnv(prefix);
   redis = new Redis(testRedisUrl());
 });
 

@@ -2,6 +2,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { packageRoot } from '../../src/shared/package-root.js';
+import { testRedisUrl } from './redis.js';
 
 /** The built CLI: tests run what users run. */
 export const CLI_MAIN = join(packageRoot(), 'dist', 'src', 'cli', 'main.js');
@@ -128,4 +129,17 @@ export async function waitForOutput(
     if (Date.now() > deadline) throw new Error(`timed out waiting for output:\n${run.stderr()}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
+}
+
+/**
+ * The environment of a CLI child in a test: the shared test Redis, and both the deployment's and
+ * the budgets' keys under the test's own prefix, so parallel tests never share a budget.
+ */
+export function cliTestEnv(prefix: string, logLevel = 'warn'): NodeJS.ProcessEnv {
+  return {
+    REDIS_URL: testRedisUrl(),
+    FLEETSCAN_PREFIX: prefix,
+    FLEETSCAN_BUDGET_PREFIX: prefix,
+    LOG_LEVEL: logLevel,
+  };
 }

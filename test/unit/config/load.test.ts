@@ -2,7 +2,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../../src/config/load.js';
+import { loadConfig } from '../../../src/config/load.js';
+import { configError } from '../../helpers/config-error.js';
 import { parseDuration, parseRateLimits } from '../../../src/config/duration.js';
 
 const CANARY = 'canary-7f3a9e1c-do-not-print';
@@ -12,16 +13,6 @@ function writeYaml(text: string): string {
   const file = join(dir, 'fleetscan.yaml');
   writeFileSync(file, text);
   return file;
-}
-
-function configError(run: () => unknown): ConfigError {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof ConfigError) return error;
-    throw error;
-  }
-  throw new Error('expected a ConfigError');
 }
 
 describe('loadConfig', () => {

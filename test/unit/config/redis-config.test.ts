@@ -2,20 +2,11 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../../src/config/load.js';
+import { loadConfig } from '../../../src/config/load.js';
+import { configError } from '../../helpers/config-error.js';
 import { explainRedisError } from '../../../src/shared/redis-errors.js';
 
 const CANARY = 'canary-redis-pw-93b1';
-
-function configError(run: () => unknown): ConfigError {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof ConfigError) return error;
-    throw error;
-  }
-  throw new Error('expected a ConfigError');
-}
 
 describe('secure Redis settings', () => {
   const dir = mkdtempSync(join(tmpdir(), 'fleetscan-redis-config-'));

@@ -2,7 +2,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../../src/config/load.js';
+import { loadConfig } from '../../../src/config/load.js';
+import { configError } from '../../helpers/config-error.js';
 
 const CANARY = 'canary-tenant-secret-41d7';
 
@@ -11,16 +12,6 @@ function writeYaml(text: string): string {
   const file = join(dir, 'fleetscan.yaml');
   writeFileSync(file, text);
   return file;
-}
-
-function configError(run: () => unknown): ConfigError {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof ConfigError) return error;
-    throw error;
-  }
-  throw new Error('expected a ConfigError');
 }
 
 const TWO_TENANTS = `
