@@ -33,6 +33,8 @@ export interface ChaosOutcome {
   finished: boolean;
   elapsedMs: number;
   note: string;
+  /** What else the scenario saw go wrong (a command that gave up, say); empty when nothing. */
+  problem: string;
 }
 
 export interface ChaosSettings {
@@ -83,7 +85,7 @@ export async function withChaosRun(
   name: string,
   settings: ChaosSettings,
   options: ChaosRunOptions,
-  body: (run: ChaosRun) => Promise<{ campaignId: string; note?: string }>,
+  body: (run: ChaosRun) => Promise<{ campaignId: string; note?: string; problem?: string }>,
 ): Promise<ChaosOutcome> {
   const dir = mkdtempSync(join(tmpdir(), `fleetscan-chaos-${name}-`));
   const redisDir = join(dir, 'redis');
@@ -219,11 +221,13 @@ export async function withChaosRun(
   const began = Date.now();
   let campaignId = '';
   let note = '';
+  let problem = '';
   let finished = false;
   try {
     const result = await body(run);
     campaignId = result.campaignId;
     note = result.note ?? '';
+    problem = result.problem ?? '';
     finished = await run.waitFinished(campaignId);
   } finally {
     await Promise.all(workers.map((w) => w.stop('SIGTERM', 10_000)));
@@ -246,6 +250,7 @@ export async function withChaosRun(
     finished,
     elapsedMs,
     note,
+    problem,
   };
   admin.disconnect();
   await simulator.stop();

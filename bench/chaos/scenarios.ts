@@ -94,10 +94,12 @@ export const CHAOS_SCENARIOS: Record<string, ChaosScenario> = {
       await run.waitFinished(id);
       const code = await Promise.race([status.exited, sleep(30_000).then(() => 'hung')]);
       if (code === 'hung') await status.stop('SIGKILL');
-      return {
-        campaignId: id,
-        note: `status --wait ${code === 0 ? 'rode out the outage' : `ended with ${String(code)}: ${status.stderr.slice(-1).join('')}`}`,
-      };
+      return code === 0
+        ? { campaignId: id, note: 'status --wait rode out the outage' }
+        : {
+            campaignId: id,
+            problem: `status --wait ended with ${String(code)}: ${status.stderr.slice(-1).join('')}`,
+          };
     }),
 
   'secret-revoked': (settings) =>

@@ -41,7 +41,7 @@ export async function ensureBuilt(): Promise<void> {
   }
   try {
     const sources = Math.max(
-      ...['src', 'workers', 'config'].map((dir) => newestMtime(join(root, dir))),
+      ...['src', 'workers', 'config', 'bench'].map((dir) => newestMtime(join(root, dir))),
     );
     if (existsSync(CLI_MAIN) && existsSync(STAMP) && statSync(STAMP).mtimeMs > sources) return;
     const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
