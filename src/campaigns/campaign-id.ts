@@ -30,7 +30,9 @@ const TAIL_SPACE = 36n ** 12n;
  * a SHA-256 of both: two schedules firing at the same instant never meet in one campaign.
  */
 export function scheduledCampaignId(schedule: string, planned: number): string {
-  const digest = createHash('sha256').update(`schedule:${schedule}@${String(planned)}`).digest();
+  const digest = createHash('sha256')
+    .update(`schedule:${schedule}@${String(planned)}`)
+    .digest();
   const tail = digest.readBigUInt64BE(0) % TAIL_SPACE;
   return `c-${tail.toString(36).padStart(12, '0')}`;
 }

@@ -186,14 +186,7 @@ export function createScheduleStore(redis: Redis, prefix: string): ScheduleStore
         redis,
         ADVANCE_4,
         [keys.lock, keys.schedule(name), keys.history(name), keys.fires],
-        [
-          fence.token,
-          String(fence.version),
-          HISTORY_LIMIT,
-          history.length,
-          ...entries,
-          ...pairs,
-        ],
+        [fence.token, String(fence.version), HISTORY_LIMIT, history.length, ...entries, ...pairs],
       );
       return result === 1 ? 'done' : result === 0 ? 'moved' : result === -1 ? 'not-holder' : 'gone';
     },
