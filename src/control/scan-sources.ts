@@ -14,7 +14,7 @@ export function fileScanSource(source: DeviceFileSource, description: string): S
   };
 }
 
-/** Devices chosen through List Machines (`--query`, `--tag`, `--group`) as a campaign's source. */
+/** Devices chosen through List Machines (`--query`, `--tag`, `--group`, `--all`) as a campaign's source. */
 export function targetScanSource(
   targets: TargetsSource,
   description: string,
@@ -50,12 +50,14 @@ export function listScanSource(
   };
 }
 
-/** `query:… tag:a,b group:…`, as a campaign records where its devices came from. */
+/** `query:… tag:a,b group:…` or `all`, as a campaign records where its devices came from. */
 export function describeTargets(targets: {
   query?: string | null | undefined;
   tags?: readonly string[] | undefined;
   group?: string | null | undefined;
+  all?: boolean | undefined;
 }): string {
+  if (targets.all === true) return 'all';
   const tags = targets.tags ?? [];
   return [
     targets.query ? `query:${targets.query}` : '',

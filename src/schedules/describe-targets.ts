@@ -3,7 +3,6 @@ import type { ScheduleTargets } from './schedule.js';
 
 /** `tag:Servers group:Finance`, `file:/srv/ids.csv` or `all`: how a campaign names its source. */
 export function describeTargetsOf(t: ScheduleTargets): string {
-  if (t.all) return 'all';
   if (t.devices !== null) return `file:${t.devices}`;
   return describeTargets(t);
 }

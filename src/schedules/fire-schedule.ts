@@ -23,18 +23,37 @@ export function isRunActive(campaign: Campaign | null): boolean {
   return campaign.counts.queued + campaign.counts.deferred > 0 || campaign.intakeOpen === true;
 }
 
+export interface FireRequest {
+  planned: number;
+  actual: number;
+  manual: boolean;
+  createdBy: string;
+  /**
+   * The run's campaign id, fixed when the run was claimed: a second call with it (a process
+   * completing the claim of one that died, or a stale one waking up) re-runs into that campaign
+   * and doubles nothing. Without it a new id is drawn (`schedule trigger`).
+   */
+  campaignId?: string | undefined;
+}
+
 /**
  * One run of a schedule: resolves its devices now and starts a campaign linked to it (the
  * schedule's name in the campaign and in the API comment). Never throws for a bad source: that
- * is the run's `failed-to-resolve` outcome, with the reason.
+ * is the run's `failed-to-resolve` outcome, with the reason, unless its campaign already exists
+ * (an earlier call created it): then the run is `started` and the reason says what went wrong.
  */
 export async function fireSchedule(
   deps: FireDeps,
   spec: ScheduleSpec,
-  at: { planned: number; actual: number; manual: boolean; createdBy: string },
+  at: FireRequest,
 ): Promise<FireRecord> {
   const base = { planned: at.planned, actual: at.actual, manual: at.manual };
   try {
+    const existing = at.campaignId ? await deps.campaigns.getCampaign(at.campaignId) : null;
+    if (existing && existing.schedule !== spec.name)
+      throw new Error(
+        `Campaign ${existing.id} belongs to ${existing.schedule === null ? 'no schedule' : `schedule ${existing.schedule}`}, not ${spec.name}; this run was not started.`,
+      );
     const source = await openScheduleSource(spec.targets, () => deps.lister(spec.tenant));
     const started = await startCampaign(
       { store: deps.campaigns, lanes: deps.lanes, ...(deps.realNow ? { now: deps.realNow } : {}) },
@@ -48,6 +67,7 @@ export async function fireSchedule(
         priority: spec.priority,
         window: spec.window,
         schedule: spec.name,
+        campaignId: at.campaignId,
       },
     );
     deps.log.info(
@@ -59,10 +79,31 @@ export async function fireSchedule(
       outcome: 'started',
       reason: null,
       campaignId: started.campaign.id,
-      counts: { queued: started.accepted, invalid: started.invalid, skipped: started.skipped },
+      counts: {
+        // The campaign's devices: the same figure whether this call created it or completed it.
+        queued: started.campaign.total,
+        invalid: started.invalid,
+        skipped: started.skipped,
+      },
     };
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
+    const created = at.campaignId
+      ? await deps.campaigns.getCampaign(at.campaignId).catch(() => null)
+      : null;
+    if (created?.schedule === spec.name) {
+      deps.log.warn(
+        { schedule: spec.name, campaignId: created.id, reason },
+        'schedule run started, but not all of its devices could be added',
+      );
+      return {
+        ...base,
+        outcome: 'started',
+        reason: `not all devices could be added: ${reason}`,
+        campaignId: created.id,
+        counts: { queued: created.total, invalid: 0, skipped: {} },
+      };
+    }
     deps.log.warn({ schedule: spec.name, reason }, 'schedule could not resolve its devices');
     return { ...base, outcome: 'failed-to-resolve', reason, campaignId: null, counts: null };
   }

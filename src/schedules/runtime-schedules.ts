@@ -2,7 +2,11 @@ import { hostname } from 'node:os';
 import type { Config } from '../config/schema.js';
 import type { Runtime } from '../runtime/build-runtime.js';
 import { createScheduleClock, type ScheduleClock } from './schedule-clock.js';
-import { startScheduleRunner, type ScheduleRunner } from './schedule-runner.js';
+import {
+  startScheduleRunner,
+  type ScheduleRunner,
+  type ScheduleRunnerDeps,
+} from './schedule-runner.js';
 import { createScheduleStore } from './schedule-store.js';
 
 /** The clock schedules and dispatch windows are read in, per `schedules.timeScale/timeOrigin`. */
@@ -13,8 +17,14 @@ export function scheduleClockFrom(config: Pick<Config, 'schedules'>): ScheduleCl
   });
 }
 
-/** The firing loop of a worker process, wired to its runtime (null when disabled). */
-export function startRuntimeScheduleRunner(runtime: Runtime): ScheduleRunner | null {
+/**
+ * The firing loop of a worker process, wired to its runtime (null when disabled). Tests may
+ * drive it by hand (`tickMs: 0`) and set fault points (`hooks`).
+ */
+export function startRuntimeScheduleRunner(
+  runtime: Runtime,
+  overrides: Partial<Pick<ScheduleRunnerDeps, 'tickMs' | 'hooks'>> = {},
+): ScheduleRunner | null {
   const { config } = runtime;
   if (!config.schedules.enabled) return null;
   return startScheduleRunner({
@@ -33,5 +43,6 @@ export function startRuntimeScheduleRunner(runtime: Runtime): ScheduleRunner | n
     tickMs: config.schedules.tick,
     lockTtlMs: config.schedules.lockTtl,
     identity: `worker@${hostname()}:${String(process.pid)}`,
+    ...overrides,
   });
 }

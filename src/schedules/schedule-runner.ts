@@ -1,11 +1,18 @@
 import type { Redis } from 'ioredis';
+import { scheduledCampaignId } from '../campaigns/campaign-id.js';
 import type { Logger } from '../shared/logger.js';
 import { createFiringLock } from './firing-lock.js';
 import { fireSchedule, isRunActive, type FireDeps } from './fire-schedule.js';
 import { overlapVerdict, planDue } from './plan-fires.js';
-import type { FireRecord, Schedule } from './schedule.js';
+import type { FireRecord, PendingFire, Schedule } from './schedule.js';
 import type { ScheduleClock } from './schedule-clock.js';
-import type { ScheduleStore } from './schedule-store.js';
+import { encodePending, type ScheduleStore } from './schedule-store.js';
+
+/** Fault points for tests; production never sets them. */
+export interface ScheduleRunnerHooks {
+  /** After a run was claimed (cursor moved, `pending` written), before its campaign exists. */
+  afterClaim?: (schedule: string, pending: PendingFire) => Promise<void> | void;
+}
 
 export interface ScheduleRunnerDeps {
   redis: Redis;
@@ -20,13 +27,17 @@ export interface ScheduleRunnerDeps {
   lockTtlMs: number;
   /** `worker@host:pid`, in the campaigns it creates. */
   identity: string;
+  hooks?: ScheduleRunnerHooks | undefined;
 }
 
 /**
  * The firing loop. Every worker process runs one; the firing lock lets one at a time act, and
  * every step moves a schedule's cursor with a fenced compare-and-set before anything is started,
- * so each planned time is handled exactly once however many processes run, restart or stall.
- * (A process that dies between that step and the campaign's creation loses that one run.)
+ * so each planned time is handled once however many processes run, restart or stall. A run is
+ * claimed in that same atomic step together with its campaign id (derived from the schedule and
+ * the planned time), and recorded and unclaimed in one more: a process that dies in between
+ * leaves the claim, and the next holder creates or completes that same campaign. Each planned
+ * time therefore runs exactly once, into one campaign, with one history entry.
  */
 export function startScheduleRunner(deps: ScheduleRunnerDeps) {
   const lock = createFiringLock(deps.redis, deps.prefix, deps.lockTtlMs);
@@ -34,35 +45,60 @@ export function startScheduleRunner(deps: ScheduleRunnerDeps) {
   let stopped = false;
   let running: Promise<number> | null = null;
 
-  const record = async (name: string, entry: FireRecord) => {
-    await deps.store.appendHistory(name, entry);
-    if (entry.outcome === 'started' && entry.campaignId !== null)
-      await deps.store.recordRun(name, entry.campaignId);
-  };
-
-  const fire = (schedule: Schedule, planned: number) =>
-    fireSchedule(deps.fire, schedule.spec, {
-      planned,
-      actual: deps.clock.now(),
+  /** Creates (or completes) the claimed run's campaign and records it, once. */
+  async function complete(schedule: Schedule, pending: PendingFire, resumed: boolean) {
+    const { name } = schedule.spec;
+    const entry = await fireSchedule(deps.fire, schedule.spec, {
+      planned: pending.planned,
+      actual: pending.actual,
       manual: false,
-      createdBy: `schedule:${schedule.spec.name} (${deps.identity})`,
+      createdBy: `schedule:${name} (${deps.identity})`,
+      campaignId: pending.campaignId,
     });
+    const note = `claimed at ${new Date(pending.actual).toISOString()}; completed by ${deps.identity} after the claiming step stopped`;
+    const recorded = await deps.store.completeFire(
+      name,
+      pending,
+      resumed && entry.reason === null ? { ...entry, reason: note } : entry,
+    );
+    if (!recorded)
+      log.info(
+        { schedule: name, planned: pending.planned, campaignId: pending.campaignId },
+        'run already recorded by another process',
+      );
+  }
 
   /** Handles what is due for one schedule; returns how many planned times were handled. */
   async function step(schedule: Schedule, token: string): Promise<number> {
     const { spec, state } = schedule;
+    if (state.pending !== null) {
+      // Claimed by a process that stopped (or a step that failed) before recording it.
+      await complete(schedule, state.pending, true);
+      return 1;
+    }
     const fence = { token, version: state.version };
+    const now = deps.clock.now();
+    const claim = (planned: number): PendingFire => ({
+      planned,
+      actual: now,
+      campaignId: scheduledCampaignId(spec.name, planned),
+    });
+    const started = async (pending: PendingFire) => {
+      await deps.hooks?.afterClaim?.(spec.name, pending);
+      await complete(schedule, pending, false);
+    };
     const previousActive = async () =>
       state.lastCampaignId !== null &&
       isRunActive(await deps.fire.campaigns.getCampaign(state.lastCampaignId));
 
     if (state.buffered !== null && !(await previousActive())) {
-      if ((await deps.store.advance(spec.name, fence, { buffered: '' })) !== 'done') return 0;
-      await record(spec.name, await fire(schedule, state.buffered));
+      const pending = claim(state.buffered);
+      const fields = { buffered: '', pending: encodePending(pending) };
+      if ((await deps.store.advance(spec.name, fence, fields)) !== 'done') return 0;
+      await started(pending);
       return 1;
     }
 
-    const now = deps.clock.now();
     const verdicts = planDue(spec, state, now);
     const last = verdicts.at(-1);
     if (!last) return 0;
@@ -70,14 +106,11 @@ export function startScheduleRunner(deps: ScheduleRunnerDeps) {
       last.verdict === 'fire'
         ? overlapVerdict(spec.overlap, await previousActive(), state.buffered)
         : null;
-    const claimed = await deps.store.advance(spec.name, fence, {
-      cursor: String(last.planned),
-      ...(action === 'buffer' ? { buffered: String(last.planned) } : {}),
-    });
-    if (claimed !== 'done') return 0;
+    const pending = action === 'start' ? claim(last.planned) : null;
+    const history: FireRecord[] = [];
     for (const v of verdicts) {
       if (v.verdict !== 'missed') continue;
-      await record(spec.name, {
+      history.push({
         planned: v.planned,
         actual: now,
         outcome: 'missed',
@@ -88,7 +121,7 @@ export function startScheduleRunner(deps: ScheduleRunnerDeps) {
       });
     }
     if (action === 'skip') {
-      await record(spec.name, {
+      history.push({
         planned: last.planned,
         actual: now,
         outcome: 'skipped-overlap',
@@ -97,9 +130,20 @@ export function startScheduleRunner(deps: ScheduleRunnerDeps) {
         counts: null,
         manual: false,
       });
-    } else if (action === 'start') {
-      await record(spec.name, await fire(schedule, last.planned));
-    } else if (action === 'buffer') {
+    }
+    const claimed = await deps.store.advance(
+      spec.name,
+      fence,
+      {
+        cursor: String(last.planned),
+        ...(action === 'buffer' ? { buffered: String(last.planned) } : {}),
+        ...(pending ? { pending: encodePending(pending) } : {}),
+      },
+      history,
+    );
+    if (claimed !== 'done') return 0;
+    if (pending) await started(pending);
+    if (action === 'buffer') {
       log.info(
         { schedule: spec.name, planned: last.planned },
         'fire buffered behind the running one',
@@ -115,7 +159,8 @@ export function startScheduleRunner(deps: ScheduleRunnerDeps) {
     let handled = 0;
     for (const schedule of await deps.store.list()) {
       if (stopped) break;
-      if (schedule.state.paused) continue;
+      // A run claimed before the pause is still completed: it was decided already.
+      if (schedule.state.paused && schedule.state.pending === null) continue;
       handled += await step(schedule, token).catch((error: unknown) => {
         log.warn({ schedule: schedule.spec.name, reason: String(error) }, 'schedule step failed');
         return 0;

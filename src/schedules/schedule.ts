@@ -63,8 +63,23 @@ export interface ScheduleState {
   lastCampaignId: string | null;
   /** buffer-one: the planned time waiting for the previous run to end. */
   buffered: number | null;
+  /** A run claimed (cursor moved) whose campaign may not exist yet; cleared once it is recorded. */
+  pending: PendingFire | null;
   /** Bumped by every change; the firing loop's compare-and-set reads it. */
   version: number;
+}
+
+/**
+ * A planned time claimed for a run, written in the same atomic step that moves the cursor: any
+ * process that finds it later creates (or completes) `campaignId`, so a crash between the claim
+ * and the campaign's creation delays that run instead of losing it.
+ */
+export interface PendingFire {
+  planned: number;
+  /** When it was claimed. */
+  actual: number;
+  /** `scheduledCampaignId(schedule, planned)`. */
+  campaignId: string;
 }
 
 export interface Schedule {

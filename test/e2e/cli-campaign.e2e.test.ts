@@ -148,7 +148,7 @@ describe('fleetscan scan', () => {
     expect(noComment.stderr).toMatch(/--comment/);
     const both = await cli(['scan', '--devices', 'x.csv', '--tag', 'T', '--comment', 'x']);
     expect(both.code).toBe(1);
-    expect(both.stderr).toMatch(/either --devices or/);
+    expect(both.stderr).toMatch(/only one of --devices, --query\/--tag\/--group or --all/);
     writeFileSync(join(dir, 'empty.csv'), 'machineId\nnope\n');
     const empty = await cli(['scan', '--devices', join(dir, 'empty.csv'), '--comment', 'x']);
     expect(empty.code).toBe(1);

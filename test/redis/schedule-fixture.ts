@@ -6,7 +6,10 @@ import { pino } from 'pino';
 import { createCampaignStore } from '../../src/campaigns/redis-campaign-store.js';
 import type { BudgetLane } from '../../src/lanes/budget-lane.js';
 import type { ScheduleClock } from '../../src/schedules/schedule-clock.js';
-import { startScheduleRunner } from '../../src/schedules/schedule-runner.js';
+import {
+  startScheduleRunner,
+  type ScheduleRunnerHooks,
+} from '../../src/schedules/schedule-runner.js';
 import { buildScheduleSpec, type ScheduleInput } from '../../src/schedules/schedule-spec.js';
 import { createScheduleStore } from '../../src/schedules/schedule-store.js';
 
@@ -42,7 +45,7 @@ export function scheduleProcess(
   redisUrl: string,
   prefix: string,
   clock: ScheduleClock,
-  options: { lockTtlMs?: number } = {},
+  options: { lockTtlMs?: number; hooks?: ScheduleRunnerHooks } = {},
 ) {
   const redis = new Redis(redisUrl);
   const campaigns = createCampaignStore(redis, prefix);
@@ -67,6 +70,7 @@ export function scheduleProcess(
     tickMs: 0,
     lockTtlMs: options.lockTtlMs ?? 10_000,
     identity: 'test',
+    hooks: options.hooks,
   });
   return {
     redis,

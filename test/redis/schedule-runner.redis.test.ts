@@ -2,7 +2,9 @@ import { rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { scheduledCampaignId } from '../../src/campaigns/campaign-id.js';
 import { createFiringLock } from '../../src/schedules/firing-lock.js';
+import type { PendingFire } from '../../src/schedules/schedule.js';
 import { cleanupPrefix, testRedisUrl, uniquePrefix } from '../helpers/redis.js';
 import { deviceFile, machineId, manualClock, scheduleProcess, spec } from './schedule-fixture.js';
 
@@ -25,7 +27,10 @@ afterEach(async () => {
   await cleanupPrefix(testRedisUrl(), prefix);
 });
 
-function open(clock: ReturnType<typeof manualClock>, options?: { lockTtlMs?: number }) {
+function open(
+  clock: ReturnType<typeof manualClock>,
+  options?: Parameters<typeof scheduleProcess>[3],
+) {
   const p = scheduleProcess(testRedisUrl(), prefix, clock, options);
   closers.push(() => p.close());
   return p;
@@ -237,5 +242,122 @@ describe('schedule firing loop', () => {
       await p.store.advance('fenced', { token: freshToken ?? '', version }, { cursor: '2' }),
     ).toBe('moved');
     await fresh.release();
+  });
+
+  describe('a crash between claiming a planned time and creating its campaign', () => {
+    /** A process whose firing step stops at the claim until `release` (or for ever). */
+    function claimingProcess(clock: ReturnType<typeof manualClock>) {
+      let release = () => {};
+      const gate = new Promise<void>((resolve) => (release = resolve));
+      let claimedWith: (pending: PendingFire) => void = () => {};
+      const claimed = new Promise<PendingFire>((resolve) => (claimedWith = resolve));
+      const p = open(clock, {
+        lockTtlMs: 300,
+        hooks: {
+          afterClaim: (_name, pending) => {
+            claimedWith(pending);
+            return gate;
+          },
+        },
+      });
+      return { p, claimed, release };
+    }
+
+    it('leaves the claim with its campaign id, and the next holder runs it exactly once', async () => {
+      const clock = manualClock(T0);
+      const dying = claimingProcess(clock);
+      await dying.p.store.put(spec({ name: 'crashed', devices: file, overlap: 'allow' }), T0);
+      clock.set(T0 + 10 * MIN + 1);
+      void dying.p.runner.tickOnce();
+      const pending = await dying.claimed;
+      dying.p.redis.disconnect(); // killed here: it never says another word
+      const expectedId = scheduledCampaignId('crashed', T0 + 10 * MIN);
+      expect(pending).toEqual({
+        planned: T0 + 10 * MIN,
+        actual: T0 + 10 * MIN + 1,
+        campaignId: expectedId,
+      });
+
+      const next = open(clock, { lockTtlMs: 300 });
+      expect((await next.store.get('crashed'))?.state.pending).toEqual(pending);
+      expect(await next.campaigns.listCampaigns()).toEqual([]);
+      expect(await next.store.history('crashed')).toEqual([]);
+      await delay(350); // the dead holder's lease runs out
+      const other = open(clock, { lockTtlMs: 300 });
+      await Promise.all([next.runner.tickOnce(), other.runner.tickOnce()]);
+      await Promise.all([next.runner.tickOnce(), other.runner.tickOnce()]);
+
+      const [entry, ...more] = await next.store.history('crashed');
+      expect(more).toEqual([]);
+      expect(entry).toMatchObject({
+        planned: T0 + 10 * MIN,
+        actual: T0 + 10 * MIN + 1,
+        outcome: 'started',
+        campaignId: expectedId,
+        counts: { queued: 3 },
+      });
+      expect(entry?.reason).toMatch(/completed by test after the claiming step stopped/);
+      const campaigns = await next.campaigns.listCampaigns();
+      expect(campaigns.map((c) => [c.id, c.total, c.schedule])).toEqual([
+        [expectedId, 3, 'crashed'],
+      ]);
+      expect((await next.store.get('crashed'))?.state).toMatchObject({
+        pending: null,
+        runs: 1,
+        lastCampaignId: expectedId,
+      });
+      expect(await next.store.fireCounts()).toMatchObject({ started: 1 });
+
+      // The plan goes on from there: the next planned time is an ordinary run.
+      clock.set(T0 + 20 * MIN);
+      await Promise.all([next.runner.tickOnce(), other.runner.tickOnce()]);
+      expect(await outcomes(next, 'crashed')).toEqual([
+        ['00:10', 'started'],
+        ['00:20', 'started'],
+      ]);
+    });
+
+    it('a stalled holder that wakes up after another process completed its claim doubles nothing', async () => {
+      const clock = manualClock(T0);
+      const stalled = claimingProcess(clock);
+      await stalled.p.store.put(spec({ name: 'raced', devices: file }), T0);
+      clock.set(T0 + 10 * MIN);
+      const stalledTick = stalled.p.runner.tickOnce();
+      const pending = await stalled.claimed;
+      await delay(350); // its lease runs out while it stalls
+      const other = open(clock, { lockTtlMs: 300 });
+      expect(await other.runner.tickOnce()).toBe(1);
+      stalled.release(); // it goes on, believing the run is still its to start
+      await stalledTick;
+
+      const campaigns = await other.campaigns.listCampaigns();
+      expect(campaigns.map((c) => [c.id, c.total])).toEqual([[pending.campaignId, 3]]);
+      const devices = await other.campaigns.listDevices(pending.campaignId, { limit: 100 });
+      expect(devices.devices.map((d) => d.machineId).sort()).toEqual(
+        [1, 2, 3].map(machineId).sort(),
+      );
+      expect(await outcomes(other, 'raced')).toEqual([['00:10', 'started']]);
+      expect((await other.store.get('raced'))?.state).toMatchObject({ pending: null, runs: 1 });
+      expect(await other.store.fireCounts()).toMatchObject({ started: 1 });
+    });
+
+    it('completes a claimed run even when the schedule was paused after the claim', async () => {
+      const clock = manualClock(T0);
+      const dying = claimingProcess(clock);
+      await dying.p.store.put(spec({ name: 'frozen', devices: file }), T0);
+      clock.set(T0 + 10 * MIN);
+      void dying.p.runner.tickOnce();
+      const pending = await dying.claimed;
+      dying.p.redis.disconnect();
+      const next = open(clock, { lockTtlMs: 300 });
+      await next.store.setPaused('frozen', true, 'change freeze', clock.now());
+      await delay(350);
+      await next.runner.tickOnce();
+      expect(await outcomes(next, 'frozen')).toEqual([['00:10', 'started']]);
+      expect((await next.campaigns.listCampaigns()).map((c) => c.id)).toEqual([pending.campaignId]);
+      clock.set(T0 + 30 * MIN);
+      await next.runner.tickOnce(); // paused: nothing more
+      expect(await next.store.history('frozen')).toHaveLength(1);
+    });
   });
 });

@@ -34,6 +34,8 @@ const EXAMPLE = `
 Examples:
   fleetscan scan --devices devices.csv --comment "Quarterly sweep" --name q4-sweep
   fleetscan scan --tag Servers --tag Finance --scan-type Full --comment "After incident 4711" --json
+  fleetscan scan --all --priority background --comment "Fleet-wide sweep"   # every eligible device
+  fleetscan scan --all --comment "Fleet-wide sweep" --dry-run   # how many, skipped by reason, least time
   fleetscan scan --devices devices.csv --comment "Quarterly sweep" --dry-run   # counts and time, creates nothing
   fleetscan scan --tag Workstations --window "22:00-05:00 Europe/Berlin" --comment "Overnight sweep"
   fleetscan scan --devices infected.txt --priority urgent --tenant contoso --comment "Incident 4711"
@@ -46,7 +48,7 @@ export function registerScanCommand(program: Command): void {
   program
     .command('scan')
     .description(
-      'Create a scan campaign from a device list or a Defender query and queue its devices',
+      'Create a scan campaign from a device list, a Defender query or every device, and queue its devices',
     )
     .option('--devices <file>', 'CSV, text, JSON or NDJSON file of machine ids; - reads stdin')
     .option(
@@ -57,6 +59,10 @@ export function registerScanCommand(program: Command): void {
     .option('--query <odata>', 'List Machines $filter selecting the devices')
     .option('--tag <tag>', 'devices carrying this tag (repeatable: any of them)', collect, [])
     .option('--group <name>', 'devices of this device group (rbacGroupName)')
+    .option(
+      '--all',
+      'every device of the tenant (List Machines, skipping what --query skips: inactive, not onboarded, excluded, merged, duplicate, unsupported platform)',
+    )
     .option(
       '--include-inactive',
       'also target devices not seen for 7 days (they only queue a pending scan)',

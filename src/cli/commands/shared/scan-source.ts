@@ -22,26 +22,33 @@ export interface SourceOptions {
   query?: string | undefined;
   tag?: string[] | undefined;
   group?: string | undefined;
+  /** Every device of the tenant: List Machines without a filter, the skip rules of a query. */
+  all?: boolean | undefined;
   includeInactive?: boolean | undefined;
 }
 
 /** Checks that exactly one kind of source was named, before anything connects anywhere. */
 export function checkSourceOptions(options: SourceOptions): 'file' | 'targets' {
-  const targeted =
+  const filtered =
     options.query !== undefined || (options.tag ?? []).length > 0 || options.group !== undefined;
-  if (options.devices !== undefined && targeted) {
-    throw new UsageError('Give either --devices or --query/--tag/--group, not both.');
-  }
-  if (options.devices === undefined && !targeted) {
+  const all = options.all === true;
+  const kinds = [options.devices !== undefined, filtered, all].filter(Boolean).length;
+  if (kinds > 1) {
     throw new UsageError(
-      'Name the devices: --devices FILE (or - for stdin), --query, --tag or --group.',
+      'Give only one of --devices, --query/--tag/--group or --all (--all already means every device).',
     );
   }
+  if (kinds === 0) {
+    throw new UsageError(
+      'Name the devices: --devices FILE (or - for stdin), --query, --tag, --group, or --all for every device.',
+    );
+  }
+  const targeted = filtered || all;
   if (targeted && (options.column !== undefined || options.strict === true)) {
     throw new UsageError('--column and --strict apply to --devices only.');
   }
   if (!targeted && options.includeInactive === true) {
-    throw new UsageError('--include-inactive applies to --query/--tag/--group only.');
+    throw new UsageError('--include-inactive applies to --query/--tag/--group/--all only.');
   }
   return targeted ? 'targets' : 'file';
 }
@@ -69,7 +76,12 @@ export async function openScanSource(
   });
   return targetScanSource(
     targets,
-    describeTargets({ query: options.query, tags: options.tag, group: options.group }),
+    describeTargets({
+      query: options.query,
+      tags: options.tag,
+      group: options.group,
+      all: options.all,
+    }),
     () => {
       client.close();
     },
