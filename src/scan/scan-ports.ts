@@ -6,7 +6,7 @@ import type { LaneEnd } from '../lanes/budget-lane.js';
 import type { ScheduleClock } from '../schedules/schedule-clock.js';
 import type { Clock } from '../shared/clock.js';
 import type { Logger } from '../shared/logger.js';
-import type { TenantFault } from '../tenants/tenant-fault.js';
+import type { TenantVerdict } from '../tenants/tenant-fault.js';
 import type { MachineActionLister } from './find-own-action.js';
 
 /** The part of the Defender client (`createDefenderClient`) a device's turn uses. */
@@ -58,15 +58,10 @@ export type ScanOutcome =
   /** A tenant-wide fault (credentials, Entra, permission): the device waits untouched. */
   | 'blocked';
 
-/**
- * What a turn showed about its tenant's access: `works` (the API took the request, whatever it
- * said about the device) or the tenant-wide fault that blocks the budget. Absent: it did not tell.
- */
-export type TenantVerdict = 'works' | TenantFault;
-
 /** What the processor did and where the device goes in its lane. */
 export interface DeviceTurn {
   outcome: ScanOutcome;
   end: LaneEnd;
+  /** What the turn showed about the tenant's access; absent: it did not tell. */
   tenant?: TenantVerdict | undefined;
 }

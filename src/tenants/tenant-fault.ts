@@ -21,6 +21,12 @@ export interface TenantFault {
   message: string;
 }
 
+/**
+ * What a device's turn showed about its tenant's access: `works` (the API took the request,
+ * whatever it said about the device) or the fault that blocks the budget.
+ */
+export type TenantVerdict = 'works' | TenantFault;
+
 const FIXES: Readonly<Record<BlockReason, string>> = {
   credentials_rejected:
     'Check the tenant id, client id and client secret (or certificate) and the authority URL, then restart the workers.',
