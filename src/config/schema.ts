@@ -147,6 +147,15 @@ const configShape = z.strictObject({
      * take a slot only if this much stays free in every window afterwards. `0`: no reserve.
      */
     reserve: reserveWindows,
+    /**
+     * Tenant-wide fault breaker (issue 9): after a credential, authority, Entra or permission
+     * fault, a budget's dispatch stops and one probe call tries again after `probeMin`, doubling
+     * after each failed probe up to `probeMax`.
+     */
+    breaker: z.strictObject({
+      probeMin: duration(1),
+      probeMax: duration(1),
+    }),
   }),
   scan: z.strictObject({
     /** Attempts for transient failures (5xx, network); busy devices and 429s spend none. */

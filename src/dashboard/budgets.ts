@@ -1,3 +1,5 @@
+import type { BlockedReport } from '../lanes/blocked-tenants.js';
+
 /**
  * What the dashboard reads from a limiter. Structural on purpose: `createScanLimiter(...)` fits
  * it as is (`limiter.usage()`), and tests can hand in plain objects.
@@ -24,11 +26,14 @@ export interface BudgetSource {
   /** `budgetIdFor(config)`: cloud, tenant and app, never a secret. */
   id: string;
   usage(): Promise<readonly BudgetUsage[]>;
+  /** The budget's tenant-wide fault breaker (src/lanes/budget-breaker.ts); null while open. */
+  blocked?: () => Promise<BlockedReport | null>;
 }
 
 export interface BudgetSnapshot {
   id: string;
   families: readonly BudgetUsage[];
+  blocked?: BlockedReport | null | undefined;
 }
 
 /** Reads every budget; one that fails to answer shows as empty instead of failing the page. */
@@ -37,6 +42,7 @@ export async function readBudgets(sources: readonly BudgetSource[]): Promise<Bud
     sources.map(async (source) => ({
       id: source.id,
       families: await source.usage().catch(() => []),
+      blocked: source.blocked ? await source.blocked().catch(() => null) : null,
     })),
   );
 }

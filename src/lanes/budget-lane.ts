@@ -3,6 +3,7 @@ import { PRIORITIES, type Priority } from '../campaigns/campaign.js';
 import type { RateWindow } from '../config/duration.js';
 import type { ScanLimiter, ScanPermit } from '../limiter/scan-limiter.js';
 import { runScript, scriptSource } from '../shared/lua-script.js';
+import { createBudgetBreaker, type BreakerSettings, type BudgetBreaker } from './budget-breaker.js';
 import { laneKeys, laneMember, wakeChannel, type LaneKeys } from './lane-keys.js';
 import { runLaneScript } from './lane-scripts.js';
 import { reserveFor } from './reserve.js';
@@ -14,6 +15,8 @@ export interface LaneGrant {
   /** Failed attempts before this turn (5xx, network errors, processes that died holding it). */
   tries: number;
   permit: ScanPermit;
+  /** The one turn a blocked budget grants: its outcome decides whether the block ends. */
+  probe: boolean;
 }
 
 /** `waitMs` -1: nothing waits in this budget at all (until new work wakes the dispatchers). */
@@ -57,6 +60,8 @@ export interface BudgetLane {
   readonly limiter: ScanLimiter;
   /** How long a dispatched device stays with a process that stopped renewing it. */
   readonly deviceLeaseMs: number;
+  /** The budget's tenant-wide fault breaker (shared by every process). */
+  readonly breaker: BudgetBreaker;
   /** One grant step; `most` (default 1): the most slots to grant at once (free places). */
   dispatch(most?: number): Promise<DispatchResult>;
   push(
@@ -81,7 +86,11 @@ export interface BudgetLaneOptions {
   reserve: readonly RateWindow[];
   /** How long a device stays with a process that stopped renewing it (`worker.lockDuration`). */
   deviceLeaseMs: number;
+  /** `limits.breaker`; default 5 s first probe, 5 min longest. */
+  breaker?: BreakerSettings | undefined;
 }
+
+const DEFAULT_BREAKER: BreakerSettings = { probeMinMs: 5_000, probeMaxMs: 300_000 };
 
 const RENEW = scriptSource(`
 local now = tonumber(ARGV[1])
@@ -103,6 +112,14 @@ export function createBudgetLane(options: BudgetLaneOptions): BudgetLane {
   const reserve = reserveFor(slots.windows, options.reserve);
   const channel = wakeChannel(options.prefix);
   const tag = slots.keys.tag;
+  const breaker = createBudgetBreaker({
+    redis,
+    key: keys.breaker,
+    channel,
+    tag,
+    nowArg: () => slots.nowArg(),
+    settings: options.breaker ?? DEFAULT_BREAKER,
+  });
   const windowArgs = slots.windows.flatMap((w, i) => [w.cap, w.windowMs, reserve[i] ?? 0]);
   const dispatchKeys = [
     slots.keys.pause,
@@ -114,6 +131,7 @@ export function createBudgetLane(options: BudgetLaneOptions): BudgetLane {
     keys.campaigns,
     keys.tries,
     slots.keys.good,
+    keys.breaker,
     ...slots.keys.windows,
   ];
   const classKeys = (campaignId: string) => [
@@ -132,6 +150,7 @@ export function createBudgetLane(options: BudgetLaneOptions): BudgetLane {
     windows: slots.windows,
     limiter,
     deviceLeaseMs: options.deviceLeaseMs,
+    breaker,
     async dispatch(most = 1) {
       const idPrefix = `${slots.newPermitId()}.`;
       const reply = (await runLaneScript(redis, 'dispatch-n', dispatchKeys, [
@@ -145,7 +164,9 @@ export function createBudgetLane(options: BudgetLaneOptions): BudgetLane {
         ...slots.adaptiveArgs,
         ...windowArgs,
       ])) as (string | number)[];
-      if (reply[0] !== 1) return { waitMs: Number(reply[1]) };
+      // 1: granted; 2: the probe turn of a blocked budget; 0: nothing may go now.
+      if (reply[0] !== 1 && reply[0] !== 2) return { waitMs: Number(reply[1]) };
+      const probe = reply[0] === 2;
       const grantedAt = Number(reply[1]);
       const grants: LaneGrant[] = [];
       for (let i = 2; i + 2 < reply.length; i += 3) {
@@ -154,6 +175,7 @@ export function createBudgetLane(options: BudgetLaneOptions): BudgetLane {
           machineId: String(reply[i + 1]),
           tries: Number(reply[i + 2]),
           permit: slots.permit(`${idPrefix}${grants.length + 1}`, grantedAt),
+          probe,
         });
       }
       const [grant] = grants;

@@ -15,6 +15,8 @@ export interface LaneKeys {
   roundRobin: readonly [urgent: string, normal: string, background: string];
   /** Prefix of a campaign's ready set (ZSET machineId -> order added; 0 = back in line). */
   readyPrefix: string;
+  /** HASH: the budget's tenant-wide fault breaker (budget-breaker.ts); absent = not blocked. */
+  breaker: string;
 }
 
 export function laneKeys(prefix: string, tag: string): LaneKeys {
@@ -26,6 +28,7 @@ export function laneKeys(prefix: string, tag: string): LaneKeys {
     tries: `${base}:tries`,
     roundRobin: [`${base}:rr:urgent`, `${base}:rr:normal`, `${base}:rr:background`],
     readyPrefix: `${base}:ready:`,
+    breaker: `${base}:breaker`,
   };
 }
 

@@ -27,8 +27,8 @@ export interface LaneMetricsDeps {
 
 /**
  * The lanes' part of `/metrics` (replaces BullMQ's queue exporter): campaigns waiting per tenant
- * and class, devices due and in progress, the reserve, and one info series per campaign with its
- * tenant and class. Labels come from configuration (tenants), the three classes and campaign ids.
+ * and class, devices due and in progress, the reserve, the breaker's block, and one info series
+ * per campaign with its tenant and class. Labels come from configuration (tenants), the three classes and campaign ids.
  */
 export function createLaneMetrics(deps: LaneMetricsDeps) {
   return {
@@ -37,9 +37,15 @@ export function createLaneMetrics(deps: LaneMetricsDeps) {
       const due: typeof waiting = [];
       const active: typeof waiting = [];
       const reserve: typeof waiting = [];
+      const blocked: typeof waiting = [];
+      const blockedSince: typeof waiting = [];
       for (const lane of deps.lanes.all()) {
         const stats = await lane.stats();
         const tenant = deps.tenantsOf(lane.budgetId).join('+');
+        // One series per tenant whatever its state, so `== 1` alerts and `== 0` resolves them.
+        const state = await lane.breaker.read();
+        blocked.push({ labels: { tenant, reason: state?.reason ?? 'none' }, value: state ? 1 : 0 });
+        blockedSince.push({ labels: { tenant }, value: state ? state.since / 1_000 : 0 });
         for (const [priority, n] of Object.entries(stats.campaigns))
           waiting.push({ labels: { tenant, priority }, value: n });
         due.push({ labels: { tenant }, value: stats.due });
@@ -69,6 +75,16 @@ export function createLaneMetrics(deps: LaneMetricsDeps) {
           reserve,
         ),
         gauge('fleetscan_campaign_info', 'Tenant and class of each campaign', info),
+        gauge(
+          'fleetscan_tenant_blocked',
+          '1 while a tenant-wide fault (credentials, Entra, permission) blocks the tenant budget',
+          blocked,
+        ),
+        gauge(
+          'fleetscan_tenant_blocked_since_seconds',
+          'Unix time the current block of the tenant budget began; 0 when not blocked',
+          blockedSince,
+        ),
       ].join('\n');
     },
   };

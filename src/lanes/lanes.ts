@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { RateWindow } from '../config/duration.js';
 import type { TenantRegistry } from '../tenants/tenant-registry.js';
+import type { BreakerSettings } from './budget-breaker.js';
 import { createBudgetLane, type BudgetLane } from './budget-lane.js';
 
 /** Every budget's lane of one deployment; tenants that share an API identity share a lane. */
@@ -19,6 +20,8 @@ export interface LanesDeps {
   reserve: readonly RateWindow[];
   /** `worker.lockDuration`: a dead process's devices come back after this. */
   deviceLeaseMs: number;
+  /** `limits.breaker` as milliseconds. */
+  breaker?: BreakerSettings | undefined;
 }
 
 export function createLanes(deps: LanesDeps): Lanes {
@@ -33,6 +36,7 @@ export function createLanes(deps: LanesDeps): Lanes {
         limiter: tenant.limiter,
         reserve: deps.reserve,
         deviceLeaseMs: deps.deviceLeaseMs,
+        breaker: deps.breaker,
       });
       byBudget.set(tenant.budgetId, lane);
     }

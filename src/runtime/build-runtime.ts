@@ -10,6 +10,7 @@ import { createLogger, type Logger } from '../shared/logger.js';
 import { createRedis, type Redis } from '../shared/redis.js';
 import { createTenantRegistry, type TenantRegistry } from '../tenants/tenant-registry.js';
 import { assertNoEviction, waitForRedis, watchRedis } from './redis-checks.js';
+import { breakerSettings } from '../lanes/budget-breaker.js';
 
 export interface RuntimeOptions {
   /** Process role, in logs and Redis `CLIENT LIST`: `worker`, `demo`, `dashboard`, `bench`. */
@@ -95,6 +96,7 @@ export async function buildRuntime(config: Config, options: RuntimeOptions): Pro
     tenants,
     reserve: config.limits.reserve,
     deviceLeaseMs: config.worker.lockDuration,
+    breaker: breakerSettings(config),
   });
 
   let api: RuntimeApi | undefined;

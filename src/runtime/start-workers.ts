@@ -1,12 +1,13 @@
 import {
   startScanWorker,
   type ScanWorker,
+  type ScanWorkerDeps,
   type ScanWorkerSettings,
 } from '../scan/start-scan-worker.js';
 import { verifyAfterSettle } from '../hunting/verify-after-settle.js';
 import { trackerClientFromConfig } from '../tracking/tracker-client.js';
 import { scheduleClockFrom } from '../schedules/runtime-schedules.js';
-import { campaignSettledEvent } from '../webhooks/source-events.js';
+import { campaignSettledEvent, tenantBlockEvent } from '../webhooks/source-events.js';
 import { createWebhookStore } from '../webhooks/webhook-store.js';
 import type { Runtime } from './build-runtime.js';
 
@@ -27,6 +28,34 @@ function announceThenVerify(runtime: Runtime): (campaignId: string) => Promise<v
         });
     }
     if (verify) await verify(campaignId);
+  };
+}
+
+/** `tenant.blocked` / `tenant.unblocked` for every tenant of the budget whose breaker changed. */
+function announceBreaker(runtime: Runtime): NonNullable<ScanWorkerDeps['onBreakerChange']> {
+  const webhooks = createWebhookStore(runtime.redis, runtime.config.redis.prefix);
+  return async (lane, change) => {
+    const tenants = runtime.tenants.list().filter((t) => t.budgetId === lane.budgetId);
+    for (const tenant of tenants) {
+      const event =
+        change.kind === 'blocked'
+          ? tenantBlockEvent(tenant.name, true, change.state.since, change.state.reason, {
+              message: change.state.message,
+              nextProbeAt: new Date(change.state.probeAt).toISOString(),
+            })
+          : change.kind === 'unblocked'
+            ? tenantBlockEvent(tenant.name, false, runtime.clock.now(), change.previous.reason, {
+                blockedSince: new Date(change.previous.since).toISOString(),
+              })
+            : undefined;
+      if (!event) continue;
+      await webhooks.emit(event).catch((error: unknown) => {
+        runtime.log.warn(
+          { tenant: tenant.name, reason: String(error) },
+          `${event.type} not recorded`,
+        );
+      });
+    }
   };
 }
 
@@ -57,6 +86,7 @@ export function startRuntimeWorker(runtime: Runtime, settings: ScanWorkerSetting
         onSettled: announceThenVerify(runtime),
       },
       windowClock: scheduleClockFrom(runtime.config),
+      onBreakerChange: announceBreaker(runtime),
     },
     settings,
   );

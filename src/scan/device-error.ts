@@ -2,6 +2,7 @@ import type { DeviceRecord } from '../campaigns/campaign.js';
 import { DefenderError, InvalidMachineIdError } from '../defender/errors.js';
 import type { MachineAction } from '../defender/machine-action.js';
 import type { Logger } from '../shared/logger.js';
+import { tenantFault, type TenantFault } from '../tenants/tenant-fault.js';
 import { findOwnAction } from './find-own-action.js';
 import { decidePending } from './pending-delay.js';
 import type { DeviceTurn, ScanApi, ScanProcessorDeps } from './scan-ports.js';
@@ -40,6 +41,8 @@ export async function lookupOwnAction(ctx: TurnContext, deps: ScanProcessorDeps)
     const own = await findOwnAction(ctx.client, ctx);
     return own ? { kind: 'found', action: own } : { kind: 'none' };
   } catch (error) {
+    const fault = tenantFault(error);
+    if (fault) return { kind: 'turn', turn: blockedTurn(fault) };
     if (error instanceof DefenderError && error.retry === 'throttled') {
       const ms = Math.max(1, error.retryAfterMs ?? deps.config.limits.throttleDefault);
       return {
@@ -52,6 +55,14 @@ export async function lookupOwnAction(ctx: TurnContext, deps: ScanProcessorDeps)
 }
 
 /**
+ * A tenant-wide fault: no device is at fault, and every other would meet it. The device goes
+ * back to the front of its line, no attempt spent; the budget's breaker stops dispatch.
+ */
+export function blockedTurn(fault: TenantFault): DeviceTurn {
+  return { outcome: 'blocked', end: { kind: 'hold' }, tenant: fault };
+}
+
+/**
  * What a failed turn means for the device, by the error's retry policy (design.md, worker flow
  * step 4). The device's state is recorded before the turn ends, so the campaign store is right
  * even if this process dies right after.
@@ -61,26 +72,30 @@ export async function handleDeviceError(
   ctx: TurnContext,
   deps: ScanProcessorDeps,
 ): Promise<DeviceTurn> {
-  const { store, clock } = deps;
-  const { campaignId, machineId, log } = ctx;
-
+  const { campaignId, machineId } = ctx;
+  const fault = tenantFault(error);
+  if (fault) return blockedTurn(fault);
   if (error instanceof InvalidMachineIdError) {
-    await store.markFailed(campaignId, machineId, 'InvalidMachineId');
+    await deps.store.markFailed(campaignId, machineId, 'InvalidMachineId');
     return { outcome: 'failed', end: { kind: 'done' } };
   }
   if (!(error instanceof DefenderError)) return failAttempt(error, 'internal-error', ctx, deps);
 
   const details = { status: error.status, code: error.code, target: error.target };
-  if (error.code === 'sign_in_required') {
-    // Nobody is signed in for this tenant (delegated auth): no device is at fault, and every
-    // other device would fail the same way. Keep the device, try again later, say what fixes it.
-    const ms = deps.signInHoldMs ?? 60_000;
-    log.error(
-      { ...details, holdMs: ms },
-      error.apiMessage || 'sign-in required: run fleetscan login',
-    );
-    return { outcome: 'held', end: { kind: 'due', at: clock.now() + ms, attempt: false } };
-  }
+  const turn = await deviceOutcome(error, details, ctx, deps);
+  // Any answer about the device proves the tenant's token and permission work.
+  const answered = error.status >= 400 && error.status < 500 && error.status !== 429;
+  return answered ? { ...turn, tenant: turn.tenant ?? 'works' } : turn;
+}
+
+async function deviceOutcome(
+  error: DefenderError,
+  details: { status: number; code: string; target: string | undefined },
+  ctx: TurnContext,
+  deps: ScanProcessorDeps,
+): Promise<DeviceTurn> {
+  const { store, clock } = deps;
+  const { campaignId, machineId, log } = ctx;
   switch (error.retry) {
     case 'later': {
       // Busy. If the unfinished action is our own, an earlier reply was lost: record it.

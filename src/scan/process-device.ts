@@ -71,7 +71,11 @@ export function createDeviceProcessor(deps: ScanProcessorDeps) {
         { machineActionId: action.id, actionStatus: action.status, joinedExisting, lostReply },
         'scan requested',
       );
-      return { outcome: lostReply ? 'recorded-lost-reply' : 'requested', end: DONE };
+      return {
+        outcome: lostReply ? 'recorded-lost-reply' : 'requested',
+        end: DONE,
+        tenant: 'works',
+      };
     };
     const ctx: TurnContext = {
       campaignId,

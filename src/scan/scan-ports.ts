@@ -6,6 +6,7 @@ import type { LaneEnd } from '../lanes/budget-lane.js';
 import type { ScheduleClock } from '../schedules/schedule-clock.js';
 import type { Clock } from '../shared/clock.js';
 import type { Logger } from '../shared/logger.js';
+import type { TenantVerdict } from '../tenants/tenant-fault.js';
 import type { MachineActionLister } from './find-own-action.js';
 
 /** The part of the Defender client (`createDefenderClient`) a device's turn uses. */
@@ -40,8 +41,6 @@ export interface ScanProcessorDeps {
   random?: () => number;
   /** How long a process trusts its copy of a campaign (cancel/pause latency). Default 1 s. */
   campaignCacheMs?: number;
-  /** How long a device waits when the tenant's delegated sign-in is gone. Default 60 s. */
-  signInHoldMs?: number;
   /** The time dispatch windows are read in (compressed in demos); the wall clock by default. */
   windowClock?: ScheduleClock;
 }
@@ -55,10 +54,14 @@ export type ScanOutcome =
   | 'failed'
   | 'deferred'
   | 'retry'
-  | 'held';
+  | 'held'
+  /** A tenant-wide fault (credentials, Entra, permission): the device waits untouched. */
+  | 'blocked';
 
 /** What the processor did and where the device goes in its lane. */
 export interface DeviceTurn {
   outcome: ScanOutcome;
   end: LaneEnd;
+  /** What the turn showed about the tenant's access; absent: it did not tell. */
+  tenant?: TenantVerdict | undefined;
 }

@@ -3,6 +3,8 @@ import { DEFAULT_TENANT } from '../campaigns/campaign.js';
 import type { CampaignStore } from '../campaigns/campaign-store.js';
 import type { Config } from '../config/schema.js';
 import type { BudgetLane } from '../lanes/budget-lane.js';
+import type { BreakerChange } from '../lanes/budget-breaker.js';
+import { logBreakerChange, settleBreaker } from '../lanes/breaker-turn.js';
 import { startDispatcher, type Dispatcher } from '../lanes/dispatcher.js';
 import { createActionTracker } from '../tracking/action-tracker.js';
 import { createLifecycleStore } from '../tracking/lifecycle-store.js';
@@ -30,6 +32,8 @@ export interface ScanWorkerDeps extends ScanProcessorDeps {
   lanes: readonly BudgetLane[];
   store: CampaignStore;
   /** The action tracker's settings and its client (its share of the budget); see src/tracking. */
+  /** A budget blocked or resumed (already logged): webhooks, for instance. Should not reject. */
+  onBreakerChange?: (lane: BudgetLane, change: BreakerChange) => Promise<void>;
   tracking?: {
     settings: Config['tracking'];
     lister: MachineActionLister;
@@ -56,7 +60,20 @@ export function startScanWorker(deps: ScanWorkerDeps, settings: ScanWorkerSettin
     prefix: deps.prefix,
     concurrency: settings.concurrency,
     log: deps.log.child({ component: 'dispatcher' }),
-    process: async (grant) => (await processDevice(grant)).end,
+    process: async (grant, lane) => {
+      const turn = await processDevice(grant);
+      try {
+        const change = await settleBreaker(lane, grant.probe, turn.tenant);
+        if (change.kind !== 'none') {
+          logBreakerChange(deps.log, lane.budgetId, change);
+          await deps.onBreakerChange?.(lane, change);
+        }
+      } catch (error) {
+        // The next fault trips it again, and a probe claim runs out after one device lease.
+        deps.log.warn({ budget: lane.budgetId, reason: String(error) }, 'breaker not updated');
+      }
+      return turn.end;
+    },
   });
   const trackerLog = deps.log.child({ component: 'action-tracker' });
   const tracking = deps.tracking;

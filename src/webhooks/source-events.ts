@@ -26,12 +26,17 @@ export function campaignSettledEvent(campaign: Campaign, settledAt: number): Web
   };
 }
 
-/** A tenant stopped (or resumed) taking calls, with why (the tenant breaker, issues 9/10). */
+/**
+ * A tenant stopped (or resumed) taking calls, with why (the tenant breaker of issue 9). `at` is
+ * the block's start for `tenant.blocked` (the same for every process that saw it), so one block
+ * is one event; `details` adds the fix and the next probe time.
+ */
 export function tenantBlockEvent(
   tenant: string,
   blocked: boolean,
   at: number,
   reason: string,
+  details: Record<string, unknown> = {},
 ): WebhookEvent {
   const type = blocked ? 'tenant.blocked' : 'tenant.unblocked';
   return {
@@ -40,6 +45,6 @@ export function tenantBlockEvent(
     occurredAt: at,
     tenant,
     campaignId: null,
-    data: { tenant, reason },
+    data: { tenant, reason, ...details },
   };
 }

@@ -112,6 +112,7 @@ describe('fleetscan doctor', { timeout: 120_000 }, () => {
       'tenant.permission.read',
       'tenant.api',
       'throttling.scan',
+      'throttling.breaker',
     ]) {
       expect(find(report, id)?.status, id).toBe('ok');
     }

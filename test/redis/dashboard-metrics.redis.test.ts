@@ -136,6 +136,30 @@ describe('/metrics', () => {
     expect(body).not.toContain('Machine not found');
   });
 
+  it('exports fleetscan_tenant_blocked 1 with its reason while the breaker blocks a tenant, 0 after', async () => {
+    const laneMetrics = createLaneMetrics({
+      lanes,
+      tenantsOf: () => ['default'],
+      campaigns: () => fx.store.listCampaigns(),
+    });
+    app = await buildDashboard(fx.deps({ lanes: laneMetrics }));
+    const scrape = async () => (await app!.inject({ url: '/metrics', headers })).body;
+    expect(series(await scrape(), 'fleetscan_tenant_blocked')).toEqual([
+      { labels: { tenant: 'default', reason: 'none' }, value: 0 },
+    ]);
+    const breaker = lanes.forTenant('default').breaker;
+    await breaker.trip({ reason: 'credentials_rejected', message: 'Wrong secret. Fix it.' }, false);
+    const body = await scrape();
+    expect(series(body, 'fleetscan_tenant_blocked')).toEqual([
+      { labels: { tenant: 'default', reason: 'credentials_rejected' }, value: 1 },
+    ]);
+    expect(series(body, 'fleetscan_tenant_blocked_since_seconds')[0]?.value).toBeGreaterThan(0);
+    // The sentence stays out of the labels.
+    expect(body).not.toContain('Wrong secret');
+    await breaker.clear();
+    expect(series(await scrape(), 'fleetscan_tenant_blocked')[0]?.value).toBe(0);
+  });
+
   it('exports the effective cap, the configured cap and the last decrease of the adaptive budget', async () => {
     fx.budget.usage = [
       {

@@ -76,7 +76,10 @@ export function registerWebhookRoutes(api: FastifyInstance, deps: ApiDeps): void
     description:
       'Deliveries are POSTs signed with HMAC-SHA256 over `${timestamp}.${body}` ' +
       '(headers fleetscan-webhook-timestamp and fleetscan-webhook-signature: v1=<hex>), retried ' +
-      'with backoff, in order per subscription; dedupe on fleetscan-webhook-id.',
+      'with backoff, in order per subscription; dedupe on fleetscan-webhook-id. Events: ' +
+      'campaign.finished, campaign.failed-devices, campaign.settled, and tenant.blocked / ' +
+      'tenant.unblocked (a wrong secret, an expired token, an Entra outage or a missing API ' +
+      'permission stopped or no longer stops the tenant; data.reason, data.message).',
     tags: TAGS,
     scope: 'write',
     audit: 'webhook.create',

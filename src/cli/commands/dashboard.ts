@@ -2,6 +2,7 @@ import { createScheduleReader } from '../../schedules/schedule-reader.js';
 import { createScheduleStore } from '../../schedules/schedule-store.js';
 import type { Command } from 'commander';
 import { startApiServices } from '../../api/api-services.js';
+import { blockedReport } from '../../lanes/blocked-tenants.js';
 import { createLaneMetrics } from '../../lanes/lane-metrics.js';
 import { createCampaignControl } from '../../campaigns/campaign-control.js';
 import type { Config } from '../../config/schema.js';
@@ -68,6 +69,7 @@ export async function startDashboardServer(
     budgets: uniqueBudgets(runtime.tenants.list()).map((tenant) => ({
       id: tenant.budgetId,
       usage: () => tenant.limiter.usage(),
+      blocked: async () => blockedReport(await runtime.lanes.forTenant(tenant.name).breaker.read()),
     })),
     control: createCampaignControl({ store: runtime.store, lanes: runtime.lanes }),
     queue: api?.queue,

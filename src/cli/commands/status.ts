@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { CAMPAIGN_STATES, type Campaign, type CampaignState } from '../../campaigns/campaign.js';
 import { parseDuration } from '../../config/duration.js';
+import { describeBlocked, readBlockedTenants } from '../../lanes/blocked-tenants.js';
 import { budgetIdFor } from '../../limiter/scan-limiter.js';
 import { readSlotExits } from '../../limiter/slot-exits.js';
 import { systemClock } from '../../shared/clock.js';
@@ -85,20 +86,31 @@ export function registerStatusCommand(program: Command): void {
             campaigns: (await session.store.listCampaigns()).filter(
               (c) => states === null || states.includes(c.state),
             ),
-            budget: await readBudget(limiter, budgetId, defaultReserve()),
+            budget: await readBudget(
+              limiter,
+              budgetId,
+              defaultReserve(),
+              session.tenants.names.includes('default')
+                ? session.lanes.forTenant('default').breaker
+                : undefined,
+            ),
+            blocked: await readBlockedTenants(session),
           });
-          const { campaigns, budget } =
+          const { campaigns, budget, blocked } =
             options.wait === true
               ? await follow(readAll, renderAllProgress, intervalMs, options)
               : await readAll();
           const archived = await retentionOf(session).reader.listArchived();
-          if (options.json === true) printJson({ campaigns, budget, archived });
+          const blockedLines = blocked.map((b) => `${describeBlocked(b.tenant, b)}\n`).join('');
+          if (options.json === true) printJson({ campaigns, budget, blocked, archived });
           else if (campaigns.length === 0 && states !== null)
             process.stdout.write(
-              `No campaign is ${states.join(' or ')}.\n${describeBudget(budget)}\n`,
+              `No campaign is ${states.join(' or ')}.\n${describeBudget(budget)}\n${blockedLines}`,
             );
           else {
-            process.stdout.write(`${renderCampaignTable(campaigns)}\n${describeBudget(budget)}\n`);
+            process.stdout.write(
+              `${renderCampaignTable(campaigns)}\n${describeBudget(budget)}\n${blockedLines}`,
+            );
             if (archived.length > 0)
               process.stdout.write(`${describeArchivedCount(archived.length)}\n`);
           }
@@ -121,6 +133,7 @@ export function registerStatusCommand(program: Command): void {
                   tenant.limiter,
                   tenant.budgetId,
                   session.lanes.forTenant(tenant.name).reserve,
+                  session.lanes.forTenant(tenant.name).breaker,
                 )
               : await readBudget(limiter, budgetId),
             campaign,

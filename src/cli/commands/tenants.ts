@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import type { Priority } from '../../campaigns/campaign.js';
 import { formatDuration } from '../../config/duration.js';
+import { blockedReport, describeBlocked, type BlockedReport } from '../../lanes/blocked-tenants.js';
 import { fitsNow } from '../../lanes/reserve.js';
 import { configFor, printJson } from '../context.js';
 import { count, formatTable } from './shared/output.js';
@@ -9,7 +10,8 @@ import { withSession } from './shared/session.js';
 const EXAMPLE = `
 Examples:
   fleetscan tenants
-  fleetscan tenants --json | jq '.tenants[] | {name, held: .heldForMs}'`;
+  fleetscan tenants --json | jq '.tenants[] | {name, held: .heldForMs}'
+  fleetscan tenants --json | jq '.tenants[] | select(.blocked) | {name, blocked}'`;
 
 export interface TenantReport {
   name: string;
@@ -25,6 +27,8 @@ export interface TenantReport {
   campaignsWaiting: Record<Priority, number>;
   devicesDue: number;
   devicesInProgress: number;
+  /** The tenant-wide fault breaker: why dispatch stopped and the fix; null while calls may go. */
+  blocked: BlockedReport | null;
 }
 
 /** `fleetscan tenants`: every configured tenant with its budget use, reserve and hold state. */
@@ -32,7 +36,7 @@ export function registerTenantsCommand(program: Command): void {
   program
     .command('tenants')
     .description(
-      'List the configured tenants with budget use, reserve, hold state and waiting work',
+      'List the configured tenants with budget use, reserve, hold or block state and waiting work',
     )
     .option('--json', 'print one JSON object')
     .addHelpText('after', EXAMPLE)
@@ -66,13 +70,17 @@ export function registerTenantsCommand(program: Command): void {
             campaignsWaiting: stats.campaigns,
             devicesDue: stats.due,
             devicesInProgress: stats.active,
+            blocked: blockedReport(await lane.breaker.read()),
           });
         }
         if (options.json === true) {
           printJson({ tenants: reports });
           return;
         }
-        process.stdout.write(`${render(reports)}\n`);
+        const blocked = reports.flatMap((r) =>
+          r.blocked ? [`${describeBlocked(r.name, r.blocked)}\n`] : [],
+        );
+        process.stdout.write(`${render(reports)}\n${blocked.join('')}`);
       });
     });
 }
@@ -89,13 +97,15 @@ function render(reports: readonly TenantReport[]): string {
             `${count(w.used)}/${count(w.cap)} per ${formatDuration(w.windowMs)} (${count(w.reserve)})`,
         )
         .join(', '),
-      r.heldForMs > 0
-        ? `held ${formatDuration(r.heldForMs)} (429)`
-        : r.normalMayCall
-          ? 'open'
-          : r.urgentMayCall
-            ? 'reserve only'
-            : 'full',
+      r.blocked
+        ? `BLOCKED (${r.blocked.reason})`
+        : r.heldForMs > 0
+          ? `held ${formatDuration(r.heldForMs)} (429)`
+          : r.normalMayCall
+            ? 'open'
+            : r.urgentMayCall
+              ? 'reserve only'
+              : 'full',
       `${r.campaignsWaiting.urgent}/${r.campaignsWaiting.normal}/${r.campaignsWaiting.background}`,
       count(r.devicesDue),
       count(r.devicesInProgress),

@@ -1,3 +1,4 @@
+import type { BlockedReport } from '../../lanes/blocked-tenants.js';
 import type { BudgetSnapshot, BudgetUsage } from '../budgets.js';
 import { formatCount, formatSpan, formatTime, formatWindow } from './format.js';
 import { html, type SafeHtml } from './html.js';
@@ -58,6 +59,16 @@ function familyCard(usage: BudgetUsage, now: number): SafeHtml {
   </div>`;
 }
 
+/** A blocked budget: why, since when, the next probe and the fix (the breaker of issue 9). */
+function blockedBanner(blocked: BlockedReport): SafeHtml {
+  return html`<div class="budget-blocked" role="alert" data-reason="${blocked.reason}">
+    <span class="pill pill-failed">blocked: ${blocked.reason}</span>
+    since ${formatTime(Date.parse(blocked.since))}, next probe
+    ${formatTime(Date.parse(blocked.nextProbeAt))} (${formatCount(blocked.failedProbes)} failed)
+    <div class="budget-blocked-message">${blocked.message}</div>
+  </div>`;
+}
+
 /** A GUID shortened to its ends: enough to tell tenants apart, short enough to read. */
 function shortId(id: string): string {
   return /^[0-9a-f-]{36}$/i.test(id) ? `${id.slice(0, 8)}…${id.slice(-4)}` : id;
@@ -85,6 +96,7 @@ export function budgetPanel(budgets: readonly BudgetSnapshot[], now: number): Sa
           <div class="budget-id" title="${budget.id} (cloud:tenant:app)">
             ${describeBudgetId(budget.id)}
           </div>
+          ${budget.blocked ? blockedBanner(budget.blocked) : ''}
           <div class="families">
             ${
               budget.families.length === 0

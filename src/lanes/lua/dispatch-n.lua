@@ -1,7 +1,11 @@
 --[[
   One step of a budget's dispatch: grants a call slot AND picks the device that spends it, in
   one atomic step, so nothing ever waits in a queue for a slot it cannot have.
-  "-n": 10 fixed keys + one log per window. Every key carries the budget's hash tag.
+  "-n": 12 fixed keys + one log per window. Every key carries the budget's hash tag.
+
+  A budget blocked by its breaker (a tenant-wide fault: credentials, Entra, permission; see
+  budget-breaker.ts) grants nothing but one probe turn at its probe time; the probe is claimed
+  for one device lease, so a probing process that dies is replaced after that.
 
   Order of the pick: the highest class with a ready device (urgent, normal, background); within
   a class, campaigns take turns (round-robin: the campaign served longest ago goes next); within
@@ -24,7 +28,8 @@
     KEYS[9]  lane campaigns (HASH cid -> class, or "p:" .. class while paused; "~turn", "~seq")
     KEYS[10] lane tries (HASH "cid.mid" -> failed attempts)
     KEYS[11] budget known-good levels (HASH windowMs -> calls the server accepted; adaptive)
-    KEYS[12..] budget window logs (ZSET id -> stamp), shortest window first
+    KEYS[12] budget breaker (HASH reason, probeAt...; absent = not blocked)
+    KEYS[13..] budget window logs (ZSET id -> stamp), shortest window first
     ARGV[1] nowMs or ''   ARGV[2] guardMs   ARGV[3] slot leaseMs   ARGV[4] device leaseMs
     ARGV[5] permit id prefix (slot i's id = prefix .. i)
     ARGV[6] ready key prefix (ready set of a campaign = prefix .. cid)
@@ -36,6 +41,7 @@
   Output:
     {1, nowMs, campaignId, machineId, tries, ...}   granted (one triple per slot, in order):
                   each slot is in flight from nowMs under id prefix .. i
+    {2, nowMs, campaignId, machineId, tries}   the probe turn of a blocked budget (one slot)
     {0, waitMs}   nothing may go now: waitMs until the next slot (for the best class waiting),
                   the next due device or lease end, whichever is first; -1: nothing waits at all
 ]]
@@ -57,7 +63,8 @@ local rank = { urgent = 1, normal = 2, background = 3 }
 local goodKey = KEYS[11]
 local adaptive = ARGV[8] == '1'
 local probeInflight, probeWait = tonumber(ARGV[9]) or 0, tonumber(ARGV[10]) or 0
-local windowCount = #KEYS - 11
+local breakerKey = KEYS[12]
+local windowCount = #KEYS - 12
 
 -- A device back in its campaign's ready set, ahead of the ones never tried.
 local function makeReady(member)
@@ -95,10 +102,19 @@ if #stale > 0 then
       args[#args + 1] = tonumber(stale[i + 1]) + lease
       args[#args + 1] = stale[i]
     end
-    rcall('ZADD', KEYS[w + 11], unpack(args))
-    rcall('PEXPIRE', KEYS[w + 11], tonumber(ARGV[9 + 3 * w]) + guard + slack)
+    rcall('ZADD', KEYS[w + 12], unpack(args))
+    rcall('PEXPIRE', KEYS[w + 12], tonumber(ARGV[9 + 3 * w]) + guard + slack)
   end
   rcall('ZREMRANGEBYSCORE', inflightKey, '-inf', now - lease)
+end
+
+-- A blocked budget: nothing before the probe time, then one turn (the probe), claimed.
+local probeAt = tonumber(rcall('HGET', breakerKey, 'probeAt'))
+local probing = false
+if probeAt then
+  if probeAt > now then return { 0, probeAt - now } end
+  probing = true
+  most = 1
 end
 
 local pauseWait = 0
@@ -108,7 +124,7 @@ if pausedUntil and pausedUntil > now then pauseWait = pausedUntil - now end
 local inflight = rcall('ZCARD', inflightKey)
 local windows, longestSpan = {}, 0
 for w = 1, windowCount do
-  local key = KEYS[w + 11]
+  local key = KEYS[w + 12]
   local cap = tonumber(ARGV[8 + 3 * w])
   local windowMs = tonumber(ARGV[9 + 3 * w])
   -- The effective cap (written only by the adaptive budget) always applies where it is set.
@@ -201,6 +217,10 @@ end
 
 if granted > 0 then
   rcall('PEXPIRE', inflightKey, lease + longestSpan + slack)
+  if probing then
+    rcall('HSET', breakerKey, 'probeAt', now + deviceLease)
+    out[1] = 2
+  end
   return out
 end
 local event = nextEvent()

@@ -9,7 +9,10 @@ import type { CheckResult } from './check-result.js';
 import { checkConfig } from './config-checks.js';
 import { checkRedis } from './redis-checks.js';
 import { checkTenant } from './tenant-checks.js';
-import { judgeThrottling } from './throttling-checks.js';
+import { judgeBreaker, judgeThrottling } from './throttling-checks.js';
+import { blockedReport } from '../../lanes/blocked-tenants.js';
+import { parseBlocked } from '../../lanes/budget-breaker.js';
+import { laneKeys } from '../../lanes/lane-keys.js';
 
 export interface DoctorInput {
   file: string | undefined;
@@ -47,6 +50,9 @@ export async function runDoctor(input: DoctorInput): Promise<CheckResult[]> {
         const [seconds, micros] = await redis.time();
         const redisNow = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
         results.push(...judgeThrottling(tenant.name, await limiter.usage(), redisNow));
+        const breakerKey = laneKeys(config.redis.prefix, limiter.slotsOf('scan').keys.tag).breaker;
+        const blocked = parseBlocked(await redis.hgetall(breakerKey));
+        results.push(judgeBreaker(tenant.name, blockedReport(blocked)));
       }
     }
   } finally {

@@ -1,6 +1,7 @@
 import { formatDuration } from '../../config/duration.js';
 import type { BudgetUsage } from '../../limiter/scan-limiter.js';
-import { ok, warn, type CheckResult } from './check-result.js';
+import type { BlockedReport } from '../../lanes/blocked-tenants.js';
+import { fail, ok, warn, type CheckResult } from './check-result.js';
 
 /**
  * The tenant's budget as the limiter holds it: use per window, and holds (a pause after a 429).
@@ -29,4 +30,22 @@ export function judgeThrottling(
     }
     return { ...ok('throttling', id, `${budget.family}: ${windows}`), tenant };
   });
+}
+
+/**
+ * The tenant-wide fault breaker of the tenant's budget (issue 9): a block stops every campaign
+ * of the tenant until a probe call succeeds, so it fails the check, with the fix it names.
+ */
+export function judgeBreaker(tenant: string, blocked: BlockedReport | null): CheckResult {
+  if (!blocked)
+    return { ...ok('throttling', 'throttling.breaker', 'dispatch not blocked'), tenant };
+  return {
+    ...fail(
+      'throttling',
+      'throttling.breaker',
+      `dispatch blocked since ${blocked.since} (${blocked.reason}; ${String(blocked.failedProbes)} failed probes, next probe ${blocked.nextProbeAt})`,
+      blocked.message,
+    ),
+    tenant,
+  };
 }

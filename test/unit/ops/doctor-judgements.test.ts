@@ -19,7 +19,7 @@ import {
   parseInfo,
 } from '../../../src/ops/doctor/redis-judgements.js';
 import { doctorExitCode, renderDoctor } from '../../../src/ops/doctor/render-doctor.js';
-import { judgeThrottling } from '../../../src/ops/doctor/throttling-checks.js';
+import { judgeBreaker, judgeThrottling } from '../../../src/ops/doctor/throttling-checks.js';
 import {
   findTlsProblem,
   judgeExpiry,
@@ -252,6 +252,29 @@ describe('throttling report', () => {
       ['warn', 'machines: held for 30s after a 429 (3/100 per 1m)'],
     ]);
     expect(results.every((r) => r.tenant === 'default')).toBe(true);
+  });
+});
+
+describe('breaker check', () => {
+  it('fails a blocked tenant with the fix the block names, and passes an open one', () => {
+    const blocked = judgeBreaker('contoso', {
+      reason: 'permission_missing',
+      message:
+        'Defender API answered 403 Forbidden: lacks Machine.Scan. Grant the app the permission.',
+      since: '2026-12-01T10:00:00.000Z',
+      nextProbeAt: '2026-12-01T10:05:00.000Z',
+      failedProbes: 4,
+    });
+    expect(blocked).toEqual({
+      group: 'throttling',
+      id: 'throttling.breaker',
+      status: 'fail',
+      summary:
+        'dispatch blocked since 2026-12-01T10:00:00.000Z (permission_missing; 4 failed probes, next probe 2026-12-01T10:05:00.000Z)',
+      fix: 'Defender API answered 403 Forbidden: lacks Machine.Scan. Grant the app the permission.',
+      tenant: 'contoso',
+    });
+    expect(judgeBreaker('contoso', null)).toMatchObject({ status: 'ok', tenant: 'contoso' });
   });
 });
 

@@ -3,6 +3,8 @@ import type { CampaignStore } from '../../../campaigns/campaign-store.js';
 import { estimateCompletion, fullWindowWait } from '../../../campaigns/eta.js';
 import type { BudgetUsage, ScanLimiter } from '../../../limiter/scan-limiter.js';
 import { createLifecycleStore, type CampaignLifecycle } from '../../../tracking/lifecycle-store.js';
+import { blockedReport, type BlockedReport } from '../../../lanes/blocked-tenants.js';
+import type { BudgetBreaker } from '../../../lanes/budget-breaker.js';
 import { slotsAhead } from '../../../lanes/slots-ahead.js';
 import type { Redis } from '../../../shared/redis.js';
 
@@ -24,6 +26,8 @@ export interface BudgetReport {
   pausedUntil: number | null;
   /** Why the adaptive budget last lowered a cap, and when (epoch ms); absent when it is off. */
   lastDecrease?: { reason: string; at: number } | null;
+  /** The tenant-wide fault breaker: null while calls may go (absent where it was not read). */
+  blocked?: BlockedReport | null;
 }
 
 export interface EtaReport {
@@ -77,8 +81,10 @@ export async function readBudget(
   limiter: Pick<ScanLimiter, 'usage'>,
   budgetId: string,
   reserve: readonly number[] = [],
+  breaker?: Pick<BudgetBreaker, 'read'>,
 ): Promise<BudgetReport> {
   const [usage]: BudgetUsage[] = await limiter.usage('scan');
+  const blocked = breaker ? { blocked: blockedReport(await breaker.read()) } : {};
   return {
     id: budgetId,
     family: 'scan',
@@ -91,6 +97,7 @@ export async function readBudget(
     })),
     pausedUntil: usage?.pausedUntil ?? null,
     ...(usage?.lastDecrease === undefined ? {} : { lastDecrease: usage.lastDecrease }),
+    ...blocked,
   };
 }
 

@@ -1,6 +1,7 @@
 import type { Campaign } from '../../../campaigns/campaign.js';
 import { failureCode, groupFailures } from '../../../campaigns/failure-groups.js';
 import { formatDuration } from '../../../config/duration.js';
+import { describeBlocked } from '../../../lanes/blocked-tenants.js';
 import type { BudgetReport, CampaignStatus } from './campaign-status.js';
 import { count, describeEta, formatTable, progressBar } from './output.js';
 
@@ -23,7 +24,8 @@ export function describeBudget(budget: BudgetReport, now = Date.now()): string {
   const lowered = budget.lastDecrease
     ? `; last lowered ${new Date(budget.lastDecrease.at).toISOString()}: ${budget.lastDecrease.reason}`
     : '';
-  return `budget ${budget.id} (scan calls): ${windows || 'no windows'}${paused}${lowered}`;
+  const blocked = budget.blocked ? `; BLOCKED (${budget.blocked.reason})` : '';
+  return `budget ${budget.id} (scan calls): ${windows || 'no windows'}${paused}${lowered}${blocked}`;
 }
 
 /** The human view of one campaign. */
@@ -37,13 +39,16 @@ export function renderCampaign(status: CampaignStatus): string {
     ['cancelled', c.counts.cancelled, ''],
   ]; // prettier-ignore
   const failures = groupFailures(c.failuresByReason);
-  const eta = status.eta
-    ? (status.eta.waitingFor ? `${describeWait(status.eta.waitingFor)}; ` : '') +
-      `ETA ${describeEta(status.eta.ms)}` +
-      (status.eta.aheadInQueue > 0
-        ? `, after ${count(status.eta.aheadInQueue)} calls of other campaigns of its budget`
-        : '')
-    : describeStill(c);
+  const blocked = status.done ? null : (status.budget.blocked ?? null);
+  const eta = blocked
+    ? `no ETA: ${describeBlocked(c.tenant, blocked)}`
+    : status.eta
+      ? (status.eta.waitingFor ? `${describeWait(status.eta.waitingFor)}; ` : '') +
+        `ETA ${describeEta(status.eta.ms)}` +
+        (status.eta.aheadInQueue > 0
+          ? `, after ${count(status.eta.aheadInQueue)} calls of other campaigns of its budget`
+          : '')
+      : describeStill(c);
   return [
     `Campaign ${c.id} "${c.name}": ${c.state} (${c.scanType} scan, tenant ${c.tenant}, ${c.priority})`,
     `  created ${new Date(c.createdAt).toISOString()} by ${c.createdBy} from ${c.source}`,
@@ -188,9 +193,12 @@ export function renderProgress(status: CampaignStatus): string {
   const c = status.campaign;
   const done = c.total - status.remaining;
   const wait = status.eta?.waitingFor ? `, ${describeWait(status.eta.waitingFor)}` : '';
-  const eta = status.eta
-    ? `${wait} ETA ${status.eta.ms > 0 ? formatDuration(status.eta.ms) : 'now'}`
-    : '';
+  const blocked = status.done ? null : (status.budget.blocked ?? null);
+  const eta = blocked
+    ? `, tenant BLOCKED (${blocked.reason}), next probe ${blocked.nextProbeAt}`
+    : status.eta
+      ? `${wait} ETA ${status.eta.ms > 0 ? formatDuration(status.eta.ms) : 'now'}`
+      : '';
   return (
     `${c.id} [${c.tenant}, ${c.priority}] ${progressBar(done, c.total)} ${count(done)}/${count(c.total)} ` +
     `requested ${count(c.counts.requested)}, failed ${count(c.counts.failed)}, ` +

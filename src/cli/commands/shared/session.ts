@@ -11,6 +11,7 @@ import type { Redis } from '../../../shared/redis.js';
 import { createTenantRegistry, type TenantRegistry } from '../../../tenants/tenant-registry.js';
 import { connectRedisForCommand } from '../../context.js';
 import { UsageError } from '../../errors.js';
+import { breakerSettings } from '../../../lanes/budget-breaker.js';
 
 /** What a one-shot campaign command works with; `close()` lets the process exit. */
 export interface CommandSession {
@@ -40,6 +41,7 @@ export async function openSession(config: Config): Promise<CommandSession> {
     tenants,
     reserve: config.limits.reserve,
     deviceLeaseMs: config.worker.lockDuration,
+    breaker: breakerSettings(config),
   });
   return {
     config,
