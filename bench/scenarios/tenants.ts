@@ -7,11 +7,7 @@ import { openSession } from '../../src/cli/commands/shared/session.js';
 import { summariseScanCalls, type ScanCallSummary } from '../lib/call-analysis.js';
 import { resetRedis, type BenchContext } from '../lib/context.js';
 import { GUARD_MS } from '../lib/fleetscan-campaign.js';
-import {
-  campaignCounts,
-  fleetscanEnv,
-  startFleetscanWorkers,
-} from '../lib/fleetscan-runner.js';
+import { campaignCounts, fleetscanEnv, startFleetscanWorkers } from '../lib/fleetscan-runner.js';
 import { theoreticalFloorMs } from '../lib/floor.js';
 import type { Child } from '../lib/processes.js';
 import { formatApiTime, formatMs, formatRatio, type ScenarioResult } from '../lib/report.js';
