@@ -14,6 +14,11 @@ export interface LaneGrant {
   /** Failed attempts before this turn (5xx, network errors, processes that died holding it). */
   tries: number;
   permit: ScanPermit;
+  /**
+   * The slot opens at this `performance.now()` moment (a lookahead grant): the turn may read and
+   * mark the device before, but must not call before. Absent: open at once.
+   */
+  notBefore?: number;
 }
 
 /** `waitMs` -1: nothing waits in this budget at all (until new work wakes the dispatchers). */
@@ -57,8 +62,11 @@ export interface BudgetLane {
   readonly limiter: ScanLimiter;
   /** How long a dispatched device stays with a process that stopped renewing it. */
   readonly deviceLeaseMs: number;
-  /** One grant step; `most` (default 1): the most slots to grant at once (free places). */
-  dispatch(most?: number): Promise<DispatchResult>;
+  /**
+   * One grant step; `most` (default 1): the most slots to grant at once (free places);
+   * `lookaheadMs` (default 0): also grant slots that open within this much (see `notBefore`).
+   */
+  dispatch(most?: number, lookaheadMs?: number): Promise<DispatchResult>;
   push(
     campaign: { id: string; priority: Priority; paused: boolean },
     devices: readonly LaneDevice[],
@@ -132,7 +140,7 @@ export function createBudgetLane(options: BudgetLaneOptions): BudgetLane {
     windows: slots.windows,
     limiter,
     deviceLeaseMs: options.deviceLeaseMs,
-    async dispatch(most = 1) {
+    async dispatch(most = 1, lookaheadMs = 0) {
       const idPrefix = `${slots.newPermitId()}.`;
       const reply = (await runLaneScript(redis, 'dispatch-n', dispatchKeys, [
         slots.nowArg(),
@@ -143,17 +151,22 @@ export function createBudgetLane(options: BudgetLaneOptions): BudgetLane {
         keys.readyPrefix,
         Math.max(1, Math.floor(most)),
         ...slots.adaptiveArgs,
+        Math.max(0, Math.floor(lookaheadMs)),
         ...windowArgs,
       ])) as (string | number)[];
       if (reply[0] !== 1) return { waitMs: Number(reply[1]) };
+      // Waits count from the reply's arrival: later than Redis's now, so never early.
+      const receivedAt = performance.now();
       const grantedAt = Number(reply[1]);
       const grants: LaneGrant[] = [];
-      for (let i = 2; i + 2 < reply.length; i += 3) {
+      for (let i = 2; i + 3 < reply.length; i += 4) {
+        const waitMs = Number(reply[i + 3]);
         grants.push({
           campaignId: String(reply[i]),
           machineId: String(reply[i + 1]),
           tries: Number(reply[i + 2]),
           permit: slots.permit(`${idPrefix}${grants.length + 1}`, grantedAt),
+          ...(waitMs > 0 ? { notBefore: receivedAt + waitMs } : {}),
         });
       }
       const [grant] = grants;

@@ -29,7 +29,7 @@ afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function waitUntil(check: () => Promise<boolean>, what: string, timeoutMs = 180_000) {
+async function waitUntil(check: () => Promise<boolean>, what: string, timeoutMs = 300_000) {
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
@@ -89,43 +89,45 @@ describe('three tenants, all three classes, real worker processes', () => {
         FLEETSCAN_CONFIG: config,
         FLEETSCAN_RATE_LIMITS: RATE_LIMITS,
       };
+      // Nine campaigns: every tenant, every class, each `fleetscan scan` its own process; the
+      // tenants side by side (three processes at once keep a loaded host within the timeouts).
       const workerArgs = ['worker', '--concurrency', '8', '--lock-duration', '2s'];
-      workers.push(spawnCli(workerArgs, { env }), spawnCli(workerArgs, { env }));
-
-      // Nine campaigns at once: every tenant, every class, each `fleetscan scan` its own process.
-      const campaigns = await Promise.all(
-        TENANTS.flatMap((tenant, i) =>
-          PRIORITIES.map(async (priority, k) => {
-            const ids = sims[i]!.machines.slice(k * PER_CAMPAIGN, (k + 1) * PER_CAMPAIGN);
-            const file = join(dir, `${tenant.name}-${priority}.txt`);
-            writeFileSync(file, `${ids.map((m) => m.id).join('\n')}\n`);
-            const scan = await runCli(
-              [
-                'scan',
-                '--devices',
-                file,
-                '--comment',
-                'e2e tenants',
-                '--tenant',
-                tenant.name,
-                '--priority',
-                priority,
-                '--json',
-              ],
-              { env, timeoutMs: 120_000 },
-            );
-            expect(scan.code, scan.stderr).toBe(0);
-            const out = JSON.parse(scan.stdout) as {
-              campaignId: string;
-              tenant: string;
-              priority: string;
-              accepted: number;
-            };
-            expect(out).toMatchObject({ tenant: tenant.name, priority, accepted: PER_CAMPAIGN });
-            return out.campaignId;
-          }),
-        ),
+      const scanOne = async (i: number, k: number) => {
+        const tenant = TENANTS[i]!;
+        const priority = PRIORITIES[k]!;
+        const ids = sims[i]!.machines.slice(k * PER_CAMPAIGN, (k + 1) * PER_CAMPAIGN);
+        const file = join(dir, `${tenant.name}-${priority}.txt`);
+        writeFileSync(file, `${ids.map((m) => m.id).join('\n')}\n`);
+        const scan = await runCli(
+          [
+            'scan',
+            '--devices',
+            file,
+            '--comment',
+            'e2e tenants',
+            '--tenant',
+            tenant.name,
+            '--priority',
+            priority,
+            '--json',
+          ],
+          { env, timeoutMs: 300_000 },
+        );
+        expect(scan.code, scan.stderr).toBe(0);
+        const out = JSON.parse(scan.stdout) as { campaignId: string };
+        expect(out).toMatchObject({ tenant: tenant.name, priority, accepted: PER_CAMPAIGN });
+        return out.campaignId;
+      };
+      const perTenant = await Promise.all(
+        TENANTS.map(async (_, i) => {
+          const ids: string[] = [];
+          for (const k of PRIORITIES.keys()) ids.push(await scanOne(i, k));
+          return ids;
+        }),
       );
+      const campaigns = perTenant.flat();
+      // Workers start once all nine wait: every tenant and every class compete from the start.
+      workers.push(spawnCli(workerArgs, { env }), spawnCli(workerArgs, { env }));
       const count = async (id: string, state: string) =>
         Number((await redis.hget(`${prefix}:campaign:${id}:counts`, state)) ?? 0);
       const requested = async () => {
@@ -174,5 +176,5 @@ describe('three tenants, all three classes, real worker processes', () => {
       redis.disconnect();
       await cleanupPrefix(testRedisUrl(), prefix);
     }
-  }, 420_000);
+  }, 900_000);
 });
