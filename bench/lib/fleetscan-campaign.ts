@@ -24,6 +24,8 @@ export interface CampaignSpec {
   devices: number;
   busyShare: number;
   factor: number;
+  /** `fleetscan worker --concurrency` of each of the two workers (default 8, the config's). */
+  concurrency?: number;
 }
 
 /** What every contender's run reports, so the tables can put them side by side. */
@@ -119,7 +121,7 @@ export async function runFleetscanCampaign(
   });
   let workers: Child[] = [];
   try {
-    workers = await startFleetscanWorkers(env, 2, 8, ctx.admin, prefix);
+    workers = await startFleetscanWorkers(env, 2, spec.concurrency ?? 8, ctx.admin, prefix);
     const startedAt = api.sim.now();
     const floorMs = theoreticalFloorMs(spec.devices, windows);
     const timeoutMs = 60_000 + floorMs * 4;

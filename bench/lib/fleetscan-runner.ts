@@ -107,7 +107,8 @@ export async function waitForWorkers(
   prefix: string,
   count: number,
   children: readonly Child[],
-  timeoutMs = 30_000,
+  // Generous: on a loaded 2-core host a Node process alone can take 10 s to start.
+  timeoutMs = 120_000,
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {

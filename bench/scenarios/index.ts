@@ -6,6 +6,7 @@ import { efficiencyScenario } from './efficiency.js';
 import { enqueueScenario } from './enqueue.js';
 import { incidentScenario } from './incident.js';
 import { retentionScenario } from './retention.js';
+import { tenantsScenario } from './tenants.js';
 import { workerCostScenario } from './worker-cost.js';
 
 /** Every scenario by the name `npm run bench -- <name>` takes, in the order of a full run. */
@@ -17,6 +18,7 @@ export const SCENARIOS = {
   'worker-cost': workerCostScenario,
   retention: retentionScenario,
   adaptive: adaptiveScenario,
+  tenants: tenantsScenario,
 } satisfies Record<string, (ctx: BenchContext) => Promise<ScenarioResult>>;
 
 export type ScenarioName = keyof typeof SCENARIOS;

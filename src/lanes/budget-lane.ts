@@ -17,6 +17,11 @@ export interface LaneGrant {
   permit: ScanPermit;
   /** The one turn a blocked budget grants: its outcome decides whether the block ends. */
   probe: boolean;
+  /**
+   * The slot opens at this `performance.now()` moment (a lookahead grant): the turn may read and
+   * mark the device before, but must not call before. Absent: open at once.
+   */
+  notBefore?: number;
 }
 
 /** `waitMs` -1: nothing waits in this budget at all (until new work wakes the dispatchers). */
@@ -62,8 +67,11 @@ export interface BudgetLane {
   readonly deviceLeaseMs: number;
   /** The budget's tenant-wide fault breaker (shared by every process). */
   readonly breaker: BudgetBreaker;
-  /** One grant step; `most` (default 1): the most slots to grant at once (free places). */
-  dispatch(most?: number): Promise<DispatchResult>;
+  /**
+   * One grant step; `most` (default 1): the most slots to grant at once (free places);
+   * `lookaheadMs` (default 0): also grant slots that open within this much (see `notBefore`).
+   */
+  dispatch(most?: number, lookaheadMs?: number): Promise<DispatchResult>;
   push(
     campaign: { id: string; priority: Priority; paused: boolean },
     devices: readonly LaneDevice[],
@@ -151,7 +159,7 @@ export function createBudgetLane(options: BudgetLaneOptions): BudgetLane {
     limiter,
     deviceLeaseMs: options.deviceLeaseMs,
     breaker,
-    async dispatch(most = 1) {
+    async dispatch(most = 1, lookaheadMs = 0) {
       const idPrefix = `${slots.newPermitId()}.`;
       const reply = (await runLaneScript(redis, 'dispatch-n', dispatchKeys, [
         slots.nowArg(),
@@ -162,20 +170,25 @@ export function createBudgetLane(options: BudgetLaneOptions): BudgetLane {
         keys.readyPrefix,
         Math.max(1, Math.floor(most)),
         ...slots.adaptiveArgs,
+        Math.max(0, Math.floor(lookaheadMs)),
         ...windowArgs,
       ])) as (string | number)[];
       // 1: granted; 2: the probe turn of a blocked budget; 0: nothing may go now.
       if (reply[0] !== 1 && reply[0] !== 2) return { waitMs: Number(reply[1]) };
       const probe = reply[0] === 2;
+      // Waits count from the reply's arrival: later than Redis's now, so never early.
+      const receivedAt = performance.now();
       const grantedAt = Number(reply[1]);
       const grants: LaneGrant[] = [];
-      for (let i = 2; i + 2 < reply.length; i += 3) {
+      for (let i = 2; i + 3 < reply.length; i += 4) {
+        const waitMs = Number(reply[i + 3]);
         grants.push({
           campaignId: String(reply[i]),
           machineId: String(reply[i + 1]),
           tries: Number(reply[i + 2]),
           permit: slots.permit(`${idPrefix}${grants.length + 1}`, grantedAt),
           probe,
+          ...(waitMs > 0 ? { notBefore: receivedAt + waitMs } : {}),
         });
       }
       const [grant] = grants;

@@ -15,7 +15,15 @@ export interface DispatcherDeps {
   log: Logger;
   /** Re-check of a budget with nothing waiting, in case a wake-up was missed. Default 30 s. */
   idleCheckMs?: number;
+  /**
+   * How early a slot is granted before it opens (default 20 ms): the device's turn reads and
+   * marks it meanwhile and calls the moment the slot opens, so those round trips are not paid
+   * after the opening. The slot is in flight from the grant, which only holds it from others.
+   */
+  lookaheadMs?: number;
 }
+
+const DEFAULT_LOOKAHEAD_MS = 20;
 
 export interface Dispatcher {
   /** Devices in progress now. */
@@ -43,6 +51,7 @@ interface BudgetState {
 export function startDispatcher(deps: DispatcherDeps): Dispatcher {
   const { log } = deps;
   const idleCheckMs = deps.idleCheckMs ?? 30_000;
+  const lookaheadMs = deps.lookaheadMs ?? DEFAULT_LOOKAHEAD_MS;
   const states = new Map<string, BudgetState>();
   for (const lane of deps.lanes) {
     states.set(lane.tag, {
@@ -101,7 +110,7 @@ export function startDispatcher(deps: DispatcherDeps): Dispatcher {
     free -= extra;
     let result;
     try {
-      result = await state.lane.dispatch(1 + extra);
+      result = await state.lane.dispatch(1 + extra, lookaheadMs);
     } catch (error) {
       state.asking = false;
       free += 1 + extra;
@@ -116,7 +125,13 @@ export function startDispatcher(deps: DispatcherDeps): Dispatcher {
     if (!result.grant) {
       free += 1 + extra;
       if (again) want(state);
-      else schedule(state, result.waitMs);
+      // A slot wait longer than the lookahead: ask again when it is the lookahead away. (A wait
+      // within it is for a due device, a lease or the probe limit: no grant comes earlier.)
+      else
+        schedule(
+          state,
+          result.waitMs > lookaheadMs ? result.waitMs - lookaheadMs : result.waitMs,
+        );
       pump();
       return;
     }

@@ -87,8 +87,18 @@ export async function buildRuntime(config: Config, options: RuntimeOptions): Pro
 
   const prefix = config.redis.prefix;
   const callStats = createCallStats(redis, prefix);
-  const tenants = createTenantRegistry(config, { redis, callStats, log });
-  const limiter = tenants.get(DEFAULT_TENANT).limiter;
+  let tenants: TenantRegistry;
+  try {
+    tenants = createTenantRegistry(config, { redis, callStats, log });
+  } catch (error) {
+    // Open connections would keep the process alive after its error was printed.
+    disconnect();
+    throw error;
+  }
+  // `default` when configured, else the first listed tenant: a deployment of listed tenants
+  // only has no `default`, and every process must still start.
+  const primary = tenants.list()[0] ?? tenants.get(DEFAULT_TENANT);
+  const limiter = primary.limiter;
   const store = createCampaignStore(redis, prefix);
   const lanes = createLanes({
     redis,
@@ -114,7 +124,7 @@ export async function buildRuntime(config: Config, options: RuntimeOptions): Pro
     store,
     api() {
       if (api) return api;
-      api = { client: tenants.get(DEFAULT_TENANT).client() };
+      api = { client: primary.client() };
       return api;
     },
     close() {

@@ -5,6 +5,7 @@ import {
   type ScanWorkerSettings,
 } from '../scan/start-scan-worker.js';
 import { verifyAfterSettle } from '../hunting/verify-after-settle.js';
+import { primaryTenantConfig } from '../tenants/tenant-registry.js';
 import { trackerClientFromConfig } from '../tracking/tracker-client.js';
 import { scheduleClockFrom } from '../schedules/runtime-schedules.js';
 import { campaignSettledEvent, tenantBlockEvent } from '../webhooks/source-events.js';
@@ -82,7 +83,7 @@ export function startRuntimeWorker(runtime: Runtime, settings: ScanWorkerSetting
       config: runtime.config,
       tracking: {
         settings: runtime.config.tracking,
-        lister: trackerClientFromConfig(runtime.config, runtime),
+        lister: trackerClientFromConfig(primaryTenantConfig(runtime.config), runtime),
         onSettled: announceThenVerify(runtime),
       },
       windowClock: scheduleClockFrom(runtime.config),

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { DeviceRecord } from '../campaigns/campaign.js';
 import { DefenderError } from '../defender/errors.js';
 import type { MachineAction } from '../defender/machine-action.js';
@@ -115,6 +116,12 @@ export function createDeviceProcessor(deps: ScanProcessorDeps) {
       });
     }
 
+    // A lookahead grant: the reads are done, the call leaves the moment its slot opens.
+    // (A loop: a timer may fire up to a millisecond before its time by performance.now().)
+    for (let early = (input.notBefore ?? 0) - performance.now(); early > 0; ) {
+      await sleep(Math.ceil(early));
+      early = (input.notBefore ?? 0) - performance.now();
+    }
     try {
       const action = await client.runAntiVirusScan(
         machineId,

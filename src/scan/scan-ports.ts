@@ -25,6 +25,8 @@ export interface DeviceTurnInput {
   /** Failed attempts before this turn. */
   tries: number;
   permit: CallPermit;
+  /** `performance.now()` moment before which the call must not leave (its slot opens then). */
+  notBefore?: number | undefined;
 }
 
 export interface ScanProcessorDeps {

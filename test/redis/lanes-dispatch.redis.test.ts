@@ -106,6 +106,25 @@ describe('dispatch-n.lua: which device gets the next slot', () => {
     ]);
   });
 
+  it('grants a slot that opens within the lookahead now, with its wait, and none further ahead', async () => {
+    const lane = lanesWith({ windows: [{ cap: 2, windowMs: 1_000 }] }).forTenant('default');
+    await push(lane, 'c-ahead0000000', 'normal', 5);
+    expect((await drain(lane)).grants).toHaveLength(2); // stamped at T0, leave at T0 + 1000
+    clock.advance(970);
+    // 30 ms before the opening: outside a 20 ms lookahead, the wait to the opening is the answer.
+    expect(await lane.dispatch(1, 20)).toEqual({ waitMs: 30 });
+    clock.advance(15);
+    const before = performance.now();
+    const ahead = await lane.dispatch(3, 20);
+    // 15 ms ahead: both slots that open at T0 + 1000 are granted now, each due in 15 ms; no third.
+    expect(ahead.grants?.map((g) => g.machineId)).toEqual([hexId(2), hexId(3)]);
+    for (const grant of ahead.grants ?? []) {
+      expect(grant.notBefore).toBeGreaterThanOrEqual(before + 15);
+    }
+    // They are in flight from the grant (until their replies stamp them): a whole window away.
+    expect(await lane.dispatch(1, 20)).toEqual({ waitMs: 1_000 });
+  });
+
   it('makes a deferred device ready exactly at its due time, not earlier', async () => {
     const lane = lanesWith().forTenant('default');
     await push(lane, 'c-due000000000', 'normal', 1);

@@ -37,11 +37,15 @@
     ARGV[8] 1: adaptive probe limit on (as acquire-n.lua), 0: off
     ARGV[9] most slots in flight above the known-good level (adaptive only)
     ARGV[10] wait (ms) answered when only that limit refuses
-    ARGV[11..] cap, windowMs, reserve for each window, in KEYS order
+    ARGV[11] lookahead (ms): a slot that opens within this much is granted now, with its wait,
+             so the device's turn does its reads before the slot opens and calls the moment it
+             does (the caller must not call before nowMs + wait); 0: only slots open now
+    ARGV[12..] cap, windowMs, reserve for each window, in KEYS order
   Output:
-    {1, nowMs, campaignId, machineId, tries, ...}   granted (one triple per slot, in order):
-                  each slot is in flight from nowMs under id prefix .. i
-    {2, nowMs, campaignId, machineId, tries}   the probe turn of a blocked budget (one slot)
+    {1, nowMs, campaignId, machineId, tries, waitMs, ...}   granted (one quadruple per slot, in
+                  order): each slot is in flight from nowMs under id prefix .. i and may be
+                  spent waitMs after nowMs (0: at once)
+    {2, nowMs, campaignId, machineId, tries, waitMs}   the probe turn of a blocked budget (one slot)
     {0, waitMs}   nothing may go now: waitMs until the next slot (for the best class waiting),
                   the next due device or lease end, whichever is first; -1: nothing waits at all
 ]]
@@ -64,6 +68,7 @@ local goodKey = KEYS[11]
 local adaptive = ARGV[8] == '1'
 local probeInflight, probeWait = tonumber(ARGV[9]) or 0, tonumber(ARGV[10]) or 0
 local breakerKey = KEYS[12]
+local lookahead = tonumber(ARGV[11]) or 0
 local windowCount = #KEYS - 12
 
 -- A device back in its campaign's ready set, ahead of the ones never tried.
@@ -103,7 +108,7 @@ if #stale > 0 then
       args[#args + 1] = stale[i]
     end
     rcall('ZADD', KEYS[w + 12], unpack(args))
-    rcall('PEXPIRE', KEYS[w + 12], tonumber(ARGV[9 + 3 * w]) + guard + slack)
+    rcall('PEXPIRE', KEYS[w + 12], tonumber(ARGV[10 + 3 * w]) + guard + slack)
   end
   rcall('ZREMRANGEBYSCORE', inflightKey, '-inf', now - lease)
 end
@@ -125,8 +130,8 @@ local inflight = rcall('ZCARD', inflightKey)
 local windows, longestSpan = {}, 0
 for w = 1, windowCount do
   local key = KEYS[w + 12]
-  local cap = tonumber(ARGV[8 + 3 * w])
-  local windowMs = tonumber(ARGV[9 + 3 * w])
+  local cap = tonumber(ARGV[9 + 3 * w])
+  local windowMs = tonumber(ARGV[10 + 3 * w])
   -- The effective cap (written only by the adaptive budget) always applies where it is set.
   local effective = tonumber(rcall('HGET', capsKey, tostring(windowMs)))
   if effective and effective < cap then cap = math.max(0, math.floor(effective)) end
@@ -135,13 +140,15 @@ for w = 1, windowCount do
   local span = windowMs + guard
   if span > longestSpan then longestSpan = span end
   rcall('ZREMRANGEBYSCORE', key, '-inf', now - span)
-  windows[w] = { key = key, cap = cap, reserve = tonumber(ARGV[10 + 3 * w]), span = span,
+  windows[w] = { key = key, cap = cap, reserve = tonumber(ARGV[11 + 3 * w]), span = span,
     stamped = rcall('ZCARD', key), good = good }
 end
 
 -- How long until one more call fits in every window for class rank r, with `extra` slots
 -- granted in this step already (0 = now). The 0-based rank of the stamp whose leaving makes room.
+-- Second result: the adaptive probe limit refuses (a count in flight, which no wait can grant).
 local function classWait(r, extra)
+  local probed = false
   local wait = pauseWait
   for _, w in ipairs(windows) do
     local limit = w.cap
@@ -158,10 +165,10 @@ local function classWait(r, extra)
     if leaves > wait then wait = leaves end
     -- Above what the server has accepted, probe with few calls at once (acquire-n.lua).
     if w.good and w.stamped + inflight + extra >= w.good and inflight + extra >= probeInflight then
-      if probeWait > wait then wait = probeWait end
+      probed = true
     end
   end
-  return wait
+  return wait, probed
 end
 
 local function nextEvent()
@@ -185,8 +192,12 @@ while granted < most and blockedWait == nil do
     for _ = 1, 10 do
       local cid = rcall('ZRANGE', rr[r], 0, 0)[1]
       if not cid then break end
-      local wait = classWait(r, granted)
-      if wait > 0 then
+      local wait, probed = classWait(r, granted)
+      if probed then
+        blockedWait = math.max(wait, probeWait, 1)
+        break
+      end
+      if wait > lookahead then
         blockedWait = wait
         break
       end
@@ -206,6 +217,7 @@ while granted < most and blockedWait == nil do
         out[#out + 1] = cid
         out[#out + 1] = mid
         out[#out + 1] = tonumber(rcall('HGET', triesKey, member) or '0')
+        out[#out + 1] = wait
         picked = true
         break
       end
