@@ -32,6 +32,8 @@ export interface ScheduleView {
   nextFire: Instant | null;
   lastRun: FireRecord | null;
   bufferedFire: Instant | null;
+  /** A run claimed and not yet recorded: being started, or left by a worker that died. */
+  claimedRun: { planned: Instant; campaignId: string } | null;
 }
 
 export function scheduleView(schedule: Schedule, lastRun: FireRecord | null): ScheduleView {
@@ -51,6 +53,13 @@ export function scheduleView(schedule: Schedule, lastRun: FireRecord | null): Sc
     nextFire: next ? instant(next.fireAt, spec.tz) : null,
     lastRun,
     bufferedFire: state.buffered === null ? null : instant(state.buffered, spec.tz),
+    claimedRun:
+      state.pending === null
+        ? null
+        : {
+            planned: instant(state.pending.planned, spec.tz),
+            campaignId: state.pending.campaignId,
+          },
   };
 }
 

@@ -5,6 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { scheduledCampaignId } from '../../src/campaigns/campaign-id.js';
 import { createFiringLock } from '../../src/schedules/firing-lock.js';
 import type { PendingFire } from '../../src/schedules/schedule.js';
+import { scheduleView } from '../../src/schedules/schedule-view.js';
 import { cleanupPrefix, testRedisUrl, uniquePrefix } from '../helpers/redis.js';
 import { deviceFile, machineId, manualClock, scheduleProcess, spec } from './schedule-fixture.js';
 
@@ -279,7 +280,13 @@ describe('schedule firing loop', () => {
       });
 
       const next = open(clock, { lockTtlMs: 300 });
-      expect((await next.store.get('crashed'))?.state.pending).toEqual(pending);
+      const claimed = await next.store.get('crashed');
+      expect(claimed?.state.pending).toEqual(pending);
+      // `schedule show` and its JSON say a run is claimed and into which campaign it goes.
+      expect(claimed && scheduleView(claimed, null).claimedRun).toEqual({
+        planned: expect.objectContaining({ utc: '2026-01-01T00:10:00.000Z' }) as unknown,
+        campaignId: expectedId,
+      });
       expect(await next.campaigns.listCampaigns()).toEqual([]);
       expect(await next.store.history('crashed')).toEqual([]);
       await delay(350); // the dead holder's lease runs out

@@ -88,6 +88,12 @@ export function registerScheduleManage(schedule: Command): void {
           `  ${view.paused ? `PAUSED${view.note ? `: ${view.note}` : ''}` : 'active'}, ${count(view.runs)} runs` +
             (view.maxRuns === null ? '' : ` of at most ${count(view.maxRuns)}`),
           `  Next fires: ${next.length === 0 ? 'none' : next.map((i) => `${i.local} (${i.utc})`).join(', ')}`,
+          ...(view.claimedRun
+            ? [
+                `  Claimed run ${view.claimedRun.planned.local} → campaign ${view.claimedRun.campaignId}: ` +
+                  'being started (a worker completes it if the one that claimed it stopped)',
+              ]
+            : []),
           '  Recent runs:',
           ...(history.length === 0
             ? ['    none yet']
