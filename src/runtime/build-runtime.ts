@@ -39,7 +39,10 @@ export interface Runtime {
   callStats: CallStats;
   /** Every configured tenant's budget and client; one pool of workers serves them all. */
   tenants: TenantRegistry;
-  /** The `default` tenant's budget (the single tenant of the MDE_* variables). */
+  /**
+   * The `default` tenant's budget (the single tenant of the MDE_* variables); the first listed
+   * tenant's when only a `tenants:` list is configured.
+   */
   limiter: ScanLimiter;
   /** Every budget's line of waiting devices (what `scan` fills and workers dispatch from). */
   lanes: Lanes;
@@ -87,7 +90,10 @@ export async function buildRuntime(config: Config, options: RuntimeOptions): Pro
   const prefix = config.redis.prefix;
   const callStats = createCallStats(redis, prefix);
   const tenants = createTenantRegistry(config, { redis, callStats, log });
-  const limiter = tenants.get(DEFAULT_TENANT).limiter;
+  // `default` comes first when configured; a deployment of listed tenants only has none, and
+  // its first tenant stands in (the registry is never empty).
+  const [first] = tenants.list();
+  const limiter = (first ?? tenants.get(DEFAULT_TENANT)).limiter;
   const store = createCampaignStore(redis, prefix);
   const lanes = createLanes({
     redis,

@@ -4,10 +4,12 @@ import {
   type ScanWorkerSettings,
 } from '../scan/start-scan-worker.js';
 import { verifyAfterSettle } from '../hunting/verify-after-settle.js';
-import { trackerClientFromConfig } from '../tracking/tracker-client.js';
+import { tenantConfigOf } from '../tenants/tenant-registry.js';
+import { trackerClientFor } from '../tracking/tracker-client.js';
 import { scheduleClockFrom } from '../schedules/runtime-schedules.js';
 import { campaignSettledEvent } from '../webhooks/source-events.js';
 import { createWebhookStore } from '../webhooks/webhook-store.js';
+import type { DefenderClient } from '../defender/client.js';
 import type { Runtime } from './build-runtime.js';
 
 /**
@@ -27,6 +29,26 @@ function announceThenVerify(runtime: Runtime): (campaignId: string) => Promise<v
         });
     }
     if (verify) await verify(campaignId);
+  };
+}
+
+/**
+ * The tracker's client of each tenant, built on first use (a tenant without credentials fails
+ * alone) and kept: that tenant's host and credentials, its share of that tenant's budget.
+ */
+function trackerClientsOf(runtime: Runtime): (tenant: string) => DefenderClient {
+  const clients = new Map<string, DefenderClient>();
+  return (name) => {
+    let client = clients.get(name);
+    if (!client) {
+      client = trackerClientFor(
+        tenantConfigOf(runtime.config, name),
+        runtime.tenants.get(name),
+        runtime,
+      );
+      clients.set(name, client);
+    }
+    return client;
   };
 }
 
@@ -53,7 +75,7 @@ export function startRuntimeWorker(runtime: Runtime, settings: ScanWorkerSetting
       config: runtime.config,
       tracking: {
         settings: runtime.config.tracking,
-        lister: trackerClientFromConfig(runtime.config, runtime),
+        listerFor: trackerClientsOf(runtime),
         onSettled: announceThenVerify(runtime),
       },
       windowClock: scheduleClockFrom(runtime.config),
