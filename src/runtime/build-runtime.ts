@@ -5,6 +5,7 @@ import type { DefenderClient } from '../defender/client.js';
 import { createLanes, type Lanes } from '../lanes/lanes.js';
 import type { ScanLimiter } from '../limiter/scan-limiter.js';
 import { createCallStats, type CallStats } from '../shared/call-stats.js';
+import { timelineBucketMs } from '../shared/call-timeline.js';
 import { systemClock, type Clock } from '../shared/clock.js';
 import { createLogger, type Logger } from '../shared/logger.js';
 import { createRedis, type Redis } from '../shared/redis.js';
@@ -88,7 +89,9 @@ export async function buildRuntime(config: Config, options: RuntimeOptions): Pro
   }
 
   const prefix = config.redis.prefix;
-  const callStats = createCallStats(redis, prefix);
+  const callStats = createCallStats(redis, prefix, {
+    timelineBucketMs: timelineBucketMs(config.limits.windows),
+  });
   const tenants = createTenantRegistry(config, { redis, callStats, log });
   // `default` comes first when configured; a deployment of listed tenants only has none, and
   // its first tenant stands in (the registry is never empty).

@@ -3,6 +3,7 @@ import type { Config } from '../../config/schema.js';
 import { cancelCampaignActions, type CancelActionsSummary } from '../../control/cancel-actions.js';
 import { clientFromConfig, limiterFromConfig } from '../../runtime/api-from-config.js';
 import { createCallStats } from '../../shared/call-stats.js';
+import { timelineBucketMs } from '../../shared/call-timeline.js';
 import { createLifecycleStore } from '../../tracking/lifecycle-store.js';
 import { loggerFor, printJson } from '../context.js';
 import { count } from './shared/output.js';
@@ -21,7 +22,9 @@ export async function runCancelActions(
   const log = loggerFor(config, 'fleetscan-cancel');
   const client = clientFromConfig(config, {
     gate: limiterFromConfig(config, session.redis, log),
-    callStats: createCallStats(session.redis, config.redis.prefix),
+    callStats: createCallStats(session.redis, config.redis.prefix, {
+      timelineBucketMs: timelineBucketMs(config.limits.windows),
+    }),
     log,
   });
   try {
