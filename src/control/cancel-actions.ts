@@ -3,6 +3,7 @@ import type { CampaignControl } from '../campaigns/campaign-control.js';
 import type { CampaignStore } from '../campaigns/campaign-store.js';
 import { DefenderError } from '../defender/errors.js';
 import type { MachineAction } from '../defender/machine-action.js';
+import { callsFor } from '../shared/call-timeline.js';
 import type { Logger } from '../shared/logger.js';
 import type { LifecycleStore } from '../tracking/lifecycle-store.js';
 import { isTerminalStatus } from '../tracking/tracking-plan.js';
@@ -50,7 +51,16 @@ const MAX_TRIES = 5;
  * cancels every one of its own actions that is not final, through the cancel budget; records the
  * outcome per device, so a second run only touches what is left.
  */
-export async function cancelCampaignActions(
+export function cancelCampaignActions(
+  deps: CancelActionsDeps,
+  campaignId: string,
+  comment: string,
+): Promise<CancelActionsSummary> {
+  // Every cancel and look-up counts in the campaign's call timeline (its report's chart).
+  return callsFor(campaignId, () => cancelActions(deps, campaignId, comment));
+}
+
+async function cancelActions(
   deps: CancelActionsDeps,
   campaignId: string,
   comment: string,

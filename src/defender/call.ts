@@ -57,13 +57,14 @@ export function createCaller(deps: CallerDeps) {
       throw tokenFailure(error, 0);
     }
     const started = performance.now();
-    const report = (status: number, code: string | undefined) => {
+    const report = (status: number, code: string | undefined, notSent = false) => {
       const event = {
         family: attempt.family,
         method: attempt.method,
         status,
         code,
         durationMs: Math.round(performance.now() - started),
+        ...(notSent ? { notSent } : {}),
       };
       log.debug(event, 'api call');
       try {
@@ -79,7 +80,7 @@ export function createCaller(deps: CallerDeps) {
     } catch (error) {
       const failure = errorFromNetwork(error);
       await finish(permit, !failure.notSent, attempt);
-      report(0, failure.code);
+      report(0, failure.code, failure.notSent);
       throw failure;
     }
     await finish(permit, true, attempt);

@@ -1,4 +1,5 @@
-import type { ReportData } from './report-data.js';
+import { formatDuration } from '../config/duration.js';
+import type { ReportData, WindowChart } from './report-data.js';
 import { reportSections } from './report-sections.js';
 
 const ESCAPES: Readonly<Record<string, string>> = {
@@ -21,32 +22,83 @@ section{background:#fff;border:1px solid #d8dee4;border-radius:8px;padding:14px 
 table{border-collapse:collapse;width:100%}td{padding:3px 0;vertical-align:top}
 td.v{text-align:right;font-variant-numeric:tabular-nums;padding-left:12px;word-break:break-word}
 .headline{font-size:28px;font-weight:600}
-.chart{margin-top:16px}svg text{font:11px system-ui,sans-serif;fill:#57606a}
+.chart{margin-top:16px}svg text{font:11px system-ui,sans-serif;fill:#57606a}svg{margin-top:8px}
+.key{white-space:nowrap}.key i{display:inline-block;width:10px;height:10px;margin:0 4px 0 2px;border-radius:2px}
 @media print{body{background:#fff}section{break-inside:avoid}}`;
 
-/** Bars per window with the cap as a line: inline SVG, no script, no external file. */
-function chart(data: ReportData): string {
-  const { window, buckets } = data.calls;
-  if (buckets.length === 0) return '<p>No requests recorded.</p>';
+/** Bar colours per endpoint family (the cap counts each family on its own by default). */
+const FAMILY_COLOURS: Readonly<Record<string, string>> = {
+  scan: '#3b82f6',
+  machineActions: '#10b981',
+  cancel: '#f59e0b',
+  machines: '#8b5cf6',
+};
+const colourOf = (family: string): string => FAMILY_COLOURS[family] ?? '#6b7280';
+
+/**
+ * One window's chart: a bar per window-long bucket at its place in time, stacked by family, with
+ * the cap as a line. Inline SVG, no script, no external file. `data-calls` carries each bar's
+ * number so that a reader (or a test) can check it against the export.
+ */
+function windowChart(chart: WindowChart): string {
+  const { window, buckets } = chart;
   const width = 900;
-  const height = 220;
-  const top = Math.max(window.cap, data.calls.busiestBucket) * 1.1;
-  const barWidth = Math.max(1, (width - 40) / buckets.length);
+  const height = 200;
+  const left = 40;
+  const firstMs = Date.parse(buckets[0]?.start ?? '');
+  const lastMs = Date.parse(buckets.at(-1)?.start ?? '');
+  const spanMs = Math.max(window.windowMs, lastMs + window.windowMs - firstMs);
+  const x = (ms: number) => left + ((width - left) * (ms - firstMs)) / spanMs;
+  const barWidth = Math.max(1, ((width - left) * window.windowMs) / spanMs - 1);
+  const top = Math.max(window.cap, ...buckets.map((b) => b.total)) * 1.1;
   const y = (v: number) => height - 20 - ((height - 40) * v) / top;
   const bars = buckets
-    .map(
-      (b, i) =>
-        `<rect x="${(40 + i * barWidth).toFixed(1)}" y="${y(b.requests).toFixed(1)}" width="${Math.max(1, barWidth - 1).toFixed(1)}" height="${(height - 20 - y(b.requests)).toFixed(1)}" fill="#3b82f6"><title>${escapeHtml(b.start)}: ${String(b.requests)}</title></rect>`,
-    )
+    .map((b) => {
+      let below = 0;
+      const x0 = x(Date.parse(b.start)).toFixed(1);
+      const title = `${b.start}: ${String(b.total)} (${Object.entries(b.byFamily)
+        .map(([f, v]) => `${f} ${String(v)}`)
+        .join(', ')})`;
+      const parts = Object.entries(b.byFamily)
+        .sort((p, q) => p[0].localeCompare(q[0]))
+        .map(([family, calls]) => {
+          const y0 = y(below + calls);
+          const rect = `<rect x="${x0}" y="${y0.toFixed(1)}" width="${barWidth.toFixed(1)}" height="${(y(below) - y0).toFixed(1)}" fill="${colourOf(family)}"/>`;
+          below += calls;
+          return rect;
+        })
+        .join('');
+      return `<g class="bar" data-start="${escapeHtml(b.start)}" data-calls="${String(b.total)}"><title>${escapeHtml(title)}</title>${parts}</g>`;
+    })
     .join('');
   const capY = y(window.cap).toFixed(1);
-  return `<svg viewBox="0 0 ${String(width)} ${String(height)}" width="100%" role="img" aria-label="Scan requests per window against the cap">
-<line x1="40" x2="${String(width)}" y1="${capY}" y2="${capY}" stroke="#dc2626" stroke-dasharray="4 3"/>
-<text x="42" y="${(Number(capY) - 4).toFixed(1)}">cap ${String(window.cap)}</text>
+  const label = formatDuration(window.windowMs);
+  return `<svg viewBox="0 0 ${String(width)} ${String(height)}" width="100%" role="img" aria-label="API calls of the campaign per ${escapeHtml(label)} against the cap of ${String(window.cap)}" data-window-ms="${String(window.windowMs)}">
+<line x1="${String(left)}" x2="${String(width)}" y1="${capY}" y2="${capY}" stroke="#dc2626" stroke-dasharray="4 3"/>
+<text x="${String(left + 2)}" y="${(Number(capY) - 4).toFixed(1)}">cap ${String(window.cap)} per ${escapeHtml(label)}</text>
 ${bars}
-<text x="40" y="${String(height - 4)}">${escapeHtml(buckets[0]?.start ?? '')}</text>
+<text x="${String(left)}" y="${String(height - 4)}">${escapeHtml(buckets[0]?.start ?? '')}</text>
 <text x="${String(width)}" y="${String(height - 4)}" text-anchor="end">${escapeHtml(buckets.at(-1)?.start ?? '')}</text>
 </svg>`;
+}
+
+/** Every window's chart, with a legend of the families that made calls. */
+function callCharts(data: ReportData): string {
+  const { calls } = data;
+  if (calls.total === 0) return '<p>No API calls recorded for this campaign.</p>';
+  const legend = Object.entries(calls.byFamily)
+    .sort((a, b) => a[0].localeCompare(b[0]))
+    .map(
+      ([family, v]) =>
+        `<span class="key"><i style="background:${colourOf(family)}"></i>${escapeHtml(family)} ${v.toLocaleString('en-US')}</span>`,
+    )
+    .join(' ');
+  const scope =
+    calls.budgetScope === 'family'
+      ? 'each endpoint family has its own cap'
+      : 'every family shares one cap';
+  return `<p>${calls.total.toLocaleString('en-US')} calls (${legend}); ${scope}.</p>
+${calls.windows.map((w) => windowChart(w)).join('\n')}`;
 }
 
 /** The report as one self-contained HTML file: inline CSS and SVG, no scripts, no fonts to fetch. */
@@ -79,7 +131,7 @@ export function renderHtml(data: ReportData): string {
 <div class="grid" style="margin-top:16px">
 ${sections}
 </div>
-<section class="chart"><h2>Scan requests per ${escapeHtml(String(data.calls.window.windowMs / 1000))} s against the cap</h2>${chart(data)}</section>
+<section class="chart" id="calls" data-total="${String(data.calls.total)}"><h2>API calls per window against the caps</h2>${callCharts(data)}</section>
 </main></body></html>
 `;
 }

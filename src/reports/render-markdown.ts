@@ -1,10 +1,11 @@
+import { formatDuration } from '../config/duration.js';
 import type { ReportData } from './report-data.js';
 import { reportSections } from './report-sections.js';
 
 /** Table cells: pipes and line breaks would break the table. */
 const cell = (text: string): string => text.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
 
-/** The report as Markdown: one table per section, then the pace per window as text bars. */
+/** The report as Markdown: one table per section, then the API calls per window as text bars. */
 export function renderMarkdown(data: ReportData): string {
   const out = [`# Scan campaign report: ${cell(data.campaign.name)} (${data.campaign.id})`, ''];
   out.push(`Generated ${data.generatedAt} by fleetscan.`, '');
@@ -18,14 +19,18 @@ export function renderMarkdown(data: ReportData): string {
     for (const [label, value] of section.rows) out.push(`| ${cell(label)} | ${cell(value)} |`);
     out.push('');
   }
-  const { window, buckets } = data.calls;
-  out.push(`## Scan requests per window (cap ${String(window.cap)})`, '');
-  if (buckets.length === 0) out.push('No requests recorded.', '');
-  else {
-    out.push('```');
-    for (const b of buckets) {
-      const bar = '#'.repeat(Math.round((40 * b.requests) / Math.max(window.cap, 1)));
-      out.push(`${b.start}  ${String(b.requests).padStart(6)}  ${bar}`);
+  out.push('## API calls per window against the caps', '');
+  const { calls } = data;
+  if (calls.total === 0) out.push('No API calls recorded for this campaign.', '');
+  for (const chart of calls.total === 0 ? [] : calls.windows) {
+    const { window } = chart;
+    out.push(`Per ${formatDuration(window.windowMs)} (cap ${String(window.cap)}):`, '', '```');
+    for (const b of chart.buckets) {
+      const bar = '#'.repeat(Math.round((40 * b.total) / Math.max(window.cap, 1)));
+      const families = Object.entries(b.byFamily)
+        .map(([f, v]) => `${f} ${String(v)}`)
+        .join(', ');
+      out.push(`${b.start}  ${String(b.total).padStart(6)}  ${bar}  ${families}`);
     }
     out.push('```', '');
   }

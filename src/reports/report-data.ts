@@ -1,5 +1,6 @@
 import type { Campaign, DeviceRecord } from '../campaigns/campaign.js';
 import type { RateWindow } from '../config/duration.js';
+import type { TimelineBucket } from '../shared/call-timeline.js';
 import type { CampaignLifecycle } from '../tracking/lifecycle-store.js';
 
 /** Everything a campaign report shows; every number is counted from the device records. */
@@ -37,13 +38,7 @@ export interface ReportData {
   cancels: { cancelled: number; alreadyFinal: number; refused: number };
   failures: Record<string, number>;
   tracking: { settledAt: string | null; endedAt: string | null; openAtEnd: number | null };
-  calls: {
-    /** The shortest configured window: the chart's bucket. */
-    window: RateWindow;
-    /** Scan requests recorded per bucket, from the first one on. */
-    buckets: { start: string; requests: number }[];
-    busiestBucket: number;
-  };
+  calls: CallsReport;
   duration: {
     firstRequestAt: string | null;
     lastRequestAt: string | null;
@@ -51,6 +46,75 @@ export interface ReportData {
     /** The least time the configured caps allow for this many requests. */
     floorMs: number;
   };
+}
+
+/** Calls of one family in one window-long bucket (aligned to the epoch, as `start` says). */
+export interface CallBucket {
+  start: string;
+  total: number;
+  byFamily: Record<string, number>;
+}
+
+/** The campaign's calls per configured window, for one chart against that window's cap. */
+export interface WindowChart {
+  window: RateWindow;
+  /** Buckets with at least one call, oldest first; empty windows between them are left out. */
+  buckets: CallBucket[];
+  /** The most calls one budget took in one bucket: per family, or all together when shared. */
+  busiest: number;
+}
+
+export interface CallsReport {
+  /**
+   * Every API call made for this campaign that may have reached the API (its call timeline):
+   * scan requests with their retries, 429s, busy answers, errors and lost replies, look-ups of
+   * lost replies, and kill-switch cancels. The tracker's listing serves every campaign of a
+   * tenant at once and is not in here.
+   */
+  total: number;
+  byFamily: Record<string, number>;
+  /** `limits.budgetScope`: whether each family has its own caps or all share them. */
+  budgetScope: 'family' | 'shared';
+  /** One chart per configured window, shortest first. */
+  windows: WindowChart[];
+}
+
+/**
+ * The timeline's buckets summed per window: each call counts in the window-long bucket its
+ * timeline bucket starts in (exact when the window is a multiple of the timeline's bucket).
+ */
+export function callsReport(
+  timeline: readonly TimelineBucket[],
+  windows: readonly RateWindow[],
+  budgetScope: 'family' | 'shared',
+): CallsReport {
+  const byFamily: Record<string, number> = {};
+  for (const b of timeline) byFamily[b.family] = (byFamily[b.family] ?? 0) + b.calls;
+  const charts = [...windows]
+    .sort((a, b) => a.windowMs - b.windowMs)
+    .map((window): WindowChart => {
+      const buckets = new Map<number, CallBucket>();
+      for (const b of timeline) {
+        const startMs = Math.floor(b.startMs / window.windowMs) * window.windowMs;
+        let bucket = buckets.get(startMs);
+        if (!bucket) {
+          bucket = { start: new Date(startMs).toISOString(), total: 0, byFamily: {} };
+          buckets.set(startMs, bucket);
+        }
+        bucket.total += b.calls;
+        bucket.byFamily[b.family] = (bucket.byFamily[b.family] ?? 0) + b.calls;
+      }
+      const sorted = [...buckets.entries()].sort((a, b) => a[0] - b[0]).map(([, b]) => b);
+      const busiest = Math.max(
+        0,
+        ...sorted.map((b) =>
+          budgetScope === 'shared' ? b.total : Math.max(0, ...Object.values(b.byFamily)),
+        ),
+      );
+      return { window, buckets: sorted, busiest };
+    });
+  const total = Object.values(byFamily).reduce((sum, n) => sum + n, 0);
+  return { total, byFamily, budgetScope, windows: charts };
 }
 
 const iso = (ms: number | null | undefined): string | null =>
@@ -76,6 +140,9 @@ export async function buildReportData(input: {
   skipped: Record<string, number>;
   devices: AsyncIterable<DeviceRecord>;
   windows: readonly RateWindow[];
+  /** The campaign's call timeline (`readCallTimeline`). */
+  calls: readonly TimelineBucket[];
+  budgetScope: 'family' | 'shared';
   nowMs: number;
 }): Promise<ReportData> {
   const { campaign, lifecycle } = input;
@@ -115,25 +182,8 @@ export async function buildReportData(input: {
     else if (d.cancelResult === 'refused') cancels.refused += 1;
   }
   requestTimes.sort((a, b) => a - b);
-  const window = [...input.windows].sort((a, b) => a.windowMs - b.windowMs)[0] ?? {
-    cap: 100,
-    windowMs: 60_000,
-  };
   const first = requestTimes[0] ?? null;
   const last = requestTimes.at(-1) ?? null;
-  const buckets: { start: string; requests: number }[] = [];
-  if (first !== null && last !== null) {
-    const n = Math.floor((last - first) / window.windowMs) + 1;
-    // A very long campaign is shown in at most 500 bars: later buckets merge into the last one.
-    const counts = new Array<number>(Math.min(n, 500)).fill(0);
-    for (const t of requestTimes) {
-      const i = Math.min(Math.floor((t - first) / window.windowMs), counts.length - 1);
-      counts[i] = (counts[i] ?? 0) + 1;
-    }
-    counts.forEach((requests, i) => {
-      buckets.push({ start: new Date(first + i * window.windowMs).toISOString(), requests });
-    });
-  }
   const schedule = (campaign as unknown as Record<string, unknown>)['schedule'];
   return {
     generatedAt: new Date(input.nowMs).toISOString(),
@@ -161,7 +211,7 @@ export async function buildReportData(input: {
       endedAt: iso(lifecycle.trackingEndedAt),
       openAtEnd: lifecycle.openAtEnd,
     },
-    calls: { window, buckets, busiestBucket: Math.max(0, ...buckets.map((b) => b.requests)) },
+    calls: callsReport(input.calls, input.windows, input.budgetScope),
     duration: {
       firstRequestAt: iso(first),
       lastRequestAt: iso(last),

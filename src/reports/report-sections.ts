@@ -93,10 +93,19 @@ export function reportSections(data: ReportData): ReportSection[] {
         ['Last request', or(data.duration.lastRequestAt)],
         ['Duration', data.duration.ms === null ? '—' : formatDuration(data.duration.ms)],
         ['Floor under the caps', formatDuration(floor)],
-        [
-          `Busiest ${formatDuration(data.calls.window.windowMs)}`,
-          `${n(data.calls.busiestBucket)} requests (cap ${n(data.calls.window.cap)})`,
-        ],
+      ],
+    },
+    {
+      title: 'API calls',
+      rows: [
+        ['Calls made for the campaign', n(data.calls.total)],
+        ...Object.entries(data.calls.byFamily)
+          .sort((a, b) => a[0].localeCompare(b[0]))
+          .map(([family, v]): [string, string] => [`${family} calls`, n(v)]),
+        ...data.calls.windows.map((w): [string, string] => [
+          `Busiest ${formatDuration(w.window.windowMs)}`,
+          `${n(w.busiest)} calls (cap ${n(w.window.cap)}${data.calls.budgetScope === 'family' ? ' per family' : ''})`,
+        ]),
       ],
     },
   ];

@@ -5,6 +5,7 @@ import type { DefenderClient } from '../defender/client.js';
 import { createLanes, type Lanes } from '../lanes/lanes.js';
 import type { ScanLimiter } from '../limiter/scan-limiter.js';
 import { createCallStats, type CallStats } from '../shared/call-stats.js';
+import { timelineBucketMs } from '../shared/call-timeline.js';
 import { systemClock, type Clock } from '../shared/clock.js';
 import { createLogger, type Logger } from '../shared/logger.js';
 import { createRedis, type Redis } from '../shared/redis.js';
@@ -40,7 +41,10 @@ export interface Runtime {
   callStats: CallStats;
   /** Every configured tenant's budget and client; one pool of workers serves them all. */
   tenants: TenantRegistry;
-  /** The `default` tenant's budget (the single tenant of the MDE_* variables). */
+  /**
+   * The `default` tenant's budget (the single tenant of the MDE_* variables); the first listed
+   * tenant's when only a `tenants:` list is configured.
+   */
   limiter: ScanLimiter;
   /** Every budget's line of waiting devices (what `scan` fills and workers dispatch from). */
   lanes: Lanes;
@@ -86,7 +90,9 @@ export async function buildRuntime(config: Config, options: RuntimeOptions): Pro
   }
 
   const prefix = config.redis.prefix;
-  const callStats = createCallStats(redis, prefix);
+  const callStats = createCallStats(redis, prefix, {
+    timelineBucketMs: timelineBucketMs(config.limits.windows),
+  });
   let tenants: TenantRegistry;
   try {
     tenants = createTenantRegistry(config, { redis, callStats, log });

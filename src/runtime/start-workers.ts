@@ -5,11 +5,12 @@ import {
   type ScanWorkerSettings,
 } from '../scan/start-scan-worker.js';
 import { verifyAfterSettle } from '../hunting/verify-after-settle.js';
-import { primaryTenantConfig } from '../tenants/tenant-registry.js';
-import { trackerClientFromConfig } from '../tracking/tracker-client.js';
+import { tenantConfigOf } from '../tenants/tenant-registry.js';
+import { trackerClientFor } from '../tracking/tracker-client.js';
 import { scheduleClockFrom } from '../schedules/runtime-schedules.js';
 import { campaignSettledEvent, tenantBlockEvent } from '../webhooks/source-events.js';
 import { createWebhookStore } from '../webhooks/webhook-store.js';
+import type { DefenderClient } from '../defender/client.js';
 import type { Runtime } from './build-runtime.js';
 
 /**
@@ -61,6 +62,26 @@ function announceBreaker(runtime: Runtime): NonNullable<ScanWorkerDeps['onBreake
 }
 
 /**
+ * The tracker's client of each tenant, built on first use (a tenant without credentials fails
+ * alone) and kept: that tenant's host and credentials, its share of that tenant's budget.
+ */
+function trackerClientsOf(runtime: Runtime): (tenant: string) => DefenderClient {
+  const clients = new Map<string, DefenderClient>();
+  return (name) => {
+    let client = clients.get(name);
+    if (!client) {
+      client = trackerClientFor(
+        tenantConfigOf(runtime.config, name),
+        runtime.tenants.get(name),
+        runtime,
+      );
+      clients.set(name, client);
+    }
+    return client;
+  };
+}
+
+/**
  * A scan worker wired to a runtime: one dispatcher over every tenant's budget (one pool of
  * workers, one wake-up connection, however many tenants), each campaign's calls through its
  * tenant's client.
@@ -83,7 +104,7 @@ export function startRuntimeWorker(runtime: Runtime, settings: ScanWorkerSetting
       config: runtime.config,
       tracking: {
         settings: runtime.config.tracking,
-        lister: trackerClientFromConfig(primaryTenantConfig(runtime.config), runtime),
+        listerFor: trackerClientsOf(runtime),
         onSettled: announceThenVerify(runtime),
       },
       windowClock: scheduleClockFrom(runtime.config),

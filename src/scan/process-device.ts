@@ -8,6 +8,7 @@ import type { DeviceTurn, DeviceTurnInput, ScanProcessorDeps } from './scan-port
 import { createScheduleClock } from '../schedules/schedule-clock.js';
 import { windowWaitMs } from '../schedules/window-gate.js';
 import { isOwnAction } from './find-own-action.js';
+import { callsFor } from '../shared/call-timeline.js';
 
 export type { DeviceTurn, ScanOutcome, ScanProcessorDeps } from './scan-ports.js';
 
@@ -38,7 +39,11 @@ export function createDeviceProcessor(deps: ScanProcessorDeps) {
   const cache = createCampaignCache(store, clock, deps.campaignCacheMs ?? 1_000);
   const windowClock = deps.windowClock ?? createScheduleClock({ realNow: () => clock.now() });
 
-  return async function processDevice(input: DeviceTurnInput): Promise<DeviceTurn> {
+  // Every call of a turn (the scan request, a look-up) counts in its campaign's call timeline.
+  return (input: DeviceTurnInput): Promise<DeviceTurn> =>
+    callsFor(input.campaignId, () => turn(input));
+
+  async function turn(input: DeviceTurnInput): Promise<DeviceTurn> {
     const { campaignId, machineId, permit } = input;
     const log = deps.log.child({ campaignId, machineId });
     const unused = async (turn: DeviceTurn): Promise<DeviceTurn> => {
@@ -133,7 +138,7 @@ export function createDeviceProcessor(deps: ScanProcessorDeps) {
       if (!(error instanceof DefenderError)) log.debug({ err: error }, 'scan call failed');
       return handleDeviceError(error, { ...ctx, device: sent }, deps);
     }
-  };
+  }
 }
 
 export type DeviceProcessor = ReturnType<typeof createDeviceProcessor>;

@@ -1,5 +1,4 @@
 import type { Redis } from 'ioredis';
-import { DEFAULT_TENANT } from '../campaigns/campaign.js';
 import type { CampaignStore } from '../campaigns/campaign-store.js';
 import type { Config } from '../config/schema.js';
 import type { BudgetLane } from '../lanes/budget-lane.js';
@@ -9,7 +8,7 @@ import { startDispatcher, type Dispatcher } from '../lanes/dispatcher.js';
 import { createActionTracker } from '../tracking/action-tracker.js';
 import { createLifecycleStore } from '../tracking/lifecycle-store.js';
 import { startActionTracker, type RunningTracker } from '../tracking/start-action-tracker.js';
-import { createFencedLock } from '../tracking/tracker-lock.js';
+import { createFencedLock, trackerLockKey } from '../tracking/tracker-lock.js';
 import type { MachineActionLister } from './find-own-action.js';
 import { createDeviceProcessor } from './process-device.js';
 import type { ScanProcessorDeps } from './scan-ports.js';
@@ -31,12 +30,13 @@ export interface ScanWorkerDeps extends ScanProcessorDeps {
   prefix: string;
   lanes: readonly BudgetLane[];
   store: CampaignStore;
-  /** The action tracker's settings and its client (its share of the budget); see src/tracking. */
   /** A budget blocked or resumed (already logged): webhooks, for instance. Should not reject. */
   onBreakerChange?: (lane: BudgetLane, change: BreakerChange) => Promise<void>;
+  /** The action tracker's settings and its clients (their share of each budget); see src/tracking. */
   tracking?: {
     settings: Config['tracking'];
-    lister: MachineActionLister;
+    /** The tracker's client of one tenant; may throw (unknown tenant, no credentials). */
+    listerFor(tenant: string): MachineActionLister;
     onSettled?: ((campaignId: string) => Promise<void>) | undefined;
   };
 }
@@ -50,7 +50,8 @@ export interface ScanWorker {
 
 /**
  * The scan worker of one process: the lanes' dispatcher with the device processor, plus the
- * action tracker (one process at a time through its fenced lock).
+ * action tracker of every tenant with campaigns to follow (one process at a time per tenant,
+ * through that tenant's fenced lock).
  */
 export function startScanWorker(deps: ScanWorkerDeps, settings: ScanWorkerSettings): ScanWorker {
   const processDevice = createDeviceProcessor(deps);
@@ -78,30 +79,34 @@ export function startScanWorker(deps: ScanWorkerDeps, settings: ScanWorkerSettin
   const trackerLog = deps.log.child({ component: 'action-tracker' });
   const tracking = deps.tracking;
   const intervalMs = tracking?.settings.interval ?? deps.config.scan.actionPoll;
+  const lifecycle = createLifecycleStore(deps.redis, deps.prefix);
+  // One tracker per tenant, each with that tenant's client and its own lock.
+  const trackerFor = (tenant: string) =>
+    createActionTracker({
+      tenant,
+      store: deps.store,
+      lifecycle,
+      lister: tracking ? tracking.listerFor(tenant) : deps.clientFor(tenant),
+      lock: createFencedLock(
+        deps.redis,
+        trackerLockKey(deps.prefix, tenant),
+        tracking?.settings.lockTtl ?? 60_000,
+      ),
+      clock: deps.clock,
+      log: trackerLog.child({ tenant }),
+      settings: {
+        intervalMs,
+        horizonMs: tracking?.settings.horizon ?? 7 * 86_400_000,
+        requestor: tracking?.settings.requestor,
+      },
+      ...(tracking?.onSettled ? { onSettled: tracking.onSettled } : {}),
+    });
   const poller =
     settings.pollActionStatuses === false
       ? null
       : startActionTracker(
-          createActionTracker({
-            store: deps.store,
-            lifecycle: createLifecycleStore(deps.redis, deps.prefix),
-            lister: tracking?.lister ?? deps.clientFor(DEFAULT_TENANT),
-            lock: createFencedLock(
-              deps.redis,
-              `${deps.prefix}:lock:action-tracker`,
-              tracking?.settings.lockTtl ?? 60_000,
-            ),
-            clock: deps.clock,
-            log: trackerLog,
-            settings: {
-              intervalMs,
-              horizonMs: tracking?.settings.horizon ?? 7 * 86_400_000,
-              requestor: tracking?.settings.requestor,
-            },
-            ...(tracking?.onSettled ? { onSettled: tracking.onSettled } : {}),
-          }),
+          { store: deps.store, lifecycle, trackerFor, log: trackerLog },
           intervalMs,
-          trackerLog,
         );
   let closing: Promise<void> | undefined;
   return {

@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { callTimelineKey, campaignOfCall, timelineField } from './call-timeline.js';
 
 /** One finished API call, as the Defender client reports it through `onCall`. */
 export interface ApiCallEvent {
@@ -8,6 +9,8 @@ export interface ApiCallEvent {
   status: number;
   code?: string | undefined;
   durationMs: number;
+  /** The request certainly never left (a refused connection): its budget slot was given back. */
+  notSent?: boolean;
 }
 
 export interface ApiCallCount {
@@ -20,13 +23,33 @@ const apiKey = (prefix: string) => `${prefix}:stats:api`;
 const durationKey = (prefix: string) => `${prefix}:stats:api-ms`;
 const tokenKey = (prefix: string) => `${prefix}:stats:tokens`;
 
+export interface CallStatsOptions {
+  /** Bucket of the campaigns' call timelines (`timelineBucketMs(limits.windows)`); default 1 min. */
+  timelineBucketMs?: number;
+  now?: () => number;
+}
+
 /**
  * Counts API calls in Redis so that `/metrics`, served by one process, covers the calls of every
- * worker on every host. Fire-and-forget: a lost increment must never fail a scan.
+ * worker on every host; a call made for a campaign (`callsFor`) is counted in that campaign's
+ * call timeline too, for its report. Fire-and-forget: a lost increment must never fail a scan.
  */
-export function createCallStats(redis: Redis, prefix: string) {
+export function createCallStats(redis: Redis, prefix: string, options: CallStatsOptions = {}) {
+  const bucketMs = options.timelineBucketMs ?? 60_000;
+  const now = options.now ?? Date.now;
   return {
     recordApiCall(event: ApiCallEvent): void {
+      const campaignId = campaignOfCall();
+      // A request that never left took no slot of the budget: the timeline shows what the caps count.
+      if (campaignId !== undefined && event.notSent !== true) {
+        redis
+          .hincrby(
+            callTimelineKey(prefix, campaignId),
+            timelineField(event.family, now(), bucketMs),
+            1,
+          )
+          .catch(() => undefined);
+      }
       redis.hincrby(apiKey(prefix), `${event.family}|${event.status}`, 1).catch(() => undefined);
       redis
         .hincrby(durationKey(prefix), event.family, Math.max(0, Math.round(event.durationMs)))

@@ -145,3 +145,20 @@ export function configFor(config: Config, entry: TenantEntry): Config {
     },
   };
 }
+
+/**
+ * The configuration one tenant's clients are built from: the whole configuration for `default`,
+ * `configFor` its entry for a listed tenant. Throws UnknownTenantError for any other name.
+ */
+export function tenantConfigOf(config: Config, name: string): Config {
+  if (name === DEFAULT_TENANT) return config;
+  const entry = config.tenants.find((t) => t.name === name);
+  if (!entry) {
+    const known = [
+      ...(config.tenants.length === 0 || hasDefaultCredentials(config) ? [DEFAULT_TENANT] : []),
+      ...config.tenants.map((t) => t.name),
+    ];
+    throw new UnknownTenantError(name, known);
+  }
+  return configFor(config, entry);
+}

@@ -21,6 +21,8 @@ export interface TrackerSettings {
 }
 
 export interface ActionTrackerDeps {
+  /** The tenant whose campaigns this tracker follows; `lister` must be that tenant's client. */
+  tenant: string;
   store: Pick<CampaignStore, 'listCampaigns' | 'iterateDevices'>;
   lifecycle: Pick<LifecycleStore, 'get' | 'writeStatuses' | 'writeMeta'>;
   /** A client whose machineActions calls go through the tracker's share of the budget. */
@@ -56,11 +58,12 @@ interface Tracked {
 }
 
 /**
- * The action tracker: one listing pass per round for all open campaigns together (type, created
- * since the oldest open campaign, requestor when configured), split by each action's exact
- * trailing tag, matched to devices by action id. Campaigns settle when every action is terminal
- * and leave the round; at the horizon they end with what stayed open recorded. Only the holder
- * of the fenced lock runs a round, and its writes check the fence.
+ * The action tracker of one tenant: one listing pass per round for all of the tenant's open
+ * campaigns together (type, created since the oldest open campaign, requestor when configured),
+ * through that tenant's client, split by each action's exact trailing tag, matched to devices by
+ * action id. Campaigns settle when every action is terminal and leave the round; at the horizon
+ * they end with what stayed open recorded. Only the holder of the tenant's fenced lock runs a
+ * round, and its writes check the fence.
  */
 export function createActionTracker(deps: ActionTrackerDeps) {
   const { lock, clock, log, settings } = deps;
@@ -100,6 +103,7 @@ export function createActionTracker(deps: ActionTrackerDeps) {
     const open: Campaign[] = [];
     const horizon: Campaign[] = [];
     for (const campaign of await deps.store.listCampaigns()) {
+      if (campaign.tenant !== deps.tenant) continue;
       const verdict = trackingVerdict(
         campaign,
         await deps.lifecycle.get(campaign.id),

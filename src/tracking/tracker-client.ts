@@ -1,32 +1,40 @@
 import type { Config } from '../config/schema.js';
 import type { DefenderClient } from '../defender/client.js';
-import { budgetIdFor, createScanLimiter } from '../limiter/scan-limiter.js';
+import { createScanLimiter } from '../limiter/scan-limiter.js';
 import { clientFromConfig } from '../runtime/api-from-config.js';
-import type { Runtime } from '../runtime/build-runtime.js';
+import type { CallStats } from '../shared/call-stats.js';
+import type { Logger } from '../shared/logger.js';
+import type { Redis } from '../shared/redis.js';
+import type { TenantRuntime } from '../tenants/tenant-registry.js';
 import { shareGate, shareWindows } from './share-gate.js';
 
 /**
- * The tracker's Defender client: every list call takes a slot of the tracker's own budget
- * (`tracking.budgetShare` of each window, key `<budget id>:tracker`) and one of the shared
- * machineActions budget, so tracking never uses more than its share and scans keep the rest.
+ * The tracker's Defender client for one tenant: every list call takes a slot of the tracker's
+ * own budget (`tracking.budgetShare` of each window, key `<tenant's budget id>:tracker`) and one
+ * of that tenant's machineActions budget, so tracking never uses more than its share and scans
+ * keep the rest. `config` is the tenant's own (`tenantConfigOf`): its cloud, host and credentials.
  */
-export function trackerClientFromConfig(
+export function trackerClientFor(
   config: Config,
-  runtime: Pick<Runtime, 'redis' | 'limiter' | 'callStats' | 'log'>,
+  tenant: Pick<TenantRuntime, 'name' | 'budgetId' | 'limiter'>,
+  deps: { redis: Redis; callStats: CallStats; log: Logger },
 ): DefenderClient {
+  const log = deps.log.child({ component: 'tracker', tenant: tenant.name });
   const share = createScanLimiter({
-    redis: runtime.redis,
-    prefix: config.redis.prefix,
-    budgetId: `${budgetIdFor(config)}:tracker`,
+    redis: deps.redis,
+    // Beside the budget it is a share of: deployments sharing an app share both.
+    prefix: config.redis.budgetPrefix,
+    budgetId: `${tenant.budgetId}:tracker`,
     windows: shareWindows(config.limits.windows, config.tracking.budgetShare),
     guardMs: config.limits.guard,
     throttleDefaultMs: config.limits.throttleDefault,
     leaseMs: config.limits.lease,
-    log: runtime.log.child({ component: 'tracker-limiter' }),
+    log: log.child({ component: 'tracker-limiter' }),
   });
   return clientFromConfig(config, {
-    gate: shareGate(runtime.limiter, share),
-    callStats: runtime.callStats,
-    log: runtime.log.child({ component: 'tracker' }),
+    gate: shareGate(tenant.limiter, share),
+    callStats: deps.callStats,
+    log,
+    tenant: tenant.name,
   });
 }

@@ -25,6 +25,11 @@ const RELEASE = `
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0`;
 
+/** The lock of one tenant's tracker: trackers of different tenants never wait for each other. */
+export function trackerLockKey(prefix: string, tenant: string): string {
+  return `${prefix}:lock:action-tracker:${tenant}`;
+}
+
 export interface FencedLock {
   readonly key: string;
   /** The held value (`owner:token`), or null when another process holds the lock. */

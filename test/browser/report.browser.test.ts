@@ -32,6 +32,7 @@ interface ExportRow {
   actionStatus: string | null;
   reason: string | null;
   scanResult: string | null;
+  attempts: number;
 }
 
 const tally = <T>(rows: readonly T[], key: (row: T) => string | null) => {
@@ -118,6 +119,7 @@ describe('campaign report', () => {
       actionStatuses: Record<string, number>;
       failures: Record<string, number>;
       proof: { completed: number; withAction: number; noEvidence: number };
+      calls: { total: number; byFamily: Record<string, number> };
     };
     const exported = await runCli(['export', id, '--format', 'json'], { env });
     const rows = JSON.parse(exported.stdout) as ExportRow[];
@@ -146,6 +148,11 @@ describe('campaign report', () => {
       `| Proved complete | ${String(proved)} of ${String(withAction.length)}`,
     );
 
+    // The chart counts every scan call: each one is an attempt in the export.
+    const attempts = rows.reduce((n, r) => n + r.attempts, 0);
+    expect(data.calls.byFamily['scan']).toBe(attempts);
+    expect(attempts).toBeGreaterThanOrEqual(withAction.length);
+
     // Self-contained: nothing to fetch.
     const text = readFileSync(html, 'utf8');
     expect(text).not.toMatch(/<script|<link|@import|url\(|src=/i);
@@ -163,6 +170,17 @@ describe('campaign report', () => {
       `Proved complete: ${String(proved)} of ${String(withAction.length)}`,
     );
     expect(await page.locator('svg rect').count()).toBeGreaterThan(0);
+    // Every window's chart draws every call of the campaign.
+    expect(await page.locator('#calls').getAttribute('data-total')).toBe(String(data.calls.total));
+    const charts = page.locator('#calls svg');
+    expect(await charts.count()).toBe(2);
+    for (let i = 0; i < 2; i++) {
+      let drawn = 0;
+      for (const bar of await charts.nth(i).locator('g.bar').all()) {
+        drawn += Number(await bar.getAttribute('data-calls'));
+      }
+      expect(drawn).toBe(data.calls.total);
+    }
     expect(requests).toEqual([pathToFileURL(html).href]);
     await page.screenshot({ path: join(packageRoot(), 'docs', 'report.png'), fullPage: true });
   }, 360_000);

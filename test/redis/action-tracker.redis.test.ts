@@ -6,7 +6,7 @@ import type { MachineActionLister } from '../../src/scan/find-own-action.js';
 import { buildSimulator, type Simulator } from '../../src/simulator/build-simulator.js';
 import { createActionTracker, type RoundResult } from '../../src/tracking/action-tracker.js';
 import { createLifecycleStore } from '../../src/tracking/lifecycle-store.js';
-import { createFencedLock } from '../../src/tracking/tracker-lock.js';
+import { createFencedLock, trackerLockKey } from '../../src/tracking/tracker-lock.js';
 import { cleanupPrefix, testRedisUrl, uniquePrefix } from '../helpers/redis.js';
 import { recordCampaign, silent, simClient } from './tracking-fixture.js';
 
@@ -41,10 +41,11 @@ function tracker(
   options: { lockTtlMs?: number; renewEvery?: number } = {},
 ) {
   return createActionTracker({
+    tenant: 'default',
     store: createCampaignStore(redis, prefix),
     lifecycle: createLifecycleStore(redis, prefix),
     lister,
-    lock: createFencedLock(redis, `${prefix}:lock:action-tracker`, options.lockTtlMs ?? 60_000),
+    lock: createFencedLock(redis, trackerLockKey(prefix, 'default'), options.lockTtlMs ?? 60_000),
     clock: { now: () => clock.now, sleep: () => Promise.resolve() },
     log: silent,
     settings: { intervalMs: 2 * MINUTE, horizonMs: 7 * DAY, renewEvery: options.renewEvery },

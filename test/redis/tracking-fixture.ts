@@ -42,6 +42,7 @@ export async function recordCampaign(
   createdAt: number,
   actions: readonly StoredAction[],
   joined: ReadonlySet<string> = new Set(),
+  tenant = 'default',
 ): Promise<void> {
   await store.createCampaign({
     id,
@@ -51,7 +52,7 @@ export async function recordCampaign(
     createdAt,
     createdBy: 'test',
     source: 'test',
-    tenant: 'default',
+    tenant,
     priority: 'normal',
     window: null,
     schedule: null,

@@ -1,16 +1,16 @@
 import { createCampaignControl } from '../../campaigns/campaign-control.js';
 import type { Config } from '../../config/schema.js';
 import { cancelCampaignActions, type CancelActionsSummary } from '../../control/cancel-actions.js';
-import { clientFromConfig, limiterFromConfig } from '../../runtime/api-from-config.js';
-import { createCallStats } from '../../shared/call-stats.js';
 import { createLifecycleStore } from '../../tracking/lifecycle-store.js';
 import { loggerFor, printJson } from '../context.js';
 import { count } from './shared/output.js';
-import type { CommandSession } from './shared/session.js';
+import { defenderFromConfig } from './shared/defender-from-config.js';
+import { requireCampaign, type CommandSession } from './shared/session.js';
 
 /**
  * `fleetscan cancel ID --actions`: the campaign is cancelled as by `cancel`, then every one of
- * its own actions still Pending or InProgress is cancelled through the cancel budget.
+ * its own actions still Pending or InProgress is cancelled through the cancel budget of the
+ * campaign's tenant.
  */
 export async function runCancelActions(
   session: CommandSession,
@@ -19,11 +19,9 @@ export async function runCancelActions(
   options: { comment?: string; json?: boolean },
 ): Promise<CancelActionsSummary> {
   const log = loggerFor(config, 'fleetscan-cancel');
-  const client = clientFromConfig(config, {
-    gate: limiterFromConfig(config, session.redis, log),
-    callStats: createCallStats(session.redis, config.redis.prefix),
-    log,
-  });
+  // The campaign's own tenant: its actions exist only there, under that tenant's cancel budget.
+  const campaign = await requireCampaign(session.store, id);
+  const { client } = defenderFromConfig(config, session.redis, log, campaign.tenant);
   try {
     const summary = await cancelCampaignActions(
       {

@@ -6,6 +6,7 @@ import { readIntake } from '../../reports/intake-record.js';
 import { buildReportData } from '../../reports/report-data.js';
 import { renderHtml } from '../../reports/render-html.js';
 import { renderMarkdown } from '../../reports/render-markdown.js';
+import { readCallTimeline } from '../../shared/call-timeline.js';
 import { createLifecycleStore } from '../../tracking/lifecycle-store.js';
 import { configFor, printJson } from '../context.js';
 import { UsageError } from '../errors.js';
@@ -27,8 +28,8 @@ Examples:
   fleetscan report c-mhx1y2z3a1b2 --json | jq .proof
 
 Shows targets (and what was skipped, by reason), outcomes, action statuses, proof of completion
-(run \`fleetscan verify\` first), kill-switch results, failures by reason, scan requests per window
-against the cap, duration against the floor the caps allow, and who/when/comment/schedule.
+(run \`fleetscan verify\` first), kill-switch results, failures by reason, every API call made for the campaign
+per window against each cap, duration against the floor the caps allow, and who/when/comment/schedule.
 Every number is counted from the same device records \`fleetscan export\` writes. The HTML is one
 self-contained file (no scripts, fonts or images to fetch).`;
 
@@ -59,6 +60,8 @@ export function registerReportCommand(program: Command): void {
           skipped: await readIntake(redis, prefix, id),
           devices: store.iterateDevices(id),
           windows: config.limits.windows,
+          calls: await readCallTimeline(redis, prefix, id),
+          budgetScope: config.limits.budgetScope,
           nowMs: Date.now(),
         });
         if (options.json === true) {

@@ -5,6 +5,7 @@ import { systemClock } from '../../shared/clock.js';
 import { createLifecycleStore } from '../../tracking/lifecycle-store.js';
 import { configFor, loggerFor, printJson } from '../context.js';
 import { count } from './shared/output.js';
+import { tenantConfig } from './shared/tenant-config.js';
 import { requireCampaign, withSession } from './shared/session.js';
 
 const EXAMPLE = `
@@ -30,8 +31,9 @@ export function registerVerifyCommand(program: Command): void {
       const config = configFor(command);
       const log = loggerFor(config, 'fleetscan-verify');
       await withSession(config, async ({ store, redis }) => {
-        await requireCampaign(store, id);
-        const graph = graphClientFromConfig(config, redis, log);
+        const campaign = await requireCampaign(store, id);
+        // The campaign's own tenant: its devices report their scans there.
+        const graph = graphClientFromConfig(tenantConfig(config, campaign.tenant), redis, log);
         try {
           const summary = await verifyCampaign(
             {

@@ -4,6 +4,7 @@ import type { DefenderClient } from '../../../defender/client.js';
 import type { ScanLimiter } from '../../../limiter/scan-limiter.js';
 import { limiterFromConfig } from '../../../runtime/api-from-config.js';
 import { createCallStats } from '../../../shared/call-stats.js';
+import { timelineBucketMs } from '../../../shared/call-timeline.js';
 import type { Logger } from '../../../shared/logger.js';
 import type { Redis } from '../../../shared/redis.js';
 import { createTenantRegistry, UnknownTenantError } from '../../../tenants/tenant-registry.js';
@@ -23,7 +24,9 @@ export function defenderFromConfig(
   log: Logger,
   tenant: string = DEFAULT_TENANT,
 ): { client: DefenderClient; limiter: ScanLimiter } {
-  const callStats = createCallStats(redis, config.redis.prefix);
+  const callStats = createCallStats(redis, config.redis.prefix, {
+    timelineBucketMs: timelineBucketMs(config.limits.windows),
+  });
   const registry = createTenantRegistry(config, { redis, callStats, log });
   try {
     const found = registry.get(tenant);

@@ -6,6 +6,7 @@ import {
 import type { Config } from '../../../config/schema.js';
 import { createLanes, type Lanes } from '../../../lanes/lanes.js';
 import { createCallStats } from '../../../shared/call-stats.js';
+import { timelineBucketMs } from '../../../shared/call-timeline.js';
 import { createLogger } from '../../../shared/logger.js';
 import type { Redis } from '../../../shared/redis.js';
 import { createTenantRegistry, type TenantRegistry } from '../../../tenants/tenant-registry.js';
@@ -32,7 +33,9 @@ export async function openSession(config: Config): Promise<CommandSession> {
   const log = createLogger({ level: config.log.level, name: 'fleetscan' });
   const tenants = createTenantRegistry(config, {
     redis,
-    callStats: createCallStats(redis, config.redis.prefix),
+    callStats: createCallStats(redis, config.redis.prefix, {
+      timelineBucketMs: timelineBucketMs(config.limits.windows),
+    }),
     log,
   });
   const lanes = createLanes({

@@ -1,0 +1,90 @@
+import { describe, expect, it } from 'vitest';
+import { callsReport } from '../../../src/reports/report-data.js';
+import { timelineBucketMs, timelineField } from '../../../src/shared/call-timeline.js';
+
+const MINUTE = 60_000;
+const T = Date.parse('2026-12-01T10:00:00Z');
+
+describe('the call timeline', () => {
+  it.each([
+    [
+      [
+        { cap: 100, windowMs: MINUTE },
+        { cap: 1500, windowMs: 60 * MINUTE },
+      ],
+      MINUTE,
+    ],
+    [
+      [
+        { cap: 100, windowMs: 600 },
+        { cap: 1500, windowMs: 36_000 },
+      ],
+      600,
+    ],
+    [
+      [
+        { cap: 10, windowMs: 1_500 },
+        { cap: 100, windowMs: 60_000 },
+      ],
+      1_500,
+    ],
+    [[{ cap: 10, windowMs: 30 }], 100], // never finer than 100 ms
+  ])('buckets %j by %i ms', (windows, bucket) => {
+    expect(timelineBucketMs(windows)).toBe(bucket);
+  });
+
+  it('names a field by family, bucket size and bucket index', () => {
+    expect(timelineField('scan', T + 59_999, MINUTE)).toBe(`scan:60000:${String(T / MINUTE)}`);
+  });
+});
+
+describe('calls per window', () => {
+  const timeline = [
+    { family: 'scan', startMs: T, bucketMs: MINUTE, calls: 100 },
+    { family: 'machineActions', startMs: T, bucketMs: MINUTE, calls: 3 },
+    { family: 'scan', startMs: T + MINUTE, bucketMs: MINUTE, calls: 90 },
+    { family: 'cancel', startMs: T + 2 * MINUTE, bucketMs: MINUTE, calls: 40 },
+    { family: 'scan', startMs: T + 61 * MINUTE, bucketMs: MINUTE, calls: 7 },
+  ];
+  const windows = [
+    { cap: 1500, windowMs: 60 * MINUTE },
+    { cap: 100, windowMs: MINUTE },
+  ];
+
+  it('sums the buckets of each window, shortest window first, leaving out empty windows', () => {
+    const report = callsReport(timeline, windows, 'family');
+    expect(report.total).toBe(240);
+    expect(report.byFamily).toEqual({ scan: 197, machineActions: 3, cancel: 40 });
+    const [minute, hour] = report.windows;
+    expect(minute?.window.windowMs).toBe(MINUTE);
+    expect(minute?.buckets.map((b) => [b.start, b.total])).toEqual([
+      ['2026-12-01T10:00:00.000Z', 103],
+      ['2026-12-01T10:01:00.000Z', 90],
+      ['2026-12-01T10:02:00.000Z', 40],
+      ['2026-12-01T11:01:00.000Z', 7],
+    ]);
+    // Each family has its own cap: the busiest bucket is 100 scans, not 103 calls.
+    expect(minute?.busiest).toBe(100);
+    expect(hour?.buckets.map((b) => [b.start, b.total, b.byFamily])).toEqual([
+      ['2026-12-01T10:00:00.000Z', 233, { scan: 190, machineActions: 3, cancel: 40 }],
+      ['2026-12-01T11:00:00.000Z', 7, { scan: 7 }],
+    ]);
+    expect(hour?.busiest).toBe(190);
+  });
+
+  it('counts every family against one cap when the budget is shared', () => {
+    const report = callsReport(timeline, windows, 'shared');
+    expect(report.windows.map((w) => w.busiest)).toEqual([103, 233]);
+  });
+
+  it('is empty without calls', () => {
+    expect(callsReport([], windows, 'family')).toMatchObject({
+      total: 0,
+      byFamily: {},
+      windows: [
+        { buckets: [], busiest: 0 },
+        { buckets: [], busiest: 0 },
+      ],
+    });
+  });
+});
