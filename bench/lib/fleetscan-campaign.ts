@@ -124,7 +124,8 @@ export async function runFleetscanCampaign(
     workers = await startFleetscanWorkers(env, 2, spec.concurrency ?? 8, ctx.admin, prefix);
     const startedAt = api.sim.now();
     const floorMs = theoreticalFloorMs(spec.devices, windows);
-    const timeoutMs = 60_000 + floorMs * 4;
+    // Generous: on a loaded host `fleetscan scan` alone can take a minute to start and queue.
+    const timeoutMs = 180_000 + floorMs * 4;
     const scan = await runScanCommand(env, file, `bench ${spec.devices}`, timeoutMs);
     const done = await waitForCampaignDone(ctx.admin, prefix, scan.campaignId, {
       timeoutMs,

@@ -182,9 +182,11 @@ async function runFleet(ctx: BenchContext, spec: TenantFleetSpec, faults: boolea
       if (run.calls.lastCountedArrivalMs !== null)
         last = Math.max(last, run.calls.lastCountedArrivalMs);
     }
-    const cpu = costs.every((c) => c !== null)
-      ? costs.reduce((sum, c) => sum + (c?.cpuUserMs ?? 0) + (c?.cpuSystemMs ?? 0), 0)
-      : null;
+    const known = costs.filter((c) => c !== null);
+    const cpu =
+      known.length === costs.length
+        ? known.reduce((sum, c) => sum + c.cpuUserMs + c.cpuSystemMs, 0)
+        : null;
     const fleet: FleetRun = {
       faults,
       tenants: runs,

@@ -128,10 +128,7 @@ export function startDispatcher(deps: DispatcherDeps): Dispatcher {
       // A slot wait longer than the lookahead: ask again when it is the lookahead away. (A wait
       // within it is for a due device, a lease or the probe limit: no grant comes earlier.)
       else
-        schedule(
-          state,
-          result.waitMs > lookaheadMs ? result.waitMs - lookaheadMs : result.waitMs,
-        );
+        schedule(state, result.waitMs > lookaheadMs ? result.waitMs - lookaheadMs : result.waitMs);
       pump();
       return;
     }

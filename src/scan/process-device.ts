@@ -123,7 +123,7 @@ export function createDeviceProcessor(deps: ScanProcessorDeps) {
 
     // A lookahead grant: the reads are done, the call leaves the moment its slot opens.
     // (A loop: a timer may fire up to a millisecond before its time by performance.now().)
-    for (let early = (input.notBefore ?? 0) - performance.now(); early > 0; ) {
+    for (let early = (input.notBefore ?? 0) - performance.now(); early > 0;) {
       await sleep(Math.ceil(early));
       early = (input.notBefore ?? 0) - performance.now();
     }

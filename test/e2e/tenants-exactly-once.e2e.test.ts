@@ -29,10 +29,16 @@ afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function waitUntil(check: () => Promise<boolean>, what: string, timeoutMs = 300_000) {
+async function waitUntil(
+  check: () => Promise<boolean>,
+  what: string,
+  timeoutMs = 300_000,
+  state: () => Promise<unknown> = () => Promise.resolve(''),
+) {
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    if (Date.now() > deadline)
+      throw new Error(`timed out waiting for ${what}: ${JSON.stringify(await state())}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
@@ -139,7 +145,13 @@ describe('three tenants, all three classes, real worker processes', () => {
 
       // SIGKILL a worker twice while devices of every tenant are in flight; a new one replaces it.
       for (const share of [0.25, 0.55]) {
-        await waitUntil(async () => (await requested()) >= all * share, `${share} requested`);
+        await waitUntil(
+          async () => (await requested()) >= all * share,
+          `${share} requested`,
+          300_000,
+          () =>
+            Promise.all(campaigns.map((id) => redis.hgetall(`${prefix}:campaign:${id}:counts`))),
+        );
         const victim = workers.find(
           (w) => w.child.exitCode === null && w.child.signalCode === null,
         );
