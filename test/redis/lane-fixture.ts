@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import { pino } from 'pino';
 import type { RateWindow } from '../../src/config/duration.js';
+import type { BreakerSettings } from '../../src/lanes/budget-breaker.js';
 import { createLanes, type Lanes } from '../../src/lanes/lanes.js';
 import { createScanLimiter, type ScanLimiter } from '../../src/limiter/scan-limiter.js';
 import type { Clock } from '../../src/shared/clock.js';
@@ -17,6 +18,8 @@ export interface LaneFixtureOptions {
   windows?: readonly RateWindow[];
   reserve?: readonly RateWindow[];
   deviceLeaseMs?: number;
+  /** The breaker's probe timings (default 5 s → 5 min). */
+  breaker?: BreakerSettings;
   /** Simulated time for the budget scripts (`time: 'clock'`); Redis TIME when absent. */
   clock?: Clock;
 }
@@ -66,6 +69,7 @@ export function testLanes(
     },
     reserve: options.reserve ?? [],
     deviceLeaseMs: options.deviceLeaseMs ?? 30_000,
+    breaker: options.breaker,
   });
   return { lanes, limiters };
 }
