@@ -200,7 +200,8 @@ describe('scan worker (real Redis, real simulator)', () => {
   it('gives back the devices of a worker that died holding them, without a second action', async () => {
     const t = await setup(
       { fleet: 30, fleetMix: { offline: 0, busy: 0, unsupportedOs: 0 } },
-      { 'worker.lockDuration': '400ms' },
+      // Long enough that a live worker on a loaded host renews in time; the dead one's run out.
+      { 'worker.lockDuration': '2s' },
     );
     const { client } = t.runtime.api();
     const lane = t.runtime.lanes.forTenant('default');
