@@ -71,16 +71,18 @@ async function compareScanBatches(
   const rows: BatchRow[] = [];
   for (const count of [1_000, DEVICE_SCAN_COUNT]) {
     let devices = 0;
-    const t0 = performance.now();
+    let ms = 0;
     const { stalls } = await measureStalls(ctx.admin, ctx.redisUrl, async () => {
+      const t0 = performance.now();
       let cursor = '0';
       do {
         const [next, flat] = await redis.hscan(key, cursor, 'COUNT', count);
         cursor = next;
         devices += flat.length / 2;
       } while (cursor !== '0');
+      ms = performance.now() - t0;
     });
-    rows.push({ count, devices, ms: performance.now() - t0, stalls });
+    rows.push({ count, devices, ms, stalls });
   }
   return rows;
 }
@@ -453,7 +455,7 @@ function report(input: {
             `${formatCount(big.stalls.hscanCalls)}, ${(big.stalls.hscanMeanMs * 1_000).toFixed(0)} µs`,
           ],
           [
-            'host load average (1 min) at start of weeks 1 / end',
+            'host load average (1 min) after week 1 / at the end',
             `${(rows[0]?.loadAverage ?? 0).toFixed(1)} / ${input.loadAtEnd.toFixed(1)}`,
           ],
           ['five slowest Redis commands while archiving it', big.stalls.slowest5.join(', ')],
