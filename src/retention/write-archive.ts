@@ -44,6 +44,8 @@ export async function writeArchive(input: {
   campaign: Campaign;
   devices: AsyncIterable<DeviceRecord>;
   archivedAt: number;
+  /** The campaign's lifecycle hash, kept in the header (`ArchiveHeader.lifecycle`). */
+  lifecycle?: Record<string, string>;
   /** Called after every chunk written (lock renewal; it decides itself how often to act). */
   heartbeat?: () => Promise<void>;
 }): Promise<WrittenArchive> {
@@ -60,6 +62,7 @@ export async function writeArchive(input: {
     fleetscanArchive: ARCHIVE_VERSION,
     campaign,
     archivedAt: input.archivedAt,
+    ...(input.lifecycle ? { lifecycle: input.lifecycle } : {}),
   };
   // Each chunk is encoded to UTF-8 once, for the hash and for gzip alike.
   async function* chunks(): AsyncIterable<Buffer> {
