@@ -100,8 +100,6 @@ describe('fleetscan archive / prune', () => {
       await redis.hset(lifecycleKey(prefix, id), {
         settledAt: '1764000100000',
         verifiedAt: '1764000200000',
-        'proof:completed': '100',
-        'proof:no-evidence': '8',
         'skip:invalid': '3',
       });
       const live = await cli(['report', id, '--json']);
@@ -121,7 +119,8 @@ describe('fleetscan archive / prune', () => {
       expect({ ...after, campaign, generatedAt: '' }).toEqual({ ...before, generatedAt: '' });
       expect(before).toMatchObject({
         targets: { devices: 120, skipped: { invalid: 3 } },
-        proof: { completed: 100, noEvidence: 8 },
+        proof: { verifiedAt: new Date(1764000200000).toISOString() },
+        tracking: { settledAt: new Date(1764000100000).toISOString() },
       });
       expect((await cli(['report', id])).stdout).toMatch(/\| Archived \| .*no longer in Redis/);
     },
