@@ -15,6 +15,18 @@ export interface StallReport {
   commandsOver1ms: number;
   /** The five slowest, `NAME ms` (to tell a heavy command from the OS descheduling Redis). */
   slowest5: string[];
+  /** HSCAN calls and their mean execution time (INFO commandstats, µs → ms); 0 when none ran. */
+  hscanCalls: number;
+  hscanMeanMs: number;
+}
+
+/** Calls and mean µs of one command from INFO commandstats. */
+function commandStats(info: string, command: string): { calls: number; usecPerCall: number } {
+  const match = new RegExp(
+    `^cmdstat_${command}:calls=(\\d+),usec=\\d+,usec_per_call=([\\d.]+)`,
+    'm',
+  ).exec(info);
+  return { calls: Number(match?.[1] ?? 0), usecPerCall: Number(match?.[2] ?? 0) };
 }
 
 const PROBE = fileURLToPath(new URL('./ping-probe.js', import.meta.url));
@@ -31,6 +43,7 @@ export async function measureStalls<T>(
   await admin.config('SET', 'slowlog-log-slower-than', '100');
   await admin.config('SET', 'slowlog-max-len', '100000');
   await admin.slowlog('RESET');
+  await admin.config('RESETSTAT');
   const probe = spawn(process.execPath, [PROBE, url], { stdio: ['pipe', 'pipe', 'inherit'] });
   let out = '';
   probe.stdout.on('data', (chunk: Buffer) => {
@@ -61,6 +74,7 @@ export async function measureStalls<T>(
   let slowest: [number, number, number, string[]] | undefined;
   for (const entry of entries) if (!slowest || entry[2] > slowest[2]) slowest = entry;
   await admin.config('SET', 'slowlog-log-slower-than', '10000');
+  const hscan = commandStats(await admin.info('commandstats'), 'hscan');
   return {
     result,
     stalls: {
@@ -74,6 +88,8 @@ export async function measureStalls<T>(
         .sort((a, b) => b[2] - a[2])
         .slice(0, 5)
         .map((e) => `${(e[3][0] ?? '?').toUpperCase()} ${(e[2] / 1_000).toFixed(1)} ms`),
+      hscanCalls: hscan.calls,
+      hscanMeanMs: hscan.usecPerCall / 1_000,
     },
   };
 }

@@ -26,7 +26,11 @@ export async function readIntake(
   prefix: string,
   campaignId: string,
 ): Promise<Record<string, number>> {
-  const fields = await redis.hgetall(lifecycleKey(prefix, campaignId));
+  return decodeIntake(await redis.hgetall(lifecycleKey(prefix, campaignId)));
+}
+
+/** The skip counts among the fields of the lifecycle hash (live, or kept in an archive). */
+export function decodeIntake(fields: Readonly<Record<string, string>>): Record<string, number> {
   return Object.fromEntries(
     Object.entries(fields)
       .filter(([k]) => k.startsWith('skip:'))

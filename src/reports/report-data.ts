@@ -1,5 +1,6 @@
 import type { Campaign, DeviceRecord } from '../campaigns/campaign.js';
 import type { RateWindow } from '../config/duration.js';
+import { isArchived } from '../retention/campaign-reader.js';
 import type { TimelineBucket } from '../shared/call-timeline.js';
 import type { CampaignLifecycle } from '../tracking/lifecycle-store.js';
 
@@ -17,6 +18,8 @@ export interface ReportData {
     state: string;
     finishedAt: string | null;
     schedule: string | null;
+    /** Present once the campaign was archived: read from its archive, no longer in Redis. */
+    archived?: { at: string; file: string };
   };
   targets: { devices: number; skipped: Record<string, number> };
   /** Devices by state (queued, deferred, requested, failed, cancelled). */
@@ -133,6 +136,13 @@ const bump = (counts: Record<string, number>, key: string) => {
   counts[key] = (counts[key] ?? 0) + 1;
 };
 
+/** `{ archived }` of a campaign read from its archive (`retention`), else null. */
+function archivedOf(campaign: Campaign): { archived: { at: string; file: string } } | null {
+  if (!isArchived(campaign)) return null;
+  const { archivedAt, file } = campaign.archived;
+  return { archived: { at: new Date(archivedAt).toISOString(), file } };
+}
+
 /** Builds the report from the campaign, its lifecycle record and one pass over its devices. */
 export async function buildReportData(input: {
   campaign: Campaign;
@@ -198,6 +208,7 @@ export async function buildReportData(input: {
       state: campaign.state,
       finishedAt: iso(campaign.finishedAt),
       schedule: typeof schedule === 'string' && schedule !== '' ? schedule : null,
+      ...(archivedOf(campaign) ?? {}),
     },
     targets: { devices, skipped: input.skipped },
     outcomes,

@@ -35,6 +35,14 @@ export function reportSections(data: ReportData): ReportSection[] {
         ['Scan type', c.scanType],
         ['State', c.state],
         ['Finished', or(c.finishedAt)],
+        ...(c.archived
+          ? [
+              [
+                'Archived',
+                `${c.archived.at}, read from ${c.archived.file} (no longer in Redis)`,
+              ] as [string, string],
+            ]
+          : []),
       ],
     },
     {

@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import type { Campaign } from '../campaigns/campaign.js';
 import type { CampaignStore } from '../campaigns/campaign-store.js';
 import { campaignIndexKey } from '../campaigns/campaign-keys.js';
+import { lifecycleKey } from '../tracking/lifecycle-store.js';
 import { archiveFileName } from './archive-format.js';
 import type { ArchiveIndex, ArchivedCampaign } from './archive-index.js';
 import { deleteCampaignKeys } from './delete-campaign-keys.js';
@@ -73,11 +74,14 @@ export async function archiveCampaign(
     );
   }
   const archivedAt = deps.now();
+  // A small hash (a dozen fields) the records' removal takes with them: kept in the header.
+  const lifecycle = await deps.redis.hgetall(lifecycleKey(deps.prefix, campaignId));
   const written = await writeArchive({
     dir: deps.archiveDir,
     campaign,
     devices: deps.store.iterateDevices(campaignId),
     archivedAt,
+    lifecycle,
     ...(deps.heartbeat ? { heartbeat: deps.heartbeat } : {}),
   });
   // The counts are kept by the same scripts that write the records: a difference means a

@@ -4,7 +4,7 @@ import { EXPORT_COLUMNS, toExportRow } from '../campaigns/export-devices.js';
 
 /**
  * One archive is one gzip NDJSON file, `<campaignId>.ndjson.gz`:
- *   line 1      header  {"fleetscanArchive":1,"campaign":{…Campaign…},"archivedAt":…}
+ *   line 1      header  {"fleetscanArchive":1,"campaign":{…Campaign…},"archivedAt":…,"lifecycle":{…}}
  *   lines 2..n  one device each: the export row (`toExportRow`, same columns in the same order),
  *               then the rest of the stored record (proof fields such as `actionCreatedAt`)
  *   last line   trailer {"fleetscanArchiveEnd":1,"devices":N,"sha256":"…"}
@@ -17,6 +17,12 @@ export interface ArchiveHeader {
   fleetscanArchive: typeof ARCHIVE_VERSION;
   campaign: Campaign;
   archivedAt: number;
+  /**
+   * The campaign's lifecycle hash as it was (`…:campaign:<id>:lifecycle`: tracking, verify,
+   * kill switch and intake skip counts), which `report` needs once Redis no longer has it.
+   * Absent in archives written before it was kept: read as empty.
+   */
+  lifecycle?: Record<string, string>;
 }
 
 export interface ArchiveTrailer {

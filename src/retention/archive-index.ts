@@ -38,6 +38,9 @@ export function retentionKeys(prefix: string) {
   };
 }
 
+/** Index entries (a few hundred bytes each) per HSCAN. */
+const INDEX_SCAN_COUNT = 100;
+
 function toArchived(json: string): ArchivedCampaign {
   const entry = JSON.parse(json) as IndexEntry;
   return { ...entry.campaign, archived: entry.archived };
@@ -51,10 +54,21 @@ export function createArchiveIndex(redis: Redis, prefix: string) {
       const json = await redis.hget(keys.archives, campaignId);
       return json === null ? null : toArchived(json);
     },
-    /** Newest archive first. */
+    /**
+     * Newest archive first. The index only grows (a weekly sweep adds 52 entries a year), so it
+     * is read by HSCAN in short batches rather than one HGETALL that grows with it.
+     */
     async list(): Promise<ArchivedCampaign[]> {
-      const all = Object.values(await redis.hgetall(keys.archives)).map(toArchived);
-      return all.sort((a, b) => b.createdAt - a.createdAt);
+      const all: ArchivedCampaign[] = [];
+      let cursor = '0';
+      do {
+        const [next, flat] = await redis.hscan(keys.archives, cursor, 'COUNT', INDEX_SCAN_COUNT);
+        cursor = next;
+        for (let i = 1; i < flat.length; i += 2) all.push(toArchived(flat[i] as string));
+      } while (cursor !== '0');
+      // HSCAN may return an entry twice while the hash is resized: one per campaign id.
+      const unique = new Map(all.map((c) => [c.id, c]));
+      return [...unique.values()].sort((a, b) => b.createdAt - a.createdAt);
     },
     /**
      * Records the archive and takes the campaign out of the live list in one step: from here on

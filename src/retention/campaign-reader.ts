@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import type { Campaign, DeviceRecord } from '../campaigns/campaign.js';
 import type { CampaignStore } from '../campaigns/campaign-store.js';
 import type { ArchiveIndex, ArchivedCampaign } from './archive-index.js';
-import { readArchiveDevices } from './read-archive.js';
+import { readArchiveDevices, readArchiveHeader } from './read-archive.js';
 
 /**
  * Read-only access to campaigns, live or archived, with the store's shape: `export`, `status`,
@@ -34,15 +34,16 @@ export function isArchived(campaign: Campaign): campaign is ArchivedCampaign {
 
 /** Archived campaigns alone: the index in Redis for the record, the files for the devices. */
 export function createArchiveSource(index: ArchiveIndex, archiveDir: string) {
+  const fileOf = (campaign: ArchivedCampaign) => join(archiveDir, campaign.archived.file);
+  const missing = (campaign: ArchivedCampaign, error: unknown): unknown =>
+    (error as NodeJS.ErrnoException).code === 'ENOENT'
+      ? new ArchiveMissingError(campaign.id, fileOf(campaign))
+      : error;
   const devicesOf = async function* (campaign: ArchivedCampaign): AsyncIterable<DeviceRecord> {
-    const file = join(archiveDir, campaign.archived.file);
     try {
-      yield* readArchiveDevices(file);
+      yield* readArchiveDevices(fileOf(campaign));
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
-        throw new ArchiveMissingError(campaign.id, file);
-      }
-      throw error;
+      throw missing(campaign, error);
     }
   };
   return {
@@ -52,6 +53,14 @@ export function createArchiveSource(index: ArchiveIndex, archiveDir: string) {
       const campaign = await index.get(campaignId);
       if (!campaign) return;
       yield* devicesOf(campaign);
+    },
+    /** The lifecycle hash kept in the archive's header (empty when the archive predates it). */
+    async lifecycleFields(campaign: ArchivedCampaign): Promise<Record<string, string>> {
+      try {
+        return (await readArchiveHeader(fileOf(campaign))).lifecycle ?? {};
+      } catch (error) {
+        throw missing(campaign, error);
+      }
     },
   };
 }

@@ -4,7 +4,10 @@ import type { CampaignStore } from '../campaigns/campaign-store.js';
 import type { Config } from '../config/schema.js';
 import type { PruneDeps } from './prune-campaigns.js';
 import { createArchiveIndex } from './archive-index.js';
-import { createArchiveSource, createCampaignReader } from './campaign-reader.js';
+import type { Campaign } from '../campaigns/campaign.js';
+import { lifecycleKey } from '../tracking/lifecycle-store.js';
+import type { ArchivedCampaign } from './archive-index.js';
+import { createArchiveSource, createCampaignReader, isArchived } from './campaign-reader.js';
 import type { MemorySettings } from './memory-headroom.js';
 import { createRetentionLock } from './retention-lock.js';
 import { retentionKeys } from './archive-index.js';
@@ -28,6 +31,11 @@ export function retentionFromConfig(
     index,
     archives,
     reader: createCampaignReader(store, archives),
+    /** The campaign's lifecycle hash: from Redis while live, from its archive's header after. */
+    lifecycleFields: async (campaign: Campaign | ArchivedCampaign) =>
+      isArchived(campaign)
+        ? await archives.lifecycleFields(campaign)
+        : await redis.hgetall(lifecycleKey(prefix, campaign.id)),
     memory,
     lock: () => createRetentionLock(redis, retentionKeys(prefix).lock),
     pruneDeps: (): PruneDeps => ({

@@ -44,6 +44,8 @@ export async function writeArchive(input: {
   campaign: Campaign;
   devices: AsyncIterable<DeviceRecord>;
   archivedAt: number;
+  /** The campaign's lifecycle hash, kept in the header (`ArchiveHeader.lifecycle`). */
+  lifecycle?: Record<string, string>;
   /** Called after every chunk written (lock renewal; it decides itself how often to act). */
   heartbeat?: () => Promise<void>;
 }): Promise<WrittenArchive> {
@@ -60,31 +62,35 @@ export async function writeArchive(input: {
     fleetscanArchive: ARCHIVE_VERSION,
     campaign,
     archivedAt: input.archivedAt,
+    ...(input.lifecycle ? { lifecycle: input.lifecycle } : {}),
   };
-  async function* lines(): AsyncIterable<string> {
-    yield `${JSON.stringify(header)}\n`;
+  // Each chunk is encoded to UTF-8 once, for the hash and for gzip alike.
+  async function* chunks(): AsyncIterable<Buffer> {
+    yield Buffer.from(`${JSON.stringify(header)}\n`);
     let batch = '';
     for await (const device of input.devices) {
       batch += encodeDeviceLine(device);
       devices += 1;
       if (batch.length >= 65_536) {
-        hash.update(batch); // the hash of the lines, fed a chunk at a time
-        yield batch;
+        const chunk = Buffer.from(batch);
+        hash.update(chunk); // the hash of the lines, fed a chunk at a time
+        yield chunk;
         batch = '';
         await input.heartbeat?.();
       }
     }
-    hash.update(batch);
+    const last = Buffer.from(batch);
+    hash.update(last);
     const trailer: ArchiveTrailer = {
       fleetscanArchiveEnd: ARCHIVE_VERSION,
       devices,
       sha256: hash.digest('hex'),
     };
-    yield `${batch}${JSON.stringify(trailer)}\n`;
+    yield Buffer.concat([last, Buffer.from(`${JSON.stringify(trailer)}\n`)]);
   }
   try {
     await pipeline(
-      Readable.from(lines()),
+      Readable.from(chunks()),
       createGzip(),
       createWriteStream(temporary, { flags: 'wx' }),
     );

@@ -48,33 +48,40 @@ export function lifecycleKey(prefix: string, campaignId: string): string {
 const num = (value: string | undefined): number | null =>
   value === undefined || value === '' ? null : Number(value);
 
+/**
+ * The lifecycle record from the fields of its hash: read live from Redis, or from an archive's
+ * header (`retention`), which keeps the hash as it was when the campaign was archived.
+ */
+export function decodeLifecycle(h: Readonly<Record<string, string>>): CampaignLifecycle {
+  const proof =
+    h['verifiedAt'] === undefined
+      ? null
+      : {
+          completed: Number(h['proof:completed'] ?? 0),
+          cancelled: Number(h['proof:cancelled'] ?? 0),
+          failed: Number(h['proof:failed'] ?? 0),
+          'no-evidence': Number(h['proof:no-evidence'] ?? 0),
+        };
+  return {
+    settledAt: num(h['settledAt']),
+    trackingEndedAt: num(h['trackingEndedAt']),
+    openAtEnd: num(h['openAtEnd']),
+    lastTrackedAt: num(h['lastTrackedAt']),
+    verifiedAt: num(h['verifiedAt']),
+    proof,
+    cancels: {
+      cancelled: Number(h['cancel:cancelled'] ?? 0),
+      'already-final': Number(h['cancel:already-final'] ?? 0),
+      refused: Number(h['cancel:refused'] ?? 0),
+    },
+  };
+}
+
 /** Reads and writes the tracker's, kill switch's and verify's records of a campaign. */
 export function createLifecycleStore(redis: Redis, prefix: string) {
   return {
     async get(campaignId: string): Promise<CampaignLifecycle> {
-      const h = await redis.hgetall(lifecycleKey(prefix, campaignId));
-      const proof =
-        h['verifiedAt'] === undefined
-          ? null
-          : {
-              completed: Number(h['proof:completed'] ?? 0),
-              cancelled: Number(h['proof:cancelled'] ?? 0),
-              failed: Number(h['proof:failed'] ?? 0),
-              'no-evidence': Number(h['proof:no-evidence'] ?? 0),
-            };
-      return {
-        settledAt: num(h['settledAt']),
-        trackingEndedAt: num(h['trackingEndedAt']),
-        openAtEnd: num(h['openAtEnd']),
-        lastTrackedAt: num(h['lastTrackedAt']),
-        verifiedAt: num(h['verifiedAt']),
-        proof,
-        cancels: {
-          cancelled: Number(h['cancel:cancelled'] ?? 0),
-          'already-final': Number(h['cancel:already-final'] ?? 0),
-          refused: Number(h['cancel:refused'] ?? 0),
-        },
-      };
+      return decodeLifecycle(await redis.hgetall(lifecycleKey(prefix, campaignId)));
     },
 
     /** Fenced: only while `lockValue` still holds `lockKey`. Returns how many devices changed. */

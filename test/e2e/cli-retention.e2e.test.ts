@@ -6,6 +6,7 @@ import { Redis } from 'ioredis';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createCampaignStore } from '../../src/campaigns/redis-campaign-store.js';
 import { packageRoot } from '../../src/shared/package-root.js';
+import { lifecycleKey } from '../../src/tracking/lifecycle-store.js';
 import { ensureBuilt, runCli, cliTestEnv } from '../helpers/cli.js';
 import { cleanupPrefix, testRedisUrl, uniquePrefix } from '../helpers/redis.js';
 import { campaignKeysLeft, machineId, seedFinishedCampaign } from '../redis/retention-fixture.js';
@@ -86,6 +87,42 @@ describe('fleetscan archive / prune', () => {
       const again = await cli(['archive', id]);
       expect(again.code).toBe(0);
       expect(again.stdout).toContain('was already archived');
+    },
+    SLOW,
+  );
+
+  it(
+    'reports an archived campaign as it reported it live, marked as archived',
+    async () => {
+      const store = createCampaignStore(redis, prefix);
+      const id = await seedFinishedCampaign(store, 120);
+      // What the tracker, verify and scan's target filter left: it lives beside the records.
+      await redis.hset(lifecycleKey(prefix, id), {
+        settledAt: '1764000100000',
+        verifiedAt: '1764000200000',
+        'skip:invalid': '3',
+      });
+      const live = await cli(['report', id, '--json']);
+      expect(live.code).toBe(0);
+      expect((await cli(['archive', id])).code).toBe(0);
+      expect(await campaignKeysLeft(redis, prefix, id)).toEqual([]);
+
+      const archived = await cli(['report', id, '--json']);
+      expect(archived.stderr).toBe('');
+      expect(archived.code).toBe(0);
+      type Report = { generatedAt: string; campaign: { archived?: { file: string } } };
+      const before = JSON.parse(live.stdout) as Report;
+      const after = JSON.parse(archived.stdout) as Report;
+      expect(after.campaign.archived?.file).toBe(`${id}.ndjson.gz`);
+      const { archived: mark, ...campaign } = after.campaign;
+      expect(mark).toBeDefined();
+      expect({ ...after, campaign, generatedAt: '' }).toEqual({ ...before, generatedAt: '' });
+      expect(before).toMatchObject({
+        targets: { devices: 120, skipped: { invalid: 3 } },
+        proof: { verifiedAt: new Date(1764000200000).toISOString() },
+        tracking: { settledAt: new Date(1764000100000).toISOString() },
+      });
+      expect((await cli(['report', id])).stdout).toMatch(/\| Archived \| .*no longer in Redis/);
     },
     SLOW,
   );

@@ -102,6 +102,7 @@ describe('fleetscan doctor', { timeout: 120_000 }, () => {
       'redis.reachable',
       'redis.version',
       'redis.eviction',
+      'redis.memory',
       'redis.persistence',
       'redis.transport',
       'redis.clock',
@@ -136,6 +137,28 @@ describe('fleetscan doctor', { timeout: 120_000 }, () => {
       expect(text).toMatch(/✖ maxmemory-policy is allkeys-lru.*\n\s+fix: Run CONFIG SET/);
     } finally {
       await admin.config('SET', 'maxmemory-policy', 'noeviction');
+      admin.disconnect();
+    }
+  });
+
+  it('warns above retention.memory.warnAt and says how many more devices fit', async () => {
+    const admin = new Redis(ownRedis.url);
+    const used = Number(/^used_memory:(\d+)/m.exec(await admin.info('memory'))?.[1]);
+    // About 78 % used: above warnAt (70 %), below refuseAt (90 %), with room for the doctor's own
+    // connection.
+    await admin.config('SET', 'maxmemory', String(Math.round(used / 0.78)));
+    try {
+      const { code, report } = await doctor({}, () => ({}));
+      expect(find(report, 'redis.memory')).toMatchObject({
+        status: 'warn',
+        summary: expect.stringMatching(
+          /Redis memory [78]\d % used .* maxmemory\): room for about [\d,]+ more devices/,
+        ) as string,
+        fix: expect.stringMatching(/fleetscan prune/) as string,
+      });
+      expect(code).toBe(0);
+    } finally {
+      await admin.config('SET', 'maxmemory', '0');
       admin.disconnect();
     }
   });

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { campaignIndexKey, campaignKeys } from '../../src/campaigns/campaign-keys.js';
+import { lifecycleKey } from '../../src/tracking/lifecycle-store.js';
 import {
   createCampaignStore,
   type RedisCampaignStore,
@@ -20,6 +21,7 @@ import {
   campaignKeysLeft,
   DAY,
   exportAll,
+  machineId,
   pruneDeps,
   seedFinishedCampaign,
 } from './retention-fixture.js';
@@ -52,15 +54,28 @@ afterEach(async () => {
 describe('retention', () => {
   it('archives a campaign once the clock passes retention.keep, removes its keys and exports it byte for byte', async () => {
     const id = await seedFinishedCampaign(store, 1_500);
+    // Every kind of key a campaign has: host names from the source, the tracker's lifecycle.
+    await store.setHostnames(
+      id,
+      new Map(Array.from({ length: 700 }, (_, i) => [machineId(i + 1), `ws-${String(i)}.corp`])),
+    );
+    const lifecycle = {
+      settledAt: '1764000100000',
+      verifiedAt: '1764000200000',
+      'proof:completed': '1300',
+      'skip:invalid': '4',
+    };
+    await redis.hset(lifecycleKey(prefix, id), lifecycle);
     const campaign = await store.getCampaign(id);
     expect(campaign?.state).toBe('finished');
     const before = await exportAll(() => store.iterateDevices(id));
+    expect(before['csv']).toContain('ws-699.corp');
 
     clock = (campaign?.finishedAt ?? 0) + KEEP - 60_000;
     const early = await pruneCampaigns(deps, { olderThanMs: KEEP, dryRun: false });
     expect(early.entries).toEqual([]);
     expect(early.kept).toBe(1);
-    expect(await campaignKeysLeft(redis, prefix, id)).toHaveLength(3);
+    expect(await campaignKeysLeft(redis, prefix, id)).toHaveLength(5);
 
     clock = (campaign?.finishedAt ?? 0) + KEEP + 1;
     const round = await pruneCampaigns(deps, { olderThanMs: KEEP, dryRun: false });
@@ -78,6 +93,11 @@ describe('retention', () => {
     const after = await exportAll(() => reader.iterateDevices(id));
     expect(after).toEqual(before);
     expect(after['csv']?.split('\r\n')).toHaveLength(1_502);
+    // `report` reads the lifecycle hash from the archive once Redis no longer has it.
+    const source = createArchiveSource(deps.index, deps.archiveDir);
+    expect(
+      archived && isArchived(archived) ? await source.lifecycleFields(archived) : null,
+    ).toEqual(lifecycle);
   });
 
   it('lists in a dry run what it would archive and changes nothing', async () => {

@@ -2,15 +2,16 @@ import { randomBytes } from 'node:crypto';
 import { rename, unlink, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { Command } from 'commander';
-import { readIntake } from '../../reports/intake-record.js';
+import { decodeIntake } from '../../reports/intake-record.js';
 import { buildReportData } from '../../reports/report-data.js';
 import { renderHtml } from '../../reports/render-html.js';
 import { renderMarkdown } from '../../reports/render-markdown.js';
 import { readCallTimeline } from '../../shared/call-timeline.js';
-import { createLifecycleStore } from '../../tracking/lifecycle-store.js';
+import { decodeLifecycle } from '../../tracking/lifecycle-store.js';
 import { configFor, printJson } from '../context.js';
 import { UsageError } from '../errors.js';
-import { requireCampaign, withSession } from './shared/session.js';
+import { requireAnyCampaign, retentionOf } from './shared/retention-session.js';
+import { withSession } from './shared/session.js';
 
 const FORMATS = ['md', 'html'] as const;
 type ReportFormat = (typeof FORMATS)[number];
@@ -51,16 +52,17 @@ export function registerReportCommand(program: Command): void {
         );
       }
       const config = configFor(command);
-      await withSession(config, async ({ store, redis }) => {
-        const campaign = await requireCampaign(store, id);
-        const prefix = config.redis.prefix;
+      await withSession(config, async (session) => {
+        const retention = retentionOf(session);
+        const campaign = await requireAnyCampaign(retention, id);
+        const lifecycle = await retention.lifecycleFields(campaign);
         const data = await buildReportData({
           campaign,
-          lifecycle: await createLifecycleStore(redis, prefix).get(id),
-          skipped: await readIntake(redis, prefix, id),
-          devices: store.iterateDevices(id),
+          lifecycle: decodeLifecycle(lifecycle),
+          skipped: decodeIntake(lifecycle),
+          devices: retention.reader.iterateDevices(id),
           windows: config.limits.windows,
-          calls: await readCallTimeline(redis, prefix, id),
+          calls: await readCallTimeline(session.redis, config.redis.prefix, id),
           budgetScope: config.limits.budgetScope,
           nowMs: Date.now(),
         });

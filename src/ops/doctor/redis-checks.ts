@@ -2,10 +2,12 @@ import type { Redis } from 'ioredis';
 import { listWorkers, WORKER_HEARTBEAT_MS } from '../worker-presence.js';
 import type { Config } from '../../config/schema.js';
 import { describeRedisUrl } from '../../shared/redis.js';
+import { assessMemory, parseMemoryInfo } from '../../retention/memory-headroom.js';
 import { fail, ok, type CheckResult } from './check-result.js';
 import {
   judgeClockSkew,
   judgeEviction,
+  judgeMemory,
   judgePersistence,
   judgeTransport,
   judgeVersion,
@@ -16,7 +18,7 @@ import {
 export interface RedisCheckDeps {
   /** A connected client, or the reason there is none. */
   redis: Redis | Error;
-  config: Pick<Config, 'redis' | 'scan'>;
+  config: Pick<Config, 'redis' | 'scan' | 'retention'>;
   /** This host's clock (ms). */
   now: () => number;
 }
@@ -55,6 +57,7 @@ export async function checkRedis(deps: RedisCheckDeps): Promise<CheckResult[]> {
   const serverInfo = parseInfo(server);
   results.push(judgeVersion(serverInfo.get('redis_version')));
   results.push(judgeEviction(parseInfo(memory).get('maxmemory_policy')));
+  results.push(judgeMemory(assessMemory(parseMemoryInfo(memory), config.retention.memory)));
   const save = await redis.call('CONFIG', 'GET', 'save').then(
     (reply) => (Array.isArray(reply) && typeof reply[1] === 'string' ? reply[1] : undefined),
     () => undefined,

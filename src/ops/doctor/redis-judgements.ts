@@ -1,3 +1,4 @@
+import type { MemoryHeadroom } from '../../retention/memory-headroom.js';
 import { fail, ok, warn, type CheckResult } from './check-result.js';
 
 /** BullMQ 5 needs Redis 6.2 or later (it says so at start-up and some commands need it). */
@@ -108,4 +109,16 @@ export function judgeWorkers(count: number): CheckResult {
         'live worker processes: none, so queued devices wait',
         'Start at least one worker: fleetscan worker (or docker compose up -d worker).',
       );
+}
+
+/**
+ * Redis memory against `retention.memory`: ⚠ above `warnAt`, ✖ from `refuseAt` on (where `scan`
+ * refuses new campaigns); the summary says how many more devices fit.
+ */
+export function judgeMemory(headroom: MemoryHeadroom): CheckResult {
+  const fix =
+    'Archive ended campaigns now with `fleetscan prune` (or lower retention.keep), or raise Redis maxmemory.';
+  if (headroom.level === 'full') return fail('redis', 'redis.memory', headroom.message, fix);
+  if (headroom.level === 'warn') return warn('redis', 'redis.memory', headroom.message, fix);
+  return ok('redis', 'redis.memory', headroom.message);
 }

@@ -12,6 +12,7 @@ import {
 import {
   judgeClockSkew,
   judgeEviction,
+  judgeMemory,
   judgePersistence,
   judgeTransport,
   judgeVersion,
@@ -19,6 +20,7 @@ import {
   parseInfo,
 } from '../../../src/ops/doctor/redis-judgements.js';
 import { doctorExitCode, renderDoctor } from '../../../src/ops/doctor/render-doctor.js';
+import { assessMemory } from '../../../src/retention/memory-headroom.js';
 import { judgeBreaker, judgeThrottling } from '../../../src/ops/doctor/throttling-checks.js';
 import {
   findTlsProblem,
@@ -28,6 +30,29 @@ import {
 } from '../../../src/ops/doctor/token-judgements.js';
 
 describe('Redis judgements', () => {
+  it.each([
+    [0.5, 'ok', 1_200],
+    [0.75, 'warn', 200],
+    [0.9, 'fail', 0],
+  ] as const)(
+    'judges Redis memory %s of maxmemory as %s, with room in devices',
+    (used, status, room) => {
+      const MB = 1024 * 1024;
+      const headroom = assessMemory(
+        { usedBytes: used * 1_000 * MB, limitBytes: 1_000 * MB, limitSource: 'maxmemory' },
+        { bytesPerDevice: MB / 4, warnAt: 0.7, refuseAt: 0.8 },
+      );
+      const result = judgeMemory(headroom);
+      expect(result).toMatchObject({ id: 'redis.memory', status });
+      expect(result.summary).toContain(`${String(used * 100)} % used`);
+      expect(result.summary).toContain(
+        `room for about ${room.toLocaleString('en-US')} more devices`,
+      );
+      if (status === 'ok') expect(result.fix).toBeUndefined();
+      else expect(result.fix).toMatch(/fleetscan prune.*maxmemory/);
+    },
+  );
+
   it.each([
     ['noeviction', 'ok'],
     ['allkeys-lru', 'fail'],
