@@ -105,6 +105,8 @@ export async function runAdaptiveCampaign(
     windows,
     guardMs: GUARD_MS,
     workDir: ctx.workDir,
+    // Issue 17's targets are shares of the whole budget: no urgent reserve (issue 10) held back.
+    reserve: '0',
   });
   if (spec.adaptive) {
     const config = env['FLEETSCAN_CONFIG']!;

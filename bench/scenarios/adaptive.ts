@@ -36,6 +36,13 @@ function allSpecs(ctx: BenchContext): AdaptiveSpec[] {
   return [
     { label: 'server = configured', devices, factor, serverWindows: MDE_WINDOWS },
     {
+      label: 'server = configured, adaptive off',
+      devices,
+      factor,
+      serverWindows: MDE_WINDOWS,
+      adaptive: ['enabled: false'],
+    },
+    {
       label: 'server 60/min',
       devices,
       factor,

@@ -2,7 +2,11 @@ import type { Redis } from 'ioredis';
 import { pino } from 'pino';
 import type { RateWindow } from '../../src/config/duration.js';
 import { createLanes, type Lanes } from '../../src/lanes/lanes.js';
-import { createScanLimiter, type ScanLimiter } from '../../src/limiter/scan-limiter.js';
+import {
+  createScanLimiter,
+  type AdaptiveSettings,
+  type ScanLimiter,
+} from '../../src/limiter/scan-limiter.js';
 import type { Clock } from '../../src/shared/clock.js';
 import { UnknownTenantError } from '../../src/tenants/tenant-registry.js';
 
@@ -19,6 +23,8 @@ export interface LaneFixtureOptions {
   deviceLeaseMs?: number;
   /** Simulated time for the budget scripts (`time: 'clock'`); Redis TIME when absent. */
   clock?: Clock;
+  /** `limits.adaptive` of every limiter; off when absent. */
+  adaptive?: AdaptiveSettings;
 }
 
 /** Lanes over real limiters for `tenants`, without credentials or clients. */
@@ -40,6 +46,7 @@ export function testLanes(
       throttleDefaultMs: 1_000,
       leaseMs: 10_000,
       ...(options.clock ? { clock: options.clock, time: 'clock' as const } : {}),
+      ...(options.adaptive ? { adaptive: options.adaptive } : {}),
       log: pino({ level: 'silent' }),
     });
     limiters.set(name, limiter);

@@ -111,6 +111,7 @@ describe('adaptive budget', () => {
     const state = await readAdaptiveState(b);
     expect(state).toMatchObject({
       enabled: true,
+      state: 'lowered',
       family: 'scan',
       windows: [{ windowMs: 1000, configuredCap: 10, effectiveCap: 6, floor: 2 }],
       lastDecrease: { at: clock.now() - 2000 },
@@ -161,15 +162,22 @@ describe('adaptive budget', () => {
     expect(logLines.some((l) => l.msg.startsWith('effective cap raised'))).toBe(true);
   });
 
-  it('above the level the server has accepted, keeps only probeInflight calls in flight', async () => {
+  it('before any 429, grants the whole configured cap at once (no probe limit)', async () => {
     const [a] = processes(1, { ...SETTINGS, probeInflight: 2 }) as [ScanLimiter];
+    expect(await grantsNow(a)).toBe(10);
+  });
+
+  it('after a 429, keeps only probeInflight calls in flight above the level the server accepted', async () => {
+    const [a] = processes(1, { ...SETTINGS, probeInflight: 2 }) as [ScanLimiter];
+    // What a 429 leaves (the adaptive budget wrote the window's cap); nothing accepted since.
+    await connections[0]!.hset(capsKey(), '1000', '10');
     const first = await grant(a);
     await grant(a);
     const refused = await a.tryAcquire('scan');
     expect(refused.waitMs).toBeGreaterThan(0);
     await first.settle();
     await a.observe('scan', first, 201);
-    // One accepted: one more may go below that level, plus two in flight above it.
+    // One accepted: one more may go in flight beside the other one.
     expect(await grantsNow(a)).toBe(1);
   });
 
@@ -179,6 +187,7 @@ describe('adaptive budget', () => {
     expect(await grantsNow(a)).toBe(10);
     expect(await readAdaptiveState(a)).toEqual({
       enabled: false,
+      state: 'off',
       family: 'scan',
       windows: [],
       lastDecrease: null,

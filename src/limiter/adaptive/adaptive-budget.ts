@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { RateWindow } from '../../config/duration.js';
 import type { EndpointFamily } from '../../defender/machine-action.js';
+import { reserveFor } from '../../lanes/reserve.js';
 import type { BudgetKeys } from '../budget-keys.js';
 import {
   adjustCaps,
@@ -21,6 +22,8 @@ export interface AdaptiveSettings {
   increaseEveryMs: number;
   /** Most calls in flight above the level the server has been seen to accept. */
   probeInflight: number;
+  /** `limits.reserve`: what normal campaigns leave free, so the rule knows a window is in use. */
+  reserve?: readonly RateWindow[];
 }
 
 /** One budget's adaptive state as status, the dashboard, /metrics and `fleetscan tenants` show it. */
@@ -92,6 +95,7 @@ export function createAdaptiveBudget(options: AdaptiveBudgetOptions): AdaptiveBu
     holdMs: settings.holdMs,
     holdMaxMs: Math.max(settings.holdMs, settings.holdMaxMs),
     increaseEveryMs: settings.increaseEveryMs,
+    reserves: reserveFor(windows, settings.reserve ?? []),
   };
   const longestSpan = Math.max(...windows.map((w) => w.windowMs)) + guardMs;
   // Learned caps outlive a quiet day: a budget lowered yesterday is likely still shared today.
@@ -224,6 +228,8 @@ function parseState(params: AdaptiveParams, json: string): AdaptiveState {
       lastIncreaseAt: typeof value.lastIncreaseAt === 'number' ? value.lastIncreaseAt : null,
       holdMs: typeof value.holdMs === 'number' ? value.holdMs : fresh.holdMs,
       step: typeof value.step === 'number' ? value.step : 1,
+      unprobed: typeof value.unprobed === 'number' ? value.unprobed : 0,
+      shared: value.shared === true,
       reason: typeof value.reason === 'string' ? value.reason : null,
     });
   } catch {
