@@ -124,12 +124,17 @@ describe('adaptive budget', () => {
     for (let i = 0; i < 9; i++) permits.push(await grant(limiters[i % 3]!));
     for (const permit of permits) await permit.settle();
     await calls(limiters[0]!, 0, 201);
-    // Five of them 429, reported by all three processes at once.
+    // Five of them 429, reported by all three processes at once (each also pauses the budget).
     await Promise.all(
-      permits.slice(4).map((permit, i) => limiters[i % 3]!.observe('scan', permit, 429)),
+      permits.slice(4).flatMap((permit, i) => [
+        limiters[i % 3]!.observe('scan', permit, 429),
+        limiters[i % 3]!.throttle('scan', 1000),
+      ]),
     );
     expect(await connections[0]!.hget(capsKey(), '1000')).toBe('8');
     expect(lowered()).toBe(1);
+    // The storm's one line is the change of the effective cap: no line per 429.
+    expect(logLines.map((l) => l.msg)).toEqual([expect.stringMatching(/^effective cap lowered/)]);
   });
 
   it('ignores a 429 of a slot granted before the last decrease', async () => {

@@ -11,11 +11,17 @@ import type { RateWindow } from '../../config/duration.js';
  * Only the first 429 of a storm counts: slots granted before the last decrease (or in the same
  * millisecond) were sent under the old cap and say nothing new.
  *
+ * A second decrease with no increase between them is different: the level that fitted after
+ * the first one stopped fitting without any probe, so the room is shrinking (another consumer's
+ * share grows for a whole window after it starts, and ours keeps it starved until we leave it
+ * room). Following it one call at a time costs a 429 per call; the cap drops × 0.7 instead, and
+ * the room counts as shared: it may grow back, so failed probes keep the base hold.
+ *
  * Increase: probing above a level that failed costs a 429 every time it fails again, and
  * Microsoft asks clients to back off, not to probe every minute. So after a decrease the caps
- * hold for `hold`; a failure at the same level doubles the hold (up to `holdMax`), a failure
- * elsewhere resets it. After the hold, while the budget is used up to its cap (demand, and no
- * 429), every `increaseEvery` the cap grows by a step that doubles each time (1, 2, 4, …
+ * hold for `hold`; a failure at the same level doubles the hold (up to `holdMax`) unless the
+ * room is shared, a failure elsewhere resets it. After the hold, while the budget is used up to
+ * its cap (less the urgent reserve normal campaigns leave; demand, and no 429), every `increaseEvery` the cap grows by a step that doubles each time (1, 2, 4, …
  * units of 1 % of the configured cap), but never past the last level that fitted in one go:
  * the level that failed is probed by one unit (one 429 if it still fails), and only above it
  * do the steps grow again, back to the configured cap once the server has room again
