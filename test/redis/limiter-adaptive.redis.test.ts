@@ -126,10 +126,12 @@ describe('adaptive budget', () => {
     await calls(limiters[0]!, 0, 201);
     // Five of them 429, reported by all three processes at once (each also pauses the budget).
     await Promise.all(
-      permits.slice(4).flatMap((permit, i) => [
-        limiters[i % 3]!.observe('scan', permit, 429),
-        limiters[i % 3]!.throttle('scan', 1000),
-      ]),
+      permits
+        .slice(4)
+        .flatMap((permit, i) => [
+          limiters[i % 3]!.observe('scan', permit, 429),
+          limiters[i % 3]!.throttle('scan', 1000),
+        ]),
     );
     expect(await connections[0]!.hget(capsKey(), '1000')).toBe('8');
     expect(lowered()).toBe(1);
@@ -167,15 +169,15 @@ describe('adaptive budget', () => {
     expect(logLines.some((l) => l.msg.startsWith('effective cap raised'))).toBe(true);
   });
 
-  it('before any 429, grants the whole configured cap at once (no probe limit)', async () => {
+  it('before any 429, sends half the configured cap at full speed, then probeInflight at a time', async () => {
     const [a] = processes(1, { ...SETTINGS, probeInflight: 2 }) as [ScanLimiter];
-    expect(await grantsNow(a)).toBe(10);
+    expect(await grantsNow(a)).toBe(5);
   });
 
   it('after a 429, keeps only probeInflight calls in flight above the level the server accepted', async () => {
     const [a] = processes(1, { ...SETTINGS, probeInflight: 2 }) as [ScanLimiter];
-    // What a 429 leaves (the adaptive budget wrote the window's cap); nothing accepted since.
-    await connections[0]!.hset(capsKey(), '1000', '10');
+    // What a 429 leaves (the adaptive budget lowered the window's cap); nothing accepted since.
+    await connections[0]!.hset(capsKey(), '1000', '8');
     const first = await grant(a);
     await grant(a);
     const refused = await a.tryAcquire('scan');

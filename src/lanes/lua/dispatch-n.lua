@@ -115,6 +115,14 @@ for w = 1, windowCount do
   -- The effective cap (written only by the adaptive budget) always applies where it is set.
   local effective = tonumber(rcall('HGET', capsKey, tostring(windowMs)))
   local reserve = tonumber(ARGV[10 + 3 * w])
+  -- Above what the server has accepted, the probe limit. A window no 429 has lowered also
+  -- trusts half its configured cap: a fresh budget sends that much at full speed, and a real
+  -- cap between half and the configured one costs at most probeInflight 429s to find.
+  local good = nil
+  if adaptive then
+    good = tonumber(rcall('HGET', goodKey, tostring(windowMs))) or 0
+    if not (effective and effective < cap) then good = math.max(good, math.floor(cap / 2)) end
+  end
   if effective and effective < cap then
     -- The reserve shrinks with the cap (adjust-caps.ts scaledReserve): a lowered budget keeps
     -- the same share for normal campaigns instead of leaving them nothing.
@@ -122,11 +130,6 @@ for w = 1, windowCount do
     reserve = math.floor(reserve * lowered / cap)
     cap = lowered
   end
-  -- The probe limit applies once a 429 taught this budget a cap (the adaptive budget wrote
-  -- the window's field): before that the configured cap is trusted and the first burst goes
-  -- at full speed.
-  local good = nil
-  if adaptive and effective then good = tonumber(rcall('HGET', goodKey, tostring(windowMs))) or 0 end
   local span = windowMs + guard
   if span > longestSpan then longestSpan = span end
   rcall('ZREMRANGEBYSCORE', key, '-inf', now - span)

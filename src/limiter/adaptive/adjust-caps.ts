@@ -146,7 +146,12 @@ function decrease(
   const ceilings = [...state.ceilings];
   // A second decrease with no increase between: the level that fitted after the first one no
   // longer does, so the room is shrinking (someone else's share grows), not a probe failing.
-  const shrinking = state.unprobed >= 1;
+  // A 429 within the hold after the last decrease is that storm's tail (a slot granted while
+  // the window emptied), not evidence that the new level failed.
+  const shrinking =
+    state.unprobed >= 1 &&
+    state.lastDecreaseAt !== null &&
+    now - state.lastDecreaseAt >= state.holdMs;
   let repeat = false;
   const parts: string[] = [];
   for (const w of suspects) {

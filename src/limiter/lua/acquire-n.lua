@@ -7,9 +7,9 @@
   in the caps hash under its length in ms), the effective cap that adaptive-budget.ts lowers
   after a 429 and raises again (every process and every dispatcher reads the same hash). And
   above the level the server has last been seen to accept (`good` hash, same fields), at most
-  ARGV[6] slots may be in flight once the budget has drawn a 429 (the caps hash holds the
-  window): when the real cap is lower than the effective one, only that many calls can meet a
-  429 before the first 429 pauses the budget. Before any 429 the configured caps are trusted.
+  ARGV[6] slots may be in flight: when the real cap is lower than the effective one, only that
+  many calls can meet a 429 before the first 429 pauses the budget. A window no 429 has lowered
+  also trusts half its configured cap: a fresh budget sends that much at full speed.
 
   Time: Redis TIME, so hosts with skewed clocks share one timeline (writing after TIME needs
   Redis >= 5, effects replication, as BullMQ does). Tests with simulated time pass nowMs in
@@ -90,12 +90,12 @@ for w = 1, windowCount do
   if adaptive then
     local field = ARGV[7 + 2 * w]
     local effective = tonumber(rcall('HGET', KEYS[3], field))
-    if effective and effective < cap then cap = effective end
-    -- Above what the server has accepted, probe with few calls at once (ARGV[6]); only once
-    -- a 429 taught this budget a cap (the caps hash has the window): a fresh budget has no
-    -- evidence the configured cap is too high and goes at full speed.
+    -- Above what the server has accepted, probe with few calls at once (ARGV[6]). A window no
+    -- 429 has lowered trusts half its configured cap as well (dispatch-n.lua does the same).
     local good = tonumber(rcall('HGET', KEYS[4], field)) or 0
-    if effective and stamped + inflight >= good and inflight >= tonumber(ARGV[6]) then
+    if not (effective and effective < cap) then good = math.max(good, math.floor(cap / 2)) end
+    if effective and effective < cap then cap = effective end
+    if stamped + inflight >= good and inflight >= tonumber(ARGV[6]) then
       if tonumber(ARGV[7]) > wait then wait = tonumber(ARGV[7]) end
     end
   end

@@ -155,6 +155,14 @@ const rows: Row[] = [
     holdMs: MIN,
   },
   {
+    title: 'a second decrease within the hold is the storm tail: one below what fitted',
+    from: state({ caps: [96, 1500], ceilings: [97, null], lastDecreaseAt: T - 1_000, unprobed: 1 }),
+    event: throttled([90, 300], T - 500),
+    now: T,
+    change: 'decrease',
+    caps: [89, 1500],
+  },
+  {
     title: 'shrinking never takes more than half the cap in one step',
     from: state({ caps: [40, 1500], lastDecreaseAt: T - MIN, unprobed: 1 }),
     event: throttled([21, 300]),
