@@ -275,7 +275,7 @@ export function clampState(params: AdaptiveParams, state: AdaptiveState): Adapti
   const step = Number.isFinite(state.step) && state.step >= 1 ? Math.min(MAX_STEP, state.step) : 1;
   const holdMs = Math.min(params.holdMaxMs, Math.max(params.holdMs, state.holdMs || 0));
   const unprobed = Number.isInteger(state.unprobed) && state.unprobed > 0 ? state.unprobed : 0;
-  return { ...state, caps, ceilings, step, holdMs, unprobed, shared: state.shared === true };
+  return { ...state, caps, ceilings, step, holdMs, unprobed };
 }
 
 /** `60000` → `1m`, `3600000` → `1h`, `6000` → `6s`. */
