@@ -182,7 +182,7 @@ describe('dispatch-n.lua: which device gets the next slot', () => {
     expect((await drain(lane)).grants).toHaveLength(4);
   });
 
-  it('adaptive: a fresh budget sends half its cap at once; under a lowered cap, probeInflight at a time', async () => {
+  it('adaptive: a fresh budget sends its whole cap at once; under a lowered cap, probeInflight at a time', async () => {
     const adaptive = {
       min: { share: 0.1 },
       holdMs: 500,
@@ -200,7 +200,7 @@ describe('dispatch-n.lua: which device gets the next slot', () => {
       for (const grant of grants) await grant.permit.release();
       return grants.length;
     };
-    expect(await inFlightAtOnce()).toBe(5);
+    expect(await inFlightAtOnce()).toBe(10);
     // What a 429 leaves: the adaptive budget lowered the window's effective cap.
     await redis.hset(lane.limiter.slotsOf('scan').keys.caps, '1000', '8');
     expect(await inFlightAtOnce()).toBe(2);

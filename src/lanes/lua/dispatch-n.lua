@@ -115,13 +115,11 @@ for w = 1, windowCount do
   -- The effective cap (written only by the adaptive budget) always applies where it is set.
   local effective = tonumber(rcall('HGET', capsKey, tostring(windowMs)))
   local reserve = tonumber(ARGV[10 + 3 * w])
-  -- Above what the server has accepted, the probe limit. A window no 429 has lowered also
-  -- trusts half its configured cap: a fresh budget sends that much at full speed, and a real
-  -- cap between half and the configured one costs at most probeInflight 429s to find.
+  -- Above what the server has accepted, the probe limit, in a window a 429 has lowered only:
+  -- elsewhere the configured cap is trusted, so a fresh budget starts at full speed.
   local good = nil
-  if adaptive then
+  if adaptive and effective and effective < cap then
     good = tonumber(rcall('HGET', goodKey, tostring(windowMs))) or 0
-    if not (effective and effective < cap) then good = math.max(good, math.floor(cap / 2)) end
   end
   if effective and effective < cap then
     -- The reserve shrinks with the cap (adjust-caps.ts scaledReserve): a lowered budget keeps

@@ -79,6 +79,8 @@ interface Reading {
   /** Of those in flight, granted no later than the slot that drew the 429 (0 otherwise). */
   inflightBefore: number;
   stamped: number[];
+  /** Known-good level per window: the most of ours the server was seen to accept in it. */
+  accepted: number[];
 }
 
 /**
@@ -114,10 +116,10 @@ export function createAdaptiveBudget(options: AdaptiveBudgetOptions): AdaptiveBu
         ...windows.map((w) => w.windowMs),
       ],
     );
-    if (!Array.isArray(reply) || reply.length < 5 + windows.length) {
+    if (!Array.isArray(reply) || reply.length < 5 + 2 * windows.length) {
       throw new TypeError(`adapt-read-n answered ${String(reply)}`);
     }
-    const [now, version, json, inflight, inflightBefore, ...stamped] = reply as [
+    const [now, version, json, inflight, inflightBefore, ...levels] = reply as [
       number,
       number,
       string,
@@ -125,7 +127,17 @@ export function createAdaptiveBudget(options: AdaptiveBudgetOptions): AdaptiveBu
       number,
       ...number[],
     ];
-    return { now, version, state: parseState(params, json), inflight, inflightBefore, stamped };
+    const stamped = levels.slice(0, windows.length);
+    const accepted = levels.slice(windows.length, 2 * windows.length);
+    return {
+      now,
+      version,
+      state: parseState(params, json),
+      inflight,
+      inflightBefore,
+      stamped,
+      accepted,
+    };
   };
 
   const decide = async (
@@ -187,6 +199,7 @@ export function createAdaptiveBudget(options: AdaptiveBudgetOptions): AdaptiveBu
               windowMs: outcome.windowMs,
               // In flight and sent before it: the server most likely counted those too.
               used: r.stamped.map((n) => n + r.inflightBefore),
+              accepted: r.accepted,
             }),
             false,
             outcome.grantedAt,

@@ -77,6 +77,11 @@ export type AdaptiveEvent =
        * and those in flight that were granted before this one.
        */
       readonly used: readonly number[];
+      /**
+       * Per window, the most of ours the server was seen to accept in it (0: unknown). Our
+       * count includes refused calls of the storm, which the server did not count; this does not.
+       */
+      readonly accepted?: readonly number[];
     }
   | {
       readonly kind: 'successes';
@@ -162,7 +167,11 @@ function decrease(
     const previous = ceilings[w] ?? null;
     if (previous !== null && Math.abs(used - previous) <= 1) repeat = true;
     ceilings[w] = used;
-    const fitted = Math.min(cap - 1, Math.max(Math.ceil(cap / 2), used - 1));
+    // What fitted: one below our count at the 429, or, when lower and known, what the server
+    // accepted (our count holds the storm's other refused calls, which the server never counted).
+    const accepted = event.accepted?.[w] ?? 0;
+    const fit = accepted > 0 ? Math.min(used - 1, accepted) : used - 1;
+    const fitted = Math.min(cap - 1, Math.max(Math.ceil(cap / 2), fit));
     const half = Math.ceil(cap / 2);
     const target = shrinking
       ? Math.min(fitted, Math.max(half, Math.floor(SHRINK * fitted)))

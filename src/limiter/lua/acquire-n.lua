@@ -8,8 +8,8 @@
   after a 429 and raises again (every process and every dispatcher reads the same hash). And
   above the level the server has last been seen to accept (`good` hash, same fields), at most
   ARGV[6] slots may be in flight: when the real cap is lower than the effective one, only that
-  many calls can meet a 429 before the first 429 pauses the budget. A window no 429 has lowered
-  also trusts half its configured cap: a fresh budget sends that much at full speed.
+  many calls can meet a 429 before the first 429 pauses the budget. Only in a window a 429 has
+  lowered (caps hash below the configured cap): a fresh budget starts at full speed.
 
   Time: Redis TIME, so hosts with skewed clocks share one timeline (writing after TIME needs
   Redis >= 5, effects replication, as BullMQ does). Tests with simulated time pass nowMs in
@@ -90,12 +90,12 @@ for w = 1, windowCount do
   if adaptive then
     local field = ARGV[7 + 2 * w]
     local effective = tonumber(rcall('HGET', KEYS[3], field))
-    -- Above what the server has accepted, probe with few calls at once (ARGV[6]). A window no
-    -- 429 has lowered trusts half its configured cap as well (dispatch-n.lua does the same).
+    -- Above what the server has accepted, probe with few calls at once (ARGV[6]), in a window
+    -- a 429 has lowered only: elsewhere the configured cap is trusted (dispatch-n.lua too).
     local good = tonumber(rcall('HGET', KEYS[4], field)) or 0
-    if not (effective and effective < cap) then good = math.max(good, math.floor(cap / 2)) end
-    if effective and effective < cap then cap = effective end
-    if stamped + inflight >= good and inflight >= tonumber(ARGV[6]) then
+    local lowered = effective and effective < cap
+    if lowered then cap = effective end
+    if lowered and stamped + inflight >= good and inflight >= tonumber(ARGV[6]) then
       if tonumber(ARGV[7]) > wait then wait = tonumber(ARGV[7]) end
     end
   end

@@ -54,6 +54,15 @@ const rows: Row[] = [
     caps: [60, 1500],
   },
   {
+    title:
+      'what the server accepted, when known and lower, is what fitted (storm 429s not counted)',
+    from: fresh,
+    event: { kind: 'throttled', grantedAt: T, windowMs: null, used: [64, 64], accepted: [60, 60] },
+    now: T + 5,
+    change: 'decrease',
+    caps: [60, 1500],
+  },
+  {
     title: 'a decrease never takes more than half the cap in one step',
     from: fresh,
     event: throttled([20, 20]),
@@ -407,6 +416,7 @@ const eventArb: fc.Arbitrary<{ event: AdaptiveEvent; dt: number }> = fc.record({
       grantedAt: fc.integer({ min: 0, max: 100 * HOUR }),
       windowMs: fc.constantFrom(null, MIN, HOUR, 5),
       used: fc.tuple(fc.integer({ min: 0, max: 300 }), fc.integer({ min: 0, max: 3000 })),
+      accepted: fc.tuple(fc.integer({ min: 0, max: 300 }), fc.integer({ min: 0, max: 3000 })),
     }),
     fc.record({
       kind: fc.constant('successes' as const),
