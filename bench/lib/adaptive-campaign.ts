@@ -43,6 +43,8 @@ export interface AdaptiveRun {
   throttled: number;
   /** First to last counted arrival, real ms. */
   spanMs: number;
+  /** First counted arrival to the configured minute cap's worth of counted calls, real ms. */
+  firstBurstMs: number;
   /** Floor for `devices` calls under the server's real windows (real ms). */
   floorMs: number;
   /** Effective caps of the minute window over time: [API ms since the first call, cap]. */
@@ -105,6 +107,8 @@ export async function runAdaptiveCampaign(
     windows,
     guardMs: GUARD_MS,
     workDir: ctx.workDir,
+    // Issue 17's targets are shares of the whole budget: no urgent reserve (issue 10) held back.
+    reserve: '0',
   });
   if (spec.adaptive) {
     const config = env['FLEETSCAN_CONFIG']!;
@@ -213,6 +217,8 @@ function analyse(
     counted: counted.length,
     throttled: scans.length - counted.length,
     spanMs: Number.isFinite(first) ? last - first : 0,
+    firstBurstMs:
+      counted.length >= MDE_WINDOWS[0]!.cap ? counted[MDE_WINDOWS[0]!.cap - 1]! - counted[0]! : 0,
     floorMs: facts.floorMs,
     capTimeline: facts.samples.map(([t, cap]) => [
       Math.round(((t - (Number.isFinite(first) ? first : t)) * spec.factor) / 1000) * 1000,

@@ -219,7 +219,9 @@ export function createScanLimiter(options: ScanLimiterOptions): ScanLimiter {
   const throttle = async (family: EndpointFamily, ms: number): Promise<void> => {
     const pauseMs = Number.isFinite(ms) && ms > 0 ? Math.ceil(ms) : throttleDefaultMs;
     const untilMs = await run('throttle-1', [keysOf(family).pause], [nowArg(), pauseMs]);
-    log?.warn(
+    // With the adaptive budget on, a storm is logged once per change of the effective cap
+    // (adaptive-budget.ts), not once per 429: each pause is only a debug line then.
+    log?.[adaptive ? 'debug' : 'warn'](
       { family, pauseMs, pausedUntil: toInteger(untilMs, 'throttle-1') },
       'budget paused after 429',
     );

@@ -29,7 +29,7 @@ export function limiterFromConfig(config: Config, redis: Redis, log: Logger): Sc
     throttleDefaultMs: config.limits.throttleDefault,
     leaseMs: config.limits.lease,
     budgetScope: config.limits.budgetScope,
-    adaptive: adaptiveSettings(config.limits.adaptive),
+    adaptive: adaptiveSettings(config.limits.adaptive, config.limits.reserve),
     log: log.child({ component: 'limiter' }),
   });
 }
@@ -37,6 +37,7 @@ export function limiterFromConfig(config: Config, redis: Redis, log: Logger): Sc
 /** `limits.adaptive` as the limiter takes it; undefined when turned off. */
 export function adaptiveSettings(
   adaptive: Config['limits']['adaptive'],
+  reserve?: Config['limits']['reserve'],
 ): AdaptiveSettings | undefined {
   if (!adaptive.enabled) return undefined;
   return {
@@ -45,6 +46,7 @@ export function adaptiveSettings(
     holdMaxMs: adaptive.holdMax,
     increaseEveryMs: adaptive.increaseEvery,
     probeInflight: adaptive.probeInflight,
+    ...(reserve === undefined ? {} : { reserve }),
   };
 }
 

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createCampaignStore } from '../../src/campaigns/redis-campaign-store.js';
+import { createScanLimiter } from '../../src/limiter/scan-limiter.js';
 import { packageRoot } from '../../src/shared/package-root.js';
 import { ensureBuilt, runCli, spawnCli, waitForOutput, cliTestEnv } from '../helpers/cli.js';
 import { cleanupPrefix, testRedisUrl, uniquePrefix } from '../helpers/redis.js';
@@ -313,6 +314,60 @@ describe('fleetscan status, export, cancel, pause, resume', () => {
 });
 
 describe('fleetscan priority, tenants, scan --priority/--tenant', () => {
+  it('shows the effective cap a 429 taught the budget, beside the configured one', async () => {
+    // A worker of the same budget: 61 calls accepted in the minute, the 62nd refused.
+    const limiter = createScanLimiter({
+      redis,
+      prefix,
+      budgetId: 'commercial:static-token:static-token',
+      windows: [
+        { cap: 100, windowMs: 60_000 },
+        { cap: 1_500, windowMs: 3_600_000 },
+      ],
+      guardMs: 50,
+      throttleDefaultMs: 60_000,
+      adaptive: {
+        min: { cap: 10, windowMs: 60_000 },
+        holdMs: 60_000,
+        holdMaxMs: 480_000,
+        increaseEveryMs: 5_000,
+        probeInflight: 4,
+      },
+    });
+    for (let i = 0; i < 61; i++) {
+      const permit = await limiter.acquire('scan');
+      await permit.settle();
+    }
+    const refused = await limiter.acquire('scan');
+    await refused.settle();
+    await limiter.observe('scan', refused, 429);
+
+    const tenants = await cli(['tenants', '--json']);
+    expect(tenants.code, tenants.stderr).toBe(0);
+    const [report] = (JSON.parse(tenants.stdout) as { tenants: unknown[] }).tenants;
+    expect(report).toMatchObject({
+      name: 'default',
+      windows: [
+        { cap: 61, configuredCap: 100, windowMs: 60_000, used: 62, reserve: 6 },
+        { cap: 1_500, configuredCap: 1_500, windowMs: 3_600_000, used: 62 },
+      ],
+      normalMayCall: false,
+      adaptive: {
+        enabled: true,
+        state: 'lowered',
+        windows: [
+          { windowMs: 60_000, configuredCap: 100, effectiveCap: 61, floor: 10 },
+          { windowMs: 3_600_000, configuredCap: 1_500, effectiveCap: 1_500, floor: 600 },
+        ],
+        lastDecrease: {
+          reason: '429 on a granted slot (window not named): 1m window 100 → 61 (62 of ours in it)',
+        },
+      },
+    });
+    const table = await cli(['tenants']);
+    expect(table.stdout).toMatch(/lowered 61\/100 per 1m \(last 429 \d{4}-\d\d-\d\dT/);
+  });
+
   it('starts a campaign in a class, moves it, and lists the tenant with its reserve and waiting work', async () => {
     const summary = await scan('--priority', 'urgent');
     expect(summary).toMatchObject({ tenant: 'default', priority: 'urgent' });
@@ -333,9 +388,10 @@ describe('fleetscan priority, tenants, scan --priority/--tenant', () => {
         {
           name: 'default',
           windows: [
-            { cap: 100, windowMs: 60_000, used: 0, reserve: 10 },
-            { cap: 1_500, windowMs: 3_600_000, used: 0, reserve: 100 },
+            { cap: 100, configuredCap: 100, windowMs: 60_000, used: 0, reserve: 10 },
+            { cap: 1_500, configuredCap: 1_500, windowMs: 3_600_000, used: 0, reserve: 100 },
           ],
+          adaptive: { enabled: true, state: 'configured', lastDecrease: null },
           heldForMs: 0,
           campaignsWaiting: { urgent: 0, normal: 0, background: 1 },
         },
@@ -343,6 +399,7 @@ describe('fleetscan priority, tenants, scan --priority/--tenant', () => {
     });
     const table = await cli(['tenants']);
     expect(table.stdout).toMatch(/default\s+commercial\s+0\/100 per 1m \(10\)/);
+    expect(table.stdout).toMatch(/open\s+configured caps/);
 
     const unknown = await cli([
       'scan',

@@ -3,7 +3,11 @@ import { pino } from 'pino';
 import type { RateWindow } from '../../src/config/duration.js';
 import type { BreakerSettings } from '../../src/lanes/budget-breaker.js';
 import { createLanes, type Lanes } from '../../src/lanes/lanes.js';
-import { createScanLimiter, type ScanLimiter } from '../../src/limiter/scan-limiter.js';
+import {
+  createScanLimiter,
+  type AdaptiveSettings,
+  type ScanLimiter,
+} from '../../src/limiter/scan-limiter.js';
 import type { Clock } from '../../src/shared/clock.js';
 import { UnknownTenantError } from '../../src/tenants/tenant-registry.js';
 
@@ -22,6 +26,8 @@ export interface LaneFixtureOptions {
   breaker?: BreakerSettings;
   /** Simulated time for the budget scripts (`time: 'clock'`); Redis TIME when absent. */
   clock?: Clock;
+  /** `limits.adaptive` of every limiter; off when absent. */
+  adaptive?: AdaptiveSettings;
 }
 
 /** Lanes over real limiters for `tenants`, without credentials or clients. */
@@ -43,6 +49,7 @@ export function testLanes(
       throttleDefaultMs: 1_000,
       leaseMs: 10_000,
       ...(options.clock ? { clock: options.clock, time: 'clock' as const } : {}),
+      ...(options.adaptive ? { adaptive: options.adaptive } : {}),
       log: pino({ level: 'silent' }),
     });
     limiters.set(name, limiter);

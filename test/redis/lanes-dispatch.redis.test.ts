@@ -200,6 +200,32 @@ describe('dispatch-n.lua: which device gets the next slot', () => {
     await push(lane, 'c-caps00000000', 'normal', 10);
     expect((await drain(lane)).grants).toHaveLength(4);
   });
+
+  it('adaptive: probeInflight at a time above the level the server accepted, fresh or lowered', async () => {
+    const adaptive = {
+      min: { share: 0.1 },
+      holdMs: 500,
+      holdMaxMs: 4_000,
+      increaseEveryMs: 100,
+      probeInflight: 2,
+    };
+    const windows = [{ cap: 10, windowMs: 1_000 }];
+    const lane = lanesWith({ windows, adaptive }).forTenant('default');
+    await push(lane, 'c-fresh0000000', 'normal', 30);
+    /** Slots granted now while none of them replies. */
+    const inFlightAtOnce = async () => {
+      const grants: LaneGrant[] = [];
+      for (let r = await lane.dispatch(); r.grant; r = await lane.dispatch()) grants.push(r.grant);
+      for (const grant of grants) await grant.permit.release();
+      return grants.length;
+    };
+    // A fresh budget has seen nothing accepted: its first storm against a lower real cap is
+    // at most probeInflight calls.
+    expect(await inFlightAtOnce()).toBe(2);
+    // What a 429 leaves: the adaptive budget lowered the window's effective cap.
+    await redis.hset(lane.limiter.slotsOf('scan').keys.caps, '1000', '8');
+    expect(await inFlightAtOnce()).toBe(2);
+  });
 });
 
 describe('fairness within a class', () => {

@@ -111,6 +111,7 @@ describe('adaptive budget', () => {
     const state = await readAdaptiveState(b);
     expect(state).toMatchObject({
       enabled: true,
+      state: 'lowered',
       family: 'scan',
       windows: [{ windowMs: 1000, configuredCap: 10, effectiveCap: 6, floor: 2 }],
       lastDecrease: { at: clock.now() - 2000 },
@@ -123,12 +124,19 @@ describe('adaptive budget', () => {
     for (let i = 0; i < 9; i++) permits.push(await grant(limiters[i % 3]!));
     for (const permit of permits) await permit.settle();
     await calls(limiters[0]!, 0, 201);
-    // Five of them 429, reported by all three processes at once.
+    // Five of them 429, reported by all three processes at once (each also pauses the budget).
     await Promise.all(
-      permits.slice(4).map((permit, i) => limiters[i % 3]!.observe('scan', permit, 429)),
+      permits
+        .slice(4)
+        .flatMap((permit, i) => [
+          limiters[i % 3]!.observe('scan', permit, 429),
+          limiters[i % 3]!.throttle('scan', 1000),
+        ]),
     );
     expect(await connections[0]!.hget(capsKey(), '1000')).toBe('8');
     expect(lowered()).toBe(1);
+    // The storm's one line is the change of the effective cap: no line per 429.
+    expect(logLines.map((l) => l.msg)).toEqual([expect.stringMatching(/^effective cap lowered/)]);
   });
 
   it('ignores a 429 of a slot granted before the last decrease', async () => {
@@ -137,12 +145,13 @@ describe('adaptive budget', () => {
     clock.advance(10);
     await calls(a, 5, 201);
     await calls(a, 1, 429);
-    // 6 settled and `early` in flight, sent before the refused call: 7 of ours → 6 fitted.
-    expect(await connections[0]!.hget(capsKey(), '1000')).toBe('6');
+    // 6 settled and `early` in flight, sent before the refused call: 7 of ours, but the server
+    // was seen to accept 5 of them (the 6th settled was the refused one): 5 fitted.
+    expect(await connections[0]!.hget(capsKey(), '1000')).toBe('5');
     clock.advance(10);
     await early.settle();
     await a.observe('scan', early, 429);
-    expect(await connections[0]!.hget(capsKey(), '1000')).toBe('6');
+    expect(await connections[0]!.hget(capsKey(), '1000')).toBe('5');
     expect(lowered()).toBe(1);
   });
 
@@ -161,7 +170,7 @@ describe('adaptive budget', () => {
     expect(logLines.some((l) => l.msg.startsWith('effective cap raised'))).toBe(true);
   });
 
-  it('above the level the server has accepted, keeps only probeInflight calls in flight', async () => {
+  it('above the level the server has accepted, keeps only probeInflight calls in flight (a fresh budget too)', async () => {
     const [a] = processes(1, { ...SETTINGS, probeInflight: 2 }) as [ScanLimiter];
     const first = await grant(a);
     await grant(a);
@@ -169,7 +178,7 @@ describe('adaptive budget', () => {
     expect(refused.waitMs).toBeGreaterThan(0);
     await first.settle();
     await a.observe('scan', first, 201);
-    // One accepted: one more may go below that level, plus two in flight above it.
+    // One accepted: one more may go in flight beside the other one.
     expect(await grantsNow(a)).toBe(1);
   });
 
@@ -179,6 +188,7 @@ describe('adaptive budget', () => {
     expect(await grantsNow(a)).toBe(10);
     expect(await readAdaptiveState(a)).toEqual({
       enabled: false,
+      state: 'off',
       family: 'scan',
       windows: [],
       lastDecrease: null,

@@ -11,7 +11,8 @@
   a class, campaigns take turns (round-robin: the campaign served longest ago goes next); within
   a campaign, devices returned to the line (due again, recovered, held) first, then in the order
   they were added. `normal` and `background` take a slot only if the reserve stays free in every
-  window afterwards; `urgent` may use the whole (effective) cap.
+  window afterwards; `urgent` may use the whole (effective) cap. Under a cap the adaptive budget
+  lowered, the reserve is scaled by effective / configured.
 
   Before picking: devices whose lease ran out (their process died) and deferred devices that are
   due go back to their campaign's ready set; a campaign that is paused or gone is not in any
@@ -134,13 +135,22 @@ for w = 1, windowCount do
   local windowMs = tonumber(ARGV[10 + 3 * w])
   -- The effective cap (written only by the adaptive budget) always applies where it is set.
   local effective = tonumber(rcall('HGET', capsKey, tostring(windowMs)))
-  if effective and effective < cap then cap = math.max(0, math.floor(effective)) end
+  local reserve = tonumber(ARGV[11 + 3 * w])
+  -- Above what the server has accepted, the probe limit (a fresh budget too: until a window has
+  -- been seen accepted, its first storm against a lower real cap is at most that many calls).
   local good = nil
   if adaptive then good = tonumber(rcall('HGET', goodKey, tostring(windowMs))) or 0 end
+  if effective and effective < cap then
+    -- The reserve shrinks with the cap (adjust-caps.ts scaledReserve): a lowered budget keeps
+    -- the same share for normal campaigns instead of leaving them nothing.
+    local lowered = math.max(0, math.floor(effective))
+    reserve = math.floor(reserve * lowered / cap)
+    cap = lowered
+  end
   local span = windowMs + guard
   if span > longestSpan then longestSpan = span end
   rcall('ZREMRANGEBYSCORE', key, '-inf', now - span)
-  windows[w] = { key = key, cap = cap, reserve = tonumber(ARGV[11 + 3 * w]), span = span,
+  windows[w] = { key = key, cap = cap, reserve = reserve, span = span,
     stamped = rcall('ZCARD', key), good = good }
 end
 

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { RateWindow } from '../../config/duration.js';
 import type { EndpointFamily } from '../../defender/machine-action.js';
+import { reserveFor } from '../../lanes/reserve.js';
 import type { BudgetKeys } from '../budget-keys.js';
 import {
   adjustCaps,
@@ -21,6 +22,8 @@ export interface AdaptiveSettings {
   increaseEveryMs: number;
   /** Most calls in flight above the level the server has been seen to accept. */
   probeInflight: number;
+  /** `limits.reserve`: what normal campaigns leave free, so the rule knows a window is in use. */
+  reserve?: readonly RateWindow[];
 }
 
 /** One budget's adaptive state as status, the dashboard, /metrics and `fleetscan tenants` show it. */
@@ -76,6 +79,8 @@ interface Reading {
   /** Of those in flight, granted no later than the slot that drew the 429 (0 otherwise). */
   inflightBefore: number;
   stamped: number[];
+  /** Known-good level per window: the most of ours the server was seen to accept in it. */
+  accepted: number[];
 }
 
 /**
@@ -92,6 +97,7 @@ export function createAdaptiveBudget(options: AdaptiveBudgetOptions): AdaptiveBu
     holdMs: settings.holdMs,
     holdMaxMs: Math.max(settings.holdMs, settings.holdMaxMs),
     increaseEveryMs: settings.increaseEveryMs,
+    reserves: reserveFor(windows, settings.reserve ?? []),
   };
   const longestSpan = Math.max(...windows.map((w) => w.windowMs)) + guardMs;
   // Learned caps outlive a quiet day: a budget lowered yesterday is likely still shared today.
@@ -110,10 +116,10 @@ export function createAdaptiveBudget(options: AdaptiveBudgetOptions): AdaptiveBu
         ...windows.map((w) => w.windowMs),
       ],
     );
-    if (!Array.isArray(reply) || reply.length < 5 + windows.length) {
+    if (!Array.isArray(reply) || reply.length < 5 + 2 * windows.length) {
       throw new TypeError(`adapt-read-n answered ${String(reply)}`);
     }
-    const [now, version, json, inflight, inflightBefore, ...stamped] = reply as [
+    const [now, version, json, inflight, inflightBefore, ...levels] = reply as [
       number,
       number,
       string,
@@ -121,7 +127,17 @@ export function createAdaptiveBudget(options: AdaptiveBudgetOptions): AdaptiveBu
       number,
       ...number[],
     ];
-    return { now, version, state: parseState(params, json), inflight, inflightBefore, stamped };
+    const stamped = levels.slice(0, windows.length);
+    const accepted = levels.slice(windows.length, 2 * windows.length);
+    return {
+      now,
+      version,
+      state: parseState(params, json),
+      inflight,
+      inflightBefore,
+      stamped,
+      accepted,
+    };
   };
 
   const decide = async (
@@ -183,6 +199,7 @@ export function createAdaptiveBudget(options: AdaptiveBudgetOptions): AdaptiveBu
               windowMs: outcome.windowMs,
               // In flight and sent before it: the server most likely counted those too.
               used: r.stamped.map((n) => n + r.inflightBefore),
+              accepted: r.accepted,
             }),
             false,
             outcome.grantedAt,
@@ -224,6 +241,8 @@ function parseState(params: AdaptiveParams, json: string): AdaptiveState {
       lastIncreaseAt: typeof value.lastIncreaseAt === 'number' ? value.lastIncreaseAt : null,
       holdMs: typeof value.holdMs === 'number' ? value.holdMs : fresh.holdMs,
       step: typeof value.step === 'number' ? value.step : 1,
+      unprobed: typeof value.unprobed === 'number' ? value.unprobed : 0,
+      shared: value.shared === true,
       reason: typeof value.reason === 'string' ? value.reason : null,
     });
   } catch {

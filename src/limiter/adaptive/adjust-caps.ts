@@ -11,11 +11,17 @@ import type { RateWindow } from '../../config/duration.js';
  * Only the first 429 of a storm counts: slots granted before the last decrease (or in the same
  * millisecond) were sent under the old cap and say nothing new.
  *
+ * A second decrease with no increase between them is different: the level that fitted after
+ * the first one stopped fitting without any probe, so the room is shrinking (another consumer's
+ * share grows for a whole window after it starts, and ours keeps it starved until we leave it
+ * room). Following it one call at a time costs a 429 per call; the cap drops × 0.7 instead, and
+ * the room counts as shared: it may grow back, so failed probes keep the base hold.
+ *
  * Increase: probing above a level that failed costs a 429 every time it fails again, and
  * Microsoft asks clients to back off, not to probe every minute. So after a decrease the caps
- * hold for `hold`; a failure at the same level doubles the hold (up to `holdMax`), a failure
- * elsewhere resets it. After the hold, while the budget is used up to its cap (demand, and no
- * 429), every `increaseEvery` the cap grows by a step that doubles each time (1, 2, 4, …
+ * hold for `hold`; a failure at the same level doubles the hold (up to `holdMax`) unless the
+ * room is shared, a failure elsewhere resets it. After the hold, while the budget is used up to
+ * its cap (less the urgent reserve normal campaigns leave; demand, and no 429), every `increaseEvery` the cap grows by a step that doubles each time (1, 2, 4, …
  * units of 1 % of the configured cap), but never past the last level that fitted in one go:
  * the level that failed is probed by one unit (one 429 if it still fails), and only above it
  * do the steps grow again, back to the configured cap once the server has room again
@@ -30,6 +36,11 @@ export interface AdaptiveParams {
   readonly holdMs: number;
   readonly holdMaxMs: number;
   readonly increaseEveryMs: number;
+  /**
+   * Calls per window kept for urgent campaigns (`limits.reserve`, scaled like the cap by the
+   * dispatcher): normal campaigns alone fill a window only up to cap − reserve. Absent: none.
+   */
+  readonly reserves?: readonly number[];
 }
 
 export interface AdaptiveState {
@@ -43,6 +54,13 @@ export interface AdaptiveState {
   readonly holdMs: number;
   /** Multiplier of the next increase (1, 2, 4, …). */
   readonly step: number;
+  /** Decreases since the last increase: a second one means the room keeps shrinking. */
+  readonly unprobed: number;
+  /**
+   * The room has moved (another consumer took a growing share): it may move back, so failed
+   * probes do not lengthen the hold. Cleared once every cap is back at the configured one.
+   */
+  readonly shared: boolean;
   /** Why the caps were last lowered, for status, the dashboard and /metrics. */
   readonly reason: string | null;
 }
@@ -59,6 +77,11 @@ export type AdaptiveEvent =
        * and those in flight that were granted before this one.
        */
       readonly used: readonly number[];
+      /**
+       * Per window, the most of ours the server was seen to accept in it (0: unknown). Our
+       * count includes refused calls of the storm, which the server did not count; this does not.
+       */
+      readonly accepted?: readonly number[];
     }
   | {
       readonly kind: 'successes';
@@ -81,6 +104,13 @@ const MAX_STEP = 64;
 /** A window whose fill is within this of the fullest one is a suspect for an unnamed 429. */
 const SUSPECT_MARGIN = 0.1;
 
+/**
+ * Multiplicative decrease when the room keeps shrinking without any probe: the share of a
+ * consumer we cannot see grows for a whole window after it starts, so following it one call at
+ * a time costs a 429 per call; 0.7 is TCP CUBIC's β, enough below to let it settle.
+ */
+const SHRINK = 0.7;
+
 export function initialAdaptiveState(params: AdaptiveParams): AdaptiveState {
   return {
     caps: params.windows.map((w) => w.cap),
@@ -89,6 +119,8 @@ export function initialAdaptiveState(params: AdaptiveParams): AdaptiveState {
     lastIncreaseAt: null,
     holdMs: params.holdMs,
     step: 1,
+    unprobed: 0,
+    shared: false,
     reason: null,
   };
 }
@@ -117,6 +149,14 @@ function decrease(
   const suspects = suspectWindows(params, state, event);
   const caps = [...state.caps];
   const ceilings = [...state.ceilings];
+  // A second decrease with no increase between: the level that fitted after the first one no
+  // longer does, so the room is shrinking (someone else's share grows), not a probe failing.
+  // A 429 within the hold after the last decrease is that storm's tail (a slot granted while
+  // the window emptied), not evidence that the new level failed.
+  const shrinking =
+    state.unprobed >= 1 &&
+    state.lastDecreaseAt !== null &&
+    now - state.lastDecreaseAt >= state.holdMs;
   let repeat = false;
   const parts: string[] = [];
   for (const w of suspects) {
@@ -127,22 +167,37 @@ function decrease(
     const previous = ceilings[w] ?? null;
     if (previous !== null && Math.abs(used - previous) <= 1) repeat = true;
     ceilings[w] = used;
-    const target = Math.min(cap - 1, Math.max(Math.ceil(cap / 2), used - 1));
+    // What fitted: one below our count at the 429, or, when lower and known, what the server
+    // accepted (our count holds the storm's other refused calls, which the server never counted).
+    const accepted = event.accepted?.[w] ?? 0;
+    const fit = accepted > 0 ? Math.min(used - 1, accepted) : used - 1;
+    const fitted = Math.min(cap - 1, Math.max(Math.ceil(cap / 2), fit));
+    const half = Math.ceil(cap / 2);
+    const target = shrinking
+      ? Math.min(fitted, Math.max(half, Math.floor(SHRINK * fitted)))
+      : fitted;
     caps[w] = Math.max(params.floors[w] ?? 1, target);
     parts.push(
-      `${formatWindow(configured.windowMs)} window ${cap} → ${caps[w]} (${used} of ours in it)`,
+      `${formatWindow(configured.windowMs)} window ${cap} → ${caps[w]} (${used} of ours in it${
+        shrinking ? ', room still shrinking' : ''
+      })`,
     );
   }
   const named = event.windowMs !== null && suspects.length === 1;
   const reason = `429 on a granted slot${named ? '' : ' (window not named)'}: ${parts.join('; ')}`;
   const changed = caps.some((cap, w) => cap !== state.caps[w]);
+  const shared = state.shared || shrinking;
   const next: AdaptiveState = {
     caps,
     ceilings,
     lastDecreaseAt: now,
     lastIncreaseAt: state.lastIncreaseAt,
-    holdMs: repeat ? Math.min(params.holdMaxMs, state.holdMs * 2) : params.holdMs,
+    // A cap that keeps failing at the same level is the server's: probe it less and less
+    // often. A room that moved may move back: keep probing it every hold.
+    holdMs: repeat && !shared ? Math.min(params.holdMaxMs, state.holdMs * 2) : params.holdMs,
     step: 1,
+    unprobed: changed ? state.unprobed + 1 : state.unprobed,
+    shared,
     reason: changed ? reason : state.reason,
   };
   return changed
@@ -187,8 +242,10 @@ function increase(
   params.windows.forEach((configured, w) => {
     const cap = caps[w] ?? configured.cap;
     const unit = Math.max(1, Math.round(configured.cap / 100));
-    // Only a window that limits us: raising a cap nobody reaches would prove nothing.
-    if (cap >= configured.cap || (event.used[w] ?? 0) < cap - unit) return;
+    // Only a window that limits us: raising a cap nobody reaches would prove nothing. Normal
+    // campaigns stop short of the cap by the reserve they leave to urgent ones.
+    const reserve = scaledReserve(params.reserves?.[w] ?? 0, cap, configured.cap);
+    if (cap >= configured.cap || (event.used[w] ?? 0) < cap - reserve - unit) return;
     const ceiling = state.ceilings[w] ?? null;
     let next = cap + state.step * unit;
     // Below the level that failed, climb fast but stop one short of it (what fitted then);
@@ -199,12 +256,15 @@ function increase(
     parts.push(`${formatWindow(configured.windowMs)} window ${cap} → ${caps[w]}`);
   });
   if (parts.length === 0) return { state, change: 'none', why: 'no lowered window is in use' };
+  const restored = caps.every((cap, w) => cap >= (params.windows[w]?.cap ?? cap));
   return {
     state: {
       ...state,
       caps,
       lastIncreaseAt: now,
       step: Math.min(MAX_STEP, state.step * 2),
+      unprobed: 0,
+      shared: state.shared && !restored,
     },
     change: 'increase',
     why: `calls succeed: ${parts.join('; ')}`,
@@ -223,7 +283,8 @@ export function clampState(params: AdaptiveParams, state: AdaptiveState): Adapti
   const ceilings = params.windows.map((_, w) => state.ceilings[w] ?? null);
   const step = Number.isFinite(state.step) && state.step >= 1 ? Math.min(MAX_STEP, state.step) : 1;
   const holdMs = Math.min(params.holdMaxMs, Math.max(params.holdMs, state.holdMs || 0));
-  return { ...state, caps, ceilings, step, holdMs };
+  const unprobed = Number.isInteger(state.unprobed) && state.unprobed > 0 ? state.unprobed : 0;
+  return { ...state, caps, ceilings, step, holdMs, unprobed };
 }
 
 /** `60000` → `1m`, `3600000` → `1h`, `6000` → `6s`. */
@@ -247,4 +308,14 @@ export function floorsFor(
     const raw = 'share' in min ? w.cap * min.share : (min.cap * w.windowMs) / min.windowMs;
     return Math.min(w.cap, Math.max(1, Math.ceil(raw - 1e-9)));
   });
+}
+
+/**
+ * The reserve kept free under an effective cap: the configured reserve shrinks with the cap
+ * (dispatch-n.lua applies the same rule), so a lowered budget keeps room for normal campaigns.
+ */
+export function scaledReserve(reserve: number, cap: number, configuredCap: number): number {
+  return configuredCap > 0
+    ? Math.floor((reserve * Math.min(cap, configuredCap)) / configuredCap)
+    : 0;
 }

@@ -89,9 +89,9 @@ for w = 1, windowCount do
   if adaptive then
     local field = ARGV[7 + 2 * w]
     local effective = tonumber(rcall('HGET', KEYS[3], field))
-    if effective and effective < cap then cap = effective end
-    -- Above what the server has accepted, probe with few calls at once (ARGV[6]).
+    -- Above what the server has accepted, probe with few calls at once (ARGV[6]) (dispatch-n.lua too).
     local good = tonumber(rcall('HGET', KEYS[4], field)) or 0
+    if effective and effective < cap then cap = effective end
     if stamped + inflight >= good and inflight >= tonumber(ARGV[6]) then
       if tonumber(ARGV[7]) > wait then wait = tonumber(ARGV[7]) end
     end

@@ -22,7 +22,8 @@
 
   Output:
     {nowMs, version, state JSON or '', slots in flight, of them granted up to ARGV[5],
-     stamped in window 1, window 2, ...}
+     stamped in window 1, window 2, ..., known-good level of window 1, window 2, ...}
+    (the known-good levels as they were before this call raised them)
 ]]
 local rcall = redis.call
 
@@ -41,14 +42,18 @@ if tonumber(ARGV[5]) >= 0 then
   before = rcall('ZCOUNT', KEYS[3], '-inf', ARGV[5])
 end
 local result = {now, version, state, rcall('ZCARD', KEYS[3]), before}
+local goods = {}
 for w = 4, #KEYS do
   local field = ARGV[2 + w]
   local stamped = rcall('ZCOUNT', KEYS[w], '(' .. (now - tonumber(field) - guard), '+inf')
   result[#result + 1] = stamped
-  if mark and stamped > (tonumber(rcall('HGET', KEYS[2], field)) or 0) then
+  local good = tonumber(rcall('HGET', KEYS[2], field)) or 0
+  goods[#goods + 1] = good
+  if mark and stamped > good then
     rcall('HSET', KEYS[2], field, stamped)
   end
 end
+for i = 1, #goods do result[#result + 1] = goods[i] end
 -- Kept while calls succeed; forgotten a whole window after the last one (the cap may change).
 if mark then
   rcall('PEXPIRE', KEYS[2], tonumber(ARGV[4]))

@@ -4,6 +4,7 @@ import {
   adjustCaps,
   floorsFor,
   initialAdaptiveState,
+  scaledReserve,
   type AdaptiveEvent,
   type AdaptiveParams,
   type AdaptiveState,
@@ -40,6 +41,7 @@ interface Row {
   change: 'none' | 'decrease' | 'increase';
   caps: number[];
   holdMs?: number;
+  params?: AdaptiveParams;
 }
 
 const rows: Row[] = [
@@ -47,6 +49,15 @@ const rows: Row[] = [
     title: 'a 429 at 61 calls in the minute lowers only the minute cap, to the 60 that fit',
     from: fresh,
     event: throttled([61, 61]),
+    now: T + 5,
+    change: 'decrease',
+    caps: [60, 1500],
+  },
+  {
+    title:
+      'what the server accepted, when known and lower, is what fitted (storm 429s not counted)',
+    from: fresh,
+    event: { kind: 'throttled', grantedAt: T, windowMs: null, used: [64, 64], accepted: [60, 60] },
     now: T + 5,
     change: 'decrease',
     caps: [60, 1500],
@@ -144,6 +155,60 @@ const rows: Row[] = [
     holdMs: 8 * MIN,
   },
   {
+    title: 'a second decrease with no increase between: the room keeps shrinking, × 0.7',
+    from: state({ caps: [99, 1500], ceilings: [100, null], lastDecreaseAt: T - MIN, unprobed: 1 }),
+    event: throttled([99, 300]),
+    now: T + 5,
+    change: 'decrease',
+    caps: [68, 1500],
+    holdMs: MIN,
+  },
+  {
+    title: 'a second decrease within the hold is the storm tail: one below what fitted',
+    from: state({ caps: [96, 1500], ceilings: [97, null], lastDecreaseAt: T - 1_000, unprobed: 1 }),
+    event: throttled([90, 300], T - 500),
+    now: T,
+    change: 'decrease',
+    caps: [89, 1500],
+  },
+  {
+    title: 'shrinking never takes more than half the cap in one step',
+    from: state({ caps: [40, 1500], lastDecreaseAt: T - MIN, unprobed: 1 }),
+    event: throttled([21, 300]),
+    now: T + 5,
+    change: 'decrease',
+    caps: [20, 1500],
+  },
+  {
+    title: 'a failed probe after an increase is no shrink: one below the level that failed',
+    from: state({
+      caps: [71, 1500],
+      ceilings: [100, null],
+      lastDecreaseAt: T - 2 * MIN,
+      lastIncreaseAt: T - 5_000,
+    }),
+    event: throttled([71, 300]),
+    now: T + 5,
+    change: 'decrease',
+    caps: [70, 1500],
+  },
+  {
+    title: 'in a room that moved (shared), a repeated failure keeps the base hold',
+    from: state({
+      caps: [70, 1500],
+      ceilings: [70, null],
+      lastDecreaseAt: T - 2 * MIN,
+      lastIncreaseAt: T - 5_000,
+      holdMs: MIN,
+      shared: true,
+    }),
+    event: throttled([70, 300]),
+    now: T + 5,
+    change: 'decrease',
+    caps: [69, 1500],
+    holdMs: MIN,
+  },
+  {
     title: 'successes at the configured caps change nothing',
     from: fresh,
     event: successes([100, 500]),
@@ -234,6 +299,24 @@ const rows: Row[] = [
     caps: [69, 1500],
   },
   {
+    title: 'a window filled up to cap − reserve (normal campaigns only) counts as in use',
+    from: state({ caps: [60, 1500], lastDecreaseAt: T - MIN }),
+    event: successes([53, 500]),
+    now: T,
+    change: 'increase',
+    caps: [61, 1500],
+    params: { ...params, reserves: [10, 100] },
+  },
+  {
+    title: 'below cap − reserve − one unit the window is not in use',
+    from: state({ caps: [60, 1500], lastDecreaseAt: T - MIN }),
+    event: successes([52, 500]),
+    now: T,
+    change: 'none',
+    caps: [60, 1500],
+    params: { ...params, reserves: [10, 100] },
+  },
+  {
     title: 'an increase stops at the configured cap',
     from: state({ caps: [90, 1200], lastDecreaseAt: T - MIN, lastIncreaseAt: T - 5_000, step: 16 }),
     event: successes([90, 1200]),
@@ -244,8 +327,8 @@ const rows: Row[] = [
 ];
 
 describe('adjustCaps', () => {
-  it.each(rows)('$title', ({ from, event, now, change, caps, holdMs }) => {
-    const decision = adjustCaps(params, from, event, now);
+  it.each(rows)('$title', ({ from, event, now, change, caps, holdMs, params: p = params }) => {
+    const decision = adjustCaps(p, from, event, now);
     expect(decision.change).toBe(change);
     expect(decision.state.caps).toEqual(caps);
     if (holdMs !== undefined) expect(decision.state.holdMs).toBe(holdMs);
@@ -280,6 +363,40 @@ describe('adjustCaps', () => {
   });
 });
 
+describe('the rule over a consumer that takes a growing share, then stops', () => {
+  it('backs off below the shared room in two decreases, then climbs back once it is free', () => {
+    let current = fresh;
+    // First 429 with the window full of ours; a minute later, refused again at the same level.
+    current = adjustCaps(params, current, throttled([100, 100], T), T + 1).state;
+    expect(current.caps[0]).toBe(99);
+    current = adjustCaps(params, current, throttled([99, 200], T + MIN), T + MIN + 1).state;
+    expect(current.caps[0]).toBe(68);
+    expect(current.shared).toBe(true);
+    // After the hold, the room is free again: steps of 1, 2, 4 … units every increaseEvery.
+    const caps: number[] = [];
+    for (let t = T + 2 * MIN + 1; caps.at(-1) !== 100; t += 5_000) {
+      current = adjustCaps(params, current, successes([current.caps[0]!, 300]), t).state;
+      caps.push(current.caps[0]!);
+    }
+    expect(caps).toEqual([69, 71, 75, 83, 98, 99, 100]);
+    expect(current.shared).toBe(false);
+  });
+});
+
+describe('scaledReserve', () => {
+  it.each([
+    { reserve: 10, cap: 100, configured: 100, scaled: 10 },
+    { reserve: 10, cap: 60, configured: 100, scaled: 6 },
+    { reserve: 10, cap: 15, configured: 100, scaled: 1 },
+    { reserve: 0, cap: 60, configured: 100, scaled: 0 },
+  ])(
+    '$reserve of $configured under a cap of $cap keeps $scaled',
+    ({ reserve, cap, configured, scaled }) => {
+      expect(scaledReserve(reserve, cap, configured)).toBe(scaled);
+    },
+  );
+});
+
 describe('floorsFor', () => {
   it.each([
     { min: { cap: 10, windowMs: MIN }, floors: [10, 600] },
@@ -299,6 +416,7 @@ const eventArb: fc.Arbitrary<{ event: AdaptiveEvent; dt: number }> = fc.record({
       grantedAt: fc.integer({ min: 0, max: 100 * HOUR }),
       windowMs: fc.constantFrom(null, MIN, HOUR, 5),
       used: fc.tuple(fc.integer({ min: 0, max: 300 }), fc.integer({ min: 0, max: 3000 })),
+      accepted: fc.tuple(fc.integer({ min: 0, max: 300 }), fc.integer({ min: 0, max: 3000 })),
     }),
     fc.record({
       kind: fc.constant('successes' as const),
