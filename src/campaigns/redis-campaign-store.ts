@@ -14,6 +14,7 @@ const transitionScript = loadLuaScript('transition-3.lua');
 const addDevicesScript = loadLuaScript('add-devices-3.lua');
 const setStateScript = loadLuaScript('set-state-2.lua');
 const cancelDevicesScript = loadLuaScript('cancel-devices-2.lua');
+const cancelSweepScript = loadLuaScript('cancel-sweep-2.lua');
 const updateStatusesScript = loadLuaScript('update-statuses-1.lua');
 
 /** Ids per script call: long enough to be cheap, short enough never to block Redis for long. */
@@ -43,6 +44,11 @@ export interface RedisCampaignStore extends CampaignStore {
   setPriority(campaignId: string, priority: Priority): Promise<boolean>;
   /** Cancels those of the ids that are queued or deferred; returns the ones that moved. */
   cancelWaitingDevices(campaignId: string, machineIds: readonly string[]): Promise<string[]>;
+  /**
+   * Cancels every queued or deferred device, one HSCAN page per Lua call (linear, nothing sent
+   * back and forth); returns how many moved.
+   */
+  cancelAllWaiting(campaignId: string): Promise<number>;
   /** Keeps the devices' host names (machineId → name) for export, status and the dashboard. */
   setHostnames(campaignId: string, names: ReadonlyMap<string, string>): Promise<void>;
 }
@@ -183,6 +189,21 @@ export function createCampaignStore(redis: Redis, prefix: string): RedisCampaign
           ...((await cancelDevicesScript.run(redis, [k.devices, k.counts], batch)) as string[]),
         );
       }
+      return moved;
+    },
+    async cancelAllWaiting(campaignId) {
+      const k = keysOf(campaignId);
+      let cursor = '0';
+      let moved = 0;
+      do {
+        const [next, count] = (await cancelSweepScript.run(
+          redis,
+          [k.devices, k.counts],
+          [cursor, SCRIPT_BATCH],
+        )) as [string, number];
+        cursor = next;
+        moved += Number(count);
+      } while (cursor !== '0');
       return moved;
     },
     async updateActionStatuses(campaignId, actions) {
