@@ -100,6 +100,7 @@ export async function buildDashboard(deps: DashboardDeps): Promise<FastifyInstan
     proof: deps.proof,
     retention: retention?.overview,
     schedules: deps.schedules,
+    workers: deps.workers,
   };
   const token = deps.allowActions ? createActionToken() : null;
 
@@ -121,6 +122,7 @@ export async function buildDashboard(deps: DashboardDeps): Promise<FastifyInstan
       clock,
       retention: retention?.metrics,
       schedules: deps.schedules,
+      workers: deps.workers,
     }),
   );
   if (token) {

@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import type { Config } from '../config/schema.js';
-import { startHeartbeat, WORKER_HEARTBEAT_MS } from '../ops/worker-presence.js';
+import { startHeartbeat, WORKER_HEARTBEAT_MS, type Heartbeat } from '../ops/worker-presence.js';
 import type { ScanWorkerSettings } from '../scan/start-scan-worker.js';
 import type { Logger } from '../shared/logger.js';
 import { startRuntimeScheduleRunner } from '../schedules/runtime-schedules.js';
@@ -69,8 +69,10 @@ export async function runScanWorker(
   log = runtime.log;
   let scanWorker;
   let schedules;
+  // Set below once the heartbeat runs; the worker notes each handled device on it ("last job").
+  let heartbeat: Heartbeat | undefined;
   try {
-    scanWorker = startRuntimeWorker(runtime, settings);
+    scanWorker = startRuntimeWorker(runtime, settings, () => heartbeat?.noteJob());
     schedules = settings.fireSchedules === false ? null : startRuntimeScheduleRunner(runtime);
   } catch (error) {
     await runtime.close();
@@ -79,7 +81,7 @@ export async function runScanWorker(
   // Archives campaigns past retention.keep; one worker at a time sweeps (Redis lock).
   const sweeper = startSweeperFromConfig(config, runtime.redis, runtime.store, log);
   // Says in Redis that this process serves these tenants (status, dashboard, doctor show it).
-  const heartbeat = startHeartbeat(
+  heartbeat = startHeartbeat(
     runtime.redis,
     config.redis.prefix,
     {
@@ -87,6 +89,7 @@ export async function runScanWorker(
       pid: process.pid,
       concurrency: settings.concurrency,
       tenants: runtime.tenants.names,
+      budgets: runtime.lanes.all().map((lane) => lane.budgetId),
       startedAt: Date.now(),
     },
     {

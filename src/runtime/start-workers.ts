@@ -35,7 +35,11 @@ function announceThenVerify(runtime: Runtime): (campaignId: string) => Promise<v
  * workers, one wake-up connection, however many tenants), each campaign's calls through its
  * tenant's client.
  */
-export function startRuntimeWorker(runtime: Runtime, settings: ScanWorkerSettings): ScanWorker {
+export function startRuntimeWorker(
+  runtime: Runtime,
+  settings: ScanWorkerSettings,
+  onDeviceHandled?: () => void,
+): ScanWorker {
   const subscriber = runtime.redis.duplicate({ connectionName: 'fleetscan-wake' });
   subscriber.on('error', (error: Error) => {
     runtime.log.warn({ reason: error.message }, 'wake-up connection error');
@@ -57,6 +61,7 @@ export function startRuntimeWorker(runtime: Runtime, settings: ScanWorkerSetting
         onSettled: announceThenVerify(runtime),
       },
       windowClock: scheduleClockFrom(runtime.config),
+      onDeviceHandled,
     },
     settings,
   );

@@ -35,6 +35,8 @@ export interface ScanWorkerDeps extends ScanProcessorDeps {
     lister: MachineActionLister;
     onSettled?: ((campaignId: string) => Promise<void>) | undefined;
   };
+  /** Called after each device's turn (the heartbeat's "last job"). */
+  onDeviceHandled?: (() => void) | undefined;
 }
 
 export interface ScanWorker {
@@ -56,7 +58,11 @@ export function startScanWorker(deps: ScanWorkerDeps, settings: ScanWorkerSettin
     prefix: deps.prefix,
     concurrency: settings.concurrency,
     log: deps.log.child({ component: 'dispatcher' }),
-    process: async (grant) => (await processDevice(grant)).end,
+    process: async (grant) => {
+      const { end } = await processDevice(grant);
+      deps.onDeviceHandled?.();
+      return end;
+    },
   });
   const trackerLog = deps.log.child({ component: 'action-tracker' });
   const tracking = deps.tracking;

@@ -12,6 +12,7 @@ import { readNewPassword } from '../../dashboard/read-password.js';
 import { buildRuntime } from '../../runtime/build-runtime.js';
 import type { Logger } from '../../shared/logger.js';
 import { configFor } from '../context.js';
+import { listWorkers, WORKER_HEARTBEAT_MS } from '../../ops/worker-presence.js';
 import { dashboardLifecycle } from './dashboard-lifecycle.js';
 import { UsageError } from '../errors.js';
 
@@ -86,6 +87,8 @@ export async function startDashboardServer(
     requireNoEviction: config.redis.requireNoEviction,
     clock: runtime.clock,
     schedules: createScheduleReader(createScheduleStore(runtime.redis, config.redis.prefix)),
+    workers: () =>
+      listWorkers(runtime.redis, config.redis.prefix, { intervalMs: WORKER_HEARTBEAT_MS }),
     log: log.child({ component: 'dashboard' }),
     api: api?.deps,
     retention: dashboardRetention(config, runtime.redis, runtime.store),

@@ -5,6 +5,7 @@ import type { BudgetUsage, ScanLimiter } from '../../../limiter/scan-limiter.js'
 import { createLifecycleStore, type CampaignLifecycle } from '../../../tracking/lifecycle-store.js';
 import { slotsAhead } from '../../../lanes/slots-ahead.js';
 import type { Redis } from '../../../shared/redis.js';
+import { lacksWorkers, workersOf, type LiveWorker } from '../../../ops/worker-presence.js';
 
 export interface BudgetReport {
   id: string;
@@ -49,8 +50,12 @@ export interface CampaignStatus {
   /** Nothing queued or deferred and the intake closed, or finished / cancelled. */
   done: boolean;
   budget: BudgetReport;
-  /** null when the campaign does not move (paused, finished, cancelled). */
+  /** null when the campaign does not move (paused, finished, cancelled, or no worker runs). */
   eta: EtaReport | null;
+  /** Live worker processes serving the campaign's tenant (heartbeats, `src/ops/worker-presence`). */
+  workers: LiveWorker[];
+  /** Devices wait and no live worker serves the campaign: nothing moves, so no ETA. */
+  noWorkers: boolean;
   /** Tracking and proof of completion (src/tracking, `fleetscan verify`), when read. */
   lifecycle?: CampaignLifecycle;
   /** A few failed devices, by host name where known, so the reader knows which machines. */
@@ -104,11 +109,14 @@ export async function readCampaignStatus(deps: {
   prefix?: string;
   /** `readSlotExits`: the real slot times; without them the ETA assumes them evenly spread. */
   slotExits?: readonly (readonly number[])[];
+  /** Every live worker (`listWorkers`). */
+  workers: readonly LiveWorker[];
 }): Promise<CampaignStatus> {
   const { campaign, budget } = deps;
   const remaining = remainingOf(campaign);
+  const noWorkers = lacksWorkers(campaign, deps.workers);
   let eta: EtaReport | null = null;
-  if (campaign.state === 'running') {
+  if (campaign.state === 'running' && !noWorkers) {
     const others = (await deps.store.listCampaigns()).map((c) => ({
       ...c,
       remaining: remainingOf(c),
@@ -158,6 +166,8 @@ export async function readCampaignStatus(deps: {
     done: isDone(campaign),
     budget,
     eta,
+    workers: workersOf(deps.workers, campaign.tenant),
+    noWorkers,
     ...(lifecycle ? { lifecycle } : {}),
     failedDevices,
   };

@@ -1,6 +1,7 @@
 import type { Campaign } from '../../../campaigns/campaign.js';
 import { failureCode, groupFailures } from '../../../campaigns/failure-groups.js';
 import { formatDuration } from '../../../config/duration.js';
+import { describeWorker, NO_WORKERS_FIX, type LiveWorker } from '../../../ops/worker-presence.js';
 import type { BudgetReport, CampaignStatus } from './campaign-status.js';
 import { count, describeEta, formatTable, progressBar } from './output.js';
 
@@ -37,13 +38,15 @@ export function renderCampaign(status: CampaignStatus): string {
     ['cancelled', c.counts.cancelled, ''],
   ]; // prettier-ignore
   const failures = groupFailures(c.failuresByReason);
-  const eta = status.eta
-    ? (status.eta.waitingFor ? `${describeWait(status.eta.waitingFor)}; ` : '') +
-      `ETA ${describeEta(status.eta.ms)}` +
-      (status.eta.aheadInQueue > 0
-        ? `, after ${count(status.eta.aheadInQueue)} calls of other campaigns of its budget`
-        : '')
-    : describeStill(c);
+  const eta = status.noWorkers
+    ? describeNoWorkers(c)
+    : status.eta
+      ? (status.eta.waitingFor ? `${describeWait(status.eta.waitingFor)}; ` : '') +
+        `ETA ${describeEta(status.eta.ms)}` +
+        (status.eta.aheadInQueue > 0
+          ? `, after ${count(status.eta.aheadInQueue)} calls of other campaigns of its budget`
+          : '')
+      : describeStill(c);
   return [
     `Campaign ${c.id} "${c.name}": ${c.state} (${c.scanType} scan, tenant ${c.tenant}, ${c.priority})`,
     `  created ${new Date(c.createdAt).toISOString()} by ${c.createdBy} from ${c.source}`,
@@ -82,6 +85,7 @@ export function renderCampaign(status: CampaignStatus): string {
         ]
       : []),
     ...describeLifecycle(status),
+    ...describeWorkers(status.workers).map((line) => `  ${line}`),
     `  ${describeBudget(status.budget)}`,
     `  ${eta}`,
   ].join('\n');
@@ -118,6 +122,20 @@ function describeLifecycle(status: CampaignStatus): string[] {
 function clip(text: string, width: number): string {
   const line = text.replace(/\s+/g, ' ');
   return line.length > width ? `${line.slice(0, width - 1)}…` : line;
+}
+
+/** `no workers: …` in place of an ETA: devices wait and nothing serves the campaign's tenant. */
+export function describeNoWorkers(c: Campaign): string {
+  return `no workers: no live worker serves tenant ${c.tenant}, so nothing is called for. ${NO_WORKERS_FIX}`;
+}
+
+/** `workers: 2 live` and one line each, or `workers: none live`. */
+export function describeWorkers(workers: readonly LiveWorker[]): string[] {
+  if (workers.length === 0) return ['workers: none live'];
+  return [
+    `workers: ${count(workers.length)} live`,
+    ...workers.map((worker) => `  ${describeWorker(worker)}`),
+  ];
 }
 
 /** The last line of a campaign that does not move: paused, finished, cancelled (never `ended `). */
@@ -188,9 +206,11 @@ export function renderProgress(status: CampaignStatus): string {
   const c = status.campaign;
   const done = c.total - status.remaining;
   const wait = status.eta?.waitingFor ? `, ${describeWait(status.eta.waitingFor)}` : '';
-  const eta = status.eta
-    ? `${wait} ETA ${status.eta.ms > 0 ? formatDuration(status.eta.ms) : 'now'}`
-    : '';
+  const eta = status.noWorkers
+    ? ', no workers'
+    : status.eta
+      ? `${wait} ETA ${status.eta.ms > 0 ? formatDuration(status.eta.ms) : 'now'}`
+      : '';
   return (
     `${c.id} [${c.tenant}, ${c.priority}] ${progressBar(done, c.total)} ${count(done)}/${count(c.total)} ` +
     `requested ${count(c.counts.requested)}, failed ${count(c.counts.failed)}, ` +
