@@ -3,6 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { readBudget, readCampaignStatus } from '../../src/cli/commands/shared/campaign-status.js';
 import { renderCampaign, renderProgress } from '../../src/cli/commands/shared/render-status.js';
 import { buildDashboard } from '../../src/dashboard/build-dashboard.js';
+import type { ScanLimiter } from '../../src/limiter/scan-limiter.js';
 import type { LiveWorker } from '../../src/ops/worker-presence.js';
 import { dashboardFixture, seedCampaign, type DashboardFixture } from './dashboard-fixture.js';
 
@@ -32,7 +33,10 @@ const worker = (tenants: string[]): LiveWorker => ({
 });
 
 const budgetOf = (fx: DashboardFixture) =>
-  readBudget({ usage: () => Promise.resolve(fx.budget.usage) }, 'commercial:tenant-1:app-1');
+  readBudget(
+    { usage: () => Promise.resolve(fx.budget.usage as Awaited<ReturnType<ScanLimiter['usage']>>) },
+    'commercial:tenant-1:app-1',
+  );
 
 describe('worker presence in status', () => {
   it('says "no workers" instead of an ETA while devices wait and nothing serves the tenant', async () => {
