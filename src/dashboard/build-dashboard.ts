@@ -106,7 +106,11 @@ export async function buildDashboard(deps: DashboardDeps): Promise<FastifyInstan
 
   registerHealthRoutes(app, deps.redis, deps.requireNoEviction);
   registerStaticRoutes(app);
-  registerPageRoutes(app, { ...overviewDeps, actionToken: token?.token ?? null });
+  registerPageRoutes(app, {
+    ...overviewDeps,
+    actionToken: token?.token ?? null,
+    retryOffered: deps.retryFailed !== undefined,
+  });
   registerExportRoutes(
     app,
     retention?.exportStore ?? deps.store,
@@ -135,6 +139,7 @@ export async function buildDashboard(deps: DashboardDeps): Promise<FastifyInstan
       control,
       token,
       cancelActions: deps.cancelActions,
+      retryFailed: deps.retryFailed,
     });
   }
   if (deps.queue) await registerQueueBoard(app, deps.queue, deps.allowActions);

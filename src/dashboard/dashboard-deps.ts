@@ -54,6 +54,11 @@ export interface DashboardDeps {
    * cancels the campaign and its own pending actions in Defender.
    */
   cancelActions?: ((campaignId: string) => Promise<unknown>) | undefined;
+  /**
+   * Retry of a campaign's failed devices (`retryFailed`, src/control), offered with
+   * `--allow-actions` behind a confirmation.
+   */
+  retryFailed?: ((campaignId: string) => Promise<unknown>) | undefined;
   /** Archived campaigns (listed apart, exported from their files) and the memory alarm. */
   retention?: { archives: ArchiveSource; memory: MemorySettings } | undefined;
   /** Schedules panel and schedule metrics; left out, neither is shown. */

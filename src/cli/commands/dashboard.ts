@@ -12,6 +12,7 @@ import { readNewPassword } from '../../dashboard/read-password.js';
 import { buildRuntime } from '../../runtime/build-runtime.js';
 import type { Logger } from '../../shared/logger.js';
 import { configFor } from '../context.js';
+import { retryFailed } from '../../control/retry-failed.js';
 import { listWorkers, WORKER_HEARTBEAT_MS } from '../../ops/worker-presence.js';
 import { dashboardLifecycle } from './dashboard-lifecycle.js';
 import { UsageError } from '../errors.js';
@@ -87,6 +88,16 @@ export async function startDashboardServer(
     requireNoEviction: config.redis.requireNoEviction,
     clock: runtime.clock,
     schedules: createScheduleReader(createScheduleStore(runtime.redis, config.redis.prefix)),
+    retryFailed: (campaignId: string) =>
+      retryFailed(
+        {
+          redis: runtime.redis,
+          prefix: config.redis.prefix,
+          store: runtime.store,
+          lanes: runtime.lanes,
+        },
+        { campaignId },
+      ),
     workers: () =>
       listWorkers(runtime.redis, config.redis.prefix, { intervalMs: WORKER_HEARTBEAT_MS }),
     log: log.child({ component: 'dashboard' }),
