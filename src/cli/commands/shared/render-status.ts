@@ -53,7 +53,7 @@ export function renderCampaign(status: CampaignStatus): string {
     `  comment: ${c.comment}`,
     ...(c.intakeOpen === true
       ? [
-          '  devices are still being added (or that was interrupted: re-run scan with --campaign-id)',
+          '  devices are still being added (a scan that was interrupted lets go a minute later; re-run scan with --campaign-id to add the rest)',
         ]
       : []),
     `  ${count(c.total)} devices ${progressBar(c.total - status.remaining, c.total)}`,
