@@ -4,6 +4,7 @@ import { API_PREFIX, registerApi } from '../api/api-plugin.js';
 import { registerAuditPage } from '../api/audit/audit-page.js';
 import { exportDevices } from '../campaigns/export-devices.js';
 import { systemClock } from '../shared/clock.js';
+import { explainRedisError, isRedisConnectionError } from '../shared/redis-errors.js';
 import { createAuthCheck, hasCredentials, hostnameOf, isLoopbackHost } from './auth.js';
 import { createActionToken, isSameOrigin, isUnsafeMethod } from './csrf.js';
 import type { DashboardDeps } from './dashboard-deps.js';
@@ -89,6 +90,19 @@ export async function buildDashboard(deps: DashboardDeps): Promise<FastifyInstan
     if (type.startsWith('text/html') && !pathOf(request).startsWith(QUEUES_PATH)) {
       reply.header('content-security-policy', PAGE_CSP);
     }
+  });
+
+  // A page read during a Redis outage: a plain sentence and 503, never the client's wording
+  // (the server itself rides the outage out up to redis.outageTolerance).
+  app.setErrorHandler((error, _request, reply) => {
+    if (!isRedisConnectionError(error)) return reply.send(error);
+    return reply
+      .code(503)
+      .type('text/plain; charset=utf-8')
+      .send(
+        `${explainRedisError(error, 'the configured Redis').message} The dashboard keeps ` +
+          'retrying: reload this page in a moment.',
+      );
   });
 
   const retention = retentionViews(deps.store, deps.redis, deps.retention);

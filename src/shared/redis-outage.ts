@@ -73,3 +73,54 @@ export type OutageRider = ReturnType<typeof createOutageRider>;
 export function reconnectIfEnded(redis: Redis): void {
   if (redis.status === 'end') redis.connect().catch(() => undefined);
 }
+
+/**
+ * Pings Redis every `intervalMs` for a long-running server (the dashboard) and feeds the
+ * answers to `rider`; calls `onGiveUp` once with its sentence when the outage outlasted the
+ * tolerance. Returns a function that stops watching.
+ */
+export function watchRedisOutage(
+  redis: Redis,
+  rider: OutageRider,
+  options: { intervalMs: number; onGiveUp: (error: Error) => void },
+): () => void {
+  let stopped = false;
+  const probe = async () => {
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      // ioredis queues commands while it reconnects: a probe must answer now or count as down.
+      await Promise.race([
+        redis.ping(),
+        new Promise((_, reject) => {
+          timer = setTimeout(() => {
+            reject(new Error(`no answer within ${String(options.intervalMs)}ms`));
+          }, options.intervalMs);
+        }),
+      ]);
+      rider.succeeded();
+    } catch (error) {
+      try {
+        rider.failed(error);
+      } catch (final) {
+        stop();
+        options.onGiveUp(final instanceof Error ? final : new Error(String(final)));
+      }
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+  let running = false;
+  const interval = setInterval(() => {
+    if (running || stopped) return;
+    running = true;
+    void probe().finally(() => {
+      running = false;
+    });
+  }, options.intervalMs);
+  interval.unref();
+  const stop = () => {
+    stopped = true;
+    clearInterval(interval);
+  };
+  return stop;
+}
