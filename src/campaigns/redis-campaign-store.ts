@@ -226,7 +226,7 @@ export function createCampaignStore(redis: Redis, prefix: string): RedisCampaign
           [cursor, SCRIPT_BATCH],
         )) as [string, number];
         cursor = next;
-        moved += Number(count);
+        moved += count;
       } while (cursor !== '0');
       return moved;
     },

@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import type { Config } from '../config/schema.js';
-import { startHeartbeat, WORKER_HEARTBEAT_MS, type Heartbeat } from '../ops/worker-presence.js';
+import { startHeartbeat, WORKER_HEARTBEAT_MS } from '../ops/worker-presence.js';
 import type { ScanWorkerSettings } from '../scan/start-scan-worker.js';
 import type { Logger } from '../shared/logger.js';
 import { startRuntimeScheduleRunner } from '../schedules/runtime-schedules.js';
@@ -67,21 +67,8 @@ export async function runScanWorker(
     return;
   }
   log = runtime.log;
-  let scanWorker;
-  let schedules;
-  // Set below once the heartbeat runs; the worker notes each handled device on it ("last job").
-  let heartbeat: Heartbeat | undefined;
-  try {
-    scanWorker = startRuntimeWorker(runtime, settings, () => heartbeat?.noteJob());
-    schedules = settings.fireSchedules === false ? null : startRuntimeScheduleRunner(runtime);
-  } catch (error) {
-    await runtime.close();
-    throw error;
-  }
-  // Archives campaigns past retention.keep; one worker at a time sweeps (Redis lock).
-  const sweeper = startSweeperFromConfig(config, runtime.redis, runtime.store, log);
   // Says in Redis that this process serves these tenants (status, dashboard, doctor show it).
-  heartbeat = startHeartbeat(
+  const heartbeat = startHeartbeat(
     runtime.redis,
     config.redis.prefix,
     {
@@ -99,6 +86,21 @@ export async function runScanWorker(
       },
     },
   );
+  let scanWorker;
+  let schedules;
+  try {
+    // Each handled device is the heartbeat's "last job".
+    scanWorker = startRuntimeWorker(runtime, settings, () => {
+      heartbeat.noteJob();
+    });
+    schedules = settings.fireSchedules === false ? null : startRuntimeScheduleRunner(runtime);
+  } catch (error) {
+    await heartbeat.stop().catch(() => undefined);
+    await runtime.close();
+    throw error;
+  }
+  // Archives campaigns past retention.keep; one worker at a time sweeps (Redis lock).
+  const sweeper = startSweeperFromConfig(config, runtime.redis, runtime.store, log);
   log.info(
     {
       concurrency: settings.concurrency,
