@@ -9,6 +9,7 @@ import { createCampaignStore } from '../../src/campaigns/redis-campaign-store.js
 import { packageRoot } from '../../src/shared/package-root.js';
 import { ensureBuilt, runCli, spawnCli, waitForOutput, cliTestEnv } from '../helpers/cli.js';
 import { cleanupPrefix, testRedisUrl, uniquePrefix } from '../helpers/redis.js';
+import { liveWorker } from '../helpers/live-worker.js';
 
 const A = 'a'.repeat(40);
 const B = 'b'.repeat(40);
@@ -174,6 +175,8 @@ describe('fleetscan scan', () => {
 describe('fleetscan status, export, cancel, pause, resume', () => {
   it('reports counts, budget and ETA as one JSON object, and lists every campaign', async () => {
     const { campaignId } = await scan();
+    const worker = liveWorker(redis, prefix);
+    await worker.ready;
     const one = await cli(['status', campaignId, '--json']);
     expect(one.code).toBe(0);
     const status = JSON.parse(one.stdout) as Record<string, unknown>;
@@ -194,6 +197,7 @@ describe('fleetscan status, export, cancel, pause, resume', () => {
     expect(all.stdout).toContain(campaignId);
     const human = await cli(['status', campaignId]);
     expect(human.stdout).toMatch(/queued\s+3/);
+    await worker.stop();
   });
 
   it('exits 1 for an unknown campaign', async () => {
