@@ -2,6 +2,7 @@ import type { BenchContext } from '../lib/context.js';
 import type { ScenarioResult } from '../lib/report.js';
 import { adaptiveScenario } from './adaptive.js';
 import { alternativesScenario } from './alternatives.js';
+import { controlScenario } from './control.js';
 import { efficiencyScenario } from './efficiency.js';
 import { enqueueScenario } from './enqueue.js';
 import { incidentScenario } from './incident.js';
@@ -19,6 +20,7 @@ export const SCENARIOS = {
   retention: retentionScenario,
   adaptive: adaptiveScenario,
   tenants: tenantsScenario,
+  control: controlScenario,
 } satisfies Record<string, (ctx: BenchContext) => Promise<ScenarioResult>>;
 
 export type ScenarioName = keyof typeof SCENARIOS;

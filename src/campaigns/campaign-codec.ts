@@ -71,7 +71,8 @@ export function decodeCampaign(
     joinedExisting: Number(counts['joined'] ?? 0),
     failuresByReason,
     deferrals: Number(counts['deferrals'] ?? 0),
-    intakeOpen: fields['open'] === '1',
+    // How many intakes are open (counted since issue 9; older records hold '1').
+    intakeOpen: Number(fields['open'] ?? 0) > 0,
   };
 }
 

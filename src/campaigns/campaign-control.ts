@@ -40,8 +40,9 @@ export interface CampaignControl {
  *   line stays where it is; deferred ones due at their `deferredUntil`), the campaign rejoins the
  *   round-robin, and only then the state becomes `running`. A crash in between leaves it paused;
  *   running `resume` again (also on a running campaign) repairs what is missing.
- * - cancel: state `cancelled`, then queued/deferred devices become `cancelled` in batches and
- *   the campaign's line is dropped. Calls in flight finish; a call already sent is still
+ * - cancel: state `cancelled`, then queued/deferred devices become `cancelled` one HSCAN page
+ *   per Lua call (`lua/cancel-sweep-2.lua`: linear, 200,000 devices in seconds) and the
+ *   campaign's line is dropped. Calls in flight finish; a call already sent is still
  *   recorded. Running `cancel` again sweeps again. Finished campaigns are left as they are.
  */
 export function createCampaignControl(deps: {
@@ -115,14 +116,9 @@ export function createCampaignControl(deps: {
       if (!campaign) throw new UnknownCampaignError(campaignId);
       const result = await change(campaignId, 'cancelled');
       if (result.state !== 'cancelled') return result;
-      for await (const batch of waitingBatches(campaignId)) {
-        const moved = await store.cancelWaitingDevices(
-          campaignId,
-          batch.map((d) => d.machineId),
-        );
-        result.devicesCancelled += moved.length;
-        result.jobsRemoved += moved.length;
-      }
+      const moved = await store.cancelAllWaiting(campaignId);
+      result.devicesCancelled = moved;
+      result.jobsRemoved = moved;
       await lanes.forTenant(campaign.tenant).setCampaign(campaignId, 'drop');
       return result;
     },

@@ -14,7 +14,15 @@ const transitionScript = loadLuaScript('transition-3.lua');
 const addDevicesScript = loadLuaScript('add-devices-3.lua');
 const setStateScript = loadLuaScript('set-state-2.lua');
 const cancelDevicesScript = loadLuaScript('cancel-devices-2.lua');
+const cancelSweepScript = loadLuaScript('cancel-sweep-2.lua');
 const updateStatusesScript = loadLuaScript('update-statuses-1.lua');
+
+/**
+ * How long an intake stays open without renewal: a `scan` renews it while it adds devices, so
+ * only one whose process died runs out (and the campaign can finish a minute later).
+ */
+export const INTAKE_LEASE_MS = 60_000;
+const DEFAULT_INTAKE = 'default';
 
 /** Ids per script call: long enough to be cheap, short enough never to block Redis for long. */
 const SCRIPT_BATCH = 1_000;
@@ -36,13 +44,26 @@ export interface RedisCampaignStore extends CampaignStore {
   ): Promise<{ added: string[]; waiting: string[] }>;
   /** Moves the campaign along the allowed states (`lua/set-state-2.lua`); null when unknown. */
   changeCampaignState(campaignId: string, state: CampaignState): Promise<StateChange | null>;
-  /** While the intake is open the campaign cannot finish (devices are still being added). */
-  openIntake(campaignId: string): Promise<StateChange | null>;
-  closeIntake(campaignId: string): Promise<StateChange | null>;
+  /**
+   * Opens one intake (`intake` names it: a random id per `scan` run; without one, the shared
+   * intake `default`, opened once however often). While any intake of
+   * the campaign is open it cannot finish (devices are still being added); each lasts
+   * `INTAKE_LEASE_MS` unless renewed, so one left by a process that died ends by itself.
+   */
+  openIntake(campaignId: string, intake?: string): Promise<StateChange | null>;
+  /** Extends a live intake's lease by `INTAKE_LEASE_MS` from now. */
+  renewIntake(campaignId: string, intake?: string): Promise<void>;
+  /** Closes one intake; the campaign finishes when it was the last and nothing waits. */
+  closeIntake(campaignId: string, intake?: string): Promise<StateChange | null>;
   /** Changes a campaign's dispatch class; false when the campaign is unknown. */
   setPriority(campaignId: string, priority: Priority): Promise<boolean>;
   /** Cancels those of the ids that are queued or deferred; returns the ones that moved. */
   cancelWaitingDevices(campaignId: string, machineIds: readonly string[]): Promise<string[]>;
+  /**
+   * Cancels every queued or deferred device, one HSCAN page per Lua call (linear, nothing sent
+   * back and forth); returns how many moved.
+   */
+  cancelAllWaiting(campaignId: string): Promise<number>;
   /** Keeps the devices' host names (machineId → name) for export, status and the dashboard. */
   setHostnames(campaignId: string, names: ReadonlyMap<string, string>): Promise<void>;
 }
@@ -66,9 +87,13 @@ export function createCampaignStore(redis: Redis, prefix: string): RedisCampaign
     return decodeDevice(machineId, json);
   };
 
-  const setState = async (campaignId: string, target: string): Promise<StateChange | null> => {
+  const setState = async (
+    campaignId: string,
+    target: string,
+    intake: readonly (string | number)[] = [],
+  ): Promise<StateChange | null> => {
     const k = keysOf(campaignId);
-    const reply = await setStateScript.run(redis, [k.campaign, k.counts], [target]);
+    const reply = await setStateScript.run(redis, [k.campaign, k.counts], [target, ...intake]);
     if (!Array.isArray(reply)) return null;
     const [previous, state] = reply as [CampaignState, CampaignState];
     return { previous, state };
@@ -124,9 +149,14 @@ export function createCampaignStore(redis: Redis, prefix: string): RedisCampaign
     async setCampaignState(campaignId, state) {
       if ((await setState(campaignId, state)) === null) throw new UnknownCampaignError(campaignId);
     },
-    changeCampaignState: setState,
-    openIntake: (campaignId) => setState(campaignId, 'open-intake'),
-    closeIntake: (campaignId) => setState(campaignId, 'close-intake'),
+    changeCampaignState: (campaignId, state) => setState(campaignId, state),
+    openIntake: (campaignId, intake = DEFAULT_INTAKE) =>
+      setState(campaignId, 'open-intake', [intake, INTAKE_LEASE_MS]),
+    async renewIntake(campaignId, intake = DEFAULT_INTAKE) {
+      await setState(campaignId, 'renew-intake', [intake, INTAKE_LEASE_MS]);
+    },
+    closeIntake: (campaignId, intake = DEFAULT_INTAKE) =>
+      setState(campaignId, 'close-intake', [intake]),
 
     async getDevice(campaignId, machineId) {
       const json = await redis.hget(keysOf(campaignId).devices, machineId);
@@ -183,6 +213,21 @@ export function createCampaignStore(redis: Redis, prefix: string): RedisCampaign
           ...((await cancelDevicesScript.run(redis, [k.devices, k.counts], batch)) as string[]),
         );
       }
+      return moved;
+    },
+    async cancelAllWaiting(campaignId) {
+      const k = keysOf(campaignId);
+      let cursor = '0';
+      let moved = 0;
+      do {
+        const [next, count] = (await cancelSweepScript.run(
+          redis,
+          [k.devices, k.counts],
+          [cursor, SCRIPT_BATCH],
+        )) as [string, number];
+        cursor = next;
+        moved += count;
+      } while (cursor !== '0');
       return moved;
     },
     async updateActionStatuses(campaignId, actions) {

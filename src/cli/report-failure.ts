@@ -2,7 +2,7 @@ import { CommanderError } from 'commander';
 import { ConfigError } from '../config/load.js';
 import { DeviceFileError } from '../producer/sources/errors.js';
 import { UsageError } from './errors.js';
-import { explainRedisError } from '../shared/redis-errors.js';
+import { explainRedisError, isRedisConnectionError } from '../shared/redis-errors.js';
 
 /** Where a failure report goes: stderr for people, one JSON object on stdout with `--json`. */
 export interface FailureOutput {
@@ -61,7 +61,10 @@ export function reportFailure(error: unknown, out: FailureOutput): number {
 
 /** A person's sentence for the error: Redis refusals get their fix, never the client's wording. */
 function messageOf(error: unknown): string {
-  if (error instanceof Error && /^(NOPERM|WRONGPASS|NOAUTH)/.test(error.message))
+  if (
+    error instanceof Error &&
+    (/^(NOPERM|WRONGPASS|NOAUTH)/.test(error.message) || isRedisConnectionError(error))
+  )
     return explainRedisError(error, 'the configured Redis').message;
   return error instanceof Error ? error.message : String(error);
 }

@@ -32,6 +32,7 @@ export const ENVIRONMENT: Readonly<Record<string, { path: string; kind: Kind }>>
   FLEETSCAN_PREFIX: { path: 'redis.prefix', kind: 'text' },
   FLEETSCAN_REQUIRE_NOEVICTION: { path: 'redis.requireNoEviction', kind: 'bool' },
   FLEETSCAN_BUDGET_PREFIX: { path: 'redis.budgetPrefix', kind: 'text' },
+  FLEETSCAN_REDIS_OUTAGE_TOLERANCE: { path: 'redis.outageTolerance', kind: 'text' },
   FLEETSCAN_REDIS_USERNAME: { path: 'redis.username', kind: 'text' },
   REDIS_PASSWORD: { path: 'redis.password', kind: 'text' },
   FLEETSCAN_REDIS_PASSWORD_FILE: { path: 'redis.passwordFile', kind: 'text' },

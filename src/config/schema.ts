@@ -87,6 +87,11 @@ const configShape = z.strictObject({
     /** From REDIS_PASSWORD, or read from `passwordFile` at load; never printed. */
     password: optionalText,
     passwordFile: optionalText,
+    /**
+     * How long a long-running reader (`status --wait`, the dashboard) waits out a Redis outage
+     * before it gives up; workers wait without a limit.
+     */
+    outageTolerance: duration(0),
     /** For rediss:// URLs: the CA that signed Redis's certificate, and an optional client pair. */
     tls: z.strictObject({
       caFile: optionalText,

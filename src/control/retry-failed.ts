@@ -1,6 +1,8 @@
 import type { CampaignState } from '../campaigns/campaign.js';
 import { campaignKeys } from '../campaigns/campaign-keys.js';
 import { UnknownCampaignError } from '../campaigns/errors.js';
+import { randomUUID } from 'node:crypto';
+import { holdIntake } from '../campaigns/intake.js';
 import { loadLuaScript } from '../campaigns/lua-script.js';
 import type { RedisCampaignStore } from '../campaigns/redis-campaign-store.js';
 import type { Lanes } from '../lanes/lanes.js';
@@ -72,8 +74,7 @@ export async function retryFailed(
     jobsSubmitted: 0,
     state: campaign.state,
   };
-  const opened = await store.openIntake(campaignId);
-  if (!opened) throw new UnknownCampaignError(campaignId);
+  const intake = await holdIntake(store, campaignId, randomUUID());
   try {
     const keys = campaignKeys(deps.prefix, campaignId);
     const flush = async (batch: { id: string; code: string }[]) => {
@@ -114,7 +115,7 @@ export async function retryFailed(
     if (batch.length > 0) await flush(batch);
   } finally {
     // Closing applies the finished rule: with nothing requeued, a finished campaign stays one.
-    const closed = await store.closeIntake(campaignId);
+    const closed = await intake.release();
     if (closed) result.state = closed.state;
   }
   return result;

@@ -4,6 +4,7 @@ import { API_PREFIX, registerApi } from '../api/api-plugin.js';
 import { registerAuditPage } from '../api/audit/audit-page.js';
 import { exportDevices } from '../campaigns/export-devices.js';
 import { systemClock } from '../shared/clock.js';
+import { explainRedisError, isRedisConnectionError } from '../shared/redis-errors.js';
 import { createAuthCheck, hasCredentials, hostnameOf, isLoopbackHost } from './auth.js';
 import { createActionToken, isSameOrigin, isUnsafeMethod } from './csrf.js';
 import type { DashboardDeps } from './dashboard-deps.js';
@@ -91,6 +92,19 @@ export async function buildDashboard(deps: DashboardDeps): Promise<FastifyInstan
     }
   });
 
+  // A page read during a Redis outage: a plain sentence and 503, never the client's wording
+  // (the server itself rides the outage out up to redis.outageTolerance).
+  app.setErrorHandler((error, _request, reply) => {
+    if (!isRedisConnectionError(error)) return reply.send(error);
+    return reply
+      .code(503)
+      .type('text/plain; charset=utf-8')
+      .send(
+        `${explainRedisError(error, 'the configured Redis').message} The dashboard keeps ` +
+          'retrying: reload this page in a moment.',
+      );
+  });
+
   const retention = retentionViews(deps.store, deps.redis, deps.retention);
   const overviewDeps = {
     store: deps.store,
@@ -100,12 +114,17 @@ export async function buildDashboard(deps: DashboardDeps): Promise<FastifyInstan
     proof: deps.proof,
     retention: retention?.overview,
     schedules: deps.schedules,
+    workers: deps.workers,
   };
   const token = deps.allowActions ? createActionToken() : null;
 
   registerHealthRoutes(app, deps.redis, deps.requireNoEviction);
   registerStaticRoutes(app);
-  registerPageRoutes(app, { ...overviewDeps, actionToken: token?.token ?? null });
+  registerPageRoutes(app, {
+    ...overviewDeps,
+    actionToken: token?.token ?? null,
+    retryOffered: deps.retryFailed !== undefined,
+  });
   registerExportRoutes(
     app,
     retention?.exportStore ?? deps.store,
@@ -121,6 +140,7 @@ export async function buildDashboard(deps: DashboardDeps): Promise<FastifyInstan
       clock,
       retention: retention?.metrics,
       schedules: deps.schedules,
+      workers: deps.workers,
     }),
   );
   if (token) {
@@ -133,6 +153,7 @@ export async function buildDashboard(deps: DashboardDeps): Promise<FastifyInstan
       control,
       token,
       cancelActions: deps.cancelActions,
+      retryFailed: deps.retryFailed,
     });
   }
   if (deps.queue) await registerQueueBoard(app, deps.queue, deps.allowActions);

@@ -7,6 +7,7 @@ import type { ScheduleReader } from '../schedules/schedule-reader.js';
 import type { CallStats } from '../shared/call-stats.js';
 import type { Clock } from '../shared/clock.js';
 import type { Logger } from '../shared/logger.js';
+import type { LiveWorker } from '../ops/worker-presence.js';
 import type { DashboardCredentials } from './auth.js';
 import type { BudgetSource } from './budgets.js';
 import type { QueueExporter } from './metrics.js';
@@ -53,10 +54,17 @@ export interface DashboardDeps {
    * cancels the campaign and its own pending actions in Defender.
    */
   cancelActions?: ((campaignId: string) => Promise<unknown>) | undefined;
+  /**
+   * Retry of a campaign's failed devices (`retryFailed`, src/control), offered with
+   * `--allow-actions` behind a confirmation.
+   */
+  retryFailed?: ((campaignId: string) => Promise<unknown>) | undefined;
   /** Archived campaigns (listed apart, exported from their files) and the memory alarm. */
   retention?: { archives: ArchiveSource; memory: MemorySettings } | undefined;
   /** Schedules panel and schedule metrics; left out, neither is shown. */
   schedules?: ScheduleReader | undefined;
+  /** Live worker processes (heartbeats): the workers panel, "no workers" and `fleetscan_workers`. */
+  workers?: (() => Promise<LiveWorker[]>) | undefined;
   /** Request errors go here; requests themselves are not logged (a wall screen polls all day). */
   log?: Logger | undefined;
 }

@@ -23,6 +23,8 @@ export interface MetricsDeps {
   /** Redis memory and archive gauges (`src/retention`). */
   retention?: (() => Promise<{ memory: MemoryHeadroom; archivedCampaigns: number }>) | undefined;
   schedules?: ScheduleReader | undefined;
+  /** Live worker processes (heartbeats): `fleetscan_workers`. */
+  workers?: (() => Promise<readonly unknown[]>) | undefined;
 }
 
 /** Reasons are `code: API message`; only the code is a label, so label values stay few. */
@@ -117,7 +119,12 @@ export function createDashboardMetrics(deps: MetricsDeps) {
     'When a schedule next fires (unix seconds; absent when paused or ended)',
     ['schedule'],
   );
+  const workers = g(
+    'fleetscan_workers',
+    'Live worker processes (a heartbeat within the last 15 s); 0 with work queued means nothing moves',
+  );
   const all = [
+    workers,
     fires,
     nextFire,
     devices,
@@ -146,6 +153,7 @@ export function createDashboardMetrics(deps: MetricsDeps) {
       readBudgets(deps.budgets),
     ]);
     for (const metric of all) metric.reset();
+    if (deps.workers) workers.set((await deps.workers()).length);
     for (const campaign of campaigns.slice(0, deps.campaignLimit ?? 50)) {
       const id = campaign.id;
       for (const [state, n] of Object.entries(campaign.counts))

@@ -13,6 +13,7 @@ import { estimateCampaignEtas } from './eta.js';
 import type { RateTracker } from './rate-tracker.js';
 import type { ArchivedCampaign } from '../retention/archive-index.js';
 import type { MemoryHeadroom } from '../retention/memory-headroom.js';
+import { lacksWorkers, type LiveWorker } from '../ops/worker-presence.js';
 
 /** One campaign as the pages show it: the stored record plus what is derived from it. */
 export interface CampaignView {
@@ -29,6 +30,8 @@ export interface CampaignView {
   etaMs: number | null;
   /** Proof of completion (`fleetscan verify`): devices proved complete of those verified. */
   proved?: { completed: number; of: number } | null;
+  /** Devices wait and no live worker serves the campaign's tenant: "no workers", no ETA. */
+  noWorkers?: boolean;
 }
 
 export interface Overview {
@@ -43,6 +46,8 @@ export interface Overview {
   archived?: ArchivedCampaign[];
   /** Present when the dashboard reads schedules. */
   schedules?: ScheduleView[];
+  /** Live worker processes; absent when the dashboard does not read heartbeats. */
+  workers?: LiveWorker[];
 }
 
 export interface OverviewDeps {
@@ -56,6 +61,8 @@ export interface OverviewDeps {
   proof?: ((campaignId: string) => Promise<{ completed: number; of: number } | null>) | undefined;
   retention?: OverviewRetention | undefined;
   schedules?: ScheduleReader | undefined;
+  /** Live worker processes (`listWorkers`); absent: no workers panel and no "no workers". */
+  workers?: (() => Promise<LiveWorker[]>) | undefined;
 }
 
 /** Memory headroom and archived campaigns (`src/retention`). */
@@ -94,17 +101,20 @@ export async function readOverview(deps: OverviewDeps): Promise<Overview> {
   );
   const proof = deps.proof;
   const proofs = proof ? await Promise.all(shown.map((campaign) => proof(campaign.id))) : [];
+  const workers = deps.workers ? await deps.workers() : undefined;
   const campaigns = shown.map((campaign, i) => {
     const settled = settledOf(campaign);
     const rate = deps.rates.observe(campaign.id, settled, at);
+    const noWorkers = workers ? lacksWorkers(campaign, workers) : false;
     return {
       campaign,
       settled,
       remaining: campaign.counts.queued + campaign.counts.deferred,
       percent: campaign.total > 0 ? (settled / campaign.total) * 100 : 0,
       ratePerMin: campaign.state === 'running' ? rate : null,
-      etaMs: etas.get(campaign.id) ?? null,
+      etaMs: noWorkers ? null : (etas.get(campaign.id) ?? null),
       proved: proofs[i] ?? null,
+      noWorkers,
     };
   });
   const retention = deps.retention
@@ -121,6 +131,7 @@ export async function readOverview(deps: OverviewDeps): Promise<Overview> {
     budgets,
     ...retention,
     ...(schedules ? { schedules } : {}),
+    ...(workers ? { workers } : {}),
   };
 }
 

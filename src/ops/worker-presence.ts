@@ -7,6 +7,8 @@ export interface WorkerInfo {
   concurrency: number;
   /** Tenants whose budgets this process dispatches. */
   tenants: readonly string[];
+  /** The budget ids of those tenants (tenants of one API identity share one). */
+  budgets?: readonly string[];
   startedAt: number;
   /** When it last finished a device (ms), or null. */
   lastJobAt: number | null;
@@ -117,3 +119,36 @@ export async function listWorkers(
 export function workersOf(workers: readonly LiveWorker[], tenant: string): LiveWorker[] {
   return workers.filter((worker) => worker.tenants.includes(tenant));
 }
+
+/**
+ * A campaign that still has devices to call for and no live worker serving its tenant: nothing
+ * moves, so readers say "no workers" instead of an ETA. Paused and ended campaigns do not wait
+ * for a worker.
+ */
+export function lacksWorkers(
+  campaign: { state: string; tenant: string; counts: { queued: number; deferred: number } },
+  workers: readonly LiveWorker[],
+): boolean {
+  return (
+    campaign.state === 'running' &&
+    campaign.counts.queued + campaign.counts.deferred > 0 &&
+    workersOf(workers, campaign.tenant).length === 0
+  );
+}
+
+/** `host pid 1234, 8 at once, budgets a, b, last job 14:02:11Z` for status and the dashboard. */
+export function describeWorker(worker: LiveWorker): string {
+  const budgets = worker.budgets ?? worker.tenants;
+  const lastJob =
+    worker.lastJobAt === null
+      ? 'no job yet'
+      : `last job ${new Date(worker.lastJobAt).toISOString().slice(11, 19)}Z`;
+  return (
+    `${worker.host} pid ${String(worker.pid)}, ${String(worker.concurrency)} at once, ` +
+    `budget${budgets.length === 1 ? '' : 's'} ${budgets.join(', ')}, ${lastJob}`
+  );
+}
+
+/** What to do when no worker runs: one sentence for status, the dashboard and the warning. */
+export const NO_WORKERS_FIX =
+  'Start one with `fleetscan worker` (same configuration and tenants as this campaign).';

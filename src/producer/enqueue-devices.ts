@@ -1,5 +1,7 @@
 import type { CampaignMeta } from '../campaigns/campaign.js';
 import { UnknownCampaignError } from '../campaigns/errors.js';
+import { randomUUID } from 'node:crypto';
+import { holdIntake } from '../campaigns/intake.js';
 import type { RedisCampaignStore } from '../campaigns/redis-campaign-store.js';
 import type { Lanes } from '../lanes/lanes.js';
 
@@ -8,7 +10,12 @@ export interface EnqueueDevicesOptions {
   lanes: Pick<Lanes, 'forTenant'>;
   store: Pick<
     RedisCampaignStore,
-    'addDevicesDetailed' | 'openIntake' | 'closeIntake' | 'getCampaign' | 'cancelWaitingDevices'
+    | 'addDevicesDetailed'
+    | 'openIntake'
+    | 'renewIntake'
+    | 'closeIntake'
+    | 'getCampaign'
+    | 'cancelWaitingDevices'
   >;
   campaign: string | Pick<CampaignMeta, 'id'>;
   /** Valid, lowercased machine ids in chunks (the sources in `producer/sources` yield these). */
@@ -39,15 +46,28 @@ export class CampaignCancelledError extends Error {
  * A crash after `addDevicesDetailed` and before the push leaves recorded devices out of the lane;
  * a re-run of the same command (`--campaign-id`) finds them as duplicates that still wait and
  * pushes them then. The push is idempotent (a device already ready, due or in progress stays
- * where it is), so nothing is doubled. The intake stays open (the campaign cannot finish) until
- * every chunk went through. A paused campaign's devices wait in the lane until `resume`.
+ * where it is), so nothing is doubled. This run's own intake stays open (the campaign cannot
+ * finish) until every chunk went through; two runs on one campaign hold one intake each, so the
+ * first to end cannot finish the campaign under the other (`campaigns/intake.ts`). A paused campaign's devices wait in the lane until `resume`.
  */
 export async function enqueueDevices(options: EnqueueDevicesOptions): Promise<EnqueueResult> {
   const { store } = options;
   const campaignId = typeof options.campaign === 'string' ? options.campaign : options.campaign.id;
-  const opened = await store.openIntake(campaignId);
-  if (!opened) throw new UnknownCampaignError(campaignId);
-  if (opened.state === 'cancelled') {
+  const intake = await holdIntake(store, campaignId, randomUUID());
+  try {
+    return await enqueueInto(options, campaignId, intake.opened.state);
+  } finally {
+    await intake.release();
+  }
+}
+
+async function enqueueInto(
+  options: EnqueueDevicesOptions,
+  campaignId: string,
+  state: string,
+): Promise<EnqueueResult> {
+  const { store } = options;
+  if (state === 'cancelled') {
     throw new CampaignCancelledError(`Campaign ${campaignId} was cancelled; start a new one`);
   }
   const meta = await store.getCampaign(campaignId);
@@ -79,6 +99,5 @@ export async function enqueueDevices(options: EnqueueDevicesOptions): Promise<En
     }
     options.onChunk?.({ ...result });
   }
-  await store.closeIntake(campaignId);
   return result;
 }

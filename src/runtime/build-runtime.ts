@@ -1,3 +1,4 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import { DEFAULT_TENANT } from '../campaigns/campaign.js';
 import { createCampaignStore, type RedisCampaignStore } from '../campaigns/redis-campaign-store.js';
 import type { Config } from '../config/schema.js';
@@ -54,6 +55,9 @@ export interface Runtime {
   /** Closes both connections; safe to call twice. */
   close(): Promise<void>;
 }
+
+/** How long `close()` waits for Redis to acknowledge QUIT. */
+const QUIT_WAIT_MS = 2_000;
 
 /**
  * Builds the runtime of a worker, the demo, the dashboard or the benchmark: two Redis connections
@@ -136,7 +140,12 @@ export async function buildRuntime(config: Config, options: RuntimeOptions): Pro
     close() {
       closed ??= (async () => {
         tenants.close();
-        await Promise.allSettled([redis.quit(), bullConnection.quit()]);
+        // QUIT waits for a connection that is not there during an outage: give it a moment,
+        // then cut the connections anyway (a process that gave up on Redis must still exit).
+        await Promise.race([
+          Promise.allSettled([redis.quit(), bullConnection.quit()]),
+          delay(QUIT_WAIT_MS),
+        ]);
         disconnect();
       })();
       return closed;

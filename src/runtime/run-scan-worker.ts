@@ -67,17 +67,6 @@ export async function runScanWorker(
     return;
   }
   log = runtime.log;
-  let scanWorker;
-  let schedules;
-  try {
-    scanWorker = startRuntimeWorker(runtime, settings);
-    schedules = settings.fireSchedules === false ? null : startRuntimeScheduleRunner(runtime);
-  } catch (error) {
-    await runtime.close();
-    throw error;
-  }
-  // Archives campaigns past retention.keep; one worker at a time sweeps (Redis lock).
-  const sweeper = startSweeperFromConfig(config, runtime.redis, runtime.store, log);
   // Says in Redis that this process serves these tenants (status, dashboard, doctor show it).
   const heartbeat = startHeartbeat(
     runtime.redis,
@@ -87,6 +76,7 @@ export async function runScanWorker(
       pid: process.pid,
       concurrency: settings.concurrency,
       tenants: runtime.tenants.names,
+      budgets: runtime.lanes.all().map((lane) => lane.budgetId),
       startedAt: Date.now(),
     },
     {
@@ -96,6 +86,21 @@ export async function runScanWorker(
       },
     },
   );
+  let scanWorker;
+  let schedules;
+  try {
+    // Each handled device is the heartbeat's "last job".
+    scanWorker = startRuntimeWorker(runtime, settings, () => {
+      heartbeat.noteJob();
+    });
+    schedules = settings.fireSchedules === false ? null : startRuntimeScheduleRunner(runtime);
+  } catch (error) {
+    await heartbeat.stop().catch(() => undefined);
+    await runtime.close();
+    throw error;
+  }
+  // Archives campaigns past retention.keep; one worker at a time sweeps (Redis lock).
+  const sweeper = startSweeperFromConfig(config, runtime.redis, runtime.store, log);
   log.info(
     {
       concurrency: settings.concurrency,

@@ -86,7 +86,11 @@ function trackerClientsOf(runtime: Runtime): (tenant: string) => DefenderClient 
  * workers, one wake-up connection, however many tenants), each campaign's calls through its
  * tenant's client.
  */
-export function startRuntimeWorker(runtime: Runtime, settings: ScanWorkerSettings): ScanWorker {
+export function startRuntimeWorker(
+  runtime: Runtime,
+  settings: ScanWorkerSettings,
+  onDeviceHandled?: () => void,
+): ScanWorker {
   const subscriber = runtime.redis.duplicate({ connectionName: 'fleetscan-wake' });
   subscriber.on('error', (error: Error) => {
     runtime.log.warn({ reason: error.message }, 'wake-up connection error');
@@ -109,6 +113,7 @@ export function startRuntimeWorker(runtime: Runtime, settings: ScanWorkerSetting
       },
       windowClock: scheduleClockFrom(runtime.config),
       onBreakerChange: announceBreaker(runtime),
+      onDeviceHandled,
     },
     settings,
   );

@@ -39,6 +39,8 @@ export interface ScanWorkerDeps extends ScanProcessorDeps {
     listerFor(tenant: string): MachineActionLister;
     onSettled?: ((campaignId: string) => Promise<void>) | undefined;
   };
+  /** Called after each device's turn (the heartbeat's "last job"). */
+  onDeviceHandled?: (() => void) | undefined;
 }
 
 export interface ScanWorker {
@@ -63,6 +65,7 @@ export function startScanWorker(deps: ScanWorkerDeps, settings: ScanWorkerSettin
     log: deps.log.child({ component: 'dispatcher' }),
     process: async (grant, lane) => {
       const turn = await processDevice(grant);
+      deps.onDeviceHandled?.();
       try {
         const change = await settleBreaker(lane, grant.probe, turn.tenant);
         if (change.kind !== 'none') {

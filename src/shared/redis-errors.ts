@@ -54,8 +54,44 @@ export function explainRedisError(error: unknown, where: string): RedisProblem {
   }
   return {
     lasting: false,
-    message: `Redis is unreachable at ${where} (${firstLine(message)}). Start Redis or set REDIS_URL.`,
+    message: `Redis is unreachable at ${where} (${connectionReason(error, message)}). Start Redis or set REDIS_URL.`,
   };
+}
+
+const CONNECTION_CODES: Readonly<Record<string, string>> = {
+  ECONNREFUSED: 'connection refused',
+  ECONNRESET: 'connection reset',
+  ETIMEDOUT: 'connection timed out',
+  EHOSTUNREACH: 'host unreachable',
+  ENOTFOUND: 'host name not found',
+  EAI_AGAIN: 'host name not resolved',
+  EPIPE: 'connection broken',
+};
+
+/**
+ * True for errors that say Redis is not there right now (refused, lost, timed out, still
+ * loading its data), as opposed to a refusal or a bug: the ones a long-running command rides out.
+ */
+export function isRedisConnectionError(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string' && code in CONNECTION_CODES) return true;
+  return (
+    error.name === 'MaxRetriesPerRequestError' ||
+    /Connection is closed|Stream isn't writeable|enableOfflineQueue|^LOADING|connect ETIMEDOUT|no answer within/i.test(
+      error.message,
+    )
+  );
+}
+
+/** The client's wording of a lost connection, as a few plain words. */
+function connectionReason(error: unknown, message: string): string {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code === 'string' && CONNECTION_CODES[code]) return CONNECTION_CODES[code];
+  if (/max retries per request|Connection is closed|Stream isn't writeable/i.test(message))
+    return 'connection lost';
+  if (/^LOADING/.test(message)) return 'still loading its data';
+  return firstLine(message);
 }
 
 function firstLine(text: string): string {

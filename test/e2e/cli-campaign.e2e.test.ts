@@ -10,6 +10,7 @@ import { createScanLimiter } from '../../src/limiter/scan-limiter.js';
 import { packageRoot } from '../../src/shared/package-root.js';
 import { ensureBuilt, runCli, spawnCli, waitForOutput, cliTestEnv } from '../helpers/cli.js';
 import { cleanupPrefix, testRedisUrl, uniquePrefix } from '../helpers/redis.js';
+import { liveWorker } from '../helpers/live-worker.js';
 
 const A = 'a'.repeat(40);
 const B = 'b'.repeat(40);
@@ -175,6 +176,8 @@ describe('fleetscan scan', () => {
 describe('fleetscan status, export, cancel, pause, resume', () => {
   it('reports counts, budget and ETA as one JSON object, and lists every campaign', async () => {
     const { campaignId } = await scan();
+    const worker = liveWorker(redis, prefix);
+    await worker.ready;
     const one = await cli(['status', campaignId, '--json']);
     expect(one.code).toBe(0);
     const status = JSON.parse(one.stdout) as Record<string, unknown>;
@@ -195,6 +198,7 @@ describe('fleetscan status, export, cancel, pause, resume', () => {
     expect(all.stdout).toContain(campaignId);
     const human = await cli(['status', campaignId]);
     expect(human.stdout).toMatch(/queued\s+3/);
+    await worker.stop();
   });
 
   it('exits 1 for an unknown campaign', async () => {

@@ -9,6 +9,7 @@ import { limiterFromConfig } from '../../src/runtime/api-from-config.js';
 import { createLogger } from '../../src/shared/logger.js';
 import { ensureBuilt, runCli, cliTestEnv } from '../helpers/cli.js';
 import { cleanupPrefix, testRedisUrl, uniquePrefix } from '../helpers/redis.js';
+import { liveWorker } from '../helpers/live-worker.js';
 
 const A = 'a'.repeat(40);
 const B = 'b'.repeat(40);
@@ -155,6 +156,8 @@ describe('failure reasons', () => {
 describe('progress while a window is full', () => {
   it('says which window it waits for and until when, and counts the ETA from there', async () => {
     const id = await newCampaign();
+    const worker = liveWorker(redis, prefix);
+    await worker.ready;
     const limits = { FLEETSCAN_RATE_LIMITS: '100/1m,2/1h', FLEETSCAN_RATE_RESERVE: '0' };
     const config = loadConfig({ env: { ...env, ...limits } });
     const limiter = limiterFromConfig(config, redis, createLogger({ level: 'silent' }));
@@ -167,6 +170,7 @@ describe('progress while a window is full', () => {
     const json = await cli(['status', id, '--json'], limits);
     const eta = (JSON.parse(json.stdout) as { eta: { waitingFor: { windowMs: number } } }).eta;
     expect(eta.waitingFor.windowMs).toBe(3_600_000);
+    await worker.stop();
   });
 });
 

@@ -122,6 +122,48 @@ describe('campaign control', () => {
     expect(await line()).toEqual({ ready: 0, due: 0, inRoundRobin: false });
   });
 
+  it('cancels a few thousand devices page by page, each waiting one exactly once', async () => {
+    const many = Array.from({ length: 3_000 }, (_, i) => hexId(1_000 + i));
+    await enqueueDevices({
+      lanes,
+      store,
+      campaign: campaignId,
+      ids: (async function* () {
+        yield await Promise.resolve(many);
+      })(),
+    });
+    // Some devices are no longer waiting: recorded, failed, or deferred (deferred ones wait).
+    for (const id of many.slice(0, 100)) await store.markFailed(campaignId, id, 'x');
+    for (const id of many.slice(100, 150))
+      await store.markRequested(
+        campaignId,
+        id,
+        { id: `a-${id}`, status: 'Pending', creationDateTimeUtc: '2026-11-23T11:00:00Z' },
+        { joinedExisting: false, at: NOW },
+      );
+    for (const id of many.slice(150, 400))
+      await store.markDeferred(campaignId, id, { until: NOW + 60_000, at: NOW });
+    const result = await control.cancel(campaignId);
+    const waiting = ids.length + many.length - 150;
+    expect(result).toMatchObject({ devicesCancelled: waiting, jobsRemoved: waiting });
+    const campaign = await store.getCampaign(campaignId);
+    expect(campaign?.counts).toMatchObject({
+      queued: 0,
+      deferred: 0,
+      cancelled: waiting,
+      failed: 100,
+      requested: 50,
+    });
+    const states = new Map<string, number>();
+    for await (const device of store.iterateDevices(campaignId))
+      states.set(device.state, (states.get(device.state) ?? 0) + 1);
+    expect(Object.fromEntries(states)).toEqual({ cancelled: waiting, failed: 100, requested: 50 });
+    expect((await store.getDevice(campaignId, many[200] ?? ''))?.deferredUntil ?? null).toBeNull();
+    // A second sweep finds nothing left and counts nothing twice.
+    expect((await control.cancel(campaignId)).devicesCancelled).toBe(0);
+    expect((await store.getCampaign(campaignId))?.counts.cancelled).toBe(waiting);
+  });
+
   it('moves a campaign to another class, keeping its devices in order', async () => {
     expect(await control.setPriority(campaignId, 'urgent')).toEqual({
       previous: 'normal',

@@ -109,4 +109,45 @@ describe('fleetscan dashboard (server start)', () => {
     };
     expect(ready.redis.evictionPolicy).toBe('allkeys-lru');
   });
+
+  it('rides out a Redis restart within redis.outageTolerance, saying so once each way', async () => {
+    const redis = await startRedisServer({ aof: true });
+    const sink = logSink();
+    const server = await startDashboardServer(
+      configFor(redis.url, { 'redis.outageTolerance': '2m' }),
+      { log: sink.log },
+    );
+    let gaveUp = false;
+    server.outage.catch(() => (gaveUp = true));
+
+    await redis.kill('SIGKILL');
+    const where = `redis://127.0.0.1:${String(redis.port)}`;
+    await expect
+      .poll(() => sink.messages(), { timeout: 20_000 })
+      .toContain(
+        `Redis is unreachable at ${where}; retrying for up to 2m (redis.outageTolerance).`,
+      );
+    const again = await startRedisServer({ aof: true, port: redis.port, dir: redis.dir });
+    closers.push(() => again.stop());
+    closers.push(() => server.close()); // closed while Redis is still there
+    await expect
+      .poll(() => sink.messages(), { timeout: 20_000 })
+      .toContain(`Redis is reachable again at ${where}; continuing.`);
+    expect((await fetch(`${server.address}/`)).status).toBe(200);
+    expect(gaveUp).toBe(false);
+  });
+
+  it('gives up after redis.outageTolerance with one sentence and the fix', async () => {
+    const redis = await startRedisServer();
+    const sink = logSink();
+    const server = await startDashboardServer(
+      configFor(redis.url, { 'redis.outageTolerance': '1s' }),
+      { log: sink.log },
+    );
+    closers.push(() => server.close());
+    await redis.stop();
+    await expect(server.outage).rejects.toThrow(
+      `Redis has been unreachable at redis://127.0.0.1:${String(redis.port)} for longer than 1s (redis.outageTolerance): start Redis or point REDIS_URL at it, then run the command again (raise FLEETSCAN_REDIS_OUTAGE_TOLERANCE to wait longer).`,
+    );
+  });
 });

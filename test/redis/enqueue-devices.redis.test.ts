@@ -51,6 +51,13 @@ afterEach(async () => {
   redis.disconnect();
 });
 
+/**
+ * The intake a `scan` left open when it died a lease ago (its lease ended; nothing renews it):
+ * the next open or close of an intake drops it.
+ */
+const crashedIntake = () =>
+  redis.hset(`${prefix}:campaign:${campaignId}`, 'intake:crashed', '1', 'open', '1');
+
 /** Devices ready in the campaign's line. */
 const readyCount = () => redis.zcard(lanes.forTenant('default').keys.readyPrefix + campaignId);
 
@@ -87,7 +94,7 @@ describe('enqueueDevices', () => {
   it('puts in line on a re-run the devices recorded before a crash that came before the push', async () => {
     const ids = Array.from({ length: 1_000 }, (_, i) => hexId(i));
     // The crash: the first chunk reached the store, then the process died before the push.
-    await store.openIntake(campaignId);
+    await crashedIntake();
     await store.addDevices(campaignId, ids.slice(0, 500));
     expect(await readyCount()).toBe(0);
     expect((await store.getCampaign(campaignId))?.intakeOpen).toBe(true);
@@ -100,7 +107,7 @@ describe('enqueueDevices', () => {
 
   it('finishes the intake on a re-run after a crash that came after the push', async () => {
     const ids = [hexId(1), hexId(2)];
-    await store.openIntake(campaignId);
+    await crashedIntake();
     await store.addDevices(campaignId, ids);
     await lanes.forTenant('default').push(
       { id: campaignId, priority: 'normal', paused: false },
@@ -110,6 +117,50 @@ describe('enqueueDevices', () => {
     expect(rerun).toMatchObject({ accepted: 0, duplicate: 2 });
     expect(await readyCount()).toBe(2);
     expect((await store.getCampaign(campaignId))?.intakeOpen).toBe(false);
+  });
+
+  it('counts intakes: of two concurrent scans, the first to end does not finish the campaign', async () => {
+    let release = () => {};
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    async function* slowSource(): AsyncIterable<string[]> {
+      yield await Promise.resolve([hexId(1), hexId(2)]);
+      await gate; // still reading its source while the other scan ends
+      yield [hexId(3)];
+    }
+    const first = enqueueDevices({ lanes, store, campaign: campaignId, ids: slowSource() });
+    await expect.poll(async () => (await store.getCampaign(campaignId))?.total).toBe(2);
+    await enqueueDevices({ lanes, store, campaign: campaignId, ids: chunks([hexId(4)]) });
+    // Every device so far ends: nothing waits, but the first scan still holds its intake.
+    for (const id of [hexId(1), hexId(2), hexId(4)]) await store.markFailed(campaignId, id, 'x');
+    expect(await store.getCampaign(campaignId)).toMatchObject({
+      state: 'running',
+      intakeOpen: true,
+    });
+    release();
+    expect(await first).toMatchObject({ accepted: 3 });
+    expect(await store.getCampaign(campaignId)).toMatchObject({
+      state: 'running',
+      intakeOpen: false,
+      counts: { queued: 1, failed: 3 },
+    });
+    await store.markFailed(campaignId, hexId(3), 'x');
+    expect((await store.getCampaign(campaignId))?.state).toBe('finished');
+  });
+
+  it('keeps the intake of a scan that died within its lease, and lets the campaign finish once it ended', async () => {
+    const key = `${prefix}:campaign:${campaignId}`;
+    // Died a moment ago: its lease still runs.
+    await redis.hset(key, 'intake:crashed', String(Date.now() + 60_000), 'open', '1');
+    await enqueueDevices({ lanes, store, campaign: campaignId, ids: chunks([hexId(1)]) });
+    expect((await store.getCampaign(campaignId))?.intakeOpen).toBe(true);
+    await redis.hset(key, 'intake:crashed', '1'); // the lease is over
+    await store.markFailed(campaignId, hexId(1), 'x');
+    expect(await store.getCampaign(campaignId)).toMatchObject({
+      state: 'finished',
+      intakeOpen: false,
+    });
   });
 
   it('puts no recorded device back in line, nor a waiting one in line twice', async () => {

@@ -235,4 +235,41 @@ describe('scan worker (real Redis, real simulator)', () => {
     }
     expect([...devices.values()].filter((d) => d.attempts > 1)).toHaveLength(0);
   });
+
+  it('never leaves a device queued without work when its final-failure bookkeeping fails or the worker stops (defect 4)', async () => {
+    const t = await setup({ fleet: 12, fleetMix: { offline: 0, busy: 0, unsupportedOs: 1 } });
+    const lane = t.runtime.lanes.forTenant('default');
+    const store = t.runtime.store;
+    // Redis refuses the first final failures, as a blip or a SIGTERM right after the reply would.
+    const markFailed = store.markFailed.bind(store);
+    let refusals = 4;
+    store.markFailed = (campaignId, machineId, reason) =>
+      refusals-- > 0
+        ? Promise.reject(new Error('Connection is closed.'))
+        : markFailed(campaignId, machineId, reason);
+    const ids = t.sim.machines.map((m) => m.id);
+    const campaignId = await startCampaign(t.runtime, ids);
+    const first = t.start({ concurrency: 2 });
+    await expect.poll(() => refusals, { timeout: 20_000 }).toBeLessThan(0);
+    await first.close();
+
+    // Stopped mid-run: every device still waiting has its place in the lane (ready, due or
+    // held by a process), so a worker will come back to it.
+    const members = new Set([
+      ...(await t.runtime.redis.zrange(lane.keys.due, 0, -1)),
+      ...(await t.runtime.redis.zrange(lane.keys.active, 0, -1)),
+      ...(await t.runtime.redis.zrange(lane.keys.readyPrefix + campaignId, 0, -1)).map(
+        (machineId) => `${campaignId}.${machineId}`,
+      ),
+    ]);
+    for (const device of (await devicesOf(t.runtime, campaignId)).values()) {
+      if (device.state === 'queued' || device.state === 'deferred')
+        expect(members.has(`${campaignId}.${device.machineId}`), device.machineId).toBe(true);
+    }
+
+    t.start();
+    await waitFinished(t.runtime, campaignId);
+    const campaign = await store.getCampaign(campaignId);
+    expect(campaign?.counts).toMatchObject({ failed: 12, queued: 0, deferred: 0 });
+  });
 });

@@ -94,15 +94,26 @@ if out ~= json then rcall('HSET', devicesKey, machineId, out) end
 if to ~= from then
   rcall('HINCRBY', countsKey, names[from], -1)
   rcall('HINCRBY', countsKey, names[to], 1)
-  -- Finished: nothing left to call for, the intake is closed, and nobody cancelled it.
+  -- Finished: nothing left to call for, every intake is closed, and nobody cancelled it.
   local state = rcall('HGET', campaignKey, 'state')
-  if (state == 'running' or state == 'paused') and rcall('HEXISTS', campaignKey, 'open') == 0 then
-    local left = tonumber(rcall('HGET', countsKey, 'queued') or '0')
-      + tonumber(rcall('HGET', countsKey, 'deferred') or '0')
-    if left <= 0 then
-      local t = rcall('TIME')
-      rcall('HSET', campaignKey, 'state', 'finished', 'finishedAt',
-        tostring(tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)))
+  local left = tonumber(rcall('HGET', countsKey, 'queued') or '0')
+    + tonumber(rcall('HGET', countsKey, 'deferred') or '0')
+  if (state == 'running' or state == 'paused') and left <= 0 then
+    local t = rcall('TIME')
+    local at = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+    if rcall('HEXISTS', campaignKey, 'open') == 1 then
+      -- An intake whose process died ends with its lease (as countIntakes in set-state-2.lua).
+      local fields = rcall('HGETALL', campaignKey)
+      local live = 0
+      for i = 1, #fields, 2 do
+        if string.sub(fields[i], 1, 7) == 'intake:' then
+          if tonumber(fields[i + 1]) <= at then rcall('HDEL', campaignKey, fields[i]) else live = live + 1 end
+        end
+      end
+      if live > 0 then rcall('HSET', campaignKey, 'open', live) else rcall('HDEL', campaignKey, 'open') end
+    end
+    if rcall('HEXISTS', campaignKey, 'open') == 0 then
+      rcall('HSET', campaignKey, 'state', 'finished', 'finishedAt', tostring(at))
     end
   end
 end

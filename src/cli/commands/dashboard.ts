@@ -1,3 +1,4 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import { createScheduleReader } from '../../schedules/schedule-reader.js';
 import { createScheduleStore } from '../../schedules/schedule-store.js';
 import type { Command } from 'commander';
@@ -13,6 +14,10 @@ import { readNewPassword } from '../../dashboard/read-password.js';
 import { buildRuntime } from '../../runtime/build-runtime.js';
 import type { Logger } from '../../shared/logger.js';
 import { configFor } from '../context.js';
+import { createOutageRider, watchRedisOutage } from '../../shared/redis-outage.js';
+import { describeRedisUrl } from '../../shared/redis.js';
+import { retryFailed } from '../../control/retry-failed.js';
+import { listWorkers, WORKER_HEARTBEAT_MS } from '../../ops/worker-presence.js';
 import { dashboardLifecycle } from './dashboard-lifecycle.js';
 import { UsageError } from '../errors.js';
 
@@ -35,7 +40,18 @@ export interface DashboardServer {
   address: string;
   /** Stops listening, then closes the queue and Redis connections. */
   close(): Promise<void>;
+  /**
+   * Rejects, with one sentence and the fix, once Redis stayed away longer than
+   * `redis.outageTolerance`; shorter outages are ridden out (one log line each way).
+   */
+  outage: Promise<never>;
 }
+
+/** How long closing waits for the server and the API's queue before cutting Redis off. */
+const CLOSE_WAIT_MS = 5_000;
+
+/** How often the dashboard asks Redis whether it is there. */
+const OUTAGE_PROBE_MS = 1_000;
 
 /**
  * Starts the dashboard: checks the bind address against the credentials, waits for Redis with
@@ -88,19 +104,61 @@ export async function startDashboardServer(
     requireNoEviction: config.redis.requireNoEviction,
     clock: runtime.clock,
     schedules: createScheduleReader(createScheduleStore(runtime.redis, config.redis.prefix)),
+    retryFailed: (campaignId: string) =>
+      retryFailed(
+        {
+          redis: runtime.redis,
+          prefix: config.redis.prefix,
+          store: runtime.store,
+          lanes: runtime.lanes,
+        },
+        { campaignId },
+      ),
+    workers: () =>
+      listWorkers(runtime.redis, config.redis.prefix, { intervalMs: WORKER_HEARTBEAT_MS }),
     log: log.child({ component: 'dashboard' }),
     api: api?.deps,
     retention: dashboardRetention(config, runtime.redis, runtime.store),
   });
+  let giveUp: (error: Error) => void = () => undefined;
+  const outage = new Promise<never>((_, reject) => {
+    giveUp = reject;
+  });
+  outage.catch(() => undefined); // observed by serveDashboard; a test may not look
+  const stopWatching = watchRedisOutage(
+    runtime.redis,
+    createOutageRider({
+      toleranceMs: config.redis.outageTolerance,
+      where: describeRedisUrl(config.redis.url),
+      clock: runtime.clock,
+      say: (message) => {
+        log.warn(message);
+      },
+    }),
+    {
+      intervalMs: OUTAGE_PROBE_MS,
+      onGiveUp: (error) => {
+        log.error(error.message);
+        giveUp(error);
+      },
+    },
+  );
   const close = async () => {
-    await app.close();
-    await api?.close();
+    stopWatching();
+    // After giving up on Redis nothing there answers: closing must not wait for it for ever.
+    await Promise.race([
+      (async () => {
+        await app.close();
+        await api?.close();
+      })(),
+      delay(CLOSE_WAIT_MS),
+    ]);
     await runtime.close();
   };
   try {
     const address = await app.listen({ host, port });
     log.info({ address, allowActions }, `dashboard listening on ${address}`);
-    return { address, close };
+    return { address, close, outage };
   } catch (error) {
     await close();
     throw error;
@@ -110,13 +168,17 @@ export async function startDashboardServer(
 /** Runs the dashboard until SIGTERM/SIGINT (the CLI and `workers/dashboard-server.ts`). */
 export async function serveDashboard(config: Config): Promise<void> {
   const server = await startDashboardServer(config);
-  await new Promise<void>((resolve) => {
-    const stop = () => {
-      void server.close().finally(resolve);
-    };
-    process.once('SIGTERM', stop);
-    process.once('SIGINT', stop);
-  });
+  try {
+    await Promise.race([
+      server.outage,
+      new Promise<void>((resolve) => {
+        process.once('SIGTERM', resolve);
+        process.once('SIGINT', resolve);
+      }),
+    ]);
+  } finally {
+    await server.close();
+  }
 }
 
 export function registerDashboardCommand(program: Command): void {

@@ -12,6 +12,8 @@ import { limiterFromConfig } from './shared/defender-from-config.js';
 import { count } from './shared/output.js';
 import {
   describeBudget,
+  describeNoWorkers,
+  describeWorkers,
   renderCampaign,
   renderCampaignTable,
   renderProgress,
@@ -20,6 +22,15 @@ import { isArchived } from '../../retention/campaign-reader.js';
 import { describeArchive, describeArchivedCount } from '../../retention/describe-archive.js';
 import { requireAnyCampaign, retentionOf } from './shared/retention-session.js';
 import { withSession } from './shared/session.js';
+import { follow, type FollowOptions, type FollowView } from './shared/follow.js';
+import {
+  lacksWorkers,
+  listWorkers,
+  WORKER_HEARTBEAT_MS,
+  type LiveWorker,
+} from '../../ops/worker-presence.js';
+import { createOutageRider, reconnectIfEnded } from '../../shared/redis-outage.js';
+import { describeRedisUrl } from '../../shared/redis.js';
 
 interface StatusOptions {
   state?: string;
@@ -27,6 +38,7 @@ interface StatusOptions {
   json?: boolean;
   exitStatus?: boolean;
   interval: string;
+  warnWithoutWorkers: string;
 }
 
 const EXAMPLE = `
@@ -40,9 +52,6 @@ Examples:
 Exit codes: 0, also when some devices failed (unless --exit-status: then 1); 1 on bad input,
 an unknown campaign or an unreachable Redis. Run with the same credentials settings as the
 workers so that the budget shown is theirs.`;
-
-/** Lines to a non-TTY while waiting: at most one a minute unless something changed. */
-const QUIET_LINE_MS = 60_000;
 
 /** `fleetscan status [ID]`: counts, budget, ETA; `--wait` follows a campaign to its end. */
 export function registerStatusCommand(program: Command): void {
@@ -61,6 +70,11 @@ export function registerStatusCommand(program: Command): void {
     .option('--json', 'print one JSON object (with --wait: the final one)')
     .option('--exit-status', 'exit 1 when any device failed')
     .option('--interval <duration>', 'how often --wait looks', '2s')
+    .option(
+      '--warn-without-workers <duration>',
+      '--wait warns once when devices have waited this long with no live worker',
+      '30s',
+    )
     .addHelpText('after', EXAMPLE)
     .action(async (id: string | undefined, options: StatusOptions, command: Command) => {
       const intervalMs = parseDuration(options.interval);
@@ -69,12 +83,35 @@ export function registerStatusCommand(program: Command): void {
           `--interval must be a duration of at least 100ms, got ${options.interval}`,
         );
       }
+      const warnWithoutWorkersMs = parseDuration(options.warnWithoutWorkers);
+      if (warnWithoutWorkersMs === undefined) {
+        throw new UsageError(
+          `--warn-without-workers must be a duration such as 30s, got ${options.warnWithoutWorkers}`,
+        );
+      }
       const states = parseStates(options.state);
       if (states !== null && id !== undefined)
         throw new UsageError('--state filters the list of campaigns: give it without an ID');
       const config = configFor(command);
       const log = loggerFor(config, 'fleetscan-status');
       await withSession(config, async (session) => {
+        const followOptions: FollowOptions = {
+          intervalMs,
+          warnWithoutWorkersMs,
+          out: options.json === true ? process.stderr : process.stdout,
+          clock: systemClock,
+          outage: createOutageRider({
+            toleranceMs: config.redis.outageTolerance,
+            where: describeRedisUrl(config.redis.url),
+            clock: systemClock,
+            say: (message) => process.stderr.write(`${message}\n`),
+          }),
+          beforeRetry: () => {
+            reconnectIfEnded(session.redis);
+          },
+        };
+        const readWorkers = () =>
+          listWorkers(session.redis, config.redis.prefix, { intervalMs: WORKER_HEARTBEAT_MS });
         const limiter = limiterFromConfig(config, session.redis, log);
         const budgetId = budgetIdFor(config);
         const defaultReserve = () =>
@@ -95,22 +132,26 @@ export function registerStatusCommand(program: Command): void {
                 : undefined,
             ),
             blocked: await readBlockedTenants(session),
+            workers: await readWorkers(),
           });
-          const { campaigns, budget, blocked } =
+          const { campaigns, budget, blocked, workers } =
             options.wait === true
-              ? await follow(readAll, renderAllProgress, intervalMs, options)
+              ? await follow(readAll, renderAllProgress, followOptions)
               : await readAll();
           const archived = await retentionOf(session).reader.listArchived();
           const blockedLines = blocked.map((b) => `${describeBlocked(b.tenant, b)}\n`).join('');
-          if (options.json === true) printJson({ campaigns, budget, blocked, archived });
+          const workerLines = describeWorkers(workers).join('\n');
+          if (options.json === true) printJson({ campaigns, budget, blocked, workers, archived });
           else if (campaigns.length === 0 && states !== null)
             process.stdout.write(
-              `No campaign is ${states.join(' or ')}.\n${describeBudget(budget)}\n${blockedLines}`,
+              `No campaign is ${states.join(' or ')}.\n${describeBudget(budget)}\n${blockedLines}${workerLines}\n`,
             );
           else {
             process.stdout.write(
-              `${renderCampaignTable(campaigns)}\n${describeBudget(budget)}\n${blockedLines}`,
+              `${renderCampaignTable(campaigns)}\n${describeBudget(budget)}\n${blockedLines}${workerLines}\n`,
             );
+            for (const campaign of campaigns.filter((c) => lacksWorkers(c, workers)))
+              process.stdout.write(`${campaign.id}: ${describeNoWorkers(campaign)}\n`);
             if (archived.length > 0)
               process.stdout.write(`${describeArchivedCount(archived.length)}\n`);
           }
@@ -139,15 +180,15 @@ export function registerStatusCommand(program: Command): void {
             campaign,
             prefix: config.redis.prefix,
             slotExits: await readSlotExits(session.redis, config),
+            workers: await readWorkers(),
           });
         };
         const status =
           options.wait === true
             ? await follow(
                 read,
-                (st) => ({ line: renderProgress(st), done: st.done }),
-                intervalMs,
-                options,
+                (st) => ({ line: renderProgress(st), done: st.done, noWorkers: st.noWorkers }),
+                followOptions,
               )
             : await read();
         if (options.json === true) printJson(status);
@@ -175,41 +216,16 @@ export function parseStates(text: string | undefined): CampaignState[] | null {
 }
 
 /** Progress of every campaign at once (`status --wait` without an id). */
-function renderAllProgress(all: { campaigns: readonly Campaign[] }) {
+function renderAllProgress(all: {
+  campaigns: readonly Campaign[];
+  workers: readonly LiveWorker[];
+}): FollowView {
   const left = all.campaigns.filter((c) => !isDone(c));
   const remaining = left.reduce((sum, c) => sum + remainingOf(c), 0);
   const failed = all.campaigns.reduce((sum, c) => sum + c.counts.failed, 0);
   return {
     line: `${count(left.length)} of ${count(all.campaigns.length)} campaigns not finished, ${count(remaining)} devices queued or deferred, ${count(failed)} failed`,
     done: left.length === 0,
+    noWorkers: left.some((c) => lacksWorkers(c, all.workers)),
   };
-}
-
-/** Polls until `view` says done, drawing progress on stderr with --json (stdout keeps the result). */
-async function follow<T>(
-  read: () => Promise<T>,
-  view: (status: T) => { line: string; done: boolean },
-  intervalMs: number,
-  options: StatusOptions,
-): Promise<T> {
-  const out = options.json === true ? process.stderr : process.stdout;
-  const tty = out.isTTY;
-  let lastLine = '';
-  let lastAt = 0;
-  for (;;) {
-    const status = await read();
-    const { line, done } = view(status);
-    if (tty) {
-      out.write(`\r\x1b[2K${line}`);
-    } else if (line !== lastLine || systemClock.now() - lastAt >= QUIET_LINE_MS) {
-      out.write(`${line}\n`);
-      lastAt = systemClock.now();
-    }
-    lastLine = line;
-    if (done) {
-      if (tty) out.write('\n');
-      return status;
-    }
-    await systemClock.sleep(intervalMs);
-  }
 }

@@ -17,6 +17,7 @@ function etaText(view: CampaignView): string {
   const { campaign } = view;
   if (campaign.state === 'finished') return `done ${formatTime(campaign.finishedAt).slice(11, 16)}`;
   if (campaign.state !== 'running') return campaign.state;
+  if (view.noWorkers === true) return 'no workers';
   // Only busy devices left: they wait for their retry time, not for the budget.
   if (campaign.counts.queued === 0 && campaign.counts.deferred > 0) return 'busy wait';
   return view.etaMs === null ? '—' : formatSpan(view.etaMs);

@@ -10,6 +10,11 @@ const ACTIONS = [
   { action: 'resume', label: 'Resume', from: ['paused'] },
   { action: 'cancel', label: 'Cancel campaign', from: ['running', 'paused'] },
   {
+    action: 'retry-failed',
+    label: 'Retry failed devices',
+    from: ['running', 'paused', 'finished'],
+  },
+  {
     action: 'cancel-actions',
     label: 'Cancel pending actions in Defender',
     from: ['running', 'paused', 'cancelled', 'finished'],
@@ -17,10 +22,12 @@ const ACTIONS = [
 ] as const satisfies readonly { action: string; label: string; from: readonly CampaignState[] }[];
 
 /** Buttons are plain forms carrying the action token; cancel asks for confirmation first. */
-function actionForms(view: CampaignView, actionToken: string): SafeHtml {
+function actionForms(view: CampaignView, actionToken: string, retryOffered: boolean): SafeHtml {
   const { campaign } = view;
-  const available = ACTIONS.filter((a) =>
-    (a.from as readonly CampaignState[]).includes(campaign.state),
+  const available = ACTIONS.filter(
+    (a) =>
+      (a.from as readonly CampaignState[]).includes(campaign.state) &&
+      (a.action !== 'retry-failed' || (retryOffered && campaign.counts.failed > 0)),
   );
   if (available.length === 0) return html``;
   return html`<div class="actions">
@@ -30,6 +37,7 @@ function actionForms(view: CampaignView, actionToken: string): SafeHtml {
           method="post"
           action="/campaigns/${campaign.id}/${a.action}"
           ${a.action === 'cancel' ? html`data-confirm="Cancel ${campaign.name}? Queued and deferred devices will not be scanned."` : ''}
+          ${a.action === 'retry-failed' ? html`data-confirm="Retry the ${String(campaign.counts.failed)} failed devices of ${campaign.name}? Devices that may already have an action are looked up first."` : ''}
           ${a.action === 'cancel-actions' ? html`data-confirm="Kill switch for ${campaign.name}: cancel the campaign and every one of its own Pending or InProgress actions in Defender? Joined actions of others are left alone."` : ''}
         >
           <input type="hidden" name="csrf" value="${actionToken}" />
@@ -40,8 +48,12 @@ function actionForms(view: CampaignView, actionToken: string): SafeHtml {
 }
 
 /** The live summary on a campaign page (the device table is not replaced while someone reads it). */
-export function campaignFragment(view: CampaignView, actionToken: string | null): SafeHtml {
-  return html`${campaignCard(view, false)}${actionToken ? actionForms(view, actionToken) : ''}`;
+export function campaignFragment(
+  view: CampaignView,
+  actionToken: string | null,
+  retryOffered = false,
+): SafeHtml {
+  return html`${campaignCard(view, false)}${actionToken ? actionForms(view, actionToken, retryOffered) : ''}`;
 }
 
 export interface CampaignPageInput {
@@ -51,6 +63,8 @@ export interface CampaignPageInput {
   next: string | null;
   /** Present only with `--allow-actions`. */
   actionToken: string | null;
+  /** The dashboard can retry failed devices (`DashboardDeps.retryFailed`). */
+  retryOffered?: boolean;
 }
 
 export function campaignPage(input: CampaignPageInput): string {
@@ -60,7 +74,9 @@ export function campaignPage(input: CampaignPageInput): string {
     title: view.campaign.name,
     allowActions: input.actionToken !== null,
     body: html`<p class="crumbs"><a href="/">← All campaigns</a></p>
-      <div data-live="/fragments/campaigns/${id}">${campaignFragment(view, input.actionToken)}</div>
+      <div data-live="/fragments/campaigns/${id}">
+        ${campaignFragment(view, input.actionToken, input.retryOffered)}
+      </div>
       ${deviceTable(id, input.devices, input.query, input.next)}`,
   });
 }

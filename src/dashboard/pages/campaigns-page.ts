@@ -6,6 +6,7 @@ import { html, type SafeHtml } from './html.js';
 import { layout } from './layout.js';
 import { archivedPanel, memoryWarning } from './retention-panels.js';
 import { schedulePanel } from './schedule-panel.js';
+import { workerPanel } from './worker-panel.js';
 
 /** The live part of the campaigns page: replaced as a whole on every poll. */
 export function overviewFragment(overview: Overview): SafeHtml {
@@ -25,7 +26,7 @@ export function overviewFragment(overview: Overview): SafeHtml {
           : ''
       }
     </section>
-    ${archivedPanel(overview.archived)}
+    ${overview.workers ? workerPanel(overview.workers) : ''} ${archivedPanel(overview.archived)}
     ${overview.schedules ? schedulePanel(overview.schedules) : ''}`;
 }
 

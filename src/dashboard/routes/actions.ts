@@ -16,10 +16,12 @@ export interface ActionRouteDeps {
   token: ActionToken;
   /** `cancel-actions`: the kill switch (src/control); the route exists only when given. */
   cancelActions?: ((campaignId: string) => Promise<unknown>) | undefined;
+  /** `retry-failed`: hands the failed devices back (src/control/retry-failed.ts); the route exists only when given. */
+  retryFailed?: ((campaignId: string) => Promise<unknown>) | undefined;
 }
 
 /**
- * Pause / resume / cancel, registered only with `--allow-actions`, so without it the routes do
+ * Pause / resume / cancel (plus the kill switch and retry of failed devices), registered only with `--allow-actions`, so without it the routes do
  * not exist at all. The global hooks have already checked credentials and the request's origin;
  * the form's token is checked here as well.
  */
@@ -37,8 +39,13 @@ export function registerActionRoutes(app: FastifyInstance, deps: ActionRouteDeps
     '/campaigns/:id/:action',
     async (request, reply) => {
       const { id, action } = request.params;
-      const killSwitch = action === 'cancel-actions' ? deps.cancelActions : undefined;
-      if (!isActionName(action) && !killSwitch)
+      const operation =
+        action === 'cancel-actions'
+          ? deps.cancelActions
+          : action === 'retry-failed'
+            ? deps.retryFailed
+            : undefined;
+      if (!isActionName(action) && !operation)
         return reply.code(404).send({ error: 'unknown action' });
       const candidate = request.body?.['csrf'] ?? request.headers['x-csrf-token'];
       if (!deps.token.verify(candidate)) {
@@ -46,7 +53,7 @@ export function registerActionRoutes(app: FastifyInstance, deps: ActionRouteDeps
       }
       if (!(await deps.store.getCampaign(id)))
         return reply.code(404).send({ error: 'no such campaign' });
-      if (killSwitch) await killSwitch(id);
+      if (operation) await operation(id);
       else if (isActionName(action)) await deps.control.setState(id, TARGET_STATE[action]);
       request.log.info({ campaignId: id, action }, 'campaign changed from the dashboard');
       return reply.redirect(`/campaigns/${id}`, 303);

@@ -10,6 +10,8 @@ export interface PageRouteDeps extends OverviewDeps {
   store: CampaignStore;
   /** The action token when actions are allowed, else null (no buttons rendered). */
   actionToken: string | null;
+  /** Offer the "Retry failed devices" button (with the action token). */
+  retryOffered: boolean;
 }
 
 const PAGE_SIZE = 50;
@@ -73,6 +75,7 @@ export function registerPageRoutes(app: FastifyInstance, deps: PageRouteDeps): v
           query,
           next: page.cursor,
           actionToken: deps.actionToken,
+          retryOffered: deps.retryOffered,
         }),
       );
     },
@@ -81,6 +84,6 @@ export function registerPageRoutes(app: FastifyInstance, deps: PageRouteDeps): v
   app.get<{ Params: CampaignParams }>('/fragments/campaigns/:id', async (request, reply) => {
     const found = await readCampaignView(deps, request.params.id);
     if (!found) return notFound(reply);
-    return sendHtml(reply, campaignFragment(found.view, deps.actionToken).value);
+    return sendHtml(reply, campaignFragment(found.view, deps.actionToken, deps.retryOffered).value);
   });
 }

@@ -45,6 +45,8 @@ const status: CampaignStatus = {
   budget: { id: 'commercial:t:a', family: 'scan', windows: [], pausedUntil: null, blocked },
   eta: { remaining: 10, aheadInQueue: 0, ms: 6_000, at: '', waitingFor: null },
   failedDevices: [],
+  workers: [],
+  noWorkers: false,
 };
 
 describe('status of a campaign whose tenant is blocked', () => {

@@ -7,6 +7,7 @@ import { blockedReport, type BlockedReport } from '../../../lanes/blocked-tenant
 import type { BudgetBreaker } from '../../../lanes/budget-breaker.js';
 import { slotsAhead } from '../../../lanes/slots-ahead.js';
 import type { Redis } from '../../../shared/redis.js';
+import { lacksWorkers, workersOf, type LiveWorker } from '../../../ops/worker-presence.js';
 
 export interface BudgetReport {
   id: string;
@@ -53,8 +54,12 @@ export interface CampaignStatus {
   /** Nothing queued or deferred and the intake closed, or finished / cancelled. */
   done: boolean;
   budget: BudgetReport;
-  /** null when the campaign does not move (paused, finished, cancelled). */
+  /** null when the campaign does not move (paused, finished, cancelled, or no worker runs). */
   eta: EtaReport | null;
+  /** Live worker processes serving the campaign's tenant (heartbeats, `src/ops/worker-presence`). */
+  workers: LiveWorker[];
+  /** Devices wait and no live worker serves the campaign: nothing moves, so no ETA. */
+  noWorkers: boolean;
   /** Tracking and proof of completion (src/tracking, `fleetscan verify`), when read. */
   lifecycle?: CampaignLifecycle;
   /** A few failed devices, by host name where known, so the reader knows which machines. */
@@ -111,11 +116,14 @@ export async function readCampaignStatus(deps: {
   prefix?: string;
   /** `readSlotExits`: the real slot times; without them the ETA assumes them evenly spread. */
   slotExits?: readonly (readonly number[])[];
+  /** Every live worker (`listWorkers`). */
+  workers: readonly LiveWorker[];
 }): Promise<CampaignStatus> {
   const { campaign, budget } = deps;
   const remaining = remainingOf(campaign);
+  const noWorkers = lacksWorkers(campaign, deps.workers);
   let eta: EtaReport | null = null;
-  if (campaign.state === 'running') {
+  if (campaign.state === 'running' && !noWorkers) {
     const others = (await deps.store.listCampaigns()).map((c) => ({
       ...c,
       remaining: remainingOf(c),
@@ -165,6 +173,8 @@ export async function readCampaignStatus(deps: {
     done: isDone(campaign),
     budget,
     eta,
+    workers: workersOf(deps.workers, campaign.tenant),
+    noWorkers,
     ...(lifecycle ? { lifecycle } : {}),
     failedDevices,
   };

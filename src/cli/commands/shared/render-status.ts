@@ -2,6 +2,7 @@ import type { Campaign } from '../../../campaigns/campaign.js';
 import { failureCode, groupFailures } from '../../../campaigns/failure-groups.js';
 import { formatDuration } from '../../../config/duration.js';
 import { describeBlocked } from '../../../lanes/blocked-tenants.js';
+import { describeWorker, NO_WORKERS_FIX, type LiveWorker } from '../../../ops/worker-presence.js';
 import type { BudgetReport, CampaignStatus } from './campaign-status.js';
 import { count, describeEta, formatTable, progressBar } from './output.js';
 
@@ -42,20 +43,22 @@ export function renderCampaign(status: CampaignStatus): string {
   const blocked = status.done ? null : (status.budget.blocked ?? null);
   const eta = blocked
     ? `no ETA: ${describeBlocked(c.tenant, blocked)}`
-    : status.eta
-      ? (status.eta.waitingFor ? `${describeWait(status.eta.waitingFor)}; ` : '') +
-        `ETA ${describeEta(status.eta.ms)}` +
-        (status.eta.aheadInQueue > 0
-          ? `, after ${count(status.eta.aheadInQueue)} calls of other campaigns of its budget`
-          : '')
-      : describeStill(c);
+    : status.noWorkers
+      ? describeNoWorkers(c)
+      : status.eta
+        ? (status.eta.waitingFor ? `${describeWait(status.eta.waitingFor)}; ` : '') +
+          `ETA ${describeEta(status.eta.ms)}` +
+          (status.eta.aheadInQueue > 0
+            ? `, after ${count(status.eta.aheadInQueue)} calls of other campaigns of its budget`
+            : '')
+        : describeStill(c);
   return [
     `Campaign ${c.id} "${c.name}": ${c.state} (${c.scanType} scan, tenant ${c.tenant}, ${c.priority})`,
     `  created ${new Date(c.createdAt).toISOString()} by ${c.createdBy} from ${c.source}`,
     `  comment: ${c.comment}`,
     ...(c.intakeOpen === true
       ? [
-          '  devices are still being added (or that was interrupted: re-run scan with --campaign-id)',
+          '  devices are still being added (a scan that was interrupted lets go a minute later; re-run scan with --campaign-id to add the rest)',
         ]
       : []),
     `  ${count(c.total)} devices ${progressBar(c.total - status.remaining, c.total)}`,
@@ -87,6 +90,7 @@ export function renderCampaign(status: CampaignStatus): string {
         ]
       : []),
     ...describeLifecycle(status),
+    ...describeWorkers(status.workers).map((line) => `  ${line}`),
     `  ${describeBudget(status.budget)}`,
     `  ${eta}`,
   ].join('\n');
@@ -123,6 +127,20 @@ function describeLifecycle(status: CampaignStatus): string[] {
 function clip(text: string, width: number): string {
   const line = text.replace(/\s+/g, ' ');
   return line.length > width ? `${line.slice(0, width - 1)}…` : line;
+}
+
+/** `no workers: …` in place of an ETA: devices wait and nothing serves the campaign's tenant. */
+export function describeNoWorkers(c: Campaign): string {
+  return `no workers: no live worker serves tenant ${c.tenant}, so nothing is called for. ${NO_WORKERS_FIX}`;
+}
+
+/** `workers: 2 live` and one line each, or `workers: none live`. */
+export function describeWorkers(workers: readonly LiveWorker[]): string[] {
+  if (workers.length === 0) return ['workers: none live'];
+  return [
+    `workers: ${count(workers.length)} live`,
+    ...workers.map((worker) => `  ${describeWorker(worker)}`),
+  ];
 }
 
 /** The last line of a campaign that does not move: paused, finished, cancelled (never `ended `). */
@@ -196,9 +214,11 @@ export function renderProgress(status: CampaignStatus): string {
   const blocked = status.done ? null : (status.budget.blocked ?? null);
   const eta = blocked
     ? `, tenant BLOCKED (${blocked.reason}), next probe ${blocked.nextProbeAt}`
-    : status.eta
-      ? `${wait} ETA ${status.eta.ms > 0 ? formatDuration(status.eta.ms) : 'now'}`
-      : '';
+    : status.noWorkers
+      ? ', no workers'
+      : status.eta
+        ? `${wait} ETA ${status.eta.ms > 0 ? formatDuration(status.eta.ms) : 'now'}`
+        : '';
   return (
     `${c.id} [${c.tenant}, ${c.priority}] ${progressBar(done, c.total)} ${count(done)}/${count(c.total)} ` +
     `requested ${count(c.counts.requested)}, failed ${count(c.counts.failed)}, ` +

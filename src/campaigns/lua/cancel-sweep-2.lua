@@ -1,0 +1,36 @@
+--[[
+  One page of a cancel sweep: HSCAN the devices hash from a cursor and cancel, in this same
+  script, those that are still queued or deferred. The client loops over the cursor, so a
+  200,000-device campaign is a few hundred short scripts (Redis stays responsive between them)
+  and no record travels to the client and back.
+  Input:  KEYS[1] devices hash, KEYS[2] counts hash; ARGV[1] HSCAN cursor, ARGV[2] COUNT hint
+  Output: { next cursor ('0' when the sweep is done), devices moved to cancelled }
+  HSCAN may return a field twice while the hash is resized: the second time it is already
+  cancelled and so not counted again.
+]]
+local rcall = redis.call
+local devicesKey, countsKey = KEYS[1], KEYS[2]
+local page = rcall('HSCAN', devicesKey, ARGV[1], 'COUNT', ARGV[2])
+local flat = page[2]
+local fromQueued, fromDeferred = 0, 0
+for i = 1, #flat, 2 do
+  local json = flat[i + 1]
+  -- A cheap look first: most records of a waiting campaign are `{"s":"q"}`, the rest are skipped.
+  if string.find(json, '"s":"[qd]"') then
+    local d = cjson.decode(json)
+    if d.s == 'q' or d.s == 'd' then
+      if d.s == 'q' then fromQueued = fromQueued + 1 else fromDeferred = fromDeferred + 1 end
+      d.s = 'c'
+      d.u = nil
+      rcall('HSET', devicesKey, flat[i], cjson.encode(d))
+    end
+  end
+end
+local moved = fromQueued + fromDeferred
+if moved > 0 then
+  -- Only non-zero amounts: Lua formats -0 as "-0", which HINCRBY refuses.
+  if fromQueued > 0 then rcall('HINCRBY', countsKey, 'queued', 0 - fromQueued) end
+  if fromDeferred > 0 then rcall('HINCRBY', countsKey, 'deferred', 0 - fromDeferred) end
+  rcall('HINCRBY', countsKey, 'cancelled', moved)
+end
+return { page[1], moved }

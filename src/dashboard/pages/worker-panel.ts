@@ -1,0 +1,40 @@
+import type { LiveWorker } from '../../ops/worker-presence.js';
+import { formatCount, formatTime } from './format.js';
+import { html, type SafeHtml } from './html.js';
+
+/** The worker processes that beat recently (heartbeats), or a plain "none" with the fix. */
+export function workerPanel(workers: readonly LiveWorker[]): SafeHtml {
+  return html`<section class="panel" aria-label="Workers" data-workers="${workers.length}">
+    <h2>Workers <small>${formatCount(workers.length)} live</small></h2>
+    ${
+      workers.length === 0
+        ? html`<p class="empty" data-no-workers>
+            No live worker: queued devices are not called for. Start one with
+            <code>fleetscan worker</code>.
+          </p>`
+        : html`<table class="workers">
+            <thead>
+              <tr>
+                <th>host</th>
+                <th>pid</th>
+                <th>concurrency</th>
+                <th>budgets served</th>
+                <th>last job</th>
+              </tr>
+            </thead>
+            <tbody>
+              ${workers.map(
+                (worker) =>
+                  html`<tr data-worker="${worker.id}">
+                    <td>${worker.host}</td>
+                    <td>${String(worker.pid)}</td>
+                    <td>${formatCount(worker.concurrency)}</td>
+                    <td>${(worker.budgets ?? worker.tenants).join(', ')}</td>
+                    <td>${formatTime(worker.lastJobAt)}</td>
+                  </tr>`,
+              )}
+            </tbody>
+          </table>`
+    }
+  </section>`;
+}
