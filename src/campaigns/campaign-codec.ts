@@ -72,6 +72,7 @@ export function decodeCampaign(
     failuresByReason,
     deferrals: Number(counts['deferrals'] ?? 0),
     intakeOpen: fields['open'] === '1',
+    reconcile: Number(fields['reconcile'] ?? 0),
   };
 }
 

@@ -9,6 +9,7 @@ import { scheduleClockFrom } from '../schedules/runtime-schedules.js';
 import { campaignSettledEvent } from '../webhooks/source-events.js';
 import { createWebhookStore } from '../webhooks/webhook-store.js';
 import type { Runtime } from './build-runtime.js';
+import { createReconciler } from '../scan/reconcile-campaign.js';
 
 /**
  * When the tracker sees every action of a campaign terminal: `campaign.settled` to the webhook
@@ -40,6 +41,15 @@ export function startRuntimeWorker(runtime: Runtime, settings: ScanWorkerSetting
   subscriber.on('error', (error: Error) => {
     runtime.log.warn({ reason: error.message }, 'wake-up connection error');
   });
+  const clientFor = (tenant: string) => runtime.tenants.get(tenant).client();
+  const reconciler = createReconciler({
+    store: runtime.store,
+    redis: runtime.redis,
+    prefix: runtime.config.redis.prefix,
+    clientFor,
+    clock: runtime.clock,
+    log: runtime.log.child({ component: 'reconcile' }),
+  });
   const worker = startScanWorker(
     {
       redis: runtime.redis,
@@ -47,7 +57,8 @@ export function startRuntimeWorker(runtime: Runtime, settings: ScanWorkerSetting
       prefix: runtime.config.redis.prefix,
       lanes: runtime.lanes.all(),
       store: runtime.store,
-      clientFor: (tenant) => runtime.tenants.get(tenant).client(),
+      clientFor,
+      reconciler,
       log: runtime.log,
       clock: runtime.clock,
       config: runtime.config,
