@@ -19,12 +19,17 @@ import { isArchived } from '../../retention/campaign-reader.js';
 import { describeArchive, describeArchivedCount } from '../../retention/describe-archive.js';
 import { requireAnyCampaign, retentionOf } from './shared/retention-session.js';
 import { withSession } from './shared/session.js';
+import { checkStoreIdentity, clearStoreLoss } from '../../ops/store-identity.js';
+
+/** Exit code when Redis lost data (the loss record of src/ops/store-identity.ts is present). */
+export const STORE_LOST_EXIT = 3;
 
 interface StatusOptions {
   state?: string;
   wait?: boolean;
   json?: boolean;
   exitStatus?: boolean;
+  ackStoreLoss?: boolean;
   interval: string;
 }
 
@@ -37,7 +42,8 @@ Examples:
   fleetscan status --wait                   # until no campaign has devices waiting
 
 Exit codes: 0, also when some devices failed (unless --exit-status: then 1); 1 on bad input,
-an unknown campaign or an unreachable Redis. Run with the same credentials settings as the
+an unknown campaign or an unreachable Redis; 3 when Redis lost data (the message says what to
+re-run; then acknowledge with --ack-store-loss). Run with the same credentials settings as the
 workers so that the budget shown is theirs.`;
 
 /** Lines to a non-TTY while waiting: at most one a minute unless something changed. */
@@ -60,6 +66,10 @@ export function registerStatusCommand(program: Command): void {
     .option('--json', 'print one JSON object (with --wait: the final one)')
     .option('--exit-status', 'exit 1 when any device failed')
     .option('--interval <duration>', 'how often --wait looks', '2s')
+    .option(
+      '--ack-store-loss',
+      'after a Redis data loss: say the lost campaigns were re-run (clears the loss report)',
+    )
     .addHelpText('after', EXAMPLE)
     .action(async (id: string | undefined, options: StatusOptions, command: Command) => {
       const intervalMs = parseDuration(options.interval);
@@ -74,6 +84,21 @@ export function registerStatusCommand(program: Command): void {
       const config = configFor(command);
       const log = loggerFor(config, 'fleetscan-status');
       await withSession(config, async (session) => {
+        if (options.ackStoreLoss === true) {
+          const cleared = await clearStoreLoss(session.redis, config.redis.prefix);
+          process.stdout.write(
+            cleared ? 'Store loss acknowledged.\n' : 'No store loss was reported.\n',
+          );
+          return;
+        }
+        const identity = await checkStoreIdentity(session.redis, config.redis.prefix);
+        if (!identity.ok) {
+          process.stderr.write(`Error: ${identity.problem}\n${identity.fix}\n`);
+          process.exitCode = STORE_LOST_EXIT;
+        }
+        const storeField = identity.ok
+          ? { ok: true }
+          : { ok: false, problem: identity.problem, fix: identity.fix, loss: identity.loss };
         const limiter = limiterFromConfig(config, session.redis, log);
         const budgetId = budgetIdFor(config);
         const defaultReserve = () =>
@@ -92,7 +117,7 @@ export function registerStatusCommand(program: Command): void {
               ? await follow(readAll, renderAllProgress, intervalMs, options)
               : await readAll();
           const archived = await retentionOf(session).reader.listArchived();
-          if (options.json === true) printJson({ campaigns, budget, archived });
+          if (options.json === true) printJson({ campaigns, budget, archived, store: storeField });
           else if (campaigns.length === 0 && states !== null)
             process.stdout.write(
               `No campaign is ${states.join(' or ')}.\n${describeBudget(budget)}\n`,
@@ -103,7 +128,7 @@ export function registerStatusCommand(program: Command): void {
               process.stdout.write(`${describeArchivedCount(archived.length)}\n`);
           }
           if (options.exitStatus === true && campaigns.some((c) => c.counts.failed > 0)) {
-            process.exitCode = 1;
+            process.exitCode ??= 1;
           }
           return;
         }
@@ -137,14 +162,15 @@ export function registerStatusCommand(program: Command): void {
                 options,
               )
             : await read();
-        if (options.json === true) printJson(status);
+        if (options.json === true) printJson({ ...status, store: storeField });
         else process.stdout.write(`${renderCampaign(status)}\n`);
         if (options.json !== true && isArchived(status.campaign)) {
           process.stdout.write(
             `${describeArchive(status.campaign, retentionOf(session).archiveDir)}\n`,
           );
         }
-        if (options.exitStatus === true && status.campaign.counts.failed > 0) process.exitCode = 1;
+        if (options.exitStatus === true && status.campaign.counts.failed > 0)
+          process.exitCode ??= 1;
       });
     });
 }
