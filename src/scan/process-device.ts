@@ -85,7 +85,7 @@ export function createDeviceProcessor(deps: ScanProcessorDeps) {
         const state = await deps.reconciler.ensure(campaignId);
         cache.forget(campaignId);
         // Back in line: the next turn reads the device as the pass left it.
-        return unused(
+        return await unused(
           state === 'reconciled' ? { outcome: 'held', end: { kind: 'hold' } } : at(500),
         );
       } catch (error) {

@@ -61,14 +61,16 @@ export function createReconciler(deps: ReconcileDeps): Reconciler {
     const at = deps.clock.now();
     for (let i = 0; i < ids.length; i += RECORD_BATCH) {
       await Promise.all(
-        ids.slice(i, i + RECORD_BATCH).map((machineId) => {
+        ids.slice(i, i + RECORD_BATCH).flatMap((machineId) => {
           const action = own.get(machineId);
           return action
-            ? deps.store.markRequested(campaign.id, machineId, action, {
-                joinedExisting: false,
-                at,
-              })
-            : null;
+            ? [
+                deps.store.markRequested(campaign.id, machineId, action, {
+                  joinedExisting: false,
+                  at,
+                }),
+              ]
+            : [];
         }),
       );
     }

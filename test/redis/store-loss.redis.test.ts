@@ -9,7 +9,7 @@ import {
   startStoreWatch,
   storeIdentityKeys,
 } from '../../src/ops/store-identity.js';
-import { buildRuntime, type Runtime } from '../../src/runtime/build-runtime.js';
+import { buildRuntime } from '../../src/runtime/build-runtime.js';
 import { startRuntimeWorker } from '../../src/runtime/start-workers.js';
 import type { ScanWorker } from '../../src/scan/start-scan-worker.js';
 import type { Simulator } from '../../src/simulator/build-simulator.js';
@@ -109,7 +109,7 @@ describe('Redis loss and re-runs (issue 9, defect 3)', () => {
 
     // Redis restarted empty: every key of the deployment is gone.
     await cleanupPrefix(testRedisUrl(), t.prefix);
-    const listsBefore = t.sim.stats().byFamily.machineActions ?? 0;
+    const listsBefore = t.sim.stats().byFamily.machineActions;
     const rerun = await t.scan(id);
     expect(rerun.accepted).toBe(t.ids.length);
     // The campaign's creation time comes back from its id: the lookup's lower bound.
@@ -120,7 +120,7 @@ describe('Redis loss and re-runs (issue 9, defect 3)', () => {
     expect(campaign?.counts.requested).toBe(t.ids.length);
     expect(campaign?.reconcile).toBe(0);
     // One batched List MachineActions pass, not one lookup per device.
-    expect((t.sim.stats().byFamily.machineActions ?? 0) - listsBefore).toBeLessThanOrEqual(2);
+    expect(t.sim.stats().byFamily.machineActions - listsBefore).toBeLessThanOrEqual(2);
   });
 
   it('after a Redis restart that rolled records back, looks the actions up instead of calling again', async () => {
@@ -182,7 +182,10 @@ describe('store identity', () => {
       by: 'test:1',
       log,
     });
-    cleanups.push(() => Promise.resolve(watch.stop()));
+    cleanups.push(() => {
+      watch.stop();
+      return Promise.resolve();
+    });
     await watch.check();
     expect(await runtime.redis.exists(storeIdentityKeys(prefix).epoch)).toBe(1);
     await expect(checkStoreIdentity(runtime.redis, prefix)).resolves.toMatchObject({ ok: true });

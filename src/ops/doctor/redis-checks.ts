@@ -83,12 +83,7 @@ export async function checkRedis(deps: RedisCheckDeps): Promise<CheckResult[]> {
   );
   const workers = await listWorkers(redis, prefix, { intervalMs: WORKER_HEARTBEAT_MS });
   results.push(judgeWorkers(workers.length));
-  results.push(
-    judgeStoreIdentity(await checkStoreIdentity(redis, prefix), {
-      workers: workers.length,
-      campaigns,
-    }),
-  );
+  results.push(judgeStoreIdentity(await checkStoreIdentity(redis, prefix)));
   return results;
 }
 

@@ -1,4 +1,4 @@
-import { lossFix, type StoreVerdict } from '../store-identity.js';
+import type { StoreVerdict } from '../store-identity.js';
 import { fail, ok, warn, type CheckResult } from './check-result.js';
 
 /** BullMQ 5 needs Redis 6.2 or later (it says so at start-up and some commands need it). */
@@ -112,13 +112,10 @@ export function judgeWorkers(count: number): CheckResult {
 }
 
 /**
- * The store identity (issue 13, src/ops/store-identity.ts): a reported loss fails; an epoch
- * missing while workers run (they write it at start) means Redis was emptied under them.
+ * The store identity (issue 13, src/ops/store-identity.ts): a loss a process reported fails,
+ * with what to re-run. No epoch yet: the first worker writes it at start.
  */
-export function judgeStoreIdentity(
-  verdict: StoreVerdict,
-  facts: { workers: number; campaigns: number },
-): CheckResult {
+export function judgeStoreIdentity(verdict: StoreVerdict): CheckResult {
   if (!verdict.ok) return fail('redis', 'redis.identity', verdict.problem, verdict.fix);
   const { epoch } = verdict;
   if (epoch) {
@@ -128,21 +125,9 @@ export function judgeStoreIdentity(
       `store identity: epoch ${epoch.id} since ${new Date(epoch.createdAt).toISOString()}`,
     );
   }
-  if (facts.workers > 0) {
-    return fail(
-      'redis',
-      'redis.identity',
-      'store identity: no epoch although workers run (they write it at start): Redis was emptied or replaced',
-      lossFix({ campaigns: [] }),
-    );
-  }
-  if (facts.campaigns > 0) {
-    return warn(
-      'redis',
-      'redis.identity',
-      'store identity: no epoch yet although campaigns exist',
-      'Start a worker (it writes the epoch), so that a later Redis loss is detected.',
-    );
-  }
-  return ok('redis', 'redis.identity', 'store identity: new store (a worker writes its epoch)');
+  return ok(
+    'redis',
+    'redis.identity',
+    'store identity: no epoch yet (the first worker writes it at start)',
+  );
 }
