@@ -7,6 +7,7 @@ import type { ApiDeps, CancelActions } from './api-deps.js';
 import { registerApi } from './api-plugin.js';
 import { killSwitchFor } from '../control/kill-switch.js';
 import { startApiServices } from './api-services.js';
+import { registerReadyRoute } from '../dashboard/routes/health.js';
 
 /** The API alone, as a fastify app (`fleetscan api`); never listens by itself. */
 export async function buildApiApp(deps: ApiDeps, log?: Logger): Promise<FastifyInstance> {
@@ -17,6 +18,8 @@ export async function buildApiApp(deps: ApiDeps, log?: Logger): Promise<FastifyI
     bodyLimit: deps.settings.bodyLimit,
   }) as unknown as FastifyInstance;
   app.get('/healthz', () => ({ ok: true }));
+  // Ready: Redis answers and has not lost data (src/ops/store-identity.ts).
+  registerReadyRoute(app, deps.redis, false, deps.prefix);
   await registerApi(app, deps);
   return app;
 }

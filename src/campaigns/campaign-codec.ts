@@ -73,6 +73,7 @@ export function decodeCampaign(
     deferrals: Number(counts['deferrals'] ?? 0),
     // How many intakes are open (counted since issue 9; older records hold '1').
     intakeOpen: Number(fields['open'] ?? 0) > 0,
+    reconcile: Number(fields['reconcile'] ?? 0),
   };
 }
 

@@ -40,8 +40,13 @@ export interface CampaignStore {
   /** Streams every device, for export. */
   iterateDevices(campaignId: string): AsyncIterable<DeviceRecord>;
 
-  /** Before each call: attempts + 1 and the in-flight marker. */
+  /**
+   * Before each call: attempts + 1 and the in-flight marker. Throws `ReconcilePendingError`
+   * while the campaign's records may be incomplete (its actions must be looked up first).
+   */
   markSent(campaignId: string, machineId: string, at: number): Promise<DeviceRecord>;
+  /** The last send got an answer that created nothing (a 429): no lookup needed for it. */
+  markAnswered(campaignId: string, machineId: string): Promise<DeviceRecord>;
   /** Idempotent: recording the same action twice changes nothing; a device keeps its first action. */
   markRequested(
     campaignId: string,

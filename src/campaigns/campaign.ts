@@ -66,6 +66,13 @@ export interface Campaign extends CampaignMeta {
    * `--campaign-id`). A campaign never counts as finished while its intake is open.
    */
   intakeOpen?: boolean;
+  /**
+   * Non-zero while the campaign's records may be incomplete (a `--campaign-id` re-run, a Redis
+   * restart or rollback, a detected store loss): no device is called until one batched lookup of
+   * the campaign's actions has recorded them (src/scan/reconcile-campaign.ts). The number is the
+   * request's generation, so a pass only clears the request it saw.
+   */
+  reconcile?: number;
 }
 
 export interface DeviceRecord {
@@ -83,6 +90,11 @@ export interface DeviceRecord {
   joinedExisting: boolean;
   /** Set before every call: a later attempt that finds it set looks the action up before calling again. */
   sentAt: number | null;
+  /**
+   * An earlier send was never answered, so it may have made an action: every later turn looks
+   * the action up first, until one is recorded (sticky, unlike `sentAt`).
+   */
+  maybeSent?: boolean;
   /** While deferred: when the device is tried again. */
   deferredUntil: number | null;
   /** First time the device answered busy; pending-timeout counts from here. */

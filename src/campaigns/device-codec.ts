@@ -23,6 +23,8 @@ export interface CompactDevice {
   j?: number;
   /** sentAt (ms) */
   x?: number;
+  /** 1: an earlier send was never answered (sticky until an action is recorded) */
+  m?: number;
   /** deferredUntil (ms) */
   u?: number;
   /** firstBusyAt (ms) */
@@ -92,6 +94,7 @@ export function decodeDevice(machineId: string, json: string): DeviceRecord {
     requestedAt: raw.t ?? null,
     joinedExisting: raw.j === 1,
     sentAt: raw.x ?? null,
+    maybeSent: raw.m === 1,
     deferredUntil: raw.u ?? null,
     firstBusyAt: raw.b ?? null,
     actionUpdatedAt: raw.w ?? null,

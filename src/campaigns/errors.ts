@@ -19,3 +19,19 @@ export class UnknownDeviceError extends Error {
     this.machineId = machineId;
   }
 }
+
+/**
+ * A device may not be called yet: its campaign's records may be incomplete (a re-run, a Redis
+ * restart or rollback) and its actions must be looked up first. Retryable once that is done.
+ */
+export class ReconcilePendingError extends Error {
+  override name = 'ReconcilePendingError';
+  readonly campaignId: string;
+  readonly retryable = true;
+  constructor(campaignId: string) {
+    super(
+      `Campaign ${campaignId} must look up its existing actions before calling again (its records may be incomplete)`,
+    );
+    this.campaignId = campaignId;
+  }
+}

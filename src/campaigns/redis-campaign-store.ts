@@ -6,7 +6,7 @@ import { campaignIndexKey, campaignKeys } from './campaign-keys.js';
 import { decodeDevice } from './device-codec.js';
 import { attachHostnames, saveHostnames, withHostnames } from './device-hostnames.js';
 import { iterateDevices, listDevices } from './device-scan.js';
-import { UnknownCampaignError, UnknownDeviceError } from './errors.js';
+import { ReconcilePendingError, UnknownCampaignError, UnknownDeviceError } from './errors.js';
 import { loadLuaScript } from './lua-script.js';
 
 const createScript = loadLuaScript('create-campaign-2.lua');
@@ -66,6 +66,15 @@ export interface RedisCampaignStore extends CampaignStore {
   cancelAllWaiting(campaignId: string): Promise<number>;
   /** Keeps the devices' host names (machineId → name) for export, status and the dashboard. */
   setHostnames(campaignId: string, names: ReadonlyMap<string, string>): Promise<void>;
+  /**
+   * Creates the campaign, or asks an existing one to reconcile: its records may be incomplete,
+   * so no device is called until its actions were looked up. True when it was created.
+   */
+  createForReconcile(meta: CampaignMeta): Promise<boolean>;
+  /** Asks for a reconcile pass (re-run, detected loss); false when the campaign is unknown. */
+  requestReconcile(campaignId: string): Promise<boolean>;
+  /** Ends the reconcile request of that generation (a newer request stays). */
+  finishReconcile(campaignId: string, generation: number): Promise<boolean>;
 }
 
 /** The Redis campaign store: keys in `campaign-keys.ts`, every transition one Lua call. */
@@ -78,11 +87,22 @@ export function createCampaignStore(redis: Redis, prefix: string): RedisCampaign
     args: readonly (string | number)[],
   ): Promise<DeviceRecord> => {
     const k = keysOf(campaignId);
-    const json = await transitionScript.run(
-      redis,
-      [k.campaign, k.devices, k.counts],
-      [machineId, ...args],
-    );
+    let json: unknown;
+    try {
+      json = await transitionScript.run(
+        redis,
+        [k.campaign, k.devices, k.counts],
+        [machineId, ...args],
+      );
+    } catch (error) {
+      if (error instanceof Error && error.message.startsWith('RECONCILE')) {
+        throw new ReconcilePendingError(campaignId);
+      }
+      if (error instanceof Error && error.message.startsWith('UNKNOWN_CAMPAIGN')) {
+        throw new UnknownCampaignError(campaignId);
+      }
+      throw error;
+    }
     if (typeof json !== 'string') throw new UnknownDeviceError(campaignId, machineId);
     return decodeDevice(machineId, json);
   };
@@ -130,11 +150,37 @@ export function createCampaignStore(redis: Redis, prefix: string): RedisCampaign
     return { added, waiting };
   };
 
+  const create = async (meta: CampaignMeta, reconcile: boolean) => {
+    const keys = [keysOf(meta.id).campaign, campaignIndexKey(prefix)];
+    const args = [meta.createdAt, reconcile ? '1' : '0', ...encodeCampaignMeta(meta)];
+    return (await createScript.run(redis, keys, args)) === 1;
+  };
+  const requestReconcile = async (campaignId: string) =>
+    (await redis.eval(
+      "if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end redis.call('HINCRBY', KEYS[1], 'reconcile', 1) return 1",
+      1,
+      keysOf(campaignId).campaign,
+    )) === 1;
+
   return {
     /** A second create with the same id (a re-run) leaves the first one as it is. */
     async createCampaign(meta: CampaignMeta) {
-      const keys = [keysOf(meta.id).campaign, campaignIndexKey(prefix)];
-      await createScript.run(redis, keys, [meta.createdAt, ...encodeCampaignMeta(meta)]);
+      await create(meta, false);
+    },
+    async createForReconcile(meta) {
+      if (await create(meta, true)) return true;
+      await requestReconcile(meta.id);
+      return false;
+    },
+    requestReconcile,
+    async finishReconcile(campaignId, generation) {
+      const done = await redis.eval(
+        "if redis.call('HGET', KEYS[1], 'reconcile') ~= ARGV[1] then return 0 end redis.call('HDEL', KEYS[1], 'reconcile') return 1",
+        1,
+        keysOf(campaignId).campaign,
+        String(generation),
+      );
+      return done === 1;
     },
     async addDevices(campaignId, machineIds) {
       return (await addDevicesDetailed(campaignId, machineIds)).added.length;
@@ -177,6 +223,7 @@ export function createCampaignStore(redis: Redis, prefix: string): RedisCampaign
     setHostnames: (campaignId, names) => saveHostnames(redis, keysOf(campaignId).hostnames, names),
 
     markSent: (campaignId, machineId, at) => transition(campaignId, machineId, ['sent', at]),
+    markAnswered: (campaignId, machineId) => transition(campaignId, machineId, ['answered']),
     markRequested: (campaignId, machineId, action, details) =>
       transition(campaignId, machineId, [
         'requested',

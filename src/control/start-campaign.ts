@@ -1,7 +1,8 @@
-import { newCampaignId } from '../campaigns/campaign-id.js';
+import { campaignCreatedAt, newCampaignId } from '../campaigns/campaign-id.js';
 import {
   DEFAULT_TENANT,
   type Campaign,
+  type CampaignMeta,
   type DispatchWindow,
   type Priority,
 } from '../campaigns/campaign.js';
@@ -111,21 +112,15 @@ export async function startCampaign(
     );
   }
   const id = existing?.id ?? request.campaignId ?? newCampaignId();
-  if (!existing) {
-    await store.createCampaign({
-      id,
-      name:
-        request.name ?? `${request.scanType} scan ${new Date(now()).toISOString().slice(0, 16)}Z`,
-      scanType: request.scanType,
-      comment: `${request.comment} [fleetscan:${id}]`,
-      createdAt: now(),
-      createdBy: request.createdBy,
-      source: source.description,
-      tenant,
-      priority: request.priority ?? 'normal',
-      window: request.window ?? null,
-      schedule: request.schedule ?? null,
-    });
+  const newMeta = campaignMeta(request, tenant, now());
+  if (request.campaignId !== undefined) {
+    // A re-run: the campaign's records may be incomplete (a crash, a Redis restart or loss), so
+    // its devices wait for one batched lookup of its actions before any call (reconcile). A
+    // campaign recreated after a loss keeps its creation time, read from its id.
+    if (existing) await store.requestReconcile(id);
+    else await store.createForReconcile(newMeta(id, campaignCreatedAt(id) ?? now()));
+  } else {
+    await store.createCampaign(newMeta(id, now()));
   }
   let accepted: number;
   try {
@@ -157,6 +152,26 @@ export async function startCampaign(
     skipped: source.skipped(),
     invalidLines: invalid.lines,
   };
+}
+
+function campaignMeta(
+  request: CampaignRequest,
+  tenant: string,
+  now: number,
+): (id: string, createdAt: number) => CampaignMeta {
+  return (id, createdAt) => ({
+    id,
+    name: request.name ?? `${request.scanType} scan ${new Date(now).toISOString().slice(0, 16)}Z`,
+    scanType: request.scanType,
+    comment: `${request.comment} [fleetscan:${id}]`,
+    createdAt,
+    createdBy: request.createdBy,
+    source: request.source.description,
+    tenant,
+    priority: request.priority ?? 'normal',
+    window: request.window ?? null,
+    schedule: request.schedule ?? null,
+  });
 }
 
 async function peek<T>(items: AsyncIterable<T>) {

@@ -9,6 +9,7 @@ import { createAuthCheck, hasCredentials, hostnameOf, isLoopbackHost } from './a
 import { createActionToken, isSameOrigin, isUnsafeMethod } from './csrf.js';
 import type { DashboardDeps } from './dashboard-deps.js';
 import { createDashboardMetrics } from './metrics.js';
+import { checkStoreIdentity } from '../ops/store-identity.js';
 import { createRateTracker } from './rate-tracker.js';
 import { registerActionRoutes } from './routes/actions.js';
 import { registerExportRoutes } from './routes/export.js';
@@ -118,7 +119,7 @@ export async function buildDashboard(deps: DashboardDeps): Promise<FastifyInstan
   };
   const token = deps.allowActions ? createActionToken() : null;
 
-  registerHealthRoutes(app, deps.redis, deps.requireNoEviction);
+  registerHealthRoutes(app, deps.redis, deps.requireNoEviction, deps.storePrefix);
   registerStaticRoutes(app);
   registerPageRoutes(app, {
     ...overviewDeps,
@@ -141,6 +142,13 @@ export async function buildDashboard(deps: DashboardDeps): Promise<FastifyInstan
       retention: retention?.metrics,
       schedules: deps.schedules,
       workers: deps.workers,
+      storeLost:
+        deps.storePrefix === undefined
+          ? undefined
+          : async () => {
+              const identity = await checkStoreIdentity(deps.redis, deps.storePrefix ?? '');
+              return !identity.ok;
+            },
     }),
   );
   if (token) {

@@ -41,6 +41,8 @@ export interface DashboardDeps {
   /** Pause/resume/cancel buttons and a writable bull-board (`--allow-actions`). */
   allowActions: boolean;
   requireNoEviction: boolean;
+  /** `redis.prefix`: `/readyz` (503) and `/metrics` (`fleetscan_store_lost`) report a Redis loss. */
+  storePrefix?: string | undefined;
   control?: CampaignControl | undefined;
   /** Formats export downloads; `exportDevices` (the `export` command's writer) unless a test swaps it. */
   exportWriter?: ExportWriter | undefined;

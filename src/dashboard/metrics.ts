@@ -25,6 +25,8 @@ export interface MetricsDeps {
   schedules?: ScheduleReader | undefined;
   /** Live worker processes (heartbeats): `fleetscan_workers`. */
   workers?: (() => Promise<readonly unknown[]>) | undefined;
+  /** Whether Redis lost data (src/ops/store-identity.ts): `fleetscan_store_lost`. */
+  storeLost?: (() => Promise<boolean>) | undefined;
 }
 
 /** Reasons are `code: API message`; only the code is a label, so label values stay few. */
@@ -49,6 +51,10 @@ export function createDashboardMetrics(deps: MetricsDeps) {
     new Counter({ name, help, labelNames, registers });
 
   const redisUp = g('fleetscan_redis_up', '1 when the last scrape could read Redis');
+  const storeLost = g(
+    'fleetscan_store_lost',
+    '1 when Redis lost data (store epoch vanished or changed, a campaign missing behind its work): see fleetscan status',
+  );
   const devices = g('fleetscan_campaign_devices', 'Devices of a campaign by state', [
     'campaign',
     'state',
@@ -154,6 +160,7 @@ export function createDashboardMetrics(deps: MetricsDeps) {
     ]);
     for (const metric of all) metric.reset();
     if (deps.workers) workers.set((await deps.workers()).length);
+    if (deps.storeLost) storeLost.set((await deps.storeLost()) ? 1 : 0);
     for (const campaign of campaigns.slice(0, deps.campaignLimit ?? 50)) {
       const id = campaign.id;
       for (const [state, n] of Object.entries(campaign.counts))

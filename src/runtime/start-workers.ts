@@ -12,6 +12,10 @@ import { campaignSettledEvent, tenantBlockEvent } from '../webhooks/source-event
 import { createWebhookStore } from '../webhooks/webhook-store.js';
 import type { DefenderClient } from '../defender/client.js';
 import type { Runtime } from './build-runtime.js';
+import { createReconciler } from '../scan/reconcile-campaign.js';
+import { hostname } from 'node:os';
+import { startStoreWatch } from '../ops/store-identity.js';
+import { WORKER_HEARTBEAT_MS } from '../ops/worker-presence.js';
 
 /**
  * When the tracker sees every action of a campaign terminal: `campaign.settled` to the webhook
@@ -95,6 +99,33 @@ export function startRuntimeWorker(
   subscriber.on('error', (error: Error) => {
     runtime.log.warn({ reason: error.message }, 'wake-up connection error');
   });
+  const clientFor = (tenant: string) => runtime.tenants.get(tenant).client();
+  const reconciler = createReconciler({
+    store: runtime.store,
+    redis: runtime.redis,
+    prefix: runtime.config.redis.prefix,
+    clientFor,
+    clock: runtime.clock,
+    log: runtime.log.child({ component: 'reconcile' }),
+  });
+  // Redis loss is detected and said (docs/reliability.md): the epoch is checked every beat.
+  const storeWatch = startStoreWatch(runtime.redis, runtime.config.redis.prefix, {
+    create: true,
+    intervalMs: WORKER_HEARTBEAT_MS,
+    by: `${hostname()}:${String(process.pid)}`,
+    log: runtime.log.child({ component: 'store-identity' }),
+    // What is left of the store may be incomplete too: look every live campaign's actions up.
+    onLoss: async () => {
+      for (const campaign of await runtime.store.listCampaigns()) {
+        if (campaign.state === 'running' || campaign.state === 'paused') {
+          await runtime.store.requestReconcile(campaign.id);
+        }
+      }
+    },
+  });
+  storeWatch.check().catch((error: unknown) => {
+    runtime.log.debug({ reason: String(error) }, 'store identity not checked');
+  });
   const worker = startScanWorker(
     {
       redis: runtime.redis,
@@ -102,7 +133,11 @@ export function startRuntimeWorker(
       prefix: runtime.config.redis.prefix,
       lanes: runtime.lanes.all(),
       store: runtime.store,
-      clientFor: (tenant) => runtime.tenants.get(tenant).client(),
+      clientFor,
+      reconciler,
+      onMissingCampaign: (campaignId) => {
+        storeWatch.missingCampaign(campaignId);
+      },
       log: runtime.log,
       clock: runtime.clock,
       config: runtime.config,
@@ -120,6 +155,7 @@ export function startRuntimeWorker(
   return {
     ...worker,
     async close() {
+      storeWatch.stop();
       await worker.close();
       await subscriber.quit().catch(() => undefined);
       subscriber.disconnect();

@@ -23,5 +23,9 @@ export function createCampaignCache(
       entries.set(campaignId, { campaign, at: now });
       return campaign;
     },
+    /** The next `get` reads the store (the campaign changed here, e.g. it was reconciled). */
+    forget(campaignId: string): void {
+      entries.delete(campaignId);
+    },
   };
 }

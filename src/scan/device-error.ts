@@ -122,7 +122,12 @@ async function deviceOutcome(
       return { outcome: 'deferred', end: { kind: 'due', at: decision.until, attempt: false } };
     }
     case 'throttled':
-      // The client has already paused this budget (only this one) for every process.
+      // The client has already paused this budget (only this one) for every process. A 429
+      // created nothing: the next turn needs no lookup for this send (an earlier unanswered
+      // one keeps the device "maybe sent").
+      await store.markAnswered(campaignId, machineId).catch((markError: unknown) => {
+        log.debug({ reason: String(markError) }, 'answered marker not written');
+      });
       log.warn({ ...details, retryAfterMs: error.retryAfterMs }, 'throttled by the API');
       return { outcome: 'held', end: { kind: 'hold' } };
     case 'backoff':

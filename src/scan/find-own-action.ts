@@ -43,15 +43,29 @@ export async function findOwnAction(
   client: MachineActionLister,
   query: { campaignId: string; machineId: string; since: number },
 ): Promise<MachineAction | null> {
-  let found: MachineAction | null = null;
-  for await (const action of client.listMachineActions(
-    scanActionsFilter(query.since, query.machineId),
-  )) {
-    if (action.machineId.toLowerCase() !== query.machineId) continue;
+  const own = await listOwnActions(client, query, query.machineId);
+  return own.get(query.machineId) ?? null;
+}
+
+/**
+ * This campaign's scan action per device (lowercase machine id), from one filtered, paged List
+ * MachineActions pass: of one device, or of every device when `machineId` is not given. The
+ * earliest match wins, so every reader records the same action.
+ */
+export async function listOwnActions(
+  client: MachineActionLister,
+  query: { campaignId: string; since: number },
+  machineId?: string,
+): Promise<Map<string, MachineAction>> {
+  const own = new Map<string, MachineAction>();
+  for await (const action of client.listMachineActions(scanActionsFilter(query.since, machineId))) {
+    const device = action.machineId.toLowerCase();
+    if (machineId !== undefined && device !== machineId) continue;
     if (action.type !== 'RunAntiVirusScan' || !isOwnAction(action, query.campaignId)) continue;
-    if (!found || createdAt(action) < createdAt(found)) found = action;
+    const found = own.get(device);
+    if (!found || createdAt(action) < createdAt(found)) own.set(device, action);
   }
-  return found;
+  return own;
 }
 
 /** As a number: the API's timestamps vary in fractional digits, so text order is not time order. */

@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { DeviceRecord } from '../campaigns/campaign.js';
+import { ReconcilePendingError } from '../campaigns/errors.js';
 import { DefenderError } from '../defender/errors.js';
 import type { MachineAction } from '../defender/machine-action.js';
 import { createCampaignCache } from './campaign-cache.js';
@@ -17,9 +18,11 @@ const DONE = { kind: 'done' } as const;
 
 /**
  * Whether an earlier attempt may have reached the API without its reply being recorded. A device
- * deferred after its last call got a definite busy answer: that call created nothing.
+ * deferred after its last call got a definite busy answer: that call created nothing. An earlier
+ * unanswered send keeps the device "maybe sent" (sticky) whatever came after it.
  */
 export function mayHaveReachedApi(device: DeviceRecord): boolean {
+  if (device.maybeSent === true) return true;
   if (device.sentAt === null) return false;
   const answeredBusy =
     device.state === 'deferred' &&
@@ -52,7 +55,12 @@ export function createDeviceProcessor(deps: ScanProcessorDeps) {
     };
 
     const campaign = await cache.get(campaignId);
-    if (!campaign) return unused({ outcome: 'cancelled', end: DONE });
+    if (!campaign) {
+      // Cancelled campaigns leave the lanes: a device still dispatched for a campaign the store
+      // does not have means the store lost it.
+      deps.onMissingCampaign?.(campaignId);
+      return unused({ outcome: 'cancelled', end: DONE });
+    }
     const device = await store.getDevice(campaignId, machineId);
     if (!device || FINAL_STATES.has(device.state))
       return unused({ outcome: 'already-done', end: DONE });
@@ -68,6 +76,33 @@ export function createDeviceProcessor(deps: ScanProcessorDeps) {
       const at = clock.now() + closedForMs;
       return unused({ outcome: 'held', end: { kind: 'due', at, attempt: false } });
     }
+
+    // No call while the campaign's records may be incomplete: its actions are looked up first.
+    const reconcileFirst = async (): Promise<DeviceTurn> => {
+      const at = (ms: number): DeviceTurn => ({
+        outcome: 'held',
+        end: { kind: 'due', at: clock.now() + ms, attempt: false },
+      });
+      if (!deps.reconciler) {
+        log.error('campaign needs a reconcile pass and this process cannot run one');
+        return unused(at(deps.config.scan.backoff));
+      }
+      try {
+        const state = await deps.reconciler.ensure(campaignId);
+        cache.forget(campaignId);
+        // Back in line: the next turn reads the device as the pass left it.
+        return await unused(
+          state === 'reconciled' ? { outcome: 'held', end: { kind: 'hold' } } : at(500),
+        );
+      } catch (error) {
+        if (error instanceof DefenderError && error.retry === 'throttled') {
+          return unused(at(Math.max(1, error.retryAfterMs ?? deps.config.limits.throttleDefault)));
+        }
+        log.warn({ reason: String(error) }, 'reconcile pass failed; trying again');
+        return unused(at(deps.config.scan.backoff));
+      }
+    };
+    if ((campaign.reconcile ?? 0) > 0) return reconcileFirst();
 
     const client = deps.clientFor(campaign.tenant);
     const record = async (action: MachineAction, lostReply: boolean): Promise<DeviceTurn> => {
@@ -109,6 +144,8 @@ export function createDeviceProcessor(deps: ScanProcessorDeps) {
     try {
       sent = await store.markSent(campaignId, machineId, clock.now());
     } catch (error) {
+      // A Redis restart since the campaign's last call (transition-3.lua): reconcile first.
+      if (error instanceof ReconcilePendingError) return reconcileFirst();
       await permit.release();
       return handleDeviceError(error, ctx, deps);
     }

@@ -8,6 +8,7 @@ import type { Clock } from '../shared/clock.js';
 import type { Logger } from '../shared/logger.js';
 import type { TenantVerdict } from '../tenants/tenant-fault.js';
 import type { MachineActionLister } from './find-own-action.js';
+import type { Reconciler } from './reconcile-campaign.js';
 
 /** The part of the Defender client (`createDefenderClient`) a device's turn uses. */
 export interface ScanApi extends MachineActionLister {
@@ -39,6 +40,13 @@ export interface ScanProcessorDeps {
     readonly scan: Config['scan'];
     readonly limits: Pick<Config['limits'], 'throttleDefault'>;
   };
+  /**
+   * Completes a campaign's records from the API before its devices are called, when they may be
+   * incomplete (src/scan/reconcile-campaign.ts). Without it such devices wait.
+   */
+  reconciler?: Reconciler;
+  /** Told when a device is dispatched for a campaign the store does not have (store loss). */
+  onMissingCampaign?: (campaignId: string) => void;
   /** 0..1, spreads busy retries and backoff; `Math.random` unless a test pins it. */
   random?: () => number;
   /** How long a process trusts its copy of a campaign (cancel/pause latency). Default 1 s. */

@@ -9,7 +9,16 @@
     ARGV[2] operation, then its arguments:
       sent      ARGV[3] at                       queued/deferred: attempts + 1, sentAt = at, and
                                                  deferredUntil dropped (the wait is over; a
-                                                 crash now must not look like a busy answer)
+                                                 crash now must not look like a busy answer).
+                                                 A previous send with no answer makes the
+                                                 ambiguous marker `m` sticky (until recorded).
+                                                 Refused (error RECONCILE) while the campaign's
+                                                 records may be incomplete: its `reconcile` is
+                                                 set, or Redis restarted since the campaign last
+                                                 saw it (`run` is not this server's run_id: the
+                                                 last writes may have been rolled back).
+      answered                                   queued/deferred: the last send got an answer
+                                                 that created nothing (429): sentAt dropped
       requested ARGV[3] actionId ARGV[4] status  every state but requested (a device keeps its
                 ARGV[5] creationDateTimeUtc      first action; a cancelled or failed device whose
                 ARGV[6] joined 0|1 ARGV[7] at    call went out anyway records the truth)
@@ -43,13 +52,28 @@ end
 local to = from
 if op == 'sent' then
   if waiting then
+    if rcall('EXISTS', campaignKey) == 0 then return redis.error_reply('UNKNOWN_CAMPAIGN') end
+    local run = string.match(rcall('INFO', 'server'), 'run_id:(%w+)')
+    if rcall('HGET', campaignKey, 'run') ~= run then
+      rcall('HSET', campaignKey, 'run', run)
+      rcall('HINCRBY', campaignKey, 'reconcile', 1)
+    end
+    if rcall('HEXISTS', campaignKey, 'reconcile') == 1 then
+      return redis.error_reply('RECONCILE campaign records may be incomplete')
+    end
+    -- The previous send was never answered (no busy answer after it): it may have reached the
+    -- API, and stays "maybe sent" until an action is recorded.
+    if d.x and not (from == 'd' and d.u and d.x < d.u) then d.m = 1 end
     d.n = (d.n or 0) + 1
     d.x = tonumber(ARGV[3])
     d.u = nil
   end
+elseif op == 'answered' then
+  if waiting then d.x = nil end
 elseif op == 'requested' then
   if from ~= 'r' then
     failRemove()
+    d.m = nil
     to = 'r'
     d.a, d.v, d.c, d.t = ARGV[3], ARGV[4], ARGV[5], tonumber(ARGV[7])
     if d.c == '' then d.c = nil end

@@ -81,6 +81,7 @@ export async function startDashboardServer(
   const app = await buildDashboard({
     store: runtime.store,
     redis: runtime.redis,
+    storePrefix: config.redis.prefix,
     stats: runtime.callStats,
     budgets: uniqueBudgets(runtime.tenants.list()).map((tenant) => ({
       id: tenant.budgetId,

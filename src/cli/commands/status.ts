@@ -31,12 +31,17 @@ import {
 } from '../../ops/worker-presence.js';
 import { createOutageRider, reconnectIfEnded } from '../../shared/redis-outage.js';
 import { describeRedisUrl } from '../../shared/redis.js';
+import { checkStoreIdentity, clearStoreLoss } from '../../ops/store-identity.js';
+
+/** Exit code when Redis lost data (the loss record of src/ops/store-identity.ts is present). */
+export const STORE_LOST_EXIT = 3;
 
 interface StatusOptions {
   state?: string;
   wait?: boolean;
   json?: boolean;
   exitStatus?: boolean;
+  ackStoreLoss?: boolean;
   interval: string;
   warnWithoutWorkers: string;
 }
@@ -50,7 +55,8 @@ Examples:
   fleetscan status --wait                   # until no campaign has devices waiting
 
 Exit codes: 0, also when some devices failed (unless --exit-status: then 1); 1 on bad input,
-an unknown campaign or an unreachable Redis. Run with the same credentials settings as the
+an unknown campaign or an unreachable Redis; 3 when Redis lost data (the message says what to
+re-run; then acknowledge with --ack-store-loss). Run with the same credentials settings as the
 workers so that the budget shown is theirs.`;
 
 /** `fleetscan status [ID]`: counts, budget, ETA; `--wait` follows a campaign to its end. */
@@ -75,6 +81,10 @@ export function registerStatusCommand(program: Command): void {
       '--wait warns once when devices have waited this long with no live worker',
       '30s',
     )
+    .option(
+      '--ack-store-loss',
+      'after a Redis data loss: say the lost campaigns were re-run (clears the loss report)',
+    )
     .addHelpText('after', EXAMPLE)
     .action(async (id: string | undefined, options: StatusOptions, command: Command) => {
       const intervalMs = parseDuration(options.interval);
@@ -95,6 +105,21 @@ export function registerStatusCommand(program: Command): void {
       const config = configFor(command);
       const log = loggerFor(config, 'fleetscan-status');
       await withSession(config, async (session) => {
+        if (options.ackStoreLoss === true) {
+          const cleared = await clearStoreLoss(session.redis, config.redis.prefix);
+          process.stdout.write(
+            cleared ? 'Store loss acknowledged.\n' : 'No store loss was reported.\n',
+          );
+          return;
+        }
+        const identity = await checkStoreIdentity(session.redis, config.redis.prefix);
+        if (!identity.ok) {
+          process.stderr.write(`Error: ${identity.problem}\n${identity.fix}\n`);
+          process.exitCode = STORE_LOST_EXIT;
+        }
+        const storeField = identity.ok
+          ? { ok: true }
+          : { ok: false, problem: identity.problem, fix: identity.fix, loss: identity.loss };
         const followOptions: FollowOptions = {
           intervalMs,
           warnWithoutWorkersMs,
@@ -141,7 +166,8 @@ export function registerStatusCommand(program: Command): void {
           const archived = await retentionOf(session).reader.listArchived();
           const blockedLines = blocked.map((b) => `${describeBlocked(b.tenant, b)}\n`).join('');
           const workerLines = describeWorkers(workers).join('\n');
-          if (options.json === true) printJson({ campaigns, budget, blocked, workers, archived });
+          if (options.json === true)
+            printJson({ campaigns, budget, blocked, workers, archived, store: storeField });
           else if (campaigns.length === 0 && states !== null)
             process.stdout.write(
               `No campaign is ${states.join(' or ')}.\n${describeBudget(budget)}\n${blockedLines}${workerLines}\n`,
@@ -156,7 +182,7 @@ export function registerStatusCommand(program: Command): void {
               process.stdout.write(`${describeArchivedCount(archived.length)}\n`);
           }
           if (options.exitStatus === true && campaigns.some((c) => c.counts.failed > 0)) {
-            process.exitCode = 1;
+            process.exitCode ??= 1;
           }
           return;
         }
@@ -191,14 +217,15 @@ export function registerStatusCommand(program: Command): void {
                 followOptions,
               )
             : await read();
-        if (options.json === true) printJson(status);
+        if (options.json === true) printJson({ ...status, store: storeField });
         else process.stdout.write(`${renderCampaign(status)}\n`);
         if (options.json !== true && isArchived(status.campaign)) {
           process.stdout.write(
             `${describeArchive(status.campaign, retentionOf(session).archiveDir)}\n`,
           );
         }
-        if (options.exitStatus === true && status.campaign.counts.failed > 0) process.exitCode = 1;
+        if (options.exitStatus === true && status.campaign.counts.failed > 0)
+          process.exitCode ??= 1;
       });
     });
 }

@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import { listWorkers, WORKER_HEARTBEAT_MS } from '../worker-presence.js';
+import { checkStoreIdentity } from '../store-identity.js';
 import type { Config } from '../../config/schema.js';
 import { describeRedisUrl } from '../../shared/redis.js';
 import { assessMemory, parseMemoryInfo } from '../../retention/memory-headroom.js';
@@ -11,6 +12,7 @@ import {
   judgePersistence,
   judgeTransport,
   judgeVersion,
+  judgeStoreIdentity,
   judgeWorkers,
   parseInfo,
 } from './redis-judgements.js';
@@ -84,6 +86,7 @@ export async function checkRedis(deps: RedisCheckDeps): Promise<CheckResult[]> {
   );
   const workers = await listWorkers(redis, prefix, { intervalMs: WORKER_HEARTBEAT_MS });
   results.push(judgeWorkers(workers.length));
+  results.push(judgeStoreIdentity(await checkStoreIdentity(redis, prefix)));
   return results;
 }
 

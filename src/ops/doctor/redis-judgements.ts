@@ -1,4 +1,5 @@
 import type { MemoryHeadroom } from '../../retention/memory-headroom.js';
+import type { StoreVerdict } from '../store-identity.js';
 import { fail, ok, warn, type CheckResult } from './check-result.js';
 
 /** BullMQ 5 needs Redis 6.2 or later (it says so at start-up and some commands need it). */
@@ -121,4 +122,25 @@ export function judgeMemory(headroom: MemoryHeadroom): CheckResult {
   if (headroom.level === 'full') return fail('redis', 'redis.memory', headroom.message, fix);
   if (headroom.level === 'warn') return warn('redis', 'redis.memory', headroom.message, fix);
   return ok('redis', 'redis.memory', headroom.message);
+}
+
+/**
+ * The store identity (issue 13, src/ops/store-identity.ts): a loss a process reported fails,
+ * with what to re-run. No epoch yet: the first worker writes it at start.
+ */
+export function judgeStoreIdentity(verdict: StoreVerdict): CheckResult {
+  if (!verdict.ok) return fail('redis', 'redis.identity', verdict.problem, verdict.fix);
+  const { epoch } = verdict;
+  if (epoch) {
+    return ok(
+      'redis',
+      'redis.identity',
+      `store identity: epoch ${epoch.id} since ${new Date(epoch.createdAt).toISOString()}`,
+    );
+  }
+  return ok(
+    'redis',
+    'redis.identity',
+    'store identity: no epoch yet (the first worker writes it at start)',
+  );
 }

@@ -90,13 +90,29 @@ export function fakeStore(meta: Partial<CampaignMeta> = {}) {
       await Promise.resolve();
       yield* devices.values();
     },
-    markSent: (_c, id, at) =>
-      update(id, { sentAt: at, attempts: (devices.get(id)?.attempts ?? 0) + 1 }),
+    markSent: (_c, id, at) => {
+      const before = devices.get(id);
+      // As transition-3.lua: a previous send with no busy answer after it stays "maybe sent".
+      const unanswered =
+        before?.sentAt != null &&
+        !(
+          before.state === 'deferred' &&
+          before.deferredUntil !== null &&
+          before.sentAt < before.deferredUntil
+        );
+      return update(id, {
+        sentAt: at,
+        attempts: (before?.attempts ?? 0) + 1,
+        ...(unanswered ? { maybeSent: true } : {}),
+      });
+    },
+    markAnswered: (_c, id) => update(id, { sentAt: null }),
     markRequested: (_c, id, action, d) =>
       state(id) === 'requested'
         ? Promise.resolve(devices.get(id)!)
         : update(id, {
             state: 'requested',
+            maybeSent: false,
             machineActionId: action.id,
             actionStatus: action.status,
             joinedExisting: d.joinedExisting,

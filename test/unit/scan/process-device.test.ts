@@ -56,7 +56,7 @@ function setup(
     return processDevice({ campaignId: CAMPAIGN_ID, machineId, tries, permit });
   };
   const device = () => devices.get(MACHINE_ID)!;
-  return { turn, clock, campaign, devices, device, calls, permits, client };
+  return { turn, clock, campaign, devices, device, calls, permits, client, store };
 }
 
 const busy = () =>
@@ -197,6 +197,68 @@ describe('createDeviceProcessor', () => {
     });
     await expect(t.turn()).resolves.toEqual({ outcome: 'held', end: { kind: 'hold' } });
     expect(t.device().state).toBe('queued');
+  });
+
+  it('looks nothing up on the turn after a 429: a 429 created nothing (defect 6)', async () => {
+    let answers = 0;
+    const t = setup({
+      scan: () =>
+        answers++ === 0
+          ? Promise.reject(
+              new DefenderError({ status: 429, code: 'TooManyRequests', retry: 'throttled' }),
+            )
+          : Promise.resolve(action()),
+    });
+    await t.turn();
+    expect(t.device().sentAt).toBeNull();
+    await expect(t.turn()).resolves.toMatchObject({ outcome: 'requested' });
+    expect(t.calls.lists).toHaveLength(0);
+    expect(t.calls.scans).toBe(2);
+  });
+
+  it('keeps an unanswered send "maybe sent" through a later busy deferral (defect 11)', async () => {
+    const answers = [
+      new DefenderError({ status: 503, code: 'ServiceUnavailable', retry: 'backoff' }),
+      busy(),
+    ];
+    const t = setup({
+      scan: () => {
+        const next = answers.shift();
+        return next ? Promise.reject(next) : Promise.resolve(action());
+      },
+    });
+    await expect(t.turn(0)).resolves.toMatchObject({ outcome: 'retry' });
+    // The 503 may have made an action: looked up (none yet), called again, answered busy.
+    await expect(t.turn(1)).resolves.toMatchObject({ outcome: 'deferred' });
+    expect(t.device()).toMatchObject({ state: 'deferred', maybeSent: true });
+    const listsBefore = t.calls.lists.length;
+    // The busy answer says nothing about the first send: the next turn looks up again.
+    await expect(t.turn(1)).resolves.toMatchObject({ outcome: 'requested' });
+    expect(t.calls.lists.length).toBe(listsBefore + 1);
+    expect(t.device().maybeSent).toBe(false);
+  });
+
+  it('runs the reconcile pass before calling when the campaign records may be incomplete', async () => {
+    const t = setup();
+    t.campaign.reconcile = 1;
+    const ensured: string[] = [];
+    const turn = await createDeviceProcessor({
+      store: t.store,
+      clientFor: () => t.client,
+      clock: t.clock,
+      log: silentLog,
+      config: baseConfig(),
+      reconciler: {
+        ensure: (id) => {
+          ensured.push(id);
+          t.campaign.reconcile = 0;
+          return Promise.resolve('reconciled');
+        },
+      },
+    })({ campaignId: CAMPAIGN_ID, machineId: MACHINE_ID, tries: 0, permit: fakePermit() });
+    expect(turn).toEqual({ outcome: 'held', end: { kind: 'hold' } });
+    expect(ensured).toEqual([CAMPAIGN_ID]);
+    expect(t.calls.scans).toBe(0);
   });
 
   it('makes a 5xx due after a growing backoff and records the failure on the last attempt', async () => {
