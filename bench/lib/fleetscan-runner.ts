@@ -34,10 +34,16 @@ export function fleetscanEnv(settings: FleetscanSettings): NodeJS.ProcessEnv {
   const f = settings.factor;
   const ms = (apiMs: number) => `${Math.max(1, Math.round(apiMs / f))}ms`;
   const file = join(settings.workDir, `fleetscan-${settings.prefix}.yaml`);
+  // A crashed call's slot (limits.lease, 2 min) would hold a compressed run for minutes of real
+  // time; the request timeout it must cover shrinks with it, never below 5 s for a loaded host.
+  const requestTimeoutMs = Math.max(5_000, Math.round(30_000 / f));
   writeFileSync(
     file,
     [
+      'defender:',
+      `  requestTimeout: ${String(requestTimeoutMs)}ms`,
       'limits:',
+      `  lease: ${String(2 * requestTimeoutMs)}ms`,
       `  throttleDefault: ${ms(60_000)}`,
       '  adaptive:',
       `    min: 10/${ms(60_000)}`,
