@@ -108,7 +108,7 @@ function onOffNote(runs: readonly AdaptiveRun[]): string[] {
   if (!on || !off || off.spanMs <= 0) return [];
   const f = on.spec.factor;
   return [
-    `Normal case (server = configured), adaptive on against off: span ${formatApiTime(on.spanMs * f)} vs ${formatApiTime(off.spanMs * f)} (${formatRatio(on.spanMs / off.spanMs)}), first ${MDE_WINDOWS[0]!.cap} calls over ${formatApiTime(on.firstBurstMs * f)} vs ${formatApiTime(off.firstBurstMs * f)} of API time: a budget that never drew a 429 has no probe limit.`,
+    `Normal case (server = configured), adaptive on against off: span ${formatApiTime(on.spanMs * f)} vs ${formatApiTime(off.spanMs * f)} (${formatRatio(on.spanMs / off.spanMs)}), first ${MDE_WINDOWS[0]!.cap} calls over ${formatApiTime(on.firstBurstMs * f)} vs ${formatApiTime(off.firstBurstMs * f)} of API time: the probe limit paces a fresh budget's first window by its replies.`,
   ];
 }
 
