@@ -31,6 +31,8 @@ export interface TenantFleetSpec {
   /** The windows every tenant's app has, API time. */
   windows: readonly RateWindow[];
   factor: number;
+  /** The last two tenants are the fault tenants (issue 10); false: every tenant is plain. */
+  faultTenants?: boolean;
 }
 
 /** The secret a revoked tenant's simulator accepts until it is rotated. */
@@ -70,7 +72,13 @@ export async function startTenantFleet(
   try {
     for (let i = 0; i < spec.tenants; i++) {
       const fault: TenantFault =
-        i === spec.tenants - 1 ? '429-storm' : i === spec.tenants - 2 ? 'revoked-secret' : 'none';
+        spec.faultTenants === false
+          ? 'none'
+          : i === spec.tenants - 1
+            ? '429-storm'
+            : i === spec.tenants - 2
+              ? 'revoked-secret'
+              : 'none';
       const ids = machineIds(sizes[i] ?? spec.smallest, (i + 1) * ID_STRIDE);
       const firstCap = spec.windows[0]?.cap ?? 1;
       const sim = await startSimulator({

@@ -1,5 +1,4 @@
 import { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
 import { paths, resetRedis, usedMemory, type BenchContext } from './context.js';
 import {
   fleetscanEnv,
@@ -9,6 +8,7 @@ import {
 } from './fleetscan-runner.js';
 import { deviceFile, enqueueWithFleetscan, enqueueWithRawBullmq } from './machinery.js';
 import { startChild, type Child, type ProcessCost } from './processes.js';
+import { processCpuMs, redisCpuMs } from './redis-usage.js';
 import {
   UNTHROTTLED,
   benchMachines,
@@ -37,18 +37,6 @@ export interface ThroughputRun {
 const WORKERS = 2;
 /** The default `worker.concurrency`: what operators run. */
 const CONCURRENCY = 8;
-
-async function redisCpuMs(admin: Redis): Promise<number> {
-  const info = await admin.info('cpu');
-  const field = (name: string) =>
-    Number(new RegExp(`^${name}:([\\d.]+)`, 'm').exec(info)?.[1] ?? 0);
-  return (field('used_cpu_user') + field('used_cpu_sys')) * 1_000;
-}
-
-function processCpuMs(): number {
-  const usage = process.cpuUsage();
-  return (usage.user + usage.system) / 1_000;
-}
 
 async function unthrottledSimulator(ids: readonly string[]): Promise<RunningSimulator> {
   return startSimulator({

@@ -7,6 +7,7 @@ import { efficiencyScenario } from './efficiency.js';
 import { enqueueScenario } from './enqueue.js';
 import { incidentScenario } from './incident.js';
 import { retentionScenario } from './retention.js';
+import { scaleScenario } from './scale.js';
 import { tenantsScenario } from './tenants.js';
 import { workerCostScenario } from './worker-cost.js';
 
@@ -20,6 +21,7 @@ export const SCENARIOS = {
   retention: retentionScenario,
   adaptive: adaptiveScenario,
   tenants: tenantsScenario,
+  scale: scaleScenario,
   control: controlScenario,
 } satisfies Record<string, (ctx: BenchContext) => Promise<ScenarioResult>>;
 
