@@ -90,9 +90,10 @@ export async function startTenantFleet(
         tenantId: guid(1, i),
         clientId: guid(2, i),
         clientSecret: FIRST_SECRET,
-        // The TLS tenant signs in with its secret in both runs, so both runs compare alike.
+        // The TLS tenant signs in with its secret in both runs, so both runs compare alike;
+        // its tokens are short-lived only in the fault run, where the revocation must bite.
         ...(fault === 'revoked-secret'
-          ? { tls: certificate, tokenLifetimeSec: SHORT_TOKEN_SEC }
+          ? { tls: certificate, ...(faults ? { tokenLifetimeSec: SHORT_TOKEN_SEC } : {}) }
           : {}),
         ...(faults && fault === '429-storm'
           ? {

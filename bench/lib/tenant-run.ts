@@ -1,17 +1,15 @@
-import type { Redis } from 'ioredis';
-import { loadConfig } from '../../src/config/load.js';
-import { listScanSource } from '../../src/control/scan-sources.js';
-import { startCampaign } from '../../src/control/start-campaign.js';
-import { openSession } from '../../src/cli/commands/shared/session.js';
-import { campaignKeys } from '../../src/campaigns/campaign-keys.js';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { summariseScanCalls, type ScanCallSummary } from './call-analysis.js';
 import { resetRedis, usedMemory, type BenchContext } from './context.js';
 import { GUARD_MS } from './fleetscan-campaign.js';
 import { fleetscanEnv, startFleetscanWorkers } from './fleetscan-runner.js';
 import { theoreticalFloorMs } from './floor.js';
-import type { Child, ProcessCost } from './processes.js';
+import { startChild, type Child, type ProcessCost } from './processes.js';
 import { processCpuMs, redisUsage, usageDelta, type RedisUsage } from './redis-usage.js';
 import { compressed } from './sim-harness.js';
+import { settledCounts, waitTenantsDone } from './tenant-progress.js';
 import {
   configureTenants,
   startTenantFleet,
@@ -72,61 +70,6 @@ export interface FleetRun {
   elapsedMs: number;
 }
 
-/** Every tenant has a campaign done once each of its devices has a counted call (sim log). */
-async function waitTenantsDone(
-  tenants: readonly BenchTenant[],
-  required: ReadonlySet<string>,
-  timeoutMs: number,
-): Promise<void> {
-  const seen = new Map<string, { next: number; devices: Set<string> }>();
-  const deadline = performance.now() + timeoutMs;
-  // The simulators' logs are in this process: no Redis polling to distort the Redis figures.
-  for (;;) {
-    let open = 0;
-    for (const tenant of tenants) {
-      if (!required.has(tenant.name)) continue;
-      const state = seen.get(tenant.name) ?? { next: 0, devices: new Set<string>() };
-      seen.set(tenant.name, state);
-      const calls = tenant.sim.sim.calls();
-      for (; state.next < calls.length; state.next++) {
-        const call = calls[state.next]!;
-        if (call.family === 'scan' && call.status !== 429 && call.machineId)
-          state.devices.add(call.machineId);
-      }
-      if (state.devices.size < tenant.devices) open++;
-    }
-    if (open === 0) return;
-    if (performance.now() > deadline)
-      throw new Error(`${open} tenant campaigns not done within ${Math.round(timeoutMs)} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-}
-
-/** Counts per campaign in one pipeline; retried until no required one has devices queued. */
-async function settledCounts(
-  admin: Redis,
-  prefix: string,
-  ids: readonly string[],
-  required: readonly boolean[],
-): Promise<{ counts: Record<string, number>[]; commands: number }> {
-  let commands = 0;
-  for (let round = 0; ; round++) {
-    const pipeline = admin.pipeline();
-    for (const id of ids) pipeline.hgetall(campaignKeys(prefix, id).counts);
-    const replies = (await pipeline.exec()) ?? [];
-    commands += ids.length;
-    const counts = replies.map(([, raw]) =>
-      Object.fromEntries(Object.entries(raw as Record<string, string>).map(([k, v]) => [k, +v])),
-    );
-    const open = counts.some(
-      (c, i) => required[i] === true && (c['queued'] ?? 0) + (c['deferred'] ?? 0) > 0,
-    );
-    // The store is written after the reply the simulator logged: a moment behind it at most.
-    if (!open || round >= 40) return { counts, commands };
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
 const cpuOf = (cost: ProcessCost | null) => (cost ? cost.cpuUserMs + cost.cpuSystemMs : null);
 
 function sumCpu(costs: readonly (ProcessCost | null)[]): number | null {
@@ -146,6 +89,40 @@ function aggregateRate(runs: readonly TenantRun[]): { counted: number; perSecond
       last = Math.max(last, run.calls.lastCountedArrivalMs);
   }
   return { counted, perSecond: last > first ? (counted * 1_000) / (last - first) : 0 };
+}
+
+const CAMPAIGNS_CHILD = fileURLToPath(new URL('./tenant-campaigns-child.js', import.meta.url));
+
+/**
+ * One campaign per tenant, started in a child process (see tenant-campaigns-child.ts) so the
+ * simulators in this process answer on time meanwhile; with `faults`, the revoked tenant's
+ * secret is rotated as soon as its campaign exists (the token it got lives 2 s, then no new one).
+ */
+async function startCampaignsInChild(
+  ctx: BenchContext,
+  prefix: string,
+  env: NodeJS.ProcessEnv,
+  tenants: readonly BenchTenant[],
+  faults: boolean,
+): Promise<{ ids: string[] }> {
+  const plan = join(ctx.workDir, `${prefix}-campaigns.json`);
+  writeFileSync(plan, JSON.stringify(tenants.map((t) => ({ tenant: t.name, ids: t.ids }))));
+  const child = startChild(process.execPath, [CAMPAIGNS_CHILD, plan], env, 'tenant campaigns');
+  const timeoutMs = 120_000 + tenants.length * 200;
+  try {
+    const revoked = faults ? tenants.find((t) => t.fault === 'revoked-secret') : undefined;
+    if (revoked) {
+      await child.waitForLine((line) => line.startsWith(`started ${revoked.name} `), timeoutMs);
+      revoked.sim.sim.rotateClientSecret('rotated-after-revocation');
+    }
+    await child.waitForLine((line) => line.startsWith('done '), timeoutMs);
+  } finally {
+    await child.stop('SIGTERM');
+  }
+  const ids = child.lines.filter((l) => l.startsWith('started ')).map((l) => l.split(' ')[2]!);
+  if (ids.length !== tenants.length)
+    throw new Error(`tenant campaigns: ${ids.length} of ${tenants.length} started`);
+  return { ids };
 }
 
 /**
@@ -188,28 +165,7 @@ export async function runTenantFleet(
     const memory0 = await usedMemory(ctx.admin);
     const campaignIds: string[] = [];
     const enqueue = async () => {
-      const session = await openSession(loadConfig({ env }));
-      try {
-        for (const tenant of tenants) {
-          const result = await startCampaign(
-            { store: session.store, lanes: session.lanes },
-            {
-              source: listScanSource(tenant.ids, `bench:${tenant.name}`),
-              scanType: 'Quick',
-              comment: 'fleetscan bench tenants',
-              name: `bench ${tenant.name}`,
-              createdBy: 'bench',
-              tenant: tenant.name,
-            },
-          );
-          campaignIds.push(result.campaign.id);
-          // Revoked right away: the token it gets at its first call lives 2 s, then no new one.
-          if (faults && tenant.fault === 'revoked-secret')
-            tenant.sim.sim.rotateClientSecret('rotated-after-revocation');
-        }
-      } finally {
-        await session.close();
-      }
+      campaignIds.push(...(await startCampaignsInChild(ctx, prefix, env, tenants, faults)).ids);
     };
     const devices = tenants.reduce((n, t) => n + t.devices, 0);
     let startCampaignsMs = 0;
