@@ -140,6 +140,7 @@ function stepRow(step: ScaleStep): Cell[] {
   return [
     `${step.cap}/min, ${step.cap * 15}/h`,
     Math.round(e.floorRate),
+    Math.round(e.achievedRate),
     Math.round(c.callsPerSecond),
     formatRatio(e.aggregate),
     formatRatio(e.sorted[0] ?? null),
@@ -207,7 +208,8 @@ export async function scaleScenario(ctx: BenchContext): Promise<ScenarioResult> 
         columns: [
           'per-tenant caps',
           'calls/s at the floors',
-          'calls/s (all tenants)',
+          'calls/s made',
+          'calls/s (first to last call)',
           'rate ÷ floors',
           'lowest',
           '5th percentile',
@@ -279,7 +281,7 @@ export async function scaleScenario(ctx: BenchContext): Promise<ScenarioResult> 
           ],
         ],
       },
-      sizingTable(target?.cost ?? sat.cost, memory.bytesPerDevice),
+      sizingTable(target?.cost ?? sat.cost, memory.bytesPerDevice, sat.cost.callsPerSecond),
     ],
     notes: scaleNotes({
       tenants: size.tenants,
@@ -288,7 +290,7 @@ export async function scaleScenario(ctx: BenchContext): Promise<ScenarioResult> 
       stepWindows: steps.map((st) => `${st.cap}/min: ${windows(st.spec)}`).join('; '),
       memory,
       saturationCalls: sat.cost.calls,
-      bestHeld: bestHeld ? Math.round(bestHeld.cost.callsPerSecond) : null,
+      bestHeld: bestHeld ? Math.round(bestHeld.efficiency.achievedRate) : null,
       firstFailing: steps.find((st) => !st.holds)?.cap ?? null,
       ceilingSat,
       ceilingTarget,
