@@ -107,11 +107,11 @@ async function runStep(ctx: BenchContext, size: Size, cap: number): Promise<Scal
 }
 
 /** One worker process, budgets out of reach: the calls/s one process sustains. */
-async function saturation(ctx: BenchContext, size: Size) {
+async function saturation(ctx: BenchContext, tenants: number, devicesPerTenant: number) {
   const spec: TenantFleetSpec = {
-    tenants: size.saturationTenants,
-    smallest: SATURATION_DEVICES,
-    largest: SATURATION_DEVICES,
+    tenants,
+    smallest: devicesPerTenant,
+    largest: devicesPerTenant,
     windows: [{ cap: 1_000_000, windowMs: 60_000 }],
     // ×100: reply latency 1–10 ms, so the process, not the latency, sets the pace.
     factor: 100,
@@ -119,7 +119,7 @@ async function saturation(ctx: BenchContext, size: Size) {
   };
   const loadAverage = loadavg()[0] ?? 0;
   ctx.progress(
-    `scale: saturation, 1 worker × ${CONCURRENCY}, ${spec.tenants} tenants (load ${loadAverage.toFixed(1)})`,
+    `scale: saturation, 1 worker × ${CONCURRENCY}, ${tenants} × ${devicesPerTenant} devices (load ${loadAverage.toFixed(1)})`,
   );
   const run = await runTenantFleet(ctx, spec, {
     prefix: 'scale-saturation',
@@ -130,6 +130,27 @@ async function saturation(ctx: BenchContext, size: Size) {
     timeoutMs: 900_000,
   });
   return { spec, loadAverage, run, cost: perCall(run) };
+}
+
+type Saturation = Awaited<ReturnType<typeof saturation>>;
+
+function saturationRow(sat: Saturation): Cell[] {
+  return [
+    `${formatCount(sat.spec.tenants)} × ${formatCount(sat.spec.smallest)}`,
+    sat.cost.calls,
+    Math.round(sat.cost.callsPerSecond),
+    ms2(sat.cost.workerCpuMsPerCall),
+    cores(sat.cost.workerCores),
+    sat.cost.redisCommandsPerCall.toFixed(1),
+    sat.cost.evalshaPerCall.toFixed(2),
+    ms2(sat.cost.redisCpuMsPerCall),
+    cores(sat.cost.redisCores),
+    cores(sat.cost.simulatorCores),
+    formatBytes(sat.run.bytesPerWaitingDevice),
+    formatBytes(sat.run.bytesPerFinishedDevice),
+    formatBytes(Math.max(...sat.run.workerPeakRssBytes)),
+    sat.loadAverage.toFixed(1),
+  ];
 }
 
 const ms2 = (value: number | null) => (value === null ? '–' : `${value.toFixed(2)} ms`);
@@ -168,7 +189,8 @@ function stepRow(step: ScaleStep): Cell[] {
 export async function scaleScenario(ctx: BenchContext): Promise<ScenarioResult> {
   const size = sizeFor(ctx);
   const memory = await measureWaitingCost(ctx, size.memoryDevices);
-  const sat = await saturation(ctx, size);
+  const sat = await saturation(ctx, size.saturationTenants, SATURATION_DEVICES);
+  const satOne = await saturation(ctx, 1, size.saturationTenants * SATURATION_DEVICES);
   const steps: ScaleStep[] = [];
   for (const cap of size.steps) {
     const step = await runStep(ctx, size, cap);
@@ -230,8 +252,9 @@ export async function scaleScenario(ctx: BenchContext): Promise<ScenarioResult> 
         rows: steps.map(stepRow),
       },
       {
-        title: `One worker process × ${CONCURRENCY}, ${sat.spec.tenants} tenants × ${SATURATION_DEVICES} devices, budgets out of reach (the saturation point)`,
+        title: `One worker process × ${CONCURRENCY}, budgets out of reach (the saturation point): many budgets, then one`,
         columns: [
+          'budgets × devices',
           'calls',
           'calls/s',
           'worker CPU per call',
@@ -246,23 +269,7 @@ export async function scaleScenario(ctx: BenchContext): Promise<ScenarioResult> 
           'worker peak RSS',
           'load average',
         ],
-        rows: [
-          [
-            sat.cost.calls,
-            Math.round(sat.cost.callsPerSecond),
-            ms2(sat.cost.workerCpuMsPerCall),
-            cores(sat.cost.workerCores),
-            sat.cost.redisCommandsPerCall.toFixed(1),
-            sat.cost.evalshaPerCall.toFixed(2),
-            ms2(sat.cost.redisCpuMsPerCall),
-            cores(sat.cost.redisCores),
-            cores(sat.cost.simulatorCores),
-            formatBytes(sat.run.bytesPerWaitingDevice),
-            formatBytes(sat.run.bytesPerFinishedDevice),
-            formatBytes(Math.max(...sat.run.workerPeakRssBytes)),
-            sat.loadAverage.toFixed(1),
-          ],
-        ],
+        rows: [saturationRow(sat), saturationRow(satOne)],
       },
       {
         title: `One campaign of ${formatCount(memory.devices)} waiting devices (enqueue only)`,
@@ -295,6 +302,15 @@ export async function scaleScenario(ctx: BenchContext): Promise<ScenarioResult> 
       ceilingSat,
       ceilingTarget,
     }),
-    data: { size, memory, saturation: sat, steps, verdicts, ceilingSat, ceilingTarget },
+    data: {
+      size,
+      memory,
+      saturation: sat,
+      saturationOneBudget: satOne,
+      steps,
+      verdicts,
+      ceilingSat,
+      ceilingTarget,
+    },
   };
 }
