@@ -256,3 +256,38 @@ export async function runTenantFleet(
 /** The q-quantile of an ascending list (nearest rank, low side); null when empty. */
 export const quantile = (sorted: readonly number[], q: number): number | null =>
   sorted.length === 0 ? null : sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
+
+/** One tenant's figures without the call analysis: what results files keep per tenant. */
+export interface TenantBrief {
+  name: string;
+  cloud: string;
+  devices: number;
+  fault: BenchTenant['fault'];
+  floorMs: number;
+  spanMs: number;
+  efficiency: number | null;
+  counted: number;
+  throttled: number;
+  duplicates: number;
+}
+
+/**
+ * A fleet run as results files keep it: per tenant only its brief (a 1,000-tenant run's full
+ * call summaries would make `latest.json` megabytes), or no tenants at all.
+ */
+export function briefRun(run: FleetRun, withTenants = true) {
+  const { tenants, ...rest } = run;
+  const briefs: TenantBrief[] = tenants.map((t) => ({
+    name: t.name,
+    cloud: t.cloud,
+    devices: t.devices,
+    fault: t.fault,
+    floorMs: t.floorMs,
+    spanMs: t.calls.spanMs,
+    efficiency: t.efficiency,
+    counted: t.calls.counted,
+    throttled: t.calls.throttled,
+    duplicates: t.calls.duplicateDevices,
+  }));
+  return { ...rest, tenants: withTenants ? briefs : [] };
+}

@@ -17,7 +17,7 @@ import {
   type PerCall,
 } from '../lib/scale-figures.js';
 import type { TenantFleetSpec } from '../lib/tenant-fleet.js';
-import { quantile, runTenantFleet, type FleetRun } from '../lib/tenant-run.js';
+import { briefRun, quantile, runTenantFleet, type FleetRun } from '../lib/tenant-run.js';
 import { overallVerdict, verdictTable, type Verdict } from '../lib/verdicts.js';
 import { measureWaitingCost } from '../lib/waiting-memory.js';
 import { scaleNotes, sizingTable } from '../lib/scale-report.js';
@@ -151,6 +151,30 @@ function saturationRow(sat: Saturation): Cell[] {
     formatBytes(Math.max(...sat.run.workerPeakRssBytes)),
     sat.loadAverage.toFixed(1),
   ];
+}
+
+/** A step as results files keep it: the fleet's figures, no per-tenant detail. */
+export function briefStep(step: ScaleStep) {
+  const { sorted, ...rates } = step.efficiency;
+  return {
+    cap: step.cap,
+    spec: step.spec,
+    loadAverage: step.loadAverage,
+    holds: step.holds,
+    cost: step.cost,
+    efficiency: {
+      ...rates,
+      lowest: sorted[0] ?? null,
+      p5: quantile(sorted, 0.05),
+      median: quantile(sorted, 0.5),
+      below: sorted.filter((x) => x < MIN_EFFICIENCY).length,
+    },
+    run: briefRun(step.run, false),
+  };
+}
+
+export function briefSaturation(sat: Saturation) {
+  return { ...sat, run: briefRun(sat.run, false) };
 }
 
 const ms2 = (value: number | null) => (value === null ? '–' : `${value.toFixed(2)} ms`);
@@ -305,9 +329,9 @@ export async function scaleScenario(ctx: BenchContext): Promise<ScenarioResult> 
     data: {
       size,
       memory,
-      saturation: sat,
-      saturationOneBudget: satOne,
-      steps,
+      saturation: briefSaturation(sat),
+      saturationOneBudget: briefSaturation(satOne),
+      steps: steps.map(briefStep),
       verdicts,
       ceilingSat,
       ceilingTarget,

@@ -10,7 +10,7 @@ import {
 } from '../lib/report.js';
 import { compressed } from '../lib/sim-harness.js';
 import type { TenantFleetSpec } from '../lib/tenant-fleet.js';
-import { quantile, runTenantFleet, type FleetRun } from '../lib/tenant-run.js';
+import { briefRun, quantile, runTenantFleet, type FleetRun } from '../lib/tenant-run.js';
 import { overallVerdict, percent, verdictTable, type Verdict } from '../lib/verdicts.js';
 
 /**
@@ -247,6 +247,6 @@ export async function tenantsScenario(ctx: BenchContext): Promise<ScenarioResult
       "Faults (second run, same seeds): the last tenant meets a 429 storm (an invisible other consumer of its app spends five times its minute cap from its first call on); the one before it signs in with a client secret (TLS, 2 s tokens; it does so in the baseline too) that is revoked (`rotateClientSecret`) as soon as its campaign starts, so the breaker holds its budget. The fault tenants' own figures are listed apart.",
       '"calls/s": counted calls of every tenant ÷ the time from the first to the last counted arrival over all tenants (real). "worker CPU per call": user + system CPU of both worker processes from their registration (start-up excluded) to the end ÷ counted calls. Redis commands and CPU per call: INFO `total_commands_processed` and `used_cpu_user + used_cpu_sys` over the same span ÷ counted calls; they include the campaigns\' enqueue (started while the workers ran), and not the bench\'s own reads.',
     ],
-    data: { spec, base, faulted, moves, windows, verdicts },
+    data: { spec, base: briefRun(base), faulted: briefRun(faulted), moves, windows, verdicts },
   };
 }
