@@ -139,13 +139,7 @@ function saturationRow(sat: Saturation): Cell[] {
     `${formatCount(sat.spec.tenants)} × ${formatCount(sat.spec.smallest)}`,
     sat.cost.calls,
     Math.round(sat.cost.callsPerSecond),
-    ms2(sat.cost.workerCpuMsPerCall),
-    cores(sat.cost.workerCores),
-    sat.cost.redisCommandsPerCall.toFixed(1),
-    sat.cost.evalshaPerCall.toFixed(2),
-    ms2(sat.cost.redisCpuMsPerCall),
-    cores(sat.cost.redisCores),
-    cores(sat.cost.simulatorCores),
+    ...costCells(sat.cost),
     formatBytes(sat.run.bytesPerWaitingDevice),
     formatBytes(sat.run.bytesPerFinishedDevice),
     formatBytes(Math.max(...sat.run.workerPeakRssBytes)),
@@ -177,6 +171,29 @@ export function briefSaturation(sat: Saturation) {
   return { ...sat, run: briefRun(sat.run, false) };
 }
 
+/** The per-call cost columns both tables show, and their cells. */
+const COST_COLUMNS = [
+  'worker CPU per call',
+  'worker cores',
+  'Redis commands per call',
+  'EVALSHA per call',
+  'Redis CPU per call',
+  'Redis cores',
+  'simulator cores',
+] as const;
+
+function costCells(c: PerCall): Cell[] {
+  return [
+    ms2(c.workerCpuMsPerCall),
+    cores(c.workerCores),
+    c.redisCommandsPerCall.toFixed(1),
+    c.evalshaPerCall.toFixed(2),
+    ms2(c.redisCpuMsPerCall),
+    cores(c.redisCores),
+    cores(c.simulatorCores),
+  ];
+}
+
 /** Three decimals: a fleet at 0.947 must not read as the 0.95 it misses. */
 const ratio3 = (value: number | null) => (value === null ? '–' : value.toFixed(3));
 const ms2 = (value: number | null) => (value === null ? '–' : `${value.toFixed(2)} ms`);
@@ -196,13 +213,7 @@ function stepRow(step: ScaleStep): Cell[] {
     e.sorted.filter((x) => x < MIN_EFFICIENCY).length,
     run.tenants.reduce((n, t) => n + t.calls.throttled, 0),
     run.tenants.reduce((n, t) => n + t.calls.duplicateDevices, 0),
-    ms2(c.workerCpuMsPerCall),
-    cores(c.workerCores),
-    c.redisCommandsPerCall.toFixed(1),
-    c.evalshaPerCall.toFixed(2),
-    ms2(c.redisCpuMsPerCall),
-    cores(c.redisCores),
-    cores(c.simulatorCores),
+    ...costCells(c),
     step.loadAverage.toFixed(1),
     step.holds ? 'holds' : 'does not hold',
   ];
@@ -265,13 +276,7 @@ export async function scaleScenario(ctx: BenchContext): Promise<ScenarioResult> 
           'tenants < 0.95',
           '429s',
           'duplicates',
-          'worker CPU per call',
-          'worker cores',
-          'Redis commands per call',
-          'EVALSHA per call',
-          'Redis CPU per call',
-          'Redis cores',
-          'simulator cores',
+          ...COST_COLUMNS,
           'load average',
           '≥ 0.95, 0 × 429',
         ],
@@ -283,13 +288,7 @@ export async function scaleScenario(ctx: BenchContext): Promise<ScenarioResult> 
           'budgets × devices',
           'calls',
           'calls/s',
-          'worker CPU per call',
-          'worker cores',
-          'Redis commands per call',
-          'EVALSHA per call',
-          'Redis CPU per call',
-          'Redis cores',
-          'simulator cores',
+          ...COST_COLUMNS,
           'Redis per waiting device',
           'Redis per finished device',
           'worker peak RSS',
