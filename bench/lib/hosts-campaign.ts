@@ -1,9 +1,25 @@
+import { join } from 'node:path';
 import type { Redis } from 'ioredis';
-import { paths } from './context.js';
-import { waitForWorkers } from './fleetscan-runner.js';
-import { startChild, type Child } from './processes.js';
-import { startSimulator, type RunningSimulator } from './sim-harness.js';
 import type { SimulatorOptions } from '../../src/simulator/build-simulator.js';
+import { paths, type BenchContext } from './context.js';
+import {
+  campaignEnv,
+  campaignRunFrom,
+  simulatorOptionsFor,
+  type CampaignRun,
+  type CampaignSpec,
+} from './fleetscan-campaign.js';
+import { runScanCommand, waitForCampaignDone, waitForWorkers } from './fleetscan-runner.js';
+import { theoreticalFloorMs } from './floor.js';
+import { startChild, type Child } from './processes.js';
+import {
+  MDE_WINDOWS,
+  compressed,
+  machineIds,
+  startSimulator,
+  writeIdsFile,
+  type RunningSimulator,
+} from './sim-harness.js';
 import type { VirtualHost, VirtualNetwork } from './virtual-hosts.js';
 
 /** The simulator on the virtual API network, counting scan calls by the host they came from. */
@@ -92,4 +108,53 @@ export async function startHostWorkers(
 /** SIGTERM to every worker (SIGKILL after the grace), all at once. */
 export async function stopHostWorkers(workers: HostWorkers): Promise<void> {
   await Promise.all(workers.flat().map((w) => w.stop('SIGTERM', 5_000)));
+}
+
+/**
+ * One campaign through the real pipeline with its workers spread over `hosts` (`perHost` each,
+ * clocks as the hosts have them): a fresh simulator on the API network, the shared `redis` on
+ * the Redis network, `fleetscan scan` from the root namespace as the clock starts.
+ */
+export async function runHostsCampaign(
+  ctx: BenchContext,
+  network: VirtualNetwork,
+  redis: { url: string; admin: Redis },
+  run: { spec: CampaignSpec; hosts: readonly VirtualHost[]; perHost: number; label: string },
+): Promise<CampaignRun> {
+  const { spec } = run;
+  const ids = machineIds(spec.devices);
+  const file = join(ctx.workDir, `hosts-${spec.devices}.txt`);
+  await writeIdsFile(file, ids.length, (i) => ids[i]!);
+  const api = await startHostsApi(network, simulatorOptionsFor(spec, ids));
+  const windows = compressed(MDE_WINDOWS, spec.factor);
+  const prefix = `fsh${run.hosts.length}x${spec.devices}f${spec.factor}`;
+  const env = campaignEnv(spec, { ...api, redisUrl: redis.url, prefix, workDir: ctx.workDir });
+  let workers: HostWorkers = [];
+  try {
+    workers = await startHostWorkers(network, env, {
+      perHost: run.perHost,
+      concurrency: spec.concurrency ?? 8,
+      redis: redis.admin,
+      prefix,
+      hosts: run.hosts,
+    });
+    const startedAt = api.sim.now();
+    const timeoutMs = 180_000 + theoreticalFloorMs(spec.devices, windows) * 4;
+    const scan = await runScanCommand(env, file, `hosts ${spec.devices}`, timeoutMs);
+    const done = await waitForCampaignDone(redis.admin, prefix, scan.campaignId, {
+      timeoutMs,
+      now: () => api.sim.now(),
+    });
+    return campaignRunFrom(
+      run.label,
+      spec,
+      { calls: api.sim.calls() },
+      { startedAt, doneAt: done.doneAt },
+      done.counts,
+      workers.flat().map((w) => w.cost()),
+    );
+  } finally {
+    await stopHostWorkers(workers);
+    await api.stop();
+  }
 }

@@ -5,6 +5,7 @@ import { alternativesScenario } from './alternatives.js';
 import { controlScenario } from './control.js';
 import { efficiencyScenario } from './efficiency.js';
 import { enqueueScenario } from './enqueue.js';
+import { hostsScenario } from './hosts.js';
 import { incidentScenario } from './incident.js';
 import { retentionScenario } from './retention.js';
 import { tenantsScenario } from './tenants.js';
@@ -21,6 +22,7 @@ export const SCENARIOS = {
   adaptive: adaptiveScenario,
   tenants: tenantsScenario,
   control: controlScenario,
+  hosts: hostsScenario,
 } satisfies Record<string, (ctx: BenchContext) => Promise<ScenarioResult>>;
 
 export type ScenarioName = keyof typeof SCENARIOS;

@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { summariseScanCalls } from '../../bench/lib/call-analysis.js';
-import { GUARD_MS } from '../../bench/lib/fleetscan-campaign.js';
-import { fleetscanEnv, waitForCampaignDone } from '../../bench/lib/fleetscan-runner.js';
+import { campaignEnv } from '../../bench/lib/fleetscan-campaign.js';
+import { waitForCampaignDone } from '../../bench/lib/fleetscan-runner.js';
 import {
   startHostsApi,
   startHostWorkers,
@@ -87,17 +87,7 @@ async function setUp(options: { devices: number; spare: number; factor: number }
   started.apis.push(api);
   const prefix = uniquePrefix('hosts');
   const windows = compressed(MDE_WINDOWS, options.factor);
-  const env = fleetscanEnv({
-    redisUrl: redis.url,
-    prefix,
-    apiUrl: api.url,
-    token: api.token,
-    factor: options.factor,
-    windows,
-    guardMs: GUARD_MS,
-    workDir: dir,
-    reserve: '0',
-  });
+  const env = campaignEnv(options, { ...api, redisUrl: redis.url, prefix, workDir: dir });
   const file = join(dir, `${prefix}.txt`);
   await writeIdsFile(file, options.devices, (i) => ids[i]!);
   const spareFile = join(dir, `${prefix}-spare.txt`);
