@@ -117,6 +117,7 @@ export async function buildRuntime(config: Config, options: RuntimeOptions): Pro
     reserve: config.limits.reserve,
     deviceLeaseMs: config.worker.lockDuration,
     breaker: breakerSettings(config),
+    clock,
   });
 
   let api: RuntimeApi | undefined;
