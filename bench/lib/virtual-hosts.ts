@@ -23,6 +23,8 @@ export interface VirtualHost {
   apiAddress: string;
   /** Root-side end of its Redis link: down = cut off from Redis. */
   redisLink: string;
+  /** Root-side end of its API link: down = cut off from the API. */
+  apiLink: string;
   /** How far its wall clock is from the real one, seconds. */
   clockOffsetSec: number;
 }
@@ -35,8 +37,8 @@ export interface VirtualNetwork {
   hosts: readonly VirtualHost[];
   /** How to run `command args` inside `host`, with its clock offset (LD_PRELOAD libfaketime). */
   commandIn(host: VirtualHost, command: string, args: readonly string[]): HostCommand;
-  /** Takes the host's Redis link down (`up: false`) or brings it back. */
-  setRedisLink(host: VirtualHost, up: boolean): void;
+  /** Takes the host's link to Redis or to the API down (`up: false`), or brings it back. */
+  setLink(host: VirtualHost, link: 'redis' | 'api', up: boolean): void;
   /** Removes every namespace, link and bridge; safe to call twice, never throws. */
   destroy(): void;
 }
@@ -122,6 +124,7 @@ export function createVirtualNetwork(clockOffsetsSec: readonly number[]): Virtua
     redisAddress: `${redisNet}.${10 + index}`,
     apiAddress: `${apiNet}.${10 + index}`,
     redisLink: `fsr${id}h${index}`,
+    apiLink: `fsa${id}h${index}`,
     clockOffsetSec,
   }));
   const destroy = () => {
@@ -129,7 +132,7 @@ export function createVirtualNetwork(clockOffsetsSec: readonly number[]): Virtua
       run(['ip', 'netns', 'del', host.namespace]);
       // A namespace kept alive by a stray process keeps its links: delete the root ends too.
       run(['ip', 'link', 'del', host.redisLink]);
-      run(['ip', 'link', 'del', `fsa${id}h${host.index}`]);
+      run(['ip', 'link', 'del', host.apiLink]);
     }
     for (const bridge of Object.values(bridges)) run(['ip', 'link', 'del', bridge]);
   };
@@ -148,7 +151,7 @@ export function createVirtualNetwork(clockOffsetsSec: readonly number[]): Virtua
       must(['ip', '-n', ns, 'link', 'set', 'lo', 'up']);
       for (const [bridge, link, inner, address] of [
         [bridges.redis, host.redisLink, 'redis0', host.redisAddress],
-        [bridges.api, `fsa${id}h${host.index}`, 'api0', host.apiAddress],
+        [bridges.api, host.apiLink, 'api0', host.apiAddress],
       ] as const) {
         must(['ip', 'link', 'add', link, 'type', 'veth', 'peer', 'name', inner, 'netns', ns]);
         must(['ip', 'link', 'set', link, 'master', bridge]);
@@ -175,8 +178,14 @@ export function createVirtualNetwork(clockOffsetsSec: readonly number[]): Virtua
         FAKETIME_DONT_FAKE_MONOTONIC: '1',
       },
     }),
-    setRedisLink: (host, up) => {
-      must(['ip', 'link', 'set', host.redisLink, up ? 'up' : 'down']);
+    setLink: (host, link, up) => {
+      must([
+        'ip',
+        'link',
+        'set',
+        link === 'redis' ? host.redisLink : host.apiLink,
+        up ? 'up' : 'down',
+      ]);
     },
     destroy,
   };

@@ -182,12 +182,12 @@ describe('three hosts with clocks 55 s apart, one Redis, one budget', () => {
       if (Date.now() > deadline) throw new Error('the host to cut made no calls within 120 s');
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
-    network.setRedisLink(cut, false);
+    network.setLink(cut, 'redis', false);
     const callsAtCut = run.api.sim.calls().filter((c) => c.family === 'scan').length;
     try {
       await new Promise((resolve) => setTimeout(resolve, 20_000));
     } finally {
-      network.setRedisLink(cut, true);
+      network.setLink(cut, 'redis', true);
     }
     const campaignId = await scanned;
     // The campaign was still running when the link came back: the cut was mid-run.
