@@ -27,6 +27,7 @@ import {
   type VirtualNetwork,
 } from '../../bench/lib/virtual-hosts.js';
 import { campaignKeys } from '../../src/campaigns/campaign-keys.js';
+import { listWorkers, WORKER_HEARTBEAT_MS } from '../../src/ops/worker-presence.js';
 import { startRedisServer, type OwnRedis } from '../../src/shared/redis-server.js';
 import { CLI_MAIN, ensureBuilt, runCli } from '../helpers/cli.js';
 import { uniquePrefix } from '../helpers/redis.js';
@@ -133,6 +134,17 @@ async function scanAndFinish(run: Campaign, file: string, devices: number) {
   expect(await admin.hget(campaignKeys(run.prefix, campaignId).campaign, 'state')).toBe('finished');
 }
 
+/** Waits until `status` and the dashboard would list `count` live workers (a 20 s deadline). */
+async function expectLiveWorkers(prefix: string, count: number): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  let live = await listWorkers(admin, prefix, { intervalMs: WORKER_HEARTBEAT_MS });
+  while (live.length < count && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    live = await listWorkers(admin, prefix, { intervalMs: WORKER_HEARTBEAT_MS });
+  }
+  expect(live).toHaveLength(count);
+}
+
 describe('three hosts with clocks 55 s apart, one Redis, one budget', () => {
   it('runs every worker under its own clock offset', () => {
     for (const host of network.hosts) {
@@ -152,6 +164,8 @@ describe('three hosts with clocks 55 s apart, one Redis, one budget', () => {
       cli: CLI_MAIN,
     });
     started.workers.push(...workers);
+    // Presence is on Redis TIME too: the host 30 s behind is not taken for dead.
+    await expectLiveWorkers(run.prefix, network.hosts.length * WORKERS_PER_HOST);
     await scanAndFinish(run, run.file, 300);
     await stopHostWorkers(workers);
     expectOneBudget(run);
