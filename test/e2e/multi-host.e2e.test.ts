@@ -197,7 +197,6 @@ describe('three hosts with clocks 55 s apart, one Redis, one budget', () => {
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
     network.setLink(cut, 'redis', false);
-    const callsAtCut = run.api.sim.calls().filter((c) => c.family === 'scan').length;
     try {
       await new Promise((resolve) => setTimeout(resolve, 20_000));
     } finally {
@@ -209,7 +208,6 @@ describe('three hosts with clocks 55 s apart, one Redis, one budget', () => {
     expect(Number(atRestore['queued'] ?? 0) + Number(atRestore['deferred'] ?? 0)).toBeGreaterThan(
       0,
     );
-    expect(callsAtCut).toBeGreaterThanOrEqual(5);
     const done = await waitForCampaignDone(admin, run.prefix, campaignId, {
       timeoutMs: 180_000,
       now: () => Date.now(),
