@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { Redis } from '../shared/redis.js';
 import type { Campaign, CampaignMeta, CampaignState, DeviceRecord, Priority } from './campaign.js';
 import type { CampaignStore } from './campaign-store.js';
 import { decodeCampaign, encodeCampaignMeta } from './campaign-codec.js';

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { Redis } from '../shared/redis.js';
 import { PRIORITIES, type Priority } from '../campaigns/campaign.js';
 import type { RateWindow } from '../config/duration.js';
 import type { ScanLimiter, ScanPermit } from '../limiter/scan-limiter.js';

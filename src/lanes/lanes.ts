@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { Redis } from '../shared/redis.js';
 import type { RateWindow } from '../config/duration.js';
 import type { Clock } from '../shared/clock.js';
 import type { TenantRegistry } from '../tenants/tenant-registry.js';

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { Redis } from '../shared/redis.js';
 import type { Campaign } from '../campaigns/campaign.js';
 
 /** Where an archived campaign went, kept in Redis (a few hundred bytes a campaign). */

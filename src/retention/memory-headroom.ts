@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { Redis } from '../shared/redis.js';
 
 export interface MemorySettings {
   /** Redis bytes one waiting device costs (`retention.memory.bytesPerDevice`). */

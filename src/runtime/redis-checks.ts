@@ -1,5 +1,5 @@
 import { setTimeout as delay } from 'node:timers/promises';
-import type { Redis } from 'ioredis';
+import type { Redis } from '../shared/redis.js';
 import type { Logger } from '../shared/logger.js';
 import { describeRedisUrl } from '../shared/redis.js';
 import { explainRedisError } from '../shared/redis-errors.js';

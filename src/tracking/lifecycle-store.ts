@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { Redis } from '../shared/redis.js';
 import type { CancelResult, ScanResult } from '../campaigns/campaign.js';
 import { campaignKeys } from '../campaigns/campaign-keys.js';
 import { CODE_BY_CANCEL, CODE_BY_SCAN_RESULT } from '../campaigns/device-codec.js';

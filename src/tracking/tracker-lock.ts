@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { Redis } from '../shared/redis.js';
 
 /**
  * Takes the lock when free (a new fencing token from the counter) or returns the caller's own

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { Redis } from '../shared/redis.js';
 import type { CampaignStore } from '../campaigns/campaign-store.js';
 import { campaignIndexKey, campaignKeys } from '../campaigns/campaign-keys.js';
 import type { Clock } from '../shared/clock.js';

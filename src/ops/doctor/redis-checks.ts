@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { Redis } from '../../shared/redis.js';
 import { listWorkers, WORKER_HEARTBEAT_MS } from '../worker-presence.js';
 import { checkStoreIdentity } from '../store-identity.js';
 import type { Config } from '../../config/schema.js';
