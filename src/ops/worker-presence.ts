@@ -57,11 +57,10 @@ export function startHeartbeat(
     // Beats on Redis TIME: readers on other hosts compare them with their cut-off, and a host
     // whose clock is 30 s behind must not look dead (nor a dead one alive for 30 s more).
     const at = options.now ? options.now() : await redisTimeMs(redis);
-    await redis
-      .multi()
-      .zadd(membersKey(prefix), at, id)
-      .hset(infoKey(prefix), id, JSON.stringify({ ...info, lastJobAt }))
-      .exec();
+    // Two commands, not MULTI: the keys are in two Redis Cluster slots. Details first, so a
+    // listed member always has them.
+    await redis.hset(infoKey(prefix), id, JSON.stringify({ ...info, lastJobAt }));
+    await redis.zadd(membersKey(prefix), at, id);
   };
   const report = (error: unknown) => {
     options.onError?.(error);
@@ -78,7 +77,8 @@ export function startHeartbeat(
     },
     async stop() {
       clearInterval(timer);
-      await redis.multi().zrem(membersKey(prefix), id).hdel(infoKey(prefix), id).exec();
+      await redis.zrem(membersKey(prefix), id);
+      await redis.hdel(infoKey(prefix), id);
     },
   };
 }
@@ -97,11 +97,8 @@ export async function listWorkers(
   const cutoff = now - MISSED_BEATS * options.intervalMs;
   const stale = await redis.zrangebyscore(membersKey(prefix), '-inf', `(${String(cutoff)}`);
   if (stale.length > 0) {
-    await redis
-      .multi()
-      .zrem(membersKey(prefix), ...stale)
-      .hdel(infoKey(prefix), ...stale)
-      .exec();
+    await redis.zrem(membersKey(prefix), ...stale);
+    await redis.hdel(infoKey(prefix), ...stale);
   }
   const live = await redis.zrangebyscore(membersKey(prefix), cutoff, '+inf', 'WITHSCORES');
   const ids: string[] = [];

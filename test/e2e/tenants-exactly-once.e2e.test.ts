@@ -8,6 +8,7 @@ import { PRIORITIES } from '../../src/campaigns/campaign.js';
 import { buildSimulator, type Simulator } from '../../src/simulator/build-simulator.js';
 import { cliTestEnv, ensureBuilt, runCli, spawnCli, type CliProcess } from '../helpers/cli.js';
 import { cleanupPrefix, testRedisUrl, uniquePrefix } from '../helpers/redis.js';
+import { campaignKeys } from '../../src/campaigns/campaign-keys.js';
 
 // Microsoft's windows at time scale 100: a minute is 600 ms.
 const TIME_SCALE = 100;
@@ -135,7 +136,7 @@ describe('three tenants, all three classes, real worker processes', () => {
       // Workers start once all nine wait: every tenant and every class compete from the start.
       workers.push(spawnCli(workerArgs, { env }), spawnCli(workerArgs, { env }));
       const count = async (id: string, state: string) =>
-        Number((await redis.hget(`${prefix}:campaign:${id}:counts`, state)) ?? 0);
+        Number((await redis.hget(campaignKeys(prefix, id).counts, state)) ?? 0);
       const requested = async () => {
         let n = 0;
         for (const id of campaigns) n += await count(id, 'requested');
@@ -150,7 +151,7 @@ describe('three tenants, all three classes, real worker processes', () => {
           `${share} requested`,
           300_000,
           () =>
-            Promise.all(campaigns.map((id) => redis.hgetall(`${prefix}:campaign:${id}:counts`))),
+            Promise.all(campaigns.map((id) => redis.hgetall(campaignKeys(prefix, id).counts))),
         );
         const victim = workers.find(
           (w) => w.child.exitCode === null && w.child.signalCode === null,
@@ -161,7 +162,7 @@ describe('three tenants, all three classes, real worker processes', () => {
       }
       for (const id of campaigns) {
         await waitUntil(
-          async () => (await redis.hget(`${prefix}:campaign:${id}`, 'state')) === 'finished',
+          async () => (await redis.hget(campaignKeys(prefix, id).campaign, 'state')) === 'finished',
           `campaign ${id} to finish`,
         );
         expect(await count(id, 'requested'), id).toBe(PER_CAMPAIGN);
