@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { Redis } from '../../src/shared/redis.js';
 import { pino } from 'pino';
 import type { RateWindow } from '../../src/config/duration.js';
 import type { BreakerSettings } from '../../src/lanes/budget-breaker.js';
