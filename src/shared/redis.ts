@@ -73,7 +73,8 @@ export function isClusterTarget(target: string | RedisTarget): boolean {
 }
 
 function clusterNodesOf(settings: RedisTarget): ClusterNode[] | null {
-  if (settings.cluster && settings.cluster.length > 0) return settings.cluster.map(parseClusterNode);
+  if (settings.cluster && settings.cluster.length > 0)
+    return settings.cluster.map(parseClusterNode);
   return isClusterUrl(settings.url) ? parseClusterUrl(settings.url).nodes : null;
 }
 

@@ -150,8 +150,7 @@ describe('three tenants, all three classes, real worker processes', () => {
           async () => (await requested()) >= all * share,
           `${share} requested`,
           300_000,
-          () =>
-            Promise.all(campaigns.map((id) => redis.hgetall(campaignKeys(prefix, id).counts))),
+          () => Promise.all(campaigns.map((id) => redis.hgetall(campaignKeys(prefix, id).counts))),
         );
         const victim = workers.find(
           (w) => w.child.exitCode === null && w.child.signalCode === null,
