@@ -93,7 +93,10 @@ function createCluster(
   const password = settings.password ?? fromUrl?.password;
   const clusterOptions: ClusterOptions = {
     lazyConnect: false,
-    enableAutoPipelining: true,
+    // Off on a cluster: an auto-pipelined batch mixes keys of several slots of one node, and
+    // ioredis retries a batch after MOVED only when every error in it is the same, so during a
+    // failover the commands would fail instead of following the slots to the new master.
+    enableAutoPipelining: false,
     enableReadyCheck: true,
     // A failover takes a node timeout or two: keep retrying redirected commands meanwhile.
     retryDelayOnFailover: 200,

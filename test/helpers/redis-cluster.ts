@@ -125,6 +125,10 @@ export async function startLocalCluster(): Promise<LocalCluster> {
     }
     return client;
   };
+  const alive = () =>
+    processes
+      .filter((p) => p.child.exitCode === null && p.child.signalCode === null)
+      .map((p) => p.port);
   const stop = async () => {
     for (const client of clients.values()) client.disconnect();
     await Promise.all(
@@ -176,8 +180,9 @@ export async function startLocalCluster(): Promise<LocalCluster> {
       url: `redis+cluster://${nodes.join(',')}`,
       node,
       async masterOf(key) {
-        const slot = Number(await node(processes[0]?.port ?? 0).call('CLUSTER', 'KEYSLOT', key));
-        const shards = await topology(node(processes[0]?.port ?? 0));
+        const anyNode = node(alive()[0] ?? 0);
+        const slot = Number(await anyNode.call('CLUSTER', 'KEYSLOT', key));
+        const shards = await topology(anyNode);
         const owner = shards.find((n) => n.master && !n.failed && ownsSlot(n.slots, slot));
         if (!owner) throw new Error(`no master serves slot ${String(slot)}`);
         return owner.port;
@@ -191,7 +196,7 @@ export async function startLocalCluster(): Promise<LocalCluster> {
           const info = (await node(replica).call('ROLE')) as [string];
           return info[0] === 'master';
         });
-        await waitHealthy(processes.filter((p) => p.child.exitCode === null).map((p) => p.port));
+        await waitHealthy(alive());
         return replica;
       },
       async killMaster(masterPort) {
@@ -211,10 +216,7 @@ export async function startLocalCluster(): Promise<LocalCluster> {
           }
           return promoted !== 0;
         });
-        const alive = processes.filter((p) => p.port !== masterPort).map((p) => p.port);
-        await until('cluster_state:ok after the kill', async () =>
-          allOk(alive.map((port) => node(port))),
-        );
+        await until('cluster_state:ok after the kill', () => allOk(alive().map(node)));
         return promoted;
       },
       stop,
