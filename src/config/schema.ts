@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { normaliseWindows } from '../limiter/budget-keys.js';
 import { reserveFor } from '../lanes/reserve.js';
 import { parseDuration, parseRateLimits, type RateWindow } from './duration.js';
-import { CLUSTER_NODE, isClusterUrl, parseClusterUrl } from '../shared/redis-cluster-target.js';
+import { isClusterUrl, parseClusterNode, parseClusterUrl } from '../shared/redis-cluster-target.js';
 import { CLOUDS, tenantShape, type TenantEntry } from './tenants-schema.js';
 
 /** A duration given as milliseconds or as text such as `5m`, `600ms`, `24h`. */
@@ -68,6 +68,15 @@ const httpUrl = z
   .nullish()
   .transform((value) => value ?? undefined);
 
+function isClusterNode(node: string): boolean {
+  try {
+    parseClusterNode(node);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** A `redis+cluster://` URL must name at least one valid node; other URLs pass through. */
 function clusterUrlIsValid(url: string): boolean {
   if (!isClusterUrl(url)) return true;
@@ -95,7 +104,7 @@ const configShape = z.strictObject({
      * scheme still decides TLS (rediss://) and may carry the user and password.
      */
     cluster: z
-      .array(z.string().regex(CLUSTER_NODE, 'Expected host:port (e.g. 10.0.0.5:6379)'))
+      .array(z.string().refine(isClusterNode, 'Expected host:port (e.g. 10.0.0.5:6379)'))
       .min(1, 'Expected at least one host:port node (or null for a single Redis)')
       .nullish()
       .transform((nodes) => nodes ?? null),

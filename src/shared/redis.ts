@@ -128,7 +128,7 @@ export function duplicateRedis(redis: Redis, connectionName: string): Redis {
  * The servers that hold the keys: the masters of a cluster, or the one server. Whatever walks
  * the whole keyspace (SCAN) or reads server facts (INFO, CONFIG) asks each of them.
  */
-export function clusterMasters(redis: Redis): SingleRedis[] {
+export function clusterMasters<T extends object>(redis: T): (T | SingleRedis)[] {
   return redis instanceof Cluster ? redis.nodes('master') : [redis];
 }
 
