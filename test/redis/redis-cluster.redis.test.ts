@@ -5,7 +5,7 @@ import { campaignKeys } from '../../src/campaigns/campaign-keys.js';
 import { loadLuaScript } from '../../src/campaigns/lua-script.js';
 import { createCampaignStore } from '../../src/campaigns/redis-campaign-store.js';
 import { budgetKeys } from '../../src/limiter/budget-keys.js';
-import { laneKeys } from '../../src/lanes/lane-keys.js';
+import { laneKeys, wakeChannel } from '../../src/lanes/lane-keys.js';
 import { startHeartbeat, listWorkers } from '../../src/ops/worker-presence.js';
 import {
   clearStoreLoss,
@@ -18,7 +18,7 @@ import { createFiringLock } from '../../src/schedules/firing-lock.js';
 import { createScheduleStore } from '../../src/schedules/schedule-store.js';
 import { createLifecycleStore, lifecycleKey } from '../../src/tracking/lifecycle-store.js';
 import { createFencedLock, trackerLockKey } from '../../src/tracking/tracker-lock.js';
-import { createRedis, type Redis } from '../../src/shared/redis.js';
+import { createRedis, duplicateRedis, type Redis } from '../../src/shared/redis.js';
 import { scanKeys } from '../../src/shared/scan-keys.js';
 import { createWebhookStore } from '../../src/webhooks/webhook-store.js';
 import { startLocalCluster, type LocalCluster } from '../helpers/redis-cluster.js';
@@ -194,6 +194,28 @@ describe('Redis Cluster: every script and multi-key step runs without CROSSSLOT'
       await limiters.get(tenant)?.usage();
       await limiters.get(tenant)?.adaptiveState();
       expect((await lane.stats()).campaigns.urgent).toBe(0);
+    }
+  });
+
+  it('wakes a cluster subscriber when devices are pushed (PUBLISH in a script reaches every node)', async () => {
+    const subscriber = duplicateRedis(redis, 'fleetscan-cluster-wake');
+    try {
+      const woken: string[] = [];
+      subscriber.on('message', (_channel: string, message: string) => woken.push(message));
+      await subscriber.subscribe(wakeChannel(prefix));
+      const lane = testLanes(redis, prefix, { tenants: ['northwind'] }).lanes.forTenant(
+        'northwind',
+      );
+      await lane.push({ id: newCampaignId(), priority: 'normal', paused: false }, [
+        { machineId: hexId(9) },
+      ]);
+      const deadline = Date.now() + 10_000;
+      while (woken.length === 0 && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      expect(woken).toContain(budgetKeys(prefix, 'commercial:northwind:app', 'scan', []).tag);
+    } finally {
+      subscriber.disconnect();
     }
   });
 
