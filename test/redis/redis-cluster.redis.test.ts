@@ -1,3 +1,5 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CampaignMeta } from '../../src/campaigns/campaign.js';
 import { newCampaignId } from '../../src/campaigns/campaign-id.js';
@@ -20,6 +22,8 @@ import { createLifecycleStore, lifecycleKey } from '../../src/tracking/lifecycle
 import { createFencedLock, trackerLockKey } from '../../src/tracking/tracker-lock.js';
 import { createRedis, duplicateRedis, type Redis } from '../../src/shared/redis.js';
 import { scanKeys } from '../../src/shared/scan-keys.js';
+import { scriptSource } from '../../src/shared/lua-script.js';
+import { packageRoot } from '../../src/shared/package-root.js';
 import { createWebhookStore } from '../../src/webhooks/webhook-store.js';
 import { startLocalCluster, type LocalCluster } from '../helpers/redis-cluster.js';
 import { uniquePrefix } from '../helpers/redis.js';
@@ -119,7 +123,12 @@ describe('Redis Cluster: every script and multi-key step runs without CROSSSLOT'
       await store.setHostnames(id, new Map([[hexId(1), 'host-1']]));
       expect(await store.createForReconcile(meta(id))).toBe(false);
       await store.setCampaignState(id, 'cancelled');
-      expect(await store.cancelAllWaiting(id)).toBeGreaterThanOrEqual(1);
+      expect(await store.cancelWaitingDevices(id, [hexId(3)])).toEqual([hexId(3)]);
+      expect(await store.cancelAllWaiting(id)).toBe(1);
+      await createLifecycleStore(redis, prefix).recordCancelResults(id, [
+        { machineId: hexId(1), result: 'cancelled' },
+      ]);
+      expect(await store.finishReconcile(id, 1)).toBe(true);
     }
     expect((await store.listCampaigns()).map((c) => c.id).sort()).toEqual([...ids].sort());
     const device = await store.getDevice(ids[0] ?? '', hexId(1));
@@ -191,6 +200,10 @@ describe('Redis Cluster: every script and multi-key step runs without CROSSSLOT'
         await lane.finish(id, second.grant.machineId, { kind: 'due', at: 1, attempt: true });
       }
       await lane.setCampaign(id, 'drop');
+      const limiter = limiters.get(tenant);
+      const permit = await limiter?.acquire('machineActions');
+      await permit?.settle();
+      await limiter?.throttle('machineActions', 1);
       await limiters.get(tenant)?.usage();
       await limiters.get(tenant)?.adaptiveState();
       expect((await lane.stats()).campaigns.urgent).toBe(0);
@@ -247,6 +260,13 @@ describe('Redis Cluster: every script and multi-key step runs without CROSSSLOT'
     expect((await schedules.fireCounts())['skipped-overlap']).toBe(2);
     await lock.release();
     expect(await schedules.remove('nightly')).toBe(true);
+    expect(
+      await schedules.completeFire(
+        'nightly',
+        { planned: 1, actual: 1, campaignId: 'c-000000000000' },
+        record,
+      ),
+    ).toBe(false);
   });
 
   it('keeps store identity, worker presence and webhooks across slots', async () => {
@@ -326,5 +346,33 @@ describe('Redis Cluster: every script and multi-key step runs without CROSSSLOT'
     for (const id of byMaster.values()) {
       expect(left.filter((key) => key.includes(id)).length, id).toBe(4);
     }
+  });
+
+  // Last: every Lua file of src/ was run above, so its SHA is cached on the master it ran on.
+  it('ran every Lua script of src/ on the cluster', async () => {
+    const files = readdirSync(join(packageRoot(), 'src'), { recursive: true, encoding: 'utf8' })
+      .filter((file) => /\/lua\/[^/]+\.lua$/.test(file))
+      .sort();
+    expect(files.length).toBeGreaterThanOrEqual(20);
+    const masters = await Promise.all(
+      cluster.nodes.map(async (address) => {
+        const node = cluster.node(Number(address.split(':')[1]));
+        return (await node.call('ROLE')) as [string];
+      }),
+    );
+    const masterNodes = cluster.nodes
+      .filter((_, i) => masters[i]?.[0] === 'master')
+      .map((address) => cluster.node(Number(address.split(':')[1])));
+    const notRun: string[] = [];
+    for (const file of files) {
+      const sha = scriptSource(readFileSync(join(packageRoot(), 'src', file), 'utf8')).sha;
+      const found = await Promise.all(
+        masterNodes.map(
+          async (node) => ((await node.call('SCRIPT', 'EXISTS', sha)) as number[])[0],
+        ),
+      );
+      if (!found.includes(1)) notRun.push(file);
+    }
+    expect(notRun).toEqual([]);
   });
 });
