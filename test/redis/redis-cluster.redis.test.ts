@@ -1,3 +1,4 @@
+import { Worker } from 'bullmq';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -25,6 +26,13 @@ import { scanKeys } from '../../src/shared/scan-keys.js';
 import { scriptSource } from '../../src/shared/lua-script.js';
 import { packageRoot } from '../../src/shared/package-root.js';
 import { createWebhookStore } from '../../src/webhooks/webhook-store.js';
+import {
+  bullmqPrefix,
+  createWebhookQueue,
+  kickDrains,
+  WEBHOOK_QUEUE_NAME,
+  type DrainJobData,
+} from '../../src/webhooks/webhook-queue.js';
 import { startLocalCluster, type LocalCluster } from '../helpers/redis-cluster.js';
 import { uniquePrefix } from '../helpers/redis.js';
 import { spec } from './schedule-fixture.js';
@@ -345,6 +353,33 @@ describe('Redis Cluster: every script and multi-key step runs without CROSSSLOT'
     expect(left.filter((key) => key.includes(gone))).toEqual([]);
     for (const id of byMaster.values()) {
       expect(left.filter((key) => key.includes(id)).length, id).toBe(4);
+    }
+  });
+
+  it('runs the BullMQ webhook queue under a hash-tagged prefix', async () => {
+    const connection = createRedis(cluster.url, { forBullmq: true });
+    const queuePrefix = bullmqPrefix(prefix, true);
+    const queue = createWebhookQueue(connection, queuePrefix);
+    const seen: string[] = [];
+    const worker = new Worker<DrainJobData>(
+      WEBHOOK_QUEUE_NAME,
+      (job) => {
+        seen.push(job.data.subscriptionId);
+        return Promise.resolve();
+      },
+      { connection, prefix: queuePrefix },
+    );
+    try {
+      await kickDrains(queue, ['s-1', 's-2']);
+      const deadline = Date.now() + 20_000;
+      while (seen.length < 2 && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      expect(seen.sort()).toEqual(['s-1', 's-2']);
+    } finally {
+      await worker.close();
+      await queue.close();
+      connection.disconnect();
     }
   });
 
