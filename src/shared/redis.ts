@@ -116,6 +116,10 @@ function createCluster(
   return new Cluster(nodes, clusterOptions);
 }
 
+export function isCluster(redis: Redis): redis is Cluster {
+  return redis instanceof Cluster;
+}
+
 /** A second connection with the same settings (a subscriber must have its own). */
 export function duplicateRedis(redis: Redis, connectionName: string): Redis {
   if (!(redis instanceof Cluster)) return redis.duplicate({ connectionName });
