@@ -53,7 +53,9 @@ export async function connectRedisForCommand(config: Config): Promise<Redis> {
     );
   }
   // A command run before any worker of this version started still finds an older store's keys.
-  await migrateKeyLayout(redis, config.redis.prefix);
+  // Best effort: a refusal (an ACL without the prefix, say) reaches the command's own first call
+  // too, which explains it and closes the connection.
+  await migrateKeyLayout(redis, config.redis.prefix).catch(() => undefined);
   return redis;
 }
 
