@@ -1,5 +1,5 @@
 import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -144,18 +144,19 @@ export async function startLocalCluster(): Promise<LocalCluster> {
   try {
     for (let i = 0; i < 6; i += 1) {
       const port = await clusterPort(taken);
+      // One directory per node: its nodes.conf and append-only files never meet another's.
+      const nodeDir = join(dir, String(port));
+      mkdirSync(nodeDir);
       const child = spawn(
         'redis-server',
         [
           '--port', String(port),
           '--bind', '127.0.0.1',
-          '--dir', dir,
+          '--dir', nodeDir,
           '--cluster-enabled', 'yes',
-          '--cluster-config-file', `nodes-${String(port)}.conf`,
+          '--cluster-config-file', 'nodes.conf',
           '--cluster-node-timeout', String(NODE_TIMEOUT_MS),
           '--appendonly', 'yes',
-          '--appendfilename', `appendonly-${String(port)}.aof`,
-          '--appenddirname', `aof-${String(port)}`,
           '--save', '',
           '--maxmemory-policy', 'noeviction',
         ],
