@@ -70,7 +70,7 @@ export async function checkRedis(deps: RedisCheckDeps): Promise<CheckResult[]> {
     (user) => (typeof user === 'string' ? user : undefined),
     () => undefined,
   );
-  results.push(judgeTransport(config.redis.url, aclUser));
+  results.push(judgeTransport(config.redis.url, aclUser, config.redis.cluster));
   results.push(judgeClockSkew((sent + received) / 2 - redisMs));
 
   const prefix = config.redis.prefix;
