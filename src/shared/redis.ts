@@ -98,12 +98,17 @@ function createCluster(
     // failover the commands would fail instead of following the slots to the new master.
     enableAutoPipelining: false,
     enableReadyCheck: true,
-    // A failover takes a node timeout or two: keep retrying redirected commands meanwhile.
-    retryDelayOnFailover: 200,
-    retryDelayOnClusterDown: 300,
+    // A failover takes a node timeout or two (15 s by default): a command retries its slot
+    // meanwhile, up to about 40 s like a command waiting out a single server's restart, instead
+    // of failing after ioredis's 16 tries (a few seconds) and costing a device an attempt.
+    retryDelayOnFailover: 300,
+    retryDelayOnClusterDown: 400,
     ...(options.failFast
       ? { clusterRetryStrategy: (times: number) => (times > 2 ? null : 200) }
-      : { clusterRetryStrategy: (times: number) => Math.min(times * 200, 5_000) }),
+      : {
+          clusterRetryStrategy: (times: number) => Math.min(times * 200, 5_000),
+          maxRedirections: 100,
+        }),
     redisOptions: {
       ...(options.connectionName ? { connectionName: options.connectionName } : {}),
       ...(options.forBullmq ? { maxRetriesPerRequest: null } : {}),
