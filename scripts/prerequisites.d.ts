@@ -3,6 +3,9 @@ export declare function planPrerequisites(
   found: {
     chromium: boolean;
     redis: boolean;
+    /** Absent: not needed (only `netns` needs `ip` and faketime). */
+    ip?: boolean;
+    faketime?: boolean;
     root: boolean;
     aptGet: boolean;
   },

@@ -1,6 +1,6 @@
 // Runs before `npm test` and `npm run demo` (npm's `pretest`, `predemo`) with the tools each needs:
-// `chromium` (Debian's, for the dashboard's browser test) and `redis` (REDIS_URL, 127.0.0.1:6379,
-// or redis-server to start). On a fresh machine, as root with apt-get, it installs what is
+// `chromium` (Debian's, for the dashboard's browser test), `redis` (REDIS_URL, 127.0.0.1:6379,
+// or redis-server to start) and `netns` (`ip` and libfaketime, for the several-hosts tests). On a fresh machine, as root with apt-get, it installs what is
 // missing; otherwise it says exactly what to install and exits 1 before anything starts, instead
 // of failing a test half-way.
 import { spawnSync } from 'node:child_process';
@@ -12,8 +12,8 @@ import { fileURLToPath } from 'node:url';
 export const CHROMIUM_PATH = '/usr/bin/chromium';
 
 /**
- * What to do about the tools a command needs (`found` is true for a tool not needed).
- * @param {{ chromium: boolean, redis: boolean, root: boolean, aptGet: boolean }} found
+ * What to do about the tools a command needs (`found` is true, or absent, for a tool not needed).
+ * @param {{ chromium: boolean, redis: boolean, ip?: boolean, faketime?: boolean, root: boolean, aptGet: boolean }} found
  * @param {string} [command] what needs them, for the message
  * @returns {{ install: string[], problem: string | null }}
  */
@@ -21,6 +21,8 @@ export function planPrerequisites(found, command = 'npm test') {
   const missing = [
     ...(found.chromium ? [] : ['chromium']),
     ...(found.redis ? [] : ['redis-server']),
+    ...(found.ip === false ? ['iproute2'] : []),
+    ...(found.faketime === false ? ['faketime'] : []),
   ];
   if (missing.length === 0) return { install: [], problem: null };
   if (found.root && found.aptGet) return { install: missing, problem: null };
@@ -29,6 +31,9 @@ export function planPrerequisites(found, command = 'npm test') {
     ...(found.redis
       ? []
       : ['a Redis (REDIS_URL, one answering on 127.0.0.1:6379, or redis-server on PATH)']),
+    ...(found.ip === false || found.faketime === false
+      ? ['`ip` and faketime (the several-hosts tests: network namespaces, shifted clocks)']
+      : []),
   ];
   return {
     install: [],
@@ -75,11 +80,15 @@ function localRedisAnswers() {
   });
 }
 
-/** @param {string[]} tools what the command needs: `chromium`, `redis` */
+const TOOLS = ['chromium', 'redis', 'netns'];
+
+/** @param {string[]} tools what the command needs: `chromium`, `redis`, `netns` */
 async function main(tools) {
-  const unknown = tools.filter((tool) => tool !== 'chromium' && tool !== 'redis');
+  const unknown = tools.filter((tool) => !TOOLS.includes(tool));
   if (unknown.length > 0 || tools.length === 0) {
-    console.error(`usage: node scripts/prerequisites.js chromium|redis...; got ${tools.join(' ')}`);
+    console.error(
+      `usage: node scripts/prerequisites.js ${TOOLS.join('|')}...; got ${tools.join(' ')}`,
+    );
     process.exit(2);
   }
   const found = {
@@ -89,6 +98,8 @@ async function main(tools) {
       Boolean(process.env.REDIS_URL) ||
       onPath('redis-server') ||
       (await localRedisAnswers()),
+    ip: !tools.includes('netns') || onPath('ip'),
+    faketime: !tools.includes('netns') || onPath('faketime'),
     root: process.getuid?.() === 0,
     aptGet: onPath('apt-get'),
   };

@@ -93,6 +93,28 @@ export function simulatorOptionsFor(spec: CampaignSpec, ids: readonly string[]) 
 }
 
 /**
+ * The environment of a budget campaign's fleetscan processes: the API's windows and production
+ * defaults divided by the factor, the guard above, and no reserve (one campaign alone measures
+ * dispatch against the whole cap: nothing kept for urgent work).
+ */
+export function campaignEnv(
+  spec: Pick<CampaignSpec, 'factor'>,
+  where: { url: string; token: string; redisUrl: string; prefix: string; workDir: string },
+): NodeJS.ProcessEnv {
+  return fleetscanEnv({
+    redisUrl: where.redisUrl,
+    prefix: where.prefix,
+    apiUrl: where.url,
+    token: where.token,
+    factor: spec.factor,
+    windows: compressed(MDE_WINDOWS, spec.factor),
+    guardMs: GUARD_MS,
+    workDir: where.workDir,
+    reserve: '0',
+  });
+}
+
+/**
  * A campaign through the real pipeline: a fresh simulator, two `fleetscan worker` processes
  * (concurrency 8) listening for wake-ups, then `fleetscan scan --devices` as the clock starts.
  */
@@ -107,18 +129,7 @@ export async function runFleetscanCampaign(
   const api = await startSimulator(simulatorOptionsFor(spec, ids));
   const windows = compressed(MDE_WINDOWS, spec.factor);
   const prefix = `fs${spec.devices}b${Math.round(spec.busyShare * 100)}`;
-  const env = fleetscanEnv({
-    redisUrl: ctx.redisUrl,
-    prefix,
-    apiUrl: api.url,
-    token: api.token,
-    factor: spec.factor,
-    windows,
-    guardMs: GUARD_MS,
-    workDir: ctx.workDir,
-    // One campaign alone measures dispatch against the whole cap: no reserve kept for urgent work.
-    reserve: '0',
-  });
+  const env = campaignEnv(spec, { ...api, redisUrl: ctx.redisUrl, prefix, workDir: ctx.workDir });
   let workers: Child[] = [];
   try {
     workers = await startFleetscanWorkers(env, 2, spec.concurrency ?? 8, ctx.admin, prefix);

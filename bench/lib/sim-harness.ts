@@ -38,10 +38,18 @@ export interface RunningSimulator {
   stop(): Promise<void>;
 }
 
-/** Builds the simulator and listens on 127.0.0.1, port 0. */
-export async function startSimulator(options: SimulatorOptions): Promise<RunningSimulator> {
+/**
+ * Builds the simulator and listens on `host` (default 127.0.0.1), port 0. `beforeListen` may add
+ * hooks to the app (it is not ready yet).
+ */
+export async function startSimulator(
+  options: SimulatorOptions,
+  host = '127.0.0.1',
+  beforeListen?: (sim: Simulator) => void,
+): Promise<RunningSimulator> {
   const sim = await buildSimulator(options);
-  const url = await sim.app.listen({ host: '127.0.0.1', port: 0 });
+  beforeListen?.(sim);
+  const url = await sim.app.listen({ host, port: 0 });
   const token = sim.issueToken({ lifetimeSec: 24 * 3600 });
   return { sim, url, token, stop: () => sim.close() };
 }

@@ -5,6 +5,7 @@ import { alternativesScenario } from './alternatives.js';
 import { controlScenario } from './control.js';
 import { efficiencyScenario } from './efficiency.js';
 import { enqueueScenario } from './enqueue.js';
+import { hostsScenario } from './hosts.js';
 import { incidentScenario } from './incident.js';
 import { retentionScenario } from './retention.js';
 import { scaleScenario } from './scale.js';
@@ -23,6 +24,7 @@ export const SCENARIOS = {
   tenants: tenantsScenario,
   scale: scaleScenario,
   control: controlScenario,
+  hosts: hostsScenario,
 } satisfies Record<string, (ctx: BenchContext) => Promise<ScenarioResult>>;
 
 export type ScenarioName = keyof typeof SCENARIOS;

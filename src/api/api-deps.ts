@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { Redis } from '../shared/redis.js';
 import type { CampaignControl } from '../campaigns/campaign-control.js';
 import type { RedisCampaignStore } from '../campaigns/redis-campaign-store.js';
 import type { Lanes } from '../lanes/lanes.js';

@@ -4,12 +4,13 @@ import type { Runtime } from '../runtime/build-runtime.js';
 import { startCampaignWatcher, type CampaignWatcher } from '../webhooks/campaign-watcher.js';
 import { startWebhookWorker } from '../webhooks/deliver-webhooks.js';
 import type { DrainJobData } from '../webhooks/webhook-queue.js';
-import { createWebhookQueue, type WebhookQueue } from '../webhooks/webhook-queue.js';
+import { bullmqPrefix, createWebhookQueue, type WebhookQueue } from '../webhooks/webhook-queue.js';
 import { createWebhookStore } from '../webhooks/webhook-store.js';
 import type { ApiDeps, CancelActions } from './api-deps.js';
 import { createAuditLog } from './audit/audit-log.js';
 import { createIdempotencyStore } from './idempotency-store.js';
 import { createTokenStore } from './tokens/token-store.js';
+import { isClusterTarget } from '../shared/redis.js';
 
 export interface ApiServices {
   deps: ApiDeps;
@@ -50,7 +51,8 @@ export function startApiServices(
     },
     clock,
   };
-  const queue = createWebhookQueue(runtime.bullConnection, prefix);
+  const queuePrefix = bullmqPrefix(prefix, isClusterTarget(config.redis));
+  const queue = createWebhookQueue(runtime.bullConnection, queuePrefix);
   queue.on('error', (error: Error) => {
     log.warn({ reason: error.message }, 'webhook queue error');
   });
@@ -59,7 +61,7 @@ export function startApiServices(
   }
   const worker: Worker<DrainJobData> = startWebhookWorker({
     connection: runtime.bullConnection,
-    prefix,
+    prefix: queuePrefix,
     store: webhooks,
     clock,
     log: log.child({ component: 'webhooks' }),

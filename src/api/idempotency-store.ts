@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { Redis } from '../shared/redis.js';
 
 /** The first answer to a key, replayed as is for a repeat. */
 export interface StoredAnswer {

@@ -1,7 +1,7 @@
 import type { CancelResult, DeviceRecord, DeviceState, ScanResult } from './campaign.js';
 
 /**
- * The compact JSON kept per device in `${prefix}:campaign:${id}:devices`. One-letter names and
+ * The compact JSON kept per device in `${prefix}:campaign:{${id}}:devices`. One-letter names and
  * omitted empty fields keep a waiting device at `{"s":"q"}` (9 bytes): with 100,000s of devices
  * per campaign, every byte of this record is paid for in Redis memory. The Lua scripts in `lua/`
  * read and write the same names.

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { Redis } from '../shared/redis.js';
 import type { DeviceRecord } from './campaign.js';
 import { DEVICE_SCAN_COUNT } from './device-scan.js';
 

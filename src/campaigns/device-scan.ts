@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { Redis } from '../shared/redis.js';
 import type { DeviceRecord } from './campaign.js';
 import type { DevicePage, ListDevicesOptions } from './campaign-store.js';
 import { decodeDevice, stateOf } from './device-codec.js';

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Redis } from 'ioredis';
+import type { Redis } from '../shared/redis.js';
 import { runScript, scriptSource, type ScriptSource } from '../shared/lua-script.js';
 import { packageRoot } from '../shared/package-root.js';
 

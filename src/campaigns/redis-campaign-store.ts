@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { Redis } from '../shared/redis.js';
 import type { Campaign, CampaignMeta, CampaignState, DeviceRecord, Priority } from './campaign.js';
 import type { CampaignStore } from './campaign-store.js';
 import { decodeCampaign, encodeCampaignMeta } from './campaign-codec.js';
@@ -9,7 +9,7 @@ import { iterateDevices, listDevices } from './device-scan.js';
 import { ReconcilePendingError, UnknownCampaignError, UnknownDeviceError } from './errors.js';
 import { loadLuaScript } from './lua-script.js';
 
-const createScript = loadLuaScript('create-campaign-2.lua');
+const createScript = loadLuaScript('create-campaign-1.lua');
 const transitionScript = loadLuaScript('transition-3.lua');
 const addDevicesScript = loadLuaScript('add-devices-3.lua');
 const setStateScript = loadLuaScript('set-state-2.lua');
@@ -151,9 +151,10 @@ export function createCampaignStore(redis: Redis, prefix: string): RedisCampaign
   };
 
   const create = async (meta: CampaignMeta, reconcile: boolean) => {
-    const keys = [keysOf(meta.id).campaign, campaignIndexKey(prefix)];
+    // Index first, then the campaign (create-campaign-1.lua says why they are two steps).
+    await redis.zadd(campaignIndexKey(prefix), 'NX', meta.createdAt, meta.id);
     const args = [meta.createdAt, reconcile ? '1' : '0', ...encodeCampaignMeta(meta)];
-    return (await createScript.run(redis, keys, args)) === 1;
+    return (await createScript.run(redis, [keysOf(meta.id).campaign], args)) === 1;
   };
   const requestReconcile = async (campaignId: string) =>
     (await redis.eval(

@@ -5,6 +5,7 @@ import { createLogger, type Logger } from '../shared/logger.js';
 import { createRedis, describeRedisUrl, type Redis } from '../shared/redis.js';
 import { explainRedisError } from '../shared/redis-errors.js';
 import { UsageError } from './errors.js';
+import { migrateKeyLayout } from '../ops/key-layout.js';
 
 export interface GlobalOptions {
   config?: string;
@@ -45,13 +46,17 @@ export async function connectRedisForCommand(config: Config): Promise<Redis> {
         }, 5_000).unref(),
       ),
     ]);
-    return redis;
   } catch (error) {
     redis.disconnect();
     throw new UsageError(
       explainRedisError(lastError ?? error, describeRedisUrl(config.redis.url)).message,
     );
   }
+  // A command run before any worker of this version started still finds an older store's keys.
+  // Best effort: a refusal (an ACL without the prefix, say) reaches the command's own first call
+  // too, which explains it and closes the connection.
+  await migrateKeyLayout(redis, config.redis.prefix).catch(() => undefined);
+  return redis;
 }
 
 /** Prints JSON on stdout, one object, newline-terminated. */

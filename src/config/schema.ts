@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { normaliseWindows } from '../limiter/budget-keys.js';
 import { reserveFor } from '../lanes/reserve.js';
 import { parseDuration, parseRateLimits, type RateWindow } from './duration.js';
+import { isClusterUrl, parseClusterNode, parseClusterUrl } from '../shared/redis-cluster-target.js';
 import { CLOUDS, tenantShape, type TenantEntry } from './tenants-schema.js';
 
 /** A duration given as milliseconds or as text such as `5m`, `600ms`, `24h`. */
@@ -67,11 +68,46 @@ const httpUrl = z
   .nullish()
   .transform((value) => value ?? undefined);
 
+function isClusterNode(node: string): boolean {
+  try {
+    parseClusterNode(node);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** A `redis+cluster://` URL must name at least one valid node; other URLs pass through. */
+function clusterUrlIsValid(url: string): boolean {
+  if (!isClusterUrl(url)) return true;
+  try {
+    parseClusterUrl(url);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export { CLOUDS, type Cloud, type TenantEntry } from './tenants-schema.js';
 
 const configShape = z.strictObject({
   redis: z.strictObject({
-    url: z.string().regex(/^rediss?:\/\//, 'Expected a redis:// or rediss:// URL'),
+    url: z
+      .string()
+      .regex(
+        /^rediss?(\+cluster)?:\/\//,
+        'Expected a redis://, rediss://, redis+cluster:// or rediss+cluster:// URL',
+      )
+      .refine(clusterUrlIsValid, 'Expected redis+cluster://[user:password@]host:port[,host:port]'),
+    /**
+     * Seed nodes of a Redis Cluster (`host:port`); null = one Redis server at `url`. The URL's
+     * scheme still decides TLS (rediss://) and may carry the user and password.
+     */
+    cluster: z
+      .array(z.string().refine(isClusterNode, 'Expected host:port (e.g. 10.0.0.5:6379)'))
+      .min(1, 'Expected at least one host:port node (or null for a single Redis)')
+      .nullish()
+      .transform((nodes) => nodes ?? null),
     prefix: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'Expected 1-64 letters, digits, _ . or -'),
     /** Refuse to run where Redis may evict keys (and so lose jobs). */
     requireNoEviction: z.boolean(),

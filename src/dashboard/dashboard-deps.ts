@@ -1,5 +1,5 @@
 import type { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { Redis } from '../shared/redis.js';
 import type { ApiDeps } from '../api/api-deps.js';
 import type { CampaignState } from '../campaigns/campaign.js';
 import type { CampaignStore } from '../campaigns/campaign-store.js';

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { Redis } from '../shared/redis.js';
 import { BLOCK_REASONS, type BlockReason, type TenantFault } from '../tenants/tenant-fault.js';
 import { runScript, scriptSource } from '../shared/lua-script.js';
 

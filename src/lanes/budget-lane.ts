@@ -1,7 +1,8 @@
-import type { Redis } from 'ioredis';
+import type { Redis } from '../shared/redis.js';
 import { PRIORITIES, type Priority } from '../campaigns/campaign.js';
 import type { RateWindow } from '../config/duration.js';
 import type { ScanLimiter, ScanPermit } from '../limiter/scan-limiter.js';
+import { systemClock, type Clock } from '../shared/clock.js';
 import { runScript, scriptSource } from '../shared/lua-script.js';
 import { createBudgetBreaker, type BreakerSettings, type BudgetBreaker } from './budget-breaker.js';
 import { laneKeys, laneMember, wakeChannel, type LaneKeys } from './lane-keys.js';
@@ -96,6 +97,8 @@ export interface BudgetLaneOptions {
   deviceLeaseMs: number;
   /** `limits.breaker`; default 5 s first probe, 5 min longest. */
   breaker?: BreakerSettings | undefined;
+  /** The clock the turns' due times (`LaneEnd.at`) are on; the system clock by default. */
+  clock?: Pick<Clock, 'now'> | undefined;
 }
 
 const DEFAULT_BREAKER: BreakerSettings = { probeMinMs: 5_000, probeMaxMs: 300_000 };
@@ -142,6 +145,13 @@ export function createBudgetLane(options: BudgetLaneOptions): BudgetLane {
     keys.breaker,
     ...slots.keys.windows,
   ];
+  // With Redis TIME, a due time goes as a delay: this host's clock may not be the others'.
+  const clock = options.clock ?? systemClock;
+  const relativeDue = slots.nowArg() === '';
+  const dueArg = (end: LaneEnd): number => {
+    if (end.kind !== 'due') return 0;
+    return relativeDue ? Math.max(0, Math.round(end.at - clock.now())) : Math.round(end.at);
+  };
   const classKeys = (campaignId: string) => [
     keys.campaigns,
     keys.due,
@@ -230,8 +240,9 @@ export function createBudgetLane(options: BudgetLaneOptions): BudgetLane {
           campaignId,
           machineId,
           end.kind,
-          end.kind === 'due' ? Math.round(end.at) : 0,
+          dueArg(end),
           end.kind === 'due' && end.attempt ? '1' : '0',
+          relativeDue ? 'in' : '',
         ],
       );
       return reply === 1;

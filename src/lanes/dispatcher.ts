@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { Redis } from '../shared/redis.js';
 import type { Logger } from '../shared/logger.js';
 import type { BudgetLane, LaneEnd, LaneGrant } from './budget-lane.js';
 import { laneMember, wakeChannel } from './lane-keys.js';

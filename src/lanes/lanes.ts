@@ -1,5 +1,6 @@
-import type { Redis } from 'ioredis';
+import type { Redis } from '../shared/redis.js';
 import type { RateWindow } from '../config/duration.js';
+import type { Clock } from '../shared/clock.js';
 import type { TenantRegistry } from '../tenants/tenant-registry.js';
 import type { BreakerSettings } from './budget-breaker.js';
 import { createBudgetLane, type BudgetLane } from './budget-lane.js';
@@ -22,6 +23,8 @@ export interface LanesDeps {
   deviceLeaseMs: number;
   /** `limits.breaker` as milliseconds. */
   breaker?: BreakerSettings | undefined;
+  /** The clock of the device turns' due times; the system clock by default. */
+  clock?: Pick<Clock, 'now'> | undefined;
 }
 
 export function createLanes(deps: LanesDeps): Lanes {
@@ -37,6 +40,7 @@ export function createLanes(deps: LanesDeps): Lanes {
         reserve: deps.reserve,
         deviceLeaseMs: deps.deviceLeaseMs,
         breaker: deps.breaker,
+        clock: deps.clock,
       });
       byBudget.set(tenant.budgetId, lane);
     }

@@ -51,12 +51,16 @@ if redis.call('EXISTS', KEYS[1]) == 0 then
 end
 return redis.call('HMGET', KEYS[1], 'id', 'createdAt')`;
 
-/** Writes the loss record unless one is already there (the first detection says what happened). */
+/**
+ * Writes the loss record unless one is already there (the first detection says what happened).
+ * The campaigns set is written first, in its own step: on a Redis Cluster the two keys are in
+ * different slots. A reader that sees the record therefore sees its campaigns; both steps can
+ * be repeated without harm.
+ */
 const RECORD_LOSS = `
 if redis.call('EXISTS', KEYS[1]) == 0 then
   redis.call('HSET', KEYS[1], 'reason', ARGV[1], 'detectedAt', ARGV[2], 'by', ARGV[3], 'previousEpoch', ARGV[4])
 end
-for i = 5, #ARGV do redis.call('SADD', KEYS[2], ARGV[i]) end
 return 1`;
 
 function toEpoch(id: string | null | undefined, createdAt: string | null | undefined) {
@@ -78,16 +82,15 @@ export async function readStoreEpoch(redis: Redis, prefix: string): Promise<Stor
 
 export async function recordStoreLoss(redis: Redis, prefix: string, loss: StoreLoss) {
   const k = storeIdentityKeys(prefix);
+  if (loss.campaigns.length > 0) await redis.sadd(k.lostCampaigns, ...loss.campaigns);
   await redis.eval(
     RECORD_LOSS,
-    2,
+    1,
     k.lost,
-    k.lostCampaigns,
     loss.reason,
     String(loss.detectedAt),
     loss.by,
     loss.previousEpoch ?? '',
-    ...loss.campaigns,
   );
 }
 
@@ -110,7 +113,9 @@ export async function readStoreLoss(redis: Redis, prefix: string): Promise<Store
 /** `fleetscan status --ack-store-loss`: the operator has re-run what was lost. */
 export async function clearStoreLoss(redis: Redis, prefix: string): Promise<boolean> {
   const k = storeIdentityKeys(prefix);
-  return (await redis.del(k.lost, k.lostCampaigns)) > 0;
+  // Record first, then its campaigns (two slots on a cluster): never campaigns without a record.
+  const removed = await redis.del(k.lost);
+  return (await redis.del(k.lostCampaigns)) + removed > 0;
 }
 
 /** What an operator does about a loss: one sentence, with the commands. */
@@ -170,9 +175,11 @@ export function startStoreWatch(
   const noteRunning = async () => {
     const ids = await redis.zrevrange(campaignIndexKey(prefix), 0, 99);
     if (ids.length === 0) return;
-    const pipeline = redis.pipeline();
-    for (const id of ids) pipeline.hget(campaignKeys(prefix, id).campaign, 'state');
-    const states = ((await pipeline.exec()) ?? []).map(([, state]) => state);
+    // Not one pipeline: on a Redis Cluster the campaigns live on different nodes (auto-pipelining
+    // still batches these per node).
+    const states = await Promise.all(
+      ids.map((id) => redis.hget(campaignKeys(prefix, id).campaign, 'state')),
+    );
     campaigns = new Set(ids.filter((_, i) => states[i] === 'running' || states[i] === 'paused'));
   };
   const reported = new Set<string>();

@@ -1,4 +1,5 @@
 import type { Redis } from '../shared/redis.js';
+import { redisTimeMs } from '../shared/redis-time.js';
 
 /** What one worker process says about itself, every heartbeat. */
 export interface WorkerInfo {
@@ -40,7 +41,8 @@ const infoKey = (prefix: string) => `${prefix}:workers:info`;
 /**
  * Announces a worker process in Redis every `intervalMs`: a sorted set of process ids by last
  * beat (so listing is one range read) plus their details. A process that stops beating drops
- * out of `listWorkers` after three intervals, whatever killed it.
+ * out of `listWorkers` after three intervals, whatever killed it. Beats are stamped with Redis
+ * TIME unless `now` is given (tests); `now` also stamps "last job" (shown, never compared).
  */
 export function startHeartbeat(
   redis: Redis,
@@ -52,12 +54,13 @@ export function startHeartbeat(
   const id = `${info.host}:${String(info.pid)}`;
   let lastJobAt: number | null = null;
   const beat = async () => {
-    const at = now();
-    await redis
-      .multi()
-      .zadd(membersKey(prefix), at, id)
-      .hset(infoKey(prefix), id, JSON.stringify({ ...info, lastJobAt }))
-      .exec();
+    // Beats on Redis TIME: readers on other hosts compare them with their cut-off, and a host
+    // whose clock is 30 s behind must not look dead (nor a dead one alive for 30 s more).
+    const at = options.now ? options.now() : await redisTimeMs(redis);
+    // Two commands, not MULTI: the keys are in two Redis Cluster slots. Details first, so a
+    // listed member always has them.
+    await redis.hset(infoKey(prefix), id, JSON.stringify({ ...info, lastJobAt }));
+    await redis.zadd(membersKey(prefix), at, id);
   };
   const report = (error: unknown) => {
     options.onError?.(error);
@@ -74,29 +77,28 @@ export function startHeartbeat(
     },
     async stop() {
       clearInterval(timer);
-      await redis.multi().zrem(membersKey(prefix), id).hdel(infoKey(prefix), id).exec();
+      await redis.zrem(membersKey(prefix), id);
+      await redis.hdel(infoKey(prefix), id);
     },
   };
 }
 
 /**
  * The worker processes that beat within the last three intervals; the details of those that
- * did not are removed on the way (a process killed with SIGKILL never says goodbye).
+ * did not are removed on the way (a process killed with SIGKILL never says goodbye). The
+ * cut-off is on Redis TIME, as the beats are, unless `now` is given (tests).
  */
 export async function listWorkers(
   redis: Redis,
   prefix: string,
   options: { intervalMs: number; now?: () => number },
 ): Promise<LiveWorker[]> {
-  const now = (options.now ?? Date.now)();
+  const now = options.now ? options.now() : await redisTimeMs(redis);
   const cutoff = now - MISSED_BEATS * options.intervalMs;
   const stale = await redis.zrangebyscore(membersKey(prefix), '-inf', `(${String(cutoff)}`);
   if (stale.length > 0) {
-    await redis
-      .multi()
-      .zrem(membersKey(prefix), ...stale)
-      .hdel(infoKey(prefix), ...stale)
-      .exec();
+    await redis.zrem(membersKey(prefix), ...stale);
+    await redis.hdel(infoKey(prefix), ...stale);
   }
   const live = await redis.zrangebyscore(membersKey(prefix), cutoff, '+inf', 'WITHSCORES');
   const ids: string[] = [];

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { Redis } from '../shared/redis.js';
 import { lifecycleKey } from '../tracking/lifecycle-store.js';
 
 /**

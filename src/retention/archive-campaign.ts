@@ -1,5 +1,5 @@
 import { basename, join } from 'node:path';
-import type { Redis } from 'ioredis';
+import type { Redis } from '../shared/redis.js';
 import type { Campaign } from '../campaigns/campaign.js';
 import type { CampaignStore } from '../campaigns/campaign-store.js';
 import { campaignIndexKey } from '../campaigns/campaign-keys.js';

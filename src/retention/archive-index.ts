@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { Redis } from '../shared/redis.js';
 import type { Campaign } from '../campaigns/campaign.js';
 
 /** Where an archived campaign went, kept in Redis (a few hundred bytes a campaign). */
@@ -71,25 +71,21 @@ export function createArchiveIndex(redis: Redis, prefix: string) {
       return [...unique.values()].sort((a, b) => b.createdAt - a.createdAt);
     },
     /**
-     * Records the archive and takes the campaign out of the live list in one step: from here on
-     * every reader goes to the archive, while the records are removed behind it.
+     * Records the archive, then takes the campaign out of the live list: from here on every
+     * reader goes to the archive, while the records are removed behind it. Two steps, not MULTI
+     * (the keys are in two Redis Cluster slots); in between a campaign is in both lists, which
+     * readers already merge by id.
      */
     async markDeleting(campaign: Campaign, archived: ArchiveInfo, campaignIndexKey: string) {
       const entry: IndexEntry = { campaign, archived };
-      await redis
-        .multi()
-        .hset(keys.archives, campaign.id, JSON.stringify(entry))
-        .zrem(campaignIndexKey, campaign.id)
-        .exec();
+      await redis.hset(keys.archives, campaign.id, JSON.stringify(entry));
+      await redis.zrem(campaignIndexKey, campaign.id);
     },
     async markDone(campaign: ArchivedCampaign) {
       const { archived, ...plain } = campaign;
       const entry: IndexEntry = { campaign: plain, archived: { ...archived, phase: 'done' } };
-      await redis
-        .multi()
-        .hset(keys.archives, campaign.id, JSON.stringify(entry))
-        .hdel(keys.ended, campaign.id)
-        .exec();
+      await redis.hset(keys.archives, campaign.id, JSON.stringify(entry));
+      await redis.hdel(keys.ended, campaign.id);
     },
     /** When a cancelled campaign ended, as far as retention knows; null before its first look. */
     async seenEndedAt(campaignId: string): Promise<number | null> {

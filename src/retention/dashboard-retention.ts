@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { Redis } from '../shared/redis.js';
 import type { CampaignStore } from '../campaigns/campaign-store.js';
 import { createCampaignReader, type ArchiveSource } from './campaign-reader.js';
 import { memoryHeadroom, type MemorySettings } from './memory-headroom.js';

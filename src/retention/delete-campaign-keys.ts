@@ -1,4 +1,5 @@
-import type { Redis } from 'ioredis';
+import type { Redis } from '../shared/redis.js';
+import { scanKeys } from '../shared/scan-keys.js';
 import { campaignKeys } from '../campaigns/campaign-keys.js';
 
 /**
@@ -20,18 +21,11 @@ export async function deleteCampaignKeys(input: {
   const keys = campaignKeys(input.prefix, input.campaignId);
   const removed = await redis.hlen(keys.devices);
   await redis.unlink(keys.devices, keys.counts, keys.campaign);
-  let cursor = '0';
-  do {
-    const [next, found] = await redis.scan(
-      cursor,
-      'MATCH',
-      `${keys.campaign}:*`,
-      'COUNT',
-      input.batch,
-    );
-    cursor = next;
-    if (found.length > 0) await redis.unlink(...found);
+  // The remaining keys (lifecycle, calls, fences...) share the campaign's hash tag, so one
+  // UNLINK of a page touches one slot.
+  await scanKeys(redis, `${keys.campaign}:*`, input.batch, async (found, node) => {
+    if (found.length > 0) await node.unlink(...found);
     await input.heartbeat?.();
-  } while (cursor !== '0');
+  });
   return removed;
 }

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import { clusterMasters, type Redis } from '../shared/redis.js';
 
 export interface MemorySettings {
   /** Redis bytes one waiting device costs (`retention.memory.bytesPerDevice`). */
@@ -81,10 +81,19 @@ export function assessMemory(memory: RedisMemory, settings: MemorySettings): Mem
   return { ...memory, ratio, roomDevices, level, message };
 }
 
-/** Redis's memory now, assessed: for `/metrics`, the dashboard, `doctor` and `scan`. */
+/**
+ * Redis's memory now, assessed: for `/metrics`, the dashboard, `doctor` and `scan`. On a Redis
+ * Cluster, the fullest master: a campaign's records all live on one master (one hash tag), so
+ * the first master to fill up is the one that refuses writes.
+ */
 export async function memoryHeadroom(
   redis: Pick<Redis, 'info'>,
   settings: MemorySettings,
 ): Promise<MemoryHeadroom> {
-  return assessMemory(parseMemoryInfo(await redis.info('memory')), settings);
+  const assessed = await Promise.all(
+    clusterMasters(redis).map(async (node) =>
+      assessMemory(parseMemoryInfo(await node.info('memory')), settings),
+    ),
+  );
+  return assessed.reduce((fullest, next) => (next.ratio > fullest.ratio ? next : fullest));
 }

@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import type { Redis } from 'ioredis';
+import type { Redis } from '../shared/redis.js';
 import type { CampaignStore } from '../campaigns/campaign-store.js';
 import type { Config } from '../config/schema.js';
 import type { PruneDeps } from './prune-campaigns.js';

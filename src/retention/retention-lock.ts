@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { Redis } from '../shared/redis.js';
 
 /** Takes or renews the lock only while it is free or already ours. */
 const TAKE_LOCK = `

@@ -13,6 +13,7 @@ import { createRedis, type Redis } from '../shared/redis.js';
 import { createTenantRegistry, type TenantRegistry } from '../tenants/tenant-registry.js';
 import { assertNoEviction, waitForRedis, watchRedis } from './redis-checks.js';
 import { breakerSettings } from '../lanes/budget-breaker.js';
+import { migrateKeyLayout } from '../ops/key-layout.js';
 
 export interface RuntimeOptions {
   /** Process role, in logs and Redis `CLIENT LIST`: `worker`, `demo`, `dashboard`, `bench`. */
@@ -88,6 +89,13 @@ export async function buildRuntime(config: Config, options: RuntimeOptions): Pro
       signal: options.signal,
     });
     await assertNoEviction(redis, config.redis.requireNoEviction, log);
+    const layout = await migrateKeyLayout(redis, config.redis.prefix);
+    if (layout.renamed > 0 || layout.conflicts.length > 0) {
+      log.warn(
+        { renamed: layout.renamed, conflicts: layout.conflicts.slice(0, 10) },
+        'moved the keys of an older version to the Redis Cluster ready names (once)',
+      );
+    }
   } catch (error) {
     disconnect();
     throw error;
@@ -117,6 +125,7 @@ export async function buildRuntime(config: Config, options: RuntimeOptions): Pro
     reserve: config.limits.reserve,
     deviceLeaseMs: config.worker.lockDuration,
     breaker: breakerSettings(config),
+    clock,
   });
 
   let api: RuntimeApi | undefined;

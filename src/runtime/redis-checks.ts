@@ -1,7 +1,6 @@
 import { setTimeout as delay } from 'node:timers/promises';
-import type { Redis } from 'ioredis';
 import type { Logger } from '../shared/logger.js';
-import { describeRedisUrl } from '../shared/redis.js';
+import { clusterMasters, describeRedisUrl, type Redis } from '../shared/redis.js';
 import { explainRedisError } from '../shared/redis-errors.js';
 
 /** Redis is set up so that it may drop keys (and so lose jobs and campaign records). */
@@ -70,9 +69,11 @@ export async function assertNoEviction(
   required: boolean,
   log: Logger,
 ): Promise<void> {
-  const info = await redis.info('memory');
-  const policy = /^maxmemory_policy:(\S+)/m.exec(info)?.[1] ?? 'unknown';
-  if (policy === 'noeviction') return;
+  // Every master of a cluster: one that may evict loses the campaigns whose slots it serves.
+  const infos = await Promise.all(clusterMasters(redis).map((node) => node.info('memory')));
+  const policies = infos.map((info) => /^maxmemory_policy:(\S+)/m.exec(info)?.[1] ?? 'unknown');
+  const policy = policies.find((p) => p !== 'noeviction');
+  if (policy === undefined) return;
   if (!required) {
     log.warn(
       { policy },

@@ -16,6 +16,7 @@ import { createReconciler } from '../scan/reconcile-campaign.js';
 import { hostname } from 'node:os';
 import { startStoreWatch } from '../ops/store-identity.js';
 import { WORKER_HEARTBEAT_MS } from '../ops/worker-presence.js';
+import { duplicateRedis } from '../shared/redis.js';
 
 /**
  * When the tracker sees every action of a campaign terminal: `campaign.settled` to the webhook
@@ -95,7 +96,7 @@ export function startRuntimeWorker(
   settings: ScanWorkerSettings,
   onDeviceHandled?: () => void,
 ): ScanWorker {
-  const subscriber = runtime.redis.duplicate({ connectionName: 'fleetscan-wake' });
+  const subscriber = duplicateRedis(runtime.redis, 'fleetscan-wake');
   subscriber.on('error', (error: Error) => {
     runtime.log.warn({ reason: error.message }, 'wake-up connection error');
   });

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { Redis } from '../shared/redis.js';
 import type { Campaign } from '../campaigns/campaign.js';
 import { campaignCreatedAt } from '../campaigns/campaign-id.js';
 import type { RedisCampaignStore } from '../campaigns/redis-campaign-store.js';

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { Redis } from '../shared/redis.js';
 import type { CampaignStore } from '../campaigns/campaign-store.js';
 import type { Config } from '../config/schema.js';
 import type { BudgetLane } from '../lanes/budget-lane.js';

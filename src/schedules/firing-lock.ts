@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { Redis } from '../shared/redis.js';
 import { runScript, scriptSource } from '../shared/lua-script.js';
 import { scheduleKeys } from './schedule-keys.js';
 

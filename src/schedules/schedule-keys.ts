@@ -1,11 +1,17 @@
-/** Redis keys of the schedules (design.md, "Schedules"). */
+/**
+ * Redis keys of the schedules (design.md, "Schedules"). All carry one hash tag, `{schedules}`:
+ * the firing step (ADVANCE_4 in schedule-store.ts) checks the lock and writes a schedule, its
+ * history and the fire counts in one script, which a Redis Cluster allows within one slot only.
+ * Schedules are few, so one slot is no hot spot.
+ */
 export function scheduleKeys(prefix: string) {
+  const base = `${prefix}:{schedules}`;
   return {
-    names: `${prefix}:schedules`,
-    schedule: (name: string) => `${prefix}:schedule:${name}`,
-    history: (name: string) => `${prefix}:schedule:${name}:history`,
-    fires: `${prefix}:stats:schedule-fires`,
-    lock: `${prefix}:lock:schedules`,
-    fence: `${prefix}:lock:schedules:fence`,
+    names: `${base}:names`,
+    schedule: (name: string) => `${base}:schedule:${name}`,
+    history: (name: string) => `${base}:schedule:${name}:history`,
+    fires: `${base}:stats:fires`,
+    lock: `${base}:lock`,
+    fence: `${base}:lock:fence`,
   };
 }

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { Redis } from '../shared/redis.js';
 import { scheduledCampaignId } from '../campaigns/campaign-id.js';
 import type { Logger } from '../shared/logger.js';
 import { createFiringLock } from './firing-lock.js';

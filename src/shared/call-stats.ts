@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { Redis } from './redis.js';
 import { callTimelineKey, campaignOfCall, timelineField } from './call-timeline.js';
 
 /** One finished API call, as the Defender client reports it through `onCall`. */

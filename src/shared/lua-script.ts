@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
-import type { Cluster, Redis } from 'ioredis';
+import type { Redis } from './redis.js';
 
 /** A Redis connection or a Cluster (scripts whose keys share one hash tag run on either). */
-export type ScriptRedis = Redis | Cluster;
+export type ScriptRedis = Redis;
 
 /** A Lua script's text and the SHA-1 that EVALSHA names it by. */
 export interface ScriptSource {

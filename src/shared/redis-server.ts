@@ -48,17 +48,23 @@ export async function obtainRedis(env: NodeJS.ProcessEnv = process.env): Promise
   }
 }
 
-/** Starts a private redis-server on a free port, AOF on when asked (durability and crash tests). */
+/**
+ * Starts a private redis-server on a free port, AOF on when asked (durability and crash tests).
+ * `host` (default 127.0.0.1) is the one address it listens on, e.g. a virtual network's bridge.
+ */
 export async function startRedisServer(
-  options: { aof?: boolean; port?: number; dir?: string } = {},
+  options: { aof?: boolean; port?: number; dir?: string; host?: string } = {},
 ): Promise<OwnRedis> {
+  const host = options.host ?? '127.0.0.1';
   const port = options.port ?? (await freePort());
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'fleetscan-redis-'));
   const args = [
     '--port',
     String(port),
     '--bind',
-    '127.0.0.1',
+    host,
+    // Bound to one address that is not loopback: clients on it need no password in a test.
+    ...(host === '127.0.0.1' ? [] : ['--protected-mode', 'no']),
     '--dir',
     dir,
     '--save',
@@ -71,7 +77,7 @@ export async function startRedisServer(
   ];
   const child = spawn('redis-server', args, { stdio: 'ignore' });
   const spawnError = new Promise<never>((_, reject) => child.once('error', reject));
-  const url = `redis://127.0.0.1:${port}`;
+  const url = `redis://${host}:${port}`;
   const deadline = Date.now() + 10_000;
   for (;;) {
     const ready = await Promise.race([answersPing(url), spawnError]);

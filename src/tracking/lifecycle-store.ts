@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { Redis } from '../shared/redis.js';
 import type { CancelResult, ScanResult } from '../campaigns/campaign.js';
 import { campaignKeys } from '../campaigns/campaign-keys.js';
 import { CODE_BY_CANCEL, CODE_BY_SCAN_RESULT } from '../campaigns/device-codec.js';
@@ -43,6 +43,30 @@ export class FencedOutError extends Error {
 
 export function lifecycleKey(prefix: string, campaignId: string): string {
   return `${campaignKeys(prefix, campaignId).campaign}:lifecycle`;
+}
+
+/** HASH lock key -> highest fencing token that wrote to this campaign (track-statuses-2.lua). */
+function fencesKey(prefix: string, campaignId: string): string {
+  return `${campaignKeys(prefix, campaignId).campaign}:fences`;
+}
+
+/** The fence check of track-statuses-2.lua, for the inline meta write (same KEYS[2], ARGV). */
+const FENCE = `
+local mine = tonumber(string.match(ARGV[2], ':(%d+)$'))
+local seen = tonumber(redis.call('HGET', KEYS[2], ARGV[1]) or '0')
+if mine == nil or seen > mine then return -1 end
+if seen < mine then redis.call('HSET', KEYS[2], ARGV[1], mine) end`;
+
+/**
+ * The lock is in another Cluster slot than the campaign, so the scripts cannot read it: the
+ * caller checks it just before, and the campaign's own fence refuses a stale holder's write
+ * once its successor has written (a holder that lost the lock between the two steps writes
+ * before its successor, which then overwrites it: the order of writes stays the tokens' order).
+ */
+async function assertHolds(redis: Redis, lock: { key: string; value: string }): Promise<void> {
+  if ((await redis.get(lock.key)) !== lock.value) {
+    throw new FencedOutError(`Tracker lock ${lock.key} was lost mid-round`);
+  }
 }
 
 const num = (value: string | undefined): number | null =>
@@ -96,8 +120,13 @@ export function createLifecycleStore(redis: Redis, prefix: string) {
         const args = updates
           .slice(i, i + BATCH)
           .flatMap((u) => [u.machineId, u.actionId, u.status, u.updatedAt]);
+        await assertHolds(redis, lock);
         const reply = Number(
-          await trackScript.run(redis, [devices, lock.key], [lock.value, ...args]),
+          await trackScript.run(
+            redis,
+            [devices, fencesKey(prefix, campaignId)],
+            [lock.key, lock.value, ...args],
+          ),
         );
         if (reply < 0) throw new FencedOutError(`Tracker lock ${lock.key} was lost mid-round`);
         changed += reply;
@@ -111,12 +140,14 @@ export function createLifecycleStore(redis: Redis, prefix: string) {
       fields: Record<string, string | number>,
       lock: { key: string; value: string },
     ): Promise<void> {
+      await assertHolds(redis, lock);
       const ok = await redis.eval(
-        `if redis.call('GET', KEYS[2]) ~= ARGV[1] then return -1 end
-         for i = 2, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
+        `${FENCE}
+         for i = 3, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
          return 1`,
         2,
         lifecycleKey(prefix, campaignId),
+        fencesKey(prefix, campaignId),
         lock.key,
         lock.value,
         ...Object.entries(fields).flatMap(([k, v]) => [k, String(v)]),

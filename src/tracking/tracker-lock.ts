@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { Redis } from '../shared/redis.js';
 
 /**
  * Takes the lock when free (a new fencing token from the counter) or returns the caller's own
@@ -27,7 +27,16 @@ return 0`;
 
 /** The lock of one tenant's tracker: trackers of different tenants never wait for each other. */
 export function trackerLockKey(prefix: string, tenant: string): string {
-  return `${prefix}:lock:action-tracker:${tenant}`;
+  // The braces: one hash tag per tenant, so lock and fence share a Cluster slot.
+  return `${prefix}:lock:{action-tracker:${tenant}}`;
+}
+
+/**
+ * The lock's token counter: beside the lock, so it needs the lock key to carry a Redis Cluster
+ * hash tag (ACQUIRE touches both in one script, which a cluster allows within one slot only).
+ */
+export function fenceKeyOf(lockKey: string): string {
+  return `${lockKey}:fence`;
 }
 
 export interface FencedLock {
@@ -49,7 +58,7 @@ export function createFencedLock(redis: Redis, key: string, ttlMs: number): Fenc
   return {
     key,
     async acquire() {
-      const value = await redis.eval(ACQUIRE, 2, key, `${key}:fence`, owner, String(ttlMs));
+      const value = await redis.eval(ACQUIRE, 2, key, fenceKeyOf(key), owner, String(ttlMs));
       return typeof value === 'string' ? value : null;
     },
     async renew(value) {

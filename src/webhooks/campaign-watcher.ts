@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { Redis } from '../shared/redis.js';
 import type { CampaignStore } from '../campaigns/campaign-store.js';
 import { campaignIndexKey, campaignKeys } from '../campaigns/campaign-keys.js';
 import type { Clock } from '../shared/clock.js';
@@ -54,16 +54,20 @@ export function startCampaignWatcher(
     const ids = await redis.zrange(campaignIndexKey(deps.prefix), 0, -1);
     if (ids.length === 0) return [];
     const seenJson = await redis.hmget(seenKey, ...ids);
-    const pipeline = redis.pipeline();
-    for (const id of ids) {
-      const keys = campaignKeys(deps.prefix, id);
-      pipeline.hmget(keys.campaign, 'state', 'finishedAt');
-      pipeline.hget(keys.counts, 'failed');
-    }
-    const replies = (await pipeline.exec()) ?? [];
+    // Not one pipeline: on a Redis Cluster campaigns live on different nodes; auto-pipelining
+    // still sends these in one round trip per node.
+    const replies = await Promise.all(
+      ids.map(async (id) => {
+        const keys = campaignKeys(deps.prefix, id);
+        return Promise.all([
+          redis.hmget(keys.campaign, 'state', 'finishedAt'),
+          redis.hget(keys.counts, 'failed'),
+        ]);
+      }),
+    );
     return ids.flatMap((id, i) => {
-      const [state, finishedAt] = (replies[2 * i]?.[1] ?? []) as (string | null)[];
-      const failed = Number(replies[2 * i + 1]?.[1] ?? 0);
+      const [[state, finishedAt] = [], failedCount] = replies[i] ?? [];
+      const failed = Number(failedCount ?? 0);
       const json = seenJson[i];
       const seen = json ? (JSON.parse(json) as SeenCampaign) : NOTHING_SEEN;
       const finished = state === 'finished' ? Number(finishedAt) : null;

@@ -1,6 +1,6 @@
 import { DelayedError, Worker, type Job } from 'bullmq';
 import { got } from 'got';
-import type { Redis } from 'ioredis';
+import type { Redis } from '../shared/redis.js';
 import type { Clock } from '../shared/clock.js';
 import type { Logger } from '../shared/logger.js';
 import { retryDelay } from './webhook-event.js';

@@ -1,5 +1,5 @@
 import { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { Redis } from '../shared/redis.js';
 
 /** The queue of webhook drains: apart from `scans`, so a dead receiver never touches a scan. */
 export const WEBHOOK_QUEUE_NAME = 'webhooks';
@@ -13,6 +13,15 @@ export type WebhookQueue = Queue<DrainJobData>;
 /** One drain job per subscription at a time: its id is fixed, BullMQ keeps one job per id. */
 export function drainJobId(subscriptionId: string): string {
   return `drain.${subscriptionId}`;
+}
+
+/**
+ * BullMQ's key prefix. A queue's Lua scripts touch many keys (`<prefix>:webhooks:*`); on a Redis
+ * Cluster they must share one slot, so the prefix becomes a hash tag there (`{fleetscan}`). A
+ * single server keeps the plain prefix, so existing queues stay where they are.
+ */
+export function bullmqPrefix(prefix: string, cluster: boolean): string {
+  return cluster ? `{${prefix}}` : prefix;
 }
 
 export function createWebhookQueue(connection: Redis, prefix: string): WebhookQueue {

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { Redis } from '../shared/redis.js';
 import {
   deliveryBody,
   subscriptionMatches,
@@ -76,8 +76,10 @@ export function createWebhookStore(redis: Redis, prefix: string): WebhookStore {
   const base = `${prefix}:webhooks`;
   const subsKey = `${base}:subscriptions`;
   const backlogKey = `${base}:backlog`;
-  const outboxKey = (id: string) => `${base}:outbox:${id}`;
-  const deliveriesKey = (id: string) => `${base}:deliveries:${id}`;
+  // One hash tag per subscription: its outbox and delivery records change together in MULTI,
+  // which a Redis Cluster allows within one slot only.
+  const outboxKey = (id: string) => `${base}:outbox:{${id}}`;
+  const deliveriesKey = (id: string) => `${base}:deliveries:{${id}}`;
   const seqKey = (id: string) => `${base}:seq:${id}`;
   const eventKey = (id: string) => `${base}:event:${id}`;
   const publicPart = ({ secret: _secret, ...sub }: StoredSubscription): WebhookSubscription => sub;
@@ -133,8 +135,10 @@ export function createWebhookStore(redis: Redis, prefix: string): WebhookStore {
           .multi()
           .hset(deliveriesKey(sub.id), String(sequence), JSON.stringify(delivery))
           .rpush(outboxKey(sub.id), String(sequence))
-          .sadd(backlogKey, sub.id)
           .exec();
+        // The backlog is another slot; `head` re-checks the outbox, so a marker added late
+        // (or twice) changes nothing.
+        await redis.sadd(backlogKey, sub.id);
       }
       await redis.set(eventKey(event.id), '1', 'EX', EVENT_MEMORY_SEC);
       return targets.map((sub) => sub.id);

@@ -12,6 +12,7 @@ import { ensureBuilt, runCli, spawnCli, type CliProcess } from '../helpers/cli.j
 import { cleanupPrefix, testRedisUrl, uniquePrefix } from '../helpers/redis.js';
 import { maxInAnyWindow } from '../helpers/window-count.js';
 import { withSimulator } from '../helpers/with-simulator.js';
+import { campaignKeys } from '../../src/campaigns/campaign-keys.js';
 
 // Microsoft's 100/min and (here) 300/10 min, at time scale 100: both windows bind on 600 devices.
 const TIME_SCALE = 100;
@@ -135,7 +136,7 @@ describe('the scan pipeline, end to end', () => {
             invalid: invalid.length,
             duplicate: duplicates.length,
           });
-          const campaignKey = `${prefix}:campaign:${created.campaignId}`;
+          const campaignKey = campaignKeys(prefix, created.campaignId).campaign;
           const requested = async () =>
             Number((await redis.hget(`${campaignKey}:counts`, 'requested')) ?? 0);
 

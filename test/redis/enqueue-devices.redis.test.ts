@@ -9,6 +9,7 @@ import type { Lanes } from '../../src/lanes/lanes.js';
 import { enqueueDevices } from '../../src/producer/enqueue-devices.js';
 import { cleanupPrefix, testRedisUrl, uniquePrefix } from '../helpers/redis.js';
 import { testLanes } from './lane-fixture.js';
+import { campaignKeys } from '../../src/campaigns/campaign-keys.js';
 
 const hexId = (i: number) => i.toString(16).padStart(40, '0');
 
@@ -56,7 +57,7 @@ afterEach(async () => {
  * the next open or close of an intake drops it.
  */
 const crashedIntake = () =>
-  redis.hset(`${prefix}:campaign:${campaignId}`, 'intake:crashed', '1', 'open', '1');
+  redis.hset(campaignKeys(prefix, campaignId).campaign, 'intake:crashed', '1', 'open', '1');
 
 /** Devices ready in the campaign's line. */
 const readyCount = () => redis.zcard(lanes.forTenant('default').keys.readyPrefix + campaignId);
@@ -150,7 +151,7 @@ describe('enqueueDevices', () => {
   });
 
   it('keeps the intake of a scan that died within its lease, and lets the campaign finish once it ended', async () => {
-    const key = `${prefix}:campaign:${campaignId}`;
+    const key = campaignKeys(prefix, campaignId).campaign;
     // Died a moment ago: its lease still runs.
     await redis.hset(key, 'intake:crashed', String(Date.now() + 60_000), 'open', '1');
     await enqueueDevices({ lanes, store, campaign: campaignId, ids: chunks([hexId(1)]) });

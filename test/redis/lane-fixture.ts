@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { Redis } from '../../src/shared/redis.js';
 import { pino } from 'pino';
 import type { RateWindow } from '../../src/config/duration.js';
 import type { BreakerSettings } from '../../src/lanes/budget-breaker.js';
@@ -28,6 +28,8 @@ export interface LaneFixtureOptions {
   clock?: Clock;
   /** `limits.adaptive` of every limiter; off when absent. */
   adaptive?: AdaptiveSettings;
+  /** The worker's wall clock, which due times are on (with Redis TIME: a host's own clock). */
+  wallClock?: Pick<Clock, 'now'>;
 }
 
 /** Lanes over real limiters for `tenants`, without credentials or clients. */
@@ -77,6 +79,7 @@ export function testLanes(
     reserve: options.reserve ?? [],
     deviceLeaseMs: options.deviceLeaseMs ?? 30_000,
     breaker: options.breaker,
+    clock: options.wallClock ?? options.clock,
   });
   return { lanes, limiters };
 }

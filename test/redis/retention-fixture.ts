@@ -8,6 +8,7 @@ import type { DeviceRecord } from '../../src/campaigns/campaign.js';
 import type { RedisCampaignStore } from '../../src/campaigns/redis-campaign-store.js';
 import { createArchiveIndex } from '../../src/retention/archive-index.js';
 import type { PruneDeps } from '../../src/retention/prune-campaigns.js';
+import { campaignKeys } from '../../src/campaigns/campaign-keys.js';
 
 export const DAY = 86_400_000;
 
@@ -85,7 +86,7 @@ export async function campaignKeysLeft(
     const [next, keys] = await redis.scan(
       cursor,
       'MATCH',
-      `${prefix}:campaign:${id}*`,
+      `${campaignKeys(prefix, id).campaign}*`,
       'COUNT',
       1000,
     );

@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { listWorkers, startHeartbeat, workersOf } from '../../src/ops/worker-presence.js';
 import { cleanupPrefix, testRedisUrl, uniquePrefix } from '../helpers/redis.js';
 
@@ -64,5 +64,20 @@ describe('worker presence', () => {
     await beat.ready;
     await beat.stop();
     expect(await listWorkers(redis, prefix, { intervalMs: 60_000 })).toEqual([]);
+  });
+
+  it('lists a worker whose clock is 30 s behind as live: beats and cut-off are on Redis TIME', async () => {
+    // Issue 15: hosts whose clocks disagree by up to ±30 s, against a 15 s cut-off.
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(Date.now() - 30_000);
+    const behind = startHeartbeat(redis, prefix, info(7, ['default']), { intervalMs: 5_000 });
+    try {
+      await behind.ready;
+    } finally {
+      vi.useRealTimers();
+    }
+    const workers = await listWorkers(redis, prefix, { intervalMs: 5_000 });
+    await behind.stop();
+    expect(workers.map((w) => w.pid)).toEqual([7]);
   });
 });

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { Redis } from '../../shared/redis.js';
 
 /** One write, as the audit log keeps it. */
 export interface AuditEntry {

@@ -1,17 +1,24 @@
 --[[
-  Fenced bulk refresh of MachineAction statuses from the tracker's listing pass: writes only
-  while the caller still holds the tracker lock (its value carries the fencing token), so a
-  tracker whose lock expired mid-round can never overwrite what its successor wrote.
+  Fenced bulk refresh of MachineAction statuses from the tracker's listing pass, so a tracker
+  whose lock expired mid-round can never overwrite what its successor wrote. The fence lives
+  beside the campaign (KEYS[2], highest token seen per lock), not in the lock: on a Redis
+  Cluster the lock and the campaign are in different slots, and one script may touch one slot
+  only. A write with a token lower than one the campaign has seen is refused; the caller checks
+  that it still holds the lock just before (fenced-write.ts).
   A device changes only where the action id matches the one recorded for it.
-  Input:  KEYS[1] devices hash, KEYS[2] tracker lock
-          ARGV[1] lock value; then machineId, actionId, status, lastUpdate (ISO), repeated
-  Output: how many devices changed, or -1 when the lock is not (or no longer) the caller's.
+  Input:  KEYS[1] devices hash, KEYS[2] the campaign's fences (HASH lock key -> token)
+          ARGV[1] lock key, ARGV[2] lock value (`owner:token`);
+          then machineId, actionId, status, lastUpdate (ISO), repeated
+  Output: how many devices changed, or -1 when a later holder of the lock has written here.
 ]]
 local rcall = redis.call
-if rcall('GET', KEYS[2]) ~= ARGV[1] then return -1 end
+local mine = tonumber(string.match(ARGV[2], ':(%d+)$'))
+local seen = tonumber(rcall('HGET', KEYS[2], ARGV[1]) or '0')
+if mine == nil or seen > mine then return -1 end
+if seen < mine then rcall('HSET', KEYS[2], ARGV[1], mine) end
 local devicesKey = KEYS[1]
 local changed = 0
-for i = 2, #ARGV, 4 do
+for i = 3, #ARGV, 4 do
   local json = rcall('HGET', devicesKey, ARGV[i])
   if json then
     local d = cjson.decode(json)

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import type { Redis } from 'ioredis';
+import type { Redis } from '../../shared/redis.js';
 import { checkRedis } from '../redis-health.js';
 import { checkStoreIdentity } from '../../ops/store-identity.js';
 

@@ -10,6 +10,9 @@
     KEYS[5..7] round-robin urgent, normal, background   KEYS[8] the campaign's ready set
     ARGV[1] campaign id  ARGV[2] machine id  ARGV[3] done | due | hold
     ARGV[4] due ms (due)  ARGV[5] 1 when the turn spent an attempt (due)
+    ARGV[6] 'in': ARGV[4] is a delay from Redis TIME; else ARGV[4] is a time on the clock the
+            tests pass to every script. Production sends delays: a worker's wall clock may be
+            seconds off the other hosts', and dispatch-n.lua compares due times with Redis TIME.
   Output: 1 when the device was still this process's, else 0.
 ]]
 local rcall = redis.call
@@ -22,7 +25,12 @@ if how == 'done' then
   rcall('HDEL', triesKey, member)
 elseif how == 'due' then
   if ARGV[5] == '1' then rcall('HINCRBY', triesKey, member, 1) end
-  rcall('ZADD', dueKey, tonumber(ARGV[4]), member)
+  local due = tonumber(ARGV[4])
+  if ARGV[6] == 'in' then
+    local t = rcall('TIME')
+    due = due + tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+  end
+  rcall('ZADD', dueKey, due, member)
 elseif how == 'hold' then
   local class = rcall('HGET', campaignsKey, cid)
   if class then

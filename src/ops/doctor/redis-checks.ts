@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { Redis } from '../../shared/redis.js';
 import { listWorkers, WORKER_HEARTBEAT_MS } from '../worker-presence.js';
 import { checkStoreIdentity } from '../store-identity.js';
 import type { Config } from '../../config/schema.js';
@@ -70,7 +70,7 @@ export async function checkRedis(deps: RedisCheckDeps): Promise<CheckResult[]> {
     (user) => (typeof user === 'string' ? user : undefined),
     () => undefined,
   );
-  results.push(judgeTransport(config.redis.url, aclUser));
+  results.push(judgeTransport(config.redis.url, aclUser, config.redis.cluster));
   results.push(judgeClockSkew((sent + received) / 2 - redisMs));
 
   const prefix = config.redis.prefix;

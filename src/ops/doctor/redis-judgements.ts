@@ -1,6 +1,11 @@
 import type { MemoryHeadroom } from '../../retention/memory-headroom.js';
 import type { StoreVerdict } from '../store-identity.js';
 import { fail, ok, warn, type CheckResult } from './check-result.js';
+import {
+  isClusterUrl,
+  parseClusterNode,
+  parseClusterUrl,
+} from '../../shared/redis-cluster-target.js';
 
 /** BullMQ 5 needs Redis 6.2 or later (it says so at start-up and some commands need it). */
 const MIN_VERSION = [6, 2, 0] as const;
@@ -68,15 +73,38 @@ export function judgePersistence(
 
 const LOOPBACK = /^(127\.\d+\.\d+\.\d+|localhost|\[?::1\]?)$/i;
 
-/** TLS and AUTH/ACL from the URL and the server's answer to ACL WHOAMI. */
-export function judgeTransport(url: string, aclUser: string | undefined): CheckResult {
+/** TLS, a password and the hosts, from a plain or a `redis+cluster://` URL and `redis.cluster`. */
+function transportOf(url: string, clusterNodes: readonly string[] | null | undefined) {
+  if (isClusterUrl(url)) {
+    const cluster = parseClusterUrl(url);
+    return {
+      tls: cluster.tls,
+      password: cluster.password !== undefined,
+      hosts: cluster.nodes.map((node) => node.host),
+    };
+  }
   const parsed = new URL(url);
-  const tls = parsed.protocol === 'rediss:';
-  const auth = parsed.password !== '' || (aclUser !== undefined && aclUser !== 'default');
+  return {
+    tls: parsed.protocol === 'rediss:',
+    password: parsed.password !== '',
+    hosts: clusterNodes?.length
+      ? clusterNodes.map((node) => parseClusterNode(node).host)
+      : [parsed.hostname],
+  };
+}
+
+/** TLS and AUTH/ACL from the URL (or cluster nodes) and the server's answer to ACL WHOAMI. */
+export function judgeTransport(
+  url: string,
+  aclUser: string | undefined,
+  clusterNodes?: readonly string[] | null,
+): CheckResult {
+  const { tls, password, hosts } = transportOf(url, clusterNodes);
+  const auth = password || (aclUser !== undefined && aclUser !== 'default');
   const who = aclUser === undefined ? '' : ` as ACL user ${aclUser}`;
   const summary = `${tls ? 'TLS on' : 'TLS off'}, ${auth ? `AUTH in use${who}` : 'no AUTH'}`;
   if (tls && auth) return ok('redis', 'redis.transport', summary);
-  if (LOOPBACK.test(parsed.hostname)) {
+  if (hosts.every((host) => LOOPBACK.test(host))) {
     return ok('redis', 'redis.transport', `${summary} (loopback only)`);
   }
   return warn(

@@ -9,6 +9,7 @@ import { DEFAULT_RATE_LIMITS } from '../../simulator/options.js';
 import { createSelfSignedCertificate } from '../../simulator/tls.js';
 import { packageRoot } from '../../shared/package-root.js';
 import { createRedis } from '../../shared/redis.js';
+import { scanKeys } from '../../shared/scan-keys.js';
 import { obtainRedis, type RedisHandle } from '../../shared/redis-server.js';
 
 export interface DemoSettings {
@@ -121,12 +122,10 @@ async function deletePrefix(url: string, prefix: string): Promise<void> {
   const redis = createRedis(url, { failFast: true, connectionName: 'fleetscan-demo-cleanup' });
   redis.on('error', () => undefined);
   try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length > 0) await redis.unlink(...keys);
-    } while (cursor !== '0');
+    // One UNLINK per key: a Redis Cluster refuses a multi-key UNLINK across slots.
+    await scanKeys(redis, `${prefix}:*`, 1000, async (keys, node) => {
+      await Promise.all(keys.map((key) => node.unlink(key)));
+    });
   } finally {
     redis.disconnect();
   }

@@ -89,10 +89,18 @@ describe('Redis judgements', () => {
     ['redis://redis.internal:6379', undefined, 'warn', /on a network address/],
     ['rediss://svc:pw@redis.internal:6380', 'svc', 'ok', /TLS on, AUTH in use as ACL user svc/],
     ['redis://:pw@redis.internal:6379', 'default', 'warn', /TLS off, AUTH in use/],
+    ['redis+cluster://127.0.0.1:7000,127.0.0.1:7001', undefined, 'ok', /loopback only/],
+    ['redis+cluster://127.0.0.1:7000,10.0.0.6:7001', undefined, 'warn', /network address/],
+    ['rediss+cluster://svc:pw@10.0.0.5:7000', 'svc', 'ok', /TLS on, AUTH in use/],
   ] as const)('judges transport of %s as %s', (url, user, status, summary) => {
     const result = judgeTransport(url, user);
     expect(result.status).toBe(status);
     expect(result.summary).toMatch(summary);
+  });
+
+  it('judges a `redis.cluster` list by its nodes, not by the default URL', () => {
+    const result = judgeTransport('redis://127.0.0.1:6379', undefined, ['10.0.0.5:6379']);
+    expect(result.status).toBe('warn');
   });
 
   it.each([

@@ -57,6 +57,16 @@ describe('first run', () => {
       install: [],
       problem: null,
     });
+    expect(
+      planPrerequisites({
+        chromium: true,
+        redis: true,
+        ip: false,
+        faketime: false,
+        root: true,
+        aptGet: true,
+      }),
+    ).toEqual({ install: ['iproute2', 'faketime'], problem: null });
   });
 
   it('names the missing tool and the command installing it when it cannot install', () => {
@@ -68,11 +78,15 @@ describe('first run', () => {
       planPrerequisites({ chromium: true, redis: false, root: true, aptGet: false }, 'npm run demo')
         .problem,
     ).toMatch(/^npm run demo needs a Redis .*apt-get install -y redis-server/);
+    expect(
+      planPrerequisites({ chromium: true, redis: true, faketime: false, root: false, aptGet: true })
+        .problem,
+    ).toMatch(/^npm test needs `ip` and faketime .*apt-get install -y faketime/);
   });
 
   it('runs the prerequisites before npm test and npm run demo', () => {
     const scripts = readManifest(join(root, 'package.json')).scripts ?? {};
-    expect(scripts['pretest']).toBe('node scripts/prerequisites.js chromium redis');
+    expect(scripts['pretest']).toBe('node scripts/prerequisites.js chromium redis netns');
     expect(scripts['predemo']).toBe('node scripts/prerequisites.js redis');
   });
 
