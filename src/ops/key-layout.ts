@@ -47,17 +47,19 @@ export async function migrateKeyLayout(redis: Redis, prefix: string): Promise<La
   const marker = keyLayoutKey(prefix);
   if ((await redis.get(marker)) === KEY_LAYOUT) return result;
   // A cluster can only hold layout 2, and RENAME across slots would be refused there anyway.
-  if (!isCluster(redis)) {
-    await scanKeys(redis, `${prefix}:*`, 1_000, async (keys, node) => {
-      for (const key of keys) {
-        const target = layout2Name(prefix, key);
-        if (target === null) continue;
-        const moved = await node.renamenx(key, target).catch(() => null);
-        if (moved === 1) result.renamed += 1;
-        else if (moved === 0) result.conflicts.push(key);
-      }
-    });
-  }
-  await redis.set(marker, KEY_LAYOUT);
+  if (isCluster(redis)) return result;
+  // An empty store gets no marker: a dry run or a refused scan must leave Redis untouched.
+  const store = { inUse: false };
+  await scanKeys(redis, `${prefix}:*`, 1_000, async (keys, node) => {
+    for (const key of keys) {
+      store.inUse = true;
+      const target = layout2Name(prefix, key);
+      if (target === null) continue;
+      const moved = await node.renamenx(key, target).catch(() => null);
+      if (moved === 1) result.renamed += 1;
+      else if (moved === 0) result.conflicts.push(key);
+    }
+  });
+  if (store.inUse) await redis.set(marker, KEY_LAYOUT);
   return result;
 }

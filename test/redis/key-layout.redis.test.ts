@@ -41,6 +41,14 @@ describe('layout2Name', () => {
 });
 
 describe('migrateKeyLayout', () => {
+  it('leaves an empty store untouched (a dry run writes nothing), and marks one in use', async () => {
+    await expect(migrateKeyLayout(redis, prefix)).resolves.toEqual({ renamed: 0, conflicts: [] });
+    expect(await redis.keys(`${prefix}:*`)).toEqual([]);
+    await redis.set(`${prefix}:campaigns`, 'x');
+    await migrateKeyLayout(redis, prefix);
+    expect(await redis.get(keyLayoutKey(prefix))).toBe('2');
+  });
+
   it('moves an older store to the tagged names once, and the stores find everything', async () => {
     // What the previous version wrote: a campaign with its devices, and a schedule.
     const id = newCampaignId();
