@@ -32,6 +32,8 @@ export interface CampaignSpec {
    * simulator and empty windows. Absent: a cold budget (a prefix of its own).
    */
   warm?: boolean;
+  /** Guard added to every window, real ms (default `GUARD_MS`). */
+  guardMs?: number;
 }
 
 /** What every contender's run reports, so the tables can put them side by side. */
@@ -129,7 +131,7 @@ async function campaignOnce(
     token: api.token,
     factor: spec.factor,
     windows,
-    guardMs: GUARD_MS,
+    guardMs: spec.guardMs ?? GUARD_MS,
     workDir: ctx.workDir,
     // One campaign alone measures dispatch against the whole cap: no reserve kept for urgent work.
     reserve: '0',
