@@ -16,7 +16,7 @@ export interface DispatcherDeps {
   /** Re-check of a budget with nothing waiting, in case a wake-up was missed. Default 30 s. */
   idleCheckMs?: number;
   /**
-   * How early a slot is granted before it opens (default 50 ms): the device's turn reads and
+   * How early a slot is granted before it opens (default 20 ms): the device's turn reads and
    * marks it meanwhile and calls the moment the slot opens, so those round trips are not paid
    * after the opening. The slot is in flight from the grant, which only holds it from others.
    */
@@ -24,10 +24,11 @@ export interface DispatcherDeps {
 }
 
 /**
- * Enough for a turn's reads (campaign, device, markSent: a few Redis round trips) on a loaded
- * 2-core host, where 20 ms let calls leave tens of ms after their slot opened.
+ * A turn's reads (campaign, device, markSent) on a quiet host. Not more: a slot granted ahead
+ * is sent even if a 429 paused the budget meanwhile, so a longer lookahead commits more calls
+ * into a window the server may already refuse (issue 17's lowered caps).
  */
-const DEFAULT_LOOKAHEAD_MS = 50;
+const DEFAULT_LOOKAHEAD_MS = 20;
 
 export interface Dispatcher {
   /** Devices in progress now. */
