@@ -26,6 +26,14 @@ export interface CampaignSpec {
   factor: number;
   /** `fleetscan worker --concurrency` of each of the two workers (default 8, the config's). */
   concurrency?: number;
+  /**
+   * A warm budget: the same budget identity ran a campaign of min(devices, the hour's cap)
+   * devices before (its verified levels are remembered); the measured campaign meets a fresh
+   * simulator and empty windows. Absent: a cold budget (a prefix of its own).
+   */
+  warm?: boolean;
+  /** Guard added to every window, real ms (default `GUARD_MS`). */
+  guardMs?: number;
 }
 
 /** What every contender's run reports, so the tables can put them side by side. */
@@ -92,13 +100,22 @@ export function simulatorOptionsFor(spec: CampaignSpec, ids: readonly string[]) 
   };
 }
 
+/** What one `fleetscan scan` against a fresh simulator left: the calls, the times, the counts. */
+interface CampaignOnce {
+  api: { calls: Parameters<typeof summariseScanCalls>[0] };
+  startedAt: number;
+  doneAt: number;
+  counts: Record<string, number>;
+  workerCost: (ProcessCost | null)[];
+}
+
 /**
  * The environment of a budget campaign's fleetscan processes: the API's windows and production
  * defaults divided by the factor, the guard above, and no reserve (one campaign alone measures
  * dispatch against the whole cap: nothing kept for urgent work).
  */
 export function campaignEnv(
-  spec: Pick<CampaignSpec, 'factor'>,
+  spec: Pick<CampaignSpec, 'factor' | 'guardMs'>,
   where: { url: string; token: string; redisUrl: string; prefix: string; workDir: string },
 ): NodeJS.ProcessEnv {
   return fleetscanEnv({
@@ -108,15 +125,75 @@ export function campaignEnv(
     token: where.token,
     factor: spec.factor,
     windows: compressed(MDE_WINDOWS, spec.factor),
-    guardMs: GUARD_MS,
+    guardMs: spec.guardMs ?? GUARD_MS,
     workDir: where.workDir,
     reserve: '0',
   });
 }
 
 /**
- * A campaign through the real pipeline: a fresh simulator, two `fleetscan worker` processes
- * (concurrency 8) listening for wake-ups, then `fleetscan scan --devices` as the clock starts.
+ * One campaign through the real pipeline: a fresh simulator, two `fleetscan worker` processes
+ * listening for wake-ups, then `fleetscan scan --devices` as the clock starts.
+ */
+async function campaignOnce(
+  ctx: BenchContext,
+  spec: CampaignSpec,
+  ids: readonly string[],
+  prefix: string,
+  label: string,
+): Promise<CampaignOnce> {
+  const file = join(ctx.workDir, `devices-${prefix}-${ids.length}.txt`);
+  await writeIdsFile(file, ids.length, (i) => ids[i]!);
+  const api = await startSimulator(simulatorOptionsFor(spec, ids));
+  const windows = compressed(MDE_WINDOWS, spec.factor);
+  const env = campaignEnv(spec, { ...api, redisUrl: ctx.redisUrl, prefix, workDir: ctx.workDir });
+  let workers: Child[] = [];
+  try {
+    workers = await startFleetscanWorkers(env, 2, spec.concurrency ?? 8, ctx.admin, prefix);
+    const startedAt = api.sim.now();
+    const floorMs = theoreticalFloorMs(ids.length, windows);
+    // Generous: on a loaded host `fleetscan scan` alone can take a minute to start and queue.
+    const timeoutMs = 180_000 + floorMs * 4;
+    const scan = await runScanCommand(env, file, label, timeoutMs);
+    const done = await waitForCampaignDone(ctx.admin, prefix, scan.campaignId, {
+      timeoutMs,
+      now: () => api.sim.now(),
+    });
+    return {
+      api: { calls: api.sim.calls() },
+      startedAt,
+      doneAt: done.doneAt,
+      counts: done.counts,
+      workerCost: workers.map((w) => w.cost()),
+    };
+  } finally {
+    await Promise.all(workers.map((w) => w.stop('SIGTERM')));
+    await api.stop();
+  }
+}
+
+/**
+ * What an hour without calls leaves of a budget: the window logs, the calls in flight, the
+ * pause and the known-good levels (kept one window after the last success) are gone; the
+ * adaptive state and the caps hash with its verified levels (kept for a day) stay.
+ */
+async function ageBudget(ctx: BenchContext, prefix: string): Promise<string[]> {
+  const kept: string[] = [];
+  let cursor = '0';
+  do {
+    const [next, keys] = await ctx.admin.scan(cursor, 'MATCH', `${prefix}:budget:*`, 'COUNT', 500);
+    cursor = next;
+    for (const key of keys) {
+      if (key.endsWith(':caps') || key.endsWith(':adaptive')) kept.push(key);
+      else await ctx.admin.del(key);
+    }
+  } while (cursor !== '0');
+  return kept;
+}
+
+/**
+ * A campaign through the real pipeline (see `campaignOnce`). A warm spec first runs the
+ * warm-up campaign on the same budget identity and ages the budget by an hour (`ageBudget`).
  */
 export async function runFleetscanCampaign(
   ctx: BenchContext,
@@ -124,34 +201,24 @@ export async function runFleetscanCampaign(
   label = 'fleetscan',
 ): Promise<CampaignRun> {
   const ids = machineIds(spec.devices);
-  const file = join(ctx.workDir, `devices-${spec.devices}.txt`);
-  await writeIdsFile(file, ids.length, (i) => ids[i]!);
-  const api = await startSimulator(simulatorOptionsFor(spec, ids));
-  const windows = compressed(MDE_WINDOWS, spec.factor);
-  const prefix = `fs${spec.devices}b${Math.round(spec.busyShare * 100)}`;
-  const env = campaignEnv(spec, { ...api, redisUrl: ctx.redisUrl, prefix, workDir: ctx.workDir });
-  let workers: Child[] = [];
-  try {
-    workers = await startFleetscanWorkers(env, 2, spec.concurrency ?? 8, ctx.admin, prefix);
-    const startedAt = api.sim.now();
-    const floorMs = theoreticalFloorMs(spec.devices, windows);
-    // Generous: on a loaded host `fleetscan scan` alone can take a minute to start and queue.
-    const timeoutMs = 180_000 + floorMs * 4;
-    const scan = await runScanCommand(env, file, `bench ${spec.devices}`, timeoutMs);
-    const done = await waitForCampaignDone(ctx.admin, prefix, scan.campaignId, {
-      timeoutMs,
-      now: () => api.sim.now(),
-    });
-    return campaignRunFrom(
-      label,
-      spec,
-      { calls: api.sim.calls() },
-      { startedAt, doneAt: done.doneAt },
-      done.counts,
-      workers.map((w) => w.cost()),
-    );
-  } finally {
-    await Promise.all(workers.map((w) => w.stop('SIGTERM')));
-    await api.stop();
+  const busy = Math.round(spec.busyShare * 100);
+  const prefix = `fs${spec.devices}b${busy}x${spec.factor}c${spec.concurrency ?? 8}${spec.warm ? 'w' : 'k'}`;
+  if (spec.warm) {
+    const hourCap = MDE_WINDOWS.at(-1)?.cap ?? spec.devices;
+    const warmIds = ids.slice(0, Math.min(spec.devices, hourCap));
+    ctx.progress(`  warm-up: ${warmIds.length} devices on the same budget`);
+    await campaignOnce(ctx, { ...spec, busyShare: 0 }, warmIds, prefix, `warm-up ${spec.devices}`);
+    const kept = await ageBudget(ctx, prefix);
+    const verified = await Promise.all(kept.map((key) => ctx.admin.hgetall(key)));
+    ctx.progress(`  budget aged an hour, kept: ${JSON.stringify(verified)}`);
   }
+  const run = await campaignOnce(ctx, spec, ids, prefix, `bench ${spec.devices}`);
+  return campaignRunFrom(
+    label,
+    spec,
+    run.api,
+    { startedAt: run.startedAt, doneAt: run.doneAt },
+    run.counts,
+    run.workerCost,
+  );
 }

@@ -45,6 +45,19 @@ export function createCaller(deps: CallerDeps) {
     }
   };
 
+  /** Pauses the family's budget for the reply's Retry-After (or the default). */
+  const pauseAfter429 = async (attempt: Attempt, reply: Reply) => {
+    const error = errorFromReply(reply, deps.throttleDefaultMs);
+    if (error.retry !== 'throttled') return;
+    const ms = error.retryAfterMs ?? deps.throttleDefaultMs;
+    log.warn({ family: attempt.family, retryAfterMs: ms, target: error.target }, 'throttled (429)');
+    try {
+      await gate.throttle(attempt.family, ms);
+    } catch (throttleError) {
+      log.warn({ err: throttleError, family: attempt.family }, 'could not pause the budget');
+    }
+  };
+
   const once = async (attempt: Attempt, options: CallOptions): Promise<Reply> => {
     const permit = options.permit ?? (await gate.acquire(attempt.family, options.signal));
     let token: string;
@@ -83,6 +96,10 @@ export function createCaller(deps: CallerDeps) {
       report(0, failure.code, failure.notSent);
       throw failure;
     }
+    // A 429 pauses the budget before its slot leaves the in-flight count: settling first let
+    // another slot be granted in between (above the accepted level, the probe limit counts
+    // calls in flight), which met the same full window.
+    if (reply.status === 429) await pauseAfter429(attempt, reply);
     await finish(permit, true, attempt);
     report(reply.status, isSuccess(reply.status) ? undefined : errorCodeOf(reply));
     try {
@@ -108,20 +125,7 @@ export function createCaller(deps: CallerDeps) {
         throw withRetry(errorFromReply(reply, deps.throttleDefaultMs), 'never');
     }
     if (isSuccess(reply.status)) return parseSuccess(reply);
-    const error = errorFromReply(reply, deps.throttleDefaultMs);
-    if (error.retry === 'throttled') {
-      const ms = error.retryAfterMs ?? deps.throttleDefaultMs;
-      log.warn(
-        { family: attempt.family, retryAfterMs: ms, target: error.target },
-        'throttled (429)',
-      );
-      try {
-        await gate.throttle(attempt.family, ms);
-      } catch (throttleError) {
-        log.warn({ err: throttleError, family: attempt.family }, 'could not pause the budget');
-      }
-    }
-    throw error;
+    throw errorFromReply(reply, deps.throttleDefaultMs);
   };
 }
 

@@ -71,6 +71,12 @@ export interface DefenderClient {
     comment: string,
     options?: CallOptions,
   ): Promise<MachineAction>;
+  /**
+   * Fetches the token and opens up to `sockets` keep-alive connections to the API host, so the
+   * first burst of a campaign leaves at once (a worker does it at start). Resolves with the
+   * connections opened; never rejects (a failure shows again on the first call).
+   */
+  warmUp?(sockets: number): Promise<number>;
   /** Closes kept-alive sockets. */
   close(): void;
 }
@@ -198,6 +204,14 @@ export function createDefenderClient(options: DefenderClientOptions): DefenderCl
       );
     },
 
+    async warmUp(sockets) {
+      try {
+        await options.tokens.getToken();
+      } catch (error) {
+        options.log.debug({ reason: String(error) }, 'no token before the first call');
+      }
+      return http.warm(base.origin, sockets);
+    },
     close() {
       http.close();
     },

@@ -60,6 +60,18 @@ export function createHttp(settings: HttpSettings) {
         retryAfter: typeof retryAfter === 'string' ? retryAfter : undefined,
       };
     },
+    /**
+     * Opens up to `sockets` keep-alive connections to `origin` before the first burst, so its
+     * calls do not wait for TCP/TLS set-up one after another. Each is an unauthenticated HEAD of
+     * the root: no token, so no app or tenant it could be counted against. Never rejects.
+     */
+    async warm(origin: string, sockets: number): Promise<number> {
+      const n = Math.max(0, Math.min(Math.floor(sockets), agentOptions.maxSockets));
+      const replies = await Promise.allSettled(
+        Array.from({ length: n }, () => instance(`${origin}/`, { method: 'HEAD' })),
+      );
+      return replies.filter((r) => r.status === 'fulfilled').length;
+    },
     close(): void {
       agents.http.destroy();
       agents.https.destroy();

@@ -23,6 +23,11 @@ export interface DispatcherDeps {
   lookaheadMs?: number;
 }
 
+/**
+ * A turn's reads (campaign, device, markSent) on a quiet host. Not more: a slot granted ahead
+ * is sent even if a 429 paused the budget meanwhile, so a longer lookahead commits more calls
+ * into a window the server may already refuse (issue 17's lowered caps).
+ */
 const DEFAULT_LOOKAHEAD_MS = 20;
 
 export interface Dispatcher {

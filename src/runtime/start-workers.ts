@@ -86,6 +86,35 @@ function trackerClientsOf(runtime: Runtime): (tenant: string) => DefenderClient 
   };
 }
 
+const MAX_WARM_TENANTS = 16;
+
+/**
+ * Token and connections of every tenant's client ready before the first burst (issue 10: warm
+ * connections): about `concurrency` sockets in all, shared out over the tenants, so a process
+ * serving hundreds of tenants does not open thousands. In the background; failures say nothing.
+ */
+function warmClients(runtime: Runtime, concurrency: number): void {
+  const tenants = runtime.tenants.list();
+  // Many tenants: a token request each at start would hit Entra at once for tenants that may
+  // have no campaign today; their first calls pay the set-up instead.
+  if (tenants.length > MAX_WARM_TENANTS) return;
+  const each = Math.max(1, Math.floor(concurrency / Math.max(1, tenants.length)));
+  for (const tenant of tenants) {
+    let warming: Promise<number> | undefined;
+    try {
+      warming = tenant.client().warmUp?.(each);
+    } catch (error) {
+      runtime.log.debug({ tenant: tenant.name, reason: String(error) }, 'client not warmed');
+    }
+    void warming?.then(
+      (opened) => {
+        runtime.log.debug({ tenant: tenant.name, opened }, 'connections warmed');
+      },
+      () => undefined,
+    );
+  }
+}
+
 /**
  * A scan worker wired to a runtime: one dispatcher over every tenant's budget (one pool of
  * workers, one wake-up connection, however many tenants), each campaign's calls through its
@@ -127,6 +156,7 @@ export function startRuntimeWorker(
   storeWatch.check().catch((error: unknown) => {
     runtime.log.debug({ reason: String(error) }, 'store identity not checked');
   });
+  warmClients(runtime, settings.concurrency);
   const worker = startScanWorker(
     {
       redis: runtime.redis,

@@ -9,6 +9,7 @@ import { missingPermission } from './sim-users.js';
 
 const arrivals = new WeakMap<object, number>();
 const replyLegs = new WeakMap<object, number>();
+const requestLegs = new WeakMap<object, number>();
 
 /** Stamps the arrival time of a request (an `onRequest` hook: before the body is read). */
 export function stampArrival(ctx: SimContext, request: FastifyRequest): void {
@@ -30,6 +31,7 @@ export async function arriveAfterRequestLeg(
     const requestLeg =
       ctx.opts.latencyLegs === 'both' ? Math.round(latency * ctx.random.latencySplit.next()) : 0;
     replyLegs.set(request.raw, latency - requestLeg);
+    requestLegs.set(request.raw, requestLeg);
     if (requestLeg > 0) await sleep(requestLeg);
   }
   stampArrival(ctx, request);
@@ -108,6 +110,7 @@ export function apiRoute(ctx: SimContext, family: ApiFamily, handler: ApiHandler
       lost,
       appId,
       durationMs: ctx.now() - t,
+      requestLegMs: requestLegs.get(request.raw) ?? 0,
     });
     if (destroy) {
       reply.hijack();

@@ -35,6 +35,8 @@ export interface CallRecord {
   appId: string | null;
   /** Time from arrival to reply, ms. */
   durationMs: number;
+  /** The simulated network delay before arrival (the request leg of the latency), ms. */
+  requestLegMs?: number;
 }
 
 /** In-memory log plus an optional NDJSON file, one line per call. */

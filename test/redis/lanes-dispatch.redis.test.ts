@@ -226,6 +226,25 @@ describe('dispatch-n.lua: which device gets the next slot', () => {
     await redis.hset(lane.limiter.slotsOf('scan').keys.caps, '1000', '8');
     expect(await inFlightAtOnce()).toBe(2);
   });
+
+  it('adaptive: sends up to a level an earlier campaign verified at once, then probes', async () => {
+    const adaptive = {
+      min: { share: 0.1 },
+      holdMs: 500,
+      holdMaxMs: 4_000,
+      increaseEveryMs: 100,
+      probeInflight: 2,
+    };
+    const windows = [{ cap: 10, windowMs: 1_000 }];
+    const lane = lanesWith({ windows, adaptive }).forTenant('default');
+    await push(lane, 'c-warm00000000', 'normal', 30);
+    // What adapt-read-n.lua keeps after a campaign whose calls the server accepted, 6 in a window.
+    await redis.hset(lane.limiter.slotsOf('scan').keys.caps, 'verified:1000', '6');
+    const first = await lane.dispatch(20);
+    // 6 at full speed (a fresh budget: 2); above that, only once replies come back.
+    expect(first.grants).toHaveLength(6);
+    expect((await lane.dispatch(20)).grant).toBeUndefined();
+  });
 });
 
 describe('fairness within a class', () => {

@@ -100,7 +100,7 @@ describe('adaptive budget', () => {
     const [refused] = await calls(a, 1, 429);
     expect(refused).toBeDefined();
     // The contract other dispatchers read: field = window length in ms, value = effective cap.
-    expect(await connections[0]!.hgetall(capsKey())).toEqual({ '1000': '6' });
+    expect(await connections[0]!.hget(capsKey(), '1000')).toBe('6');
     clock.advance(2000);
     expect(await grantsNow(b)).toBe(6);
     const [usage] = await b.usage('scan');
@@ -180,6 +180,35 @@ describe('adaptive budget', () => {
     await a.observe('scan', first, 201);
     // One accepted: one more may go in flight beside the other one.
     expect(await grantsNow(a)).toBe(1);
+  });
+
+  it('remembers a level the server accepted: a later campaign sends up to it without probing', async () => {
+    const [a] = processes(1, { ...SETTINGS, probeInflight: 2 }) as [ScanLimiter];
+    // A first campaign fills the window, two calls in flight at a time, every one accepted.
+    for (let i = 0; i < 5; i++) await calls(a, 2, 201);
+    // Hours later (as far as the window and the known-good level go): a new campaign.
+    clock.advance(3_600_000);
+    await connections[0]!.del(budgetKeys(prefix, BUDGET, 'scan', [WINDOW]).good);
+    let inFlight = 0;
+    while ((await a.tryAcquire('scan')).permit) inFlight++;
+    expect(inFlight).toBe(10);
+  });
+
+  it('forgets the verified level after a 429 decrease and probes again', async () => {
+    const [a] = processes(1, { ...SETTINGS, probeInflight: 2 }) as [ScanLimiter];
+    for (let i = 0; i < 5; i++) await calls(a, 2, 201);
+    clock.advance(2000);
+    await calls(a, 1, 429);
+    expect(await connections[0]!.hget(capsKey(), 'verified:1000')).toBeNull();
+    clock.advance(3_600_000);
+    await connections[0]!.del(budgetKeys(prefix, BUDGET, 'scan', [WINDOW]).good);
+    let inFlight = 0;
+    while ((await a.tryAcquire('scan')).permit) inFlight++;
+    expect(inFlight).toBe(2);
+    // Calls accepted under the lowered cap verify nothing: the counts may hold refused calls.
+    await connections[0]!.del(budgetKeys(prefix, BUDGET, 'scan', [WINDOW]).inflight);
+    await calls(a, 1, 201);
+    expect(await connections[0]!.hget(capsKey(), 'verified:1000')).toBeNull();
   });
 
   it('ignores the caps hash when turned off', async () => {

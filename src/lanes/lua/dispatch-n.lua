@@ -22,7 +22,7 @@
 
   Input:
     KEYS[1]  budget pause flag            KEYS[2]  budget in-flight slots (ZSET id -> grant)
-    KEYS[3]  budget effective caps (HASH windowMs -> cap, optional)
+    KEYS[3]  budget effective caps (HASH windowMs -> cap, optional; verified:<windowMs> -> level)
     KEYS[4]  lane due (ZSET "cid.mid" -> due ms)
     KEYS[5]  lane active (ZSET "cid.mid" -> lease end ms)
     KEYS[6..8] lane round-robin of urgent, normal, background (ZSET cid -> turn)
@@ -138,8 +138,13 @@ for w = 1, windowCount do
   local reserve = tonumber(ARGV[11 + 3 * w])
   -- Above what the server has accepted, the probe limit (a fresh budget too: until a window has
   -- been seen accepted, its first storm against a lower real cap is at most that many calls).
+  -- A level an earlier campaign of this budget verified (adapt-read-n.lua) needs no probing.
   local good = nil
-  if adaptive then good = tonumber(rcall('HGET', goodKey, tostring(windowMs))) or 0 end
+  if adaptive then
+    good = tonumber(rcall('HGET', goodKey, tostring(windowMs))) or 0
+    local verified = tonumber(rcall('HGET', capsKey, 'verified:' .. tostring(windowMs))) or 0
+    if verified > good then good = verified end
+  end
   if effective and effective < cap then
     -- The reserve shrinks with the cap (adjust-caps.ts scaledReserve): a lowered budget keeps
     -- the same share for normal campaigns instead of leaving them nothing.

@@ -106,13 +106,14 @@ export function createAdaptiveBudget(options: AdaptiveBudgetOptions): AdaptiveBu
   const read = async (keys: BudgetKeys, markGood: boolean, grantedAt = -1): Promise<Reading> => {
     const reply = await run(
       'adapt-read-n',
-      [keys.adaptive, keys.good, keys.inflight, ...keys.windows],
+      [keys.adaptive, keys.good, keys.inflight, keys.caps, ...keys.windows],
       [
         nowArg(),
         guardMs,
         markGood ? 1 : 0,
         longestSpan,
         grantedAt,
+        stateTtlMs,
         ...windows.map((w) => w.windowMs),
       ],
     );
@@ -162,6 +163,7 @@ export function createAdaptiveBudget(options: AdaptiveBudgetOptions): AdaptiveBu
           JSON.stringify(decision.state),
           stateTtlMs,
           decision.change === 'decrease' ? 1 : 0,
+          windows.some((w, i) => (decision.state.caps[i] ?? w.cap) < w.cap) ? 1 : 0,
           ...windows.flatMap((w, i) => [w.windowMs, decision.state.caps[i] ?? w.cap]),
         ],
       );

@@ -8,7 +8,8 @@
   after a 429 and raises again (every process and every dispatcher reads the same hash). And
   above the level the server has last been seen to accept (`good` hash, same fields), at most
   ARGV[6] slots may be in flight: when the real cap is lower than the effective one, only that
-  many calls can meet a 429 before the first 429 pauses the budget.
+  many calls can meet a 429 before the first 429 pauses the budget. A level verified by an
+  earlier campaign of the budget (`verified:<windowMs>` in the caps hash) counts as accepted.
 
   Time: Redis TIME, so hosts with skewed clocks share one timeline (writing after TIME needs
   Redis >= 5, effects replication, as BullMQ does). Tests with simulated time pass nowMs in
@@ -23,7 +24,8 @@
   Input:
     KEYS[1]    pause flag: pausedUntil (ms) as a string
     KEYS[2]    in-flight slots: ZSET member -> grant time
-    KEYS[3]    effective caps: HASH windowMs -> cap (read only when ARGV[5] is 1)
+    KEYS[3]    effective caps: HASH windowMs -> cap, verified:<windowMs> -> level the server
+               accepted in an earlier campaign (read only when ARGV[5] is 1)
     KEYS[4]    known-good levels: HASH windowMs -> calls in the window the server accepted
     KEYS[5..]  one log per window: ZSET member -> stamp (reply time, or grant + lease)
 
@@ -91,6 +93,9 @@ for w = 1, windowCount do
     local effective = tonumber(rcall('HGET', KEYS[3], field))
     -- Above what the server has accepted, probe with few calls at once (ARGV[6]) (dispatch-n.lua too).
     local good = tonumber(rcall('HGET', KEYS[4], field)) or 0
+    -- Up to a level a campaign of this budget verified (adapt-read-n.lua), no probing.
+    local verified = tonumber(rcall('HGET', KEYS[3], 'verified:' .. field)) or 0
+    if verified > good then good = verified end
     if effective and effective < cap then cap = effective end
     if stamped + inflight >= good and inflight >= tonumber(ARGV[6]) then
       if tonumber(ARGV[7]) > wait then wait = tonumber(ARGV[7]) end

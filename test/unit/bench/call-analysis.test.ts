@@ -57,6 +57,15 @@ describe('summariseScanCalls', () => {
     });
   });
 
+  it('counts as a stall only the silence beyond the reply of the call a cap earlier plus the window', () => {
+    const calls = [call(1_000, 201, 'a'), call(1_010, 201, 'b'), call(1_120, 201, 'c')];
+    // With 2 per 100 ms, call c may go at a's reply (1,001) + 100 ms; it was sent at 1,120.
+    expect(summariseScanCalls(calls, windows).longestStallMs).toBe(19);
+    // Its arrival includes 5 ms of simulated network: the send was at 1,115.
+    const late = [...calls.slice(0, 2), { ...calls[2]!, requestLegMs: 5 }];
+    expect(summariseScanCalls(late, windows).longestStallMs).toBe(14);
+  });
+
   it('finds devices that got two actions and ignores other families and earlier calls', () => {
     const other: CallRecord = { ...call(1_005, 200, 'a'), family: 'machineActions' };
     const summary = summariseScanCalls(

@@ -22,6 +22,7 @@ const summary = (spanMs: number, counted: number): ScanCallSummary => ({
   firstBurstSpreadMs: null,
   medianReuseDelayMs: null,
   longestGapMs: null,
+  longestStallMs: null,
 });
 
 const tenant = (devices: number, floorMs: number, spanMs: number): TenantRun => ({

@@ -195,6 +195,12 @@ describe('runAntiVirusScan', () => {
       { type: 'throttle', family: 'scan', ms: 1_234 },
     ]);
     expect(events.filter((event) => event.type === 'settle')).toHaveLength(2);
+    // Paused before the slot leaves the calls in flight: nothing is granted in between.
+    expect(events.map((event) => event.type).slice(0, 3)).toEqual([
+      'acquire',
+      'throttle',
+      'settle',
+    ]);
   });
 
   it('never retries a POST that got a 5xx', async () => {

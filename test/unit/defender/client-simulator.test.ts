@@ -21,6 +21,22 @@ function client(
 }
 
 describe('the client against the simulator', () => {
+  it('opens connections before the first call without spending a slot or calling the API', async () => {
+    const { gate, events } = fakeGate();
+    await withSimulator({ machines: [{ id: DEVICE }] }, async ({ url, sim }) => {
+      const api = client(url, sim, { gate });
+      expect(await api.warmUp?.(4)).toBe(4);
+      await api.runAntiVirusScan(DEVICE, { comment: 'after warming', scanType: 'Quick' });
+      api.close();
+      // Four HEADs of the root, outside the API and without a token; then the one scan call.
+      expect(sim.calls().map((c) => [c.family, c.method, c.appId])).toEqual([
+        ...Array.from({ length: 4 }, () => ['unrouted', 'HEAD', null]),
+        ['scan', 'POST', expect.any(String)],
+      ]);
+    });
+    expect(events.filter((event) => event.type === 'acquire')).toHaveLength(1);
+  });
+
   it('reads a whole fleet through @odata.nextLink, one budget slot per page', async () => {
     const { gate, events } = fakeGate();
     await withSimulator({ fleet: 25 }, async ({ url, sim }) => {
