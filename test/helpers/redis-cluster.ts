@@ -197,6 +197,7 @@ export async function startLocalCluster(): Promise<LocalCluster> {
           const info = (await node(replica).call('ROLE')) as [string];
           return info[0] === 'master';
         });
+        await everyNodeSees(replica);
         await waitHealthy(alive());
         return replica;
       },
@@ -217,6 +218,7 @@ export async function startLocalCluster(): Promise<LocalCluster> {
           }
           return promoted !== 0;
         });
+        await everyNodeSees(promoted);
         await until('cluster_state:ok after the kill', () => allOk(alive().map(node)));
         return promoted;
       },
@@ -225,6 +227,19 @@ export async function startLocalCluster(): Promise<LocalCluster> {
   } catch (error) {
     await stop();
     throw error;
+  }
+
+  // The promoted node knows at once; the others learn it by gossip, and a test that asks any
+  // node which master serves a slot must not read a view from before the failover.
+  async function everyNodeSees(newMaster: number) {
+    await until(`every node saw ${String(newMaster)} become a master with slots`, async () => {
+      for (const port of alive()) {
+        const view = await topology(node(port));
+        const entry = view.find((n) => n.port === newMaster);
+        if (!entry?.master || entry.failed || entry.slots.length === 0) return false;
+      }
+      return true;
+    });
   }
 
   async function replicasOf(port: number): Promise<number[]> {
