@@ -2,6 +2,7 @@ import type { Config } from '../config/schema.js';
 import type { Redis } from '../shared/redis.js';
 import { budgetIdFor } from './budget-id.js';
 import { budgetKeys, normaliseWindows } from './budget-keys.js';
+import { redisTimeMs } from '../shared/redis-time.js';
 
 /**
  * When each slot counted in each window of the scan budget leaves it, in ms from now, soonest
@@ -16,8 +17,7 @@ export async function readSlotExits(redis: Redis, config: Config): Promise<numbe
   const scope = config.limits.budgetScope === 'shared' ? 'all' : 'scan';
   const keys = budgetKeys(config.redis.budgetPrefix, budgetIdFor(config), scope, windows);
   const guard = config.limits.guard;
-  const [seconds, micros] = await redis.time();
-  const now = Number(seconds) * 1_000 + Math.floor(Number(micros) / 1_000);
+  const now = await redisTimeMs(redis);
   const longest = Math.max(...windows.map((w) => w.windowMs)) + guard;
   const pipeline = redis.pipeline();
   pipeline.zrangebyscore(

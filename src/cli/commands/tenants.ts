@@ -8,6 +8,7 @@ import { readAdaptiveState, type AdaptiveBudgetView } from '../../limiter/scan-l
 import { configFor, printJson } from '../context.js';
 import { count, formatTable } from './shared/output.js';
 import { withSession } from './shared/session.js';
+import { redisTimeMs } from '../../shared/redis-time.js';
 
 const EXAMPLE = `
 Examples:
@@ -55,8 +56,7 @@ export function registerTenantsCommand(program: Command): void {
     .action(async (options: { json?: boolean }, command: Command) => {
       const config = configFor(command);
       await withSession(config, async ({ redis, tenants, lanes }) => {
-        const [seconds, micros] = await redis.time();
-        const now = Number(seconds) * 1_000 + Math.floor(Number(micros) / 1_000);
+        const now = await redisTimeMs(redis);
         const reports: TenantReport[] = [];
         for (const tenant of tenants.list()) {
           const lane = lanes.forTenant(tenant.name);

@@ -16,6 +16,7 @@ import {
   judgeWorkers,
   parseInfo,
 } from './redis-judgements.js';
+import { redisTimeMs } from '../../shared/redis-time.js';
 
 export interface RedisCheckDeps {
   /** A connected client, or the reason there is none. */
@@ -45,9 +46,8 @@ export async function checkRedis(deps: RedisCheckDeps): Promise<CheckResult[]> {
   }
   const redis = deps.redis;
   const sent = deps.now();
-  const [seconds, micros] = await redis.time();
+  const redisMs = await redisTimeMs(redis);
   const received = deps.now();
-  const redisMs = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
   const results: CheckResult[] = [
     ok('redis', 'redis.reachable', `Redis reachable at ${where} (${String(received - sent)} ms)`),
   ];

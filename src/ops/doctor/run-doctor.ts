@@ -13,6 +13,7 @@ import { judgeBreaker, judgeThrottling } from './throttling-checks.js';
 import { blockedReport } from '../../lanes/blocked-tenants.js';
 import { parseBlocked } from '../../lanes/budget-breaker.js';
 import { laneKeys } from '../../lanes/lane-keys.js';
+import { redisTimeMs } from '../../shared/redis-time.js';
 
 export interface DoctorInput {
   file: string | undefined;
@@ -47,8 +48,7 @@ export async function runDoctor(input: DoctorInput): Promise<CheckResult[]> {
         })),
       );
       if (limiter && !(redis instanceof Error)) {
-        const [seconds, micros] = await redis.time();
-        const redisNow = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
+        const redisNow = await redisTimeMs(redis);
         results.push(...judgeThrottling(tenant.name, await limiter.usage(), redisNow));
         const breakerKey = laneKeys(config.redis.prefix, limiter.slotsOf('scan').keys.tag).breaker;
         const blocked = parseBlocked(await redis.hgetall(breakerKey));

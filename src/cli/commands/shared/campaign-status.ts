@@ -8,6 +8,7 @@ import type { BudgetBreaker } from '../../../lanes/budget-breaker.js';
 import { slotsAhead } from '../../../lanes/slots-ahead.js';
 import type { Redis } from '../../../shared/redis.js';
 import { lacksWorkers, workersOf, type LiveWorker } from '../../../ops/worker-presence.js';
+import { redisTimeMs } from '../../../shared/redis-time.js';
 
 export interface BudgetReport {
   id: string;
@@ -129,8 +130,7 @@ export async function readCampaignStatus(deps: {
       remaining: remainingOf(c),
     }));
     const aheadInQueue = slotsAhead({ ...campaign, remaining }, others);
-    const [seconds, micros] = await deps.redis.time();
-    const redisNow = Number(seconds) * 1_000 + Math.floor(Number(micros) / 1_000);
+    const redisNow = await redisTimeMs(deps.redis);
     const ms = estimateCompletion({
       remaining: remaining + aheadInQueue,
       windows: budget.windows,
