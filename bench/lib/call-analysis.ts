@@ -39,13 +39,19 @@ export interface ScanCallSummary {
    * earlier, plus the window: a client cannot see arrivals, and the server counts them).
    */
   longestStallMs: number | null;
+  /** `replyStampedSpanMs` of these calls: the span of a client with no overhead, real ms. */
+  noOverheadSpanMs: number;
 }
 
-/** Summarises the scan-family calls of a run (calls at or after `sinceMs`). */
+/**
+ * Summarises the scan-family calls of a run (calls at or after `sinceMs`); `guardMs` is the
+ * client's guard, for the no-overhead span.
+ */
 export function summariseScanCalls(
   calls: readonly CallRecord[],
   windows: readonly RateWindow[],
   sinceMs = 0,
+  guardMs = 0,
 ): ScanCallSummary {
   const scans = calls.filter((c) => c.family === 'scan' && c.t >= sinceMs);
   const counted = scans.filter((c) => c.status !== 429);
@@ -80,6 +86,7 @@ export function summariseScanCalls(
       windows[0],
     ),
     longestStallMs: longestStall(counted, windows),
+    noOverheadSpanMs: replyStampedSpanMs(counted, windows, guardMs),
   };
 }
 
@@ -130,6 +137,49 @@ function cycleFigures(
     medianReuseDelayMs: delays.length > 0 ? delays[Math.floor(delays.length / 2)]! : null,
     longestGapMs,
   };
+}
+
+/**
+ * The span a client with no overhead at all would take for these same calls, with their
+ * measured latencies (request leg, then arrival to reply), in arrival order: the first `cap`
+ * leave at once, and each later one the moment every window has room by reply times (a slot
+ * is used again one window + `guardMs` after a reply, and calls in flight hold theirs), which
+ * is the most any client can do that never risks a 429 (it cannot see arrivals). Floor ÷ this
+ * span is the bound of floor/span on this server's latencies; the rest is the client's cost.
+ */
+export function replyStampedSpanMs(
+  counted: readonly CallRecord[],
+  windows: readonly RateWindow[],
+  guardMs: number,
+): number {
+  const calls = [...counted].sort((a, b) => a.t - b.t);
+  const replies: number[] = []; // sorted
+  let firstArrival = Infinity;
+  let lastArrival = -Infinity;
+  let send = 0;
+  for (const [k, call] of calls.entries()) {
+    for (const w of windows) {
+      // Room for one more: all but cap - 1 of the earlier calls replied a window + guard ago.
+      const freed = k >= w.cap ? replies[k - w.cap] : undefined;
+      if (freed !== undefined) send = Math.max(send, freed + w.windowMs + guardMs);
+    }
+    const arrival = send + (call.requestLegMs ?? 0);
+    firstArrival = Math.min(firstArrival, arrival);
+    lastArrival = Math.max(lastArrival, arrival);
+    insertSorted(replies, arrival + call.durationMs);
+  }
+  return calls.length > 0 ? lastArrival - firstArrival : 0;
+}
+
+function insertSorted(sorted: number[], value: number): void {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (sorted[mid]! <= value) lo = mid + 1;
+    else hi = mid;
+  }
+  sorted.splice(lo, 0, value);
 }
 
 /**

@@ -69,7 +69,7 @@ export function campaignRunFrom(
   workerCost: (ProcessCost | null)[],
 ): CampaignRun {
   const windows = compressed(MDE_WINDOWS, spec.factor);
-  const calls = summariseScanCalls(api.calls, windows, timing.startedAt);
+  const calls = summariseScanCalls(api.calls, windows, timing.startedAt, spec.guardMs ?? GUARD_MS);
   return {
     contender,
     spec,

@@ -20,6 +20,16 @@ const duration = (min = 0) =>
     return ms;
   });
 
+/**
+ * The guard `auto` gives: what it must cover (whole-ms stamps, window ends the server may count
+ * inclusively, clocks that run at slightly different rates) is a ms or two plus a share of the
+ * window, so 0.1 % of the shortest one, never under 2 ms.
+ */
+export function autoGuardMs(windows: readonly RateWindow[]): number {
+  const shortest = Math.min(...windows.map((w) => w.windowMs));
+  return Number.isFinite(shortest) ? Math.max(2, Math.ceil(shortest / 1000)) : 2;
+}
+
 const rateWindows = z
   .union([z.string(), z.array(z.object({ cap: z.number().int().min(1), windowMs: duration(1) }))])
   .transform((value, ctx): RateWindow[] => {
@@ -154,50 +164,59 @@ const configShape = z.strictObject({
     /** `$top` for list calls; the API allows up to 10,000. */
     pageSize: z.number().int().min(1).max(10_000),
   }),
-  limits: z.strictObject({
-    windows: rateWindows,
-    /**
-     * `family`: one budget per endpoint family (scan, machineActions, cancel, machines).
-     * `shared`: one budget for all of them, for an API that counts them together.
-     */
-    budgetScope: z.enum(['family', 'shared']),
-    /** Added to every window so a server counting arrival times never sees an excess. */
-    guard: duration(0),
-    /** Pause after a 429 without a Retry-After header. */
-    throttleDefault: duration(1),
-    /**
-     * How long a slot whose holder never reported back (crashed) is assumed to be in flight; it
-     * then stays counted for a whole window. At least token fetch + request timeout.
-     */
-    lease: duration(1),
-    /** Adaptive budget (issue 17): learn a real cap below the configured one from 429s. */
-    adaptive: z.strictObject({
-      enabled: z.boolean(),
-      /** Floor of the effective caps: a rate scaled to each window (`10/1m`) or a share (`10%`). */
-      min: adaptiveFloor,
-      /** No increase for this long after a decrease; doubled by each failure at the same level. */
-      hold: duration(1),
-      holdMax: duration(1),
-      /** While calls succeed after the hold, one increase (doubling steps) this often. */
-      increaseEvery: duration(1),
-      /** Calls in flight at once above the level the server has been seen to accept. */
-      probeInflight: z.number().int().min(1).max(1_000),
-    }),
-    /**
-     * Calls per window kept free for `urgent` campaigns (issue 10): `normal` and `background`
-     * take a slot only if this much stays free in every window afterwards. `0`: no reserve.
-     */
-    reserve: reserveWindows,
-    /**
-     * Tenant-wide fault breaker (issue 9): after a credential, authority, Entra or permission
-     * fault, a budget's dispatch stops and one probe call tries again after `probeMin`, doubling
-     * after each failed probe up to `probeMax`.
-     */
-    breaker: z.strictObject({
-      probeMin: duration(1),
-      probeMax: duration(1),
-    }),
-  }),
+  limits: z
+    .strictObject({
+      windows: rateWindows,
+      /**
+       * `family`: one budget per endpoint family (scan, machineActions, cancel, machines).
+       * `shared`: one budget for all of them, for an API that counts them together.
+       */
+      budgetScope: z.enum(['family', 'shared']),
+      /**
+       * Added to every window so a server counting arrival times never sees an excess. `auto`:
+       * 0.1 % of the shortest window, at least 2 ms (60 ms for 100/1m; compressed test windows
+       * get a compressed guard instead of a real-time one that would cost more than the calls).
+       */
+      guard: z.union([z.literal('auto'), duration(0)]),
+      /** Pause after a 429 without a Retry-After header. */
+      throttleDefault: duration(1),
+      /**
+       * How long a slot whose holder never reported back (crashed) is assumed to be in flight; it
+       * then stays counted for a whole window. At least token fetch + request timeout.
+       */
+      lease: duration(1),
+      /** Adaptive budget (issue 17): learn a real cap below the configured one from 429s. */
+      adaptive: z.strictObject({
+        enabled: z.boolean(),
+        /** Floor of the effective caps: a rate scaled to each window (`10/1m`) or a share (`10%`). */
+        min: adaptiveFloor,
+        /** No increase for this long after a decrease; doubled by each failure at the same level. */
+        hold: duration(1),
+        holdMax: duration(1),
+        /** While calls succeed after the hold, one increase (doubling steps) this often. */
+        increaseEvery: duration(1),
+        /** Calls in flight at once above the level the server has been seen to accept. */
+        probeInflight: z.number().int().min(1).max(1_000),
+      }),
+      /**
+       * Calls per window kept free for `urgent` campaigns (issue 10): `normal` and `background`
+       * take a slot only if this much stays free in every window afterwards. `0`: no reserve.
+       */
+      reserve: reserveWindows,
+      /**
+       * Tenant-wide fault breaker (issue 9): after a credential, authority, Entra or permission
+       * fault, a budget's dispatch stops and one probe call tries again after `probeMin`, doubling
+       * after each failed probe up to `probeMax`.
+       */
+      breaker: z.strictObject({
+        probeMin: duration(1),
+        probeMax: duration(1),
+      }),
+    })
+    .transform((limits) => ({
+      ...limits,
+      guard: limits.guard === 'auto' ? autoGuardMs(limits.windows) : limits.guard,
+    })),
   scan: z.strictObject({
     /** Attempts for transient failures (5xx, network); busy devices and 429s spend none. */
     attempts: z.number().int().min(1).max(100),

@@ -5,8 +5,10 @@ export interface CallPermit {
   /**
    * The request was sent, or may have been: the slot stays counted and is re-stamped with the
    * time the reply came back (or the call failed), an upper bound of when the server counted it.
+   * `repliedMsAgo`: how long before this call the reply arrived (measured locally, so the stamp
+   * is not made late by the reply's own processing); 0 or absent: now.
    */
-  settle(): Promise<void>;
+  settle(repliedMsAgo?: number): Promise<void>;
   /** The request certainly never left this process: the slot is given back. */
   release(): Promise<void>;
 }

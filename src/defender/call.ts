@@ -36,9 +36,17 @@ export interface CallOptions {
 export function createCaller(deps: CallerDeps) {
   const { gate, tokens, log } = deps;
 
-  const finish = async (permit: CallPermit, sent: boolean, attempt: Attempt) => {
+  const finish = async (
+    permit: CallPermit,
+    sent: boolean,
+    attempt: Attempt,
+    receivedAt?: number,
+  ) => {
     try {
-      await (sent ? permit.settle() : permit.release());
+      // Stamped with the reply's arrival, not with this moment: what came between (reading the
+      // body, a 429's pause) would otherwise delay the slot's next use by as much.
+      const ago = receivedAt === undefined ? 0 : performance.now() - receivedAt;
+      await (sent ? permit.settle(ago) : permit.release());
     } catch (error) {
       // The reply matters more than the bookkeeping: a lost re-stamp only makes the window stricter.
       log.warn({ err: error, family: attempt.family, sent }, 'could not return the budget slot');
@@ -100,7 +108,7 @@ export function createCaller(deps: CallerDeps) {
     // another slot be granted in between (above the accepted level, the probe limit counts
     // calls in flight), which met the same full window.
     if (reply.status === 429) await pauseAfter429(attempt, reply);
-    await finish(permit, true, attempt);
+    await finish(permit, true, attempt, reply.receivedAt);
     report(reply.status, isSuccess(reply.status) ? undefined : errorCodeOf(reply));
     try {
       await gate.observe?.(attempt.family, permit, reply.status);

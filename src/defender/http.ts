@@ -14,6 +14,11 @@ export interface Reply {
   status: number;
   body: string;
   retryAfter: string | undefined;
+  /**
+   * `performance.now()` when the reply's headers arrived (the earliest moment the server had
+   * certainly counted the call); absent: when `send` resolved.
+   */
+  receivedAt?: number;
 }
 
 export interface HttpSettings {
@@ -47,17 +52,27 @@ export function createHttp(settings: HttpSettings) {
   return {
     /** One request; resolves with any reply, rejects only when no reply came. */
     async send(attempt: Attempt, token: string, signal?: AbortSignal): Promise<Reply> {
-      const response = await instance(attempt.url, {
+      const request = instance(attempt.url, {
         method: attempt.method,
         headers: { authorization: `Bearer ${token}` },
         ...(attempt.body ? { json: attempt.body } : {}),
         ...(signal ? { signal } : {}),
       });
+      // The headers' arrival, on the monotonic clock (got's own timings are whole wall-clock ms).
+      // In promise mode got emits 'response' only after the body; its first download progress
+      // (0 bytes) comes with the headers.
+      let receivedAt: number | undefined;
+      // (`on` hands back the same promise, awaited below.)
+      void request.on('downloadProgress', () => {
+        receivedAt ??= performance.now();
+      });
+      const response = await request;
       const retryAfter = response.headers['retry-after'];
       return {
         status: response.statusCode,
         body: response.body,
         retryAfter: typeof retryAfter === 'string' ? retryAfter : undefined,
+        receivedAt: receivedAt ?? performance.now(),
       };
     },
     /**

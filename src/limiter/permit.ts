@@ -17,7 +17,12 @@ export interface ScanPermit extends CallPermit {
 
 /** What a permit asks of its limiter; `settle` resolves to the stamp written. */
 export interface PermitEnds {
-  settle(id: string, family: EndpointFamily, grantedAt: number): Promise<number>;
+  settle(
+    id: string,
+    family: EndpointFamily,
+    grantedAt: number,
+    repliedMsAgo: number,
+  ): Promise<number>;
   release(id: string, family: EndpointFamily): Promise<void>;
 }
 
@@ -38,7 +43,7 @@ export function createPermit(
   let settledAt: number | undefined;
   let ending: Promise<void> | undefined;
 
-  const end = (how: 'settled' | 'released'): Promise<void> => {
+  const end = (how: 'settled' | 'released', repliedMsAgo = 0): Promise<void> => {
     if (ending) {
       if (state !== how) log?.warn({ family, permit: id, state }, `permit already ${state}`);
       return ending;
@@ -46,7 +51,7 @@ export function createPermit(
     state = how;
     const work =
       how === 'settled'
-        ? ends.settle(id, family, grantedAt).then((stamp) => {
+        ? ends.settle(id, family, grantedAt, repliedMsAgo).then((stamp) => {
             settledAt = stamp;
           })
         : ends.release(id, family);
@@ -66,7 +71,7 @@ export function createPermit(
     get state() {
       return state;
     },
-    settle: () => end('settled'),
+    settle: (repliedMsAgo?: number) => end('settled', repliedMsAgo),
     release: () => end('released'),
   };
 }

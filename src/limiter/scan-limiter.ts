@@ -162,13 +162,18 @@ export function createScanLimiter(options: ScanLimiterOptions): ScanLimiter {
     : [0, 0, 0];
 
   const ends = {
-    async settle(id: string, family: EndpointFamily, grantedAt: number): Promise<number> {
+    async settle(
+      id: string,
+      family: EndpointFamily,
+      grantedAt: number,
+      repliedMsAgo: number,
+    ): Promise<number> {
       const keys = keysOf(family);
       const windowArgs = windows.map((window) => window.windowMs);
       const stamp = await run(
         'settle-n',
         [keys.inflight, ...keys.windows],
-        [nowArg(), guardMs, id, ...windowArgs],
+        [nowArg(), guardMs, id, replyAge(repliedMsAgo), ...windowArgs],
       );
       const settledAt = toInteger(stamp, 'settle-n');
       if (settledAt - grantedAt >= leaseMs) {
@@ -296,6 +301,15 @@ function outcomeOf(permit: unknown, status: number): CallOutcome | undefined {
       : undefined;
   }
   return status >= 200 && status !== 401 ? { kind: 'ok' } : undefined;
+}
+
+/**
+ * Whole ms, rounded down (a later stamp is the safe side), and never negative: a clock step or a
+ * bad measure can only make the stamp later, never earlier than the reply. settle-n.lua also
+ * keeps it no earlier than the grant.
+ */
+function replyAge(ms: number): number {
+  return Number.isFinite(ms) && ms > 0 ? Math.floor(ms) : 0;
 }
 
 function checkMs(name: string, value: number, min: number): number {

@@ -1,4 +1,3 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { DeviceRecord } from '../campaigns/campaign.js';
 import { ReconcilePendingError } from '../campaigns/errors.js';
 import { DefenderError } from '../defender/errors.js';
@@ -10,6 +9,7 @@ import { createScheduleClock } from '../schedules/schedule-clock.js';
 import { windowWaitMs } from '../schedules/window-gate.js';
 import { isOwnAction } from './find-own-action.js';
 import { callsFor } from '../shared/call-timeline.js';
+import { waitUntil } from '../shared/wait-until.js';
 
 export type { DeviceTurn, ScanOutcome, ScanProcessorDeps } from './scan-ports.js';
 
@@ -159,11 +159,7 @@ export function createDeviceProcessor(deps: ScanProcessorDeps) {
     }
 
     // A lookahead grant: the reads are done, the call leaves the moment its slot opens.
-    // (A loop: a timer may fire up to a millisecond before its time by performance.now().)
-    for (let early = (input.notBefore ?? 0) - performance.now(); early > 0;) {
-      await sleep(Math.ceil(early));
-      early = (input.notBefore ?? 0) - performance.now();
-    }
+    if (input.notBefore !== undefined) await waitUntil(input.notBefore);
     try {
       const action = await client.runAntiVirusScan(
         machineId,

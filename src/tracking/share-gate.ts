@@ -29,8 +29,8 @@ export function shareGate(main: CallGate, share: CallGate): CallGate {
         throw error;
       }
       return {
-        settle: async () => {
-          await Promise.all([own.settle(), whole.settle()]);
+        settle: async (repliedMsAgo) => {
+          await Promise.all([own.settle(repliedMsAgo), whole.settle(repliedMsAgo)]);
         },
         release: async () => {
           await Promise.all([own.release(), whole.release()]);

@@ -54,6 +54,15 @@ async function drain(
   }
 }
 
+/** Adaptive settings of the probe tests: 2 calls in flight above the accepted level. */
+const adaptive = {
+  min: { share: 0.1 },
+  holdMs: 500,
+  holdMaxMs: 4_000,
+  increaseEveryMs: 100,
+  probeInflight: 2,
+};
+
 const campaignsOf = (grants: readonly LaneGrant[]) => grants.map((g) => g.campaignId);
 
 describe('dispatch-n.lua: which device gets the next slot', () => {
@@ -202,13 +211,6 @@ describe('dispatch-n.lua: which device gets the next slot', () => {
   });
 
   it('adaptive: probeInflight at a time above the level the server accepted, fresh or lowered', async () => {
-    const adaptive = {
-      min: { share: 0.1 },
-      holdMs: 500,
-      holdMaxMs: 4_000,
-      increaseEveryMs: 100,
-      probeInflight: 2,
-    };
     const windows = [{ cap: 10, windowMs: 1_000 }];
     const lane = lanesWith({ windows, adaptive }).forTenant('default');
     await push(lane, 'c-fresh0000000', 'normal', 30);
@@ -228,13 +230,6 @@ describe('dispatch-n.lua: which device gets the next slot', () => {
   });
 
   it('adaptive: sends up to a level an earlier campaign verified at once, then probes', async () => {
-    const adaptive = {
-      min: { share: 0.1 },
-      holdMs: 500,
-      holdMaxMs: 4_000,
-      increaseEveryMs: 100,
-      probeInflight: 2,
-    };
     const windows = [{ cap: 10, windowMs: 1_000 }];
     const lane = lanesWith({ windows, adaptive }).forTenant('default');
     await push(lane, 'c-warm00000000', 'normal', 30);
@@ -244,6 +239,26 @@ describe('dispatch-n.lua: which device gets the next slot', () => {
     // 6 at full speed (a fresh budget: 2); above that, only once replies come back.
     expect(first.grants).toHaveLength(6);
     expect((await lane.dispatch(20)).grant).toBeUndefined();
+  });
+});
+
+describe('dispatch-n.lua: grants ahead of the opening (lookahead)', () => {
+  it('grants a slot that opens within the lookahead at a verified full window, with its wait', async () => {
+    const lane = lanesWith({ windows: [{ cap: 10, windowMs: 1_000 }], adaptive }).forTenant(
+      'default',
+    );
+    await push(lane, 'c-ahead0000000', 'normal', 30);
+    // The server accepted the whole cap before: no probing up to it.
+    await redis.hset(lane.limiter.slotsOf('scan').keys.caps, 'verified:1000', '10');
+    const full = await drain(lane);
+    expect(full.grants).toHaveLength(10);
+    clock.advance(full.waitMs - 10);
+    // The oldest stamp leaves in 10 ms: the window is full now, but not when this slot opens.
+    const asked = performance.now();
+    const ahead = await lane.dispatch(5, 20);
+    expect(ahead.grants?.length).toBe(5);
+    for (const grant of ahead.grants ?? [])
+      expect((grant.notBefore ?? 0) - asked).toBeGreaterThan(9);
   });
 });
 

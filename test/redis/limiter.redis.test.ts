@@ -79,6 +79,27 @@ describe('sliding windows', () => {
     await grant(b);
   });
 
+  it('dates the stamp back to the reply when told how long ago it came', async () => {
+    const [a, b] = twoProcesses({ windows: [{ cap: 1, windowMs: 1000 }] });
+    const permit = await grant(a);
+    clock.advance(400);
+    await permit.settle(150.7); // reply at T0 + 249.3: whole ms, the later side
+    expect(permit.settledAt).toBe(T0 + 250);
+    clock.set(T0 + 1000);
+    expect(await waitOf(b)).toBe(250);
+  });
+
+  it('never dates a stamp before the grant, nor after now', async () => {
+    const [a] = twoProcesses({ windows: [{ cap: 2, windowMs: 1000 }] });
+    const early = await grant(a);
+    const late = await grant(a);
+    clock.advance(400);
+    await early.settle(10_000);
+    await late.settle(-50);
+    expect(early.settledAt).toBe(early.grantedAt);
+    expect(late.settledAt).toBe(T0 + 400);
+  });
+
   it('enforces every window at once', async () => {
     const [a, b] = twoProcesses({
       windows: [

@@ -170,16 +170,22 @@ local function classWait(r, extra)
     if r > 1 then limit = limit - w.reserve end
     local k = w.stamped + inflight + extra - limit
     local leaves = 0
+    -- Stamps gone from the window by the time this slot opens (the k + 1 oldest).
+    local gone = 0
     if k >= 0 then
       if limit <= 0 or k >= w.stamped then
         leaves = w.span
       else
         leaves = tonumber(rcall('ZRANGE', w.key, k, k, 'WITHSCORES')[2]) + w.span - now
+        gone = k + 1
       end
     end
     if leaves > wait then wait = leaves end
-    -- Above what the server has accepted, probe with few calls at once (acquire-n.lua).
-    if w.good and w.stamped + inflight + extra >= w.good and inflight + extra >= probeInflight then
+    -- Above what the server has accepted, probe with few calls at once (acquire-n.lua). The
+    -- level is the window's when this slot opens: counted at once, a full window at an
+    -- accepted cap looked like a probe and refused every grant ahead of its opening.
+    local level = w.stamped - gone + inflight + extra
+    if w.good and level >= w.good and inflight + extra >= probeInflight then
       probed = true
     end
   end

@@ -46,7 +46,10 @@ export interface AdaptiveParams {
 export interface AdaptiveState {
   /** Effective cap per window, same order as the configured windows. */
   readonly caps: readonly number[];
-  /** Our calls in the window when the last accepted 429 came, per window (null: none yet). */
+  /**
+   * The level that failed at the last accepted 429, per window: one above what fitted (null:
+   * none yet). Probes stop one short of it, then try it by one unit.
+   */
   readonly ceilings: readonly (number | null)[];
   readonly lastDecreaseAt: number | null;
   readonly lastIncreaseAt: number | null;
@@ -164,13 +167,16 @@ function decrease(
     const cap = caps[w];
     if (!configured || cap === undefined) continue;
     const used = event.used[w] ?? 0;
-    const previous = ceilings[w] ?? null;
-    if (previous !== null && Math.abs(used - previous) <= 1) repeat = true;
-    ceilings[w] = used;
     // What fitted: one below our count at the 429, or, when lower and known, what the server
     // accepted (our count holds the storm's other refused calls, which the server never counted).
     const accepted = event.accepted?.[w] ?? 0;
     const fit = accepted > 0 ? Math.min(used - 1, accepted) : used - 1;
+    // The level that failed is the one above what fitted, not our count: that count holds the
+    // storm's calls in flight, and a later probe aimed one short of it overshot by as many.
+    const failed = fit + 1;
+    const previous = ceilings[w] ?? null;
+    if (previous !== null && Math.abs(failed - previous) <= 1) repeat = true;
+    ceilings[w] = failed;
     const fitted = Math.min(cap - 1, Math.max(Math.ceil(cap / 2), fit));
     const half = Math.ceil(cap / 2);
     const target = shrinking

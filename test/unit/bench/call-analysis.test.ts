@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { efficiency, summariseScanCalls } from '../../../bench/lib/call-analysis.js';
+import {
+  efficiency,
+  replyStampedSpanMs,
+  summariseScanCalls,
+} from '../../../bench/lib/call-analysis.js';
 import type { CallRecord } from '../../../src/simulator/call-log.js';
 
 const windows = [
@@ -94,5 +98,27 @@ describe('efficiency', () => {
     // 5 calls under 2/100 ms: bursts at 0, 100 and 200 ms.
     expect(efficiency(5, windows, 250)).toBeCloseTo(0.8);
     expect(efficiency(5, windows, 0)).toBeNull();
+  });
+});
+
+describe('replyStampedSpanMs', () => {
+  const timed = (t: number, requestLegMs: number, durationMs: number): CallRecord => ({
+    ...call(t, 201, `m${String(t)}`),
+    requestLegMs,
+    durationMs,
+  });
+
+  it('reuses each slot one window + guard after a reply, with the calls’ own latencies', () => {
+    const one = [{ cap: 2, windowMs: 100 }];
+    // Sent at 0, 0 → arrive at 1, 2 → reply at 4, 6; the third is sent at 4 + 100 + 1 and
+    // arrives at 108, the fourth at 6 + 100 + 1 and arrives at 108 too (the real run's arrival
+    // times only give the order).
+    const calls = [timed(10, 1, 3), timed(11, 2, 4), timed(500, 3, 3), timed(501, 1, 3)];
+    expect(replyStampedSpanMs(calls, one, 1)).toBe(108 - 1);
+  });
+
+  it('holds the span to the floor when latency is nil', () => {
+    const calls = Array.from({ length: 7 }, (_, i) => timed(i, 0, 0));
+    expect(replyStampedSpanMs(calls, windows, 0)).toBe(1_000);
   });
 });

@@ -23,6 +23,7 @@ const summary = (spanMs: number, counted: number): ScanCallSummary => ({
   medianReuseDelayMs: null,
   longestGapMs: null,
   longestStallMs: null,
+  noOverheadSpanMs: spanMs,
 });
 
 const tenant = (devices: number, floorMs: number, spanMs: number): TenantRun => ({

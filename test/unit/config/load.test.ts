@@ -29,6 +29,20 @@ describe('loadConfig', () => {
     expect(config.scan.pendingMaxWait).toBe(86_400_000);
   });
 
+  it('derives the guard from the shortest window unless one is given', () => {
+    expect(loadConfig({ env: {} }).limits.guard).toBe(60);
+    const compressed = { FLEETSCAN_RATE_LIMITS: '100/600ms,1500/36000ms' };
+    expect(loadConfig({ env: compressed }).limits.guard).toBe(2);
+    const slow = { FLEETSCAN_RATE_LIMITS: '10/30m', FLEETSCAN_RATE_RESERVE: '0' };
+    expect(loadConfig({ env: slow }).limits.guard).toBe(1_800);
+    expect(loadConfig({ env: { ...compressed, FLEETSCAN_RATE_GUARD: '7ms' } }).limits.guard).toBe(
+      7,
+    );
+    expect(loadConfig({ env: { FLEETSCAN_RATE_GUARD: '0' } }).limits.guard).toBe(0);
+    const bad = configError(() => loadConfig({ env: { FLEETSCAN_RATE_GUARD: 'soon' } }));
+    expect(bad.message).toMatch(/limits\.guard/);
+  });
+
   it('reads every documented environment variable', () => {
     const config = loadConfig({
       env: {

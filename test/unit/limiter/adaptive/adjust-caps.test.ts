@@ -63,6 +63,14 @@ const rows: Row[] = [
     caps: [60, 1500],
   },
   {
+    title: 'after a storm, the probe past the hold tries the level above what the server accepted',
+    from: state({ caps: [60, 1500], ceilings: [61, null], lastDecreaseAt: T - 2 * MIN }),
+    event: successes([60, 300]),
+    now: T,
+    change: 'increase',
+    caps: [61, 1500],
+  },
+  {
     title: 'a decrease never takes more than half the cap in one step',
     from: fresh,
     event: throttled([20, 20]),
@@ -332,6 +340,22 @@ describe('adjustCaps', () => {
     expect(decision.change).toBe(change);
     expect(decision.state.caps).toEqual(caps);
     if (holdMs !== undefined) expect(decision.state.holdMs).toBe(holdMs);
+  });
+
+  it('remembers the level above what the server accepted as failed, not a count with calls in flight', () => {
+    const storm: AdaptiveEvent = {
+      kind: 'throttled',
+      grantedAt: T,
+      windowMs: null,
+      used: [64, 64],
+      accepted: [60, 60],
+    };
+    const lowered = adjustCaps(params, fresh, storm, T + 5).state;
+    expect(lowered.caps[0]).toBe(60);
+    expect(lowered.ceilings[0]).toBe(61);
+    // Past the hold, the probe is one unit (one 429 if the server still says no), not three.
+    const probe = adjustCaps(params, lowered, successes([60, 300]), T + 5 + MIN);
+    expect(probe.state.caps[0]).toBe(61);
   });
 
   it('records the reason of a decrease and keeps it through increases', () => {
