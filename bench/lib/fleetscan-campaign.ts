@@ -34,6 +34,8 @@ export interface CampaignSpec {
   warm?: boolean;
   /** Guard added to every window, real ms (default `GUARD_MS`). */
   guardMs?: number;
+  /** Latency the simulator adds, real ms [min, max] (default `latencyFor(factor)`). */
+  latencyMs?: [number, number];
 }
 
 /** What every contender's run reports, so the tables can put them side by side. */
@@ -95,7 +97,7 @@ export function simulatorOptionsFor(spec: CampaignSpec, ids: readonly string[]) 
     machines: benchMachines(ids, spec.busyShare),
     timeScale: spec.factor,
     rateLimits: MDE_WINDOWS,
-    latencyMs: latencyFor(spec.factor),
+    latencyMs: spec.latencyMs ?? latencyFor(spec.factor),
     seed: 7,
   };
 }
