@@ -189,7 +189,11 @@ export function createAdaptiveBudget(options: AdaptiveBudgetOptions): AdaptiveBu
         ? decide(
             keys,
             family,
-            (r) => ({ kind: 'successes', used: r.stamped.map((n) => n + r.inflight) }),
+            (r) => ({
+              kind: 'successes',
+              used: r.stamped.map((n) => n + r.inflight),
+              accepted: r.accepted,
+            }),
             true,
           )
         : decide(

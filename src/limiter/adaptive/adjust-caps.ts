@@ -24,8 +24,9 @@ import type { RateWindow } from '../../config/duration.js';
  * its cap (less the urgent reserve normal campaigns leave; demand, and no 429), every `increaseEvery` the cap grows by a step that doubles each time (1, 2, 4, …
  * units of 1 % of the configured cap), but never past the last level that fitted in one go:
  * the level that failed is probed by one unit (one 429 if it still fails), and only above it
- * do the steps grow again, back to the configured cap once the server has room again
- * (another consumer stopped).
+ * do the steps grow again, from 1 (the server's cap is unknown again there: steps carried
+ * over from the climb overshot it by several calls), back to the configured cap once the
+ * server has room again (another consumer stopped).
  */
 
 export interface AdaptiveParams {
@@ -90,6 +91,12 @@ export type AdaptiveEvent =
       readonly kind: 'successes';
       /** Slots counted in each window now (settled and in flight). */
       readonly used: readonly number[];
+      /**
+       * Per window, the most of ours the server was seen to accept in it (0: unknown). At a
+       * 429 the calls still in flight were not counted yet, so the level that failed may be
+       * set too low; what the server accepted since corrects it.
+       */
+      readonly accepted?: readonly number[];
     };
 
 export type AdaptiveChange = 'none' | 'decrease' | 'increase';
@@ -175,7 +182,9 @@ function decrease(
     // storm's calls in flight, and a later probe aimed one short of it overshot by as many.
     const failed = fit + 1;
     const previous = ceilings[w] ?? null;
-    if (previous !== null && Math.abs(failed - previous) <= 1) repeat = true;
+    // At or below the level that failed last time (give or take one: our counts are a
+    // reply late): the server's cap is no higher than then, our probe failed again.
+    if (previous !== null && failed <= previous + 1) repeat = true;
     ceilings[w] = failed;
     const fitted = Math.min(cap - 1, Math.max(Math.ceil(cap / 2), fit));
     const half = Math.ceil(cap / 2);
@@ -244,7 +253,11 @@ function increase(
     return { state, change: 'none', why: 'too soon after the last increase' };
   }
   const caps = [...state.caps];
+  const ceilings = state.ceilings.map((c, w) => correctedCeiling(c, event.accepted?.[w] ?? 0));
   const parts: string[] = [];
+  // A probe of the level that failed restarts the steps: above it the server's cap is unknown
+  // again, and steps carried over from the climb below it would overshoot by as many calls.
+  let probedFailedLevel = false;
   params.windows.forEach((configured, w) => {
     const cap = caps[w] ?? configured.cap;
     const unit = Math.max(1, Math.round(configured.cap / 100));
@@ -252,12 +265,15 @@ function increase(
     // campaigns stop short of the cap by the reserve they leave to urgent ones.
     const reserve = scaledReserve(params.reserves?.[w] ?? 0, cap, configured.cap);
     if (cap >= configured.cap || (event.used[w] ?? 0) < cap - reserve - unit) return;
-    const ceiling = state.ceilings[w] ?? null;
+    const ceiling = ceilings[w] ?? null;
     let next = cap + state.step * unit;
     // Below the level that failed, climb fast but stop one short of it (what fitted then);
     // from there, probe the failed level itself by one unit: a wrong guess costs one 429.
     if (ceiling !== null && cap < ceiling - 1) next = Math.min(next, ceiling - 1);
-    else if (ceiling !== null && cap < ceiling) next = cap + unit;
+    else if (ceiling !== null && cap < ceiling) {
+      next = cap + unit;
+      probedFailedLevel = true;
+    }
     caps[w] = Math.min(configured.cap, next);
     parts.push(`${formatWindow(configured.windowMs)} window ${cap} → ${caps[w]}`);
   });
@@ -267,14 +283,20 @@ function increase(
     state: {
       ...state,
       caps,
+      ceilings,
       lastIncreaseAt: now,
-      step: Math.min(MAX_STEP, state.step * 2),
+      step: probedFailedLevel ? 1 : Math.min(MAX_STEP, state.step * 2),
       unprobed: 0,
       shared: state.shared && !restored,
     },
     change: 'increase',
     why: `calls succeed: ${parts.join('; ')}`,
   };
+}
+
+/** The level that failed, raised above what the server has accepted since (it cannot be lower). */
+function correctedCeiling(ceiling: number | null, accepted: number): number | null {
+  return ceiling !== null && accepted >= ceiling ? accepted + 1 : ceiling;
 }
 
 /** A state from Redis may predate a config change: bring every cap back into [floor, configured]. */

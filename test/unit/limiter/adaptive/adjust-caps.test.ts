@@ -145,13 +145,32 @@ const rows: Row[] = [
     holdMs: MIN,
   },
   {
-    title: 'a 429 at a lower level than before is no repeat: the hold resets',
+    title: 'a 429 at a lower level than the last failure is a repeat too: the hold doubles',
     from: state({ caps: [77, 1500], ceilings: [79, null], holdMs: 2 * MIN }),
     event: throttled([71, 300]),
     now: T + 5,
     change: 'decrease',
     caps: [70, 1500],
+    holdMs: 4 * MIN,
+  },
+  {
+    title: 'in a shared room (it moved before) a failure keeps the base hold',
+    from: state({ caps: [77, 1500], ceilings: [79, null], holdMs: 2 * MIN, shared: true }),
+    event: throttled([71, 300]),
+    now: T + 5,
+    change: 'decrease',
+    caps: [70, 1500],
     holdMs: MIN,
+  },
+  {
+    title:
+      'a level that failed is raised above what the server accepted since (a 429 counted too low)',
+    from: state({ caps: [58, 1500], ceilings: [59, null], step: 4, lastDecreaseAt: T - 2 * MIN }),
+    event: { kind: 'successes', used: [58, 300], accepted: [60, 0] },
+    now: T,
+    change: 'increase',
+    // Up to one short of 61 at once; without the correction it would probe 59 by one unit.
+    caps: [60, 1500],
   },
   {
     title: 'the hold never grows past holdMax',
@@ -356,6 +375,17 @@ describe('adjustCaps', () => {
     // Past the hold, the probe is one unit (one 429 if the server still says no), not three.
     const probe = adjustCaps(params, lowered, successes([60, 300]), T + 5 + MIN);
     expect(probe.state.caps[0]).toBe(61);
+  });
+
+  it('climbs past the level that failed from a step of 1 again, not with the steps of the climb', () => {
+    let s = state({ caps: [58, 1500], ceilings: [59, null], step: 4, lastDecreaseAt: T - 2 * MIN });
+    const caps: number[] = [];
+    for (let i = 0; i < 4; i++) {
+      s = adjustCaps(params, s, successes([s.caps[0] ?? 0, 300]), T + i * 5_000).state;
+      caps.push(s.caps[0] ?? 0);
+    }
+    // 59 probes the failed level; above it +1, +2, +4 (a wrong guess costs that many 429s).
+    expect(caps).toEqual([59, 60, 62, 66]);
   });
 
   it('records the reason of a decrease and keeps it through increases', () => {
