@@ -258,13 +258,13 @@ function increase(
   // A probe of the level that failed restarts the steps: above it the server's cap is unknown
   // again, and steps carried over from the climb below it would overshoot by as many calls.
   let probedFailedLevel = false;
-  params.windows.forEach((configured, w) => {
+  for (const [w, configured] of params.windows.entries()) {
     const cap = caps[w] ?? configured.cap;
     const unit = Math.max(1, Math.round(configured.cap / 100));
     // Only a window that limits us: raising a cap nobody reaches would prove nothing. Normal
     // campaigns stop short of the cap by the reserve they leave to urgent ones.
     const reserve = scaledReserve(params.reserves?.[w] ?? 0, cap, configured.cap);
-    if (cap >= configured.cap || (event.used[w] ?? 0) < cap - reserve - unit) return;
+    if (cap >= configured.cap || (event.used[w] ?? 0) < cap - reserve - unit) continue;
     const ceiling = ceilings[w] ?? null;
     let next = cap + state.step * unit;
     // Below the level that failed, climb fast but stop one short of it (what fitted then);
@@ -276,7 +276,7 @@ function increase(
     }
     caps[w] = Math.min(configured.cap, next);
     parts.push(`${formatWindow(configured.windowMs)} window ${cap} → ${caps[w]}`);
-  });
+  }
   if (parts.length === 0) return { state, change: 'none', why: 'no lowered window is in use' };
   const restored = caps.every((cap, w) => cap >= (params.windows[w]?.cap ?? cap));
   return {
