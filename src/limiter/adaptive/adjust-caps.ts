@@ -19,8 +19,8 @@ import type { RateWindow } from '../../config/duration.js';
  *
  * Increase: probing above a level that failed costs a 429 every time it fails again, and
  * Microsoft asks clients to back off, not to probe every minute. So after a decrease the caps
- * hold for `hold`; a failure at the same level doubles the hold (up to `holdMax`) unless the
- * room is shared, a failure elsewhere resets it. After the hold, while the budget is used up to
+ * hold for `hold`; a failure at or below the level that failed before doubles the hold (up to
+ * `holdMax`) unless the room is shared, a failure above it resets it. After the hold, while the budget is used up to
  * its cap (less the urgent reserve normal campaigns leave; demand, and no 429), every `increaseEvery` the cap grows by a step that doubles each time (1, 2, 4, …
  * units of 1 % of the configured cap), but never past the last level that fitted in one go:
  * the level that failed is probed by one unit (one 429 if it still fails), and only above it
@@ -177,11 +177,16 @@ function decrease(
     // What fitted: one below our count at the 429, or, when lower and known, what the server
     // accepted (our count holds the storm's other refused calls, which the server never counted).
     const accepted = event.accepted?.[w] ?? 0;
-    const fit = accepted > 0 ? Math.min(used - 1, accepted) : used - 1;
+    const counted = accepted > 0 ? Math.min(used - 1, accepted) : used - 1;
+    const previous = ceilings[w] ?? null;
+    // A probe at (or past) the level that failed before failing again says that level still
+    // fails, not that less fits now (our count at the 429 runs a reply or two late): what
+    // fitted then still does. A room that really shrank fails again with no probe (shrinking).
+    const probed = previous !== null && !shrinking && cap >= previous;
+    const fit = probed ? Math.max(counted, previous - 1) : counted;
     // The level that failed is the one above what fitted, not our count: that count holds the
     // storm's calls in flight, and a later probe aimed one short of it overshot by as many.
     const failed = fit + 1;
-    const previous = ceilings[w] ?? null;
     // At or below the level that failed last time (give or take one: our counts are a
     // reply late): the server's cap is no higher than then, our probe failed again.
     if (previous !== null && failed <= previous + 1) repeat = true;

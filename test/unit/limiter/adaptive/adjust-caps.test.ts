@@ -154,6 +154,16 @@ const rows: Row[] = [
     holdMs: 4 * MIN,
   },
   {
+    title:
+      'a failed probe of the failed level goes back to what fitted, whatever our late count says',
+    from: state({ caps: [61, 1500], ceilings: [61, null], lastDecreaseAt: T - 2 * MIN }),
+    event: throttled([58, 300]),
+    now: T + 5,
+    change: 'decrease',
+    caps: [60, 1500],
+    holdMs: 2 * MIN,
+  },
+  {
     title: 'in a shared room (it moved before) a failure keeps the base hold',
     from: state({ caps: [77, 1500], ceilings: [79, null], holdMs: 2 * MIN, shared: true }),
     event: throttled([71, 300]),
