@@ -190,7 +190,7 @@ const configShape = z.strictObject({
         enabled: z.boolean(),
         /** Floor of the effective caps: a rate scaled to each window (`10/1m`) or a share (`10%`). */
         min: adaptiveFloor,
-        /** No increase for this long after a decrease; doubled by each failure at the same level. */
+        /** No increase for this long after a decrease; doubled by each failure at or below the last. */
         hold: duration(1),
         holdMax: duration(1),
         /** While calls succeed after the hold, one increase (doubling steps) this often. */

@@ -20,7 +20,7 @@
     ARGV[5..]  windowMs for each window, in KEYS order
 
   Output:
-    nowMs, the stamp written
+    the stamp written (ms)
 ]]
 local rcall = redis.call
 
