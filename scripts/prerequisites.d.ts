@@ -6,6 +6,7 @@ export declare function planPrerequisites(
     /** Absent: not needed (only `netns` needs `ip` and faketime). */
     ip?: boolean;
     faketime?: boolean;
+    promtool?: boolean;
     root: boolean;
     aptGet: boolean;
   },

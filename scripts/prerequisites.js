@@ -1,6 +1,7 @@
 // Runs before `npm test` and `npm run demo` (npm's `pretest`, `predemo`) with the tools each needs:
 // `chromium` (Debian's, for the dashboard's browser test), `redis` (REDIS_URL, 127.0.0.1:6379,
-// or redis-server to start) and `netns` (`ip` and libfaketime, for the several-hosts tests). On a fresh machine, as root with apt-get, it installs what is
+// or redis-server to start), `netns` (`ip` and libfaketime, for the several-hosts tests) and
+// `promtool` (Debian's prometheus package, for the alert rules' tests). On a fresh machine, as root with apt-get, it installs what is
 // missing; otherwise it says exactly what to install and exits 1 before anything starts, instead
 // of failing a test half-way.
 import { spawnSync } from 'node:child_process';
@@ -13,7 +14,7 @@ export const CHROMIUM_PATH = '/usr/bin/chromium';
 
 /**
  * What to do about the tools a command needs (`found` is true, or absent, for a tool not needed).
- * @param {{ chromium: boolean, redis: boolean, ip?: boolean, faketime?: boolean, root: boolean, aptGet: boolean }} found
+ * @param {{ chromium: boolean, redis: boolean, ip?: boolean, faketime?: boolean, promtool?: boolean, root: boolean, aptGet: boolean }} found
  * @param {string} [command] what needs them, for the message
  * @returns {{ install: string[], problem: string | null }}
  */
@@ -23,6 +24,7 @@ export function planPrerequisites(found, command = 'npm test') {
     ...(found.redis ? [] : ['redis-server']),
     ...(found.ip === false ? ['iproute2'] : []),
     ...(found.faketime === false ? ['faketime'] : []),
+    ...(found.promtool === false ? ['prometheus'] : []),
   ];
   if (missing.length === 0) return { install: [], problem: null };
   if (found.root && found.aptGet) return { install: missing, problem: null };
@@ -34,6 +36,7 @@ export function planPrerequisites(found, command = 'npm test') {
     ...(found.ip === false || found.faketime === false
       ? ['`ip` and faketime (the several-hosts tests: network namespaces, shifted clocks)']
       : []),
+    ...(found.promtool === false ? ["promtool (the alert rules' tests)"] : []),
   ];
   return {
     install: [],
@@ -80,9 +83,9 @@ function localRedisAnswers() {
   });
 }
 
-const TOOLS = ['chromium', 'redis', 'netns'];
+const TOOLS = ['chromium', 'redis', 'netns', 'promtool'];
 
-/** @param {string[]} tools what the command needs: `chromium`, `redis`, `netns` */
+/** @param {string[]} tools what the command needs: `chromium`, `redis`, `netns`, `promtool` */
 async function main(tools) {
   const unknown = tools.filter((tool) => !TOOLS.includes(tool));
   if (unknown.length > 0 || tools.length === 0) {
@@ -100,6 +103,7 @@ async function main(tools) {
       (await localRedisAnswers()),
     ip: !tools.includes('netns') || onPath('ip'),
     faketime: !tools.includes('netns') || onPath('faketime'),
+    promtool: !tools.includes('promtool') || onPath('promtool'),
     root: process.getuid?.() === 0,
     aptGet: onPath('apt-get'),
   };

@@ -142,6 +142,9 @@ export async function buildDashboard(deps: DashboardDeps): Promise<FastifyInstan
       retention: retention?.metrics,
       schedules: deps.schedules,
       workers: deps.workers,
+      lifecycle: deps.lifecycle,
+      verifyEnabled: deps.verifyEnabled,
+      webhookAttempts: deps.webhookAttempts,
       storeLost:
         deps.storePrefix === undefined
           ? undefined

@@ -1,3 +1,4 @@
+import type { CampaignLifecycle } from '../tracking/lifecycle-store.js';
 import type { Queue } from 'bullmq';
 import type { Redis } from '../shared/redis.js';
 import type { ApiDeps } from '../api/api-deps.js';
@@ -67,6 +68,12 @@ export interface DashboardDeps {
   schedules?: ScheduleReader | undefined;
   /** Live worker processes (heartbeats): the workers panel, "no workers" and `fleetscan_workers`. */
   workers?: (() => Promise<LiveWorker[]>) | undefined;
+  /** Tracking and verify progress per campaign: `/metrics` says when either falls behind. */
+  lifecycle?: ((campaignId: string) => Promise<CampaignLifecycle>) | undefined;
+  /** `verify.enabled`: a settled campaign then waits for its proof (`/metrics`). */
+  verifyEnabled?: boolean | undefined;
+  /** Webhook delivery attempts by outcome (`/metrics`). */
+  webhookAttempts?: (() => Promise<Record<string, number>>) | undefined;
   /** Request errors go here; requests themselves are not logged (a wall screen polls all day). */
   log?: Logger | undefined;
 }

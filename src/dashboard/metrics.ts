@@ -1,4 +1,5 @@
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import type { Campaign } from '../campaigns/campaign.js';
 import type { CampaignStore } from '../campaigns/campaign-store.js';
 import type { ScheduleReader } from '../schedules/schedule-reader.js';
 import type { CallStats } from '../shared/call-stats.js';
@@ -6,6 +7,7 @@ import type { Clock } from '../shared/clock.js';
 import { readBudgets, type BudgetSource } from './budgets.js';
 import { addRetentionGauges } from '../retention/memory-metrics.js';
 import type { MemoryHeadroom } from '../retention/memory-headroom.js';
+import type { CampaignLifecycle } from '../tracking/lifecycle-store.js';
 
 /** The part of a BullMQ `Queue` the metrics use: its own Prometheus exporter. */
 export interface QueueExporter {
@@ -27,6 +29,12 @@ export interface MetricsDeps {
   workers?: (() => Promise<readonly unknown[]>) | undefined;
   /** Whether Redis lost data (src/ops/store-identity.ts): `fleetscan_store_lost`. */
   storeLost?: (() => Promise<boolean>) | undefined;
+  /** Tracking and verify progress of a campaign (src/tracking): the "tracker/verify behind" alerts. */
+  lifecycle?: ((campaignId: string) => Promise<CampaignLifecycle>) | undefined;
+  /** `verify.enabled`: only then does a settled campaign wait for its proof. */
+  verifyEnabled?: boolean | undefined;
+  /** Webhook delivery attempts by outcome since the store began (src/webhooks). */
+  webhookAttempts?: (() => Promise<Record<string, number>>) | undefined;
 }
 
 /** Reasons are `code: API message`; only the code is a label, so label values stay few. */
@@ -129,7 +137,25 @@ export function createDashboardMetrics(deps: MetricsDeps) {
     'fleetscan_workers',
     'Live worker processes (a heartbeat within the last 15 s); 0 with work queued means nothing moves',
   );
+  const untracked = g(
+    'fleetscan_campaign_untracked_seconds',
+    'Seconds since the tracker last read the actions of a campaign that still has unfinished ones',
+    ['campaign'],
+  );
+  const unverified = g(
+    'fleetscan_campaign_unverified_seconds',
+    'Seconds a settled campaign has waited for verify (only with verify.enabled; 0 once verified)',
+    ['campaign'],
+  );
+  const webhookAttempts = c(
+    'fleetscan_webhook_attempts_total',
+    'Webhook delivery attempts by outcome (delivered, retry: failed and tried again, failed: given up)',
+    ['outcome'],
+  );
   const all = [
+    untracked,
+    unverified,
+    webhookAttempts,
     workers,
     fires,
     nextFire,
@@ -150,6 +176,22 @@ export function createDashboardMetrics(deps: MetricsDeps) {
     paused,
   ];
 
+  /**
+   * How far tracking and verify lag behind a campaign. A campaign with requested devices is
+   * tracked until it settles or reaches the horizon; a settled one waits for verify when it is on.
+   */
+  function setLag(campaign: Campaign, life: CampaignLifecycle, now: number): void {
+    const seconds = (since: number) => Math.max(0, now - since) / 1_000;
+    const open = life.settledAt === null && life.trackingEndedAt === null;
+    if (open && campaign.counts.requested > 0)
+      untracked.set({ campaign: campaign.id }, seconds(life.lastTrackedAt ?? campaign.createdAt));
+    if (deps.verifyEnabled && life.settledAt !== null)
+      unverified.set(
+        { campaign: campaign.id },
+        life.verifiedAt === null ? seconds(life.settledAt) : 0,
+      );
+  }
+
   async function refresh(): Promise<void> {
     const [campaigns, apiCalls, apiSeconds, refreshes, budgets] = await Promise.all([
       deps.store.listCampaigns(),
@@ -161,8 +203,10 @@ export function createDashboardMetrics(deps: MetricsDeps) {
     for (const metric of all) metric.reset();
     if (deps.workers) workers.set((await deps.workers()).length);
     if (deps.storeLost) storeLost.set((await deps.storeLost()) ? 1 : 0);
+    const now = deps.clock.now();
     for (const campaign of campaigns.slice(0, deps.campaignLimit ?? 50)) {
       const id = campaign.id;
+      if (deps.lifecycle) setLag(campaign, await deps.lifecycle(id), now);
       for (const [state, n] of Object.entries(campaign.counts))
         devices.set({ campaign: id, state }, n);
       total.set({ campaign: id }, campaign.total);
@@ -193,7 +237,10 @@ export function createDashboardMetrics(deps: MetricsDeps) {
           nextFire.set({ schedule: view.name }, view.nextFire.ms / 1_000);
       }
     }
-    const now = deps.clock.now();
+    if (deps.webhookAttempts) {
+      for (const [outcome, n] of Object.entries(await deps.webhookAttempts()))
+        webhookAttempts.inc({ outcome }, n);
+    }
     for (const budget of budgets) {
       for (const usage of budget.families) {
         for (const window of usage.windows) {

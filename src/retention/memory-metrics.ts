@@ -50,6 +50,11 @@ export function addRetentionGauges(
     (r) => r.memory.roomDevices,
   );
   gauge(
+    'fleetscan_redis_memory_level',
+    'Redis memory against retention.memory: 0 ok, 1 above warnAt, 2 at or above refuseAt (scan refuses)',
+    (r) => ({ ok: 0, warn: 1, full: 2 })[r.memory.level],
+  );
+  gauge(
     'fleetscan_campaigns_archived',
     'Campaigns archived to files and removed from Redis',
     (r) => r.archivedCampaigns,

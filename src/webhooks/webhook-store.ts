@@ -60,6 +60,8 @@ export interface WebhookStore {
   deliveries(subscriptionId: string, options?: { limit?: number }): Promise<Delivery[]>;
   /** Subscriptions with something waiting in their outbox (for the drain sweep). */
   withBacklog(): Promise<string[]>;
+  /** Attempts by outcome (`delivered`, `retry`, `failed`) since the store began: `/metrics`. */
+  attemptCounts(): Promise<Record<string, number>>;
 }
 
 /** How long an event id is remembered, so a late second emit of the same fact sends nothing. */
@@ -76,6 +78,7 @@ export function createWebhookStore(redis: Redis, prefix: string): WebhookStore {
   const base = `${prefix}:webhooks`;
   const subsKey = `${base}:subscriptions`;
   const backlogKey = `${base}:backlog`;
+  const attemptsKey = `${base}:attempts`;
   // One hash tag per subscription: its outbox and delivery records change together in MULTI,
   // which a Redis Cluster allows within one slot only.
   const outboxKey = (id: string) => `${base}:outbox:{${id}}`;
@@ -174,6 +177,12 @@ export function createWebhookStore(redis: Redis, prefix: string): WebhookStore {
       const old = delivery.sequence - KEEP_DELIVERIES;
       if (final && old > 0) multi.hdel(deliveriesKey(delivery.subscriptionId), String(old));
       await multi.exec();
+      // Outside the MULTI: the counter lives in another Cluster slot than the subscription.
+      await redis.hincrby(attemptsKey, final ?? 'retry', 1);
+    },
+    async attemptCounts() {
+      const counts = await redis.hgetall(attemptsKey);
+      return Object.fromEntries(Object.entries(counts).map(([k, v]) => [k, Number(v)]));
     },
     async deliveries(subscriptionId, options = {}) {
       const all = Object.values(await redis.hgetall(deliveriesKey(subscriptionId))).map(

@@ -7,6 +7,8 @@ import { createLaneMetrics } from '../../src/lanes/lane-metrics.js';
 import type { Lanes } from '../../src/lanes/lanes.js';
 import { dashboardFixture, seedCampaign, type DashboardFixture } from './dashboard-fixture.js';
 import { testLanes } from './lane-fixture.js';
+import type { CampaignLifecycle } from '../../src/tracking/lifecycle-store.js';
+import { createWebhookStore, type Delivery } from '../../src/webhooks/webhook-store.js';
 
 type ScanJobData = Record<string, never>;
 
@@ -191,6 +193,77 @@ describe('/metrics', () => {
         value: 1_800_000_000,
       },
     ]);
+  });
+
+  it('exports how far tracking and verify lag, webhook attempts by outcome (the alert rules read them)', async () => {
+    const seed = async (name: string, requested: number) =>
+      (await seedCampaign(fx.store, { name, total: 4, requested, failed: 0, deferred: 0 })).id;
+    const open = await seed('open', 2);
+    const settled = await seed('settled', 4);
+    const verified = await seed('verified', 4);
+    const now = Date.now();
+    const life = (over: Partial<CampaignLifecycle>): CampaignLifecycle => ({
+      settledAt: null,
+      trackingEndedAt: null,
+      openAtEnd: null,
+      lastTrackedAt: null,
+      verifiedAt: null,
+      proof: null,
+      cancels: { cancelled: 0, 'already-final': 0, refused: 0 },
+      ...over,
+    });
+    const lifecycles: Record<string, CampaignLifecycle> = {
+      [open]: life({ lastTrackedAt: now - 600_000 }),
+      [settled]: life({ lastTrackedAt: now - 9_000_000, settledAt: now - 3_600_000 }),
+      [verified]: life({ settledAt: now - 7_200_000, verifiedAt: now - 3_000_000 }),
+    };
+    const webhooks = createWebhookStore(fx.redis, fx.prefix);
+    const delivery = (sequence: number): Delivery => ({
+      sequence,
+      subscriptionId: 'sub-1',
+      eventId: `e-${sequence}`,
+      type: 'campaign.settled',
+      createdAt: now,
+      state: 'pending',
+      body: '{}',
+      attempts: [],
+    });
+    const attempt = (status: number | null) => ({ at: now, status, error: null, durationMs: 3 });
+    await webhooks.recordAttempt(delivery(1), attempt(500), null);
+    await webhooks.recordAttempt(delivery(1), attempt(200), 'delivered');
+    await webhooks.recordAttempt(delivery(2), attempt(null), 'failed');
+    app = await buildDashboard(
+      fx.deps({
+        lifecycle: (id) => Promise.resolve(lifecycles[id] ?? life({})),
+        verifyEnabled: true,
+        webhookAttempts: () => webhooks.attemptCounts(),
+      }),
+    );
+    const body = (await app.inject({ url: '/metrics', headers })).body;
+    const byCampaign = (name: string): Record<string, number> =>
+      Object.fromEntries(series(body, name).map((s) => [s.labels['campaign'] ?? '', s.value]));
+    // Only the open campaign is still tracked; 600 s since its last round (± the test's own time).
+    const untracked = byCampaign('fleetscan_campaign_untracked_seconds');
+    expect(Object.keys(untracked)).toEqual([open]);
+    expect(untracked[open]).toBeGreaterThanOrEqual(600);
+    expect(untracked[open]).toBeLessThan(660);
+    const unverified = byCampaign('fleetscan_campaign_unverified_seconds');
+    expect(Object.keys(unverified).sort()).toEqual([settled, verified].sort());
+    expect(unverified[settled]).toBeGreaterThanOrEqual(3_600);
+    expect(unverified[verified]).toBe(0);
+    expect(
+      Object.fromEntries(
+        series(body, 'fleetscan_webhook_attempts_total').map((s) => [s.labels['outcome'], s.value]),
+      ),
+    ).toEqual({ retry: 1, delivered: 1, failed: 1 });
+
+    // With verify off, a settled campaign waits for nothing.
+    await app.close();
+    app = await buildDashboard(
+      fx.deps({ lifecycle: (id) => Promise.resolve(lifecycles[id] ?? life({})) }),
+    );
+    const quiet = (await app.inject({ url: '/metrics', headers })).body;
+    expect(series(quiet, 'fleetscan_campaign_unverified_seconds')).toEqual([]);
   });
 
   it('says Redis is down instead of failing the scrape', async () => {

@@ -67,6 +67,21 @@ describe('dashboard retention', () => {
     expect(metrics.body).toMatch(/^fleetscan_redis_memory_max_bytes \d+/m);
     expect(metrics.body).toMatch(/^fleetscan_redis_memory_room_devices \d+/m);
     expect(metrics.body).toMatch(/^fleetscan_campaigns_archived 0/m);
+    // Above warnAt (1e-9), below refuseAt (the whole of memory): level 1, which FleetscanRedisMemoryHigh reads.
+    expect(metrics.body).toMatch(/^fleetscan_redis_memory_level 1$/m);
     await app.close();
+  });
+
+  it('exports memory level 0 below warnAt and 2 from refuseAt on', async () => {
+    const calm = await dashboard({ bytesPerDevice: 1, warnAt: 0.999, refuseAt: 1 });
+    expect((await calm.inject({ url: '/metrics', headers: AUTH })).body).toMatch(
+      /^fleetscan_redis_memory_level 0$/m,
+    );
+    await calm.close();
+    const full = await dashboard({ bytesPerDevice: 1, warnAt: 1e-10, refuseAt: 1e-9 });
+    expect((await full.inject({ url: '/metrics', headers: AUTH })).body).toMatch(
+      /^fleetscan_redis_memory_level 2$/m,
+    );
+    await full.close();
   });
 });

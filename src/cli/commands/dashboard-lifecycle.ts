@@ -10,6 +10,7 @@ import { createLifecycleStore } from '../../tracking/lifecycle-store.js';
 export function dashboardLifecycle(runtime: Runtime) {
   const lifecycle = createLifecycleStore(runtime.redis, runtime.config.redis.prefix);
   return {
+    lifecycle: (campaignId: string) => lifecycle.get(campaignId),
     proof: async (campaignId: string) => {
       const proof = (await lifecycle.get(campaignId)).proof;
       if (!proof) return null;

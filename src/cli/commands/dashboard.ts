@@ -1,3 +1,4 @@
+import { createWebhookStore } from '../../webhooks/webhook-store.js';
 import { setTimeout as delay } from 'node:timers/promises';
 import { createScheduleReader } from '../../schedules/schedule-reader.js';
 import { createScheduleStore } from '../../schedules/schedule-store.js';
@@ -100,6 +101,8 @@ export async function startDashboardServer(
       campaigns: async () => (await runtime.store.listCampaigns()).slice(0, 200),
     }),
     ...lifecycle,
+    verifyEnabled: config.verify.enabled,
+    webhookAttempts: () => createWebhookStore(runtime.redis, config.redis.prefix).attemptCounts(),
     credentials: config.dashboard,
     allowActions,
     requireNoEviction: config.redis.requireNoEviction,

@@ -67,6 +67,9 @@ describe('first run', () => {
         aptGet: true,
       }),
     ).toEqual({ install: ['iproute2', 'faketime'], problem: null });
+    expect(
+      planPrerequisites({ chromium: true, redis: true, promtool: false, root: true, aptGet: true }),
+    ).toEqual({ install: ['prometheus'], problem: null });
   });
 
   it('names the missing tool and the command installing it when it cannot install', () => {
@@ -82,11 +85,15 @@ describe('first run', () => {
       planPrerequisites({ chromium: true, redis: true, faketime: false, root: false, aptGet: true })
         .problem,
     ).toMatch(/^npm test needs `ip` and faketime .*apt-get install -y faketime/);
+    expect(
+      planPrerequisites({ chromium: true, redis: true, promtool: false, root: false, aptGet: true })
+        .problem,
+    ).toMatch(/^npm test needs promtool .*apt-get install -y prometheus/);
   });
 
   it('runs the prerequisites before npm test and npm run demo', () => {
     const scripts = readManifest(join(root, 'package.json')).scripts ?? {};
-    expect(scripts['pretest']).toBe('node scripts/prerequisites.js chromium redis netns');
+    expect(scripts['pretest']).toBe('node scripts/prerequisites.js chromium redis netns promtool');
     expect(scripts['predemo']).toBe('node scripts/prerequisites.js redis');
   });
 
