@@ -2,7 +2,7 @@
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
-import { packageVersion } from '../shared/package-root.js';
+import { versionText } from '../shared/build-info.js';
 import { registerApiCommand } from './commands/api.js';
 import { registerAuthCommand } from './commands/auth.js';
 import { registerArchiveCommand } from './commands/archive.js';
@@ -11,6 +11,7 @@ import { registerCompletionCommand } from './commands/completion.js';
 import { registerDashboardCommand } from './commands/dashboard.js';
 import { registerDemoCommand } from './commands/demo.js';
 import { registerDoctorCommand } from './commands/doctor.js';
+import { registerHealthcheckCommand } from './commands/healthcheck.js';
 import { registerExportCommand } from './commands/export.js';
 import { registerRetryCommand } from './commands/retry.js';
 import { registerLoginCommands } from './commands/login.js';
@@ -36,7 +37,7 @@ export function buildProgram(argv: readonly string[] = process.argv): Command {
     .description(
       'Runs Microsoft Defender for Endpoint antivirus scans across whole fleets, within the API limits.',
     )
-    .version(packageVersion())
+    .version(versionText())
     .option(
       '-c, --config <file>',
       'YAML file layered over config/default.yaml (or FLEETSCAN_CONFIG)',
@@ -67,6 +68,7 @@ export function buildProgram(argv: readonly string[] = process.argv): Command {
   registerTokenCommand(program);
   registerRetryCommand(program);
   registerDoctorCommand(program);
+  registerHealthcheckCommand(program);
   registerLoginCommands(program);
   registerAuthCommand(program);
   registerArchiveCommand(program);

@@ -22,24 +22,27 @@ for (const line of lines) {
 const final = [...stages.values()].at(-1) ?? [];
 
 describe('Dockerfile', () => {
-  it('builds in one stage and runs from another with production dependencies only', () => {
+  it('builds the release tarball in one stage and installs it, production dependencies only', () => {
     expect(stages.size).toBeGreaterThanOrEqual(2);
-    expect(stages.get('build')?.some((l) => /npm run build/.test(l))).toBe(true);
-    const modules = final.find((l) => /^COPY --from=(\S+).*node_modules/.test(l));
+    const build = stages.get('build') ?? [];
+    expect(build.some((l) => /npm run build && .*npm pack --ignore-scripts/.test(l))).toBe(true);
+    const modules = final.find((l) => /^COPY --from=(\S+).*node_modules\/fleetscan/.test(l));
     const depsStage = /--from=(\S+)/.exec(modules ?? '')?.[1] ?? '';
     expect(
-      stages.get(depsStage)?.some((l) => /npm ci\b.*--omit=dev/.test(l)),
+      stages.get(depsStage)?.some((l) => /npm install -g --omit=dev .*fleetscan-\*\.tgz/.test(l)),
       depsStage,
     ).toBe(true);
-    expect(final.some((l) => /npm (ci|install)/.test(l) && !/--omit=dev/.test(l))).toBe(false);
-    expect(final.some((l) => /^COPY --from=build\b.*\/app\/dist/.test(l))).toBe(true);
+    expect(final.some((l) => /npm (ci|install)/.test(l))).toBe(false);
   });
 
-  it('runs as a non-root user with the CLI as entrypoint', () => {
+  it('runs as a non-root user with the CLI as entrypoint and a health check', () => {
     const user = final.filter((l) => l.startsWith('USER ')).at(-1);
     expect(user).toBeDefined();
     expect(user).not.toMatch(/^USER\s+(root|0)(:|$)/);
-    expect(final).toContain('ENTRYPOINT ["node", "dist/src/cli/main.js"]');
+    expect(final).toContain('ENTRYPOINT ["fleetscan"]');
+    expect(final.find((l) => l.startsWith('HEALTHCHECK '))).toMatch(
+      /CMD \["fleetscan", "healthcheck"\]$/,
+    );
   });
 
   it('copies only files that exist and that .dockerignore lets through', () => {
