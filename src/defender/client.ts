@@ -22,6 +22,7 @@ import {
   type MachineActionFilter,
   type MachineFilter,
 } from './odata.js';
+import { actionsBySlices } from './action-slices.js';
 import { createPager } from './paging.js';
 import { invalidInput } from './response-error.js';
 
@@ -31,7 +32,7 @@ export interface DefenderClientOptions {
   tokens: TokenProvider;
   gate: CallGate;
   timeoutMs: number;
-  /** `$top` of list calls. */
+  /** `$top` of list calls: the most one answer holds (mde-api.md, "Paging"). */
   pageSize: number;
   /** Pause after a 429 without Retry-After (config `limits.throttleDefault`). */
   throttleDefaultMs: number;
@@ -138,7 +139,14 @@ export function createDefenderClient(options: DefenderClientOptions): DefenderCl
     return post(attempt);
   };
 
-  const pages = createPager({ call, withBackoff, base, basePath, log: options.log });
+  const pager = createPager({ call, withBackoff, log: options.log, pageSize: options.pageSize });
+  /** `$skip` only when not 0, so a first page reads as the API's own examples. */
+  const paged = (path: string, filter: string | undefined, top: number, skip: number) =>
+    endpoint(path, {
+      $filter: filter,
+      $top: String(top),
+      $skip: skip > 0 ? String(skip) : undefined,
+    });
 
   return {
     runAntiVirusScan(machineId, request, callOptions = {}) {
@@ -164,17 +172,20 @@ export function createDefenderClient(options: DefenderClientOptions): DefenderCl
 
     listMachines(filter, listOptions = {}) {
       const text = typeof filter === 'object' ? buildMachineFilter(filter) : filter;
-      const url = endpoint('/api/machines', { $filter: text, $top: String(options.pageSize) });
-      return pages<Machine>('machines', url, toMachine, listOptions.signal);
+      const url = (top: number, skip: number) => paged('/api/machines', text, top, skip);
+      return pager.bySkip<Machine>('machines', url, toMachine, new Set(), listOptions.signal);
     },
 
     listMachineActions(filter, listOptions = {}) {
-      const text = typeof filter === 'object' ? buildMachineActionFilter(filter) : filter;
-      const url = endpoint('/api/machineactions', {
-        $filter: text,
-        $top: String(options.pageSize),
-      });
-      return pages<MachineAction>('machineActions', url, toMachineAction, listOptions.signal);
+      const { signal } = listOptions;
+      if (typeof filter === 'object') {
+        const urlFor = (slice: MachineActionFilter, top: number, skip: number) =>
+          paged('/api/machineactions', buildMachineActionFilter(slice), top, skip);
+        return actionsBySlices({ pager, pageSize: options.pageSize, urlFor }, filter, signal);
+      }
+      // A text filter cannot be cut into creation-time slices: read by $skip (doctor, tests).
+      const url = (top: number, skip: number) => paged('/api/machineactions', filter, top, skip);
+      return pager.bySkip('machineActions', url, toMachineAction, new Set(), signal);
     },
 
     async getMachineAction(actionId, listOptions = {}) {

@@ -38,6 +38,8 @@ export interface MachineActionFilter {
   requestor?: string;
   /** `creationDateTimeUtc ge …`: actions created at or after this instant. */
   createdSince?: Date | string | number;
+  /** `creationDateTimeUtc lt …`: actions created before this instant (a paging slice's end). */
+  createdBefore?: Date | string | number;
 }
 
 /** The `$filter` for List MachineActions; ids are validated, strings quoted. */
@@ -53,6 +55,9 @@ export function buildMachineActionFilter(filter: MachineActionFilter): string | 
     filter.createdSince === undefined
       ? undefined
       : `creationDateTimeUtc ge ${odataDateTime(filter.createdSince)}`,
+    filter.createdBefore === undefined
+      ? undefined
+      : `creationDateTimeUtc lt ${odataDateTime(filter.createdBefore)}`,
   );
 }
 

@@ -7,75 +7,132 @@ import { toPage } from './normalize.js';
 export interface PagerDeps {
   call: Caller;
   withBackoff: <T>(run: () => Promise<T>, signal?: AbortSignal) => Promise<T>;
-  base: URL;
-  basePath: string;
   log: Logger;
+  /** `$top` of every list call: the most one answer may hold (the API caps it at 10,000). */
+  pageSize: number;
 }
 
-/** Microsoft API hosts a nextLink may point at besides the configured one (regional hosts). */
-const MICROSOFT_API_HOST = /\.(security\.microsoft\.com|securitycenter\.microsoft\.(com|us))$/;
+/** One list answer: its raw items (a 404 is an empty answer) and its nextLink, if any. */
+export interface ListAnswer {
+  items: unknown[];
+  nextLink: string | undefined;
+}
+
+/** `$top` and `$skip` of one request; the rest of its query is the caller's. */
+export type PageUrl = (top: number, skip: number) => URL;
 
 /**
- * Lists follow `@odata.nextLink` page by page, each page one call with its own budget slot.
- * A 404 ends the list (mde-api.md: an empty list may answer 404). A nextLink is followed only to
- * the same list endpoint on the configured host or a Microsoft API host, since the bearer token
- * goes with it.
+ * Reads lists the way the real API can be read (mde-api.md, "Paging"). `$top` caps the whole
+ * answer and then no nextLink comes, while the nextLinks of an answer without `$top` lose their
+ * parameter names (following them drops the `$filter`, and they may never end). So every request
+ * carries `$top` and the next one is built here with `$skip`; a nextLink is never followed. Each
+ * request is one call, with its own budget slot.
  */
 export function createPager(deps: PagerDeps) {
-  const trusted = (link: string, current: URL, read: ReadonlySet<string>): URL => {
-    const next = new URL(link, current);
-    const sameHost = next.origin === deps.base.origin;
-    const microsoftHost = next.protocol === 'https:' && MICROSOFT_API_HOST.test(next.hostname);
-    const samePath = next.pathname
-      .toLowerCase()
-      .endsWith(current.pathname.slice(deps.basePath.length).toLowerCase());
-    // A link back to a page already read would loop forever, spending a slot per page.
-    if ((sameHost || microsoftHost) && samePath && !read.has(next.href)) return next;
-    throw new DefenderError({
-      status: 200,
-      code: 'InvalidNextLink',
-      retry: 'never',
-      message: `Refusing to follow @odata.nextLink to ${next.origin}${next.pathname}`,
-    });
+  const answer = async (
+    family: EndpointFamily,
+    url: URL,
+    signal: AbortSignal | undefined,
+  ): Promise<ListAnswer> => {
+    let body: unknown;
+    try {
+      body = await deps.withBackoff(
+        () => deps.call({ family, method: 'GET', url }, { signal }),
+        signal,
+      );
+    } catch (error) {
+      // "List machines API": 404 when nothing matches. On a list it means empty, never "gone".
+      if (error instanceof DefenderError && error.status === 404)
+        return { items: [], nextLink: undefined };
+      throw error;
+    }
+    const parsed = toPage(body);
+    if (!parsed) {
+      throw new DefenderError({
+        status: 200,
+        code: 'InvalidResponse',
+        retry: 'backoff',
+        message: `The list answer to ${url.pathname} has no "value" array`,
+      });
+    }
+    return parsed;
   };
 
-  return async function* pages<T>(
+  /**
+   * Pages `$top` + `$skip` until an answer comes back short (and without a nextLink), yielding
+   * each id once: a list that grows while it is read shifts items into the next page, which
+   * repeats them. A full answer with nothing new means `$skip` was not honoured: that fails
+   * instead of paging forever.
+   */
+  async function* bySkip<T extends { id: string }>(
     family: EndpointFamily,
-    first: URL,
+    pageUrl: PageUrl,
     convert: (item: unknown) => T | undefined,
+    seen: Set<string>,
     signal?: AbortSignal,
   ): AsyncGenerator<T> {
-    let url: URL | undefined = first;
-    const read = new Set<string>();
-    for (let page = 1; url; page += 1) {
-      const current: URL = url;
-      read.add(current.href);
-      let body: unknown;
-      try {
-        body = await deps.withBackoff(
-          () => deps.call({ family, method: 'GET', url: current }, { signal }),
-          signal,
-        );
-      } catch (error) {
-        if (error instanceof DefenderError && error.status === 404) return;
-        throw error;
+    const top = deps.pageSize;
+    for (let skip = 0; ; ) {
+      const url = pageUrl(top, skip);
+      const page = await answer(family, url, signal);
+      let fresh = 0;
+      for (const item of convertAll(page.items, convert, family)) {
+        if (seen.has(item.id)) continue;
+        seen.add(item.id);
+        fresh += 1;
+        yield item;
       }
-      const parsed = toPage(body);
-      if (!parsed) {
+      noteNextLink(page.nextLink, url, family);
+      if (page.items.length === 0) return;
+      if (page.items.length < top && page.nextLink === undefined) return;
+      if (fresh === 0) {
         throw new DefenderError({
           status: 200,
           code: 'InvalidResponse',
           retry: 'backoff',
-          message: `List page ${page} has no "value" array`,
+          message: `${url.pathname} answered $skip=${skip} with items already read`,
         });
       }
-      for (const raw of parsed.items) {
-        const item = convert(raw);
-        if (item === undefined)
-          deps.log.warn({ family, page }, 'skipped a list item without an id');
-        else yield item;
-      }
-      url = parsed.nextLink === undefined ? undefined : trusted(parsed.nextLink, current, read);
+      skip += page.items.length;
+    }
+  }
+
+  function* convertAll<T>(
+    items: unknown[],
+    convert: (item: unknown) => T | undefined,
+    family: EndpointFamily,
+  ): Generator<T> {
+    for (const raw of items) {
+      const item = convert(raw);
+      if (item === undefined) deps.log.warn({ family }, 'skipped a list item without an id');
+      else yield item;
+    }
+  }
+
+  /** A nextLink is only ever a hint; one whose query is not ours is worth a warning. */
+  const noteNextLink = (link: string | undefined, asked: URL, family: EndpointFamily) => {
+    if (link === undefined) return;
+    const names = (url: URL) =>
+      [...url.searchParams.entries()]
+        .filter(([key]) => key !== '$skip')
+        .map(([key, value]) => `${key}=${value}`)
+        .sort();
+    let next: URL | undefined;
+    try {
+      next = new URL(link, asked);
+    } catch {
+      next = undefined;
+    }
+    const same = next !== undefined && names(next).join('&') === names(asked).join('&');
+    if (!same) {
+      deps.log.warn(
+        { family, asked: asked.search, nextLink: link },
+        'ignored an @odata.nextLink whose query differs from the one asked',
+      );
     }
   };
+
+  return { answer, bySkip, convertAll };
 }
+
+export type Pager = ReturnType<typeof createPager>;

@@ -75,9 +75,15 @@ export interface SimulatorOptions {
   certificatePem?: string | readonly string[];
   /** Scopes a token may be asked for; default: `<resource>/.default` for the MDE resources of every cloud. */
   acceptedScopes?: readonly string[];
-  /** A list with no results answers 404 instead of 200 with an empty `value` (default false). */
+  /**
+   * List MachineActions with no results answers 404 instead of 200 with an empty `value` (default
+   * false; unknown for the real API). List Machines always answers 404 when nothing matches.
+   */
   emptyListAs404?: boolean;
-  /** Page size when the caller gives no `$top` (default 10000, the API's maximum). */
+  /**
+   * Page size of a list asked without `$top`, whose pages carry (nameless) nextLinks (default
+   * 10000, the real size; smaller only for tests).
+   */
   defaultPageSize?: number;
   /** NDJSON file that receives one line per call (appended). */
   callLogFile?: string;

@@ -17,12 +17,16 @@ async function list(sim: Simulator, path: string, filter?: string, extra = ''): 
   return r.json<Page>();
 }
 
-/** Follows `@odata.nextLink` like a client would, collecting every page. */
-async function listAll(sim: Simulator, first: string): Promise<{ ids: string[]; pages: number }> {
+/** Follows `@odata.nextLink` like a naive client would, for at most `limit` pages. */
+async function listAll(
+  sim: Simulator,
+  first: string,
+  limit: number,
+): Promise<{ ids: string[]; pages: number }> {
   const ids: string[] = [];
   let next: string | undefined = first;
   let pages = 0;
-  while (next) {
+  while (next && pages < limit) {
     const url = new URL(next, 'http://localhost');
     const r = await get(sim, `${url.pathname}${url.search}`);
     const page = r.json<Page>();
@@ -106,19 +110,29 @@ describe('listing machines', () => {
     },
   );
 
-  it('pages with $top and @odata.nextLink until every device was seen once', async () => {
+  it('caps the answer at $top without a nextLink, and pages on with $skip', async () => {
     const sim = await buildSimulator({ fleet: 250 });
     try {
-      const { ids, pages } = await listAll(sim, '/api/machines?$top=100');
-      expect(pages).toBe(3);
-      expect(ids).toEqual(sim.machines.map((m) => m.id));
-      const filtered = await listAll(
-        sim,
-        `/api/machines?$filter=${encodeURIComponent("healthStatus eq 'Active'")}&$top=50`,
-      );
-      expect(filtered.ids).toEqual(
-        sim.machines.filter((m) => m.healthStatus === 'Active').map((m) => m.id),
-      );
+      const first = await list(sim, '/api/machines', undefined, '$top=100');
+      expect(first.value).toHaveLength(100);
+      expect(first['@odata.nextLink']).toBeUndefined();
+      const last = await list(sim, '/api/machines', undefined, '$top=100&$skip=200');
+      expect(last.value.map((v) => v.id)).toEqual(sim.machines.slice(200).map((m) => m.id));
+    } finally {
+      await sim.close();
+    }
+  });
+
+  it('links pages without $top by nameless nextLinks, which drop the filter', async () => {
+    const sim = await buildSimulator({ fleet: 250, defaultPageSize: 100 });
+    try {
+      const filter = "healthStatus eq 'Active'";
+      const first = await list(sim, '/api/machines', filter);
+      expect(first['@odata.nextLink']).toMatch(/\?=healthStatus.*&=100&\$skip=100$/);
+      const { ids } = await listAll(sim, first['@odata.nextLink'] ?? '', 3);
+      // Unfiltered pages of 100 from $skip=100; past the end the links start over (skip mod 250).
+      const all = sim.machines.map((m) => m.id);
+      expect(ids).toEqual([...all.slice(100, 250), ...all.slice(50, 150)]);
     } finally {
       await sim.close();
     }
@@ -135,15 +149,23 @@ describe('listing machines', () => {
     }
   });
 
-  it('answers an empty list with 200 and no values, or 404 when emptyListAs404 is set', async () => {
-    const filter = encodeURIComponent("osPlatform eq 'Plan9'");
+  it('answers an empty machine list with 404, and an empty action list with 200 unless emptyListAs404', async () => {
     const plain = await buildSimulator({ fleet: 3 });
     const strict = await buildSimulator({ fleet: 3, emptyListAs404: true });
     try {
-      expect((await list(plain, '/api/machines', "osPlatform eq 'Plan9'")).value).toEqual([]);
-      const r = await get(strict, `/api/machines?$filter=${filter}`);
+      const r = await get(
+        plain,
+        `/api/machines?$filter=${encodeURIComponent("osPlatform eq 'Plan9'")}`,
+      );
       expect(r.statusCode).toBe(404);
       expect(errorCode(r)).toBe('ResourceNotFound');
+      const none = encodeURIComponent("requestor eq 'nobody@example.com'");
+      expect(
+        (await list(plain, '/api/machineactions', "requestor eq 'nobody@example.com'")).value,
+      ).toEqual([]);
+      expect(errorCode(await get(strict, `/api/machineactions?$filter=${none}`))).toBe(
+        'ResourceNotFound',
+      );
     } finally {
       await plain.close();
       await strict.close();
@@ -152,7 +174,7 @@ describe('listing machines', () => {
 });
 
 describe('listing machine actions', () => {
-  it('filters on machineId, type, status, requestor, id and creationDateTimeUtc ge/gt', async () => {
+  it('filters on machineId, type, status, requestor, id and creationDateTimeUtc ge/gt/lt, newest first', async () => {
     const clock = fakeClock();
     const sim = await buildSimulator({
       fleet: 20,
@@ -170,13 +192,14 @@ describe('listing machine actions', () => {
         (await list(sim, '/api/machineactions', filter)).value.map((v) => v.id);
       expect(await ids(`machineId eq '${a!}'`)).toEqual([first.id]);
       expect(await ids(`creationDateTimeUtc ge ${second.creationDateTimeUtc}`)).toEqual([
-        second.id,
         third.id,
+        second.id,
       ]);
+      expect(await ids(`creationDateTimeUtc lt ${second.creationDateTimeUtc}`)).toEqual([first.id]);
       expect(await ids(`creationDateTimeUtc gt ${second.creationDateTimeUtc}`)).toEqual([third.id]);
       expect(await ids("type eq 'RunAntiVirusScan' and status eq 'Succeeded'")).toEqual([
-        first.id,
         second.id,
+        first.id,
       ]);
       expect(await ids("status eq 'Pending'")).toEqual([third.id]);
       expect(
@@ -194,7 +217,7 @@ describe('listing machine actions', () => {
         errorCode(
           await get(
             sim,
-            `/api/machineactions?$filter=${encodeURIComponent('creationDateTimeUtc le 2026-01-01T00:00:00Z')}`,
+            `/api/machineactions?$filter=${encodeURIComponent('creationDateTimeUtc eq 2026-01-01T00:00:00Z')}`,
           ),
         ),
       ).toBe('ODataError');
