@@ -89,13 +89,7 @@ export function narrower(slice: Slice, times: readonly number[]): Slice[] {
     }
     return [{ since, before: oldest + 1 }];
   }
-  if (oldest === newest) {
-    return [
-      ...below,
-      { since: oldest, before: oldest + 1, crowded: true },
-      ...(before === undefined || oldest + 1 < before ? [{ since: oldest + 1, before }] : []),
-    ];
-  }
+  // Out of order means two times differ, so the median cut leaves something on either side.
   const sorted = [...times].sort((a, b) => a - b);
   const median = sorted[Math.floor(sorted.length / 2)] ?? newest;
   const mid = median > oldest ? median : oldest + 1;

@@ -72,14 +72,17 @@ export function createPager(deps: PagerDeps) {
     signal?: AbortSignal,
   ): AsyncGenerator<T> {
     const top = deps.pageSize;
+    // Ids this pass read, apart from `seen` (which a caller may share across passes).
+    const read = new Set<string>();
     for (let skip = 0; ; ) {
       const url = pageUrl(top, skip);
       const page = await answer(family, url, signal);
       let fresh = 0;
       for (const item of convertAll(page.items, convert, family)) {
+        if (!read.has(item.id)) fresh += 1;
+        read.add(item.id);
         if (seen.has(item.id)) continue;
         seen.add(item.id);
-        fresh += 1;
         yield item;
       }
       noteNextLink(page.nextLink, url, family);
