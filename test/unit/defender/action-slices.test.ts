@@ -13,10 +13,10 @@ describe('narrower (what a full List MachineActions answer leaves to read)', () 
     ],
     [
       'newest first, all in the slice’s last millisecond: that one by $skip, the rest below',
-      { since: 100, before: 6 },
+      { since: 1, before: 6 },
       [5, 5, 5],
       [
-        { since: 100, before: 5 },
+        { since: 1, before: 5 },
         { since: 5, before: 6, crowded: true },
       ],
     ],
