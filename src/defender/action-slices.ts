@@ -5,7 +5,7 @@ import type { MachineActionFilter } from './odata.js';
 import type { Pager } from './paging.js';
 
 /** A creation-time range `[since, before)` in ms; `crowded`: one millisecond, read by `$skip`. */
-interface Slice {
+export interface Slice {
   since: number | undefined;
   before: number | undefined;
   crowded?: true;

@@ -74,7 +74,7 @@ export function createPager(deps: PagerDeps) {
     const top = deps.pageSize;
     // Ids this pass read, apart from `seen` (which a caller may share across passes).
     const read = new Set<string>();
-    for (let skip = 0; ; ) {
+    for (let skip = 0; ;) {
       const url = pageUrl(top, skip);
       const page = await answer(family, url, signal);
       let fresh = 0;

@@ -58,5 +58,9 @@ export const ACTION_FILTER: FilterSchema<ActionAt> = {
     get: (a) => statusAt(a.action, a.nowMs),
   },
   requestor: { type: 'string', ops: ['eq'], get: (a) => a.action.requestor },
-  creationDateTimeUtc: { type: 'datetime', ops: ['ge', 'gt', 'lt', 'le'], get: (a) => a.action.createdMs },
+  creationDateTimeUtc: {
+    type: 'datetime',
+    ops: ['ge', 'gt', 'lt', 'le'],
+    get: (a) => a.action.createdMs,
+  },
 };

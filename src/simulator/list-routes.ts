@@ -43,14 +43,7 @@ function listMachineActions(
     .map((a, order) => ({ a, order }))
     .sort((x, y) => y.a.action.createdMs - x.a.action.createdMs || y.order - x.order)
     .map(({ a }) => actionView(a.action, nowMs));
-  return listAnswer(
-    ctx,
-    request,
-    'MachineActions',
-    query,
-    newestFirst,
-    ctx.opts.emptyListAs404,
-  );
+  return listAnswer(ctx, request, 'MachineActions', query, newestFirst, ctx.opts.emptyListAs404);
 }
 
 /** Registers the two collection routes (`$filter`, `$top`, `$skip`, `@odata.nextLink`). */

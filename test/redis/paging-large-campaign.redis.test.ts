@@ -63,7 +63,10 @@ describe('campaigns above 10,000 actions under the real paging', () => {
     const store = createCampaignStore(redis, prefix);
     await recordCampaign(store, id, t0, actions);
     const client = simClient(sim, url);
-    cleanups.push(() => Promise.resolve(client.close()));
+    cleanups.push(() => {
+      client.close();
+      return Promise.resolve();
+    });
     const tracker = createActionTracker({
       tenant: 'default',
       store,

@@ -206,7 +206,10 @@ export function registerSimulateCommand(program: Command): void {
     .option('--client-id <id>', 'client (application) id the simulator accepts')
     .option('--client-secret <secret>', 'client secret the simulator accepts')
     .option('--token-lifetime <seconds>', 'lifetime of issued access tokens (default 3599)')
-    .option('--empty-list-404', 'answer 404 to an empty List MachineActions too (List Machines always does)')
+    .option(
+      '--empty-list-404',
+      'answer 404 to an empty List MachineActions too (List Machines always does)',
+    )
     .option(
       '--users <upns>',
       'users who may sign in with a device code (fleetscan login), comma-separated',
