@@ -4,7 +4,10 @@ import type { RedisCampaignStore } from '../campaigns/redis-campaign-store.js';
 import type { Lanes } from '../lanes/lanes.js';
 import type { Clock } from '../shared/clock.js';
 import type { TenantRegistry } from '../tenants/tenant-registry.js';
+import type { DestinationGuard } from '../webhooks/webhook-destination.js';
 import type { WebhookStore } from '../webhooks/webhook-store.js';
+import type { GuessThrottle } from '../shared/guess-throttle.js';
+import type { DenialRecorder } from './audit/audit-denials.js';
 import type { AuditLog } from './audit/audit-log.js';
 import type { IdempotencyStore } from './idempotency-store.js';
 import type { ApiToken, TokenStore } from './tokens/token-store.js';
@@ -33,8 +36,14 @@ export interface ApiDeps {
   cancelActions?: CancelActions | undefined;
   tokens: TokenStore;
   audit: AuditLog;
+  /** Refusals as counted audit entries, and the `security.denials` alert. */
+  denials: DenialRecorder;
+  /** Failed token checks per client address (in this process). */
+  guesses: GuessThrottle;
   idempotency: IdempotencyStore;
   webhooks: WebhookStore;
+  /** Refuses internal webhook receivers at subscribe time, as deliveries do. */
+  guard: DestinationGuard;
   settings: ApiSettings;
   clock: Clock;
 }
@@ -49,6 +58,8 @@ declare module 'fastify' {
     /** What a write acted on, for the audit log (set by the route once it knows). */
     auditTarget: string;
     auditDetail: string;
+    /** Why the request was refused, for the collapsed denial entry. */
+    denialReason: string;
   }
   interface FastifyContextConfig {
     scope?: 'read' | 'write' | 'public';

@@ -7,6 +7,7 @@ import { hasScope } from './tokens/token-store.js';
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 
 function problem(reply: FastifyReply, request: FastifyRequest, error: ApiProblem) {
+  request.denialReason = error.message;
   return reply
     .code(error.status)
     .type(PROBLEM_CONTENT_TYPE)
@@ -15,10 +16,12 @@ function problem(reply: FastifyReply, request: FastifyRequest, error: ApiProblem
 
 /**
  * The request pipeline of every API route:
- * - onRequest: the bearer API token (401 unknown/revoked, 403 wrong scope);
+ * - onRequest: failed-guess throttle per address (429), the bearer API token (401), then the
+ *   per-token rate limit (429, route level); preParsing: the scope (403);
  * - preHandler (POST with Idempotency-Key): claim the key, or replay the first answer, or 409;
  * - onSend: keep the answer under the claimed key (not a 5xx: a retry may then run again);
- * - onResponse: one audit record per write (who, when, what, from where, how it ended).
+ * - onResponse: one audit record per write (who, when, what, from where, how it ended), and
+ *   every refusal collapsed into counted entries (audit-denials.ts).
  */
 export function registerApiHooks(api: FastifyInstance, deps: ApiDeps): void {
   api.decorateRequest('apiToken', null);
@@ -26,14 +29,28 @@ export function registerApiHooks(api: FastifyInstance, deps: ApiDeps): void {
   api.decorateRequest('idempotencyClaim', null);
   api.decorateRequest('auditTarget', '');
   api.decorateRequest('auditDetail', '');
+  api.decorateRequest('denialReason', '');
 
   api.addHook('onRequest', async (request, reply) => {
     const scope = request.routeOptions.config.scope;
     if (scope === undefined || scope === 'public') return undefined;
+    // Before any credential is checked: a client whose recent guesses all failed waits, so
+    // forged tokens cannot be tried faster than the throttle allows (token-guesses per second).
+    const address = [`address:${request.ip}`];
+    const wait = deps.guesses.waitMs(address);
+    if (wait > 0) {
+      reply.header('retry-after', String(Math.ceil(wait / 1000)));
+      return problem(
+        reply,
+        request,
+        new ApiProblem('rate-limited', 'Too many failed authentications from this address.'),
+      );
+    }
     const header = request.headers.authorization ?? '';
     const match = /^Bearer\s+(\S+)$/i.exec(header);
     const verdict = match ? await deps.tokens.verify(match[1] ?? '') : null;
     if (!verdict?.ok) {
+      if (verdict !== null) deps.guesses.fail(address);
       const why =
         verdict === null
           ? 'Send "Authorization: Bearer <token>" with a token from `fleetscan token create`.'
@@ -44,13 +61,23 @@ export function registerApiHooks(api: FastifyInstance, deps: ApiDeps): void {
       return problem(reply, request, new ApiProblem('unauthorized', why));
     }
     request.apiToken = verdict.token;
-    if (!hasScope(verdict.token.scopes, scope)) {
+    // The per-token rate limit (@fastify/rate-limit, a route-level onRequest hook) runs next,
+    // and the scope check after it (preParsing), so a token with the wrong scope is throttled
+    // like any other and cannot be used to flood the audit log.
+    return undefined;
+  });
+
+  api.addHook('preParsing', async (request, reply) => {
+    const scope = request.routeOptions.config.scope;
+    const token = request.apiToken;
+    if (scope === undefined || scope === 'public' || !token) return undefined;
+    if (!hasScope(token.scopes, scope)) {
       return problem(
         reply,
         request,
         new ApiProblem(
           'forbidden',
-          `This route needs the "${scope}" scope; the token has ${verdict.token.scopes.join(', ')}.`,
+          `This route needs the "${scope}" scope; the token has ${token.scopes.join(', ')}.`,
         ),
       );
     }
@@ -117,23 +144,52 @@ export function registerApiHooks(api: FastifyInstance, deps: ApiDeps): void {
     return payload;
   });
 
+  api.addHook('onSend', async (_request, reply, payload) => {
+    // Answers carry tokens' data: never sniffed as another type, never kept by a cache.
+    reply.header('x-content-type-options', 'nosniff');
+    if (!reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store');
+    return payload;
+  });
+
   api.addHook('onResponse', async (request, reply) => {
-    const action = request.routeOptions.config.audit;
-    if (!action || !request.apiToken) return;
     const params = request.params as { id?: unknown } | undefined;
     const target = request.auditTarget || (typeof params?.id === 'string' ? params.id : '');
-    await deps.audit
-      .record({
+    const status = reply.statusCode;
+    const token = request.apiToken;
+    const configured = request.routeOptions.config.audit;
+    const action = configured ?? `${request.method} ${request.routeOptions.url ?? ''}`;
+    const write = async () => {
+      // Every refusal, on any route, before or after authentication, counted per group.
+      if (
+        status === 401 ||
+        status === 403 ||
+        status === 429 ||
+        (configured && status < 500 && status >= 400)
+      ) {
+        await deps.denials.record({
+          at: deps.clock.now(),
+          who: token ? `token:${token.name}` : `address:${request.ip}`,
+          action,
+          target,
+          from: request.ip,
+          status,
+          reason: request.denialReason,
+        });
+        return;
+      }
+      if (!configured || !token) return;
+      await deps.audit.record({
         at: deps.clock.now(),
-        who: `token:${request.apiToken.name}`,
-        action,
+        who: `token:${token.name}`,
+        action: configured,
         target,
         from: request.ip,
-        status: reply.statusCode,
+        status,
         detail: request.auditDetail,
-      })
-      .catch((error: unknown) => {
-        request.log.error({ err: error, action, target }, 'audit record not written');
       });
+    };
+    await write().catch((error: unknown) => {
+      request.log.error({ err: error, action, target }, 'audit record not written');
+    });
   });
 }

@@ -14,6 +14,7 @@ import { registerWebhookRoutes } from './routes/webhook-routes.js';
 export const API_PREFIX = '/api/v1';
 
 function sendProblem(reply: FastifyReply, request: FastifyRequest, problem: ApiProblem) {
+  request.denialReason = problem.message;
   return reply
     .code(problem.status)
     .type(PROBLEM_CONTENT_TYPE)
@@ -64,8 +65,9 @@ export async function registerApi(app: FastifyInstance, deps: ApiDeps): Promise<
         global: true,
         max: deps.settings.rateLimitMax,
         timeWindow: deps.settings.rateLimitWindowMs,
-        // After authentication (onRequest), before a large body is read.
-        hook: 'preParsing',
+        // A route-level hook: after authentication (the instance's onRequest), before the scope
+        // check (preParsing) and before a large body is read.
+        hook: 'onRequest',
         redis: deps.redis,
         nameSpace: `${deps.prefix}:api:rate:`,
         keyGenerator: (request) => request.apiToken?.id ?? `ip:${request.ip}`,

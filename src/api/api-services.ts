@@ -7,7 +7,17 @@ import type { DrainJobData } from '../webhooks/webhook-queue.js';
 import { bullmqPrefix, createWebhookQueue, type WebhookQueue } from '../webhooks/webhook-queue.js';
 import { createWebhookStore } from '../webhooks/webhook-store.js';
 import type { ApiDeps, CancelActions } from './api-deps.js';
+import { join } from 'node:path';
+import { createGuessThrottle } from '../shared/guess-throttle.js';
+import {
+  createDestinationGuard,
+  type DestinationGuard,
+  type Resolve,
+} from '../webhooks/webhook-destination.js';
+import { securityDenialsEvent } from '../webhooks/source-events.js';
+import { createDenialRecorder } from './audit/audit-denials.js';
 import { createAuditLog } from './audit/audit-log.js';
+import { trimAudit } from './audit/audit-trim.js';
 import { createIdempotencyStore } from './idempotency-store.js';
 import { createTokenStore } from './tokens/token-store.js';
 import { isClusterTarget } from '../shared/redis.js';
@@ -27,11 +37,26 @@ export interface ApiServices {
  */
 export function startApiServices(
   runtime: Runtime,
-  options: { cancelActions?: CancelActions; webhooks?: boolean } = {},
+  options: {
+    cancelActions?: CancelActions;
+    webhooks?: boolean;
+    /** Name resolution for the webhook guard (tests answer with chosen addresses). */
+    resolve?: Resolve;
+  } = {},
 ): ApiServices {
   const { config, redis, log, clock } = runtime;
   const prefix = config.redis.prefix;
   const webhooks = createWebhookStore(redis, prefix);
+  const guard: DestinationGuard = createDestinationGuard(config.webhooks, options.resolve);
+  const denials = createDenialRecorder(
+    redis,
+    prefix,
+    { windowMs: config.api.denialWindow, alertAt: config.api.denialAlert },
+    async (flood) => {
+      log.warn({ ...flood }, 'API refusals reached the alert threshold (security.denials)');
+      await webhooks.emit(securityDenialsEvent(flood, clock.now()));
+    },
+  );
   const deps: ApiDeps = {
     redis,
     prefix,
@@ -41,7 +66,11 @@ export function startApiServices(
     control: createCampaignControl({ store: runtime.store, lanes: runtime.lanes, clock }),
     cancelActions: options.cancelActions,
     tokens: createTokenStore(redis, prefix),
-    audit: createAuditLog(redis, prefix),
+    audit: createAuditLog(redis, prefix, config.api.auditMaxEntries * 2),
+    denials,
+    // Five failed token checks per second and address, in this process.
+    guesses: createGuessThrottle({ perWindow: 5, windowMs: 1_000, clock }),
+    guard,
     idempotency: createIdempotencyStore(redis, prefix, { ttlMs: config.api.idempotencyTtl }),
     webhooks,
     settings: {
@@ -51,18 +80,37 @@ export function startApiServices(
     },
     clock,
   };
+  const trimSettings = {
+    maxAgeMs: config.api.auditMaxAge,
+    maxEntries: config.api.auditMaxEntries,
+    exportDir: config.api.auditExportDir ?? join(config.retention.archiveDir, 'audit'),
+  };
+  const trimmer = setInterval(() => {
+    trimAudit(redis, prefix, trimSettings, clock.now()).catch((error: unknown) => {
+      log.error({ reason: (error as Error).message }, 'audit export and trim failed');
+    });
+  }, config.api.auditTrimInterval);
+  trimmer.unref();
   const queuePrefix = bullmqPrefix(prefix, isClusterTarget(config.redis));
   const queue = createWebhookQueue(runtime.bullConnection, queuePrefix);
   queue.on('error', (error: Error) => {
     log.warn({ reason: error.message }, 'webhook queue error');
   });
   if (options.webhooks === false) {
-    return { deps, queue, close: () => queue.close().catch(() => undefined) };
+    return {
+      deps,
+      queue,
+      close: async () => {
+        clearInterval(trimmer);
+        await queue.close().catch(() => undefined);
+      },
+    };
   }
   const worker: Worker<DrainJobData> = startWebhookWorker({
     connection: runtime.bullConnection,
     prefix: queuePrefix,
     store: webhooks,
+    guard,
     clock,
     log: log.child({ component: 'webhooks' }),
     settings: {
@@ -87,6 +135,7 @@ export function startApiServices(
     deps,
     queue,
     async close() {
+      clearInterval(trimmer);
       await watcher.stop();
       await worker.close();
       await queue.close().catch(() => undefined);

@@ -8,10 +8,17 @@ import { registerApi } from './api-plugin.js';
 import { killSwitchFor } from '../control/kill-switch.js';
 import { startApiServices } from './api-services.js';
 import { registerReadyRoute } from '../dashboard/routes/health.js';
+import { refuseInsecureBind } from '../dashboard/auth.js';
+import { readServerTls } from '../shared/server-tls.js';
 
 /** The API alone, as a fastify app (`fleetscan api`); never listens by itself. */
-export async function buildApiApp(deps: ApiDeps, log?: Logger): Promise<FastifyInstance> {
+export async function buildApiApp(
+  deps: ApiDeps,
+  log?: Logger,
+  https?: { cert: string; key: string },
+): Promise<FastifyInstance> {
   const app = Fastify({
+    ...(https ? { https } : {}),
     loggerInstance: log ?? pino({ level: 'silent' }),
     logController: new LogController({ disableRequestLogging: true }),
     trustProxy: false,
@@ -34,6 +41,13 @@ export async function startApiServer(
   config: Config,
   options: { log?: Logger; cancelActions?: CancelActions } = {},
 ): Promise<ApiServer> {
+  const https = readServerTls(config.api, 'api');
+  const refusal = refuseInsecureBind(
+    config.api.host,
+    { tls: https !== undefined, insecureBind: config.api.insecureBind },
+    { cert: '--tls-cert', key: '--tls-key', config: 'api' },
+  );
+  if (refusal) throw new Error(refusal);
   const runtime = await buildRuntime(config, {
     role: 'api',
     ...(options.log ? { log: options.log } : {}),
@@ -43,7 +57,7 @@ export async function startApiServer(
     cancelActions:
       options.cancelActions ?? (async (campaignId) => ({ ...(await killSwitch(campaignId)) })),
   });
-  const app = await buildApiApp(services.deps, runtime.log.child({ component: 'api' }));
+  const app = await buildApiApp(services.deps, runtime.log.child({ component: 'api' }), https);
   const close = async () => {
     await app.close();
     await services.close();

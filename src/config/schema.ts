@@ -3,6 +3,7 @@ import { normaliseWindows } from '../limiter/budget-keys.js';
 import { reserveFor } from '../lanes/reserve.js';
 import { parseDuration, parseRateLimits, type RateWindow } from './duration.js';
 import { isClusterUrl, parseClusterNode, parseClusterUrl } from '../shared/redis-cluster-target.js';
+import { isCidr } from '../shared/address-ranges.js';
 import { CLOUDS, tenantShape, type TenantEntry } from './tenants-schema.js';
 
 /** A duration given as milliseconds or as text such as `5m`, `600ms`, `24h`. */
@@ -67,6 +68,15 @@ const adaptiveFloor = z
 const reserveWindows = z
   .union([z.literal(0), z.literal('0'), rateWindows])
   .transform((value): RateWindow[] => (value === 0 || value === '0' ? [] : value));
+
+/** Optional TLS for a listening server, and the explicit opt-out needed to bind elsewhere than loopback without it. */
+const serverTls = {
+  /** PEM certificate (chain) file; with `tlsKey`, the server speaks HTTPS only. */
+  tlsCert: z.string().min(1).nullable(),
+  tlsKey: z.string().min(1).nullable(),
+  /** Allows a non-loopback bind without TLS (behind a TLS-terminating proxy). */
+  insecureBind: z.boolean(),
+};
 
 const optionalText = z
   .string()
@@ -298,11 +308,17 @@ const configShape = z.strictObject({
   dashboard: z.strictObject({
     host: z.string().min(1),
     port: z.number().int().min(0).max(65_535),
-    token: optionalText,
+    /** A bearer secret: long enough that guessing it at 5 tries a second is hopeless. */
+    token: z
+      .string()
+      .min(32, 'Expected at least 32 characters (openssl rand -hex 32)')
+      .nullish()
+      .transform((value) => value ?? undefined),
     user: optionalText,
     /** scrypt hash as made by `fleetscan dashboard --hash-password`. */
     passwordHash: optionalText,
     allowActions: z.boolean(),
+    ...serverTls,
   }),
   /** The automation API under `/api/v1` (docs/automation.md). */
   api: z.strictObject({
@@ -318,6 +334,19 @@ const configShape = z.strictObject({
     idempotencyTtl: duration(60_000),
     /** Largest request body (a device list): 16 MiB holds about 350,000 ids. */
     bodyLimit: z.number().int().min(1_024),
+    ...serverTls,
+    /** Audit entries older than this are exported to `auditExportDir`, then trimmed. */
+    auditMaxAge: duration(60_000),
+    /** Beyond this many entries the oldest are exported and trimmed whatever their age. */
+    auditMaxEntries: z.number().int().min(100),
+    /** Where trimmed audit entries go (`audit-YYYY-MM-DD.ndjson`); null: `<retention.archiveDir>/audit`. */
+    auditExportDir: z.string().min(1).nullable(),
+    /** How often the API process exports and trims the audit stream. */
+    auditTrimInterval: duration(1_000),
+    /** Refusals of one token (or address) on one route inside this window share one audit entry. */
+    denialWindow: duration(1_000),
+    /** Refusals in one group and window that raise `security.denials` (webhook, log, metric). */
+    denialAlert: z.number().int().min(1),
   }),
   /** Signed webhook deliveries (src/webhooks). */
   webhooks: z.strictObject({
@@ -332,6 +361,13 @@ const configShape = z.strictObject({
     watchInterval: duration(10),
     /** Receivers delivered to at once (each receiver still gets its events one by one, in order). */
     concurrency: z.number().int().min(1).max(100),
+    /** Plain `http://` receivers; off by default (deliveries carry campaign data and signatures). */
+    allowHttp: z.boolean(),
+    /**
+     * Addresses (CIDR, e.g. `10.20.0.0/16`, `127.0.0.1/32`, `fd00::/8`) a receiver may resolve
+     * to although they are loopback, link-local, private or metadata ranges, refused otherwise.
+     */
+    allowNetworks: z.array(z.string().refine(isCidr, 'Expected a CIDR such as 10.0.0.0/8')),
   }),
   schedules: z.strictObject({
     /** Worker processes take turns (a fenced Redis lock) firing the stored schedules. */
@@ -359,6 +395,15 @@ const configShape = z.strictObject({
 });
 
 export const configSchema = configShape.superRefine((config, ctx) => {
+  for (const server of ['dashboard', 'api'] as const) {
+    if ((config[server].tlsCert === null) !== (config[server].tlsKey === null)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [server, config[server].tlsCert === null ? 'tlsCert' : 'tlsKey'],
+        message: 'Expected both tlsCert and tlsKey, or neither',
+      });
+    }
+  }
   if (config.schedules.timeScale !== 1 && config.schedules.timeOrigin === null) {
     ctx.addIssue({
       code: 'custom',

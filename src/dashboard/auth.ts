@@ -83,15 +83,25 @@ export function createAuthCheck(credentials: DashboardCredentials): AuthCheck {
     const user = decoded.slice(0, colon);
     const password = decoded.slice(colon + 1);
     if (credentials.token && sameSecret(password, credentials.token)) return true;
-    if (!credentials.user || !credentials.passwordHash || !sameSecret(user, credentials.user)) {
-      return false;
-    }
+    if (!credentials.user || !credentials.passwordHash) return false;
     const fingerprint = createHash('sha256').update(decoded).digest('base64');
     if (verified.has(fingerprint)) return true;
-    const ok = await verifyPassword(password, credentials.passwordHash);
+    // scrypt runs whether or not the user name is right: the answer's timing must not tell a
+    // guesser which user names exist.
+    const userOk = sameSecret(user, credentials.user);
+    const ok = (await verifyPassword(password, credentials.passwordHash)) && userOk;
     if (ok && verified.size < 100) verified.add(fingerprint);
     return ok;
   };
+}
+
+/** The user name of a Basic Authorization header (for throttling guesses per name), or null. */
+export function basicUserOf(authorization: string | undefined): string | null {
+  const match = /^basic\s+(\S+)$/i.exec(authorization ?? '');
+  if (!match) return null;
+  const decoded = Buffer.from(match[1] ?? '', 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  return colon < 0 ? null : decoded.slice(0, colon);
 }
 
 const LOOPBACK_NAMES = new Set(['localhost', '127.0.0.1', '::1', '[::1]']);
@@ -111,15 +121,51 @@ export function hostnameOf(hostHeader: string): string {
   return colon < 0 ? hostHeader : hostHeader.slice(0, colon);
 }
 
+/** How a server listens: with TLS or not, and whether plain HTTP off loopback was asked for. */
+export interface BindSecurity {
+  tls: boolean;
+  insecureBind: boolean;
+}
+
 /**
- * The bind rule: without credentials only a loopback address, so nobody else on the network can
- * reach an open dashboard. Returns the refusal message, or null when the bind is allowed.
+ * The bind rule for the dashboard and the API: a non-loopback address needs TLS (or an explicit
+ * `--insecure-bind`, for a TLS-terminating proxy in front), because tokens and passwords would
+ * otherwise cross the network in clear. Returns the refusal, or null when the bind is allowed.
  */
-export function refuseBind(host: string, credentials: DashboardCredentials): string | null {
-  if (hasCredentials(credentials) || isLoopbackHost(host)) return null;
+export function refuseInsecureBind(
+  host: string,
+  security: BindSecurity,
+  flags: { cert: string; key: string; config: string },
+): string | null {
+  if (isLoopbackHost(host) || security.tls || security.insecureBind) return null;
   return (
-    `refusing to listen on ${host} without credentials: set FLEETSCAN_DASHBOARD_TOKEN, or ` +
-    'FLEETSCAN_DASHBOARD_USER and FLEETSCAN_DASHBOARD_PASSWORD_HASH (fleetscan dashboard ' +
-    '--hash-password), or bind to 127.0.0.1'
+    `refusing to listen on ${host} without TLS: pass ${flags.cert} and ${flags.key} ` +
+    `(${flags.config}.tlsCert, ${flags.config}.tlsKey), or --insecure-bind ` +
+    `(${flags.config}.insecureBind) when a TLS-terminating proxy is in front`
   );
+}
+
+/**
+ * The dashboard's bind rule: without credentials only a loopback address, so nobody else on the
+ * network can reach an open dashboard; off loopback also TLS (`refuseInsecureBind`). Returns the
+ * refusal message, or null when the bind is allowed.
+ */
+export function refuseBind(
+  host: string,
+  credentials: DashboardCredentials,
+  security: BindSecurity = { tls: false, insecureBind: false },
+): string | null {
+  if (isLoopbackHost(host)) return null;
+  if (!hasCredentials(credentials)) {
+    return (
+      `refusing to listen on ${host} without credentials: set FLEETSCAN_DASHBOARD_TOKEN, or ` +
+      'FLEETSCAN_DASHBOARD_USER and FLEETSCAN_DASHBOARD_PASSWORD_HASH (fleetscan dashboard ' +
+      '--hash-password), or bind to 127.0.0.1'
+    );
+  }
+  return refuseInsecureBind(host, security, {
+    cert: '--tls-cert',
+    key: '--tls-key',
+    config: 'dashboard',
+  });
 }

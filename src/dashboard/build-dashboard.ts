@@ -5,8 +5,15 @@ import { registerAuditPage } from '../api/audit/audit-page.js';
 import { exportDevices } from '../campaigns/export-devices.js';
 import { systemClock } from '../shared/clock.js';
 import { explainRedisError, isRedisConnectionError } from '../shared/redis-errors.js';
-import { createAuthCheck, hasCredentials, hostnameOf, isLoopbackHost } from './auth.js';
-import { createActionToken, isSameOrigin, isUnsafeMethod } from './csrf.js';
+import { createGuessThrottle } from '../shared/guess-throttle.js';
+import {
+  basicUserOf,
+  createAuthCheck,
+  hasCredentials,
+  hostnameOf,
+  isLoopbackHost,
+} from './auth.js';
+import { actionCandidate, createActionToken, isSameOrigin, isUnsafeMethod } from './csrf.js';
 import type { DashboardDeps } from './dashboard-deps.js';
 import { createDashboardMetrics } from './metrics.js';
 import { checkStoreIdentity } from '../ops/store-identity.js';
@@ -51,17 +58,38 @@ export async function buildDashboard(deps: DashboardDeps): Promise<FastifyInstan
     // A wall screen polls all day: log errors, not every request.
     logController: new LogController({ disableRequestLogging: true }),
     trustProxy: false,
+    ...(deps.https ? { https: deps.https } : {}),
   }) as unknown as FastifyInstance;
   const clock = deps.clock ?? systemClock;
   const withCredentials = hasCredentials(deps.credentials);
   const authorized = createAuthCheck(deps.credentials);
+  // Failed logins: at most 5 per second from one address, 20 per second for one user name
+  // (from everywhere, a slower lock for a distributed guesser that leaves the user a way in).
+  const perAddress = createGuessThrottle({ perWindow: 5, windowMs: 1_000, clock });
+  const perUser = createGuessThrottle({ perWindow: 20, windowMs: 1_000, clock });
+  const token = deps.allowActions ? createActionToken() : null;
 
   app.addHook('onRequest', async (request, reply) => {
     if (PUBLIC_PATHS.has(pathOf(request))) return;
     // The automation API authenticates with its own bearer tokens (src/api), never a browser's.
     if (deps.api && pathOf(request).startsWith(`${API_PREFIX}/`)) return;
     if (withCredentials) {
-      if (!(await authorized(request.headers.authorization))) {
+      const authorization = request.headers.authorization;
+      const address = [`address:${request.ip}`];
+      const user = basicUserOf(authorization);
+      const name = user === null ? [] : [`user:${user}`];
+      const wait = Math.max(perAddress.waitMs(address), perUser.waitMs(name));
+      if (wait > 0) {
+        return reply
+          .code(429)
+          .header('retry-after', String(Math.ceil(wait / 1000)))
+          .send({ error: 'too many failed logins; wait' });
+      }
+      if (!(await authorized(authorization))) {
+        if (authorization !== undefined) {
+          perAddress.fail(address);
+          perUser.fail(name);
+        }
         return reply
           .code(401)
           .header('www-authenticate', 'Basic realm="fleetscan", charset="UTF-8"')
@@ -79,6 +107,10 @@ export async function buildDashboard(deps: DashboardDeps): Promise<FastifyInstan
       if (!isSameOrigin(request))
         return reply.code(403).send({ error: 'cross-site request refused' });
       if (!deps.allowActions) return reply.code(403).send({ error: 'read-only dashboard' });
+      // bull-board's own routes change queues too: the same action token as the buttons.
+      if (pathOf(request).startsWith(QUEUES_PATH) && !token?.verify(actionCandidate(request))) {
+        return reply.code(403).send({ error: 'missing or wrong action token' });
+      }
     }
     return undefined;
   });
@@ -117,8 +149,6 @@ export async function buildDashboard(deps: DashboardDeps): Promise<FastifyInstan
     schedules: deps.schedules,
     workers: deps.workers,
   };
-  const token = deps.allowActions ? createActionToken() : null;
-
   registerHealthRoutes(app, deps.redis, deps.requireNoEviction, deps.storePrefix);
   registerStaticRoutes(app);
   registerPageRoutes(app, {
@@ -167,7 +197,7 @@ export async function buildDashboard(deps: DashboardDeps): Promise<FastifyInstan
       retryFailed: deps.retryFailed,
     });
   }
-  if (deps.queue) await registerQueueBoard(app, deps.queue, deps.allowActions);
+  if (deps.queue) await registerQueueBoard(app, deps.queue, token, Boolean(deps.https));
   if (deps.api) {
     await registerApi(app, deps.api);
     registerAuditPage(app, deps.api.audit, deps.allowActions);

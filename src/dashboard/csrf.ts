@@ -48,3 +48,17 @@ export function createActionToken() {
 }
 
 export type ActionToken = ReturnType<typeof createActionToken>;
+
+/** The cookie that carries the action token to bull-board's own requests (it sends no header). */
+export const ACTION_COOKIE = 'fleetscan_action';
+
+/** The action token a request offers: the `x-csrf-token` header, or the bull-board cookie. */
+export function actionCandidate(request: FastifyRequest): string | undefined {
+  const header = request.headers['x-csrf-token'];
+  if (typeof header === 'string') return header;
+  for (const part of (request.headers.cookie ?? '').split(';')) {
+    const [name, ...value] = part.trim().split('=');
+    if (name === ACTION_COOKIE) return value.join('=');
+  }
+  return undefined;
+}

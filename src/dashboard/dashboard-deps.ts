@@ -39,6 +39,8 @@ export interface DashboardDeps {
   /** The lanes' exporter (`createLaneMetrics`): lane depths, reserve and tenants in `/metrics`. */
   lanes?: QueueExporter | undefined;
   credentials: DashboardCredentials;
+  /** PEM certificate and key: the dashboard speaks HTTPS only (`--tls-cert/--tls-key`). */
+  https?: { cert: string; key: string } | undefined;
   /** Pause/resume/cancel buttons and a writable bull-board (`--allow-actions`). */
   allowActions: boolean;
   requireNoEviction: boolean;

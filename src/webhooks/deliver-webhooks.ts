@@ -1,8 +1,14 @@
 import { DelayedError, Worker, type Job } from 'bullmq';
 import { got } from 'got';
+import type { LookupFunction } from 'node:net';
 import type { Redis } from '../shared/redis.js';
 import type { Clock } from '../shared/clock.js';
 import type { Logger } from '../shared/logger.js';
+import {
+  DestinationRefusedError,
+  pinnedLookup,
+  type DestinationGuard,
+} from './webhook-destination.js';
 import { retryDelay } from './webhook-event.js';
 import { WEBHOOK_QUEUE_NAME, type DrainJobData } from './webhook-queue.js';
 import { signWebhook, WEBHOOK_HEADERS } from './webhook-signature.js';
@@ -16,8 +22,36 @@ export interface DeliverySettings {
   concurrency: number;
 }
 
+/** One POST, connecting only to the addresses `lookup` gives (tests swap it for a recorder). */
+export type SendWebhook = (
+  url: string,
+  request: {
+    body: string;
+    headers: Record<string, string>;
+    timeoutMs: number;
+    lookup: LookupFunction;
+  },
+) => Promise<{ status: number }>;
+
+const sendWithGot: SendWebhook = async (url, request) => {
+  const response = await got.post(url, {
+    body: request.body,
+    headers: request.headers,
+    dnsLookup: request.lookup,
+    timeout: { request: request.timeoutMs },
+    retry: { limit: 0 },
+    throwHttpErrors: false,
+    // A redirect is an answer, never followed: it could point anywhere the guard refuses.
+    followRedirect: false,
+  });
+  return { status: response.statusCode };
+};
+
 export interface DeliveryDeps {
   store: WebhookStore;
+  /** Checks the receiver (and what its name resolves to) before every attempt. */
+  guard: DestinationGuard;
+  send?: SendWebhook | undefined;
   clock: Clock;
   log: Logger;
   settings: DeliverySettings;
@@ -33,7 +67,8 @@ async function attemptDelivery(
   const at = deps.clock.now();
   const timestamp = Math.floor(at / 1000);
   try {
-    const response = await got.post(url, {
+    const addresses = await deps.guard.resolve(url);
+    const response = await (deps.send ?? sendWithGot)(url, {
       body: delivery.body,
       headers: {
         'content-type': 'application/json',
@@ -43,13 +78,14 @@ async function attemptDelivery(
         [WEBHOOK_HEADERS.timestamp]: String(timestamp),
         [WEBHOOK_HEADERS.signature]: signWebhook(secret, timestamp, delivery.body),
       },
-      timeout: { request: deps.settings.timeoutMs },
-      retry: { limit: 0 },
-      throwHttpErrors: false,
-      followRedirect: false,
+      timeoutMs: deps.settings.timeoutMs,
+      lookup: pinnedLookup(addresses),
     });
-    return { at, status: response.statusCode, error: null, durationMs: deps.clock.now() - at };
+    return { at, status: response.status, error: null, durationMs: deps.clock.now() - at };
   } catch (error) {
+    if (error instanceof DestinationRefusedError) {
+      return { at, status: null, error: `${error.code}: ${error.message}`, durationMs: 0 };
+    }
     const code = (error as { code?: unknown }).code;
     const reason = typeof code === 'string' ? code : (error as Error).message;
     return { at, status: null, error: reason, durationMs: deps.clock.now() - at };
@@ -70,14 +106,13 @@ export function createDrainProcessor(deps: DeliveryDeps) {
       const delivery = await store.head(subscriptionId);
       if (!delivery) return;
       const subscription = await store.get(subscriptionId);
-      if (!subscription) {
-        const gone = { at: deps.clock.now(), status: null, error: 'unsubscribed', durationMs: 0 };
-        await store.recordAttempt(delivery, gone, 'failed');
-        continue;
-      }
+      // Unsubscribed while this drain ran: `unsubscribe` deleted the outbox and records.
+      if (!subscription) return;
       const attempt = await attemptDelivery(deps, subscription.url, subscription.secret, delivery);
       const ok = attempt.status !== null && attempt.status >= 200 && attempt.status < 300;
-      const exhausted = delivery.attempts.length + 1 >= settings.attempts;
+      // A refused receiver stays refused: no retries that could only be refused again.
+      const refused = attempt.error?.startsWith('destination-refused') ?? false;
+      const exhausted = refused || delivery.attempts.length + 1 >= settings.attempts;
       await store.recordAttempt(delivery, attempt, ok ? 'delivered' : exhausted ? 'failed' : null);
       if (ok) continue;
       const log = deps.log.child({ subscriptionId, eventId: delivery.eventId });

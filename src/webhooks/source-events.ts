@@ -48,3 +48,29 @@ export function tenantBlockEvent(
     data: { tenant, reason, ...details },
   };
 }
+
+/**
+ * Refused API requests of one token (or address) on one route reached `api.denialAlert` inside
+ * `api.denialWindow`: someone is guessing or flooding. Bound to no tenant, so only subscriptions
+ * for every tenant receive it; one event per group and window.
+ */
+export function securityDenialsEvent(
+  flood: {
+    who: string;
+    action: string;
+    status: number;
+    from: string;
+    count: number;
+    since: number;
+  },
+  at: number,
+): WebhookEvent {
+  return {
+    id: `security.denials:${flood.who}:${flood.action}:${String(flood.status)}:${String(flood.since)}`,
+    type: 'security.denials',
+    occurredAt: at,
+    tenant: '',
+    campaignId: null,
+    data: { ...flood, since: new Date(flood.since).toISOString() },
+  };
+}

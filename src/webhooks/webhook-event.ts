@@ -5,6 +5,7 @@ export const WEBHOOK_EVENT_TYPES = [
   'campaign.failed-devices',
   'tenant.blocked',
   'tenant.unblocked',
+  'security.denials',
 ] as const;
 export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
 
@@ -17,6 +18,7 @@ export interface WebhookEvent {
   type: WebhookEventType;
   /** ms since the epoch. */
   occurredAt: number;
+  /** Empty for events of no tenant (`security.denials`). */
   tenant: string;
   campaignId: string | null;
   data: Record<string, unknown>;

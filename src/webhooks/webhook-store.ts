@@ -42,7 +42,7 @@ export interface WebhookStore {
   ): Promise<{ subscription: WebhookSubscription; secret: string }>;
   get(id: string): Promise<(WebhookSubscription & { secret: string }) | null>;
   list(): Promise<WebhookSubscription[]>;
-  /** Stops deliveries; pending ones end `failed` when the drain reaches them. */
+  /** Stops deliveries and deletes the subscription's outbox, delivery records and sequence. */
   unsubscribe(id: string): Promise<boolean>;
   /**
    * Fans one event out to the matching subscriptions (outbox + delivery record each). Returns the
@@ -115,7 +115,14 @@ export function createWebhookStore(redis: Redis, prefix: string): WebhookStore {
       return (await listStored()).map(publicPart);
     },
     async unsubscribe(id) {
-      return (await redis.hdel(subsKey, id)) > 0;
+      const removed = (await redis.hdel(subsKey, id)) > 0;
+      // Separate commands: the keys live in different Cluster slots. A drain running now finds
+      // the subscription gone and records nothing it could keep.
+      await redis.del(outboxKey(id));
+      await redis.del(deliveriesKey(id));
+      await redis.del(seqKey(id));
+      await redis.srem(backlogKey, id);
+      return removed;
     },
     async emit(event) {
       // Checked first and marked last: a crash in between sends the event again (receivers
@@ -165,6 +172,8 @@ export function createWebhookStore(redis: Redis, prefix: string): WebhookStore {
     },
     async recordAttempt(delivery, attempt, final) {
       delivery.attempts.push(attempt);
+      // Written back only while the subscription exists, so an unsubscribe leaves nothing behind.
+      if ((await redis.hexists(subsKey, delivery.subscriptionId)) === 0) return;
       if (final) delivery.state = final;
       const multi = redis
         .multi()

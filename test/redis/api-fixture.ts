@@ -4,6 +4,7 @@ import type { CancelActions } from '../../src/api/api-deps.js';
 import { startApiServices, type ApiServices } from '../../src/api/api-services.js';
 import { buildApiApp } from '../../src/api/serve-api.js';
 import type { TokenScope } from '../../src/api/tokens/token-store.js';
+import type { Resolve } from '../../src/webhooks/webhook-destination.js';
 import { buildRuntime, type Runtime } from '../../src/runtime/build-runtime.js';
 import { startRuntimeWorker } from '../../src/runtime/start-workers.js';
 import type { ScanWorker } from '../../src/scan/start-scan-worker.js';
@@ -38,6 +39,10 @@ export interface ApiFixture {
   close(): Promise<void>;
 }
 
+/** The default resolver of the fixture: names other than IP literals fail, as if unknown. */
+const refuseToResolve: Resolve = (hostname) =>
+  Promise.reject(Object.assign(new Error(`no DNS in tests: ${hostname}`), { code: 'ENOTFOUND' }));
+
 /**
  * The whole stack on real sockets: the simulator, Redis (own prefix), a scan worker, and the API
  * listening on 127.0.0.1 with its webhook watcher and delivery worker. Calls go through fetch.
@@ -48,6 +53,8 @@ export async function startApiFixture(
     overrides?: Record<string, unknown>;
     cancelActions?: CancelActions;
     worker?: boolean;
+    /** Name resolution for the webhook guard; no test asks a real DNS server. */
+    resolve?: Resolve;
   } = {},
 ): Promise<ApiFixture> {
   const prefix = uniquePrefix('api');
@@ -58,11 +65,15 @@ export async function startApiFixture(
     'webhooks.watchInterval': '50ms',
     'webhooks.timeout': '1s',
     'api.rateLimitMax': 10_000,
+    // The test receivers listen on plain http on loopback, refused unless named here.
+    'webhooks.allowHttp': true,
+    'webhooks.allowNetworks': ['127.0.0.1/32'],
     ...options.overrides,
   });
   const runtime = await buildRuntime(config, { role: 'test' });
   const services = startApiServices(runtime, {
     ...(options.cancelActions ? { cancelActions: options.cancelActions } : {}),
+    resolve: options.resolve ?? refuseToResolve,
   });
   const app = await buildApiApp(services.deps);
   await app.listen({ host: '127.0.0.1', port: 0 });

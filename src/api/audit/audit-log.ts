@@ -48,16 +48,24 @@ export interface AuditLog {
   iterate(): AsyncIterable<AuditEntry>;
 }
 
+/** The audit stream's key; the denial collapser and the trimmer write and trim the same stream. */
+export const auditStreamKey = (prefix: string) => `${prefix}:audit`;
+
+/** The stream's fields of one entry, in order. */
+export const auditFields = (entry: AuditInput): string[] =>
+  FIELDS.flatMap((field) => [field, String(entry[field])]);
+
 /**
- * The audit log: one Redis stream (`${prefix}:audit`), capped near `maxEntries` so it cannot grow
- * without bound (XADD MAXLEN ~). Written by the API for every write and by the token commands.
+ * The audit log: one Redis stream (`${prefix}:audit`). `trimAudit` (audit-trim.ts) exports old
+ * entries to files before it trims them; the cap here (XADD MAXLEN ~) is only a safety net for
+ * memory when no API process runs the trimmer, set well above what the trimmer keeps.
+ * Written by the API for every write and by the token commands.
  */
-export function createAuditLog(redis: Redis, prefix: string, maxEntries = 100_000): AuditLog {
-  const key = `${prefix}:audit`;
+export function createAuditLog(redis: Redis, prefix: string, maxEntries = 200_000): AuditLog {
+  const key = auditStreamKey(prefix);
   return {
     async record(entry) {
-      const flat = FIELDS.flatMap((field) => [field, String(entry[field])]);
-      await redis.xadd(key, 'MAXLEN', '~', maxEntries, '*', ...flat);
+      await redis.xadd(key, 'MAXLEN', '~', maxEntries, '*', ...auditFields(entry));
     },
     async list(options = {}) {
       const limit = Math.min(Math.max(options.limit ?? 100, 1), 1_000);
@@ -79,3 +87,6 @@ export function createAuditLog(redis: Redis, prefix: string, maxEntries = 100_00
 }
 
 export const AUDIT_COLUMNS = ['id', ...FIELDS] as const;
+
+/** Decodes one XRANGE row (the trimmer exports what it reads). */
+export const decodeAuditRow = ([id, flat]: [string, string[]]): AuditEntry => decode(id, flat);

@@ -31,8 +31,13 @@ const TAGS = ['campaigns'];
 function tenantFor(deps: ApiDeps, token: ApiToken, body: CreateCampaignInput): string {
   const tenant = body.tenant ?? DEFAULT_TENANT;
   if (!deps.tenants.names.includes(tenant)) {
+    // The tenant list is an MSSP's customer list: a token limited to some tenants sees those.
+    const shown =
+      token.tenants === null
+        ? deps.tenants.names
+        : deps.tenants.names.filter((name) => allowsTenant(token, name));
     throw new ApiProblem('invalid-request', `body.tenant: unknown tenant "${tenant}"`, {
-      errors: [{ where: 'body.tenant', message: `configured: ${deps.tenants.names.join(', ')}` }],
+      errors: [{ where: 'body.tenant', message: `this token may use: ${shown.join(', ')}` }],
     });
   }
   if (!allowsTenant(token, tenant)) {

@@ -5,7 +5,8 @@ import { DELIVERY_STATES } from '../../webhooks/webhook-store.js';
 import type { ApiDeps } from '../api-deps.js';
 import { defineRoute } from '../define-route.js';
 import { ApiProblem } from '../problem.js';
-import { allowsTenant, type ApiToken } from '../tokens/token-store.js';
+import { allowsTenant, hasScope, type ApiToken } from '../tokens/token-store.js';
+import { DestinationRefusedError, maskedUrl } from '../../webhooks/webhook-destination.js';
 import { campaignFor } from './campaign-access.js';
 
 const TAGS = ['webhooks'];
@@ -21,7 +22,7 @@ const SubscriptionSchema = z.object({
 });
 
 const SubscribeBody = z.object({
-  url: z.url({ protocol: /^https?$/, error: 'Expected an http(s) URL' }).max(2_000),
+  url: z.url({ protocol: /^https?$/, error: 'Expected an https URL' }).max(2_000),
   events: z.array(z.enum(WEBHOOK_EVENT_TYPES)).min(1),
   tenant: z.string().min(1).max(64).optional().describe('Only this tenant'),
   campaignId: z
@@ -42,15 +43,21 @@ const DeliverySchema = z.object({
   attempts: z.array(
     z.object({
       at: z.string(),
+      result: z.enum(['delivered', 'failed']),
+      /** null for read-only tokens, which see only `result`. */
       status: z.number().int().nullable(),
       error: z.string().nullable(),
-      durationMs: z.number(),
+      durationMs: z.number().nullable(),
     }),
   ),
 });
 
-const subscriptionOut = (s: WebhookSubscription) => ({
+/** Read-only tokens see where a subscription points, not its credentials, path or query. */
+const canSeeDetails = (token: ApiToken | null) => token !== null && hasScope(token.scopes, 'write');
+
+const subscriptionOut = (s: WebhookSubscription, token: ApiToken | null) => ({
   ...s,
+  url: canSeeDetails(token) ? s.url : maskedUrl(s.url),
   createdAt: new Date(s.createdAt).toISOString(),
 });
 
@@ -79,7 +86,10 @@ export function registerWebhookRoutes(api: FastifyInstance, deps: ApiDeps): void
       'with backoff, in order per subscription; dedupe on fleetscan-webhook-id. Events: ' +
       'campaign.finished, campaign.failed-devices, campaign.settled, and tenant.blocked / ' +
       'tenant.unblocked (a wrong secret, an expired token, an Entra outage or a missing API ' +
-      'permission stopped or no longer stops the tenant; data.reason, data.message).',
+      'permission stopped or no longer stops the tenant; data.reason, data.message), and ' +
+      'security.denials (refused requests of one token or address reached api.denialAlert; ' +
+      'tokens for all tenants only). Receivers must be https and must not resolve to loopback, ' +
+      'link-local, private or metadata addresses unless webhooks.allowHttp / allowNetworks say so.',
     tags: TAGS,
     scope: 'write',
     audit: 'webhook.create',
@@ -101,6 +111,15 @@ export function registerWebhookRoutes(api: FastifyInstance, deps: ApiDeps): void
           'This token may subscribe only to its own tenants; name one.',
         );
       }
+      if (body.events.includes('security.denials') && token.tenants !== null) {
+        throw new ApiProblem('forbidden', 'security.denials needs a token for all tenants.');
+      }
+      try {
+        await deps.guard.resolve(body.url);
+      } catch (error) {
+        if (!(error instanceof DestinationRefusedError)) throw error;
+        throw new ApiProblem('invalid-request', `body.url: ${error.message}`);
+      }
       const { subscription, secret } = await deps.webhooks.subscribe({
         url: body.url,
         events: [...new Set(body.events)],
@@ -113,7 +132,7 @@ export function registerWebhookRoutes(api: FastifyInstance, deps: ApiDeps): void
       request.auditDetail = `${body.events.join(',')} -> ${new URL(body.url).origin}`;
       return {
         status: 201 as const,
-        body: { subscription: subscriptionOut(subscription), secret },
+        body: { subscription: subscriptionOut(subscription, token), secret },
       };
     },
   });
@@ -130,7 +149,9 @@ export function registerWebhookRoutes(api: FastifyInstance, deps: ApiDeps): void
     },
     handler: async ({ request }) => {
       const all = await deps.webhooks.list();
-      const subscriptions = all.filter((s) => visible(request.apiToken, s)).map(subscriptionOut);
+      const subscriptions = all
+        .filter((s) => visible(request.apiToken, s))
+        .map((s) => subscriptionOut(s, request.apiToken));
       return { status: 200 as const, body: { subscriptions } };
     },
   });
@@ -176,7 +197,18 @@ export function registerWebhookRoutes(api: FastifyInstance, deps: ApiDeps): void
             type: d.type,
             state: d.state,
             createdAt: new Date(d.createdAt).toISOString(),
-            attempts: d.attempts.map((a) => ({ ...a, at: new Date(a.at).toISOString() })),
+            attempts: d.attempts.map((a) => {
+              const at = new Date(a.at).toISOString();
+              const result =
+                a.status !== null && a.status >= 200 && a.status < 300
+                  ? ('delivered' as const)
+                  : ('failed' as const);
+              // Status codes, errors and timings of internal receivers would make a port
+              // scanner for whoever holds a read token: those see the outcome only.
+              return canSeeDetails(request.apiToken)
+                ? { ...a, at, result }
+                : { at, result, status: null, error: null, durationMs: null };
+            }),
           })),
         },
       };

@@ -21,12 +21,16 @@ import { retryFailed } from '../../control/retry-failed.js';
 import { listWorkers, WORKER_HEARTBEAT_MS } from '../../ops/worker-presence.js';
 import { dashboardLifecycle } from './dashboard-lifecycle.js';
 import { UsageError } from '../errors.js';
+import { readServerTls } from '../../shared/server-tls.js';
 
 interface DashboardOptions {
   port?: number;
   host?: string;
   allowActions?: boolean;
   hashPassword?: boolean;
+  tlsCert?: string;
+  tlsKey?: string;
+  insecureBind?: boolean;
 }
 
 function parsePort(value: string): number {
@@ -64,7 +68,11 @@ export async function startDashboardServer(
   options: { log?: Logger } = {},
 ): Promise<DashboardServer> {
   const { host, port, allowActions } = config.dashboard;
-  const refusal = refuseBind(host, config.dashboard);
+  const https = readServerTls(config.dashboard, 'dashboard');
+  const refusal = refuseBind(host, config.dashboard, {
+    tls: https !== undefined,
+    insecureBind: config.dashboard.insecureBind,
+  });
   if (refusal) throw new UsageError(refusal);
 
   const runtime = await buildRuntime(config, { role: 'dashboard', ...options });
@@ -104,6 +112,7 @@ export async function startDashboardServer(
     verifyEnabled: config.verify.enabled,
     webhookAttempts: () => createWebhookStore(runtime.redis, config.redis.prefix).attemptCounts(),
     credentials: config.dashboard,
+    https,
     allowActions,
     requireNoEviction: config.redis.requireNoEviction,
     clock: runtime.clock,
@@ -194,16 +203,21 @@ export function registerDashboardCommand(program: Command): void {
     .option('-p, --port <port>', 'port to listen on (default from config: 3000)', parsePort)
     .option('--host <address>', 'address to bind (default 127.0.0.1; others need credentials)')
     .option('--allow-actions', 'enable pause/resume/cancel buttons and a writable queue board')
+    .option('--tls-cert <file>', 'PEM certificate (chain): serve HTTPS only (with --tls-key)')
+    .option('--tls-key <file>', 'PEM private key for --tls-cert')
+    .option('--insecure-bind', 'allow a non-loopback --host without TLS (a TLS proxy in front)')
     .option('--hash-password', 'print a scrypt hash for FLEETSCAN_DASHBOARD_PASSWORD_HASH and exit')
     .addHelpText(
       'after',
       `
 Examples:
   $ fleetscan dashboard --port 3000
-  $ FLEETSCAN_DASHBOARD_TOKEN=$(openssl rand -hex 32) fleetscan dashboard --host 0.0.0.0
+  $ FLEETSCAN_DASHBOARD_TOKEN=$(openssl rand -hex 32) fleetscan dashboard --host 0.0.0.0 \
+      --tls-cert cert.pem --tls-key key.pem
   $ fleetscan dashboard --hash-password        # then set FLEETSCAN_DASHBOARD_USER and _PASSWORD_HASH
 
-Without credentials the dashboard binds to loopback only. Send "Authorization: Bearer <token>",
+Without credentials the dashboard binds to loopback only; off loopback it also needs TLS
+(or --insecure-bind behind a TLS-terminating proxy). The token needs 32 characters or more. Send "Authorization: Bearer <token>",
 or log in with the configured user and password (or any user and the token) in a browser.`,
     )
     .action(async (options: DashboardOptions, command: Command) => {
@@ -217,6 +231,9 @@ or log in with the configured user and password (or any user and the token) in a
         'dashboard.port': options.port,
         'dashboard.host': options.host,
         'dashboard.allowActions': options.allowActions,
+        'dashboard.tlsCert': options.tlsCert,
+        'dashboard.tlsKey': options.tlsKey,
+        'dashboard.insecureBind': options.insecureBind,
       });
       await serveDashboard(config);
     });

@@ -3,6 +3,7 @@ import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { FastifyAdapter } from '@bull-board/fastify';
 import type { Queue } from 'bullmq';
 import type { FastifyInstance } from 'fastify';
+import { ACTION_COOKIE, type ActionToken } from '../csrf.js';
 
 export const QUEUES_PATH = '/queues';
 
@@ -31,14 +32,18 @@ export function localQueuePage(html: string): string {
 }
 
 /**
- * bull-board under `/queues`. Read-only unless actions are allowed: bull-board then refuses
- * every change itself, and the dashboard's hook also answers 403 to any non-GET request there.
+ * bull-board under `/queues`. Read-only unless actions are allowed (`token` given): bull-board
+ * then refuses every change itself, and the dashboard's hook also answers 403 to any non-GET
+ * request there. With actions, its page sets the action token as a same-site cookie, and the
+ * dashboard's hook wants it on every change, as on the campaign buttons.
  */
 export async function registerQueueBoard(
   app: FastifyInstance,
   queue: Queue,
-  allowActions: boolean,
+  token: ActionToken | null,
+  secure: boolean,
 ): Promise<void> {
+  const allowActions = token !== null;
   const serverAdapter = new FastifyAdapter();
   createBullBoard({
     queues: [new BullMQAdapter(queue, { readOnlyMode: !allowActions })],
@@ -51,6 +56,13 @@ export async function registerQueueBoard(
     const type = String(reply.getHeader('content-type') ?? '');
     if (!type.startsWith('text/html')) return payload;
     reply.header('content-security-policy', QUEUES_CSP);
+    if (token) {
+      reply.header(
+        'set-cookie',
+        `${ACTION_COOKIE}=${token.token}; Path=${QUEUES_PATH}; HttpOnly; SameSite=Strict` +
+          (secure ? '; Secure' : ''),
+      );
+    }
     return typeof payload === 'string' ? localQueuePage(payload) : payload;
   });
   await app.register(serverAdapter.registerPlugin(), { prefix: QUEUES_PATH });

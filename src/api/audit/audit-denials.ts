@@ -1,0 +1,111 @@
+import { createHash } from 'node:crypto';
+import type { Redis } from '../../shared/redis.js';
+import { auditFields, auditStreamKey, type AuditInput } from './audit-log.js';
+
+/** A refused request as the collapser groups it: same who, action and status, one entry. */
+export interface Denial {
+  at: number;
+  /** `token:<name>` or, before authentication, `address:<ip>`. */
+  who: string;
+  action: string;
+  target: string;
+  from: string;
+  status: number;
+  /** Why it was refused (the problem's detail, shortened). */
+  reason: string;
+}
+
+/** A group of denials that reached the alert threshold inside one window. */
+export interface DenialFlood {
+  who: string;
+  action: string;
+  status: number;
+  from: string;
+  count: number;
+  since: number;
+}
+
+export interface DenialRecorder {
+  record(denial: Denial): Promise<void>;
+  /** Denials counted so far by status (every process), for `fleetscan_api_denials_total`. */
+  totals(): Promise<Record<string, number>>;
+}
+
+export interface DenialSettings {
+  /** Denials of one group inside this window share one audit entry. */
+  windowMs: number;
+  /** A group reaching this count raises `onFlood` (once per window). */
+  alertAt: number;
+}
+
+/**
+ * Collapses refused requests (401, 403, 429 and other 4xx) into counted audit entries: the first
+ * of a group (who, action, status) inside `windowMs` is written as usual; every later one
+ * replaces that entry by a newer one carrying the count (XADD, then XDEL of the previous one),
+ * so a flood of refusals occupies one entry per group and window instead of pushing real entries
+ * out. Not atomic across the two commands: two racing requests can leave one extra entry, which
+ * the bound tolerates (it needs no script, so it runs on a Redis Cluster, whose slots the stream
+ * and the group keys do not share).
+ */
+export function createDenialRecorder(
+  redis: Redis,
+  prefix: string,
+  settings: DenialSettings,
+  onFlood: (flood: DenialFlood) => Promise<void>,
+): DenialRecorder {
+  const stream = auditStreamKey(prefix);
+  const totalsKey = `${prefix}:audit:denial-totals`;
+  const groupKey = (d: Denial) =>
+    `${prefix}:audit:denial:${createHash('sha256')
+      .update(`${d.who}\n${d.action}\n${String(d.status)}`)
+      .digest('hex')
+      .slice(0, 32)}`;
+  return {
+    async record(denial) {
+      const key = groupKey(denial);
+      const [[, countReply], [, firstReply]] = (await redis
+        .multi()
+        .hincrby(key, 'count', 1)
+        .hsetnx(key, 'first', String(denial.at))
+        .hincrby(totalsKey, String(denial.status), 1)
+        .exec()) as [[null, number], [null, number], ...unknown[]];
+      const count = countReply;
+      if (firstReply === 1) await redis.pexpire(key, settings.windowMs);
+      const since = firstReply === 1 ? denial.at : Number(await redis.hget(key, 'first'));
+      const entry: AuditInput = {
+        at: denial.at,
+        who: denial.who,
+        action: denial.action,
+        target: denial.target,
+        from: denial.from,
+        status: denial.status,
+        detail:
+          count === 1
+            ? `denied: ${denial.reason}`
+            : `denied ×${String(count)} since ${new Date(since).toISOString()}: ${denial.reason}`,
+      };
+      const id = await redis.xadd(
+        stream,
+        '*',
+        ...auditFields({ ...entry, detail: entry.detail.slice(0, 300) }),
+      );
+      const previous = await redis.hget(key, 'entry');
+      await redis.hset(key, 'entry', id ?? '');
+      if (previous) await redis.xdel(stream, previous);
+      if (count === settings.alertAt) {
+        await onFlood({
+          who: denial.who,
+          action: denial.action,
+          status: denial.status,
+          from: denial.from,
+          count,
+          since,
+        });
+      }
+    },
+    async totals() {
+      const all = await redis.hgetall(totalsKey);
+      return Object.fromEntries(Object.entries(all).map(([status, n]) => [status, Number(n)]));
+    },
+  };
+}
