@@ -4,7 +4,7 @@ import { BlockList, isIP } from 'node:net';
  * Addresses a server-side request must not reach unless the operator names them: this host
  * (loopback, "this network"), link-local (cloud metadata at 169.254.169.254), private and
  * carrier-grade NAT ranges, IPv6 unique-local (AWS metadata fd00:ec2::254), multicast and
- * reserved space, and the IPv6 forms that embed an IPv4 address (mapped, NAT64).
+ * reserved space, and NAT64 (IPv4-mapped IPv6 is checked as the IPv4 address it carries).
  */
 const REFUSED: readonly (readonly [string, number, 'ipv4' | 'ipv6'])[] = [
   ['0.0.0.0', 8, 'ipv4'],
@@ -20,7 +20,6 @@ const REFUSED: readonly (readonly [string, number, 'ipv4' | 'ipv6'])[] = [
   ['224.0.0.0', 3, 'ipv4'],
   ['::', 128, 'ipv6'],
   ['::1', 128, 'ipv6'],
-  ['::ffff:0:0', 96, 'ipv6'],
   ['64:ff9b::', 96, 'ipv6'],
   ['100::', 64, 'ipv6'],
   ['fc00::', 7, 'ipv6'],

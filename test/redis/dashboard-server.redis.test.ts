@@ -1,4 +1,9 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import https from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Redis } from 'ioredis';
+import { createSelfSignedCertificate } from '../../src/simulator/tls.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startDashboardServer } from '../../src/cli/commands/dashboard.js';
 import { UsageError } from '../../src/cli/errors.js';
@@ -6,6 +11,8 @@ import { loadConfig } from '../../src/config/load.js';
 import { createLogger } from '../../src/shared/logger.js';
 import { freePort, startRedisServer } from '../../src/shared/redis-server.js';
 import { cleanupPrefix, testRedisUrl, uniquePrefix } from '../helpers/redis.js';
+
+const TOKEN = 'srv-token-0123456789abcdef0123456789';
 
 const closers: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
@@ -75,19 +82,49 @@ describe('fleetscan dashboard (server start)', () => {
     await expect(start).rejects.toThrow(/refusing to listen on 0\.0\.0\.0 without credentials/);
   });
 
-  it('binds a non-loopback address with a token and refuses requests without it', async () => {
+  it('refuses a non-loopback bind without TLS unless --insecure-bind, before touching Redis', async () => {
+    const start = startDashboardServer(
+      configFor('redis://127.0.0.1:1', {
+        'dashboard.host': '0.0.0.0',
+        'dashboard.token': TOKEN,
+      }),
+    );
+    await expect(start).rejects.toThrow(UsageError);
+    await expect(start).rejects.toThrow(
+      /refusing to listen on 0\.0\.0\.0 without TLS: pass --tls-cert and --tls-key/,
+    );
+  });
+
+  it('binds a non-loopback address with a token over TLS and refuses requests without it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fleetscan-dash-tls-'));
+    closers.push(async () => {
+      rmSync(dir, { recursive: true, force: true });
+    });
+    const tls = await createSelfSignedCertificate(['localhost']);
+    writeFileSync(join(dir, 'cert.pem'), tls.cert);
+    writeFileSync(join(dir, 'key.pem'), tls.key, { mode: 0o600 });
     const config = configFor(testRedisUrl(), {
       'dashboard.host': '0.0.0.0',
-      'dashboard.token': 'srv-token-123',
+      'dashboard.token': TOKEN,
+      'dashboard.tlsCert': join(dir, 'cert.pem'),
+      'dashboard.tlsKey': join(dir, 'key.pem'),
       'log.level': 'silent',
     });
     const server = await startDashboardServer(config);
     closers.push(() => server.close());
+    expect(server.address).toMatch(/^https:/);
     const url = server.address.replace('0.0.0.0', '127.0.0.1');
-    expect((await fetch(`${url}/`)).status).toBe(401);
-    expect(
-      (await fetch(`${url}/`, { headers: { authorization: 'Bearer srv-token-123' } })).status,
-    ).toBe(200);
+    const status = (headers: Record<string, string> = {}) =>
+      new Promise<number>((resolve, reject) => {
+        https
+          .get(`${url}/`, { ca: tls.cert, servername: 'localhost', headers }, (response) => {
+            response.resume();
+            resolve(response.statusCode ?? 0);
+          })
+          .on('error', reject);
+      });
+    expect(await status()).toBe(401);
+    expect(await status({ authorization: `Bearer ${TOKEN}` })).toBe(200);
   });
 
   it('refuses a Redis that may evict keys unless told otherwise', async () => {

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Redis } from '../../shared/redis.js';
-import { auditFields, auditStreamKey, type AuditInput } from './audit-log.js';
+import { auditFields, auditStreamKey } from './audit-log.js';
 
 /** A refused request as the collapser groups it: same who, action and status, one entry. */
 export interface Denial {
@@ -43,9 +43,8 @@ export interface DenialSettings {
  * of a group (who, action, status) inside `windowMs` is written as usual; every later one
  * replaces that entry by a newer one carrying the count (XADD, then XDEL of the previous one),
  * so a flood of refusals occupies one entry per group and window instead of pushing real entries
- * out. Not atomic across the two commands: two racing requests can leave one extra entry, which
- * the bound tolerates (it needs no script, so it runs on a Redis Cluster, whose slots the stream
- * and the group keys do not share).
+ * out. No script, so it runs on a Redis Cluster, whose slots the stream and the group keys do
+ * not share; SET … GET (Redis ≥ 6.2) makes the replacement safe between processes.
  */
 export function createDenialRecorder(
   redis: Redis,
@@ -60,48 +59,61 @@ export function createDenialRecorder(
       .update(`${d.who}\n${d.action}\n${String(d.status)}`)
       .digest('hex')
       .slice(0, 32)}`;
-  return {
-    async record(denial) {
-      const key = groupKey(denial);
-      const [[, countReply], [, firstReply]] = (await redis
-        .multi()
-        .hincrby(key, 'count', 1)
-        .hsetnx(key, 'first', String(denial.at))
-        .hincrby(totalsKey, String(denial.status), 1)
-        .exec()) as [[null, number], [null, number], ...unknown[]];
-      const count = countReply;
-      if (firstReply === 1) await redis.pexpire(key, settings.windowMs);
-      const since = firstReply === 1 ? denial.at : Number(await redis.hget(key, 'first'));
-      const entry: AuditInput = {
+  const write = async (denial: Denial) => {
+    const key = groupKey(denial);
+    const [[, countReply], [, firstReply]] = (await redis
+      .multi()
+      .hincrby(key, 'count', 1)
+      .hsetnx(key, 'first', String(denial.at))
+      .hincrby(totalsKey, String(denial.status), 1)
+      .exec()) as [[null, number], [null, number], ...unknown[]];
+    const count = countReply;
+    if (firstReply === 1) await redis.pexpire(key, settings.windowMs);
+    const since = firstReply === 1 ? denial.at : Number(await redis.hget(key, 'first'));
+    const detail =
+      count === 1
+        ? `denied: ${denial.reason}`
+        : `denied ×${String(count)} since ${new Date(since).toISOString()}: ${denial.reason}`;
+    const id = await redis.xadd(
+      stream,
+      '*',
+      ...auditFields({
         at: denial.at,
         who: denial.who,
         action: denial.action,
         target: denial.target,
         from: denial.from,
         status: denial.status,
-        detail:
-          count === 1
-            ? `denied: ${denial.reason}`
-            : `denied ×${String(count)} since ${new Date(since).toISOString()}: ${denial.reason}`,
-      };
-      const id = await redis.xadd(
-        stream,
-        '*',
-        ...auditFields({ ...entry, detail: entry.detail.slice(0, 300) }),
-      );
-      const previous = await redis.hget(key, 'entry');
-      await redis.hset(key, 'entry', id ?? '');
-      if (previous) await redis.xdel(stream, previous);
-      if (count === settings.alertAt) {
-        await onFlood({
-          who: denial.who,
-          action: denial.action,
-          status: denial.status,
-          from: denial.from,
-          count,
-          since,
-        });
-      }
+        detail: detail.slice(0, 300),
+      }),
+    );
+    // SET … GET hands each replaced id to exactly one writer, so none is left behind.
+    const previous = await redis.set(`${key}:entry`, id ?? '', 'PX', settings.windowMs, 'GET');
+    if (previous) await redis.xdel(stream, previous);
+    if (count === settings.alertAt) {
+      await onFlood({
+        who: denial.who,
+        action: denial.action,
+        status: denial.status,
+        from: denial.from,
+        count,
+        since,
+      });
+    }
+  };
+  // Refusals of one group in this process one after the other: the newest entry then carries
+  // the highest count (other processes can still interleave; the entries stay one per group).
+  const chains = new Map<string, Promise<void>>();
+  return {
+    async record(denial) {
+      const key = groupKey(denial);
+      const run = (chains.get(key) ?? Promise.resolve()).then(() => write(denial));
+      const settled = run.catch(() => undefined);
+      chains.set(key, settled);
+      void settled.then(() => {
+        if (chains.get(key) === settled) chains.delete(key);
+      });
+      await run;
     },
     async totals() {
       const all = await redis.hgetall(totalsKey);

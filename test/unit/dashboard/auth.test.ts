@@ -67,7 +67,16 @@ describe('bind rule', () => {
       /refusing to listen on 0\.0\.0\.0 without credentials.*FLEETSCAN_DASHBOARD_TOKEN/,
     );
     expect(refuseBind('::', { user: 'ops' })).not.toBeNull(); // a user without a hash is no credential
-    expect(refuseBind('0.0.0.0', { token: 't' })).toBeNull();
-    expect(refuseBind('10.0.0.5', { user: 'ops', passwordHash: 'scrypt$...' })).toBeNull();
+    const tls = { tls: true, insecureBind: false };
+    expect(refuseBind('0.0.0.0', { token: 't' }, tls)).toBeNull();
+    expect(refuseBind('10.0.0.5', { user: 'ops', passwordHash: 'scrypt$...' }, tls)).toBeNull();
+  });
+
+  it('refuses a non-loopback bind without TLS unless --insecure-bind is given', () => {
+    expect(refuseBind('0.0.0.0', { token: 't' })).toMatch(
+      /refusing to listen on 0\.0\.0\.0 without TLS: pass --tls-cert and --tls-key.*--insecure-bind/,
+    );
+    expect(refuseBind('0.0.0.0', { token: 't' }, { tls: false, insecureBind: true })).toBeNull();
+    expect(refuseBind('127.0.0.1', {}, { tls: false, insecureBind: false })).toBeNull();
   });
 });
