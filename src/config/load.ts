@@ -161,8 +161,11 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
         issues.push({
           path: name,
           source: sourceOf(name, sources),
+          // A length rule's message names only the length (the value is never echoed).
           message: SECRET_KEYS.has(name)
-            ? 'Invalid value (not shown: it is a secret)'
+            ? issue.code === 'too_small'
+              ? `${issue.message} (value not shown: it is a secret)`
+              : 'Invalid value (not shown: it is a secret)'
             : `${issue.message}${echoed(name) ? echo(valueAt(merged, name)) : ''}`,
         });
       }

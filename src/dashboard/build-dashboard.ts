@@ -175,6 +175,7 @@ export async function buildDashboard(deps: DashboardDeps): Promise<FastifyInstan
       lifecycle: deps.lifecycle,
       verifyEnabled: deps.verifyEnabled,
       webhookAttempts: deps.webhookAttempts,
+      denials: deps.api ? () => deps.api?.denials.totals() ?? Promise.resolve({}) : undefined,
       storeLost:
         deps.storePrefix === undefined
           ? undefined

@@ -27,6 +27,8 @@ export interface MetricsDeps {
   schedules?: ScheduleReader | undefined;
   /** Live worker processes (heartbeats): `fleetscan_workers`. */
   workers?: (() => Promise<readonly unknown[]>) | undefined;
+  /** API refusals by HTTP status, every process (`fleetscan_api_denials_total`). */
+  denials?: (() => Promise<Record<string, number>>) | undefined;
   /** Whether Redis lost data (src/ops/store-identity.ts): `fleetscan_store_lost`. */
   storeLost?: (() => Promise<boolean>) | undefined;
   /** Tracking and verify progress of a campaign (src/tracking): the "tracker/verify behind" alerts. */
@@ -152,10 +154,16 @@ export function createDashboardMetrics(deps: MetricsDeps) {
     'Webhook delivery attempts by outcome (delivered, retry: failed and tried again, failed: given up)',
     ['outcome'],
   );
+  const denials = c(
+    'fleetscan_api_denials_total',
+    'Automation API requests refused (401, 403, 429, other 4xx on writes), by status; alert on its rate',
+    ['status'],
+  );
   const all = [
     untracked,
     unverified,
     webhookAttempts,
+    denials,
     workers,
     fires,
     nextFire,
@@ -202,6 +210,9 @@ export function createDashboardMetrics(deps: MetricsDeps) {
     ]);
     for (const metric of all) metric.reset();
     if (deps.workers) workers.set((await deps.workers()).length);
+    if (deps.denials) {
+      for (const [status, n] of Object.entries(await deps.denials())) denials.inc({ status }, n);
+    }
     if (deps.storeLost) storeLost.set((await deps.storeLost()) ? 1 : 0);
     const now = deps.clock.now();
     for (const campaign of campaigns.slice(0, deps.campaignLimit ?? 50)) {

@@ -1,4 +1,9 @@
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import type { Job } from 'bullmq';
+import { trimAudit } from '../../src/api/audit/audit-trim.js';
+import { buildDashboard } from '../../src/dashboard/build-dashboard.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CreatedCampaignSchema } from '../../src/api/campaign-schemas.js';
 import { systemClock } from '../../src/shared/clock.js';
@@ -302,5 +307,75 @@ describe('API hardening (issue 27)', () => {
     expect(r.json).toMatchObject({
       errors: [{ where: 'body.tenant', message: 'this token may use: default' }],
     });
+  });
+
+  it('exports audit entries past the age or count bound to 0600 files before trimming them', async () => {
+    const t = await fixture();
+    const dir = join(mkdtempSync(join(tmpdir(), 'fleetscan-audit-')), 'audit');
+    cleanups.push(async () => {
+      rmSync(dirname(dir), { recursive: true, force: true });
+    });
+    const audit = t.services.deps.audit;
+    for (let i = 0; i < 8; i += 1) {
+      await audit.record({
+        at: Date.now(),
+        who: 'token:ops',
+        action: 'campaign.pause',
+        target: `c-${String(i).padStart(12, '0')}`,
+        from: '127.0.0.1',
+        status: 200,
+        detail: '',
+      });
+    }
+    const { redis, config } = t.runtime;
+    const prefix = config.redis.prefix;
+    // Count bound: the 5 oldest go to the file, the newest 3 stay.
+    const settings = { maxAgeMs: 86_400_000, maxEntries: 3, exportDir: dir };
+    expect(await trimAudit(redis, prefix, settings, Date.now())).toBe(5);
+    expect((await audit.list()).map((e) => e.target)).toEqual([
+      'c-000000000007',
+      'c-000000000006',
+      'c-000000000005',
+    ]);
+    // Age bound: a minute later, with entries kept 30 s, the rest goes too.
+    const later = Date.now() + 60_000;
+    expect(await trimAudit(redis, prefix, { ...settings, maxAgeMs: 30_000 }, later)).toBe(3);
+    expect(await audit.list()).toEqual([]);
+
+    const files = readdirSync(dir);
+    expect(files).toEqual([`audit-${new Date().toISOString().slice(0, 10)}.ndjson`]);
+    const path = join(dir, files[0] ?? '');
+    const lines = readFileSync(path, 'utf8').trim().split('\n');
+    expect(lines.map((l) => (JSON.parse(l) as { target: string }).target)).toEqual(
+      Array.from({ length: 8 }, (_, i) => `c-${String(i).padStart(12, '0')}`),
+    );
+    expect(statSync(path).mode & 0o777).toBe(0o600);
+    expect(statSync(dir).mode & 0o777).toBe(0o700);
+  });
+
+  it('counts refusals in the dashboard metrics as fleetscan_api_denials_total', async () => {
+    const t = await fixture();
+    const reader = await t.token(['read']);
+    for (let i = 0; i < 3; i += 1) {
+      await t.call('POST', '/campaigns/c-000000000000/pause', { token: reader });
+    }
+    const dashboard = await buildDashboard({
+      store: t.runtime.store,
+      redis: t.runtime.redis,
+      stats: t.runtime.callStats,
+      budgets: [],
+      credentials: {},
+      allowActions: false,
+      requireNoEviction: false,
+      api: t.services.deps,
+    });
+    cleanups.push(() => dashboard.close());
+    await eventually(
+      async () => {
+        const res = await dashboard.inject({ url: '/metrics' });
+        return res.body.includes('fleetscan_api_denials_total{status="403"} 3') || undefined;
+      },
+      () => 'fleetscan_api_denials_total{status="403"} never reached 3',
+    );
   });
 });

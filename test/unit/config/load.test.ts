@@ -155,6 +155,25 @@ describe('loadConfig', () => {
     ]);
   });
 
+  it('refuses a dashboard token shorter than 32 characters, and half a TLS pair', () => {
+    const error = configError(() =>
+      loadConfig({
+        env: { FLEETSCAN_DASHBOARD_TOKEN: 'a' },
+        overrides: { 'api.tlsCert': '/etc/fleetscan/api.pem' },
+      }),
+    );
+    expect(error.issues.map((i) => [i.path, i.message])).toEqual([
+      [
+        'dashboard.token',
+        'Expected at least 32 characters (openssl rand -hex 32) (value not shown: it is a secret)',
+      ],
+      ['api.tlsKey', 'Expected both tlsCert and tlsKey, or neither'],
+    ]);
+    expect(JSON.stringify(error.issues)).not.toContain('"a"');
+    const ok = loadConfig({ env: { FLEETSCAN_DASHBOARD_TOKEN: 'x'.repeat(32) } });
+    expect(ok.dashboard.token).toHaveLength(32);
+  });
+
   it('rejects whole-number variables that are not numbers', () => {
     const error = configError(() => loadConfig({ env: { FLEETSCAN_CONCURRENCY: 'eight' } }));
     expect(error.issues).toEqual([
