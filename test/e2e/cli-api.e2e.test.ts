@@ -67,9 +67,14 @@ describe('fleetscan token, api and retry', () => {
       server.child.kill('SIGTERM');
       expect((await server.exited).code).toBe(0);
     }
-    const audit = await createAuditLog(redis, prefix).list();
+    const all = await createAuditLog(redis, prefix).list();
+    const audit = all.filter((e) => e.from === 'cli');
     expect(audit.map((e) => e.action)).toEqual(['token.revoke', 'token.create']);
-    expect(audit.every((e) => e.from === 'cli' && e.target === id)).toBe(true);
+    expect(audit.every((e) => e.target === id)).toBe(true);
+    // The refused request with the revoked token is there too (issue 27: refusals are audited).
+    expect(all.filter((e) => e.from !== 'cli')).toMatchObject([
+      { who: 'address:127.0.0.1', action: 'GET /api/v1/campaigns', status: 401 },
+    ]);
   });
 
   it('retries the failed devices of one reason and says how many', async () => {

@@ -352,9 +352,9 @@ describe('automation API over HTTP', () => {
     }
     expect(entries.find((e) => e.status === 400)?.action).toBe('campaign.create');
     // Refusals before authentication are recorded by address (collapsed, audit-denials.ts).
-    expect(
-      entries.every((e) => /^(token|address):/.test(e.who) && e.from === '127.0.0.1'),
-    ).toBe(true);
+    expect(entries.every((e) => /^(token|address):/.test(e.who) && e.from === '127.0.0.1')).toBe(
+      true,
+    );
     const page = await t.call('GET', '/audit?limit=2', { token: reader });
     const next = (page.json as { next: string | null }).next;
     expect(next).not.toBeNull();

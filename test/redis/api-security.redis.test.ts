@@ -145,7 +145,7 @@ describe('API hardening (issue 27)', () => {
       ).toBe(403);
     }
     const event = await eventually(
-      async () => receiver.firstSeen.find((e) => e.type === 'security.denials'),
+      () => Promise.resolve(receiver.firstSeen.find((e) => e.type === 'security.denials')),
       () => 'no security.denials event',
     );
     expect(event.path).toBe('/sec');
@@ -230,7 +230,9 @@ describe('API hardening (issue 27)', () => {
       },
     });
     for (const subscriptionId of ids) {
-      await drain({ data: { subscriptionId } } as Job<DrainJobData>);
+      // Only `data` is read when nothing is retried later (a refusal is final).
+      const job = { data: { subscriptionId } } as unknown as Job<DrainJobData>;
+      await drain(job);
       const [delivery] = await store.deliveries(subscriptionId);
       expect(delivery?.state).toBe('failed');
       expect(delivery?.attempts).toHaveLength(1);
@@ -264,7 +266,7 @@ describe('API hardening (issue 27)', () => {
     secrets['/in?sig=s3cr3t'] = (created.json as { secret: string }).secret;
     await t.services.deps.webhooks.emit(tenantBlockEvent('default', true, Date.now(), 'test'));
     await eventually(
-      async () => receiver.firstSeen.find((e) => e.type === 'tenant.blocked'),
+      () => Promise.resolve(receiver.firstSeen.find((e) => e.type === 'tenant.blocked')),
       () => 'not delivered through receiver.test',
     );
 
@@ -312,8 +314,9 @@ describe('API hardening (issue 27)', () => {
   it('exports audit entries past the age or count bound to 0600 files before trimming them', async () => {
     const t = await fixture();
     const dir = join(mkdtempSync(join(tmpdir(), 'fleetscan-audit-')), 'audit');
-    cleanups.push(async () => {
+    cleanups.push(() => {
       rmSync(dirname(dir), { recursive: true, force: true });
+      return Promise.resolve();
     });
     const audit = t.services.deps.audit;
     for (let i = 0; i < 8; i += 1) {

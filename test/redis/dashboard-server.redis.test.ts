@@ -97,8 +97,9 @@ describe('fleetscan dashboard (server start)', () => {
 
   it('binds a non-loopback address with a token over TLS and refuses requests without it', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'fleetscan-dash-tls-'));
-    closers.push(async () => {
+    closers.push(() => {
       rmSync(dir, { recursive: true, force: true });
+      return Promise.resolve();
     });
     const tls = await createSelfSignedCertificate(['localhost']);
     writeFileSync(join(dir, 'cert.pem'), tls.cert);
