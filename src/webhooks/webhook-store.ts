@@ -172,20 +172,22 @@ export function createWebhookStore(redis: Redis, prefix: string): WebhookStore {
     },
     async recordAttempt(delivery, attempt, final) {
       delivery.attempts.push(attempt);
-      // Written back only while the subscription exists, so an unsubscribe leaves nothing behind.
-      if ((await redis.hexists(subsKey, delivery.subscriptionId)) === 0) return;
       if (final) delivery.state = final;
-      const multi = redis
-        .multi()
-        .hset(
-          deliveriesKey(delivery.subscriptionId),
-          String(delivery.sequence),
-          JSON.stringify(delivery),
-        );
-      if (final) multi.lrem(outboxKey(delivery.subscriptionId), 1, String(delivery.sequence));
-      const old = delivery.sequence - KEEP_DELIVERIES;
-      if (final && old > 0) multi.hdel(deliveriesKey(delivery.subscriptionId), String(old));
-      await multi.exec();
+      // Written back only while the subscription exists, so an unsubscribe leaves nothing behind
+      // (the attempt was made all the same, and is counted below).
+      if ((await redis.hexists(subsKey, delivery.subscriptionId)) === 1) {
+        const multi = redis
+          .multi()
+          .hset(
+            deliveriesKey(delivery.subscriptionId),
+            String(delivery.sequence),
+            JSON.stringify(delivery),
+          );
+        if (final) multi.lrem(outboxKey(delivery.subscriptionId), 1, String(delivery.sequence));
+        const old = delivery.sequence - KEEP_DELIVERIES;
+        if (final && old > 0) multi.hdel(deliveriesKey(delivery.subscriptionId), String(old));
+        await multi.exec();
+      }
       // Outside the MULTI: the counter lives in another Cluster slot than the subscription.
       await redis.hincrby(attemptsKey, final ?? 'retry', 1);
     },

@@ -79,12 +79,16 @@ describe('API hardening (issue 27)', () => {
     const entries = await eventually(
       async () => {
         const all = await readAudit();
-        const details = all.map((e) => e.detail).join('\n');
-        return /denied ×50 since /.test(details) && /denied ×550 since /.test(details)
+        const mine = all.filter((e) => e.who === 'token:test-2');
+        const details = mine.map((e) => e.detail).join('\n');
+        // Settled: both groups at their final count, each previous entry removed.
+        return mine.length === 2 &&
+          /denied ×50 since /.test(details) &&
+          /denied ×550 since /.test(details)
           ? all
           : undefined;
       },
-      () => 'the collapsed entries never reached ×50 and ×550',
+      () => 'the flood did not settle into two entries, ×50 and ×550',
     );
     // The reader is the fixture's second token: one counted entry per (token, route, status)
     // and window, 403 ×50 and 429 ×550, out of a stream that keeps 100,000.

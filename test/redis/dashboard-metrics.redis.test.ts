@@ -356,17 +356,26 @@ describe('/queues', () => {
     app = await buildDashboard(fx.deps({ queue, allowActions: true }));
     const url = '/queues/api/queues/scans/pause';
     const host = { host: 'dash.example:3000' };
+    // bull-board's page hands its requests the action token as a cookie (issue 27).
+    const page = await app.inject({ url: '/queues', headers: { ...headers, ...host } });
+    const cookie = String(page.headers['set-cookie'] ?? '').split(';')[0] ?? '';
     const cross = await app.inject({
       method: 'PUT',
       url,
-      headers: { ...headers, ...host, origin: 'https://evil.example' },
+      headers: { ...headers, ...host, cookie, origin: 'https://evil.example' },
     });
     expect(cross.statusCode).toBe(403);
+    const tokenless = await app.inject({
+      method: 'PUT',
+      url,
+      headers: { ...headers, ...host, origin: 'http://dash.example:3000' },
+    });
+    expect(tokenless.statusCode).toBe(403);
     expect(await queue.isPaused()).toBe(false);
     const same = await app.inject({
       method: 'PUT',
       url,
-      headers: { ...headers, ...host, origin: 'http://dash.example:3000' },
+      headers: { ...headers, ...host, cookie, origin: 'http://dash.example:3000' },
     });
     expect(same.statusCode).toBe(200);
     expect(await queue.isPaused()).toBe(true);
