@@ -5,7 +5,7 @@ import { createLogger, type Logger } from '../shared/logger.js';
 import { createRedis, describeRedisUrl, type Redis } from '../shared/redis.js';
 import { explainRedisError } from '../shared/redis-errors.js';
 import { UsageError } from './errors.js';
-import { migrateKeyLayout } from '../ops/key-layout.js';
+import { readStoreSchema, schemaRefusal } from '../ops/store-schema.js';
 
 export interface GlobalOptions {
   config?: string;
@@ -31,7 +31,10 @@ export function loggerFor(config: Config, name = 'fleetscan'): Logger {
  * A Redis connection for a one-shot command: answers PING within a few seconds or fails with a
  * message that names the (password-less) URL.
  */
-export async function connectRedisForCommand(config: Config): Promise<Redis> {
+export async function connectRedisForCommand(
+  config: Config,
+  access: 'read' | 'write' = 'write',
+): Promise<Redis> {
   const redis = createRedis(config.redis, { failFast: true, connectionName: 'fleetscan-cli' });
   let lastError: unknown;
   redis.on('error', (error) => {
@@ -52,10 +55,15 @@ export async function connectRedisForCommand(config: Config): Promise<Redis> {
       explainRedisError(lastError ?? error, describeRedisUrl(config.redis.url)).message,
     );
   }
-  // A command run before any worker of this version started still finds an older store's keys.
-  // Best effort: a refusal (an ACL without the prefix, say) reaches the command's own first call
-  // too, which explains it and closes the connection.
-  await migrateKeyLayout(redis, config.redis.prefix).catch(() => undefined);
+  // A store of a newer version stops every command; one of an older version stops writes until
+  // `fleetscan migrate`. A read that fails here (an ACL without the prefix, say) reaches the
+  // command's own first call too, which explains it and closes the connection.
+  const schema = await readStoreSchema(redis, config.redis.prefix).catch(() => null);
+  const refusal = schema && schemaRefusal(schema, access);
+  if (refusal) {
+    redis.disconnect();
+    throw new UsageError(refusal);
+  }
   return redis;
 }
 

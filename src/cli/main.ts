@@ -12,6 +12,7 @@ import { registerDashboardCommand } from './commands/dashboard.js';
 import { registerDemoCommand } from './commands/demo.js';
 import { registerDoctorCommand } from './commands/doctor.js';
 import { registerHealthcheckCommand } from './commands/healthcheck.js';
+import { registerMigrateCommand } from './commands/migrate.js';
 import { registerExportCommand } from './commands/export.js';
 import { registerRetryCommand } from './commands/retry.js';
 import { registerLoginCommands } from './commands/login.js';
@@ -69,6 +70,7 @@ export function buildProgram(argv: readonly string[] = process.argv): Command {
   registerRetryCommand(program);
   registerDoctorCommand(program);
   registerHealthcheckCommand(program);
+  registerMigrateCommand(program);
   registerLoginCommands(program);
   registerAuthCommand(program);
   registerArchiveCommand(program);

@@ -13,7 +13,7 @@ import { createRedis, type Redis } from '../shared/redis.js';
 import { createTenantRegistry, type TenantRegistry } from '../tenants/tenant-registry.js';
 import { assertNoEviction, waitForRedis, watchRedis } from './redis-checks.js';
 import { breakerSettings } from '../lanes/budget-breaker.js';
-import { migrateKeyLayout } from '../ops/key-layout.js';
+import { assertStoreSchema, readStoreSchema, schemaRefusal } from '../ops/store-schema.js';
 
 export interface RuntimeOptions {
   /** Process role, in logs and Redis `CLIENT LIST`: `worker`, `demo`, `dashboard`, `bench`. */
@@ -89,13 +89,10 @@ export async function buildRuntime(config: Config, options: RuntimeOptions): Pro
       signal: options.signal,
     });
     await assertNoEviction(redis, config.redis.requireNoEviction, log);
-    const layout = await migrateKeyLayout(redis, config.redis.prefix);
-    if (layout.renamed > 0 || layout.conflicts.length > 0) {
-      log.warn(
-        { renamed: layout.renamed, conflicts: layout.conflicts.slice(0, 10) },
-        'moved the keys of an older version to the Redis Cluster ready names (once)',
-      );
-    }
+    // An older process against a newer store, or a newer one against an older store: one
+    // sentence, before anything is written.
+    await assertStoreSchema(redis, config.redis.prefix, 'write');
+    watchStoreSchema(redis, config.redis.prefix, log);
   } catch (error) {
     disconnect();
     throw error;
@@ -160,4 +157,25 @@ export async function buildRuntime(config: Config, options: RuntimeOptions): Pro
       return closed;
     },
   };
+}
+
+/**
+ * Checks the store's schema again on every reconnect: a Redis restored from another version's
+ * snapshot, or migrated by a newer fleetscan, while this process ran. Stops the process (SIGTERM,
+ * so work in flight is recorded first) with one sentence rather than writing a layout it misreads.
+ */
+function watchStoreSchema(redis: Redis, prefix: string, log: Logger): void {
+  // Registered once the first connection is up: every 'ready' from here on is a reconnect.
+  redis.on('ready', () => {
+    readStoreSchema(redis, prefix).then(
+      (schema) => {
+        const refusal = schemaRefusal(schema, 'write');
+        if (!refusal) return;
+        log.fatal(refusal);
+        process.exitCode = 1;
+        process.kill(process.pid, 'SIGTERM');
+      },
+      () => undefined, // the next reconnect checks again
+    );
+  });
 }

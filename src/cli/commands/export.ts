@@ -12,7 +12,7 @@ import { UsageError } from '../errors.js';
 import { count } from './shared/output.js';
 import { isArchived } from '../../retention/campaign-reader.js';
 import { requireAnyCampaign, retentionOf } from './shared/retention-session.js';
-import { withSession } from './shared/session.js';
+import { withReadSession } from './shared/session.js';
 
 interface ExportOptions {
   format: string;
@@ -50,7 +50,7 @@ export function registerExportCommand(program: Command): void {
         );
       }
       const config = configFor(command);
-      await withSession(config, async (session) => {
+      await withReadSession(config, async (session) => {
         // An archived campaign is read from its archive: the same rows, byte for byte.
         const retention = retentionOf(session);
         const campaign = await requireAnyCampaign(retention, id);

@@ -56,7 +56,7 @@ export function registerHealthcheckCommand(program: Command): void {
       const port = options.port === undefined ? config.dashboard.port : Number(options.port);
       const result = await checkHealth({
         workerAlive: async () => {
-          const redis = await connectRedisForCommand(config);
+          const redis = await connectRedisForCommand(config, 'read');
           try {
             const workers = await listWorkers(redis, config.redis.prefix, {
               intervalMs: WORKER_HEARTBEAT_MS,

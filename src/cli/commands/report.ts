@@ -11,7 +11,7 @@ import { decodeLifecycle } from '../../tracking/lifecycle-store.js';
 import { configFor, printJson } from '../context.js';
 import { UsageError } from '../errors.js';
 import { requireAnyCampaign, retentionOf } from './shared/retention-session.js';
-import { withSession } from './shared/session.js';
+import { withReadSession } from './shared/session.js';
 
 const FORMATS = ['md', 'html'] as const;
 type ReportFormat = (typeof FORMATS)[number];
@@ -52,7 +52,7 @@ export function registerReportCommand(program: Command): void {
         );
       }
       const config = configFor(command);
-      await withSession(config, async (session) => {
+      await withReadSession(config, async (session) => {
         const retention = retentionOf(session);
         const campaign = await requireAnyCampaign(retention, id);
         const lifecycle = await retention.lifecycleFields(campaign);

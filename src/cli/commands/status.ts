@@ -21,7 +21,7 @@ import {
 import { isArchived } from '../../retention/campaign-reader.js';
 import { describeArchive, describeArchivedCount } from '../../retention/describe-archive.js';
 import { requireAnyCampaign, retentionOf } from './shared/retention-session.js';
-import { withSession } from './shared/session.js';
+import { withReadSession } from './shared/session.js';
 import { follow, type FollowOptions, type FollowView } from './shared/follow.js';
 import {
   lacksWorkers,
@@ -104,7 +104,7 @@ export function registerStatusCommand(program: Command): void {
         throw new UsageError('--state filters the list of campaigns: give it without an ID');
       const config = configFor(command);
       const log = loggerFor(config, 'fleetscan-status');
-      await withSession(config, async (session) => {
+      await withReadSession(config, async (session) => {
         if (options.ackStoreLoss === true) {
           const cleared = await clearStoreLoss(session.redis, config.redis.prefix);
           process.stdout.write(

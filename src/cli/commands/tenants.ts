@@ -7,7 +7,7 @@ import { scaledReserve } from '../../limiter/adaptive/adjust-caps.js';
 import { readAdaptiveState, type AdaptiveBudgetView } from '../../limiter/scan-limiter.js';
 import { configFor, printJson } from '../context.js';
 import { count, formatTable } from './shared/output.js';
-import { withSession } from './shared/session.js';
+import { withReadSession } from './shared/session.js';
 import { redisTimeMs } from '../../shared/redis-time.js';
 
 const EXAMPLE = `
@@ -55,7 +55,7 @@ export function registerTenantsCommand(program: Command): void {
     .addHelpText('after', EXAMPLE)
     .action(async (options: { json?: boolean }, command: Command) => {
       const config = configFor(command);
-      await withSession(config, async ({ redis, tenants, lanes }) => {
+      await withReadSession(config, async ({ redis, tenants, lanes }) => {
         const now = await redisTimeMs(redis);
         const reports: TenantReport[] = [];
         for (const tenant of tenants.list()) {

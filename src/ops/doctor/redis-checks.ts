@@ -1,6 +1,7 @@
 import type { Redis } from '../../shared/redis.js';
 import { listWorkers, WORKER_HEARTBEAT_MS } from '../worker-presence.js';
 import { checkStoreIdentity } from '../store-identity.js';
+import { readStoreSchema } from '../store-schema.js';
 import type { Config } from '../../config/schema.js';
 import { describeRedisUrl } from '../../shared/redis.js';
 import { assessMemory, parseMemoryInfo } from '../../retention/memory-headroom.js';
@@ -13,6 +14,7 @@ import {
   judgeTransport,
   judgeVersion,
   judgeStoreIdentity,
+  judgeStoreSchema,
   judgeWorkers,
   parseInfo,
 } from './redis-judgements.js';
@@ -87,6 +89,7 @@ export async function checkRedis(deps: RedisCheckDeps): Promise<CheckResult[]> {
   const workers = await listWorkers(redis, prefix, { intervalMs: WORKER_HEARTBEAT_MS });
   results.push(judgeWorkers(workers.length));
   results.push(judgeStoreIdentity(await checkStoreIdentity(redis, prefix)));
+  results.push(judgeStoreSchema(await readStoreSchema(redis, prefix)));
   return results;
 }
 

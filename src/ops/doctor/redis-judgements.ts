@@ -1,5 +1,6 @@
 import type { MemoryHeadroom } from '../../retention/memory-headroom.js';
 import type { StoreVerdict } from '../store-identity.js';
+import { STORE_SCHEMA, type StoreSchema } from '../store-schema.js';
 import { fail, ok, warn, type CheckResult } from './check-result.js';
 import {
   isClusterUrl,
@@ -171,4 +172,29 @@ export function judgeStoreIdentity(verdict: StoreVerdict): CheckResult {
     'redis.identity',
     'store identity: no epoch yet (the first worker writes it at start)',
   );
+}
+
+/** The store's layout against this version's (`fleetscan migrate`, CHANGELOG.md). */
+export function judgeStoreSchema(schema: StoreSchema): CheckResult {
+  const ours = `this fleetscan uses layout ${String(STORE_SCHEMA)}`;
+  switch (schema.state) {
+    case 'empty':
+      return ok('redis', 'redis.schema', `store layout: none yet (empty store; ${ours})`);
+    case 'current':
+      return ok('redis', 'redis.schema', `store layout ${String(schema.version)} (${ours})`);
+    case 'older':
+      return fail(
+        'redis',
+        'redis.schema',
+        `store layout ${String(schema.version)}, written by an older fleetscan (${ours}): workers and writes refuse to start`,
+        'Run `fleetscan migrate` once (safe while workers run); `fleetscan migrate --dry-run` shows what changes.',
+      );
+    case 'newer':
+      return fail(
+        'redis',
+        'redis.schema',
+        `store layout ${schema.version === null ? '(unreadable marker)' : String(schema.version)}, written by a newer fleetscan (${ours})`,
+        'Run the newer fleetscan here; this version refuses to read or write that store.',
+      );
+  }
 }

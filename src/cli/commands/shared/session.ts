@@ -27,8 +27,11 @@ export interface CommandSession {
 }
 
 /** Connects to Redis (exit 1 with a clear message when it does not answer) and builds the store. */
-export async function openSession(config: Config): Promise<CommandSession> {
-  const redis = await connectRedisForCommand(config);
+export async function openSession(
+  config: Config,
+  access: 'read' | 'write' = 'write',
+): Promise<CommandSession> {
+  const redis = await connectRedisForCommand(config, access);
   const store = createCampaignStore(redis, config.redis.prefix);
   const log = createLogger({ level: config.log.level, name: 'fleetscan' });
   const tenants = createTenantRegistry(config, {
@@ -64,13 +67,22 @@ export async function openSession(config: Config): Promise<CommandSession> {
 export async function withSession<T>(
   config: Config,
   work: (session: CommandSession) => Promise<T>,
+  access: 'read' | 'write' = 'write',
 ): Promise<T> {
-  const session = await openSession(config);
+  const session = await openSession(config, access);
   try {
     return await work(session);
   } finally {
     await session.close();
   }
+}
+
+/** `withSession` for a command that only reads: it still works on a store that awaits `migrate`. */
+export function withReadSession<T>(
+  config: Config,
+  work: (session: CommandSession) => Promise<T>,
+): Promise<T> {
+  return withSession(config, work, 'read');
 }
 
 /** The campaign, or exit 1 naming the id when there is none. */
