@@ -28,8 +28,17 @@ export type CampaignState = (typeof CAMPAIGN_STATES)[number];
 export const CANCEL_RESULTS = ['cancelled', 'already-final', 'refused'] as const;
 export type CancelResult = (typeof CANCEL_RESULTS)[number];
 
-/** Proof of completion per device (`fleetscan verify`). */
-export const SCAN_RESULTS = ['completed', 'cancelled', 'failed', 'no-evidence'] as const;
+/**
+ * Proof of completion per device (`fleetscan verify`). `ambiguous`: more than one scan of the
+ * requested kind ended after delivery (a scheduled scan overlapped), so none proves this one.
+ */
+export const SCAN_RESULTS = [
+  'completed',
+  'cancelled',
+  'failed',
+  'ambiguous',
+  'no-evidence',
+] as const;
 export type ScanResult = (typeof SCAN_RESULTS)[number];
 
 export interface CampaignMeta {

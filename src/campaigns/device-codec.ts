@@ -33,7 +33,7 @@ export interface CompactDevice {
   w?: string;
   /** cancel result: c cancelled, f already-final, x refused */
   k?: string;
-  /** scan result: c completed, x cancelled, f failed, n no-evidence; its time and scan type */
+  /** scan result: c completed, x cancelled, f failed, a ambiguous, n no-evidence; its time and scan type */
   p?: string;
   pt?: string;
   pk?: string;
@@ -53,12 +53,14 @@ const SCAN_RESULT_BY_CODE: Readonly<Record<string, ScanResult>> = {
   c: 'completed',
   x: 'cancelled',
   f: 'failed',
+  a: 'ambiguous',
   n: 'no-evidence',
 };
 export const CODE_BY_SCAN_RESULT: Readonly<Record<ScanResult, string>> = {
   completed: 'c',
   cancelled: 'x',
   failed: 'f',
+  ambiguous: 'a',
   'no-evidence': 'n',
 };
 

@@ -41,8 +41,21 @@ export function classifyHunting(status: number): HuntingRetry {
 const QUOTA_CYCLE_MS = 15 * 60_000;
 
 /**
+ * Whether a 429's message is the tenant's CPU quota ("You have exceeded processing resources
+ * allocated to this tenant", Microsoft Learn "Handle advanced hunting errors") rather than the
+ * call-count limit ("API calls quota exceeded! maximum allowed 45 per 00:01:00",
+ * MicrosoftDocs/microsoft-365-docs issue 4616). The docs say to read the body for which limit was
+ * reached; only the CPU quota blocks until the next 15-minute cycle.
+ */
+export function isCpuQuota(message: string): boolean {
+  if (/calls? quota exceeded|maximum allowed \d+ per/i.test(message)) return false;
+  return /\bcpu\b|processing resources|allocated resources/i.test(message);
+}
+
+/**
  * How long to pause after a 429: Retry-After when given; for the CPU quota (which blocks until
- * the next 15-minute cycle) the rest of the current cycle; else the configured default.
+ * the next 15-minute cycle) the rest of the current cycle; a call-count 429 without Retry-After
+ * waits the configured default.
  */
 export function huntingPauseMs(
   retryAfter: string | undefined,
@@ -52,6 +65,6 @@ export function huntingPauseMs(
 ): number {
   const seconds = retryAfter === undefined ? NaN : Number(retryAfter);
   if (Number.isFinite(seconds) && seconds >= 0) return Math.max(1_000, seconds * 1_000);
-  if (/cpu|quota/i.test(message)) return QUOTA_CYCLE_MS - (nowMs % QUOTA_CYCLE_MS);
+  if (isCpuQuota(message)) return QUOTA_CYCLE_MS - (nowMs % QUOTA_CYCLE_MS);
   return defaultMs;
 }

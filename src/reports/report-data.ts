@@ -32,6 +32,8 @@ export interface ReportData {
     completed: number;
     cancelled: number;
     failed: number;
+    /** Another scan of the requested kind ended after delivery too: none proves this one. */
+    ambiguous: number;
     noEvidence: number;
     /** Devices with an action but no verify result (verify not run, or run before they had one). */
     unverified: number;
@@ -163,6 +165,7 @@ export async function buildReportData(input: {
     completed: 0,
     cancelled: 0,
     failed: 0,
+    ambiguous: 0,
     noEvidence: 0,
     unverified: 0,
     withAction: 0,
@@ -184,6 +187,7 @@ export async function buildReportData(input: {
       if (d.scanResult === 'completed') proof.completed += 1;
       else if (d.scanResult === 'cancelled') proof.cancelled += 1;
       else if (d.scanResult === 'failed') proof.failed += 1;
+      else if (d.scanResult === 'ambiguous') proof.ambiguous += 1;
       else if (d.scanResult === 'no-evidence') proof.noEvidence += 1;
       else proof.unverified += 1;
     }

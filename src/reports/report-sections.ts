@@ -69,6 +69,7 @@ export function reportSections(data: ReportData): ReportSection[] {
         ],
         ['Scan cancelled on the device', n(p.cancelled)],
         ['Scan failed on the device', n(p.failed)],
+        ['Ambiguous (another scan of that kind overlapped)', n(p.ambiguous)],
         ['No evidence', n(p.noEvidence)],
         ['Not verified', n(p.unverified)],
         ['Verified at', or(p.verifiedAt, 'never (run fleetscan verify)')],

@@ -6,6 +6,7 @@ import { apiError, type ApiResult } from './api-error.js';
 import type { ApiFamily } from './call-log.js';
 import { recordCall, type SimContext } from './sim-context.js';
 import { missingPermission } from './sim-users.js';
+import { quotaMessage } from './throttle.js';
 
 const arrivals = new WeakMap<object, number>();
 const replyLegs = new WeakMap<object, number>();
@@ -66,7 +67,9 @@ export function apiRoute(ctx: SimContext, family: ApiFamily, handler: ApiHandler
       const decision = ctx.throttle.tryAcquire(key, t);
       if (!decision.allowed) {
         const seconds = Math.max(1, Math.ceil(decision.retryAfterMs / 1000));
-        result = apiError(429, 'TooManyRequests', 'Rate limit is exceeded. Try again later.', {
+        // The published 429 body: code "429" (not TooManyRequests), the tripped window named,
+        // and a Retry-After until that window has room, which for the hour window can be long.
+        result = apiError(429, '429', quotaMessage(decision.window, ctx.opts.timeScale), {
           headers: { 'retry-after': String(seconds) },
         });
       } else if (ctx.random.faults.chance(ctx.opts.faultRate)) {

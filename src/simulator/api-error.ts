@@ -13,6 +13,8 @@ export const API_ERROR_CODES = [
   'Forbidden',
   'ResourceNotFound',
   'TooManyRequests',
+  /** The code of a real throttling answer (MicrosoftDocs/microsoft-365-docs issue 4616). */
+  '429',
   'InternalServerError',
   'ServiceUnavailable',
   'BadGateway',

@@ -12,7 +12,7 @@ import { generateFleet, type SimMachine } from './fleet.js';
 import { registerHuntingRoute } from './hunting-route.js';
 import { registerListRoutes } from './list-routes.js';
 import { addRecordedActions, type RecordedActionSpec } from './seed-actions.js';
-import { scanEvents, type DeviceEventRow } from './device-events.js';
+import { scanEvents, scheduledScanRows, type DeviceEventRow } from './device-events.js';
 import { ActionStore, type StoredAction } from './machine-actions.js';
 import { completeMachines } from './machine-file.js';
 import { resolveOptions, type SimulatorOptions } from './options.js';
@@ -229,7 +229,13 @@ export async function buildSimulator(options: SimulatorOptions = {}): Promise<Si
     machines: machineList,
     actions: () => ctx.actions.all(),
     addActions: (specs) => addRecordedActions(ctx, specs),
-    deviceEvents: () => scanEvents(ctx.actions.all(), ctx.now()),
+    deviceEvents: () => {
+      const now = ctx.now();
+      const scheduled = machineList.flatMap((m) =>
+        scheduledScanRows(m, opts.scheduledScans, opts.seed, now - 30 * 86_400_000, now),
+      );
+      return [...scanEvents(ctx.actions.all(), now), ...scheduled];
+    },
     credentials: {
       tenantId: opts.tenantId,
       clientId: opts.clientId,

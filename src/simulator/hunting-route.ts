@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { arrivalOf } from './api-call.js';
-import { eventRow, type DeviceEventRow } from './device-events.js';
+import { eventRow, scheduledScanRows, type DeviceEventRow } from './device-events.js';
+import { quotaMessage } from './throttle.js';
 import { parseScanEventQuery } from './kql-subset.js';
 import { readJsonObject } from './request-body.js';
 import { recordCall, type SimContext } from './sim-context.js';
@@ -46,17 +47,35 @@ function answer(ctx: SimContext, request: FastifyRequest): GraphReply {
   if (!parsed.ok)
     return graphError(400, 'BadRequest', `Query could not be parsed: ${parsed.message}`);
   const { sinceMs, actionTypes, deviceIds, columns } = parsed.query;
+  // No execution engine here: a query's notional run time grows with the devices it names.
+  const executionMs = ctx.opts.huntingMsPerDevice * deviceIds.size;
+  if (executionMs > ctx.opts.huntingTimeoutMs)
+    return graphError(
+      400,
+      'BadRequest',
+      'Query exceeded the timeout period. Optimize the query and try again.',
+    );
   const now = ctx.now();
-  const rows: Record<string, unknown>[] = [];
+  // Hunting keeps 30 days of data (Microsoft Learn, "Microsoft Defender XDR advanced hunting API").
+  const fromMs = Math.max(sinceMs, now - 30 * 86_400_000);
+  const found: DeviceEventRow[] = [];
   for (const id of deviceIds) {
     for (const action of ctx.actions.forMachine(id)) {
       const evidence = action.evidence;
-      if (!evidence || evidence.atMs > now || evidence.atMs < sinceMs) continue;
+      if (!evidence || evidence.atMs > now || evidence.atMs < fromMs) continue;
       if (!actionTypes.has(evidence.actionType)) continue;
-      const row = eventRow(action, evidence);
-      rows.push(Object.fromEntries(columns.map((c) => [c, row[c as keyof DeviceEventRow]])));
+      found.push(eventRow(action, evidence));
     }
+    const machine = ctx.machines.get(id);
+    if (machine && actionTypes.has('AntivirusScanCompleted'))
+      found.push(
+        ...scheduledScanRows(machine, ctx.opts.scheduledScans, ctx.opts.seed, fromMs, now),
+      );
   }
+  // Past the row limit the answer is cut without a word, as documented ("up to 100,000 rows").
+  const rows = found
+    .slice(0, ctx.opts.huntingMaxRows)
+    .map((row) => Object.fromEntries(columns.map((c) => [c, row[c as keyof DeviceEventRow]])));
   return {
     status: 200,
     code: null,
@@ -96,7 +115,7 @@ export function registerHuntingRoute(app: FastifyInstance, ctx: SimContext): voi
         result = graphError(
           429,
           'TooManyRequests',
-          'Too many requests: the hunting quota is exceeded.',
+          quotaMessage(decision.window, ctx.opts.timeScale),
           {
             'retry-after': String(Math.max(1, Math.ceil(decision.retryAfterMs / 1000))),
           },
@@ -105,7 +124,7 @@ export function registerHuntingRoute(app: FastifyInstance, ctx: SimContext): voi
         result = graphError(
           429,
           'TooManyRequests',
-          'The tenant exceeded its CPU quota for advanced hunting; queries are blocked until the next 15-minute cycle.',
+          'You have exceeded processing resources allocated to this tenant. You can run queries again after the next 15-minute cycle.',
         );
       } else {
         result = answer(ctx, request);

@@ -63,6 +63,25 @@ export interface SimulatorOptions {
   huntingCpuQuota?: number;
   /** Graph `runHuntingQuery` windows per tenant, before scaling (default 45/60 s). */
   huntingRateLimits?: readonly RateWindow[];
+  /**
+   * Rows one hunting answer may hold; more are cut without a word (default 100,000, Microsoft
+   * Learn "Microsoft Defender XDR advanced hunting API": "Results can return up to 100,000 rows").
+   */
+  huntingMaxRows?: number;
+  /**
+   * Notional execution time of a hunting query per device id it names (ms, not scaled; default
+   * 0). A query past `huntingTimeoutMs` answers 400 (same page: a request that runs for more
+   * than three minutes times out and returns an error).
+   */
+  huntingMsPerDevice?: number;
+  /** Execution-time limit of one hunting query (ms, not scaled; default 180,000). */
+  huntingTimeoutMs?: number;
+  /**
+   * Scheduled scans unrelated to any campaign, reported in `DeviceEvents` like requested ones:
+   * the share of devices that run them (default 0), how often (sim ms, not scaled; default 24 h)
+   * and the share that are Full rather than Quick (default 0.3).
+   */
+  scheduledScans?: Partial<ScheduledScanOptions>;
   /** Action step durations in real-time ms, before scaling. */
   lifecycle?: Partial<Lifecycle>;
   /** Lifetime of issued access tokens, seconds (default 3599; not scaled). */
@@ -130,8 +149,18 @@ export interface EvidenceOptions {
   delayMs: readonly [number, number];
 }
 
+export interface ScheduledScanOptions {
+  share: number;
+  everyMs: number;
+  fullShare: number;
+}
+
 export interface ResolvedOptions {
   evidence: EvidenceOptions;
+  scheduledScans: ScheduledScanOptions;
+  huntingMaxRows: number;
+  huntingMsPerDevice: number;
+  huntingTimeoutMs: number;
   huntingRateLimits: RateWindow[];
   huntingCpuQuota: number;
   /** The CPU quota cycle, scaled. */
@@ -206,7 +235,26 @@ export function resolveOptions(options: SimulatorOptions): ResolvedOptions {
   }
   if (!(evidence.delayMs[0] >= 0 && evidence.delayMs[1] >= evidence.delayMs[0]))
     throw new Error('`evidence.delayMs` must be [min, max] with 0 ≤ min ≤ max');
+  const scheduledScans = {
+    share: 0,
+    everyMs: 86_400_000,
+    fullShare: 0.3,
+    ...options.scheduledScans,
+  };
+  if (
+    !(scheduledScans.share >= 0 && scheduledScans.share <= 1) ||
+    !(scheduledScans.fullShare >= 0 && scheduledScans.fullShare <= 1) ||
+    !(scheduledScans.everyMs >= 1)
+  )
+    throw new Error('`scheduledScans`: share and fullShare in [0, 1], everyMs ≥ 1');
+  const huntingMaxRows = options.huntingMaxRows ?? 100_000;
+  if (!Number.isInteger(huntingMaxRows) || huntingMaxRows < 1)
+    throw new Error('`huntingMaxRows` must be an integer ≥ 1');
   return {
+    scheduledScans,
+    huntingMaxRows,
+    huntingMsPerDevice: options.huntingMsPerDevice ?? 0,
+    huntingTimeoutMs: options.huntingTimeoutMs ?? 180_000,
     evidence: {
       ...evidence,
       delayMs: [evidence.delayMs[0] / timeScale, evidence.delayMs[1] / timeScale] as const,

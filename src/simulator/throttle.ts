@@ -4,7 +4,22 @@ export interface RateWindow {
   windowMs: number;
 }
 
-export type ThrottleDecision = { allowed: true } | { allowed: false; retryAfterMs: number };
+/** A refusal names the window that refused (the one that frees up last) and when it frees up. */
+export type ThrottleDecision =
+  { allowed: true } | { allowed: false; retryAfterMs: number; window: RateWindow };
+
+/**
+ * The real 429 message, naming the window that tripped in API time (scaled windows back to real):
+ * "API calls quota exceeded! maximum allowed 1500 per 01:00:00" (MicrosoftDocs/microsoft-365-docs
+ * issue 4616).
+ */
+export function quotaMessage(window: RateWindow, timeScale: number): string {
+  const seconds = Math.round((window.windowMs * timeScale) / 1000);
+  const hh = String(Math.floor(seconds / 3600)).padStart(2, '0');
+  const mm = String(Math.floor((seconds % 3600) / 60)).padStart(2, '0');
+  const ss = String(seconds % 60).padStart(2, '0');
+  return `API calls quota exceeded! maximum allowed ${String(window.cap)} per ${hh}:${mm}:${ss}`;
+}
 
 /**
  * Sliding-window counters keyed by budget (app + tenant + family), counted on arrival.
@@ -35,15 +50,20 @@ export class SlidingWindowThrottle {
     while (stale < log.length && (log[stale] ?? 0) < nowMs - longest) stale++;
     if (stale > 0) log.splice(0, stale);
     let retryAfterMs = 0;
+    let tripped: RateWindow | undefined;
     for (const w of this.windows) {
       const inWindow = countSince(log, nowMs - w.windowMs);
       if (inWindow >= w.cap) {
         // The call that must leave before one more fits: the cap-th newest.
         const blocking = log[log.length - w.cap] ?? nowMs;
-        retryAfterMs = Math.max(retryAfterMs, blocking + w.windowMs + 1 - nowMs);
+        const wait = blocking + w.windowMs + 1 - nowMs;
+        if (wait > retryAfterMs) {
+          retryAfterMs = wait;
+          tripped = w;
+        }
       }
     }
-    if (retryAfterMs > 0) return { allowed: false, retryAfterMs };
+    if (tripped) return { allowed: false, retryAfterMs, window: tripped };
     // Keep the log sorted even if an injected clock steps back.
     log.splice(log.length - countSince(log, nowMs + 1), 0, nowMs);
     this.logs.set(key, log);

@@ -84,6 +84,7 @@ export function decodeLifecycle(h: Readonly<Record<string, string>>): CampaignLi
           completed: Number(h['proof:completed'] ?? 0),
           cancelled: Number(h['proof:cancelled'] ?? 0),
           failed: Number(h['proof:failed'] ?? 0),
+          ambiguous: Number(h['proof:ambiguous'] ?? 0),
           'no-evidence': Number(h['proof:no-evidence'] ?? 0),
         };
   return {

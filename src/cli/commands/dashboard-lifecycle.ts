@@ -14,7 +14,7 @@ export function dashboardLifecycle(runtime: Runtime) {
     proof: async (campaignId: string) => {
       const proof = (await lifecycle.get(campaignId)).proof;
       if (!proof) return null;
-      const of = proof.completed + proof.cancelled + proof.failed + proof['no-evidence'];
+      const of = Object.values(proof).reduce((a, b) => a + b, 0);
       return { completed: proof.completed, of };
     },
     cancelActions: killSwitchFor(runtime, 'the fleetscan dashboard'),

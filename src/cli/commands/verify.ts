@@ -16,8 +16,10 @@ Examples:
 Runs Microsoft Graph advanced hunting (POST /v1.0/security/runHuntingQuery, permission
 ThreatHunting.Read.All) over DeviceEvents: AntivirusScanCompleted / Cancelled / Failed since the
 campaign's first request, hunting.chunkSize devices per query, within hunting.windows per tenant.
-Per device: scanResult (completed, cancelled, failed, no-evidence), scanCompletedAt, scan type;
-see them with \`fleetscan export\`. Safe to run again: results are replaced by the newer ones.`;
+Only scans of the campaign's kind (ScanParametersIndex) that ended after the action was delivered
+count; when another scan of that kind (a scheduled one) also ended then, the device is ambiguous.
+Per device: scanResult (completed, cancelled, failed, ambiguous, no-evidence), scanCompletedAt,
+scan type; see them with \`fleetscan export\`. Safe to run again: results are replaced by the newer ones.`;
 
 /** `fleetscan verify ID`: proof of completion for every device with an action. */
 export function registerVerifyCommand(program: Command): void {
@@ -59,6 +61,7 @@ function describe(s: VerifySummary): string {
   return (
     `Campaign ${s.campaignId}: proved complete ${count(s.counts.completed)} of ${count(s.devices)} ` +
     `(cancelled ${count(s.counts.cancelled)}, failed ${count(s.counts.failed)}, ` +
-    `no evidence ${count(s.counts['no-evidence'])}); ${count(s.queries)} hunting queries.`
+    `ambiguous ${count(s.counts.ambiguous)}, no evidence ${count(s.counts['no-evidence'])}); ` +
+    `${count(s.queries)} hunting queries.`
   );
 }

@@ -9,29 +9,59 @@ const A = 'a'.repeat(40);
 const T = Date.parse('2026-12-01T10:00:00Z');
 
 describe('proof of completion', () => {
+  const row = (at: string, type: string, fields: unknown) => ({
+    Timestamp: at, DeviceId: A, ActionType: type, AdditionalFields: fields,
+  }); // prettier-ignore
   const events = parseScanEvents([
-    { Timestamp: '2026-12-01T09:00:00Z', DeviceId: A, ActionType: 'AntivirusScanCompleted', AdditionalFields: '{"ScanTypeIndex":2}' },
-    { Timestamp: '2026-12-01T10:20:00.1234567Z', DeviceId: A.toUpperCase(), ActionType: 'AntivirusScanCancelled', AdditionalFields: { ScanTypeIndex: 1 } },
-    { Timestamp: '2026-12-01T10:40:00Z', DeviceId: A, ActionType: 'AntivirusScanCompleted', AdditionalFields: '{}' },
-    { Timestamp: 'not a time', DeviceId: A, ActionType: 'AntivirusScanCompleted' },
-    { Timestamp: '2026-12-01T10:30:00Z', DeviceId: A, ActionType: 'ProcessCreated' },
+    row('2026-12-01T09:00:00Z', 'AntivirusScanCompleted', '{"ScanTypeIndex":3,"ScanParametersIndex":1,"ScanId":"{S0}"}'),
+    { ...row('2026-12-01T10:20:00.1234567Z', 'AntivirusScanCancelled', { ScanTypeIndex: 3, ScanParametersIndex: 1, ScanId: '{S1}' }), DeviceId: A.toUpperCase() },
+    row('2026-12-01T10:30:00Z', 'AntivirusScanCompleted', '{"ScanTypeIndex":3,"ScanParametersIndex":2,"ScanId":"{S2}"}'),
+    row('2026-12-01T10:40:00Z', 'AntivirusScanCompleted', '{"ScanTypeIndex":3,"ScanParametersIndex":1,"ScanId":"{S3}"}'),
+    row('not a time', 'AntivirusScanCompleted', '{}'),
+    row('2026-12-01T10:30:00Z', 'ProcessCreated', '{}'),
   ]); // prettier-ignore
 
-  it('reads hunting rows, skipping those that are no scan event', () => {
-    expect(events.map((e) => [e.deviceId, e.actionType, e.scanType])).toEqual([
-      [A, 'AntivirusScanCompleted', 'Full'],
-      [A, 'AntivirusScanCancelled', 'Quick'],
-      [A, 'AntivirusScanCompleted', null],
+  it('reads the scan kind from ScanParametersIndex, not ScanTypeIndex (the engine)', () => {
+    expect(events.map((e) => [e.deviceId, e.actionType, e.scanType, e.scanId])).toEqual([
+      [A, 'AntivirusScanCompleted', 'Quick', '{s0}'],
+      [A, 'AntivirusScanCancelled', 'Quick', '{s1}'],
+      [A, 'AntivirusScanCompleted', 'Full', '{s2}'],
+      [A, 'AntivirusScanCompleted', 'Quick', '{s3}'],
     ]);
   });
 
   it.each([
-    [T - 2 * 3_600_000, 'completed', '2026-12-01T09:00:00Z'],
-    [T, 'cancelled', '2026-12-01T10:20:00.1234567Z'],
-    [T + 30 * 60_000, 'completed', '2026-12-01T10:40:00Z'],
-    [T + 3_600_000, 'no-evidence', null],
-  ])('an action created at %i ends %s', (created, result, at) => {
-    expect(proofFor(events, created)).toMatchObject({ result, at });
+    [
+      'a Quick delivered before two Quick scans ended is ambiguous',
+      'Quick',
+      T,
+      'ambiguous',
+      '2026-12-01T10:20:00.1234567Z',
+    ],
+    [
+      'a Quick delivered between them takes the one after',
+      'Quick',
+      T + 25 * 60_000,
+      'completed',
+      '2026-12-01T10:40:00Z',
+    ],
+    ['a Full scan counts only the Full one', 'Full', T, 'completed', '2026-12-01T10:30:00Z'],
+    ['nothing after delivery is no evidence', 'Quick', T + 3_600_000, 'no-evidence', null],
+    [
+      'a scan that ended past the Quick window is not this one',
+      'Quick',
+      T - 4 * 3_600_000,
+      'no-evidence',
+      null,
+    ],
+  ] as const)('%s', (_title, kind, delivered, result, at) => {
+    expect(proofFor(events, kind, delivered)).toMatchObject({ result, at });
+  });
+
+  it('takes a scan whose events carry no kind as ambiguous, never as proof', () => {
+    const unknown = parseScanEvents([row('2026-12-01T10:05:00Z', 'AntivirusScanCompleted', '{}')]);
+    expect(proofFor(unknown, 'Quick', T)).toMatchObject({ result: 'ambiguous' });
+    expect(proofFor([...unknown, ...events], 'Full', T)).toMatchObject({ result: 'ambiguous' });
   });
 
   it('builds the one query shape, refusing ids that are not device ids', () => {
@@ -60,7 +90,10 @@ describe('hunting budget answers', () => {
   it.each([
     ['30', 'Too many requests', 30_000],
     [undefined, 'CPU quota exceeded', 10 * 60_000],
+    [undefined, 'You have exceeded processing resources allocated to this tenant.', 10 * 60_000],
     [undefined, 'Too many requests', 60_000],
+    // A call-count quota is not the CPU quota: it does not wait for the 15-minute cycle.
+    [undefined, 'API calls quota exceeded! maximum allowed 45 per 00:01:00', 60_000],
   ])('Retry-After %j with %j pauses %i ms', (retryAfter, message, ms) => {
     // 5 minutes into a 15-minute quota cycle.
     expect(huntingPauseMs(retryAfter, message, T + 5 * 60_000, 60_000)).toBe(ms);

@@ -96,8 +96,11 @@ describe('advanced hunting in the simulator', () => {
       expect(body.results).toEqual([
         expect.objectContaining({ DeviceId: first, ActionType: 'AntivirusScanCompleted' }),
       ]);
+      // The engine (3 Antimalware) and the scan's kind (1 Quick), as Defender reports them.
       expect(JSON.parse(String(body.results[0]?.['AdditionalFields']))).toMatchObject({
-        ScanTypeIndex: 1,
+        ScanTypeIndex: 3,
+        ScanParametersIndex: 1,
+        ScanId: expect.stringMatching(/^\{[0-9A-F-]{36}\}$/),
       });
       expect(sim.deviceEvents()).toHaveLength(1);
     } finally {

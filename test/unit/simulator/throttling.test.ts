@@ -22,7 +22,11 @@ describe('throttling on arrival in sliding windows', () => {
       expect(statuses[100]).toBe(429);
       const throttled = await scan(sim, ids[101]!);
       expect(throttled.statusCode).toBe(429);
-      expect(errorCode(throttled)).toBe('TooManyRequests');
+      // The published body: code "429", the minute window named.
+      expect(errorCode(throttled)).toBe('429');
+      expect(throttled.json<{ error: { message: string } }>().error.message).toBe(
+        'API calls quota exceeded! maximum allowed 100 per 00:01:00',
+      );
       const retryAfter = Number(throttled.headers['retry-after']);
       expect(Number.isInteger(retryAfter) && retryAfter >= 1).toBe(true);
       // The first call arrived at 0 ms; at 60 001 ms it has left the window, and only it.

@@ -109,10 +109,10 @@ function describeLifecycle(status: CampaignStatus): string[] {
     );
   if (l.proof) {
     const p = l.proof;
-    const total = p.completed + p.cancelled + p.failed + p['no-evidence'];
+    const total = Object.values(p).reduce((a, b) => a + b, 0);
     lines.push(
       `  proved complete: ${count(p.completed)} of ${count(total)} (cancelled ${count(p.cancelled)}, ` +
-        `failed ${count(p.failed)}, no evidence ${count(p['no-evidence'])})`,
+        `failed ${count(p.failed)}, ambiguous ${count(p.ambiguous)}, no evidence ${count(p['no-evidence'])})`,
     );
   }
   const k = l.cancels;
