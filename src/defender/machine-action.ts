@@ -48,6 +48,8 @@ export interface Machine {
   healthStatus?: string | null;
   onboardingStatus?: string | null;
   osPlatform?: string | null;
+  /** Sensor / Defender client version (macOS and Linux scans need 101.98.84 or later). */
+  agentVersion?: string | null;
   machineTags?: string[] | null;
   rbacGroupId?: number | string | null;
   rbacGroupName?: string | null;

@@ -29,8 +29,24 @@ function withContext(
 /** Windows 10 before 1709 (build 16299) cannot take the command (mde-api.md). */
 const FIRST_SCANNABLE_WINDOWS10_BUILD = 16_299;
 
+/** macOS and Linux scan from client 101.98.84 on (Microsoft Learn, "Take response actions on a device"). */
+const FIRST_SCANNABLE_MAC_LINUX_CLIENT = [101, 98, 84];
+
+function olderThan(version: string, minimum: readonly number[]): boolean {
+  const parts = version.split('.').map(Number);
+  for (let i = 0; i < minimum.length; i++) {
+    const have = parts[i] ?? 0;
+    const need = minimum[i] ?? 0;
+    if (have !== need) return have < need;
+  }
+  return false;
+}
+
 function tooOldForScan(machine: SimMachine): boolean {
   const build = machine['osBuild'];
+  const agent = machine['agentVersion'];
+  if (machine.osPlatform === 'macOS' || machine.osPlatform === 'Linux')
+    return typeof agent === 'string' && olderThan(agent, FIRST_SCANNABLE_MAC_LINUX_CLIENT);
   return (
     machine.osPlatform === 'Windows10' &&
     typeof build === 'number' &&
@@ -94,7 +110,7 @@ function runAntiVirusScan(
     return apiError(
       400,
       'ClientVersionNotSupported',
-      `Action is not supported on ${machine.osPlatform} build ${String(machine['osBuild'])}.`,
+      `Action is not supported on ${machine.osPlatform} ${String(machine['osBuild'] ?? machine['agentVersion'])}.`,
       { machineId },
     );
   }

@@ -35,6 +35,13 @@ export interface FleetMix {
   unsupportedOs: number;
   offline: number;
   busy: number;
+  /**
+   * Reachable devices whose health reads ImpairedCommunication, NoSensorData or
+   * NoSensorDataImpairedCommunication: they still take commands (default 0).
+   */
+  impaired: number;
+  /** macOS/Linux devices with a client older than 101.98.84: scans answer 400 (default 0). */
+  oldClient: number;
 }
 
 export const DEFAULT_FLEET_MIX: FleetMix = {
@@ -44,6 +51,8 @@ export const DEFAULT_FLEET_MIX: FleetMix = {
   unsupportedOs: 0.02,
   offline: 0.02,
   busy: 0.03,
+  impaired: 0,
+  oldClient: 0,
 };
 
 export const SUPPORTED_PLATFORMS: readonly string[] = [
@@ -102,7 +111,12 @@ function generateMachine(
   nowMs: number,
   before: SimMachine[],
 ): SimMachine {
-  const os = kind === 'unsupportedOs' ? rng.pick(['iOS', 'Android']) : normalPlatform(rng);
+  const os =
+    kind === 'unsupportedOs'
+      ? rng.pick(['iOS', 'Android'])
+      : kind === 'oldClient'
+        ? rng.pick(['macOS', 'Linux'])
+        : normalPlatform(rng);
   const [rbacGroupId, rbacGroupName] = os.startsWith('WindowsServer')
     ? [102, 'Servers']
     : rng.pick(GROUPS);
@@ -122,14 +136,16 @@ function generateMachine(
     osProcessor: 'x64',
     version: os.startsWith('Windows') ? rng.pick(['22H2', '23H2', '24H2']) : null,
     osBuild: os.startsWith('Windows') ? rng.int(19_045, 26_100) : null,
-    agentVersion: `10.8${String(rng.int(700, 799))}.${String(rng.int(19_000, 26_000))}.1000`,
+    agentVersion: agentVersion(os, kind, rng.int(700, 799), rng.int(19_000, 26_000)),
     lastIpAddress: `10.${String(rng.int(0, 255))}.${String(rng.int(0, 255))}.${String(rng.int(1, 254))}`,
     lastExternalIpAddress: `203.0.113.${String(rng.int(1, 254))}`,
     healthStatus: inactive
       ? 'Inactive'
       : kind === 'offline'
         ? rng.pick(['Active', 'ImpairedCommunication', 'NoSensorData'])
-        : 'Active',
+        : kind === 'impaired'
+          ? rng.pick(['ImpairedCommunication', 'NoSensorData', 'NoSensorDataImpairedCommunication'])
+          : 'Active',
     onboardingStatus: 'Onboarded',
     deviceValue: 'Normal',
     rbacGroupId,
@@ -149,6 +165,16 @@ function generateMachine(
       busyWithOtherScan: kind === 'busy',
     },
   };
+}
+
+/**
+ * Windows sensors report 10.8xxx.xxxxx.1000; the macOS/Linux client 101.yyyyy.zzzz, which runs a
+ * scan from 101.98.84 on (Microsoft Learn, "Take response actions on a device").
+ */
+function agentVersion(os: string, kind: Kind, a: number, b: number): string {
+  if (os !== 'macOS' && os !== 'Linux') return `10.8${String(a)}.${String(b)}.1000`;
+  if (kind === 'oldClient') return `101.${String(a % 98)}.${String(b % 100)}`;
+  return `101.${String(23_000 + a)}.${String(b % 10_000).padStart(4, '0')}`;
 }
 
 function normalPlatform(rng: Random): string {

@@ -61,7 +61,7 @@ export function registerScanCommand(program: Command): void {
     .option('--group <name>', 'devices of this device group (rbacGroupName)')
     .option(
       '--all',
-      'every device of the tenant (List Machines, skipping what --query skips: inactive, not onboarded, excluded, merged, duplicate, unsupported platform)',
+      'every device of the tenant (List Machines, skipping what --query skips: inactive, not onboarded, excluded, merged, duplicate, unsupported platform or client version)',
     )
     .option(
       '--include-inactive',

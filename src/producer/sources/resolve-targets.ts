@@ -2,7 +2,7 @@ import type { Machine } from '../../defender/machine-action.js';
 import { toMachineId } from './device-id.js';
 import { TargetQueryError } from './errors.js';
 import { buildTargetFilter, type TargetFilterOptions } from './target-filter.js';
-import { canRunAntivirusScan } from './scan-platforms.js';
+import { canRunAntivirusScan, clientTooOldForScan } from './scan-platforms.js';
 
 /** All the targeting needs from the Defender client, so tests can pass a fake. */
 export interface MachineLister {
@@ -17,6 +17,7 @@ export const SKIP_REASONS = [
   'duplicate',
   'not-onboarded',
   'unsupported-platform',
+  'unsupported-client-version',
   'inactive',
 ] as const;
 export type SkipReason = (typeof SKIP_REASONS)[number];
@@ -24,7 +25,7 @@ export type SkipReason = (typeof SKIP_REASONS)[number];
 export interface ResolveTargetsOptions extends TargetFilterOptions {
   /** `rbacGroupName`, matched case-insensitively here (the API cannot filter on it). */
   group?: string | undefined;
-  /** Keep devices whose healthStatus is not Active (every other skip rule still applies). */
+  /** Keep devices whose healthStatus is Inactive (every other skip rule still applies). */
   includeInactive?: boolean | undefined;
   /** Ids per yielded chunk (default 1000). */
   chunkSize?: number | undefined;
@@ -104,8 +105,11 @@ function same(value: string | null | undefined, expected: string): boolean {
 
 /**
  * The first reason to skip `machine` (after `invalid-id`, which the caller checks), or
- * `undefined` to target it. A health or onboarding status the API left out is not evidence of a
- * problem: only explicit values skip.
+ * `undefined` to target it: only what cannot take the action. A health or onboarding status the
+ * API left out is not evidence of a problem: only explicit values skip. Of the health states only
+ * `Inactive` (not seen for 7 days: the scan would sit pending) skips; `ImpairedCommunication`,
+ * `NoSensorData` and `NoSensorDataImpairedCommunication` devices still take commands (XSOAR's
+ * Defender integration maps them to Online, demisto/content `HEALTH_STATUS_TO_ENDPOINT_STATUS`).
  */
 export function skipReason(
   machine: Machine,
@@ -117,7 +121,8 @@ export function skipReason(
   const onboarding = machine.onboardingStatus;
   if (onboarding != null && !same(onboarding, 'Onboarded')) return 'not-onboarded';
   if (!canRunAntivirusScan(machine.osPlatform)) return 'unsupported-platform';
-  const health = machine.healthStatus;
-  if (!includeInactive && health != null && !same(health, 'Active')) return 'inactive';
+  if (clientTooOldForScan(machine.osPlatform, machine.agentVersion))
+    return 'unsupported-client-version';
+  if (!includeInactive && same(machine.healthStatus, 'Inactive')) return 'inactive';
   return undefined;
 }

@@ -35,3 +35,26 @@ export function canRunAntivirusScan(osPlatform: string | null | undefined): bool
   const folded = fold(osPlatform);
   return CAPABLE.has(folded) || LATER_SERVER.test(folded);
 }
+
+/** macOS and Linux run a scan from client 101.98.84 on (Microsoft Learn, "Take response actions on a device"). */
+export const MIN_MAC_LINUX_CLIENT = [101, 98, 84] as const;
+
+/**
+ * Whether a macOS or Linux device's client is older than `MIN_MAC_LINUX_CLIENT` (the API answers
+ * 400 ClientVersionNotSupported). A missing or unreadable version is not evidence: kept.
+ */
+export function clientTooOldForScan(
+  osPlatform: string | null | undefined,
+  agentVersion: string | null | undefined,
+): boolean {
+  const platform = fold(osPlatform ?? '');
+  if (platform !== 'macos' && platform !== 'linux') return false;
+  if (!agentVersion || !/^\d+(\.\d+)*$/.test(agentVersion.trim())) return false;
+  const parts = agentVersion.trim().split('.').map(Number);
+  for (let i = 0; i < MIN_MAC_LINUX_CLIENT.length; i++) {
+    const have = parts[i] ?? 0;
+    const need = MIN_MAC_LINUX_CLIENT[i] ?? 0;
+    if (have !== need) return have < need;
+  }
+  return false;
+}

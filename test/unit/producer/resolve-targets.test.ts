@@ -98,15 +98,20 @@ describe('resolveTargets', () => {
       machine(8, { osPlatform: 'Windows7' }),
       machine(9, { osPlatform: 'iOS' }),
       machine(10, { id: 'not-a-machine-id' }),
-      machine(11, { osPlatform: 'Linux' }),
+      machine(11, { osPlatform: 'Linux', agentVersion: '101.24092.0004' }),
+      machine(12, { healthStatus: 'NoSensorData' }),
+      machine(13, { healthStatus: 'NoSensorDataImpairedCommunication' }),
+      machine(14, { osPlatform: 'macOS', agentVersion: '101.98.30' }),
+      machine(15, { healthStatus: 'Unknown' }),
     ];
     const { ids, report } = await resolveAll(machines, {});
-    expect(ids).toEqual([machineId(1), machineId(11)]);
+    // Impaired and no-sensor-data devices still take commands: only Inactive is skipped as such.
+    expect(ids).toEqual([1, 3, 11, 12, 13, 15].map(machineId));
     expect(report).toEqual({
       filter: undefined,
-      listed: 11,
-      matched: 11,
-      selected: 2,
+      listed: 15,
+      matched: 15,
+      selected: 6,
       skipped: {
         'invalid-id': 1,
         merged: 1,
@@ -114,7 +119,8 @@ describe('resolveTargets', () => {
         duplicate: 1,
         'not-onboarded': 1,
         'unsupported-platform': 2,
-        inactive: 2,
+        'unsupported-client-version': 1,
+        inactive: 1,
       },
     });
   });
@@ -123,9 +129,10 @@ describe('resolveTargets', () => {
     const machines = [
       machine(1, { healthStatus: 'Inactive' }),
       machine(2, { healthStatus: 'NoSensorData', isExcluded: true }),
+      machine(3, { healthStatus: 'ImpairedCommunication' }),
     ];
     const { ids, report } = await resolveAll(machines, { includeInactive: true });
-    expect(ids).toEqual([machineId(1)]);
+    expect(ids).toEqual([machineId(1), machineId(3)]);
     expect(report.skipped).toMatchObject({ inactive: 0, excluded: 1 });
   });
 
