@@ -5,14 +5,24 @@ import type { SimContext } from './sim-context.js';
 
 const JWT_BEARER = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 
-/** The API resources Entra issues MDE tokens for, in every cloud (mde-api.md). */
+/**
+ * The API resources Entra issues MDE tokens for, exactly those that Microsoft's pages and real
+ * clients use (docs/mde-api.md "Clouds and tokens" names each source), in every cloud:
+ * commercial `api.securitycenter.microsoft.com` (Microsoft Learn, "Create an app to access
+ * Microsoft Defender for Endpoint without a user") and `api.security.microsoft.com` (Microsoft
+ * Learn, "Supported Microsoft Defender XDR APIs": "Tokens can be acquired by accessing"); the
+ * WindowsDefenderATP application id URIs `securitycenter.onmicrosoft.com/windowsatpservice`
+ * (commercial and GCC) and `securitycenter.onmicrosoft.us/windowsatpservice` (GCC High, DoD), as
+ * demisto/content's MicrosoftApiModule (`MICROSOFT_DEFENDER_FOR_ENDPOINT_APT_SERVICE_ENDPOINTS`)
+ * and Elastic's Defender connector ask; the GCC API host, as GCC scripts ask; and the
+ * WindowsDefenderATP application id itself.
+ */
 export const MDE_RESOURCES: readonly string[] = [
   'https://api.securitycenter.microsoft.com',
   'https://api.security.microsoft.com',
   'https://securitycenter.onmicrosoft.com/windowsatpservice',
+  'https://securitycenter.onmicrosoft.us/windowsatpservice',
   'https://api-gcc.securitycenter.microsoft.us',
-  'https://api-gov.securitycenter.microsoft.us',
-  'https://securitycenter.microsoft.us/mtp',
   'fc780465-2017-40d4-a0c5-307022471b92',
 ];
 
