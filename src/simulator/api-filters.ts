@@ -16,25 +16,53 @@ const EXPOSURE = ['None', 'Low', 'Medium', 'High'];
 
 const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
 
-/** What `GET /api/machines` accepts in `$filter` (mde-api.md); `rbacGroupName` is not filterable. */
+const DEVICE_VALUES = ['Normal', 'Low', 'High'];
+const EQ_NE = ['eq', 'ne'] as const;
+
+/**
+ * What `GET /api/machines` accepts in `$filter`: the fields Microsoft Learn "List machines API"
+ * lists (computerDnsName, id, version, deviceValue, aadDeviceId, machineTags, lastSeen,
+ * exposureLevel, onboardingStatus, lastIpAddress, healthStatus, osPlatform, riskScore,
+ * rbacGroupId), `eq`/`ne` on each scalar, `startswith()` on the free-text ones.
+ * `rbacGroupName` is not filterable.
+ */
 export const MACHINE_FILTER: FilterSchema<SimMachine> = {
-  id: { type: 'string', ops: ['eq'], get: (m) => m.id },
-  computerDnsName: { type: 'string', ops: ['eq'], get: (m) => m.computerDnsName },
-  healthStatus: { type: 'string', ops: ['eq'], values: HEALTH, get: (m) => m.healthStatus },
+  id: { type: 'string', ops: EQ_NE, startsWith: true, get: (m) => m.id },
+  computerDnsName: {
+    type: 'string',
+    ops: EQ_NE,
+    startsWith: true,
+    get: (m) => m.computerDnsName,
+  },
+  version: { type: 'string', ops: EQ_NE, startsWith: true, get: (m) => str(m['version']) },
+  deviceValue: {
+    type: 'string',
+    ops: EQ_NE,
+    values: DEVICE_VALUES,
+    get: (m) => str(m['deviceValue']),
+  },
+  aadDeviceId: { type: 'string', ops: EQ_NE, get: (m) => str(m['aadDeviceId']) },
+  lastIpAddress: {
+    type: 'string',
+    ops: EQ_NE,
+    startsWith: true,
+    get: (m) => str(m['lastIpAddress']),
+  },
+  healthStatus: { type: 'string', ops: EQ_NE, values: HEALTH, get: (m) => m.healthStatus },
   onboardingStatus: {
     type: 'string',
-    ops: ['eq'],
+    ops: EQ_NE,
     values: ONBOARDING,
     get: (m) => m.onboardingStatus,
   },
-  osPlatform: { type: 'string', ops: ['eq'], get: (m) => m.osPlatform },
-  rbacGroupId: { type: 'number', ops: ['eq'], get: (m) => m.rbacGroupId },
+  osPlatform: { type: 'string', ops: EQ_NE, startsWith: true, get: (m) => m.osPlatform },
+  rbacGroupId: { type: 'number', ops: EQ_NE, get: (m) => m.rbacGroupId },
   machineTags: { type: 'collection', ops: [], get: (m) => m.machineTags },
   lastSeen: { type: 'datetime', ops: ['gt', 'ge', 'lt', 'le'], get: (m) => Date.parse(m.lastSeen) },
-  riskScore: { type: 'string', ops: ['eq'], values: LEVELS, get: (m) => str(m['riskScore']) },
+  riskScore: { type: 'string', ops: EQ_NE, values: LEVELS, get: (m) => str(m['riskScore']) },
   exposureLevel: {
     type: 'string',
-    ops: ['eq'],
+    ops: EQ_NE,
     values: EXPOSURE,
     get: (m) => str(m['exposureLevel']),
   },
@@ -48,16 +76,16 @@ export interface ActionAt {
 
 /** What `GET /api/machineactions` accepts in `$filter` (mde-api.md). */
 export const ACTION_FILTER: FilterSchema<ActionAt> = {
-  id: { type: 'string', ops: ['eq'], get: (a) => a.action.id },
-  machineId: { type: 'string', ops: ['eq'], get: (a) => a.action.machineId },
-  type: { type: 'string', ops: ['eq'], values: ACTION_TYPES, get: (a) => a.action.type },
+  id: { type: 'string', ops: EQ_NE, get: (a) => a.action.id },
+  machineId: { type: 'string', ops: EQ_NE, get: (a) => a.action.machineId },
+  type: { type: 'string', ops: EQ_NE, values: ACTION_TYPES, get: (a) => a.action.type },
   status: {
     type: 'string',
-    ops: ['eq'],
+    ops: EQ_NE,
     values: ACTION_STATUSES,
     get: (a) => statusAt(a.action, a.nowMs),
   },
-  requestor: { type: 'string', ops: ['eq'], get: (a) => a.action.requestor },
+  requestor: { type: 'string', ops: EQ_NE, get: (a) => a.action.requestor },
   creationDateTimeUtc: {
     type: 'datetime',
     ops: ['ge', 'gt', 'lt', 'le'],

@@ -1,8 +1,11 @@
 /**
  * A strict subset of OData `$filter`, as far as mde-api.md documents it: comparisons of one
- * field with one literal, `machineTags/any(tag: tag eq 'X')`, `and`, `or` and parentheses.
- * Anything else (unknown field, unsupported operator, wrong literal type, unknown enum value,
- * `not`, functions) is refused with an `ODataFilterError`, which the API answers as 400 ODataError.
+ * field with one literal, `startswith(field,'x')` on fields that allow it,
+ * `machineTags/any(tag: tag eq 'X')`, `and`, `or` and parentheses. Property names match
+ * case-insensitively (real clients send `CreationDateTimeUtc`: MDEAutomator's
+ * `Get-Actions`). Anything else (unknown field, unsupported operator, wrong literal type, unknown
+ * enum value, `not`, other functions) is refused with an `ODataFilterError`, which the API
+ * answers as 400 ODataError.
  */
 
 export type ComparisonOperator = 'eq' | 'ne' | 'gt' | 'ge' | 'lt' | 'le';
@@ -14,6 +17,8 @@ export interface FieldSpec<T> {
   ops: readonly ComparisonOperator[];
   /** For string fields with a closed set of values: anything else is an error. */
   values?: readonly string[];
+  /** Whether `startswith(field,'…')` applies (string fields only). */
+  startsWith?: boolean;
   /** Reads the value; datetimes as ms since the epoch. */
   get(record: T): FieldValue;
 }
@@ -29,7 +34,7 @@ type Token =
   | { kind: 'string'; value: string }
   | { kind: 'number'; value: number }
   | { kind: 'datetime'; value: number; text: string }
-  | { kind: 'punct'; text: '(' | ')' | '/' | ':' };
+  | { kind: 'punct'; text: '(' | ')' | '/' | ':' | ',' };
 
 /**
  * An OData v4 DateTimeOffset literal, unquoted (ABNF `dateTimeOffsetValue`): date, `T`, hours and
@@ -72,7 +77,7 @@ function tokenize(text: string): Token[] {
     const ch = text.charAt(i);
     if (ch === ' ') {
       i++;
-    } else if (ch === '(' || ch === ')' || ch === '/' || ch === ':') {
+    } else if (ch === '(' || ch === ')' || ch === '/' || ch === ':' || ch === ',') {
       tokens.push({ kind: 'punct', text: ch });
       i++;
     } else if (ch === "'") {
@@ -131,12 +136,7 @@ export function compileFilter<T>(text: string, schema: FilterSchema<T>): Predica
     if (t?.kind !== 'punct' || t.text !== p)
       throw new ODataFilterError(`Expected '${p}' in $filter`);
   };
-  const field = (name: string): FieldSpec<T> => {
-    const spec = Object.hasOwn(schema, name) ? schema[name] : undefined;
-    if (!spec)
-      throw new ODataFilterError(`Could not find a property named '${name}' usable in $filter`);
-    return spec;
-  };
+  const field = (name: string): FieldSpec<T> => fieldOf(schema, name, '$filter');
 
   const parseOr = (): Predicate<T> => {
     let left = parseAnd();
@@ -166,6 +166,7 @@ export function compileFilter<T>(text: string, schema: FilterSchema<T>): Predica
       return inner;
     }
     if (t?.kind !== 'word') throw new ODataFilterError('Expected a property name in $filter');
+    if (t.text === 'startswith' && peek()?.kind === 'punct') return parseStartsWith();
     const spec = field(t.text);
     if (spec.type === 'collection') return parseAny(spec);
     const op = tokens[pos++];
@@ -175,6 +176,25 @@ export function compileFilter<T>(text: string, schema: FilterSchema<T>): Predica
     }
     const literal = literalFor(t.text, spec, tokens[pos++]);
     return comparison(spec, op.text as ComparisonOperator, literal);
+  };
+  const parseStartsWith = (): Predicate<T> => {
+    expectPunct('(');
+    const name = tokens[pos++];
+    if (name?.kind !== 'word')
+      throw new ODataFilterError('Expected a property name in startswith()');
+    const spec = field(name.text);
+    if (spec.type !== 'string' || spec.startsWith !== true)
+      throw new ODataFilterError(`startswith() is not supported on '${name.text}'`);
+    expectPunct(',');
+    const prefix = tokens[pos++];
+    if (prefix?.kind !== 'string')
+      throw new ODataFilterError('Expected a string literal in startswith()');
+    expectPunct(')');
+    // Case-sensitive, as `eq` is here: whether the API folds case is not documented.
+    return (r) => {
+      const v = spec.get(r);
+      return typeof v === 'string' && v.startsWith(prefix.value);
+    };
   };
   const parseAny = (spec: FieldSpec<T>): Predicate<T> => {
     expectPunct('/');
@@ -202,6 +222,15 @@ export function compileFilter<T>(text: string, schema: FilterSchema<T>): Predica
   const predicate = parseOr();
   if (pos !== tokens.length) throw new ODataFilterError('Unexpected text at the end of $filter');
   return predicate;
+}
+
+/** The field named `name`, matched case-insensitively, or an error naming the option. */
+export function fieldOf<T>(schema: FilterSchema<T>, name: string, option: string): FieldSpec<T> {
+  const key = Object.keys(schema).find((k) => k.toLowerCase() === name.toLowerCase());
+  const spec = key === undefined ? undefined : schema[key];
+  if (!spec)
+    throw new ODataFilterError(`Could not find a property named '${name}' usable in ${option}`);
+  return spec;
 }
 
 function literalFor<T>(name: string, spec: FieldSpec<T>, t: Token | undefined): string | number {

@@ -37,12 +37,21 @@ export function resolveUsers(inputs: readonly SimUserInput[] = []): Map<string, 
 
 /**
  * The permissions that let a token use an endpoint family (any one suffices), as the API
- * documents them: scans and their cancellation need Machine.Scan, reads need Machine.Read.All
- * or Machine.ReadWrite.All. Application tokens are judged by `roles`, user tokens by `scp`.
+ * documents them: scans need Machine.Scan; cancelling an action any of the machine-action
+ * permissions (Microsoft Learn, "Cancel machine action API"); reads Machine.Read.All or
+ * Machine.ReadWrite.All. Application tokens are judged by `roles`, user tokens by `scp`.
  */
 const NEEDED: Readonly<Record<ApiFamily, readonly string[]>> = {
   scan: ['Machine.Scan'],
-  cancel: ['Machine.Scan'],
+  cancel: [
+    'Machine.CollectForensics',
+    'Machine.Isolate',
+    'Machine.RestrictExecution',
+    'Machine.Scan',
+    'Machine.Offboard',
+    'Machine.StopAndQuarantine',
+    'Machine.LiveResponse',
+  ],
   machines: ['Machine.Read.All', 'Machine.ReadWrite.All'],
   machineActions: ['Machine.Read.All', 'Machine.ReadWrite.All'],
 };

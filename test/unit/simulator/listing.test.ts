@@ -78,12 +78,14 @@ describe('listing machines', () => {
 
   it.each([
     "rbacGroupName eq 'Servers'",
-    "healthstatus eq 'Active'",
+    "startswith(rbacGroupName, 'Serv')",
     "healthStatus eq 'Sleeping'",
-    "healthStatus ne 'Active'",
+    "healthStatus ne 'Sleeping'",
     "rbacGroupId eq '102'",
     "not healthStatus eq 'Active'",
-    "startswith(computerDnsName, 'desk')",
+    "startswith(healthStatus, 'Act')",
+    "contains(computerDnsName, 'desk')",
+    'lastSeen ne 2026-01-01T00:00:00Z',
     "healthStatus eq 'Active' and",
     "machineTags/all(tag: tag eq 'VIP')",
     "healthStatus EQ 'Active'",
@@ -98,17 +100,25 @@ describe('listing machines', () => {
     }
   });
 
-  it.each(['$top=0', '$top=10001', '$top=abc', '$skip=-1', '$orderby=id', '$top=5&$top=6'])(
-    'refuses the query %s with 400 ODataError',
-    async (query) => {
-      const sim = await buildSimulator({ fleet: 3 });
-      try {
-        expect(errorCode(await get(sim, `/api/machines?${query}`))).toBe('ODataError');
-      } finally {
-        await sim.close();
-      }
-    },
-  );
+  it.each([
+    '$top=0',
+    '$top=10001',
+    '$top=abc',
+    '$skip=-1',
+    '$orderby=rbacGroupName',
+    '$orderby=machineTags',
+    '$orderby=lastSeen sideways',
+    '$count=yes',
+    '$expand=alerts',
+    '$top=5&$top=6',
+  ])('refuses the query %s with 400 ODataError', async (query) => {
+    const sim = await buildSimulator({ fleet: 3 });
+    try {
+      expect(errorCode(await get(sim, `/api/machines?${query}`))).toBe('ODataError');
+    } finally {
+      await sim.close();
+    }
+  });
 
   it('caps the answer at $top without a nextLink, and pages on with $skip', async () => {
     const sim = await buildSimulator({ fleet: 250 });
