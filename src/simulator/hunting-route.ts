@@ -116,9 +116,9 @@ export function registerHuntingRoute(app: FastifyInstance, ctx: SimContext): voi
           429,
           'TooManyRequests',
           quotaMessage(decision.window, ctx.opts.timeScale),
-          {
-            'retry-after': String(Math.max(1, Math.ceil(decision.retryAfterMs / 1000))),
-          },
+          ctx.opts.huntingRetryAfter
+            ? { 'retry-after': String(Math.max(1, Math.ceil(decision.retryAfterMs / 1000))) }
+            : {},
         );
       } else if (spent >= ctx.opts.huntingCpuQuota) {
         result = graphError(

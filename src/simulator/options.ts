@@ -77,6 +77,11 @@ export interface SimulatorOptions {
   /** Execution-time limit of one hunting query (ms, not scaled; default 180,000). */
   huntingTimeoutMs?: number;
   /**
+   * Whether a hunting call-count 429 carries Retry-After (default true). Graph does not promise
+   * it; false plays the stricter case, where only the body tells the call-count limit from the CPU one.
+   */
+  huntingRetryAfter?: boolean;
+  /**
    * Scheduled scans unrelated to any campaign, reported in `DeviceEvents` like requested ones:
    * the share of devices that run them (default 0), how often (sim ms, not scaled; default 24 h)
    * and the share that are Full rather than Quick (default 0.3).
@@ -161,6 +166,7 @@ export interface ResolvedOptions {
   huntingMaxRows: number;
   huntingMsPerDevice: number;
   huntingTimeoutMs: number;
+  huntingRetryAfter: boolean;
   huntingRateLimits: RateWindow[];
   huntingCpuQuota: number;
   /** The CPU quota cycle, scaled. */
@@ -255,6 +261,7 @@ export function resolveOptions(options: SimulatorOptions): ResolvedOptions {
     huntingMaxRows,
     huntingMsPerDevice: options.huntingMsPerDevice ?? 0,
     huntingTimeoutMs: options.huntingTimeoutMs ?? 180_000,
+    huntingRetryAfter: options.huntingRetryAfter ?? true,
     evidence: {
       ...evidence,
       delayMs: [evidence.delayMs[0] / timeScale, evidence.delayMs[1] / timeScale] as const,
