@@ -1,6 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import { apiError, type ApiResult } from './api-error.js';
-import { fieldOf, ODataFilterError, type FilterSchema } from './odata-filter.js';
+import { fieldOf, ODataFilterError, type FieldValue, type FilterSchema } from './odata-filter.js';
 
 export type Comparator<T> = (a: T, b: T) => number;
 
@@ -13,13 +13,15 @@ export interface OrderAndCount<T> {
 
 const ORDER_ITEM = /^([A-Za-z_][A-Za-z0-9_]*)(?:\s+(asc|desc))?$/i;
 
-function compareValues(a: unknown, b: unknown): number {
+function compareValues(a: FieldValue, b: FieldValue): number {
   // Absent values sort first, as null sorts lowest in OData.
   if (a === b) return 0;
   if (a === null || a === undefined) return -1;
   if (b === null || b === undefined) return 1;
   if (typeof a === 'number' && typeof b === 'number') return a - b;
-  return String(a) < String(b) ? -1 : 1;
+  const text = (v: string | number | readonly string[]) =>
+    Array.isArray(v) ? v.join(',') : String(v);
+  return text(a) < text(b) ? -1 : 1;
 }
 
 /**
@@ -43,11 +45,11 @@ export function takeOrderAndCount<T>(
     return apiError(
       400,
       'ODataError',
-      `Invalid $count '${String(count)}': expected true or false.`,
+      `Invalid $count '${typeof count === 'string' ? count : '(repeated)'}': expected true or false.`,
     );
   let order: Comparator<T> | undefined;
   if (orderby !== undefined) {
-    const keys: { get: (r: T) => unknown; sign: number }[] = [];
+    const keys: { get: (r: T) => FieldValue; sign: number }[] = [];
     for (const item of orderby.split(',').map((s) => s.trim())) {
       const m = ORDER_ITEM.exec(item);
       if (!m?.[1]) return apiError(400, 'ODataError', `Invalid $orderby clause '${item}'.`);
@@ -55,7 +57,7 @@ export function takeOrderAndCount<T>(
         const spec = fieldOf(schema, m[1], '$orderby');
         if (spec.type === 'collection')
           return apiError(400, 'ODataError', `'${m[1]}' cannot be used in $orderby.`);
-        keys.push({ get: spec.get, sign: m[2]?.toLowerCase() === 'desc' ? -1 : 1 });
+        keys.push({ get: (r) => spec.get(r), sign: m[2]?.toLowerCase() === 'desc' ? -1 : 1 });
       } catch (error) {
         if (error instanceof ODataFilterError)
           return apiError(400, 'ODataError', `Invalid $orderby: ${error.message}`);

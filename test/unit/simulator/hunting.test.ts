@@ -100,7 +100,7 @@ describe('advanced hunting in the simulator', () => {
       expect(JSON.parse(String(body.results[0]?.['AdditionalFields']))).toMatchObject({
         ScanTypeIndex: 3,
         ScanParametersIndex: 1,
-        ScanId: expect.stringMatching(/^\{[0-9A-F-]{36}\}$/),
+        ScanId: expect.stringMatching(/^\{[0-9A-F-]{36}\}$/) as unknown,
       });
       expect(sim.deviceEvents()).toHaveLength(1);
     } finally {
