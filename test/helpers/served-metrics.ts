@@ -103,6 +103,7 @@ export async function servedMetricNames(): Promise<Set<string>> {
       }),
     verifyEnabled: true,
     webhookAttempts: () => Promise.resolve({ delivered: 1, retry: 1 }),
+    denials: () => Promise.resolve({ '403': 2, '429': 1 }),
   });
   const text = await metrics.scrape();
   return new Set(
