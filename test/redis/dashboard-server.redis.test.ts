@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { createSelfSignedCertificate } from '../../src/simulator/tls.js';
 import { afterEach, describe, expect, it } from 'vitest';
+import { startApiServer } from '../../src/api/serve-api.js';
 import { startDashboardServer } from '../../src/cli/commands/dashboard.js';
 import { UsageError } from '../../src/cli/errors.js';
 import { loadConfig } from '../../src/config/load.js';
@@ -126,6 +127,41 @@ describe('fleetscan dashboard (server start)', () => {
       });
     expect(await status()).toBe(401);
     expect(await status({ authorization: `Bearer ${TOKEN}` })).toBe(200);
+  });
+
+  it('serves the API alone over TLS, and refuses a non-loopback bind without it', async () => {
+    await expect(
+      startApiServer(configFor('redis://127.0.0.1:1', { 'api.host': '0.0.0.0' })),
+    ).rejects.toThrow(
+      /refusing to listen on 0\.0\.0\.0 without TLS: pass --tls-cert and --tls-key \(api\.tlsCert, api\.tlsKey\), or --insecure-bind/,
+    );
+    const dir = mkdtempSync(join(tmpdir(), 'fleetscan-api-tls-'));
+    closers.push(() => {
+      rmSync(dir, { recursive: true, force: true });
+      return Promise.resolve();
+    });
+    const tls = await createSelfSignedCertificate();
+    writeFileSync(join(dir, 'cert.pem'), tls.cert);
+    writeFileSync(join(dir, 'key.pem'), tls.key, { mode: 0o600 });
+    const server = await startApiServer(
+      configFor(testRedisUrl(), {
+        'api.port': 0,
+        'api.tlsCert': join(dir, 'cert.pem'),
+        'api.tlsKey': join(dir, 'key.pem'),
+        'log.level': 'silent',
+      }),
+    );
+    closers.push(() => server.close());
+    expect(server.address).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
+    const status = await new Promise<number>((resolve, reject) => {
+      https
+        .get(`${server.address}/healthz`, { ca: tls.cert }, (response) => {
+          response.resume();
+          resolve(response.statusCode ?? 0);
+        })
+        .on('error', reject);
+    });
+    expect(status).toBe(200);
   });
 
   it('refuses a Redis that may evict keys unless told otherwise', async () => {

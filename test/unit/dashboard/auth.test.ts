@@ -43,6 +43,20 @@ describe('createAuthCheck', () => {
     expect(await check('Digest tok-123')).toBe(false);
   });
 
+  it('takes as long for an unknown user name as for a wrong password (no user-name oracle)', async () => {
+    const check = createAuthCheck({ user: 'ops', passwordHash: await hashPassword('hunter22') });
+    const time = async (user: string) => {
+      const started = performance.now();
+      for (let i = 0; i < 4; i += 1)
+        expect(await check(basic(user, `wrong-${String(i)}`))).toBe(false);
+      return performance.now() - started;
+    };
+    const known = await time('ops');
+    const unknown = await time('nobody');
+    // Both run scrypt (tens of ms each); without it the unknown name answered in microseconds.
+    expect(unknown / known).toBeGreaterThan(0.25);
+  });
+
   it('accepts the configured user with the right password only', async () => {
     const check = createAuthCheck({ user: 'ops', passwordHash: await hashPassword('hunter22') });
     expect(await check(basic('ops', 'hunter22'))).toBe(true);
