@@ -1,6 +1,6 @@
 import { pino } from 'pino';
 import { staticTokenProvider } from '../../src/auth/token-provider.js';
-import type { DeviceRecord, ScanResult } from '../../src/campaigns/campaign.js';
+import type { Campaign, DeviceRecord, ScanResult } from '../../src/campaigns/campaign.js';
 import type { CallGate } from '../../src/defender/call-gate.js';
 import { createDefenderClient, type DefenderClient } from '../../src/defender/client.js';
 import { createGraphClient, type HuntingGate } from '../../src/hunting/graph-client.js';
@@ -88,10 +88,7 @@ export async function verifyOn(
         async *iterateDevices() {
           yield* devices;
         },
-        getCampaign: () =>
-          Promise.resolve({ scanType: options.scanType ?? 'Quick' } as Awaited<
-            ReturnType<import('../../src/campaigns/campaign-store.js').CampaignStore['getCampaign']>
-          >),
+        getCampaign: () => Promise.resolve({ scanType: options.scanType ?? 'Quick' } as Campaign),
       },
       lifecycle: {
         recordProof: (_id, proofs) => {
