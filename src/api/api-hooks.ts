@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ApiDeps } from './api-deps.js';
+import { apiAuditInput, problemDetail, tokenActor } from './audit/api-audit.js';
 import { requestFingerprint } from './idempotency-store.js';
 import { ApiProblem, PROBLEM_CONTENT_TYPE } from './problem.js';
 import { hasScope } from './tokens/token-store.js';
@@ -128,6 +129,8 @@ export function registerApiHooks(api: FastifyInstance, deps: ApiDeps): void {
   });
 
   api.addHook('onSend', async (request, reply, payload) => {
+    if (reply.statusCode >= 400 && !request.auditDetail)
+      request.auditDetail = problemDetail(payload);
     const claim = request.idempotencyClaim;
     if (!claim || !request.apiToken) return payload;
     request.idempotencyClaim = null;
@@ -168,25 +171,17 @@ export function registerApiHooks(api: FastifyInstance, deps: ApiDeps): void {
       ) {
         await deps.denials.record({
           at: deps.clock.now(),
-          who: token ? `token:${token.name}` : `address:${request.ip}`,
+          who: token ? tokenActor(token) : `address:${request.ip}`,
           action,
           target,
           from: request.ip,
           status,
-          reason: request.denialReason,
+          reason: request.denialReason || request.auditDetail,
         });
         return;
       }
       if (!configured || !token) return;
-      await deps.audit.record({
-        at: deps.clock.now(),
-        who: `token:${token.name}`,
-        action: configured,
-        target,
-        from: request.ip,
-        status,
-        detail: request.auditDetail,
-      });
+      await deps.audit.record(apiAuditInput(request, token, configured, status, deps.clock.now()));
     };
     await write().catch((error: unknown) => {
       request.log.error({ err: error, action, target }, 'audit record not written');

@@ -196,12 +196,12 @@ export async function buildDashboard(deps: DashboardDeps): Promise<FastifyInstan
       token,
       cancelActions: deps.cancelActions,
       retryFailed: deps.retryFailed,
+      audit: deps.audit ?? deps.api?.audit,
     });
   }
   if (deps.queue) await registerQueueBoard(app, deps.queue, token, Boolean(deps.https));
-  if (deps.api) {
-    await registerApi(app, deps.api);
-    registerAuditPage(app, deps.api.audit, deps.allowActions);
-  }
+  if (deps.api) await registerApi(app, deps.api);
+  const audit = deps.audit ?? deps.api?.audit;
+  if (audit) registerAuditPage(app, audit, deps.allowActions);
   return app;
 }

@@ -2,6 +2,7 @@ import type { CampaignLifecycle } from '../tracking/lifecycle-store.js';
 import type { Queue } from 'bullmq';
 import type { Redis } from '../shared/redis.js';
 import type { ApiDeps } from '../api/api-deps.js';
+import type { AuditLog } from '../api/audit/audit-log.js';
 import type { CampaignState } from '../campaigns/campaign.js';
 import type { CampaignStore } from '../campaigns/campaign-store.js';
 import type { ScheduleReader } from '../schedules/schedule-reader.js';
@@ -50,8 +51,13 @@ export interface DashboardDeps {
   /** Formats export downloads; `exportDevices` (the `export` command's writer) unless a test swaps it. */
   exportWriter?: ExportWriter | undefined;
   clock?: Clock | undefined;
-  /** The automation API under `/api/v1` and the `/audit` page (`api.enabled`). */
+  /** The automation API under `/api/v1` (`api.enabled`). */
   api?: ApiDeps | undefined;
+  /**
+   * The audit log: the `/audit` page, and where the action buttons record what they did
+   * (defaults to the API's when only that is given).
+   */
+  audit?: AuditLog | undefined;
   /** Verify results per campaign, shown as "Proved complete: X of N" (src/tracking). */
   proof?: ((campaignId: string) => Promise<{ completed: number; of: number } | null>) | undefined;
   /**

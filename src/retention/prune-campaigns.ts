@@ -3,9 +3,12 @@ import type { CampaignStore } from '../campaigns/campaign-store.js';
 import { archiveCampaign, type ArchiverDeps } from './archive-campaign.js';
 import type { ArchivedCampaign } from './archive-index.js';
 import { retentionVerdict } from './retention-verdict.js';
+import { recordAudit, type AuditSink } from '../api/audit/record-audit.js';
 
 export interface PruneDeps extends ArchiverDeps {
   store: Pick<CampaignStore, 'getCampaign' | 'iterateDevices' | 'listCampaigns'>;
+  /** Each archived (or failed) campaign is audited here: the worker's sweep or `prune`'s user. */
+  audit?: AuditSink | undefined;
 }
 
 export interface PruneEntry {
@@ -49,13 +52,24 @@ export async function pruneCampaigns(
       entries.push({ ...base, outcome: 'would-archive' });
       return;
     }
+    let entry: PruneEntry;
     try {
       const done = await archiveCampaign(deps, campaign.id);
-      if (done.outcome !== 'already-archived') {
-        entries.push({ ...base, outcome: done.outcome, archive: done.campaign.archived });
-      }
+      if (done.outcome === 'already-archived') return;
+      entry = { ...base, outcome: done.outcome, archive: done.campaign.archived };
     } catch (error) {
-      entries.push({ ...base, outcome: 'failed', error: (error as Error).message });
+      entry = { ...base, outcome: 'failed', error: (error as Error).message };
+    }
+    entries.push(entry);
+    if (deps.audit) {
+      await recordAudit(deps.audit, {
+        action: 'campaign.archive',
+        target: campaign.id,
+        outcome: entry.outcome === 'failed' ? 'failed' : 'ok',
+        detail:
+          entry.error ??
+          `${String(entry.devices)} devices ${entry.outcome === 'resumed' ? 'resumed archive' : 'archived'} to ${entry.archive?.file ?? '?'}, removed from Redis`,
+      });
     }
   };
 

@@ -68,7 +68,7 @@ describe('fleetscan token, api and retry', () => {
       expect((await server.exited).code).toBe(0);
     }
     const all = await createAuditLog(redis, prefix).list();
-    const audit = all.filter((e) => e.from === 'cli');
+    const audit = all.filter((e) => e.source === 'cli');
     expect(audit.map((e) => e.action)).toEqual(['token.revoke', 'token.create']);
     expect(audit.every((e) => e.target === id)).toBe(true);
     // The refused request with the revoked token is there too (issue 27: refusals are audited).

@@ -85,6 +85,8 @@ export function createDenialRecorder(
         from: denial.from,
         status: denial.status,
         detail: detail.slice(0, 300),
+        source: 'api',
+        outcome: 'refused',
       }),
     );
     // SET … GET hands each replaced id to exactly one writer, so none is left behind.

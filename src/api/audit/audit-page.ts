@@ -8,13 +8,15 @@ import { AUDIT_COLUMNS, type AuditEntry, type AuditLog } from './audit-log.js';
 const PAGE = 200;
 
 function row(e: AuditEntry) {
-  return html`<tr>
+  const outcome = e.status === null ? e.outcome : `${e.outcome} (${String(e.status)})`;
+  return html`<tr class="audit-${e.outcome}">
     <td>${new Date(e.at).toISOString()}</td>
     <td>${e.who}</td>
+    <td>${e.source}</td>
     <td>${e.action}</td>
     <td><code>${e.target}</code></td>
     <td>${e.from}</td>
-    <td>${e.status}</td>
+    <td>${outcome}</td>
     <td>${e.detail}</td>
   </tr>`;
 }
@@ -22,7 +24,7 @@ function row(e: AuditEntry) {
 async function* exportAudit(log: AuditLog, format: 'csv' | 'ndjson'): AsyncIterable<string> {
   if (format === 'csv') yield `${AUDIT_COLUMNS.join(',')}\r\n`;
   for await (const entry of log.iterate()) {
-    const out = { ...entry, at: new Date(entry.at).toISOString() };
+    const out = { ...entry, at: new Date(entry.at).toISOString(), status: entry.status ?? '' };
     yield format === 'csv'
       ? `${AUDIT_COLUMNS.map((c) => csvCell(out[c])).join(',')}\r\n`
       : `${JSON.stringify(out)}\n`;
@@ -30,7 +32,7 @@ async function* exportAudit(log: AuditLog, format: 'csv' | 'ndjson'): AsyncItera
 }
 
 /**
- * `/audit`: the newest writes (API and token commands) for whoever may see the dashboard, and
+ * `/audit`: the newest writes (CLI, dashboard, API, schedules, workers) for whoever may see the dashboard, and
  * `/audit/export.csv|ndjson` with all of them, oldest first. Behind the dashboard's own auth.
  */
 export function registerAuditPage(
@@ -43,8 +45,9 @@ export function registerAuditPage(
     const body = html`<section class="card">
       <h1>Audit log</h1>
       <p>
-        Every write through the automation API and every token change, newest first
-        (${entries.length} shown). Export all:
+        Every write, newest first: CLI commands, dashboard actions, API requests, schedules firing
+        and workers' own actions (breaker, retention, reconcile), with who, from where and how it
+        ended (${entries.length} shown). Export all:
         <a href="/audit/export.csv">CSV</a> · <a href="/audit/export.ndjson">NDJSON</a>
       </p>
       <table class="devices">
@@ -52,10 +55,11 @@ export function registerAuditPage(
           <tr>
             <th>When (UTC)</th>
             <th>Who</th>
+            <th>Source</th>
             <th>What</th>
             <th>Target</th>
             <th>From</th>
-            <th>Status</th>
+            <th>Outcome</th>
             <th>Detail</th>
           </tr>
         </thead>

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { ApiDeps } from '../api-deps.js';
 import { defineRoute } from '../define-route.js';
 import { ApiProblem } from '../problem.js';
+import { AUDIT_OUTCOMES, AUDIT_SOURCES } from '../audit/audit-log.js';
 
 const AuditEntrySchema = z.object({
   id: z.string(),
@@ -11,8 +12,10 @@ const AuditEntrySchema = z.object({
   action: z.string(),
   target: z.string(),
   from: z.string(),
-  status: z.number().int(),
+  status: z.number().int().nullable().describe('HTTP status; null for writes that were no request'),
   detail: z.string(),
+  source: z.enum(AUDIT_SOURCES),
+  outcome: z.enum(AUDIT_OUTCOMES),
 });
 
 /** The audit log, newest first (the dashboard's /audit page shows and exports the same). */

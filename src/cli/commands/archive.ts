@@ -5,6 +5,8 @@ import { configFor, printJson } from '../context.js';
 import { UsageError } from '../errors.js';
 import { count } from './shared/output.js';
 import { retentionOf, withRetentionLock } from './shared/retention-session.js';
+import { audited } from '../../api/audit/record-audit.js';
+import { cliAudit } from './shared/cli-audit.js';
 import { withSession } from './shared/session.js';
 
 const EXAMPLE = `
@@ -30,13 +32,26 @@ export function registerArchiveCommand(program: Command): void {
       const config = configFor(command);
       await withSession(config, async (session) => {
         const retention = retentionOf(session);
-        const result = await withRetentionLock(retention, (lock) =>
-          archiveCampaign({ ...retention.pruneDeps(), heartbeat: () => lock.renew() }, id).catch(
-            (error: unknown) => {
-              if (error instanceof NotArchivableError) throw new UsageError(error.message);
-              throw error;
-            },
-          ),
+        const result = await audited(
+          cliAudit(session),
+          {
+            action: 'campaign.archive',
+            target: id,
+            detail: (r) =>
+              r.outcome === 'already-archived'
+                ? 'already archived'
+                : `${String(r.campaign.archived.devices)} devices archived to ${r.campaign.archived.file}, removed from Redis`,
+          },
+          () =>
+            withRetentionLock(retention, (lock) =>
+              archiveCampaign(
+                { ...retention.pruneDeps(), heartbeat: () => lock.renew() },
+                id,
+              ).catch((error: unknown) => {
+                if (error instanceof NotArchivableError) throw new UsageError(error.message);
+                throw error;
+              }),
+            ),
         );
         const a = result.campaign.archived;
         const file = `${retention.archiveDir}/${a.file}`;

@@ -3,10 +3,23 @@ import { createCampaignControl, type ControlResult } from '../../campaigns/campa
 import { configFor, printJson } from '../context.js';
 import { UsageError } from '../errors.js';
 import { count } from './shared/output.js';
+import { audited } from '../../api/audit/record-audit.js';
+import type { CancelActionsSummary } from '../../control/cancel-actions.js';
 import { runCancelActions } from './cancel-actions.js';
+import { cliAudit } from './shared/cli-audit.js';
 import { requireCampaign, withSession } from './shared/session.js';
 
 type Verb = 'cancel' | 'pause' | 'resume';
+
+type Done =
+  { kind: 'state'; result: ControlResult } | { kind: 'actions'; summary: CancelActionsSummary };
+
+function actionsDetail(s: CancelActionsSummary): string {
+  return (
+    `${String(s.waitingCancelled)} waiting stopped, ${String(s.cancelled)} actions cancelled, ` +
+    `${String(s.alreadyFinal)} already final, ${String(s.refused)} refused`
+  );
+}
 
 interface CancelOptions {
   json?: boolean;
@@ -58,21 +71,39 @@ export function registerCancelCommands(program: Command): void {
         const config = configFor(command);
         await withSession(config, async (session) => {
           const { store, lanes } = session;
-          const campaign = await requireCampaign(store, id);
-          if (
-            verb !== 'cancel' &&
-            (campaign.state === 'cancelled' || campaign.state === 'finished')
-          )
-            throw new UsageError(
-              `Campaign ${id} is ${campaign.state}; it cannot be ${verb === 'pause' ? 'paused' : 'resumed'}. ` +
-                'Start a new campaign with `fleetscan scan`.',
-            );
-          if (verb === 'cancel' && options.actions === true) {
-            await runCancelActions(session, config, id, options);
-            return;
-          }
-          const control = createCampaignControl({ store, lanes });
-          const result = await control[verb](id);
+          const killSwitch = verb === 'cancel' && options.actions === true;
+          const done = await audited(
+            cliAudit(session),
+            {
+              action: `campaign.${verb}`,
+              target: id,
+              detail: (d: Done) =>
+                d.kind === 'actions'
+                  ? `+actions: ${actionsDetail(d.summary)}`
+                  : `${d.result.previous} -> ${d.result.state}`,
+            },
+            async (): Promise<Done> => {
+              const campaign = await requireCampaign(store, id);
+              if (
+                verb !== 'cancel' &&
+                (campaign.state === 'cancelled' || campaign.state === 'finished')
+              )
+                throw new UsageError(
+                  `Campaign ${id} is ${campaign.state}; it cannot be ${verb === 'pause' ? 'paused' : 'resumed'}. ` +
+                    'Start a new campaign with `fleetscan scan`.',
+                );
+              if (killSwitch) {
+                return {
+                  kind: 'actions',
+                  summary: await runCancelActions(session, config, id, options),
+                };
+              }
+              const control = createCampaignControl({ store, lanes });
+              return { kind: 'state', result: await control[verb](id) };
+            },
+          );
+          if (done.kind === 'actions') return;
+          const result = done.result;
           if (options.json === true)
             printJson({ action: verb, ...result, message: describe(verb, result) });
           else process.stdout.write(`${describe(verb, result)}\n`);

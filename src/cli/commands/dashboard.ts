@@ -4,6 +4,7 @@ import { createScheduleReader } from '../../schedules/schedule-reader.js';
 import { createScheduleStore } from '../../schedules/schedule-store.js';
 import type { Command } from 'commander';
 import { startApiServices } from '../../api/api-services.js';
+import { createAuditLog } from '../../api/audit/audit-log.js';
 import { blockedReport } from '../../lanes/blocked-tenants.js';
 import { createLaneMetrics } from '../../lanes/lane-metrics.js';
 import { createCampaignControl } from '../../campaigns/campaign-control.js';
@@ -131,6 +132,7 @@ export async function startDashboardServer(
       listWorkers(runtime.redis, config.redis.prefix, { intervalMs: WORKER_HEARTBEAT_MS }),
     log: log.child({ component: 'dashboard' }),
     api: api?.deps,
+    audit: createAuditLog(runtime.redis, config.redis.prefix),
     retention: dashboardRetention(config, runtime.redis, runtime.store),
   });
   let giveUp: (error: Error) => void = () => undefined;

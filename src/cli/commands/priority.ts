@@ -3,6 +3,8 @@ import { PRIORITIES, type Priority } from '../../campaigns/campaign.js';
 import { createCampaignControl } from '../../campaigns/campaign-control.js';
 import { configFor, printJson } from '../context.js';
 import { UsageError } from '../errors.js';
+import { audited } from '../../api/audit/record-audit.js';
+import { cliAudit } from './shared/cli-audit.js';
 import { requireCampaign, withSession } from './shared/session.js';
 
 const EXAMPLE = `
@@ -27,9 +29,20 @@ export function registerPriorityCommand(program: Command): void {
         throw new UsageError(`<class> must be one of ${PRIORITIES.join(', ')}, got ${text}`);
       }
       const config = configFor(command);
-      await withSession(config, async ({ store, lanes }) => {
-        const campaign = await requireCampaign(store, id);
-        const result = await createCampaignControl({ store, lanes }).setPriority(id, priority);
+      await withSession(config, async (session) => {
+        const { store, lanes } = session;
+        const { campaign, result } = await audited(
+          cliAudit(session),
+          {
+            action: 'campaign.priority',
+            target: id,
+            detail: (done) => `${done.result.previous} -> ${priority}`,
+          },
+          async () => ({
+            campaign: await requireCampaign(store, id),
+            result: await createCampaignControl({ store, lanes }).setPriority(id, priority),
+          }),
+        );
         const message = describe(id, result.previous, priority, campaign.state);
         if (options.json === true) printJson({ campaignId: id, ...result, message });
         else process.stdout.write(`${message}\n`);

@@ -6,6 +6,7 @@ import { configFor, printJson } from '../context.js';
 import { UsageError } from '../errors.js';
 import { count, formatTable } from './shared/output.js';
 import { retentionOf, withRetentionLock } from './shared/retention-session.js';
+import { cliAudit } from './shared/cli-audit.js';
 import { withSession } from './shared/session.js';
 
 interface PruneOptions {
@@ -48,7 +49,11 @@ export function registerPruneCommand(program: Command): void {
         const retention = retentionOf(session);
         const run = (heartbeat?: () => Promise<void>) =>
           pruneCampaigns(
-            { ...retention.pruneDeps(), ...(heartbeat ? { heartbeat } : {}) },
+            {
+              ...retention.pruneDeps(),
+              ...(heartbeat ? { heartbeat } : {}),
+              audit: cliAudit(session),
+            },
             { olderThanMs: keepMs, dryRun },
           );
         const result = dryRun

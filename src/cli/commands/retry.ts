@@ -7,7 +7,9 @@ import {
 } from '../../control/retry-failed.js';
 import { configFor, printJson } from '../context.js';
 import { UsageError } from '../errors.js';
+import { audited } from '../../api/audit/record-audit.js';
 import { count } from './shared/output.js';
+import { cliAudit } from './shared/cli-audit.js';
 import { withSession } from './shared/session.js';
 
 function describe(r: RetryFailedResult, reason: string | undefined): string {
@@ -38,10 +40,21 @@ export function registerRetryCommand(program: Command): void {
     )
     .action(async (id: string, options: { reason?: string; json?: boolean }, command: Command) => {
       const config = configFor(command);
-      await withSession(config, async ({ redis, store, lanes }) => {
-        const result = await retryFailed(
-          { redis, prefix: config.redis.prefix, store, lanes },
-          { campaignId: id, reason: options.reason },
+      await withSession(config, async (session) => {
+        const { redis, store, lanes } = session;
+        const result = await audited(
+          cliAudit(session),
+          {
+            action: 'campaign.retry',
+            target: id,
+            detail: (r: RetryFailedResult) =>
+              `${String(r.requeued)} requeued${options.reason ? ` (${options.reason})` : ''}`,
+          },
+          () =>
+            retryFailed(
+              { redis, prefix: config.redis.prefix, store, lanes },
+              { campaignId: id, reason: options.reason },
+            ),
         ).catch((error: unknown) => {
           if (error instanceof UnknownCampaignError || error instanceof RetryRefusedError) {
             throw new UsageError(error.message);

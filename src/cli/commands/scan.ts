@@ -16,7 +16,10 @@ import { UsageError } from '../errors.js';
 import { scanDryRun } from './scan-dry-run.js';
 import { count } from './shared/output.js';
 import { checkSourceOptions, openScanSource, type SourceOptions } from './shared/scan-source.js';
-import { withSession } from './shared/session.js';
+import { withSession, type CommandSession } from './shared/session.js';
+import { audited } from '../../api/audit/record-audit.js';
+import type { Logger } from '../../shared/logger.js';
+import { cliAudit } from './shared/cli-audit.js';
 
 interface ScanOptions extends SourceOptions {
   scanType: string;
@@ -118,37 +121,62 @@ export function registerScanCommand(program: Command): void {
         });
         return;
       }
-      await withSession(config, async ({ redis, store, lanes, tenants }) => {
-        const tenant = chooseTenant(options.tenant, tenants.names, options.campaignId);
-        const source = await openScanSource(options, { config, redis, log, tenant });
-        // Refuse before anything exists when Redis could not hold the campaign's records.
-        const admitted = await admitToRedis(source.chunks, { config, redis });
-        const started = await startCampaign(
-          { store, lanes },
+      await withSession(config, async (session) => {
+        const started = await audited(
+          cliAudit(session),
           {
-            source: { ...source, chunks: admitted },
-            scanType,
-            comment,
-            name: options.name,
-            campaignId: options.campaignId,
-            createdBy: `${userInfo().username}@${hostname()}`,
-            window,
-            tenant,
-            priority,
+            action: 'campaign.create',
+            target: (s: StartedCampaign) => s.campaign.id,
+            detail: (s: StartedCampaign) =>
+              `${String(s.accepted)} devices from ${s.campaign.source}`,
           },
-        ).catch((error: unknown) => {
-          if (error instanceof StartCampaignError)
-            throw new UsageError(error.message, { cause: error });
-          throw error;
-        });
-        await recordIntake(redis, config.redis.prefix, started.campaign.id, {
-          ...started.skipped,
-          invalid: started.invalid,
-          duplicate: started.duplicate,
-        });
+          () => scanFor(session, options, { scanType, comment, priority, window, log }),
+        );
         report(options.json === true, started);
       });
     });
+}
+
+/** The campaign of one `scan`, started and its intake recorded (audited by the caller). */
+async function scanFor(
+  { config, redis, store, lanes, tenants }: CommandSession,
+  options: ScanOptions,
+  parsed: {
+    scanType: ScanType;
+    comment: string;
+    priority: Priority;
+    window: ReturnType<typeof windowOption>;
+    log: Logger;
+  },
+): Promise<StartedCampaign> {
+  const { scanType, comment, priority, window, log } = parsed;
+  const tenant = chooseTenant(options.tenant, tenants.names, options.campaignId);
+  const source = await openScanSource(options, { config, redis, log, tenant });
+  // Refuse before anything exists when Redis could not hold the campaign's records.
+  const admitted = await admitToRedis(source.chunks, { config, redis });
+  const started = await startCampaign(
+    { store, lanes },
+    {
+      source: { ...source, chunks: admitted },
+      scanType,
+      comment,
+      name: options.name,
+      campaignId: options.campaignId,
+      createdBy: `${userInfo().username}@${hostname()}`,
+      window,
+      tenant,
+      priority,
+    },
+  ).catch((error: unknown) => {
+    if (error instanceof StartCampaignError) throw new UsageError(error.message, { cause: error });
+    throw error;
+  });
+  await recordIntake(redis, config.redis.prefix, started.campaign.id, {
+    ...started.skipped,
+    invalid: started.invalid,
+    duplicate: started.duplicate,
+  });
+  return started;
 }
 
 function report(json: boolean, started: StartedCampaign) {

@@ -5,6 +5,8 @@ import { scheduleClockFrom } from '../../schedules/runtime-schedules.js';
 import { scheduleView } from '../../schedules/schedule-view.js';
 import { configFor, printJson } from '../context.js';
 import { UsageError } from '../errors.js';
+import { audited } from '../../api/audit/record-audit.js';
+import { cliAudit } from './shared/cli-audit.js';
 import { withSession } from './shared/session.js';
 
 interface AddOptions {
@@ -99,15 +101,22 @@ export function registerScheduleAdd(schedule: Command): void {
       };
       const spec = parseSpec(input);
       const config = configFor(command);
-      await withSession(config, async ({ redis }) => {
-        const store = createScheduleStore(redis, config.redis.prefix);
-        if (await store.get(name))
-          throw new UsageError(
-            `A schedule named "${name}" exists; remove it first or change it with \`fleetscan schedule apply\`.`,
-          );
-        await store.put(spec, scheduleClockFrom(config).now());
-        const stored = await store.get(name);
-        if (!stored) throw new UsageError(`Schedule "${name}" vanished while it was added`);
+      await withSession(config, async (session) => {
+        const store = createScheduleStore(session.redis, config.redis.prefix);
+        const stored = await audited(
+          cliAudit(session),
+          { action: 'schedule.create', target: name, detail: () => `${spec.cron} (${spec.tz})` },
+          async () => {
+            if (await store.get(name))
+              throw new UsageError(
+                `A schedule named "${name}" exists; remove it first or change it with \`fleetscan schedule apply\`.`,
+              );
+            await store.put(spec, scheduleClockFrom(config).now());
+            const found = await store.get(name);
+            if (!found) throw new UsageError(`Schedule "${name}" vanished while it was added`);
+            return found;
+          },
+        );
         const view = scheduleView(stored, null);
         if (options.json === true) {
           printJson({ created: true, spec, schedule: view });

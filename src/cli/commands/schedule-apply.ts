@@ -6,6 +6,8 @@ import { ScheduleSpecError } from '../../schedules/schedule-spec.js';
 import { createScheduleStore } from '../../schedules/schedule-store.js';
 import { configFor, printJson } from '../context.js';
 import { UsageError } from '../errors.js';
+import { audited } from '../../api/audit/record-audit.js';
+import { cliAudit } from './shared/cli-audit.js';
 import { withSession } from './shared/session.js';
 
 const EXAMPLE = `
@@ -33,18 +35,29 @@ export function registerScheduleApply(schedule: Command): void {
           throw error;
         });
         const config = configFor(command);
-        await withSession(config, async ({ redis }) => {
-          const store = createScheduleStore(redis, config.redis.prefix);
+        await withSession(config, async (session) => {
+          const store = createScheduleStore(session.redis, config.redis.prefix);
           const stored = (await store.list()).map((s) => s.spec);
           const changes = diffSchedules(stored, wanted);
           const dryRun = options.dryRun === true;
           if (!dryRun) {
             const now = scheduleClockFrom(config).now();
             const byName = new Map(wanted.map((spec) => [spec.name, spec]));
+            const sink = cliAudit(session);
             for (const change of changes) {
               const spec = byName.get(change.name);
-              if (change.action === 'remove') await store.remove(change.name);
-              else if (spec) await store.put(spec, now);
+              await audited(
+                sink,
+                {
+                  action: `schedule.${change.action}`,
+                  target: change.name,
+                  detail: () => `apply ${file}`,
+                },
+                async () => {
+                  if (change.action === 'remove') await store.remove(change.name);
+                  else if (spec) await store.put(spec, now);
+                },
+              );
             }
           }
           if (options.json === true) {

@@ -7,21 +7,30 @@ import { instant, scheduleView, upcoming } from '../../schedules/schedule-view.j
 import { configFor, printJson } from '../context.js';
 import { UsageError } from '../errors.js';
 import { count, formatTable } from './shared/output.js';
+import { audited, type AuditWrite } from '../../api/audit/record-audit.js';
+import { cliAudit } from './shared/cli-audit.js';
 import { withSession } from './shared/session.js';
 
 interface JsonOption {
   json?: boolean;
 }
 
-/** Runs `work` with the schedule store of this configuration. */
+/** Runs `work` with the schedule store of this configuration; a write (`audit`) is audited. */
 async function withSchedules<T>(
   command: Command,
   work: (store: ScheduleStore, now: number, campaigns: CampaignStore) => Promise<T>,
+  audit?: AuditWrite<T>,
 ): Promise<T> {
   const config = configFor(command);
-  return withSession(config, ({ redis, store }) =>
-    work(createScheduleStore(redis, config.redis.prefix), scheduleClockFrom(config).now(), store),
-  );
+  return withSession(config, (session) => {
+    const run = () =>
+      work(
+        createScheduleStore(session.redis, config.redis.prefix),
+        scheduleClockFrom(config).now(),
+        session.store,
+      );
+    return audit ? audited(cliAudit(session), audit, run) : run();
+  });
 }
 
 async function requireSchedule(store: ScheduleStore, name: string) {
@@ -116,15 +125,19 @@ export function registerScheduleManage(schedule: Command): void {
       '\nExample:\n  fleetscan schedule pause nightly-servers --note "change freeze until 2 Jan"',
     )
     .action(async (name: string, options: JsonOption & { note?: string }, command: Command) => {
-      await withSchedules(command, async (store, now) => {
-        await requireSchedule(store, name);
-        await store.setPaused(name, true, options.note ?? null, now);
-        out(
-          options.json,
-          { name, paused: true, note: options.note ?? null },
-          `Schedule ${name} paused.`,
-        );
-      });
+      await withSchedules(
+        command,
+        async (store, now) => {
+          await requireSchedule(store, name);
+          await store.setPaused(name, true, options.note ?? null, now);
+          out(
+            options.json,
+            { name, paused: true, note: options.note ?? null },
+            `Schedule ${name} paused.`,
+          );
+        },
+        { action: 'schedule.pause', target: name, detail: () => options.note ?? '' },
+      );
     });
 
   schedule
@@ -134,16 +147,20 @@ export function registerScheduleManage(schedule: Command): void {
     .option('--json', 'print one JSON object')
     .addHelpText('after', '\nExample:\n  fleetscan schedule resume nightly-servers')
     .action(async (name: string, options: JsonOption, command: Command) => {
-      await withSchedules(command, async (store, now) => {
-        await requireSchedule(store, name);
-        await store.setPaused(name, false, null, now);
-        const view = scheduleView(await requireSchedule(store, name), null);
-        out(
-          options.json,
-          { name, paused: false, nextFire: view.nextFire },
-          `Schedule ${name} resumed; next fire ${view.nextFire ? `${view.nextFire.local} (${view.nextFire.utc})` : 'none'}.`,
-        );
-      });
+      await withSchedules(
+        command,
+        async (store, now) => {
+          await requireSchedule(store, name);
+          await store.setPaused(name, false, null, now);
+          const view = scheduleView(await requireSchedule(store, name), null);
+          out(
+            options.json,
+            { name, paused: false, nextFire: view.nextFire },
+            `Schedule ${name} resumed; next fire ${view.nextFire ? `${view.nextFire.local} (${view.nextFire.utc})` : 'none'}.`,
+          );
+        },
+        { action: 'schedule.resume', target: name },
+      );
     });
 
   schedule
@@ -153,11 +170,15 @@ export function registerScheduleManage(schedule: Command): void {
     .option('--json', 'print one JSON object')
     .addHelpText('after', '\nExample:\n  fleetscan schedule remove nightly-servers')
     .action(async (name: string, options: JsonOption, command: Command) => {
-      await withSchedules(command, async (store) => {
-        await requireSchedule(store, name);
-        await store.remove(name);
-        out(options.json, { name, removed: true }, `Schedule ${name} removed.`);
-      });
+      await withSchedules(
+        command,
+        async (store) => {
+          await requireSchedule(store, name);
+          await store.remove(name);
+          out(options.json, { name, removed: true }, `Schedule ${name} removed.`);
+        },
+        { action: 'schedule.remove', target: name },
+      );
     });
 
   schedule

@@ -1,14 +1,17 @@
 import { hostname, userInfo } from 'node:os';
 import type { Command } from 'commander';
+import { audited } from '../../api/audit/record-audit.js';
 import { fireSchedule, isRunActive } from '../../schedules/fire-schedule.js';
 import { scheduleClockFrom } from '../../schedules/runtime-schedules.js';
-import { SCHEDULE_NAME } from '../../schedules/schedule.js';
+import { SCHEDULE_NAME, type FireRecord } from '../../schedules/schedule.js';
 import { createScheduleStore } from '../../schedules/schedule-store.js';
+import type { Logger } from '../../shared/logger.js';
 import { configFor, loggerFor, printJson } from '../context.js';
 import { UsageError } from '../errors.js';
+import { cliAudit } from './shared/cli-audit.js';
 import { defenderFromConfig } from './shared/defender-from-config.js';
 import { historyLine } from './schedule-manage.js';
-import { withSession } from './shared/session.js';
+import { withSession, type CommandSession } from './shared/session.js';
 
 /**
  * `fleetscan schedule trigger NAME`: one run now, from this process, outside the cron plan (the
@@ -26,52 +29,71 @@ export function registerScheduleTrigger(schedule: Command): void {
       if (!SCHEDULE_NAME.test(name)) throw new UsageError(`"${name}" is not a schedule name`);
       const config = configFor(command);
       const log = loggerFor(config, 'fleetscan-schedule');
-      await withSession(config, async ({ redis, store: campaigns, lanes }) => {
-        const store = createScheduleStore(redis, config.redis.prefix);
-        const found = await store.get(name);
-        if (!found)
-          throw new UsageError(
-            `No schedule "${name}". List them with \`fleetscan schedule list\`.`,
-          );
-        const last = found.state.lastCampaignId;
-        if (
-          found.spec.overlap !== 'allow' &&
-          last !== null &&
-          isRunActive(await campaigns.getCampaign(last))
-        ) {
-          throw new UsageError(
-            `Schedule ${name}'s last run ${last} still has queued or deferred devices ` +
-              `(overlap ${found.spec.overlap}); cancel it or wait for it to finish.`,
-          );
-        }
-        let client: ReturnType<typeof defenderFromConfig>['client'] | undefined;
-        const now = scheduleClockFrom(config).now();
-        try {
-          const entry = await fireSchedule(
-            {
-              campaigns,
-              lanes,
-              lister: (tenant) =>
-                (client ??= defenderFromConfig(config, redis, log, tenant).client),
-              log,
-            },
-            found.spec,
-            {
-              planned: now,
-              actual: now,
-              manual: true,
-              createdBy: `${userInfo().username}@${hostname()}`,
-            },
-          );
-          await store.appendHistory(name, entry);
-          if (entry.campaignId !== null && entry.outcome === 'started')
-            await store.recordRun(name, entry.campaignId);
-          if (options.json === true) printJson(entry);
-          else process.stdout.write(`${historyLine(entry, found.spec.tz)}\n`);
-          if (entry.outcome !== 'started') process.exitCode = 1;
-        } finally {
-          client?.close();
-        }
+      await withSession(config, async (session) => {
+        const { entry, tz } = await audited(
+          cliAudit(session),
+          {
+            action: 'schedule.trigger',
+            target: name,
+            detail: ({ entry: e }) =>
+              e.outcome === 'started'
+                ? `started ${e.campaignId ?? ''}`
+                : `${e.outcome}: ${e.reason ?? ''}`,
+            outcome: ({ entry: e }) => (e.outcome === 'started' ? 'ok' : 'failed'),
+          },
+          () => trigger(session, name, log),
+        );
+        if (options.json === true) printJson(entry);
+        else process.stdout.write(`${historyLine(entry, tz)}\n`);
+        if (entry.outcome !== 'started') process.exitCode = 1;
       });
     });
+}
+
+/** Fires `name` once now and records the run in its history. */
+async function trigger(
+  { config, redis, store: campaigns, lanes }: CommandSession,
+  name: string,
+  log: Logger,
+): Promise<{ entry: FireRecord; tz: string }> {
+  const store = createScheduleStore(redis, config.redis.prefix);
+  const found = await store.get(name);
+  if (!found)
+    throw new UsageError(`No schedule "${name}". List them with \`fleetscan schedule list\`.`);
+  const last = found.state.lastCampaignId;
+  if (
+    found.spec.overlap !== 'allow' &&
+    last !== null &&
+    isRunActive(await campaigns.getCampaign(last))
+  ) {
+    throw new UsageError(
+      `Schedule ${name}'s last run ${last} still has queued or deferred devices ` +
+        `(overlap ${found.spec.overlap}); cancel it or wait for it to finish.`,
+    );
+  }
+  let client: ReturnType<typeof defenderFromConfig>['client'] | undefined;
+  const now = scheduleClockFrom(config).now();
+  try {
+    const entry = await fireSchedule(
+      {
+        campaigns,
+        lanes,
+        lister: (tenant) => (client ??= defenderFromConfig(config, redis, log, tenant).client),
+        log,
+      },
+      found.spec,
+      {
+        planned: now,
+        actual: now,
+        manual: true,
+        createdBy: `${userInfo().username}@${hostname()}`,
+      },
+    );
+    await store.appendHistory(name, entry);
+    if (entry.campaignId !== null && entry.outcome === 'started')
+      await store.recordRun(name, entry.campaignId);
+    return { entry, tz: found.spec.tz };
+  } finally {
+    client?.close();
+  }
 }

@@ -1,6 +1,5 @@
-import { hostname, userInfo } from 'node:os';
 import { Command } from 'commander';
-import { createAuditLog } from '../../api/audit/audit-log.js';
+import { audited, cliActor } from '../../api/audit/record-audit.js';
 import {
   createTokenStore,
   TOKEN_SCOPES,
@@ -9,9 +8,8 @@ import {
 } from '../../api/tokens/token-store.js';
 import { configFor, printJson } from '../context.js';
 import { UsageError } from '../errors.js';
+import { cliAudit } from './shared/cli-audit.js';
 import { withSession } from './shared/session.js';
-
-const who = () => `${userInfo().username}@${hostname()}`;
 
 function parseScope(value: string, previous: TokenScope[]): TokenScope[] {
   const scope = TOKEN_SCOPES.find((s) => s === value.trim().toLowerCase());
@@ -62,29 +60,29 @@ export function registerTokenCommand(program: Command): void {
           throw new UsageError('--name: 1-64 letters, digits, _ . @ or -');
         }
         const config = configFor(command);
-        await withSession(config, async ({ redis }) => {
-          const store = createTokenStore(redis, config.redis.prefix);
+        await withSession(config, async (session) => {
+          const store = createTokenStore(session.redis, config.redis.prefix);
           const scopes = options.scope.length > 0 ? options.scope : (['read'] as TokenScope[]);
-          const created = await store
-            .create({
-              name,
-              scopes,
-              tenants: options.tenant.length > 0 ? [...new Set(options.tenant)] : null,
-              createdBy: who(),
-              now: Date.now(),
-            })
-            .catch((error: unknown) => {
-              throw new UsageError((error as Error).message);
-            });
-          await createAuditLog(redis, config.redis.prefix).record({
-            at: Date.now(),
-            who: who(),
-            action: 'token.create',
-            target: created.token.id,
-            from: 'cli',
-            status: 0,
-            detail: `${name} [${created.token.scopes.join(',')}]`,
-          });
+          const created = await audited(
+            cliAudit(session),
+            {
+              action: 'token.create',
+              target: (c) => c.token.id,
+              detail: (c) => `${name} [${c.token.scopes.join(',')}]`,
+            },
+            () =>
+              store
+                .create({
+                  name,
+                  scopes,
+                  tenants: options.tenant.length > 0 ? [...new Set(options.tenant)] : null,
+                  createdBy: cliActor().who,
+                  now: Date.now(),
+                })
+                .catch((error: unknown) => {
+                  throw new UsageError((error as Error).message);
+                }),
+          );
           if (options.json === true) printJson({ ...created.token, token: created.secret });
           else {
             process.stdout.write(
@@ -121,24 +119,22 @@ export function registerTokenCommand(program: Command): void {
     .addHelpText('after', '\nExample:\n  fleetscan token revoke sentinel-playbook')
     .action(async (idOrName: string, options: { json?: boolean }, command: Command) => {
       const config = configFor(command);
-      await withSession(config, async ({ redis }) => {
-        const revoked = await createTokenStore(redis, config.redis.prefix).revoke(
-          idOrName,
-          Date.now(),
+      await withSession(config, async (session) => {
+        const revoked = await audited(
+          cliAudit(session),
+          { action: 'token.revoke', target: (t) => t.id, detail: (t) => t.name },
+          async () => {
+            const found = await createTokenStore(session.redis, config.redis.prefix).revoke(
+              idOrName,
+              Date.now(),
+            );
+            if (!found)
+              throw new UsageError(
+                `No token ${JSON.stringify(idOrName)}; see \`fleetscan token list\`.`,
+              );
+            return found;
+          },
         );
-        if (!revoked)
-          throw new UsageError(
-            `No token ${JSON.stringify(idOrName)}; see \`fleetscan token list\`.`,
-          );
-        await createAuditLog(redis, config.redis.prefix).record({
-          at: Date.now(),
-          who: who(),
-          action: 'token.revoke',
-          target: revoked.id,
-          from: 'cli',
-          status: 0,
-          detail: revoked.name,
-        });
         if (options.json === true) printJson(revoked);
         else process.stdout.write(`Revoked ${describe(revoked)}\n`);
       });

@@ -1,4 +1,6 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { AuditLog } from '../../api/audit/audit-log.js';
+import { audited, type AuditActor, type AuditSink } from '../../api/audit/record-audit.js';
 import type { CampaignStore } from '../../campaigns/campaign-store.js';
 import type { ActionToken } from '../csrf.js';
 import type { CampaignControl } from '../dashboard-deps.js';
@@ -10,6 +12,40 @@ function isActionName(value: string): value is ActionName {
   return Object.hasOwn(TARGET_STATE, value);
 }
 
+/** A refused action: answered with its status, audited as `refused`. */
+class Refused extends Error {
+  readonly status: number;
+  constructor(status: number, message: string) {
+    super(message);
+    this.status = status;
+  }
+}
+
+const AUDIT_ACTION: Record<string, string> = {
+  'cancel-actions': 'campaign.cancel',
+  'retry-failed': 'campaign.retry',
+};
+
+/** `dashboard:<basic-auth user>`, `dashboard:token` or `dashboard:local` (loopback, no credentials). */
+function dashboardActor(request: FastifyRequest): AuditActor {
+  const header = request.headers.authorization ?? '';
+  const basic = /^Basic\s+(\S+)$/i.exec(header);
+  const user = basic
+    ? Buffer.from(basic[1] ?? '', 'base64')
+        .toString('utf8')
+        .split(':')[0]
+    : '';
+  const who = user || (/^Bearer\s/i.test(header) ? 'token' : 'local');
+  return { who: `dashboard:${who}`, source: 'dashboard', from: request.ip };
+}
+
+/** A short detail of what an operation returned (the kill switch's and retry's counts). */
+function summarize(result: unknown): string {
+  if (typeof result !== 'object' || result === null) return '';
+  const counts = Object.entries(result).filter(([, v]) => typeof v === 'number');
+  return counts.map(([k, v]) => `${k} ${String(v)}`).join(', ');
+}
+
 export interface ActionRouteDeps {
   store: CampaignStore;
   control: CampaignControl;
@@ -18,6 +54,8 @@ export interface ActionRouteDeps {
   cancelActions?: ((campaignId: string) => Promise<unknown>) | undefined;
   /** `retry-failed`: hands the failed devices back (src/control/retry-failed.ts); the route exists only when given. */
   retryFailed?: ((campaignId: string) => Promise<unknown>) | undefined;
+  /** Every action, done or refused, is audited here (source `dashboard`). */
+  audit?: AuditLog | undefined;
 }
 
 /**
@@ -47,14 +85,32 @@ export function registerActionRoutes(app: FastifyInstance, deps: ActionRouteDeps
             : undefined;
       if (!isActionName(action) && !operation)
         return reply.code(404).send({ error: 'unknown action' });
-      const candidate = request.body?.['csrf'] ?? request.headers['x-csrf-token'];
-      if (!deps.token.verify(candidate)) {
-        return reply.code(403).send({ error: 'missing or wrong action token' });
+      const sink: AuditSink | null = deps.audit
+        ? {
+            log: deps.audit,
+            actor: dashboardActor(request),
+            isRefusal: (error) => error instanceof Refused,
+            onUnrecorded: (error) => {
+              request.log.error({ err: error, campaignId: id, action }, 'audit record not written');
+            },
+          }
+        : null;
+      const write = { action: AUDIT_ACTION[action] ?? `campaign.${action}`, target: id };
+      const run = async () => {
+        const candidate = request.body?.['csrf'] ?? request.headers['x-csrf-token'];
+        if (!deps.token.verify(candidate)) throw new Refused(403, 'missing or wrong action token');
+        if (!(await deps.store.getCampaign(id))) throw new Refused(404, 'no such campaign');
+        if (operation) return summarize(await operation(id));
+        if (isActionName(action)) await deps.control.setState(id, TARGET_STATE[action]);
+        return `-> ${TARGET_STATE[action as ActionName]}`;
+      };
+      try {
+        await (sink ? audited(sink, { ...write, detail: (d: string) => d }, run) : run());
+      } catch (error) {
+        if (error instanceof Refused)
+          return reply.code(error.status).send({ error: error.message });
+        throw error;
       }
-      if (!(await deps.store.getCampaign(id)))
-        return reply.code(404).send({ error: 'no such campaign' });
-      if (operation) await operation(id);
-      else if (isActionName(action)) await deps.control.setState(id, TARGET_STATE[action]);
       request.log.info({ campaignId: id, action }, 'campaign changed from the dashboard');
       return reply.redirect(`/campaigns/${id}`, 303);
     },
