@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { versionText } from '../shared/build-info.js';
 import { registerApiCommand } from './commands/api.js';
+import { registerAuditCommand } from './commands/audit.js';
 import { registerAuthCommand } from './commands/auth.js';
 import { registerArchiveCommand } from './commands/archive.js';
 import { registerCancelCommands } from './commands/cancel.js';
@@ -67,6 +68,7 @@ export function buildProgram(argv: readonly string[] = process.argv): Command {
   registerDashboardCommand(program);
   registerApiCommand(program);
   registerTokenCommand(program);
+  registerAuditCommand(program);
   registerRetryCommand(program);
   registerDoctorCommand(program);
   registerHealthcheckCommand(program);

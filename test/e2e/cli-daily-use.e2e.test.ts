@@ -1,5 +1,5 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -10,6 +10,7 @@ import { createLogger } from '../../src/shared/logger.js';
 import { ensureBuilt, runCli, cliTestEnv } from '../helpers/cli.js';
 import { cleanupPrefix, testRedisUrl, uniquePrefix } from '../helpers/redis.js';
 import { liveWorker } from '../helpers/live-worker.js';
+import { withSimulator } from '../helpers/with-simulator.js';
 
 const A = 'a'.repeat(40);
 const B = 'b'.repeat(40);
@@ -248,4 +249,101 @@ describe('host names', () => {
       `  failed devices:\n    WS-0001 ${A}  OsPlatformNotSupported\n`,
     );
   });
+});
+
+describe('audit log', () => {
+  it('records every CLI write with who, source and outcome, refusals with their reason', async () => {
+    await withSimulator({ fleet: 10, timeScale: 100, latencyMs: [1, 5] }, async ({ url, sim }) => {
+      const defender = {
+        MDE_API_URL: url,
+        MDE_ACCESS_TOKEN: sim.issueToken({ lifetimeSec: 3_600 }),
+      };
+      const [first, second, third] = [
+        await newCampaign(),
+        await newCampaign(),
+        await newCampaign(),
+      ];
+      const ok = async (args: string[], extra: NodeJS.ProcessEnv = {}) => {
+        const result = await runCli(args, {
+          env: { ...env, ...extra },
+          cwd: dir,
+          timeoutMs: 120_000,
+        });
+        expect(result.code, `${args.join(' ')}: ${result.stderr}`).toBe(0);
+        return result;
+      };
+      await ok(['cancel', first, '--actions'], defender);
+      await ok(['retry', second]);
+      for (const name of ['nightly', 'weekly'])
+        await ok([
+          'schedule',
+          'add',
+          name,
+          '--cron',
+          '30 2 * * *',
+          '--devices',
+          'devices.csv',
+          '--comment',
+          name,
+        ]);
+      const fired = JSON.parse((await ok(['schedule', 'trigger', 'nightly', '--json'])).stdout) as {
+        campaignId: string;
+      };
+      await ok(['pause', second]);
+      await ok(['priority', third, 'urgent']);
+      const token = JSON.parse(
+        (await ok(['token', 'create', '--name', 'audit-e2e', '--json'])).stdout,
+      ) as {
+        id: string;
+      };
+      const refused = await cli(['pause', first]);
+      expect(refused.code).toBe(1);
+
+      const listed = await cli(['audit', '--limit', '100', '--json']);
+      expect(listed.code, listed.stderr).toBe(0);
+      const entries = (
+        JSON.parse(listed.stdout) as {
+          entries: {
+            who: string;
+            source: string;
+            action: string;
+            target: string;
+            outcome: string;
+            status: number | null;
+            detail: string;
+          }[];
+        }
+      ).entries.reverse();
+      const me = `${userInfo().username}@${hostname()}`;
+      expect(entries.every((e) => e.who === me && e.source === 'cli' && e.status === null)).toBe(
+        true,
+      );
+      expect(entries.map((e) => [e.action, e.target, e.outcome])).toEqual([
+        ['campaign.create', first, 'ok'],
+        ['campaign.create', second, 'ok'],
+        ['campaign.create', third, 'ok'],
+        ['campaign.cancel', first, 'ok'],
+        ['campaign.retry', second, 'ok'],
+        ['schedule.create', 'nightly', 'ok'],
+        ['schedule.create', 'weekly', 'ok'],
+        ['schedule.trigger', 'nightly', 'ok'],
+        ['campaign.pause', second, 'ok'],
+        ['campaign.priority', third, 'ok'],
+        ['token.create', token.id, 'ok'],
+        ['campaign.pause', first, 'refused'],
+      ]);
+      const detail = (i: number) => entries[i]?.detail ?? '';
+      expect(detail(0)).toBe('3 devices from file:devices.csv');
+      expect(detail(3)).toMatch(/^\+actions: 3 waiting stopped, 0 actions cancelled/);
+      expect(detail(4)).toBe('0 requeued');
+      expect(detail(7)).toBe(`started ${fired.campaignId}`);
+      expect(detail(8)).toBe('running -> paused');
+      expect(detail(9)).toBe('normal -> urgent');
+      expect(detail(11)).toContain(`Campaign ${first} is cancelled; it cannot be paused.`);
+
+      const table = await cli(['audit']);
+      expect(table.stdout).toMatch(/WHO\s+SOURCE\s+ACTION/);
+      expect(table.stdout).toContain(`${me}  cli`);
+    });
+  }, 300_000);
 });
