@@ -25,7 +25,15 @@ export interface GraphClientOptions {
   throttleDefaultMs: number;
   log: Logger;
   now?: () => number;
+  /**
+   * Added to a failure to reach Graph at all (DNS, refused, reset, timeout): where the URL came
+   * from and how to change it, since the host alone does not say.
+   */
+  unreachableHint?: string | undefined;
 }
+
+// The name does not resolve: no retry will change that, only the configuration.
+const UNRESOLVED = new Set(['ENOTFOUND']);
 
 export interface GraphClient {
   /** `POST /v1.0/security/runHuntingQuery` (permission ThreatHunting.Read.All). */
@@ -82,8 +90,15 @@ export function createGraphClient(options: GraphClientOptions): GraphClient {
       };
     } catch (error) {
       await permit.settle();
+      const code = (error as { code?: unknown }).code;
+      const hint = options.unreachableHint ? ` (${options.unreachableHint})` : '';
       throw new HuntingError(
-        { status: 0, code: 'NetworkError', retry: 'backoff', message: (error as Error).message },
+        {
+          status: 0,
+          code: 'NetworkError',
+          retry: typeof code === 'string' && UNRESOLVED.has(code) ? 'never' : 'backoff',
+          message: `${(error as Error).message}${hint}`,
+        },
         { cause: error },
       );
     }

@@ -51,5 +51,20 @@ export function graphClientFromConfig(config: Config, redis: Redis, log: Logger)
     timeoutMs: Math.max(config.defender.requestTimeout, 200_000),
     throttleDefaultMs: config.limits.throttleDefault,
     log: log.child({ component: 'graph' }),
+    unreachableHint: graphUrlHint(config, graph.graphUrl),
   });
+}
+
+/**
+ * Where the Graph URL came from, for messages about not reaching it: against the simulator the
+ * default (the real Graph) is the usual mistake.
+ */
+export function graphUrlHint(config: Config, graphUrl: string): string {
+  const origin = config.hunting.graphUrl
+    ? 'set by hunting.graphUrl / GRAPH_API_URL'
+    : `the ${config.defender.cloud} cloud's default; set hunting.graphUrl or GRAPH_API_URL to change it`;
+  return (
+    `Graph is ${graphUrl}, ${origin}. Against the simulator, GRAPH_API_URL must be its URL ` +
+    '(`fleetscan simulate` prints it)'
+  );
 }

@@ -118,6 +118,9 @@ describe('fleetscan doctor', { timeout: 120_000 }, () => {
       expect(find(report, id)?.status, id).toBe('ok');
     }
     expect(find(report, 'redis.workers')?.summary).toMatch(/live worker processes: 1/);
+    expect(find(report, 'tenant.graph')?.summary).toMatch(
+      /^Graph not checked: verify is off \(verify\.enabled false, no GRAPH_API_URL/,
+    );
     expect(find(report, 'tenant.token')?.summary).toMatch(/token obtained \(secret\), expires/);
     expect(text).toMatch(/^ {2}✔ maxmemory-policy is noeviction/m);
     expect(text).not.toMatch(/[⚠✖]/);

@@ -249,6 +249,11 @@ export function registerSimulateCommand(program: Command): void {
         caFile,
         credentials: sim.credentials,
         issueToken: () => sim.issueToken({ lifetimeSec: PLAIN_HTTP_TOKEN_LIFETIME_SEC }),
+        issueGraphToken: () =>
+          sim.issueToken({
+            lifetimeSec: PLAIN_HTTP_TOKEN_LIFETIME_SEC,
+            resource: 'https://graph.microsoft.com',
+          }),
         timeScale: options.timeScale ?? 1,
         rateLimits: options.rateLimits,
       });

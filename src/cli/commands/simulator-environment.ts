@@ -11,6 +11,8 @@ export interface SimulatorEnvironmentInput {
   credentials: { tenantId: string; clientId: string; clientSecret: string };
   /** Only asked for without TLS: a bearer token for MDE_ACCESS_TOKEN. */
   issueToken: () => string;
+  /** Only asked for without TLS: a Graph token for GRAPH_ACCESS_TOKEN (`verify`). */
+  issueGraphToken: () => string;
   timeScale: number;
   /** `--rate-limits` before scaling, when given. */
   rateLimits?: readonly RateWindow[] | undefined;
@@ -19,7 +21,8 @@ export interface SimulatorEnvironmentInput {
 /**
  * The environment that makes fleetscan work against this simulator, and a note saying why.
  * - Over HTTPS, client-secret sign-in through MSAL, as against Entra.
- * - Over plain HTTP MSAL refuses the authority, so a ready token instead (never refreshed).
+ * - Over plain HTTP MSAL refuses the authority, so ready tokens instead (never refreshed).
+ * - Graph (`verify`) at the simulator as well, which answers advanced hunting.
  * - With a time scale or other limits, the matching `FLEETSCAN_RATE_LIMITS`: without it the
  *   workers keep to real-time windows and run `timeScale` times slower than the simulator allows.
  */
@@ -28,7 +31,9 @@ export function simulatorEnvironment(input: SimulatorEnvironmentInput): {
   notes: string[];
 } {
   const { url, credentials } = input;
-  const env = [`MDE_API_URL=${url}`];
+  // The simulator serves Graph's runHuntingQuery too: without GRAPH_API_URL `verify` and
+  // `doctor` would go to the real graph.microsoft.com.
+  const env = [`MDE_API_URL=${url}`, `GRAPH_API_URL=${url}`];
   const notes: string[] = [];
   if (input.tls) {
     env.push(
@@ -39,7 +44,10 @@ export function simulatorEnvironment(input: SimulatorEnvironmentInput): {
       ...(input.caFile ? [`NODE_EXTRA_CA_CERTS=${input.caFile}`] : []),
     );
   } else {
-    env.push(`MDE_ACCESS_TOKEN=${input.issueToken()}`);
+    env.push(
+      `MDE_ACCESS_TOKEN=${input.issueToken()}`,
+      `GRAPH_ACCESS_TOKEN=${input.issueGraphToken()}`,
+    );
     notes.push(
       `plain HTTP: MSAL signs in only over HTTPS, so this is a ready token valid ` +
         `${String(PLAIN_HTTP_TOKEN_LIFETIME_SEC / 3600)} h; add --tls for client-secret sign-in`,

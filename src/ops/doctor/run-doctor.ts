@@ -8,6 +8,9 @@ import { createRedis, type Redis } from '../../shared/redis.js';
 import type { CheckResult } from './check-result.js';
 import { checkConfig } from './config-checks.js';
 import { checkRedis } from './redis-checks.js';
+import { checkGraph } from './graph-checks.js';
+import { graphClientFromConfig } from '../../hunting/hunting-from-config.js';
+import { tenantConfigOf } from '../../tenants/tenant-registry.js';
 import { checkTenant } from './tenant-checks.js';
 import { judgeBreaker, judgeThrottling } from './throttling-checks.js';
 import { blockedReport } from '../../lanes/blocked-tenants.js';
@@ -47,6 +50,16 @@ export async function runDoctor(input: DoctorInput): Promise<CheckResult[]> {
           verify: false,
         })),
       );
+      const tenantConfig = tenantConfigOf(config, tenant.name);
+      const graph = await checkGraph({
+        config: tenantConfig,
+        graph:
+          redis instanceof Error
+            ? undefined
+            : () => graphClientFromConfig(tenantConfig, redis, log),
+        now,
+      });
+      results.push({ ...graph, tenant: tenant.name });
       if (limiter && !(redis instanceof Error)) {
         const redisNow = await redisTimeMs(redis);
         results.push(...judgeThrottling(tenant.name, await limiter.usage(), redisNow));

@@ -161,7 +161,7 @@ export function judgePermissions(claims: TokenClaims, needs: PermissionNeeds): C
       ? ok(
           'tenant',
           'tenant.permission.hunting',
-          'ThreatHunting.Read.All: not needed (verify is off)',
+          'ThreatHunting.Read.All: a Microsoft Graph permission, not in this token; tenant.graph checks Graph',
         )
       : has('ThreatHunting.Read.All')
         ? ok('tenant', 'tenant.permission.hunting', 'ThreatHunting.Read.All: verify can query')
