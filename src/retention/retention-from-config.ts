@@ -13,6 +13,7 @@ import { createRetentionLock } from './retention-lock.js';
 import { retentionKeys } from './archive-index.js';
 import { startRetentionSweeper, type RetentionSweeper } from './retention-sweeper.js';
 import type { Logger } from '../shared/logger.js';
+import { auditSink, workerActor } from '../api/audit/record-audit.js';
 
 /** The retention parts of one configuration, wired to a Redis connection and the store. */
 export function retentionFromConfig(
@@ -61,12 +62,18 @@ export function startSweeperFromConfig(
 ): RetentionSweeper | null {
   if (!config.retention.sweep) return null;
   const retention = retentionFromConfig(config, redis, store);
+  const sweepLog = log.child({ component: 'retention' });
   return startRetentionSweeper({
     ...retention.pruneDeps(),
+    audit: auditSink(redis, config.redis.prefix, workerActor(), {
+      onUnrecorded: (error) => {
+        sweepLog.warn({ reason: String(error) }, 'audit record not written');
+      },
+    }),
     lock: retention.lock(),
     keepMs: config.retention.keep,
     intervalMs: config.retention.sweepInterval,
-    log: log.child({ component: 'retention' }),
+    log: sweepLog,
   });
 }
 

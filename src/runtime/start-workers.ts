@@ -17,6 +17,17 @@ import { hostname } from 'node:os';
 import { startStoreWatch } from '../ops/store-identity.js';
 import { WORKER_HEARTBEAT_MS } from '../ops/worker-presence.js';
 import { duplicateRedis } from '../shared/redis.js';
+import { auditSink, recordAudit, workerActor, type AuditSink } from '../api/audit/record-audit.js';
+
+/** Audit entries of this worker process's own actions (`worker:<host>:<pid>`). */
+function workerAudit(runtime: Runtime): AuditSink {
+  return auditSink(runtime.redis, runtime.config.redis.prefix, workerActor(), {
+    now: () => runtime.clock.now(),
+    onUnrecorded: (error) => {
+      runtime.log.warn({ reason: String(error) }, 'audit record not written');
+    },
+  });
+}
 
 /**
  * When the tracker sees every action of a campaign terminal: `campaign.settled` to the webhook
@@ -41,9 +52,22 @@ function announceThenVerify(runtime: Runtime): (campaignId: string) => Promise<v
 /** `tenant.blocked` / `tenant.unblocked` for every tenant of the budget whose breaker changed. */
 function announceBreaker(runtime: Runtime): NonNullable<ScanWorkerDeps['onBreakerChange']> {
   const webhooks = createWebhookStore(runtime.redis, runtime.config.redis.prefix);
+  const audit = workerAudit(runtime);
   return async (lane, change) => {
     const tenants = runtime.tenants.list().filter((t) => t.budgetId === lane.budgetId);
     for (const tenant of tenants) {
+      if (change.kind === 'blocked' || change.kind === 'unblocked') {
+        const state = change.kind === 'blocked' ? change.state : change.previous;
+        await recordAudit(audit, {
+          action: change.kind === 'blocked' ? 'tenant.block' : 'tenant.unblock',
+          target: tenant.name,
+          outcome: 'ok',
+          detail:
+            change.kind === 'blocked'
+              ? `breaker: ${state.reason}${change.state.message ? ` (${change.state.message})` : ''}; next probe ${new Date(change.state.probeAt).toISOString()}`
+              : `breaker: a probe succeeded; blocked since ${new Date(state.since).toISOString()} (${state.reason})`,
+        });
+      }
       const event =
         change.kind === 'blocked'
           ? tenantBlockEvent(tenant.name, true, change.state.since, change.state.reason, {
@@ -116,6 +140,27 @@ function warmClients(runtime: Runtime, concurrency: number): void {
 }
 
 /**
+ * After a store loss what is left may be incomplete too: every live campaign's actions are
+ * looked up again before any new call, each one audited as this worker's decision.
+ */
+export function reconcileAfterStoreLoss(runtime: Runtime): () => Promise<void> {
+  return async () => {
+    const audit = workerAudit(runtime);
+    for (const campaign of await runtime.store.listCampaigns()) {
+      if (campaign.state === 'running' || campaign.state === 'paused') {
+        await runtime.store.requestReconcile(campaign.id);
+        await recordAudit(audit, {
+          action: 'campaign.reconcile',
+          target: campaign.id,
+          outcome: 'ok',
+          detail: 'Redis lost data: every action of the campaign is looked up again',
+        });
+      }
+    }
+  };
+}
+
+/**
  * A scan worker wired to a runtime: one dispatcher over every tenant's budget (one pool of
  * workers, one wake-up connection, however many tenants), each campaign's calls through its
  * tenant's client.
@@ -144,14 +189,7 @@ export function startRuntimeWorker(
     intervalMs: WORKER_HEARTBEAT_MS,
     by: `${hostname()}:${String(process.pid)}`,
     log: runtime.log.child({ component: 'store-identity' }),
-    // What is left of the store may be incomplete too: look every live campaign's actions up.
-    onLoss: async () => {
-      for (const campaign of await runtime.store.listCampaigns()) {
-        if (campaign.state === 'running' || campaign.state === 'paused') {
-          await runtime.store.requestReconcile(campaign.id);
-        }
-      }
-    },
+    onLoss: reconcileAfterStoreLoss(runtime),
   });
   storeWatch.check().catch((error: unknown) => {
     runtime.log.debug({ reason: String(error) }, 'store identity not checked');

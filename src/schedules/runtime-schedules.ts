@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import type { Config } from '../config/schema.js';
+import { createAuditLog } from '../api/audit/audit-log.js';
 import type { Runtime } from '../runtime/build-runtime.js';
 import { createScheduleClock, type ScheduleClock } from './schedule-clock.js';
 import {
@@ -43,6 +44,7 @@ export function startRuntimeScheduleRunner(
     tickMs: config.schedules.tick,
     lockTtlMs: config.schedules.lockTtl,
     identity: `worker@${hostname()}:${String(process.pid)}`,
+    audit: createAuditLog(runtime.redis, config.redis.prefix),
     ...overrides,
   });
 }

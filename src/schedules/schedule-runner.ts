@@ -1,6 +1,8 @@
 import type { Redis } from '../shared/redis.js';
 import { scheduledCampaignId } from '../campaigns/campaign-id.js';
 import type { Logger } from '../shared/logger.js';
+import type { AuditLog } from '../api/audit/audit-log.js';
+import { recordAudit, scheduleActor } from '../api/audit/record-audit.js';
 import { createFiringLock } from './firing-lock.js';
 import { fireSchedule, isRunActive, type FireDeps } from './fire-schedule.js';
 import { overlapVerdict, planDue } from './plan-fires.js';
@@ -28,6 +30,8 @@ export interface ScheduleRunnerDeps {
   /** `worker@host:pid`, in the campaigns it creates. */
   identity: string;
   hooks?: ScheduleRunnerHooks | undefined;
+  /** Each run (started or failed to resolve) is audited here as `schedule:<name>`. */
+  audit?: AuditLog | undefined;
 }
 
 /**
@@ -61,11 +65,32 @@ export function startScheduleRunner(deps: ScheduleRunnerDeps) {
       pending,
       resumed && entry.reason === null ? { ...entry, reason: note } : entry,
     );
-    if (!recorded)
+    if (!recorded) {
       log.info(
         { schedule: name, planned: pending.planned, campaignId: pending.campaignId },
         'run already recorded by another process',
       );
+      return;
+    }
+    if (deps.audit) {
+      const sink = {
+        log: deps.audit,
+        actor: { ...scheduleActor(name), from: deps.identity },
+        now: () => deps.fire.realNow?.() ?? Date.now(),
+        onUnrecorded: (error: unknown) => {
+          log.warn({ schedule: name, reason: String(error) }, 'audit record not written');
+        },
+      };
+      await recordAudit(sink, {
+        action: 'schedule.fire',
+        target: pending.campaignId,
+        outcome: entry.outcome === 'started' ? 'ok' : 'failed',
+        detail:
+          entry.outcome === 'started'
+            ? `started, ${String(entry.counts?.queued ?? 0)} devices queued (planned ${new Date(pending.planned).toISOString()})`
+            : `${entry.outcome}: ${entry.reason ?? ''}`,
+      });
+    }
   }
 
   /** Handles what is due for one schedule; returns how many planned times were handled. */

@@ -338,7 +338,17 @@ describe('automation API over HTTP', () => {
     const r = await t.call('GET', '/audit?limit=200', { token: reader });
     expect(r.status).toBe(200);
     const entries = (
-      r.json as { entries: { action: string; who: string; from: string; status: number }[] }
+      r.json as {
+        entries: {
+          action: string;
+          who: string;
+          from: string;
+          status: number;
+          source: string;
+          outcome: string;
+          detail: string;
+        }[];
+      }
     ).entries;
     const actions = new Set(entries.map((e) => e.action));
     for (const action of [
@@ -350,11 +360,20 @@ describe('automation API over HTTP', () => {
     ]) {
       expect(actions).toContain(action);
     }
-    expect(entries.find((e) => e.status === 400)?.action).toBe('campaign.create');
+    const refused = entries.find((e) => e.status === 400);
+    expect(refused).toMatchObject({ action: 'campaign.create', outcome: 'refused' });
+    // The problem's reason, not an empty cell.
+    expect(refused?.detail).toMatch(/^denied: ./);
+    expect(entries.find((e) => e.status === 201)?.outcome).toBe('ok');
     // Refusals before authentication are recorded by address (collapsed, audit-denials.ts).
-    expect(entries.every((e) => /^(token|address):/.test(e.who) && e.from === '127.0.0.1')).toBe(
-      true,
-    );
+    expect(
+      entries.every(
+        (e) =>
+          /^(token:test-[\w-]+\/[0-9a-f]{10}|address:127\.0\.0\.1)$/.test(e.who) &&
+          e.from === '127.0.0.1' &&
+          e.source === 'api',
+      ),
+    ).toBe(true);
     const page = await t.call('GET', '/audit?limit=2', { token: reader });
     const next = (page.json as { next: string | null }).next;
     expect(next).not.toBeNull();

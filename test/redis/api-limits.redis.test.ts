@@ -144,12 +144,16 @@ describe('API limits and ports', () => {
     expect(page.body).toContain('campaign.create');
     expect(page.body).toContain('token:test-');
     const csv = await app.inject({ url: '/audit/export.csv', headers: dash });
-    expect(csv.body.split('\r\n')[0]).toBe('id,at,who,action,target,from,status,detail');
+    expect(csv.body.split('\r\n')[0]).toBe(
+      'id,at,who,action,target,from,status,detail,source,outcome',
+    );
     expect(csv.body).toContain('campaign.create');
     const ndjson = await app.inject({ url: '/audit/export.ndjson', headers: dash });
     expect(JSON.parse(ndjson.body.trim().split('\n')[0] ?? '{}')).toMatchObject({
       action: 'campaign.create',
       status: 201,
+      source: 'api',
+      outcome: 'ok',
     });
   });
 });

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createAuditLog } from '../../src/api/audit/audit-log.js';
 import { buildDashboard } from '../../src/dashboard/build-dashboard.js';
 import { dashboardFixture, seedCampaign, type DashboardFixture } from './dashboard-fixture.js';
 
@@ -27,6 +28,7 @@ describe('dashboard lifecycle', () => {
           return Promise.resolve();
         },
         proof: () => Promise.resolve({ completed: 7, of: 9 }),
+        audit: createAuditLog(fx.redis, fx.prefix),
       }),
     );
     const seeded = await seedCampaign(fx.store, {
@@ -58,6 +60,26 @@ describe('dashboard lifecycle', () => {
     expect(killed).toEqual([]);
     expect((await post(csrf)).statusCode).toBe(303);
     expect(killed).toEqual([seeded.id]);
+
+    // Both tries are audited: who (the dashboard's credential), from where, and how it ended.
+    const entries = (await createAuditLog(fx.redis, fx.prefix).list()).reverse();
+    expect(entries.map((e) => [e.action, e.target, e.who, e.source, e.outcome, e.detail])).toEqual([
+      [
+        'campaign.cancel',
+        seeded.id,
+        'dashboard:token',
+        'dashboard',
+        'refused',
+        'missing or wrong action token',
+      ],
+      ['campaign.cancel', seeded.id, 'dashboard:token', 'dashboard', 'ok', ''],
+    ]);
+    const audit = await app.inject({ url: '/audit', headers: bearer });
+    expect(audit.statusCode).toBe(200);
+    expect(audit.body).toContain('(2 shown)');
+    expect(audit.body).toMatch(
+      /<td>dashboard:token<\/td>\s*<td>dashboard<\/td>\s*<td>campaign\.cancel<\/td>/,
+    );
   });
 
   it('has no kill switch route when none is wired', async () => {

@@ -1,4 +1,7 @@
 import { rmSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { createAuditLog } from '../../src/api/audit/audit-log.js';
+import { auditSink, workerActor } from '../../src/api/audit/record-audit.js';
 import { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createCampaignStore } from '../../src/campaigns/redis-campaign-store.js';
@@ -37,6 +40,7 @@ describe('retention sweeper', () => {
       dirs.push(deps.archiveDir);
       return startRetentionSweeper({
         ...deps,
+        audit: auditSink(redis, prefix, workerActor()),
         lock: createRetentionLock(redis, lockKey, lease),
         keepMs: 30 * DAY,
         intervalMs: 3_600_000,
@@ -58,6 +62,11 @@ describe('retention sweeper', () => {
     expect(await redis.exists(lockKey)).toBe(0);
     expect((await second.sweepOnce())?.entries).toEqual([]);
     expect(await campaignKeysLeft(redis, prefix, id)).toEqual([]);
+    const audited = await createAuditLog(redis, prefix).list();
+    expect(audited.map((e) => [e.action, e.target, e.who, e.source, e.outcome])).toEqual([
+      ['campaign.archive', id, `worker:${hostname()}:${String(process.pid)}`, 'worker', 'ok'],
+    ]);
+    expect(audited[0]?.detail).toMatch(/^40 devices archived to .+, removed from Redis$/);
     await first.stop();
     await second.stop();
   });

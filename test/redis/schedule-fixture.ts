@@ -2,6 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
+import { createAuditLog } from '../../src/api/audit/audit-log.js';
 import { pino } from 'pino';
 import { createCampaignStore } from '../../src/campaigns/redis-campaign-store.js';
 import type { BudgetLane } from '../../src/lanes/budget-lane.js';
@@ -71,8 +72,10 @@ export function scheduleProcess(
     lockTtlMs: options.lockTtlMs ?? 10_000,
     identity: 'test',
     hooks: options.hooks,
+    audit: createAuditLog(redis, prefix),
   });
   return {
+    audit: createAuditLog(redis, prefix),
     redis,
     campaigns,
     store,

@@ -59,6 +59,11 @@ describe('schedule firing loop', () => {
     expect(campaign).toMatchObject({ schedule: 'nightly', priority: 'background', total: 3 });
     expect(campaign?.comment).toMatch(/^test \(schedule nightly\) \[fleetscan:c-/);
     expect((await p.store.get('nightly'))?.state.runs).toBe(1);
+    const audited = await p.audit.list();
+    expect(audited.map((e) => [e.action, e.target, e.who, e.source, e.from, e.outcome])).toEqual([
+      ['schedule.fire', entry?.campaignId, 'schedule:nightly', 'schedule', 'test', 'ok'],
+    ]);
+    expect(audited[0]?.detail).toBe('started, 3 devices queued (planned 2026-01-01T00:10:00.000Z)');
   });
 
   it('after workers were stopped over three planned times, fires one within catch-up and records the others missed', async () => {
@@ -160,6 +165,14 @@ describe('schedule firing loop', () => {
     expect(entry).toMatchObject({ outcome: 'failed-to-resolve', campaignId: null });
     expect(entry?.reason).toMatch(/ids\.txt\.missing/);
     expect(await p.campaigns.listCampaigns()).toHaveLength(0);
+    const [audited] = await p.audit.list();
+    expect(audited).toMatchObject({
+      action: 'schedule.fire',
+      who: 'schedule:nofile',
+      source: 'schedule',
+      outcome: 'failed',
+    });
+    expect(audited?.detail).toMatch(/^failed-to-resolve: .*ids\.txt\.missing/);
   });
 
   it('fires nothing while paused and does not make up the paused span on resume', async () => {

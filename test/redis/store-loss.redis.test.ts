@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { pino } from 'pino';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { campaignCreatedAt } from '../../src/campaigns/campaign-id.js';
@@ -10,7 +11,8 @@ import {
   storeIdentityKeys,
 } from '../../src/ops/store-identity.js';
 import { buildRuntime } from '../../src/runtime/build-runtime.js';
-import { startRuntimeWorker } from '../../src/runtime/start-workers.js';
+import { reconcileAfterStoreLoss, startRuntimeWorker } from '../../src/runtime/start-workers.js';
+import { createAuditLog } from '../../src/api/audit/audit-log.js';
 import type { ScanWorker } from '../../src/scan/start-scan-worker.js';
 import type { Simulator } from '../../src/simulator/build-simulator.js';
 import { cliTestEnv, ensureBuilt, runCli } from '../helpers/cli.js';
@@ -159,6 +161,27 @@ describe('Redis loss and re-runs (issue 9, defect 3)', () => {
     const again = await t.scan(campaign.id);
     expect(again.accepted).toBe(0);
     await finishedOnce(t, campaign.id);
+  });
+});
+
+describe('reconcile after a store loss', () => {
+  it("asks every live campaign's actions to be looked up again and audits it as the worker's decision", async () => {
+    const t = await setup();
+    const live = await t.scan();
+    await reconcileAfterStoreLoss(t.runtime)();
+    const entries = await createAuditLog(t.runtime.redis, t.prefix).list();
+    expect(entries.map((e) => [e.action, e.target, e.who, e.source, e.outcome])).toEqual([
+      [
+        'campaign.reconcile',
+        live.campaign.id,
+        `worker:${hostname()}:${String(process.pid)}`,
+        'worker',
+        'ok',
+      ],
+    ]);
+    expect(entries[0]?.detail).toBe(
+      'Redis lost data: every action of the campaign is looked up again',
+    );
   });
 });
 

@@ -1,5 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { buildRuntime } from '../../src/runtime/build-runtime.js';
+import { hostname } from 'node:os';
+import { createAuditLog } from '../../src/api/audit/audit-log.js';
 import { startRuntimeWorker } from '../../src/runtime/start-workers.js';
 import { createLogger } from '../../src/shared/logger.js';
 import { createWebhookStore } from '../../src/webhooks/webhook-store.js';
@@ -83,5 +85,10 @@ describe('tenant breaker in a runtime worker', () => {
       campaignId: null,
       data: { tenant: 'default', reason: 'token_expired' },
     });
+    const audited = await createAuditLog(runtime.redis, prefix).list();
+    expect(audited.map((e) => [e.action, e.target, e.who, e.source, e.outcome])).toEqual([
+      ['tenant.block', 'default', `worker:${hostname()}:${String(process.pid)}`, 'worker', 'ok'],
+    ]);
+    expect(audited[0]?.detail).toMatch(/^breaker: token_expired \(.*\); next probe \d{4}-/);
   }, 60_000);
 });
