@@ -221,7 +221,10 @@ describe('fleetscan archive / prune', () => {
       expect(refused.stderr).toMatch(/Refused: this campaign has more than 0 devices/);
       expect(refused.stderr).toContain('Nothing was created or queued');
       expect(await redis.zcard(`${prefix}:campaigns`)).toBe(0);
-      expect(await redis.keys(`${prefix}:*`)).toEqual([]);
+      // Only the audit log's record of the refusal.
+      expect(await redis.keys(`${prefix}:*`)).toEqual([`${prefix}:audit`]);
+      const [entry] = await redis.xrange(`${prefix}:audit`, '-', '+');
+      expect(entry?.[1].join(' ')).toMatch(/action campaign\.create .*outcome refused/);
 
       const fits = await cli(['scan', '--devices', 'devices.txt', '--comment', 'weekly', '--json']);
       expect(fits.stderr).toBe('');
