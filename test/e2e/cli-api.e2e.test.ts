@@ -72,7 +72,7 @@ describe('fleetscan token, api and retry', () => {
     expect(audit.map((e) => e.action)).toEqual(['token.revoke', 'token.create']);
     expect(audit.every((e) => e.target === id)).toBe(true);
     // The refused request with the revoked token is there too (issue 27: refusals are audited).
-    expect(all.filter((e) => e.from !== 'cli')).toMatchObject([
+    expect(all.filter((e) => e.source !== 'cli')).toMatchObject([
       { who: 'address:127.0.0.1', action: 'GET /api/v1/campaigns', status: 401 },
     ]);
   });

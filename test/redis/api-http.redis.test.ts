@@ -363,7 +363,7 @@ describe('automation API over HTTP', () => {
     const refused = entries.find((e) => e.status === 400);
     expect(refused).toMatchObject({ action: 'campaign.create', outcome: 'refused' });
     // The problem's reason, not an empty cell.
-    expect(refused?.detail).toMatch(/^denied: ./);
+    expect(refused?.detail).toMatch(/^denied( ×\d+ since \S+)?: ./);
     expect(entries.find((e) => e.status === 201)?.outcome).toBe('ok');
     // Refusals before authentication are recorded by address (collapsed, audit-denials.ts).
     expect(
