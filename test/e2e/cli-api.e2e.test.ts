@@ -69,8 +69,14 @@ describe('fleetscan token, api and retry', () => {
     }
     const all = await createAuditLog(redis, prefix).list();
     const audit = all.filter((e) => e.source === 'cli');
-    expect(audit.map((e) => e.action)).toEqual(['token.revoke', 'token.create']);
-    expect(audit.every((e) => e.target === id)).toBe(true);
+    // The second `create --name soar` was refused: audited too, with why.
+    expect(audit.map((e) => [e.action, e.outcome, e.status])).toEqual([
+      ['token.revoke', 'ok', null],
+      ['token.create', 'refused', null],
+      ['token.create', 'ok', null],
+    ]);
+    expect(audit[1]?.detail).toMatch(/soar/);
+    expect(audit.filter((e) => e.outcome === 'ok').every((e) => e.target === id)).toBe(true);
     // The refused request with the revoked token is there too (issue 27: refusals are audited).
     expect(all.filter((e) => e.source !== 'cli')).toMatchObject([
       { who: 'address:127.0.0.1', action: 'GET /api/v1/campaigns', status: 401 },
