@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import { hostname, userInfo } from 'node:os';
-import { createAuditLog } from '../../api/audit/audit-log.js';
+import { recordAudit } from '../../api/audit/record-audit.js';
+import { cliAudit } from './shared/cli-audit.js';
 import { migrateStore, StoreSchemaError } from '../../ops/store-schema.js';
 import { UsageError } from '../errors.js';
 import { configFor, connectRedisForCommand, printJson } from '../context.js';
@@ -35,13 +35,10 @@ export function registerMigrateCommand(program: Command): void {
           throw error;
         });
         if (!dryRun) {
-          await createAuditLog(redis, prefix).record({
-            at: Date.now(),
-            who: `${userInfo().username}@${hostname()}`,
+          await recordAudit(cliAudit({ redis, config }), {
             action: 'store.migrate',
             target: prefix,
-            from: 'cli',
-            status: 0,
+            outcome: 'ok',
             detail: result.summary,
           });
         }
