@@ -1,6 +1,6 @@
-import { formatDuration } from '../config/duration.js';
 import type { ReportData, WindowChart } from './report-data.js';
-import { reportSections } from './report-sections.js';
+import { reportHeadline } from './report-headline.js';
+import { reportSections, windowText } from './report-sections.js';
 
 const ESCAPES: Readonly<Record<string, string>> = {
   '&': '&amp;',
@@ -20,11 +20,36 @@ h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:0 0 8px}
 .grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(300px,1fr));gap:16px}
 section{background:#fff;border:1px solid #d8dee4;border-radius:8px;padding:14px 16px}
 table{border-collapse:collapse;width:100%}td{padding:3px 0;vertical-align:top}
-td.v{text-align:right;font-variant-numeric:tabular-nums;padding-left:12px;word-break:break-word}
-.headline{font-size:28px;font-weight:600}
+td.v{text-align:right;font-variant-numeric:tabular-nums;padding-left:12px;overflow-wrap:normal;word-break:normal}
+time,code,.nowrap{white-space:nowrap}
+.headline{font-size:26px;font-weight:600}.headline.verdict-verified{color:#1a7f37}
+.headline.verdict-not-verified,.headline.verdict-partly-verified{color:#9a6700}
+.state-line{font-size:20px;font-weight:600;color:#cf222e}.kill{margin:4px 0}.note{color:#57606a;font-size:13px;margin:0 0 6px}
+h3{font-size:15px;margin:14px 0 0}
 .chart{margin-top:16px}svg text{font:11px system-ui,sans-serif;fill:#57606a}svg{margin-top:8px}
 .key{white-space:nowrap}.key i{display:inline-block;width:10px;height:10px;margin:0 4px 0 2px;border-radius:2px}
 @media print{body{background:#fff}section{break-inside:avoid}}`;
+
+const ISO_STAMP = /\b(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2}:\d{2})(?:\.\d+)?Z\b/g;
+
+/**
+ * Escaped text with every ISO timestamp as a `<time>` that reads `2026-12-07 15:20:04 UTC` and
+ * never wraps (non-breaking spaces and `white-space: nowrap`): a table cell breaks between
+ * words, never inside a time.
+ */
+export function richText(text: string): string {
+  return escapeHtml(text).replace(
+    ISO_STAMP,
+    (stamp: string, day: string, time: string) =>
+      `<time datetime="${stamp}">${day}\u00a0${time}\u00a0UTC</time>`,
+  );
+}
+
+/** `15:20:04` (or `12-07 15:20` when the chart spans days): a short axis label. */
+function axisLabel(ms: number, spanMs: number): string {
+  const iso = new Date(ms).toISOString();
+  return spanMs >= 86_400_000 ? `${iso.slice(5, 10)} ${iso.slice(11, 16)}` : iso.slice(11, 19);
+}
 
 /** Bar colours per endpoint family (the cap counts each family on its own by default). */
 const FAMILY_COLOURS: Readonly<Record<string, string>> = {
@@ -36,27 +61,31 @@ const FAMILY_COLOURS: Readonly<Record<string, string>> = {
 const colourOf = (family: string): string => FAMILY_COLOURS[family] ?? '#6b7280';
 
 /**
- * One window's chart: a bar per window-long bucket at its place in time, stacked by family, with
- * the cap as a line. Inline SVG, no script, no external file. `data-calls` carries each bar's
- * number so that a reader (or a test) can check it against the export.
+ * One budget's chart for one window: a bar per window-long bucket at its place in time, stacked
+ * by family (only with a shared budget), with that budget's cap as a line. The axis runs from the
+ * first bucket's start to the last bucket's end, so a single bucket still spans a window. Inline
+ * SVG, no script, no external file. `data-calls` carries each bar's number so that a reader (or
+ * a test) can check it against the export.
  */
 function windowChart(chart: WindowChart): string {
   const { window, buckets } = chart;
   const width = 900;
-  const height = 200;
+  const height = 180;
   const left = 40;
   const firstMs = Date.parse(buckets[0]?.start ?? '');
-  const lastMs = Date.parse(buckets.at(-1)?.start ?? '');
-  const spanMs = Math.max(window.windowMs, lastMs + window.windowMs - firstMs);
+  const endMs = Date.parse(buckets.at(-1)?.start ?? '') + window.windowMs;
+  const spanMs = Math.max(window.windowMs, endMs - firstMs);
   const x = (ms: number) => left + ((width - left) * (ms - firstMs)) / spanMs;
   const barWidth = Math.max(1, ((width - left) * window.windowMs) / spanMs - 1);
-  const top = Math.max(window.cap, ...buckets.map((b) => b.total)) * 1.1;
+  const top = Math.max(window.cap, ...buckets.map((b) => b.total)) * 1.15;
   const y = (v: number) => height - 20 - ((height - 40) * v) / top;
   const bars = buckets
     .map((b) => {
       let below = 0;
       const x0 = x(Date.parse(b.start)).toFixed(1);
-      const title = `${b.start}: ${String(b.total)} (${Object.entries(b.byFamily)
+      const title = `${b.start.slice(0, 19).replace('T', ' ')} UTC: ${String(b.total)} (${Object.entries(
+        b.byFamily,
+      )
         .map(([f, v]) => `${f} ${String(v)}`)
         .join(', ')})`;
       const parts = Object.entries(b.byFamily)
@@ -72,22 +101,22 @@ function windowChart(chart: WindowChart): string {
     })
     .join('');
   const capY = y(window.cap).toFixed(1);
-  const label = formatDuration(window.windowMs);
-  return `<svg viewBox="0 0 ${String(width)} ${String(height)}" width="100%" role="img" aria-label="API calls of the campaign per ${escapeHtml(label)} against the cap of ${String(window.cap)}" data-window-ms="${String(window.windowMs)}">
+  const label = windowText(window.windowMs);
+  const whose = chart.family === null ? 'every family together' : chart.family;
+  return `<svg viewBox="0 0 ${String(width)} ${String(height)}" width="100%" role="img" aria-label="${escapeHtml(whose)} calls of the campaign per ${escapeHtml(label)} against the cap of ${String(window.cap)}" data-family="${escapeHtml(chart.family ?? '')}" data-window-ms="${String(window.windowMs)}" data-cap="${String(window.cap)}">
 <line x1="${String(left)}" x2="${String(width)}" y1="${capY}" y2="${capY}" stroke="#dc2626" stroke-dasharray="4 3"/>
 <text x="${String(left + 2)}" y="${(Number(capY) - 4).toFixed(1)}">cap ${String(window.cap)} per ${escapeHtml(label)}</text>
 ${bars}
-<text x="${String(left)}" y="${String(height - 4)}">${escapeHtml(buckets[0]?.start ?? '')}</text>
-<text x="${String(width)}" y="${String(height - 4)}" text-anchor="end">${escapeHtml(buckets.at(-1)?.start ?? '')}</text>
+<text class="axis-start" x="${String(left)}" y="${String(height - 4)}">${axisLabel(firstMs, spanMs)} UTC</text>
+<text class="axis-end" x="${String(width)}" y="${String(height - 4)}" text-anchor="end">${axisLabel(firstMs + spanMs, spanMs)} UTC</text>
 </svg>`;
 }
 
-/** Every window's chart, with a legend of the families that made calls. */
+/** Every budget's charts, one heading per family, with a legend of the families that made calls. */
 function callCharts(data: ReportData): string {
   const { calls } = data;
   if (calls.total === 0) return '<p>No API calls recorded for this campaign.</p>';
   const legend = Object.entries(calls.byFamily)
-    .sort((a, b) => a[0].localeCompare(b[0]))
     .map(
       ([family, v]) =>
         `<span class="key"><i style="background:${colourOf(family)}"></i>${escapeHtml(family)} ${v.toLocaleString('en-US')}</span>`,
@@ -95,15 +124,31 @@ function callCharts(data: ReportData): string {
     .join(' ');
   const scope =
     calls.budgetScope === 'family'
-      ? 'each endpoint family has its own cap'
-      : 'every family shares one cap';
+      ? 'each endpoint family has its own budget, so each is drawn against its own caps'
+      : 'every family shares one budget, drawn stacked against the shared caps';
+  let heading = '';
+  const charts = calls.charts.map((chart) => {
+    const title = chart.family ?? 'all families';
+    const head = title === heading ? '' : `<h3>${escapeHtml(title)}</h3>`;
+    heading = title;
+    return head + windowChart(chart);
+  });
   return `<p>${calls.total.toLocaleString('en-US')} calls (${legend}); ${scope}.</p>
-${calls.windows.map((w) => windowChart(w)).join('\n')}`;
+${charts.join('\n')}`;
+}
+
+/** The headline: how the campaign ended, what the kill switch did, and what is proved. */
+function headline(data: ReportData): string {
+  const h = reportHeadline(data);
+  return `<section id="headline" data-state="${escapeHtml(data.campaign.state)}" data-verdict="${h.verdict}">
+${h.state === null ? '' : `<div class="state-line" id="state">${richText(h.state)}</div>`}
+${h.killSwitch === null ? '' : `<div class="kill" id="kill-switch">${richText(h.killSwitch)}</div>`}
+<div class="headline verdict-${h.verdict}" id="proved">${richText(h.proof)}</div>
+<div class="note">Proof: devices whose scan ended with AntivirusScanCompleted after the request (Graph advanced hunting, <code>fleetscan verify</code>)</div></section>`;
 }
 
 /** The report as one self-contained HTML file: inline CSS and SVG, no scripts, no fonts to fetch. */
 export function renderHtml(data: ReportData): string {
-  const p = data.proof;
   const sections = reportSections(data)
     .map((s) => {
       const rows =
@@ -111,10 +156,11 @@ export function renderHtml(data: ReportData): string {
           ? '<tr><td>None</td></tr>'
           : s.rows
               .map(
-                ([k, v]) => `<tr><td>${escapeHtml(k)}</td><td class="v">${escapeHtml(v)}</td></tr>`,
+                ([k, v]) => `<tr><td>${escapeHtml(k)}</td><td class="v">${richText(v)}</td></tr>`,
               )
               .join('');
-      return `<section><h2>${escapeHtml(s.title)}</h2><table>${rows}</table></section>`;
+      const note = s.note === undefined ? '' : `<p class="note">${escapeHtml(s.note)}</p>`;
+      return `<section data-section="${escapeHtml(s.title)}"><h2>${escapeHtml(s.title)}</h2>${note}<table>${rows}</table></section>`;
     })
     .join('\n');
   return `<!doctype html>
@@ -125,9 +171,8 @@ export function renderHtml(data: ReportData): string {
 <style>${STYLE}</style></head>
 <body><main>
 <h1>${escapeHtml(data.campaign.name)}</h1>
-<div class="meta">Campaign ${escapeHtml(data.campaign.id)} · generated ${escapeHtml(data.generatedAt)} by fleetscan</div>
-<section><div class="headline" id="proved">Proved complete: ${p.completed.toLocaleString('en-US')} of ${p.withAction.toLocaleString('en-US')}</div>
-<div>devices whose scan ended with AntivirusScanCompleted after the request (Graph advanced hunting)</div></section>
+<div class="meta">Campaign <code>${escapeHtml(data.campaign.id)}</code> · generated ${richText(data.generatedAt)} by fleetscan</div>
+${headline(data)}
 <div class="grid" style="margin-top:16px">
 ${sections}
 </div>

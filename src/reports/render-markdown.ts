@@ -1,6 +1,6 @@
-import { formatDuration } from '../config/duration.js';
 import type { ReportData } from './report-data.js';
-import { reportSections } from './report-sections.js';
+import { reportHeadline } from './report-headline.js';
+import { reportSections, windowText } from './report-sections.js';
 
 /** Table cells: pipes and line breaks would break the table. */
 const cell = (text: string): string => text.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
@@ -9,8 +9,13 @@ const cell = (text: string): string => text.replace(/\|/g, '\\|').replace(/\r?\n
 export function renderMarkdown(data: ReportData): string {
   const out = [`# Scan campaign report: ${cell(data.campaign.name)} (${data.campaign.id})`, ''];
   out.push(`Generated ${data.generatedAt} by fleetscan.`, '');
+  const headline = reportHeadline(data);
+  for (const line of [headline.state, headline.killSwitch])
+    if (line !== null) out.push(`**${line}**`, '');
+  out.push(`**${headline.proof}**`, '');
   for (const section of reportSections(data)) {
     out.push(`## ${section.title}`, '');
+    if (section.note !== undefined) out.push(`_${section.note}_`, '');
     if (section.rows.length === 0) {
       out.push('None.', '');
       continue;
@@ -22,9 +27,10 @@ export function renderMarkdown(data: ReportData): string {
   out.push('## API calls per window against the caps', '');
   const { calls } = data;
   if (calls.total === 0) out.push('No API calls recorded for this campaign.', '');
-  for (const chart of calls.total === 0 ? [] : calls.windows) {
+  for (const chart of calls.total === 0 ? [] : calls.charts) {
     const { window } = chart;
-    out.push(`Per ${formatDuration(window.windowMs)} (cap ${String(window.cap)}):`, '', '```');
+    const whose = chart.family === null ? 'All families' : `${chart.family} calls`;
+    out.push(`${whose} per ${windowText(window.windowMs)} (cap ${String(window.cap)}):`, '', '```');
     for (const b of chart.buckets) {
       const bar = '#'.repeat(Math.round((40 * b.total) / Math.max(window.cap, 1)));
       const families = Object.entries(b.byFamily)

@@ -16,6 +16,8 @@ export interface ReportData {
     source: string;
     scanType: string;
     state: string;
+    tenant: string;
+    priority: string;
     finishedAt: string | null;
     schedule: string | null;
     /** Present once the campaign was archived: read from its archive, no longer in Redis. */
@@ -27,6 +29,8 @@ export interface ReportData {
   joinedExisting: number;
   /** Devices by their action's last status; `none` for devices without an action. */
   actionStatuses: Record<string, number>;
+  /** The devices counted as `none` above, by their state: why they have no action. */
+  noAction: Record<string, number>;
   proof: {
     verifiedAt: string | null;
     completed: number;
@@ -48,8 +52,12 @@ export interface ReportData {
     firstRequestAt: string | null;
     lastRequestAt: string | null;
     ms: number | null;
+    /** Scan requests recorded (devices with an action): what the floor is computed for. */
+    requests: number;
     /** The least time the configured caps allow for this many requests. */
     floorMs: number;
+    /** The caps the floor is computed from (`limits.windows`), shortest window first. */
+    caps: RateWindow[];
   };
 }
 
@@ -60,12 +68,17 @@ export interface CallBucket {
   byFamily: Record<string, number>;
 }
 
-/** The campaign's calls per configured window, for one chart against that window's cap. */
+/**
+ * The campaign's calls of one endpoint family per configured window, for one chart against
+ * that family's cap; with a shared budget, every family together against the one cap.
+ */
 export interface WindowChart {
+  /** The family whose budget the chart shows, or null when every family shares one budget. */
+  family: string | null;
   window: RateWindow;
   /** Buckets with at least one call, oldest first; empty windows between them are left out. */
   buckets: CallBucket[];
-  /** The most calls one budget took in one bucket: per family, or all together when shared. */
+  /** The most calls the budget took in one bucket. */
   busiest: number;
 }
 
@@ -80,13 +93,46 @@ export interface CallsReport {
   byFamily: Record<string, number>;
   /** `limits.budgetScope`: whether each family has its own caps or all share them. */
   budgetScope: 'family' | 'shared';
-  /** One chart per configured window, shortest first. */
-  windows: WindowChart[];
+  /**
+   * One chart per budget and configured window: per family with calls (in `byFamily` order:
+   * scan first), shortest window first; one per window when the budget is shared.
+   */
+  charts: WindowChart[];
+}
+
+/** The order families are shown in: the scan first, then as the campaign's calls go. */
+const FAMILY_ORDER = ['scan', 'machineActions', 'cancel', 'machines'];
+const familyRank = (family: string): number => {
+  const rank = FAMILY_ORDER.indexOf(family);
+  return rank < 0 ? FAMILY_ORDER.length : rank;
+};
+
+/** The buckets of `timeline` summed into window-long buckets aligned to the epoch. */
+function windowChart(
+  timeline: readonly TimelineBucket[],
+  window: RateWindow,
+  family: string | null,
+): WindowChart {
+  const buckets = new Map<number, CallBucket>();
+  for (const b of timeline) {
+    const startMs = Math.floor(b.startMs / window.windowMs) * window.windowMs;
+    let bucket = buckets.get(startMs);
+    if (!bucket) {
+      bucket = { start: new Date(startMs).toISOString(), total: 0, byFamily: {} };
+      buckets.set(startMs, bucket);
+    }
+    bucket.total += b.calls;
+    bucket.byFamily[b.family] = (bucket.byFamily[b.family] ?? 0) + b.calls;
+  }
+  const sorted = [...buckets.entries()].sort((a, b) => a[0] - b[0]).map(([, b]) => b);
+  return { family, window, buckets: sorted, busiest: Math.max(0, ...sorted.map((b) => b.total)) };
 }
 
 /**
  * The timeline's buckets summed per window: each call counts in the window-long bucket its
  * timeline bucket starts in (exact when the window is a multiple of the timeline's bucket).
+ * With `family` scope each family spends its own budget, so each gets its own charts: stacking
+ * 89 cancels on 89 look-ups against one cap of 100 would show a breach that never was.
  */
 export function callsReport(
   timeline: readonly TimelineBucket[],
@@ -95,31 +141,20 @@ export function callsReport(
 ): CallsReport {
   const byFamily: Record<string, number> = {};
   for (const b of timeline) byFamily[b.family] = (byFamily[b.family] ?? 0) + b.calls;
-  const charts = [...windows]
-    .sort((a, b) => a.windowMs - b.windowMs)
-    .map((window): WindowChart => {
-      const buckets = new Map<number, CallBucket>();
-      for (const b of timeline) {
-        const startMs = Math.floor(b.startMs / window.windowMs) * window.windowMs;
-        let bucket = buckets.get(startMs);
-        if (!bucket) {
-          bucket = { start: new Date(startMs).toISOString(), total: 0, byFamily: {} };
-          buckets.set(startMs, bucket);
-        }
-        bucket.total += b.calls;
-        bucket.byFamily[b.family] = (bucket.byFamily[b.family] ?? 0) + b.calls;
-      }
-      const sorted = [...buckets.entries()].sort((a, b) => a[0] - b[0]).map(([, b]) => b);
-      const busiest = Math.max(
-        0,
-        ...sorted.map((b) =>
-          budgetScope === 'shared' ? b.total : Math.max(0, ...Object.values(b.byFamily)),
-        ),
-      );
-      return { window, buckets: sorted, busiest };
-    });
+  const ordered = [...windows].sort((a, b) => a.windowMs - b.windowMs);
+  const families = Object.keys(byFamily).sort(
+    (a, b) => familyRank(a) - familyRank(b) || a.localeCompare(b),
+  );
+  const charts =
+    budgetScope === 'shared'
+      ? ordered.map((window) => windowChart(timeline, window, null))
+      : families.flatMap((family) => {
+          const own = timeline.filter((b) => b.family === family);
+          return ordered.map((window) => windowChart(own, window, family));
+        });
   const total = Object.values(byFamily).reduce((sum, n) => sum + n, 0);
-  return { total, byFamily, budgetScope, windows: charts };
+  const sortedByFamily = Object.fromEntries(families.map((f) => [f, byFamily[f] ?? 0]));
+  return { total, byFamily: sortedByFamily, budgetScope, charts };
 }
 
 const iso = (ms: number | null | undefined): string | null =>
@@ -159,6 +194,7 @@ export async function buildReportData(input: {
 }): Promise<ReportData> {
   const { campaign, lifecycle } = input;
   const outcomes: Record<string, number> = {};
+  const noAction: Record<string, number> = {};
   const actionStatuses: Record<string, number> = {};
   const failures: Record<string, number> = {};
   const proof = {
@@ -182,6 +218,7 @@ export async function buildReportData(input: {
     if (d.requestedAt !== null && d.state === 'requested') requestTimes.push(d.requestedAt);
     const hasAction = d.state === 'requested' && d.machineActionId !== null;
     bump(actionStatuses, hasAction ? (d.actionStatus ?? 'unknown') : 'none');
+    if (!hasAction) bump(noAction, d.state);
     if (hasAction) {
       proof.withAction += 1;
       if (d.scanResult === 'completed') proof.completed += 1;
@@ -210,6 +247,8 @@ export async function buildReportData(input: {
       source: campaign.source,
       scanType: campaign.scanType,
       state: campaign.state,
+      tenant: campaign.tenant,
+      priority: campaign.priority,
       finishedAt: iso(campaign.finishedAt),
       schedule: typeof schedule === 'string' && schedule !== '' ? schedule : null,
       ...(archivedOf(campaign) ?? {}),
@@ -218,6 +257,7 @@ export async function buildReportData(input: {
     outcomes,
     joinedExisting: joined,
     actionStatuses,
+    noAction,
     proof: { verifiedAt: iso(lifecycle.verifiedAt), ...proof },
     cancels,
     failures,
@@ -231,7 +271,9 @@ export async function buildReportData(input: {
       firstRequestAt: iso(first),
       lastRequestAt: iso(last),
       ms: first !== null && last !== null ? last - first : null,
+      requests: requestTimes.length,
       floorMs: durationFloorMs(requestTimes.length, input.windows),
+      caps: [...input.windows].sort((a, b) => a.windowMs - b.windowMs),
     },
   };
 }

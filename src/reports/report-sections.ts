@@ -1,8 +1,11 @@
-import { formatDuration } from '../config/duration.js';
+import { formatDuration, type RateWindow } from '../config/duration.js';
 import type { ReportData } from './report-data.js';
+import { proofVerdict } from './report-headline.js';
 
 export interface ReportSection {
   title: string;
+  /** What the numbers mean, when the title alone does not say it. */
+  note?: string;
   rows: [string, string][];
 }
 
@@ -16,11 +19,108 @@ const byCount = (counts: Record<string, number>): [string, string][] =>
     .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
     .map(([k, v]) => [k, n(v)]);
 
+/** What `fleetscan scan` left out, by reason (`recordIntake`), in words. */
+const SKIP_REASONS: Readonly<Record<string, string>> = {
+  invalid: 'not a device id (lines of the file)',
+  duplicate: 'listed twice',
+  'invalid-id': 'id the API gave is not a device id',
+  merged: 'merged into another device',
+  excluded: 'excluded in Defender',
+  'not-onboarded': 'not onboarded',
+  'unsupported-platform': 'platform cannot run an antivirus scan',
+  inactive: 'not Active (inactive or no sensor data)',
+};
+
+/** `file:devices.csv`, `query:… tag:a,b group:g` or `all` as labelled rows. */
+export function describeSource(source: string): [string, string][] {
+  if (source === 'all') return [['Source', 'every device of the tenant (List Machines)']];
+  if (source.startsWith('file:')) return [['Source', `device file ${source.slice(5)}`]];
+  const rows: [string, string][] = [['Source', 'List Machines']];
+  const labels: Readonly<Record<string, string>> = {
+    query: 'Filter ($filter)',
+    tag: 'Tags',
+    group: 'Device group',
+  };
+  // `describeTargets` joins `kind:value` parts with spaces; a query may hold spaces itself.
+  for (const part of source.split(/ (?=(?:query|tag|group):)/)) {
+    const colon = part.indexOf(':');
+    const kind = part.slice(0, colon);
+    rows.push([labels[kind] ?? 'Source', colon < 0 ? part : part.slice(colon + 1)]);
+  }
+  return rows;
+}
+
+function targetRows(data: ReportData): [string, string][] {
+  const skipped = Object.entries(data.targets.skipped)
+    .filter(([, v]) => v > 0)
+    .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
+  const skippedTotal = skipped.reduce((sum, [, v]) => sum + v, 0);
+  return [
+    ...describeSource(data.campaign.source),
+    ['Tenant', data.campaign.tenant],
+    ['Devices in the campaign', n(data.targets.devices)],
+    ['Left out when the campaign was made', skippedTotal === 0 ? 'none' : n(skippedTotal)],
+    ...skipped.map(([reason, v]): [string, string] => [
+      `· ${SKIP_REASONS[reason] ?? reason}`,
+      n(v),
+    ]),
+  ];
+}
+
+/** Devices without an action, by why: the `none` of the action statuses. */
+function actionStatusRows(data: ReportData): [string, string][] {
+  const why: Readonly<Record<string, string>> = {
+    cancelled: 'no action: campaign cancelled first',
+    failed: 'no action: request failed',
+    queued: 'no action yet: queued',
+    deferred: 'no action yet: device busy, retried later',
+  };
+  const withAction = byCount(
+    Object.fromEntries(Object.entries(data.actionStatuses).filter(([k]) => k !== 'none')),
+  );
+  return [
+    ...withAction,
+    ...byCount(data.noAction).map(([state, v]): [string, string] => [why[state] ?? state, v]),
+  ];
+}
+
+/** A window as operators write it: `1 min`, `1 h`, `600 ms`, `36 s`. */
+export function windowText(ms: number): string {
+  if (ms % 3_600_000 === 0) return `${String(ms / 3_600_000)} h`;
+  if (ms % 60_000 === 0) return `${String(ms / 60_000)} min`;
+  if (ms % 1_000 === 0) return `${String(ms / 1_000)} s`;
+  return `${String(ms)} ms`;
+}
+
+const capsText = (caps: readonly RateWindow[]): string =>
+  caps.map((w) => `${n(w.cap)} per ${windowText(w.windowMs)}`).join(' and ');
+
+/** The floor in words: 0 alone reads as a fault when it means "one window holds them all". */
+function floorText(data: ReportData): string {
+  const { requests, floorMs, caps } = data.duration;
+  if (requests === 0) return 'none (no scan request was recorded)';
+  if (requests === 1) return 'none (one request)';
+  if (floorMs === 0)
+    return `none: ${n(requests)} requests fit in one window of every cap (${capsText(caps)})`;
+  return `${formatDuration(floorMs)} for ${n(requests)} requests at ${capsText(caps)}`;
+}
+
+function provedText(data: ReportData): string {
+  const p = data.proof;
+  switch (proofVerdict(data)) {
+    case 'no-actions':
+      return 'nothing to prove (no action)';
+    case 'not-verified':
+      return `not verified (${n(p.withAction)} actions)`;
+    default:
+      return `${n(p.completed)} of ${n(p.withAction)}${pct(p.completed, p.withAction)}`;
+  }
+}
+
 /** The report as titled label/value tables: one source for the Markdown and the HTML. */
 export function reportSections(data: ReportData): ReportSection[] {
   const c = data.campaign;
   const p = data.proof;
-  const floor = data.duration.floorMs;
   return [
     {
       title: 'Campaign',
@@ -31,8 +131,8 @@ export function reportSections(data: ReportData): ReportSection[] {
         ['Created', c.createdAt],
         ['Comment', c.comment],
         ['Schedule', or(c.schedule, 'none (run by hand)')],
-        ['Source', c.source],
         ['Scan type', c.scanType],
+        ['Priority', c.priority],
         ['State', c.state],
         ['Finished', or(c.finishedAt)],
         ...(c.archived
@@ -45,28 +145,20 @@ export function reportSections(data: ReportData): ReportSection[] {
           : []),
       ],
     },
-    {
-      title: 'Targets',
-      rows: [
-        ['Devices in the campaign', n(data.targets.devices)],
-        ...Object.entries(data.targets.skipped).map(([reason, v]): [string, string] => [
-          `Skipped: ${reason}`,
-          n(v),
-        ]),
-      ],
-    },
+    { title: 'Targets', rows: targetRows(data) },
     {
       title: 'Outcomes',
       rows: [...byCount(data.outcomes), ['joined an existing action', n(data.joinedExisting)]],
     },
-    { title: 'Action statuses', rows: byCount(data.actionStatuses) },
+    {
+      title: 'Action statuses',
+      note: "Each device's MachineAction by the last status Defender reported; devices without one by why.",
+      rows: actionStatusRows(data),
+    },
     {
       title: 'Proof of completion',
       rows: [
-        [
-          'Proved complete',
-          `${n(p.completed)} of ${n(p.withAction)}${pct(p.completed, p.withAction)}`,
-        ],
+        ['Proved complete', provedText(data)],
         ['Scan cancelled on the device', n(p.cancelled)],
         ['Scan failed on the device', n(p.failed)],
         ['Ambiguous (another scan of that kind overlapped)', n(p.ambiguous)],
@@ -77,6 +169,9 @@ export function reportSections(data: ReportData): ReportSection[] {
     },
     {
       title: 'Kill switch',
+      ...(data.cancels.cancelled + data.cancels.alreadyFinal + data.cancels.refused === 0
+        ? { note: 'Not used for this campaign (fleetscan cancel --actions).' }
+        : {}),
       rows: [
         ['Actions cancelled', n(data.cancels.cancelled)],
         ['Already final', n(data.cancels.alreadyFinal)],
@@ -101,7 +196,7 @@ export function reportSections(data: ReportData): ReportSection[] {
         ['First request', or(data.duration.firstRequestAt)],
         ['Last request', or(data.duration.lastRequestAt)],
         ['Duration', data.duration.ms === null ? '—' : formatDuration(data.duration.ms)],
-        ['Floor under the caps', formatDuration(floor)],
+        ['Least time the caps allow', floorText(data)],
       ],
     },
     {
@@ -111,9 +206,9 @@ export function reportSections(data: ReportData): ReportSection[] {
         ...Object.entries(data.calls.byFamily)
           .sort((a, b) => a[0].localeCompare(b[0]))
           .map(([family, v]): [string, string] => [`${family} calls`, n(v)]),
-        ...data.calls.windows.map((w): [string, string] => [
-          `Busiest ${formatDuration(w.window.windowMs)}`,
-          `${n(w.busiest)} calls (cap ${n(w.window.cap)}${data.calls.budgetScope === 'family' ? ' per family' : ''})`,
+        ...data.calls.charts.map((w): [string, string] => [
+          `Busiest ${windowText(w.window.windowMs)}${w.family === null ? '' : ` of ${w.family}`}`,
+          `${n(w.busiest)} of ${n(w.window.cap)} allowed`,
         ]),
       ],
     },

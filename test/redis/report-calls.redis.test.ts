@@ -75,13 +75,17 @@ describe('the report chart', () => {
     const requested = devices.filter((d) => d.state === 'requested').length;
     expect(data.calls.byFamily['scan']).toBeGreaterThan(requested);
 
-    // Each window's chart adds up to every call, in buckets of that window.
-    expect(data.calls.windows.map((w) => w.window)).toEqual(config.limits.windows);
-    for (const chart of data.calls.windows) {
-      expect(sum(chart.buckets.map((b) => b.total))).toBe(data.calls.total);
+    // Each family's chart per window adds up to that family's calls, in buckets of that window.
+    expect(data.calls.charts.map((c) => [c.family, c.window])).toEqual(
+      ENDPOINT_FAMILIES.filter((f) => apiCalls[f] !== undefined).flatMap((family) =>
+        config.limits.windows.map((window) => [family, window]),
+      ),
+    );
+    for (const chart of data.calls.charts) {
+      expect(sum(chart.buckets.map((b) => b.total))).toBe(apiCalls[chart.family ?? '']);
       for (const b of chart.buckets) {
         expect(Date.parse(b.start) % chart.window.windowMs).toBe(0);
-        expect(sum(Object.values(b.byFamily))).toBe(b.total);
+        expect(Object.keys(b.byFamily)).toEqual([chart.family]);
       }
     }
 
@@ -89,10 +93,11 @@ describe('the report chart', () => {
     const html = renderHtml(data);
     expect(html).toContain(`data-total="${String(data.calls.total)}"`);
     const charts = html.split('<svg').slice(1);
-    expect(charts).toHaveLength(config.limits.windows.length);
+    expect(charts).toHaveLength(data.calls.charts.length);
     for (const chart of charts) {
+      const family = /data-family="(\w+)"/.exec(chart)?.[1] ?? '';
       const bars = [...chart.matchAll(/data-calls="(\d+)"/g)].map((m) => Number(m[1]));
-      expect(sum(bars)).toBe(data.calls.total);
+      expect(sum(bars)).toBe(apiCalls[family]);
     }
     const markdown = renderMarkdown(data);
     expect(markdown).toContain(`| Calls made for the campaign | ${String(data.calls.total)} |`);

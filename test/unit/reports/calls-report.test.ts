@@ -51,40 +51,69 @@ describe('calls per window', () => {
     { cap: 100, windowMs: MINUTE },
   ];
 
-  it('sums the buckets of each window, shortest window first, leaving out empty windows', () => {
+  it('charts each family against its own caps, shortest window first, leaving out empty windows', () => {
     const report = callsReport(timeline, windows, 'family');
     expect(report.total).toBe(240);
     expect(report.byFamily).toEqual({ scan: 197, machineActions: 3, cancel: 40 });
-    const [minute, hour] = report.windows;
-    expect(minute?.window.windowMs).toBe(MINUTE);
+    expect(report.charts.map((c) => [c.family, c.window.windowMs])).toEqual([
+      ['scan', MINUTE],
+      ['scan', 60 * MINUTE],
+      ['machineActions', MINUTE],
+      ['machineActions', 60 * MINUTE],
+      ['cancel', MINUTE],
+      ['cancel', 60 * MINUTE],
+    ]);
+    const [minute, hour] = report.charts;
     expect(minute?.buckets.map((b) => [b.start, b.total])).toEqual([
-      ['2026-12-01T10:00:00.000Z', 103],
+      ['2026-12-01T10:00:00.000Z', 100],
       ['2026-12-01T10:01:00.000Z', 90],
-      ['2026-12-01T10:02:00.000Z', 40],
       ['2026-12-01T11:01:00.000Z', 7],
     ]);
-    // Each family has its own cap: the busiest bucket is 100 scans, not 103 calls.
+    // The scan budget's busiest minute is its 100 scans: the 3 look-ups spent another budget.
     expect(minute?.busiest).toBe(100);
     expect(hour?.buckets.map((b) => [b.start, b.total, b.byFamily])).toEqual([
-      ['2026-12-01T10:00:00.000Z', 233, { scan: 190, machineActions: 3, cancel: 40 }],
+      ['2026-12-01T10:00:00.000Z', 190, { scan: 190 }],
       ['2026-12-01T11:00:00.000Z', 7, { scan: 7 }],
     ]);
     expect(hour?.busiest).toBe(190);
+    // Every call is drawn once per window, in its own family's chart.
+    for (const window of windows) {
+      const drawn = report.charts
+        .filter((c) => c.window.windowMs === window.windowMs)
+        .flatMap((c) => c.buckets.map((b) => b.total));
+      expect(drawn.reduce((a, b) => a + b, 0)).toBe(240);
+    }
+  });
+
+  it('does not stack a kill switch (cancels + look-ups) against one cap', () => {
+    const killSwitch = [
+      { family: 'cancel', startMs: T, bucketMs: MINUTE, calls: 89 },
+      { family: 'machineActions', startMs: T, bucketMs: MINUTE, calls: 89 },
+    ];
+    const report = callsReport(killSwitch, [{ cap: 100, windowMs: MINUTE }], 'family');
+    expect(report.charts.map((c) => [c.family, c.busiest, c.window.cap])).toEqual([
+      ['machineActions', 89, 100],
+      ['cancel', 89, 100],
+    ]);
   });
 
   it('counts every family against one cap when the budget is shared', () => {
     const report = callsReport(timeline, windows, 'shared');
-    expect(report.windows.map((w) => w.busiest)).toEqual([103, 233]);
+    expect(report.charts.map((c) => [c.family, c.busiest])).toEqual([
+      [null, 103],
+      [null, 233],
+    ]);
   });
 
   it('is empty without calls', () => {
     expect(callsReport([], windows, 'family')).toMatchObject({
       total: 0,
       byFamily: {},
-      windows: [
-        { buckets: [], busiest: 0 },
-        { buckets: [], busiest: 0 },
-      ],
+      charts: [],
     });
+    expect(callsReport([], windows, 'shared').charts).toMatchObject([
+      { buckets: [], busiest: 0 },
+      { buckets: [], busiest: 0 },
+    ]);
   });
 });
