@@ -25,6 +25,8 @@ export interface BudgetUsage {
 export interface BudgetSource {
   /** `budgetIdFor(config)`: cloud, tenant and app, never a secret. */
   id: string;
+  /** The configured tenants that spend this budget (one API identity), by name. */
+  tenants?: readonly string[] | undefined;
   usage(): Promise<readonly BudgetUsage[]>;
   /** The budget's tenant-wide fault breaker (src/lanes/budget-breaker.ts); null while open. */
   blocked?: () => Promise<BlockedReport | null>;
@@ -32,6 +34,7 @@ export interface BudgetSource {
 
 export interface BudgetSnapshot {
   id: string;
+  tenants?: readonly string[] | undefined;
   families: readonly BudgetUsage[];
   blocked?: BlockedReport | null | undefined;
 }
@@ -41,6 +44,7 @@ export async function readBudgets(sources: readonly BudgetSource[]): Promise<Bud
   return Promise.all(
     sources.map(async (source) => ({
       id: source.id,
+      tenants: source.tenants,
       families: await source.usage().catch(() => []),
       blocked: source.blocked ? await source.blocked().catch(() => null) : null,
     })),

@@ -24,16 +24,11 @@ import { registerHealthRoutes } from './routes/health.js';
 import { registerMetricsRoute } from './routes/metrics.js';
 import { registerPageRoutes } from './routes/pages.js';
 import { QUEUES_PATH, registerQueueBoard } from './routes/queues.js';
-import { registerStaticRoutes } from './routes/static.js';
+import { registerStaticRoutes, STATIC_PATHS } from './routes/static.js';
 import { retentionViews } from '../retention/dashboard-retention.js';
 
 /** Probes and assets: no data, no credentials needed. */
-const PUBLIC_PATHS = new Set([
-  '/healthz',
-  '/readyz',
-  '/static/dashboard.css',
-  '/static/dashboard.js',
-]);
+const PUBLIC_PATHS = new Set(['/healthz', '/readyz', ...STATIC_PATHS]);
 
 const PAGE_CSP =
   "default-src 'self'; style-src 'self'; style-src-attr 'unsafe-inline'; img-src 'self' data:; " +
@@ -148,6 +143,8 @@ export async function buildDashboard(deps: DashboardDeps): Promise<FastifyInstan
     retention: retention?.overview,
     schedules: deps.schedules,
     workers: deps.workers,
+    killSwitch: deps.killSwitch,
+    tenants: deps.tenants,
   };
   registerHealthRoutes(app, deps.redis, deps.requireNoEviction, deps.storePrefix);
   registerStaticRoutes(app);

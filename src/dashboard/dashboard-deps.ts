@@ -10,6 +10,8 @@ import type { CallStats } from '../shared/call-stats.js';
 import type { Clock } from '../shared/clock.js';
 import type { Logger } from '../shared/logger.js';
 import type { LiveWorker } from '../ops/worker-presence.js';
+import type { TenantReport } from '../lanes/tenant-reports.js';
+import type { KillSwitchResult } from './overview.js';
 import type { DashboardCredentials } from './auth.js';
 import type { BudgetSource } from './budgets.js';
 import type { QueueExporter } from './metrics.js';
@@ -60,6 +62,10 @@ export interface DashboardDeps {
   audit?: AuditLog | undefined;
   /** Verify results per campaign, shown as "Proved complete: X of N" (src/tracking). */
   proof?: ((campaignId: string) => Promise<{ completed: number; of: number } | null>) | undefined;
+  /** What the kill switch did per campaign (lifecycle record): on the card and the page. */
+  killSwitch?: ((campaignId: string) => Promise<KillSwitchResult | null>) | undefined;
+  /** The tenants panel: `readTenantReports`, what `fleetscan tenants` prints. */
+  tenants?: (() => Promise<TenantReport[]>) | undefined;
   /**
    * The kill switch (`cancel --actions`), offered with `--allow-actions` behind a confirmation:
    * cancels the campaign and its own pending actions in Defender.

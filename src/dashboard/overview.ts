@@ -1,4 +1,5 @@
 import type { Campaign } from '../campaigns/campaign.js';
+import type { TenantReport } from '../lanes/tenant-reports.js';
 import type { CampaignStore } from '../campaigns/campaign-store.js';
 import type { ScheduleReader } from '../schedules/schedule-reader.js';
 import type { ScheduleView } from '../schedules/schedule-view.js';
@@ -32,6 +33,15 @@ export interface CampaignView {
   proved?: { completed: number; of: number } | null;
   /** Devices wait and no live worker serves the campaign's tenant: "no workers", no ETA. */
   noWorkers?: boolean;
+  /** What the kill switch did to the campaign's actions; null when it was never pressed. */
+  killSwitch?: KillSwitchResult | null;
+}
+
+/** Counts of the kill switch's runs (`cancel --actions`), from the lifecycle record. */
+export interface KillSwitchResult {
+  cancelled: number;
+  alreadyFinal: number;
+  refused: number;
 }
 
 export interface Overview {
@@ -48,6 +58,8 @@ export interface Overview {
   schedules?: ScheduleView[];
   /** Live worker processes; absent when the dashboard does not read heartbeats. */
   workers?: LiveWorker[];
+  /** Every configured tenant (`readTenantReports`); absent when the dashboard does not read them. */
+  tenants?: TenantReport[];
 }
 
 export interface OverviewDeps {
@@ -63,6 +75,10 @@ export interface OverviewDeps {
   schedules?: ScheduleReader | undefined;
   /** Live worker processes (`listWorkers`); absent: no workers panel and no "no workers". */
   workers?: (() => Promise<LiveWorker[]>) | undefined;
+  /** Kill-switch results per campaign (src/tracking lifecycle record); absent: not shown. */
+  killSwitch?: ((campaignId: string) => Promise<KillSwitchResult | null>) | undefined;
+  /** The tenants panel (`readTenantReports`, as `fleetscan tenants`); absent: no panel. */
+  tenants?: (() => Promise<TenantReport[]>) | undefined;
 }
 
 /** Memory headroom and archived campaigns (`src/retention`). */
@@ -101,6 +117,10 @@ export async function readOverview(deps: OverviewDeps): Promise<Overview> {
   );
   const proof = deps.proof;
   const proofs = proof ? await Promise.all(shown.map((campaign) => proof(campaign.id))) : [];
+  const killSwitch = deps.killSwitch;
+  const kills = killSwitch
+    ? await Promise.all(shown.map((campaign) => killSwitch(campaign.id)))
+    : [];
   const workers = deps.workers ? await deps.workers() : undefined;
   const campaigns = shown.map((campaign, i) => {
     const settled = settledOf(campaign);
@@ -114,6 +134,7 @@ export async function readOverview(deps: OverviewDeps): Promise<Overview> {
       ratePerMin: campaign.state === 'running' ? rate : null,
       etaMs: noWorkers ? null : (etas.get(campaign.id) ?? null),
       proved: proofs[i] ?? null,
+      killSwitch: kills[i] ?? null,
       noWorkers,
     };
   });
@@ -124,6 +145,7 @@ export async function readOverview(deps: OverviewDeps): Promise<Overview> {
       }
     : {};
   const schedules = deps.schedules ? await deps.schedules.views() : undefined;
+  const tenants = deps.tenants ? await deps.tenants() : undefined;
   return {
     at,
     campaigns,
@@ -132,6 +154,7 @@ export async function readOverview(deps: OverviewDeps): Promise<Overview> {
     ...retention,
     ...(schedules ? { schedules } : {}),
     ...(workers ? { workers } : {}),
+    ...(tenants ? { tenants } : {}),
   };
 }
 
@@ -139,8 +162,13 @@ export async function readOverview(deps: OverviewDeps): Promise<Overview> {
 export async function readCampaignView(
   deps: OverviewDeps,
   campaignId: string,
-): Promise<{ view: CampaignView; at: number } | null> {
-  const overview = await readOverview({ ...deps, limit: Number.MAX_SAFE_INTEGER });
+): Promise<{ view: CampaignView; at: number; workers?: LiveWorker[] } | null> {
+  const overview = await readOverview({
+    ...deps,
+    tenants: undefined,
+    limit: Number.MAX_SAFE_INTEGER,
+  });
   const view = overview.campaigns.find((item) => item.campaign.id === campaignId);
-  return view ? { view, at: overview.at } : null;
+  if (!view) return null;
+  return { view, at: overview.at, ...(overview.workers ? { workers: overview.workers } : {}) };
 }

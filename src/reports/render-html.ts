@@ -14,35 +14,47 @@ export const escapeHtml = (text: string): string =>
 
 const STYLE = `
 body{font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1b1f24;margin:0;background:#f6f7f9}
-main{max-width:980px;margin:0 auto;padding:24px}
+main{max-width:1180px;margin:0 auto;padding:24px}
 h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:0 0 8px}
 .meta{color:#57606a;margin-bottom:20px}
-.grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(300px,1fr));gap:16px}
+.grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(340px,1fr));gap:16px}
 section{background:#fff;border:1px solid #d8dee4;border-radius:8px;padding:14px 16px}
 table{border-collapse:collapse;width:100%}td{padding:3px 0;vertical-align:top}
 td.v{text-align:right;font-variant-numeric:tabular-nums;padding-left:12px;overflow-wrap:normal;word-break:normal}
 time,code,.nowrap{white-space:nowrap}
-.headline{font-size:26px;font-weight:600}.headline.verdict-verified{color:#1a7f37}
-.headline.verdict-not-verified,.headline.verdict-partly-verified{color:#9a6700}
+.headline{font-size:26px;font-weight:600}.headline.verdict-proved{color:#1a7f37}
+.headline.verdict-not-verified,.headline.verdict-partly-verified,.headline.verdict-verified{color:#9a6700}
 .state-line{font-size:20px;font-weight:600;color:#cf222e}.kill{margin:4px 0}.note{color:#57606a;font-size:13px;margin:0 0 6px}
 h3{font-size:15px;margin:14px 0 0}
 .chart{margin-top:16px}svg text{font:11px system-ui,sans-serif;fill:#57606a}svg{margin-top:8px}
 .key{white-space:nowrap}.key i{display:inline-block;width:10px;height:10px;margin:0 4px 0 2px;border-radius:2px}
 @media print{body{background:#fff}section{break-inside:avoid}}`;
 
-const ISO_STAMP = /\b(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2}:\d{2})(?:\.\d+)?Z\b/g;
+const ISO_STAMP = /^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2}:\d{2})(?:\.\d+)?Z/;
+
+/** One word of a value: a timestamp as a `<time>`, a hyphenated id or address kept whole. */
+function word(text: string): string {
+  const stamp = ISO_STAMP.exec(text);
+  if (stamp) {
+    const [iso, day = '', time = ''] = stamp;
+    return `<time datetime="${iso}">${day}\u00a0${time}\u00a0UTC</time>${escapeHtml(text.slice(iso.length))}`;
+  }
+  // Browsers break after a hyphen: `soc-` / `oncall@…` is two lines of nonsense.
+  return /[-/@:.]/.test(text) && text.length <= 48
+    ? `<span class="nowrap">${escapeHtml(text)}</span>`
+    : escapeHtml(text);
+}
 
 /**
- * Escaped text with every ISO timestamp as a `<time>` that reads `2026-12-07 15:20:04 UTC` and
- * never wraps (non-breaking spaces and `white-space: nowrap`): a table cell breaks between
- * words, never inside a time.
+ * Escaped text whose timestamps read `2026-12-07 15:20:04 UTC` and never wrap (non-breaking
+ * spaces and `white-space: nowrap`): a table cell breaks between words, never inside a time, an
+ * id or an address.
  */
 export function richText(text: string): string {
-  return escapeHtml(text).replace(
-    ISO_STAMP,
-    (stamp: string, day: string, time: string) =>
-      `<time datetime="${stamp}">${day}\u00a0${time}\u00a0UTC</time>`,
-  );
+  return text
+    .split(/(\s+)/)
+    .map((part) => (/^\s*$/.test(part) ? part : word(part)))
+    .join('');
 }
 
 /** `15:20:04` (or `12-07 15:20` when the chart spans days): a short axis label. */
@@ -159,7 +171,7 @@ export function renderHtml(data: ReportData): string {
                 ([k, v]) => `<tr><td>${escapeHtml(k)}</td><td class="v">${richText(v)}</td></tr>`,
               )
               .join('');
-      const note = s.note === undefined ? '' : `<p class="note">${escapeHtml(s.note)}</p>`;
+      const note = s.note === undefined ? '' : `<p class="note">${richText(s.note)}</p>`;
       return `<section data-section="${escapeHtml(s.title)}"><h2>${escapeHtml(s.title)}</h2>${note}<table>${rows}</table></section>`;
     })
     .join('\n');

@@ -1,7 +1,11 @@
 import type { ReportData } from './report-data.js';
 
-/** How far the campaign's scans are proved by the devices' own events (`fleetscan verify`). */
-export type ProofVerdict = 'no-actions' | 'not-verified' | 'partly-verified' | 'verified';
+/**
+ * How far the campaign's scans are proved by the devices' own events (`fleetscan verify`):
+ * `proved` when every scan is, `verified` when every one was checked but some are not proved.
+ */
+export type ProofVerdict =
+  'no-actions' | 'not-verified' | 'partly-verified' | 'verified' | 'proved';
 
 export interface ReportHeadline {
   /** One line on how the campaign ended, when that is not the plain finish (cancelled, running). */
@@ -22,7 +26,21 @@ export function proofVerdict(data: ReportData): ProofVerdict {
   const p = data.proof;
   if (p.withAction === 0) return 'no-actions';
   if (p.verifiedAt === null) return 'not-verified';
-  return p.unverified > 0 ? 'partly-verified' : 'verified';
+  if (p.unverified > 0) return 'partly-verified';
+  return p.completed === p.withAction ? 'proved' : 'verified';
+}
+
+/** `92 without evidence, 3 failed on the device`: why the rest is not proved. */
+function unproved(data: ReportData): string {
+  const p = data.proof;
+  return [
+    [p.noEvidence, 'without evidence'],
+    [p.failed, 'failed on the device'],
+    [p.cancelled, 'cancelled on the device'],
+  ]
+    .filter(([count]) => Number(count) > 0)
+    .map(([count, what]) => `${n(Number(count))} ${String(what)}`)
+    .join(', ');
 }
 
 function proofLine(data: ReportData, verdict: ProofVerdict): string {
@@ -35,6 +53,8 @@ function proofLine(data: ReportData, verdict: ProofVerdict): string {
     case 'partly-verified':
       return `Partly verified: ${n(p.completed)} of ${n(p.withAction)} proved complete, ${n(p.unverified)} not checked yet`;
     case 'verified':
+      return `Proved complete: ${n(p.completed)} of ${n(p.withAction)} (${unproved(data)})`;
+    case 'proved':
       return `Proved complete: ${n(p.completed)} of ${n(p.withAction)}`;
   }
 }

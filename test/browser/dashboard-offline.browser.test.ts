@@ -26,8 +26,19 @@ let context: BrowserContext;
 let url = '';
 let allFailed = '';
 let mixed = '';
+let cancelled = '';
 /** Every URL the browser asked for, whichever page or script asked. */
 const requested: string[] = [];
+/** What the tests read of an element's box (no DOM types here). */
+interface Box {
+  scrollWidth: number;
+  clientWidth: number;
+  scrollHeight: number;
+  clientHeight: number;
+  textContent: string | null;
+}
+/** Every answer of 400 or more (a favicon 404 included). */
+const failed: string[] = [];
 
 beforeAll(async () => {
   expect(existsSync(CHROMIUM), `${CHROMIUM} is missing: run npm test (it installs it)`).toBe(true);
@@ -58,7 +69,27 @@ beforeAll(async () => {
     await fixture.store.markFailed(allFailed, id, LONG);
   }
   await fixture.store.setHostnames(allFailed, new Map([[failing.ids[0] ?? '', 'WS-FIN-0001']]));
-  app = await buildDashboard(fixture.deps({ queue, credentials: { token: TOKEN } }));
+  cancelled = (
+    await seedCampaign(fixture.store, {
+      name: 'Drill',
+      total: 300,
+      requested: 87,
+      failed: 0,
+      deferred: 0,
+    })
+  ).id;
+  await fixture.store.setCampaignState(cancelled, 'cancelled');
+  app = await buildDashboard(
+    fixture.deps({
+      queue,
+      credentials: { token: TOKEN },
+      // Long values in the narrowest tiles: "cancelled 14:20", "1,234 of 1,500".
+      proof: () => Promise.resolve({ completed: 1_234, of: 1_500 }),
+      killSwitch: (id) =>
+        Promise.resolve(id === cancelled ? { cancelled: 85, alreadyFinal: 2, refused: 0 } : null),
+      workers: () => Promise.resolve([]),
+    }),
+  );
   url = await app.listen({ port: 0, host: '127.0.0.1' });
   browser = await chromium.launch({
     executablePath: CHROMIUM,
@@ -75,6 +106,9 @@ beforeAll(async () => {
     httpCredentials: { username: 'ops', password: TOKEN },
   });
   context.on('request', (request) => requested.push(request.url()));
+  context.on('response', (response) => {
+    if (response.status() >= 400) failed.push(`${String(response.status())} ${response.url()}`);
+  });
 }, 60_000);
 
 afterAll(async () => {
@@ -133,5 +167,58 @@ describe('dashboard offline', () => {
       'Commercial cloud · tenant tenant-1 · app app-1',
     );
     await page.close();
+  });
+
+  it('shows every stat whole, the no-workers banner, and no request fails (favicon)', async () => {
+    for (const width of [1280, 900]) {
+      const page = await context.newPage();
+      await page.setViewportSize({ width, height: 900 });
+      await page.goto(url);
+      await page.waitForLoadState('networkidle');
+      const tiles = await page
+        .locator('.stat dd')
+        .evaluateAll((els: Box[]) =>
+          els
+            .filter(
+              (el) => el.scrollWidth > el.clientWidth || el.scrollHeight > el.clientHeight + 1,
+            )
+            .map((el) => el.textContent),
+        );
+      expect(tiles, `clipped at ${String(width)} px`).toEqual([]);
+      const eta = page.locator(`[data-campaign="${cancelled}"] [data-stat="eta"] dd`);
+      expect(await eta.innerText()).toMatch(/^cancelled\s+\d{2}:\d{2}$/);
+      expect(await page.locator('[data-no-workers-banner]').isVisible()).toBe(true);
+      expect(
+        await page.locator(`[data-campaign="${cancelled}"] [data-kill-switch]`).innerText(),
+      ).toContain('85 actions cancelled');
+      await page.close();
+    }
+    expect(failed).toEqual([]);
+  });
+
+  it('shows the queue board dark, with the way back above it instead of over its footer', async () => {
+    const page = await context.newPage();
+    await page.emulateMedia({ colorScheme: 'light' });
+    await page.goto(`${url}/queues`);
+    await page.waitForLoadState('networkidle');
+    const background = String(
+      await page.evaluate('getComputedStyle(document.body).backgroundColor'),
+    );
+    const [r = 255, g = 255, b = 255] = (background.match(/\d+/g) ?? []).map(Number);
+    expect((r + g + b) / 3, background).toBeLessThan(60);
+    // The way back sits in bull-board's header bar, visible, and leaves the bottom alone.
+    const back = await page.locator('#fleetscan-back').boundingBox();
+    expect(back?.y).toBeLessThan(58);
+    expect(await page.locator('#fleetscan-back').isVisible()).toBe(true);
+    await page.evaluate('window.scrollTo(0, document.body.scrollHeight)');
+    const covered = await page.evaluate(
+      "document.elementFromPoint(20, window.innerHeight - 25)?.closest('#fleetscan-back') != null",
+    );
+    expect(covered).toBe(false);
+    expect(await page.locator('link[rel="icon"]').first().getAttribute('href')).toBe(
+      '/static/favicon.svg',
+    );
+    await page.close();
+    expect(failed).toEqual([]);
   });
 });

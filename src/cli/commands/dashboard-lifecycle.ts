@@ -3,9 +3,10 @@ import type { Runtime } from '../../runtime/build-runtime.js';
 import { createLifecycleStore } from '../../tracking/lifecycle-store.js';
 
 /**
- * The dashboard's lifecycle parts: "proved complete: X of N" per campaign, and the kill switch
- * (used only with `--allow-actions`, behind the page's confirmation). The Defender client is
- * built on first use, so a dashboard without API credentials still starts.
+ * The dashboard's lifecycle parts: "proved complete: X of N" and what the kill switch did, per
+ * campaign, and the kill switch itself (used only with `--allow-actions`, behind the page's
+ * confirmation). The Defender client is built on first use, so a dashboard without API
+ * credentials still starts.
  */
 export function dashboardLifecycle(runtime: Runtime) {
   const lifecycle = createLifecycleStore(runtime.redis, runtime.config.redis.prefix);
@@ -16,6 +17,15 @@ export function dashboardLifecycle(runtime: Runtime) {
       if (!proof) return null;
       const of = Object.values(proof).reduce((a, b) => a + b, 0);
       return { completed: proof.completed, of };
+    },
+    killSwitch: async (campaignId: string) => {
+      const { cancels } = await lifecycle.get(campaignId);
+      const result = {
+        cancelled: cancels.cancelled,
+        alreadyFinal: cancels['already-final'],
+        refused: cancels.refused,
+      };
+      return result.cancelled + result.alreadyFinal + result.refused === 0 ? null : result;
     },
     cancelActions: killSwitchFor(runtime, 'the fleetscan dashboard'),
   };

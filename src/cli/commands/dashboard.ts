@@ -6,6 +6,8 @@ import type { Command } from 'commander';
 import { startApiServices } from '../../api/api-services.js';
 import { createAuditLog } from '../../api/audit/audit-log.js';
 import { blockedReport } from '../../lanes/blocked-tenants.js';
+import { readTenantReports } from '../../lanes/tenant-reports.js';
+import { redisTimeMs } from '../../shared/redis-time.js';
 import { createLaneMetrics } from '../../lanes/lane-metrics.js';
 import { createCampaignControl } from '../../campaigns/campaign-control.js';
 import type { Config } from '../../config/schema.js';
@@ -95,6 +97,10 @@ export async function startDashboardServer(
     stats: runtime.callStats,
     budgets: uniqueBudgets(runtime.tenants.list()).map((tenant) => ({
       id: tenant.budgetId,
+      tenants: runtime.tenants
+        .list()
+        .filter((t) => t.budgetId === tenant.budgetId)
+        .map((t) => t.name),
       usage: () => tenant.limiter.usage(),
       blocked: async () => blockedReport(await runtime.lanes.forTenant(tenant.name).breaker.read()),
     })),
@@ -127,6 +133,11 @@ export async function startDashboardServer(
           lanes: runtime.lanes,
         },
         { campaignId },
+      ),
+    tenants: async () =>
+      readTenantReports(
+        { tenants: runtime.tenants, lanes: runtime.lanes },
+        await redisTimeMs(runtime.redis),
       ),
     workers: () =>
       listWorkers(runtime.redis, config.redis.prefix, { intervalMs: WORKER_HEARTBEAT_MS }),

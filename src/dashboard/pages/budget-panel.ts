@@ -1,6 +1,6 @@
 import type { BlockedReport } from '../../lanes/blocked-tenants.js';
 import type { BudgetSnapshot, BudgetUsage } from '../budgets.js';
-import { formatCount, formatSpan, formatTime, formatWindow } from './format.js';
+import { formatCloud, formatCount, formatSpan, formatTime, formatWindow } from './format.js';
 import { html, type SafeHtml } from './html.js';
 
 /** A window at its cap is the limiter doing its job (amber); red is kept for a 429 pause. */
@@ -75,12 +75,16 @@ function shortId(id: string): string {
 }
 
 /**
- * `Commercial cloud · tenant 72f988bf…db47 · app 0a1b2c3d…9e8f` for `commercial:<tenant>:<app>`
- * (the full id is in the title); a static token's budget says so.
+ * `contoso · Commercial cloud` for a budget whose tenants are known by name (the ids are in the
+ * title); without names `Commercial cloud · tenant 72f988bf…db47 · app 0a1b2c3d…9e8f` for
+ * `commercial:<tenant>:<app>`; a static token's budget says so.
  */
-export function describeBudgetId(id: string): string {
+export function describeBudgetId(id: string, names: readonly string[] = []): string {
   const [cloud = id, tenant = '', app = ''] = id.split(':');
-  const cloudName = cloud === 'commercial' ? 'Commercial cloud' : `${cloud.toUpperCase()} cloud`;
+  const cloudName = `${formatCloud(cloud)} cloud`;
+  if (names.length > 0) {
+    return `${names.length === 1 ? 'tenant' : 'tenants'} ${names.join(', ')} · ${cloudName}`;
+  }
   if (tenant === 'static-token') return `${cloudName} · ready access token (MDE_ACCESS_TOKEN)`;
   return `${cloudName} · tenant ${shortId(tenant)} · app ${shortId(app)}`;
 }
@@ -94,7 +98,7 @@ export function budgetPanel(budgets: readonly BudgetSnapshot[], now: number): Sa
       (budget) =>
         html`<div class="budget">
           <div class="budget-id" title="${budget.id} (cloud:tenant:app)">
-            ${describeBudgetId(budget.id)}
+            ${describeBudgetId(budget.id, budget.tenants)}
           </div>
           ${budget.blocked ? blockedBanner(budget.blocked) : ''}
           <div class="families">

@@ -15,7 +15,10 @@ function stat(label: string, value: string, note: string | null = null, key = la
 
 function etaText(view: CampaignView): string {
   const { campaign } = view;
-  if (campaign.state === 'finished') return `done ${formatTime(campaign.finishedAt).slice(11, 16)}`;
+  const at = formatTime(campaign.finishedAt).slice(11, 16);
+  if (campaign.state === 'finished') return `done ${at}`;
+  if (campaign.state === 'cancelled')
+    return campaign.finishedAt === null ? 'cancelled' : `cancelled ${at}`;
   if (campaign.state !== 'running') return campaign.state;
   if (view.noWorkers === true) return 'no workers';
   // Only busy devices left: they wait for their retry time, not for the budget.
@@ -64,6 +67,45 @@ export function campaignBadge(campaign: Campaign): { label: string; tone: string
   return { label: campaign.state, tone: campaign.state };
 }
 
+/**
+ * Progress in words: a cancelled campaign did not "settle" its devices, it stopped calling, so
+ * it says how many got a request and how many never did.
+ */
+function progressLabel(view: CampaignView): SafeHtml {
+  const { campaign } = view;
+  if (campaign.state === 'cancelled') {
+    const requested = campaign.counts.requested;
+    const never = campaign.total - requested - campaign.counts.failed;
+    return html`<div class="progress-label" data-progress="cancelled">
+      <strong class="percent">Cancelled</strong>
+      <span
+        >${formatCount(requested)} of ${formatCount(campaign.total)} devices got a scan request,
+        ${formatCount(never)} never did</span
+      >
+    </div>`;
+  }
+  return html`<div class="progress-label">
+    <strong class="percent">${formatPercent(view.percent)}</strong>
+    <span>${formatCount(view.settled)} of ${formatCount(campaign.total)} devices settled</span>
+  </div>`;
+}
+
+/** What the kill switch did, or that it was not used on a cancelled campaign. */
+function killSwitchLine(view: CampaignView): SafeHtml {
+  const result = view.killSwitch;
+  if (result) {
+    return html`<div class="kill-switch" data-kill-switch="used">
+      Kill switch: <b>${formatCount(result.cancelled)}</b>
+      ${result.cancelled === 1 ? 'action' : 'actions'} cancelled in Defender,
+      ${formatCount(result.alreadyFinal)} already finished, ${formatCount(result.refused)} refused
+    </div>`;
+  }
+  if (view.campaign.state !== 'cancelled') return html``;
+  return html`<div class="kill-switch" data-kill-switch="unused">
+    Kill switch not used: actions already requested run on in Defender.
+  </div>`;
+}
+
 /** One campaign: progress bar split by outcome, counts, rate, ETA and failures by reason. */
 export function campaignCard(view: CampaignView, linkToPage = true): SafeHtml {
   const { campaign } = view;
@@ -110,10 +152,7 @@ export function campaignCard(view: CampaignView, linkToPage = true): SafeHtml {
           : '',
       )}
     </div>
-    <div class="progress-label">
-      <strong class="percent">${formatPercent(view.percent)}</strong>
-      <span>${formatCount(view.settled)} of ${formatCount(campaign.total)} devices settled</span>
-    </div>
+    ${progressLabel(view)} ${killSwitchLine(view)}
     <dl class="stats">
       ${stat('MachineActions', formatCount(counts.requested), null, 'requested')}
       ${stat('Queued', formatCount(counts.queued), null, 'queued')}

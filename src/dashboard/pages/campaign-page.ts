@@ -1,9 +1,11 @@
 import type { CampaignState, DeviceRecord } from '../../campaigns/campaign.js';
+import type { LiveWorker } from '../../ops/worker-presence.js';
 import type { CampaignView } from '../overview.js';
 import { campaignCard } from './campaign-card.js';
 import { deviceTable, type DeviceQuery } from './device-table.js';
 import { html, type SafeHtml } from './html.js';
 import { layout } from './layout.js';
+import { noWorkersBanner } from './no-workers-banner.js';
 
 const ACTIONS = [
   { action: 'pause', label: 'Pause', from: ['running'] },
@@ -52,8 +54,9 @@ export function campaignFragment(
   view: CampaignView,
   actionToken: string | null,
   retryOffered = false,
+  workers?: readonly LiveWorker[],
 ): SafeHtml {
-  return html`${campaignCard(view, false)}${actionToken ? actionForms(view, actionToken, retryOffered) : ''}`;
+  return html`${noWorkersBanner(workers)}${campaignCard(view, false)}${actionToken ? actionForms(view, actionToken, retryOffered) : ''}`;
 }
 
 export interface CampaignPageInput {
@@ -65,6 +68,8 @@ export interface CampaignPageInput {
   actionToken: string | null;
   /** The dashboard can retry failed devices (`DashboardDeps.retryFailed`). */
   retryOffered?: boolean;
+  /** Live workers, when heartbeats are read: none alive puts up the banner. */
+  workers?: readonly LiveWorker[] | undefined;
 }
 
 export function campaignPage(input: CampaignPageInput): string {
@@ -75,7 +80,7 @@ export function campaignPage(input: CampaignPageInput): string {
     allowActions: input.actionToken !== null,
     body: html`<p class="crumbs"><a href="/">← All campaigns</a></p>
       <div data-live="/fragments/campaigns/${id}">
-        ${campaignFragment(view, input.actionToken, input.retryOffered)}
+        ${campaignFragment(view, input.actionToken, input.retryOffered, input.workers)}
       </div>
       ${deviceTable(id, input.devices, input.query, input.next)}`,
   });

@@ -4,13 +4,16 @@ import { campaignCard } from './campaign-card.js';
 import { formatCount, formatTime } from './format.js';
 import { html, type SafeHtml } from './html.js';
 import { layout } from './layout.js';
+import { noWorkersBanner } from './no-workers-banner.js';
 import { archivedPanel, memoryWarning } from './retention-panels.js';
 import { schedulePanel } from './schedule-panel.js';
+import { tenantPanel } from './tenant-panel.js';
 import { workerPanel } from './worker-panel.js';
 
 /** The live part of the campaigns page: replaced as a whole on every poll. */
 export function overviewFragment(overview: Overview): SafeHtml {
-  return html`${memoryWarning(overview.memory)}${budgetPanel(overview.budgets, overview.at)}
+  return html`${noWorkersBanner(overview.workers)}${memoryWarning(overview.memory)}
+    ${overview.tenants ? tenantPanel(overview.tenants) : ''}${budgetPanel(overview.budgets, overview.at)}
     <section class="panel" aria-label="Campaigns">
       <h2>Campaigns <small>updated ${formatTime(overview.at)}</small></h2>
       ${

@@ -33,3 +33,15 @@ export function formatTime(epochMs: number | null): string {
 export function formatPercent(value: number): string {
   return `${value >= 99.95 || value === 0 ? value.toFixed(0) : value.toFixed(1)}%`;
 }
+
+const CLOUDS: Readonly<Record<string, string>> = {
+  commercial: 'Commercial',
+  gcc: 'GCC',
+  'gcc-high': 'GCC High',
+  dod: 'DoD',
+};
+
+/** `Commercial`, `GCC High`: a cloud as Microsoft names it. */
+export function formatCloud(cloud: string): string {
+  return CLOUDS[cloud] ?? cloud;
+}

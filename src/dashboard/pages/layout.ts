@@ -15,6 +15,7 @@ export function layout({ title, body, allowActions }: LayoutOptions): string {
         <meta charset="utf-8" />
         <meta name="viewport" content="width=device-width, initial-scale=1" />
         <title>${title} · fleetscan</title>
+        <link rel="icon" type="image/svg+xml" href="/static/favicon.svg" />
         <link rel="stylesheet" href="/static/dashboard.css" />
         <script src="/static/dashboard.js" defer></script>
       </head>

@@ -76,6 +76,7 @@ export function registerPageRoutes(app: FastifyInstance, deps: PageRouteDeps): v
           next: page.cursor,
           actionToken: deps.actionToken,
           retryOffered: deps.retryOffered,
+          workers: found.workers,
         }),
       );
     },
@@ -84,6 +85,9 @@ export function registerPageRoutes(app: FastifyInstance, deps: PageRouteDeps): v
   app.get<{ Params: CampaignParams }>('/fragments/campaigns/:id', async (request, reply) => {
     const found = await readCampaignView(deps, request.params.id);
     if (!found) return notFound(reply);
-    return sendHtml(reply, campaignFragment(found.view, deps.actionToken, deps.retryOffered).value);
+    return sendHtml(
+      reply,
+      campaignFragment(found.view, deps.actionToken, deps.retryOffered, found.workers).value,
+    );
   });
 }

@@ -1,9 +1,11 @@
 import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
+import type { UIConfig } from '@bull-board/api/dist/types.js';
 import { FastifyAdapter } from '@bull-board/fastify';
 import type { Queue } from 'bullmq';
 import type { FastifyInstance } from 'fastify';
 import { ACTION_COOKIE, type ActionToken } from '../csrf.js';
+import { FAVICON_PATH } from './static.js';
 
 export const QUEUES_PATH = '/queues';
 
@@ -17,10 +19,48 @@ export const QUEUES_CSP =
   "frame-ancestors 'none'; form-action 'self'; base-uri 'self'";
 
 const GOOGLE_FONTS = /<link[^>]+fonts\.googleapis\.com[^>]*>\s*/g;
+/**
+ * The way back, in the middle of bull-board's header bar (empty there): bull-board lays its page
+ * out over the whole window, so anything placed before it is hidden, and a link at the bottom
+ * covered its footer.
+ */
 const BACK_LINK =
-  '<a href="/" id="fleetscan-back" style="position:fixed;bottom:0.8rem;left:0.8rem;z-index:1000;' +
-  'padding:0.35rem 0.7rem;border-radius:6px;background:#1f6feb;color:#fff;font:600 0.85rem sans-serif;' +
-  'text-decoration:none">← fleetscan dashboard</a>';
+  '<a href="/" id="fleetscan-back" title="BullMQ queues of this deployment: webhook deliveries. ' +
+  'Scans wait in the budget lanes, shown on the dashboard." style="position:fixed;top:14px;' +
+  'left:50%;transform:translateX(-50%);z-index:1000;padding:0.3rem 0.8rem;border-radius:6px;' +
+  'border:1px solid #2b3642;background:#0f1419;color:#58a6ff;font:600 0.85rem system-ui,' +
+  'sans-serif;text-decoration:none">← fleetscan dashboard</a>';
+
+/**
+ * bull-board's dark palette (its `.dark-mode` tokens) as the light theme too: the queue page
+ * matches the dashboard whatever the viewer's system prefers (bull-board's own setting can
+ * still pick a theme; both are dark).
+ */
+const DARK: NonNullable<NonNullable<UIConfig['theme']>['light']> = {
+  background: '#151a21',
+  foreground: '#d5dce4',
+  card: '#1c232d',
+  'card-foreground': '#d5dce4',
+  popover: '#202834',
+  'popover-foreground': '#d5dce4',
+  primary: '#3ecfb2',
+  'primary-foreground': '#0c1f1b',
+  secondary: '#242d39',
+  'secondary-foreground': '#b9c2cd',
+  muted: '#232b36',
+  'muted-foreground': '#8b96a5',
+  accent: '#20293a',
+  'accent-foreground': '#d5dce4',
+  destructive: '#e0635c',
+  'destructive-foreground': '#1d0f0e',
+  border: '#2a3340',
+  input: '#333e4d',
+  sidebar: '#12171d',
+  'sidebar-foreground': '#aab4c0',
+  'sidebar-accent': '#1d2530',
+  'sidebar-accent-foreground': '#d5dce4',
+  'sidebar-border': '#232b36',
+};
 
 /**
  * bull-board's page as served here: its Google Fonts link removed (a security tool's page
@@ -48,7 +88,15 @@ export async function registerQueueBoard(
   createBullBoard({
     queues: [new BullMQAdapter(queue, { readOnlyMode: !allowActions })],
     serverAdapter,
-    options: { uiConfig: { boardTitle: 'fleetscan queues' } },
+    options: {
+      uiConfig: {
+        boardTitle: 'fleetscan queues',
+        theme: { light: DARK },
+        favIcon: { default: FAVICON_PATH, alternative: FAVICON_PATH },
+        miscLinks: [{ text: '← fleetscan dashboard', url: '/' }],
+        hideDocsLink: true,
+      },
+    },
   });
   serverAdapter.setBasePath(QUEUES_PATH);
   app.addHook('onSend', async (request, reply, payload) => {

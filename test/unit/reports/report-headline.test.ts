@@ -133,7 +133,14 @@ describe('the report headline', () => {
       ),
       proofLifecycle(9, 1),
       'verified',
-      'Proved complete: 9 of 10',
+      'Proved complete: 9 of 10 (1 without evidence)',
+    ],
+    [
+      'every scan proved',
+      Array.from({ length: 10 }, (_, i) => device(i, { scanResult: 'completed' })),
+      proofLifecycle(10, 0),
+      'proved',
+      'Proved complete: 10 of 10',
     ],
     [
       'partly verified',
