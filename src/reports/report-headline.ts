@@ -37,6 +37,7 @@ function unproved(data: ReportData): string {
     [p.noEvidence, 'without evidence'],
     [p.failed, 'failed on the device'],
     [p.cancelled, 'cancelled on the device'],
+    [p.ambiguous, 'ambiguous'],
   ]
     .filter(([count]) => Number(count) > 0)
     .map(([count, what]) => `${n(Number(count))} ${String(what)}`)
