@@ -2,6 +2,7 @@ import { CommanderError } from 'commander';
 import { ConfigError } from '../config/load.js';
 import { DeviceFileError } from '../producer/sources/errors.js';
 import { UsageError } from './errors.js';
+import { redactUrlsIn } from '../shared/redact-url.js';
 import { explainRedisError, isRedisConnectionError } from '../shared/redis-errors.js';
 
 /** Where a failure report goes: stderr for people, one JSON object on stdout with `--json`. */
@@ -59,12 +60,15 @@ export function reportFailure(error: unknown, out: FailureOutput): number {
   return 1;
 }
 
-/** A person's sentence for the error: Redis refusals get their fix, never the client's wording. */
+/**
+ * A person's sentence for the error: Redis refusals get their fix, never the client's wording,
+ * and a password inside a quoted URL is masked.
+ */
 function messageOf(error: unknown): string {
   if (
     error instanceof Error &&
     (/^(NOPERM|WRONGPASS|NOAUTH)/.test(error.message) || isRedisConnectionError(error))
   )
-    return explainRedisError(error, 'the configured Redis').message;
-  return error instanceof Error ? error.message : String(error);
+    return redactUrlsIn(explainRedisError(error, 'the configured Redis').message);
+  return redactUrlsIn(error instanceof Error ? error.message : String(error));
 }

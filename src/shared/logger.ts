@@ -1,6 +1,7 @@
 import { pino, type DestinationStream, type Logger, type LoggerOptions } from 'pino';
 import { Writable } from 'node:stream';
 import { PinoPretty } from 'pino-pretty';
+import { redactUrlsIn } from './redact-url.js';
 
 export type { Logger } from 'pino';
 
@@ -71,10 +72,52 @@ export function createLogger(settings: LoggerSettings, destination?: Destination
   const options: LoggerOptions = {
     level: settings.level,
     redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+    // Paths cannot reach a password inside a URL quoted in a message: mask it in every string
+    // argument (the message and its format arguments).
+    hooks: {
+      logMethod(args, method) {
+        method.apply(
+          this,
+          args.map((arg: unknown) => (typeof arg === 'string' ? redactUrlsIn(arg) : arg)) as [
+            unknown,
+            string?,
+            ...unknown[],
+          ],
+        );
+      },
+    },
+    formatters: {
+      log: (object) => redactErrorMessage(object),
+    },
     base: settings.name ? { name: settings.name } : { pid: process.pid },
   };
   const format = resolveLogFormat(settings.format ?? 'json', process.stderr.isTTY);
   if (format === 'pretty')
     return pino(options, prettyStream(!destination && process.stderr.isTTY, destination ?? 2));
   return destination ? pino(options, destination) : pino(options, pino.destination(2));
+}
+
+/** `{err}` (after pino's serializer: `{type, message, stack}`) and `{error: '…'}`: where a quoted URL usually reaches a log line. */
+function redactErrorMessage(object: Record<string, unknown>): Record<string, unknown> {
+  const out = { ...object };
+  for (const key of ['err', 'error']) {
+    const value = out[key];
+    if (typeof value === 'string') out[key] = redactUrlsIn(value);
+    else if (value instanceof Error) {
+      if (redactUrlsIn(value.stack ?? value.message) === (value.stack ?? value.message)) continue;
+      out[key] = {
+        type: value.name,
+        message: redactUrlsIn(value.message),
+        stack: redactUrlsIn(value.stack ?? ''),
+      };
+    } else if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
+      const record = { ...(value as Record<string, unknown>) };
+      for (const field of ['message', 'stack']) {
+        const text = record[field];
+        if (typeof text === 'string') record[field] = redactUrlsIn(text);
+      }
+      out[key] = record;
+    }
+  }
+  return out;
 }

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Cluster, Redis as SingleRedis, type ClusterOptions, type RedisOptions } from 'ioredis';
+import { redactUrl } from './redact-url.js';
 import {
   isClusterUrl,
   parseClusterNode,
@@ -156,7 +157,7 @@ function tlsOptions(settings: RedisTarget): Pick<RedisOptions, 'tls'> {
 
 /** Strips the password from a Redis URL so it can be logged or printed. */
 export function describeRedisUrl(url: string): string {
-  if (isClusterUrl(url)) return url.replace(/(\/\/[^:@/]*:)[^@/]*@/, '$1***@');
+  if (isClusterUrl(url)) return redactUrl(url);
   try {
     const parsed = new URL(url);
     if (parsed.password) parsed.password = '***';

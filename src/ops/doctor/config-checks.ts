@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { ConfigError, ENVIRONMENT, loadConfig } from '../../config/load.js';
 import { SECRET_KEYS, type Config } from '../../config/schema.js';
+import { redactUrlsIn } from '../../shared/redact-url.js';
 import { fail, ok, type CheckResult } from './check-result.js';
 
 export interface ConfigCheckInput {
@@ -10,10 +11,14 @@ export interface ConfigCheckInput {
   env: NodeJS.ProcessEnv;
 }
 
-/** Shows a value without giving a secret away: secrets become `set (hidden)`. */
+/**
+ * Shows a value without giving a secret away: secrets become `set (hidden)`, and a password
+ * inside a URL (`redis://default:…@host`) is masked before the value is shortened.
+ */
 export function maskValue(path: string, value: string): string {
   if (SECRET_KEYS.has(path)) return 'set (hidden)';
-  return value.length > 60 ? `${value.slice(0, 57)}…` : value;
+  const shown = redactUrlsIn(value);
+  return shown.length > 60 ? `${shown.slice(0, 57)}…` : shown;
 }
 
 /** `MDE_TENANT_ID → defender.tenantId = 7a1b…`, one per variable that is set, in table order. */

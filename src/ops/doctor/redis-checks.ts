@@ -72,7 +72,14 @@ export async function checkRedis(deps: RedisCheckDeps): Promise<CheckResult[]> {
     (user) => (typeof user === 'string' ? user : undefined),
     () => undefined,
   );
-  results.push(judgeTransport(config.redis.url, aclUser, config.redis.cluster));
+  results.push(
+    judgeTransport(
+      config.redis.url,
+      aclUser,
+      config.redis.cluster,
+      config.redis.password !== undefined,
+    ),
+  );
   results.push(judgeClockSkew((sent + received) / 2 - redisMs));
 
   const prefix = config.redis.prefix;

@@ -94,14 +94,19 @@ function transportOf(url: string, clusterNodes: readonly string[] | null | undef
   };
 }
 
-/** TLS and AUTH/ACL from the URL (or cluster nodes) and the server's answer to ACL WHOAMI. */
+/**
+ * TLS and AUTH/ACL from the URL (or cluster nodes), the configured password (REDIS_PASSWORD,
+ * `redis.passwordFile`: the client sends AUTH with it even when the URL has none) and the
+ * server's answer to ACL WHOAMI.
+ */
 export function judgeTransport(
   url: string,
   aclUser: string | undefined,
   clusterNodes?: readonly string[] | null,
+  configuredPassword = false,
 ): CheckResult {
   const { tls, password, hosts } = transportOf(url, clusterNodes);
-  const auth = password || (aclUser !== undefined && aclUser !== 'default');
+  const auth = password || configuredPassword || (aclUser !== undefined && aclUser !== 'default');
   const who = aclUser === undefined ? '' : ` as ACL user ${aclUser}`;
   const summary = `${tls ? 'TLS on' : 'TLS off'}, ${auth ? `AUTH in use${who}` : 'no AUTH'}`;
   if (tls && auth) return ok('redis', 'redis.transport', summary);

@@ -17,6 +17,7 @@ import { blockedReport } from '../../lanes/blocked-tenants.js';
 import { parseBlocked } from '../../lanes/budget-breaker.js';
 import { laneKeys } from '../../lanes/lane-keys.js';
 import { redisTimeMs } from '../../shared/redis-time.js';
+import { redactUrlsIn } from '../../shared/redact-url.js';
 
 export interface DoctorInput {
   file: string | undefined;
@@ -29,6 +30,20 @@ export interface DoctorInput {
 
 /** Every check, in report order: configuration, Redis, then each tenant and its budget. */
 export async function runDoctor(input: DoctorInput): Promise<CheckResult[]> {
+  // Doctor output is pasted into tickets: whatever a check quoted (an error message, a value),
+  // no password inside a URL leaves this function.
+  return (await runChecks(input)).map(redactResult);
+}
+
+function redactResult(result: CheckResult): CheckResult {
+  return {
+    ...result,
+    summary: redactUrlsIn(result.summary),
+    ...(result.fix === undefined ? {} : { fix: redactUrlsIn(result.fix) }),
+  };
+}
+
+async function runChecks(input: DoctorInput): Promise<CheckResult[]> {
   const now = input.now ?? Date.now;
   const { config, results } = checkConfig({ file: input.file, env: input.env });
   if (!config) return results;
