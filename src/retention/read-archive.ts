@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { createInterface } from 'node:readline';
 import { createGunzip } from 'node:zlib';
 import type { DeviceRecord } from '../campaigns/campaign.js';
 import {
@@ -12,22 +11,72 @@ import {
   type ArchiveTrailer,
 } from './archive-format.js';
 
-/** The raw lines of an archive file, gunzipped; a gzip or file error becomes `ArchiveCorruptError`. */
+/**
+ * The longest line an archive may hold. Device lines are well under 4 KiB and the header holds
+ * one campaign record; a longer line is damage or a crafted file (a tiny gzip can inflate to
+ * gigabytes), refused while streaming so memory stays bounded.
+ */
+export const MAX_ARCHIVE_LINE_BYTES = 4 << 20;
+
+const NEWLINE = 0x0a;
+
+/**
+ * The raw lines of an archive file, gunzipped, at most `MAX_ARCHIVE_LINE_BYTES` each. Split on
+ * bytes (UTF-8 never has 0x0a inside a character), so at most one partial line is held. A gzip,
+ * file or size failure becomes `ArchiveCorruptError` naming the file; ENOENT passes through.
+ */
 async function* archiveLines(file: string): AsyncIterable<string> {
   const gunzip = createGunzip();
   const source = createReadStream(file);
   source.on('error', (error) => gunzip.destroy(error));
-  const lines = createInterface({ input: source.pipe(gunzip), crlfDelay: Infinity });
+  source.pipe(gunzip);
+  let partial: Buffer[] = [];
+  let partialBytes = 0;
+  let line = 1;
   try {
-    for await (const line of lines) yield line;
+    for await (const chunk of gunzip as AsyncIterable<Buffer>) {
+      let start = 0;
+      for (let end = chunk.indexOf(NEWLINE); end >= 0; end = chunk.indexOf(NEWLINE, start)) {
+        partialBytes += end - start;
+        if (partialBytes > MAX_ARCHIVE_LINE_BYTES) throw tooLong(file, line);
+        partial.push(chunk.subarray(start, end));
+        const text = Buffer.concat(partial).toString('utf8');
+        [partial, partialBytes, start, line] = [[], 0, end + 1, line + 1];
+        yield text;
+      }
+      partialBytes += chunk.length - start;
+      if (partialBytes > MAX_ARCHIVE_LINE_BYTES) throw tooLong(file, line);
+      if (start < chunk.length) partial.push(chunk.subarray(start));
+    }
+    const rest = Buffer.concat(partial).toString('utf8');
+    if (rest !== '') yield rest;
   } catch (error) {
+    if (error instanceof ArchiveCorruptError) throw error;
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') throw error;
-    throw new ArchiveCorruptError(file, (error as Error).message);
+    throw new ArchiveCorruptError(file, gzipProblem(error));
   } finally {
-    lines.close();
     source.destroy();
+    gunzip.destroy();
   }
+}
+
+function tooLong(file: string, line: number): ArchiveCorruptError {
+  return new ArchiveCorruptError(
+    file,
+    `line ${String(line)} is longer than ${String(MAX_ARCHIVE_LINE_BYTES)} bytes (not written by fleetscan)`,
+  );
+}
+
+/** zlib's wording made a sentence: `unexpected end of file` is a cut archive. */
+function gzipProblem(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException).code;
+  const message = error instanceof Error ? error.message : String(error);
+  if (code === 'Z_BUF_ERROR' || /unexpected end of file/i.test(message)) {
+    return 'the gzip stream is cut short (truncated file)';
+  }
+  if (code === 'Z_DATA_ERROR') return `not a valid gzip stream (${message})`;
+  return message;
 }
 
 function parseLine(line: string, file: string): unknown {
