@@ -52,7 +52,7 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** The API token that authenticated the request (null on public routes). */
     apiToken: ApiToken | null;
-    /** The body as received, for the Idempotency-Key fingerprint. */
+    /** sha256 of the body as received (hex; '' without a body), for the Idempotency-Key fingerprint. */
     rawBody: string;
     idempotencyClaim: { key: string; fingerprint: string } | null;
     /** What a write acted on, for the audit log (set by the route once it knows). */

@@ -4,6 +4,8 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ApiDeps } from './api-deps.js';
 import { registerApiHooks } from './api-hooks.js';
 import { parseNdjsonDevices } from './ndjson-devices.js';
+import { BODY_LIMITS, createPause, decodeBody, parseJsonBounded } from './bounded-json.js';
+import { meterBody } from './request-body.js';
 import { ApiProblem, kindForStatus, PROBLEM_CONTENT_TYPE } from './problem.js';
 import { registerAuditRoutes } from './routes/audit-routes.js';
 import { registerCampaignRoutes } from './routes/campaign-routes.js';
@@ -81,33 +83,27 @@ export async function registerApi(app: FastifyInstance, deps: ApiDeps): Promise<
 
       api.removeAllContentTypeParsers();
       const bodyLimit = deps.settings.bodyLimit;
+      // Both parsers read the body as it arrives and work in slices that yield to the event
+      // loop (src/api/bounded-json.ts, request-body.ts): a 16 MiB body, or one nested millions
+      // deep, must not stall /healthz or other requests.
       api.addContentTypeParser(
         'application/json',
-        { parseAs: 'string', bodyLimit },
-        (request, body, done) => {
-          const text = String(body);
-          request.rawBody = text;
-          if (text.trim() === '') {
-            done(null, undefined);
-            return;
-          }
-          try {
-            done(null, JSON.parse(text));
-          } catch {
-            done(new ApiProblem('invalid-request', 'The body is not valid JSON'), undefined);
-          }
+        async (request: FastifyRequest, payload: AsyncIterable<Buffer | string>) => {
+          const body = meterBody(payload, bodyLimit, request.headers['content-length']);
+          const pause = createPause();
+          const text = await decodeBody(body.chunks, pause);
+          request.rawBody = body.digest();
+          if (text.trim() === '') return undefined;
+          return parseJsonBounded(text, BODY_LIMITS, pause);
         },
       );
       api.addContentTypeParser(
         'application/x-ndjson',
-        { parseAs: 'string', bodyLimit },
-        (request, body, done) => {
-          request.rawBody = String(body);
-          try {
-            done(null, parseNdjsonDevices(request.rawBody, request.query));
-          } catch (error) {
-            done(error as Error, undefined);
-          }
+        async (request: FastifyRequest, payload: AsyncIterable<Buffer | string>) => {
+          const body = meterBody(payload, bodyLimit, request.headers['content-length']);
+          const parsed = await parseNdjsonDevices(body.chunks, request.query, BODY_LIMITS);
+          request.rawBody = body.digest();
+          return parsed;
         },
       );
 

@@ -31,7 +31,10 @@ export function judgeIdempotency(
   return { kind: 'replay', answer: stored.answer };
 }
 
-/** SHA-256 over method, path with query, and the raw body: "the same request". */
+/**
+ * SHA-256 over method, path with query, and the body's own SHA-256 (`digestBody`, hashed in
+ * slices by the body parser): "the same request".
+ */
 export function requestFingerprint(method: string, url: string, body: string): string {
   return createHash('sha256').update(`${method}\n${url}\n${body}`).digest('hex');
 }

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { createGunzip } from 'node:zlib';
 import type { DeviceRecord } from '../campaigns/campaign.js';
+import { boundedLines } from '../shared/bounded-lines.js';
 import {
   ArchiveCorruptError,
   decodeDeviceLine,
@@ -18,8 +19,6 @@ import {
  */
 export const MAX_ARCHIVE_LINE_BYTES = 4 << 20;
 
-const NEWLINE = 0x0a;
-
 /**
  * The raw lines of an archive file, gunzipped, at most `MAX_ARCHIVE_LINE_BYTES` each. Split on
  * bytes (UTF-8 never has 0x0a inside a character), so at most one partial line is held. A gzip,
@@ -30,26 +29,11 @@ async function* archiveLines(file: string): AsyncIterable<string> {
   const source = createReadStream(file);
   source.on('error', (error) => gunzip.destroy(error));
   source.pipe(gunzip);
-  let partial: Buffer[] = [];
-  let partialBytes = 0;
-  let line = 1;
   try {
-    for await (const chunk of gunzip as AsyncIterable<Buffer>) {
-      let start = 0;
-      for (let end = chunk.indexOf(NEWLINE); end >= 0; end = chunk.indexOf(NEWLINE, start)) {
-        partialBytes += end - start;
-        if (partialBytes > MAX_ARCHIVE_LINE_BYTES) throw tooLong(file, line);
-        partial.push(chunk.subarray(start, end));
-        const text = Buffer.concat(partial).toString('utf8');
-        [partial, partialBytes, start, line] = [[], 0, end + 1, line + 1];
-        yield text;
-      }
-      partialBytes += chunk.length - start;
-      if (partialBytes > MAX_ARCHIVE_LINE_BYTES) throw tooLong(file, line);
-      if (start < chunk.length) partial.push(chunk.subarray(start));
-    }
-    const rest = Buffer.concat(partial).toString('utf8');
-    if (rest !== '') yield rest;
+    const lines = boundedLines(gunzip as AsyncIterable<Buffer>, MAX_ARCHIVE_LINE_BYTES, (line) =>
+      tooLong(file, line),
+    );
+    for await (const { text } of lines) yield text;
   } catch (error) {
     if (error instanceof ArchiveCorruptError) throw error;
     const code = (error as NodeJS.ErrnoException).code;

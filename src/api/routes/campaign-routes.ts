@@ -46,7 +46,11 @@ function tenantFor(deps: ApiDeps, token: ApiToken, body: CreateCampaignInput): s
   return tenant;
 }
 
-function sourceFor(deps: ApiDeps, tenant: string, body: CreateCampaignInput): ScanSource {
+async function sourceFor(
+  deps: ApiDeps,
+  tenant: string,
+  body: CreateCampaignInput,
+): Promise<ScanSource> {
   if (body.devices !== undefined) return checkDeviceIds(body.devices);
   try {
     return targetSource(deps.tenants.get(tenant).client(), body);
@@ -92,7 +96,7 @@ export function registerCampaignRoutes(api: FastifyInstance, deps: ApiDeps): voi
       const token = request.apiToken;
       if (!token) throw new ApiProblem('unauthorized', 'No token');
       const tenant = tenantFor(deps, token, body);
-      const source = sourceFor(deps, tenant, body);
+      const source = await sourceFor(deps, tenant, body);
       const started = await startCampaign(
         { store: deps.store, lanes: deps.lanes, now: () => deps.clock.now() },
         {

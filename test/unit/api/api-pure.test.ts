@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { judgeIdempotency, requestFingerprint } from '../../../src/api/idempotency-store.js';
 import { parseNdjsonDevices } from '../../../src/api/ndjson-devices.js';
+import { BODY_LIMITS } from '../../../src/api/bounded-json.js';
 import { ApiProblem, kindForStatus } from '../../../src/api/problem.js';
 import { checkDeviceIds } from '../../../src/api/routes/campaign-sources.js';
 import { allowsTenant, hasScope } from '../../../src/api/tokens/token-store.js';
@@ -62,17 +63,17 @@ describe('device ids from a request', () => {
   const id = 'a'.repeat(40);
 
   it('accepts machine ids, upper-case hex folded', async () => {
-    const source = checkDeviceIds([id, 'B'.repeat(40)]);
+    const source = await checkDeviceIds([id, 'B'.repeat(40)]);
     const chunks: string[][] = [];
     for await (const chunk of source.chunks) chunks.push(chunk);
     expect(chunks).toEqual([[id, 'b'.repeat(40)]]);
   });
 
-  it('refuses the whole list for one id that is not exact, naming where and escaping it', () => {
+  it('refuses the whole list for one id that is not exact, naming where and escaping it', async () => {
     const attempt = () => checkDeviceIds([id, ` ${id}`, `${id}\u202e`, 'K'.repeat(40)]);
-    expect(attempt).toThrow(ApiProblem);
+    await expect(attempt()).rejects.toThrow(ApiProblem);
     try {
-      attempt();
+      await attempt();
     } catch (error) {
       const problem = (error as ApiProblem).toProblem();
       expect(problem.status).toBe(400);
@@ -87,9 +88,11 @@ describe('device ids from a request', () => {
 });
 
 describe('NDJSON device lists', () => {
-  it('reads strings and objects, skips blank lines, and takes options from the query', () => {
-    const body = parseNdjsonDevices(
-      '"a"\n{"machineId":"b"}\n\n{"deviceId":"c"}\n{"id":"d"}\n42\n',
+  const ids = ['a', 'b', 'c', 'd'].map((c) => c.repeat(40));
+
+  it('reads strings and objects, skips blank lines, and takes options from the query', async () => {
+    const body = await parseNdjsonDevices(
+      `"${ids[0]!}"\n{"machineId":"${ids[1]!}"}\n\n{"deviceId":"${ids[2]!.toUpperCase()}"}\n{"id":"${ids[3]!}"}\n`,
       {
         comment: 'x',
         priority: 'urgent',
@@ -98,15 +101,45 @@ describe('NDJSON device lists', () => {
       },
     );
     expect(body).toEqual({
-      devices: ['a', 'b', 'c', 'd', '42'],
+      devices: ids,
       comment: 'x',
       priority: 'urgent',
       window: { start: '22:00', end: '06:00', tz: 'UTC' },
     });
   });
 
-  it('names the line that is not JSON', () => {
-    expect(() => parseNdjsonDevices('"a"\n{oops\n', {})).toThrow(/line 2 is not JSON/);
+  it('names the line that is not JSON', async () => {
+    await expect(parseNdjsonDevices(`"${ids[0]!}"\n{oops\n`, {})).rejects.toThrow(
+      /line 2 is not JSON/,
+    );
+  });
+
+  it('refuses ids that are not machine ids by line, counting them all', async () => {
+    const attempt = parseNdjsonDevices(`"${ids[0]!}"\n42\n{}\n{"machineId":"x\u202e"}\n`, {});
+    const problem = await attempt.then(
+      () => undefined,
+      (error: unknown) => (error as ApiProblem).toProblem(),
+    );
+    expect(problem?.type).toMatch(/invalid-devices$/);
+    expect(problem?.detail).toBe(
+      '3 of 4 device ids are not machine ids (40 hex characters); nothing was created.',
+    );
+    expect(problem?.errors?.map((e) => e.where)).toEqual([
+      'NDJSON line 2',
+      'NDJSON line 3',
+      'NDJSON line 4',
+    ]);
+    expect(problem?.errors?.[2]?.message).toContain('\\u{202e}');
+  });
+
+  it('refuses a line longer than the limit and more lines than the limit', async () => {
+    const limits = { ...BODY_LIMITS, maxLineChars: 100, maxLines: 3 };
+    await expect(parseNdjsonDevices(`"${'a'.repeat(200)}"\n`, {}, limits)).rejects.toThrow(
+      'NDJSON line 1 is longer than 100 bytes',
+    );
+    await expect(parseNdjsonDevices(`"${ids[0]!}"\n`.repeat(4), {}, limits)).rejects.toThrow(
+      'The NDJSON body has more than 3 lines',
+    );
   });
 });
 
