@@ -110,6 +110,12 @@ function clusterUrlIsValid(url: string): boolean {
 
 export { CLOUDS, type Cloud, type TenantEntry } from './tenants-schema.js';
 
+/** An octal permission such as `0600` or `640`, as a number (0o600). */
+const octalMode = z
+  .string()
+  .regex(/^0?[0-7]{3}$/, 'Expected an octal mode such as 0600')
+  .transform((text) => Number.parseInt(text, 8));
+
 const configShape = z.strictObject({
   redis: z.strictObject({
     url: z
@@ -304,6 +310,11 @@ const configShape = z.strictObject({
       /** `scan` refuses a campaign that would take Redis above this share of its memory. */
       refuseAt: z.number().gt(0).max(1),
     }),
+  }),
+  /** Permissions of the files (archives, exports, reports) and directories fleetscan writes. */
+  files: z.strictObject({
+    mode: octalMode,
+    dirMode: octalMode,
   }),
   dashboard: z.strictObject({
     host: z.string().min(1),

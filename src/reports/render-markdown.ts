@@ -1,9 +1,10 @@
 import type { ReportData } from './report-data.js';
 import { reportHeadline } from './report-headline.js';
 import { reportSections, windowText } from './report-sections.js';
+import { escapeMarkdownInline } from './escape-markdown.js';
 
-/** Table cells: pipes and line breaks would break the table. */
-const cell = (text: string): string => text.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
+/** Every table cell and heading: names, reasons, comments and tenants come from outside. */
+const cell = escapeMarkdownInline;
 
 /** The report as Markdown: one table per section, then the API calls per window as text bars. */
 export function renderMarkdown(data: ReportData): string {
@@ -11,11 +12,11 @@ export function renderMarkdown(data: ReportData): string {
   out.push(`Generated ${data.generatedAt} by fleetscan.`, '');
   const headline = reportHeadline(data);
   for (const line of [headline.state, headline.killSwitch])
-    if (line !== null) out.push(`**${line}**`, '');
-  out.push(`**${headline.proof}**`, '');
+    if (line !== null) out.push(`**${cell(line)}**`, '');
+  out.push(`**${cell(headline.proof)}**`, '');
   for (const section of reportSections(data)) {
-    out.push(`## ${section.title}`, '');
-    if (section.note !== undefined) out.push(`_${section.note}_`, '');
+    out.push(`## ${cell(section.title)}`, '');
+    if (section.note !== undefined) out.push(`_${cell(section.note)}_`, '');
     if (section.rows.length === 0) {
       out.push('None.', '');
       continue;

@@ -10,6 +10,7 @@ import { deleteCampaignKeys } from './delete-campaign-keys.js';
 import { verifyArchive } from './read-archive.js';
 import { isArchivable } from './retention-verdict.js';
 import { writeArchive } from './write-archive.js';
+import type { FileModes } from '../shared/file-modes.js';
 
 export interface ArchiverDeps {
   redis: Redis;
@@ -17,6 +18,8 @@ export interface ArchiverDeps {
   store: Pick<CampaignStore, 'getCampaign' | 'iterateDevices'>;
   index: ArchiveIndex;
   archiveDir: string;
+  /** Permissions of the archive and its directory (default 0600 / 0700). */
+  fileModes?: FileModes;
   /** Keys per SCAN when looking for a campaign's other keys. */
   scanBatch: number;
   now: () => number;
@@ -83,6 +86,7 @@ export async function archiveCampaign(
     archivedAt,
     lifecycle,
     ...(deps.heartbeat ? { heartbeat: deps.heartbeat } : {}),
+    ...(deps.fileModes ? { modes: deps.fileModes } : {}),
   });
   // The counts are kept by the same scripts that write the records: a difference means a
   // device changed while it was written out (a late worker); archive again next time.
@@ -138,6 +142,7 @@ async function finish(deps: ArchiverDeps, campaign: ArchivedCampaign): Promise<n
     campaignId: campaign.id,
     batch: deps.scanBatch,
     ...(deps.heartbeat ? { heartbeat: deps.heartbeat } : {}),
+    ...(deps.fileModes ? { modes: deps.fileModes } : {}),
   });
   await deps.index.markDone(campaign);
   return removed;

@@ -14,10 +14,11 @@ import { retentionKeys } from './archive-index.js';
 import { startRetentionSweeper, type RetentionSweeper } from './retention-sweeper.js';
 import type { Logger } from '../shared/logger.js';
 import { auditSink, workerActor } from '../api/audit/record-audit.js';
+import { DEFAULT_FILE_MODES, type FileModes } from '../shared/file-modes.js';
 
 /** The retention parts of one configuration, wired to a Redis connection and the store. */
 export function retentionFromConfig(
-  config: Pick<Config, 'redis' | 'retention'>,
+  config: Pick<Config, 'redis' | 'retention'> & Partial<Pick<Config, 'files'>>,
   redis: Redis,
   store: PruneDeps['store'] & Pick<CampaignStore, 'getCampaign' | 'iterateDevices'>,
   now: () => number = Date.now,
@@ -45,6 +46,7 @@ export function retentionFromConfig(
       store,
       index,
       archiveDir,
+      fileModes: fileModesOf(config),
       scanBatch: config.retention.scanBatch,
       now,
     }),
@@ -85,4 +87,11 @@ export function dashboardRetention(
 ) {
   const retention = retentionFromConfig(config, redis, store);
   return { archives: retention.archives, memory: retention.memory };
+}
+
+/** `files.mode` / `files.dirMode` as the writers take them. */
+export function fileModesOf(config: Partial<Pick<Config, 'files'>>): FileModes {
+  return config.files
+    ? { file: config.files.mode, dir: config.files.dirMode }
+    : { ...DEFAULT_FILE_MODES };
 }

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { mkdir, open, rename, stat, unlink } from 'node:fs/promises';
+import { open, rename, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -15,6 +15,12 @@ import {
   type ArchiveTrailer,
 } from './archive-format.js';
 import { verifyArchive } from './read-archive.js';
+import {
+  applyFileMode,
+  DEFAULT_FILE_MODES,
+  makeDirectory,
+  type FileModes,
+} from '../shared/file-modes.js';
 
 export interface WrittenArchive {
   /** Absolute or archiveDir-relative path of the archive in place. */
@@ -48,9 +54,12 @@ export async function writeArchive(input: {
   lifecycle?: Record<string, string>;
   /** Called after every chunk written (lock renewal; it decides itself how often to act). */
   heartbeat?: () => Promise<void>;
+  /** Default: 0600 files in a 0700 directory (`files.mode` / `files.dirMode`). */
+  modes?: FileModes;
 }): Promise<WrittenArchive> {
   const { dir, campaign } = input;
-  await mkdir(dir, { recursive: true });
+  const modes = input.modes ?? DEFAULT_FILE_MODES;
+  await makeDirectory(dir, modes);
   const file = join(dir, archiveFileName(campaign.id));
   const temporary = join(
     dir,
@@ -92,8 +101,9 @@ export async function writeArchive(input: {
     await pipeline(
       Readable.from(chunks()),
       createGzip(),
-      createWriteStream(temporary, { flags: 'wx' }),
+      createWriteStream(temporary, { flags: 'wx', mode: modes.file }),
     );
+    await applyFileMode(temporary, modes);
     // fsync through a second descriptor flushes the same file (fsync is per inode).
     await syncPath(temporary, 'r+');
     const bytes = (await stat(temporary)).size;

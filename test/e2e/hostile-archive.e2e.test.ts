@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
@@ -54,9 +54,31 @@ async function expectStatusAnswers(id: string): Promise<void> {
   expect(status.stdout).toMatch(/ARCHIVED .* no longer in Redis/);
 }
 
+describe('files fleetscan writes', () => {
+  it(
+    'writes archives, exports and reports 0600 and the archive directory 0700',
+    async () => {
+      const { id, file } = await archived();
+      expect(statSync(file).mode & 0o777).toBe(0o600);
+      expect(statSync(join(dir, 'archives')).mode & 0o777).toBe(0o700);
+      for (const [args, out] of [
+        [['export', id, '--out', 'devices.csv'], 'devices.csv'],
+        [['export', id, '--format', 'ndjson', '--out', 'devices.ndjson'], 'devices.ndjson'],
+        [['report', id, '--format', 'md', '--out', 'report.md'], 'report.md'],
+        [['report', id, '--format', 'html', '--out', 'report.html'], 'report.html'],
+      ] as const) {
+        const result = await cli([...args]);
+        expect(result.code, args.join(' ')).toBe(0);
+        expect(statSync(join(dir, out)).mode & 0o777, out).toBe(0o600);
+      }
+    },
+    SLOW,
+  );
+});
+
 describe('commands reading a hostile archive', () => {
   it(
-    'refuses a 700 MiB line in export, report and status with a clear message',
+    'refuses a 700 MiB line in export and report with a clear message; status still answers',
     async () => {
       const { id, file } = await archived();
       const campaign = await createArchiveIndex(redis, prefix).get(id);
@@ -81,7 +103,7 @@ describe('commands reading a hostile archive', () => {
   );
 
   it(
-    'refuses a truncated archive in export, report and status with a clear message',
+    'refuses a truncated archive in export and report with a clear message; status still answers',
     async () => {
       const { id, file } = await archived();
       truncateArchive(file);

@@ -1,7 +1,3 @@
-import { randomBytes } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
-import { rename, unlink } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Command } from 'commander';
@@ -13,6 +9,8 @@ import { count } from './shared/output.js';
 import { isArchived } from '../../retention/campaign-reader.js';
 import { requireAnyCampaign, retentionOf } from './shared/retention-session.js';
 import { withReadSession } from './shared/session.js';
+import { writeWhole } from './shared/write-whole.js';
+import { fileModesOf } from '../../retention/retention-from-config.js';
 
 interface ExportOptions {
   format: string;
@@ -75,28 +73,10 @@ export function registerExportCommand(program: Command): void {
           });
           return;
         }
-        await writeWhole(options.out, text);
+        await writeWhole(options.out, text, fileModesOf(config));
         process.stdout.write(
           `Wrote ${count(rows)} devices of ${id} to ${options.out} (${format}${isArchived(campaign) ? ', from the archive' : ''})\n`,
         );
       });
     });
-}
-
-/**
- * Writes next to `file` under a temporary name and renames it into place when complete, so a
- * reader never sees half an export (rename is atomic within one directory).
- */
-async function writeWhole(file: string, text: Readable): Promise<void> {
-  const temporary = join(dirname(file), `.${basename(file)}.${randomBytes(4).toString('hex')}.tmp`);
-  try {
-    await pipeline(text, createWriteStream(temporary, { flags: 'wx' }));
-    await rename(temporary, file);
-  } catch (error) {
-    await unlink(temporary).catch(() => undefined);
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code !== undefined)
-      throw new UsageError(`Cannot write ${file} (${code})`, { cause: error });
-    throw error;
-  }
 }

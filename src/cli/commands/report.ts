@@ -1,6 +1,3 @@
-import { randomBytes } from 'node:crypto';
-import { rename, unlink, writeFile } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
 import type { Command } from 'commander';
 import { decodeIntake } from '../../reports/intake-record.js';
 import { buildReportData } from '../../reports/report-data.js';
@@ -12,6 +9,8 @@ import { configFor, printJson } from '../context.js';
 import { UsageError } from '../errors.js';
 import { requireAnyCampaign, retentionOf } from './shared/retention-session.js';
 import { withReadSession } from './shared/session.js';
+import { writeWhole } from './shared/write-whole.js';
+import { fileModesOf } from '../../retention/retention-from-config.js';
 
 const FORMATS = ['md', 'html'] as const;
 type ReportFormat = (typeof FORMATS)[number];
@@ -75,23 +74,8 @@ export function registerReportCommand(program: Command): void {
           process.stdout.write(text);
           return;
         }
-        await writeWhole(options.out, text);
+        await writeWhole(options.out, text, fileModesOf(config));
         process.stdout.write(`Wrote the ${format} report of ${id} to ${options.out}\n`);
       });
     });
-}
-
-/** Via a temporary file renamed into place: a reader never sees half a report. */
-async function writeWhole(file: string, text: string): Promise<void> {
-  const temporary = join(dirname(file), `.${basename(file)}.${randomBytes(4).toString('hex')}.tmp`);
-  try {
-    await writeFile(temporary, text, { flag: 'wx' });
-    await rename(temporary, file);
-  } catch (error) {
-    await unlink(temporary).catch(() => undefined);
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code !== undefined)
-      throw new UsageError(`Cannot write ${file} (${code})`, { cause: error });
-    throw error;
-  }
 }

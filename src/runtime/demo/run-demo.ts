@@ -1,5 +1,6 @@
 import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
+import { chmod } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { exportDevices } from '../../campaigns/export-devices.js';
@@ -146,10 +147,11 @@ async function follow(
 }
 
 async function writeExport(runtime: Runtime, campaignId: string, path: string): Promise<void> {
-  const file = createWriteStream(path);
+  const file = createWriteStream(path, { mode: runtime.config.files.mode });
   for await (const chunk of exportDevices(runtime.store.iterateDevices(campaignId), 'csv')) {
     if (!file.write(chunk)) await once(file, 'drain');
   }
   file.end();
   await once(file, 'finish');
+  await chmod(path, runtime.config.files.mode);
 }

@@ -9,6 +9,7 @@ import {
   readArchiveHeader,
   verifyArchive,
 } from '../../../src/retention/read-archive.js';
+import { writeArchive } from '../../../src/retention/write-archive.js';
 import {
   truncateArchive,
   writeBombArchive,
@@ -81,5 +82,45 @@ describe('reading a hostile archive', () => {
     const error = await drain(file);
     expect(error).toBeInstanceOf(ArchiveCorruptError);
     expect((error as Error).message).toMatch(/is damaged: not a valid gzip stream/);
+  });
+});
+
+describe('file modes of archives', () => {
+  const device = {
+    machineId: 'a'.repeat(40),
+    state: 'requested',
+    machineActionId: 'act-1',
+    actionStatus: 'Succeeded',
+    actionCreatedAt: null,
+    reason: null,
+    attempts: 1,
+    requestedAt: 1,
+    joinedExisting: false,
+    sentAt: 1,
+    deferredUntil: null,
+    firstBusyAt: null,
+  } as const;
+  async function* one() {
+    yield await Promise.resolve({ ...device });
+  }
+
+  it('writes archives 0600 in a new 0700 directory, whatever the umask', async () => {
+    const target = join(dir, 'new', 'archives');
+    const written = await writeArchive({ dir: target, campaign, devices: one(), archivedAt: 1 });
+    expect(statSync(written.file).mode & 0o777).toBe(0o600);
+    expect(statSync(target).mode & 0o777).toBe(0o700);
+  });
+
+  it('uses the configured modes instead', async () => {
+    const target = join(dir, 'shared');
+    const written = await writeArchive({
+      dir: target,
+      campaign,
+      devices: one(),
+      archivedAt: 1,
+      modes: { file: 0o640, dir: 0o750 },
+    });
+    expect(statSync(written.file).mode & 0o777).toBe(0o640);
+    expect(statSync(target).mode & 0o777).toBe(0o750);
   });
 });
