@@ -59,7 +59,10 @@ describe('the CLI help with lazily loaded commands', () => {
     },
   );
 
-  it.each(['bash', 'zsh'] as const)('completion %s prints what it printed before', async (shell) => {
-    expect(await stdoutOf(['completion', shell])).toBe(fixture.completion[shell]);
-  });
+  it.each(['bash', 'zsh'] as const)(
+    'completion %s prints what it printed before',
+    async (shell) => {
+      expect(await stdoutOf(['completion', shell])).toBe(fixture.completion[shell]);
+    },
+  );
 });
