@@ -2,6 +2,7 @@ import type { BenchContext } from '../lib/context.js';
 import type { ScenarioResult } from '../lib/report.js';
 import { adaptiveScenario } from './adaptive.js';
 import { alternativesScenario } from './alternatives.js';
+import { cliScenario } from './cli.js';
 import { controlScenario } from './control.js';
 import { efficiencyScenario } from './efficiency.js';
 import { enqueueScenario } from './enqueue.js';
@@ -25,6 +26,7 @@ export const SCENARIOS = {
   scale: scaleScenario,
   control: controlScenario,
   hosts: hostsScenario,
+  cli: cliScenario,
 } satisfies Record<string, (ctx: BenchContext) => Promise<ScenarioResult>>;
 
 export type ScenarioName = keyof typeof SCENARIOS;

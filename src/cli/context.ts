@@ -7,6 +7,8 @@ import { explainRedisError } from '../shared/redis-errors.js';
 import { UsageError } from './errors.js';
 import { readStoreSchema, schemaRefusal } from '../ops/store-schema.js';
 
+export { printJson } from './commands/shared/output.js';
+
 export interface GlobalOptions {
   config?: string;
   logFormat?: string;
@@ -65,9 +67,4 @@ export async function connectRedisForCommand(
     throw new UsageError(refusal);
   }
   return redis;
-}
-
-/** Prints JSON on stdout, one object, newline-terminated. */
-export function printJson(value: unknown): void {
-  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
 }

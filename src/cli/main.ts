@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { Command } from 'commander';
+import { Command, CommanderError } from 'commander';
 import { versionText } from '../shared/build-info.js';
 import { registerApiCommand } from './commands/api.js';
 import { registerAuditCommand } from './commands/audit.js';
@@ -9,7 +9,7 @@ import { registerAuthCommand } from './commands/auth.js';
 import { registerArchiveCommand } from './commands/archive.js';
 import { registerCancelCommands } from './commands/cancel.js';
 import { registerCompletionCommand } from './commands/completion.js';
-import { registerDashboardCommand } from './commands/dashboard.js';
+import { registerDashboardCommand } from './commands/dashboard-command.js';
 import { registerDemoCommand } from './commands/demo.js';
 import { registerDoctorCommand } from './commands/doctor.js';
 import { registerHealthcheckCommand } from './commands/healthcheck.js';
@@ -28,7 +28,7 @@ import { registerReportCommand } from './commands/report.js';
 import { registerVerifyCommand } from './commands/verify.js';
 import { registerTenantsCommand } from './commands/tenants.js';
 import { registerWorkerCommand } from './commands/worker.js';
-import { reportFailure, usageFailureJson } from './report-failure.js';
+import { usageFailureJson } from './errors.js';
 
 /** `--json` anywhere on the command line: failures are then one JSON object on stdout too. */
 const wantsJson = (argv: readonly string[]) => argv.includes('--json');
@@ -88,6 +88,13 @@ async function main(): Promise<void> {
   try {
     await buildProgram().parseAsync(process.argv);
   } catch (error) {
+    // commander has printed its own message (or the help / version text) through configureOutput.
+    if (error instanceof CommanderError) {
+      process.exitCode = error.exitCode === 0 ? 0 : 1;
+      return;
+    }
+    // Loaded on failure only: it knows the config and Redis errors, so it loads their modules.
+    const { reportFailure } = await import('./report-failure.js');
     process.exitCode = reportFailure(error, {
       json: wantsJson(process.argv),
       writeOut: (text) => process.stdout.write(text),

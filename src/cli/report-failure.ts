@@ -1,7 +1,6 @@
-import { CommanderError } from 'commander';
 import { ConfigError } from '../config/load.js';
 import { DeviceFileError } from '../producer/sources/errors.js';
-import { UsageError } from './errors.js';
+import { UsageError, type FailureJson } from './errors.js';
 import { redactUrlsIn } from '../shared/redact-url.js';
 import { explainRedisError, isRedisConnectionError } from '../shared/redis-errors.js';
 
@@ -14,23 +13,6 @@ export interface FailureOutput {
   debug?: boolean;
 }
 
-/** The JSON shape of every failure with `--json`: `{"error": {"kind", "message", ...}}`. */
-export interface FailureJson {
-  error: {
-    kind: 'usage' | 'config' | 'device-file' | 'failure';
-    message: string;
-    code?: string;
-    issues?: readonly { path: string; source: string; message: string }[];
-  };
-}
-
-/** A command-line mistake as commander words it (`error: unknown option '--x'`), made JSON. */
-export function usageFailureJson(commanderMessage: string): FailureJson {
-  return {
-    error: { kind: 'usage', message: commanderMessage.replace(/^error: /, '').trim() },
-  };
-}
-
 export function failureJson(error: unknown): FailureJson {
   const message = messageOf(error);
   if (error instanceof ConfigError)
@@ -41,12 +23,11 @@ export function failureJson(error: unknown): FailureJson {
   return { error: { kind: 'failure', message } };
 }
 
-/** Turns any failure into one clear report and the exit code: never a stack trace by default. */
+/**
+ * Turns a command's failure into one clear report and the exit code: never a stack trace by
+ * default. (commander's own errors, help and version are not failures: see main.ts.)
+ */
 export function reportFailure(error: unknown, out: FailureOutput): number {
-  if (error instanceof CommanderError) {
-    // commander has printed its own message (or the help / version text) through configureOutput.
-    return error.exitCode === 0 ? 0 : 1;
-  }
   if (out.json) {
     out.writeOut(`${JSON.stringify(failureJson(error), null, 2)}\n`);
     return 1;

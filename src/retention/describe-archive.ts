@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import type { ArchivedCampaign } from './archive-index.js';
-import { formatBytes } from './memory-headroom.js';
+import { formatBytes } from './format-bytes.js';
 
 /** The line `status` adds under an archived campaign. */
 export function describeArchive(campaign: ArchivedCampaign, archiveDir: string): string {

@@ -1,4 +1,7 @@
 import { clusterMasters, type Redis } from '../shared/redis.js';
+import { formatBytes } from './format-bytes.js';
+
+export { formatBytes };
 
 export interface MemorySettings {
   /** Redis bytes one waiting device costs (`retention.memory.bytesPerDevice`). */
@@ -41,17 +44,6 @@ export function parseMemoryInfo(info: string): RedisMemory {
   return system > 0
     ? { usedBytes, limitBytes: system, limitSource: 'system' }
     : { usedBytes, limitBytes: 0, limitSource: 'unknown' };
-}
-
-export function formatBytes(bytes: number): string {
-  const units = ['B', 'KB', 'MB', 'GB', 'TB'] as const;
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit += 1;
-  }
-  return `${value.toFixed(unit === 0 || value >= 100 ? 0 : 1)} ${units[unit] ?? 'B'}`;
 }
 
 /** How full Redis is and how many more devices fit: a pure function, tested as a table. */

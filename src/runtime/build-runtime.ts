@@ -11,6 +11,7 @@ import { systemClock, type Clock } from '../shared/clock.js';
 import { createLogger, type Logger } from '../shared/logger.js';
 import { createRedis, type Redis } from '../shared/redis.js';
 import { createTenantRegistry, type TenantRegistry } from '../tenants/tenant-registry.js';
+import { clientFromConfig } from './api-from-config.js';
 import { assertNoEviction, waitForRedis, watchRedis } from './redis-checks.js';
 import { breakerSettings } from '../lanes/budget-breaker.js';
 import { assertStoreSchema, readStoreSchema, schemaRefusal } from '../ops/store-schema.js';
@@ -104,7 +105,7 @@ export async function buildRuntime(config: Config, options: RuntimeOptions): Pro
   });
   let tenants: TenantRegistry;
   try {
-    tenants = createTenantRegistry(config, { redis, callStats, log });
+    tenants = createTenantRegistry(config, { redis, callStats, log, clientFromConfig });
   } catch (error) {
     // Open connections would keep the process alive after its error was printed.
     disconnect();

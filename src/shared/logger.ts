@@ -1,7 +1,14 @@
+import { createRequire } from 'node:module';
 import { pino, type DestinationStream, type Logger, type LoggerOptions } from 'pino';
 import { Writable } from 'node:stream';
-import { PinoPretty } from 'pino-pretty';
 import { redactUrlsIn } from './redact-url.js';
+
+/**
+ * pino-pretty on first use: JSON logs (workers, `--json`, pipes) never need it, and the CLI's
+ * start-up should not pay for it. It is CommonJS, so a synchronous require can load it.
+ */
+const loadPretty = () =>
+  (createRequire(import.meta.url)('pino-pretty') as typeof import('pino-pretty')).PinoPretty;
 
 export type { Logger } from 'pino';
 
@@ -48,7 +55,7 @@ function prettyStream(
   colorize: boolean,
   destination: DestinationStream | number,
 ): DestinationStream {
-  return PinoPretty({
+  return loadPretty()({
     // pino-pretty writes to a file descriptor or a full stream; a bare `{write}` sink is wrapped.
     destination:
       typeof destination === 'number'

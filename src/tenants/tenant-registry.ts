@@ -2,7 +2,8 @@ import { DEFAULT_TENANT } from '../campaigns/campaign.js';
 import type { Cloud, Config, TenantEntry } from '../config/schema.js';
 import type { DefenderClient } from '../defender/client.js';
 import { budgetIdFor, type ScanLimiter } from '../limiter/scan-limiter.js';
-import { clientFromConfig, limiterFromConfig } from '../runtime/api-from-config.js';
+import type { clientFromConfig } from '../runtime/api-from-config.js';
+import { limiterFromConfig } from '../runtime/limiter-from-config.js';
 import type { CallStats } from '../shared/call-stats.js';
 import type { Logger } from '../shared/logger.js';
 import type { Redis } from '../shared/redis.js';
@@ -48,6 +49,12 @@ export interface TenantRegistryDeps {
   redis: Redis;
   callStats: CallStats;
   log: Logger;
+  /**
+   * Builds a tenant's Defender client (`clientFromConfig` in src/runtime). Without it the
+   * registry serves budgets only and `client()` throws: a CLI session that shows or steers
+   * campaigns then loads no HTTP or token client at start.
+   */
+  clientFromConfig?: typeof clientFromConfig;
 }
 
 /**
@@ -75,7 +82,9 @@ export function createTenantRegistry(config: Config, deps: TenantRegistryDeps): 
       limiter: gate,
       client() {
         if (!client) {
-          client = clientFromConfig(tenantConfig, {
+          if (!deps.clientFromConfig)
+            throw new Error(`tenant ${name}: this registry was built without Defender clients`);
+          client = deps.clientFromConfig(tenantConfig, {
             gate,
             callStats: deps.callStats,
             log: deps.log.child({ tenant: name }),

@@ -77,11 +77,13 @@ export interface CliOptions {
   env?: NodeJS.ProcessEnv;
   input?: string;
   cwd?: string;
+  /** Options for node itself, before the script (`--import ...`). */
+  nodeArgs?: readonly string[];
 }
 
 /** Starts `node dist/src/cli/main.js ...args` with `env` on top of a minimal environment. */
 export function spawnCli(args: readonly string[], options: CliOptions = {}): CliProcess {
-  const child = spawn(process.execPath, [CLI_MAIN, ...args], {
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), CLI_MAIN, ...args], {
     cwd: options.cwd ?? packageRoot(),
     // Only what the test gives, plus PATH/HOME: the developer's own REDIS_URL or MDE_* never leak in.
     env: { PATH: process.env['PATH'], HOME: process.env['HOME'], ...options.env },

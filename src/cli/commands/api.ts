@@ -1,6 +1,4 @@
 import type { Command } from 'commander';
-import { startApiServer } from '../../api/serve-api.js';
-import { configFor } from '../context.js';
 import { UsageError } from '../errors.js';
 
 function parsePort(value: string): number {
@@ -40,6 +38,8 @@ Every request needs an API token; the OpenAPI document is at /api/v1/openapi.jso
 The dashboard serves the same API under /api/v1 unless api.enabled is false. See docs/automation.md.`,
     )
     .action(async (options: ApiOptions, command: Command) => {
+      const { configFor } = await import('../context.js');
+      const { startApiServer } = await import('../../api/serve-api.js');
       const config = configFor(command, {
         'api.port': options.port,
         'api.host': options.host,

@@ -1,13 +1,9 @@
 import type { Command } from 'commander';
-import { archiveCampaign, NotArchivableError } from '../../retention/archive-campaign.js';
-import { formatBytes } from '../../retention/memory-headroom.js';
-import { configFor, printJson } from '../context.js';
 import { UsageError } from '../errors.js';
+import { formatBytes } from '../../retention/format-bytes.js';
 import { count } from './shared/output.js';
-import { retentionOf, withRetentionLock } from './shared/retention-session.js';
 import { audited } from '../../api/audit/record-audit.js';
 import { cliAudit } from './shared/cli-audit.js';
-import { withSession } from './shared/session.js';
 
 const EXAMPLE = `
 Examples:
@@ -29,6 +25,11 @@ export function registerArchiveCommand(program: Command): void {
     .option('--json', 'print one JSON object')
     .addHelpText('after', EXAMPLE)
     .action(async (id: string, options: { json?: boolean }, command: Command) => {
+      const { configFor, printJson } = await import('../context.js');
+      const { archiveCampaign, NotArchivableError } =
+        await import('../../retention/archive-campaign.js');
+      const { retentionOf, withRetentionLock } = await import('./shared/retention-session.js');
+      const { withSession } = await import('./shared/session.js');
       const config = configFor(command);
       await withSession(config, async (session) => {
         const retention = retentionOf(session);

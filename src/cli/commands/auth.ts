@@ -1,8 +1,4 @@
 import type { Command } from 'commander';
-import { authStatus, renderAuthStatus } from '../../auth/auth-status.js';
-import { createLogger } from '../../shared/logger.js';
-import { configFor, printJson } from '../context.js';
-import { tenantFor } from './shared/tenant-option.js';
 
 interface StatusOptions {
   tenant?: string;
@@ -30,6 +26,10 @@ export function registerAuthCommand(program: Command): void {
     )
     .addHelpText('after', EXAMPLE)
     .action(async (options: StatusOptions, command: Command) => {
+      const { configFor, printJson } = await import('../context.js');
+      const { authStatus, renderAuthStatus } = await import('../../auth/auth-status.js');
+      const { createLogger } = await import('../../shared/logger.js');
+      const { tenantFor } = await import('./shared/tenant-option.js');
       const config = configFor(command);
       const tenant = tenantFor(config, options.tenant);
       const log = createLogger({

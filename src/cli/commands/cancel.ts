@@ -1,13 +1,10 @@
 import type { Command } from 'commander';
-import { createCampaignControl, type ControlResult } from '../../campaigns/campaign-control.js';
-import { configFor, printJson } from '../context.js';
+import type { ControlResult } from '../../campaigns/campaign-control.js';
 import { UsageError } from '../errors.js';
 import { count } from './shared/output.js';
 import { audited } from '../../api/audit/record-audit.js';
 import type { CancelActionsSummary } from '../../control/cancel-actions.js';
-import { runCancelActions } from './cancel-actions.js';
 import { cliAudit } from './shared/cli-audit.js';
-import { requireCampaign, withSession } from './shared/session.js';
 
 type Verb = 'cancel' | 'pause' | 'resume';
 
@@ -68,6 +65,10 @@ export function registerCancelCommands(program: Command): void {
     sub
       .addHelpText('after', `\nExample:\n  ${HELP[verb].example}`)
       .action(async (id: string, options: CancelOptions, command: Command) => {
+        const { configFor, printJson } = await import('../context.js');
+        const { createCampaignControl } = await import('../../campaigns/campaign-control.js');
+        const { runCancelActions } = await import('./cancel-actions.js');
+        const { requireCampaign, withSession } = await import('./shared/session.js');
         const config = configFor(command);
         await withSession(config, async (session) => {
           const { store, lanes } = session;

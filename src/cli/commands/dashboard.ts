@@ -2,7 +2,6 @@ import { createWebhookStore } from '../../webhooks/webhook-store.js';
 import { setTimeout as delay } from 'node:timers/promises';
 import { createScheduleReader } from '../../schedules/schedule-reader.js';
 import { createScheduleStore } from '../../schedules/schedule-store.js';
-import type { Command } from 'commander';
 import { startApiServices } from '../../api/api-services.js';
 import { createAuditLog } from '../../api/audit/audit-log.js';
 import { blockedReport } from '../../lanes/blocked-tenants.js';
@@ -11,13 +10,11 @@ import { redisTimeMs } from '../../shared/redis-time.js';
 import { createLaneMetrics } from '../../lanes/lane-metrics.js';
 import { createCampaignControl } from '../../campaigns/campaign-control.js';
 import type { Config } from '../../config/schema.js';
-import { hashPassword, hasCredentials, refuseBind } from '../../dashboard/auth.js';
+import { hasCredentials, refuseBind } from '../../dashboard/auth.js';
 import { buildDashboard } from '../../dashboard/build-dashboard.js';
 import { dashboardRetention } from '../../retention/retention-from-config.js';
-import { readNewPassword } from '../../dashboard/read-password.js';
 import { buildRuntime } from '../../runtime/build-runtime.js';
 import type { Logger } from '../../shared/logger.js';
-import { configFor } from '../context.js';
 import { createOutageRider, watchRedisOutage } from '../../shared/redis-outage.js';
 import { describeRedisUrl } from '../../shared/redis.js';
 import { retryFailed } from '../../control/retry-failed.js';
@@ -25,23 +22,6 @@ import { listWorkers, WORKER_HEARTBEAT_MS } from '../../ops/worker-presence.js';
 import { dashboardLifecycle } from './dashboard-lifecycle.js';
 import { UsageError } from '../errors.js';
 import { readServerTls } from '../../shared/server-tls.js';
-
-interface DashboardOptions {
-  port?: number;
-  host?: string;
-  allowActions?: boolean;
-  hashPassword?: boolean;
-  tlsCert?: string;
-  tlsKey?: string;
-  insecureBind?: boolean;
-}
-
-function parsePort(value: string): number {
-  const port = Number(value);
-  if (!/^\d+$/.test(value) || port > 65_535)
-    throw new UsageError(`--port: expected 0-65535, got ${value}`);
-  return port;
-}
 
 export interface DashboardServer {
   /** `http://127.0.0.1:3000` as fastify reports it. */
@@ -205,51 +185,6 @@ export async function serveDashboard(config: Config): Promise<void> {
   } finally {
     await server.close();
   }
-}
-
-export function registerDashboardCommand(program: Command): void {
-  program
-    .command('dashboard')
-    .description(
-      'Serve the ops dashboard: campaigns, API budget, queues, /metrics, /healthz, /readyz.',
-    )
-    .option('-p, --port <port>', 'port to listen on (default from config: 3000)', parsePort)
-    .option('--host <address>', 'address to bind (default 127.0.0.1; others need credentials)')
-    .option('--allow-actions', 'enable pause/resume/cancel buttons and a writable queue board')
-    .option('--tls-cert <file>', 'PEM certificate (chain): serve HTTPS only (with --tls-key)')
-    .option('--tls-key <file>', 'PEM private key for --tls-cert')
-    .option('--insecure-bind', 'allow a non-loopback --host without TLS (a TLS proxy in front)')
-    .option('--hash-password', 'print a scrypt hash for FLEETSCAN_DASHBOARD_PASSWORD_HASH and exit')
-    .addHelpText(
-      'after',
-      `
-Examples:
-  $ fleetscan dashboard --port 3000
-  $ FLEETSCAN_DASHBOARD_TOKEN=$(openssl rand -hex 32) fleetscan dashboard --host 0.0.0.0 \
-      --tls-cert cert.pem --tls-key key.pem
-  $ fleetscan dashboard --hash-password        # then set FLEETSCAN_DASHBOARD_USER and _PASSWORD_HASH
-
-Without credentials the dashboard binds to loopback only; off loopback it also needs TLS
-(or --insecure-bind behind a TLS-terminating proxy). The token needs 32 characters or more. Send "Authorization: Bearer <token>",
-or log in with the configured user and password (or any user and the token) in a browser.`,
-    )
-    .action(async (options: DashboardOptions, command: Command) => {
-      if (options.hashPassword) {
-        const password = await readNewPassword();
-        if (password.length < 8) throw new UsageError('the password needs at least 8 characters');
-        process.stdout.write(`${await hashPassword(password)}\n`);
-        return;
-      }
-      const config = configFor(command, {
-        'dashboard.port': options.port,
-        'dashboard.host': options.host,
-        'dashboard.allowActions': options.allowActions,
-        'dashboard.tlsCert': options.tlsCert,
-        'dashboard.tlsKey': options.tlsKey,
-        'dashboard.insecureBind': options.insecureBind,
-      });
-      await serveDashboard(config);
-    });
 }
 
 /** One entry per budget: tenants sharing an API identity share its budget. */

@@ -1,10 +1,6 @@
 import type { Command } from 'commander';
-import { createLogger } from '../../shared/logger.js';
 import type { CheckResult } from '../../ops/doctor/check-result.js';
-import { doctorExitCode, renderDoctor } from '../../ops/doctor/render-doctor.js';
-import { runDoctor } from '../../ops/doctor/run-doctor.js';
-import { printJson, type GlobalOptions } from '../context.js';
-import { tenantsFor } from './shared/tenant-option.js';
+import type { GlobalOptions } from '../context.js';
 
 interface DoctorOptions {
   tenant?: string;
@@ -29,6 +25,11 @@ export function registerDoctorCommand(program: Command): void {
     .option('--json', 'print { ok, checks: [{ group, id, status, summary, fix?, tenant? }] }')
     .addHelpText('after', EXAMPLE)
     .action(async (options: DoctorOptions, command: Command) => {
+      const { printJson } = await import('../context.js');
+      const { createLogger } = await import('../../shared/logger.js');
+      const { doctorExitCode, renderDoctor } = await import('../../ops/doctor/render-doctor.js');
+      const { runDoctor } = await import('../../ops/doctor/run-doctor.js');
+      const { tenantsFor } = await import('./shared/tenant-option.js');
       const globals = command.optsWithGlobals<GlobalOptions>();
       const results: CheckResult[] = await runDoctor({
         file: globals.config,

@@ -3,14 +3,10 @@ import { pipeline } from 'node:stream/promises';
 import type { Command } from 'commander';
 import { EXPORT_FORMATS, exportDevices, isExportFormat } from '../../campaigns/export-devices.js';
 import type { DeviceRecord } from '../../campaigns/campaign.js';
-import { configFor } from '../context.js';
 import { UsageError } from '../errors.js';
 import { count } from './shared/output.js';
 import { isArchived } from '../../retention/campaign-reader.js';
-import { requireAnyCampaign, retentionOf } from './shared/retention-session.js';
-import { withReadSession } from './shared/session.js';
 import { writeWhole } from './shared/write-whole.js';
-import { fileModesOf } from '../../retention/retention-from-config.js';
 
 interface ExportOptions {
   format: string;
@@ -47,6 +43,10 @@ export function registerExportCommand(program: Command): void {
           `--format must be one of ${EXPORT_FORMATS.join(', ')}, got ${options.format}`,
         );
       }
+      const { configFor } = await import('../context.js');
+      const { requireAnyCampaign, retentionOf } = await import('./shared/retention-session.js');
+      const { withReadSession } = await import('./shared/session.js');
+      const { fileModesOf } = await import('../../retention/retention-from-config.js');
       const config = configFor(command);
       await withReadSession(config, async (session) => {
         // An archived campaign is read from its archive: the same rows, byte for byte.

@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
 import { hostname } from 'node:os';
 import { listWorkers, WORKER_HEARTBEAT_MS } from '../../ops/worker-presence.js';
-import { configFor, connectRedisForCommand } from '../context.js';
 
 const EXAMPLE = `
 Examples:
@@ -52,6 +51,7 @@ export function registerHealthcheckCommand(program: Command): void {
     )
     .addHelpText('after', EXAMPLE)
     .action(async (options: { port?: string }, command: Command) => {
+      const { configFor, connectRedisForCommand } = await import('../context.js');
       const config = configFor(command, { 'log.level': 'silent' });
       const port = options.port === undefined ? config.dashboard.port : Number(options.port);
       const result = await checkHealth({

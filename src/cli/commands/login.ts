@@ -1,8 +1,4 @@
 import type { Command } from 'commander';
-import { createDelegatedClient } from '../../auth/delegated-client.js';
-import { loginWithDeviceCode, logout } from '../../auth/device-code-login.js';
-import { configFor, loggerFor, printJson } from '../context.js';
-import { tenantFor } from './shared/tenant-option.js';
 
 interface LoginOptions {
   tenant?: string;
@@ -36,6 +32,10 @@ export function registerLoginCommands(program: Command): void {
     .option('--json', 'print { tenant, username, expiresOn, scopes, cachePath } when done')
     .addHelpText('after', LOGIN_EXAMPLE)
     .action(async (options: LoginOptions, command: Command) => {
+      const { configFor, loggerFor, printJson } = await import('../context.js');
+      const { createDelegatedClient } = await import('../../auth/delegated-client.js');
+      const { loginWithDeviceCode } = await import('../../auth/device-code-login.js');
+      const { tenantFor } = await import('./shared/tenant-option.js');
       const config = configFor(command);
       const tenant = tenantFor(config, options.tenant);
       const client = createDelegatedClient(tenant, loggerFor(config, 'login'));
@@ -63,6 +63,10 @@ export function registerLoginCommands(program: Command): void {
     .option('--json', 'print { tenant, signedOut: [usernames] }')
     .addHelpText('after', LOGOUT_EXAMPLE)
     .action(async (options: LoginOptions, command: Command) => {
+      const { configFor, loggerFor, printJson } = await import('../context.js');
+      const { createDelegatedClient } = await import('../../auth/delegated-client.js');
+      const { logout } = await import('../../auth/device-code-login.js');
+      const { tenantFor } = await import('./shared/tenant-option.js');
       const config = configFor(command);
       const tenant = tenantFor(config, options.tenant);
       const removed = await logout(createDelegatedClient(tenant, loggerFor(config, 'logout')));

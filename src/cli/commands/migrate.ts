@@ -1,9 +1,7 @@
 import type { Command } from 'commander';
 import { recordAudit } from '../../api/audit/record-audit.js';
 import { cliAudit } from './shared/cli-audit.js';
-import { migrateStore, StoreSchemaError } from '../../ops/store-schema.js';
 import { UsageError } from '../errors.js';
-import { configFor, connectRedisForCommand, printJson } from '../context.js';
 
 const EXAMPLE = `
 Examples:
@@ -24,6 +22,8 @@ export function registerMigrateCommand(program: Command): void {
     .option('--json', 'print { from, to, dryRun, renamed, conflicts, summary }')
     .addHelpText('after', EXAMPLE)
     .action(async (options: { dryRun?: boolean; json?: boolean }, command: Command) => {
+      const { configFor, connectRedisForCommand, printJson } = await import('../context.js');
+      const { migrateStore, StoreSchemaError } = await import('../../ops/store-schema.js');
       const config = configFor(command);
       const prefix = config.redis.prefix;
       // Reading: the store's own schema decides below what may be written.

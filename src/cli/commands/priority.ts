@@ -1,11 +1,8 @@
 import type { Command } from 'commander';
 import { PRIORITIES, type Priority } from '../../campaigns/campaign.js';
-import { createCampaignControl } from '../../campaigns/campaign-control.js';
-import { configFor, printJson } from '../context.js';
 import { UsageError } from '../errors.js';
 import { audited } from '../../api/audit/record-audit.js';
 import { cliAudit } from './shared/cli-audit.js';
-import { requireCampaign, withSession } from './shared/session.js';
 
 const EXAMPLE = `
 Examples:
@@ -28,6 +25,9 @@ export function registerPriorityCommand(program: Command): void {
       if (!priority) {
         throw new UsageError(`<class> must be one of ${PRIORITIES.join(', ')}, got ${text}`);
       }
+      const { configFor, printJson } = await import('../context.js');
+      const { createCampaignControl } = await import('../../campaigns/campaign-control.js');
+      const { requireCampaign, withSession } = await import('./shared/session.js');
       const config = configFor(command);
       await withSession(config, async (session) => {
         const { store, lanes } = session;

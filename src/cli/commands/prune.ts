@@ -1,13 +1,10 @@
 import type { Command } from 'commander';
 import { parseDuration, formatDuration } from '../../config/duration.js';
-import { pruneCampaigns, type PruneEntry } from '../../retention/prune-campaigns.js';
-import { formatBytes } from '../../retention/memory-headroom.js';
-import { configFor, printJson } from '../context.js';
+import type { PruneEntry } from '../../retention/prune-campaigns.js';
+import { formatBytes } from '../../retention/format-bytes.js';
 import { UsageError } from '../errors.js';
 import { count, formatTable } from './shared/output.js';
-import { retentionOf, withRetentionLock } from './shared/retention-session.js';
 import { cliAudit } from './shared/cli-audit.js';
-import { withSession } from './shared/session.js';
 
 interface PruneOptions {
   olderThan?: string;
@@ -42,6 +39,10 @@ export function registerPruneCommand(program: Command): void {
           `--older-than must be a duration such as 30d, 12h or 90m, got ${options.olderThan}`,
         );
       }
+      const { configFor, printJson } = await import('../context.js');
+      const { pruneCampaigns } = await import('../../retention/prune-campaigns.js');
+      const { retentionOf, withRetentionLock } = await import('./shared/retention-session.js');
+      const { withSession } = await import('./shared/session.js');
       const config = configFor(command);
       const keepMs = olderThanMs ?? config.retention.keep;
       const dryRun = options.dryRun === true;

@@ -1,16 +1,6 @@
 import type { Command } from 'commander';
-import { decodeIntake } from '../../reports/intake-record.js';
-import { buildReportData } from '../../reports/report-data.js';
-import { renderHtml } from '../../reports/render-html.js';
-import { renderMarkdown } from '../../reports/render-markdown.js';
-import { readCallTimeline } from '../../shared/call-timeline.js';
-import { decodeLifecycle } from '../../tracking/lifecycle-store.js';
-import { configFor, printJson } from '../context.js';
 import { UsageError } from '../errors.js';
-import { requireAnyCampaign, retentionOf } from './shared/retention-session.js';
-import { withReadSession } from './shared/session.js';
 import { writeWhole } from './shared/write-whole.js';
-import { fileModesOf } from '../../retention/retention-from-config.js';
 
 const FORMATS = ['md', 'html'] as const;
 type ReportFormat = (typeof FORMATS)[number];
@@ -50,6 +40,16 @@ export function registerReportCommand(program: Command): void {
           `--format must be one of ${FORMATS.join(', ')}, got ${options.format}`,
         );
       }
+      const { configFor, printJson } = await import('../context.js');
+      const { decodeIntake } = await import('../../reports/intake-record.js');
+      const { buildReportData } = await import('../../reports/report-data.js');
+      const { renderHtml } = await import('../../reports/render-html.js');
+      const { renderMarkdown } = await import('../../reports/render-markdown.js');
+      const { readCallTimeline } = await import('../../shared/call-timeline.js');
+      const { decodeLifecycle } = await import('../../tracking/lifecycle-store.js');
+      const { requireAnyCampaign, retentionOf } = await import('./shared/retention-session.js');
+      const { withReadSession } = await import('./shared/session.js');
+      const { fileModesOf } = await import('../../retention/retention-from-config.js');
       const config = configFor(command);
       await withReadSession(config, async (session) => {
         const retention = retentionOf(session);

@@ -1,16 +1,10 @@
 import type { Command } from 'commander';
 import { UnknownCampaignError } from '../../campaigns/errors.js';
-import {
-  retryFailed,
-  RetryRefusedError,
-  type RetryFailedResult,
-} from '../../control/retry-failed.js';
-import { configFor, printJson } from '../context.js';
+import type { RetryFailedResult } from '../../control/retry-failed.js';
 import { UsageError } from '../errors.js';
 import { audited } from '../../api/audit/record-audit.js';
 import { count } from './shared/output.js';
 import { cliAudit } from './shared/cli-audit.js';
-import { withSession } from './shared/session.js';
 
 function describe(r: RetryFailedResult, reason: string | undefined): string {
   if (r.requeued === 0) {
@@ -39,6 +33,9 @@ export function registerRetryCommand(program: Command): void {
       '\nExamples:\n  fleetscan retry c-mhx1y2z3a1b2\n  fleetscan retry c-mhx1y2z3a1b2 --reason pending-timeout --json',
     )
     .action(async (id: string, options: { reason?: string; json?: boolean }, command: Command) => {
+      const { configFor, printJson } = await import('../context.js');
+      const { retryFailed, RetryRefusedError } = await import('../../control/retry-failed.js');
+      const { withSession } = await import('./shared/session.js');
       const config = configFor(command);
       await withSession(config, async (session) => {
         const { redis, store, lanes } = session;

@@ -7,7 +7,7 @@ import type { Logger } from '../../shared/logger.js';
 import type { Redis } from '../../shared/redis.js';
 import { printJson } from '../context.js';
 import { readBudget } from './shared/campaign-status.js';
-import { limiterFromConfig } from './shared/defender-from-config.js';
+import { limiterFromConfig } from '../../runtime/limiter-from-config.js';
 import { count } from './shared/output.js';
 import type { ScanSource } from './shared/scan-source.js';
 

@@ -2,21 +2,13 @@ import { hostname, userInfo } from 'node:os';
 import type { Command } from 'commander';
 import { PRIORITIES, type Priority } from '../../campaigns/campaign.js';
 import { isCampaignId } from '../../campaigns/campaign-id.js';
-import {
-  startCampaign,
-  StartCampaignError,
-  type StartedCampaign,
-} from '../../control/start-campaign.js';
-import { recordIntake } from '../../reports/intake-record.js';
+import type { StartedCampaign } from '../../control/start-campaign.js';
 import { SCAN_TYPES, type ScanType } from '../../defender/machine-action.js';
-import { admitToRedis } from './shared/admit-to-redis.js';
 import { parseWindowFlag, WindowError } from '../../schedules/dispatch-window.js';
-import { configFor, loggerFor, printJson } from '../context.js';
 import { UsageError } from '../errors.js';
-import { scanDryRun } from './scan-dry-run.js';
-import { count } from './shared/output.js';
-import { checkSourceOptions, openScanSource, type SourceOptions } from './shared/scan-source.js';
-import { withSession, type CommandSession } from './shared/session.js';
+import { count, printJson } from './shared/output.js';
+import type { SourceOptions } from './shared/scan-source.js';
+import type { CommandSession } from './shared/session.js';
 import { audited } from '../../api/audit/record-audit.js';
 import type { Logger } from '../../shared/logger.js';
 import { cliAudit } from './shared/cli-audit.js';
@@ -100,6 +92,10 @@ export function registerScanCommand(program: Command): void {
     .option('--json', 'print one JSON object')
     .addHelpText('after', EXAMPLE)
     .action(async (options: ScanOptions, command: Command) => {
+      const { configFor, loggerFor } = await import('../context.js');
+      const { scanDryRun } = await import('./scan-dry-run.js');
+      const { checkSourceOptions, openScanSource } = await import('./shared/scan-source.js');
+      const { withSession } = await import('./shared/session.js');
       const scanType = parseScanType(options.scanType);
       const comment = options.comment.trim();
       if (comment === '')
@@ -150,6 +146,10 @@ async function scanFor(
   },
 ): Promise<StartedCampaign> {
   const { scanType, comment, priority, window, log } = parsed;
+  const { openScanSource } = await import('./shared/scan-source.js');
+  const { admitToRedis } = await import('./shared/admit-to-redis.js');
+  const { startCampaign, StartCampaignError } = await import('../../control/start-campaign.js');
+  const { recordIntake } = await import('../../reports/intake-record.js');
   const tenant = chooseTenant(options.tenant, tenants.names, options.campaignId);
   const source = await openScanSource(options, { config, redis, log, tenant });
   // Refuse before anything exists when Redis could not hold the campaign's records.

@@ -1,13 +1,7 @@
 import type { Command } from 'commander';
-import { createScheduleStore } from '../../schedules/schedule-store.js';
-import { buildScheduleSpec, ScheduleSpecError } from '../../schedules/schedule-spec.js';
-import { scheduleClockFrom } from '../../schedules/runtime-schedules.js';
-import { scheduleView } from '../../schedules/schedule-view.js';
-import { configFor, printJson } from '../context.js';
 import { UsageError } from '../errors.js';
 import { audited } from '../../api/audit/record-audit.js';
 import { cliAudit } from './shared/cli-audit.js';
-import { withSession } from './shared/session.js';
 
 interface AddOptions {
   cron: string;
@@ -99,7 +93,12 @@ export function registerScheduleAdd(schedule: Command): void {
         end: options.end,
         maxRuns: options.maxRuns === undefined ? undefined : wholeNumber(options.maxRuns),
       };
-      const spec = parseSpec(input);
+      const spec = await parseSpec(input);
+      const { configFor, printJson } = await import('../context.js');
+      const { createScheduleStore } = await import('../../schedules/schedule-store.js');
+      const { scheduleClockFrom } = await import('../../schedules/runtime-schedules.js');
+      const { scheduleView } = await import('../../schedules/schedule-view.js');
+      const { withSession } = await import('./shared/session.js');
       const config = configFor(command);
       await withSession(config, async (session) => {
         const store = createScheduleStore(session.redis, config.redis.prefix);
@@ -132,7 +131,8 @@ export function registerScheduleAdd(schedule: Command): void {
     });
 }
 
-function parseSpec(input: Record<string, unknown>) {
+async function parseSpec(input: Record<string, unknown>) {
+  const { buildScheduleSpec, ScheduleSpecError } = await import('../../schedules/schedule-spec.js');
   try {
     return buildScheduleSpec(dropUndefined(input), 'schedule add', process.cwd());
   } catch (error) {

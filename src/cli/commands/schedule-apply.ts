@@ -1,14 +1,8 @@
 import type { Command } from 'commander';
 import { diffSchedules, type ScheduleChange } from '../../schedules/diff-schedules.js';
-import { readSchedulesFile } from '../../schedules/read-schedules-file.js';
-import { scheduleClockFrom } from '../../schedules/runtime-schedules.js';
-import { ScheduleSpecError } from '../../schedules/schedule-spec.js';
-import { createScheduleStore } from '../../schedules/schedule-store.js';
-import { configFor, printJson } from '../context.js';
 import { UsageError } from '../errors.js';
 import { audited } from '../../api/audit/record-audit.js';
 import { cliAudit } from './shared/cli-audit.js';
-import { withSession } from './shared/session.js';
 
 const EXAMPLE = `
 Examples:
@@ -29,6 +23,12 @@ export function registerScheduleApply(schedule: Command): void {
     .addHelpText('after', EXAMPLE)
     .action(
       async (file: string, options: { dryRun?: boolean; json?: boolean }, command: Command) => {
+        const { configFor, printJson } = await import('../context.js');
+        const { readSchedulesFile } = await import('../../schedules/read-schedules-file.js');
+        const { scheduleClockFrom } = await import('../../schedules/runtime-schedules.js');
+        const { ScheduleSpecError } = await import('../../schedules/schedule-spec.js');
+        const { createScheduleStore } = await import('../../schedules/schedule-store.js');
+        const { withSession } = await import('./shared/session.js');
         const wanted = await readSchedulesFile(file).catch((error: unknown) => {
           if (error instanceof ScheduleSpecError)
             throw new UsageError(error.message, { cause: error });

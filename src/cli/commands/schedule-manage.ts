@@ -1,15 +1,11 @@
 import type { Command } from 'commander';
 import type { CampaignStore } from '../../campaigns/campaign-store.js';
-import { SCHEDULE_NAME, type FireRecord } from '../../schedules/schedule.js';
-import { scheduleClockFrom } from '../../schedules/runtime-schedules.js';
-import { createScheduleStore, type ScheduleStore } from '../../schedules/schedule-store.js';
-import { instant, scheduleView, upcoming } from '../../schedules/schedule-view.js';
-import { configFor, printJson } from '../context.js';
+import { SCHEDULE_NAME } from '../../schedules/schedule.js';
+import type { ScheduleStore } from '../../schedules/schedule-store.js';
 import { UsageError } from '../errors.js';
-import { count, formatTable } from './shared/output.js';
+import { count, formatTable, printJson } from './shared/output.js';
 import { audited, type AuditWrite } from '../../api/audit/record-audit.js';
 import { cliAudit } from './shared/cli-audit.js';
-import { withSession } from './shared/session.js';
 
 interface JsonOption {
   json?: boolean;
@@ -21,6 +17,10 @@ async function withSchedules<T>(
   work: (store: ScheduleStore, now: number, campaigns: CampaignStore) => Promise<T>,
   audit?: AuditWrite<T>,
 ): Promise<T> {
+  const { configFor } = await import('../context.js');
+  const { scheduleClockFrom } = await import('../../schedules/runtime-schedules.js');
+  const { createScheduleStore } = await import('../../schedules/schedule-store.js');
+  const { withSession } = await import('./shared/session.js');
   const config = configFor(command);
   return withSession(config, (session) => {
     const run = () =>
@@ -54,6 +54,8 @@ export function registerScheduleManage(schedule: Command): void {
     .option('--json', 'print one JSON array')
     .addHelpText('after', '\nExample:\n  fleetscan schedule list --json')
     .action(async (options: JsonOption, command: Command) => {
+      const { scheduleView } = await import('../../schedules/schedule-view.js');
+      const { lastRunText } = await import('./schedule-lines.js');
       await withSchedules(command, async (store) => {
         const views = await Promise.all(
           (await store.list()).map(async (s) =>
@@ -84,6 +86,8 @@ export function registerScheduleManage(schedule: Command): void {
     .option('--json', 'print one JSON object')
     .addHelpText('after', '\nExample:\n  fleetscan schedule show nightly-servers')
     .action(async (name: string, options: JsonOption, command: Command) => {
+      const { scheduleView, upcoming } = await import('../../schedules/schedule-view.js');
+      const { historyLine } = await import('./schedule-lines.js');
       await withSchedules(command, async (store, now) => {
         const found = await requireSchedule(store, name);
         const history = await store.history(name, 5);
@@ -147,6 +151,7 @@ export function registerScheduleManage(schedule: Command): void {
     .option('--json', 'print one JSON object')
     .addHelpText('after', '\nExample:\n  fleetscan schedule resume nightly-servers')
     .action(async (name: string, options: JsonOption, command: Command) => {
+      const { scheduleView } = await import('../../schedules/schedule-view.js');
       await withSchedules(
         command,
         async (store, now) => {
@@ -195,6 +200,7 @@ export function registerScheduleManage(schedule: Command): void {
       const limit = Number(options.limit);
       if (!Number.isInteger(limit) || limit < 1)
         throw new UsageError(`Expected --limit to be a whole number ≥ 1, got ${options.limit}`);
+      const { historyLine } = await import('./schedule-lines.js');
       await withSchedules(command, async (store, _now, campaigns) => {
         const found = await requireSchedule(store, name);
         const history = await store.history(name, limit);
@@ -219,20 +225,4 @@ export function registerScheduleManage(schedule: Command): void {
         );
       });
     });
-}
-
-function lastRunText(r: FireRecord): string {
-  return `${r.outcome} ${new Date(r.planned).toISOString().slice(0, 16)}Z${r.campaignId ? ` ${r.campaignId}` : ''}`;
-}
-
-export function historyLine(r: FireRecord, tz: string): string {
-  const planned = instant(r.planned, tz);
-  const late = Math.round((r.actual - r.planned) / 1000);
-  return (
-    `${planned.local} (${planned.utc.slice(0, 19)}Z) +${String(late)}s ${r.outcome}` +
-    (r.manual ? ' (triggered)' : '') +
-    (r.campaignId ? ` ${r.campaignId}` : '') +
-    (r.counts ? ` ${count(r.counts.queued)} queued` : '') +
-    (r.reason ? `: ${r.reason}` : '')
-  );
 }

@@ -1,17 +1,13 @@
 import { hostname, userInfo } from 'node:os';
 import type { Command } from 'commander';
 import { audited } from '../../api/audit/record-audit.js';
-import { fireSchedule, isRunActive } from '../../schedules/fire-schedule.js';
-import { scheduleClockFrom } from '../../schedules/runtime-schedules.js';
 import { SCHEDULE_NAME, type FireRecord } from '../../schedules/schedule.js';
-import { createScheduleStore } from '../../schedules/schedule-store.js';
 import type { Logger } from '../../shared/logger.js';
-import { configFor, loggerFor, printJson } from '../context.js';
+import type { DefenderClient } from '../../defender/client.js';
 import { UsageError } from '../errors.js';
 import { cliAudit } from './shared/cli-audit.js';
-import { defenderFromConfig } from './shared/defender-from-config.js';
-import { historyLine } from './schedule-manage.js';
-import { withSession, type CommandSession } from './shared/session.js';
+import { printJson } from './shared/output.js';
+import type { CommandSession } from './shared/session.js';
 
 /**
  * `fleetscan schedule trigger NAME`: one run now, from this process, outside the cron plan (the
@@ -27,6 +23,9 @@ export function registerScheduleTrigger(schedule: Command): void {
     .addHelpText('after', '\nExample:\n  fleetscan schedule trigger nightly-servers --json')
     .action(async (name: string, options: { json?: boolean }, command: Command) => {
       if (!SCHEDULE_NAME.test(name)) throw new UsageError(`"${name}" is not a schedule name`);
+      const { configFor, loggerFor } = await import('../context.js');
+      const { historyLine } = await import('./schedule-lines.js');
+      const { withSession } = await import('./shared/session.js');
       const config = configFor(command);
       const log = loggerFor(config, 'fleetscan-schedule');
       await withSession(config, async (session) => {
@@ -56,6 +55,10 @@ async function trigger(
   name: string,
   log: Logger,
 ): Promise<{ entry: FireRecord; tz: string }> {
+  const { fireSchedule, isRunActive } = await import('../../schedules/fire-schedule.js');
+  const { scheduleClockFrom } = await import('../../schedules/runtime-schedules.js');
+  const { createScheduleStore } = await import('../../schedules/schedule-store.js');
+  const { defenderFromConfig } = await import('./shared/defender-from-config.js');
   const store = createScheduleStore(redis, config.redis.prefix);
   const found = await store.get(name);
   if (!found)
@@ -71,7 +74,7 @@ async function trigger(
         `(overlap ${found.spec.overlap}); cancel it or wait for it to finish.`,
     );
   }
-  let client: ReturnType<typeof defenderFromConfig>['client'] | undefined;
+  let client: DefenderClient | undefined;
   const now = scheduleClockFrom(config).now();
   try {
     const entry = await fireSchedule(

@@ -3,11 +3,8 @@ import { tmpdir, hostname } from 'node:os';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { parseRateLimits } from '../../config/duration.js';
-import { buildSimulator } from '../../simulator/build-simulator.js';
-import { readMachinesFile } from '../../simulator/machine-file.js';
 import { parseConsumerSchedule } from '../../simulator/other-consumer.js';
 import type { SimulatorOptions } from '../../simulator/options.js';
-import { createSelfSignedCertificate } from '../../simulator/tls.js';
 import { PLAIN_HTTP_TOKEN_LIFETIME_SEC, simulatorEnvironment } from './simulator-environment.js';
 import { UsageError } from '../errors.js';
 
@@ -94,6 +91,7 @@ async function optionsFrom(flags: SimulateFlags): Promise<SimulatorOptions> {
   let machines: SimulatorOptions['machines'];
   if (flags.machines !== undefined) {
     try {
+      const { readMachinesFile } = await import('../../simulator/machine-file.js');
       machines = await readMachinesFile(flags.machines);
     } catch (error) {
       throw new UsageError(`--machines: ${(error as Error).message}`);
@@ -228,6 +226,8 @@ export function registerSimulateCommand(program: Command): void {
     .action(async (flags: SimulateFlags) => {
       const port = integer('--port', flags.port, 0, 65_535);
       const options = await optionsFrom(flags);
+      const { buildSimulator } = await import('../../simulator/build-simulator.js');
+      const { createSelfSignedCertificate } = await import('../../simulator/tls.js');
       let caFile: string | undefined;
       if (flags.tls) {
         // The host name too, so containers reach it as https://simulator:4010 (docker compose).

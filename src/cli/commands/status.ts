@@ -5,11 +5,9 @@ import { describeBlocked, readBlockedTenants } from '../../lanes/blocked-tenants
 import { budgetIdFor } from '../../limiter/scan-limiter.js';
 import { readSlotExits } from '../../limiter/slot-exits.js';
 import { systemClock } from '../../shared/clock.js';
-import { configFor, loggerFor, printJson } from '../context.js';
 import { UsageError } from '../errors.js';
 import { isDone, readBudget, readCampaignStatus, remainingOf } from './shared/campaign-status.js';
-import { limiterFromConfig } from './shared/defender-from-config.js';
-import { count } from './shared/output.js';
+import { count, printJson } from './shared/output.js';
 import {
   describeBudget,
   describeNoWorkers,
@@ -20,8 +18,6 @@ import {
 } from './shared/render-status.js';
 import { isArchived } from '../../retention/campaign-reader.js';
 import { describeArchive, describeArchivedCount } from '../../retention/describe-archive.js';
-import { requireAnyCampaign, retentionOf } from './shared/retention-session.js';
-import { withReadSession } from './shared/session.js';
 import { follow, type FollowOptions, type FollowView } from './shared/follow.js';
 import {
   lacksWorkers,
@@ -30,7 +26,6 @@ import {
   type LiveWorker,
 } from '../../ops/worker-presence.js';
 import { createOutageRider, reconnectIfEnded } from '../../shared/redis-outage.js';
-import { describeRedisUrl } from '../../shared/redis.js';
 import { checkStoreIdentity, clearStoreLoss } from '../../ops/store-identity.js';
 
 /** Exit code when Redis lost data (the loss record of src/ops/store-identity.ts is present). */
@@ -102,6 +97,11 @@ export function registerStatusCommand(program: Command): void {
       const states = parseStates(options.state);
       if (states !== null && id !== undefined)
         throw new UsageError('--state filters the list of campaigns: give it without an ID');
+      const { configFor, loggerFor } = await import('../context.js');
+      const { limiterFromConfig } = await import('../../runtime/limiter-from-config.js');
+      const { requireAnyCampaign, retentionOf } = await import('./shared/retention-session.js');
+      const { withReadSession } = await import('./shared/session.js');
+      const { describeRedisUrl } = await import('../../shared/redis.js');
       const config = configFor(command);
       const log = loggerFor(config, 'fleetscan-status');
       await withReadSession(config, async (session) => {

@@ -3,9 +3,7 @@ import { formatDuration } from '../../config/duration.js';
 import { describeBlocked } from '../../lanes/blocked-tenants.js';
 import { readTenantReports, tenantHold, type TenantReport } from '../../lanes/tenant-reports.js';
 import type { AdaptiveBudgetView } from '../../limiter/scan-limiter.js';
-import { configFor, printJson } from '../context.js';
-import { count, formatTable } from './shared/output.js';
-import { withReadSession } from './shared/session.js';
+import { count, formatTable, printJson } from './shared/output.js';
 import { redisTimeMs } from '../../shared/redis-time.js';
 
 const EXAMPLE = `
@@ -25,6 +23,8 @@ export function registerTenantsCommand(program: Command): void {
     .option('--json', 'print one JSON object')
     .addHelpText('after', EXAMPLE)
     .action(async (options: { json?: boolean }, command: Command) => {
+      const { configFor } = await import('../context.js');
+      const { withReadSession } = await import('./shared/session.js');
       const config = configFor(command);
       await withReadSession(config, async ({ redis, tenants, lanes }) => {
         const reports = await readTenantReports({ tenants, lanes }, await redisTimeMs(redis));

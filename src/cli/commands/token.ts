@@ -6,10 +6,9 @@ import {
   type ApiToken,
   type TokenScope,
 } from '../../api/tokens/token-store.js';
-import { configFor, printJson } from '../context.js';
 import { UsageError } from '../errors.js';
 import { cliAudit } from './shared/cli-audit.js';
-import { withSession } from './shared/session.js';
+import { printJson } from './shared/output.js';
 
 function parseScope(value: string, previous: TokenScope[]): TokenScope[] {
   const scope = TOKEN_SCOPES.find((s) => s === value.trim().toLowerCase());
@@ -59,6 +58,8 @@ export function registerTokenCommand(program: Command): void {
         if (!/^[\w.@-]{1,64}$/.test(name)) {
           throw new UsageError('--name: 1-64 letters, digits, _ . @ or -');
         }
+        const { configFor } = await import('../context.js');
+        const { withSession } = await import('./shared/session.js');
         const config = configFor(command);
         await withSession(config, async (session) => {
           const store = createTokenStore(session.redis, config.redis.prefix);
@@ -100,6 +101,8 @@ export function registerTokenCommand(program: Command): void {
     .option('--json', 'print one JSON object')
     .addHelpText('after', '\nExample:\n  fleetscan token list --json')
     .action(async (options: { json?: boolean }, command: Command) => {
+      const { configFor } = await import('../context.js');
+      const { withSession } = await import('./shared/session.js');
       const config = configFor(command);
       await withSession(config, async ({ redis }) => {
         const tokens = await createTokenStore(redis, config.redis.prefix).list();
@@ -118,6 +121,8 @@ export function registerTokenCommand(program: Command): void {
     .option('--json', 'print one JSON object')
     .addHelpText('after', '\nExample:\n  fleetscan token revoke sentinel-playbook')
     .action(async (idOrName: string, options: { json?: boolean }, command: Command) => {
+      const { configFor } = await import('../context.js');
+      const { withSession } = await import('./shared/session.js');
       const config = configFor(command);
       await withSession(config, async (session) => {
         const revoked = await audited(

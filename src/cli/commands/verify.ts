@@ -1,12 +1,6 @@
 import type { Command } from 'commander';
-import { graphClientFromConfig } from '../../hunting/hunting-from-config.js';
-import { verifyCampaign, type VerifySummary } from '../../hunting/verify-campaign.js';
-import { systemClock } from '../../shared/clock.js';
-import { createLifecycleStore } from '../../tracking/lifecycle-store.js';
-import { configFor, loggerFor, printJson } from '../context.js';
+import type { VerifySummary } from '../../hunting/verify-campaign.js';
 import { count } from './shared/output.js';
-import { tenantConfig } from './shared/tenant-config.js';
-import { requireCampaign, withSession } from './shared/session.js';
 
 const EXAMPLE = `
 Examples:
@@ -30,6 +24,13 @@ export function registerVerifyCommand(program: Command): void {
     .option('--json', 'print one JSON object')
     .addHelpText('after', EXAMPLE)
     .action(async (id: string, options: { json?: boolean }, command: Command) => {
+      const { configFor, loggerFor, printJson } = await import('../context.js');
+      const { graphClientFromConfig } = await import('../../hunting/hunting-from-config.js');
+      const { verifyCampaign } = await import('../../hunting/verify-campaign.js');
+      const { systemClock } = await import('../../shared/clock.js');
+      const { createLifecycleStore } = await import('../../tracking/lifecycle-store.js');
+      const { tenantConfig } = await import('./shared/tenant-config.js');
+      const { requireCampaign, withSession } = await import('./shared/session.js');
       const config = configFor(command);
       const log = loggerFor(config, 'fleetscan-verify');
       await withSession(config, async ({ store, redis }) => {

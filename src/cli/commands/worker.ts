@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import { parseDuration } from '../../config/duration.js';
-import { configFor, loggerFor } from '../context.js';
 import { UsageError } from '../errors.js';
 
 interface WorkerOptions {
@@ -43,6 +42,7 @@ export function registerWorkerCommand(program: Command): void {
         '    fleetscan worker --concurrency 8\n\nRun as many as you like on any hosts sharing the Redis: they share one API budget.',
     )
     .action(async (options: WorkerOptions, command: Command) => {
+      const { configFor, loggerFor } = await import('../context.js');
       const concurrency =
         options.concurrency === undefined
           ? undefined
@@ -56,7 +56,6 @@ export function registerWorkerCommand(program: Command): void {
             ? undefined
             : wholeNumber('--max-stalled', options.maxStalled, 0),
       });
-      // Loaded here so that other commands do not pay for BullMQ, MSAL and got at start-up.
       const { runScanWorker, workerSettingsFrom } =
         await import('../../runtime/run-scan-worker.js');
       await runScanWorker(

@@ -2,7 +2,7 @@ import { DEFAULT_TENANT } from '../../../campaigns/campaign.js';
 import type { Config } from '../../../config/schema.js';
 import type { DefenderClient } from '../../../defender/client.js';
 import type { ScanLimiter } from '../../../limiter/scan-limiter.js';
-import { limiterFromConfig } from '../../../runtime/api-from-config.js';
+import { clientFromConfig, limiterFromConfig } from '../../../runtime/api-from-config.js';
 import { createCallStats } from '../../../shared/call-stats.js';
 import { timelineBucketMs } from '../../../shared/call-timeline.js';
 import type { Logger } from '../../../shared/logger.js';
@@ -27,7 +27,7 @@ export function defenderFromConfig(
   const callStats = createCallStats(redis, config.redis.prefix, {
     timelineBucketMs: timelineBucketMs(config.limits.windows),
   });
-  const registry = createTenantRegistry(config, { redis, callStats, log });
+  const registry = createTenantRegistry(config, { redis, callStats, log, clientFromConfig });
   try {
     const found = registry.get(tenant);
     return { client: found.client(), limiter: found.limiter };

@@ -1,5 +1,10 @@
 import { formatDuration } from '../../../config/duration.js';
 
+/** Prints JSON on stdout, one object, newline-terminated. */
+export function printJson(value: unknown): void {
+  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+}
+
 /** Left-aligned text columns, two spaces apart; numbers right-aligned. */
 export function formatTable(
   header: readonly string[],
