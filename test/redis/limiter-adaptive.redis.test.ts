@@ -1,7 +1,10 @@
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { AdaptiveSettings } from '../../src/limiter/adaptive/adaptive-budget.js';
+import {
+  VERIFIED_TTL_MS,
+  type AdaptiveSettings,
+} from '../../src/limiter/adaptive/adaptive-budget.js';
 import { budgetKeys } from '../../src/limiter/budget-keys.js';
 import {
   createScanLimiter,
@@ -192,6 +195,34 @@ describe('adaptive budget', () => {
     let inFlight = 0;
     while ((await a.tryAcquire('scan')).permit) inFlight++;
     expect(inFlight).toBe(10);
+  });
+
+  it('keeps a verified level for a week and a day: a weekly sweep starts without probing', async () => {
+    const [a] = processes(1, { ...SETTINGS, probeInflight: 2 }) as [ScanLimiter];
+    for (let i = 0; i < 5; i++) await calls(a, 2, 201);
+    expect(await connections[0]!.hget(capsKey(), 'verified:1000')).toBe('10');
+    // Redis expires the hash by its own clock, so the TTL it holds is what decides.
+    expect(VERIFIED_TTL_MS).toBeGreaterThanOrEqual(8 * 86_400_000);
+    expect(await connections[0]!.pttl(capsKey())).toBeGreaterThan(VERIFIED_TTL_MS - 60_000);
+    // The next weekly run: the windows and the known-good level are long gone by then.
+    clock.advance(7 * 86_400_000);
+    await connections[0]!.del(budgetKeys(prefix, BUDGET, 'scan', [WINDOW]).good);
+    let inFlight = 0;
+    while ((await a.tryAcquire('scan')).permit) inFlight++;
+    expect(inFlight).toBe(10);
+  });
+
+  it('after a 429 decrease, forgets the verified level and keeps the lowered caps only as long as the state', async () => {
+    const [a] = processes(1, { ...SETTINGS, probeInflight: 2 }) as [ScanLimiter];
+    for (let i = 0; i < 5; i++) await calls(a, 2, 201);
+    clock.advance(2000);
+    await calls(a, 1, 429);
+    expect(await connections[0]!.hget(capsKey(), 'verified:1000')).toBeNull();
+    const stateKey = budgetKeys(prefix, BUDGET, 'scan', [WINDOW]).adaptive;
+    const stateTtl = await connections[0]!.pttl(stateKey);
+    expect(stateTtl).toBeGreaterThan(0);
+    expect(stateTtl).toBeLessThanOrEqual(86_400_000);
+    expect(await connections[0]!.pttl(capsKey())).toBeLessThanOrEqual(stateTtl);
   });
 
   it('forgets the verified level after a 429 decrease and probes again', async () => {

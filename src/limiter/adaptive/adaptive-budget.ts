@@ -71,6 +71,12 @@ export interface AdaptiveBudget {
 /** Attempts of the compare-and-set before giving up on one event (another process won). */
 const CAS_ATTEMPTS = 4;
 
+/**
+ * How long a verified level lasts after the last success that reached it: a week and a day, so
+ * a weekly schedule finds its budget warm even when it fires late. A 429 decrease forgets it.
+ */
+export const VERIFIED_TTL_MS = 8 * 86_400_000;
+
 interface Reading {
   now: number;
   version: number;
@@ -102,6 +108,8 @@ export function createAdaptiveBudget(options: AdaptiveBudgetOptions): AdaptiveBu
   const longestSpan = Math.max(...windows.map((w) => w.windowMs)) + guardMs;
   // Learned caps outlive a quiet day: a budget lowered yesterday is likely still shared today.
   const stateTtlMs = Math.max(86_400_000, longestSpan * 24);
+  // Verified levels outlive a quiet week, so a weekly sweep starts at full speed (issue 26).
+  const verifiedTtlMs = Math.max(VERIFIED_TTL_MS, stateTtlMs);
 
   const read = async (keys: BudgetKeys, markGood: boolean, grantedAt = -1): Promise<Reading> => {
     const reply = await run(
@@ -113,7 +121,7 @@ export function createAdaptiveBudget(options: AdaptiveBudgetOptions): AdaptiveBu
         markGood ? 1 : 0,
         longestSpan,
         grantedAt,
-        stateTtlMs,
+        verifiedTtlMs,
         ...windows.map((w) => w.windowMs),
       ],
     );

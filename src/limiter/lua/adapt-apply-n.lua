@@ -14,7 +14,8 @@
 
     ARGV[1]    version the decision was made from
     ARGV[2]    new state (JSON)
-    ARGV[3]    TTL of the three hashes, ms
+    ARGV[3]    TTL of the state, ms; the caps hash gets it on a decrease and is never shortened
+               otherwise (it may hold verified levels, kept longer by adapt-read-n.lua)
     ARGV[4]    1: the caps were lowered, 0: not
     ARGV[5]    1: some cap is below the configured one after this decision, 0: none
     ARGV[6..]  windowMs, effective cap for each window
@@ -42,5 +43,8 @@ for i = 6, #ARGV, 2 do
 end
 local ttl = tonumber(ARGV[3])
 rcall('PEXPIRE', KEYS[1], ttl)
-rcall('PEXPIRE', KEYS[2], ttl)
+-- Lowered caps must not outlive the state that explains them; configured ones may.
+if ARGV[4] == '1' or rcall('PTTL', KEYS[2]) < ttl then
+  rcall('PEXPIRE', KEYS[2], ttl)
+end
 return 1

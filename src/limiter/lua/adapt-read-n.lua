@@ -6,8 +6,8 @@
 
   Verified levels (issue 10): the known-good level is forgotten a window after the last
   success, so every campaign would start probing again. The highest level the server accepted
-  while no cap was lowered is also kept in the caps hash (`verified:<windowMs>`) for the state's
-  TTL (>= 1 day, refreshed whenever a success reaches it again): a later campaign of the same
+  while no cap was lowered is also kept in the caps hash (`verified:<windowMs>`) for 8 days
+  (issue 26; refreshed whenever a success reaches it again): a later campaign of the same
   budget sends up to it at full speed. adapt-apply-n.lua clears it on every decrease.
 
   Time: Redis TIME; tests with simulated time pass nowMs in ARGV[1].
@@ -25,7 +25,7 @@
     ARGV[4]    TTL of the known-good hash, ms (the longest window and its guard)
     ARGV[5]    grant time of a slot that drew a 429, or -1: slots in flight granted before it
                were sent earlier and most likely counted by the server already
-    ARGV[6]    TTL of the verified levels, ms (the adaptive state's)
+    ARGV[6]    TTL of the verified levels, ms (8 days: a weekly sweep starts warm)
     ARGV[7..]  windowMs for each window, in KEYS order
 
   Output:
