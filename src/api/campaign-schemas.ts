@@ -173,8 +173,22 @@ export const ControlResultSchema = z
     previous: z.enum(CAMPAIGN_STATES),
     state: z.enum(CAMPAIGN_STATES),
     devicesCancelled: z.number().int(),
-    jobsRemoved: z.number().int(),
-    jobsSubmitted: z.number().int(),
+    devicesWithdrawn: z
+      .number()
+      .int()
+      .describe('Waiting devices held in their lane (pause) or taken out of it (cancel)'),
+    devicesQueued: z
+      .number()
+      .int()
+      .describe('Waiting devices handed back to the dispatchers (resume)'),
+    jobsRemoved: z
+      .number()
+      .int()
+      .describe('Deprecated: the same as devicesWithdrawn; will be removed in 0.2.0'),
+    jobsSubmitted: z
+      .number()
+      .int()
+      .describe('Deprecated: the same as devicesQueued; will be removed in 0.2.0'),
     actions: z
       .record(z.string(), z.unknown())
       .nullable()
@@ -202,7 +216,11 @@ export const RetryResultSchema = z
     requeued: z.number().int(),
     byReason: z.record(z.string(), z.number().int()),
     lookupFirst: z.number().int().describe('Requeued devices looked up before any new call'),
-    jobsSubmitted: z.number().int(),
+    devicesQueued: z.number().int().describe("Requeued devices put in the budget's lane"),
+    jobsSubmitted: z
+      .number()
+      .int()
+      .describe('Deprecated: the same as devicesQueued; will be removed in 0.2.0'),
     state: z.enum(CAMPAIGN_STATES),
   })
   .describe('Failed devices handed back to the workers');

@@ -13,8 +13,12 @@ export interface ControlResult {
   /** Devices moved to `cancelled` (cancel). */
   devicesCancelled: number;
   /** Waiting devices held in their lane (pause) or taken out of it (cancel); calls in flight finish. */
-  jobsRemoved: number;
+  devicesWithdrawn: number;
   /** Waiting devices handed back to the dispatchers (resume); ones already in line are not doubled. */
+  devicesQueued: number;
+  /** Deprecated: the BullMQ-era name of `devicesWithdrawn`, kept in JSON output until 0.2.0. */
+  jobsRemoved: number;
+  /** Deprecated: the BullMQ-era name of `devicesQueued`, kept in JSON output until 0.2.0. */
   jobsSubmitted: number;
 }
 
@@ -70,7 +74,15 @@ export function createCampaignControl(deps: {
   const change = async (campaignId: string, state: CampaignState) => {
     const changed = await store.changeCampaignState(campaignId, state);
     if (!changed) throw new UnknownCampaignError(campaignId);
-    return { campaignId, ...changed, devicesCancelled: 0, jobsRemoved: 0, jobsSubmitted: 0 };
+    return {
+      campaignId,
+      ...changed,
+      devicesCancelled: 0,
+      devicesWithdrawn: 0,
+      devicesQueued: 0,
+      jobsRemoved: 0,
+      jobsSubmitted: 0,
+    };
   };
 
   const waitingCount = (campaign: Campaign) => campaign.counts.queued + campaign.counts.deferred;
@@ -82,7 +94,8 @@ export function createCampaignControl(deps: {
       const result = await change(campaignId, 'paused');
       if (result.state !== 'paused') return result;
       await lanes.forTenant(campaign.tenant).setCampaign(campaignId, 'pause');
-      result.jobsRemoved = waitingCount((await store.getCampaign(campaignId)) ?? campaign);
+      result.devicesWithdrawn = waitingCount((await store.getCampaign(campaignId)) ?? campaign);
+      result.jobsRemoved = result.devicesWithdrawn;
       return result;
     },
 
@@ -107,6 +120,7 @@ export function createCampaignControl(deps: {
       }
       await lane.setCampaign(campaignId, 'run', campaign.priority);
       const result = await change(campaignId, 'running');
+      result.devicesQueued = submitted;
       result.jobsSubmitted = submitted;
       return result;
     },
@@ -118,6 +132,7 @@ export function createCampaignControl(deps: {
       if (result.state !== 'cancelled') return result;
       const moved = await store.cancelAllWaiting(campaignId);
       result.devicesCancelled = moved;
+      result.devicesWithdrawn = moved;
       result.jobsRemoved = moved;
       await lanes.forTenant(campaign.tenant).setCampaign(campaignId, 'drop');
       return result;

@@ -72,14 +72,6 @@ const STATE_BY_CODE: Readonly<Record<string, DeviceState>> = {
   c: 'cancelled',
 };
 
-export const CODE_BY_STATE: Readonly<Record<DeviceState, string>> = {
-  queued: 'q',
-  deferred: 'd',
-  requested: 'r',
-  failed: 'f',
-  cancelled: 'c',
-};
-
 /** Maps a stored record to the public `DeviceRecord`; throws on a record no script wrote. */
 export function decodeDevice(machineId: string, json: string): DeviceRecord {
   const raw = JSON.parse(json) as CompactDevice;

@@ -248,12 +248,12 @@ const configShape = z.strictObject({
     /** A job's lock: a killed worker's jobs come back after it. */
     lockDuration: duration(100),
     /**
-     * How often workers look for jobs of dead workers. The check holds a Redis lock for the
-     * checker's own interval, so every worker of a deployment must use the same value.
+     * Deprecated, ignored (BullMQ's stalled-job check, replaced by the device lease of
+     * `lockDuration`): accepted so that existing files still load; removed in 0.2.0.
      */
-    stalledInterval: duration(100),
-    /** How often a job may be orphaned by a dying worker before it fails. */
-    maxStalledCount: z.number().int().min(0).max(100),
+    stalledInterval: duration(100).optional(),
+    /** Deprecated, ignored (a dying worker's device spends one of `scan.attempts`); see above. */
+    maxStalledCount: z.number().int().min(0).max(100).optional(),
   }),
   /** The action tracker (`src/tracking`): one listing pass per round for every open campaign. */
   tracking: z.strictObject({

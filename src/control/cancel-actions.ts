@@ -29,6 +29,9 @@ export interface CancelActionsSummary {
   campaignId: string;
   /** Queued and deferred devices stopped in the store (their jobs removed). */
   waitingCancelled: number;
+  /** Waiting devices taken out of their lane. */
+  devicesWithdrawn: number;
+  /** Deprecated: the BullMQ-era name of `devicesWithdrawn`, kept in JSON output until 0.2.0. */
   jobsRemoved: number;
   /** Actions cancelled by this run. */
   cancelled: number;
@@ -69,7 +72,8 @@ async function cancelActions(
   const summary: CancelActionsSummary = {
     campaignId,
     waitingCancelled: stopped.devicesCancelled,
-    jobsRemoved: stopped.jobsRemoved,
+    devicesWithdrawn: stopped.devicesWithdrawn,
+    jobsRemoved: stopped.devicesWithdrawn,
     cancelled: 0,
     alreadyFinal: 0,
     refused: 0,

@@ -32,6 +32,9 @@ export interface RetryFailedResult {
   byReason: Record<string, number>;
   /** Requeued devices whose earlier call may have reached the API: looked up before any call. */
   lookupFirst: number;
+  /** Requeued devices put in the budget's lane (ones already in line are not doubled). */
+  devicesQueued: number;
+  /** Deprecated: the BullMQ-era name of `devicesQueued`, kept in JSON output until 0.2.0. */
   jobsSubmitted: number;
   state: CampaignState;
 }
@@ -71,6 +74,7 @@ export async function retryFailed(
     requeued: 0,
     byReason: {},
     lookupFirst: 0,
+    devicesQueued: 0,
     jobsSubmitted: 0,
     state: campaign.state,
   };
@@ -95,10 +99,11 @@ export async function retryFailed(
       result.lookupFirst += marked;
       const now = await store.getCampaign(campaignId);
       if (moved.length > 0 && now && now.state !== 'cancelled') {
-        result.jobsSubmitted += await deps.lanes.forTenant(now.tenant).push(
+        result.devicesQueued += await deps.lanes.forTenant(now.tenant).push(
           { id: campaignId, priority: now.priority, paused: now.state === 'paused' },
           moved.map((machineId) => ({ machineId })),
         );
+        result.jobsSubmitted = result.devicesQueued;
       }
     };
     let batch: { id: string; code: string }[] = [];

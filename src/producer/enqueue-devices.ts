@@ -30,7 +30,7 @@ export interface EnqueueResult {
   /** Ids the campaign already had (a re-run, or the same id twice in the input). */
   duplicate: number;
   /** Devices put in the budget's lane (ones already there are not counted twice). */
-  jobsSubmitted: number;
+  devicesQueued: number;
 }
 
 /** Thrown when devices are given to a campaign that was cancelled. */
@@ -73,7 +73,7 @@ async function enqueueInto(
   const meta = await store.getCampaign(campaignId);
   if (!meta) throw new UnknownCampaignError(campaignId);
   const lane = options.lanes.forTenant(meta.tenant);
-  const result: EnqueueResult = { accepted: 0, duplicate: 0, jobsSubmitted: 0 };
+  const result: EnqueueResult = { accepted: 0, duplicate: 0, devicesQueued: 0 };
   for await (const chunk of options.ids) {
     if (chunk.length === 0) continue;
     const { added, waiting } = await store.addDevicesDetailed(campaignId, chunk);
@@ -88,7 +88,7 @@ async function enqueueInto(
       );
     }
     if (waiting.length > 0) {
-      result.jobsSubmitted += await lane.push(
+      result.devicesQueued += await lane.push(
         {
           id: campaignId,
           priority: campaign?.priority ?? meta.priority,

@@ -20,15 +20,6 @@ export async function recordIntake(
   await multi.exec();
 }
 
-/** The skip counts recorded by `recordIntake`. */
-export async function readIntake(
-  redis: Redis,
-  prefix: string,
-  campaignId: string,
-): Promise<Record<string, number>> {
-  return decodeIntake(await redis.hgetall(lifecycleKey(prefix, campaignId)));
-}
-
 /** The skip counts among the fields of the lifecycle hash (live, or kept in an archive). */
 export function decodeIntake(fields: Readonly<Record<string, string>>): Record<string, number> {
   return Object.fromEntries(

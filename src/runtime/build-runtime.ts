@@ -39,8 +39,11 @@ export interface Runtime {
   clock: Clock;
   /** Commands: campaign store, limiter, call stats, locks. */
   redis: Redis;
-  /** BullMQ's (no per-command retry limit, as BullMQ requires for workers). */
-  bullConnection: Redis;
+  /**
+   * BullMQ's (no per-command retry limit, as BullMQ requires for workers), opened on first use:
+   * only the API's webhook queue needs it, so scan workers never open it.
+   */
+  readonly bullConnection: Redis;
   callStats: CallStats;
   /** Every configured tenant's budget and client; one pool of workers serves them all. */
   tenants: TenantRegistry;
@@ -54,7 +57,7 @@ export interface Runtime {
   store: RedisCampaignStore;
   /** Token provider and client; throws ConfigError when credentials are not configured. */
   api(): RuntimeApi;
-  /** Closes both connections; safe to call twice. */
+  /** Closes its connections; safe to call twice. */
   close(): Promise<void>;
 }
 
@@ -62,7 +65,7 @@ export interface Runtime {
 const QUIT_WAIT_MS = 2_000;
 
 /**
- * Builds the runtime of a worker, the demo, the dashboard or the benchmark: two Redis connections
+ * Builds the runtime of a worker, the demo, the dashboard or the benchmark: a Redis connection
  * (waited for with backoff, refused when they may evict keys unless configured otherwise), logger,
  * shared call statistics, limiter, campaign store and lanes; the API client on demand.
  */
@@ -71,15 +74,19 @@ export async function buildRuntime(config: Config, options: RuntimeOptions): Pro
     options.log ?? createLogger({ level: config.log.level, name: `fleetscan-${options.role}` });
   const clock = options.clock ?? systemClock;
   const redis = createRedis(config.redis, { connectionName: `fleetscan-${options.role}` });
-  const bullConnection = createRedis(config.redis, {
-    forBullmq: true,
-    connectionName: `fleetscan-${options.role}-bullmq`,
-  });
+  let bullConnection: Redis | undefined;
+  const openBullConnection = () => {
+    const connection = createRedis(config.redis, {
+      forBullmq: true,
+      connectionName: `fleetscan-${options.role}-bullmq`,
+    });
+    watchRedis(connection, log, 'queue');
+    return connection;
+  };
   watchRedis(redis, log, 'commands');
-  watchRedis(bullConnection, log, 'queue');
   const disconnect = () => {
     redis.disconnect();
-    bullConnection.disconnect();
+    bullConnection?.disconnect();
   };
 
   try {
@@ -133,7 +140,10 @@ export async function buildRuntime(config: Config, options: RuntimeOptions): Pro
     log,
     clock,
     redis,
-    bullConnection,
+    get bullConnection() {
+      bullConnection ??= openBullConnection();
+      return bullConnection;
+    },
     callStats,
     tenants,
     limiter,
@@ -150,7 +160,7 @@ export async function buildRuntime(config: Config, options: RuntimeOptions): Pro
         // QUIT waits for a connection that is not there during an outage: give it a moment,
         // then cut the connections anyway (a process that gave up on Redis must still exit).
         await Promise.race([
-          Promise.allSettled([redis.quit(), bullConnection.quit()]),
+          Promise.allSettled([redis.quit(), bullConnection?.quit()]),
           delay(QUIT_WAIT_MS),
         ]);
         disconnect();

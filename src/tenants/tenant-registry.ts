@@ -125,16 +125,6 @@ export function hasDefaultCredentials(config: Config): boolean {
   return accessToken !== undefined || (tenantId !== undefined && clientId !== undefined);
 }
 
-/**
- * The configuration of the deployment's first tenant (`default` when the MDE_* variables carry
- * credentials or no `tenants:` list exists, else the first listed one): what a single-budget
- * view (the action tracker, the demo, status usage) works with.
- */
-export function primaryTenantConfig(config: Config): Config {
-  const [first] = config.tenants;
-  return first && !hasDefaultCredentials(config) ? configFor(config, first) : config;
-}
-
 /** The configuration as one listed tenant sees it: its own `defender` section, the rest shared. */
 export function configFor(config: Config, entry: TenantEntry): Config {
   return {

@@ -292,11 +292,19 @@ describe('fleetscan status, export, cancel, pause, resume', () => {
   it('pauses, resumes and cancels, and says so when there is nothing to cancel', async () => {
     const { campaignId } = await scan();
     const paused = await cli(['pause', campaignId, '--json']);
-    expect(JSON.parse(paused.stdout)).toMatchObject({ state: 'paused', jobsRemoved: 3 });
+    expect(JSON.parse(paused.stdout)).toMatchObject({
+      state: 'paused',
+      devicesWithdrawn: 3,
+      jobsRemoved: 3,
+    });
     expect(await dispatchable(campaignId)).toBe(false);
     expect(await ready(campaignId)).toBe(3);
     const resumed = await cli(['resume', campaignId, '--json']);
-    expect(JSON.parse(resumed.stdout)).toMatchObject({ state: 'running', jobsSubmitted: 3 });
+    expect(JSON.parse(resumed.stdout)).toMatchObject({
+      state: 'running',
+      devicesQueued: 3,
+      jobsSubmitted: 3,
+    });
     expect(await dispatchable(campaignId)).toBe(true);
     expect(await ready(campaignId)).toBe(3);
     const cancelled = await cli(['cancel', campaignId, '--json']);

@@ -78,7 +78,12 @@ const line = async () => ({
 describe('campaign control', () => {
   it('pauses by taking the campaign out of the round-robin, its devices keeping their place', async () => {
     const result = await control.pause(campaignId);
-    expect(result).toMatchObject({ previous: 'running', state: 'paused', jobsRemoved: 30 });
+    expect(result).toMatchObject({
+      previous: 'running',
+      state: 'paused',
+      devicesWithdrawn: 30,
+      jobsRemoved: 30, // the BullMQ-era name, still in JSON output
+    });
     expect(await line()).toEqual({ ready: 30, due: 0, inRoundRobin: false });
     expect((await lane.dispatch()).waitMs).toBe(-1);
     expect((await store.getCampaign(campaignId))?.counts.queued).toBe(30);
@@ -96,7 +101,12 @@ describe('campaign control', () => {
     await redis.zrem(lane.keys.readyPrefix + campaignId, hexId(1));
     await control.pause(campaignId);
     const result = await control.resume(campaignId);
-    expect(result).toMatchObject({ previous: 'paused', state: 'running', jobsSubmitted: 29 });
+    expect(result).toMatchObject({
+      previous: 'paused',
+      state: 'running',
+      devicesQueued: 29,
+      jobsSubmitted: 29,
+    });
     expect(await line()).toEqual({ ready: 28, due: 1, inRoundRobin: true });
     expect(await redis.zscore(lane.keys.due, `${campaignId}.${hexId(0)}`)).toBe(
       String(NOW + 60_000),
@@ -114,7 +124,11 @@ describe('campaign control', () => {
       { joinedExisting: false, at: NOW },
     );
     const result = await control.cancel(campaignId);
-    expect(result).toMatchObject({ state: 'cancelled', devicesCancelled: 29, jobsRemoved: 29 });
+    expect(result).toMatchObject({
+      state: 'cancelled',
+      devicesCancelled: 29,
+      devicesWithdrawn: 29,
+    });
     expect(await line()).toEqual({ ready: 0, due: 0, inRoundRobin: false });
     const campaign = await store.getCampaign(campaignId);
     expect(campaign?.counts).toMatchObject({ queued: 0, cancelled: 29, requested: 1 });
@@ -145,7 +159,7 @@ describe('campaign control', () => {
       await store.markDeferred(campaignId, id, { until: NOW + 60_000, at: NOW });
     const result = await control.cancel(campaignId);
     const waiting = ids.length + many.length - 150;
-    expect(result).toMatchObject({ devicesCancelled: waiting, jobsRemoved: waiting });
+    expect(result).toMatchObject({ devicesCancelled: waiting, devicesWithdrawn: waiting });
     const campaign = await store.getCampaign(campaignId);
     expect(campaign?.counts).toMatchObject({
       queued: 0,

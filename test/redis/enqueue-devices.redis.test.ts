@@ -177,7 +177,7 @@ describe('enqueueDevices', () => {
       { joinedExisting: false, at: 1 },
     );
     const rerun = await enqueueDevices({ lanes, store, campaign: campaignId, ids: chunks(ids) });
-    expect(rerun.jobsSubmitted).toBe(0);
+    expect(rerun.devicesQueued).toBe(0);
     expect(await readyCount()).toBe(1);
   });
 

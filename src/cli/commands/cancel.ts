@@ -132,11 +132,11 @@ function describe(verb: Verb, r: ControlResult): string {
     if (r.state === 'finished')
       return `Campaign ${id} had nothing left to call for: it is finished.`;
     return r.previous === 'paused'
-      ? `Campaign ${id} is already paused (${count(r.jobsRemoved)} devices waiting); nothing is called for until \`fleetscan resume ${id}\`.`
-      : `Campaign ${id} paused: its ${count(r.jobsRemoved)} waiting devices keep their place; calls in flight finish. ` +
+      ? `Campaign ${id} is already paused (${count(r.devicesWithdrawn)} devices waiting); nothing is called for until \`fleetscan resume ${id}\`.`
+      : `Campaign ${id} paused: its ${count(r.devicesWithdrawn)} waiting devices keep their place; calls in flight finish. ` +
           `Continue with: fleetscan resume ${id}`;
   }
   return r.state === 'finished'
     ? `Campaign ${id} had nothing left to call for: it is finished.`
-    : `Campaign ${id} running: ${count(r.jobsSubmitted)} waiting devices handed to the workers.`;
+    : `Campaign ${id} running: ${count(r.devicesQueued)} waiting devices handed to the workers.`;
 }

@@ -28,11 +28,11 @@ export function registerWorkerCommand(program: Command): void {
     )
     .option(
       '--stalled-interval <duration>',
-      'kept for compatibility, no effect: dispatch itself gives back the devices of dead workers once their --lock-duration lease ends',
+      'deprecated, ignored (will be removed in 0.2.0): dispatch gives back the devices of dead workers once their --lock-duration lease ends',
     )
     .option(
       '--max-stalled <n>',
-      'kept for compatibility, no effect: a device orphaned by a dying worker spends one of scan.attempts',
+      'deprecated, ignored (will be removed in 0.2.0): a device orphaned by a dying worker spends one of scan.attempts',
     )
     .option('--no-poll', 'do not take part in refreshing MachineAction statuses')
     .option('--no-schedules', 'do not take part in firing schedules')
@@ -47,14 +47,10 @@ export function registerWorkerCommand(program: Command): void {
         options.concurrency === undefined
           ? undefined
           : wholeNumber('--concurrency', options.concurrency, 1);
+      for (const warning of ignoredFlagWarnings(options)) process.stderr.write(`${warning}\n`);
       const config = configFor(command, {
         'worker.concurrency': concurrency,
         'worker.lockDuration': duration('--lock-duration', options.lockDuration),
-        'worker.stalledInterval': duration('--stalled-interval', options.stalledInterval),
-        'worker.maxStalledCount':
-          options.maxStalled === undefined
-            ? undefined
-            : wholeNumber('--max-stalled', options.maxStalled, 0),
       });
       const { runScanWorker, workerSettingsFrom } =
         await import('../../runtime/run-scan-worker.js');
@@ -69,6 +65,24 @@ export function registerWorkerCommand(program: Command): void {
         },
       );
     });
+}
+
+/**
+ * BullMQ's stalled-job checker is gone: these flags are still accepted so that service files
+ * keep starting, and each one given says so on stderr (once, at start).
+ */
+export function ignoredFlagWarnings(options: {
+  stalledInterval?: string;
+  maxStalled?: string;
+}): string[] {
+  const given = [
+    ...(options.stalledInterval === undefined ? [] : ['--stalled-interval']),
+    ...(options.maxStalled === undefined ? [] : ['--max-stalled']),
+  ];
+  return given.map(
+    (flag) =>
+      `fleetscan worker: ${flag} is ignored (no effect since devices are leased for --lock-duration) and will be removed in 0.2.0; drop it from the command line.`,
+  );
 }
 
 function wholeNumber(flag: string, text: string, min: number): number {

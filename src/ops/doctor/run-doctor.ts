@@ -1,5 +1,4 @@
 import type { TenantAuthSettings } from '../../auth/tenant-auth.js';
-import { tenantAuthList } from '../../tenants/tenant-auth-list.js';
 import { tenantTokenProvider } from '../../auth/tenant-token-provider.js';
 import type { Config } from '../../config/schema.js';
 import { limiterFromConfig } from '../../runtime/api-from-config.js';
@@ -90,11 +89,6 @@ async function runChecks(input: DoctorInput): Promise<CheckResult[]> {
     }
   }
   return results;
-}
-
-/** Every configured tenant (the registry's order). */
-export function configuredTenants(config: Config): TenantAuthSettings[] {
-  return tenantAuthList(config);
 }
 
 /** A connection that answers PING within 5 s, or the reason it does not. */
