@@ -1,32 +1,16 @@
-import { spawnSync } from 'node:child_process';
-import { Redis } from 'ioredis';
-import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { Redis } from 'ioredis';
+import { describe, expect, it } from 'vitest';
 import { createAuditLog } from '../../src/api/audit/audit-log.js';
 import { createCampaignStore } from '../../src/campaigns/redis-campaign-store.js';
-import { packageRoot } from '../../src/shared/package-root.js';
-import { ensureBuilt, runCli, spawnCli, waitForOutput, cliTestEnv } from '../helpers/cli.js';
-import { cleanupPrefix, testRedisUrl, uniquePrefix } from '../helpers/redis.js';
+import { runCli, spawnCli, waitForOutput } from '../helpers/cli.js';
+import { useCliFixture } from '../helpers/cli-fixture.js';
 import { seedCampaign } from '../redis/dashboard-fixture.js';
 
 let prefix: string;
 let env: NodeJS.ProcessEnv;
 let redis: Redis;
 
-beforeAll(async () => {
-  await ensureBuilt();
-  spawnSync(process.execPath, ['scripts/copy-assets.js'], { cwd: packageRoot() });
-}, 240_000);
-
-beforeEach(() => {
-  prefix = uniquePrefix('cliapi');
-  env = cliTestEnv(prefix, 'info');
-  redis = new Redis(testRedisUrl());
-});
-
-afterEach(async () => {
-  await cleanupPrefix(testRedisUrl(), prefix);
-  redis.disconnect();
-});
+useCliFixture('cliapi', (t) => ({ prefix, env, redis } = t), { logLevel: 'info' });
 
 const cli = (args: string[]) => runCli(args, { env });
 

@@ -1,13 +1,9 @@
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Redis } from 'ioredis';
-import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { Redis } from 'ioredis';
+import { describe, expect, it } from 'vitest';
 import { laneKeys } from '../../src/lanes/lane-keys.js';
-import { packageRoot } from '../../src/shared/package-root.js';
-import { cliTestEnv, ensureBuilt, runCli } from '../helpers/cli.js';
-import { cleanupPrefix, testRedisUrl, uniquePrefix } from '../helpers/redis.js';
+import { runCli } from '../helpers/cli.js';
+import { useCliFixture } from '../helpers/cli-fixture.js';
 
 const A = 'a'.repeat(40);
 let dir: string;
@@ -15,23 +11,8 @@ let prefix: string;
 let env: NodeJS.ProcessEnv;
 let redis: Redis;
 
-beforeAll(async () => {
-  await ensureBuilt();
-  spawnSync(process.execPath, ['scripts/copy-assets.js'], { cwd: packageRoot() });
-}, 240_000);
-
-beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'fleetscan-breaker-'));
-  writeFileSync(join(dir, 'devices.csv'), `machineId\n${A}\n`);
-  prefix = uniquePrefix('clibreaker');
-  env = cliTestEnv(prefix);
-  redis = new Redis(testRedisUrl());
-});
-
-afterEach(async () => {
-  rmSync(dir, { recursive: true, force: true });
-  await cleanupPrefix(testRedisUrl(), prefix);
-  redis.disconnect();
+useCliFixture('clibreaker', (t) => ({ dir, prefix, env, redis } = t), {
+  files: { 'devices.csv': `machineId\n${A}\n` },
 });
 
 const cli = (args: string[]) => runCli(args, { env });

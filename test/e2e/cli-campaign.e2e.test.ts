@@ -1,15 +1,12 @@
 import { laneKeys } from '../../src/lanes/lane-keys.js';
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Redis } from 'ioredis';
-import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { Redis } from 'ioredis';
+import { describe, expect, it } from 'vitest';
 import { createCampaignStore } from '../../src/campaigns/redis-campaign-store.js';
 import { createScanLimiter } from '../../src/limiter/scan-limiter.js';
-import { packageRoot } from '../../src/shared/package-root.js';
-import { ensureBuilt, runCli, spawnCli, waitForOutput, cliTestEnv } from '../helpers/cli.js';
-import { cleanupPrefix, testRedisUrl, uniquePrefix } from '../helpers/redis.js';
+import { runCli, spawnCli, waitForOutput } from '../helpers/cli.js';
+import { useCliFixture } from '../helpers/cli-fixture.js';
 import { liveWorker } from '../helpers/live-worker.js';
 
 const A = 'a'.repeat(40);
@@ -32,25 +29,7 @@ let prefix: string;
 let env: NodeJS.ProcessEnv;
 let redis: Redis;
 
-beforeAll(async () => {
-  await ensureBuilt();
-  // The build helper compiles only; the Lua scripts must sit beside the compiled modules too.
-  spawnSync(process.execPath, ['scripts/copy-assets.js'], { cwd: packageRoot() });
-}, 240_000);
-
-beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'fleetscan-cli-'));
-  writeFileSync(join(dir, 'devices.csv'), CSV);
-  prefix = uniquePrefix('cli');
-  env = cliTestEnv(prefix);
-  redis = new Redis(testRedisUrl());
-});
-
-afterEach(async () => {
-  rmSync(dir, { recursive: true, force: true });
-  await cleanupPrefix(testRedisUrl(), prefix);
-  redis.disconnect();
-});
+useCliFixture('cli', (t) => ({ dir, prefix, env, redis } = t), { files: { 'devices.csv': CSV } });
 
 /** The lane of the budget of a config without credentials (budget id `commercial:static-token:static-token`). */
 const lane = () => laneKeys(prefix, '{commercial:static-token:static-token:scan}');

@@ -1,14 +1,14 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { hostname, tmpdir, userInfo } from 'node:os';
+import { writeFileSync } from 'node:fs';
+import { hostname, userInfo } from 'node:os';
 import { join } from 'node:path';
-import { Redis } from 'ioredis';
-import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { Redis } from 'ioredis';
+import { describe, expect, it } from 'vitest';
 import { createCampaignStore } from '../../src/campaigns/redis-campaign-store.js';
 import { loadConfig } from '../../src/config/load.js';
 import { limiterFromConfig } from '../../src/runtime/api-from-config.js';
 import { createLogger } from '../../src/shared/logger.js';
-import { ensureBuilt, runCli, cliTestEnv } from '../helpers/cli.js';
-import { cleanupPrefix, testRedisUrl, uniquePrefix } from '../helpers/redis.js';
+import { runCli } from '../helpers/cli.js';
+import { useCliFixture } from '../helpers/cli-fixture.js';
 import { liveWorker } from '../helpers/live-worker.js';
 import { withSimulator } from '../helpers/with-simulator.js';
 
@@ -21,22 +21,8 @@ let prefix: string;
 let env: NodeJS.ProcessEnv;
 let redis: Redis;
 
-beforeAll(async () => {
-  await ensureBuilt();
-}, 240_000);
-
-beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'fleetscan-daily-'));
-  writeFileSync(join(dir, 'devices.csv'), `machineId\n${A}\n${B}\n${C}\n`);
-  prefix = uniquePrefix('daily');
-  env = cliTestEnv(prefix);
-  redis = new Redis(testRedisUrl());
-});
-
-afterEach(async () => {
-  rmSync(dir, { recursive: true, force: true });
-  await cleanupPrefix(testRedisUrl(), prefix);
-  redis.disconnect();
+useCliFixture('daily', (t) => ({ dir, prefix, env, redis } = t), {
+  files: { 'devices.csv': `machineId\n${A}\n${B}\n${C}\n` },
 });
 
 const cli = (args: string[], extra: NodeJS.ProcessEnv = {}) =>

@@ -1,14 +1,11 @@
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Redis } from 'ioredis';
-import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { Redis } from 'ioredis';
+import { describe, expect, it } from 'vitest';
 import { createCampaignStore } from '../../src/campaigns/redis-campaign-store.js';
-import { packageRoot } from '../../src/shared/package-root.js';
 import { lifecycleKey } from '../../src/tracking/lifecycle-store.js';
-import { ensureBuilt, runCli, cliTestEnv } from '../helpers/cli.js';
-import { cleanupPrefix, testRedisUrl, uniquePrefix } from '../helpers/redis.js';
+import { runCli } from '../helpers/cli.js';
+import { useCliFixture } from '../helpers/cli-fixture.js';
 import { campaignKeysLeft, machineId, seedFinishedCampaign } from '../redis/retention-fixture.js';
 
 let dir: string;
@@ -16,23 +13,7 @@ let prefix: string;
 let env: NodeJS.ProcessEnv;
 let redis: Redis;
 
-beforeAll(async () => {
-  await ensureBuilt();
-  spawnSync(process.execPath, ['scripts/copy-assets.js'], { cwd: packageRoot() });
-}, 240_000);
-
-beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'fleetscan-retention-cli-'));
-  prefix = uniquePrefix('ret-cli');
-  env = cliTestEnv(prefix);
-  redis = new Redis(testRedisUrl());
-});
-
-afterEach(async () => {
-  rmSync(dir, { recursive: true, force: true });
-  await cleanupPrefix(testRedisUrl(), prefix);
-  redis.disconnect();
-});
+useCliFixture('ret-cli', (t) => ({ dir, prefix, env, redis } = t));
 
 // Run from the scratch folder: the default retention.archiveDir (`archives`) lands there.
 const cli = (args: string[], extra: NodeJS.ProcessEnv = {}) =>

@@ -1,14 +1,12 @@
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Redis } from 'ioredis';
-import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { Redis } from 'ioredis';
+import { describe, expect, it } from 'vitest';
 import { createCampaignStore } from '../../src/campaigns/redis-campaign-store.js';
-import { packageRoot } from '../../src/shared/package-root.js';
 import { createSelfSignedCertificate } from '../../src/simulator/tls.js';
-import { cliTestEnv, ensureBuilt, runCli, spawnCli, waitForOutput } from '../helpers/cli.js';
-import { cleanupPrefix, testRedisUrl, uniquePrefix } from '../helpers/redis.js';
+import { cliTestEnv, runCli, spawnCli, waitForOutput } from '../helpers/cli.js';
+import { useCliFixture } from '../helpers/cli-fixture.js';
+import { testRedisUrl } from '../helpers/redis.js';
 import { withSimulator } from '../helpers/with-simulator.js';
 
 const id = (n: number) => n.toString(16).padStart(40, '0');
@@ -25,22 +23,7 @@ let dir: string;
 let prefix: string;
 let redis: Redis;
 
-beforeAll(async () => {
-  await ensureBuilt();
-  spawnSync(process.execPath, ['scripts/copy-assets.js'], { cwd: packageRoot() });
-}, 240_000);
-
-beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'fleetscan-targets-'));
-  prefix = uniquePrefix('targets');
-  redis = new Redis(testRedisUrl());
-});
-
-afterEach(async () => {
-  rmSync(dir, { recursive: true, force: true });
-  await cleanupPrefix(testRedisUrl(), prefix);
-  redis.disconnect();
-});
+useCliFixture('targets', (t) => ({ dir, prefix, redis } = t));
 
 describe('fleetscan scan --tag / --group', () => {
   it('resolves targets through List Machines and counts the skipped ones by reason', async () => {
