@@ -87,7 +87,14 @@ describe('campaign report', () => {
     await expect
       .poll(async () => (await lifecycle.get(id)).verifiedAt, { timeout: 30_000, interval: 200 })
       .not.toBeNull();
-    await new Promise((resolve) => setTimeout(resolve, 300)); // the last scans report
+    // The last scans report: every planned scan event is due on the simulator's clock.
+    await expect
+      .poll(
+        () =>
+          started.sim.actions().every((a) => !a.evidence || a.evidence.atMs <= started.sim.now()),
+        { timeout: 30_000, interval: 50 },
+      )
+      .toBe(true);
 
     const env = {
       REDIS_URL: testRedisUrl(),

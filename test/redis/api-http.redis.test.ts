@@ -131,8 +131,17 @@ describe('automation API over HTTP', () => {
     ]);
     expect(problem.errors?.[1]?.message).not.toContain('\r');
     expect((await t.runtime.store.listCampaigns()).length).toBe(campaignsBefore);
-    // Give a worker every chance to act on something, then check the simulator's own log.
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    // Nothing waits or runs in any lane, so no scan call can come later; then read the log.
+    await eventually(
+      async () => {
+        const stats = await Promise.all(t.runtime.lanes.all().map((lane) => lane.stats()));
+        const idle = stats.every(
+          (s) => s.due === 0 && s.active === 0 && Object.values(s.campaigns).every((n) => n === 0),
+        );
+        return idle || undefined;
+      },
+      () => 'a lane still has devices waiting or in progress',
+    );
     const since = t.sim.calls().slice(before);
     expect(since.filter((c) => c.family === 'scan')).toEqual([]);
     expect(

@@ -1,9 +1,9 @@
 import { rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { setTimeout as delay } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { scheduledCampaignId } from '../../src/campaigns/campaign-id.js';
 import { createFiringLock } from '../../src/schedules/firing-lock.js';
+import { scheduleKeys } from '../../src/schedules/schedule-keys.js';
 import type { PendingFire } from '../../src/schedules/schedule.js';
 import { scheduleView } from '../../src/schedules/schedule-view.js';
 import { cleanupPrefix, testRedisUrl, uniquePrefix } from '../helpers/redis.js';
@@ -35,6 +35,13 @@ function open(
   const p = scheduleProcess(testRedisUrl(), prefix, clock, options);
   closers.push(() => p.close());
   return p;
+}
+
+/** Resolves once the firing lock's lease has run out (Redis expired its key). */
+async function leaseRunsOut(p: ReturnType<typeof open>) {
+  await expect
+    .poll(() => p.redis.exists(scheduleKeys(prefix).lock), { timeout: 10_000, interval: 20 })
+    .toBe(0);
 }
 
 /** History oldest first, as [planned ISO minute, outcome]. */
@@ -222,7 +229,7 @@ describe('schedule firing loop', () => {
         if (m % 4 === 0) {
           // A process goes away without a word (its lease runs out); a new one joins.
           all.shift();
-          await delay(350);
+          await leaseRunsOut(first);
           all.push(open(clock, { lockTtlMs: 300 }));
         }
       }
@@ -240,7 +247,7 @@ describe('schedule firing loop', () => {
     await p.store.put(spec({ name: 'fenced', devices: file }), T0);
     const stale = createFiringLock(p.redis, prefix, 100);
     const staleToken = await stale.hold();
-    await delay(150);
+    await leaseRunsOut(p);
     const fresh = createFiringLock(p.redis, prefix, 10_000);
     const freshToken = await fresh.hold();
     expect(freshToken).not.toBeNull();
@@ -302,7 +309,7 @@ describe('schedule firing loop', () => {
       });
       expect(await next.campaigns.listCampaigns()).toEqual([]);
       expect(await next.store.history('crashed')).toEqual([]);
-      await delay(350); // the dead holder's lease runs out
+      await leaseRunsOut(next); // the dead holder's lease runs out
       const other = open(clock, { lockTtlMs: 300 });
       await Promise.all([next.runner.tickOnce(), other.runner.tickOnce()]);
       await Promise.all([next.runner.tickOnce(), other.runner.tickOnce()]);
@@ -344,7 +351,7 @@ describe('schedule firing loop', () => {
       clock.set(T0 + 10 * MIN);
       const stalledTick = stalled.p.runner.tickOnce();
       const pending = await stalled.claimed;
-      await delay(350); // its lease runs out while it stalls
+      await leaseRunsOut(stalled.p); // its lease runs out while it stalls
       const other = open(clock, { lockTtlMs: 300 });
       expect(await other.runner.tickOnce()).toBe(1);
       stalled.release(); // it goes on, believing the run is still its to start
@@ -371,7 +378,7 @@ describe('schedule firing loop', () => {
       dying.p.redis.disconnect();
       const next = open(clock, { lockTtlMs: 300 });
       await next.store.setPaused('frozen', true, 'change freeze', clock.now());
-      await delay(350);
+      await leaseRunsOut(next);
       await next.runner.tickOnce();
       expect(await outcomes(next, 'frozen')).toEqual([['00:10', 'started']]);
       expect((await next.campaigns.listCampaigns()).map((c) => c.id)).toEqual([pending.campaignId]);

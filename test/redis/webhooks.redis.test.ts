@@ -96,8 +96,17 @@ describe('webhooks', () => {
       () => Promise.resolve(receiver.firstSeen.length >= expected ? true : undefined),
       () => `received ${JSON.stringify(receiver.firstSeen)}`,
     );
-    // Give any stray duplicate or extra delivery the chance to show up.
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    // Every delivery of both subscriptions final: nothing is left to arrive late or twice.
+    await eventually(
+      async () => {
+        const states = [
+          ...(await deliveries(t, token, all)),
+          ...(await deliveries(t, token, onlyB)),
+        ].map((d) => d.state);
+        return (states.length >= expected && states.every((s) => s === 'delivered')) || undefined;
+      },
+      () => 'deliveries still pending',
+    );
 
     expect(receiver.stats().badSignatures).toBe(0);
     const toAll = receiver.firstSeen.filter((e) => e.path === '/all');
