@@ -1,9 +1,7 @@
 import type { Command } from 'commander';
 import { createAuditLog, type AuditEntry } from '../../api/audit/audit-log.js';
-import { configFor, printJson } from '../context.js';
 import { UsageError } from '../errors.js';
-import { formatTable } from './shared/output.js';
-import { withSession } from './shared/session.js';
+import { formatTable, printJson } from './shared/output.js';
 
 const EXAMPLE = `
 Examples:
@@ -29,6 +27,8 @@ export function registerAuditCommand(program: Command): void {
       if (!Number.isInteger(limit) || limit < 1 || limit > 1_000) {
         throw new UsageError(`--limit must be a whole number from 1 to 1000, got ${options.limit}`);
       }
+      const { configFor } = await import('../context.js');
+      const { withSession } = await import('./shared/session.js');
       const config = configFor(command);
       await withSession(config, async ({ redis }) => {
         const entries = await createAuditLog(redis, config.redis.prefix).list({ limit });
