@@ -184,11 +184,11 @@ export const ControlResultSchema = z
     jobsRemoved: z
       .number()
       .int()
-      .describe('Deprecated: the same as devicesWithdrawn; will be removed in 0.2.0'),
+      .describe('Deprecated: the same as devicesWithdrawn; will be removed in 1.0.0'),
     jobsSubmitted: z
       .number()
       .int()
-      .describe('Deprecated: the same as devicesQueued; will be removed in 0.2.0'),
+      .describe('Deprecated: the same as devicesQueued; will be removed in 1.0.0'),
     actions: z
       .record(z.string(), z.unknown())
       .nullable()
@@ -220,7 +220,7 @@ export const RetryResultSchema = z
     jobsSubmitted: z
       .number()
       .int()
-      .describe('Deprecated: the same as devicesQueued; will be removed in 0.2.0'),
+      .describe('Deprecated: the same as devicesQueued; will be removed in 1.0.0'),
     state: z.enum(CAMPAIGN_STATES),
   })
   .describe('Failed devices handed back to the workers');

@@ -16,9 +16,9 @@ export interface ControlResult {
   devicesWithdrawn: number;
   /** Waiting devices handed back to the dispatchers (resume); ones already in line are not doubled. */
   devicesQueued: number;
-  /** Deprecated: the BullMQ-era name of `devicesWithdrawn`, kept in JSON output until 0.2.0. */
+  /** Deprecated: the BullMQ-era name of `devicesWithdrawn`, kept in JSON output until 1.0.0. */
   jobsRemoved: number;
-  /** Deprecated: the BullMQ-era name of `devicesQueued`, kept in JSON output until 0.2.0. */
+  /** Deprecated: the BullMQ-era name of `devicesQueued`, kept in JSON output until 1.0.0. */
   jobsSubmitted: number;
 }
 

@@ -249,7 +249,7 @@ const configShape = z.strictObject({
     lockDuration: duration(100),
     /**
      * Deprecated, ignored (BullMQ's stalled-job check, replaced by the device lease of
-     * `lockDuration`): accepted so that existing files still load; removed in 0.2.0.
+     * `lockDuration`): accepted so that existing files still load; removed in 1.0.0.
      */
     stalledInterval: duration(100).optional(),
     /** Deprecated, ignored (a dying worker's device spends one of `scan.attempts`); see above. */

@@ -31,7 +31,7 @@ export interface CancelActionsSummary {
   waitingCancelled: number;
   /** Waiting devices taken out of their lane. */
   devicesWithdrawn: number;
-  /** Deprecated: the BullMQ-era name of `devicesWithdrawn`, kept in JSON output until 0.2.0. */
+  /** Deprecated: the BullMQ-era name of `devicesWithdrawn`, kept in JSON output until 1.0.0. */
   jobsRemoved: number;
   /** Actions cancelled by this run. */
   cancelled: number;

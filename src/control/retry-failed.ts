@@ -34,7 +34,7 @@ export interface RetryFailedResult {
   lookupFirst: number;
   /** Requeued devices put in the budget's lane (ones already in line are not doubled). */
   devicesQueued: number;
-  /** Deprecated: the BullMQ-era name of `devicesQueued`, kept in JSON output until 0.2.0. */
+  /** Deprecated: the BullMQ-era name of `devicesQueued`, kept in JSON output until 1.0.0. */
   jobsSubmitted: number;
   state: CampaignState;
 }

@@ -244,7 +244,7 @@ describe('automation API over HTTP', () => {
       (await t.call('POST', `/campaigns/${campaign.id}/pause`, { token: writer })).json,
     );
     expect(paused.state).toBe('paused');
-    // The BullMQ-era name stays in the output beside the new one until 0.2.0.
+    // The BullMQ-era name stays in the output beside the new one until 1.0.0.
     expect(paused.jobsRemoved).toBe(paused.devicesWithdrawn);
     const resumed = ControlResultSchema.parse(
       (await t.call('POST', `/campaigns/${campaign.id}/resume`, { token: writer })).json,

@@ -28,11 +28,11 @@ export function registerWorkerCommand(program: Command): void {
     )
     .option(
       '--stalled-interval <duration>',
-      'deprecated, ignored (will be removed in 0.2.0): dispatch gives back the devices of dead workers once their --lock-duration lease ends',
+      'ignored since 0.1.0, will be removed in 1.0.0: dispatch gives back the devices of dead workers once their --lock-duration lease ends',
     )
     .option(
       '--max-stalled <n>',
-      'deprecated, ignored (will be removed in 0.2.0): a device orphaned by a dying worker spends one of scan.attempts',
+      'ignored since 0.1.0, will be removed in 1.0.0: a device orphaned by a dying worker spends one of scan.attempts',
     )
     .option('--no-poll', 'do not take part in refreshing MachineAction statuses')
     .option('--no-schedules', 'do not take part in firing schedules')
@@ -81,7 +81,7 @@ export function ignoredFlagWarnings(options: {
   ];
   return given.map(
     (flag) =>
-      `fleetscan worker: ${flag} is ignored (no effect since devices are leased for --lock-duration) and will be removed in 0.2.0; drop it from the command line.`,
+      `fleetscan worker: ${flag} is ignored since 0.1.0 (devices are leased for --lock-duration instead) and will be removed in 1.0.0; drop it from the command line.`,
   );
 }
 
