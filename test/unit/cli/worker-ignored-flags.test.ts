@@ -7,8 +7,12 @@ describe('the worker flags BullMQ needed', () => {
     expect(ignoredFlagWarnings({})).toEqual([]);
     const warnings = ignoredFlagWarnings({ stalledInterval: '500ms', maxStalled: '2' });
     expect(warnings).toHaveLength(2);
-    expect(warnings[0]).toMatch(/^fleetscan worker: --stalled-interval is ignored since 0\.1\.0 .* 1\.0\.0/);
-    expect(warnings[1]).toMatch(/^fleetscan worker: --max-stalled is ignored since 0\.1\.0 .* 1\.0\.0/);
+    expect(warnings[0]).toMatch(
+      /^fleetscan worker: --stalled-interval is ignored since 0\.1\.0 .* 1\.0\.0/,
+    );
+    expect(warnings[1]).toMatch(
+      /^fleetscan worker: --max-stalled is ignored since 0\.1\.0 .* 1\.0\.0/,
+    );
   });
 
   it('still loads a configuration that sets their keys', () => {
