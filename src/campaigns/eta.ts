@@ -15,33 +15,63 @@ export interface CompletionInput {
    * slots are assumed evenly spread over their window.
    */
   slotExits?: readonly (readonly number[])[] | undefined;
+  /**
+   * Calls per window kept for urgent campaigns (`BudgetLane.reserve`), same order as `windows`:
+   * a normal or background campaign may only fill a window up to cap − reserve. Absent or zeros
+   * for an urgent campaign.
+   */
+  reserve?: readonly number[] | undefined;
 }
 
 /** A full window everything waits for, and how long until it frees a slot. */
 export interface WindowWait {
   windowMs: number;
   waitMs: number;
+  /** The window's cap. */
+  cap: number;
+  /** Set when the window is full only because these last calls are kept for urgent campaigns. */
+  reserve?: number;
 }
 
 /**
  * The window that holds the next call back, from the real slot times: a window with `cap` or
  * more slots counted frees room when the oldest surplus slot leaves. The longest such wait
  * wins (an hour window that is full outlasts a minute window that is full). Null when a call
- * could go now.
+ * could go now. With `reserve` (a normal or background campaign) a window is full at
+ * cap − reserve, as dispatch-n.lua counts it, and the wait names the reserve.
  */
 export function fullWindowWait(
   windows: readonly RateWindow[],
   slotExits: readonly (readonly number[])[],
+  reserve: readonly number[] = [],
 ): WindowWait | null {
   let wait: WindowWait | null = null;
   windows.forEach((window, i) => {
+    const kept = Math.max(0, Math.min(window.cap, reserve[i] ?? 0));
+    const room = window.cap - kept;
     const exits = [...(slotExits[i] ?? [])].sort((a, b) => a - b);
-    if (exits.length < window.cap) return;
-    const waitMs = exits[exits.length - window.cap] ?? 0;
-    if (waitMs > 0 && (wait === null || waitMs > wait.waitMs))
-      wait = { windowMs: window.windowMs, waitMs };
+    if (exits.length < room) return;
+    const waitMs = exits[exits.length - room] ?? 0;
+    if (waitMs > 0 && (wait === null || waitMs > wait.waitMs)) {
+      // Named only where the reserve makes the difference: a window full to its cap is just full.
+      const byReserve = kept > 0 && exits.length < window.cap;
+      wait = {
+        windowMs: window.windowMs,
+        waitMs,
+        cap: window.cap,
+        ...(byReserve ? { reserve: kept } : {}),
+      };
+    }
   });
   return wait;
+}
+
+/**
+ * The budget's bound on a campaign's end, pushed back to when its last waiting device is due: a
+ * busy device is not called before its retry time however much room the budget has.
+ */
+export function etaAfterRetries(etaMs: number, lastDueAt: number | null, now: number): number {
+  return lastDueAt === null ? etaMs : Math.max(etaMs, lastDueAt - now);
 }
 
 /** Expiry times of the slots counted in one window, oldest first, consumed from `head`. */
@@ -73,6 +103,7 @@ export function estimateCompletion(input: CompletionInput): number {
   if (left === 0) return 0;
   const logs: WindowLog[] = input.windows.map((w, i) => {
     const real = input.slotExits?.[i];
+    const cap = w.cap - Math.max(0, Math.min(w.cap - 1, input.reserve?.[i] ?? 0));
     const used = real
       ? real.length
       : Math.min(w.cap, Math.max(0, Math.round(input.usedNow[i] ?? 0)));
@@ -80,7 +111,7 @@ export function estimateCompletion(input: CompletionInput): number {
       ? [...real].sort((a, b) => a - b)
       : Array.from({ length: used }, (_, k) => (w.windowMs * (k + 1)) / used);
     return {
-      cap: w.cap,
+      cap,
       windowMs: w.windowMs,
       expires,
       counts: expires.map(() => 1),

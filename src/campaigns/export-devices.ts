@@ -18,8 +18,10 @@ export const EXPORT_COLUMNS = [
   'scanResult',
   'scanCompletedAt',
   'scanType',
-  // Last, so scripts reading the columns by position before it keep working.
+  // Appended, so scripts reading the columns by position before them keep working.
   'hostname',
+  /** While deferred (busy): when the device is tried again, ISO-8601. */
+  'nextAttemptAt',
 ] as const;
 
 /** Appended when the campaign is known: which tenant and class the device's call belonged to. */
@@ -55,6 +57,10 @@ export function toExportRow(device: DeviceRecord): ExportRow {
     scanCompletedAt: device.scanCompletedAt ?? null,
     scanType: device.scanEventType ?? null,
     hostname: device.hostname ?? null,
+    nextAttemptAt:
+      device.state === 'deferred' && device.deferredUntil !== null
+        ? new Date(device.deferredUntil).toISOString()
+        : null,
   };
 }
 

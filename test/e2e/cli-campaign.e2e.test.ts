@@ -252,10 +252,10 @@ describe('fleetscan status, export, cancel, pause, resume', () => {
     const lines = readFileSync(out, 'utf8').trimEnd().split('\r\n');
     expect(lines[0]).toBe(
       'machineId,state,machineActionId,actionStatus,reason,attempts,requestedAt,joinedExisting,' +
-        'actionUpdatedAt,cancelResult,scanResult,scanCompletedAt,scanType,hostname,tenant,priority',
+        'actionUpdatedAt,cancelResult,scanResult,scanCompletedAt,scanType,hostname,nextAttemptAt,tenant,priority',
     );
     expect(lines).toHaveLength(4);
-    expect(lines).toContain(`${A},failed,,,"'=HYPERLINK(""x"")",0,,false,,,,,,,default,normal`);
+    expect(lines).toContain(`${A},failed,,,"'=HYPERLINK(""x"")",0,,false,,,,,,,,default,normal`);
     const ndjson = await cli(['export', campaignId, '--format', 'ndjson']);
     expect(
       ndjson.stdout

@@ -11,6 +11,7 @@ import { runCli } from '../helpers/cli.js';
 import { useCliFixture } from '../helpers/cli-fixture.js';
 import { liveWorker } from '../helpers/live-worker.js';
 import { withSimulator } from '../helpers/with-simulator.js';
+import { laneKeys, laneMember } from '../../src/lanes/lane-keys.js';
 
 const A = 'a'.repeat(40);
 const B = 'b'.repeat(40);
@@ -161,6 +162,53 @@ describe('progress while a window is full', () => {
   });
 });
 
+describe('a busy device waiting for its retry', () => {
+  it('shows the next retry in status, --json and export, and no ETA of now', async () => {
+    const id = await newCampaign();
+    const worker = liveWorker(redis, prefix);
+    await worker.ready;
+    const store = createCampaignStore(redis, prefix);
+    const action = (n: number) => ({
+      id: `7f1c2a3b-0000-4000-8000-00000000000${String(n)}`,
+      status: 'Pending' as const,
+      creationDateTimeUtc: new Date().toISOString(),
+    });
+    await store.markRequested(id, B, action(1), { joinedExisting: false, at: Date.now() });
+    await store.markRequested(id, C, action(2), { joinedExisting: false, at: Date.now() });
+    // Device A answered busy: deferred in the store and due in its lane, as the worker leaves it.
+    const until = Date.now() + 260_000;
+    await store.markDeferred(id, A, { until, at: Date.now() });
+    const config = loadConfig({ env });
+    const limiter = limiterFromConfig(config, redis, createLogger({ level: 'silent' }));
+    const lane = laneKeys(prefix, limiter.slotsOf('scan').keys.tag);
+    await redis.zrem(lane.readyPrefix + id, A);
+    await redis.zadd(lane.due, until, laneMember(id, A));
+
+    const text = await cli(['status', id]);
+    expect(text.code, text.stderr).toBe(0);
+    expect(text.stdout).not.toContain('ETA now');
+    expect(text.stdout).toMatch(/ETA ~[34]m.*, next retry \d\d:\d\d:\d\d \(1 device waiting\)/);
+    expect(text.stdout).toMatch(/deferred +1 +busy devices; 1 deferrals so far; next retry /);
+    const json = JSON.parse((await cli(['status', id, '--json'])).stdout) as {
+      nextAttemptAt: string;
+      eta: { ms: number };
+    };
+    expect(json.nextAttemptAt).toBe(new Date(until).toISOString());
+    expect(json.eta.ms).toBeGreaterThan(200_000);
+    const all = JSON.parse((await cli(['status', '--json'])).stdout) as {
+      campaigns: { id: string; nextAttemptAt: string | null }[];
+    };
+    expect(all.campaigns.find((c) => c.id === id)?.nextAttemptAt).toBe(
+      new Date(until).toISOString(),
+    );
+    const exported = (await cli(['export', id])).stdout.split('\r\n');
+    expect(exported.find((l) => l.startsWith(A))).toContain(
+      `,deferred,,,,0,,false,,,,,,,${new Date(until).toISOString()},default,normal`,
+    );
+    await worker.stop();
+  });
+});
+
 describe('status --state', () => {
   it('lists only the campaigns in the given states and refuses an unknown one', async () => {
     const running = await newCampaign();
@@ -221,12 +269,12 @@ describe('host names', () => {
     const id = (JSON.parse(scan.stdout) as { campaignId: string }).campaignId;
     const exported = await cli(['export', id]);
     const lines = exported.stdout.trimEnd().split('\r\n');
-    expect(lines[0]?.endsWith(',hostname,tenant,priority')).toBe(true);
+    expect(lines[0]?.endsWith(',hostname,nextAttemptAt,tenant,priority')).toBe(true);
     expect(lines.filter((l) => l.startsWith(A))).toEqual([
-      `${A},queued,,,,0,,false,,,,,,WS-0001,default,normal`,
+      `${A},queued,,,,0,,false,,,,,,WS-0001,,default,normal`,
     ]);
     expect(lines.filter((l) => l.startsWith(C))).toEqual([
-      `${C},queued,,,,0,,false,,,,,,,default,normal`,
+      `${C},queued,,,,0,,false,,,,,,,,default,normal`,
     ]);
     // status names a failed device by its host name.
     await createCampaignStore(redis, prefix).markFailed(id, A, 'OsPlatformNotSupported: iOS');

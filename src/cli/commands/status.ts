@@ -2,6 +2,11 @@ import type { Command } from 'commander';
 import { CAMPAIGN_STATES, type Campaign, type CampaignState } from '../../campaigns/campaign.js';
 import { parseDuration } from '../../config/duration.js';
 import { describeBlocked, readBlockedTenants } from '../../lanes/blocked-tenants.js';
+import {
+  readAllNextAttempts,
+  readNextAttempts,
+  type NextAttempt,
+} from '../../lanes/next-attempts.js';
 import { budgetIdFor } from '../../limiter/scan-limiter.js';
 import { readSlotExits } from '../../limiter/slot-exits.js';
 import { systemClock } from '../../shared/clock.js';
@@ -14,6 +19,7 @@ import {
   describeWorkers,
   renderCampaign,
   renderCampaignTable,
+  describeNextRetry,
   renderProgress,
 } from './shared/render-status.js';
 import { isArchived } from '../../retention/campaign-reader.js';
@@ -145,8 +151,14 @@ export function registerStatusCommand(program: Command): void {
             : [];
         if (id === undefined) {
           const readAll = async () => ({
-            campaigns: (await session.store.listCampaigns()).filter(
-              (c) => states === null || states.includes(c.state),
+            campaigns: withNextAttempts(
+              (await session.store.listCampaigns()).filter(
+                (c) => states === null || states.includes(c.state),
+              ),
+              await readAllNextAttempts(
+                session.redis,
+                session.lanes.all().map((lane) => lane.keys.due),
+              ),
             ),
             budget: await readBudget(
               limiter,
@@ -178,6 +190,8 @@ export function registerStatusCommand(program: Command): void {
             );
             for (const campaign of campaigns.filter((c) => lacksWorkers(c, workers)))
               process.stdout.write(`${campaign.id}: ${describeNoWorkers(campaign)}\n`);
+            for (const campaign of campaigns.filter((c) => c.nextAttemptAt !== null))
+              process.stdout.write(`${campaign.id}: ${describeNextRetry(campaign, '')}\n`);
             if (archived.length > 0)
               process.stdout.write(`${describeArchivedCount(archived.length)}\n`);
           }
@@ -207,6 +221,14 @@ export function registerStatusCommand(program: Command): void {
             prefix: config.redis.prefix,
             slotExits: await readSlotExits(session.redis, config),
             workers: await readWorkers(),
+            nextAttempt: tenant
+              ? ((
+                  await readNextAttempts(
+                    session.redis,
+                    session.lanes.forTenant(tenant.name).keys.due,
+                  )
+                ).get(campaign.id) ?? null)
+              : null,
           });
         };
         const status =
@@ -240,6 +262,21 @@ export function parseStates(text: string | undefined): CampaignState[] | null {
       `--state: unknown state ${JSON.stringify(unknown.join(','))}; use ${CAMPAIGN_STATES.join(', ')}`,
     );
   return states as CampaignState[];
+}
+
+/** Each campaign with when its next waiting device is due (ISO; null when none waits). */
+function withNextAttempts(
+  campaigns: readonly Campaign[],
+  next: ReadonlyMap<string, NextAttempt>,
+): (Campaign & { nextAttemptAt: string | null; devicesDue: number })[] {
+  return campaigns.map((campaign) => {
+    const due = remainingOf(campaign) > 0 ? next.get(campaign.id) : undefined;
+    return {
+      ...campaign,
+      nextAttemptAt: due ? new Date(due.first).toISOString() : null,
+      devicesDue: due?.devices ?? 0,
+    };
+  });
 }
 
 /** Progress of every campaign at once (`status --wait` without an id). */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { estimateCompletion, fullWindowWait } from '../../../src/campaigns/eta.js';
+import { estimateCompletion, etaAfterRetries, fullWindowWait } from '../../../src/campaigns/eta.js';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -86,7 +86,7 @@ describe('fullWindowWait', () => {
     [
       'the minute window full',
       [Array.from({ length: 100 }, (_, k) => 1_000 + k), [5]],
-      { windowMs: MINUTE, waitMs: 1_000 },
+      { windowMs: MINUTE, waitMs: 1_000, cap: 100 },
     ],
     [
       'both full: the hour outlasts the minute',
@@ -94,14 +94,54 @@ describe('fullWindowWait', () => {
         Array.from({ length: 100 }, () => 2_000),
         Array.from({ length: 1_500 }, (_, k) => 20 * MINUTE + k),
       ],
-      { windowMs: HOUR, waitMs: 20 * MINUTE },
+      { windowMs: HOUR, waitMs: 20 * MINUTE, cap: 1_500 },
     ],
     [
       'over the cap: the surplus must leave first',
       [Array.from({ length: 102 }, (_, k) => k + 1), []],
-      { windowMs: MINUTE, waitMs: 3 },
+      { windowMs: MINUTE, waitMs: 3, cap: 100 },
     ],
   ] as const)('%s', (_name, exits, expected) => {
     expect(fullWindowWait(mde, exits)).toEqual(expected);
+  });
+
+  // The demo's case (issue 25): 1,400 of 1,500 used, the last 100 kept for urgent campaigns.
+  const hourAt1400 = Array.from({ length: 1_400 }, (_, k) => 10 * MINUTE + k);
+  it('holds a normal campaign at cap − reserve and names the reserve', () => {
+    expect(fullWindowWait(mde, [[], hourAt1400], [10, 100])).toEqual({
+      windowMs: HOUR,
+      waitMs: 10 * MINUTE,
+      cap: 1_500,
+      reserve: 100,
+    });
+  });
+
+  it('lets an urgent campaign (no reserve) use the last 100', () => {
+    expect(fullWindowWait(mde, [[], hourAt1400])).toBeNull();
+  });
+
+  it('does not blame the reserve for a window full to its cap', () => {
+    const full = Array.from({ length: 1_500 }, (_, k) => 5 * MINUTE + k);
+    expect(fullWindowWait(mde, [[], full], [10, 100])?.reserve).toBeUndefined();
+  });
+});
+
+describe('estimateCompletion with a reserve', () => {
+  it('gives a normal campaign only cap − reserve of each window', () => {
+    const windows = [{ cap: 100, windowMs: MINUTE }];
+    expect(estimateCompletion({ remaining: 95, windows, usedNow: [0] })).toBe(0);
+    // 90 now, the other 5 once the first of them leaves the window.
+    expect(estimateCompletion({ remaining: 95, windows, usedNow: [0], reserve: [10] })).toBe(
+      MINUTE,
+    );
+  });
+});
+
+describe('etaAfterRetries', () => {
+  it('never ends before the last busy device is due', () => {
+    expect(etaAfterRetries(0, 1_260_000, 1_000_000)).toBe(260_000);
+    expect(etaAfterRetries(500_000, 1_260_000, 1_000_000)).toBe(500_000);
+    expect(etaAfterRetries(0, null, 1_000_000)).toBe(0);
+    expect(etaAfterRetries(0, 900_000, 1_000_000)).toBe(0);
   });
 });

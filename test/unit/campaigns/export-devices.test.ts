@@ -72,13 +72,13 @@ describe('exportDevices', () => {
     const lines = (await text(devices, 'csv')).split('\r\n');
     expect(lines[0]).toBe(
       'machineId,state,machineActionId,actionStatus,reason,attempts,requestedAt,joinedExisting,' +
-        'actionUpdatedAt,cancelResult,scanResult,scanCompletedAt,scanType,hostname',
+        'actionUpdatedAt,cancelResult,scanResult,scanCompletedAt,scanType,hostname,nextAttemptAt',
     );
     expect(lines[1]).toBe(
-      `${'a'.repeat(40)},requested,7f1c2a3b-0000-4000-8000-000000000001,Pending,,1,2026-11-23T11:00:00.000Z,false,,,,,,`,
+      `${'a'.repeat(40)},requested,7f1c2a3b-0000-4000-8000-000000000001,Pending,,1,2026-11-23T11:00:00.000Z,false,,,,,,,`,
     );
     expect(lines[2]).toBe(
-      `${'b'.repeat(40)},failed,,,"'=cmd|"" /C calc""!A0, from the API",0,,false,,,,,,`,
+      `${'b'.repeat(40)},failed,,,"'=cmd|"" /C calc""!A0, from the API",0,,false,,,,,,,`,
     );
     expect(lines).toHaveLength(4);
   });
@@ -89,7 +89,7 @@ describe('exportDevices', () => {
     expect(json[1]).toMatchObject({ state: 'failed', reason: '=cmd|" /C calc"!A0, from the API' });
     expect(Object.keys(json[0] ?? {})).toEqual([
       'machineId', 'state', 'machineActionId', 'actionStatus', 'reason', 'attempts', 'requestedAt', 'joinedExisting',
-      'actionUpdatedAt', 'cancelResult', 'scanResult', 'scanCompletedAt', 'scanType', 'hostname',
+      'actionUpdatedAt', 'cancelResult', 'scanResult', 'scanCompletedAt', 'scanType', 'hostname', 'nextAttemptAt',
     ]); // prettier-ignore
     const ndjson = (await text(devices, 'ndjson')).trimEnd().split('\n');
     expect(ndjson.map((l) => (JSON.parse(l) as { machineId: string }).machineId)).toEqual([
@@ -97,5 +97,15 @@ describe('exportDevices', () => {
       'b'.repeat(40),
     ]);
     expect(JSON.parse(await text([], 'json'))).toEqual([]);
+  });
+
+  it("gives a deferred device's next attempt, and none once it left the wait", async () => {
+    const until = Date.UTC(2026, 10, 23, 11, 4, 20);
+    const busy = device({ machineId: 'c'.repeat(40), state: 'deferred', deferredUntil: until });
+    const [row] = JSON.parse(await text([busy], 'json')) as { nextAttemptAt: string | null }[];
+    expect(row?.nextAttemptAt).toBe('2026-11-23T11:04:20.000Z');
+    const sent = device({ machineId: 'c'.repeat(40), state: 'requested', deferredUntil: until });
+    const [done] = JSON.parse(await text([sent], 'json')) as { nextAttemptAt: string | null }[];
+    expect(done?.nextAttemptAt).toBeNull();
   });
 });

@@ -47,6 +47,8 @@ const status: CampaignStatus = {
   failedDevices: [],
   workers: [],
   noWorkers: false,
+  nextAttemptAt: null,
+  devicesDue: 0,
 };
 
 describe('status of a campaign whose tenant is blocked', () => {

@@ -1,10 +1,11 @@
 import type { Campaign } from '../../../campaigns/campaign.js';
 import type { CampaignStore } from '../../../campaigns/campaign-store.js';
-import { estimateCompletion, fullWindowWait } from '../../../campaigns/eta.js';
+import { estimateCompletion, etaAfterRetries, fullWindowWait } from '../../../campaigns/eta.js';
 import type { BudgetUsage, ScanLimiter } from '../../../limiter/scan-limiter.js';
 import { createLifecycleStore, type CampaignLifecycle } from '../../../tracking/lifecycle-store.js';
 import { blockedReport, type BlockedReport } from '../../../lanes/blocked-tenants.js';
 import type { BudgetBreaker } from '../../../lanes/budget-breaker.js';
+import type { NextAttempt } from '../../../lanes/next-attempts.js';
 import { slotsAhead } from '../../../lanes/slots-ahead.js';
 import type { Redis } from '../../../shared/redis.js';
 import { lacksWorkers, workersOf, type LiveWorker } from '../../../ops/worker-presence.js';
@@ -40,11 +41,17 @@ export interface EtaReport {
    * of the campaigns of its own class (`slotsAhead`).
    */
   aheadInQueue: number;
-  /** Earliest end the budget allows, from now (ms); see `estimateCompletion`. */
+  /**
+   * Earliest end the budget allows, from now (ms); see `estimateCompletion`. Never before the
+   * last busy device is due (`etaAfterRetries`).
+   */
   ms: number;
   at: string;
-  /** While a full window holds every call back: which one and until when (from its slot times). */
-  waitingFor: { windowMs: number; until: string } | null;
+  /**
+   * While a full window holds every call back: which one and until when (from its slot times);
+   * `reserve` when it is full only for this campaign's class, its last calls kept for urgent ones.
+   */
+  waitingFor: { windowMs: number; until: string; cap: number; reserve?: number } | null;
 }
 
 export interface CampaignStatus {
@@ -63,6 +70,13 @@ export interface CampaignStatus {
   noWorkers: boolean;
   /** Tracking and proof of completion (src/tracking, `fleetscan verify`), when read. */
   lifecycle?: CampaignLifecycle;
+  /**
+   * When the next of its waiting devices (busy, or backing off) is tried again (ISO), from its
+   * budget lane; null when none waits for a time or the lane was not read.
+   */
+  nextAttemptAt: string | null;
+  /** How many devices wait for such a time (0 when not read). */
+  devicesDue: number;
   /** A few failed devices, by host name where known, so the reader knows which machines. */
   failedDevices: { machineId: string; hostname: string | null; reason: string | null }[];
 }
@@ -119,10 +133,13 @@ export async function readCampaignStatus(deps: {
   slotExits?: readonly (readonly number[])[];
   /** Every live worker (`listWorkers`). */
   workers: readonly LiveWorker[];
+  /** The campaign's entry of its lane's due set (`readNextAttempts`); absent: not read. */
+  nextAttempt?: NextAttempt | null | undefined;
 }): Promise<CampaignStatus> {
   const { campaign, budget } = deps;
   const remaining = remainingOf(campaign);
   const noWorkers = lacksWorkers(campaign, deps.workers);
+  const next = remaining > 0 ? (deps.nextAttempt ?? null) : null;
   let eta: EtaReport | null = null;
   if (campaign.state === 'running' && !noWorkers) {
     const others = (await deps.store.listCampaigns()).map((c) => ({
@@ -131,14 +148,18 @@ export async function readCampaignStatus(deps: {
     }));
     const aheadInQueue = slotsAhead({ ...campaign, remaining }, others);
     const redisNow = await redisTimeMs(deps.redis);
-    const ms = estimateCompletion({
+    // dispatch-n.lua lets a normal or background call fill a window only to cap − reserve.
+    const reserve = campaign.priority === 'urgent' ? [] : budget.windows.map((w) => w.reserve ?? 0);
+    const budgetMs = estimateCompletion({
       remaining: remaining + aheadInQueue,
       windows: budget.windows,
       usedNow: budget.windows.map((w) => w.used),
       pausedForMs: budget.pausedUntil === null ? 0 : budget.pausedUntil - redisNow,
       slotExits: deps.slotExits,
+      reserve,
     });
-    const wait = deps.slotExits ? fullWindowWait(budget.windows, deps.slotExits) : null;
+    const ms = etaAfterRetries(budgetMs, next?.last ?? null, redisNow);
+    const wait = deps.slotExits ? fullWindowWait(budget.windows, deps.slotExits, reserve) : null;
     eta = {
       remaining,
       aheadInQueue,
@@ -146,7 +167,12 @@ export async function readCampaignStatus(deps: {
       at: new Date(Date.now() + ms).toISOString(),
       waitingFor:
         wait && remaining > 0
-          ? { windowMs: wait.windowMs, until: new Date(Date.now() + wait.waitMs).toISOString() }
+          ? {
+              windowMs: wait.windowMs,
+              until: new Date(Date.now() + wait.waitMs).toISOString(),
+              cap: wait.cap,
+              ...(wait.reserve === undefined ? {} : { reserve: wait.reserve }),
+            }
           : null,
     };
   }
@@ -176,6 +202,8 @@ export async function readCampaignStatus(deps: {
     workers: workersOf(deps.workers, campaign.tenant),
     noWorkers,
     ...(lifecycle ? { lifecycle } : {}),
+    nextAttemptAt: next ? new Date(next.first).toISOString() : null,
+    devicesDue: next?.devices ?? 0,
     failedDevices,
   };
 }

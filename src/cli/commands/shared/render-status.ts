@@ -34,7 +34,7 @@ export function renderCampaign(status: CampaignStatus): string {
   const c = status.campaign;
   const rows: [string, number, string][] = [
     ['queued', c.counts.queued, ''],
-    ['deferred', c.counts.deferred, `busy devices; ${count(c.deferrals)} deferrals so far`],
+    ['deferred', c.counts.deferred, `busy devices; ${count(c.deferrals)} deferrals so far${describeNextRetry(status, '; ')}`],
     ['requested', c.counts.requested, `MachineAction ids recorded; ${count(c.joinedExisting)} joined an existing action`],
     ['failed', c.counts.failed, ''],
     ['cancelled', c.counts.cancelled, ''],
@@ -48,6 +48,7 @@ export function renderCampaign(status: CampaignStatus): string {
       : status.eta
         ? (status.eta.waitingFor ? `${describeWait(status.eta.waitingFor)}; ` : '') +
           `ETA ${describeEta(status.eta.ms)}` +
+          describeNextRetry(status, ', ') +
           (status.eta.aheadInQueue > 0
             ? `, after ${count(status.eta.aheadInQueue)} calls of other campaigns of its budget`
             : '')
@@ -195,15 +196,37 @@ export function windowName(windowMs: number): string {
   return `the ${formatDuration(windowMs)} window`;
 }
 
-/** `waiting for the hour window until 14:32` (local time; seconds when it is soon). */
-export function describeWait(wait: { windowMs: number; until: string }, now = Date.now()): string {
-  const until = new Date(wait.until);
-  const soon = until.getTime() - now < 600_000;
+/** `14:32` in local time, with seconds when it is less than 10 minutes away. */
+export function clockTime(iso: string, now = Date.now()): string {
+  const at = new Date(iso);
+  const soon = at.getTime() - now < 600_000;
   const pad = (n: number) => String(n).padStart(2, '0');
-  const clock =
-    `${pad(until.getHours())}:${pad(until.getMinutes())}` +
-    (soon ? `:${pad(until.getSeconds())}` : '');
-  return `waiting for ${windowName(wait.windowMs)} until ${clock}`;
+  return `${pad(at.getHours())}:${pad(at.getMinutes())}` + (soon ? `:${pad(at.getSeconds())}` : '');
+}
+
+/**
+ * `waiting for the hour window until 14:32`, or, when only the urgent reserve fills it for this
+ * campaign's class, `waiting: urgent reserve 100 of 1,500/30s until 14:32:10`.
+ */
+export function describeWait(
+  wait: { windowMs: number; until: string; cap?: number; reserve?: number },
+  now = Date.now(),
+): string {
+  const until = clockTime(wait.until, now);
+  if (wait.reserve !== undefined && wait.cap !== undefined)
+    return `waiting: urgent reserve ${count(wait.reserve)} of ${count(wait.cap)}/${formatDuration(wait.windowMs)} until ${until}`;
+  return `waiting for ${windowName(wait.windowMs)} until ${until}`;
+}
+
+/** `, next retry 14:32:10 (2 busy devices)` while devices wait for a retry time; else ''. */
+export function describeNextRetry(
+  status: Pick<CampaignStatus, 'nextAttemptAt' | 'devicesDue'>,
+  separator: string,
+  now = Date.now(),
+): string {
+  if (status.nextAttemptAt === null) return '';
+  const devices = status.devicesDue === 1 ? '1 device' : `${count(status.devicesDue)} devices`;
+  return `${separator}next retry ${clockTime(status.nextAttemptAt, now)} (${devices} waiting)`;
 }
 
 /** One progress line for `--wait` (a bar redrawn in place on a TTY, a plain line otherwise). */
@@ -222,6 +245,6 @@ export function renderProgress(status: CampaignStatus): string {
   return (
     `${c.id} [${c.tenant}, ${c.priority}] ${progressBar(done, c.total)} ${count(done)}/${count(c.total)} ` +
     `requested ${count(c.counts.requested)}, failed ${count(c.counts.failed)}, ` +
-    `deferred ${count(c.counts.deferred)}, ${c.state}${eta}`
+    `deferred ${count(c.counts.deferred)}${describeNextRetry(status, ', ')}, ${c.state}${eta}`
   );
 }
