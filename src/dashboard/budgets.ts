@@ -1,4 +1,5 @@
 import type { BlockedReport } from '../lanes/blocked-tenants.js';
+import type { NextAttempt } from '../lanes/next-attempts.js';
 
 /**
  * What the dashboard reads from a limiter. Structural on purpose: `createScanLimiter(...)` fits
@@ -11,6 +12,8 @@ export interface BudgetWindowUsage {
   used: number;
   /** The configured cap, when the adaptive budget is on. */
   configuredCap?: number | undefined;
+  /** Of the cap, the calls kept for urgent campaigns (`limits.reserve`; scan family only). */
+  reserve?: number | undefined;
 }
 
 export interface BudgetUsage {
@@ -30,6 +33,10 @@ export interface BudgetSource {
   usage(): Promise<readonly BudgetUsage[]>;
   /** The budget's tenant-wide fault breaker (src/lanes/budget-breaker.ts); null while open. */
   blocked?: () => Promise<BlockedReport | null>;
+  /** Scan calls per window kept for urgent campaigns (`BudgetLane.reserve`), windows' order. */
+  reserve?: readonly number[];
+  /** When each campaign's waiting devices are due in the budget's lane (`readNextAttempts`). */
+  nextAttempts?: () => Promise<ReadonlyMap<string, NextAttempt>>;
 }
 
 export interface BudgetSnapshot {
@@ -45,8 +52,36 @@ export async function readBudgets(sources: readonly BudgetSource[]): Promise<Bud
     sources.map(async (source) => ({
       id: source.id,
       tenants: source.tenants,
-      families: await source.usage().catch(() => []),
+      families: withReserve(await source.usage().catch(() => []), source.reserve ?? []),
       blocked: source.blocked ? await source.blocked().catch(() => null) : null,
     })),
   );
+}
+
+/** The scan family's windows with the urgent reserve of each (the lanes keep it for scans only). */
+function withReserve(
+  families: readonly BudgetUsage[],
+  reserve: readonly number[],
+): readonly BudgetUsage[] {
+  if (!reserve.some((n) => n > 0)) return families;
+  return families.map((usage) =>
+    usage.family === 'scan'
+      ? {
+          ...usage,
+          windows: usage.windows.map((w, i) => (reserve[i] ? { ...w, reserve: reserve[i] } : w)),
+        }
+      : usage,
+  );
+}
+
+/** Every budget's due devices by campaign, merged (a campaign lives in one budget's lane). */
+export async function readNextAttemptsOf(
+  sources: readonly BudgetSource[],
+): Promise<Map<string, NextAttempt>> {
+  const merged = new Map<string, NextAttempt>();
+  for (const source of sources) {
+    const next = source.nextAttempts ? await source.nextAttempts().catch(() => null) : null;
+    for (const [id, attempt] of next ?? []) merged.set(id, attempt);
+  }
+  return merged;
 }

@@ -1,5 +1,5 @@
 import type { Priority } from '../campaigns/campaign.js';
-import { estimateCompletion } from '../campaigns/eta.js';
+import { estimateCompletion, etaAfterRetries } from '../campaigns/eta.js';
 import { slotsAhead } from '../lanes/slots-ahead.js';
 import type { BudgetUsage } from './budgets.js';
 
@@ -13,6 +13,8 @@ export interface QueuedCampaign {
   /** With both: the lanes' order (classes, then turns within a class) instead of oldest first. */
   tenant?: string;
   priority?: Priority;
+  /** When its last busy device is due (epoch ms): it does not end before. */
+  lastDueAt?: number | null;
 }
 
 /**
@@ -45,15 +47,15 @@ export function estimateCampaignEtas(
     if (campaign.remaining === 0) etas.set(campaign.id, 0);
     else if (!budget || budget.windows.length === 0) etas.set(campaign.id, null);
     else {
-      etas.set(
-        campaign.id,
-        estimateCompletion({
-          remaining: ahead,
-          windows: budget.windows,
-          usedNow: budget.windows.map((window) => window.used),
-          pausedForMs: budget.pausedUntil === null ? 0 : Math.max(0, budget.pausedUntil - now),
-        }),
-      );
+      const ms = estimateCompletion({
+        remaining: ahead,
+        windows: budget.windows,
+        usedNow: budget.windows.map((window) => window.used),
+        pausedForMs: budget.pausedUntil === null ? 0 : Math.max(0, budget.pausedUntil - now),
+        // A normal or background call may fill a window only to cap − reserve (dispatch-n.lua).
+        reserve: campaign.priority === 'urgent' ? [] : budget.windows.map((w) => w.reserve ?? 0),
+      });
+      etas.set(campaign.id, etaAfterRetries(ms, campaign.lastDueAt ?? null, now));
     }
   }
   return etas;

@@ -6,6 +6,7 @@ import type { ScheduleView } from '../schedules/schedule-view.js';
 import type { Clock } from '../shared/clock.js';
 import {
   readBudgets,
+  readNextAttemptsOf,
   type BudgetSnapshot,
   type BudgetSource,
   type BudgetUsage,
@@ -35,6 +36,15 @@ export interface CampaignView {
   noWorkers?: boolean;
   /** What the kill switch did to the campaign's actions; null when it was never pressed. */
   killSwitch?: KillSwitchResult | null;
+  /** When the next of its busy (or backing-off) devices is tried again, epoch ms; null: none. */
+  nextAttemptAt?: number | null;
+  /** How many of its devices wait for such a time. */
+  devicesDue?: number;
+  /**
+   * Why a normal or background campaign gets no call now: `urgent` campaigns of its tenant go
+   * first, or a window is full up to the `reserve` kept for them. Null when nothing holds it.
+   */
+  waitingBehind?: 'urgent' | 'reserve' | null;
 }
 
 /** Counts of the kill switch's runs (`cancel --actions`), from the lifecycle record. */
@@ -97,11 +107,48 @@ function scanBudget(budgets: readonly BudgetSnapshot[]): BudgetUsage | undefined
   return budgets[0]?.families.find((family) => family.family === 'scan');
 }
 
+/** Urgent campaigns still under way first, then newest first: the ones that go first on top. */
+function urgentFirst(campaigns: readonly Campaign[]): Campaign[] {
+  const active = (c: Campaign) =>
+    c.priority === 'urgent' && (c.state === 'running' || c.state === 'paused');
+  return [...campaigns.filter(active), ...campaigns.filter((c) => !active(c))];
+}
+
+/**
+ * What holds a normal or background campaign that still has devices to call: a running urgent
+ * campaign of its tenant with devices left (its class is served first), or a scan window used up
+ * to cap − reserve (the last calls are kept for urgent campaigns).
+ */
+export function waitingBehindUrgent(
+  campaign: Campaign,
+  all: readonly Campaign[],
+  budget: BudgetUsage | undefined,
+): 'urgent' | 'reserve' | null {
+  if (campaign.priority === 'urgent' || campaign.state !== 'running') return null;
+  if (campaign.counts.queued === 0) return null;
+  const urgentAhead = all.some(
+    (c) =>
+      c.priority === 'urgent' &&
+      c.state === 'running' &&
+      c.tenant === campaign.tenant &&
+      c.counts.queued > 0,
+  );
+  if (urgentAhead) return 'urgent';
+  const heldByReserve = budget?.windows.some(
+    (w) => (w.reserve ?? 0) > 0 && w.used >= w.cap - (w.reserve ?? 0) && w.used < w.cap,
+  );
+  return heldByReserve === true ? 'reserve' : null;
+}
+
 /** Reads campaigns and budgets once and derives progress, rate and ETA for each campaign. */
 export async function readOverview(deps: OverviewDeps): Promise<Overview> {
-  const [all, budgets] = await Promise.all([deps.store.listCampaigns(), readBudgets(deps.budgets)]);
+  const [all, budgets, next] = await Promise.all([
+    deps.store.listCampaigns(),
+    readBudgets(deps.budgets),
+    readNextAttemptsOf(deps.budgets),
+  ]);
   const at = deps.clock.now();
-  const shown = all.slice(0, deps.limit ?? 20);
+  const shown = urgentFirst(all).slice(0, deps.limit ?? 20);
   deps.rates.retain(new Set(shown.map((campaign) => campaign.id)));
   const etas = estimateCampaignEtas(
     all.map((campaign) => ({
@@ -111,6 +158,7 @@ export async function readOverview(deps: OverviewDeps): Promise<Overview> {
       running: campaign.state === 'running',
       tenant: campaign.tenant,
       priority: campaign.priority,
+      lastDueAt: next.get(campaign.id)?.last ?? null,
     })),
     scanBudget(budgets),
     at,
@@ -126,6 +174,8 @@ export async function readOverview(deps: OverviewDeps): Promise<Overview> {
     const settled = settledOf(campaign);
     const rate = deps.rates.observe(campaign.id, settled, at);
     const noWorkers = workers ? lacksWorkers(campaign, workers) : false;
+    const remaining = campaign.counts.queued + campaign.counts.deferred;
+    const due = remaining > 0 ? next.get(campaign.id) : undefined;
     return {
       campaign,
       settled,
@@ -136,6 +186,9 @@ export async function readOverview(deps: OverviewDeps): Promise<Overview> {
       proved: proofs[i] ?? null,
       killSwitch: kills[i] ?? null,
       noWorkers,
+      nextAttemptAt: due?.first ?? null,
+      devicesDue: due?.devices ?? 0,
+      waitingBehind: waitingBehindUrgent(campaign, all, scanBudget(budgets)),
     };
   });
   const retention = deps.retention

@@ -4,6 +4,7 @@ import { createScheduleReader } from '../../schedules/schedule-reader.js';
 import { createScheduleStore } from '../../schedules/schedule-store.js';
 import { startApiServices } from '../../api/api-services.js';
 import { createAuditLog } from '../../api/audit/audit-log.js';
+import { readNextAttempts } from '../../lanes/next-attempts.js';
 import { blockedReport } from '../../lanes/blocked-tenants.js';
 import { readTenantReports } from '../../lanes/tenant-reports.js';
 import { redisTimeMs } from '../../shared/redis-time.js';
@@ -83,6 +84,9 @@ export async function startDashboardServer(
         .map((t) => t.name),
       usage: () => tenant.limiter.usage(),
       blocked: async () => blockedReport(await runtime.lanes.forTenant(tenant.name).breaker.read()),
+      reserve: runtime.lanes.forTenant(tenant.name).reserve,
+      nextAttempts: () =>
+        readNextAttempts(runtime.redis, runtime.lanes.forTenant(tenant.name).keys.due),
     })),
     control: createCampaignControl({ store: runtime.store, lanes: runtime.lanes }),
     queue: api?.queue,

@@ -34,6 +34,14 @@ function familyCard(usage: BudgetUsage, now: number): SafeHtml {
           >
         </div>
         ${
+          window.reserve
+            ? html`<div class="window-reserve" data-reserve="${window.reserve}">
+                last ${formatCount(window.reserve)} kept for urgent campaigns: normal ones stop at
+                ${formatCount(window.cap - window.reserve)}
+              </div>`
+            : ''
+        }
+        ${
           window.configuredCap !== undefined && window.configuredCap !== window.cap
             ? html`<div class="window-adaptive" data-configured-cap="${window.configuredCap}">
                 effective cap ${formatCount(window.cap)}, configured

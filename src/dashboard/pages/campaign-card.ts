@@ -22,8 +22,21 @@ function etaText(view: CampaignView): string {
   if (campaign.state !== 'running') return campaign.state;
   if (view.noWorkers === true) return 'no workers';
   // Only busy devices left: they wait for their retry time, not for the budget.
-  if (campaign.counts.queued === 0 && campaign.counts.deferred > 0) return 'busy wait';
+  if (campaign.counts.queued === 0 && campaign.counts.deferred > 0)
+    return view.nextAttemptAt ? `busy, next retry ${formatClock(view.nextAttemptAt)}` : 'busy wait';
   return view.etaMs === null ? '—' : formatSpan(view.etaMs);
+}
+
+/** `14:32:10 UTC`: the time of day, on the clock `formatTime` writes. */
+function formatClock(ms: number): string {
+  return `${formatTime(ms).slice(11, 19)} UTC`;
+}
+
+/** Why a running campaign gets no call now, under its rate. */
+function rateNote(view: CampaignView): string | null {
+  if (view.waitingBehind === 'urgent') return 'waiting behind urgent';
+  if (view.waitingBehind === 'reserve') return 'waiting: urgent reserve';
+  return null;
 }
 
 /**
@@ -120,7 +133,11 @@ export function campaignCard(view: CampaignView, linkToPage = true): SafeHtml {
       }
       <span class="pill pill-${campaignBadge(campaign).tone}" data-badge
         >${campaignBadge(campaign).label}</span
-      >
+      >${
+        campaign.priority === 'urgent'
+          ? html`<span class="pill pill-urgent" data-urgent>urgent</span>`
+          : ''
+      }
       <span class="meta"
         >${campaign.scanType} scan · ${campaign.tenant} · ${campaign.priority} ·
         ${campaign.createdBy} · ${formatTime(campaign.createdAt)} · ${campaign.source} ·
@@ -156,11 +173,11 @@ export function campaignCard(view: CampaignView, linkToPage = true): SafeHtml {
     <dl class="stats">
       ${stat('MachineActions', formatCount(counts.requested), null, 'requested')}
       ${stat('Queued', formatCount(counts.queued), null, 'queued')}
-      ${stat('Deferred (busy)', formatCount(counts.deferred), `${formatCount(campaign.deferrals)} ${campaign.deferrals === 1 ? 'deferral' : 'deferrals'}`, 'deferred')}
+      ${stat('Deferred (busy)', formatCount(counts.deferred), `${formatCount(campaign.deferrals)} ${campaign.deferrals === 1 ? 'deferral' : 'deferrals'}${view.nextAttemptAt ? `, next retry ${formatClock(view.nextAttemptAt)}` : ''}`, 'deferred')}
       ${stat('Failed', formatCount(counts.failed), null, 'failed')}
       ${stat('Cancelled', formatCount(counts.cancelled), null, 'cancelled')}
       ${stat('Joined existing', formatCount(campaign.joinedExisting), null, 'joined')}
-      ${stat('Rate', view.ratePerMin === null ? '—' : `${formatCount(view.ratePerMin)}/min`, null, 'rate')}
+      ${stat('Rate', view.ratePerMin === null ? '—' : `${formatCount(view.ratePerMin)}/min`, rateNote(view), 'rate')}
       ${stat('ETA', etaText(view), null, 'eta')}
       ${view.proved ? stat('Proved complete', `${formatCount(view.proved.completed)} of ${formatCount(view.proved.of)}`, null, 'proved') : ''}
     </dl>
