@@ -59,6 +59,7 @@ export const ENVIRONMENT: Readonly<Record<string, { path: string; kind: Kind }>>
   FLEETSCAN_RATE_RESERVE: { path: 'limits.reserve', kind: 'text' },
   FLEETSCAN_BUDGET_SCOPE: { path: 'limits.budgetScope', kind: 'text' },
   FLEETSCAN_PENDING_RETRY: { path: 'scan.pendingRetry', kind: 'text' },
+  FLEETSCAN_PENDING_RETRY_CAP: { path: 'scan.pendingRetryCap', kind: 'text' },
   FLEETSCAN_PENDING_MAX_WAIT: { path: 'scan.pendingMaxWait', kind: 'text' },
   FLEETSCAN_CONCURRENCY: { path: 'worker.concurrency', kind: 'int' },
   LOG_LEVEL: { path: 'log.level', kind: 'text' },

@@ -5,7 +5,11 @@ import type { Command } from 'commander';
 import { parseRateLimits } from '../../config/duration.js';
 import { parseConsumerSchedule } from '../../simulator/other-consumer.js';
 import type { SimulatorOptions } from '../../simulator/options.js';
-import { PLAIN_HTTP_TOKEN_LIFETIME_SEC, simulatorEnvironment } from './simulator-environment.js';
+import {
+  formatSimulatorBanner,
+  PLAIN_HTTP_TOKEN_LIFETIME_SEC,
+  simulatorEnvironment,
+} from './simulator-environment.js';
 import { UsageError } from '../errors.js';
 
 interface SimulateFlags {
@@ -243,7 +247,7 @@ export function registerSimulateCommand(program: Command): void {
       const actualPort = typeof address === 'object' && address ? address.port : port;
       const shownHost = flags.host.includes(':') ? `[${flags.host}]` : flags.host;
       const url = `${flags.tls ? 'https' : 'http'}://${shownHost}:${String(actualPort)}`;
-      const { env, notes } = simulatorEnvironment({
+      const environment = simulatorEnvironment({
         url,
         tls: flags.tls === true,
         caFile,
@@ -257,11 +261,7 @@ export function registerSimulateCommand(program: Command): void {
         timeScale: options.timeScale ?? 1,
         rateLimits: options.rateLimits,
       });
-      process.stdout.write(
-        `simulator listening on ${url} (${String(sim.machines.length)} devices); set ${env.join(' ')}` +
-          (notes.length > 0 ? ` (${notes.join('; ')})` : '') +
-          '\n',
-      );
+      process.stdout.write(formatSimulatorBanner(url, sim.machines.length, environment));
       await new Promise<void>((resolve) => {
         let stopping = false;
         // The listeners stay until the server has closed: a dependency's signal-exit hook

@@ -46,8 +46,12 @@ export function readProgress(input: {
   throttled: number;
   /** `readSlotExits`, in the limiter's window order (shortest first). */
   slotExits?: readonly (readonly number[])[];
+  /** Calls per window kept for urgent campaigns (`BudgetLane.reserve`), same order. */
+  reserve?: readonly number[];
 }): DemoProgress {
   const counts = input.campaign?.counts;
+  // A normal campaign's calls stop at cap − reserve (dispatch-n.lua); an urgent one's at the cap.
+  const reserve = input.campaign?.priority === 'urgent' ? [] : (input.reserve ?? []);
   const waiting = (counts?.queued ?? 0) + (counts?.deferred ?? 0);
   const window = input.windows[0] ?? { cap: 0, windowMs: 1 };
   return {
@@ -65,9 +69,13 @@ export function readProgress(input: {
           windows: input.windows,
           usedNow: input.usedNow,
           slotExits: input.slotExits,
+          reserve,
         })
       : null,
-    heldBy: input.slotExits && waiting > 0 ? fullWindowWait(input.windows, input.slotExits) : null,
+    heldBy:
+      input.slotExits && waiting > 0
+        ? fullWindowWait(input.windows, input.slotExits, reserve)
+        : null,
     throttled: input.throttled,
   };
 }
@@ -88,7 +96,9 @@ export function formatProgress(p: DemoProgress, width = 24): string {
     `${n(p.callsInWindow)}/${n(p.window.cap)} calls per ${formatDuration(p.window.windowMs)}`,
     ...(p.heldBy
       ? [
-          `waiting for the ${formatDuration(p.heldBy.windowMs)} window (${formatDuration(p.heldBy.waitMs)})`,
+          p.heldBy.reserve === undefined
+            ? `waiting for the ${formatDuration(p.heldBy.windowMs)} window (${formatDuration(p.heldBy.waitMs)})`
+            : `waiting: urgent reserve ${n(p.heldBy.reserve)} of ${n(p.heldBy.cap)}/${formatDuration(p.heldBy.windowMs)} (${formatDuration(p.heldBy.waitMs)})`,
         ]
       : []),
     `ETA ${p.etaMs === null ? '…' : formatDuration(p.etaMs)}`,

@@ -133,6 +133,7 @@ async function follow(
       calls: env.sim.calls(),
       throttled: env.sim.stats().throttled,
       slotExits: await readSlotExits(runtime.redis, runtime.config),
+      reserve: campaign ? runtime.lanes.forTenant(campaign.tenant).reserve : [],
     });
     if (!options.json)
       out.write(tty ? `\r${formatProgress(progress)}\x1b[K` : `${formatProgress(progress)}\n`);

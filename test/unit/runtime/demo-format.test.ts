@@ -90,6 +90,26 @@ describe('demo output', () => {
     expect(line).toContain('429s 0');
   });
 
+  // Issue 25: the demo sat at `0/100 calls per 500ms ETA 26.8s` with no word of the reserve.
+  it('names the urgent reserve when it is what holds a normal campaign back', () => {
+    const input = {
+      startedAt: 0,
+      now: 12_000,
+      windows: WINDOWS,
+      usedNow: [0, 1_400],
+      calls: [],
+      throttled: 0,
+      slotExits: [[], Array.from({ length: 1_400 }, (_, k) => 26_800 + k)],
+      reserve: [10, 100],
+    };
+    const held = readProgress({ ...input, campaign: campaign() });
+    expect(held.heldBy).toMatchObject({ windowMs: 30_000, reserve: 100, cap: 1_500 });
+    expect(formatProgress(held)).toContain('waiting: urgent reserve 100 of 1,500/30s (26.8s)');
+    const urgent = readProgress({ ...input, campaign: campaign({ priority: 'urgent' }) });
+    expect(urgent.heldBy).toBeNull();
+    expect(formatProgress(urgent)).not.toContain('waiting');
+  });
+
   it('sums up against the best possible time for the fleet', () => {
     const stats = {
       calls: 3,

@@ -6,6 +6,8 @@ import { Command } from 'commander';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { registerSimulateCommand } from '../../../src/cli/commands/simulate.js';
 import { UsageError } from '../../../src/cli/errors.js';
+import { REAL_PENDING_TIMING } from '../../../src/cli/commands/simulator-environment.js';
+import { loadConfig } from '../../../src/config/load.js';
 
 function program(): Command {
   const p = new Command('fleetscan').exitOverride();
@@ -80,7 +82,14 @@ describe('fleetscan simulate', () => {
     expect(line).toContain('MSAL signs in only over HTTPS');
     expect(line).not.toContain('FLEETSCAN_RATE_LIMITS');
     const token = /MDE_ACCESS_TOKEN=(\S+)/.exec(line)?.[1] ?? '';
-    expect(line.endsWith('\n') && line.indexOf('\n') === line.length - 1).toBe(true);
+    // One `export` line per setting, ready to paste into a shell; notes are comments.
+    const lines = line.trimEnd().split('\n');
+    expect(lines.filter((l) => l.startsWith('export '))).toEqual([
+      `export MDE_API_URL=${url!}`,
+      `export MDE_ACCESS_TOKEN=${token}`,
+    ]);
+    expect(lines.slice(1).every((l) => l.startsWith('export ') || l.startsWith('# '))).toBe(true);
+    expect(line).not.toContain('FLEETSCAN_PENDING_RETRY');
     expect((await fetch(`${url!}/api/machines`)).status).toBe(401);
     const authorized = await fetch(`${url!}/api/machines`, {
       headers: { authorization: `Bearer ${token}` },
@@ -90,10 +99,29 @@ describe('fleetscan simulate', () => {
     await expect(fetch(`${url!}/api/machines`)).rejects.toThrow();
   });
 
-  it('prints the FLEETSCAN_RATE_LIMITS matching its time scale', async () => {
+  it('prints the FLEETSCAN_RATE_LIMITS and busy-device timing matching its time scale', async () => {
     const { line, stop } = await startSimulate(['--fleet', '5', '--time-scale', '60']);
     await stop();
-    expect(line).toContain('FLEETSCAN_RATE_LIMITS=100/1000ms,1500/60000ms');
+    expect(line).toContain('export FLEETSCAN_RATE_LIMITS=100/1000ms,1500/60000ms\n');
+    // 5 min, 30 min and 24 h at ×60: a busy device of a compressed trial waits 5 s, not 5 min.
+    expect(line).toContain('export FLEETSCAN_PENDING_RETRY=5000ms\n');
+    expect(line).toContain('export FLEETSCAN_PENDING_RETRY_CAP=30000ms\n');
+    expect(line).toContain('export FLEETSCAN_PENDING_MAX_WAIT=1440000ms\n');
+    const scaled = loadConfig({
+      env: {
+        FLEETSCAN_PENDING_RETRY: '5000ms',
+        FLEETSCAN_PENDING_RETRY_CAP: '30000ms',
+        FLEETSCAN_PENDING_MAX_WAIT: '1440000ms',
+      },
+    }).scan;
+    expect(scaled).toMatchObject({ pendingRetry: 5_000, pendingRetryCap: 30_000 });
+    // The real timing it divides is config/default.yaml's.
+    const { scan } = loadConfig({ env: {} });
+    expect(REAL_PENDING_TIMING.map(([, ms]) => ms)).toEqual([
+      scan.pendingRetry,
+      scan.pendingRetryCap,
+      scan.pendingMaxWait,
+    ]);
     const custom = await startSimulate(['--fleet', '5', '--rate-limits', '10/1s']);
     await custom.stop();
     expect(custom.line).toContain('FLEETSCAN_RATE_LIMITS=10/1000ms');
