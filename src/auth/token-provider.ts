@@ -86,7 +86,7 @@ export function createTokenProvider(
       });
     }
     if (!result.fromCache) {
-      log.info({ expiresOn: result.expiresOn?.toISOString(), forceRefresh }, 'token acquired');
+      log.debug({ expiresOn: result.expiresOn?.toISOString(), forceRefresh }, 'token acquired');
       deps.onRefresh?.();
     }
     held = {

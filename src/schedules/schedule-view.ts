@@ -1,7 +1,7 @@
 import { describeTargetsOf } from './describe-targets.js';
 import { formatWindow } from './dispatch-window.js';
 import { formatLocal } from './local-time.js';
-import { nextFire, nextPlannedAfter } from './plan-fires.js';
+import { jitterFor, nextFire, nextPlannedAfter } from './plan-fires.js';
 import type { FireRecord, Schedule } from './schedule.js';
 
 /** An instant as both people and machines read it. */
@@ -63,12 +63,15 @@ export function scheduleView(schedule: Schedule, lastRun: FireRecord | null): Sc
   };
 }
 
-/** The next `n` planned times after `after` (for `show`), ignoring runs already counted. */
+/**
+ * The next `n` fires after `after` (for `show`), ignoring runs already counted: each planned time
+ * plus its jitter, the moment it really fires, as `nextFire` says it (and `schedule add` echoes).
+ */
 export function upcoming(schedule: Schedule, after: number, n: number): Instant[] {
   const out: Instant[] = [];
   const { spec } = schedule;
   for (let p = nextPlannedAfter(spec, after); p !== null && out.length < n;) {
-    out.push(instant(p, spec.tz));
+    out.push(instant(p + jitterFor(spec.name, p, spec.jitterMs), spec.tz));
     p = nextPlannedAfter(spec, p);
   }
   return out;

@@ -150,6 +150,37 @@ describe('fleetscan schedule commands', () => {
   );
 
   it(
+    'says the same next fire in add and show, jitter included, and durations as written',
+    async () => {
+      const added = await cli(
+        'schedule',
+        'add',
+        'nightly',
+        '--cron',
+        '30 2 * * *',
+        '--tz',
+        'UTC',
+        '--all',
+        '--comment',
+        'x',
+        '--jitter',
+        '10m',
+        '--catchup',
+        '1h',
+      );
+      expect(added.code, added.stderr).toBe(0);
+      expect(added.stdout).toContain('Catch-up 1h 00m, jitter 10m.');
+      const fire = /Next fire \(jitter included\): (\S+ \S+ UTC)/.exec(added.stdout)?.[1];
+      expect(fire).toBeDefined();
+      const shown = await cli('schedule', 'show', 'nightly');
+      expect(shown.stdout).toContain('catch-up 1h 00m, jitter 10m,');
+      expect(shown.stdout).toContain(`Next fires (jitter included): ${fire!} (`);
+      expect(shown.stdout).not.toMatch(/3600s|600s/);
+    },
+    SLOW,
+  );
+
+  it(
     'applies a YAML file: dry-run diff, then changes, then nothing the second time',
     async () => {
       await json('schedule', 'add', 'old', '--cron', '0 1 * * *', '--all', '--comment', 'x');

@@ -1,7 +1,7 @@
 import { estimateCompletion } from '../../campaigns/eta.js';
 import { formatDuration } from '../../config/duration.js';
 import type { Config } from '../../config/schema.js';
-import { budgetIdFor } from '../../limiter/scan-limiter.js';
+import { budgetIdFor, type ScanLimiter } from '../../limiter/scan-limiter.js';
 import { readSlotExits } from '../../limiter/slot-exits.js';
 import type { Logger } from '../../shared/logger.js';
 import type { Redis } from '../../shared/redis.js';
@@ -32,17 +32,32 @@ export interface DryRunReport {
  */
 export async function scanDryRun(
   source: ScanSource,
-  deps: { config: Config; redis: Redis; log: Logger; json: boolean },
+  deps: {
+    config: Config;
+    redis: Redis;
+    log: Logger;
+    json: boolean;
+    /** The campaign's tenant's budget; default: the one of the configuration's own credentials. */
+    budget?: { limiter: Pick<ScanLimiter, 'usage'>; id: string };
+  },
 ): Promise<DryRunReport> {
   const ids = new Set<string>();
   for await (const chunk of source.chunks) for (const id of chunk) ids.add(id);
-  const limiter = limiterFromConfig(deps.config, deps.redis, deps.log);
-  const budget = await readBudget(limiter, budgetIdFor(deps.config));
+  const budget = deps.budget
+    ? await readBudget(deps.budget.limiter, deps.budget.id)
+    : await readBudget(
+        limiterFromConfig(deps.config, deps.redis, deps.log),
+        budgetIdFor(deps.config),
+      );
   const floorMs = estimateCompletion({
     remaining: ids.size,
     windows: budget.windows,
     usedNow: budget.windows.map((w) => w.used),
-    slotExits: await readSlotExits(deps.redis, deps.config),
+    // The slot times are read from the configuration's own budget: only where that is the one.
+    slotExits:
+      budget.id === budgetIdFor(deps.config)
+        ? await readSlotExits(deps.redis, deps.config)
+        : undefined,
   });
   const invalid = source.invalid();
   const report: DryRunReport = {

@@ -12,6 +12,12 @@ import type { CommandSession } from './shared/session.js';
 import { audited } from '../../api/audit/record-audit.js';
 import type { Logger } from '../../shared/logger.js';
 import { cliAudit } from './shared/cli-audit.js';
+import {
+  listWorkers,
+  WORKER_HEARTBEAT_MS,
+  workersOf,
+  type LiveWorker,
+} from '../../ops/worker-presence.js';
 
 interface ScanOptions extends SourceOptions {
   scanType: string;
@@ -111,9 +117,18 @@ export function registerScanCommand(program: Command): void {
       const config = configFor(command);
       const log = loggerFor(config, 'fleetscan-scan');
       if (options.dryRun === true) {
-        await withSession(config, async ({ redis }) => {
-          const source = await openScanSource(options, { config, redis, log });
-          await scanDryRun(source, { config, redis, log, json: options.json === true });
+        // The same tenant checks as a real run: a dry run that passes must not fail for real.
+        await withSession(config, async ({ redis, tenants }) => {
+          const tenant = chooseTenant(options.tenant, tenants.names, options.campaignId);
+          const source = await openScanSource(options, { config, redis, log, tenant });
+          const runtime = tenant === undefined ? undefined : tenants.get(tenant);
+          await scanDryRun(source, {
+            config,
+            redis,
+            log,
+            json: options.json === true,
+            ...(runtime ? { budget: { limiter: runtime.limiter, id: runtime.budgetId } } : {}),
+          });
         });
         return;
       }
@@ -128,7 +143,13 @@ export function registerScanCommand(program: Command): void {
           },
           () => scanFor(session, options, { scanType, comment, priority, window, log }),
         );
-        report(options.json === true, started);
+        const workers = workersOf(
+          await listWorkers(session.redis, config.redis.prefix, {
+            intervalMs: WORKER_HEARTBEAT_MS,
+          }),
+          started.campaign.tenant,
+        );
+        report(options.json === true, started, workers);
       });
     });
 }
@@ -179,7 +200,7 @@ async function scanFor(
   return started;
 }
 
-function report(json: boolean, started: StartedCampaign) {
+function report(json: boolean, started: StartedCampaign, workers: readonly LiveWorker[]) {
   const { campaign, accepted } = started;
   const summary = {
     campaignId: campaign.id,
@@ -217,8 +238,14 @@ function report(json: boolean, started: StartedCampaign) {
       ? [`  … and ${count(summary.invalid - summary.invalidLines.length)} more invalid lines`]
       : []),
     '',
-    'Start workers (any number, on any host sharing this Redis; they share one API budget):',
-    '  fleetscan worker --concurrency 8',
+    ...(workers.length > 0
+      ? [
+          `${count(workers.length)} live worker${workers.length === 1 ? '' : 's'} serve${workers.length === 1 ? 's' : ''} tenant ${campaign.tenant}: the devices are called for now.`,
+        ]
+      : [
+          'Start workers (any number, on any host sharing this Redis; they share one API budget):',
+          '  fleetscan worker --concurrency 8',
+        ]),
     'Watch progress:',
     `  fleetscan status ${campaign.id} --wait`,
   ];

@@ -99,6 +99,7 @@ export function registerScheduleAdd(schedule: Command): void {
       const { scheduleClockFrom } = await import('../../schedules/runtime-schedules.js');
       const { scheduleView } = await import('../../schedules/schedule-view.js');
       const { withSession } = await import('./shared/session.js');
+      const { spanOrNone } = await import('./schedule-lines.js');
       const config = configFor(command);
       await withSession(config, async (session) => {
         const store = createScheduleStore(session.redis, config.redis.prefix);
@@ -123,7 +124,8 @@ export function registerScheduleAdd(schedule: Command): void {
         }
         process.stdout.write(
           `Schedule ${name} added: ${spec.cron} (${spec.tz}), ${view.targets}.\n` +
-            `  Next fire: ${view.nextFire ? `${view.nextFire.local} (${view.nextFire.utc})` : 'none'}\n` +
+            `  Catch-up ${spanOrNone(spec.catchupMs)}, jitter ${spanOrNone(spec.jitterMs)}.\n` +
+            `  Next fire${spec.jitterMs > 0 ? ' (jitter included)' : ''}: ${view.nextFire ? `${view.nextFire.local} (${view.nextFire.utc})` : 'none'}\n` +
             '  Workers (`fleetscan worker`) fire it; watch it with `fleetscan schedule show ' +
             `${name}\`.\n`,
         );

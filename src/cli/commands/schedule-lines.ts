@@ -1,3 +1,4 @@
+import { formatDuration } from '../../config/duration.js';
 import type { FireRecord } from '../../schedules/schedule.js';
 import { instant } from '../../schedules/schedule-view.js';
 import { count } from './shared/output.js';
@@ -17,4 +18,9 @@ export function historyLine(r: FireRecord, tz: string): string {
     (r.counts ? ` ${count(r.counts.queued)} queued` : '') +
     (r.reason ? `: ${r.reason}` : '')
   );
+}
+
+/** `1h 00m`, `10m`, `30s` as the flags are written; `none` for 0. */
+export function spanOrNone(ms: number): string {
+  return ms === 0 ? 'none' : formatDuration(ms);
 }

@@ -87,7 +87,7 @@ export function registerScheduleManage(schedule: Command): void {
     .addHelpText('after', '\nExample:\n  fleetscan schedule show nightly-servers')
     .action(async (name: string, options: JsonOption, command: Command) => {
       const { scheduleView, upcoming } = await import('../../schedules/schedule-view.js');
-      const { historyLine } = await import('./schedule-lines.js');
+      const { historyLine, spanOrNone } = await import('./schedule-lines.js');
       await withSchedules(command, async (store, now) => {
         const found = await requireSchedule(store, name);
         const history = await store.history(name, 5);
@@ -96,11 +96,11 @@ export function registerScheduleManage(schedule: Command): void {
         const lines = [
           `Schedule ${name}: ${found.spec.cron} (${found.spec.tz}), ${view.targets}`,
           `  ${found.spec.scanType} scan, comment "${found.spec.comment}", tenant ${found.spec.tenant}, priority ${found.spec.priority}`,
-          `  overlap ${found.spec.overlap}, catch-up ${String(found.spec.catchupMs / 1000)}s` +
-            `, jitter ${String(found.spec.jitterMs / 1000)}s, window ${view.window ?? 'none'}`,
+          `  overlap ${found.spec.overlap}, catch-up ${spanOrNone(found.spec.catchupMs)}` +
+            `, jitter ${spanOrNone(found.spec.jitterMs)}, window ${view.window ?? 'none'}`,
           `  ${view.paused ? `PAUSED${view.note ? `: ${view.note}` : ''}` : 'active'}, ${count(view.runs)} runs` +
             (view.maxRuns === null ? '' : ` of at most ${count(view.maxRuns)}`),
-          `  Next fires: ${next.length === 0 ? 'none' : next.map((i) => `${i.local} (${i.utc})`).join(', ')}`,
+          `  Next fires${found.spec.jitterMs > 0 ? ' (jitter included)' : ''}: ${next.length === 0 ? 'none' : next.map((i) => `${i.local} (${i.utc})`).join(', ')}`,
           ...(view.claimedRun
             ? [
                 `  Claimed run ${view.claimedRun.planned.local} → campaign ${view.claimedRun.campaignId}: ` +
