@@ -260,6 +260,29 @@ describe('scan --dry-run', () => {
   });
 });
 
+describe('scan, as a real run will go', () => {
+  it('refuses an unknown tenant in a dry run as the real run does', async () => {
+    const args = ['scan', '--devices', join(dir, 'devices.csv'), '--comment', 'x'];
+    const dry = await cli([...args, '--tenant', 'contoso', '--dry-run']);
+    expect(dry.code).toBe(1);
+    expect(dry.stderr).toContain('--tenant contoso is not configured; tenants: default');
+    expect(dry.stdout).not.toContain('would be queued');
+    expect((await cli([...args, '--tenant', 'default', '--dry-run'])).code).toBe(0);
+  });
+
+  it('says workers are on it instead of asking to start them when they run', async () => {
+    const args = ['scan', '--devices', join(dir, 'devices.csv'), '--comment', 'x'];
+    expect((await cli(args)).stdout).toContain('Start workers');
+    const worker = liveWorker(redis, prefix);
+    await worker.ready;
+    const served = await cli(args);
+    expect(served.code, served.stderr).toBe(0);
+    expect(served.stdout).toContain('1 live worker serves tenant default');
+    expect(served.stdout).not.toContain('Start workers');
+    await worker.stop();
+  });
+});
+
 describe('host names', () => {
   it('keeps the Device Name column of a CSV and exports it with each device', async () => {
     const file = join(dir, 'named.csv');

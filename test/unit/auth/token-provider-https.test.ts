@@ -97,6 +97,10 @@ describe('tokens from the simulator over HTTPS, through MSAL unmocked', () => {
     expect(report.shortLived.requests).toBe(1);
   });
 
+  it('logs a routine token acquisition at debug, below what a terminal shows', () => {
+    expect(report.acquiredLevels).toEqual([20]);
+  });
+
   it('keeps secrets and tokens out of the logs', () => {
     expect(report.logLines).toBeGreaterThan(0);
     expect(report.logsLeak).toBe(false);
