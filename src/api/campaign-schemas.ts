@@ -222,5 +222,10 @@ export const RetryResultSchema = z
       .int()
       .describe('Deprecated: the same as devicesQueued; will be removed in 1.0.0'),
     state: z.enum(CAMPAIGN_STATES),
+    skipped: z
+      .record(z.string(), z.number().int())
+      .describe(
+        'Failed devices left failed, per permanent code (OsPlatformNotSupported, …); name the code to retry them',
+      ),
   })
   .describe('Failed devices handed back to the workers');

@@ -1,6 +1,7 @@
 import type { CampaignState } from '../campaigns/campaign.js';
 import { campaignKeys } from '../campaigns/campaign-keys.js';
 import { UnknownCampaignError } from '../campaigns/errors.js';
+import { failureCode } from '../campaigns/failure-groups.js';
 import { randomUUID } from 'node:crypto';
 import { holdIntake } from '../campaigns/intake.js';
 import { loadLuaScript } from '../campaigns/lua-script.js';
@@ -37,6 +38,37 @@ export interface RetryFailedResult {
   /** Deprecated: the BullMQ-era name of `devicesQueued`, kept in JSON output until 1.0.0. */
   jobsSubmitted: number;
   state: CampaignState;
+  /**
+   * Failed devices left failed because their code is permanent (`PERMANENT_FAILURE_CODES`), per
+   * code: asked for without `reason`, a retry would fail them the same way. Name the code to
+   * retry them anyway.
+   */
+  skipped: Record<string, number>;
+}
+
+/**
+ * Failure codes a retry cannot change: the device cannot run the scan (its platform or sensor
+ * version, mde-api.md "Errors") or is not known to Defender. `retry` without a reason leaves
+ * them failed; `retry --reason CODE` retries them on purpose (after an agent update, say).
+ * Permission and tenant errors (403) are not here: the operator can fix those and retry.
+ */
+export const PERMANENT_FAILURE_CODES: ReadonlySet<string> = new Set([
+  'OsPlatformNotSupported',
+  'ClientVersionNotSupported',
+  'ResourceNotFound',
+  'NotFound',
+  'InvalidMachineId',
+]);
+
+/** Failed devices per code, from the campaign's counts: `{ OsPlatformNotSupported: 3, … }`. */
+export function failureCodes(failuresByReason: Record<string, number>): Record<string, number> {
+  const codes: Record<string, number> = {};
+  for (const [reason, n] of Object.entries(failuresByReason)) {
+    if (n <= 0) continue;
+    const code = reasonCode(reason);
+    codes[code] = (codes[code] ?? 0) + n;
+  }
+  return codes;
 }
 
 /** Why a retry was refused (unknown campaigns throw `UnknownCampaignError`). */
@@ -44,16 +76,20 @@ export class RetryRefusedError extends Error {
   override name = 'RetryRefusedError';
 }
 
-/** The code of a stored failure reason: `ResourceNotFound: Machine not found` → `ResourceNotFound`. */
+/**
+ * The code of a stored failure reason, as `status` groups it (`failureCode`):
+ * `ResourceNotFound: Machine not found` → `ResourceNotFound`; a bare sentence with its times and
+ * ids blanked, so `--reason` accepts every code `status` prints.
+ */
 export function reasonCode(reason: string | null): string {
-  if (reason === null) return 'unknown';
-  const colon = reason.indexOf(':');
-  return (colon < 0 ? reason : reason.slice(0, colon)).trim();
+  return reason === null ? 'unknown' : failureCode(reason).code;
 }
 
 /**
- * Hands a campaign's failed devices (all, or those of one failure code) back to the workers: the
- * one code path behind `fleetscan retry` and `POST /api/v1/campaigns/{id}/retry`.
+ * Hands a campaign's failed devices (all but the permanent codes, or those of one failure code)
+ * back to the workers: the one code path behind `fleetscan retry`, the dashboard's button and
+ * `POST /api/v1/campaigns/{id}/retry`. A `reason` no failed device has is refused, naming the
+ * codes present.
  * The intake is opened first, so a finished campaign runs again and cannot finish half-way while
  * devices move; each batch is moved in one Lua call and then pushed into the campaign's lane (the
  * push is idempotent, so a repeat doubles nothing). A paused campaign keeps them in line until
@@ -69,6 +105,16 @@ export async function retryFailed(
   if (campaign.state === 'cancelled') {
     throw new RetryRefusedError(`Campaign ${campaignId} was cancelled; start a new one.`);
   }
+  const present = failureCodes(campaign.failuresByReason);
+  if (request.reason !== undefined && !(request.reason in present)) {
+    const listed = Object.entries(present)
+      .sort((a, b) => b[1] - a[1])
+      .map(([code, n]) => `${code} (${String(n)})`);
+    throw new RetryRefusedError(
+      `No failed device of campaign ${campaignId} has the code ${request.reason}; ` +
+        (listed.length > 0 ? `codes present: ${listed.join(', ')}` : 'no device failed'),
+    );
+  }
   const result: RetryFailedResult = {
     campaignId,
     requeued: 0,
@@ -77,6 +123,7 @@ export async function retryFailed(
     devicesQueued: 0,
     jobsSubmitted: 0,
     state: campaign.state,
+    skipped: {},
   };
   const intake = await holdIntake(store, campaignId, randomUUID());
   try {
@@ -111,6 +158,10 @@ export async function retryFailed(
       if (device.state !== 'failed') continue;
       const code = reasonCode(device.reason);
       if (request.reason !== undefined && code !== request.reason) continue;
+      if (request.reason === undefined && PERMANENT_FAILURE_CODES.has(code)) {
+        result.skipped[code] = (result.skipped[code] ?? 0) + 1;
+        continue;
+      }
       batch.push({ id: device.machineId, code });
       if (batch.length >= BATCH) {
         await flush(batch);

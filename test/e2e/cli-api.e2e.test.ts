@@ -95,6 +95,22 @@ describe('fleetscan token, api and retry', () => {
     expect(campaign?.counts).toMatchObject({ queued: 2, failed: 2 });
     expect(campaign?.failuresByReason).toEqual({ 'OsPlatformNotSupported: <b>macOS 10</b>': 2 });
 
+    // OsPlatformNotSupported is permanent: a plain retry leaves it, naming how to force it.
+    const plain = await cli(['retry', seeded.id]);
+    expect(plain.code, plain.stderr).toBe(0);
+    expect(plain.stdout).toContain('no failed devices to retry');
+    expect(plain.stdout).toContain(
+      'Left failed, a retry cannot change them: 2 OsPlatformNotSupported (retry them anyway with --reason OsPlatformNotSupported)',
+    );
+    expect((await store.getCampaign(seeded.id))?.counts).toMatchObject({ failed: 2 });
+    const bogus = await cli(['retry', seeded.id, '--reason', 'Bogus']);
+    expect(bogus.code).toBe(1);
+    expect(bogus.stderr).toContain(
+      `No failed device of campaign ${seeded.id} has the code Bogus; codes present: OsPlatformNotSupported (2)`,
+    );
+    const forced = await cli(['retry', seeded.id, '--reason', 'OsPlatformNotSupported', '--json']);
+    expect(JSON.parse(forced.stdout)).toMatchObject({ requeued: 2, skipped: {} });
+
     const unknown = await cli(['retry', 'c-000000000000']);
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toMatch(/No campaign c-000000000000/);

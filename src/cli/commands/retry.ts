@@ -7,8 +7,14 @@ import { count } from './shared/output.js';
 import { cliAudit } from './shared/cli-audit.js';
 
 function describe(r: RetryFailedResult, reason: string | undefined): string {
+  const skipped = Object.entries(r.skipped);
+  const left =
+    skipped.length === 0
+      ? ''
+      : ` Left failed, a retry cannot change them: ${skipped.map(([code, n]) => `${count(n)} ${code}`).join(', ')}` +
+        ` (retry them anyway with --reason ${skipped[0]?.[0] ?? 'CODE'}).`;
   if (r.requeued === 0) {
-    return `Campaign ${r.campaignId}: no failed devices${reason ? ` with reason ${reason}` : ''} to retry (${r.state}).`;
+    return `Campaign ${r.campaignId}: no failed devices${reason ? ` with reason ${reason}` : ''} to retry (${r.state}).${left}`;
   }
   const reasons = Object.entries(r.byReason)
     .map(([code, n]) => `${count(n)} ${code}`)
@@ -16,7 +22,8 @@ function describe(r: RetryFailedResult, reason: string | undefined): string {
   return (
     `Campaign ${r.campaignId} ${r.state}: ${count(r.requeued)} failed devices queued again (${reasons}); ` +
     `${count(r.lookupFirst)} of them are looked up before any new call.` +
-    (r.state === 'paused' ? ` Resume it to call them: fleetscan resume ${r.campaignId}` : '')
+    (r.state === 'paused' ? ` Resume it to call them: fleetscan resume ${r.campaignId}` : '') +
+    left
   );
 }
 
@@ -25,8 +32,13 @@ export function registerRetryCommand(program: Command): void {
   program
     .command('retry')
     .argument('<id>', 'campaign id')
-    .description('Queue the failed devices of a campaign again (all, or those of one failure code)')
-    .option('--reason <code>', 'only devices that failed with this code (as in `status`)')
+    .description(
+      'Queue the failed devices of a campaign again (all but permanent failures, or those of one failure code)',
+    )
+    .option(
+      '--reason <code>',
+      'only devices that failed with this code (as in `status`); also a permanent one such as OsPlatformNotSupported',
+    )
     .option('--json', 'print one JSON object')
     .addHelpText(
       'after',
