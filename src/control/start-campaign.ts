@@ -34,6 +34,13 @@ export interface CampaignRequest {
   name?: string | undefined;
   /** Re-run into this campaign: adds what is missing, doubles nothing. */
   campaignId?: string | undefined;
+  /**
+   * With `campaignId`: the id was drawn ahead for a new campaign (a schedule's claimed run), so
+   * when no campaign has it yet nothing was ever sent for it and it is created plainly. Without
+   * this flag a missing campaign is taken for a lost one (`scan --campaign-id` after a Redis
+   * loss) and its devices wait for a lookup of its actions (reconcile) before any call.
+   */
+  idDrawnAhead?: boolean | undefined;
   /** `user@host`, or the API token's name. */
   createdBy: string;
   /** Default `default` (the single tenant of the MDE_* variables). */
@@ -118,6 +125,7 @@ export async function startCampaign(
     // its devices wait for one batched lookup of its actions before any call (reconcile). A
     // campaign recreated after a loss keeps its creation time, read from its id.
     if (existing) await store.requestReconcile(id);
+    else if (request.idDrawnAhead === true) await store.createCampaign(newMeta(id, now()));
     else await store.createForReconcile(newMeta(id, campaignCreatedAt(id) ?? now()));
   } else {
     await store.createCampaign(newMeta(id, now()));

@@ -68,6 +68,8 @@ export async function fireSchedule(
         window: spec.window,
         schedule: spec.name,
         campaignId: at.campaignId,
+        // A claimed run's id is drawn before its campaign exists: no reconcile for a new one.
+        idDrawnAhead: true,
       },
     );
     deps.log.info(

@@ -93,7 +93,7 @@ describe('errors', () => {
 });
 
 describe('campaign control', () => {
-  it('refuses to pause or resume a cancelled campaign and shows when it was cancelled', async () => {
+  it('refuses to pause, resume or reclass a cancelled campaign and shows when it was cancelled', async () => {
     const id = await newCampaign();
     expect((await cli(['cancel', id])).code).toBe(0);
     const pause = await cli(['pause', id]);
@@ -102,6 +102,12 @@ describe('campaign control', () => {
     const resume = await cli(['resume', id, '--json']);
     expect(resume.code).toBe(1);
     expect(JSON.parse(resume.stdout)).toMatchObject({ error: { kind: 'usage' } });
+    const priority = await cli(['priority', id, 'urgent']);
+    expect(priority.code).toBe(1);
+    expect(priority.stderr).toContain(
+      `Campaign ${id} is cancelled; nothing of it waits, so its class cannot change.`,
+    );
+    expect((await createCampaignStore(redis, prefix).getCampaign(id))?.priority).toBe('normal');
     const status = await cli(['status', id]);
     expect(status.stdout).not.toMatch(/ended\s*$/m);
     expect(status.stdout).toMatch(

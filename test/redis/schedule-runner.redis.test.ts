@@ -2,6 +2,7 @@ import { rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { scheduledCampaignId } from '../../src/campaigns/campaign-id.js';
+import { campaignKeys } from '../../src/campaigns/campaign-keys.js';
 import { createFiringLock } from '../../src/schedules/firing-lock.js';
 import { scheduleKeys } from '../../src/schedules/schedule-keys.js';
 import type { PendingFire } from '../../src/schedules/schedule.js';
@@ -71,6 +72,9 @@ describe('schedule firing loop', () => {
       ['schedule.fire', entry?.campaignId, 'schedule:nightly', 'schedule', 'test', 'ok'],
     ]);
     expect(audited[0]?.detail).toBe('started, 3 devices queued (planned 2026-01-01T00:10:00.000Z)');
+    // An ordinary run is a new campaign: no reconcile pass (nor its WARN) before its first call.
+    const keys = campaignKeys(prefix, entry?.campaignId ?? '');
+    expect(await p.redis.hexists(keys.campaign, 'reconcile')).toBe(0);
   });
 
   it('after workers were stopped over three planned times, fires one within catch-up and records the others missed', async () => {

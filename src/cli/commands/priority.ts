@@ -38,10 +38,22 @@ export function registerPriorityCommand(program: Command): void {
             target: id,
             detail: (done) => `${done.result.previous} -> ${priority}`,
           },
-          async () => ({
-            campaign: await requireCampaign(store, id),
-            result: await createCampaignControl({ store, lanes }).setPriority(id, priority),
-          }),
+          async () => {
+            const found = await requireCampaign(store, id);
+            // As pause and resume refuse: a class means nothing to a campaign with nothing waiting.
+            if (found.state === 'finished' || found.state === 'cancelled') {
+              throw new UsageError(
+                `Campaign ${id} is ${found.state}; nothing of it waits, so its class cannot change.` +
+                  (found.state === 'finished' && found.counts.failed > 0
+                    ? ` To call its failed devices again: fleetscan retry ${id}`
+                    : ''),
+              );
+            }
+            return {
+              campaign: found,
+              result: await createCampaignControl({ store, lanes }).setPriority(id, priority),
+            };
+          },
         );
         const message = describe(id, result.previous, priority, campaign.state);
         if (options.json === true) printJson({ campaignId: id, ...result, message });
