@@ -97,6 +97,42 @@ describe('first run', () => {
     expect(scripts['predemo']).toBe('node scripts/prerequisites.js redis');
   });
 
+  it('tells what npm test installs and how long it takes', () => {
+    const readme = readFileSync(join(root, 'README.md'), 'utf8').replace(/\s+/g, ' ');
+    // Every package the pretest step may install, named where the README opens.
+    const all = planPrerequisites({
+      chromium: false,
+      redis: false,
+      ip: false,
+      faketime: false,
+      root: true,
+      aptGet: true,
+    }).install;
+    expect(all.length).toBeGreaterThan(2);
+    const opening = readme.slice(0, readme.indexOf('## What you will see'));
+    for (const name of all)
+      expect(opening, name).toContain(name === 'iproute2' ? 'iproute2' : name.split('-')[0]);
+    expect(opening).toMatch(/npm test` takes about 15 minutes/);
+  });
+
+  it('keeps tests from writing into tracked files (docs/ screenshots come from their own command)', () => {
+    const offenders: string[] = [];
+    const walk = (dir: string): void => {
+      for (const entry of readdirSync(dir, { withFileTypes: true })) {
+        const path = join(dir, entry.name);
+        if (entry.isDirectory()) walk(path);
+        else if (
+          /\.test\.ts$/.test(entry.name) &&
+          /packageRoot\(\), 'docs'/.test(readFileSync(path, 'utf8'))
+        )
+          offenders.push(path);
+      }
+    };
+    walk(join(root, 'test'));
+    expect(offenders).toEqual([]);
+    expect(readFileSync(join(root, '.ci/run'), 'utf8')).toContain('git diff --exit-code --stat');
+  });
+
   it('gives CI the README first-run commands as written', () => {
     const readme = readFileSync(join(root, 'README.md'), 'utf8');
     expect(readmeCommands(readme)).toEqual(['npm ci && npm run demo', 'npm test']);
