@@ -108,7 +108,12 @@ export const CampaignSchema = z
     etaSeconds: z
       .number()
       .nullable()
-      .describe('Earliest finish under the remaining API budget; null when not running'),
+      .describe(
+        'Earliest finish under the remaining API budget, never before the last busy device is due; null when not running',
+      ),
+    nextAttemptAt: isoTime
+      .nullable()
+      .describe('When the next busy (deferred) or backing-off device is tried again; null: none'),
     budget: BudgetSchema.nullable(),
   })
   .describe('A campaign');

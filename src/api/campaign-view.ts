@@ -1,6 +1,7 @@
 import type { Campaign } from '../campaigns/campaign.js';
 import type { BudgetUsage } from '../dashboard/budgets.js';
 import { estimateCampaignEtas } from '../dashboard/eta.js';
+import type { NextAttempt } from '../lanes/next-attempts.js';
 import type { TenantRegistry } from '../tenants/tenant-registry.js';
 import type { CampaignOut } from './campaign-schemas.js';
 
@@ -19,7 +20,12 @@ interface BudgetView {
 export async function describeCampaigns(
   shown: readonly Campaign[],
   all: readonly Campaign[],
-  deps: { tenants: Pick<TenantRegistry, 'get'>; now: number },
+  deps: {
+    tenants: Pick<TenantRegistry, 'get'>;
+    now: number;
+    /** Each campaign's due devices in its lane (`readNextAttempts`); absent: not shown. */
+    nextAttempts?: ReadonlyMap<string, NextAttempt>;
+  },
 ): Promise<CampaignOut[]> {
   const budgets = new Map<string, BudgetView | null>();
   const budgetOf = async (tenant: string): Promise<BudgetView | null> => {
@@ -49,6 +55,7 @@ export async function describeCampaigns(
           createdAt: c.createdAt,
           remaining: c.counts.queued + c.counts.deferred,
           running: c.state === 'running',
+          lastDueAt: deps.nextAttempts?.get(c.id)?.last ?? null,
         })),
         view.scan,
         deps.now,
@@ -62,6 +69,7 @@ export async function describeCampaigns(
       const settled = c.counts.requested + c.counts.failed + c.counts.cancelled;
       const remaining = c.counts.queued + c.counts.deferred;
       const eta = budget ? etasByBudget.get(budget.id)?.get(c.id) : undefined;
+      const next = remaining > 0 ? deps.nextAttempts?.get(c.id) : undefined;
       return {
         id: c.id,
         name: c.name,
@@ -88,6 +96,7 @@ export async function describeCampaigns(
           percent: c.total > 0 ? Math.round((settled / c.total) * 1000) / 10 : 0,
         },
         etaSeconds: eta === undefined || eta === null ? null : Math.ceil(eta / 1000),
+        nextAttemptAt: next ? iso(next.first) : null,
         budget: budget?.scan
           ? {
               id: budget.id,

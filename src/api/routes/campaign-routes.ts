@@ -19,6 +19,7 @@ import {
   type CreateCampaignInput,
 } from '../campaign-schemas.js';
 import { describeCampaigns } from '../campaign-view.js';
+import { readAllNextAttempts, type NextAttempt } from '../../lanes/next-attempts.js';
 import { defineRoute } from '../define-route.js';
 import { ApiProblem } from '../problem.js';
 import { allowsTenant, type ApiToken } from '../tokens/token-store.js';
@@ -66,11 +67,23 @@ async function sourceFor(
   }
 }
 
+/** Every lane's due devices by campaign: each campaign's next retry. */
+function nextAttemptsOf(deps: ApiDeps): Promise<Map<string, NextAttempt>> {
+  return readAllNextAttempts(
+    deps.redis,
+    deps.lanes.all().map((lane) => lane.keys.due),
+  );
+}
+
 export function registerCampaignRoutes(api: FastifyInstance, deps: ApiDeps): void {
   const view = async (ids: readonly string[]) => {
     const all = await deps.store.listCampaigns();
     const shown = ids.map((id) => all.find((c) => c.id === id)).filter((c) => c !== undefined);
-    return describeCampaigns(shown, all, { tenants: deps.tenants, now: deps.clock.now() });
+    return describeCampaigns(shown, all, {
+      tenants: deps.tenants,
+      now: deps.clock.now(),
+      nextAttempts: await nextAttemptsOf(deps),
+    });
   };
 
   defineRoute(api, {
@@ -155,6 +168,7 @@ export function registerCampaignRoutes(api: FastifyInstance, deps: ApiDeps): voi
       const campaigns = await describeCampaigns(shown, all, {
         tenants: deps.tenants,
         now: deps.clock.now(),
+        nextAttempts: await nextAttemptsOf(deps),
       });
       return { status: 200 as const, body: { campaigns } };
     },
