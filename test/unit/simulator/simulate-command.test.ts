@@ -84,10 +84,13 @@ describe('fleetscan simulate', () => {
     const token = /MDE_ACCESS_TOKEN=(\S+)/.exec(line)?.[1] ?? '';
     // One `export` line per setting, ready to paste into a shell; notes are comments.
     const lines = line.trimEnd().split('\n');
-    expect(lines.filter((l) => l.startsWith('export '))).toEqual([
-      `export MDE_API_URL=${url!}`,
-      `export MDE_ACCESS_TOKEN=${token}`,
+    expect(lines.filter((l) => l.startsWith('export ')).map((l) => l.split('=')[0])).toEqual([
+      'export MDE_API_URL',
+      'export GRAPH_API_URL',
+      'export MDE_ACCESS_TOKEN',
+      'export GRAPH_ACCESS_TOKEN',
     ]);
+    expect(lines).toContain(`export MDE_API_URL=${url!}`);
     expect(lines.slice(1).every((l) => l.startsWith('export ') || l.startsWith('# '))).toBe(true);
     expect(line).not.toContain('FLEETSCAN_PENDING_RETRY');
     expect((await fetch(`${url!}/api/machines`)).status).toBe(401);
