@@ -118,7 +118,8 @@ async function scan(run: Campaign, file: string, devices: number): Promise<strin
     env: run.env,
     timeoutMs: 120_000,
   });
-  expect(result.code, result.stderr).toBe(0);
+  // With --json a failure is one JSON object on stdout.
+  expect(result.code, `${result.stderr}${result.stdout}`).toBe(0);
   const out = JSON.parse(result.stdout) as { campaignId: string; accepted: number };
   expect(out.accepted).toBe(devices);
   return out.campaignId;
