@@ -47,6 +47,12 @@ describe('fleetscan token, api and retry', () => {
       const refused = await get();
       expect(refused.status).toBe(401);
       expect(refused.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+      // The refusal is audited once the answer has gone out: wait for it before stopping the server.
+      const deadline = Date.now() + 10_000;
+      const refusals = async () =>
+        (await createAuditLog(redis, prefix).list()).filter((e) => e.status === 401);
+      while ((await refusals()).length === 0 && Date.now() < deadline)
+        await new Promise((resolve) => setTimeout(resolve, 50));
     } finally {
       server.child.kill('SIGTERM');
       expect((await server.exited).code).toBe(0);
