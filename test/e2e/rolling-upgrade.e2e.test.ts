@@ -182,6 +182,8 @@ describe('a rolling upgrade from the previous release', () => {
             );
             workers[i]!.child.kill('SIGTERM');
             const stopped = await workers[i]!.exited;
+            // Work was left for this version: the upgrade happens mid-campaign.
+            if (i === 0) expect(await requested()).toBeLessThan(known.length);
             expect(
               stopped.code,
               `old worker ${String(i)}: ${String(stopped.signal)} ${stopped.stderr}`,
@@ -197,9 +199,6 @@ describe('a rolling upgrade from the previous release', () => {
               `the upgraded worker ${String(i)} to beat`,
             );
           }
-          // Work was left for this version: the upgrade happened mid-campaign.
-          const byOldWorkers = await requested();
-          expect(byOldWorkers).toBeLessThan(known.length * 0.9);
           await waitUntil(
             async () => (await redis.hget(campaignKey, 'state')) === 'finished',
             'the campaign to finish on the new workers',
