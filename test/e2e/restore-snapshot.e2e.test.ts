@@ -8,6 +8,11 @@ import { startRedisServer, type OwnRedis } from '../../src/shared/redis-server.j
 import { SUPPORTED_PLATFORMS } from '../../src/simulator/fleet.js';
 import { createSelfSignedCertificate } from '../../src/simulator/tls.js';
 import { ensureBuilt, runCli, spawnCli, type CliProcess } from '../helpers/cli.js';
+import {
+  actionsCreatedPerDevice,
+  simulatedTenantEnv,
+  waitUntil,
+} from '../helpers/simulated-tenant.js';
 import { withSimulator } from '../helpers/with-simulator.js';
 
 const TIME_SCALE = 100;
@@ -25,14 +30,6 @@ beforeAll(async () => {
 afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
-
-async function waitUntil(check: () => Promise<boolean>, what: string, timeoutMs = 180_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 describe('a restore from an older RDB snapshot (README "Backups and restore")', () => {
   it('with the documented steps scans no device twice, the restored campaign and the lost one alike', async () => {
@@ -64,19 +61,14 @@ describe('a restore from an older RDB snapshot (README "Backups and restore")', 
           fleetMix: { busy: 0, unsupportedOs: 0.03, offline: 0 },
         },
         async ({ url, sim }) => {
-          const env = {
-            REDIS_URL: server.url,
-            FLEETSCAN_PREFIX: 'restore',
-            FLEETSCAN_BUDGET_PREFIX: 'restore',
-            FLEETSCAN_RATE_LIMITS: RATE_LIMITS,
-            MDE_API_URL: url,
-            MDE_AUTHORITY_HOST: url,
-            MDE_TENANT_ID: sim.credentials.tenantId,
-            MDE_CLIENT_ID: sim.credentials.clientId,
-            MDE_CLIENT_SECRET: sim.credentials.clientSecret,
-            NODE_EXTRA_CA_CERTS: join(dir, 'ca.pem'),
-            LOG_LEVEL: 'warn',
-          };
+          const env = simulatedTenantEnv({
+            url,
+            sim,
+            redisUrl: server.url,
+            prefix: 'restore',
+            rateLimits: RATE_LIMITS,
+            caFile: join(dir, 'ca.pem'),
+          });
           const ids = sim.machines.map((m) => m.id);
           const first = join(dir, 'first.csv');
           const second = join(dir, 'second.csv');
@@ -130,11 +122,7 @@ describe('a restore from an older RDB snapshot (README "Backups and restore")', 
           await waitUntil(async () => finished(incident), 'the re-run campaign to finish');
           await stopWorkers();
 
-          const created = new Map<string, number>();
-          for (const call of sim.calls()) {
-            if (call.family === 'scan' && call.machineId !== null && call.actionId)
-              created.set(call.machineId, (created.get(call.machineId) ?? 0) + 1);
-          }
+          const created = actionsCreatedPerDevice(sim);
           for (const machine of sim.machines) {
             const supported = SUPPORTED_PLATFORMS.includes(machine.osPlatform);
             expect(created.get(machine.id) ?? 0, machine.id).toBe(supported ? 1 : 0);

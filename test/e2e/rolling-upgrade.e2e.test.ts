@@ -13,6 +13,11 @@ import { SUPPORTED_PLATFORMS } from '../../src/simulator/fleet.js';
 import { createSelfSignedCertificate } from '../../src/simulator/tls.js';
 import { CLI_MAIN, ensureBuilt, type CliProcess } from '../helpers/cli.js';
 import { cleanupPrefix, testRedisUrl, uniquePrefix } from '../helpers/redis.js';
+import {
+  actionsCreatedPerDevice,
+  simulatedTenantEnv,
+  waitUntil,
+} from '../helpers/simulated-tenant.js';
 import { withSimulator } from '../helpers/with-simulator.js';
 
 const root = packageRoot();
@@ -89,14 +94,6 @@ function spawnBuild(main: string, args: readonly string[], env: NodeJS.ProcessEn
   return { child, stdout: () => stdout, stderr: () => stderr, exited };
 }
 
-async function waitUntil(check: () => Promise<boolean>, what: string, timeoutMs = 180_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
 let oldMain: string;
 let dir: string;
 beforeAll(async () => {
@@ -140,20 +137,15 @@ describe('a rolling upgrade from the previous release', () => {
               'scan: { attempts: 8, backoff: 50ms, pendingRetry: 300ms, pendingRetryCap: 2s, pendingMaxWait: 90s, actionPoll: 1s }',
             ].join('\n'),
           );
-          const env = {
-            FLEETSCAN_CONFIG: config,
-            REDIS_URL: testRedisUrl(),
-            FLEETSCAN_PREFIX: prefix,
-            FLEETSCAN_BUDGET_PREFIX: prefix,
-            FLEETSCAN_RATE_LIMITS: RATE_LIMITS,
-            MDE_API_URL: url,
-            MDE_AUTHORITY_HOST: url,
-            MDE_TENANT_ID: sim.credentials.tenantId,
-            MDE_CLIENT_ID: sim.credentials.clientId,
-            MDE_CLIENT_SECRET: sim.credentials.clientSecret,
-            NODE_EXTRA_CA_CERTS: join(dir, 'ca.pem'),
-            LOG_LEVEL: 'warn',
-          };
+          const env = simulatedTenantEnv({
+            url,
+            sim,
+            redisUrl: testRedisUrl(),
+            prefix,
+            rateLimits: RATE_LIMITS,
+            caFile: join(dir, 'ca.pem'),
+            configFile: config,
+          });
           const known = sim.machines.map((m) => m.id);
           writeFileSync(join(dir, 'devices.csv'), `machineId\n${known.join('\n')}\n`);
 
@@ -212,11 +204,7 @@ describe('a rolling upgrade from the previous release', () => {
           expect(await redis.get(keyLayoutKey(prefix))).toBe(String(STORE_SCHEMA));
 
           // Ground truth from the simulator: one action at most per device, none left out.
-          const created = new Map<string, number>();
-          for (const call of sim.calls()) {
-            if (call.family === 'scan' && call.machineId !== null && call.actionId)
-              created.set(call.machineId, (created.get(call.machineId) ?? 0) + 1);
-          }
+          const created = actionsCreatedPerDevice(sim);
           const states = await redis.hgetall(`${campaignKey}:counts`);
           let supported = 0;
           for (const machine of sim.machines) {
