@@ -38,35 +38,53 @@ function previousRelease(): { version: string; commit: string } {
 
 /**
  * The previous release built from its commit (git archive: the repository is left as it is),
- * once per machine: its compiled CLI path. It shares this checkout's node_modules.
+ * once per machine: its compiled CLI path. It shares this checkout's node_modules through a link
+ * made anew on every run: a build cached by an earlier checkout (a clone since deleted) would
+ * otherwise resolve its packages through a dangling link and fail to start.
  */
 function buildRelease(commit: string): string {
   const dir = join(tmpdir(), `fleetscan-release-${commit}`);
   const main = join(dir, 'dist', 'src', 'cli', 'main.js');
-  if (existsSync(join(dir, '.built'))) return main;
-  rmSync(dir, { recursive: true, force: true });
-  mkdirSync(dir, { recursive: true });
-  const archive = spawnSync('git', ['archive', '--format=tar', commit], {
-    cwd: root,
-    maxBuffer: 1 << 30,
-  });
-  if (archive.status !== 0) {
+  if (!existsSync(join(dir, '.built'))) {
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(dir, { recursive: true });
+    const archive = spawnSync('git', ['archive', '--format=tar', commit], {
+      cwd: root,
+      maxBuffer: 1 << 30,
+    });
+    if (archive.status !== 0) {
+      throw new Error(
+        `cannot read release commit ${commit} from git (a shallow clone? run git fetch --unshallow): ${archive.stderr.toString()}`,
+      );
+    }
+    const untar = spawnSync('tar', ['-x', '-C', dir], { input: archive.stdout });
+    if (untar.status !== 0) throw new Error(`tar failed: ${untar.stderr.toString()}`);
+  }
+  linkNodeModules(dir);
+  if (!existsSync(join(dir, '.built'))) {
+    const tsc = spawnSync(
+      process.execPath,
+      [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'],
+      { cwd: dir, encoding: 'utf8' },
+    );
+    if (!existsSync(main)) throw new Error(`release build failed:\n${tsc.stdout}${tsc.stderr}`);
+    spawnSync(process.execPath, [join(dir, 'scripts', 'copy-assets.js')], { cwd: dir });
+    writeFileSync(join(dir, '.built'), commit);
+  }
+  const version = spawnSync(process.execPath, [main, '--version'], { encoding: 'utf8' });
+  if (version.status !== 0) {
     throw new Error(
-      `cannot read release commit ${commit} from git (a shallow clone? run git fetch --unshallow): ${archive.stderr.toString()}`,
+      `the release build in ${dir} does not start (${String(version.status)}): ${version.stderr}`,
     );
   }
-  const untar = spawnSync('tar', ['-x', '-C', dir], { input: archive.stdout });
-  if (untar.status !== 0) throw new Error(`tar failed: ${untar.stderr.toString()}`);
-  symlinkSync(join(root, 'node_modules'), join(dir, 'node_modules'));
-  const tsc = spawnSync(
-    process.execPath,
-    [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'],
-    { cwd: dir, encoding: 'utf8' },
-  );
-  if (!existsSync(main)) throw new Error(`release build failed:\n${tsc.stdout}${tsc.stderr}`);
-  spawnSync(process.execPath, [join(dir, 'scripts', 'copy-assets.js')], { cwd: dir });
-  writeFileSync(join(dir, '.built'), commit);
   return main;
+}
+
+/** Points the release's node_modules at this checkout's, whatever an earlier run left there. */
+function linkNodeModules(dir: string): void {
+  const link = join(dir, 'node_modules');
+  rmSync(link, { recursive: true, force: true });
+  symlinkSync(join(root, 'node_modules'), link);
 }
 
 /** A CLI process of a given build, with only the environment the test gives. */
