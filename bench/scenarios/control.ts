@@ -1,4 +1,4 @@
-import { createCampaignControl } from '../../src/campaigns/campaign-control.js';
+import { createCampaignControl } from '../../src/control/campaign-control.js';
 import { withSession } from '../../src/cli/commands/shared/session.js';
 import { loadConfig } from '../../src/config/load.js';
 import { resetRedis, type BenchContext } from '../lib/context.js';

@@ -1,5 +1,5 @@
 import type { Redis } from '../shared/redis.js';
-import type { CampaignControl } from '../campaigns/campaign-control.js';
+import type { CampaignControl } from '../control/campaign-control.js';
 import type { RedisCampaignStore } from '../campaigns/redis-campaign-store.js';
 import type { Lanes } from '../lanes/lanes.js';
 import type { Clock } from '../shared/clock.js';

@@ -1,5 +1,5 @@
 import type { Worker } from 'bullmq';
-import { createCampaignControl } from '../campaigns/campaign-control.js';
+import { createCampaignControl } from '../control/campaign-control.js';
 import type { Runtime } from '../runtime/build-runtime.js';
 import { startCampaignWatcher, type CampaignWatcher } from '../webhooks/campaign-watcher.js';
 import { startWebhookWorker } from '../webhooks/deliver-webhooks.js';

@@ -1,5 +1,5 @@
 import type { CancelResult } from '../campaigns/campaign.js';
-import type { CampaignControl } from '../campaigns/campaign-control.js';
+import type { CampaignControl } from './campaign-control.js';
 import type { CampaignStore } from '../campaigns/campaign-store.js';
 import { DefenderError } from '../defender/errors.js';
 import type { MachineAction } from '../defender/machine-action.js';

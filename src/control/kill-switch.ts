@@ -1,5 +1,5 @@
 import { DEFAULT_TENANT } from '../campaigns/campaign.js';
-import { createCampaignControl } from '../campaigns/campaign-control.js';
+import { createCampaignControl } from './campaign-control.js';
 import type { Runtime } from '../runtime/build-runtime.js';
 import { createLifecycleStore } from '../tracking/lifecycle-store.js';
 import { cancelCampaignActions, type CancelActionsSummary } from './cancel-actions.js';

@@ -2,7 +2,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createCampaignControl } from '../../src/campaigns/campaign-control.js';
+import { createCampaignControl } from '../../src/control/campaign-control.js';
 import { newCampaignId } from '../../src/campaigns/campaign-id.js';
 import { buildDashboard } from '../../src/dashboard/build-dashboard.js';
 import { budgetIdFor } from '../../src/limiter/scan-limiter.js';

@@ -1,9 +1,6 @@
 import { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import {
-  createCampaignControl,
-  type CampaignControl,
-} from '../../src/campaigns/campaign-control.js';
+import { createCampaignControl, type CampaignControl } from '../../src/control/campaign-control.js';
 import { newCampaignId } from '../../src/campaigns/campaign-id.js';
 import { UnknownCampaignError } from '../../src/campaigns/errors.js';
 import {

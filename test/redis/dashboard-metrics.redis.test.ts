@@ -1,7 +1,7 @@
 import { Queue } from 'bullmq';
 import type { FastifyInstance } from 'fastify';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createCampaignControl } from '../../src/campaigns/campaign-control.js';
+import { createCampaignControl } from '../../src/control/campaign-control.js';
 import { buildDashboard } from '../../src/dashboard/build-dashboard.js';
 import { createLaneMetrics } from '../../src/lanes/lane-metrics.js';
 import type { Lanes } from '../../src/lanes/lanes.js';

@@ -1,4 +1,4 @@
-import { createCampaignControl } from '../../campaigns/campaign-control.js';
+import { createCampaignControl } from '../../control/campaign-control.js';
 import type { Config } from '../../config/schema.js';
 import { cancelCampaignActions, type CancelActionsSummary } from '../../control/cancel-actions.js';
 import { createLifecycleStore } from '../../tracking/lifecycle-store.js';

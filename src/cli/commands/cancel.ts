@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { ControlResult } from '../../campaigns/campaign-control.js';
+import type { ControlResult } from '../../control/campaign-control.js';
 import { UsageError } from '../errors.js';
 import { count } from './shared/output.js';
 import { audited } from '../../api/audit/record-audit.js';
@@ -66,7 +66,7 @@ export function registerCancelCommands(program: Command): void {
       .addHelpText('after', `\nExample:\n  ${HELP[verb].example}`)
       .action(async (id: string, options: CancelOptions, command: Command) => {
         const { configFor, printJson } = await import('../context.js');
-        const { createCampaignControl } = await import('../../campaigns/campaign-control.js');
+        const { createCampaignControl } = await import('../../control/campaign-control.js');
         const { runCancelActions } = await import('./cancel-actions.js');
         const { requireCampaign, withSession } = await import('./shared/session.js');
         const config = configFor(command);

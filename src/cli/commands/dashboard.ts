@@ -9,7 +9,7 @@ import { blockedReport } from '../../lanes/blocked-tenants.js';
 import { readTenantReports } from '../../lanes/tenant-reports.js';
 import { redisTimeMs } from '../../shared/redis-time.js';
 import { createLaneMetrics } from '../../lanes/lane-metrics.js';
-import { createCampaignControl } from '../../campaigns/campaign-control.js';
+import { createCampaignControl } from '../../control/campaign-control.js';
 import type { Config } from '../../config/schema.js';
 import { hasCredentials, refuseBind } from '../../dashboard/auth.js';
 import { buildDashboard } from '../../dashboard/build-dashboard.js';

@@ -26,7 +26,7 @@ export function registerPriorityCommand(program: Command): void {
         throw new UsageError(`<class> must be one of ${PRIORITIES.join(', ')}, got ${text}`);
       }
       const { configFor, printJson } = await import('../context.js');
-      const { createCampaignControl } = await import('../../campaigns/campaign-control.js');
+      const { createCampaignControl } = await import('../../control/campaign-control.js');
       const { requireCampaign, withSession } = await import('./shared/session.js');
       const config = configFor(command);
       await withSession(config, async (session) => {

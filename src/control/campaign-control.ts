@@ -1,8 +1,8 @@
 import type { Lanes } from '../lanes/lanes.js';
 import { systemClock, type Clock } from '../shared/clock.js';
-import type { Campaign, CampaignState, DeviceRecord, Priority } from './campaign.js';
-import { UnknownCampaignError } from './errors.js';
-import type { RedisCampaignStore } from './redis-campaign-store.js';
+import type { Campaign, CampaignState, DeviceRecord, Priority } from '../campaigns/campaign.js';
+import { UnknownCampaignError } from '../campaigns/errors.js';
+import type { RedisCampaignStore } from '../campaigns/redis-campaign-store.js';
 
 const BATCH = 1_000;
 
