@@ -13,6 +13,7 @@ import {
   hostnameOf,
   isLoopbackHost,
 } from './auth.js';
+import { hasRole, sendRoleRefusal, sharedCredentialPerson, type Person } from './roles.js';
 import { actionCandidate, createActionToken, isSameOrigin, isUnsafeMethod } from './csrf.js';
 import type { DashboardDeps } from './dashboard-deps.js';
 import { createDashboardMetrics } from './metrics.js';
@@ -64,6 +65,15 @@ export async function buildDashboard(deps: DashboardDeps): Promise<FastifyInstan
   const perUser = createGuessThrottle({ perWindow: 20, windowMs: 1_000, clock });
   const token = deps.allowActions ? createActionToken() : null;
 
+  app.decorateRequest('person', null);
+  /** Who a shared credential stands for: the Basic user name, or `token` for the bearer. */
+  const sharedPerson = (authorization: string | undefined): Person => {
+    const user = basicUserOf(authorization);
+    return user
+      ? sharedCredentialPerson('basic', user, deps.allowActions)
+      : sharedCredentialPerson('token', 'token', deps.allowActions);
+  };
+
   app.addHook('onRequest', async (request, reply) => {
     if (PUBLIC_PATHS.has(pathOf(request))) return;
     // The automation API authenticates with its own bearer tokens (src/api), never a browser's.
@@ -90,6 +100,7 @@ export async function buildDashboard(deps: DashboardDeps): Promise<FastifyInstan
           .header('www-authenticate', 'Basic realm="fleetscan", charset="UTF-8"')
           .send({ error: 'credentials required' });
       }
+      request.person = sharedPerson(authorization);
     } else if (
       !isLoopbackHost(request.socket.remoteAddress ?? '') ||
       !isLoopbackHost(hostnameOf(request.headers.host ?? ''))
@@ -97,14 +108,21 @@ export async function buildDashboard(deps: DashboardDeps): Promise<FastifyInstan
       // Without credentials only this machine may look, and only under a loopback name (a page
       // on another site cannot reach us through DNS rebinding).
       return reply.code(403).send({ error: 'no credentials configured: loopback only' });
+    } else {
+      request.person = sharedCredentialPerson('local', 'local', deps.allowActions);
     }
     if (isUnsafeMethod(request.method)) {
       if (!isSameOrigin(request))
         return reply.code(403).send({ error: 'cross-site request refused' });
       if (!deps.allowActions) return reply.code(403).send({ error: 'read-only dashboard' });
       // bull-board's own routes change queues too: the same action token as the buttons.
-      if (pathOf(request).startsWith(QUEUES_PATH) && !token?.verify(actionCandidate(request))) {
-        return reply.code(403).send({ error: 'missing or wrong action token' });
+      if (pathOf(request).startsWith(QUEUES_PATH)) {
+        if (!hasRole(request.person, 'operator')) {
+          return sendRoleRefusal(request, reply, 'operator');
+        }
+        if (!token?.verify(actionCandidate(request))) {
+          return reply.code(403).send({ error: 'missing or wrong action token' });
+        }
       }
     }
     return undefined;

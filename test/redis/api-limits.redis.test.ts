@@ -145,7 +145,7 @@ describe('API limits and ports', () => {
     expect(page.body).toContain('token:test-');
     const csv = await app.inject({ url: '/audit/export.csv', headers: dash });
     expect(csv.body.split('\r\n')[0]).toBe(
-      'id,at,who,action,target,from,status,detail,source,outcome',
+      'id,at,who,action,target,from,status,detail,source,outcome,oid',
     );
     expect(csv.body).toContain('campaign.create');
     const ndjson = await app.inject({ url: '/audit/export.ndjson', headers: dash });

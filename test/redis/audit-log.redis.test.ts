@@ -70,6 +70,18 @@ describe('audit log', () => {
     expect((await s.log.list())[0]).toMatchObject({ target: 'a1b2c3d4e5', status: null });
   });
 
+  it('keeps the object id of a signed-in person, and none for everyone else', async () => {
+    const oid = '0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0';
+    const person = sink({
+      actor: { who: 'dashboard:vera@contoso.test', source: 'dashboard', from: '::1', oid },
+    });
+    await recordAudit(person, { action: 'campaign.pause', target: 'c-1', outcome: 'refused' });
+    await recordAudit(sink(), { action: 'campaign.pause', target: 'c-1', outcome: 'ok' });
+    const [cli, dashboard] = await person.log.list();
+    expect(dashboard).toMatchObject({ who: 'dashboard:vera@contoso.test', oid });
+    expect(cli).not.toHaveProperty('oid');
+  });
+
   it('never fails a write because its entry could not be written', async () => {
     const unrecorded: unknown[] = [];
     const broken = sink({

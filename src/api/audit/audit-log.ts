@@ -31,6 +31,8 @@ export interface AuditEntry {
   detail: string;
   source: AuditSource;
   outcome: AuditOutcome;
+  /** Entra object id of the person who signed in to the dashboard; absent for everyone else. */
+  oid?: string;
 }
 
 export type AuditInput = Omit<AuditEntry, 'id' | 'status'> & { status?: number | null };
@@ -46,6 +48,7 @@ const FIELDS = [
   'detail',
   'source',
   'outcome',
+  'oid',
 ] as const;
 
 /** 2xx/3xx ok, 4xx refused, anything else failed. */
@@ -81,6 +84,7 @@ function decode(id: string, flat: readonly string[]): AuditEntry {
     outcome:
       AUDIT_OUTCOMES.find((o) => o === map.get('outcome')) ??
       (status === null ? 'ok' : outcomeOfStatus(status)),
+    ...(map.get('oid') ? { oid: map.get('oid') } : {}),
   };
 }
 
@@ -97,7 +101,7 @@ export const auditStreamKey = (prefix: string) => `${prefix}:audit`;
 
 /** The stream's fields of one entry, in order. */
 export const auditFields = (entry: AuditInput): string[] => {
-  const full = { ...entry, status: entry.status ?? '' };
+  const full = { ...entry, status: entry.status ?? '', oid: entry.oid ?? '' };
   return FIELDS.flatMap((field) => [field, String(full[field])]);
 };
 

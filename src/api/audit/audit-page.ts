@@ -11,7 +11,7 @@ function row(e: AuditEntry) {
   const outcome = e.status === null ? e.outcome : `${e.outcome} (${String(e.status)})`;
   return html`<tr class="audit-${e.outcome}">
     <td>${new Date(e.at).toISOString()}</td>
-    <td>${e.who}</td>
+    <td>${e.who}${e.oid ? html`<br /><small class="oid">oid ${e.oid}</small>` : ''}</td>
     <td>${e.source}</td>
     <td>${e.action}</td>
     <td><code>${e.target}</code></td>
@@ -24,7 +24,12 @@ function row(e: AuditEntry) {
 async function* exportAudit(log: AuditLog, format: 'csv' | 'ndjson'): AsyncIterable<string> {
   if (format === 'csv') yield `${AUDIT_COLUMNS.join(',')}\r\n`;
   for await (const entry of log.iterate()) {
-    const out = { ...entry, at: new Date(entry.at).toISOString(), status: entry.status ?? '' };
+    const out = {
+      ...entry,
+      at: new Date(entry.at).toISOString(),
+      status: entry.status ?? '',
+      oid: entry.oid ?? '',
+    };
     yield format === 'csv'
       ? `${AUDIT_COLUMNS.map((c) => csvCell(out[c])).join(',')}\r\n`
       : `${JSON.stringify(out)}\n`;

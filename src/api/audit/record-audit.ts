@@ -7,6 +7,8 @@ export interface AuditActor {
   who: string;
   source: AuditSource;
   from: string;
+  /** The Entra object id of a person signed in to the dashboard (who is then their UPN). */
+  oid?: string;
 }
 
 /** The person at the keyboard: `user@host`. */

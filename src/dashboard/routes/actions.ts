@@ -1,8 +1,14 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { AuditLog } from '../../api/audit/audit-log.js';
-import { audited, type AuditActor, type AuditSink } from '../../api/audit/record-audit.js';
+import {
+  audited,
+  recordAudit,
+  type AuditActor,
+  type AuditSink,
+} from '../../api/audit/record-audit.js';
 import type { CampaignStore } from '../../campaigns/campaign-store.js';
 import type { ActionToken } from '../csrf.js';
+import { requireRole } from '../roles.js';
 import type { CampaignControl } from '../dashboard-deps.js';
 
 const TARGET_STATE = { pause: 'paused', resume: 'running', cancel: 'cancelled' } as const;
@@ -26,17 +32,18 @@ const AUDIT_ACTION: Record<string, string> = {
   'retry-failed': 'campaign.retry',
 };
 
-/** `dashboard:<basic-auth user>`, `dashboard:token` or `dashboard:local` (loopback, no credentials). */
-function dashboardActor(request: FastifyRequest): AuditActor {
-  const header = request.headers.authorization ?? '';
-  const basic = /^Basic\s+(\S+)$/i.exec(header);
-  const user = basic
-    ? Buffer.from(basic[1] ?? '', 'base64')
-        .toString('utf8')
-        .split(':')[0]
-    : '';
-  const who = user || (/^Bearer\s/i.test(header) ? 'token' : 'local');
-  return { who: `dashboard:${who}`, source: 'dashboard', from: request.ip };
+/**
+ * `dashboard:<upn>` with the Entra object id for a signed-in person; `dashboard:<basic-auth
+ * user>`, `dashboard:token` or `dashboard:local` (loopback, no credentials) for the shared ones.
+ */
+export function dashboardActor(request: FastifyRequest): AuditActor {
+  const person = request.person;
+  return {
+    who: `dashboard:${person?.upn ?? 'local'}`,
+    source: 'dashboard',
+    from: request.ip,
+    ...(person?.oid ? { oid: person.oid } : {}),
+  };
 }
 
 /** A short detail of what an operation returned (the kill switch's and retry's counts). */
@@ -73,8 +80,28 @@ export function registerActionRoutes(app: FastifyInstance, deps: ActionRouteDeps
     },
   );
 
+  type ActionRequest = FastifyRequest<{ Params: { id: string; action: string } }>;
+  const auditAction = (action: string) => AUDIT_ACTION[action] ?? `campaign.${action}`;
+  // A person without the operator role is refused before the token or the campaign is looked
+  // at, and the refusal is audited like any other (who tried what, and which role was missing).
+  const operatorOnly = requireRole('operator', async (request, message) => {
+    const { id, action } = (request as ActionRequest).params;
+    if (!deps.audit) return;
+    await recordAudit(
+      {
+        log: deps.audit,
+        actor: dashboardActor(request),
+        onUnrecorded: (error) => {
+          request.log.error({ err: error, campaignId: id, action }, 'audit record not written');
+        },
+      },
+      { action: auditAction(action), target: id, outcome: 'refused', status: 403, detail: message },
+    );
+  });
+
   app.post<{ Params: { id: string; action: string }; Body: Record<string, unknown> | undefined }>(
     '/campaigns/:id/:action',
+    { preHandler: operatorOnly },
     async (request, reply) => {
       const { id, action } = request.params;
       const operation =
@@ -95,7 +122,7 @@ export function registerActionRoutes(app: FastifyInstance, deps: ActionRouteDeps
             },
           }
         : null;
-      const write = { action: AUDIT_ACTION[action] ?? `campaign.${action}`, target: id };
+      const write = { action: auditAction(action), target: id };
       const run = async () => {
         const candidate = request.body?.['csrf'] ?? request.headers['x-csrf-token'];
         if (!deps.token.verify(candidate)) throw new Refused(403, 'missing or wrong action token');
