@@ -158,7 +158,7 @@ describe('dashboard actions', () => {
     });
     const csrf = await tokenFrom(app, seeded.id);
     const { payload, ...type } = form(csrf);
-    const post = (action: string) =>
+    const post = (action: string, extra = '') =>
       app.inject({
         method: 'POST',
         url: `/campaigns/${seeded.id}/${action}`,
@@ -168,13 +168,13 @@ describe('dashboard actions', () => {
           host: 'dash.example:3000',
           origin: 'http://dash.example:3000',
         },
-        payload,
+        payload: payload + extra,
       });
     expect((await post('pause')).statusCode).toBe(303);
     expect((await fx.store.getCampaign(seeded.id))?.state).toBe('paused');
     expect((await post('resume')).statusCode).toBe(303);
     expect((await fx.store.getCampaign(seeded.id))?.state).toBe('running');
-    expect((await post('cancel')).statusCode).toBe(303);
+    expect((await post('cancel', '&confirmName=rw')).statusCode).toBe(303);
     expect((await fx.store.getCampaign(seeded.id))?.state).toBe('cancelled');
   });
 

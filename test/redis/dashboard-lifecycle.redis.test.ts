@@ -40,7 +40,7 @@ describe('dashboard lifecycle', () => {
     });
     const page = await app.inject({ url: `/campaigns/${seeded.id}`, headers: bearer });
     expect(page.body).toMatch(
-      /action="\/campaigns\/[^"]+\/cancel-actions"\s+data-confirm="Kill switch/,
+      /action="\/campaigns\/[^"]+\/cancel-actions"[\s\S]*?Type <b>kill<\/b> to press the kill switch/,
     );
     expect(page.body).toMatch(/data-stat="proved"[\s\S]*7 of 9/);
     const csrf = /name="csrf" value="([^"]+)"/.exec(page.body)?.[1] ?? '';
@@ -54,7 +54,7 @@ describe('dashboard lifecycle', () => {
           host: 'dash.example:3000',
           origin: 'http://dash.example:3000',
         },
-        payload: `csrf=${encodeURIComponent(token)}`,
+        payload: `csrf=${encodeURIComponent(token)}&confirmName=kill`,
       });
     expect((await post('wrong')).statusCode).toBe(403);
     expect(killed).toEqual([]);

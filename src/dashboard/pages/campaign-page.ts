@@ -6,6 +6,7 @@ import { deviceTable, type DeviceQuery } from './device-table.js';
 import { html, type SafeHtml } from './html.js';
 import { layout } from './layout.js';
 import { noWorkersBanner } from './no-workers-banner.js';
+import { NAME_CONFIRMED_ACTIONS } from '../typed-name.js';
 
 const ACTIONS = [
   { action: 'pause', label: 'Pause', from: ['running'] },
@@ -23,7 +24,28 @@ const ACTIONS = [
   },
 ] as const satisfies readonly { action: string; label: string; from: readonly CampaignState[] }[];
 
-/** Buttons are plain forms carrying the action token; cancel asks for confirmation first. */
+/**
+ * What a form asks before it posts: cancel and the kill switch want the campaign's name typed
+ * (checked by the server too), retry a confirmation.
+ */
+function confirmation(a: (typeof ACTIONS)[number], campaign: CampaignView['campaign']): SafeHtml {
+  const what = NAME_CONFIRMED_ACTIONS[a.action];
+  if (what !== undefined) {
+    return html`<label class="confirm-name"
+      >Type <b>${campaign.name}</b> to ${what}:
+      <input
+        type="text"
+        name="confirmName"
+        data-confirm-name="${campaign.name}"
+        autocomplete="off"
+        spellcheck="false"
+        required
+    /></label>`;
+  }
+  return html``;
+}
+
+/** Buttons are plain forms carrying the action token; the ones that cannot be undone ask first. */
 function actionForms(view: CampaignView, actionToken: string, retryOffered: boolean): SafeHtml {
   const { campaign } = view;
   const available = ACTIONS.filter(
@@ -36,13 +58,13 @@ function actionForms(view: CampaignView, actionToken: string, retryOffered: bool
     ${available.map(
       (a) =>
         html`<form
+          class="action-${a.action}"
           method="post"
           action="/campaigns/${campaign.id}/${a.action}"
-          ${a.action === 'cancel' ? html`data-confirm="Cancel ${campaign.name}? Queued and deferred devices will not be scanned."` : ''}
           ${a.action === 'retry-failed' ? html`data-confirm="Retry the ${String(campaign.counts.failed)} failed devices of ${campaign.name}? Devices that may already have an action are looked up first."` : ''}
-          ${a.action === 'cancel-actions' ? html`data-confirm="Kill switch for ${campaign.name}: cancel the campaign and every one of its own Pending or InProgress actions in Defender? Joined actions of others are left alone."` : ''}
         >
           <input type="hidden" name="csrf" value="${actionToken}" />
+          ${confirmation(a, campaign)}
           <button type="submit" class="btn btn-${a.action}">${a.label}</button>
         </form>`,
     )}

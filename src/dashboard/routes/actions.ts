@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AuditLog } from '../../api/audit/audit-log.js';
 import {
   audited,
@@ -10,6 +10,8 @@ import type { CampaignStore } from '../../campaigns/campaign-store.js';
 import type { ActionToken } from '../csrf.js';
 import { requireRole } from '../roles.js';
 import type { CampaignControl } from '../dashboard-deps.js';
+import { refusalPage } from '../pages/refusal-page.js';
+import { checkTypedName } from '../typed-name.js';
 
 const TARGET_STATE = { pause: 'paused', resume: 'running', cancel: 'cancelled' } as const;
 type ActionName = keyof typeof TARGET_STATE;
@@ -31,6 +33,21 @@ const AUDIT_ACTION: Record<string, string> = {
   'cancel-actions': 'campaign.cancel',
   'retry-failed': 'campaign.retry',
 };
+
+/** A refusal as a page for a browser's form post, as `{error}` for a script or a client. */
+export function sendRefusal(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  status: number,
+  message: string,
+) {
+  reply.code(status).header('cache-control', 'no-store');
+  const accept = request.headers.accept ?? '';
+  if (accept.includes('text/html') && !accept.includes('application/json')) {
+    return reply.type('text/html; charset=utf-8').send(refusalPage(message, request.url));
+  }
+  return reply.send({ error: message });
+}
 
 /**
  * `dashboard:<upn>` with the Entra object id for a signed-in person; `dashboard:<basic-auth
@@ -126,7 +143,12 @@ export function registerActionRoutes(app: FastifyInstance, deps: ActionRouteDeps
       const run = async () => {
         const candidate = request.body?.['csrf'] ?? request.headers['x-csrf-token'];
         if (!deps.token.verify(candidate)) throw new Refused(403, 'missing or wrong action token');
-        if (!(await deps.store.getCampaign(id))) throw new Refused(404, 'no such campaign');
+        const campaign = await deps.store.getCampaign(id);
+        if (!campaign) throw new Refused(404, 'no such campaign');
+        // Cancel and the kill switch cannot be undone: the operator types the campaign's name,
+        // checked here as well as in the page (a form posted without the script, a replay).
+        const wrongName = checkTypedName(action, campaign.name, request.body?.['confirmName']);
+        if (wrongName) throw new Refused(400, wrongName);
         if (operation) return summarize(await operation(id));
         if (isActionName(action)) await deps.control.setState(id, TARGET_STATE[action]);
         return `-> ${TARGET_STATE[action as ActionName]}`;
@@ -135,7 +157,7 @@ export function registerActionRoutes(app: FastifyInstance, deps: ActionRouteDeps
         await (sink ? audited(sink, { ...write, detail: (d: string) => d }, run) : run());
       } catch (error) {
         if (error instanceof Refused)
-          return reply.code(error.status).send({ error: error.message });
+          return sendRefusal(request, reply, error.status, error.message);
         throw error;
       }
       request.log.info({ campaignId: id, action }, 'campaign changed from the dashboard');

@@ -22,8 +22,17 @@ async function refresh(block) {
   block.innerHTML = await response.text();
 }
 
+/** A block holding a half-typed confirmation is left alone: replacing it would wipe the text. */
+function isBeingTyped(block) {
+  return Array.from(block.querySelectorAll('input[data-confirm-name]')).some(
+    (input) => input.value !== '' || input === document.activeElement,
+  );
+}
+
 async function tick() {
-  const blocks = Array.from(document.querySelectorAll('[data-live]'));
+  const blocks = Array.from(document.querySelectorAll('[data-live]')).filter(
+    (block) => !isBeingTyped(block),
+  );
   try {
     await Promise.all(blocks.map(refresh));
     setStatus(`live · ${new Date().toISOString().slice(11, 19)} UTC`, true);
@@ -34,11 +43,26 @@ async function tick() {
   }
 }
 
-// Forms that change a campaign ask first when they carry a confirmation text.
+// Forms that change a campaign ask first when they carry a confirmation text; cancel and the
+// kill switch post only once the campaign's name is typed (the server checks it again).
 document.addEventListener('submit', (event) => {
   const form = event.target;
-  const question = form instanceof window.HTMLFormElement ? form.dataset.confirm : undefined;
+  if (!(form instanceof window.HTMLFormElement)) return;
+  const named = form.querySelector('input[data-confirm-name]');
+  if (named && named.value.trim() !== named.dataset.confirmName.trim()) {
+    event.preventDefault();
+    named.setCustomValidity(`Type "${named.dataset.confirmName}" exactly`);
+    named.reportValidity();
+    return;
+  }
+  const question = form.dataset.confirm;
   if (question && !window.confirm(question)) event.preventDefault();
+});
+document.addEventListener('input', (event) => {
+  const input = event.target;
+  if (input instanceof window.HTMLInputElement && input.dataset.confirmName !== undefined) {
+    input.setCustomValidity('');
+  }
 });
 
 if (document.querySelector('[data-live]')) setTimeout(tick, INTERVAL_MS);
