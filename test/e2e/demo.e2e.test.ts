@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { DemoSummary } from '../../src/runtime/demo/demo-summary.js';
+import type { DemoSummary } from '../../src/demo/demo-summary.js';
 import { ensureBuilt, runCli } from '../helpers/cli.js';
 import { testRedisUrl } from '../helpers/redis.js';
 

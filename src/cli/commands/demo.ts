@@ -47,7 +47,7 @@ export function registerDemoCommand(program: Command): void {
       const devices = number('--devices', options.devices, 1, 1_000_000, true);
       const timeScale = number('--time-scale', options.timeScale, 1, 10_000);
       // Loaded here: the simulator (fastify, certificates) is for the demo only, not every command.
-      const { runDemo } = await import('../../runtime/demo/run-demo.js');
+      const { runDemo } = await import('../../demo/run-demo.js');
       const summary = await runDemo({
         devices,
         timeScale,

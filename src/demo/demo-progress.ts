@@ -1,7 +1,7 @@
-import type { Campaign } from '../../campaigns/campaign.js';
-import { estimateCompletion, fullWindowWait, type WindowWait } from '../../campaigns/eta.js';
-import { formatDuration, type RateWindow } from '../../config/duration.js';
-import type { CallRecord } from '../../simulator/build-simulator.js';
+import type { Campaign } from '../campaigns/campaign.js';
+import { estimateCompletion, fullWindowWait, type WindowWait } from '../campaigns/eta.js';
+import { formatDuration, type RateWindow } from '../config/duration.js';
+import type { CallRecord } from '../simulator/build-simulator.js';
 
 export interface DemoProgress {
   elapsedMs: number;

@@ -1,12 +1,12 @@
-import { groupFailures } from '../../campaigns/failure-groups.js';
-import type { Campaign } from '../../campaigns/campaign.js';
-import { estimateCompletion } from '../../campaigns/eta.js';
-import { formatDuration, type RateWindow } from '../../config/duration.js';
+import { groupFailures } from '../campaigns/failure-groups.js';
+import type { Campaign } from '../campaigns/campaign.js';
+import { estimateCompletion } from '../campaigns/eta.js';
+import { formatDuration, type RateWindow } from '../config/duration.js';
 import {
   maxInAnyWindow,
   type CallRecord,
   type SimulatorStats,
-} from '../../simulator/build-simulator.js';
+} from '../simulator/build-simulator.js';
 
 export interface DemoSummary {
   campaignId: string;

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 
 /** The built CLI entry next to this module (`dist/src/cli/main.js`). */
 export function cliEntry(): string {
-  const entry = fileURLToPath(new URL('../../cli/main.js', import.meta.url));
+  const entry = fileURLToPath(new URL('../cli/main.js', import.meta.url));
   if (!existsSync(entry))
     throw new Error(`The built CLI is missing (${entry}): run npm run build first.`);
   return entry;

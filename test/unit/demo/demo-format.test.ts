@@ -1,12 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { Campaign } from '../../../src/campaigns/campaign.js';
-import { scaledWindows } from '../../../src/runtime/demo/demo-environment.js';
-import {
-  formatProgress,
-  readProgress,
-  recentScanCalls,
-} from '../../../src/runtime/demo/demo-progress.js';
-import { formatSummary, summarize } from '../../../src/runtime/demo/demo-summary.js';
+import { scaledWindows } from '../../../src/demo/demo-environment.js';
+import { formatProgress, readProgress, recentScanCalls } from '../../../src/demo/demo-progress.js';
+import { formatSummary, summarize } from '../../../src/demo/demo-summary.js';
 import type { CallRecord, SimulatorStats } from '../../../src/simulator/build-simulator.js';
 
 const WINDOWS = [

@@ -2,15 +2,15 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadConfig } from '../../config/load.js';
-import type { Config } from '../../config/schema.js';
-import { buildSimulator, type Simulator } from '../../simulator/build-simulator.js';
-import { DEFAULT_RATE_LIMITS } from '../../simulator/options.js';
-import { createSelfSignedCertificate } from '../../simulator/tls.js';
-import { packageRoot } from '../../shared/package-root.js';
-import { createRedis } from '../../shared/redis.js';
-import { scanKeys } from '../../shared/scan-keys.js';
-import { obtainRedis, type RedisHandle } from '../../shared/redis-server.js';
+import { loadConfig } from '../config/load.js';
+import type { Config } from '../config/schema.js';
+import { buildSimulator, type Simulator } from '../simulator/build-simulator.js';
+import { DEFAULT_RATE_LIMITS } from '../simulator/options.js';
+import { createSelfSignedCertificate } from '../simulator/tls.js';
+import { packageRoot } from '../shared/package-root.js';
+import { createRedis } from '../shared/redis.js';
+import { scanKeys } from '../shared/scan-keys.js';
+import { obtainRedis, type RedisHandle } from '../shared/redis-server.js';
 
 export interface DemoSettings {
   devices: number;

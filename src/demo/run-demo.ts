@@ -3,11 +3,11 @@ import { createWriteStream } from 'node:fs';
 import { chmod } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { exportDevices } from '../../campaigns/export-devices.js';
-import { DEFAULT_RATE_LIMITS } from '../../simulator/options.js';
-import { createLogger } from '../../shared/logger.js';
-import { describeRedisUrl } from '../../shared/redis.js';
-import { buildRuntime, type Runtime } from '../build-runtime.js';
+import { exportDevices } from '../campaigns/export-devices.js';
+import { DEFAULT_RATE_LIMITS } from '../simulator/options.js';
+import { createLogger } from '../shared/logger.js';
+import { describeRedisUrl } from '../shared/redis.js';
+import { buildRuntime, type Runtime } from '../runtime/build-runtime.js';
 import type { CliChild } from './cli-child.js';
 import {
   startDemoEnvironment,
@@ -15,7 +15,7 @@ import {
   type DemoSettings,
 } from './demo-environment.js';
 import { createCampaign, startWorkers, stopWorkers, tail, workerLog } from './demo-processes.js';
-import { readSlotExits } from '../../limiter/slot-exits.js';
+import { readSlotExits } from '../limiter/slot-exits.js';
 import { formatProgress, readProgress } from './demo-progress.js';
 import { formatSummary, summarize, type DemoSummary } from './demo-summary.js';
 
