@@ -31,6 +31,8 @@ export const APP_ROLES = [
   'Machine.Read.All',
   'Machine.ReadWrite.All',
   'ThreatHunting.Read.All',
+  'SecurityIncident.Read.All',
+  'SecurityAlert.Read.All',
 ] as const;
 
 /**

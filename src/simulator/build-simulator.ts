@@ -11,6 +11,9 @@ import { trustCertificates } from './client-assertion.js';
 import { generateFleet, type SimMachine } from './fleet.js';
 import { registerHuntingRoute } from './hunting-route.js';
 import { registerListRoutes } from './list-routes.js';
+import { fileEventRows } from './file-events.js';
+import { SecurityStore } from './security-incidents.js';
+import { registerSecurityRoutes } from './security-routes.js';
 import { addRecordedActions, type RecordedActionSpec } from './seed-actions.js';
 import { scanEvents, scheduledScanRows, type DeviceEventRow } from './device-events.js';
 import { ActionStore, type StoredAction } from './machine-actions.js';
@@ -49,6 +52,8 @@ export interface Simulator {
   actions(): readonly StoredAction[];
   /** Adds actions as if they had been requested earlier (large tracker tests, no API calls). */
   addActions(specs: readonly RecordedActionSpec[]): StoredAction[];
+  /** Incidents and alerts (Graph security): add more during a test. */
+  security: SecurityStore;
   /** The scan events (`DeviceEvents`) the devices have reported by now: the hunting truth. */
   deviceEvents(): DeviceEventRow[];
   credentials: SimulatorCredentials;
@@ -125,7 +130,10 @@ export async function buildSimulator(options: SimulatorOptions = {}): Promise<Si
     log: new CallLog(options.callLogFile),
     stats: emptyStats(),
     delegated: new DelegatedState(resolveUsers(options.users)),
+    security: new SecurityStore(machineList, opts.tenantId, startMs),
+    fileEvents: fileEventRows(options.fileObservations ?? [], machineList, startMs),
   };
+  for (const incident of options.incidents ?? []) ctx.security.addIncident(incident);
   seedOtherScans(ctx, startMs);
   await ctx.log.open();
   // Started with the simulator, so its schedule's time 0 is the simulator's start.
@@ -171,6 +179,7 @@ export async function buildSimulator(options: SimulatorOptions = {}): Promise<Si
   registerActionRoutes(app, ctx);
   registerListRoutes(app, ctx);
   registerHuntingRoute(app, ctx);
+  registerSecurityRoutes(app, ctx);
   app.setNotFoundHandler(async (request, reply) => {
     const result = apiError(
       404,
@@ -229,6 +238,7 @@ export async function buildSimulator(options: SimulatorOptions = {}): Promise<Si
     machines: machineList,
     actions: () => ctx.actions.all(),
     addActions: (specs) => addRecordedActions(ctx, specs),
+    security: ctx.security,
     deviceEvents: () => {
       const now = ctx.now();
       const scheduled = machineList.flatMap((m) =>

@@ -8,6 +8,8 @@ export const CALL_FAMILIES = [
   'machines',
   'entra',
   'hunting',
+  /** Graph's security incidents and alerts. */
+  'security',
   'unrouted',
 ] as const;
 export type CallFamily = (typeof CALL_FAMILIES)[number];

@@ -1,38 +1,18 @@
-import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { arrivalOf } from './api-call.js';
+import { graphError, graphForbidden, sendGraphReply, type GraphReply } from './graph-reply.js';
+import { fileEventResults, parseFileEventQuery } from './kql-file-events.js';
 import { eventRow, scheduledScanRows, type DeviceEventRow } from './device-events.js';
 import { quotaMessage } from './throttle.js';
 import { parseScanEventQuery } from './kql-subset.js';
 import { readJsonObject } from './request-body.js';
-import { recordCall, type SimContext } from './sim-context.js';
+import type { SimContext } from './sim-context.js';
 import { GRAPH_RESOURCES } from './token-request.js';
 
 const GRAPH_AUDIENCES: ReadonlySet<string> = new Set(GRAPH_RESOURCES);
+/** Graph's runHuntingQuery page: ThreatHunting.Read.All, for an app and for a user. */
+const HUNTING_PERMISSIONS = ['ThreatHunting.Read.All'];
 const TIMESPAN = /^P(?:\d+D)?(?:T(?:\d+H)?(?:\d+M)?(?:\d+S)?)?$/;
-
-interface GraphReply {
-  status: number;
-  body: unknown;
-  headers?: Record<string, string>;
-  code: string | null;
-}
-
-/** Graph's error shape: `{"error":{"code","message","innerError":{"request-id","date"}}}`. */
-function graphError(status: number, code: string, message: string, headers = {}): GraphReply {
-  return {
-    status,
-    code,
-    headers,
-    body: {
-      error: {
-        code,
-        message,
-        innerError: { 'request-id': randomUUID(), date: new Date().toISOString() },
-      },
-    },
-  };
-}
 
 function answer(ctx: SimContext, request: FastifyRequest): GraphReply {
   const body = readJsonObject(request, ['Query', 'Timespan'], ['Query']);
@@ -43,6 +23,7 @@ function answer(ctx: SimContext, request: FastifyRequest): GraphReply {
     return graphError(400, 'BadRequest', "'Query' must be a non-empty string.");
   if (timespan !== undefined && (typeof timespan !== 'string' || !TIMESPAN.test(timespan)))
     return graphError(400, 'BadRequest', "'Timespan' must be an ISO 8601 duration.");
+  if (/^\s*DeviceFileEvents\b/.test(query)) return answerFileQuery(ctx, query);
   const parsed = parseScanEventQuery(query);
   if (!parsed.ok)
     return graphError(400, 'BadRequest', `Query could not be parsed: ${parsed.message}`);
@@ -76,6 +57,11 @@ function answer(ctx: SimContext, request: FastifyRequest): GraphReply {
   const rows = found
     .slice(0, ctx.opts.huntingMaxRows)
     .map((row) => Object.fromEntries(columns.map((c) => [c, row[c as keyof DeviceEventRow]])));
+  return huntingResults(columns, rows);
+}
+
+/** Graph's `huntingQueryResults`: the schema (column name and type) and the rows. */
+function huntingResults(columns: readonly string[], rows: Record<string, unknown>[]): GraphReply {
   return {
     status: 200,
     code: null,
@@ -91,6 +77,20 @@ function answer(ctx: SimContext, request: FastifyRequest): GraphReply {
   };
 }
 
+/** A `DeviceFileEvents` query: the file observations of the last 30 days that match. */
+function answerFileQuery(ctx: SimContext, query: string): GraphReply {
+  const now = ctx.now();
+  const parsed = parseFileEventQuery(query, now);
+  if (!parsed.ok)
+    return graphError(400, 'BadRequest', `Query could not be parsed: ${parsed.message}`);
+  const fromMs = now - 30 * 86_400_000;
+  const rows = fileEventResults(
+    ctx.fileEvents.filter((row) => row.atMs >= fromMs && row.atMs <= now),
+    parsed.query,
+  );
+  return huntingResults(parsed.query.columns, rows.slice(0, ctx.opts.huntingMaxRows));
+}
+
 /**
  * `POST /v1.0/security/runHuntingQuery` (Microsoft Graph): a Graph token (not a Defender one),
  * the hunting budget per tenant (429 + Retry-After, counted on arrival), then the query.
@@ -101,11 +101,14 @@ export function registerHuntingRoute(app: FastifyInstance, ctx: SimContext): voi
   app.post('/v1.0/security/runHuntingQuery', async (request, reply) => {
     const t = arrivalOf(ctx, request);
     const auth = ctx.tokens.check(request.headers.authorization, GRAPH_AUDIENCES);
+    const forbidden = auth.ok ? graphForbidden(auth.identity, HUNTING_PERMISSIONS) : undefined;
     let result: GraphReply;
     if (!auth.ok) {
       result = graphError(401, 'InvalidAuthenticationToken', `Access token is ${auth.reason}.`, {
         'www-authenticate': 'Bearer',
       });
+    } else if (forbidden) {
+      result = forbidden;
     } else {
       const decision = ctx.huntingThrottle.tryAcquire(`${auth.identity.tenantId}|hunting`, t);
       const cycle = Math.floor(t / ctx.opts.huntingCycleMs);
@@ -132,24 +135,6 @@ export function registerHuntingRoute(app: FastifyInstance, ctx: SimContext): voi
           cpuUsed.set(auth.identity.tenantId, { cycle, queries: spent + 1 });
       }
     }
-    recordCall(ctx, {
-      t,
-      method: 'POST',
-      path: request.url,
-      family: 'hunting',
-      status: result.status,
-      code: result.code,
-      machineId: null,
-      actionId: null,
-      existingActionId: null,
-      lost: false,
-      appId: auth.ok ? auth.identity.appId : null,
-      durationMs: ctx.now() - t,
-    });
-    await reply
-      .code(result.status)
-      .headers(result.headers ?? {})
-      .type('application/json; charset=utf-8')
-      .send(JSON.stringify(result.body));
+    await sendGraphReply(ctx, { request, reply, t, family: 'hunting', auth }, result);
   });
 }

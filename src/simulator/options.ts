@@ -1,4 +1,6 @@
+import type { FileObservationInput } from './file-events.js';
 import type { FleetMix } from './fleet.js';
+import type { IncidentInput } from './security-incidents.js';
 import type { Lifecycle } from './machine-actions.js';
 import type { MachineInput } from './machine-file.js';
 import { checkConsumerSchedule, type OtherConsumerOptions } from './other-consumer.js';
@@ -131,6 +133,14 @@ export interface SimulatorOptions {
    * below the documented caps, the real budget is smaller than what a client is configured for.
    */
   otherConsumer?: OtherConsumerOptions;
+  /**
+   * Defender XDR incidents with their alerts and evidence, served by Graph's
+   * `/security/incidents/{id}` and `/security/alerts_v2/{id}` (more can be added later with
+   * `sim.security.addIncident` / `addAlert`). Devices are fleet indexes or machine ids.
+   */
+  incidents?: readonly IncidentInput[];
+  /** Files seen on devices, the `DeviceFileEvents` table of advanced hunting. */
+  fileObservations?: readonly FileObservationInput[];
 }
 
 /** A user of the simulated tenant, for the device-code flow. */

@@ -3,7 +3,9 @@ import type { ApiFamily, CallFamily, CallLog, CallRecord } from './call-log.js';
 import type { TrustedCertificate } from './client-assertion.js';
 import type { SimMachine } from './fleet.js';
 import type { DelegatedState } from './delegated-state.js';
+import type { FileEventRow } from './file-events.js';
 import type { ActionStore } from './machine-actions.js';
+import type { SecurityStore } from './security-incidents.js';
 import type { ResolvedOptions } from './options.js';
 import type { Random } from './random.js';
 import type { SlidingWindowThrottle } from './throttle.js';
@@ -61,6 +63,10 @@ export interface SimContext {
   stats: SimulatorStats;
   /** Users, device codes and refresh tokens of delegated sign-in. */
   delegated: DelegatedState;
+  /** Graph's security incidents and alerts with their evidence. */
+  security: SecurityStore;
+  /** `DeviceFileEvents` rows of advanced hunting (`fileObservations`). */
+  fileEvents: readonly FileEventRow[];
 }
 
 export function emptyStats(): SimulatorStats {
