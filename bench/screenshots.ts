@@ -17,7 +17,7 @@ import { newCampaignId } from '../src/campaigns/campaign-id.js';
 import { startDashboardServer } from '../src/cli/commands/dashboard.js';
 import { loadConfig } from '../src/config/load.js';
 import type { Config } from '../src/config/schema.js';
-import { killSwitchFor } from '../src/control/kill-switch.js';
+import { killSwitchFor } from '../src/runtime/kill-switch.js';
 import { startHeartbeat, WORKER_HEARTBEAT_MS } from '../src/ops/worker-presence.js';
 import { enqueueDevices } from '../src/producer/enqueue-devices.js';
 import { decodeIntake, recordIntake } from '../src/reports/intake-record.js';
@@ -35,7 +35,7 @@ import {
   decodeLifecycle,
   lifecycleKey,
 } from '../src/tracking/lifecycle-store.js';
-import { graphClientFromConfig } from '../src/hunting/hunting-from-config.js';
+import { graphClientFromConfig } from '../src/runtime/hunting-from-config.js';
 import { verifyCampaign } from '../src/hunting/verify-campaign.js';
 import { tenantConfig } from '../src/cli/commands/shared/tenant-config.js';
 import { systemClock } from '../src/shared/clock.js';

@@ -1,4 +1,4 @@
-import type { Cloud } from '../config/schema.js';
+import type { Cloud, Config } from '../config/schema.js';
 
 /**
  * Microsoft Graph per cloud: GCC tenants use the worldwide Graph; GCC High and DoD have their
@@ -27,4 +27,18 @@ export function resolveGraph(settings: {
     graphUrl: (settings.graphUrl ?? host).replace(/\/+$/, ''),
     scope: settings.tokenScope ?? `${host}/.default`,
   };
+}
+
+/**
+ * Where the Graph URL came from, for messages about not reaching it: against the simulator the
+ * default (the real Graph) is the usual mistake.
+ */
+export function graphUrlHint(config: Config, graphUrl: string): string {
+  const origin = config.hunting.graphUrl
+    ? 'set by hunting.graphUrl / GRAPH_API_URL'
+    : `the ${config.defender.cloud} cloud's default; set hunting.graphUrl or GRAPH_API_URL to change it`;
+  return (
+    `Graph is ${graphUrl}, ${origin}. Against the simulator, GRAPH_API_URL must be its URL ` +
+    '(`fleetscan simulate` prints it)'
+  );
 }

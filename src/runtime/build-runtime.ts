@@ -11,7 +11,7 @@ import { systemClock, type Clock } from '../shared/clock.js';
 import { createLogger, type Logger } from '../shared/logger.js';
 import { createRedis, type Redis } from '../shared/redis.js';
 import { createTenantRegistry, type TenantRegistry } from '../tenants/tenant-registry.js';
-import { clientFromConfig } from './api-from-config.js';
+import { clientFromConfig, limiterFromConfig } from './api-from-config.js';
 import { assertNoEviction, waitForRedis, watchRedis } from './redis-checks.js';
 import { breakerSettings } from '../lanes/budget-breaker.js';
 import { assertStoreSchema, readStoreSchema, schemaRefusal } from '../ops/store-schema.js';
@@ -112,7 +112,13 @@ export async function buildRuntime(config: Config, options: RuntimeOptions): Pro
   });
   let tenants: TenantRegistry;
   try {
-    tenants = createTenantRegistry(config, { redis, callStats, log, clientFromConfig });
+    tenants = createTenantRegistry(config, {
+      redis,
+      callStats,
+      log,
+      limiterFromConfig,
+      clientFromConfig,
+    });
   } catch (error) {
     // Open connections would keep the process alive after its error was printed.
     disconnect();

@@ -3,10 +3,10 @@ import type { Config } from '../config/schema.js';
 import { startHeartbeat, WORKER_HEARTBEAT_MS } from '../ops/worker-presence.js';
 import type { ScanWorkerSettings } from '../scan/start-scan-worker.js';
 import type { Logger } from '../shared/logger.js';
-import { startRuntimeScheduleRunner } from '../schedules/runtime-schedules.js';
+import { startRuntimeScheduleRunner } from './runtime-schedules.js';
 import { buildRuntime, type Runtime } from './build-runtime.js';
 import { startRuntimeWorker } from './start-workers.js';
-import { startSweeperFromConfig } from '../retention/retention-from-config.js';
+import { startSweeperFromConfig } from './retention-from-config.js';
 
 const STOP_SIGNALS = ['SIGTERM', 'SIGINT'] as const;
 

@@ -4,10 +4,10 @@ import {
   type ScanWorkerDeps,
   type ScanWorkerSettings,
 } from '../scan/start-scan-worker.js';
-import { verifyAfterSettle } from '../hunting/verify-after-settle.js';
+import { verifyAfterSettle } from './verify-after-settle.js';
 import { tenantConfigOf } from '../tenants/tenant-registry.js';
-import { trackerClientFor } from '../tracking/tracker-client.js';
-import { scheduleClockFrom } from '../schedules/runtime-schedules.js';
+import { trackerClientFor } from './tracker-client.js';
+import { scheduleClockFrom } from './runtime-schedules.js';
 import { campaignSettledEvent, tenantBlockEvent } from '../webhooks/source-events.js';
 import { createWebhookStore } from '../webhooks/webhook-store.js';
 import type { DefenderClient } from '../defender/client.js';

@@ -1,9 +1,8 @@
 import { DEFAULT_TENANT } from '../campaigns/campaign.js';
 import type { Cloud, Config, TenantEntry } from '../config/schema.js';
+import type { CallGate } from '../defender/call-gate.js';
 import type { DefenderClient } from '../defender/client.js';
 import { budgetIdFor, type ScanLimiter } from '../limiter/scan-limiter.js';
-import type { clientFromConfig } from '../runtime/api-from-config.js';
-import { limiterFromConfig } from '../runtime/limiter-from-config.js';
 import type { CallStats } from '../shared/call-stats.js';
 import type { Logger } from '../shared/logger.js';
 import type { Redis } from '../shared/redis.js';
@@ -45,16 +44,26 @@ export class UnknownTenantError extends Error {
   }
 }
 
+/** Builds the budget one API identity names (`limiterFromConfig` in src/runtime). */
+export type LimiterFactory = (config: Config, redis: Redis, log: Logger) => ScanLimiter;
+
+/** Builds a tenant's Defender client (`clientFromConfig` in src/runtime). */
+export type ClientFactory = (
+  config: Config,
+  deps: { gate: CallGate; callStats: CallStats; log: Logger; tenant?: string },
+) => DefenderClient;
+
 export interface TenantRegistryDeps {
   redis: Redis;
   callStats: CallStats;
   log: Logger;
+  /** Passed in by the composition root, which knows how budgets are built from config. */
+  limiterFromConfig: LimiterFactory;
   /**
-   * Builds a tenant's Defender client (`clientFromConfig` in src/runtime). Without it the
-   * registry serves budgets only and `client()` throws: a CLI session that shows or steers
-   * campaigns then loads no HTTP or token client at start.
+   * Without it the registry serves budgets only and `client()` throws: a CLI session that shows
+   * or steers campaigns then loads no HTTP or token client at start.
    */
-  clientFromConfig?: typeof clientFromConfig;
+  clientFromConfig?: ClientFactory;
 }
 
 /**
@@ -70,7 +79,7 @@ export function createTenantRegistry(config: Config, deps: TenantRegistryDeps): 
     const budgetId = budgetIdFor(tenantConfig);
     let limiter = limiters.get(budgetId);
     if (!limiter) {
-      limiter = limiterFromConfig(tenantConfig, deps.redis, deps.log.child({ tenant: name }));
+      limiter = deps.limiterFromConfig(tenantConfig, deps.redis, deps.log.child({ tenant: name }));
       limiters.set(budgetId, limiter);
     }
     const gate = limiter;

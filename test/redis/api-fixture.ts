@@ -1,8 +1,8 @@
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import type { CancelActions } from '../../src/api/api-deps.js';
-import { startApiServices, type ApiServices } from '../../src/api/api-services.js';
-import { buildApiApp } from '../../src/api/serve-api.js';
+import { startApiServices, type ApiServices } from '../../src/runtime/api-services.js';
+import { buildApiApp } from '../../src/runtime/serve-api.js';
 import type { TokenScope } from '../../src/api/tokens/token-store.js';
 import type { Resolve } from '../../src/webhooks/webhook-destination.js';
 import { buildRuntime, type Runtime } from '../../src/runtime/build-runtime.js';

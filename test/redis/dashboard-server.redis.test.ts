@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { createSelfSignedCertificate } from '../../src/simulator/tls.js';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startApiServer } from '../../src/api/serve-api.js';
+import { startApiServer } from '../../src/runtime/serve-api.js';
 import { startDashboardServer } from '../../src/cli/commands/dashboard.js';
 import { UsageError } from '../../src/cli/errors.js';
 import { loadConfig } from '../../src/config/load.js';

@@ -2,7 +2,7 @@ import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
-import { graphClientFromConfig } from '../../src/hunting/hunting-from-config.js';
+import { graphClientFromConfig } from '../../src/runtime/hunting-from-config.js';
 import { cleanupPrefix, testRedisUrl, uniquePrefix } from '../helpers/redis.js';
 
 let redis: Redis;

@@ -3,7 +3,7 @@ import { newCampaignId } from '../../src/campaigns/campaign-id.js';
 import { buildRuntime } from '../../src/runtime/build-runtime.js';
 import { startRuntimeWorker } from '../../src/runtime/start-workers.js';
 import { isInsideWindow, nextOpening } from '../../src/schedules/dispatch-window.js';
-import { scheduleClockFrom } from '../../src/schedules/runtime-schedules.js';
+import { scheduleClockFrom } from '../../src/runtime/runtime-schedules.js';
 import { enqueueDevices } from '../../src/producer/enqueue-devices.js';
 import { cleanupPrefix, testRedisUrl, uniquePrefix } from '../helpers/redis.js';
 import { scanTestConfig, startSimulator, waitFinished } from './scan-fixture.js';

@@ -39,7 +39,7 @@ The dashboard serves the same API under /api/v1 unless api.enabled is false. See
     )
     .action(async (options: ApiOptions, command: Command) => {
       const { configFor } = await import('../context.js');
-      const { startApiServer } = await import('../../api/serve-api.js');
+      const { startApiServer } = await import('../../runtime/serve-api.js');
       const config = configFor(command, {
         'api.port': options.port,
         'api.host': options.host,

@@ -1,4 +1,4 @@
-import { killSwitchFor } from '../../control/kill-switch.js';
+import { killSwitchFor } from '../../runtime/kill-switch.js';
 import type { Runtime } from '../../runtime/build-runtime.js';
 import { createLifecycleStore } from '../../tracking/lifecycle-store.js';
 

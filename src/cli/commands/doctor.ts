@@ -28,7 +28,7 @@ export function registerDoctorCommand(program: Command): void {
       const { printJson } = await import('../context.js');
       const { createLogger } = await import('../../shared/logger.js');
       const { doctorExitCode, renderDoctor } = await import('../../ops/doctor/render-doctor.js');
-      const { runDoctor } = await import('../../ops/doctor/run-doctor.js');
+      const { runDoctor } = await import('../../runtime/run-doctor.js');
       const { tenantsFor } = await import('./shared/tenant-option.js');
       const globals = command.optsWithGlobals<GlobalOptions>();
       const results: CheckResult[] = await runDoctor({

@@ -46,7 +46,7 @@ export function registerExportCommand(program: Command): void {
       const { configFor } = await import('../context.js');
       const { requireAnyCampaign, retentionOf } = await import('./shared/retention-session.js');
       const { withReadSession } = await import('./shared/session.js');
-      const { fileModesOf } = await import('../../retention/retention-from-config.js');
+      const { fileModesOf } = await import('../../runtime/retention-from-config.js');
       const config = configFor(command);
       await withReadSession(config, async (session) => {
         // An archived campaign is read from its archive: the same rows, byte for byte.

@@ -49,7 +49,7 @@ export function registerReportCommand(program: Command): void {
       const { decodeLifecycle } = await import('../../tracking/lifecycle-store.js');
       const { requireAnyCampaign, retentionOf } = await import('./shared/retention-session.js');
       const { withReadSession } = await import('./shared/session.js');
-      const { fileModesOf } = await import('../../retention/retention-from-config.js');
+      const { fileModesOf } = await import('../../runtime/retention-from-config.js');
       const config = configFor(command);
       await withReadSession(config, async (session) => {
         const retention = retentionOf(session);

@@ -96,7 +96,7 @@ export function registerScheduleAdd(schedule: Command): void {
       const spec = await parseSpec(input);
       const { configFor, printJson } = await import('../context.js');
       const { createScheduleStore } = await import('../../schedules/schedule-store.js');
-      const { scheduleClockFrom } = await import('../../schedules/runtime-schedules.js');
+      const { scheduleClockFrom } = await import('../../runtime/runtime-schedules.js');
       const { scheduleView } = await import('../../schedules/schedule-view.js');
       const { withSession } = await import('./shared/session.js');
       const { spanOrNone } = await import('./schedule-lines.js');

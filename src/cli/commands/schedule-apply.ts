@@ -25,7 +25,7 @@ export function registerScheduleApply(schedule: Command): void {
       async (file: string, options: { dryRun?: boolean; json?: boolean }, command: Command) => {
         const { configFor, printJson } = await import('../context.js');
         const { readSchedulesFile } = await import('../../schedules/read-schedules-file.js');
-        const { scheduleClockFrom } = await import('../../schedules/runtime-schedules.js');
+        const { scheduleClockFrom } = await import('../../runtime/runtime-schedules.js');
         const { ScheduleSpecError } = await import('../../schedules/schedule-spec.js');
         const { createScheduleStore } = await import('../../schedules/schedule-store.js');
         const { withSession } = await import('./shared/session.js');

@@ -18,7 +18,7 @@ async function withSchedules<T>(
   audit?: AuditWrite<T>,
 ): Promise<T> {
   const { configFor } = await import('../context.js');
-  const { scheduleClockFrom } = await import('../../schedules/runtime-schedules.js');
+  const { scheduleClockFrom } = await import('../../runtime/runtime-schedules.js');
   const { createScheduleStore } = await import('../../schedules/schedule-store.js');
   const { withSession } = await import('./shared/session.js');
   const config = configFor(command);

@@ -56,7 +56,7 @@ async function trigger(
   log: Logger,
 ): Promise<{ entry: FireRecord; tz: string }> {
   const { fireSchedule, isRunActive } = await import('../../schedules/fire-schedule.js');
-  const { scheduleClockFrom } = await import('../../schedules/runtime-schedules.js');
+  const { scheduleClockFrom } = await import('../../runtime/runtime-schedules.js');
   const { createScheduleStore } = await import('../../schedules/schedule-store.js');
   const { defenderFromConfig } = await import('./shared/defender-from-config.js');
   const store = createScheduleStore(redis, config.redis.prefix);

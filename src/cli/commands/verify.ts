@@ -25,7 +25,7 @@ export function registerVerifyCommand(program: Command): void {
     .addHelpText('after', EXAMPLE)
     .action(async (id: string, options: { json?: boolean }, command: Command) => {
       const { configFor, loggerFor, printJson } = await import('../context.js');
-      const { graphClientFromConfig } = await import('../../hunting/hunting-from-config.js');
+      const { graphClientFromConfig } = await import('../../runtime/hunting-from-config.js');
       const { verifyCampaign } = await import('../../hunting/verify-campaign.js');
       const { systemClock } = await import('../../shared/clock.js');
       const { createLifecycleStore } = await import('../../tracking/lifecycle-store.js');

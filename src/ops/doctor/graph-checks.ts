@@ -3,7 +3,7 @@ import type { Config } from '../../config/schema.js';
 import type { GraphClient } from '../../hunting/graph-client.js';
 import { resolveGraph } from '../../hunting/graph-clouds.js';
 import { HuntingError } from '../../hunting/hunting-error.js';
-import { graphUrlHint } from '../../hunting/hunting-from-config.js';
+import { graphUrlHint } from '../../hunting/graph-clouds.js';
 import { scanEvidenceQuery } from '../../hunting/scan-evidence-query.js';
 import { fail, ok, warn, type CheckResult } from './check-result.js';
 

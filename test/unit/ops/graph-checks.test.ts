@@ -4,7 +4,7 @@ import { staticTokenProvider } from '../../../src/auth/token-provider.js';
 import { loadConfig } from '../../../src/config/load.js';
 import { createGraphClient } from '../../../src/hunting/graph-client.js';
 import { HuntingError } from '../../../src/hunting/hunting-error.js';
-import { graphUrlHint } from '../../../src/hunting/hunting-from-config.js';
+import { graphUrlHint } from '../../../src/hunting/graph-clouds.js';
 import { checkGraph } from '../../../src/ops/doctor/graph-checks.js';
 import { buildSimulator, type Simulator } from '../../../src/simulator/build-simulator.js';
 

@@ -5,6 +5,7 @@ import { Redis } from 'ioredis';
 import pino from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../src/config/load.js';
+import { limiterFromConfig } from '../../../src/runtime/limiter-from-config.js';
 import type { CallStats } from '../../../src/shared/call-stats.js';
 import { createTenantRegistry, UnknownTenantError } from '../../../src/tenants/tenant-registry.js';
 
@@ -14,7 +15,7 @@ afterAll(() => {
   redis.disconnect();
 });
 const callStats = { recordApiCall() {}, recordTokenRefresh() {} } as unknown as CallStats;
-const deps = { redis, callStats, log: pino({ level: 'silent' }) };
+const deps = { redis, callStats, log: pino({ level: 'silent' }), limiterFromConfig };
 
 function configWith(tenants: string, env: NodeJS.ProcessEnv = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'fleetscan-registry-'));

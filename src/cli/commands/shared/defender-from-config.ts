@@ -27,7 +27,13 @@ export function defenderFromConfig(
   const callStats = createCallStats(redis, config.redis.prefix, {
     timelineBucketMs: timelineBucketMs(config.limits.windows),
   });
-  const registry = createTenantRegistry(config, { redis, callStats, log, clientFromConfig });
+  const registry = createTenantRegistry(config, {
+    redis,
+    callStats,
+    log,
+    limiterFromConfig,
+    clientFromConfig,
+  });
   try {
     const found = registry.get(tenant);
     return { client: found.client(), limiter: found.limiter };

@@ -1,6 +1,6 @@
 import type { Campaign } from '../../../campaigns/campaign.js';
 import type { ArchivedCampaign } from '../../../retention/archive-index.js';
-import { retentionFromConfig, type Retention } from '../../../retention/retention-from-config.js';
+import { retentionFromConfig, type Retention } from '../../../runtime/retention-from-config.js';
 import type { RetentionLock } from '../../../retention/retention-lock.js';
 import { UsageError } from '../../errors.js';
 import type { CommandSession } from './session.js';

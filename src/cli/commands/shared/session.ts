@@ -10,6 +10,7 @@ import { timelineBucketMs } from '../../../shared/call-timeline.js';
 import { createLogger } from '../../../shared/logger.js';
 import type { Redis } from '../../../shared/redis.js';
 import { createTenantRegistry, type TenantRegistry } from '../../../tenants/tenant-registry.js';
+import { limiterFromConfig } from '../../../runtime/limiter-from-config.js';
 import { connectRedisForCommand } from '../../context.js';
 import { UsageError } from '../../errors.js';
 import { breakerSettings } from '../../../lanes/budget-breaker.js';
@@ -40,6 +41,7 @@ export async function openSession(
       timelineBucketMs: timelineBucketMs(config.limits.windows),
     }),
     log,
+    limiterFromConfig,
   });
   const lanes = createLanes({
     redis,

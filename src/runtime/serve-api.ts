@@ -1,11 +1,11 @@
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import { pino } from 'pino';
 import type { Config } from '../config/schema.js';
-import { buildRuntime } from '../runtime/build-runtime.js';
+import { buildRuntime } from './build-runtime.js';
 import type { Logger } from '../shared/logger.js';
-import type { ApiDeps, CancelActions } from './api-deps.js';
-import { registerApi } from './api-plugin.js';
-import { killSwitchFor } from '../control/kill-switch.js';
+import type { ApiDeps, CancelActions } from '../api/api-deps.js';
+import { registerApi } from '../api/api-plugin.js';
+import { killSwitchFor } from './kill-switch.js';
 import { startApiServices } from './api-services.js';
 import { registerReadyRoute } from '../dashboard/routes/health.js';
 import { refuseInsecureBind } from '../dashboard/auth.js';

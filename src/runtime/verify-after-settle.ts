@@ -1,9 +1,9 @@
-import type { Runtime } from '../runtime/build-runtime.js';
+import type { Runtime } from './build-runtime.js';
 import { tenantConfigOf } from '../tenants/tenant-registry.js';
 import { createLifecycleStore } from '../tracking/lifecycle-store.js';
-import type { GraphClient } from './graph-client.js';
+import type { GraphClient } from '../hunting/graph-client.js';
 import { graphClientFromConfig } from './hunting-from-config.js';
-import { verifyCampaign } from './verify-campaign.js';
+import { verifyCampaign } from '../hunting/verify-campaign.js';
 
 /**
  * The tracker's after-settle step when `verify.enabled`: verifies the campaign once its actions

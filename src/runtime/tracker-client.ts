@@ -1,12 +1,12 @@
 import type { Config } from '../config/schema.js';
 import type { DefenderClient } from '../defender/client.js';
 import { createScanLimiter } from '../limiter/scan-limiter.js';
-import { clientFromConfig } from '../runtime/api-from-config.js';
+import { clientFromConfig } from './api-from-config.js';
 import type { CallStats } from '../shared/call-stats.js';
 import type { Logger } from '../shared/logger.js';
 import type { Redis } from '../shared/redis.js';
 import type { TenantRuntime } from '../tenants/tenant-registry.js';
-import { shareGate, shareWindows } from './share-gate.js';
+import { shareGate, shareWindows } from '../tracking/share-gate.js';
 
 /**
  * The tracker's Defender client for one tenant: every list call takes a slot of the tracker's

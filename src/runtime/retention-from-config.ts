@@ -2,16 +2,20 @@ import { resolve } from 'node:path';
 import type { Redis } from '../shared/redis.js';
 import type { CampaignStore } from '../campaigns/campaign-store.js';
 import type { Config } from '../config/schema.js';
-import type { PruneDeps } from './prune-campaigns.js';
-import { createArchiveIndex } from './archive-index.js';
+import type { PruneDeps } from '../retention/prune-campaigns.js';
+import { createArchiveIndex } from '../retention/archive-index.js';
 import type { Campaign } from '../campaigns/campaign.js';
 import { lifecycleKey } from '../tracking/lifecycle-store.js';
-import type { ArchivedCampaign } from './archive-index.js';
-import { createArchiveSource, createCampaignReader, isArchived } from './campaign-reader.js';
-import type { MemorySettings } from './memory-headroom.js';
-import { createRetentionLock } from './retention-lock.js';
-import { retentionKeys } from './archive-index.js';
-import { startRetentionSweeper, type RetentionSweeper } from './retention-sweeper.js';
+import type { ArchivedCampaign } from '../retention/archive-index.js';
+import {
+  createArchiveSource,
+  createCampaignReader,
+  isArchived,
+} from '../retention/campaign-reader.js';
+import type { MemorySettings } from '../retention/memory-headroom.js';
+import { createRetentionLock } from '../retention/retention-lock.js';
+import { retentionKeys } from '../retention/archive-index.js';
+import { startRetentionSweeper, type RetentionSweeper } from '../retention/retention-sweeper.js';
 import type { Logger } from '../shared/logger.js';
 import { auditSink, workerActor } from '../api/audit/record-audit.js';
 import { DEFAULT_FILE_MODES, type FileModes } from '../shared/file-modes.js';

@@ -1,8 +1,8 @@
 import { DEFAULT_TENANT } from '../campaigns/campaign.js';
-import { createCampaignControl } from './campaign-control.js';
-import type { Runtime } from '../runtime/build-runtime.js';
+import { createCampaignControl } from '../control/campaign-control.js';
+import type { Runtime } from './build-runtime.js';
 import { createLifecycleStore } from '../tracking/lifecycle-store.js';
-import { cancelCampaignActions, type CancelActionsSummary } from './cancel-actions.js';
+import { cancelCampaignActions, type CancelActionsSummary } from '../control/cancel-actions.js';
 
 /**
  * The kill switch of a long-running process (dashboard, API): cancels the campaign and its own

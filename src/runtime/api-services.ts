@@ -1,12 +1,12 @@
 import type { Worker } from 'bullmq';
 import { createCampaignControl } from '../control/campaign-control.js';
-import type { Runtime } from '../runtime/build-runtime.js';
+import type { Runtime } from './build-runtime.js';
 import { startCampaignWatcher, type CampaignWatcher } from '../webhooks/campaign-watcher.js';
 import { startWebhookWorker } from '../webhooks/deliver-webhooks.js';
 import type { DrainJobData } from '../webhooks/webhook-queue.js';
 import { bullmqPrefix, createWebhookQueue, type WebhookQueue } from '../webhooks/webhook-queue.js';
 import { createWebhookStore } from '../webhooks/webhook-store.js';
-import type { ApiDeps, CancelActions } from './api-deps.js';
+import type { ApiDeps, CancelActions } from '../api/api-deps.js';
 import { join } from 'node:path';
 import { createGuessThrottle } from '../shared/guess-throttle.js';
 import {
@@ -15,11 +15,11 @@ import {
   type Resolve,
 } from '../webhooks/webhook-destination.js';
 import { securityDenialsEvent } from '../webhooks/source-events.js';
-import { createDenialRecorder } from './audit/audit-denials.js';
-import { createAuditLog } from './audit/audit-log.js';
-import { trimAudit } from './audit/audit-trim.js';
-import { createIdempotencyStore } from './idempotency-store.js';
-import { createTokenStore } from './tokens/token-store.js';
+import { createDenialRecorder } from '../api/audit/audit-denials.js';
+import { createAuditLog } from '../api/audit/audit-log.js';
+import { trimAudit } from '../api/audit/audit-trim.js';
+import { createIdempotencyStore } from '../api/idempotency-store.js';
+import { createTokenStore } from '../api/tokens/token-store.js';
 import { isClusterTarget } from '../shared/redis.js';
 
 export interface ApiServices {

@@ -3,8 +3,8 @@ import type { Config } from '../config/schema.js';
 import { createScanLimiter } from '../limiter/scan-limiter.js';
 import type { Logger } from '../shared/logger.js';
 import type { Redis } from '../shared/redis.js';
-import { createGraphClient, type GraphClient, type HuntingGate } from './graph-client.js';
-import { resolveGraph } from './graph-clouds.js';
+import { createGraphClient, type GraphClient, type HuntingGate } from '../hunting/graph-client.js';
+import { graphUrlHint, resolveGraph } from '../hunting/graph-clouds.js';
 
 /**
  * The hunting budget of this tenant: Graph counts hunting calls per tenant (not per app), so
@@ -53,18 +53,4 @@ export function graphClientFromConfig(config: Config, redis: Redis, log: Logger)
     log: log.child({ component: 'graph' }),
     unreachableHint: graphUrlHint(config, graph.graphUrl),
   });
-}
-
-/**
- * Where the Graph URL came from, for messages about not reaching it: against the simulator the
- * default (the real Graph) is the usual mistake.
- */
-export function graphUrlHint(config: Config, graphUrl: string): string {
-  const origin = config.hunting.graphUrl
-    ? 'set by hunting.graphUrl / GRAPH_API_URL'
-    : `the ${config.defender.cloud} cloud's default; set hunting.graphUrl or GRAPH_API_URL to change it`;
-  return (
-    `Graph is ${graphUrl}, ${origin}. Against the simulator, GRAPH_API_URL must be its URL ` +
-    '(`fleetscan simulate` prints it)'
-  );
 }

@@ -1,14 +1,14 @@
 import { hostname } from 'node:os';
 import type { Config } from '../config/schema.js';
 import { createAuditLog } from '../api/audit/audit-log.js';
-import type { Runtime } from '../runtime/build-runtime.js';
-import { createScheduleClock, type ScheduleClock } from './schedule-clock.js';
+import type { Runtime } from './build-runtime.js';
+import { createScheduleClock, type ScheduleClock } from '../schedules/schedule-clock.js';
 import {
   startScheduleRunner,
   type ScheduleRunner,
   type ScheduleRunnerDeps,
-} from './schedule-runner.js';
-import { createScheduleStore } from './schedule-store.js';
+} from '../schedules/schedule-runner.js';
+import { createScheduleStore } from '../schedules/schedule-store.js';
 
 /** The clock schedules and dispatch windows are read in, per `schedules.timeScale/timeOrigin`. */
 export function scheduleClockFrom(config: Pick<Config, 'schedules'>): ScheduleClock {
