@@ -45,6 +45,16 @@ export interface CampaignStore {
    * while the campaign's records may be incomplete (its actions must be looked up first).
    */
   markSent(campaignId: string, machineId: string, at: number): Promise<DeviceRecord>;
+  /**
+   * The read and the `markSent` of a device's turn in one step: null, and nothing changed, when
+   * an earlier call of the device may have reached the API (its action is looked up first); the
+   * device unchanged when it no longer waits; throws `UnknownDeviceError` when it is unknown.
+   */
+  markSentUnlessMaybeSent(
+    campaignId: string,
+    machineId: string,
+    at: number,
+  ): Promise<DeviceRecord | null>;
   /** The last send got an answer that created nothing (a 429): no lookup needed for it. */
   markAnswered(campaignId: string, machineId: string): Promise<DeviceRecord>;
   /** Idempotent: recording the same action twice changes nothing; a device keeps its first action. */

@@ -8,6 +8,7 @@ import { attachHostnames, saveHostnames, withHostnames } from './device-hostname
 import { iterateDevices, listDevices } from './device-scan.js';
 import { ReconcilePendingError, UnknownCampaignError, UnknownDeviceError } from './errors.js';
 import { loadLuaScript } from './lua-script.js';
+import { watchServerRun, type ServerRun } from './server-run.js';
 
 const createScript = loadLuaScript('create-campaign-1.lua');
 const transitionScript = loadLuaScript('transition-3.lua');
@@ -77,9 +78,17 @@ export interface RedisCampaignStore extends CampaignStore {
   finishReconcile(campaignId: string, generation: number): Promise<boolean>;
 }
 
-/** The Redis campaign store: keys in `campaign-keys.ts`, every transition one Lua call. */
-export function createCampaignStore(redis: Redis, prefix: string): RedisCampaignStore {
+/**
+ * The Redis campaign store: keys in `campaign-keys.ts`, every transition one Lua call.
+ * `serverRun`: which server `markSent` says it talks to (tests); `watchServerRun(redis)` by default.
+ */
+export function createCampaignStore(
+  redis: Redis,
+  prefix: string,
+  options: { serverRun?: ServerRun } = {},
+): RedisCampaignStore {
   const keysOf = (id: string) => campaignKeys(prefix, id);
+  const serverRun = options.serverRun ?? watchServerRun(redis);
 
   const transition = async (
     campaignId: string,
@@ -105,6 +114,27 @@ export function createCampaignStore(redis: Redis, prefix: string): RedisCampaign
     }
     if (typeof json !== 'string') throw new UnknownDeviceError(campaignId, machineId);
     return decodeDevice(machineId, json);
+  };
+
+  /** `sent`, with the server's run_id read once per connection (server-run.ts). */
+  const markSent = async (
+    campaignId: string,
+    machineId: string,
+    at: number,
+    unlessMaybe: boolean,
+  ) => {
+    const { runId, generation } = serverRun.current();
+    const device = await transition(campaignId, machineId, [
+      'sent',
+      at,
+      runId,
+      unlessMaybe ? '1' : '0',
+    ]);
+    // Perhaps re-sent to a restarted server with the old run_id: its records may be incomplete.
+    if (runId !== '' && serverRun.changedSince(generation)) {
+      throw new ReconcilePendingError(campaignId);
+    }
+    return device;
   };
 
   const setState = async (
@@ -223,7 +253,15 @@ export function createCampaignStore(redis: Redis, prefix: string): RedisCampaign
       ),
     setHostnames: (campaignId, names) => saveHostnames(redis, keysOf(campaignId).hostnames, names),
 
-    markSent: (campaignId, machineId, at) => transition(campaignId, machineId, ['sent', at]),
+    markSent: (campaignId, machineId, at) => markSent(campaignId, machineId, at, false),
+    async markSentUnlessMaybeSent(campaignId, machineId, at) {
+      try {
+        return await markSent(campaignId, machineId, at, true);
+      } catch (error) {
+        if (error instanceof Error && error.message.startsWith('MAYBE_SENT')) return null;
+        throw error;
+      }
+    },
     markAnswered: (campaignId, machineId) => transition(campaignId, machineId, ['answered']),
     markRequested: (campaignId, machineId, action, details) =>
       transition(campaignId, machineId, [

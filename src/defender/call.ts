@@ -26,6 +26,13 @@ export interface CallOptions {
   /** A slot the caller already holds (limiter.tryAcquire); otherwise one is taken from the gate. */
   permit?: CallPermit | undefined;
   signal?: AbortSignal | undefined;
+  /**
+   * Takes over the wait for the reply's bookkeeping (the slot's settle, the adaptive budget's
+   * look at the status): the call resolves as soon as its reply is read, and the caller awaits
+   * this promise (which never rejects) beside its own Redis writes, so both go in one round
+   * trip instead of one after the other. Absent: the call waits for it itself.
+   */
+  onSettling?: ((settling: Promise<void>) => void) | undefined;
 }
 
 /**
@@ -108,15 +115,25 @@ export function createCaller(deps: CallerDeps) {
     // another slot be granted in between (above the accepted level, the probe limit counts
     // calls in flight), which met the same full window.
     if (reply.status === 429) await pauseAfter429(attempt, reply);
-    await finish(permit, true, attempt, reply.receivedAt);
+    // Settle and observe leave in the same tick, so one write carries both and Redis runs them
+    // in that order (the adaptive read sees the slot settled).
+    const settling = Promise.all([
+      finish(permit, true, attempt, reply.receivedAt),
+      observe(attempt, permit, reply.status),
+    ]).then(() => undefined);
     report(reply.status, isSuccess(reply.status) ? undefined : errorCodeOf(reply));
+    if (options.onSettling) options.onSettling(settling);
+    else await settling;
+    return reply;
+  };
+
+  const observe = async (attempt: Attempt, permit: CallPermit, status: number) => {
     try {
-      await gate.observe?.(attempt.family, permit, reply.status);
+      await gate.observe?.(attempt.family, permit, status);
     } catch (error) {
       // Learning the cap is a bonus: the reply counts more than what the budget makes of it.
       log.warn({ err: error, family: attempt.family }, 'could not update the adaptive budget');
     }
-    return reply;
   };
 
   return async function call(attempt: Attempt, options: CallOptions = {}): Promise<unknown> {

@@ -160,6 +160,11 @@ export function startDispatcher(deps: DispatcherDeps): Dispatcher {
     } finally {
       if (closed && grant.permit.state === 'held') await grant.permit.release();
     }
+    // The place is free once the turn is recorded: the lane's finish needs none (the device
+    // stays leased until it lands), so the next dispatch goes out with it, not after it.
+    free++;
+    want(state);
+    pump();
     try {
       await state.lane.finish(grant.campaignId, grant.machineId, end);
     } catch (error) {
@@ -167,9 +172,6 @@ export function startDispatcher(deps: DispatcherDeps): Dispatcher {
       log.warn({ member, reason: String(error) }, 'could not end a device turn');
     }
     state.members.delete(member);
-    free++;
-    want(state);
-    pump();
   };
 
   const renewal = setInterval(

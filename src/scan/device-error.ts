@@ -14,8 +14,8 @@ export interface TurnContext {
   since: number;
   /** Failed attempts before this turn. */
   tries: number;
-  /** The device as last read or as `markSent` left it. */
-  device: DeviceRecord;
+  /** The device as last read or as `markSent` left it; null when the turn failed before either. */
+  device: DeviceRecord | null;
   client: ScanApi;
   log: Logger;
   record(action: MachineAction, lostReply: boolean): Promise<DeviceTurn>;
@@ -105,14 +105,14 @@ async function deviceOutcome(
       const now = clock.now();
       const decision = decidePending(
         deps.config.scan,
-        ctx.device.firstBusyAt,
+        ctx.device?.firstBusyAt ?? null,
         now,
         (deps.random ?? Math.random)(),
       );
       if (decision.kind === 'timeout') {
         await store.markFailed(campaignId, machineId, 'pending-timeout');
         log.warn(
-          { ...details, firstBusyAt: ctx.device.firstBusyAt },
+          { ...details, firstBusyAt: ctx.device?.firstBusyAt ?? null },
           'device still busy at the deadline',
         );
         return { outcome: 'failed', end: { kind: 'done' } };

@@ -1,5 +1,5 @@
 import type { DeviceRecord } from '../campaigns/campaign.js';
-import { ReconcilePendingError } from '../campaigns/errors.js';
+import { ReconcilePendingError, UnknownDeviceError } from '../campaigns/errors.js';
 import { DefenderError } from '../defender/errors.js';
 import type { MachineAction } from '../defender/machine-action.js';
 import { createCampaignCache } from './campaign-cache.js';
@@ -61,21 +61,9 @@ export function createDeviceProcessor(deps: ScanProcessorDeps) {
       deps.onMissingCampaign?.(campaignId);
       return unused({ outcome: 'cancelled', end: DONE });
     }
-    const device = await store.getDevice(campaignId, machineId);
-    if (!device || FINAL_STATES.has(device.state))
-      return unused({ outcome: 'already-done', end: DONE });
-    if (campaign.state === 'cancelled') {
-      await store.markCancelled(campaignId, machineId);
-      return unused({ outcome: 'cancelled', end: DONE });
-    }
-    if (campaign.state === 'paused') return unused({ outcome: 'held', end: { kind: 'hold' } });
     // Dispatch window (schedules, `scan --window`): outside it the device waits for the opening,
     // like a paused campaign's: no attempt spent, no API call.
     const closedForMs = windowWaitMs(campaign.window, windowClock);
-    if (closedForMs > 0) {
-      const at = clock.now() + closedForMs;
-      return unused({ outcome: 'held', end: { kind: 'due', at, attempt: false } });
-    }
 
     // No call while the campaign's records may be incomplete: its actions are looked up first.
     const reconcileFirst = async (): Promise<DeviceTurn> => {
@@ -102,7 +90,6 @@ export function createDeviceProcessor(deps: ScanProcessorDeps) {
         return unused(at(deps.config.scan.backoff));
       }
     };
-    if ((campaign.reconcile ?? 0) > 0) return reconcileFirst();
 
     const client = deps.clientFor(campaign.tenant);
     const record = async (action: MachineAction, lostReply: boolean): Promise<DeviceTurn> => {
@@ -123,31 +110,66 @@ export function createDeviceProcessor(deps: ScanProcessorDeps) {
       machineId,
       since: campaign.createdAt,
       tries: input.tries,
-      device,
+      device: null,
       client,
       log,
       record,
     };
 
-    if (mayHaveReachedApi(device) || input.tries >= deps.config.scan.attempts) {
-      const looked = await lookupOwnAction(ctx, deps);
-      if (looked.kind === 'found') return unused(await record(looked.action, true));
-      if (looked.kind === 'turn') return unused(looked.turn);
-      if (input.tries >= deps.config.scan.attempts) {
-        // Processes kept dying with this device (each one an attempt): stop trying it.
-        await store.markFailed(campaignId, machineId, 'worker-lost');
-        return unused({ outcome: 'failed', end: DONE });
+    // The happy path reads and marks the device in one step (issue 26: one round trip, not two);
+    // any other case reads it first, as below.
+    const plain =
+      campaign.state === 'running' &&
+      closedForMs <= 0 &&
+      (campaign.reconcile ?? 0) === 0 &&
+      input.tries < deps.config.scan.attempts;
+    let sent: DeviceRecord | null = null;
+    if (plain) {
+      try {
+        sent = await store.markSentUnlessMaybeSent(campaignId, machineId, clock.now());
+      } catch (error) {
+        if (error instanceof UnknownDeviceError)
+          return unused({ outcome: 'already-done', end: DONE });
+        // A Redis restart since the campaign's last call (transition-3.lua): reconcile first.
+        if (error instanceof ReconcilePendingError) return reconcileFirst();
+        await permit.release();
+        return handleDeviceError(error, ctx, deps);
       }
     }
+    if (sent === null) {
+      const device = await store.getDevice(campaignId, machineId);
+      if (!device || FINAL_STATES.has(device.state))
+        return unused({ outcome: 'already-done', end: DONE });
+      if (campaign.state === 'cancelled') {
+        await store.markCancelled(campaignId, machineId);
+        return unused({ outcome: 'cancelled', end: DONE });
+      }
+      if (campaign.state === 'paused') return unused({ outcome: 'held', end: { kind: 'hold' } });
+      if (closedForMs > 0) {
+        const at = clock.now() + closedForMs;
+        return unused({ outcome: 'held', end: { kind: 'due', at, attempt: false } });
+      }
+      if ((campaign.reconcile ?? 0) > 0) return reconcileFirst();
+      ctx.device = device;
 
-    let sent: DeviceRecord;
-    try {
-      sent = await store.markSent(campaignId, machineId, clock.now());
-    } catch (error) {
-      // A Redis restart since the campaign's last call (transition-3.lua): reconcile first.
-      if (error instanceof ReconcilePendingError) return reconcileFirst();
-      await permit.release();
-      return handleDeviceError(error, ctx, deps);
+      if (mayHaveReachedApi(device) || input.tries >= deps.config.scan.attempts) {
+        const looked = await lookupOwnAction(ctx, deps);
+        if (looked.kind === 'found') return unused(await record(looked.action, true));
+        if (looked.kind === 'turn') return unused(looked.turn);
+        if (input.tries >= deps.config.scan.attempts) {
+          // Processes kept dying with this device (each one an attempt): stop trying it.
+          await store.markFailed(campaignId, machineId, 'worker-lost');
+          return unused({ outcome: 'failed', end: DONE });
+        }
+      }
+
+      try {
+        sent = await store.markSent(campaignId, machineId, clock.now());
+      } catch (error) {
+        if (error instanceof ReconcilePendingError) return reconcileFirst();
+        await permit.release();
+        return handleDeviceError(error, ctx, deps);
+      }
     }
     if (sent.state !== 'queued' && sent.state !== 'deferred') {
       // Recorded or cancelled since we looked (a recovered device, a cancel sweep): a call now
@@ -160,14 +182,23 @@ export function createDeviceProcessor(deps: ScanProcessorDeps) {
 
     // A lookahead grant: the reads are done, the call leaves the moment its slot opens.
     if (input.notBefore !== undefined) await waitUntil(input.notBefore);
+    // The slot's settle and the record go to Redis together: one round trip after the reply.
+    let settling: Promise<void> = Promise.resolve();
     try {
       const action = await client.runAntiVirusScan(
         machineId,
         { comment: campaign.comment, scanType: campaign.scanType },
-        { permit },
+        {
+          permit,
+          onSettling: (pending) => {
+            settling = pending;
+          },
+        },
       );
-      return await record(action, false);
+      const [turn] = await Promise.all([record(action, false), settling]);
+      return turn;
     } catch (error) {
+      await settling;
       if (!(error instanceof DefenderError)) log.debug({ err: error }, 'scan call failed');
       return handleDeviceError(error, { ...ctx, device: sent }, deps);
     }

@@ -15,7 +15,7 @@ export interface ScanApi extends MachineActionLister {
   runAntiVirusScan(
     machineId: string,
     body: { comment: string; scanType: ScanType },
-    options?: { permit?: CallPermit },
+    options?: { permit?: CallPermit; onSettling?: (settling: Promise<void>) => void },
   ): Promise<MachineAction>;
 }
 

@@ -2,7 +2,7 @@ import { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { CampaignMeta } from '../../src/campaigns/campaign.js';
 import { newCampaignId } from '../../src/campaigns/campaign-id.js';
-import { UnknownDeviceError } from '../../src/campaigns/errors.js';
+import { ReconcilePendingError, UnknownDeviceError } from '../../src/campaigns/errors.js';
 import {
   createCampaignStore,
   type RedisCampaignStore,
@@ -122,6 +122,56 @@ describe('campaign store', () => {
     const device = await store.getDevice(meta.id, A);
     expect(device).toMatchObject({ state: 'deferred', sentAt: 1_500, deferredUntil: null });
     expect(mayHaveReachedApi(device!)).toBe(true);
+  });
+
+  it('reads and marks a device in one step unless an earlier call may have reached the API', async () => {
+    await seed([A, B, C]);
+    expect(await store.markSentUnlessMaybeSent(meta.id, A, 100)).toMatchObject({
+      state: 'queued',
+      attempts: 1,
+      sentAt: 100,
+    });
+    // A's send was never answered: the next turn must look it up, and nothing changes.
+    const before = await redis.hget(`${prefix}:campaign:{${meta.id}}:devices`, A);
+    await expect(store.markSentUnlessMaybeSent(meta.id, A, 200)).resolves.toBeNull();
+    expect(await redis.hget(`${prefix}:campaign:{${meta.id}}:devices`, A)).toBe(before);
+    // A busy answer after the send: it created nothing, the device may be called again.
+    await store.markSent(meta.id, B, 100);
+    await store.markDeferred(meta.id, B, { until: 500, at: 110 });
+    expect(await store.markSentUnlessMaybeSent(meta.id, B, 600)).toMatchObject({ attempts: 2 });
+    // A device no longer waiting comes back as it is.
+    await store.markRequested(meta.id, C, action('act-c'), { joinedExisting: false, at: 5 });
+    expect(await store.markSentUnlessMaybeSent(meta.id, C, 700)).toMatchObject({
+      state: 'requested',
+      attempts: 0,
+    });
+    await expect(store.markSentUnlessMaybeSent(meta.id, 'd'.repeat(40), 1)).rejects.toBeInstanceOf(
+      UnknownDeviceError,
+    );
+  });
+
+  it('passes the run_id read once per connection, and refuses to trust an answer from after a reconnect', async () => {
+    await seed([A, B]);
+    // A server the campaign never saw: its records may have been rolled back.
+    let generation = 0;
+    const serverRun = {
+      current: () => ({ runId: 'another-server', generation }),
+      changedSince: (before: number) => before !== generation,
+    };
+    const other = createCampaignStore(redis, prefix, { serverRun });
+    await expect(other.markSent(meta.id, A, 1)).rejects.toBeInstanceOf(ReconcilePendingError);
+    expect(await redis.hget(`${prefix}:campaign:{${meta.id}}`, 'run')).toBe('another-server');
+    await store.finishReconcile(meta.id, 1);
+    // The same server again: the call may go.
+    expect(await other.markSent(meta.id, A, 2)).toMatchObject({ sentAt: 2 });
+    // The connection closed while the mark was on its way: ioredis may have sent it again to a
+    // restarted server, with the old run_id; the caller must not call.
+    serverRun.current = () => {
+      const now = { runId: 'another-server', generation };
+      generation++;
+      return now;
+    };
+    await expect(other.markSent(meta.id, B, 3)).rejects.toBeInstanceOf(ReconcilePendingError);
   });
 
   it('keeps the first recorded action when a device is recorded twice', async () => {

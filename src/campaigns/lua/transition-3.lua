@@ -8,15 +8,21 @@
     ARGV[1] machineId
     ARGV[2] operation, then its arguments:
       sent      ARGV[3] at                       queued/deferred: attempts + 1, sentAt = at, and
-                                                 deferredUntil dropped (the wait is over; a
-                                                 crash now must not look like a busy answer).
+                ARGV[4] run_id, or ''            deferredUntil dropped (the wait is over; a
+                ARGV[5] 1: unless maybe sent     crash now must not look like a busy answer).
                                                  A previous send with no answer makes the
                                                  ambiguous marker `m` sticky (until recorded).
                                                  Refused (error RECONCILE) while the campaign's
                                                  records may be incomplete: its `reconcile` is
                                                  set, or Redis restarted since the campaign last
                                                  saw it (`run` is not this server's run_id: the
-                                                 last writes may have been rolled back).
+                                                 last writes may have been rolled back). The
+                                                 caller passes the run_id it read when its
+                                                 connection opened (server-run.ts); '' reads it
+                                                 here (INFO, costly on every call). With ARGV[5]
+                                                 1, refused (error MAYBE_SENT) when an earlier
+                                                 call may have reached the API: the read and
+                                                 the mark of a device's turn in one step.
       answered                                   queued/deferred: the last send got an answer
                                                  that created nothing (429): sentAt dropped
       requested ARGV[3] actionId ARGV[4] status  every state but requested (a device keeps its
@@ -53,7 +59,8 @@ local to = from
 if op == 'sent' then
   if waiting then
     if rcall('EXISTS', campaignKey) == 0 then return redis.error_reply('UNKNOWN_CAMPAIGN') end
-    local run = string.match(rcall('INFO', 'server'), 'run_id:(%w+)')
+    local run = ARGV[4]
+    if not run or run == '' then run = string.match(rcall('INFO', 'server'), 'run_id:(%w+)') end
     if rcall('HGET', campaignKey, 'run') ~= run then
       rcall('HSET', campaignKey, 'run', run)
       rcall('HINCRBY', campaignKey, 'reconcile', 1)
@@ -63,7 +70,11 @@ if op == 'sent' then
     end
     -- The previous send was never answered (no busy answer after it): it may have reached the
     -- API, and stays "maybe sent" until an action is recorded.
-    if d.x and not (from == 'd' and d.u and d.x < d.u) then d.m = 1 end
+    local unanswered = d.x and not (from == 'd' and d.u and d.x < d.u)
+    if ARGV[5] == '1' and (d.m or unanswered) then
+      return redis.error_reply('MAYBE_SENT an earlier call may have reached the API')
+    end
+    if unanswered then d.m = 1 end
     d.n = (d.n or 0) + 1
     d.x = tonumber(ARGV[3])
     d.u = nil

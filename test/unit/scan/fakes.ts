@@ -6,6 +6,7 @@ import type {
   DeviceState,
 } from '../../../src/campaigns/campaign.js';
 import type { CampaignStore } from '../../../src/campaigns/campaign-store.js';
+import { UnknownDeviceError } from '../../../src/campaigns/errors.js';
 import type { CallPermit } from '../../../src/defender/call-gate.js';
 import type { MachineAction } from '../../../src/defender/machine-action.js';
 import type { MachineActionFilter } from '../../../src/defender/odata.js';
@@ -105,6 +106,20 @@ export function fakeStore(meta: Partial<CampaignMeta> = {}) {
         attempts: (before?.attempts ?? 0) + 1,
         ...(unanswered ? { maybeSent: true } : {}),
       });
+    },
+    // As transition-3.lua's `sent` with ARGV[5] 1: no mark when the device may have been sent.
+    markSentUnlessMaybeSent: (c, id, at) => {
+      const before = devices.get(id);
+      if (!before) return Promise.reject(new UnknownDeviceError(c, id));
+      const waiting = before.state === 'queued' || before.state === 'deferred';
+      const answeredBusy =
+        before.state === 'deferred' &&
+        before.deferredUntil !== null &&
+        before.sentAt !== null &&
+        before.sentAt < before.deferredUntil;
+      if (waiting && (before.maybeSent === true || (before.sentAt !== null && !answeredBusy)))
+        return Promise.resolve(null);
+      return store.markSent(c, id, at);
     },
     markAnswered: (_c, id) => update(id, { sentAt: null }),
     markRequested: (_c, id, action, d) =>

@@ -1,0 +1,109 @@
+import { createHash } from 'node:crypto';
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Redis as SingleRedis } from 'ioredis';
+
+/**
+ * The commands of one RESP write (`*<n>` arrays of bulk strings, several for a pipeline), each
+ * as its lower-case name and its first argument (a script's SHA for EVALSHA).
+ */
+export function commandsOfWrite(data: Buffer): string[][] {
+  const commands: string[][] = [];
+  let at = 0;
+  const line = () => {
+    const end = data.indexOf('\r\n', at);
+    const text = data.toString('latin1', at, end);
+    at = end + 2;
+    return text;
+  };
+  while (at < data.length) {
+    const header = line();
+    if (!header.startsWith('*')) throw new Error(`not a RESP array: ${header}`);
+    const parts: string[] = [];
+    for (let n = Number(header.slice(1)); n > 0; n--) {
+      const length = Number(line().slice(1));
+      parts.push(data.toString('utf8', at, at + length));
+      at += length + 2;
+    }
+    commands.push([(parts[0] ?? '').toLowerCase(), parts[1] ?? '']);
+  }
+  return commands;
+}
+
+/**
+ * Counts the writes of one ioredis connection to its socket: each is one round trip (one
+ * request, or one pipeline of them, that the connection then waits for). `stop` gives each
+ * write's commands.
+ */
+export function countWrites(redis: SingleRedis): { stop(): string[][][] } {
+  const stream = redis.stream;
+  const write = stream.write.bind(stream);
+  const batches: string[][][] = [];
+  stream.write = (chunk: unknown, ...rest: unknown[]) => {
+    const data = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : (chunk as Buffer);
+    batches.push(commandsOfWrite(data));
+    return (write as (...args: unknown[]) => boolean)(chunk, ...rest);
+  };
+  return {
+    stop() {
+      stream.write = write;
+      return batches;
+    },
+  };
+}
+
+export interface MonitoredCommand {
+  name: string;
+  args: string[];
+  /** Run by a Lua script that the watched connection called. */
+  inScript: boolean;
+}
+
+/**
+ * MONITOR on its own connection, keeping the commands of `target` only, with the commands its
+ * scripts ran inside Redis: MONITOR shows an EVALSHA, then the script's own commands (source
+ * `lua`), and nothing comes between (Redis runs one command at a time).
+ */
+export async function watchMonitor(
+  url: string,
+  target: SingleRedis,
+): Promise<{ stop(): Promise<MonitoredCommand[]> }> {
+  const source = `${String(target.stream.localAddress)}:${String(target.stream.localPort)}`;
+  const monitor = await new SingleRedis(url).monitor();
+  const seen: MonitoredCommand[] = [];
+  let ours = false;
+  monitor.on('monitor', (_time: string, args: string[], from: string) => {
+    const [name = '', ...rest] = args;
+    if (from !== 'lua') ours = from === source;
+    if (ours) seen.push({ name: name.toLowerCase(), args: rest, inScript: from === 'lua' });
+  });
+  return {
+    async stop() {
+      // MONITOR lines trail the commands a little: a PING on the target marks the end.
+      const mark = `round-trips-end-${String(Date.now())}`;
+      await target.echo(mark);
+      for (let i = 0; i < 100 && !seen.some((c) => c.name === 'echo' && c.args[0] === mark); i++)
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      monitor.disconnect();
+      return seen;
+    },
+  };
+}
+
+/** SHA-1 → script name, for every Lua file of src/ (to read a round trip's EVALSHAs). */
+export async function luaScriptNames(): Promise<Map<string, string>> {
+  const names = new Map<string, string>();
+  const root = new URL('../../src/', import.meta.url).pathname;
+  const walk = async (dir: string): Promise<void> => {
+    for (const entry of await readdir(dir, { withFileTypes: true })) {
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) await walk(path);
+      else if (entry.name.endsWith('.lua')) {
+        const source = await readFile(path, 'utf8');
+        names.set(createHash('sha1').update(source).digest('hex'), entry.name);
+      }
+    }
+  };
+  await walk(root);
+  return names;
+}
