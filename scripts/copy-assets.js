@@ -1,5 +1,5 @@
 // Copies the non-TypeScript files the code loads at run time (Lua scripts, dashboard assets)
-// next to the compiled JavaScript, so `new URL('./lua/x.lua', import.meta.url)` works from dist/.
+// next to the compiled JavaScript, so `new URL('./x.lua', import.meta.url)` in src/lua/ works from dist/.
 import { spawnSync } from 'node:child_process';
 import { cpSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, extname, join, relative } from 'node:path';

@@ -7,16 +7,16 @@ import { decodeDevice } from './device-codec.js';
 import { attachHostnames, saveHostnames, withHostnames } from './device-hostnames.js';
 import { iterateDevices, listDevices } from './device-scan.js';
 import { ReconcilePendingError, UnknownCampaignError, UnknownDeviceError } from './errors.js';
-import { loadLuaScript } from './lua-script.js';
+import { luaScript } from '../lua/lua-scripts.js';
 import { watchServerRun, type ServerRun } from './server-run.js';
 
-const createScript = loadLuaScript('create-campaign-1.lua');
-const transitionScript = loadLuaScript('transition-3.lua');
-const addDevicesScript = loadLuaScript('add-devices-3.lua');
-const setStateScript = loadLuaScript('set-state-2.lua');
-const cancelDevicesScript = loadLuaScript('cancel-devices-2.lua');
-const cancelSweepScript = loadLuaScript('cancel-sweep-2.lua');
-const updateStatusesScript = loadLuaScript('update-statuses-1.lua');
+const createScript = luaScript('create-campaign-1');
+const transitionScript = luaScript('transition-3');
+const addDevicesScript = luaScript('add-devices-3');
+const setStateScript = luaScript('set-state-2');
+const cancelDevicesScript = luaScript('cancel-devices-2');
+const cancelSweepScript = luaScript('cancel-sweep-2');
+const updateStatusesScript = luaScript('update-statuses-1');
 
 /**
  * How long an intake stays open without renewal: a `scan` renews it while it adds devices, so

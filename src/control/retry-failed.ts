@@ -4,12 +4,12 @@ import { UnknownCampaignError } from '../campaigns/errors.js';
 import { failureCode } from '../campaigns/failure-groups.js';
 import { randomUUID } from 'node:crypto';
 import { holdIntake } from '../campaigns/intake.js';
-import { loadLuaScript } from '../campaigns/lua-script.js';
+import { luaScript } from '../lua/lua-scripts.js';
 import type { RedisCampaignStore } from '../campaigns/redis-campaign-store.js';
 import type { Lanes } from '../lanes/lanes.js';
 import type { Redis } from '../shared/redis.js';
 
-const requeueScript = loadLuaScript('requeue-failed-3.lua');
+const requeueScript = luaScript('requeue-failed-3');
 const BATCH = 1_000;
 
 export interface RetryFailedDeps {

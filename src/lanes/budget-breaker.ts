@@ -1,6 +1,6 @@
 import type { Redis } from '../shared/redis.js';
 import { BLOCK_REASONS, type BlockReason, type TenantFault } from '../tenants/tenant-fault.js';
-import { runScript, scriptSource } from '../shared/lua-script.js';
+import { runScript, scriptSource } from '../lua/run-script.js';
 
 /** A blocked budget as every process sees it (docs/design.md "Tenant-wide fault breaker"). */
 export interface BlockedBudget {

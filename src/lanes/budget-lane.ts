@@ -3,10 +3,10 @@ import { PRIORITIES, type Priority } from '../campaigns/campaign.js';
 import type { RateWindow } from '../config/duration.js';
 import type { ScanLimiter, ScanPermit } from '../limiter/scan-limiter.js';
 import { systemClock, type Clock } from '../shared/clock.js';
-import { runScript, scriptSource } from '../shared/lua-script.js';
+import { luaScript } from '../lua/lua-scripts.js';
+import { runScript, scriptSource } from '../lua/run-script.js';
 import { createBudgetBreaker, type BreakerSettings, type BudgetBreaker } from './budget-breaker.js';
 import { laneKeys, laneMember, wakeChannel, type LaneKeys } from './lane-keys.js';
-import { runLaneScript } from './lane-scripts.js';
 import { reserveFor } from './reserve.js';
 
 /** A device handed to this process with the slot its call may spend. */
@@ -113,7 +113,7 @@ local n = 0
 for i = 3, #ARGV do n = n + redis.call('ZADD', KEYS[1], 'XX', 'CH', now + tonumber(ARGV[2]), ARGV[i]) end
 return n`);
 
-/** Chunk of devices per push-n.lua call: short scripts keep Redis responsive. */
+/** Chunk of devices per lane-push-7.lua call: short scripts keep Redis responsive. */
 const PUSH_BATCH = 1_000;
 
 export function createBudgetLane(options: BudgetLaneOptions): BudgetLane {
@@ -171,7 +171,7 @@ export function createBudgetLane(options: BudgetLaneOptions): BudgetLane {
     breaker,
     async dispatch(most = 1, lookaheadMs = 0) {
       const idPrefix = `${slots.newPermitId()}.`;
-      const reply = (await runLaneScript(redis, 'dispatch-n', dispatchKeys, [
+      const reply = (await luaScript('dispatch-n').run(redis, dispatchKeys, [
         slots.nowArg(),
         slots.guardMs,
         slots.leaseMs,
@@ -212,7 +212,7 @@ export function createBudgetLane(options: BudgetLaneOptions): BudgetLane {
           .slice(i, i + PUSH_BATCH)
           .flatMap((d) => [d.machineId, d.dueAt && d.dueAt > 0 ? d.dueAt : 0]);
         pushed += Number(
-          await runLaneScript(redis, 'push-n', classKeys(campaign.id), [
+          await luaScript('lane-push-7').run(redis, classKeys(campaign.id), [
             campaign.id,
             campaign.priority,
             campaign.paused ? '1' : '0',
@@ -225,9 +225,8 @@ export function createBudgetLane(options: BudgetLaneOptions): BudgetLane {
       return pushed;
     },
     async finish(campaignId, machineId, end) {
-      const reply = await runLaneScript(
+      const reply = await luaScript('lane-finish-8').run(
         redis,
-        'finish-n',
         [
           keys.campaigns,
           keys.due,
@@ -248,9 +247,8 @@ export function createBudgetLane(options: BudgetLaneOptions): BudgetLane {
       return reply === 1;
     },
     async setCampaign(campaignId, op, priority) {
-      await runLaneScript(
+      await luaScript('lane-campaign-5').run(
         redis,
-        'campaign-n',
         [keys.campaigns, ...keys.roundRobin, keys.readyPrefix + campaignId],
         [campaignId, op, priority ?? '', channel, tag],
       );

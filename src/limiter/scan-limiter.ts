@@ -11,7 +11,7 @@ import {
   type CallOutcome,
 } from './adaptive/adaptive-budget.js';
 import { budgetKeys, normaliseWindows, type BudgetKeys } from './budget-keys.js';
-import { loadScripts, runScript, type LimiterScripts, type ScriptRedis } from './load-scripts.js';
+import { luaScript, type LuaScriptName, type ScriptRedis } from '../lua/lua-scripts.js';
 import { createPermit, type ScanPermit } from './permit.js';
 
 export type { ScanPermit } from './permit.js';
@@ -93,7 +93,7 @@ export interface ScanLimiter extends CallGate {
   slotsOf(family: EndpointFamily): BudgetSlots;
 }
 
-/** A family's budget as seen by a script that grants its slots (`src/lanes/lua/dispatch-n.lua`). */
+/** A family's budget as seen by a script that grants its slots (`src/lua/dispatch-n.lua`). */
 export interface BudgetSlots {
   keys: BudgetKeys;
   /** Normalised: shortest first, in the order of `keys.windows`. */
@@ -125,7 +125,6 @@ export function createScanLimiter(options: ScanLimiterOptions): ScanLimiter {
   const clock = options.clock ?? systemClock;
   if (/[{}]/.test(budgetId)) throw new RangeError('Expected `budgetId` without braces');
 
-  const scripts = loadScripts();
   const keysByFamily = new Map<EndpointFamily, BudgetKeys>();
   const keysOf = (family: EndpointFamily): BudgetKeys => {
     let keys = keysByFamily.get(family);
@@ -138,8 +137,8 @@ export function createScanLimiter(options: ScanLimiterOptions): ScanLimiter {
   };
   // '' lets the script read Redis TIME: the one clock every host agrees on.
   const nowArg = (): number | '' => (options.time === 'clock' ? clock.now() : '');
-  const run = async (name: keyof LimiterScripts, keys: string[], args: (string | number)[]) =>
-    runScript(redis, (await scripts)[name], keys, args);
+  const run = (name: LuaScriptName, keys: string[], args: (string | number)[]) =>
+    luaScript(name).run(redis, keys, args);
 
   // Unique member ids: a random tag per limiter plus a counter, short to keep the logs small.
   const tag = randomBytes(6).toString('base64url');

@@ -1,5 +1,5 @@
 import type { Redis } from '../shared/redis.js';
-import { runScript, scriptSource } from '../shared/lua-script.js';
+import { runScript, scriptSource } from '../lua/run-script.js';
 import {
   FIRE_OUTCOMES,
   type FireOutcome,

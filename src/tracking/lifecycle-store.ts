@@ -2,10 +2,10 @@ import type { Redis } from '../shared/redis.js';
 import type { CancelResult, ScanResult } from '../campaigns/campaign.js';
 import { campaignKeys } from '../campaigns/campaign-keys.js';
 import { CODE_BY_CANCEL, CODE_BY_SCAN_RESULT } from '../campaigns/device-codec.js';
-import { loadLuaScript } from '../campaigns/lua-script.js';
+import { luaScript } from '../lua/lua-scripts.js';
 
-const trackScript = loadLuaScript('track-statuses-2.lua');
-const mergeScript = loadLuaScript('merge-device-fields-1.lua');
+const trackScript = luaScript('track-statuses-2');
+const mergeScript = luaScript('merge-device-fields-1');
 
 /** Ids per script call: cheap, and never blocks Redis for long. */
 const BATCH = 1_000;

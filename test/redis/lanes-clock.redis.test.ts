@@ -25,7 +25,7 @@ async function redisNowMs(): Promise<number> {
   return Number(seconds) * 1_000 + Math.floor(Number(micros) / 1_000);
 }
 
-describe('finish-n.lua: due times of workers on hosts whose clocks disagree', () => {
+describe('lane-finish-8.lua: due times of workers on hosts whose clocks disagree', () => {
   // Issue 15: three hosts, clocks up to ±30 s apart, one Redis; dispatch compares with Redis TIME.
   it.each([25_000, -30_000, 0])(
     'makes a device due its delay after Redis TIME with the worker clock %i ms off',

@@ -242,10 +242,16 @@ describe('adaptive budget', () => {
     expect(await connections[0]!.hget(capsKey(), 'verified:1000')).toBeNull();
   });
 
-  it('ignores the caps hash when turned off', async () => {
+  // Issue 26: one admission rule for every family. A cap another process lowered (its adaptive
+  // budget on) binds this one too, as it always did for dispatch: turned off means no learning
+  // and no probe limit here, never ignoring what the server refused on the shared budget.
+  it('learns nothing and probes nothing when turned off, but keeps a cap another process lowered', async () => {
     const [a] = processes(1, 'off') as [ScanLimiter];
-    await connections[0]!.hset(capsKey(), '1000', '3');
+    // Nothing accepted yet (no known-good level), and no probe limit: the whole cap.
     expect(await grantsNow(a)).toBe(10);
+    await connections[0]!.del(budgetKeys(prefix, BUDGET, 'scan', [WINDOW]).inflight);
+    await connections[0]!.hset(capsKey(), '1000', '3');
+    expect(await grantsNow(a)).toBe(3);
     expect(await readAdaptiveState(a)).toEqual({
       enabled: false,
       state: 'off',

@@ -1,11 +1,9 @@
 import { Worker } from 'bullmq';
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CampaignMeta } from '../../src/campaigns/campaign.js';
 import { newCampaignId } from '../../src/campaigns/campaign-id.js';
 import { campaignKeys } from '../../src/campaigns/campaign-keys.js';
-import { loadLuaScript } from '../../src/campaigns/lua-script.js';
+import { LUA_SCRIPTS, luaScript } from '../../src/lua/lua-scripts.js';
 import { createCampaignStore } from '../../src/campaigns/redis-campaign-store.js';
 import { budgetKeys } from '../../src/limiter/budget-keys.js';
 import { laneKeys, wakeChannel } from '../../src/lanes/lane-keys.js';
@@ -23,8 +21,6 @@ import { createLifecycleStore, lifecycleKey } from '../../src/tracking/lifecycle
 import { createFencedLock, trackerLockKey } from '../../src/tracking/tracker-lock.js';
 import { createRedis, duplicateRedis, type Redis } from '../../src/shared/redis.js';
 import { scanKeys } from '../../src/shared/scan-keys.js';
-import { scriptSource } from '../../src/shared/lua-script.js';
-import { packageRoot } from '../../src/shared/package-root.js';
 import { createWebhookStore } from '../../src/webhooks/webhook-store.js';
 import {
   bullmqPrefix,
@@ -38,7 +34,7 @@ import { uniquePrefix } from '../helpers/redis.js';
 import { spec } from './schedule-fixture.js';
 import { testLanes } from './lane-fixture.js';
 
-const requeueScript = loadLuaScript('requeue-failed-3.lua');
+const requeueScript = luaScript('requeue-failed-3');
 const hexId = (n: number) => n.toString(16).padStart(40, '0');
 const meta = (id: string, tenant = 'default'): CampaignMeta => ({
   id,
@@ -383,11 +379,10 @@ describe('Redis Cluster: every script and multi-key step runs without CROSSSLOT'
     }
   });
 
-  // Last: every Lua file of src/ was run above, so its SHA is cached on the master it ran on.
-  it('ran every Lua script of src/ on the cluster', async () => {
-    const files = readdirSync(join(packageRoot(), 'src'), { recursive: true, encoding: 'utf8' })
-      .filter((file) => /\/lua\/[^/]+\.lua$/.test(file))
-      .sort();
+  // Last: every Lua script (src/lua/) was run above, so its SHA is cached on the master it ran on.
+  it('ran every Lua script of src/lua/ on the cluster', async () => {
+    // Every script is a file of src/lua/ (lua-scripts.test.ts checks the list against the folder).
+    const files = [...LUA_SCRIPTS];
     expect(files.length).toBeGreaterThanOrEqual(20);
     const masters = await Promise.all(
       cluster.nodes.map(async (address) => {
@@ -400,7 +395,7 @@ describe('Redis Cluster: every script and multi-key step runs without CROSSSLOT'
       .map((address) => cluster.node(Number(address.split(':')[1])));
     const notRun: string[] = [];
     for (const file of files) {
-      const sha = scriptSource(readFileSync(join(packageRoot(), 'src', file), 'utf8')).sha;
+      const { sha } = luaScript(file).source();
       const found = await Promise.all(
         masterNodes.map(
           async (node) => ((await node.call('SCRIPT', 'EXISTS', sha)) as number[])[0],

@@ -45,7 +45,7 @@ export type CallOutcome =
   { kind: 'ok' } | { kind: 'throttled'; grantedAt: number; windowMs: number | null };
 
 type Run = (
-  name: 'adapt-read-n' | 'adapt-apply-n',
+  name: 'adapt-read-n' | 'adapt-apply-3',
   keys: string[],
   args: (string | number)[],
 ) => Promise<unknown>;
@@ -164,7 +164,7 @@ export function createAdaptiveBudget(options: AdaptiveBudgetOptions): AdaptiveBu
       const decision = adjustCaps(params, reading.state, event, reading.now);
       if (sameState(decision.state, reading.state)) return;
       const written = await run(
-        'adapt-apply-n',
+        'adapt-apply-3',
         [keys.adaptive, keys.caps, keys.good],
         [
           reading.version,

@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
-import type { Redis } from './redis.js';
+import type { Redis } from '../shared/redis.js';
 
 /** A Redis connection or a Cluster (scripts whose keys share one hash tag run on either). */
 export type ScriptRedis = Redis;
 
-/** A Lua script's text and the SHA-1 that EVALSHA names it by. */
+/** A Lua script's text (includes resolved) and the SHA-1 that EVALSHA names it by. */
 export interface ScriptSource {
   source: string;
   sha: string;
@@ -17,7 +17,8 @@ export function scriptSource(source: string): ScriptSource {
 /**
  * EVALSHA, falling back to EVAL when the server does not know the script yet (first use, a
  * restart, SCRIPT FLUSH, or a failover to a replica); EVAL also caches it for the next call.
- * Used by the limiter's and the campaign store's scripts alike.
+ * ioredis's defineCommand does the same per connection; this works on any connection or Cluster
+ * without registering commands on it.
  */
 export async function runScript(
   redis: ScriptRedis,

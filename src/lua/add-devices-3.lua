@@ -8,6 +8,7 @@
   enqueue give jobs to devices recorded before the crash without doubling anything (job ids are
   deterministic, so a job that exists is not added twice).
   A finished campaign that receives new devices runs again.
+  Time: reads no clock.
 ]]
 local rcall = redis.call
 local campaignKey, devicesKey, countsKey = KEYS[1], KEYS[2], KEYS[3]

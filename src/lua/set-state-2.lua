@@ -12,6 +12,8 @@
   Output: { previous state, state now }; false when the campaign is unknown.
   Time: finishedAt is Redis TIME (one clock for every host); it is also the moment of a cancel.
 ]]
+--- @include "includes/script-now"
+--- @include "includes/count-intakes"
 local rcall = redis.call
 local campaignKey, countsKey = KEYS[1], KEYS[2]
 local previous = rcall('HGET', campaignKey, 'state')
@@ -19,34 +21,15 @@ if not previous then return false end
 local target = ARGV[1]
 local state = previous
 
-local function nowMs()
-  local t = rcall('TIME')
-  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-end
-local function now() return tostring(nowMs()) end
-
--- Drops intakes whose lease ended and sets `open` to the live ones (absent at 0). The same
--- function is in transition-3.lua: keep them alike.
-local function countIntakes()
-  local at = nowMs()
-  local fields = rcall('HGETALL', campaignKey)
-  local live = 0
-  for i = 1, #fields, 2 do
-    if string.sub(fields[i], 1, 7) == 'intake:' then
-      if tonumber(fields[i + 1]) <= at then rcall('HDEL', campaignKey, fields[i]) else live = live + 1 end
-    end
-  end
-  if live > 0 then rcall('HSET', campaignKey, 'open', live) else rcall('HDEL', campaignKey, 'open') end
-  return live
-end
+local function now() return tostring(redisTimeMs()) end
 
 local live = previous == 'running' or previous == 'paused'
 if target == 'close-intake' then
   rcall('HDEL', campaignKey, 'intake:' .. ARGV[2])
-  countIntakes()
+  countIntakes(campaignKey, redisTimeMs())
 elseif target == 'renew-intake' then
   if live and rcall('HEXISTS', campaignKey, 'intake:' .. ARGV[2]) == 1 then
-    rcall('HSET', campaignKey, 'intake:' .. ARGV[2], nowMs() + tonumber(ARGV[3]))
+    rcall('HSET', campaignKey, 'intake:' .. ARGV[2], redisTimeMs() + tonumber(ARGV[3]))
   end
 elseif target == 'open-intake' then
   -- A re-run of `scan --campaign-id` on a finished campaign reopens it while it adds devices;
@@ -58,8 +41,8 @@ elseif target == 'open-intake' then
     live = true
   end
   if live then
-    rcall('HSET', campaignKey, 'intake:' .. ARGV[2], nowMs() + tonumber(ARGV[3]))
-    countIntakes()
+    rcall('HSET', campaignKey, 'intake:' .. ARGV[2], redisTimeMs() + tonumber(ARGV[3]))
+    countIntakes(campaignKey, redisTimeMs())
   end
 elseif live and target ~= previous then
   if target == 'running' or target == 'paused' then

@@ -7,6 +7,7 @@
     KEYS[1] campaign hash, KEYS[2] devices hash, KEYS[3] counts hash
     ARGV[1..n] machine ids (ids that are not failed, or unknown, are left alone)
   Output: { moved ids, how many of them carry the in-flight marker }; false for an unknown campaign.
+  Time: reads no clock.
 ]]
 local rcall = redis.call
 local campaignKey, devicesKey, countsKey = KEYS[1], KEYS[2], KEYS[3]

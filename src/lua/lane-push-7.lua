@@ -2,7 +2,7 @@
   Puts devices of one campaign in its budget's line: ready now, or due at a time (deferred).
   Idempotent: a device already ready, due or in progress is left where it is, so a re-run of an
   interrupted `scan --campaign-id` or a repeated `resume` doubles nothing. Wakes the dispatchers.
-  "-n": 7 keys, all under the budget's hash tag.
+  All keys are under the budget's hash tag.
 
   Input:
     KEYS[1] lane campaigns (HASH)  KEYS[2] due (ZSET)  KEYS[3] active (ZSET)
@@ -11,6 +11,7 @@
     ARGV[4] wake channel  ARGV[5] wake message
     ARGV[6..] machine id, due ms (0 = ready now), ...
   Output: how many devices were put in the line.
+  Time: reads no clock; due times come from the caller (ms).
 ]]
 local rcall = redis.call
 local campaignsKey, dueKey, activeKey, readyKey = KEYS[1], KEYS[2], KEYS[3], KEYS[7]

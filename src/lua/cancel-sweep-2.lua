@@ -7,6 +7,7 @@
   Output: { next cursor ('0' when the sweep is done), devices moved to cancelled }
   HSCAN may return a field twice while the hash is resized: the second time it is already
   cancelled and so not counted again.
+  Time: reads no clock.
 ]]
 local rcall = redis.call
 local devicesKey, countsKey = KEYS[1], KEYS[2]

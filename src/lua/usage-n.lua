@@ -19,13 +19,10 @@
   Output:
     {nowMs, pausedUntil or 0 when not paused, used in window 1, used in window 2, ...}
 ]]
+--- @include "includes/script-now"
 local rcall = redis.call
 
-local now = tonumber(ARGV[1])
-if not now then
-  local t = rcall('TIME')
-  now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-end
+local now = scriptNow(ARGV[1])
 local guard = tonumber(ARGV[2])
 local lease = tonumber(ARGV[3])
 

@@ -5,7 +5,7 @@
   any other dispatcher) reads; after a decrease, the known-good levels drop to the new caps
   and the verified levels (adapt-read-n.lua) are forgotten: the server refused a level it had
   accepted. `lowered` in the caps hash tells adapt-read-n.lua not to verify while any cap is
-  below the configured one. "-n": 3 keys, the windows are fields.
+  below the configured one. The windows are fields.
 
   Input:
     KEYS[1]    adaptive state: HASH v (version), state (JSON)
@@ -22,6 +22,7 @@
 
   Output:
     1 written, 0 someone else wrote first (read again and decide again)
+  Time: reads no clock (TTLs come from the caller).
 ]]
 local rcall = redis.call
 

@@ -50,14 +50,10 @@
     {0, waitMs}   nothing may go now: waitMs until the next slot (for the best class waiting),
                   the next due device or lease end, whichever is first; -1: nothing waits at all
 ]]
+--- @include "includes/script-now"
+--- @include "includes/budget-admission"
 local rcall = redis.call
-local now = tonumber(ARGV[1])
-local slack = 60000
-if not now then
-  local t = rcall('TIME')
-  now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-  slack = 0
-end
+local now, slack = scriptNow(ARGV[1])
 local guard, lease, deviceLease = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
 local permitPrefix, readyPrefix = ARGV[5], ARGV[6]
 local most = math.max(1, tonumber(ARGV[7]) or 1)
@@ -99,20 +95,15 @@ for i = 1, #due do
   makeReady(due[i])
 end
 
--- The budget (as acquire-n.lua): abandoned slots count as replied at grant + lease.
-local stale = rcall('ZRANGEBYSCORE', inflightKey, '-inf', now - lease, 'WITHSCORES')
-if #stale > 0 then
-  for w = 1, windowCount do
-    local args = {}
-    for i = 1, #stale, 2 do
-      args[#args + 1] = tonumber(stale[i + 1]) + lease
-      args[#args + 1] = stale[i]
-    end
-    rcall('ZADD', KEYS[w + 12], unpack(args))
-    rcall('PEXPIRE', KEYS[w + 12], tonumber(ARGV[10 + 3 * w]) + guard + slack)
-  end
-  rcall('ZREMRANGEBYSCORE', inflightKey, '-inf', now - lease)
+-- The budget, by the admission rule every family shares (includes/budget-admission.lua).
+local windows = {}
+for w = 1, windowCount do
+  windows[w] = { key = KEYS[w + 12], cap = tonumber(ARGV[9 + 3 * w]),
+    windowMs = tonumber(ARGV[10 + 3 * w]), reserve = tonumber(ARGV[11 + 3 * w]) }
 end
+local budget = admissionOpen({ pauseKey = pauseKey, inflightKey = inflightKey, capsKey = capsKey,
+  goodKey = goodKey, now = now, slack = slack, guard = guard, lease = lease, adaptive = adaptive,
+  probeInflight = probeInflight, windows = windows })
 
 -- A blocked budget: nothing before the probe time, then one turn (the probe), claimed.
 local probeAt = tonumber(rcall('HGET', breakerKey, 'probeAt'))
@@ -121,75 +112,6 @@ if probeAt then
   if probeAt > now then return { 0, probeAt - now } end
   probing = true
   most = 1
-end
-
-local pauseWait = 0
-local pausedUntil = tonumber(rcall('GET', pauseKey))
-if pausedUntil and pausedUntil > now then pauseWait = pausedUntil - now end
-
-local inflight = rcall('ZCARD', inflightKey)
-local windows, longestSpan = {}, 0
-for w = 1, windowCount do
-  local key = KEYS[w + 12]
-  local cap = tonumber(ARGV[9 + 3 * w])
-  local windowMs = tonumber(ARGV[10 + 3 * w])
-  -- The effective cap (written only by the adaptive budget) always applies where it is set.
-  local effective = tonumber(rcall('HGET', capsKey, tostring(windowMs)))
-  local reserve = tonumber(ARGV[11 + 3 * w])
-  -- Above what the server has accepted, the probe limit (a fresh budget too: until a window has
-  -- been seen accepted, its first storm against a lower real cap is at most that many calls).
-  -- A level an earlier campaign of this budget verified (adapt-read-n.lua) needs no probing.
-  local good = nil
-  if adaptive then
-    good = tonumber(rcall('HGET', goodKey, tostring(windowMs))) or 0
-    local verified = tonumber(rcall('HGET', capsKey, 'verified:' .. tostring(windowMs))) or 0
-    if verified > good then good = verified end
-  end
-  if effective and effective < cap then
-    -- The reserve shrinks with the cap (adjust-caps.ts scaledReserve): a lowered budget keeps
-    -- the same share for normal campaigns instead of leaving them nothing.
-    local lowered = math.max(0, math.floor(effective))
-    reserve = math.floor(reserve * lowered / cap)
-    cap = lowered
-  end
-  local span = windowMs + guard
-  if span > longestSpan then longestSpan = span end
-  rcall('ZREMRANGEBYSCORE', key, '-inf', now - span)
-  windows[w] = { key = key, cap = cap, reserve = reserve, span = span,
-    stamped = rcall('ZCARD', key), good = good }
-end
-
--- How long until one more call fits in every window for class rank r, with `extra` slots
--- granted in this step already (0 = now). The 0-based rank of the stamp whose leaving makes room.
--- Second result: the adaptive probe limit refuses (a count in flight, which no wait can grant).
-local function classWait(r, extra)
-  local probed = false
-  local wait = pauseWait
-  for _, w in ipairs(windows) do
-    local limit = w.cap
-    if r > 1 then limit = limit - w.reserve end
-    local k = w.stamped + inflight + extra - limit
-    local leaves = 0
-    -- Stamps gone from the window by the time this slot opens (the k + 1 oldest).
-    local gone = 0
-    if k >= 0 then
-      if limit <= 0 or k >= w.stamped then
-        leaves = w.span
-      else
-        leaves = tonumber(rcall('ZRANGE', w.key, k, k, 'WITHSCORES')[2]) + w.span - now
-        gone = k + 1
-      end
-    end
-    if leaves > wait then wait = leaves end
-    -- Above what the server has accepted, probe with few calls at once (acquire-n.lua). The
-    -- level is the window's when this slot opens: counted at once, a full window at an
-    -- accepted cap looked like a probe and refused every grant ahead of its opening.
-    local level = w.stamped - gone + inflight + extra
-    if w.good and level >= w.good and inflight + extra >= probeInflight then
-      probed = true
-    end
-  end
-  return wait, probed
 end
 
 local function nextEvent()
@@ -213,7 +135,7 @@ while granted < most and blockedWait == nil do
     for _ = 1, 10 do
       local cid = rcall('ZRANGE', rr[r], 0, 0)[1]
       if not cid then break end
-      local wait, probed = classWait(r, granted)
+      local wait, probed = admissionWait(budget, r, granted)
       if probed then
         blockedWait = math.max(wait, probeWait, 1)
         break
@@ -233,7 +155,7 @@ while granted < most and blockedWait == nil do
       if mid then
         local member = cid .. '.' .. mid
         granted = granted + 1
-        rcall('ZADD', inflightKey, now, permitPrefix .. granted)
+        admissionGrant(budget, permitPrefix .. granted)
         rcall('ZADD', activeKey, now + deviceLease, member)
         out[#out + 1] = cid
         out[#out + 1] = mid
@@ -249,7 +171,7 @@ while granted < most and blockedWait == nil do
 end
 
 if granted > 0 then
-  rcall('PEXPIRE', inflightKey, lease + longestSpan + slack)
+  admissionKeep(budget)
   if probing then
     rcall('HSET', breakerKey, 'probeAt', now + deviceLease)
     out[1] = 2

@@ -22,15 +22,10 @@
   Output:
     the stamp written (ms)
 ]]
+--- @include "includes/script-now"
 local rcall = redis.call
 
-local now = tonumber(ARGV[1])
-local slack = 60000
-if not now then
-  local t = rcall('TIME')
-  now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-  slack = 0
-end
+local now, slack = scriptNow(ARGV[1])
 local guard = tonumber(ARGV[2])
 local member = ARGV[3]
 local stamp = now - (tonumber(ARGV[4]) or 0)

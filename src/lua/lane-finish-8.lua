@@ -3,7 +3,7 @@
   back at the front of its campaign's ready set (held: the budget or the campaign is paused).
   A device whose lease ran out meanwhile was already given back by dispatch-n.lua: then nothing
   moves (it is being, or will be, dispatched again and looks its action up first).
-  "-n": 8 keys, all under the budget's hash tag.
+  All keys are under the budget's hash tag.
 
   Input:
     KEYS[1] lane campaigns (HASH)  KEYS[2] due (ZSET)  KEYS[3] active (ZSET)  KEYS[4] tries (HASH)
@@ -14,7 +14,9 @@
             tests pass to every script. Production sends delays: a worker's wall clock may be
             seconds off the other hosts', and dispatch-n.lua compares due times with Redis TIME.
   Output: 1 when the device was still this process's, else 0.
+  Time: Redis TIME when ARGV[6] is 'in' (production), else the due time the caller passes.
 ]]
+--- @include "includes/script-now"
 local rcall = redis.call
 local campaignsKey, dueKey, activeKey, triesKey, readyKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[8]
 local rr = { urgent = KEYS[5], normal = KEYS[6], background = KEYS[7] }
@@ -26,10 +28,7 @@ if how == 'done' then
 elseif how == 'due' then
   if ARGV[5] == '1' then rcall('HINCRBY', triesKey, member, 1) end
   local due = tonumber(ARGV[4])
-  if ARGV[6] == 'in' then
-    local t = rcall('TIME')
-    due = due + tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-  end
+  if ARGV[6] == 'in' then due = due + redisTimeMs() end
   rcall('ZADD', dueKey, due, member)
 elseif how == 'hold' then
   local class = rcall('HGET', campaignsKey, cid)

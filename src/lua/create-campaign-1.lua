@@ -10,6 +10,7 @@
   Output: 1 created, 0 already there.
   `run` is the Redis server's run_id: transition-3.lua compares it before every call, so a
   restart (and with it a rollback of the last writes) is seen by the first device of the campaign.
+  Time: reads no clock; createdAt comes from the caller.
 ]]
 local rcall = redis.call
 if rcall('EXISTS', KEYS[1]) == 1 then return 0 end

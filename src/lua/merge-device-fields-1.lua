@@ -5,6 +5,7 @@
   Only the lifecycle fields may be patched, so a caller can never change a device's state.
   Input:  KEYS[1] devices hash; ARGV = machineId, patch JSON, machineId, patch JSON, ...
   Output: how many records changed.
+  Time: reads no clock.
 ]]
 local rcall = redis.call
 local allowed = { k = true, p = true, pt = true, pk = true }

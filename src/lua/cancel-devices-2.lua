@@ -3,6 +3,7 @@
   over HSCAN pages, so a 100,000-device campaign is never handled in one long script).
   Input:  KEYS[1] devices hash, KEYS[2] counts hash; ARGV[1..n] machine ids
   Output: the ids that moved to cancelled.
+  Time: reads no clock.
 ]]
 local rcall = redis.call
 local devicesKey, countsKey = KEYS[1], KEYS[2]

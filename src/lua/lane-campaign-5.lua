@@ -2,7 +2,7 @@
   A campaign's place in its budget's line: its class, paused or not, or gone (cancelled).
   Paused and gone campaigns are in no round-robin set, so dispatch skips them in O(1); their
   devices stay (paused) or are dropped (gone; due and in-progress ones are dropped when they
-  come up). "-n": 5 keys, all under the budget's hash tag.
+  come up). All keys are under the budget's hash tag.
 
   Input:
     KEYS[1] lane campaigns (HASH)  KEYS[2..4] round-robin urgent, normal, background
@@ -10,6 +10,7 @@
     ARGV[1] campaign id  ARGV[2] run | pause | drop  ARGV[3] class (run, pause; '' keeps the
     current one)  ARGV[4] wake channel  ARGV[5] wake message
   Output: the stored value after the call ('' when gone).
+  Time: reads no clock.
 ]]
 local rcall = redis.call
 local campaignsKey, readyKey = KEYS[1], KEYS[5]

@@ -10,6 +10,7 @@
           ARGV[1] lock key, ARGV[2] lock value (`owner:token`);
           then machineId, actionId, status, lastUpdate (ISO), repeated
   Output: how many devices changed, or -1 when a later holder of the lock has written here.
+  Time: reads no clock; lastUpdate comes from the API.
 ]]
 local rcall = redis.call
 local mine = tonumber(string.match(ARGV[2], ':(%d+)$'))

@@ -36,6 +36,8 @@
   Time: every `at` comes from the caller (the worker's clock); `finishedAt` is Redis TIME, so
   the campaign's end is stamped on one clock whichever host saw the last device.
 ]]
+--- @include "includes/script-now"
+--- @include "includes/count-intakes"
 local rcall = redis.call
 local campaignKey, devicesKey, countsKey = KEYS[1], KEYS[2], KEYS[3]
 local machineId, op = ARGV[1], ARGV[2]
@@ -134,19 +136,9 @@ if to ~= from then
   local left = tonumber(rcall('HGET', countsKey, 'queued') or '0')
     + tonumber(rcall('HGET', countsKey, 'deferred') or '0')
   if (state == 'running' or state == 'paused') and left <= 0 then
-    local t = rcall('TIME')
-    local at = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-    if rcall('HEXISTS', campaignKey, 'open') == 1 then
-      -- An intake whose process died ends with its lease (as countIntakes in set-state-2.lua).
-      local fields = rcall('HGETALL', campaignKey)
-      local live = 0
-      for i = 1, #fields, 2 do
-        if string.sub(fields[i], 1, 7) == 'intake:' then
-          if tonumber(fields[i + 1]) <= at then rcall('HDEL', campaignKey, fields[i]) else live = live + 1 end
-        end
-      end
-      if live > 0 then rcall('HSET', campaignKey, 'open', live) else rcall('HDEL', campaignKey, 'open') end
-    end
+    local at = redisTimeMs()
+    -- An intake whose process died ends with its lease.
+    if rcall('HEXISTS', campaignKey, 'open') == 1 then countIntakes(campaignKey, at) end
     if rcall('HEXISTS', campaignKey, 'open') == 0 then
       rcall('HSET', campaignKey, 'state', 'finished', 'finishedAt', tostring(at))
     end

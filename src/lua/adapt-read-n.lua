@@ -8,7 +8,7 @@
   success, so every campaign would start probing again. The highest level the server accepted
   while no cap was lowered is also kept in the caps hash (`verified:<windowMs>`) for 8 days
   (issue 26; refreshed whenever a success reaches it again): a later campaign of the same
-  budget sends up to it at full speed. adapt-apply-n.lua clears it on every decrease.
+  budget sends up to it at full speed. adapt-apply-3.lua clears it on every decrease.
 
   Time: Redis TIME; tests with simulated time pass nowMs in ARGV[1].
 
@@ -33,13 +33,10 @@
      stamped in window 1, window 2, ..., known-good level of window 1, window 2, ...}
     (the known-good levels as they were before this call raised them)
 ]]
+--- @include "includes/script-now"
 local rcall = redis.call
 
-local now = tonumber(ARGV[1])
-if not now then
-  local t = rcall('TIME')
-  now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-end
+local now = scriptNow(ARGV[1])
 local guard = tonumber(ARGV[2])
 local mark = ARGV[3] == '1'
 

@@ -11,6 +11,7 @@
 
   Output:
     1 if the slot was found anywhere, else 0
+  Time: reads no clock.
 ]]
 local rcall = redis.call
 

@@ -3,6 +3,7 @@
   changes only where the action id matches the one recorded for it.
   Input:  KEYS[1] devices hash; ARGV = machineId, actionId, status, machineId, actionId, ...
   Output: how many devices changed.
+  Time: reads no clock.
 ]]
 local rcall = redis.call
 local devicesKey = KEYS[1]
