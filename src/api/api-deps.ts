@@ -7,8 +7,8 @@ import type { TenantRegistry } from '../tenants/tenant-registry.js';
 import type { DestinationGuard } from '../webhooks/webhook-destination.js';
 import type { WebhookStore } from '../webhooks/webhook-store.js';
 import type { GuessThrottle } from '../shared/guess-throttle.js';
-import type { DenialRecorder } from './audit/audit-denials.js';
-import type { AuditLog } from './audit/audit-log.js';
+import type { DenialRecorder } from '../audit/audit-denials.js';
+import type { AuditLog } from '../audit/audit-log.js';
 import type { IdempotencyStore } from './idempotency-store.js';
 import type { ApiToken, TokenStore } from './tokens/token-store.js';
 

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ApiDeps } from './api-deps.js';
-import { apiAuditInput, problemDetail, tokenActor } from './audit/api-audit.js';
+import { apiAuditInput, problemDetail, tokenActor } from './api-audit.js';
 import { requestFingerprint } from './idempotency-store.js';
 import { ApiProblem, PROBLEM_CONTENT_TYPE } from './problem.js';
 import { hasScope } from './tokens/token-store.js';

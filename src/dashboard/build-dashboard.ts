@@ -1,7 +1,7 @@
 import { pino } from 'pino';
 import Fastify, { LogController, type FastifyInstance, type FastifyRequest } from 'fastify';
 import { API_PREFIX, registerApi } from '../api/api-plugin.js';
-import { registerAuditPage } from '../api/audit/audit-page.js';
+import { registerAuditPage } from './pages/audit-page.js';
 import { exportDevices } from '../campaigns/export-devices.js';
 import { systemClock } from '../shared/clock.js';
 import { explainRedisError, isRedisConnectionError } from '../shared/redis-errors.js';

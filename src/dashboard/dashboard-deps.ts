@@ -2,7 +2,7 @@ import type { CampaignLifecycle } from '../tracking/lifecycle-store.js';
 import type { Queue } from 'bullmq';
 import type { Redis } from '../shared/redis.js';
 import type { ApiDeps } from '../api/api-deps.js';
-import type { AuditLog } from '../api/audit/audit-log.js';
+import type { AuditLog } from '../audit/audit-log.js';
 import type { CampaignState } from '../campaigns/campaign.js';
 import type { CampaignStore } from '../campaigns/campaign-store.js';
 import type { ScheduleReader } from '../schedules/schedule-reader.js';

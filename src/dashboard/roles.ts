@@ -1,5 +1,5 @@
 import type { FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
-import { html } from './pages/html.js';
+import { html } from '../web/html.js';
 import { layout } from './pages/layout.js';
 
 /**

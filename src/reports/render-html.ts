@@ -1,16 +1,7 @@
+import { escapeHtml } from '../web/html.js';
 import type { ReportData, WindowChart } from './report-data.js';
 import { reportHeadline } from './report-headline.js';
 import { reportSections, windowText } from './report-sections.js';
-
-const ESCAPES: Readonly<Record<string, string>> = {
-  '&': '&amp;',
-  '<': '&lt;',
-  '>': '&gt;',
-  '"': '&quot;',
-  "'": '&#39;',
-};
-export const escapeHtml = (text: string): string =>
-  text.replace(/[&<>"']/g, (c) => ESCAPES[c] ?? c);
 
 const STYLE = `
 body{font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1b1f24;margin:0;background:#f6f7f9}

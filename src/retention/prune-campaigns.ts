@@ -3,7 +3,7 @@ import type { CampaignStore } from '../campaigns/campaign-store.js';
 import { archiveCampaign, type ArchiverDeps } from './archive-campaign.js';
 import type { ArchivedCampaign } from './archive-index.js';
 import { retentionVerdict } from './retention-verdict.js';
-import { recordAudit, type AuditSink } from '../api/audit/record-audit.js';
+import { recordAudit, type AuditSink } from '../audit/record-audit.js';
 
 export interface PruneDeps extends ArchiverDeps {
   store: Pick<CampaignStore, 'getCampaign' | 'iterateDevices' | 'listCampaigns'>;

@@ -15,9 +15,9 @@ import {
   type Resolve,
 } from '../webhooks/webhook-destination.js';
 import { securityDenialsEvent } from '../webhooks/source-events.js';
-import { createDenialRecorder } from '../api/audit/audit-denials.js';
-import { createAuditLog } from '../api/audit/audit-log.js';
-import { trimAudit } from '../api/audit/audit-trim.js';
+import { createDenialRecorder } from '../audit/audit-denials.js';
+import { createAuditLog } from '../audit/audit-log.js';
+import { trimAudit } from '../audit/audit-trim.js';
 import { createIdempotencyStore } from '../api/idempotency-store.js';
 import { createTokenStore } from '../api/tokens/token-store.js';
 import { isClusterTarget } from '../shared/redis.js';

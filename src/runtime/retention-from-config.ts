@@ -17,7 +17,7 @@ import { createRetentionLock } from '../retention/retention-lock.js';
 import { retentionKeys } from '../retention/archive-index.js';
 import { startRetentionSweeper, type RetentionSweeper } from '../retention/retention-sweeper.js';
 import type { Logger } from '../shared/logger.js';
-import { auditSink, workerActor } from '../api/audit/record-audit.js';
+import { auditSink, workerActor } from '../audit/record-audit.js';
 import { DEFAULT_FILE_MODES, type FileModes } from '../shared/file-modes.js';
 
 /** The retention parts of one configuration, wired to a Redis connection and the store. */

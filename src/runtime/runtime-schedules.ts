@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import type { Config } from '../config/schema.js';
-import { createAuditLog } from '../api/audit/audit-log.js';
+import { createAuditLog } from '../audit/audit-log.js';
 import type { Runtime } from './build-runtime.js';
 import { createScheduleClock, type ScheduleClock } from '../schedules/schedule-clock.js';
 import {

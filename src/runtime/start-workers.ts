@@ -17,7 +17,7 @@ import { hostname } from 'node:os';
 import { startStoreWatch } from '../ops/store-identity.js';
 import { WORKER_HEARTBEAT_MS } from '../ops/worker-presence.js';
 import { duplicateRedis } from '../shared/redis.js';
-import { auditSink, recordAudit, workerActor, type AuditSink } from '../api/audit/record-audit.js';
+import { auditSink, recordAudit, workerActor, type AuditSink } from '../audit/record-audit.js';
 
 /** Audit entries of this worker process's own actions (`worker:<host>:<pid>`). */
 function workerAudit(runtime: Runtime): AuditSink {

@@ -3,7 +3,7 @@ import { DefenderError, InvalidMachineIdError } from '../defender/errors.js';
 import type { MachineAction } from '../defender/machine-action.js';
 import type { Logger } from '../shared/logger.js';
 import { tenantFault, type TenantFault } from '../tenants/tenant-fault.js';
-import { findOwnAction } from './find-own-action.js';
+import { findOwnAction } from '../tracking/find-own-action.js';
 import { decidePending } from './pending-delay.js';
 import type { DeviceTurn, ScanApi, ScanProcessorDeps } from './scan-ports.js';
 

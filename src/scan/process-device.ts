@@ -7,7 +7,7 @@ import { handleDeviceError, lookupOwnAction, type TurnContext } from './device-e
 import type { DeviceTurn, DeviceTurnInput, ScanProcessorDeps } from './scan-ports.js';
 import { createScheduleClock } from '../schedules/schedule-clock.js';
 import { windowWaitMs } from '../schedules/window-gate.js';
-import { isOwnAction } from './find-own-action.js';
+import { isOwnAction } from '../tracking/find-own-action.js';
 import { callsFor } from '../shared/call-timeline.js';
 import { waitUntil } from '../shared/wait-until.js';
 

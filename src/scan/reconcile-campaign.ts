@@ -5,7 +5,7 @@ import type { RedisCampaignStore } from '../campaigns/redis-campaign-store.js';
 import { createRetentionLock } from '../retention/retention-lock.js';
 import type { Clock } from '../shared/clock.js';
 import type { Logger } from '../shared/logger.js';
-import { listOwnActions, type MachineActionLister } from './find-own-action.js';
+import { listOwnActions, type MachineActionLister } from '../tracking/find-own-action.js';
 
 export interface ReconcileDeps {
   store: Pick<

@@ -7,7 +7,7 @@ import type { ScheduleClock } from '../schedules/schedule-clock.js';
 import type { Clock } from '../shared/clock.js';
 import type { Logger } from '../shared/logger.js';
 import type { TenantVerdict } from '../tenants/tenant-fault.js';
-import type { MachineActionLister } from './find-own-action.js';
+import type { MachineActionLister } from '../tracking/find-own-action.js';
 import type { Reconciler } from './reconcile-campaign.js';
 
 /** The part of the Defender client (`createDefenderClient`) a device's turn uses. */

@@ -9,7 +9,7 @@ import { createActionTracker } from '../tracking/action-tracker.js';
 import { createLifecycleStore } from '../tracking/lifecycle-store.js';
 import { startActionTracker, type RunningTracker } from '../tracking/start-action-tracker.js';
 import { createFencedLock, trackerLockKey } from '../tracking/tracker-lock.js';
-import type { MachineActionLister } from './find-own-action.js';
+import type { MachineActionLister } from '../tracking/find-own-action.js';
 import { createDeviceProcessor } from './process-device.js';
 import type { ScanProcessorDeps } from './scan-ports.js';
 

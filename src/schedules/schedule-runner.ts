@@ -1,8 +1,8 @@
 import type { Redis } from '../shared/redis.js';
 import { scheduledCampaignId } from '../campaigns/campaign-id.js';
 import type { Logger } from '../shared/logger.js';
-import type { AuditLog } from '../api/audit/audit-log.js';
-import { recordAudit, scheduleActor } from '../api/audit/record-audit.js';
+import type { AuditLog } from '../audit/audit-log.js';
+import { recordAudit, scheduleActor } from '../audit/record-audit.js';
 import { createFiringLock } from './firing-lock.js';
 import { fireSchedule, isRunActive, type FireDeps } from './fire-schedule.js';
 import { overlapVerdict, planDue } from './plan-fires.js';

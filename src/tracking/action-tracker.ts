@@ -1,7 +1,7 @@
 import type { Campaign } from '../campaigns/campaign.js';
 import type { CampaignStore } from '../campaigns/campaign-store.js';
 import type { MachineAction } from '../defender/machine-action.js';
-import { scanActionsFilter, type MachineActionLister } from '../scan/find-own-action.js';
+import { scanActionsFilter, type MachineActionLister } from './find-own-action.js';
 import type { Clock } from '../shared/clock.js';
 import type { Logger } from '../shared/logger.js';
 import { campaignIdOfComment } from './action-tag.js';

@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
-import { createAuditLog } from '../../src/api/audit/audit-log.js';
+import { createAuditLog } from '../../src/audit/audit-log.js';
 import { createCampaignStore } from '../../src/campaigns/redis-campaign-store.js';
 import { runCli, spawnCli, waitForOutput } from '../helpers/cli.js';
 import { useCliFixture } from '../helpers/cli-fixture.js';

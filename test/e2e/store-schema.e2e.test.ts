@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createAuditLog } from '../../src/api/audit/audit-log.js';
+import { createAuditLog } from '../../src/audit/audit-log.js';
 import { keyLayoutKey } from '../../src/ops/key-layout.js';
 import { STORE_SCHEMA } from '../../src/ops/store-schema.js';
 import { cliTestEnv, ensureBuilt, runCli } from '../helpers/cli.js';

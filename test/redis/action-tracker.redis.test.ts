@@ -2,7 +2,7 @@ import { Redis } from 'ioredis';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { createCampaignStore } from '../../src/campaigns/redis-campaign-store.js';
 import type { MachineAction } from '../../src/defender/machine-action.js';
-import type { MachineActionLister } from '../../src/scan/find-own-action.js';
+import type { MachineActionLister } from '../../src/tracking/find-own-action.js';
 import { buildSimulator, type Simulator } from '../../src/simulator/build-simulator.js';
 import { createActionTracker, type RoundResult } from '../../src/tracking/action-tracker.js';
 import { createLifecycleStore } from '../../src/tracking/lifecycle-store.js';

@@ -2,7 +2,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { Job } from 'bullmq';
-import { trimAudit } from '../../src/api/audit/audit-trim.js';
+import { trimAudit } from '../../src/audit/audit-trim.js';
 import { buildDashboard } from '../../src/dashboard/build-dashboard.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CreatedCampaignSchema } from '../../src/api/campaign-schemas.js';

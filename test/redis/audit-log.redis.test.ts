@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createAuditLog } from '../../src/api/audit/audit-log.js';
-import { audited, recordAudit, type AuditSink } from '../../src/api/audit/record-audit.js';
+import { createAuditLog } from '../../src/audit/audit-log.js';
+import { audited, recordAudit, type AuditSink } from '../../src/audit/record-audit.js';
 import { cleanupPrefix, testRedisUrl, uniquePrefix } from '../helpers/redis.js';
 
 let redis: Redis;

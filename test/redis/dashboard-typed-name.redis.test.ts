@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createAuditLog } from '../../src/api/audit/audit-log.js';
+import { createAuditLog } from '../../src/audit/audit-log.js';
 import { buildDashboard } from '../../src/dashboard/build-dashboard.js';
 import { dashboardFixture, seedCampaign, type DashboardFixture } from './dashboard-fixture.js';
 

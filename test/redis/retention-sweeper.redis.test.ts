@@ -1,7 +1,7 @@
 import { rmSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { createAuditLog } from '../../src/api/audit/audit-log.js';
-import { auditSink, workerActor } from '../../src/api/audit/record-audit.js';
+import { createAuditLog } from '../../src/audit/audit-log.js';
+import { auditSink, workerActor } from '../../src/audit/record-audit.js';
 import { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createCampaignStore } from '../../src/campaigns/redis-campaign-store.js';

@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { createAuditLog } from '../../src/api/audit/audit-log.js';
+import { createAuditLog } from '../../src/audit/audit-log.js';
 import { pino } from 'pino';
 import { createCampaignStore } from '../../src/campaigns/redis-campaign-store.js';
 import type { BudgetLane } from '../../src/lanes/budget-lane.js';

@@ -12,7 +12,7 @@ import {
 } from '../../src/ops/store-identity.js';
 import { buildRuntime } from '../../src/runtime/build-runtime.js';
 import { reconcileAfterStoreLoss, startRuntimeWorker } from '../../src/runtime/start-workers.js';
-import { createAuditLog } from '../../src/api/audit/audit-log.js';
+import { createAuditLog } from '../../src/audit/audit-log.js';
 import type { ScanWorker } from '../../src/scan/start-scan-worker.js';
 import type { Simulator } from '../../src/simulator/build-simulator.js';
 import { cliTestEnv, ensureBuilt, runCli } from '../helpers/cli.js';

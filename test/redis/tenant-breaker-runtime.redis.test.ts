@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { buildRuntime } from '../../src/runtime/build-runtime.js';
 import { hostname } from 'node:os';
-import { createAuditLog } from '../../src/api/audit/audit-log.js';
+import { createAuditLog } from '../../src/audit/audit-log.js';
 import { startRuntimeWorker } from '../../src/runtime/start-workers.js';
 import { createLogger } from '../../src/shared/logger.js';
 import { createWebhookStore } from '../../src/webhooks/webhook-store.js';

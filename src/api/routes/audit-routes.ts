@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { ApiDeps } from '../api-deps.js';
 import { defineRoute } from '../define-route.js';
 import { ApiProblem } from '../problem.js';
-import { AUDIT_OUTCOMES, AUDIT_SOURCES } from '../audit/audit-log.js';
+import { AUDIT_OUTCOMES, AUDIT_SOURCES } from '../../audit/audit-log.js';
 
 const AuditEntrySchema = z.object({
   id: z.string(),

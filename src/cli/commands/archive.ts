@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
 import { formatBytes } from '../../retention/format-bytes.js';
 import { count } from './shared/output.js';
-import { audited } from '../../api/audit/record-audit.js';
+import { audited } from '../../audit/record-audit.js';
 import { cliAudit } from './shared/cli-audit.js';
 
 const EXAMPLE = `

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { createAuditLog, type AuditEntry } from '../../api/audit/audit-log.js';
+import { createAuditLog, type AuditEntry } from '../../audit/audit-log.js';
 import { UsageError } from '../errors.js';
 import { formatTable, printJson } from './shared/output.js';
 

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import type { ControlResult } from '../../control/campaign-control.js';
 import { UsageError } from '../errors.js';
 import { count } from './shared/output.js';
-import { audited } from '../../api/audit/record-audit.js';
+import { audited } from '../../audit/record-audit.js';
 import type { CancelActionsSummary } from '../../control/cancel-actions.js';
 import { cliAudit } from './shared/cli-audit.js';
 

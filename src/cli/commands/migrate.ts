@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { recordAudit } from '../../api/audit/record-audit.js';
+import { recordAudit } from '../../audit/record-audit.js';
 import { cliAudit } from './shared/cli-audit.js';
 import { UsageError } from '../errors.js';
 

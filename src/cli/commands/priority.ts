@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { PRIORITIES, type Priority } from '../../campaigns/campaign.js';
 import { UsageError } from '../errors.js';
-import { audited } from '../../api/audit/record-audit.js';
+import { audited } from '../../audit/record-audit.js';
 import { cliAudit } from './shared/cli-audit.js';
 
 const EXAMPLE = `

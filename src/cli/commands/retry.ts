@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { UnknownCampaignError } from '../../campaigns/errors.js';
 import type { RetryFailedResult } from '../../control/retry-failed.js';
 import { UsageError } from '../errors.js';
-import { audited } from '../../api/audit/record-audit.js';
+import { audited } from '../../audit/record-audit.js';
 import { count } from './shared/output.js';
 import { cliAudit } from './shared/cli-audit.js';
 

@@ -9,7 +9,7 @@ import { UsageError } from '../errors.js';
 import { count, printJson } from './shared/output.js';
 import type { SourceOptions } from './shared/scan-source.js';
 import type { CommandSession } from './shared/session.js';
-import { audited } from '../../api/audit/record-audit.js';
+import { audited } from '../../audit/record-audit.js';
 import type { Logger } from '../../shared/logger.js';
 import { cliAudit } from './shared/cli-audit.js';
 import {

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
-import { audited } from '../../api/audit/record-audit.js';
+import { audited } from '../../audit/record-audit.js';
 import { cliAudit } from './shared/cli-audit.js';
 
 interface AddOptions {

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { diffSchedules, type ScheduleChange } from '../../schedules/diff-schedules.js';
 import { UsageError } from '../errors.js';
-import { audited } from '../../api/audit/record-audit.js';
+import { audited } from '../../audit/record-audit.js';
 import { cliAudit } from './shared/cli-audit.js';
 
 const EXAMPLE = `

@@ -4,7 +4,7 @@ import { SCHEDULE_NAME } from '../../schedules/schedule.js';
 import type { ScheduleStore } from '../../schedules/schedule-store.js';
 import { UsageError } from '../errors.js';
 import { count, formatTable, printJson } from './shared/output.js';
-import { audited, type AuditWrite } from '../../api/audit/record-audit.js';
+import { audited, type AuditWrite } from '../../audit/record-audit.js';
 import { cliAudit } from './shared/cli-audit.js';
 
 interface JsonOption {

@@ -1,6 +1,6 @@
 import { hostname, userInfo } from 'node:os';
 import type { Command } from 'commander';
-import { audited } from '../../api/audit/record-audit.js';
+import { audited } from '../../audit/record-audit.js';
 import { SCHEDULE_NAME, type FireRecord } from '../../schedules/schedule.js';
 import type { Logger } from '../../shared/logger.js';
 import type { DefenderClient } from '../../defender/client.js';

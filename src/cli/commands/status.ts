@@ -31,7 +31,7 @@ import {
   WORKER_HEARTBEAT_MS,
   type LiveWorker,
 } from '../../ops/worker-presence.js';
-import { createOutageRider, reconnectIfEnded } from '../../shared/redis-outage.js';
+import { createOutageRider, reconnectIfEnded } from '../../runtime/redis-outage.js';
 import { checkStoreIdentity, clearStoreLoss } from '../../ops/store-identity.js';
 
 /** Exit code when Redis lost data (the loss record of src/ops/store-identity.ts is present). */

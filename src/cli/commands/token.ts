@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { audited, cliActor } from '../../api/audit/record-audit.js';
+import { audited, cliActor } from '../../audit/record-audit.js';
 import {
   createTokenStore,
   TOKEN_SCOPES,

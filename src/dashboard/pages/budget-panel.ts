@@ -1,7 +1,7 @@
 import type { BlockedReport } from '../../lanes/blocked-tenants.js';
 import type { BudgetSnapshot, BudgetUsage } from '../budgets.js';
 import { formatCloud, formatCount, formatSpan, formatTime, formatWindow } from './format.js';
-import { html, type SafeHtml } from './html.js';
+import { html, type SafeHtml } from '../../web/html.js';
 
 /** A window at its cap is the limiter doing its job (amber); red is kept for a 429 pause. */
 function level(share: number): string {

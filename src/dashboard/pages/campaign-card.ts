@@ -2,7 +2,7 @@ import type { Campaign } from '../../campaigns/campaign.js';
 import { groupFailures } from '../../campaigns/failure-groups.js';
 import type { CampaignView } from '../overview.js';
 import { formatCount, formatPercent, formatSpan, formatTime } from './format.js';
-import { html, type SafeHtml } from './html.js';
+import { html, type SafeHtml } from '../../web/html.js';
 
 const SEGMENTS = ['requested', 'failed', 'cancelled', 'deferred'] as const;
 

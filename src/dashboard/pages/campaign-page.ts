@@ -3,7 +3,7 @@ import type { LiveWorker } from '../../ops/worker-presence.js';
 import type { CampaignView } from '../overview.js';
 import { campaignCard } from './campaign-card.js';
 import { deviceTable, type DeviceQuery } from './device-table.js';
-import { html, type SafeHtml } from './html.js';
+import { html, type SafeHtml } from '../../web/html.js';
 import { layout } from './layout.js';
 import { noWorkersBanner } from './no-workers-banner.js';
 import { NAME_CONFIRMED_ACTIONS } from '../typed-name.js';

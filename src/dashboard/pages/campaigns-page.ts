@@ -2,7 +2,7 @@ import type { Overview } from '../overview.js';
 import { budgetPanel } from './budget-panel.js';
 import { campaignCard } from './campaign-card.js';
 import { formatCount, formatTime } from './format.js';
-import { html, type SafeHtml } from './html.js';
+import { html, type SafeHtml } from '../../web/html.js';
 import { layout } from './layout.js';
 import { noWorkersBanner } from './no-workers-banner.js';
 import { archivedPanel, memoryWarning } from './retention-panels.js';

@@ -1,6 +1,6 @@
 import { DEVICE_STATES, type DeviceRecord, type DeviceState } from '../../campaigns/campaign.js';
 import { formatTime } from './format.js';
-import { html, type SafeHtml } from './html.js';
+import { html, type SafeHtml } from '../../web/html.js';
 
 export interface DeviceQuery {
   state: DeviceState | undefined;

@@ -1,5 +1,5 @@
 import type { LiveWorker } from '../../ops/worker-presence.js';
-import { html, type SafeHtml } from './html.js';
+import { html, type SafeHtml } from '../../web/html.js';
 
 /**
  * The page-wide alarm when heartbeats are read and none is alive: nothing is called for until

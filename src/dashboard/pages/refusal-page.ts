@@ -1,4 +1,4 @@
-import { html } from './html.js';
+import { html } from '../../web/html.js';
 import { layout } from './layout.js';
 
 /** The answer to a refused form post: what was wrong, and the way back to the page it came from. */

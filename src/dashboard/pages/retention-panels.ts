@@ -1,7 +1,7 @@
 import type { ArchivedCampaign } from '../../retention/archive-index.js';
 import { formatBytes, type MemoryHeadroom } from '../../retention/memory-headroom.js';
 import { formatCount, formatTime } from './format.js';
-import { html, type SafeHtml } from './html.js';
+import { html, type SafeHtml } from '../../web/html.js';
 
 /** A warning above `retention.memory.warnAt`: how full Redis is and how many devices still fit. */
 export function memoryWarning(memory: MemoryHeadroom | null | undefined): SafeHtml | string {

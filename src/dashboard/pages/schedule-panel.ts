@@ -1,6 +1,6 @@
 import type { ScheduleView } from '../../schedules/schedule-view.js';
 import { formatCount, formatTime } from './format.js';
-import { html, type SafeHtml } from './html.js';
+import { html, type SafeHtml } from '../../web/html.js';
 
 function lastRun(view: ScheduleView): SafeHtml {
   const run = view.lastRun;

@@ -1,6 +1,6 @@
 import { tenantHold, type TenantReport } from '../../lanes/tenant-reports.js';
 import { formatCloud, formatCount, formatSpan, formatTime, formatWindow } from './format.js';
-import { html, type SafeHtml } from './html.js';
+import { html, type SafeHtml } from '../../web/html.js';
 
 function budgetCell(report: TenantReport): SafeHtml {
   return html`${report.windows.map(

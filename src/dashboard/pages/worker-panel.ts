@@ -1,6 +1,6 @@
 import type { LiveWorker } from '../../ops/worker-presence.js';
 import { formatCount, formatTime } from './format.js';
-import { html, type SafeHtml } from './html.js';
+import { html, type SafeHtml } from '../../web/html.js';
 
 /**
  * The worker processes that beat recently (heartbeats), or a plain "none" with the fix. Tenants

@@ -1,11 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { AuditLog } from '../../api/audit/audit-log.js';
-import {
-  audited,
-  recordAudit,
-  type AuditActor,
-  type AuditSink,
-} from '../../api/audit/record-audit.js';
+import type { AuditLog } from '../../audit/audit-log.js';
+import { audited, recordAudit, type AuditActor, type AuditSink } from '../../audit/record-audit.js';
 import type { CampaignStore } from '../../campaigns/campaign-store.js';
 import type { ActionToken } from '../csrf.js';
 import { requireRole } from '../roles.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { follow, type FollowView } from '../../../src/cli/commands/shared/follow.js';
-import { createOutageRider, RedisOutageError } from '../../../src/shared/redis-outage.js';
+import { createOutageRider, RedisOutageError } from '../../../src/runtime/redis-outage.js';
 
 /** A clock that moves only when slept on, and an output that keeps what is written. */
 function harness(toleranceMs = 120_000) {

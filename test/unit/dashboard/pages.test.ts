@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { reasonLabel } from '../../../src/dashboard/metrics.js';
 import { formatCount, formatSpan, formatWindow } from '../../../src/dashboard/pages/format.js';
-import { escapeHtml, html } from '../../../src/dashboard/pages/html.js';
+import { escapeHtml, html } from '../../../src/web/html.js';
 
 describe('html', () => {
   it('escapes every interpolated value but keeps nested templates', () => {

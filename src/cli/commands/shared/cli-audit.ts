@@ -1,6 +1,6 @@
 import type { Config } from '../../../config/schema.js';
 import type { Redis } from '../../../shared/redis.js';
-import { auditSink, cliActor, type AuditSink } from '../../../api/audit/record-audit.js';
+import { auditSink, cliActor, type AuditSink } from '../../../audit/record-audit.js';
 import { UsageError } from '../../errors.js';
 
 // Errors that say "not like this" (unknown campaign, wrong state, bad spec), not "it broke".

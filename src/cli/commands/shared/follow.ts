@@ -1,7 +1,7 @@
 import { formatDuration } from '../../../config/duration.js';
 import { NO_WORKERS_FIX } from '../../../ops/worker-presence.js';
 import type { Clock } from '../../../shared/clock.js';
-import type { OutageRider } from '../../../shared/redis-outage.js';
+import type { OutageRider } from '../../../runtime/redis-outage.js';
 
 /** What one look shows: the progress line, whether it is over, whether work waits for a worker. */
 export interface FollowView {

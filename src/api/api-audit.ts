@@ -1,6 +1,6 @@
 import type { FastifyRequest } from 'fastify';
-import type { ApiToken } from '../tokens/token-store.js';
-import { outcomeOfStatus, type AuditInput } from './audit-log.js';
+import type { ApiToken } from './tokens/token-store.js';
+import { outcomeOfStatus, type AuditInput } from '../audit/audit-log.js';
 
 /** The API's actor name: the token's name and its id (names may be reused after a revoke). */
 export function tokenActor(token: Pick<ApiToken, 'id' | 'name'>): string {

@@ -4,8 +4,8 @@ import {
   findOwnAction,
   isOwnAction,
   scanActionsFilter,
-} from '../../../src/scan/find-own-action.js';
-import { action, CAMPAIGN_ID, fakeClient, MACHINE_ID } from './fakes.js';
+} from '../../../src/tracking/find-own-action.js';
+import { action, CAMPAIGN_ID, fakeClient, MACHINE_ID } from '../scan/fakes.js';
 
 describe('findOwnAction', () => {
   it('asks for the scan actions of one device since the campaign began, with clock slack', () => {

@@ -1,5 +1,5 @@
 import { hostname, userInfo } from 'node:os';
-import type { Redis } from '../../shared/redis.js';
+import type { Redis } from '../shared/redis.js';
 import { createAuditLog, type AuditLog, type AuditOutcome, type AuditSource } from './audit-log.js';
 
 /** Who wrote and from where: the part of an audit entry that belongs to the caller. */

@@ -1,7 +1,7 @@
 import { formatDuration } from '../config/duration.js';
-import type { Clock } from './clock.js';
-import { explainRedisError, isRedisConnectionError } from './redis-errors.js';
-import type { Redis } from './redis.js';
+import type { Clock } from '../shared/clock.js';
+import { explainRedisError, isRedisConnectionError } from '../shared/redis-errors.js';
+import type { Redis } from '../shared/redis.js';
 
 /** Redis stayed away longer than `redis.outageTolerance`: not retryable by this process. */
 export class RedisOutageError extends Error {

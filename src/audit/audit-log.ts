@@ -1,4 +1,4 @@
-import type { Redis } from '../../shared/redis.js';
+import type { Redis } from '../shared/redis.js';
 
 /** Where a write came from. */
 export const AUDIT_SOURCES = ['cli', 'api', 'dashboard', 'schedule', 'worker'] as const;

@@ -1,9 +1,9 @@
 import { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { csvCell } from '../../campaigns/export-devices.js';
-import { html } from '../../dashboard/pages/html.js';
-import { layout } from '../../dashboard/pages/layout.js';
-import { AUDIT_COLUMNS, type AuditEntry, type AuditLog } from './audit-log.js';
+import { html } from '../../web/html.js';
+import { layout } from './layout.js';
+import { AUDIT_COLUMNS, type AuditEntry, type AuditLog } from '../../audit/audit-log.js';
 
 const PAGE = 200;
 

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Redis } from '../../shared/redis.js';
+import type { Redis } from '../shared/redis.js';
 import { auditFields, auditStreamKey } from './audit-log.js';
 
 /** A refused request as the collapser groups it: same who, action and status, one entry. */

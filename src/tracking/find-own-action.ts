@@ -1,6 +1,6 @@
 import type { MachineAction } from '../defender/machine-action.js';
 import type { MachineActionFilter } from '../defender/odata.js';
-import { campaignIdOfComment } from '../tracking/action-tag.js';
+import { campaignIdOfComment } from './action-tag.js';
 
 /** The part of the Defender client the lookup needs. */
 export interface MachineActionLister {

@@ -1,6 +1,6 @@
 import { appendFile, mkdir, open } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Redis } from '../../shared/redis.js';
+import type { Redis } from '../shared/redis.js';
 import { auditStreamKey, decodeAuditRow, type AuditEntry } from './audit-log.js';
 
 export interface AuditTrimSettings {
