@@ -41,6 +41,13 @@ export interface GraphClient {
     query: string,
     options?: { timespan?: string; signal?: AbortSignal },
   ): Promise<HuntingResult>;
+  /**
+   * `GET /v1.0/security/incidents/{id}?$expand=alerts` (SecurityIncident.Read.All): the
+   * incident with its alerts and their evidence, as Graph answers it.
+   */
+  getIncident(id: string, options?: { signal?: AbortSignal }): Promise<Record<string, unknown>>;
+  /** `GET /v1.0/security/alerts_v2/{id}` (SecurityAlert.Read.All): one alert with its evidence. */
+  getAlert(id: string, options?: { signal?: AbortSignal }): Promise<Record<string, unknown>>;
   close(): void;
 }
 
@@ -62,7 +69,8 @@ function errorOf(body: string): { code: string; message: string } {
  * whole budget, a 401 gets one token refresh. No retries of its own: the caller decides.
  */
 export function createGraphClient(options: GraphClientOptions): GraphClient {
-  const url = new URL(`${options.graphUrl.replace(/\/+$/, '')}/v1.0/security/runHuntingQuery`);
+  const base = `${options.graphUrl.replace(/\/+$/, '')}/v1.0/security`;
+  const url = new URL(`${base}/runHuntingQuery`);
   const now = options.now ?? Date.now;
   const http = got.extend({
     retry: { limit: 0 },
@@ -73,12 +81,19 @@ export function createGraphClient(options: GraphClientOptions): GraphClient {
     headers: { accept: 'application/json', 'user-agent': 'fleetscan' },
   });
 
-  const once = async (body: Record<string, string>, token: string, signal?: AbortSignal) => {
+  /** One request: a POST with `body`, else a GET. */
+  const once = async (
+    target: URL,
+    body: Record<string, string> | undefined,
+    token: string,
+    signal?: AbortSignal,
+  ) => {
     const permit = await options.gate.acquire('hunting', signal);
     try {
-      const response = await http.post(url, {
+      const response = await http(target, {
+        method: body ? 'POST' : 'GET',
         headers: { authorization: `Bearer ${token}` },
-        json: body,
+        ...(body ? { json: body } : {}),
         ...(signal ? { signal } : {}),
       });
       await permit.settle();
@@ -104,43 +119,79 @@ export function createGraphClient(options: GraphClientOptions): GraphClient {
     }
   };
 
+  /** One call with one token refresh after a 401; the parsed body of a 2xx, else a HuntingError. */
+  const call = async (
+    operation: string,
+    target: URL,
+    body: Record<string, string> | undefined,
+    signal: AbortSignal | undefined,
+  ): Promise<unknown> => {
+    let reply = await once(target, body, await options.tokens.getToken(), signal);
+    if (reply.status === 401) {
+      const token = await options.tokens.getToken({ forceRefresh: true });
+      reply = await once(target, body, token, signal);
+    }
+    if (reply.status >= 200 && reply.status < 300) {
+      try {
+        return JSON.parse(reply.body) as unknown;
+      } catch {
+        throw new HuntingError({
+          status: reply.status,
+          code: 'InvalidResponse',
+          retry: 'backoff',
+          operation,
+        });
+      }
+    }
+    const { code, message } = errorOf(reply.body);
+    const retry = classifyHunting(reply.status);
+    let retryAfterMs: number | undefined;
+    if (retry === 'throttled') {
+      retryAfterMs = huntingPauseMs(reply.retryAfter, message, now(), options.throttleDefaultMs);
+      options.log.warn({ retryAfterMs, code }, 'hunting throttled (429)');
+      await options.gate.throttle('hunting', retryAfterMs);
+    }
+    throw new HuntingError({
+      status: reply.status,
+      code,
+      retry,
+      message,
+      operation,
+      ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
+    });
+  };
+
+  const record = (operation: string, value: unknown): Record<string, unknown> => {
+    if (typeof value !== 'object' || value === null || Array.isArray(value))
+      throw new HuntingError({ status: 200, code: 'InvalidResponse', retry: 'backoff', operation });
+    return value as Record<string, unknown>;
+  };
+
   return {
     async runHuntingQuery(query, callOptions = {}) {
       const body = {
         Query: query,
         ...(callOptions.timespan ? { Timespan: callOptions.timespan } : {}),
       };
-      let reply = await once(body, await options.tokens.getToken(), callOptions.signal);
-      if (reply.status === 401) {
-        const token = await options.tokens.getToken({ forceRefresh: true });
-        reply = await once(body, token, callOptions.signal);
+      const parsed = record(
+        'runHuntingQuery',
+        await call('runHuntingQuery', url, body, callOptions.signal),
+      ) as Partial<HuntingResult>;
+      if (!Array.isArray(parsed.results) || !Array.isArray(parsed.schema)) {
+        throw new HuntingError({ status: 200, code: 'InvalidResponse', retry: 'backoff' });
       }
-      if (reply.status >= 200 && reply.status < 300) {
-        const parsed = JSON.parse(reply.body) as Partial<HuntingResult>;
-        if (!Array.isArray(parsed.results) || !Array.isArray(parsed.schema)) {
-          throw new HuntingError({
-            status: reply.status,
-            code: 'InvalidResponse',
-            retry: 'backoff',
-          });
-        }
-        return { schema: parsed.schema, results: parsed.results };
-      }
-      const { code, message } = errorOf(reply.body);
-      const retry = classifyHunting(reply.status);
-      let retryAfterMs: number | undefined;
-      if (retry === 'throttled') {
-        retryAfterMs = huntingPauseMs(reply.retryAfter, message, now(), options.throttleDefaultMs);
-        options.log.warn({ retryAfterMs, code }, 'hunting throttled (429)');
-        await options.gate.throttle('hunting', retryAfterMs);
-      }
-      throw new HuntingError({
-        status: reply.status,
-        code,
-        retry,
-        message,
-        ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
-      });
+      return { schema: parsed.schema, results: parsed.results };
+    },
+    async getIncident(id, callOptions = {}) {
+      const target = new URL(`${base}/incidents/${encodeURIComponent(id)}`);
+      target.searchParams.set('$expand', 'alerts');
+      const operation = `GET /security/incidents/${id}`;
+      return record(operation, await call(operation, target, undefined, callOptions.signal));
+    },
+    async getAlert(id, callOptions = {}) {
+      const target = new URL(`${base}/alerts_v2/${encodeURIComponent(id)}`);
+      const operation = `GET /security/alerts_v2/${id}`;
+      return record(operation, await call(operation, target, undefined, callOptions.signal));
     },
     close() {
       // got keeps no sockets of its own beyond the global agent.

@@ -9,6 +9,8 @@ export class HuntingError extends Error {
   readonly code: string;
   readonly retry: HuntingRetry;
   readonly retryAfterMs: number | undefined;
+  /** Graph's `error.message` ('' when none came). */
+  readonly apiMessage: string;
 
   constructor(
     details: {
@@ -17,17 +19,20 @@ export class HuntingError extends Error {
       retry: HuntingRetry;
       message?: string;
       retryAfterMs?: number;
+      /** What was asked (default `runHuntingQuery`), e.g. `GET /security/incidents/4711`. */
+      operation?: string;
     },
     options?: ErrorOptions,
   ) {
     super(
-      `Graph runHuntingQuery answered ${details.status} ${details.code}${details.message ? `: ${details.message}` : ''}`,
+      `Graph ${details.operation ?? 'runHuntingQuery'} answered ${details.status} ${details.code}${details.message ? `: ${details.message}` : ''}`,
       options,
     );
     this.status = details.status;
     this.code = details.code;
     this.retry = details.retry;
     this.retryAfterMs = details.retryAfterMs;
+    this.apiMessage = details.message ?? '';
   }
 }
 

@@ -40,6 +40,10 @@ Examples:
   fleetscan scan --devices devices.csv --comment "Quarterly sweep" --dry-run   # counts and time, creates nothing
   fleetscan scan --tag Workstations --window "22:00-05:00 Europe/Berlin" --comment "Overnight sweep"
   fleetscan scan --devices infected.txt --priority urgent --tenant contoso --comment "Incident 4711"
+  fleetscan scan --incident 4711 --priority urgent --scan-type Full --comment "Incident 4711" --dry-run
+  fleetscan scan --alert da638000000000000001_-7919 --priority urgent --comment "Alert triage"
+  fleetscan scan --hunting 'DeviceFileEvents | where Timestamp > ago(7d) | where SHA256 == "<sha256>" | distinct DeviceId' \\
+    --priority urgent --comment "Saw the dropper"
   cat ids.txt | fleetscan scan --devices - --comment "Ad hoc"
   # same command again after a crash or Ctrl-C: nothing is doubled, nothing lost
   fleetscan scan --devices devices.csv --comment "Quarterly sweep" --campaign-id c-mhx1y2z3a1b2`;
@@ -49,7 +53,7 @@ export function registerScanCommand(program: Command): void {
   program
     .command('scan')
     .description(
-      'Create a scan campaign from a device list, a Defender query or every device, and queue its devices',
+      'Create a scan campaign from a device list, a Defender query, every device, or evidence (a hunting query, an incident, an alert), and queue its devices',
     )
     .option('--devices <file>', 'CSV, text, JSON or NDJSON file of machine ids; - reads stdin')
     .option(
@@ -63,6 +67,19 @@ export function registerScanCommand(program: Command): void {
     .option(
       '--all',
       'every device of the tenant (List Machines, skipping what --query skips: inactive, not onboarded, excluded, merged, duplicate, unsupported platform or client version)',
+    )
+    .option(
+      '--hunting <kql>',
+      'devices from an advanced hunting query (Graph, ThreatHunting.Read.All) whose result has a DeviceId column',
+    )
+    .option('--hunting-file <file>', 'the same, the query read from a file; - reads stdin')
+    .option(
+      '--incident <id>',
+      'the devices of a Defender XDR incident: device evidence of its alerts (Graph, SecurityIncident.Read.All)',
+    )
+    .option(
+      '--alert <id>',
+      'the devices of one alert: its device evidence (Graph alerts_v2, SecurityAlert.Read.All)',
     )
     .option(
       '--include-inactive',

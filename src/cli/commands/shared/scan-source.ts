@@ -5,6 +5,7 @@ import {
   fileScanSource,
   targetScanSource,
 } from '../../../control/scan-sources.js';
+import type { EvidenceTarget } from '../../../control/evidence-sources.js';
 import type { ScanSource } from '../../../control/start-campaign.js';
 import { readDeviceFile } from '../../../producer/sources/read-device-file.js';
 import { resolveTargets } from '../../../producer/sources/resolve-targets.js';
@@ -25,23 +26,50 @@ export interface SourceOptions {
   /** Every device of the tenant: List Machines without a filter, the skip rules of a query. */
   all?: boolean | undefined;
   includeInactive?: boolean | undefined;
+  /** Devices from evidence: an advanced hunting query (or a file holding one), an incident, an alert. */
+  hunting?: string | undefined;
+  huntingFile?: string | undefined;
+  incident?: string | undefined;
+  alert?: string | undefined;
+}
+
+/** The evidence option given, as a target (unread: `--hunting-file` is read when opened). */
+function evidenceOption(options: SourceOptions): string | undefined {
+  const given = [
+    options.hunting !== undefined ? '--hunting' : '',
+    options.huntingFile !== undefined ? '--hunting-file' : '',
+    options.incident !== undefined ? '--incident' : '',
+    options.alert !== undefined ? '--alert' : '',
+  ].filter(Boolean);
+  if (given.length > 1) throw new UsageError(`Give only one of ${given.join(', ')}.`);
+  return given[0];
 }
 
 /** Checks that exactly one kind of source was named, before anything connects anywhere. */
-export function checkSourceOptions(options: SourceOptions): 'file' | 'targets' {
+export function checkSourceOptions(options: SourceOptions): 'file' | 'targets' | 'evidence' {
   const filtered =
     options.query !== undefined || (options.tag ?? []).length > 0 || options.group !== undefined;
   const all = options.all === true;
-  const kinds = [options.devices !== undefined, filtered, all].filter(Boolean).length;
+  const evidence = evidenceOption(options);
+  const kinds = [options.devices !== undefined, filtered, all, evidence !== undefined].filter(
+    Boolean,
+  ).length;
   if (kinds > 1) {
     throw new UsageError(
-      'Give only one of --devices, --query/--tag/--group or --all (--all already means every device).',
+      'Give only one of --devices, --query/--tag/--group, --all, or one of --hunting/--hunting-file/--incident/--alert (--all already means every device).',
     );
   }
   if (kinds === 0) {
     throw new UsageError(
-      'Name the devices: --devices FILE (or - for stdin), --query, --tag, --group, or --all for every device.',
+      'Name the devices: --devices FILE (or - for stdin), --query, --tag, --group, --all for every device, or from evidence --hunting, --hunting-file, --incident or --alert.',
     );
+  }
+  if (evidence !== undefined) {
+    if (options.column !== undefined || options.strict === true || options.includeInactive === true)
+      throw new UsageError(
+        `--column, --strict and --include-inactive do not apply to ${evidence}.`,
+      );
+    return 'evidence';
   }
   const targeted = filtered || all;
   if (targeted && (options.column !== undefined || options.strict === true)) {
@@ -62,7 +90,9 @@ export async function openScanSource(
   options: SourceOptions,
   deps: { config: Config; redis: Redis; log: Logger; tenant?: string | undefined },
 ): Promise<ScanSource> {
-  if (checkSourceOptions(options) === 'file') {
+  const kind = checkSourceOptions(options);
+  if (kind === 'evidence') return openEvidenceOption(options, deps);
+  if (kind === 'file') {
     const file = options.devices ?? '-';
     const source = await readDeviceFile(file, { column: options.column, strict: options.strict });
     return fileScanSource(source, `file:${file === '-' ? 'stdin' : basename(file)}`);
@@ -86,4 +116,48 @@ export async function openScanSource(
       client.close();
     },
   );
+}
+
+/**
+ * `--hunting`, `--hunting-file`, `--incident`, `--alert`: read through Graph (the tenant's
+ * credentials, the hunting budget) before anything is created; a refusal is a usage error.
+ */
+async function openEvidenceOption(
+  options: SourceOptions,
+  deps: { config: Config; redis: Redis; log: Logger; tenant?: string | undefined },
+): Promise<ScanSource> {
+  const { checkEvidenceTarget, EvidenceError, openEvidenceSource } =
+    await import('../../../control/evidence-sources.js');
+  const { graphClientFromConfig } = await import('../../../hunting/hunting-from-config.js');
+  const { tenantConfigOf } = await import('../../../tenants/tenant-registry.js');
+  let target: EvidenceTarget;
+  try {
+    target = checkEvidenceTarget(await evidenceTarget(options), evidenceOption(options) ?? '');
+  } catch (error) {
+    if (error instanceof EvidenceError) throw new UsageError(error.message, { cause: error });
+    throw error;
+  }
+  const config = deps.tenant === undefined ? deps.config : tenantConfigOf(deps.config, deps.tenant);
+  const graph = graphClientFromConfig(config, deps.redis, deps.log);
+  try {
+    return await openEvidenceSource({ graph }, target);
+  } catch (error) {
+    if (error instanceof EvidenceError) throw new UsageError(error.message, { cause: error });
+    throw error;
+  } finally {
+    graph.close();
+  }
+}
+
+async function evidenceTarget(options: SourceOptions): Promise<EvidenceTarget> {
+  if (options.incident !== undefined) return { kind: 'incident', id: options.incident.trim() };
+  if (options.alert !== undefined) return { kind: 'alert', id: options.alert.trim() };
+  if (options.hunting !== undefined) return { kind: 'hunting', query: options.hunting };
+  const file = options.huntingFile ?? '-';
+  try {
+    const { readFileSync } = await import('node:fs');
+    return { kind: 'hunting', query: readFileSync(file === '-' ? 0 : file, 'utf8').trim() };
+  } catch (error) {
+    throw new UsageError(`--hunting-file ${file}: ${(error as Error).message}`, { cause: error });
+  }
 }
