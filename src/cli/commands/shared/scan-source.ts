@@ -128,7 +128,7 @@ async function openEvidenceOption(
 ): Promise<ScanSource> {
   const { checkEvidenceTarget, EvidenceError, openEvidenceSource } =
     await import('../../../control/evidence-sources.js');
-  const { graphClientFromConfig } = await import('../../../hunting/hunting-from-config.js');
+  const { graphClientFromConfig } = await import('../../../runtime/hunting-from-config.js');
   const { tenantConfigOf } = await import('../../../tenants/tenant-registry.js');
   let target: EvidenceTarget;
   try {
