@@ -329,6 +329,8 @@ const configShape = z.strictObject({
     /** scrypt hash as made by `fleetscan dashboard --hash-password`. */
     passwordHash: optionalText,
     allowActions: z.boolean(),
+    /** How often the pages' live blocks are read, once for all viewers (server-sent events). */
+    liveInterval: duration(200),
     ...serverTls,
   }),
   /** The automation API under `/api/v1` (docs/automation.md). */

@@ -23,10 +23,15 @@ import { registerActionRoutes } from './routes/actions.js';
 import { registerExportRoutes } from './routes/export.js';
 import { registerHealthRoutes } from './routes/health.js';
 import { registerMetricsRoute } from './routes/metrics.js';
-import { registerPageRoutes } from './routes/pages.js';
+import { liveFragments, registerPageRoutes } from './routes/pages.js';
+import { registerLiveRoutes } from './routes/live.js';
+import { createLiveFeeds } from './live-feeds.js';
 import { QUEUES_PATH, registerQueueBoard } from './routes/queues.js';
 import { registerStaticRoutes, STATIC_PATHS } from './routes/static.js';
 import { retentionViews } from '../retention/dashboard-retention.js';
+
+/** How often the live blocks of the pages are read for all their viewers (`dashboard.liveInterval`). */
+const LIVE_INTERVAL_MS = 3_000;
 
 /** Probes and assets: no data, no credentials needed. */
 const PUBLIC_PATHS = new Set(['/healthz', '/readyz', ...STATIC_PATHS]);
@@ -166,10 +171,17 @@ export async function buildDashboard(deps: DashboardDeps): Promise<FastifyInstan
   };
   registerHealthRoutes(app, deps.redis, deps.requireNoEviction, deps.storePrefix);
   registerStaticRoutes(app);
-  registerPageRoutes(app, {
+  const pageDeps = {
     ...overviewDeps,
     actionToken: token?.token ?? null,
     retryOffered: deps.retryFailed !== undefined,
+  };
+  registerPageRoutes(app, pageDeps);
+  registerLiveRoutes(app, {
+    feeds: createLiveFeeds({
+      intervalMs: deps.liveIntervalMs ?? LIVE_INTERVAL_MS,
+      read: liveFragments(pageDeps),
+    }),
   });
   registerExportRoutes(
     app,

@@ -53,6 +53,11 @@ export interface DashboardDeps {
   /** Formats export downloads; `exportDevices` (the `export` command's writer) unless a test swaps it. */
   exportWriter?: ExportWriter | undefined;
   clock?: Clock | undefined;
+  /**
+   * How often the pages' live blocks are read and sent to every viewer over server-sent events
+   * (`dashboard.liveInterval`, default 3 s): one read per interval, however many pages are open.
+   */
+  liveIntervalMs?: number | undefined;
   /** The automation API under `/api/v1` (`api.enabled`). */
   api?: ApiDeps | undefined;
   /**

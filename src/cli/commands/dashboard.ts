@@ -49,7 +49,7 @@ const OUTAGE_PROBE_MS = 1_000;
  */
 export async function startDashboardServer(
   config: Config,
-  options: { log?: Logger } = {},
+  options: { log?: Logger; role?: string } = {},
 ): Promise<DashboardServer> {
   const { host, port, allowActions } = config.dashboard;
   const https = readServerTls(config.dashboard, 'dashboard');
@@ -107,6 +107,7 @@ export async function startDashboardServer(
     allowActions,
     requireNoEviction: config.redis.requireNoEviction,
     clock: runtime.clock,
+    liveIntervalMs: config.dashboard.liveInterval,
     schedules: createScheduleReader(createScheduleStore(runtime.redis, config.redis.prefix)),
     retryFailed: (campaignId: string) =>
       retryFailed(

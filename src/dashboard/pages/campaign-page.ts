@@ -101,7 +101,7 @@ export function campaignPage(input: CampaignPageInput): string {
     title: view.campaign.name,
     allowActions: input.actionToken !== null,
     body: html`<p class="crumbs"><a href="/">← All campaigns</a></p>
-      <div data-live="/fragments/campaigns/${id}">
+      <div data-live="/fragments/campaigns/${id}" data-events="/events/campaigns/${id}">
         ${campaignFragment(view, input.actionToken, input.retryOffered, input.workers)}
       </div>
       ${deviceTable(id, input.devices, input.query, input.next)}`,

@@ -10,7 +10,7 @@ import { schedulePanel } from './schedule-panel.js';
 import { tenantPanel } from './tenant-panel.js';
 import { workerPanel } from './worker-panel.js';
 
-/** The live part of the campaigns page: replaced as a whole on every poll. */
+/** The live part of the campaigns page: replaced as a whole on every update. */
 export function overviewFragment(overview: Overview): SafeHtml {
   return html`${noWorkersBanner(overview.workers)}${memoryWarning(overview.memory)}
     ${overview.tenants ? tenantPanel(overview.tenants) : ''}${budgetPanel(overview.budgets, overview.at)}
@@ -37,6 +37,8 @@ export function campaignsPage(overview: Overview, allowActions: boolean): string
   return layout({
     title: 'Campaigns',
     allowActions,
-    body: html`<div data-live="/fragments/overview">${overviewFragment(overview)}</div>`,
+    body: html`<div data-live="/fragments/overview" data-events="/events/overview">
+      ${overviewFragment(overview)}
+    </div>`,
   });
 }

@@ -7,7 +7,7 @@ export interface LayoutOptions {
   allowActions: boolean;
 }
 
-/** The page shell: header, navigation, stylesheet and the small polling script. */
+/** The page shell: header, navigation, stylesheet and the small script that keeps it live. */
 export function layout({ title, body, allowActions }: LayoutOptions): string {
   return html`<!doctype html>
     <html lang="en">

@@ -5,6 +5,7 @@ import { readCampaignView, readOverview, type OverviewDeps } from '../overview.j
 import { campaignFragment, campaignPage } from '../pages/campaign-page.js';
 import { campaignsPage, overviewFragment } from '../pages/campaigns-page.js';
 import type { DeviceQuery } from '../pages/device-table.js';
+import { OVERVIEW_FEED } from './live.js';
 
 export interface PageRouteDeps extends OverviewDeps {
   store: CampaignStore;
@@ -41,7 +42,23 @@ function sendHtml(reply: FastifyReply, body: string) {
   return reply.type('text/html; charset=utf-8').header('cache-control', 'no-store').send(body);
 }
 
-/** Server-rendered pages and the fragments the page script swaps in every few seconds. */
+/**
+ * What the live feeds send (routes/live.ts): the overview fragment, or a campaign page's summary
+ * (null once the campaign is gone), rendered once per read for every viewer.
+ */
+export function liveFragments(deps: PageRouteDeps): (key: string) => Promise<string | null> {
+  return async (key) => {
+    if (key === OVERVIEW_FEED) return overviewFragment(await readOverview(deps)).value;
+    const found = await readCampaignView(deps, key.slice(key.indexOf(':') + 1));
+    if (!found) return null;
+    return campaignFragment(found.view, deps.actionToken, deps.retryOffered, found.workers).value;
+  };
+}
+
+/**
+ * Server-rendered pages and the fragments the page script swaps in when server-sent events are
+ * not available (routes/live.ts sends the same fragments).
+ */
 export function registerPageRoutes(app: FastifyInstance, deps: PageRouteDeps): void {
   const notFound = (reply: FastifyReply) =>
     reply.code(404).type('text/plain').send('No such campaign');

@@ -1,16 +1,21 @@
-// fleetscan dashboard: refreshes every [data-live] block from its server-rendered fragment, so
-// the page stays current on a wall screen without reloading and without a front-end build.
+// fleetscan dashboard: keeps every [data-live] block current on a wall screen without reloading
+// and without a front-end build. Blocks follow their server-sent events ([data-events]: the
+// server reads Redis once per interval for all viewers); where EventSource is missing or its
+// stream is refused, the block falls back to fetching its fragment every few seconds.
 /* global document, window */
 'use strict';
 
 const INTERVAL_MS = 3000;
 
-function setStatus(text, ok) {
+function setStatus(text, ok, transport) {
   const status = document.getElementById('live-status');
   if (!status) return;
   status.textContent = text;
   status.classList.toggle('is-stale', !ok);
+  if (transport) status.dataset.transport = transport;
 }
+
+const now = () => `${new Date().toISOString().slice(11, 19)} UTC`;
 
 async function refresh(block) {
   const response = await fetch(block.dataset.live, {
@@ -29,18 +34,43 @@ function isBeingTyped(block) {
   );
 }
 
-async function tick() {
-  const blocks = Array.from(document.querySelectorAll('[data-live]')).filter(
-    (block) => !isBeingTyped(block),
+/** The fallback: fetch the fragment every INTERVAL_MS (what the page did before events). */
+function poll(block) {
+  const tick = async () => {
+    try {
+      if (!isBeingTyped(block)) await refresh(block);
+      setStatus(`live · ${now()}`, true, 'poll');
+    } catch (error) {
+      setStatus(`reconnecting (${error.message})`, false, 'poll');
+    } finally {
+      setTimeout(tick, INTERVAL_MS);
+    }
+  };
+  setTimeout(tick, INTERVAL_MS);
+}
+
+function follow(block) {
+  const source = new window.EventSource(block.dataset.events);
+  source.addEventListener('open', () => setStatus('live', true, 'sse'));
+  source.addEventListener('update', (event) => {
+    if (!isBeingTyped(block)) block.innerHTML = event.data;
+    setStatus(`live · ${now()}`, true, 'sse');
+  });
+  source.addEventListener('stale', (event) =>
+    setStatus(`reconnecting (${event.data})`, false, 'sse'),
   );
-  try {
-    await Promise.all(blocks.map(refresh));
-    setStatus(`live · ${new Date().toISOString().slice(11, 19)} UTC`, true);
-  } catch (error) {
-    setStatus(`reconnecting (${error.message})`, false);
-  } finally {
-    setTimeout(tick, INTERVAL_MS);
-  }
+  source.addEventListener('gone', () => {
+    source.close();
+    setStatus('no longer stored: reload the page', false, 'sse');
+  });
+  source.addEventListener('error', () => {
+    // CLOSED: the stream was refused (not 200 text/event-stream); the browser will not retry.
+    if (source.readyState === window.EventSource.CLOSED) {
+      poll(block);
+    } else {
+      setStatus('reconnecting', false, 'sse');
+    }
+  });
 }
 
 // Forms that change a campaign ask first when they carry a confirmation text; cancel and the
@@ -65,4 +95,7 @@ document.addEventListener('input', (event) => {
   }
 });
 
-if (document.querySelector('[data-live]')) setTimeout(tick, INTERVAL_MS);
+for (const block of document.querySelectorAll('[data-live]')) {
+  if (typeof window.EventSource === 'function' && block.dataset.events) follow(block);
+  else poll(block);
+}
