@@ -318,6 +318,7 @@ async function main(): Promise<void> {
         clock: systemClock,
         log: runtime.log,
         chunkSize: config.hunting.chunkSize,
+        graceMs: config.verify.findingsGrace,
       },
       pilot,
     );

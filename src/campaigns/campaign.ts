@@ -84,6 +84,26 @@ export interface Campaign extends CampaignMeta {
   reconcile?: number;
 }
 
+/**
+ * What Defender Antivirus detected on a device from the request to the scan's end plus the
+ * grace period (`verify`, issue 28): `AntivirusDetection` rows and new alerts.
+ */
+export interface DeviceThreats {
+  /** Detections (one per threat and file). */
+  count: number;
+  /** Distinct threat names, sorted (at most 20). */
+  names: string[];
+  /** Detections not (or not known to be) remediated. */
+  unremediated: number;
+  /** Distinct paths of the detected files (at most 20). */
+  files: string[];
+  /** New alerts on the device in the window. */
+  alerts: number;
+  alertTitles: string[];
+  /** The first detection's time (ISO), null when clean. */
+  firstAt: string | null;
+}
+
 export interface DeviceRecord {
   machineId: string;
   state: DeviceState;
@@ -118,6 +138,8 @@ export interface DeviceRecord {
   scanCompletedAt?: string | null;
   /** Scan type the event reported (Quick, Full, or the raw index). */
   scanEventType?: string | null;
+  /** What Defender Antivirus found during the scan (`verify`); null until verified. */
+  threats?: DeviceThreats | null;
   /** The host name from the device list or List Machines; set by reads that look it up. */
   hostname?: string | null;
 }

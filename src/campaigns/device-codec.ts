@@ -1,4 +1,10 @@
-import type { CancelResult, DeviceRecord, DeviceState, ScanResult } from './campaign.js';
+import type {
+  CancelResult,
+  DeviceRecord,
+  DeviceState,
+  DeviceThreats,
+  ScanResult,
+} from './campaign.js';
 
 /**
  * The compact JSON kept per device in `${prefix}:campaign:{${id}}:devices`. One-letter names and
@@ -37,6 +43,19 @@ export interface CompactDevice {
   p?: string;
   pt?: string;
   pk?: string;
+  /** threats found (verify): "0" when clean, else the JSON of `CompactThreats` */
+  h?: string;
+}
+
+/** `DeviceThreats` in short names, kept as one string field of the device record. */
+interface CompactThreats {
+  n: number;
+  t: string[];
+  u: number;
+  f: string[];
+  a: number;
+  at: string[];
+  ft: string | null;
 }
 
 const CANCEL_BY_CODE: Readonly<Record<string, CancelResult>> = {
@@ -96,6 +115,46 @@ export function decodeDevice(machineId: string, json: string): DeviceRecord {
     scanResult: raw.p === undefined ? null : (SCAN_RESULT_BY_CODE[raw.p] ?? null),
     scanCompletedAt: raw.pt ?? null,
     scanEventType: raw.pk ?? null,
+    threats: raw.h === undefined ? null : decodeThreats(raw.h),
+  };
+}
+
+const CLEAN: DeviceThreats = {
+  count: 0,
+  names: [],
+  unremediated: 0,
+  files: [],
+  alerts: 0,
+  alertTitles: [],
+  firstAt: null,
+};
+
+/** The `h` field: "0" for a clean device (most of a fleet: two bytes), else the compact JSON. */
+export function encodeThreats(t: DeviceThreats): string {
+  if (t.count === 0 && t.alerts === 0) return '0';
+  const compact: CompactThreats = {
+    n: t.count,
+    t: t.names,
+    u: t.unremediated,
+    f: t.files,
+    a: t.alerts,
+    at: t.alertTitles,
+    ft: t.firstAt,
+  };
+  return JSON.stringify(compact);
+}
+
+function decodeThreats(h: string): DeviceThreats {
+  if (h === '0') return { ...CLEAN, names: [], files: [], alertTitles: [] };
+  const c = JSON.parse(h) as CompactThreats;
+  return {
+    count: c.n,
+    names: c.t,
+    unremediated: c.u,
+    files: c.f,
+    alerts: c.a,
+    alertTitles: c.at,
+    firstAt: c.ft,
   };
 }
 

@@ -284,6 +284,11 @@ const configShape = z.strictObject({
   verify: z.strictObject({
     /** Run `verify` automatically once a campaign has settled. */
     enabled: z.boolean(),
+    /**
+     * How long after a scan's end (its event, or the latest it could end) a detection still
+     * counts as the scan's finding, and how long the after-settle verify waits to look again.
+     */
+    findingsGrace: duration(0),
   }),
   log: z.strictObject({
     level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),

@@ -149,6 +149,21 @@ export function createDashboardMetrics(deps: MetricsDeps) {
     'Seconds a settled campaign has waited for verify (only with verify.enabled; 0 once verified)',
     ['campaign'],
   );
+  const detected = g(
+    'fleetscan_campaign_devices_with_detections',
+    "Devices where Defender Antivirus detected something during the campaign's scan (last verify)",
+    ['campaign'],
+  );
+  const unremediated = g(
+    'fleetscan_campaign_devices_unremediated',
+    'Devices with a detection that was not remediated (last verify): someone must act',
+    ['campaign'],
+  );
+  const detections = g(
+    'fleetscan_campaign_detections',
+    "Antivirus detections during the campaign's scans (last verify)",
+    ['campaign'],
+  );
   const webhookAttempts = c(
     'fleetscan_webhook_attempts_total',
     'Webhook delivery attempts by outcome (delivered, retry: failed and tried again, failed: given up)',
@@ -160,6 +175,9 @@ export function createDashboardMetrics(deps: MetricsDeps) {
     ['status'],
   );
   const all = [
+    detected,
+    unremediated,
+    detections,
     untracked,
     unverified,
     webhookAttempts,
@@ -193,6 +211,11 @@ export function createDashboardMetrics(deps: MetricsDeps) {
     const open = life.settledAt === null && life.trackingEndedAt === null;
     if (open && campaign.counts.requested > 0)
       untracked.set({ campaign: campaign.id }, seconds(life.lastTrackedAt ?? campaign.createdAt));
+    if (life.findings) {
+      detected.set({ campaign: campaign.id }, life.findings.devices);
+      unremediated.set({ campaign: campaign.id }, life.findings.unremediatedDevices);
+      detections.set({ campaign: campaign.id }, life.findings.detections);
+    }
     if (deps.verifyEnabled && life.settledAt !== null)
       unverified.set(
         { campaign: campaign.id },

@@ -1,5 +1,6 @@
 --[[
-  Sets lifecycle fields on existing device records (cancel result, proof of completion):
+  Sets lifecycle fields on existing device records (cancel result, proof of completion,
+  threats found):
   each patch is a flat JSON object whose string values replace the record's fields of the
   same name; an empty string removes the field. Devices not in the campaign are skipped.
   Only the lifecycle fields may be patched, so a caller can never change a device's state.
@@ -8,7 +9,7 @@
   Time: reads no clock.
 ]]
 local rcall = redis.call
-local allowed = { k = true, p = true, pt = true, pk = true }
+local allowed = { k = true, p = true, pt = true, pk = true, h = true }
 local changed = 0
 for i = 1, #ARGV, 2 do
   local json = rcall('HGET', KEYS[1], ARGV[i])

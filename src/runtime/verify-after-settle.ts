@@ -1,15 +1,16 @@
 import type { Runtime } from './build-runtime.js';
 import { tenantConfigOf } from '../tenants/tenant-registry.js';
-import { createLifecycleStore } from '../tracking/lifecycle-store.js';
 import type { GraphClient } from '../hunting/graph-client.js';
 import { graphClientFromConfig } from './hunting-from-config.js';
 import { verifyCampaign } from '../hunting/verify-campaign.js';
+import { verifyDepsFromConfig } from './verify-from-config.js';
 
 /**
  * The tracker's after-settle step when `verify.enabled`: verifies the campaign once its actions
- * are all terminal, with the Graph client of the campaign's tenant (built on first use). The
- * events of the last scans may still be on their way then: `fleetscan verify` can be run again
- * later and replaces the results.
+ * are all terminal, with the Graph client of the campaign's tenant (built on first use), and
+ * again `verify.findingsGrace` later, when the last scans' events and detections have had the
+ * grace period to arrive (a timer of this process: a restart meanwhile skips the second look).
+ * `fleetscan verify` can be run again at any time and replaces the results.
  */
 export function verifyAfterSettle(
   runtime: Pick<Runtime, 'config' | 'redis' | 'store' | 'clock' | 'log'>,
@@ -26,20 +27,28 @@ export function verifyAfterSettle(
     }
     return graph;
   };
-  return async (campaignId) => {
+  const verify = async (campaignId: string): Promise<void> => {
     const campaign = await runtime.store.getCampaign(campaignId);
     if (!campaign) return; // archived or deleted meanwhile: nothing to prove
-    const graph = graphOf(campaign.tenant);
-    await verifyCampaign(
-      {
-        store: runtime.store,
-        lifecycle: createLifecycleStore(runtime.redis, runtime.config.redis.prefix),
-        graph,
-        clock: runtime.clock,
-        log: runtime.log.child({ component: 'verify', campaignId }),
-        chunkSize: runtime.config.hunting.chunkSize,
-      },
-      campaignId,
-    );
+    const deps = verifyDepsFromConfig(runtime.config, {
+      redis: runtime.redis,
+      store: runtime.store,
+      graph: graphOf(campaign.tenant),
+      clock: runtime.clock,
+      log: runtime.log.child({ component: 'verify', campaignId }),
+    });
+    await verifyCampaign(deps, campaignId);
+  };
+  return async (campaignId) => {
+    await verify(campaignId);
+    const again = setTimeout(() => {
+      verify(campaignId).catch((error: unknown) => {
+        runtime.log.warn(
+          { campaignId, reason: String(error) },
+          'second verify after the grace failed',
+        );
+      });
+    }, runtime.config.verify.findingsGrace);
+    again.unref(); // never keeps a stopping worker alive
   };
 }

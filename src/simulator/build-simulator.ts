@@ -16,6 +16,8 @@ import { SecurityStore } from './security-incidents.js';
 import { registerSecurityRoutes } from './security-routes.js';
 import { addRecordedActions, type RecordedActionSpec } from './seed-actions.js';
 import { scanEvents, scheduledScanRows, type DeviceEventRow } from './device-events.js';
+import type { PlannedDetection } from './detections.js';
+import { machineDetections } from './hunting-rows.js';
 import { ActionStore, type StoredAction } from './machine-actions.js';
 import { completeMachines } from './machine-file.js';
 import { resolveOptions, type SimulatorOptions } from './options.js';
@@ -56,6 +58,12 @@ export interface Simulator {
   security: SecurityStore;
   /** The scan events (`DeviceEvents`) the devices have reported by now: the hunting truth. */
   deviceEvents(): DeviceEventRow[];
+  /**
+   * Every `AntivirusDetection` the devices have reported in `[fromMs, now]` (default: 30 days),
+   * with its cause (the requested scan, real-time protection, a scheduled scan) and the alert it
+   * raised: the truth behind `verify`'s findings.
+   */
+  detections(fromMs?: number): PlannedDetection[];
   credentials: SimulatorCredentials;
   /**
    * A valid bearer token for the configured app (for `MDE_ACCESS_TOKEN`-style use); `resource`
@@ -245,6 +253,11 @@ export async function buildSimulator(options: SimulatorOptions = {}): Promise<Si
         scheduledScanRows(m, opts.scheduledScans, opts.seed, now - 30 * 86_400_000, now),
       );
       return [...scanEvents(ctx.actions.all(), now), ...scheduled];
+    },
+    detections: (fromMs) => {
+      const now = ctx.now();
+      const from = Math.max(fromMs ?? 0, now - 30 * 86_400_000);
+      return machineList.flatMap((m) => machineDetections(ctx, m, from, now));
     },
     credentials: {
       tenantId: opts.tenantId,

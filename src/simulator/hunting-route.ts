@@ -2,9 +2,9 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { arrivalOf } from './api-call.js';
 import { graphError, graphForbidden, sendGraphReply, type GraphReply } from './graph-reply.js';
 import { fileEventResults, parseFileEventQuery } from './kql-file-events.js';
-import { eventRow, scheduledScanRows, type DeviceEventRow } from './device-events.js';
+import { tableRows } from './hunting-rows.js';
 import { quotaMessage } from './throttle.js';
-import { parseScanEventQuery } from './kql-subset.js';
+import { parseHuntingQuery } from './kql-subset.js';
 import { readJsonObject } from './request-body.js';
 import type { SimContext } from './sim-context.js';
 import { GRAPH_RESOURCES } from './token-request.js';
@@ -24,39 +24,36 @@ function answer(ctx: SimContext, request: FastifyRequest): GraphReply {
   if (timespan !== undefined && (typeof timespan !== 'string' || !TIMESPAN.test(timespan)))
     return graphError(400, 'BadRequest', "'Timespan' must be an ISO 8601 duration.");
   if (/^\s*DeviceFileEvents\b/.test(query)) return answerFileQuery(ctx, query);
-  const parsed = parseScanEventQuery(query);
+  const parsed = parseHuntingQuery(query);
   if (!parsed.ok)
     return graphError(400, 'BadRequest', `Query could not be parsed: ${parsed.message}`);
-  const { sinceMs, actionTypes, deviceIds, columns } = parsed.query;
+  const { sourceColumn, tables } = parsed.query;
   // No execution engine here: a query's notional run time grows with the devices it names.
-  const executionMs = ctx.opts.huntingMsPerDevice * deviceIds.size;
-  if (executionMs > ctx.opts.huntingTimeoutMs)
+  const devices = Math.max(...tables.map((t) => t.deviceIds.size));
+  if (ctx.opts.huntingMsPerDevice * devices > ctx.opts.huntingTimeoutMs)
     return graphError(
       400,
       'BadRequest',
       'Query exceeded the timeout period. Optimize the query and try again.',
     );
   const now = ctx.now();
-  // Hunting keeps 30 days of data (Microsoft Learn, "Microsoft Defender XDR advanced hunting API").
-  const fromMs = Math.max(sinceMs, now - 30 * 86_400_000);
-  const found: DeviceEventRow[] = [];
-  for (const id of deviceIds) {
-    for (const action of ctx.actions.forMachine(id)) {
-      const evidence = action.evidence;
-      if (!evidence || evidence.atMs > now || evidence.atMs < fromMs) continue;
-      if (!actionTypes.has(evidence.actionType)) continue;
-      found.push(eventRow(action, evidence));
-    }
-    const machine = ctx.machines.get(id);
-    if (machine && actionTypes.has('AntivirusScanCompleted'))
-      found.push(
-        ...scheduledScanRows(machine, ctx.opts.scheduledScans, ctx.opts.seed, fromMs, now),
-      );
-  }
+  // An outer union: every column of every table, null where a table has none, the source first.
+  const columns = [
+    ...new Set([
+      ...(sourceColumn === null ? [] : [sourceColumn]),
+      ...tables.flatMap((t) => t.columns),
+    ]),
+  ];
+  const found = tables.flatMap((t) =>
+    tableRows(ctx, t, now).map((row) => ({
+      ...(sourceColumn === null ? {} : { [sourceColumn]: t.table }),
+      ...Object.fromEntries(t.columns.map((c) => [c, row[c] ?? null])),
+    })),
+  );
   // Past the row limit the answer is cut without a word, as documented ("up to 100,000 rows").
   const rows = found
     .slice(0, ctx.opts.huntingMaxRows)
-    .map((row) => Object.fromEntries(columns.map((c) => [c, row[c as keyof DeviceEventRow]])));
+    .map((row) => Object.fromEntries(columns.map((c) => [c, row[c] ?? null])));
   return huntingResults(columns, rows);
 }
 

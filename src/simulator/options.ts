@@ -1,3 +1,4 @@
+import type { DetectionOptions } from './detections.js';
 import type { FileObservationInput } from './file-events.js';
 import type { FleetMix } from './fleet.js';
 import type { IncidentInput } from './security-incidents.js';
@@ -89,6 +90,11 @@ export interface SimulatorOptions {
    * and the share that are Full rather than Quick (default 0.3).
    */
   scheduledScans?: Partial<ScheduledScanOptions>;
+  /**
+   * What Defender Antivirus detects (`AntivirusDetection` in `DeviceEvents`, alerts in
+   * `AlertEvidence`): see `DetectionOptions` for each share and its default.
+   */
+  detections?: Partial<DetectionOptions>;
   /** Action step durations in real-time ms, before scaling. */
   lifecycle?: Partial<Lifecycle>;
   /** Lifetime of issued access tokens, seconds (default 3599; not scaled). */
@@ -172,6 +178,7 @@ export interface ScheduledScanOptions {
 
 export interface ResolvedOptions {
   evidence: EvidenceOptions;
+  detections: DetectionOptions;
   scheduledScans: ScheduledScanOptions;
   huntingMaxRows: number;
   huntingMsPerDevice: number;
@@ -263,11 +270,13 @@ export function resolveOptions(options: SimulatorOptions): ResolvedOptions {
     !(scheduledScans.everyMs >= 1)
   )
     throw new Error('`scheduledScans`: share and fullShare in [0, 1], everyMs ≥ 1');
+  const detections = resolveDetections(options.detections ?? {}, timeScale);
   const huntingMaxRows = options.huntingMaxRows ?? 100_000;
   if (!Number.isInteger(huntingMaxRows) || huntingMaxRows < 1)
     throw new Error('`huntingMaxRows` must be an integer ≥ 1');
   return {
     scheduledScans,
+    detections,
     huntingMaxRows,
     huntingMsPerDevice: options.huntingMsPerDevice ?? 0,
     huntingTimeoutMs: options.huntingTimeoutMs ?? 180_000,
@@ -312,4 +321,25 @@ export function resolveOptions(options: SimulatorOptions): ResolvedOptions {
     deviceCodeLifetimeSec: options.deviceCodeLifetimeSec ?? 900,
     deviceCodeIntervalSec: options.deviceCodeIntervalSec ?? 5,
   };
+}
+
+/** Detection shares in [0, 1], a positive count per scan, the quiet time scaled. */
+function resolveDetections(input: Partial<DetectionOptions>, timeScale: number): DetectionOptions {
+  const d: DetectionOptions = {
+    share: 0.1,
+    maxPerScan: 3,
+    remediatedShare: 0.6,
+    alertShare: 0.7,
+    noiseShare: 0.2,
+    quietMs: 2 * 3_600_000,
+    ...input,
+  };
+  for (const key of ['share', 'remediatedShare', 'alertShare', 'noiseShare'] as const) {
+    if (!(d[key] >= 0 && d[key] <= 1))
+      throw new Error(`\`detections.${key}\` must be between 0 and 1`);
+  }
+  if (!Number.isInteger(d.maxPerScan) || d.maxPerScan < 1)
+    throw new Error('`detections.maxPerScan` must be an integer ≥ 1');
+  if (!(d.quietMs >= 0)) throw new Error('`detections.quietMs` must be ≥ 0');
+  return { ...d, quietMs: d.quietMs / timeScale };
 }

@@ -1,7 +1,7 @@
 import type { Redis } from '../shared/redis.js';
-import type { CancelResult, ScanResult } from '../campaigns/campaign.js';
+import type { CancelResult, DeviceThreats, ScanResult } from '../campaigns/campaign.js';
 import { campaignKeys } from '../campaigns/campaign-keys.js';
-import { CODE_BY_CANCEL, CODE_BY_SCAN_RESULT } from '../campaigns/device-codec.js';
+import { CODE_BY_CANCEL, CODE_BY_SCAN_RESULT, encodeThreats } from '../campaigns/device-codec.js';
 import { luaScript } from '../lua/lua-scripts.js';
 
 const trackScript = luaScript('track-statuses-2');
@@ -30,9 +30,33 @@ export interface CampaignLifecycle {
   verifiedAt: number | null;
   /** Per-result device counts of the last verify run. */
   proof: Record<ScanResult, number> | null;
+  /** What the scans found, per the last verify run (null before one that looked). */
+  findings: CampaignFindings | null;
   /** Counts of the last `cancel --actions` run, summed over runs. */
   cancels: Record<CancelResult, number>;
 }
+
+/** A campaign's findings: the devices verify saw with detections, and what they add up to. */
+export interface CampaignFindings {
+  /** Devices with at least one detection in their window ("devices with detections"). */
+  devices: number;
+  /** Detections over all devices. */
+  detections: number;
+  /** Devices with a detection that was not (or not known to be) remediated. */
+  unremediatedDevices: number;
+  /** Devices with a new alert. */
+  alertedDevices: number;
+  /** Devices verify looked at (the rest of the verified ones are clean). */
+  checked: number;
+}
+
+export const NO_FINDINGS: CampaignFindings = {
+  devices: 0,
+  detections: 0,
+  unremediatedDevices: 0,
+  alertedDevices: 0,
+  checked: 0,
+};
 
 /** Thrown when a fenced write finds the tracker lock gone or taken over. */
 export class FencedOutError extends Error {
@@ -87,6 +111,16 @@ export function decodeLifecycle(h: Readonly<Record<string, string>>): CampaignLi
           ambiguous: Number(h['proof:ambiguous'] ?? 0),
           'no-evidence': Number(h['proof:no-evidence'] ?? 0),
         };
+  const findings =
+    h['findings:checked'] === undefined
+      ? null
+      : {
+          devices: Number(h['findings:devices'] ?? 0),
+          detections: Number(h['findings:detections'] ?? 0),
+          unremediatedDevices: Number(h['findings:unremediatedDevices'] ?? 0),
+          alertedDevices: Number(h['findings:alertedDevices'] ?? 0),
+          checked: Number(h['findings:checked']),
+        };
   return {
     settledAt: num(h['settledAt']),
     trackingEndedAt: num(h['trackingEndedAt']),
@@ -94,6 +128,7 @@ export function decodeLifecycle(h: Readonly<Record<string, string>>): CampaignLi
     lastTrackedAt: num(h['lastTrackedAt']),
     verifiedAt: num(h['verifiedAt']),
     proof,
+    findings,
     cancels: {
       cancelled: Number(h['cancel:cancelled'] ?? 0),
       'already-final': Number(h['cancel:already-final'] ?? 0),
@@ -178,26 +213,38 @@ export function createLifecycleStore(redis: Redis, prefix: string) {
         result: ScanResult;
         at: string | null;
         scanType: string | null;
+        threats?: DeviceThreats;
       }[],
     ): Promise<void> {
       await merge(
         campaignId,
         results.map((r) => [
           r.machineId,
-          { p: CODE_BY_SCAN_RESULT[r.result], pt: r.at ?? '', pk: r.scanType ?? '' },
+          {
+            p: CODE_BY_SCAN_RESULT[r.result],
+            pt: r.at ?? '',
+            pk: r.scanType ?? '',
+            ...(r.threats ? { h: encodeThreats(r.threats) } : {}),
+          },
         ]),
       );
     },
 
-    /** The counts of a complete verify run, with its time. */
+    /** The counts of a complete verify run (proof and findings), with its time. */
     async recordVerified(
       campaignId: string,
       counts: Record<ScanResult, number>,
       at: number,
+      findings?: CampaignFindings,
     ): Promise<void> {
       await redis.hset(lifecycleKey(prefix, campaignId), {
         verifiedAt: String(at),
         ...Object.fromEntries(Object.entries(counts).map(([k, v]) => [`proof:${k}`, String(v)])),
+        ...(findings
+          ? Object.fromEntries(
+              Object.entries(findings).map(([k, v]) => [`findings:${k}`, String(v)]),
+            )
+          : {}),
       });
     },
   };

@@ -1,4 +1,4 @@
-import type { Campaign } from '../campaigns/campaign.js';
+import type { Campaign, DeviceThreats } from '../campaigns/campaign.js';
 import type { WebhookEvent } from './webhook-event.js';
 
 /*
@@ -23,6 +23,27 @@ export function campaignSettledEvent(campaign: Campaign, settledAt: number): Web
         counts: campaign.counts,
       },
     },
+  };
+}
+
+/**
+ * `verify` saw Defender Antivirus detect something on a device of the campaign during its scan
+ * (issue 28). The id names the campaign and the device only, so the first run that sees a
+ * detection sends it and every later run, in any process, sends nothing (once per device).
+ */
+export function threatsFoundEvent(
+  campaign: Pick<Campaign, 'id' | 'name' | 'tenant'>,
+  machineId: string,
+  threats: DeviceThreats,
+  seenAt: number,
+): WebhookEvent {
+  return {
+    id: `campaign.threats-found:${campaign.id}:${machineId}`,
+    type: 'campaign.threats-found',
+    occurredAt: seenAt,
+    tenant: campaign.tenant,
+    campaignId: campaign.id,
+    data: { campaign: { id: campaign.id, name: campaign.name }, machineId, threats },
   };
 }
 

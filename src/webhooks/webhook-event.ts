@@ -3,6 +3,7 @@ export const WEBHOOK_EVENT_TYPES = [
   'campaign.finished',
   'campaign.settled',
   'campaign.failed-devices',
+  'campaign.threats-found',
   'tenant.blocked',
   'tenant.unblocked',
   'security.denials',

@@ -99,6 +99,14 @@ export async function servedMetricNames(): Promise<Set<string>> {
         lastTrackedAt: null,
         verifiedAt: null,
         proof: null,
+        // Findings of a verify run: the detection gauges appear.
+        findings: {
+          devices: 1,
+          detections: 2,
+          unremediatedDevices: 1,
+          alertedDevices: 1,
+          checked: 3,
+        },
         cancels: { cancelled: 0, 'already-final': 0, refused: 0 },
       }),
     verifyEnabled: true,

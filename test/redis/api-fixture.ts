@@ -51,6 +51,8 @@ export async function startApiFixture(
   options: {
     sim?: SimulatorOptions;
     overrides?: Record<string, unknown>;
+    /** More overrides that need the simulator (its URL, its tokens). */
+    overridesFor?: (sim: { sim: Simulator; url: string }) => Record<string, unknown>;
     cancelActions?: CancelActions;
     worker?: boolean;
     /** Name resolution for the webhook guard; no test asks a real DNS server. */
@@ -69,6 +71,7 @@ export async function startApiFixture(
     'webhooks.allowHttp': true,
     'webhooks.allowNetworks': ['127.0.0.1/32'],
     ...options.overrides,
+    ...options.overridesFor?.(sim),
   });
   const runtime = await buildRuntime(config, { role: 'test' });
   const services = startApiServices(runtime, {

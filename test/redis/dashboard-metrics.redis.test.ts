@@ -209,13 +209,24 @@ describe('/metrics', () => {
       lastTrackedAt: null,
       verifiedAt: null,
       proof: null,
+      findings: null,
       cancels: { cancelled: 0, 'already-final': 0, refused: 0 },
       ...over,
     });
     const lifecycles: Record<string, CampaignLifecycle> = {
       [open]: life({ lastTrackedAt: now - 600_000 }),
       [settled]: life({ lastTrackedAt: now - 9_000_000, settledAt: now - 3_600_000 }),
-      [verified]: life({ settledAt: now - 7_200_000, verifiedAt: now - 3_000_000 }),
+      [verified]: life({
+        settledAt: now - 7_200_000,
+        verifiedAt: now - 3_000_000,
+        findings: {
+          devices: 2,
+          detections: 3,
+          unremediatedDevices: 1,
+          alertedDevices: 1,
+          checked: 4,
+        },
+      }),
     };
     const webhooks = createWebhookStore(fx.redis, fx.prefix);
     const delivery = (sequence: number): Delivery => ({
@@ -251,6 +262,10 @@ describe('/metrics', () => {
     expect(Object.keys(unverified).sort()).toEqual([settled, verified].sort());
     expect(unverified[settled]).toBeGreaterThanOrEqual(3_600);
     expect(unverified[verified]).toBe(0);
+    // What the verified campaign's scans found; nothing for the ones no verify has looked at.
+    expect(byCampaign('fleetscan_campaign_devices_with_detections')).toEqual({ [verified]: 2 });
+    expect(byCampaign('fleetscan_campaign_devices_unremediated')).toEqual({ [verified]: 1 });
+    expect(byCampaign('fleetscan_campaign_detections')).toEqual({ [verified]: 3 });
     expect(
       Object.fromEntries(
         series(body, 'fleetscan_webhook_attempts_total').map((s) => [s.labels['outcome'], s.value]),

@@ -84,7 +84,9 @@ export function registerWebhookRoutes(api: FastifyInstance, deps: ApiDeps): void
       'Deliveries are POSTs signed with HMAC-SHA256 over `${timestamp}.${body}` ' +
       '(headers fleetscan-webhook-timestamp and fleetscan-webhook-signature: v1=<hex>), retried ' +
       'with backoff, in order per subscription; dedupe on fleetscan-webhook-id. Events: ' +
-      'campaign.finished, campaign.failed-devices, campaign.settled, and tenant.blocked / ' +
+      'campaign.finished, campaign.failed-devices, campaign.settled, campaign.threats-found ' +
+      '(verify saw Defender Antivirus detect something on a device: once per device), and ' +
+      'tenant.blocked / ' +
       'tenant.unblocked (a wrong secret, an expired token, an Entra outage or a missing API ' +
       'permission stopped or no longer stops the tenant; data.reason, data.message), and ' +
       'security.denials (refused requests of one token or address reached api.denialAlert; ' +

@@ -8,12 +8,16 @@ Examples:
   fleetscan verify c-mhx1y2z3a1b2 --json | jq .counts
 
 Runs Microsoft Graph advanced hunting (POST /v1.0/security/runHuntingQuery, permission
-ThreatHunting.Read.All) over DeviceEvents: AntivirusScanCompleted / Cancelled / Failed since the
-campaign's first request, hunting.chunkSize devices per query, within hunting.windows per tenant.
+ThreatHunting.Read.All) over DeviceEvents (AntivirusScanCompleted / Cancelled / Failed, and
+AntivirusDetection) and AlertEvidence since the campaign's first request, one query per
+hunting.chunkSize devices, within hunting.windows per tenant.
 Only scans of the campaign's kind (ScanParametersIndex) that ended after the action was delivered
 count; when another scan of that kind (a scheduled one) also ended then, the device is ambiguous.
+Findings: what Defender Antivirus detected (threat, file, remediated or not) and the new alerts on
+the device, from its request to its scan's end plus verify.findingsGrace.
 Per device: scanResult (completed, cancelled, failed, ambiguous, no-evidence), scanCompletedAt,
-scan type; see them with \`fleetscan export\`. Safe to run again: results are replaced by the newer ones.`;
+scan type, threats; see them with \`fleetscan export\`. A device with a detection is announced
+once (webhook campaign.threats-found). Safe to run again: results are replaced by the newer ones.`;
 
 /** `fleetscan verify ID`: proof of completion for every device with an action. */
 export function registerVerifyCommand(program: Command): void {
@@ -28,7 +32,7 @@ export function registerVerifyCommand(program: Command): void {
       const { graphClientFromConfig } = await import('../../runtime/hunting-from-config.js');
       const { verifyCampaign } = await import('../../hunting/verify-campaign.js');
       const { systemClock } = await import('../../shared/clock.js');
-      const { createLifecycleStore } = await import('../../tracking/lifecycle-store.js');
+      const { verifyDepsFromConfig } = await import('../../runtime/verify-from-config.js');
       const { tenantConfig } = await import('./shared/tenant-config.js');
       const { requireCampaign, withSession } = await import('./shared/session.js');
       const config = configFor(command);
@@ -39,14 +43,7 @@ export function registerVerifyCommand(program: Command): void {
         const graph = graphClientFromConfig(tenantConfig(config, campaign.tenant), redis, log);
         try {
           const summary = await verifyCampaign(
-            {
-              store,
-              lifecycle: createLifecycleStore(redis, config.redis.prefix),
-              graph,
-              clock: systemClock,
-              log,
-              chunkSize: config.hunting.chunkSize,
-            },
+            verifyDepsFromConfig(config, { redis, store, graph, clock: systemClock, log }),
             id,
           );
           if (options.json === true) printJson({ ...summary, message: describe(summary) });
@@ -63,6 +60,8 @@ function describe(s: VerifySummary): string {
     `Campaign ${s.campaignId}: proved complete ${count(s.counts.completed)} of ${count(s.devices)} ` +
     `(cancelled ${count(s.counts.cancelled)}, failed ${count(s.counts.failed)}, ` +
     `ambiguous ${count(s.counts.ambiguous)}, no evidence ${count(s.counts['no-evidence'])}); ` +
+    `devices with detections ${count(s.findings.devices)} ` +
+    `(${count(s.findings.unremediatedDevices)} not remediated, ${count(s.findings.detections)} detections); ` +
     `${count(s.queries)} hunting queries.`
   );
 }

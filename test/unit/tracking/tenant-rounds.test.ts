@@ -16,6 +16,7 @@ const lifecycleOf = (settledAt: number | null): CampaignLifecycle => ({
   lastTrackedAt: null,
   verifiedAt: null,
   proof: null,
+  findings: null,
   cancels: { cancelled: 0, 'already-final': 0, refused: 0 },
 });
 
