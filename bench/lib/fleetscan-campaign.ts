@@ -9,6 +9,7 @@ import {
   waitForCampaignDone,
 } from './fleetscan-runner.js';
 import type { Child, ProcessCost } from './processes.js';
+import { sampleTurnCost, turnCostBetween, turnCostEnv, type TurnCost } from './turn-cost.js';
 import {
   MDE_WINDOWS,
   benchMachines,
@@ -56,6 +57,8 @@ export interface CampaignRun {
   /** Device states at the end (fleetscan) or jobs completed/failed (BullMQ). */
   outcome: Record<string, number>;
   workerCost: (ProcessCost | null)[];
+  /** fleetscan only: worker CPU and Redis writes per call over the campaign, start-up excluded. */
+  turnCost?: TurnCost;
 }
 
 /** Guard added to every window: 5 ms, the setting the limiter notes measured at ×100. */
@@ -109,6 +112,7 @@ interface CampaignOnce {
   doneAt: number;
   counts: Record<string, number>;
   workerCost: (ProcessCost | null)[];
+  turnCost: TurnCost;
 }
 
 /**
@@ -151,7 +155,15 @@ async function campaignOnce(
   const env = campaignEnv(spec, { ...api, redisUrl: ctx.redisUrl, prefix, workDir: ctx.workDir });
   let workers: Child[] = [];
   try {
-    workers = await startFleetscanWorkers(env, 2, spec.concurrency ?? 8, ctx.admin, prefix);
+    workers = await startFleetscanWorkers(
+      turnCostEnv(env, ctx.redisUrl),
+      2,
+      spec.concurrency ?? 8,
+      ctx.admin,
+      prefix,
+    );
+    // Start-up (imports, connections, script loads) is done once the workers listen.
+    const costBefore = await sampleTurnCost(workers);
     const startedAt = api.sim.now();
     const floorMs = theoreticalFloorMs(ids.length, windows);
     // Generous: on a loaded host `fleetscan scan` alone can take a minute to start and queue.
@@ -161,12 +173,16 @@ async function campaignOnce(
       timeoutMs,
       now: () => api.sim.now(),
     });
+    const costAfter = await sampleTurnCost(workers);
+    const calls = api.sim.calls();
+    const counted = calls.filter((c) => c.family === 'scan' && c.status !== 429).length;
     return {
-      api: { calls: api.sim.calls() },
+      api: { calls },
       startedAt,
       doneAt: done.doneAt,
       counts: done.counts,
       workerCost: workers.map((w) => w.cost()),
+      turnCost: turnCostBetween(costBefore, costAfter, counted),
     };
   } finally {
     await Promise.all(workers.map((w) => w.stop('SIGTERM')));
@@ -215,12 +231,15 @@ export async function runFleetscanCampaign(
     ctx.progress(`  budget aged an hour, kept: ${JSON.stringify(verified)}`);
   }
   const run = await campaignOnce(ctx, spec, ids, prefix, `bench ${spec.devices}`);
-  return campaignRunFrom(
-    label,
-    spec,
-    run.api,
-    { startedAt: run.startedAt, doneAt: run.doneAt },
-    run.counts,
-    run.workerCost,
-  );
+  return {
+    ...campaignRunFrom(
+      label,
+      spec,
+      run.api,
+      { startedAt: run.startedAt, doneAt: run.doneAt },
+      run.counts,
+      run.workerCost,
+    ),
+    turnCost: run.turnCost,
+  };
 }

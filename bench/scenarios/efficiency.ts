@@ -91,6 +91,8 @@ const COLUMNS = [
   'stall beyond the windows',
   'no-overhead bound',
   'share of bound',
+  'worker CPU per call',
+  'Redis writes per call',
   'issue 10 checks',
 ];
 
@@ -103,6 +105,8 @@ function row(run: CampaignRun): Cell[] {
     formatMs(run.calls.longestStallMs),
     ratio(bound(run)),
     ratio(run.efficiency !== null && bound(run) ? run.efficiency / (bound(run) ?? 1) : null),
+    run.turnCost?.cpuMsPerCall == null ? '–' : `${run.turnCost.cpuMsPerCall.toFixed(2)} ms`,
+    run.turnCost?.redisWritesPerCall == null ? '–' : run.turnCost.redisWritesPerCall.toFixed(2),
     checks(run),
   ];
 }
@@ -164,6 +168,7 @@ export async function efficiencyScenario(ctx: BenchContext): Promise<ScenarioRes
       '"calls": calls the server counted (busy answers included, 429s not); each is one slot of the budget.',
       "With 5 % busy devices (someone else's scan pending for 5–15 min of API time) fleetscan defers them (pending retry 5 min of API time, doubling); the extra calls and the last retries are part of the span.",
       '"max in 60 s" / "max in 3600 s": the most calls the server counted in any sliding window of that API-time length (caps 100 and 1500).',
+      '"worker CPU per call": CPU time (user + system, process.cpuUsage) of both worker processes from the moment they listen (start-up excluded) to the end of the campaign, divided by the counted calls; the lease renewals and the action tracker of that time are in it. "Redis writes per call": writes of the workers\' sockets to Redis over the same span, per call: each is one request or one pipeline that the worker then waits for, so it counts round trips; the turns of concurrent devices share writes (ioredis pipelines what is issued in one tick), so it is at most, and at concurrency 64 below, the round trips of one turn (at most 4 since issue 26, counted alone in test/redis/turn-round-trips.redis.test.ts: 3.08 per device, 7.08 before). Both come from a preload the bench gives the workers (`bench/lib/turn-cost-preload.ts`, a counter per socket write).',
     ],
     data: runs,
   };
