@@ -27,7 +27,7 @@ import { buildRuntime, type Runtime } from '../src/runtime/build-runtime.js';
 import { startRuntimeWorker } from '../src/runtime/start-workers.js';
 import { createScheduleStore } from '../src/schedules/schedule-store.js';
 import type { ScheduleSpec } from '../src/schedules/schedule.js';
-import { readCallTimeline } from '../src/shared/call-timeline.js';
+import { readCallTimeline } from '../src/metrics/call-timeline.js';
 import { packageRoot } from '../src/shared/package-root.js';
 import { buildSimulator, type Simulator } from '../src/simulator/build-simulator.js';
 import {

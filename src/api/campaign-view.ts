@@ -1,6 +1,6 @@
 import type { Campaign } from '../campaigns/campaign.js';
-import type { BudgetUsage } from '../dashboard/budgets.js';
-import { estimateCampaignEtas } from '../dashboard/eta.js';
+import type { BudgetUsage } from '../lanes/budget-usage.js';
+import { estimateCampaignEtas } from '../lanes/campaign-etas.js';
 import type { NextAttempt } from '../lanes/next-attempts.js';
 import type { TenantRegistry } from '../tenants/tenant-registry.js';
 import type { CampaignOut } from './campaign-schemas.js';

@@ -1,7 +1,6 @@
 import { z } from 'zod';
-import { normaliseWindows } from '../limiter/budget-keys.js';
-import { reserveFor } from '../lanes/reserve.js';
-import { parseDuration, parseRateLimits, type RateWindow } from './duration.js';
+import { reserveFor } from './reserve.js';
+import { normaliseWindows, parseDuration, parseRateLimits, type RateWindow } from './duration.js';
 import { isClusterUrl, parseClusterNode, parseClusterUrl } from '../shared/redis-cluster-target.js';
 import { isCidr } from '../shared/address-ranges.js';
 import { CLOUDS, tenantShape, type TenantEntry } from './tenants-schema.js';

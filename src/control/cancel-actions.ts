@@ -3,7 +3,7 @@ import type { CampaignControl } from './campaign-control.js';
 import type { CampaignStore } from '../campaigns/campaign-store.js';
 import { DefenderError } from '../defender/errors.js';
 import type { MachineAction } from '../defender/machine-action.js';
-import { callsFor } from '../shared/call-timeline.js';
+import { callsFor } from '../metrics/call-timeline.js';
 import type { Logger } from '../shared/logger.js';
 import type { LifecycleStore } from '../tracking/lifecycle-store.js';
 import { isTerminalStatus } from '../tracking/tracking-plan.js';

@@ -10,8 +10,8 @@ import {
   type BudgetSnapshot,
   type BudgetSource,
   type BudgetUsage,
-} from './budgets.js';
-import { estimateCampaignEtas } from './eta.js';
+} from '../lanes/budget-usage.js';
+import { estimateCampaignEtas } from '../lanes/campaign-etas.js';
 import type { RateTracker } from './rate-tracker.js';
 import type { ArchivedCampaign } from '../retention/archive-index.js';
 import type { MemoryHeadroom } from '../retention/memory-headroom.js';

@@ -1,11 +1,22 @@
 import type { TokenProvider } from '../auth/token-provider.js';
 import { withTokenTimeout } from '../auth/token-timeout.js';
-import type { ApiCallEvent } from '../shared/call-stats.js';
 import type { Logger } from '../shared/logger.js';
 import type { CallGate, CallPermit } from './call-gate.js';
 import { DefenderError } from './errors.js';
 import type { Attempt, Http, Reply } from './http.js';
 import { errorFromNetwork, errorFromReply, parseErrorBody } from './response-error.js';
+
+/** One finished API call, as the Defender client reports it through `onCall`. */
+export interface ApiCallEvent {
+  family: string;
+  method: string;
+  /** HTTP status, or 0 when no reply came (network error, timeout). */
+  status: number;
+  code?: string | undefined;
+  durationMs: number;
+  /** The request certainly never left (a refused connection): its budget slot was given back. */
+  notSent?: boolean;
+}
 
 export interface CallerDeps {
   http: Http;

@@ -1,6 +1,6 @@
 import pRetry from 'p-retry';
 import type { TokenProvider } from '../auth/token-provider.js';
-import type { ApiCallEvent } from '../shared/call-stats.js';
+import type { ApiCallEvent } from './call.js';
 import type { Logger } from '../shared/logger.js';
 import { normalizeActionId } from './action-id.js';
 import { createCaller, type CallOptions } from './call.js';

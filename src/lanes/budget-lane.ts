@@ -7,7 +7,7 @@ import { luaScript } from '../lua/lua-scripts.js';
 import { runScript, scriptSource } from '../lua/run-script.js';
 import { createBudgetBreaker, type BreakerSettings, type BudgetBreaker } from './budget-breaker.js';
 import { laneKeys, laneMember, wakeChannel, type LaneKeys } from './lane-keys.js';
-import { reserveFor } from './reserve.js';
+import { reserveFor } from '../config/reserve.js';
 
 /** A device handed to this process with the slot its call may spend. */
 export interface LaneGrant {

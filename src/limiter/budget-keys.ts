@@ -42,22 +42,3 @@ export function budgetKeys(
     windows: windows.map((window) => `${base}:w${window.windowMs}`),
   };
 }
-
-/**
- * Checks the windows and puts them in one canonical order (shortest first). Two windows of the
- * same length would share a key, so only the stricter cap of the two is kept.
- */
-export function normaliseWindows(windows: readonly RateWindow[]): RateWindow[] {
-  if (windows.length === 0) throw new RangeError('Expected `windows` to hold at least one window');
-  const byLength = new Map<number, number>();
-  for (const { cap, windowMs } of windows) {
-    if (!Number.isInteger(cap) || cap < 1) {
-      throw new RangeError(`Expected \`windows[].cap\` to be an integer ≥ 1, got ${cap}`);
-    }
-    if (!Number.isInteger(windowMs) || windowMs < 1) {
-      throw new RangeError(`Expected \`windows[].windowMs\` to be an integer ≥ 1, got ${windowMs}`);
-    }
-    byLength.set(windowMs, Math.min(cap, byLength.get(windowMs) ?? cap));
-  }
-  return [...byLength].sort(([a], [b]) => a - b).map(([windowMs, cap]) => ({ cap, windowMs }));
-}

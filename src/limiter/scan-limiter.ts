@@ -10,7 +10,8 @@ import {
   type AdaptiveSnapshot,
   type CallOutcome,
 } from './adaptive/adaptive-budget.js';
-import { budgetKeys, normaliseWindows, type BudgetKeys } from './budget-keys.js';
+import { normaliseWindows } from '../config/duration.js';
+import { budgetKeys, type BudgetKeys } from './budget-keys.js';
 import { luaScript, type LuaScriptName, type ScriptRedis } from '../lua/lua-scripts.js';
 import { createPermit, type ScanPermit } from './permit.js';
 

@@ -1,7 +1,8 @@
 import type { Config } from '../config/schema.js';
 import type { Redis } from '../shared/redis.js';
 import { budgetIdFor } from './budget-id.js';
-import { budgetKeys, normaliseWindows } from './budget-keys.js';
+import { normaliseWindows } from '../config/duration.js';
+import { budgetKeys } from './budget-keys.js';
 import { redisTimeMs } from '../shared/redis-time.js';
 
 /**

@@ -1,7 +1,7 @@
 import type { Campaign, DeviceRecord } from '../campaigns/campaign.js';
 import type { RateWindow } from '../config/duration.js';
 import { isArchived } from '../retention/campaign-reader.js';
-import type { TimelineBucket } from '../shared/call-timeline.js';
+import type { TimelineBucket } from '../metrics/call-timeline.js';
 import type { CampaignLifecycle } from '../tracking/lifecycle-store.js';
 
 /** Everything a campaign report shows; every number is counted from the device records. */

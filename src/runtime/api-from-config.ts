@@ -4,7 +4,7 @@ import { tenantTokenProvider } from '../auth/tenant-token-provider.js';
 import type { Config } from '../config/schema.js';
 import { createDefenderClient, type DefenderClient } from '../defender/client.js';
 import type { CallGate } from '../defender/call-gate.js';
-import type { CallStats } from '../shared/call-stats.js';
+import type { CallStats } from '../metrics/call-stats.js';
 import type { Logger } from '../shared/logger.js';
 
 // Apart so that what reads budgets only (status, the tenant registry) loads no HTTP client.

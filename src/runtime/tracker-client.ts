@@ -2,7 +2,7 @@ import type { Config } from '../config/schema.js';
 import type { DefenderClient } from '../defender/client.js';
 import { createScanLimiter } from '../limiter/scan-limiter.js';
 import { clientFromConfig } from './api-from-config.js';
-import type { CallStats } from '../shared/call-stats.js';
+import type { CallStats } from '../metrics/call-stats.js';
 import type { Logger } from '../shared/logger.js';
 import type { Redis } from '../shared/redis.js';
 import type { TenantRuntime } from '../tenants/tenant-registry.js';

@@ -8,7 +8,7 @@ import type { DeviceTurn, DeviceTurnInput, ScanProcessorDeps } from './scan-port
 import { createScheduleClock } from '../schedules/schedule-clock.js';
 import { windowWaitMs } from '../schedules/window-gate.js';
 import { isOwnAction } from '../tracking/find-own-action.js';
-import { callsFor } from '../shared/call-timeline.js';
+import { callsFor } from '../metrics/call-timeline.js';
 import { waitUntil } from '../shared/wait-until.js';
 
 export type { DeviceTurn, ScanOutcome, ScanProcessorDeps } from './scan-ports.js';

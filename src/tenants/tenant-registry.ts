@@ -3,7 +3,7 @@ import type { Cloud, Config, TenantEntry } from '../config/schema.js';
 import type { CallGate } from '../defender/call-gate.js';
 import type { DefenderClient } from '../defender/client.js';
 import { budgetIdFor, type ScanLimiter } from '../limiter/scan-limiter.js';
-import type { CallStats } from '../shared/call-stats.js';
+import type { CallStats } from '../metrics/call-stats.js';
 import type { Logger } from '../shared/logger.js';
 import type { Redis } from '../shared/redis.js';
 

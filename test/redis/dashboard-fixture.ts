@@ -5,8 +5,8 @@ import {
   type RedisCampaignStore,
 } from '../../src/campaigns/redis-campaign-store.js';
 import type { DashboardDeps } from '../../src/dashboard/dashboard-deps.js';
-import type { BudgetUsage } from '../../src/dashboard/budgets.js';
-import { createCallStats } from '../../src/shared/call-stats.js';
+import type { BudgetUsage } from '../../src/lanes/budget-usage.js';
+import { createCallStats } from '../../src/metrics/call-stats.js';
 import { cleanupPrefix, testRedisUrl, uniquePrefix } from '../helpers/redis.js';
 
 /** A machine id (40 hex) made from a number, so tests can name devices. */

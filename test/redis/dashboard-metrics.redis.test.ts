@@ -290,7 +290,7 @@ describe('/metrics', () => {
     });
     dead.on('error', () => undefined);
     const { createCampaignStore } = await import('../../src/campaigns/redis-campaign-store.js');
-    const { createCallStats } = await import('../../src/shared/call-stats.js');
+    const { createCallStats } = await import('../../src/metrics/call-stats.js');
     app = await buildDashboard(
       fx.deps({
         redis: dead,

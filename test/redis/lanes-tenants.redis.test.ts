@@ -7,7 +7,7 @@ import { createLanes } from '../../src/lanes/lanes.js';
 import { budgetIdFor } from '../../src/limiter/scan-limiter.js';
 import { clientFromConfig, limiterFromConfig } from '../../src/runtime/api-from-config.js';
 import { startScanWorker, type ScanWorker } from '../../src/scan/start-scan-worker.js';
-import { createCallStats } from '../../src/shared/call-stats.js';
+import { createCallStats } from '../../src/metrics/call-stats.js';
 import { systemClock } from '../../src/shared/clock.js';
 import { createRedis } from '../../src/shared/redis.js';
 import type { Simulator } from '../../src/simulator/build-simulator.js';

@@ -6,7 +6,7 @@ import { renderHtml } from '../../src/reports/render-html.js';
 import { renderMarkdown } from '../../src/reports/render-markdown.js';
 import { buildRuntime, type Runtime } from '../../src/runtime/build-runtime.js';
 import { startRuntimeWorker } from '../../src/runtime/start-workers.js';
-import { readCallTimeline } from '../../src/shared/call-timeline.js';
+import { readCallTimeline } from '../../src/metrics/call-timeline.js';
 import { createLifecycleStore } from '../../src/tracking/lifecycle-store.js';
 import { cleanupPrefix, testRedisUrl, uniquePrefix } from '../helpers/redis.js';
 import { scanTestConfig, startCampaign, startSimulator, waitFinished } from './scan-fixture.js';

@@ -45,7 +45,7 @@ export function registerReportCommand(program: Command): void {
       const { buildReportData } = await import('../../reports/report-data.js');
       const { renderHtml } = await import('../../reports/render-html.js');
       const { renderMarkdown } = await import('../../reports/render-markdown.js');
-      const { readCallTimeline } = await import('../../shared/call-timeline.js');
+      const { readCallTimeline } = await import('../../metrics/call-timeline.js');
       const { decodeLifecycle } = await import('../../tracking/lifecycle-store.js');
       const { requireAnyCampaign, retentionOf } = await import('./shared/retention-session.js');
       const { withReadSession } = await import('./shared/session.js');

@@ -1,5 +1,5 @@
 import type { BlockedReport } from '../../lanes/blocked-tenants.js';
-import type { BudgetSnapshot, BudgetUsage } from '../budgets.js';
+import type { BudgetSnapshot, BudgetUsage } from '../../lanes/budget-usage.js';
 import { formatCloud, formatCount, formatSpan, formatTime, formatWindow } from './format.js';
 import { html, type SafeHtml } from '../../web/html.js';
 

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { RateWindow } from '../../config/duration.js';
 import type { EndpointFamily } from '../../defender/machine-action.js';
-import { reserveFor } from '../../lanes/reserve.js';
+import { reserveFor } from '../../config/reserve.js';
 import type { BudgetKeys } from '../budget-keys.js';
 import {
   adjustCaps,

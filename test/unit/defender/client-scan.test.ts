@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidMachineIdError } from '../../../src/defender/errors.js';
-import type { ApiCallEvent } from '../../../src/shared/call-stats.js';
+import type { ApiCallEvent } from '../../../src/defender/call.js';
 import { apiError, withApi } from './api-server.js';
 import { failure, fakeGate, fakeTokens, testClient } from './fakes.js';
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { budgetIdFor } from '../../../src/limiter/budget-id.js';
-import { budgetKeys, normaliseWindows } from '../../../src/limiter/budget-keys.js';
+import { normaliseWindows } from '../../../src/config/duration.js';
+import { budgetKeys } from '../../../src/limiter/budget-keys.js';
 
 describe('budgetIdFor', () => {
   it('names cloud, tenant and app', () => {

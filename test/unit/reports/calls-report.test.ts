@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { callsReport } from '../../../src/reports/report-data.js';
-import { timelineBucketMs, timelineField } from '../../../src/shared/call-timeline.js';
+import { timelineBucketMs, timelineField } from '../../../src/metrics/call-timeline.js';
 
 const MINUTE = 60_000;
 const T = Date.parse('2026-12-01T10:00:00Z');

@@ -6,7 +6,7 @@ import pino from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../src/config/load.js';
 import { limiterFromConfig } from '../../../src/runtime/limiter-from-config.js';
-import type { CallStats } from '../../../src/shared/call-stats.js';
+import type { CallStats } from '../../../src/metrics/call-stats.js';
 import { createTenantRegistry, UnknownTenantError } from '../../../src/tenants/tenant-registry.js';
 
 // Never connected: building limiters and clients talks to nobody.

@@ -5,8 +5,8 @@ import {
 } from '../../../campaigns/redis-campaign-store.js';
 import type { Config } from '../../../config/schema.js';
 import { createLanes, type Lanes } from '../../../lanes/lanes.js';
-import { createCallStats } from '../../../shared/call-stats.js';
-import { timelineBucketMs } from '../../../shared/call-timeline.js';
+import { createCallStats } from '../../../metrics/call-stats.js';
+import { timelineBucketMs } from '../../../metrics/call-timeline.js';
 import { createLogger } from '../../../shared/logger.js';
 import type { Redis } from '../../../shared/redis.js';
 import { createTenantRegistry, type TenantRegistry } from '../../../tenants/tenant-registry.js';

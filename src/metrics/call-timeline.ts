@@ -1,5 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type { Redis } from './redis.js';
+import type { Redis } from '../shared/redis.js';
 import { campaignKeys } from '../campaigns/campaign-keys.js';
 import type { RateWindow } from '../config/duration.js';
 

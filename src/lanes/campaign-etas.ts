@@ -1,7 +1,7 @@
 import type { Priority } from '../campaigns/campaign.js';
 import { estimateCompletion, etaAfterRetries } from '../campaigns/eta.js';
-import { slotsAhead } from '../lanes/slots-ahead.js';
-import type { BudgetUsage } from './budgets.js';
+import { slotsAhead } from './slots-ahead.js';
+import type { BudgetUsage } from './budget-usage.js';
 
 export interface QueuedCampaign {
   id: string;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { estimateCampaignEtas } from '../../../src/dashboard/eta.js';
+import { estimateCampaignEtas } from '../../../src/lanes/campaign-etas.js';
 import { createRateTracker } from '../../../src/dashboard/rate-tracker.js';
 
 const MIN = 60_000;

@@ -1,17 +1,6 @@
-import type { Redis } from './redis.js';
+import type { ApiCallEvent } from '../defender/call.js';
+import type { Redis } from '../shared/redis.js';
 import { callTimelineKey, campaignOfCall, timelineField } from './call-timeline.js';
-
-/** One finished API call, as the Defender client reports it through `onCall`. */
-export interface ApiCallEvent {
-  family: string;
-  method: string;
-  /** HTTP status, or 0 when no reply came (network error, timeout). */
-  status: number;
-  code?: string | undefined;
-  durationMs: number;
-  /** The request certainly never left (a refused connection): its budget slot was given back. */
-  notSent?: boolean;
-}
 
 export interface ApiCallCount {
   family: string;

@@ -1,5 +1,5 @@
-import type { BlockedReport } from '../lanes/blocked-tenants.js';
-import type { NextAttempt } from '../lanes/next-attempts.js';
+import type { BlockedReport } from './blocked-tenants.js';
+import type { NextAttempt } from './next-attempts.js';
 
 /**
  * What the dashboard reads from a limiter. Structural on purpose: `createScanLimiter(...)` fits
