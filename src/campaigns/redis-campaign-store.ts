@@ -187,10 +187,10 @@ export function createCampaignStore(
     return (await createScript.run(redis, [keysOf(meta.id).campaign], args)) === 1;
   };
   const requestReconcile = async (campaignId: string) =>
-    (await redis.eval(
-      "if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end redis.call('HINCRBY', KEYS[1], 'reconcile', 1) return 1",
-      1,
-      keysOf(campaignId).campaign,
+    (await luaScript('campaign-reconcile-request-1').run(
+      redis,
+      [keysOf(campaignId).campaign],
+      [],
     )) === 1;
 
   return {
@@ -205,11 +205,10 @@ export function createCampaignStore(
     },
     requestReconcile,
     async finishReconcile(campaignId, generation) {
-      const done = await redis.eval(
-        "if redis.call('HGET', KEYS[1], 'reconcile') ~= ARGV[1] then return 0 end redis.call('HDEL', KEYS[1], 'reconcile') return 1",
-        1,
-        keysOf(campaignId).campaign,
-        String(generation),
+      const done = await luaScript('campaign-reconcile-done-1').run(
+        redis,
+        [keysOf(campaignId).campaign],
+        [String(generation)],
       );
       return done === 1;
     },
@@ -281,13 +280,7 @@ export function createCampaignStore(
 
     async setPriority(campaignId, priority) {
       const key = keysOf(campaignId).campaign;
-      // HSET only where the campaign exists (a second writer never creates a stub hash).
-      const done = await redis.eval(
-        "if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end redis.call('HSET', KEYS[1], 'priority', ARGV[1]) return 1",
-        1,
-        key,
-        priority,
-      );
+      const done = await luaScript('campaign-priority-1').run(redis, [key], [priority]);
       return done === 1;
     },
     async cancelWaitingDevices(campaignId, machineIds) {

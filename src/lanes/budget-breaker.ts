@@ -1,6 +1,6 @@
 import type { Redis } from '../shared/redis.js';
 import { BLOCK_REASONS, type BlockReason, type TenantFault } from '../tenants/tenant-fault.js';
-import { runScript, scriptSource } from '../lua/run-script.js';
+import { luaScript } from '../lua/lua-scripts.js';
 
 /** A blocked budget as every process sees it (docs/design.md "Tenant-wide fault breaker"). */
 export interface BlockedBudget {
@@ -52,50 +52,6 @@ export interface BudgetBreakerOptions {
   settings: BreakerSettings;
 }
 
-const NOW = `
-local now = tonumber(ARGV[1])
-if not now then
-  local t = redis.call('TIME')
-  now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-end`;
-
-/**
- * KEYS[1] breaker hash; ARGV: nowMs or '', reason, message, 1 when a probe failed, probe min ms,
- * probe max ms. Output: 1 newly blocked, 2 a probe failed for another reason, 0 no change.
- */
-const TRIP = scriptSource(`${NOW}
-local key, reason, message = KEYS[1], ARGV[2], ARGV[3]
-local minMs, maxMs = tonumber(ARGV[5]), tonumber(ARGV[6])
-local current = redis.call('HGET', key, 'reason')
-if not current then
-  redis.call('HSET', key, 'reason', reason, 'message', message, 'since', now,
-    'probeAt', now + minMs, 'failures', 0)
-  return 1
-end
-if ARGV[4] ~= '1' then return 0 end
-local failures = redis.call('HINCRBY', key, 'failures', 1)
-redis.call('HSET', key, 'reason', reason, 'message', message,
-  'probeAt', now + math.min(maxMs, minMs * 2 ^ failures))
-if current ~= reason then return 2 end
-return 0`);
-
-/** KEYS[1] breaker hash; ARGV: channel, tag. Output: the cleared hash (flat), or empty. */
-const CLEAR = scriptSource(`
-local state = redis.call('HGETALL', KEYS[1])
-if #state > 0 then
-  redis.call('DEL', KEYS[1])
-  redis.call('PUBLISH', ARGV[1], ARGV[2])
-end
-return state`);
-
-/** KEYS[1] breaker hash; ARGV: nowMs or '', channel, tag. */
-const RELEASE = scriptSource(`${NOW}
-if redis.call('EXISTS', KEYS[1]) == 1 then
-  redis.call('HSET', KEYS[1], 'probeAt', now)
-  redis.call('PUBLISH', ARGV[2], ARGV[3])
-end
-return 1`);
-
 export function createBudgetBreaker(options: BudgetBreakerOptions): BudgetBreaker {
   const { redis, key, settings } = options;
   const read = async () => parseBlocked(await redis.hgetall(key));
@@ -103,9 +59,8 @@ export function createBudgetBreaker(options: BudgetBreakerOptions): BudgetBreake
     read,
     async trip(fault, probe) {
       const changed = Number(
-        await runScript(
+        await luaScript('breaker-trip-1').run(
           redis,
-          TRIP,
           [key],
           [
             options.nowArg(),
@@ -121,8 +76,11 @@ export function createBudgetBreaker(options: BudgetBreakerOptions): BudgetBreake
       return state ? { kind: 'blocked', state } : { kind: 'none' };
     },
     async clear() {
-      const flat = (await runScript(redis, CLEAR, [key], [options.channel, options.tag])) as
-        string[] | null;
+      const flat = (await luaScript('breaker-clear-1').run(
+        redis,
+        [key],
+        [options.channel, options.tag],
+      )) as string[] | null;
       const fields: Record<string, string> = {};
       for (let i = 0; flat && i + 1 < flat.length; i += 2) {
         fields[flat[i] as string] = flat[i + 1] as string;
@@ -131,7 +89,11 @@ export function createBudgetBreaker(options: BudgetBreakerOptions): BudgetBreake
       return previous ? { kind: 'unblocked', previous } : { kind: 'none' };
     },
     async release() {
-      await runScript(redis, RELEASE, [key], [options.nowArg(), options.channel, options.tag]);
+      await luaScript('breaker-release-1').run(
+        redis,
+        [key],
+        [options.nowArg(), options.channel, options.tag],
+      );
     },
   };
 }

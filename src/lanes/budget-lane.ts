@@ -4,7 +4,6 @@ import type { RateWindow } from '../config/duration.js';
 import type { ScanLimiter, ScanPermit } from '../limiter/scan-limiter.js';
 import { systemClock, type Clock } from '../shared/clock.js';
 import { luaScript } from '../lua/lua-scripts.js';
-import { runScript, scriptSource } from '../lua/run-script.js';
 import { createBudgetBreaker, type BreakerSettings, type BudgetBreaker } from './budget-breaker.js';
 import { laneKeys, laneMember, wakeChannel, type LaneKeys } from './lane-keys.js';
 import { reserveFor } from '../config/reserve.js';
@@ -102,16 +101,6 @@ export interface BudgetLaneOptions {
 }
 
 const DEFAULT_BREAKER: BreakerSettings = { probeMinMs: 5_000, probeMaxMs: 300_000 };
-
-const RENEW = scriptSource(`
-local now = tonumber(ARGV[1])
-if not now then
-  local t = redis.call('TIME')
-  now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-end
-local n = 0
-for i = 3, #ARGV do n = n + redis.call('ZADD', KEYS[1], 'XX', 'CH', now + tonumber(ARGV[2]), ARGV[i]) end
-return n`);
 
 /** Chunk of devices per lane-push-7.lua call: short scripts keep Redis responsive. */
 const PUSH_BATCH = 1_000;
@@ -255,9 +244,8 @@ export function createBudgetLane(options: BudgetLaneOptions): BudgetLane {
     },
     async renew(members) {
       if (members.length === 0) return;
-      await runScript(
+      await luaScript('lane-renew-1').run(
         redis,
-        RENEW,
         [keys.active],
         [slots.nowArg(), options.deviceLeaseMs, ...members],
       );

@@ -12,11 +12,9 @@
   Output: how many devices changed, or -1 when a later holder of the lock has written here.
   Time: reads no clock; lastUpdate comes from the API.
 ]]
+--- @include "includes/tracker-fence"
 local rcall = redis.call
-local mine = tonumber(string.match(ARGV[2], ':(%d+)$'))
-local seen = tonumber(rcall('HGET', KEYS[2], ARGV[1]) or '0')
-if mine == nil or seen > mine then return -1 end
-if seen < mine then rcall('HSET', KEYS[2], ARGV[1], mine) end
+if not trackerFenceHolds(KEYS[2], ARGV[1], ARGV[2]) then return -1 end
 local devicesKey = KEYS[1]
 local changed = 0
 for i = 3, #ARGV, 4 do

@@ -1,5 +1,6 @@
 import type { Redis } from '../shared/redis.js';
 import type { Logger } from '../shared/logger.js';
+import { luaScript } from '../lua/lua-scripts.js';
 import { campaignIndexKey, campaignKeys } from '../campaigns/campaign-keys.js';
 
 /**
@@ -41,37 +42,16 @@ export function storeIdentityKeys(prefix: string) {
   };
 }
 
-/** Creates the epoch when absent (id from the server's run_id and TIME); returns the epoch. */
-const ENSURE_EPOCH = `
-if redis.call('EXISTS', KEYS[1]) == 0 then
-  local run = string.match(redis.call('INFO', 'server'), 'run_id:(%w+)')
-  local t = redis.call('TIME')
-  local ms = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-  redis.call('HSET', KEYS[1], 'id', string.sub(run, 1, 12) .. '-' .. ms, 'createdAt', ms)
-end
-return redis.call('HMGET', KEYS[1], 'id', 'createdAt')`;
-
-/**
- * Writes the loss record unless one is already there (the first detection says what happened).
- * The campaigns set is written first, in its own step: on a Redis Cluster the two keys are in
- * different slots. A reader that sees the record therefore sees its campaigns; both steps can
- * be repeated without harm.
- */
-const RECORD_LOSS = `
-if redis.call('EXISTS', KEYS[1]) == 0 then
-  redis.call('HSET', KEYS[1], 'reason', ARGV[1], 'detectedAt', ARGV[2], 'by', ARGV[3], 'previousEpoch', ARGV[4])
-end
-return 1`;
-
 function toEpoch(id: string | null | undefined, createdAt: string | null | undefined) {
   return id ? { id, createdAt: Number(createdAt ?? 0) } : null;
 }
 
 export async function ensureStoreEpoch(redis: Redis, prefix: string): Promise<StoreEpoch> {
-  const [id, createdAt] = (await redis.eval(ENSURE_EPOCH, 1, storeIdentityKeys(prefix).epoch)) as [
-    string,
-    string,
-  ];
+  const [id, createdAt] = (await luaScript('store-epoch-1').run(
+    redis,
+    [storeIdentityKeys(prefix).epoch],
+    [],
+  )) as [string, string];
   return { id, createdAt: Number(createdAt) };
 }
 
@@ -83,14 +63,10 @@ export async function readStoreEpoch(redis: Redis, prefix: string): Promise<Stor
 export async function recordStoreLoss(redis: Redis, prefix: string, loss: StoreLoss) {
   const k = storeIdentityKeys(prefix);
   if (loss.campaigns.length > 0) await redis.sadd(k.lostCampaigns, ...loss.campaigns);
-  await redis.eval(
-    RECORD_LOSS,
-    1,
-    k.lost,
-    loss.reason,
-    String(loss.detectedAt),
-    loss.by,
-    loss.previousEpoch ?? '',
+  await luaScript('store-loss-1').run(
+    redis,
+    [k.lost],
+    [loss.reason, String(loss.detectedAt), loss.by, loss.previousEpoch ?? ''],
   );
 }
 

@@ -1,6 +1,6 @@
 /**
  * Redis keys of the schedules (design.md, "Schedules"). All carry one hash tag, `{schedules}`:
- * the firing step (ADVANCE_4 in schedule-store.ts) checks the lock and writes a schedule, its
+ * the firing step (schedule-advance-4.lua) checks the lock and writes a schedule, its
  * history and the fire counts in one script, which a Redis Cluster allows within one slot only.
  * Schedules are few, so one slot is no hot spot.
  */

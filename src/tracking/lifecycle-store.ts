@@ -74,13 +74,6 @@ function fencesKey(prefix: string, campaignId: string): string {
   return `${campaignKeys(prefix, campaignId).campaign}:fences`;
 }
 
-/** The fence check of track-statuses-2.lua, for the inline meta write (same KEYS[2], ARGV). */
-const FENCE = `
-local mine = tonumber(string.match(ARGV[2], ':(%d+)$'))
-local seen = tonumber(redis.call('HGET', KEYS[2], ARGV[1]) or '0')
-if mine == nil or seen > mine then return -1 end
-if seen < mine then redis.call('HSET', KEYS[2], ARGV[1], mine) end`;
-
 /**
  * The lock is in another Cluster slot than the campaign, so the scripts cannot read it: the
  * caller checks it just before, and the campaign's own fence refuses a stale holder's write
@@ -177,16 +170,10 @@ export function createLifecycleStore(redis: Redis, prefix: string) {
       lock: { key: string; value: string },
     ): Promise<void> {
       await assertHolds(redis, lock);
-      const ok = await redis.eval(
-        `${FENCE}
-         for i = 3, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
-         return 1`,
-        2,
-        lifecycleKey(prefix, campaignId),
-        fencesKey(prefix, campaignId),
-        lock.key,
-        lock.value,
-        ...Object.entries(fields).flatMap(([k, v]) => [k, String(v)]),
+      const ok = await luaScript('lifecycle-meta-2').run(
+        redis,
+        [lifecycleKey(prefix, campaignId), fencesKey(prefix, campaignId)],
+        [lock.key, lock.value, ...Object.entries(fields).flatMap(([k, v]) => [k, String(v)])],
       );
       if (ok !== 1) throw new FencedOutError(`Tracker lock ${lock.key} was lost mid-round`);
     },

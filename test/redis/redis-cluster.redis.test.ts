@@ -15,6 +15,8 @@ import {
   recordStoreLoss,
 } from '../../src/ops/store-identity.js';
 import { deleteCampaignKeys } from '../../src/retention/delete-campaign-keys.js';
+import { createRetentionLock } from '../../src/retention/retention-lock.js';
+import { createBudgetBreaker } from '../../src/lanes/budget-breaker.js';
 import { createFiringLock } from '../../src/schedules/firing-lock.js';
 import { createScheduleStore } from '../../src/schedules/schedule-store.js';
 import { createLifecycleStore, lifecycleKey } from '../../src/tracking/lifecycle-store.js';
@@ -350,6 +352,41 @@ describe('Redis Cluster: every script and multi-key step runs without CROSSSLOT'
     for (const id of byMaster.values()) {
       expect(left.filter((key) => key.includes(id)).length, id).toBe(4);
     }
+  });
+
+  it('trips, probes and clears a budget breaker; renews the tracker lock; holds the retention lock', async () => {
+    const tag = budgetKeys(prefix, 'commercial:breaker:app', 'scan', []).tag;
+    const breaker = createBudgetBreaker({
+      redis,
+      key: laneKeys(prefix, tag).breaker,
+      channel: wakeChannel(prefix),
+      tag,
+      nowArg: () => '',
+      settings: { probeMinMs: 5_000, probeMaxMs: 60_000 },
+    });
+    const fault = { reason: 'credentials_rejected' as const, message: 'secret rotated' };
+    expect((await breaker.trip(fault, false)).kind).toBe('blocked');
+    await breaker.release();
+    expect((await breaker.read())?.probeAt).toBeLessThanOrEqual(Date.now() + 1_000);
+    expect((await breaker.clear()).kind).toBe('unblocked');
+
+    const store = createCampaignStore(redis, prefix);
+    const id = newCampaignId(Date.now() + 11_000);
+    await store.createCampaign(meta(id));
+    expect(await store.setPriority(id, 'urgent')).toBe(true);
+
+    const tracker = createFencedLock(redis, trackerLockKey(prefix, 'renewing'), 5_000);
+    const value = (await tracker.acquire()) ?? '';
+    expect(await tracker.renew(value)).toBe(true);
+    await tracker.release(value);
+
+    const retention = createRetentionLock(redis, `${prefix}:lock:retention`, 5_000);
+    const other = createRetentionLock(redis, `${prefix}:lock:retention`, 5_000);
+    expect(await retention.take()).toBe(true);
+    expect(await other.take()).toBe(false);
+    await retention.drop();
+    expect(await other.take()).toBe(true);
+    await other.drop();
   });
 
   it('runs the BullMQ webhook queue under a hash-tagged prefix', async () => {

@@ -255,7 +255,9 @@ describe('schedule firing loop', () => {
     const fresh = createFiringLock(p.redis, prefix, 10_000);
     const freshToken = await fresh.hold();
     expect(freshToken).not.toBeNull();
-    expect(Number(freshToken)).toBeGreaterThan(Number(staleToken));
+    // The lock's value is `<owner>:<token>` (lease-lock.ts): the token comes from a counter.
+    const tokenOf = (value: string | null) => Number(value?.split(':').pop());
+    expect(tokenOf(freshToken)).toBeGreaterThan(tokenOf(staleToken));
     const version = (await p.store.get('fenced'))?.state.version ?? -1;
     expect(
       await p.store.advance('fenced', { token: staleToken ?? '', version }, { cursor: '1' }),

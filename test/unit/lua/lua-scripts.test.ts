@@ -22,6 +22,23 @@ describe('the Lua registry', () => {
     expect(stray).toEqual([]);
   });
 
+  it('has no Lua text, EVAL or Redis TIME read outside src/lua/', () => {
+    const src = join(packageRoot(), 'src');
+    const lua = /redis\.call\('(?!CONFIG|ACL)|rcall\(|\.eval\(|\.evalsha\(|'TIME'/;
+    const offending = readdirSync(src, { recursive: true, encoding: 'utf8' })
+      .filter((file) => file.endsWith('.ts') && !file.startsWith('lua/'))
+      .filter((file) => lua.test(readFileSync(join(src, file), 'utf8')));
+    expect(offending).toEqual([]);
+  });
+
+  it('reads Redis TIME in one include only', () => {
+    const readers = LUA_SCRIPTS.filter((name) =>
+      readFileSync(join(folder, `${name}.lua`), 'utf8').includes("'TIME'"),
+    );
+    expect(readers).toEqual([]);
+    expect(readFileSync(join(folder, 'includes', 'script-now.lua'), 'utf8')).toContain("'TIME'");
+  });
+
   it.each(LUA_SCRIPTS)(
     '%s opens with a header naming its keys, arguments, output and time',
     (name) => {
