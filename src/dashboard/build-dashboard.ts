@@ -27,6 +27,7 @@ import { liveFragments, registerPageRoutes } from './routes/pages.js';
 import { registerLiveRoutes } from './routes/live.js';
 import { createLiveFeeds } from './live-feeds.js';
 import { QUEUES_PATH, registerQueueBoard } from './routes/queues.js';
+import { registerStartRoutes } from './routes/start.js';
 import { registerStaticRoutes, STATIC_PATHS } from './routes/static.js';
 import { retentionViews } from '../retention/dashboard-retention.js';
 
@@ -175,6 +176,7 @@ export async function buildDashboard(deps: DashboardDeps): Promise<FastifyInstan
     ...overviewDeps,
     actionToken: token?.token ?? null,
     retryOffered: deps.retryFailed !== undefined,
+    startOffered: token !== null && deps.starter !== undefined,
   };
   registerPageRoutes(app, pageDeps);
   registerLiveRoutes(app, {
@@ -225,6 +227,13 @@ export async function buildDashboard(deps: DashboardDeps): Promise<FastifyInstan
       retryFailed: deps.retryFailed,
       audit: deps.audit ?? deps.api?.audit,
     });
+    if (deps.starter) {
+      registerStartRoutes(app, {
+        starter: deps.starter,
+        token,
+        audit: deps.audit ?? deps.api?.audit,
+      });
+    }
   }
   if (deps.queue) await registerQueueBoard(app, deps.queue, token, Boolean(deps.https));
   if (deps.api) await registerApi(app, deps.api);

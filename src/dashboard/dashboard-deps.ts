@@ -15,6 +15,7 @@ import type { KillSwitchResult } from './overview.js';
 import type { DashboardCredentials } from './auth.js';
 import type { BudgetSource } from '../lanes/budget-usage.js';
 import type { QueueExporter } from './metrics.js';
+import type { CampaignStarter } from './start/campaign-starter.js';
 import type { ExportWriter } from './routes/export.js';
 import type { ArchiveSource } from '../retention/campaign-reader.js';
 import type { MemorySettings } from '../retention/memory-headroom.js';
@@ -81,6 +82,11 @@ export interface DashboardDeps {
    * `--allow-actions` behind a confirmation.
    */
   retryFailed?: ((campaignId: string) => Promise<unknown>) | undefined;
+  /**
+   * Starting campaigns from the page (`/campaigns/new`, `createCampaignStarter`), offered with
+   * `--allow-actions` to the operator role; left out, the page does not exist.
+   */
+  starter?: CampaignStarter | undefined;
   /** Archived campaigns (listed apart, exported from their files) and the memory alarm. */
   retention?: { archives: ArchiveSource; memory: MemorySettings } | undefined;
   /** Schedules panel and schedule metrics; left out, neither is shown. */

@@ -13,6 +13,7 @@ import { createCampaignControl } from '../../control/campaign-control.js';
 import type { Config } from '../../config/schema.js';
 import { hasCredentials, refuseBind } from '../../dashboard/auth.js';
 import { buildDashboard } from '../../dashboard/build-dashboard.js';
+import { createCampaignStarter } from '../../dashboard/start/campaign-starter.js';
 import { dashboardRetention } from '../../runtime/retention-from-config.js';
 import { buildRuntime } from '../../runtime/build-runtime.js';
 import type { Logger } from '../../shared/logger.js';
@@ -130,6 +131,16 @@ export async function startDashboardServer(
     api: api?.deps,
     audit: createAuditLog(runtime.redis, config.redis.prefix),
     retention: dashboardRetention(config, runtime.redis, runtime.store),
+    starter: createCampaignStarter({
+      store: runtime.store,
+      lanes: runtime.lanes,
+      tenants: runtime.tenants,
+      redis: runtime.redis,
+      prefix: config.redis.prefix,
+      memory: config.retention.memory,
+      bodyLimit: config.api.bodyLimit,
+      now: () => runtime.clock.now(),
+    }),
   });
   let giveUp: (error: Error) => void = () => undefined;
   const outage = new Promise<never>((_, reject) => {

@@ -1,4 +1,4 @@
-import { estimateCompletion } from '../../campaigns/eta.js';
+import { previewScan, type ScanPreview } from '../../control/scan-preview.js';
 import { formatDuration } from '../../config/duration.js';
 import type { Config } from '../../config/schema.js';
 import { budgetIdFor, type ScanLimiter } from '../../limiter/scan-limiter.js';
@@ -11,24 +11,14 @@ import { limiterFromConfig } from '../../runtime/limiter-from-config.js';
 import { count } from './shared/output.js';
 import type { ScanSource } from './shared/scan-source.js';
 
-export interface DryRunReport {
+/** `scan --dry-run --json`: the preview, marked as a dry run. */
+export interface DryRunReport extends ScanPreview {
   dryRun: true;
-  source: string;
-  /** Distinct devices a campaign would queue. */
-  devices: number;
-  invalid: number;
-  duplicate: number;
-  skipped: Record<string, number>;
-  invalidLines: { line: number; value: string; reason: string }[];
-  /** The least time the scan budget needs for them from now (each device one call). */
-  floorMs: number;
-  budget: { windows: { cap: number; windowMs: number; used: number }[] };
 }
 
 /**
- * `scan --dry-run`: reads the whole source as `scan` would (targets resolved, lines checked),
- * then says what a campaign would hold and how long the budget needs at least. Creates nothing:
- * no campaign, no job. Distinct ids are counted in memory (about 100 bytes each).
+ * `scan --dry-run`: the preview of the source (`previewScan`) against the tenant's budget, printed.
+ * Creates nothing: no campaign, no job.
  */
 export async function scanDryRun(
   source: ScanSource,
@@ -41,36 +31,21 @@ export async function scanDryRun(
     budget?: { limiter: Pick<ScanLimiter, 'usage'>; id: string };
   },
 ): Promise<DryRunReport> {
-  const ids = new Set<string>();
-  for await (const chunk of source.chunks) for (const id of chunk) ids.add(id);
   const budget = deps.budget
     ? await readBudget(deps.budget.limiter, deps.budget.id)
     : await readBudget(
         limiterFromConfig(deps.config, deps.redis, deps.log),
         budgetIdFor(deps.config),
       );
-  const floorMs = estimateCompletion({
-    remaining: ids.size,
-    windows: budget.windows,
-    usedNow: budget.windows.map((w) => w.used),
+  const preview = await previewScan(source, {
+    windows: budget.windows.map(({ cap, windowMs, used }) => ({ cap, windowMs, used })),
     // The slot times are read from the configuration's own budget: only where that is the one.
     slotExits:
       budget.id === budgetIdFor(deps.config)
         ? await readSlotExits(deps.redis, deps.config)
         : undefined,
   });
-  const invalid = source.invalid();
-  const report: DryRunReport = {
-    dryRun: true,
-    source: source.description,
-    devices: ids.size,
-    invalid: invalid.count,
-    duplicate: Math.max(0, source.valid() - ids.size),
-    skipped: source.skipped(),
-    invalidLines: invalid.lines.slice(0, 20),
-    floorMs,
-    budget: { windows: budget.windows },
-  };
+  const report: DryRunReport = { dryRun: true, ...preview, budget: { windows: budget.windows } };
   if (deps.json) printJson(report);
   else process.stdout.write(`${renderDryRun(report)}\n`);
   return report;

@@ -33,12 +33,23 @@ export function overviewFragment(overview: Overview): SafeHtml {
     ${overview.schedules ? schedulePanel(overview.schedules) : ''}`;
 }
 
-export function campaignsPage(overview: Overview, allowActions: boolean): string {
+export function campaignsPage(
+  overview: Overview,
+  allowActions: boolean,
+  startOffered = false,
+): string {
   return layout({
     title: 'Campaigns',
     allowActions,
-    body: html`<div data-live="/fragments/overview" data-events="/events/overview">
-      ${overviewFragment(overview)}
-    </div>`,
+    body: html`${
+        startOffered
+          ? html`<p class="page-actions">
+              <a class="btn btn-new" href="/campaigns/new">New campaign</a>
+            </p>`
+          : ''
+      }
+      <div data-live="/fragments/overview" data-events="/events/overview">
+        ${overviewFragment(overview)}
+      </div>`,
   });
 }

@@ -13,6 +13,8 @@ export interface PageRouteDeps extends OverviewDeps {
   actionToken: string | null;
   /** Offer the "Retry failed devices" button (with the action token). */
   retryOffered: boolean;
+  /** Link the new-campaign page (`/campaigns/new`) from the campaigns page. */
+  startOffered?: boolean | undefined;
 }
 
 const PAGE_SIZE = 50;
@@ -65,7 +67,10 @@ export function registerPageRoutes(app: FastifyInstance, deps: PageRouteDeps): v
 
   app.get('/', async (_request, reply) => {
     const overview = await readOverview(deps);
-    return sendHtml(reply, campaignsPage(overview, deps.actionToken !== null));
+    return sendHtml(
+      reply,
+      campaignsPage(overview, deps.actionToken !== null, deps.startOffered === true),
+    );
   });
 
   app.get('/fragments/overview', async (_request, reply) => {

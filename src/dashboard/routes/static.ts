@@ -4,6 +4,7 @@ import type { FastifyInstance } from 'fastify';
 const ASSETS = {
   'dashboard.css': 'text/css; charset=utf-8',
   'dashboard.js': 'text/javascript; charset=utf-8',
+  'new-campaign.js': 'text/javascript; charset=utf-8',
   'favicon.svg': 'image/svg+xml',
 } as const;
 
