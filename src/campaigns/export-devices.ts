@@ -3,6 +3,21 @@ import type { DeviceRecord } from './campaign.js';
 export const EXPORT_FORMATS = ['csv', 'json', 'ndjson'] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
 
+/**
+ * What the scan found (`verify`), empty until a verify run looked at the device: antivirus
+ * detections from the request to the scan's end plus the grace, their distinct threat names
+ * (`; `-separated), those not (known to be) remediated, the detected files' paths, and the new
+ * alerts on the device in that window.
+ */
+const THREAT_COLUMNS = [
+  'threats',
+  'threatNames',
+  'unremediated',
+  'threatFiles',
+  'alerts',
+  'alertTitles',
+] as const;
+
 /** The export columns, in order; scripts read them by these names. */
 export const EXPORT_COLUMNS = [
   'machineId',
@@ -22,6 +37,7 @@ export const EXPORT_COLUMNS = [
   'hostname',
   /** While deferred (busy): when the device is tried again, ISO-8601. */
   'nextAttemptAt',
+  ...THREAT_COLUMNS,
 ] as const;
 
 /** Appended when the campaign is known: which tenant and class the device's call belonged to. */
@@ -61,6 +77,20 @@ export function toExportRow(device: DeviceRecord): ExportRow {
       device.state === 'deferred' && device.deferredUntil !== null
         ? new Date(device.deferredUntil).toISOString()
         : null,
+    ...threatColumns(device),
+  };
+}
+
+/** The findings columns: null while unverified, counts and `; `-joined lists after. */
+function threatColumns(device: DeviceRecord): Pick<ExportRow, (typeof THREAT_COLUMNS)[number]> {
+  const t = device.threats;
+  return {
+    threats: t?.count ?? null,
+    threatNames: t ? t.names.join('; ') : null,
+    unremediated: t?.unremediated ?? null,
+    threatFiles: t ? t.files.join('; ') : null,
+    alerts: t?.alerts ?? null,
+    alertTitles: t ? t.alertTitles.join('; ') : null,
   };
 }
 

@@ -6,6 +6,16 @@ import {
   type ExportFormat,
 } from '../../../src/campaigns/export-devices.js';
 
+const NO_THREATS = {
+  count: 0,
+  names: [],
+  unremediated: 0,
+  files: [],
+  alerts: 0,
+  alertTitles: [],
+  firstAt: null,
+};
+
 const device = (over: Partial<DeviceRecord>): DeviceRecord => ({
   machineId: 'a'.repeat(40),
   state: 'requested',
@@ -72,13 +82,14 @@ describe('exportDevices', () => {
     const lines = (await text(devices, 'csv')).split('\r\n');
     expect(lines[0]).toBe(
       'machineId,state,machineActionId,actionStatus,reason,attempts,requestedAt,joinedExisting,' +
-        'actionUpdatedAt,cancelResult,scanResult,scanCompletedAt,scanType,hostname,nextAttemptAt',
+        'actionUpdatedAt,cancelResult,scanResult,scanCompletedAt,scanType,hostname,nextAttemptAt,' +
+        'threats,threatNames,unremediated,threatFiles,alerts,alertTitles',
     );
     expect(lines[1]).toBe(
-      `${'a'.repeat(40)},requested,7f1c2a3b-0000-4000-8000-000000000001,Pending,,1,2026-11-23T11:00:00.000Z,false,,,,,,,`,
+      `${'a'.repeat(40)},requested,7f1c2a3b-0000-4000-8000-000000000001,Pending,,1,2026-11-23T11:00:00.000Z,false,,,,,,,,,,,,,`,
     );
     expect(lines[2]).toBe(
-      `${'b'.repeat(40)},failed,,,"'=cmd|"" /C calc""!A0, from the API",0,,false,,,,,,,`,
+      `${'b'.repeat(40)},failed,,,"'=cmd|"" /C calc""!A0, from the API",0,,false,,,,,,,,,,,,,`,
     );
     expect(lines).toHaveLength(4);
   });
@@ -90,6 +101,7 @@ describe('exportDevices', () => {
     expect(Object.keys(json[0] ?? {})).toEqual([
       'machineId', 'state', 'machineActionId', 'actionStatus', 'reason', 'attempts', 'requestedAt', 'joinedExisting',
       'actionUpdatedAt', 'cancelResult', 'scanResult', 'scanCompletedAt', 'scanType', 'hostname', 'nextAttemptAt',
+      'threats', 'threatNames', 'unremediated', 'threatFiles', 'alerts', 'alertTitles',
     ]); // prettier-ignore
     const ndjson = (await text(devices, 'ndjson')).trimEnd().split('\n');
     expect(ndjson.map((l) => (JSON.parse(l) as { machineId: string }).machineId)).toEqual([
@@ -107,5 +119,28 @@ describe('exportDevices', () => {
     const sent = device({ machineId: 'c'.repeat(40), state: 'requested', deferredUntil: until });
     const [done] = JSON.parse(await text([sent], 'json')) as { nextAttemptAt: string | null }[];
     expect(done?.nextAttemptAt).toBeNull();
+  });
+
+  it('gives what the scan found: counts and names once verified, empty before', async () => {
+    const found = device({
+      machineId: 'd'.repeat(40),
+      scanResult: 'completed',
+      threats: {
+        count: 2,
+        names: ['HackTool:Win32/Mimikatz.D', 'Trojan:Win32/Wacatac.B!ml'],
+        unremediated: 1,
+        files: ['C:\\Temp\\m.exe', 'C:\\Temp\\x.exe'],
+        alerts: 1,
+        alertTitles: ["An active 'Mimikatz' malware was detected"],
+        firstAt: '2026-11-23T11:02:00.000Z',
+      },
+    });
+    const clean = device({ machineId: 'e'.repeat(40), threats: { ...NO_THREATS } });
+    const lines = (await text([found, clean, devices[0] ?? found], 'csv')).split('\r\n');
+    expect(lines[1]).toMatch(
+      /,2,HackTool:Win32\/Mimikatz\.D; Trojan:Win32\/Wacatac\.B!ml,1,C:\\Temp\\m\.exe; C:\\Temp\\x\.exe,1,An active 'Mimikatz' malware was detected$/,
+    );
+    expect(lines[2]).toMatch(/,0,,0,,0,$/);
+    expect(lines[3]).toMatch(/,,,,,,$/);
   });
 });

@@ -91,3 +91,49 @@ describe('a window held by the urgent reserve', () => {
     expect(renderProgress(held)).toContain('waiting: urgent reserve 100 of 1,500/30s');
   });
 });
+
+describe('status after verify', () => {
+  const life = {
+    settledAt: NOW - 60_000,
+    trackingEndedAt: null,
+    openAtEnd: null,
+    lastTrackedAt: NOW - 60_000,
+    verifiedAt: NOW,
+    proof: { completed: 150, cancelled: 2, failed: 1, ambiguous: 3, 'no-evidence': 4 },
+    cancels: { cancelled: 0, 'already-final': 0, refused: 0 },
+  };
+  it('says how many devices had detections, how many are not remediated, and where the list is', () => {
+    const text = renderCampaign({
+      ...busy,
+      lifecycle: {
+        ...life,
+        findings: {
+          devices: 12,
+          detections: 19,
+          unremediatedDevices: 5,
+          alertedDevices: 4,
+          checked: 160,
+        },
+      },
+    });
+    expect(text).toContain(
+      'devices with detections: 12 of 160 (5 not remediated, 4 with new alerts; 19 detections): fleetscan export c-abcdefabcdef lists them',
+    );
+  });
+
+  it('says none were found, and nothing before a verify looked', () => {
+    const none = {
+      devices: 0,
+      detections: 0,
+      unremediatedDevices: 0,
+      alertedDevices: 0,
+      checked: 160,
+    };
+    expect(renderCampaign({ ...busy, lifecycle: { ...life, findings: none } })).toContain(
+      'devices with detections: none of 160 checked',
+    );
+    expect(renderCampaign({ ...busy, lifecycle: { ...life, findings: null } })).not.toContain(
+      'detections',
+    );
+  });
+});

@@ -3,6 +3,7 @@ import { failureCode, groupFailures } from '../../../campaigns/failure-groups.js
 import { formatDuration } from '../../../config/duration.js';
 import { describeBlocked } from '../../../lanes/blocked-tenants.js';
 import { describeWorker, NO_WORKERS_FIX, type LiveWorker } from '../../../ops/worker-presence.js';
+import type { CampaignFindings } from '../../../tracking/lifecycle-store.js';
 import type { BudgetReport, CampaignStatus } from './campaign-status.js';
 import { count, describeEta, formatTable, progressBar } from './output.js';
 
@@ -116,6 +117,7 @@ function describeLifecycle(status: CampaignStatus): string[] {
         `failed ${count(p.failed)}, ambiguous ${count(p.ambiguous)}, no evidence ${count(p['no-evidence'])})`,
     );
   }
+  if (l.findings) lines.push(`  ${describeFindings(l.findings, status.campaign.id)}`);
   const k = l.cancels;
   if (k.cancelled + k['already-final'] + k.refused > 0) {
     lines.push(
@@ -123,6 +125,16 @@ function describeLifecycle(status: CampaignStatus): string[] {
     );
   }
   return lines;
+}
+
+/** "devices with detections: 3 of 160 (1 not remediated, 2 with new alerts; 5 detections)". */
+export function describeFindings(f: CampaignFindings, campaignId: string): string {
+  if (f.devices === 0) return `devices with detections: none of ${count(f.checked)} checked`;
+  return (
+    `devices with detections: ${count(f.devices)} of ${count(f.checked)} ` +
+    `(${count(f.unremediatedDevices)} not remediated, ${count(f.alertedDevices)} with new alerts; ` +
+    `${count(f.detections)} detections): fleetscan export ${campaignId} lists them`
+  );
 }
 
 function clip(text: string, width: number): string {
