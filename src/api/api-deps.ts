@@ -9,6 +9,7 @@ import type { WebhookStore } from '../webhooks/webhook-store.js';
 import type { GuessThrottle } from '../shared/guess-throttle.js';
 import type { DenialRecorder } from '../audit/audit-denials.js';
 import type { AuditLog } from '../audit/audit-log.js';
+import type { EvidenceSourceDeps } from '../control/evidence-sources.js';
 import type { IdempotencyStore } from './idempotency-store.js';
 import type { ApiToken, TokenStore } from './tokens/token-store.js';
 
@@ -34,6 +35,8 @@ export interface ApiDeps {
   tenants: Pick<TenantRegistry, 'names' | 'get'>;
   control: CampaignControl;
   cancelActions?: CancelActions | undefined;
+  /** A tenant's Graph client, for `hunting`/`incident`/`alert` sources; without it they answer 501. */
+  graph?: ((tenant: string) => EvidenceSourceDeps['graph']) | undefined;
   tokens: TokenStore;
   audit: AuditLog;
   /** Refusals as counted audit entries, and the `security.denials` alert. */

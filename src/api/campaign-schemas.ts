@@ -46,12 +46,39 @@ export const CreateCampaignBody = z
     tags: z.array(z.string().min(1).max(200)).min(1).max(50).optional(),
     group: z.string().min(1).max(200).optional().describe('Device group (rbacGroupName)'),
     includeInactive: z.boolean().optional(),
+    hunting: z
+      .string()
+      .min(1)
+      .max(40_000)
+      .optional()
+      .describe(
+        'Advanced hunting query (KQL) whose result has a DeviceId column: its distinct devices (Graph, ThreatHunting.Read.All)',
+      ),
+    incident: z
+      .string()
+      .regex(/^\d{1,19}$/, 'Expected an incident number such as 4711')
+      .optional()
+      .describe(
+        "Defender XDR incident id: its alerts' device evidence (SecurityIncident.Read.All)",
+      ),
+    alert: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{1,200}$/, 'Expected an alert id such as da638000000000000001_-7919')
+      .optional()
+      .describe('Alert id (Graph alerts_v2): its device evidence (SecurityAlert.Read.All)'),
   })
   .refine(
     (body) =>
-      (body.devices !== undefined) !==
-      (body.query !== undefined || body.tags !== undefined || body.group !== undefined),
-    { message: 'Give either devices or query/tags/group, not both and not neither' },
+      [
+        body.devices !== undefined,
+        body.query !== undefined || body.tags !== undefined || body.group !== undefined,
+        body.hunting !== undefined,
+        body.incident !== undefined,
+        body.alert !== undefined,
+      ].filter(Boolean).length === 1,
+    {
+      message: 'Give exactly one source: devices, query/tags/group, hunting, incident or alert',
+    },
   );
 export type CreateCampaignInput = z.output<typeof CreateCampaignBody>;
 

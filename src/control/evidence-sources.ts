@@ -80,7 +80,10 @@ function explain(target: EvidenceTarget, error: HuntingError): EvidenceError {
   else if (error.status === 400 && target.kind === 'hunting')
     message = `The hunting query was refused (${detail}); try it in the Defender portal's advanced hunting first.`;
   else message = `${subject(target)} could not be read: ${detail}.`;
-  return new EvidenceError(`${message} Nothing was created.`, { cause: error });
+  return new EvidenceError(`${message} Nothing was created.`, {
+    cause: error,
+    upstream: error.status !== 400 && error.status !== 404,
+  });
 }
 
 async function withRetries<T>(

@@ -13,6 +13,15 @@ export interface EvidenceDevices {
 /** Why evidence cannot become a target; the message says what to change. */
 export class EvidenceError extends Error {
   override name = 'EvidenceError';
+  /**
+   * True when Graph failed for a reason the request does not explain (no permission, an
+   * outage); false when the input was wrong (an unknown id, a query without devices).
+   */
+  readonly upstream: boolean;
+  constructor(message: string, options?: ErrorOptions & { upstream?: boolean }) {
+    super(message, options);
+    this.upstream = options?.upstream ?? false;
+  }
 }
 
 const DEVICE_EVIDENCE = '#microsoft.graph.security.deviceEvidence';

@@ -21,6 +21,7 @@ import { trimAudit } from '../audit/audit-trim.js';
 import { createIdempotencyStore } from '../api/idempotency-store.js';
 import { createTokenStore } from '../api/tokens/token-store.js';
 import { isClusterTarget } from '../shared/redis.js';
+import { graphClientsByTenant } from './hunting-from-config.js';
 
 export interface ApiServices {
   deps: ApiDeps;
@@ -65,6 +66,7 @@ export function startApiServices(
     tenants: runtime.tenants,
     control: createCampaignControl({ store: runtime.store, lanes: runtime.lanes, clock }),
     cancelActions: options.cancelActions,
+    graph: graphClientsByTenant(runtime),
     tokens: createTokenStore(redis, prefix),
     audit: createAuditLog(redis, prefix, config.api.auditMaxEntries * 2),
     denials,

@@ -3,6 +3,8 @@ import type { Config } from '../config/schema.js';
 import { createScanLimiter } from '../limiter/scan-limiter.js';
 import type { Logger } from '../shared/logger.js';
 import type { Redis } from '../shared/redis.js';
+import { tenantConfigOf } from '../tenants/tenant-registry.js';
+import type { Runtime } from './build-runtime.js';
 import { createGraphClient, type GraphClient, type HuntingGate } from '../hunting/graph-client.js';
 import { graphUrlHint, resolveGraph } from '../hunting/graph-clouds.js';
 
@@ -53,4 +55,23 @@ export function graphClientFromConfig(config: Config, redis: Redis, log: Logger)
     log: log.child({ component: 'graph' }),
     unreachableHint: graphUrlHint(config, graph.graphUrl),
   });
+}
+
+/**
+ * One Graph client per tenant, made on first use: each tenant's evidence and scan events live in
+ * its own tenant, read with its credentials under its own hunting budget.
+ */
+export function graphClientsByTenant(
+  runtime: Pick<Runtime, 'config' | 'redis' | 'log'>,
+): (tenant: string) => GraphClient {
+  const graphs = new Map<string, GraphClient>();
+  return (tenant) => {
+    let graph = graphs.get(tenant);
+    if (!graph) {
+      const config = tenantConfigOf(runtime.config, tenant);
+      graph = graphClientFromConfig(config, runtime.redis, runtime.log.child({ tenant }));
+      graphs.set(tenant, graph);
+    }
+    return graph;
+  };
 }

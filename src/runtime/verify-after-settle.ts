@@ -1,7 +1,5 @@
 import type { Runtime } from './build-runtime.js';
-import { tenantConfigOf } from '../tenants/tenant-registry.js';
-import type { GraphClient } from '../hunting/graph-client.js';
-import { graphClientFromConfig } from './hunting-from-config.js';
+import { graphClientsByTenant } from './hunting-from-config.js';
 import { verifyCampaign } from '../hunting/verify-campaign.js';
 import { verifyDepsFromConfig } from './verify-from-config.js';
 
@@ -17,16 +15,7 @@ export function verifyAfterSettle(
 ): ((campaignId: string) => Promise<void>) | undefined {
   if (!runtime.config.verify.enabled) return undefined;
   // One Graph client per tenant: each campaign's devices report their scans in its own tenant.
-  const graphs = new Map<string, GraphClient>();
-  const graphOf = (tenant: string): GraphClient => {
-    let graph = graphs.get(tenant);
-    if (!graph) {
-      const config = tenantConfigOf(runtime.config, tenant);
-      graph = graphClientFromConfig(config, runtime.redis, runtime.log.child({ tenant }));
-      graphs.set(tenant, graph);
-    }
-    return graph;
-  };
+  const graphOf = graphClientsByTenant(runtime);
   const verify = async (campaignId: string): Promise<void> => {
     const campaign = await runtime.store.getCampaign(campaignId);
     if (!campaign) return; // archived or deleted meanwhile: nothing to prove

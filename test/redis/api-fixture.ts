@@ -57,6 +57,8 @@ export async function startApiFixture(
     worker?: boolean;
     /** Name resolution for the webhook guard; no test asks a real DNS server. */
     resolve?: Resolve;
+    /** Point Graph (hunting, incidents, alerts) at the simulator with a ready Graph token. */
+    graph?: boolean;
   } = {},
 ): Promise<ApiFixture> {
   const prefix = uniquePrefix('api');
@@ -70,6 +72,12 @@ export async function startApiFixture(
     // The test receivers listen on plain http on loopback, refused unless named here.
     'webhooks.allowHttp': true,
     'webhooks.allowNetworks': ['127.0.0.1/32'],
+    ...(options.graph === true
+      ? {
+          'hunting.graphUrl': sim.url,
+          'hunting.accessToken': sim.sim.issueToken({ resource: 'https://graph.microsoft.com' }),
+        }
+      : {}),
     ...options.overrides,
     ...options.overridesFor?.(sim),
   });

@@ -24,7 +24,12 @@ import { defineRoute } from '../define-route.js';
 import { ApiProblem } from '../problem.js';
 import { allowsTenant, type ApiToken } from '../tokens/token-store.js';
 import { campaignFor } from './campaign-access.js';
-import { checkDeviceIds, targetSource } from './campaign-sources.js';
+import {
+  checkDeviceIds,
+  evidenceSource,
+  evidenceTargetOf,
+  targetSource,
+} from './campaign-sources.js';
 
 const TAGS = ['campaigns'];
 
@@ -53,6 +58,8 @@ async function sourceFor(
   body: CreateCampaignInput,
 ): Promise<ScanSource> {
   if (body.devices !== undefined) return checkDeviceIds(body.devices);
+  const evidence = evidenceTargetOf(body);
+  if (evidence) return evidenceSource(deps, tenant, evidence);
   try {
     return targetSource(deps.tenants.get(tenant).client(), body);
   } catch (error) {
@@ -93,7 +100,9 @@ export function registerCampaignRoutes(api: FastifyInstance, deps: ApiDeps): voi
     summary: 'Create a campaign and queue its devices',
     description:
       'Devices as a JSON array (`devices`) or an NDJSON body (options then in the query string), ' +
-      'or selected by `query`/`tags`/`group`. Any device id that is not a machine id refuses the ' +
+      'or selected by `query`/`tags`/`group`, or from evidence: `hunting` (a KQL query with a ' +
+      'DeviceId column), `incident` or `alert` (their device evidence), read from Microsoft Graph ' +
+      'before anything is created. Any device id that is not a machine id refuses the ' +
       'whole request (400) before anything is created or called. Send an Idempotency-Key: a ' +
       'repeat within 24 h answers the first campaign instead of starting another.',
     tags: TAGS,

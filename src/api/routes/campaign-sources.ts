@@ -3,6 +3,13 @@ import type { ScanSource } from '../../control/start-campaign.js';
 import { isMachineId } from '../../defender/machine-id.js';
 import { renderValue } from '../../producer/sources/device-id.js';
 import { resolveTargets, type MachineLister } from '../../producer/sources/resolve-targets.js';
+import {
+  checkEvidenceTarget,
+  EvidenceError,
+  openEvidenceSource,
+  type EvidenceTarget,
+} from '../../control/evidence-sources.js';
+import type { ApiDeps } from '../api-deps.js';
 import type { CreateCampaignInput } from '../campaign-schemas.js';
 import { createPause, type Pause } from '../bounded-json.js';
 import { ApiProblem } from '../problem.js';
@@ -62,4 +69,37 @@ export function targetSource(
     targets,
     describeTargets({ query: body.query, tags: body.tags, group: body.group }),
   );
+}
+
+/** The evidence a body names (`hunting`, `incident` or `alert`), if any. */
+export function evidenceTargetOf(body: CreateCampaignInput): EvidenceTarget | undefined {
+  if (body.hunting !== undefined) return { kind: 'hunting', query: body.hunting };
+  if (body.incident !== undefined) return { kind: 'incident', id: body.incident };
+  if (body.alert !== undefined) return { kind: 'alert', id: body.alert };
+  return undefined;
+}
+
+/**
+ * Devices from evidence, read through the tenant's Graph client before anything is created, as
+ * `fleetscan scan --hunting/--incident/--alert`. Wrong input is a 400; Graph refusing the app (no
+ * permission) or failing is a 502 whose message names the fix.
+ */
+export async function evidenceSource(
+  deps: Pick<ApiDeps, 'graph'>,
+  tenant: string,
+  target: EvidenceTarget,
+): Promise<ScanSource> {
+  if (!deps.graph)
+    throw new ApiProblem(
+      'not-configured',
+      'This deployment has no Graph client for evidence sources.',
+    );
+  try {
+    checkEvidenceTarget(target, `body.${target.kind}`);
+    return await openEvidenceSource({ graph: deps.graph(tenant) }, target);
+  } catch (error) {
+    if (error instanceof EvidenceError)
+      throw new ApiProblem(error.upstream ? 'upstream-failed' : 'invalid-request', error.message);
+    throw error;
+  }
 }
