@@ -5,6 +5,7 @@
   Output: the ids that moved to cancelled.
   Time: reads no clock.
 ]]
+--- @include "includes/cancel-waiting"
 local rcall = redis.call
 local devicesKey, countsKey = KEYS[1], KEYS[2]
 local moved, fromQueued, fromDeferred = {}, 0, 0
@@ -12,19 +13,13 @@ for i = 1, #ARGV do
   local json = rcall('HGET', devicesKey, ARGV[i])
   if json then
     local d = cjson.decode(json)
-    if d.s == 'q' or d.s == 'd' then
-      if d.s == 'q' then fromQueued = fromQueued + 1 else fromDeferred = fromDeferred + 1 end
-      d.s = 'c'
-      d.u = nil
+    local from = cancelIfWaiting(d)
+    if from then
+      if from == 'q' then fromQueued = fromQueued + 1 else fromDeferred = fromDeferred + 1 end
       rcall('HSET', devicesKey, ARGV[i], cjson.encode(d))
       moved[#moved + 1] = ARGV[i]
     end
   end
 end
-if #moved > 0 then
-  -- Only non-zero amounts: Lua formats -0 as "-0", which HINCRBY refuses.
-  if fromQueued > 0 then rcall('HINCRBY', countsKey, 'queued', 0 - fromQueued) end
-  if fromDeferred > 0 then rcall('HINCRBY', countsKey, 'deferred', 0 - fromDeferred) end
-  rcall('HINCRBY', countsKey, 'cancelled', #moved)
-end
+countCancelled(countsKey, fromQueued, fromDeferred)
 return moved

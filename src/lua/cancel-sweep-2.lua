@@ -9,6 +9,7 @@
   cancelled and so not counted again.
   Time: reads no clock.
 ]]
+--- @include "includes/cancel-waiting"
 local rcall = redis.call
 local devicesKey, countsKey = KEYS[1], KEYS[2]
 local page = rcall('HSCAN', devicesKey, ARGV[1], 'COUNT', ARGV[2])
@@ -19,19 +20,12 @@ for i = 1, #flat, 2 do
   -- A cheap look first: most records of a waiting campaign are `{"s":"q"}`, the rest are skipped.
   if string.find(json, '"s":"[qd]"') then
     local d = cjson.decode(json)
-    if d.s == 'q' or d.s == 'd' then
-      if d.s == 'q' then fromQueued = fromQueued + 1 else fromDeferred = fromDeferred + 1 end
-      d.s = 'c'
-      d.u = nil
+    local from = cancelIfWaiting(d)
+    if from then
+      if from == 'q' then fromQueued = fromQueued + 1 else fromDeferred = fromDeferred + 1 end
       rcall('HSET', devicesKey, flat[i], cjson.encode(d))
     end
   end
 end
-local moved = fromQueued + fromDeferred
-if moved > 0 then
-  -- Only non-zero amounts: Lua formats -0 as "-0", which HINCRBY refuses.
-  if fromQueued > 0 then rcall('HINCRBY', countsKey, 'queued', 0 - fromQueued) end
-  if fromDeferred > 0 then rcall('HINCRBY', countsKey, 'deferred', 0 - fromDeferred) end
-  rcall('HINCRBY', countsKey, 'cancelled', moved)
-end
-return { page[1], moved }
+countCancelled(countsKey, fromQueued, fromDeferred)
+return { page[1], fromQueued + fromDeferred }

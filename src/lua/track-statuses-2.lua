@@ -13,21 +13,10 @@
   Time: reads no clock; lastUpdate comes from the API.
 ]]
 --- @include "includes/tracker-fence"
-local rcall = redis.call
+--- @include "includes/refresh-status"
 if not trackerFenceHolds(KEYS[2], ARGV[1], ARGV[2]) then return -1 end
-local devicesKey = KEYS[1]
 local changed = 0
 for i = 3, #ARGV, 4 do
-  local json = rcall('HGET', devicesKey, ARGV[i])
-  if json then
-    local d = cjson.decode(json)
-    local updated = ARGV[i + 3]
-    if d.a == ARGV[i + 1] and (d.v ~= ARGV[i + 2] or (updated ~= '' and d.w ~= updated)) then
-      d.v = ARGV[i + 2]
-      if updated ~= '' then d.w = updated end
-      rcall('HSET', devicesKey, ARGV[i], cjson.encode(d))
-      changed = changed + 1
-    end
-  end
+  changed = changed + refreshStatus(KEYS[1], ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3])
 end
 return changed

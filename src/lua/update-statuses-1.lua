@@ -5,18 +5,9 @@
   Output: how many devices changed.
   Time: reads no clock.
 ]]
-local rcall = redis.call
-local devicesKey = KEYS[1]
+--- @include "includes/refresh-status"
 local changed = 0
 for i = 1, #ARGV, 3 do
-  local json = rcall('HGET', devicesKey, ARGV[i])
-  if json then
-    local d = cjson.decode(json)
-    if d.a == ARGV[i + 1] and d.v ~= ARGV[i + 2] then
-      d.v = ARGV[i + 2]
-      rcall('HSET', devicesKey, ARGV[i], cjson.encode(d))
-      changed = changed + 1
-    end
-  end
+  changed = changed + refreshStatus(KEYS[1], ARGV[i], ARGV[i + 1], ARGV[i + 2], '')
 end
 return changed
