@@ -1,8 +1,29 @@
-import type { Campaign, DeviceRecord } from '../campaigns/campaign.js';
+import type { Campaign, DeviceRecord, DeviceThreats } from '../campaigns/campaign.js';
 import type { RateWindow } from '../config/duration.js';
 import { isArchived } from '../retention/campaign-reader.js';
 import type { TimelineBucket } from '../metrics/call-timeline.js';
 import type { CampaignLifecycle } from '../tracking/lifecycle-store.js';
+
+/** One device where Defender Antivirus detected something during the campaign's scan. */
+export interface FoundDevice {
+  machineId: string;
+  hostname: string | null;
+  threats: DeviceThreats;
+}
+
+export interface ReportFindings {
+  /** Devices a verify run looked at (the rest were never checked). */
+  checked: number;
+  withDetections: number;
+  unremediated: number;
+  alerted: number;
+  detections: number;
+  /** Devices with detections, not remediated first, then most detections (at most `MAX_FOUND_LISTED`). */
+  devices: FoundDevice[];
+}
+
+/** Devices listed by name in the report; the counts always cover all of them. */
+export const MAX_FOUND_LISTED = 1_000;
 
 /** Everything a campaign report shows; every number is counted from the device records. */
 export interface ReportData {
@@ -44,6 +65,8 @@ export interface ReportData {
     /** Devices with an action: the denominator of "proved complete". */
     withAction: number;
   };
+  /** What the scans found (`verify`), counted from the device records. */
+  findings: ReportFindings;
   cancels: { cancelled: number; alreadyFinal: number; refused: number };
   failures: Record<string, number>;
   tracking: { settledAt: string | null; endedAt: string | null; openAtEnd: number | null };
@@ -180,6 +203,33 @@ function archivedOf(campaign: Campaign): { archived: { at: string; file: string 
   return { archived: { at: new Date(archivedAt).toISOString(), file } };
 }
 
+function addFound(
+  sum: ReportFindings,
+  machineId: string,
+  hostname: string | null,
+  threats: DeviceThreats,
+): void {
+  sum.checked += 1;
+  if (threats.count === 0) return;
+  sum.withDetections += 1;
+  sum.detections += threats.count;
+  if (threats.unremediated > 0) sum.unremediated += 1;
+  if (threats.alerts > 0) sum.alerted += 1;
+  sum.devices.push({ machineId, hostname, threats });
+  // Keep memory bounded on a huge campaign: trim to the worst once the list doubles.
+  if (sum.devices.length >= 2 * MAX_FOUND_LISTED)
+    sum.devices = sum.devices.sort(worstFirst).slice(0, MAX_FOUND_LISTED);
+}
+
+/** What needs a responder first: unremediated, then most detections, then by id. */
+function worstFirst(a: FoundDevice, b: FoundDevice): number {
+  return (
+    b.threats.unremediated - a.threats.unremediated ||
+    b.threats.count - a.threats.count ||
+    a.machineId.localeCompare(b.machineId)
+  );
+}
+
 /** Builds the report from the campaign, its lifecycle record and one pass over its devices. */
 export async function buildReportData(input: {
   campaign: Campaign;
@@ -207,6 +257,14 @@ export async function buildReportData(input: {
     withAction: 0,
   };
   const cancels = { cancelled: 0, alreadyFinal: 0, refused: 0 };
+  const findings: ReportFindings = {
+    checked: 0,
+    withDetections: 0,
+    unremediated: 0,
+    alerted: 0,
+    detections: 0,
+    devices: [],
+  };
   const requestTimes: number[] = [];
   let devices = 0;
   let joined = 0;
@@ -228,6 +286,7 @@ export async function buildReportData(input: {
       else if (d.scanResult === 'no-evidence') proof.noEvidence += 1;
       else proof.unverified += 1;
     }
+    if (d.threats) addFound(findings, d.machineId, d.hostname ?? null, d.threats);
     if (d.cancelResult === 'cancelled') cancels.cancelled += 1;
     else if (d.cancelResult === 'already-final') cancels.alreadyFinal += 1;
     else if (d.cancelResult === 'refused') cancels.refused += 1;
@@ -259,6 +318,10 @@ export async function buildReportData(input: {
     actionStatuses,
     noAction,
     proof: { verifiedAt: iso(lifecycle.verifiedAt), ...proof },
+    findings: {
+      ...findings,
+      devices: findings.devices.sort(worstFirst).slice(0, MAX_FOUND_LISTED),
+    },
     cancels,
     failures,
     tracking: {

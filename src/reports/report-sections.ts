@@ -117,11 +117,57 @@ function provedText(data: ReportData): string {
   }
 }
 
+/**
+ * "What the scans found", the report's first section: the devices with detections (not
+ * remediated first), then the clean ones as a count. Before any verify: says so.
+ */
+export function findingsSection(data: ReportData): ReportSection {
+  const f = data.findings;
+  const title = 'What the scans found';
+  if (f.checked === 0)
+    return {
+      title,
+      note: 'Not checked yet: fleetscan verify (or verify.enabled) reads what Defender Antivirus detected during each scan.',
+      rows: [],
+    };
+  const listed = f.devices.map(({ machineId, hostname, threats: t }): [string, string] => [
+    hostname === null ? machineId : `${hostname} (${machineId})`,
+    `${n(t.count)} detection${t.count === 1 ? '' : 's'}: ${t.names.join(', ')}; ` +
+      (t.unremediated === 0 ? 'all remediated' : `${n(t.unremediated)} not remediated`) +
+      (t.alerts === 0 ? '' : `; ${n(t.alerts)} new alert${t.alerts === 1 ? '' : 's'}`) +
+      (t.files.length === 0 ? '' : `; ${t.files.join(', ')}`),
+  ]);
+  return {
+    title,
+    note:
+      "Defender Antivirus detections from each device's scan request to the end of its scan plus " +
+      'verify.findingsGrace, and new alerts on the device (fleetscan verify); clean devices are counted, not listed.',
+    rows: [
+      ['Devices with detections', `${n(f.withDetections)} of ${n(f.checked)} checked`],
+      ['· not remediated', n(f.unremediated)],
+      ['· with new alerts', n(f.alerted)],
+      ['Detections', n(f.detections)],
+      ['Clean (nothing detected)', n(f.checked - f.withDetections)],
+      ...listed,
+      ...(f.withDetections > listed.length
+        ? [
+            ['…', `${n(f.withDetections - listed.length)} more in fleetscan export`] as [
+              string,
+              string,
+            ],
+          ]
+        : []),
+    ],
+  };
+}
+
 /** The report as titled label/value tables: one source for the Markdown and the HTML. */
 export function reportSections(data: ReportData): ReportSection[] {
   const c = data.campaign;
   const p = data.proof;
   return [
+    // First: the question after a mass scan is which devices found something (issue 28).
+    findingsSection(data),
     {
       title: 'Campaign',
       rows: [

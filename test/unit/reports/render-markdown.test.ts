@@ -63,6 +63,29 @@ function report(): ReportData {
       unverified: 2,
       withAction: 2,
     },
+    findings: {
+      checked: 2,
+      withDetections: 1,
+      unremediated: 1,
+      alerted: 0,
+      detections: 1,
+      devices: [
+        {
+          machineId: 'a'.repeat(40),
+          hostname: 'ws-01 | <b>',
+          threats: {
+            count: 1,
+            // Threat names and paths come from the devices: text, never markup.
+            names: ['Trojan:Win32/<img src=x>'],
+            unremediated: 1,
+            files: ['C:\\Temp\\[x](javascript:1).exe'],
+            alerts: 0,
+            alertTitles: [],
+            firstAt: '2026-12-01T09:10:00.000Z',
+          },
+        },
+      ],
+    },
     cancels: { cancelled: 0, alreadyFinal: 0, refused: 0 },
     failures: { [HOSTILE_REASON]: 1 },
     tracking: { settledAt: null, endedAt: null, openAtEnd: null },
@@ -107,5 +130,22 @@ describe('renderMarkdown with hostile names, comments and reasons', () => {
     expect(markdown).toContain(
       '| InvalidRequest: &lt;img src=x onerror=alert(1)&gt; \\| \\[pwn\\](javascript:alert(1))  \\#\\# Fake | 1 |',
     );
+  });
+
+  it('leads with what the scans found: the device with a detection, escaped, then the counts', () => {
+    const sections = lines.filter((l) => l.startsWith('## '));
+    expect(sections[0]).toBe('## What the scans found');
+    expect(markdown).toContain('| Devices with detections | 1 of 2 checked |');
+    expect(markdown).toContain(
+      '| ws-01 \\| &lt;b&gt; (aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa) | 1 detection: Trojan:Win32/&lt;img src=x&gt;; 1 not remediated; C:\\\\Temp\\\\\\[x\\](javascript:1).exe |',
+    );
+  });
+
+  it('says so when no verify has looked yet', () => {
+    const text = renderMarkdown({
+      ...report(),
+      findings: { ...report().findings, checked: 0, withDetections: 0, devices: [] },
+    });
+    expect(text).toMatch(/## What the scans found\n\n_Not checked yet: fleetscan verify/);
   });
 });
