@@ -11,6 +11,14 @@ export const WEBHOOK_EVENT_TYPES = [
 export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
 
 /**
+ * What a subscription's deliveries look like: `json` (the signed event, the default; what
+ * playbooks verify), `teams` (an Adaptive Card for a Teams Workflows or incoming-webhook URL) or
+ * `slack` (Block Kit for a Slack incoming webhook): webhook-format.ts. All are signed alike.
+ */
+export const WEBHOOK_FORMATS = ['json', 'teams', 'slack'] as const;
+export type WebhookFormat = (typeof WEBHOOK_FORMATS)[number];
+
+/**
  * One event, before it is fanned out to subscriptions. `id` is deterministic (the same fact
  * always gets the same id), so emitting it twice sends it once, and receivers dedupe on it.
  */
@@ -34,6 +42,8 @@ export interface WebhookSubscription {
   tenant: string | null;
   /** Only events of this campaign; null for every campaign. */
   campaignId: string | null;
+  /** How deliveries are shaped; `json` for subscriptions made before formats existed. */
+  format: WebhookFormat;
   createdAt: number;
   createdBy: string;
 }

@@ -1,12 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import type { Redis } from '../shared/redis.js';
 import {
-  deliveryBody,
   subscriptionMatches,
   type WebhookEvent,
   type WebhookEventType,
+  type WebhookFormat,
   type WebhookSubscription,
 } from './webhook-event.js';
+import { formatDelivery } from './webhook-format.js';
 
 /** One try to deliver: when, what came back (or why nothing did), how long it took. */
 export interface DeliveryAttempt {
@@ -37,8 +38,9 @@ interface StoredSubscription extends WebhookSubscription {
 }
 
 export interface WebhookStore {
+  /** `format` defaults to `json`, the signed event. */
   subscribe(
-    input: Omit<WebhookSubscription, 'id'>,
+    input: Omit<WebhookSubscription, 'id' | 'format'> & { format?: WebhookFormat },
   ): Promise<{ subscription: WebhookSubscription; secret: string }>;
   get(id: string): Promise<(WebhookSubscription & { secret: string }) | null>;
   list(): Promise<WebhookSubscription[]>;
@@ -87,9 +89,17 @@ export function createWebhookStore(redis: Redis, prefix: string): WebhookStore {
   const eventKey = (id: string) => `${base}:event:${id}`;
   const publicPart = ({ secret: _secret, ...sub }: StoredSubscription): WebhookSubscription => sub;
 
+  // Subscriptions stored before formats existed have none: they always got the signed JSON.
+  const parseStored = (json: string): StoredSubscription => {
+    const stored = JSON.parse(json) as Omit<StoredSubscription, 'format'> & {
+      format?: WebhookFormat;
+    };
+    return { ...stored, format: stored.format ?? 'json' };
+  };
+
   const listStored = async () =>
     Object.values(await redis.hgetall(subsKey))
-      .map((json) => JSON.parse(json) as StoredSubscription)
+      .map(parseStored)
       .sort((a, b) => a.createdAt - b.createdAt);
 
   const readDelivery = async (subscriptionId: string, sequence: string) => {
@@ -101,6 +111,7 @@ export function createWebhookStore(redis: Redis, prefix: string): WebhookStore {
     async subscribe(input) {
       const stored: StoredSubscription = {
         ...input,
+        format: input.format ?? 'json',
         id: `wh-${randomBytes(5).toString('hex')}`,
         secret: `whsec_${randomBytes(32).toString('base64url')}`,
       };
@@ -109,7 +120,7 @@ export function createWebhookStore(redis: Redis, prefix: string): WebhookStore {
     },
     async get(id) {
       const json = await redis.hget(subsKey, id);
-      return json === null ? null : (JSON.parse(json) as StoredSubscription);
+      return json === null ? null : parseStored(json);
     },
     async list() {
       return (await listStored()).map(publicPart);
@@ -138,7 +149,7 @@ export function createWebhookStore(redis: Redis, prefix: string): WebhookStore {
           type: event.type,
           createdAt: event.occurredAt,
           state: 'pending',
-          body: deliveryBody(event, sequence),
+          body: formatDelivery(sub.format, event, sequence),
           attempts: [],
         };
         await redis

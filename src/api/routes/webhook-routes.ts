@@ -1,6 +1,10 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { WEBHOOK_EVENT_TYPES, type WebhookSubscription } from '../../webhooks/webhook-event.js';
+import {
+  WEBHOOK_EVENT_TYPES,
+  WEBHOOK_FORMATS,
+  type WebhookSubscription,
+} from '../../webhooks/webhook-event.js';
 import { DELIVERY_STATES } from '../../webhooks/webhook-store.js';
 import type { ApiDeps } from '../api-deps.js';
 import { defineRoute } from '../define-route.js';
@@ -17,6 +21,7 @@ const SubscriptionSchema = z.object({
   events: z.array(z.enum(WEBHOOK_EVENT_TYPES)),
   tenant: z.string().nullable(),
   campaignId: z.string().nullable(),
+  format: z.enum(WEBHOOK_FORMATS),
   createdAt: z.string(),
   createdBy: z.string(),
 });
@@ -30,6 +35,13 @@ const SubscribeBody = z.object({
     .regex(/^c-[a-z0-9]{12}$/)
     .optional()
     .describe('Only this campaign'),
+  format: z
+    .enum(WEBHOOK_FORMATS)
+    .optional()
+    .describe(
+      'json (default): the signed event; teams: an Adaptive Card for a Teams Workflows or ' +
+        'incoming-webhook URL; slack: Block Kit for a Slack incoming webhook',
+    ),
 });
 
 const SubscriptionParams = z.object({ id: z.string().regex(/^wh-[0-9a-f]{10}$/) });
@@ -91,7 +103,10 @@ export function registerWebhookRoutes(api: FastifyInstance, deps: ApiDeps): void
       'permission stopped or no longer stops the tenant; data.reason, data.message), and ' +
       'security.denials (refused requests of one token or address reached api.denialAlert; ' +
       'tokens for all tenants only). Receivers must be https and must not resolve to loopback, ' +
-      'link-local, private or metadata addresses unless webhooks.allowHttp / allowNetworks say so.',
+      'link-local, private or metadata addresses unless webhooks.allowHttp / allowNetworks say so. ' +
+      'format: json (default, the signed event), teams (an Adaptive Card message for a Teams ' +
+      'Workflows or incoming-webhook URL) or slack (Block Kit for a Slack incoming webhook); the ' +
+      'same events, order, retries and signature headers in every format.',
     tags: TAGS,
     scope: 'write',
     audit: 'webhook.create',
@@ -127,11 +142,12 @@ export function registerWebhookRoutes(api: FastifyInstance, deps: ApiDeps): void
         events: [...new Set(body.events)],
         tenant,
         campaignId: body.campaignId ?? null,
+        format: body.format ?? 'json',
         createdAt: deps.clock.now(),
         createdBy: `token:${token.name}`,
       });
       request.auditTarget = subscription.id;
-      request.auditDetail = `${body.events.join(',')} -> ${new URL(body.url).origin}`;
+      request.auditDetail = `${body.events.join(',')} -> ${new URL(body.url).origin} (${subscription.format})`;
       return {
         status: 201 as const,
         body: { subscription: subscriptionOut(subscription, token), secret },

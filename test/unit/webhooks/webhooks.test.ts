@@ -161,6 +161,7 @@ describe('subscriptions and deliveries', () => {
     events: ['campaign.finished'],
     tenant: 'contoso',
     campaignId: null,
+    format: 'json',
     createdAt: 100,
     createdBy: 't',
   };
