@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import type { Config } from '../config/schema.js';
 import { createAuditLog } from '../audit/audit-log.js';
 import type { Runtime } from './build-runtime.js';
+import { graphClientsByTenant } from './hunting-from-config.js';
 import { createScheduleClock, type ScheduleClock } from '../schedules/schedule-clock.js';
 import {
   startScheduleRunner,
@@ -36,6 +37,7 @@ export function startRuntimeScheduleRunner(
       campaigns: runtime.store,
       lanes: runtime.lanes,
       lister: (tenant) => runtime.tenants.get(tenant).client(),
+      graph: graphClientsByTenant(runtime),
       realNow: () => runtime.clock.now(),
       log: runtime.log.child({ component: 'schedules' }),
     },

@@ -1,4 +1,5 @@
 import type { Campaign } from '../campaigns/campaign.js';
+import type { EvidenceSourceDeps } from '../control/evidence-sources.js';
 import type { RedisCampaignStore } from '../campaigns/redis-campaign-store.js';
 import { startCampaign } from '../control/start-campaign.js';
 import type { Lanes } from '../lanes/lanes.js';
@@ -12,6 +13,8 @@ export interface FireDeps {
   lanes: Pick<Lanes, 'forTenant'>;
   /** The tenant's List Machines client; throws for an unknown tenant or missing credentials. */
   lister: (tenant: string) => MachineLister;
+  /** The tenant's Graph client, for hunting schedules. */
+  graph?: ((tenant: string) => EvidenceSourceDeps['graph']) | undefined;
   /** Real time, for the campaign's createdAt. */
   realNow?: () => number;
   log: Logger;
@@ -54,7 +57,12 @@ export async function fireSchedule(
       throw new Error(
         `Campaign ${existing.id} belongs to ${existing.schedule === null ? 'no schedule' : `schedule ${existing.schedule}`}, not ${spec.name}; this run was not started.`,
       );
-    const source = await openScheduleSource(spec.targets, () => deps.lister(spec.tenant));
+    const graph = deps.graph;
+    const source = await openScheduleSource(
+      spec.targets,
+      () => deps.lister(spec.tenant),
+      graph ? () => graph(spec.tenant) : undefined,
+    );
     const started = await startCampaign(
       { store: deps.campaigns, lanes: deps.lanes, ...(deps.realNow ? { now: deps.realNow } : {}) },
       {

@@ -46,6 +46,7 @@ export const scheduleInput = z.strictObject({
   column: text.optional(),
   all: z.boolean().default(false),
   includeInactive: z.boolean().default(false),
+  hunting: text.max(40_000).optional(),
   scanType: z.enum(SCAN_TYPES).default('Quick'),
   comment: text,
   tenant: z.string().regex(SCHEDULE_NAME, 'Expected a tenant name').default(DEFAULT_TENANT),
@@ -86,11 +87,13 @@ export function buildScheduleSpec(input: unknown, where: string, baseDir: string
     throw error;
   }
   const targeted = s.tags.length > 0 || s.group !== undefined || s.query !== undefined;
-  const kinds = [targeted, s.devices !== undefined, s.all].filter(Boolean).length;
+  const kinds = [targeted, s.devices !== undefined, s.all, s.hunting !== undefined].filter(
+    Boolean,
+  ).length;
   if (kinds !== 1)
-    fail('name the devices with exactly one of: tags/group/query, devices (a file), all');
+    fail('name the devices with exactly one of: tags/group/query, devices (a file), all, hunting');
   if (s.column !== undefined && s.devices === undefined) fail('column applies to devices only');
-  if (s.includeInactive && s.devices !== undefined)
+  if (s.includeInactive && (s.devices !== undefined || s.hunting !== undefined))
     fail('includeInactive applies to tags/group/query/all only');
   if (s.start !== undefined && s.end !== undefined && s.end <= s.start)
     fail('end must be after start');
@@ -121,6 +124,7 @@ export function buildScheduleSpec(input: unknown, where: string, baseDir: string
       column: s.column ?? null,
       all: s.all,
       includeInactive: s.includeInactive,
+      ...(s.hunting === undefined ? {} : { hunting: s.hunting }),
     },
     scanType: s.scanType,
     comment: s.comment,

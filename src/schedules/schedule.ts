@@ -23,6 +23,12 @@ export interface ScheduleTargets {
   /** Every eligible device of the tenant (List Machines without a filter). */
   all: boolean;
   includeInactive: boolean;
+  /**
+   * An advanced hunting query whose distinct DeviceIds are the devices, run at every fire (a
+   * daily sweep of the devices that saw an indicator). Absent (not null) otherwise, so specs
+   * stored before it existed compare equal.
+   */
+  hunting?: string;
 }
 
 /** A schedule as the operator defined it (`schedule add` flags or a `schedules.yaml` entry). */

@@ -9,6 +9,7 @@ interface AddOptions {
   tag: string[];
   group?: string;
   query?: string;
+  hunting?: string;
   devices?: string;
   column?: string;
   all?: boolean;
@@ -51,6 +52,10 @@ export function registerScheduleAdd(schedule: Command): void {
     .option('--devices <file>', 'file of machine ids, read again at every fire')
     .option('--column <name>', 'the id column or key of --devices')
     .option('--all', 'every eligible device of the tenant')
+    .option(
+      '--hunting <kql>',
+      'devices from an advanced hunting query with a DeviceId column, run at every fire',
+    )
     .option('--include-inactive', 'also target devices not seen for 7 days')
     .option('--scan-type <type>', 'Quick or Full', 'Quick')
     .requiredOption('--comment <text>', 'reason recorded with every MachineAction')
@@ -80,6 +85,7 @@ export function registerScheduleAdd(schedule: Command): void {
         devices: options.devices,
         column: options.column,
         all: options.all === true,
+        hunting: options.hunting,
         includeInactive: options.includeInactive === true,
         scanType: options.scanType,
         comment: options.comment,

@@ -59,6 +59,8 @@ async function trigger(
   const { scheduleClockFrom } = await import('../../runtime/runtime-schedules.js');
   const { createScheduleStore } = await import('../../schedules/schedule-store.js');
   const { defenderFromConfig } = await import('./shared/defender-from-config.js');
+  const { graphClientFromConfig } = await import('../../runtime/hunting-from-config.js');
+  const { tenantConfigOf } = await import('../../tenants/tenant-registry.js');
   const store = createScheduleStore(redis, config.redis.prefix);
   const found = await store.get(name);
   if (!found)
@@ -82,6 +84,7 @@ async function trigger(
         campaigns,
         lanes,
         lister: (tenant) => (client ??= defenderFromConfig(config, redis, log, tenant).client),
+        graph: (tenant) => graphClientFromConfig(tenantConfigOf(config, tenant), redis, log),
         log,
       },
       found.spec,
