@@ -4,6 +4,7 @@ import { parse as parseYaml } from 'yaml';
 import { packageRoot } from '../shared/package-root.js';
 import { configSchema, SECRET_KEYS, type Config } from './schema.js';
 import { resolveRedisFiles } from './redis-files.js';
+import { resolveSignInSecrets } from './signin-schema.js';
 import { findInlineSecrets, resolveTenantSecrets } from './tenant-secrets.js';
 
 /** One bad configuration value: where it is, where it came from, and what is wrong. */
@@ -175,9 +176,18 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   }
   const tenants = resolveTenantSecrets(result.data.tenants, env);
   const redis = resolveRedisFiles(result.data.redis, sources);
-  const lateIssues = [...redis.issues, ...tenants.issues];
+  const signIn =
+    result.data.dashboard.auth === 'entra'
+      ? resolveSignInSecrets(result.data.dashboard.entra, env)
+      : { entra: result.data.dashboard.entra, issues: [] };
+  const lateIssues = [...redis.issues, ...tenants.issues, ...signIn.issues];
   if (lateIssues.length > 0) throw new ConfigError(lateIssues);
-  return deepFreeze({ ...result.data, redis: redis.redis, tenants: tenants.tenants });
+  return deepFreeze({
+    ...result.data,
+    redis: redis.redis,
+    tenants: tenants.tenants,
+    dashboard: { ...result.data.dashboard, entra: signIn.entra },
+  });
 }
 
 function readYaml(file: string, issues: ConfigIssue[]): unknown {

@@ -1,24 +1,11 @@
 import { z } from 'zod';
 import { reserveFor } from './reserve.js';
 import { normaliseWindows, parseDuration, parseRateLimits, type RateWindow } from './duration.js';
+import { duration } from './duration-schema.js';
 import { isClusterUrl, parseClusterNode, parseClusterUrl } from '../shared/redis-cluster-target.js';
 import { isCidr } from '../shared/address-ranges.js';
+import { entraSignInIssues, entraSignInShape } from './signin-schema.js';
 import { CLOUDS, tenantShape, type TenantEntry } from './tenants-schema.js';
-
-/** A duration given as milliseconds or as text such as `5m`, `600ms`, `24h`. */
-const duration = (min = 0) =>
-  z.union([z.number(), z.string()]).transform((value, ctx) => {
-    const ms = typeof value === 'number' ? value : parseDuration(value);
-    if (ms === undefined || !Number.isFinite(ms)) {
-      ctx.addIssue({ code: 'custom', message: 'Expected a duration such as 600ms, 5s, 5m or 1h' });
-      return z.NEVER;
-    }
-    if (ms < min) {
-      ctx.addIssue({ code: 'custom', message: `Expected a duration of at least ${min}ms` });
-      return z.NEVER;
-    }
-    return ms;
-  });
 
 /**
  * The guard `auto` gives: what it must cover (whole-ms stamps, window ends the server may count
@@ -336,6 +323,9 @@ const configShape = z.strictObject({
     /** How often the pages' live blocks are read, once for all viewers (server-sent events). */
     liveInterval: duration(200),
     ...serverTls,
+    /** `shared`: the token and/or Basic user above; `entra`: people sign in with Entra ID. */
+    auth: z.enum(['shared', 'entra']),
+    entra: entraSignInShape,
   }),
   /** The automation API under `/api/v1` (docs/automation.md). */
   api: z.strictObject({
@@ -418,6 +408,19 @@ export const configSchema = configShape.superRefine((config, ctx) => {
         code: 'custom',
         path: [server, config[server].tlsCert === null ? 'tlsCert' : 'tlsKey'],
         message: 'Expected both tlsCert and tlsKey, or neither',
+      });
+    }
+  }
+  if (config.dashboard.auth === 'entra') {
+    for (const issue of entraSignInIssues(config.dashboard.entra)) {
+      ctx.addIssue({ code: 'custom', ...issue, path: ['dashboard', 'entra', ...issue.path] });
+    }
+    for (const key of ['token', 'user', 'passwordHash'] as const) {
+      if (config.dashboard[key] === undefined) continue;
+      ctx.addIssue({
+        code: 'custom',
+        path: ['dashboard', key],
+        message: 'Not used with dashboard.auth: entra (people sign in; set it to null)',
       });
     }
   }

@@ -29,6 +29,41 @@ export function findInlineSecrets(raw: unknown): ConfigIssue[] {
   return issues;
 }
 
+/** The trimmed value of the variable `name`; an issue at `path` when it is unset or blank. */
+export function secretFromEnv(
+  path: string,
+  name: string | null | undefined,
+  env: NodeJS.ProcessEnv,
+  issues: ConfigIssue[],
+): string | undefined {
+  if (name === undefined || name === null) return undefined;
+  const value = env[name];
+  if (value === undefined || value.trim() === '') {
+    issues.push({ path, source: name, message: `The environment variable ${name} is not set` });
+    return undefined;
+  }
+  return value.trim();
+}
+
+/** The trimmed content of the file `file`; an issue at `path` when it is unreadable or empty. */
+export function secretFromFile(
+  path: string,
+  file: string | null | undefined,
+  readFile: (path: string) => string,
+  issues: ConfigIssue[],
+): string | undefined {
+  if (file === undefined || file === null) return undefined;
+  try {
+    const value = readFile(file).trim();
+    if (value !== '') return value;
+    issues.push({ path, source: file, message: 'The file is empty' });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? 'unreadable';
+    issues.push({ path, source: file, message: `Cannot read the file (${code})` });
+  }
+  return undefined;
+}
+
 /**
  * Reads every tenant's secret from the variable or file it names. Issues name the tenant's key
  * and the variable or file, never a value.
@@ -39,39 +74,10 @@ export function resolveTenantSecrets(
   readFile: (path: string) => string = (path) => readFileSync(path, 'utf8'),
 ): { tenants: TenantEntry[]; issues: ConfigIssue[] } {
   const issues: ConfigIssue[] = [];
-  const fromEnv = (index: number, key: string, name: string | undefined) => {
-    if (name === undefined) return undefined;
-    const value = env[name];
-    if (value === undefined || value.trim() === '') {
-      issues.push({
-        path: `tenants.${String(index)}.${key}`,
-        source: name,
-        message: `The environment variable ${name} is not set`,
-      });
-      return undefined;
-    }
-    return value.trim();
-  };
-  const fromFile = (index: number, key: string, path: string | undefined) => {
-    if (path === undefined) return undefined;
-    try {
-      const value = readFile(path).trim();
-      if (value !== '') return value;
-      issues.push({
-        path: `tenants.${String(index)}.${key}`,
-        source: path,
-        message: 'The file is empty',
-      });
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code ?? 'unreadable';
-      issues.push({
-        path: `tenants.${String(index)}.${key}`,
-        source: path,
-        message: `Cannot read the file (${code})`,
-      });
-    }
-    return undefined;
-  };
+  const fromEnv = (index: number, key: string, name: string | undefined) =>
+    secretFromEnv(`tenants.${String(index)}.${key}`, name, env, issues);
+  const fromFile = (index: number, key: string, path: string | undefined) =>
+    secretFromFile(`tenants.${String(index)}.${key}`, path, readFile, issues);
   const resolved = tenants.map((tenant, index): TenantEntry => {
     const secrets: TenantSecrets = {
       clientSecret:

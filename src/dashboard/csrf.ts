@@ -1,5 +1,6 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
+import { cookieValue } from './signin/cookies.js';
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
@@ -56,9 +57,5 @@ export const ACTION_COOKIE = 'fleetscan_action';
 export function actionCandidate(request: FastifyRequest): string | undefined {
   const header = request.headers['x-csrf-token'];
   if (typeof header === 'string') return header;
-  for (const part of (request.headers.cookie ?? '').split(';')) {
-    const [name, ...value] = part.trim().split('=');
-    if (name === ACTION_COOKIE) return value.join('=');
-  }
-  return undefined;
+  return cookieValue(request, ACTION_COOKIE);
 }

@@ -1,4 +1,5 @@
 import type { FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
+import { DASHBOARD_ROLES, type DashboardRole } from '../config/signin-schema.js';
 import { html } from '../web/html.js';
 import { layout } from './pages/layout.js';
 
@@ -8,8 +9,8 @@ import { layout } from './pages/layout.js';
  * starts campaigns and presses the kill switch; `admin` also manages API tokens, webhooks and
  * schedules.
  */
-export const ROLES = ['viewer', 'operator', 'admin'] as const;
-export type Role = (typeof ROLES)[number];
+export const ROLES = DASHBOARD_ROLES;
+export type Role = DashboardRole;
 
 /** The Entra app role that grants each role (the app registration's `value`). */
 export const APP_ROLE: Readonly<Record<Role, string>> = {

@@ -7,6 +7,8 @@ import { apiError } from './api-error.js';
 import { CallLog, type CallRecord } from './call-log.js';
 import { DelegatedState } from './delegated-state.js';
 import { registerDeviceCodeRoutes } from './device-code.js';
+import { registerAuthorizeRoutes } from './authorize-routes.js';
+import { SignInState, type IdTokenFault } from './signin-state.js';
 import { trustCertificates } from './client-assertion.js';
 import { generateFleet, type SimMachine } from './fleet.js';
 import { registerHuntingRoute } from './hunting-route.js';
@@ -33,6 +35,7 @@ import { MDE_RESOURCES } from './token-request.js';
 export { maxInAnyWindow, type CallRecord } from './call-log.js';
 export type { SimulatorOptions } from './options.js';
 export type { SimulatorStats } from './sim-context.js';
+export { ID_TOKEN_FAULTS, type IdTokenFault } from './signin-state.js';
 export type { OtherConsumerStats } from './other-consumer.js';
 
 /** The credentials the simulated tenant accepts. */
@@ -81,6 +84,8 @@ export interface Simulator {
   approveDeviceCode(userCode: string, username: string): boolean;
   /** Revokes every refresh token of a user, as an admin's "revoke sessions" does. */
   revokeRefreshTokens(username: string): number;
+  /** Spoils every ID token the code flow issues from now on (null: sound tokens again). */
+  setIdTokenFault(fault: IdTokenFault | null): void;
   /** What the invisible other consumer spent (zeros without `otherConsumer`). */
   otherConsumer(): OtherConsumerStats;
   close(): Promise<void>;
@@ -140,6 +145,7 @@ export async function buildSimulator(options: SimulatorOptions = {}): Promise<Si
     delegated: new DelegatedState(resolveUsers(options.users)),
     security: new SecurityStore(machineList, opts.tenantId, startMs),
     fileEvents: fileEventRows(options.fileObservations ?? [], machineList, startMs),
+    signIn: new SignInState(),
   };
   for (const incident of options.incidents ?? []) ctx.security.addIncident(incident);
   seedOtherScans(ctx, startMs);
@@ -184,6 +190,7 @@ export async function buildSimulator(options: SimulatorOptions = {}): Promise<Si
   });
   registerTokenEndpoint(app, ctx);
   registerDeviceCodeRoutes(app, ctx);
+  registerAuthorizeRoutes(app, ctx);
   registerActionRoutes(app, ctx);
   registerListRoutes(app, ctx);
   registerHuntingRoute(app, ctx);
@@ -280,6 +287,9 @@ export async function buildSimulator(options: SimulatorOptions = {}): Promise<Si
     },
     approveDeviceCode: (userCode, username) => ctx.delegated.approve(userCode, username, now()),
     revokeRefreshTokens: (username) => ctx.delegated.revoke(username),
+    setIdTokenFault: (fault) => {
+      ctx.signIn.fault = fault;
+    },
     otherConsumer: () => other?.stats() ?? { counted: 0, throttled: 0 },
     close: async () => {
       other?.stop();

@@ -129,6 +129,12 @@ export interface SimulatorOptions {
   users?: readonly SimUserInput[];
   /** Whether the app registration allows public client flows (default true); false = AADSTS7000218. */
   publicClient?: boolean;
+  /**
+   * Redirect URIs registered for the authorization code flow (sign-in to a web app); default:
+   * `http://127.0.0.1/signin/callback` and `http://localhost/signin/callback`. As in Entra, the
+   * port of a loopback URI is not compared.
+   */
+  redirectUris?: readonly string[];
   /** Lifetime of a device code, seconds (default 900, as Entra). */
   deviceCodeLifetimeSec?: number;
   /** Polling interval a device code asks for, seconds (default 5, as Entra). */
@@ -161,6 +167,12 @@ export interface SimUserInput {
   deviceGroups?: readonly string[];
   /** Holds Defender's "Active remediation actions" role (default true). */
   remediation?: boolean;
+  /** Shown as `name` in the ID token and on the sign-in page (default: the UPN). */
+  displayName?: string;
+  /** App roles assigned on the app registration (`roles` in the ID token), e.g. FleetScan.Operator. */
+  appRoles?: readonly string[];
+  /** Group object ids (`groups` in the ID token; above 200 only the overage indicator). */
+  groups?: readonly string[];
 }
 
 export interface EvidenceOptions {
@@ -207,6 +219,7 @@ export interface ResolvedOptions {
   emptyListAs404: boolean;
   defaultPageSize: number;
   publicClient: boolean;
+  redirectUris: readonly string[];
   deviceCodeLifetimeSec: number;
   deviceCodeIntervalSec: number;
 }
@@ -318,6 +331,10 @@ export function resolveOptions(options: SimulatorOptions): ResolvedOptions {
     emptyListAs404: options.emptyListAs404 ?? false,
     defaultPageSize: pageSize,
     publicClient: options.publicClient ?? true,
+    redirectUris: options.redirectUris ?? [
+      'http://127.0.0.1/signin/callback',
+      'http://localhost/signin/callback',
+    ],
     deviceCodeLifetimeSec: options.deviceCodeLifetimeSec ?? 900,
     deviceCodeIntervalSec: options.deviceCodeIntervalSec ?? 5,
   };

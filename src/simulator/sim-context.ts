@@ -8,6 +8,7 @@ import type { ActionStore } from './machine-actions.js';
 import type { SecurityStore } from './security-incidents.js';
 import type { ResolvedOptions } from './options.js';
 import type { Random } from './random.js';
+import type { SignInState } from './signin-state.js';
 import type { SlidingWindowThrottle } from './throttle.js';
 
 /** Counters readable by tests and the benchmark (`sim.stats()`). */
@@ -67,6 +68,8 @@ export interface SimContext {
   security: SecurityStore;
   /** `DeviceFileEvents` rows of advanced hunting (`fileObservations`). */
   fileEvents: readonly FileEventRow[];
+  /** Web sign-in (authorization code + PKCE): flows, codes and the ID token key. */
+  signIn: SignInState;
 }
 
 export function emptyStats(): SimulatorStats {

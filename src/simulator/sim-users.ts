@@ -13,6 +13,9 @@ export interface SimUser {
   /** undefined: every device group. */
   deviceGroups: ReadonlySet<string> | undefined;
   remediation: boolean;
+  displayName: string;
+  appRoles: readonly string[];
+  groups: readonly string[];
 }
 
 export const DEFAULT_USER_SCOPES = ['Machine.Scan', 'Machine.Read.All'] as const;
@@ -30,6 +33,9 @@ export function resolveUsers(inputs: readonly SimUserInput[] = []): Map<string, 
       wids: [...(input.wids ?? [])],
       deviceGroups: input.deviceGroups ? new Set(input.deviceGroups) : undefined,
       remediation: input.remediation ?? true,
+      displayName: input.displayName ?? username,
+      appRoles: [...(input.appRoles ?? [])],
+      groups: [...(input.groups ?? [])],
     });
   }
   return users;

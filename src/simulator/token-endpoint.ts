@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { authCodeGrant } from './auth-code-grant.js';
 import { DEVICE_CODE_GRANTS, delegatedGrant } from './device-code.js';
 import { baseUrl, sendJson, sendOAuthError, type OAuthError } from './entra-reply.js';
 import type { SimContext } from './sim-context.js';
@@ -38,7 +39,20 @@ function openIdConfiguration(base: string, tenant: string): Record<string, unkno
     http_logout_supported: true,
     frontchannel_logout_supported: true,
     end_session_endpoint: `${base}/${tenant}/oauth2/v2.0/logout`,
-    claims_supported: ['sub', 'iss', 'aud', 'exp', 'iat', 'nbf', 'tid', 'ver'],
+    claims_supported: [
+      'sub',
+      'iss',
+      'aud',
+      'exp',
+      'iat',
+      'nbf',
+      'tid',
+      'ver',
+      'nonce',
+      'oid',
+      'roles',
+      'groups',
+    ],
     tenant_region_scope: 'EU',
     cloud_instance_name: 'microsoftonline.com',
     cloud_graph_host_name: 'graph.windows.net',
@@ -46,7 +60,10 @@ function openIdConfiguration(base: string, tenant: string): Record<string, unkno
   };
 }
 
-/** Entra's side, as MSAL asks for it: instance discovery, OpenID configuration, token endpoint. */
+/**
+ * Entra's side, as MSAL asks for it: instance discovery, OpenID configuration, token endpoint
+ * (client credentials, device code, refresh token, authorization code).
+ */
 export function registerTokenEndpoint(app: FastifyInstance, ctx: SimContext): void {
   app.get('/common/discovery/instance', async (request, reply) => {
     const host = request.host;
@@ -98,6 +115,11 @@ export function registerTokenEndpoint(app: FastifyInstance, ctx: SimContext): vo
       const delegated = delegatedGrant(ctx, request, form);
       if ('reply' in delegated) return sendJson(ctx, request, reply, 200, delegated.reply, null);
       return sendOAuthError(ctx, request, reply, delegated);
+    }
+    if (grantType === 'authorization_code') {
+      const granted = authCodeGrant(ctx, request, form);
+      if ('reply' in granted) return sendJson(ctx, request, reply, 200, granted.reply, null);
+      return sendOAuthError(ctx, request, reply, granted);
     }
     const checked = checkTokenRequest(ctx, request, form);
     if ('error' in checked) return sendOAuthError(ctx, request, reply, checked);

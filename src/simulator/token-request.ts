@@ -77,6 +77,20 @@ export function checkTokenRequest(
       aadsts: `AADSTS500011: The resource principal named ${resource} was not found in the tenant.`,
     };
   }
+  return checkClientAuth(ctx, request, form) ?? { resource };
+}
+
+/**
+ * A confidential client's proof of identity on the token endpoint: its secret, or an assertion
+ * signed with a trusted certificate (never both). Undefined when it holds.
+ */
+export function checkClientAuth(
+  ctx: SimContext,
+  request: FastifyRequest,
+  form: URLSearchParams,
+): OAuthError | undefined {
+  const single = (name: string): string | undefined =>
+    form.getAll(name).length === 1 ? (form.get(name) ?? undefined) : undefined;
   const secret = form.get('client_secret');
   const assertion = form.get('client_assertion');
   if (secret !== null && assertion !== null) {
@@ -94,7 +108,7 @@ export function checkTokenRequest(
         aadsts: `AADSTS7000215: Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '${ctx.opts.clientId}'.`,
       };
     }
-    return { resource };
+    return undefined;
   }
   if (assertion !== null) {
     if (single('client_assertion_type') !== JWT_BEARER) {
@@ -111,7 +125,7 @@ export function checkTokenRequest(
       nowMs: ctx.now(),
       certificates: ctx.certificates,
     });
-    return problem ? { status: 401, error: 'invalid_client', aadsts: problem } : { resource };
+    return problem ? { status: 401, error: 'invalid_client', aadsts: problem } : undefined;
   }
   return {
     status: 401,
