@@ -1,4 +1,8 @@
-import { ConfidentialClientApplication, CryptoProvider } from '@azure/msal-node';
+import {
+  ConfidentialClientApplication,
+  CryptoProvider,
+  type INetworkModule,
+} from '@azure/msal-node';
 import type { EntraSignInConfig } from '../config/signin-schema.js';
 import type { Logger } from '../shared/logger.js';
 import { loadClientCertificate } from './certificate.js';
@@ -40,6 +44,8 @@ export interface SignInClientSettings {
   entra: EntraSignInConfig;
   /** `defender.authorityHost` (the cloud's login host) when `entra.authorityHost` is null. */
   defaultAuthorityHost: string;
+  /** MSAL's HTTP client; default its own (tests pass one that trusts the simulator's CA). */
+  networkClient?: INetworkModule | undefined;
 }
 
 /**
@@ -75,7 +81,10 @@ export function createSignInClient(settings: SignInClientSettings, log: Logger):
           }
         : { clientSecret: entra.secrets.clientSecret ?? '' }),
     },
-    system: { loggerOptions: msalLoggerOptions(log.child({ component: 'signin' })) },
+    system: {
+      loggerOptions: msalLoggerOptions(log.child({ component: 'signin' })),
+      ...(settings.networkClient ? { networkClient: settings.networkClient } : {}),
+    },
   });
   const crypto = new CryptoProvider();
   return {

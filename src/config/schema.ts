@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { reserveFor } from './reserve.js';
-import { normaliseWindows, parseDuration, parseRateLimits, type RateWindow } from './duration.js';
+import { normaliseWindows, parseRateLimits, type RateWindow } from './duration.js';
 import { duration } from './duration-schema.js';
 import { isClusterUrl, parseClusterNode, parseClusterUrl } from '../shared/redis-cluster-target.js';
 import { isCidr } from '../shared/address-ranges.js';

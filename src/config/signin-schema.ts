@@ -55,14 +55,15 @@ export const entraSignInShape = z
     /** A session ends this long after sign-in, used or not. */
     absoluteTimeout: duration(1_000),
   })
-  .transform((entra) => ({ ...entra, secrets: {} as SignInSecrets }));
+  .transform((entra) => {
+    const secrets: SignInSecrets = {};
+    return { ...entra, secrets };
+  });
 
 export type EntraSignInConfig = z.output<typeof entraSignInShape>;
 
 /** The issues of `dashboard.auth: entra` without what it needs (added to the schema's). */
-export function entraSignInIssues(
-  entra: EntraSignInConfig,
-): { path: string[]; message: string }[] {
+export function entraSignInIssues(entra: EntraSignInConfig): { path: string[]; message: string }[] {
   const issues: { path: string[]; message: string }[] = [];
   const need = (key: 'tenantId' | 'clientId' | 'redirectUri', what: string) => {
     if (entra[key] === null) issues.push({ path: [key], message: `Expected ${what}` });

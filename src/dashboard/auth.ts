@@ -2,6 +2,8 @@ import { createHash, randomBytes, scrypt, timingSafeEqual, type ScryptOptions } 
 
 /** Dashboard credentials as they come from config (`dashboard.*`); all optional. */
 export interface DashboardCredentials {
+  /** `entra`: people sign in with Entra ID (sessions); the token and Basic user are not used. */
+  auth?: 'shared' | 'entra' | undefined;
   token?: string | undefined;
   user?: string | undefined;
   passwordHash?: string | undefined;
@@ -53,6 +55,7 @@ function sameSecret(a: string, b: string): boolean {
 }
 
 export function hasCredentials(credentials: DashboardCredentials): boolean {
+  if (credentials.auth === 'entra') return true;
   return Boolean(credentials.token) || Boolean(credentials.user && credentials.passwordHash);
 }
 

@@ -13,6 +13,8 @@ import {
   hostnameOf,
   isLoopbackHost,
 } from './auth.js';
+import { askToSignIn } from './signin/ask-to-sign-in.js';
+import { registerSignInRoutes, sessionPerson, SIGN_IN_PATHS } from './signin/signin-routes.js';
 import { hasRole, sendRoleRefusal, sharedCredentialPerson, type Person } from './roles.js';
 import { actionCandidate, createActionToken, isSameOrigin, isUnsafeMethod } from './csrf.js';
 import type { DashboardDeps } from './dashboard-deps.js';
@@ -81,10 +83,16 @@ export async function buildDashboard(deps: DashboardDeps): Promise<FastifyInstan
   };
 
   app.addHook('onRequest', async (request, reply) => {
-    if (PUBLIC_PATHS.has(pathOf(request))) return;
+    const path = pathOf(request);
+    if (PUBLIC_PATHS.has(path)) return;
     // The automation API authenticates with its own bearer tokens (src/api), never a browser's.
-    if (deps.api && pathOf(request).startsWith(`${API_PREFIX}/`)) return;
-    if (withCredentials) {
+    if (deps.api && path.startsWith(`${API_PREFIX}/`)) return;
+    if (deps.signIn) {
+      if (SIGN_IN_PATHS.has(path)) return;
+      const person = await sessionPerson(request, deps.signIn.sessions);
+      if (!person) return askToSignIn(request, reply);
+      request.person = person;
+    } else if (withCredentials) {
       const authorization = request.headers.authorization;
       const address = [`address:${request.ip}`];
       const user = basicUserOf(authorization);
@@ -120,9 +128,11 @@ export async function buildDashboard(deps: DashboardDeps): Promise<FastifyInstan
     if (isUnsafeMethod(request.method)) {
       if (!isSameOrigin(request))
         return reply.code(403).send({ error: 'cross-site request refused' });
+      // Signing out changes nothing but the person's own session.
+      if (deps.signIn && path === '/signout') return undefined;
       if (!deps.allowActions) return reply.code(403).send({ error: 'read-only dashboard' });
       // bull-board's own routes change queues too: the same action token as the buttons.
-      if (pathOf(request).startsWith(QUEUES_PATH)) {
+      if (path.startsWith(QUEUES_PATH)) {
         if (!hasRole(request.person, 'operator')) {
           return sendRoleRefusal(request, reply, 'operator');
         }
@@ -235,6 +245,7 @@ export async function buildDashboard(deps: DashboardDeps): Promise<FastifyInstan
       });
     }
   }
+  if (deps.signIn) registerSignInRoutes(app, { ...deps.signIn, clock, audit: deps.audit });
   if (deps.queue) await registerQueueBoard(app, deps.queue, token, Boolean(deps.https));
   if (deps.api) await registerApi(app, deps.api);
   const audit = deps.audit ?? deps.api?.audit;

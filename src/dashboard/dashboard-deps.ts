@@ -14,6 +14,7 @@ import type { TenantReport } from '../lanes/tenant-reports.js';
 import type { KillSwitchResult } from './overview.js';
 import type { DashboardCredentials } from './auth.js';
 import type { BudgetSource } from '../lanes/budget-usage.js';
+import type { SignInDeps } from './signin/signin-routes.js';
 import type { QueueExporter } from './metrics.js';
 import type { CampaignStarter } from './start/campaign-starter.js';
 import type { ExportWriter } from './routes/export.js';
@@ -43,6 +44,11 @@ export interface DashboardDeps {
   /** The lanes' exporter (`createLaneMetrics`): lane depths, reserve and tenants in `/metrics`. */
   lanes?: QueueExporter | undefined;
   credentials: DashboardCredentials;
+  /**
+   * `dashboard.auth: entra`: people sign in with Entra ID and get a session; `credentials` are
+   * then not used. Roles come from the ID token (src/dashboard/roles.ts).
+   */
+  signIn?: SignInDeps | undefined;
   /** PEM certificate and key: the dashboard speaks HTTPS only (`--tls-cert/--tls-key`). */
   https?: { cert: string; key: string } | undefined;
   /** Pause/resume/cancel buttons and a writable bull-board (`--allow-actions`). */

@@ -99,7 +99,7 @@ export function sendRoleRefusal(request: FastifyRequest, reply: FastifyReply, ro
   </section>`;
   return reply
     .type('text/html; charset=utf-8')
-    .send(layout({ title: 'Not allowed', body, allowActions: false }));
+    .send(layout({ title: 'Not allowed', body, allowActions: false, person: request.person }));
 }
 
 /**

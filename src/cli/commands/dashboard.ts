@@ -16,6 +16,7 @@ import { buildDashboard } from '../../dashboard/build-dashboard.js';
 import { createCampaignStarter } from '../../dashboard/start/campaign-starter.js';
 import { dashboardRetention } from '../../runtime/retention-from-config.js';
 import { buildRuntime } from '../../runtime/build-runtime.js';
+import { signInFromConfig } from '../../runtime/signin-from-config.js';
 import type { Logger } from '../../shared/logger.js';
 import { createOutageRider, watchRedisOutage } from '../../runtime/redis-outage.js';
 import { describeRedisUrl } from '../../shared/redis.js';
@@ -64,6 +65,11 @@ export async function startDashboardServer(
   const { log } = runtime;
   if (!hasCredentials(config.dashboard)) {
     log.warn({ host }, 'no dashboard credentials configured: serving on loopback only');
+  } else if (config.dashboard.auth === 'entra') {
+    log.info(
+      { redirectUri: config.dashboard.entra.redirectUri },
+      'dashboard sign-in with Entra ID',
+    );
   }
   // The automation API (and its webhook watcher and deliveries) in the same process.
   const lifecycle = dashboardLifecycle(runtime);
@@ -104,6 +110,11 @@ export async function startDashboardServer(
     verifyEnabled: config.verify.enabled,
     webhookAttempts: () => createWebhookStore(runtime.redis, config.redis.prefix).attemptCounts(),
     credentials: config.dashboard,
+    signIn: signInFromConfig(config, {
+      redis: runtime.redis,
+      clock: runtime.clock,
+      log: log.child({ component: 'dashboard' }),
+    }),
     https,
     allowActions,
     requireNoEviction: config.redis.requireNoEviction,

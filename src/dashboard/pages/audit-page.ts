@@ -45,7 +45,7 @@ export function registerAuditPage(
   log: AuditLog,
   allowActions: boolean,
 ): void {
-  app.get('/audit', async (_request, reply) => {
+  app.get('/audit', async (request, reply) => {
     const entries = await log.list({ limit: PAGE });
     const body = html`<section class="card">
       <h1>Audit log</h1>
@@ -76,7 +76,7 @@ export function registerAuditPage(
     return reply
       .type('text/html; charset=utf-8')
       .header('cache-control', 'no-store')
-      .send(layout({ title: 'Audit log', body, allowActions }));
+      .send(layout({ title: 'Audit log', body, allowActions, person: request.person }));
   });
   app.get<{ Params: { format: string } }>('/audit/export.:format', async (request, reply) => {
     const format = request.params.format;

@@ -4,7 +4,7 @@ import type { CampaignView } from '../overview.js';
 import { campaignCard } from './campaign-card.js';
 import { deviceTable, type DeviceQuery } from './device-table.js';
 import { html, type SafeHtml } from '../../web/html.js';
-import { layout } from './layout.js';
+import { layout, type SignedIn } from './layout.js';
 import { noWorkersBanner } from './no-workers-banner.js';
 import { NAME_CONFIRMED_ACTIONS } from '../typed-name.js';
 
@@ -92,6 +92,8 @@ export interface CampaignPageInput {
   retryOffered?: boolean;
   /** Live workers, when heartbeats are read: none alive puts up the banner. */
   workers?: readonly LiveWorker[] | undefined;
+  /** Who is signed in, for the header. */
+  person?: SignedIn | null | undefined;
 }
 
 export function campaignPage(input: CampaignPageInput): string {
@@ -100,6 +102,7 @@ export function campaignPage(input: CampaignPageInput): string {
   return layout({
     title: view.campaign.name,
     allowActions: input.actionToken !== null,
+    person: input.person,
     body: html`<p class="crumbs"><a href="/">← All campaigns</a></p>
       <div data-live="/fragments/campaigns/${id}" data-events="/events/campaigns/${id}">
         ${campaignFragment(view, input.actionToken, input.retryOffered, input.workers)}

@@ -3,7 +3,7 @@ import { budgetPanel } from './budget-panel.js';
 import { campaignCard } from './campaign-card.js';
 import { formatCount, formatTime } from './format.js';
 import { html, type SafeHtml } from '../../web/html.js';
-import { layout } from './layout.js';
+import { layout, type SignedIn } from './layout.js';
 import { noWorkersBanner } from './no-workers-banner.js';
 import { archivedPanel, memoryWarning } from './retention-panels.js';
 import { schedulePanel } from './schedule-panel.js';
@@ -37,10 +37,12 @@ export function campaignsPage(
   overview: Overview,
   allowActions: boolean,
   startOffered = false,
+  person?: SignedIn | null,
 ): string {
   return layout({
     title: 'Campaigns',
     allowActions,
+    person,
     body: html`${
         startOffered
           ? html`<p class="page-actions">

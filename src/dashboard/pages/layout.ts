@@ -1,14 +1,41 @@
 import { html, type SafeHtml } from '../../web/html.js';
 
+/** Who the header says is signed in (the dashboard's `request.person`, reduced to what shows). */
+export interface SignedIn {
+  name: string;
+  upn: string;
+  roles: readonly string[];
+  via: string;
+}
+
 export interface LayoutOptions {
   title: string;
   body: SafeHtml;
   /** Shown in the header so nobody wonders whether the buttons are live. */
   allowActions: boolean;
+  /** The signed-in person: name and role in the header, and a sign-out button for Entra. */
+  person?: SignedIn | null | undefined;
+}
+
+const ROLE_LABEL: Readonly<Record<string, string>> = {
+  viewer: 'Viewer',
+  operator: 'Operator',
+  admin: 'Admin',
+};
+
+function whoIsSignedIn(person: SignedIn | null | undefined) {
+  if (!person || person.via !== 'entra') return '';
+  const role = ROLE_LABEL[person.roles.at(-1) ?? ''] ?? 'no role';
+  return html`<span class="who" title="${person.upn}"
+      >${person.name} · <span class="role">${role}</span></span
+    >
+    <form class="signout" method="post" action="/signout">
+      <button type="submit">Sign out</button>
+    </form>`;
 }
 
 /** The page shell: header, navigation, stylesheet and the small script that keeps it live. */
-export function layout({ title, body, allowActions }: LayoutOptions): string {
+export function layout({ title, body, allowActions, person }: LayoutOptions): string {
   return html`<!doctype html>
     <html lang="en">
       <head>
@@ -31,6 +58,7 @@ export function layout({ title, body, allowActions }: LayoutOptions): string {
           <span class="mode ${allowActions ? 'mode-actions' : 'mode-readonly'}"
             >${allowActions ? 'actions enabled' : 'read-only'}</span
           >
+          ${whoIsSignedIn(person)}
           <span class="live" id="live-status" aria-live="polite">live</span>
         </header>
         <main>${body}</main>

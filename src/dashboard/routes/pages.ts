@@ -65,11 +65,16 @@ export function registerPageRoutes(app: FastifyInstance, deps: PageRouteDeps): v
   const notFound = (reply: FastifyReply) =>
     reply.code(404).type('text/plain').send('No such campaign');
 
-  app.get('/', async (_request, reply) => {
+  app.get('/', async (request, reply) => {
     const overview = await readOverview(deps);
     return sendHtml(
       reply,
-      campaignsPage(overview, deps.actionToken !== null, deps.startOffered === true),
+      campaignsPage(
+        overview,
+        deps.actionToken !== null,
+        deps.startOffered === true,
+        request.person,
+      ),
     );
   });
 
@@ -99,6 +104,7 @@ export function registerPageRoutes(app: FastifyInstance, deps: PageRouteDeps): v
           actionToken: deps.actionToken,
           retryOffered: deps.retryOffered,
           workers: found.workers,
+          person: request.person,
         }),
       );
     },

@@ -54,10 +54,12 @@ export async function verifyIdToken(
   if (segments.length !== 3) throw refuse('bad_token', 'The ID token is not a signed JWT.');
   const [h, p, s] = segments as [string, string, string];
   const header = part(h, 'header');
-  if (header['alg'] !== 'RS256') throw refuse('bad_token', 'The ID token is not signed with RS256.');
+  if (header['alg'] !== 'RS256')
+    throw refuse('bad_token', 'The ID token is not signed with RS256.');
   const kid = typeof header['kid'] === 'string' ? header['kid'] : '';
   const key = await keyFor(kid);
-  if (!key) throw refuse('bad_signature', 'The ID token is signed by a key the tenant does not publish.');
+  if (!key)
+    throw refuse('bad_signature', 'The ID token is signed by a key the tenant does not publish.');
   if (!verify('sha256', Buffer.from(`${h}.${p}`), key, Buffer.from(s, 'base64url'))) {
     throw refuse('bad_signature', 'The ID token signature does not verify.');
   }
@@ -65,7 +67,10 @@ export async function verifyIdToken(
   const skew = (expected.skewMs ?? 300_000) / 1000;
   const now = expected.nowMs / 1000;
   if (claims['iss'] !== expected.issuer) {
-    throw refuse('wrong_issuer', `The ID token was issued by ${String(claims['iss'])}, not ${expected.issuer}.`);
+    throw refuse(
+      'wrong_issuer',
+      `The ID token was issued by ${String(claims['iss'])}, not ${expected.issuer}.`,
+    );
   }
   const aud = claims['aud'];
   if (aud !== expected.audience && !(Array.isArray(aud) && aud.includes(expected.audience))) {

@@ -103,7 +103,9 @@ export function registerSignInRoutes(
     const returnTo = safeReturnTo(request.query.returnTo);
     await deps.sessions.saveSignIn({ ...pending, binding, returnTo });
     setCookie(reply, SIGN_IN_COOKIE, binding, 600);
-    return reply.header('cache-control', 'no-store').redirect(await deps.client.authUrl(pending), 302);
+    return reply
+      .header('cache-control', 'no-store')
+      .redirect(await deps.client.authUrl(pending), 302);
   });
 
   app.get<{ Querystring: Record<string, string | undefined> }>(
@@ -145,33 +147,61 @@ export function registerSignInRoutes(
           deps.keys,
         );
         const oid = typeof claims['oid'] === 'string' ? claims['oid'] : '';
-        who = { upn: String(claims['preferred_username'] ?? oid), oid };
+        const upn = claims['preferred_username'];
+        who = { upn: typeof upn === 'string' ? upn : oid, oid };
         const person = personFromClaims(claims, deps.roles);
         setCookie(reply, SESSION_COOKIE, await deps.sessions.create(person), undefined);
         setCookie(reply, SIGN_IN_COOKIE, null);
         await audit(request, 'dashboard.signin', 'ok', person.roles.at(-1) ?? '', person);
-        return reply.redirect(started.returnTo, 303);
+        return await reply.redirect(started.returnTo, 303);
       } catch (failure) {
         if (!(failure instanceof SignInRefused)) throw failure;
         request.log.warn({ code: failure.code, upn: who?.upn }, 'dashboard sign-in refused');
-        await audit(request, 'dashboard.signin', 'refused', `${failure.code}: ${failure.message}`, who);
-        return page(reply, failure.status, 'Sign-in refused', failure.message);
+        await audit(
+          request,
+          'dashboard.signin',
+          'refused',
+          `${failure.code}: ${failure.message}`,
+          who,
+        );
+        return await page(reply, failure.status, 'Sign-in refused', failure.message);
       }
     },
   );
 
+  // The sign-out form posts urlencoded (empty); read-only dashboards have no parser for it yet.
+  if (!app.hasContentTypeParser('application/x-www-form-urlencoded')) {
+    app.addContentTypeParser(
+      'application/x-www-form-urlencoded',
+      { parseAs: 'string', bodyLimit: 1_024 },
+      (_request, _body, done) => {
+        done(null, {});
+      },
+    );
+  }
+
+  // Ends the dashboard's session here; Entra's own session is a link on the next page, since
+  // the page's CSP (`form-action 'self'`) lets a form post lead only back to this dashboard.
   app.post('/signout', async (request, reply) => {
     const person = request.person;
     await deps.sessions.destroy(cookieValue(request, SESSION_COOKIE));
     setCookie(reply, SESSION_COOKIE, null);
     if (person) await audit(request, 'dashboard.signout', 'ok', '', person);
-    const back = new URL('/signed-out', deps.redirectUri).toString();
-    return reply.redirect(deps.client.logoutUrl(back), 303);
+    return reply.redirect('/signed-out', 303);
   });
 
-  app.get('/signed-out', async (_request, reply) =>
-    page(reply, 200, 'Signed out', 'You signed out of the fleetscan dashboard.'),
-  );
+  app.get('/signed-out', async (_request, reply) => {
+    const entra = deps.client.logoutUrl(new URL('/signed-out', deps.redirectUri).toString());
+    const body = html`<section class="card">
+      <h1>Signed out</h1>
+      <p>You signed out of the fleetscan dashboard.</p>
+      <p><a href="/signin">Sign in again</a> · <a href="${entra}">Sign out of Microsoft too</a></p>
+    </section>`;
+    return reply
+      .type('text/html; charset=utf-8')
+      .header('cache-control', 'no-store')
+      .send(layout({ title: 'Signed out', body, allowActions: false }));
+  });
 }
 
 /**

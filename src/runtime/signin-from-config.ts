@@ -1,0 +1,48 @@
+import type { INetworkModule } from '@azure/msal-node';
+import { resolveCloud } from '../auth/clouds.js';
+import { createSignInClient } from '../auth/signin-client.js';
+import type { Config } from '../config/schema.js';
+import { createKeyLookup } from '../dashboard/signin/id-token.js';
+import { createSessionStore } from '../dashboard/signin/session-store.js';
+import type { SignInDeps } from '../dashboard/signin/signin-routes.js';
+import type { Clock } from '../shared/clock.js';
+import type { Logger } from '../shared/logger.js';
+import type { Redis } from '../shared/redis.js';
+
+/**
+ * The dashboard's Entra sign-in (`dashboard.auth: entra`) from configuration: the confidential
+ * client (its login host defaults to `defender.authorityHost`, the cloud's), the tenant's keys,
+ * sessions under `redis.prefix`, and the group → role map. Undefined for `dashboard.auth: shared`.
+ */
+export function signInFromConfig(
+  config: Config,
+  deps: {
+    redis: Redis;
+    clock: Clock;
+    log: Logger;
+    /** HTTP for MSAL and the JWKS; default MSAL's own and `fetch` (tests trust a test CA). */
+    network?: { msal: INetworkModule; fetchJson: (url: string) => Promise<unknown> };
+  },
+): SignInDeps | undefined {
+  const { auth, entra } = config.dashboard;
+  if (auth !== 'entra' || !entra.redirectUri) return undefined;
+  const client = createSignInClient(
+    {
+      entra,
+      defaultAuthorityHost: resolveCloud(config.defender).authorityHost,
+      networkClient: deps.network?.msal,
+    },
+    deps.log,
+  );
+  return {
+    client,
+    keys: createKeyLookup(client.jwksUri, deps.network?.fetchJson, () => deps.clock.now()),
+    sessions: createSessionStore(deps.redis, config.redis.prefix, {
+      idleMs: entra.idleTimeout,
+      absoluteMs: entra.absoluteTimeout,
+      clock: deps.clock,
+    }),
+    roles: { groups: entra.groups, groupOverage: entra.groupOverage },
+    redirectUri: entra.redirectUri,
+  };
+}
