@@ -17,6 +17,10 @@ export function isUnsafeMethod(method: string): boolean {
 export function isSameOrigin(request: FastifyRequest): boolean {
   const host = request.headers.host;
   const origin = request.headers.origin;
+  const site = request.headers['sec-fetch-site'];
+  // Under `Referrer-Policy: no-referrer` (ours) a browser's form post says `Origin: null` even
+  // from our own page; `Sec-Fetch-Site`, which no page can set, still tells where it came from.
+  if (origin === 'null' && site !== undefined) return site === 'same-origin';
   if (origin !== undefined) {
     if (!host) return false;
     try {
@@ -25,7 +29,6 @@ export function isSameOrigin(request: FastifyRequest): boolean {
       return false; // `Origin: null` (sandboxed frame, file:) and garbage
     }
   }
-  const site = request.headers['sec-fetch-site'];
   if (site !== undefined) return site === 'same-origin';
   return true;
 }

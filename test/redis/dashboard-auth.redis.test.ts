@@ -178,6 +178,38 @@ describe('dashboard actions', () => {
     expect((await fx.store.getCampaign(seeded.id))?.state).toBe('cancelled');
   });
 
+  it('takes a form post that says Origin: null (no-referrer) when Sec-Fetch-Site says same-origin', async () => {
+    app = await buildDashboard(fx.deps({ allowActions: true }));
+    const seeded = await seedCampaign(fx.store, {
+      name: 'null-origin',
+      total: 3,
+      requested: 1,
+      failed: 0,
+      deferred: 0,
+    });
+    const csrf = await tokenFrom(app, seeded.id);
+    const { payload, ...type } = form(csrf);
+    const post = (site: string) =>
+      app.inject({
+        method: 'POST',
+        url: `/campaigns/${seeded.id}/pause`,
+        headers: {
+          ...bearer,
+          ...type,
+          host: 'dash.example:3000',
+          origin: 'null',
+          'sec-fetch-site': site,
+        },
+        payload,
+      });
+    for (const site of ['cross-site', 'same-site', 'none']) {
+      expect((await post(site)).statusCode, site).toBe(403);
+    }
+    expect((await fx.store.getCampaign(seeded.id))?.state).toBe('running');
+    expect((await post('same-origin')).statusCode).toBe(303);
+    expect((await fx.store.getCampaign(seeded.id))?.state).toBe('paused');
+  });
+
   it('refuses cross-site requests and requests without the action token', async () => {
     app = await buildDashboard(fx.deps({ allowActions: true }));
     const seeded = await seedCampaign(fx.store, {
