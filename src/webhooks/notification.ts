@@ -124,6 +124,14 @@ function campaignSummary(event: WebhookEvent, campaign: Record<string, unknown>)
       return `${name}: ${n(event.data['newFailures'])} more devices failed (${n(event.data['failed'])} in all).`;
     case 'campaign.settled':
       return `${name}: every scan action reached a final status.`;
+    case 'campaign.threats-found': {
+      const threats = isRecord(event.data['threats']) ? event.data['threats'] : {};
+      const names = show(threats['names']);
+      return (
+        `${name}: ${n(threats['count'])} detections on device ${String(show(event.data['machineId']))}` +
+        `${names ? ` (${names})` : ''}, ${n(threats['unremediated'])} not remediated.`
+      );
+    }
     default:
       return null;
   }

@@ -4,7 +4,11 @@ import { escapeMrkdwn, slackMessage } from '../../../src/webhooks/slack-message.
 import { teamsMessage } from '../../../src/webhooks/teams-message.js';
 import type { WebhookEvent } from '../../../src/webhooks/webhook-event.js';
 import { formatDelivery } from '../../../src/webhooks/webhook-format.js';
-import { securityDenialsEvent, tenantBlockEvent } from '../../../src/webhooks/source-events.js';
+import {
+  securityDenialsEvent,
+  tenantBlockEvent,
+  threatsFoundEvent,
+} from '../../../src/webhooks/source-events.js';
 
 const AT = Date.parse('2026-12-07T18:00:00Z');
 
@@ -82,6 +86,33 @@ describe('chat notifications of events', () => {
       { name: 'Message', value: 'AADSTS7000222: The provided client secret keys are expired' },
       { name: 'Next probe at', value: '2026-12-07T18:05:00.000Z' },
     ]);
+  });
+
+  it('says what verify found on a device, and how much is not remediated', () => {
+    const n = describeEvent(
+      threatsFoundEvent(
+        { id: campaign.id, name: 'Incident sweep', tenant: 'contoso' },
+        'ab'.repeat(20),
+        {
+          count: 3,
+          names: ['EICAR_Test_File', 'Trojan:Win32/Wacatac'],
+          unremediated: 1,
+          files: ['C:\\Users\\x\\eicar.com'],
+          alerts: 1,
+          alertTitles: ["'EICAR_Test_File' malware was detected"],
+          firstAt: '2026-12-07T17:59:00.000Z',
+        },
+        AT,
+      ),
+    );
+    expect(n.title).toBe('Threats found: Incident sweep');
+    expect(n.tone).toBe('attention');
+    expect(n.summary).toBe(
+      `Incident sweep: 3 detections on device ${'ab'.repeat(20)} (EICAR_Test_File, ` +
+        'Trojan:Win32/Wacatac), 1 not remediated.',
+    );
+    expect(n.facts).toContainEqual({ name: 'Threats unremediated', value: '1' });
+    expect(n.facts.length).toBeLessThanOrEqual(MAX_FACTS);
   });
 
   it('reads a refused-requests alarm', () => {
