@@ -8,6 +8,8 @@ import {
 import { eventRow, scheduledScanRows } from './device-events.js';
 import type { SimMachine } from './fleet.js';
 import type { TableQuery } from './kql-subset.js';
+import { mdeTimestamp } from './machine-actions.js';
+import { DEVICE_EVIDENCE } from './security-incidents.js';
 import type { SimContext } from './sim-context.js';
 
 /** Hunting keeps 30 days of data (Microsoft Learn, "Microsoft Defender XDR advanced hunting API"). */
@@ -36,9 +38,46 @@ export function machineDetections(
     .sort((a, b) => a.atMs - b.atMs);
 }
 
+/**
+ * The `AlertEvidence` rows of the Graph incidents' alerts (`SecurityStore`) that name device
+ * `id` in their device evidence: the same alerts, seen from advanced hunting.
+ */
+function incidentAlertRows(
+  ctx: Pick<SimContext, 'security'>,
+  id: string,
+  query: TableQuery,
+  fromMs: number,
+  now: number,
+): Record<string, unknown>[] {
+  if (query.entityType !== 'Machine') return [];
+  return ctx.security.alerts().flatMap((alert) => {
+    const at = Date.parse(alert.createdDateTime);
+    const device = alert.evidence.find(
+      (e) => e['@odata.type'] === DEVICE_EVIDENCE && e['mdeDeviceId'] === id,
+    );
+    if (!device || at < fromMs || at > now) return [];
+    return [
+      {
+        Timestamp: mdeTimestamp(at),
+        AlertId: alert.id,
+        Title: alert.title,
+        Categories: JSON.stringify([alert['category'] ?? 'Malware']),
+        ServiceSource: 'Microsoft Defender for Endpoint',
+        DetectionSource: 'Antivirus',
+        EntityType: 'Machine',
+        EvidenceRole: 'Impacted',
+        DeviceId: id,
+        DeviceName: device['deviceDnsName'] ?? '',
+        FileName: '',
+        SHA1: '',
+      },
+    ];
+  });
+}
+
 /** The rows one table pipeline of a query selects, as of `now` (all columns; the caller projects). */
 export function tableRows(
-  ctx: Pick<SimContext, 'actions' | 'opts' | 'machines'>,
+  ctx: Pick<SimContext, 'actions' | 'opts' | 'machines' | 'security'>,
   query: TableQuery,
   now: number,
 ): Record<string, unknown>[] {
@@ -47,6 +86,7 @@ export function tableRows(
   for (const id of query.deviceIds) {
     const machine = ctx.machines.get(id);
     if (query.table === 'AlertEvidence') {
+      rows.push(...incidentAlertRows(ctx, id, query, fromMs, now));
       if (!machine) continue;
       // An alert's detection may precede the window while the alert itself falls in it (by
       // less than the quiet time: see `actionDetections`).

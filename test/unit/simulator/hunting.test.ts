@@ -5,6 +5,7 @@ import { createGraphClient } from '../../../src/hunting/graph-client.js';
 import { HuntingError } from '../../../src/hunting/hunting-error.js';
 import { buildSimulator, type Simulator } from '../../../src/simulator/build-simulator.js';
 import { parseScanEventQuery } from '../../../src/simulator/kql-subset.js';
+import { findingsQuery } from '../../../src/hunting/findings-query.js';
 import { fakeClock, scan } from './sim-kit.js';
 
 const DEVICE = 'a'.repeat(40);
@@ -174,6 +175,60 @@ describe('the hunting CPU quota', () => {
       expect(pauses).toEqual([10 * 60_000]); // 12:05 → the cycle ends at 12:15
       clock.advance(10 * 60_000);
       await expect(client.runHuntingQuery(QUERY([DEVICE]))).resolves.toMatchObject({ results: [] });
+    } finally {
+      await sim.close();
+    }
+  });
+});
+
+describe('advanced hunting: detections and alerts (issue 28)', () => {
+  it('reports a scan detection inside the scan, noise outside it, and alerts from detections and incidents in AlertEvidence', async () => {
+    const clock = fakeClock();
+    const sim = await buildSimulator({
+      fleet: 4,
+      fleetMix: { offline: 0, busy: 0, unsupportedOs: 0, inactive: 0, excluded: 0, duplicate: 0 },
+      now: clock.now,
+      evidence: { completedRate: 1, cancelledRate: 0, failedRate: 0, delayMs: [60_000, 60_000] },
+      detections: { share: 1, remediatedShare: 0, alertShare: 1, noiseShare: 1, quietMs: 600_000 },
+      incidents: [
+        { alerts: [{ title: 'Incident alert', createdMs: clock.now() + 5_000, devices: [0] }] },
+      ],
+    });
+    try {
+      const id = sim.machines[0]?.id ?? '';
+      expect((await scan(sim, id)).statusCode).toBe(201);
+      const since = clock.now() - 1;
+      clock.advance(25_000 + 60_000 + 1_300_000); // delivered, reported, and past the late noise
+      const query = findingsQuery(since, [id]);
+      const reply = await hunt(sim, { Query: query });
+      expect(reply.statusCode).toBe(200);
+      const body = reply.json<{ schema: { name: string }[]; results: Record<string, unknown>[] }>();
+      // The outer union's columns: the source first, then each table's in order, nulls elsewhere.
+      expect(body.schema.map((c) => c.name)).toEqual([
+        'SourceTable', 'Timestamp', 'DeviceId', 'ActionType', 'FileName', 'FolderPath', 'SHA1',
+        'AdditionalFields', 'AlertId', 'Title',
+      ]); // prettier-ignore
+      const detections = sim.detections(since);
+      const scanFound = detections.filter((d) => d.cause === 'scan');
+      expect(scanFound.length).toBeGreaterThan(0);
+      const completed = body.results.find((r) => r['ActionType'] === 'AntivirusScanCompleted');
+      const scanEnd = Date.parse(String(completed?.['Timestamp']));
+      for (const d of scanFound) expect(d.atMs).toBeLessThan(scanEnd);
+      const late = detections.filter((d) => d.cause === 'realtime');
+      expect(late.every((d) => d.atMs > scanEnd + 600_000)).toBe(true);
+      const rows = body.results.filter((r) => r['ActionType'] === 'AntivirusDetection');
+      expect(rows).toHaveLength(scanFound.length + late.length);
+      expect(rows[0]).toMatchObject({ SourceTable: 'DeviceEvents', AlertId: null, Title: null });
+      expect(JSON.parse(String(rows[0]?.['AdditionalFields']))).toMatchObject({
+        ThreatName: expect.stringMatching(/:/) as unknown,
+        WasRemediated: false,
+      });
+      const alerts = body.results.filter((r) => r['SourceTable'] === 'AlertEvidence');
+      expect(alerts.map((r) => r['Title'])).toContain('Incident alert');
+      const alertIds = new Set(alerts.map((r) => r['AlertId']));
+      // One Machine row per alert (the File rows are filtered out by EntityType).
+      expect(alertIds.size).toBe(alerts.length);
+      for (const d of [...scanFound, ...late]) expect(alertIds.has(d.alert?.id)).toBe(true);
     } finally {
       await sim.close();
     }
