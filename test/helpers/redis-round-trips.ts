@@ -1,7 +1,6 @@
-import { createHash } from 'node:crypto';
-import { readdir, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { connect } from 'node:net';
 import { Redis as SingleRedis } from 'ioredis';
+import { LUA_SCRIPTS, luaScript } from '../../src/lua/lua-scripts.js';
 
 /**
  * The commands of one RESP write (`*<n>` arrays of bulk strings, several for a pipeline), each
@@ -60,50 +59,55 @@ export interface MonitoredCommand {
 }
 
 /**
- * MONITOR on its own connection, keeping the commands of `target` only, with the commands its
- * scripts ran inside Redis: MONITOR shows an EVALSHA, then the script's own commands (source
- * `lua`), and nothing comes between (Redis runs one command at a time).
+ * MONITOR on a plain socket of its own (ioredis's `monitor()` trips over a busy shared Redis),
+ * keeping the commands of `target` only, with the commands its scripts ran inside Redis:
+ * MONITOR shows an EVALSHA, then the script's own commands (source `lua`), and nothing comes
+ * between (Redis runs one command at a time).
  */
 export async function watchMonitor(
   url: string,
   target: SingleRedis,
 ): Promise<{ stop(): Promise<MonitoredCommand[]> }> {
   const source = `${String(target.stream.localAddress)}:${String(target.stream.localPort)}`;
-  const monitor = await new SingleRedis(url).monitor();
+  const { hostname, port } = new URL(url);
+  const socket = connect({ host: hostname, port: Number(port || 6379) });
+  await new Promise<void>((resolve, reject) => {
+    socket.once('connect', resolve);
+    socket.once('error', reject);
+  });
   const seen: MonitoredCommand[] = [];
   let ours = false;
-  monitor.on('monitor', (_time: string, args: string[], from: string) => {
-    const [name = '', ...rest] = args;
-    if (from !== 'lua') ours = from === source;
-    if (ours) seen.push({ name: name.toLowerCase(), args: rest, inScript: from === 'lua' });
+  let rest = '';
+  socket.setEncoding('utf8');
+  socket.on('data', (chunk: string) => {
+    const lines = (rest + chunk).split('\r\n');
+    rest = lines.pop() ?? '';
+    for (const line of lines) {
+      // +1796667468.508271 [0 127.0.0.1:59294] "evalsha" "…" "3" …
+      const head = /^\+\d+\.\d+ \[\d+ ([^\]]+)\] (.*)$/.exec(line);
+      if (!head) continue;
+      const from = head[1] ?? '';
+      const args = [...(head[2] ?? '').matchAll(/"((?:[^"\\]|\\.)*)"/g)].map((m) => m[1] ?? '');
+      const [name = '', ...more] = args;
+      if (from !== 'lua') ours = from === source;
+      if (ours) seen.push({ name: name.toLowerCase(), args: more, inScript: from === 'lua' });
+    }
   });
+  socket.write('MONITOR\r\n');
   return {
     async stop() {
-      // MONITOR lines trail the commands a little: a PING on the target marks the end.
+      // MONITOR lines trail the commands a little: an ECHO on the target marks the end.
       const mark = `round-trips-end-${String(Date.now())}`;
       await target.echo(mark);
       for (let i = 0; i < 100 && !seen.some((c) => c.name === 'echo' && c.args[0] === mark); i++)
         await new Promise((resolve) => setTimeout(resolve, 20));
-      monitor.disconnect();
+      socket.destroy();
       return seen;
     },
   };
 }
 
-/** SHA-1 → script name, for every Lua file of src/ (to read a round trip's EVALSHAs). */
-export async function luaScriptNames(): Promise<Map<string, string>> {
-  const names = new Map<string, string>();
-  const root = new URL('../../src/', import.meta.url).pathname;
-  const walk = async (dir: string): Promise<void> => {
-    for (const entry of await readdir(dir, { withFileTypes: true })) {
-      const path = join(dir, entry.name);
-      if (entry.isDirectory()) await walk(path);
-      else if (entry.name.endsWith('.lua')) {
-        const source = await readFile(path, 'utf8');
-        names.set(createHash('sha1').update(source).digest('hex'), entry.name);
-      }
-    }
-  };
-  await walk(root);
-  return names;
+/** SHA-1 → script name, for every script of the registry (to read a round trip's EVALSHAs). */
+export function luaScriptNames(): Map<string, string> {
+  return new Map(LUA_SCRIPTS.map((name) => [luaScript(name).source().sha, name]));
 }

@@ -59,7 +59,7 @@ describe('the round trips of a device turn (real Redis, real simulator, real cli
 
     const redis = runtime.redis;
     if (!(redis instanceof SingleRedis)) throw new Error('expected a single Redis connection');
-    const names = await luaScriptNames();
+    const names = luaScriptNames();
     const writes = countWrites(redis);
     const monitor = await watchMonitor(testRedisUrl(), redis);
     cleanups.push(async () => {
