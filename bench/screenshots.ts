@@ -142,6 +142,8 @@ function configFor(
       'retention.sweep': false,
       'dashboard.port': 0,
       'api.enabled': true,
+      // Today's buttons (pause, cancel, retry, kill switch, New campaign) on the pictures.
+      'dashboard.allowActions': true,
       'log.level': 'silent',
     },
   });
