@@ -3,6 +3,8 @@ import type { LiveWorker } from '../../ops/worker-presence.js';
 import type { CampaignView } from '../overview.js';
 import { campaignCard } from './campaign-card.js';
 import { deviceTable, type DeviceQuery } from './device-table.js';
+import { findingsTable } from './findings-table.js';
+import type { CampaignFindings } from '../../tracking/lifecycle-store.js';
 import { html, type SafeHtml } from '../../web/html.js';
 import { layout, type SignedIn } from './layout.js';
 import { noWorkersBanner } from './no-workers-banner.js';
@@ -94,6 +96,8 @@ export interface CampaignPageInput {
   workers?: readonly LiveWorker[] | undefined;
   /** Who is signed in, for the header. */
   person?: SignedIn | null | undefined;
+  /** What the scans found (last verify) and the devices with detections, when read. */
+  findings?: { summary: CampaignFindings | null; devices: readonly DeviceRecord[] } | undefined;
 }
 
 export function campaignPage(input: CampaignPageInput): string {
@@ -107,6 +111,7 @@ export function campaignPage(input: CampaignPageInput): string {
       <div data-live="/fragments/campaigns/${id}" data-events="/events/campaigns/${id}">
         ${campaignFragment(view, input.actionToken, input.retryOffered, input.workers)}
       </div>
+      ${input.findings ? findingsTable(id, input.findings.summary, input.findings.devices) : ''}
       ${deviceTable(id, input.devices, input.query, input.next)}`,
   });
 }

@@ -1,5 +1,8 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import { DEVICE_STATES, type DeviceState } from '../../campaigns/campaign.js';
+import { DEVICE_STATES, type DeviceRecord, type DeviceState } from '../../campaigns/campaign.js';
+import type { CampaignFindings } from '../../tracking/lifecycle-store.js';
+import type { DashboardDeps } from '../dashboard-deps.js';
+import { FINDINGS_SHOWN, worstFirst } from '../pages/findings-table.js';
 import type { CampaignStore } from '../../campaigns/campaign-store.js';
 import { readCampaignView, readOverview, type OverviewDeps } from '../overview.js';
 import { campaignFragment, campaignPage } from '../pages/campaign-page.js';
@@ -105,6 +108,7 @@ export function registerPageRoutes(app: FastifyInstance, deps: PageRouteDeps): v
           retryOffered: deps.retryOffered,
           workers: found.workers,
           person: request.person,
+          findings: await readFindings(deps, request.params.id),
         }),
       );
     },
@@ -118,4 +122,26 @@ export function registerPageRoutes(app: FastifyInstance, deps: PageRouteDeps): v
       campaignFragment(found.view, deps.actionToken, deps.retryOffered, found.workers).value,
     );
   });
+}
+
+/**
+ * The campaign's findings for its page: the last verify's summary, and (only when it found
+ * something) one pass over the devices for those with detections, the list kept bounded.
+ */
+async function readFindings(
+  deps: Pick<DashboardDeps, 'lifecycle' | 'store'>,
+  campaignId: string,
+): Promise<{ summary: CampaignFindings | null; devices: DeviceRecord[] } | undefined> {
+  if (!deps.lifecycle) return undefined;
+  const summary = (await deps.lifecycle(campaignId)).findings;
+  let devices: DeviceRecord[] = [];
+  if (summary !== null && summary.devices > 0) {
+    for await (const d of deps.store.iterateDevices(campaignId)) {
+      if ((d.threats?.count ?? 0) === 0) continue;
+      devices.push(d);
+      if (devices.length >= 2 * FINDINGS_SHOWN)
+        devices = devices.sort(worstFirst).slice(0, FINDINGS_SHOWN);
+    }
+  }
+  return { summary, devices };
 }
