@@ -6,6 +6,7 @@ import {
   StartCampaignError,
   type ScanSource,
 } from '../../control/start-campaign.js';
+import { listedDeviceSource } from '../../control/scan-sources.js';
 import { TargetQueryError } from '../../producer/sources/errors.js';
 import type { ApiDeps } from '../api-deps.js';
 import {
@@ -24,12 +25,7 @@ import { defineRoute } from '../define-route.js';
 import { ApiProblem } from '../problem.js';
 import { allowsTenant, type ApiToken } from '../tokens/token-store.js';
 import { campaignFor } from './campaign-access.js';
-import {
-  checkDeviceIds,
-  evidenceSource,
-  evidenceTargetOf,
-  targetSource,
-} from './campaign-sources.js';
+import { checkDeviceIds, evidenceSource, evidenceTargetOf } from './campaign-sources.js';
 
 const TAGS = ['campaigns'];
 
@@ -61,7 +57,13 @@ async function sourceFor(
   const evidence = evidenceTargetOf(body);
   if (evidence) return evidenceSource(deps, tenant, evidence);
   try {
-    return targetSource(deps.tenants.get(tenant).client(), body);
+    // `query`/`tags`/`group` through List Machines, as `fleetscan scan --query/--tag/--group`.
+    return listedDeviceSource(deps.tenants.get(tenant).client(), {
+      query: body.query,
+      tags: body.tags,
+      group: body.group,
+      includeInactive: body.includeInactive,
+    });
   } catch (error) {
     if (error instanceof TargetQueryError) throw new ApiProblem('invalid-request', error.message);
     if (error instanceof ConfigError) {

@@ -1,8 +1,7 @@
-import { describeTargets, listScanSource, targetScanSource } from '../../control/scan-sources.js';
+import { listScanSource } from '../../control/scan-sources.js';
 import type { ScanSource } from '../../control/start-campaign.js';
 import { isMachineId } from '../../defender/machine-id.js';
 import { renderValue } from '../../producer/sources/device-id.js';
-import { resolveTargets, type MachineLister } from '../../producer/sources/resolve-targets.js';
 import {
   checkEvidenceTarget,
   EvidenceError,
@@ -52,23 +51,6 @@ export async function checkDeviceIds(
     );
   }
   return listScanSource(ids, `api:${String(ids.length)} devices`, CHUNK);
-}
-
-/** `query`/`tags`/`group` through List Machines, as `fleetscan scan --query/--tag/--group`. */
-export function targetSource(
-  client: MachineLister & { close?: () => void },
-  body: CreateCampaignInput,
-): ScanSource {
-  const targets = resolveTargets(client, {
-    query: body.query,
-    tags: body.tags,
-    group: body.group,
-    includeInactive: body.includeInactive,
-  });
-  return targetScanSource(
-    targets,
-    describeTargets({ query: body.query, tags: body.tags, group: body.group }),
-  );
 }
 
 /** The evidence a body names (`hunting`, `incident` or `alert`), if any. */

@@ -1,14 +1,8 @@
-import { basename } from 'node:path';
 import type { Config } from '../../../config/schema.js';
-import {
-  describeTargets,
-  fileScanSource,
-  targetScanSource,
-} from '../../../control/scan-sources.js';
+import { openDeviceSource } from '../../../control/scan-sources.js';
 import type { EvidenceTarget } from '../../../control/evidence-sources.js';
 import type { ScanSource } from '../../../control/start-campaign.js';
-import { readDeviceFile } from '../../../producer/sources/read-device-file.js';
-import { resolveTargets } from '../../../producer/sources/resolve-targets.js';
+import type { DefenderClient } from '../../../defender/client.js';
 import type { Logger } from '../../../shared/logger.js';
 import type { Redis } from '../../../shared/redis.js';
 import { UsageError } from '../../errors.js';
@@ -92,28 +86,21 @@ export async function openScanSource(
 ): Promise<ScanSource> {
   const kind = checkSourceOptions(options);
   if (kind === 'evidence') return openEvidenceOption(options, deps);
-  if (kind === 'file') {
-    const file = options.devices ?? '-';
-    const source = await readDeviceFile(file, { column: options.column, strict: options.strict });
-    return fileScanSource(source, `file:${file === '-' ? 'stdin' : basename(file)}`);
-  }
-  const { client } = defenderFromConfig(deps.config, deps.redis, deps.log, deps.tenant);
-  const targets = resolveTargets(client, {
-    query: options.query,
-    tags: options.tag,
-    group: options.group,
-    includeInactive: options.includeInactive,
-  });
-  return targetScanSource(
-    targets,
-    describeTargets({
+  let client: DefenderClient | undefined;
+  return openDeviceSource(
+    {
+      ...(kind === 'file' ? { devices: options.devices ?? '-' } : {}),
+      column: options.column,
+      strict: options.strict,
       query: options.query,
       tags: options.tag,
       group: options.group,
       all: options.all,
-    }),
+      includeInactive: options.includeInactive,
+    },
+    () => (client = defenderFromConfig(deps.config, deps.redis, deps.log, deps.tenant).client),
     () => {
-      client.close();
+      client?.close();
     },
   );
 }
