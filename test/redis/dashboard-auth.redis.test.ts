@@ -225,6 +225,7 @@ describe('dashboard actions', () => {
     const attempts = [
       { ...form(csrf), origin: 'https://evil.example' },
       { ...form(csrf), origin: 'null' },
+      { ...form(csrf), origin: 'null', 'sec-fetch-site': 'cross-site' },
       { ...form(csrf), 'sec-fetch-site': 'cross-site' },
       { ...form('forged'), origin: `http://${host}` },
       { ...form(''), origin: `http://${host}` },
