@@ -1,23 +1,28 @@
 import { existsSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { pino } from 'pino';
 import type { FastifyInstance } from 'fastify';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAuditLog } from '../../src/audit/audit-log.js';
 import { dashboardLifecycle } from '../../src/cli/commands/dashboard-lifecycle.js';
 import { createCampaignControl } from '../../src/control/campaign-control.js';
-import { hashPassword } from '../../src/dashboard/auth.js';
+import { loadConfig } from '../../src/config/load.js';
 import { buildDashboard } from '../../src/dashboard/build-dashboard.js';
 import { createCampaignStarter } from '../../src/dashboard/start/campaign-starter.js';
 import { budgetIdFor } from '../../src/limiter/scan-limiter.js';
 import { buildRuntime, type Runtime } from '../../src/runtime/build-runtime.js';
+import { signInFromConfig } from '../../src/runtime/signin-from-config.js';
 import { startRuntimeWorker } from '../../src/runtime/start-workers.js';
 import type { Simulator } from '../../src/simulator/build-simulator.js';
+import { startSignInSimulator, trustingNetwork } from '../helpers/entra-signin.js';
 import { cleanupPrefix, testRedisUrl, uniquePrefix } from '../helpers/redis.js';
 import { scanTestConfig, startSimulator } from '../redis/scan-fixture.js';
 
 const CHROMIUM = '/usr/bin/chromium';
-const OPERATOR = 'oncall@contoso.example';
-const PASSWORD = 'correct horse battery staple';
+/** Test users of the simulated Entra tenant (test/helpers/entra-signin.ts). */
+const OPERATOR = 'otto@contoso.test';
+const VIEWER = 'vera@contoso.test';
 const BAD_LINES = [58, 147, 263];
 
 let sim: Simulator;
@@ -45,6 +50,20 @@ function incidentCsv(ids: readonly string[]): Buffer {
   return Buffer.from(`${lines.join('\r\n')}\r\n`);
 }
 
+/** A port nobody listens on now: the sign-in's redirect URI must name it before the dashboard listens. */
+async function freePort(): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const address = probe.address();
+  await new Promise<void>((resolve) =>
+    probe.close(() => {
+      resolve();
+    }),
+  );
+  if (address === null || typeof address === 'string') throw new Error('no port');
+  return address.port;
+}
+
 beforeAll(async () => {
   expect(existsSync(CHROMIUM), `${CHROMIUM} is missing: apt-get install chromium`).toBe(true);
   // 20x compressed time: the API's 100/min and 1500/h become 100 per 3 s and 1500 per 3 min.
@@ -65,13 +84,38 @@ beforeAll(async () => {
   );
   const worker = startRuntimeWorker(runtime, { concurrency: 8, pollActionStatuses: false });
   closers.push(() => worker.close());
+  // People sign in with Entra ID, here the simulator's (HTTPS, test users with app roles).
+  const entra = await startSignInSimulator();
+  closers.push(() => entra.sim.close());
+  const port = await freePort();
+  const signInConfig = loadConfig({
+    env: { DASHBOARD_SECRET: entra.sim.credentials.clientSecret },
+    overrides: {
+      'redis.url': testRedisUrl(),
+      'redis.prefix': prefix,
+      'dashboard.auth': 'entra',
+      'dashboard.allowActions': true,
+      'dashboard.entra.tenantId': entra.sim.credentials.tenantId,
+      'dashboard.entra.clientId': entra.sim.credentials.clientId,
+      'dashboard.entra.clientSecretEnv': 'DASHBOARD_SECRET',
+      'dashboard.entra.authorityHost': entra.url,
+      'dashboard.entra.redirectUri': `http://127.0.0.1:${String(port)}/signin/callback`,
+    },
+  });
+  const signIn = signInFromConfig(signInConfig, {
+    redis: runtime.redis,
+    clock: runtime.clock,
+    log: pino({ level: 'silent' }),
+    network: trustingNetwork(entra.http),
+  });
   app = await buildDashboard({
     store: runtime.store,
     redis: runtime.redis,
     stats: runtime.callStats,
     budgets: [{ id: budgetIdFor(config), usage: () => runtime.limiter.usage() }],
     control: createCampaignControl({ store: runtime.store, lanes: runtime.lanes }),
-    credentials: { user: OPERATOR, passwordHash: await hashPassword(PASSWORD) },
+    credentials: signInConfig.dashboard,
+    signIn,
     allowActions: true,
     requireNoEviction: true,
     audit: createAuditLog(runtime.redis, prefix),
@@ -87,7 +131,7 @@ beforeAll(async () => {
       bodyLimit: config.api.bodyLimit,
     }),
   });
-  url = await app.listen({ port: 0, host: '127.0.0.1' });
+  url = await app.listen({ port, host: '127.0.0.1' });
   closers.push(() => app.close());
   browser = await chromium.launch({
     executablePath: CHROMIUM,
@@ -99,6 +143,17 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const close of closers.splice(0).reverse()) await close();
 });
+
+/** A browser signed in as `username` through the simulated Entra ID's account picker. */
+async function signedIn(username: string): Promise<{ page: Page; close: () => Promise<void> }> {
+  // The simulator's certificate is self-signed: only its pages are concerned.
+  const context = await browser.newContext({ ignoreHTTPSErrors: true });
+  const page = await context.newPage();
+  await page.goto(url);
+  await page.click(`button[name="username"][value="${username}"]`);
+  await page.waitForURL(`${url}/`);
+  return { page, close: () => context.close() };
+}
 
 /** Fills the new-campaign form's common fields, asks for the preview and waits for it. */
 async function preview(page: Page, name: string, comment: string) {
@@ -113,14 +168,10 @@ describe('an on-call operator starts a campaign from the dashboard', () => {
     const idle = sim.machines.filter((m) => m.simulation.busyWithOtherScan !== true);
     const busy = sim.machines.filter((m) => m.simulation.busyWithOtherScan === true);
     const incidentIds = idle.slice(0, 297).map((m) => m.id);
-    const context = await browser.newContext({
-      httpCredentials: { username: OPERATOR, password: PASSWORD },
-    });
-    const page = await context.newPage();
+    const { page, close } = await signedIn(OPERATOR);
     const errors: string[] = [];
     page.on('pageerror', (error) => errors.push(error.message));
 
-    await page.goto(url);
     await page.click('a.btn-new');
     await page.waitForURL(`${url}/campaigns/new`);
     await page.setInputFiles('input[name="upload"]', {
@@ -203,7 +254,7 @@ describe('an on-call operator starts a campaign from the dashboard', () => {
     for (const tr of await page.locator('tbody tr').all()) {
       rows.push((await tr.locator('td').allInnerTexts()).map((text) => text.trim()));
     }
-    const mine = rows.filter((r) => r[1] === `dashboard:${OPERATOR}`);
+    const mine = rows.filter((r) => r[1]?.startsWith(`dashboard:${OPERATOR}`));
     expect(mine.map((r) => [r[3], r[4], r[6]])).toEqual(
       expect.arrayContaining([
         ['campaign.create', incident, 'ok'],
@@ -215,6 +266,17 @@ describe('an on-call operator starts a campaign from the dashboard', () => {
       '297 devices from file:incident-4711.csv, 3 invalid lines left out',
     );
     expect(errors).toEqual([]);
-    await context.close();
+    await close();
   }, 180_000);
+
+  it('refuses the new-campaign page to a viewer, naming the role needed', async () => {
+    const { page, close } = await signedIn(VIEWER);
+    expect(await page.locator('a.btn-new').count()).toBe(0);
+    const answer = await page.goto(`${url}/campaigns/new`);
+    expect(answer?.status()).toBe(403);
+    expect(await page.locator('.needed-role').innerText()).toContain(
+      'This needs the FleetScan.Operator role (vera@contoso.test holds FleetScan.Viewer)',
+    );
+    await close();
+  }, 60_000);
 });

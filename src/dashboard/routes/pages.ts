@@ -1,3 +1,4 @@
+import { hasRole } from '../roles.js';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { DEVICE_STATES, type DeviceRecord, type DeviceState } from '../../campaigns/campaign.js';
 import type { CampaignFindings } from '../../tracking/lifecycle-store.js';
@@ -75,7 +76,8 @@ export function registerPageRoutes(app: FastifyInstance, deps: PageRouteDeps): v
       campaignsPage(
         overview,
         deps.actionToken !== null,
-        deps.startOffered === true,
+        // Only people who may start one see the button (the page itself checks the role too).
+        deps.startOffered === true && hasRole(request.person, 'operator'),
         request.person,
       ),
     );
