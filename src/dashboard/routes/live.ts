@@ -6,6 +6,11 @@ export interface LiveRouteDeps {
   feeds: LiveFeeds;
   /** Comment lines on an idle stream (default 15 s: below the usual proxy idle timeouts). */
   keepAliveMs?: number | undefined;
+  /**
+   * A stream ends after this long (default 60 s) and the browser reconnects, through the
+   * credential check again: a signed-out or expired session stops getting data within it.
+   */
+  maxAgeMs?: number | undefined;
 }
 
 /** The feed keys of the pages: what `liveFragments` in routes/pages.ts knows how to render. */
@@ -15,6 +20,7 @@ export const campaignFeed = (id: string) => `campaign:${id}`;
 const KEEP_ALIVE_MS = 15_000;
 const RETRY_MS = 3_000;
 const STALL_MS = 60_000;
+const MAX_AGE_MS = 60_000;
 
 /**
  * Server-sent events for the live blocks of the pages (`/events/overview`,
@@ -51,7 +57,12 @@ export function registerLiveRoutes(app: FastifyInstance, deps: LiveRouteDeps): v
       stream.send(message);
       if (message.event === 'gone') stream.close();
     });
+    const expiry = setTimeout(() => {
+      stream.close();
+    }, deps.maxAgeMs ?? MAX_AGE_MS);
+    expiry.unref();
     stream.onClose(() => {
+      clearTimeout(expiry);
       unsubscribe();
       streams.delete(stream);
     });
