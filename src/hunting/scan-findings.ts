@@ -1,5 +1,6 @@
 import type { DeviceThreats } from '../campaigns/campaign.js';
 import { DETECTION_ACTION_TYPE, SOURCE_COLUMN } from './findings-query.js';
+import { fieldsOf } from './scan-proof.js';
 
 /** One `AntivirusDetection` row of `DeviceEvents`. */
 export interface Detection {
@@ -26,18 +27,6 @@ const MAX_TEXT = 260;
 
 const text = (value: unknown): string =>
   typeof value === 'string' ? value.slice(0, MAX_TEXT) : '';
-
-function fieldsOf(additional: unknown): Record<string, unknown> {
-  let fields: unknown = additional;
-  if (typeof additional === 'string') {
-    try {
-      fields = JSON.parse(additional) as unknown;
-    } catch {
-      return {};
-    }
-  }
-  return typeof fields === 'object' && fields !== null ? (fields as Record<string, unknown>) : {};
-}
 
 /** Booleans come as JSON booleans, but community queries also meet "true"/"false" strings. */
 function flag(value: unknown): boolean | null {
@@ -78,7 +67,7 @@ export function parseFindings(rows: readonly Record<string, unknown>[]): {
       continue;
     }
     if (row['ActionType'] !== DETECTION_ACTION_TYPE) continue;
-    const fields = fieldsOf(row['AdditionalFields']);
+    const fields = fieldsOf(row['AdditionalFields']) ?? {};
     detections.push({
       deviceId: deviceId.toLowerCase(),
       atMs,

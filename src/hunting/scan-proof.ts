@@ -25,7 +25,8 @@ const SCAN_KIND_NAMES: Readonly<Record<string, string>> = {
   '3': 'Custom',
 };
 
-function fieldsOf(additional: unknown): Record<string, unknown> | null {
+/** `AdditionalFields` as an object: hunting returns dynamic columns as JSON text or as objects. */
+export function fieldsOf(additional: unknown): Record<string, unknown> | null {
   let fields: unknown = additional;
   if (typeof additional === 'string') {
     try {
