@@ -47,6 +47,16 @@ beforeAll(async () => {
       prefix,
       memory: config.retention.memory,
       bodyLimit: BODY_LIMIT,
+      // Graph as the evidence sources see it: one incident whose alert names three devices.
+      evidence: () => ({
+        getIncident: (id: string) =>
+          id === '4711'
+            ? Promise.resolve({ alerts: [{ evidence: incidentDevices() }] })
+            : Promise.reject(new Error(`no incident ${id}`)),
+        getAlert: () => Promise.reject(new Error('no alerts here')),
+        runHuntingQuery: () => Promise.reject(new Error('no hunting here')),
+        close: () => undefined,
+      }),
     }),
   });
   closers.push(() => app.close());
@@ -62,6 +72,14 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const close of closers.splice(0).reverse()) await close();
 });
+
+function incidentDevices() {
+  return sim.machines.slice(40, 43).map((m) => ({
+    '@odata.type': '#microsoft.graph.security.deviceEvidence',
+    mdeDeviceId: m.id,
+    deviceDnsName: `${m.id.slice(0, 6)}.contoso.example`,
+  }));
+}
 
 /** A CSV export of `ids`, with a bad value on each of `badLines` (1-based, header on line 1). */
 function csv(ids: readonly string[], badLines: readonly number[]): string {
@@ -168,6 +186,28 @@ describe('starting a campaign from the dashboard', () => {
     await runtime.store.setCampaignState(campaignId, 'cancelled');
   });
 
+  it('previews and starts the devices of an incident, recorded as its source', async () => {
+    const page = await app.inject({
+      url: '/campaigns/new',
+      headers: { authorization: `Bearer ${TOKEN}` },
+    });
+    expect(page.body).toContain('<option value="incident">');
+    expect(page.body).toContain('<option value="hunting">');
+    const fields = { ...base, source: 'incident', incident: '4711', file: '' };
+    const preview = await post('preview', fields);
+    expect(preview.statusCode).toBe(200);
+    expect(preview.body).toContain('data-devices="3"');
+    expect(preview.body).toContain('<code>incident:4711</code>');
+    const started = await post('start', fields);
+    expect(started.statusCode).toBe(201);
+    const { campaignId } = started.json<{ campaignId: string }>();
+    expect(await runtime.store.getCampaign(campaignId)).toMatchObject({
+      total: 3,
+      source: 'incident:4711',
+    });
+    await runtime.store.setCampaignState(campaignId, 'cancelled');
+  });
+
   it('says there is nothing to start when a group matches no device', async () => {
     const res = await post('preview', { ...base, source: 'group', group: 'No such group' });
     expect(res.statusCode).toBe(200);
@@ -202,6 +242,27 @@ describe('starting a campaign from the dashboard', () => {
     ],
     ['an empty list', base, '  \n', 400, 'devices: the list is empty'],
     ['no list at all', base, undefined, 400, 'paste machine ids or choose a file'],
+    [
+      'an incident without its number',
+      { ...base, source: 'incident' },
+      undefined,
+      400,
+      'incident: required',
+    ],
+    [
+      'an incident id that is not one',
+      { ...base, source: 'incident', incident: '47-11' },
+      undefined,
+      400,
+      "incident must be an incident's number",
+    ],
+    [
+      'an empty hunting query',
+      { ...base, source: 'hunting' },
+      ' ',
+      400,
+      'the hunting query: it is empty',
+    ],
     [
       'a list over api.bodyLimit',
       base,

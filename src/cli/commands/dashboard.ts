@@ -14,6 +14,8 @@ import type { Config } from '../../config/schema.js';
 import { hasCredentials, refuseBind } from '../../dashboard/auth.js';
 import { buildDashboard } from '../../dashboard/build-dashboard.js';
 import { createCampaignStarter } from '../../dashboard/start/campaign-starter.js';
+import { graphClientFromConfig } from '../../runtime/hunting-from-config.js';
+import { tenantConfigOf } from '../../tenants/tenant-registry.js';
 import { dashboardRetention } from '../../runtime/retention-from-config.js';
 import { buildRuntime } from '../../runtime/build-runtime.js';
 import { signInFromConfig } from '../../runtime/signin-from-config.js';
@@ -151,6 +153,9 @@ export async function startDashboardServer(
       memory: config.retention.memory,
       bodyLimit: config.api.bodyLimit,
       now: () => runtime.clock.now(),
+      // Hunting, incident and alert: each tenant's own Graph identity and hunting budget.
+      evidence: (tenant) =>
+        graphClientFromConfig(tenantConfigOf(config, tenant), runtime.redis, runtime.log),
     }),
   });
   let giveUp: (error: Error) => void = () => undefined;

@@ -12,6 +12,9 @@ const SOURCE_LABELS: Readonly<Record<StartSourceKind, string>> = {
   tag: 'Tags: devices carrying any of them (--tag)',
   group: 'Device group (--group)',
   all: 'Every device of the tenant (--all)',
+  hunting: 'Advanced hunting query: devices of its DeviceId column (--hunting, --hunting-file)',
+  incident: "Defender XDR incident: the devices in its alerts' evidence (--incident)",
+  alert: 'One alert: the devices in its evidence (--alert)',
 };
 
 export interface NewCampaignPageInput {
@@ -61,6 +64,26 @@ function sourceFields(bodyLimit: number): SafeHtml {
     <fieldset data-source-fields="group" hidden>
       <legend>Device group</legend>
       <label>rbacGroupName <input type="text" name="group" /></label>
+    </fieldset>
+    <fieldset data-source-fields="hunting" hidden>
+      <legend>Advanced hunting query</legend>
+      <label
+        >KQL returning a DeviceId column (read through Microsoft Graph, ThreatHunting.Read.All)
+        <textarea name="kql" rows="5" spellcheck="false"></textarea>
+      </label>
+      <label
+        >or a file holding it <input type="file" name="huntingFile" accept=".kql,.txt,text/*"
+      /></label>
+    </fieldset>
+    <fieldset data-source-fields="incident" hidden>
+      <legend>Incident</legend>
+      <label>Incident number <input type="text" name="incident" placeholder="4711" /></label>
+    </fieldset>
+    <fieldset data-source-fields="alert" hidden>
+      <legend>Alert</legend>
+      <label
+        >Alert id <input type="text" name="alert" placeholder="da638000000000000001_-7919"
+      /></label>
     </fieldset>
     <fieldset data-source-fields="query tag group all" hidden>
       <label class="check"

@@ -1,6 +1,13 @@
 import { Readable } from 'node:stream';
 import type { RedisCampaignStore } from '../../campaigns/redis-campaign-store.js';
 import { ConfigError } from '../../config/load.js';
+import {
+  checkEvidenceTarget,
+  EvidenceError,
+  openEvidenceSource,
+  type EvidenceSourceDeps,
+  type EvidenceTarget,
+} from '../../control/evidence-sources.js';
 import { previewScan, type ScanPreview } from '../../control/scan-preview.js';
 import { describeTargets, fileScanSource, targetScanSource } from '../../control/scan-sources.js';
 import {
@@ -34,7 +41,17 @@ export interface CampaignStarterDeps {
   /** `api.bodyLimit`: the largest device list taken, as the automation API takes it. */
   bodyLimit: number;
   now?: (() => number) | undefined;
+  /**
+   * Graph for a tenant (`graphClientFromConfig` of its configuration), closed after each read:
+   * the hunting, incident and alert sources. Left out, the form does not offer them.
+   */
+  evidence?: ((tenant: string) => EvidenceGraph) | undefined;
 }
+
+/** What the evidence sources need of a Graph client, and its release. */
+export type EvidenceGraph = EvidenceSourceDeps['graph'] & { close(): void };
+
+const EVIDENCE_KINDS: readonly StartSourceKind[] = ['hunting', 'incident', 'alert'];
 
 /** Starting campaigns from the dashboard: a preview that creates nothing, then the start. */
 export interface CampaignStarter {
@@ -61,7 +78,9 @@ export function createCampaignStarter(deps: CampaignStarterDeps): CampaignStarte
 
   return {
     tenants: deps.tenants.names,
-    sources: START_SOURCES,
+    sources: deps.evidence
+      ? START_SOURCES
+      : START_SOURCES.filter((kind) => !EVIDENCE_KINDS.includes(kind)),
     bodyLimit: deps.bodyLimit,
     async preview(form, upload) {
       const source = await open(form, upload);
@@ -117,6 +136,9 @@ async function openSource(
     });
     return fileScanSource(file, `file:${form.file}`);
   }
+  if (form.source === 'hunting' || form.source === 'incident' || form.source === 'alert') {
+    return openEvidence(deps, form, upload);
+  }
   const all = form.source === 'all';
   const targets = {
     query: form.source === 'query' ? form.query : undefined,
@@ -129,13 +151,42 @@ async function openSource(
   return targetScanSource(resolved, describeTargets({ ...targets, all }));
 }
 
+/**
+ * `hunting` (the KQL is the request body: a query can be 40,000 characters, too long for a URL),
+ * `incident`, `alert`: read through the tenant's Graph now, before anything exists, as `scan` does.
+ */
+async function openEvidence(
+  deps: CampaignStarterDeps,
+  form: StartForm,
+  upload: Upload | null,
+): Promise<ScanSource> {
+  if (!deps.evidence) throw new StartRefused(400, `source: ${form.source} is not offered here`);
+  const target: EvidenceTarget =
+    form.source === 'hunting'
+      ? {
+          kind: 'hunting',
+          query: (await readUpload(upload, deps.bodyLimit, 'the hunting query'))
+            .toString('utf8')
+            .trim(),
+        }
+      : { kind: form.source === 'alert' ? 'alert' : 'incident', id: form.evidenceId ?? '' };
+  checkEvidenceTarget(target, form.source === 'hunting' ? 'hunting query' : form.source);
+  const graph = deps.evidence(form.tenant);
+  try {
+    return await openEvidenceSource({ graph }, target);
+  } finally {
+    graph.close();
+  }
+}
+
 /** The refusal a failure stands for: the user's to fix (400, 413), or thrown on as it is. */
 function asRefusal(error: unknown): unknown {
   if (error instanceof StartRefused) return error;
   if (
     error instanceof DeviceFileError ||
     error instanceof TargetQueryError ||
-    error instanceof UnknownTenantError
+    error instanceof UnknownTenantError ||
+    error instanceof EvidenceError
   ) {
     return new StartRefused(400, error.message, { cause: error });
   }

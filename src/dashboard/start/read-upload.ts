@@ -21,11 +21,19 @@ export interface Upload {
  * with a sentence naming it. Read whole before anything is parsed: a list cut off by the limit
  * must not leave a campaign of its first part behind.
  */
-export async function readUpload(upload: Upload | null, limit: number): Promise<Buffer> {
-  if (upload === null) throw new StartRefused(400, 'devices: paste machine ids or choose a file');
+export async function readUpload(
+  upload: Upload | null,
+  limit: number,
+  what = 'the device list',
+): Promise<Buffer> {
+  const missing =
+    what === 'the device list'
+      ? 'devices: paste machine ids or choose a file'
+      : `${what}: paste it or choose a file`;
+  if (upload === null) throw new StartRefused(400, missing);
   const tooLarge = new StartRefused(
     413,
-    `The device list is larger than ${formatLimit(limit)} (${limit.toLocaleString('en-US')} bytes, ` +
+    `${what.charAt(0).toUpperCase()}${what.slice(1)} is larger than ${formatLimit(limit)} (${limit.toLocaleString('en-US')} bytes, ` +
       'api.bodyLimit): split it into several campaigns, or raise api.bodyLimit.',
   );
   const parts: Buffer[] = [];
@@ -38,6 +46,11 @@ export async function readUpload(upload: Upload | null, limit: number): Promise<
   }
   const bytes = Buffer.concat(parts);
   if (bytes.toString('utf8').trim() === '')
-    throw new StartRefused(400, 'devices: the list is empty; paste machine ids or choose a file');
+    throw new StartRefused(
+      400,
+      what === 'the device list'
+        ? 'devices: the list is empty; paste machine ids or choose a file'
+        : `${what}: it is empty; paste it or choose a file`,
+    );
   return bytes;
 }

@@ -4,9 +4,20 @@ import { parseWindowFlag, WindowError } from '../../schedules/dispatch-window.js
 
 /**
  * Where the devices come from, as `fleetscan scan` offers it: a list (pasted or a CSV, text, JSON
- * or NDJSON file, sent as the request body), or List Machines by query, tags, group or all.
+ * or NDJSON file, sent as the request body), List Machines by query, tags, group or all, or
+ * evidence read through Graph: an advanced hunting query (its KQL is the request body), an
+ * incident or an alert (`scan --hunting/--hunting-file/--incident/--alert`).
  */
-export const START_SOURCES = ['list', 'query', 'tag', 'group', 'all'] as const;
+export const START_SOURCES = [
+  'list',
+  'query',
+  'tag',
+  'group',
+  'all',
+  'hunting',
+  'incident',
+  'alert',
+] as const;
 export type StartSourceKind = (typeof START_SOURCES)[number];
 
 /** The new-campaign form, checked: what `previewStart` and `start` take. */
@@ -19,6 +30,8 @@ export interface StartForm {
   tags: string[];
   group: string | undefined;
   includeInactive: boolean;
+  /** `incident` or `alert`: its id as the Defender portal shows it (checked when opened). */
+  evidenceId: string | undefined;
   tenant: string;
   priority: Priority;
   scanType: ScanType;
@@ -103,6 +116,7 @@ export function parseStartForm(fields: Fields, tenants: readonly string[]): Star
     tags,
     group: text(fields, 'group', 200),
     includeInactive: fields['includeInactive'] === '1' || fields['includeInactive'] === 'on',
+    evidenceId: text(fields, source === 'alert' ? 'alert' : 'incident', 200),
     tenant,
     priority: oneOf(fields, 'priority', PRIORITIES, 'normal'),
     scanType: oneOf(fields, 'scanType', SCAN_TYPES, 'Quick'),
@@ -117,5 +131,10 @@ export function parseStartForm(fields: Fields, tenants: readonly string[]): Star
   if (source === 'tag' && tags.length > 50) throw new StartFormError('tags', 'at most 50');
   if (source === 'group' && form.group === undefined)
     throw new StartFormError('group', 'required: a device group (rbacGroupName)');
+  if ((source === 'incident' || source === 'alert') && form.evidenceId === undefined)
+    throw new StartFormError(
+      source,
+      `required: the ${source}'s id as the Defender portal shows it`,
+    );
   return form;
 }

@@ -15,6 +15,8 @@ const QUERY_FIELDS = [
   'query',
   'tags',
   'group',
+  'incident',
+  'alert',
   'tenant',
   'priority',
   'scanType',
@@ -43,11 +45,17 @@ function currentRequest() {
     if (field && field.value.trim() !== '') params.set(name, field.value);
   }
   if (form.elements.includeInactive.checked) params.set('includeInactive', '1');
-  if (form.elements.source.value !== 'list') return { params, body: undefined };
-  const file = form.elements.upload.files[0];
-  const pasted = form.elements.ids.value;
+  // The list and the hunting query travel as the body: pasted text, or the chosen file as it is.
+  const BODIES = { list: ['ids', 'upload', 'ids'], hunting: ['kql', 'huntingFile', 'query'] };
+  const body = BODIES[form.elements.source.value];
+  if (!body) return { params, body: undefined };
+  const [textName, fileName, what] = body;
+  const file = form.elements[fileName].files[0];
+  const pasted = form.elements[textName].value;
   if (file && pasted.trim() !== '') {
-    return { error: 'Give either pasted ids or a file, not both.' };
+    return {
+      error: `Give either a pasted ${what === 'ids' ? 'list' : 'query'} or a file, not both.`,
+    };
   }
   if (file) {
     params.set('file', file.name);
