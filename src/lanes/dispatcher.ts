@@ -172,6 +172,9 @@ export function startDispatcher(deps: DispatcherDeps): Dispatcher {
       log.warn({ member, reason: String(error) }, 'could not end a device turn');
     }
     state.members.delete(member);
+    // A device put back (due later, held) was still leased when the place was freed: the ask
+    // made then could not see it, so its wait is asked for now, or it waits for the idle check.
+    if (end.kind !== 'done') want(state);
   };
 
   const renewal = setInterval(

@@ -252,7 +252,8 @@ describe('fleetscan status, export, cancel, pause, resume', () => {
     const lines = readFileSync(out, 'utf8').trimEnd().split('\r\n');
     expect(lines[0]).toBe(
       'machineId,state,machineActionId,actionStatus,reason,attempts,requestedAt,joinedExisting,' +
-        'actionUpdatedAt,cancelResult,scanResult,scanCompletedAt,scanType,hostname,nextAttemptAt,tenant,priority',
+        'actionUpdatedAt,cancelResult,scanResult,scanCompletedAt,scanType,hostname,nextAttemptAt,' +
+        'threats,threatNames,unremediated,threatFiles,alerts,alertTitles,tenant,priority',
     );
     expect(lines).toHaveLength(4);
     expect(lines).toContain(`${A},failed,,,"'=HYPERLINK(""x"")",0,,false,,,,,,,,default,normal`);

@@ -34,7 +34,8 @@ describe('fleetscan demo', () => {
       const lines = readFileSync(out, 'utf8').trim().split(/\r\n/);
       expect(lines[0]).toBe(
         'machineId,state,machineActionId,actionStatus,reason,attempts,requestedAt,joinedExisting,' +
-          'actionUpdatedAt,cancelResult,scanResult,scanCompletedAt,scanType,hostname,nextAttemptAt',
+          'actionUpdatedAt,cancelResult,scanResult,scanCompletedAt,scanType,hostname,nextAttemptAt,' +
+          'threats,threatNames,unremediated,threatFiles,alerts,alertTitles',
       );
       expect(lines).toHaveLength(301);
       // It cleaned up after itself: no key of its prefix is left in the shared Redis.

@@ -74,7 +74,8 @@ describe('automation API over HTTP', () => {
     const lines = csv.text.trim().split('\r\n');
     expect(lines[0]).toBe(
       'machineId,state,machineActionId,actionStatus,reason,attempts,requestedAt,joinedExisting,' +
-        'actionUpdatedAt,cancelResult,scanResult,scanCompletedAt,scanType,hostname,nextAttemptAt,tenant,priority',
+        'actionUpdatedAt,cancelResult,scanResult,scanCompletedAt,scanType,hostname,nextAttemptAt,' +
+        'threats,threatNames,unremediated,threatFiles,alerts,alertTitles,tenant,priority',
     );
     expect(lines).toHaveLength(31);
     const ndjson = await t.call('GET', `/campaigns/${created.campaign.id}/export`, {

@@ -155,7 +155,8 @@ describe('dashboard pages', () => {
     const lines = csv.body.trimEnd().split('\r\n');
     expect(lines[0]).toBe(
       'machineId,state,machineActionId,actionStatus,reason,attempts,requestedAt,joinedExisting,' +
-        'actionUpdatedAt,cancelResult,scanResult,scanCompletedAt,scanType,hostname,nextAttemptAt,tenant,priority',
+        'actionUpdatedAt,cancelResult,scanResult,scanCompletedAt,scanType,hostname,nextAttemptAt,' +
+        'threats,threatNames,unremediated,threatFiles,alerts,alertTitles,tenant,priority',
     );
     expect(lines).toHaveLength(31);
     const json = await app.inject({ url: `/campaigns/${seeded.id}/export.json`, headers });
