@@ -325,6 +325,8 @@ describe('actions with the campaign control', () => {
       (await fx.redis.zscore(lane.keys.roundRobin[1], seeded.id)) !== null;
     const page = await app.inject({ url: `/campaigns/${seeded.id}`, headers });
     const csrf = /name="csrf" value="([^"]+)"/.exec(page.body)![1]!;
+    // Cancel asks for the campaign's name to be typed; pause and resume do not.
+    const name = (await fx.store.getCampaign(seeded.id))?.name ?? '';
     const post = (action: string) =>
       app!.inject({
         method: 'POST',
@@ -334,7 +336,8 @@ describe('actions with the campaign control', () => {
           'content-type': 'application/x-www-form-urlencoded',
           'sec-fetch-site': 'same-origin',
         },
-        payload: `csrf=${csrf}`,
+        payload:
+          `csrf=${csrf}` + (action === 'cancel' ? `&confirmName=${encodeURIComponent(name)}` : ''),
       });
     expect((await post('pause')).statusCode).toBe(303);
     expect(await inRoundRobin()).toBe(false);
