@@ -129,7 +129,9 @@ describe('fleetscan scan', () => {
     expect(noComment.stderr).toMatch(/--comment/);
     const both = await cli(['scan', '--devices', 'x.csv', '--tag', 'T', '--comment', 'x']);
     expect(both.code).toBe(1);
-    expect(both.stderr).toMatch(/only one of --devices, --query\/--tag\/--group or --all/);
+    expect(both.stderr).toMatch(
+      /only one of --devices, --query\/--tag\/--group, --all, or one of --hunting/,
+    );
     writeFileSync(join(dir, 'empty.csv'), 'machineId\nnope\n');
     const empty = await cli(['scan', '--devices', join(dir, 'empty.csv'), '--comment', 'x']);
     expect(empty.code).toBe(1);
@@ -256,7 +258,9 @@ describe('fleetscan status, export, cancel, pause, resume', () => {
         'threats,threatNames,unremediated,threatFiles,alerts,alertTitles,tenant,priority',
     );
     expect(lines).toHaveLength(4);
-    expect(lines).toContain(`${A},failed,,,"'=HYPERLINK(""x"")",0,,false,,,,,,,,default,normal`);
+    expect(lines).toContain(
+      `${A},failed,,,"'=HYPERLINK(""x"")",0,,false,,,,,,,,,,,,,,default,normal`,
+    );
     const ndjson = await cli(['export', campaignId, '--format', 'ndjson']);
     expect(
       ndjson.stdout

@@ -209,7 +209,7 @@ describe('a busy device waiting for its retry', () => {
     );
     const exported = (await cli(['export', id])).stdout.split('\r\n');
     expect(exported.find((l) => l.startsWith(A))).toContain(
-      `,deferred,,,,0,,false,,,,,,,${new Date(until).toISOString()},default,normal`,
+      `,deferred,,,,0,,false,,,,,,,${new Date(until).toISOString()},,,,,,,default,normal`,
     );
     await worker.stop();
   });
@@ -298,12 +298,16 @@ describe('host names', () => {
     const id = (JSON.parse(scan.stdout) as { campaignId: string }).campaignId;
     const exported = await cli(['export', id]);
     const lines = exported.stdout.trimEnd().split('\r\n');
-    expect(lines[0]?.endsWith(',hostname,nextAttemptAt,tenant,priority')).toBe(true);
+    expect(
+      lines[0]?.endsWith(
+        ',hostname,nextAttemptAt,threats,threatNames,unremediated,threatFiles,alerts,alertTitles,tenant,priority',
+      ),
+    ).toBe(true);
     expect(lines.filter((l) => l.startsWith(A))).toEqual([
-      `${A},queued,,,,0,,false,,,,,,WS-0001,,default,normal`,
+      `${A},queued,,,,0,,false,,,,,,WS-0001,,,,,,,,default,normal`,
     ]);
     expect(lines.filter((l) => l.startsWith(C))).toEqual([
-      `${C},queued,,,,0,,false,,,,,,,,default,normal`,
+      `${C},queued,,,,0,,false,,,,,,,,,,,,,,default,normal`,
     ]);
     // status names a failed device by its host name.
     await createCampaignStore(redis, prefix).markFailed(id, A, 'OsPlatformNotSupported: iOS');

@@ -131,7 +131,9 @@ describe('fleetscan scan --all', () => {
     const env = cliTestEnv(prefix);
     const mixed = await runCli(['scan', '--all', '--tag', 'Finance', '--comment', 'x'], { env });
     expect(mixed.code).toBe(1);
-    expect(mixed.stderr).toMatch(/only one of --devices, --query\/--tag\/--group or --all/);
+    expect(mixed.stderr).toMatch(
+      /only one of --devices, --query\/--tag\/--group, --all, or one of --hunting/,
+    );
     const column = await runCli(['scan', '--all', '--column', 'id', '--comment', 'x'], { env });
     expect(column.code).toBe(1);
     expect(column.stderr).toMatch(/--column and --strict apply to --devices only/);
