@@ -195,11 +195,13 @@ describe('action tracker', () => {
         yield* seen;
       },
     };
-    const slow = tracker(stalling, clock, { lockTtlMs: 100 });
+    // The lease runs out while the holder stalls: ended by hand, not by a short TTL that a
+    // loaded host could run out before the round even lists.
+    const slow = tracker(stalling, clock, { lockTtlMs: 60_000 });
     const fast = tracker(client, clock, { lockTtlMs: 60_000 });
     const slowRound = slow.runRound(); // lists while everything is Pending, then stalls
     await atStall;
-    await new Promise((resolve) => setTimeout(resolve, 250)); // its lock expires
+    await redis.del(trackerLockKey(prefix, 'default')); // its lock expires
     clock.now = t0 + 11 * MINUTE;
     const fastRound = await fast.runRound();
     expect(fastRound).toMatchObject({ ran: true, settled: [id] });
