@@ -1,3 +1,4 @@
+import { connect, type Socket } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { Redis } from 'ioredis';
@@ -28,7 +29,7 @@ let sim: Simulator;
 let runtime: Runtime;
 let server: DashboardServer;
 let browser: Browser;
-let monitor: Redis;
+let monitor: Socket;
 /** Commands the dashboard process sent, as MONITOR saw them (Redis's own count). */
 const commands: { at: number; name: string }[] = [];
 
@@ -160,14 +161,31 @@ beforeAll(async () => {
   closers.push(() => server.close());
   const addresses = await dashboardAddresses();
   expect(addresses.size).toBeGreaterThan(0);
-  monitor = await new Redis(testRedisUrl()).monitor();
+  // MONITOR on a plain socket: ioredis's monitor() trips over a busy shared Redis ("Command
+  // queue state error").
+  const { hostname, port } = new URL(testRedisUrl());
+  monitor = connect({ host: hostname, port: Number(port || 6379) });
+  await new Promise<void>((resolve, reject) => {
+    monitor.once('connect', resolve);
+    monitor.once('error', reject);
+  });
   closers.push(() => {
-    monitor.disconnect();
+    monitor.destroy();
     return Promise.resolve();
   });
-  monitor.on('monitor', (_time: string, args: string[], source: string) => {
-    if (addresses.has(source)) commands.push({ at: Date.now(), name: args[0] ?? '' });
+  let rest = '';
+  monitor.setEncoding('utf8');
+  monitor.on('data', (chunk: string) => {
+    const lines = (rest + chunk).split('\r\n');
+    rest = lines.pop() ?? '';
+    for (const line of lines) {
+      // +1796667468.508271 [0 127.0.0.1:59294] "evalsha" "…"
+      const head = /^\+\d+\.\d+ \[\d+ ([^\]]+)\] "((?:[^"\\]|\\.)*)"/.exec(line);
+      if (head && addresses.has(head[1] ?? ''))
+        commands.push({ at: Date.now(), name: head[2] ?? '' });
+    }
   });
+  monitor.write('MONITOR\r\n');
   browser = await chromium.launch({
     executablePath: CHROMIUM,
     args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run'],
