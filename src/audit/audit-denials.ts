@@ -1,11 +1,14 @@
 import { createHash } from 'node:crypto';
 import type { Redis } from '../shared/redis.js';
-import { auditFields, auditStreamKey } from './audit-log.js';
+import { auditFields, auditStreamKey, type AuditSource } from './audit-log.js';
 
 /** A refused request as the collapser groups it: same who, action and status, one entry. */
 export interface Denial {
   at: number;
-  /** `token:<name>` or, before authentication, `address:<ip>`. */
+  /**
+   * `token:<name>`, `dashboard:<upn>` or, before anyone is known, `address:<ip>`: the group, so
+   * one address's flood is counted apart from another's.
+   */
   who: string;
   action: string;
   target: string;
@@ -13,6 +16,8 @@ export interface Denial {
   status: number;
   /** Why it was refused (the problem's detail, shortened). */
   reason: string;
+  /** The Entra object id of a person refused at the dashboard's sign-in, when the token said. */
+  oid?: string;
 }
 
 /** A group of denials that reached the alert threshold inside one window. */
@@ -36,6 +41,11 @@ export interface DenialSettings {
   windowMs: number;
   /** A group reaching this count raises `onFlood` (once per window). */
   alertAt: number;
+  /**
+   * Who refused: `api` (default) or `dashboard` (its sign-in). Each source keeps its own totals,
+   * so `fleetscan_api_denials_total` counts the API's refusals only.
+   */
+  source?: AuditSource;
 }
 
 /**
@@ -53,7 +63,8 @@ export function createDenialRecorder(
   onFlood: (flood: DenialFlood) => Promise<void>,
 ): DenialRecorder {
   const stream = auditStreamKey(prefix);
-  const totalsKey = `${prefix}:audit:denial-totals`;
+  const source = settings.source ?? 'api';
+  const totalsKey = `${prefix}:audit:denial-totals${source === 'api' ? '' : `:${source}`}`;
   const groupKey = (d: Denial) =>
     `${prefix}:audit:denial:${createHash('sha256')
       .update(`${d.who}\n${d.action}\n${String(d.status)}`)
@@ -85,8 +96,9 @@ export function createDenialRecorder(
         from: denial.from,
         status: denial.status,
         detail: detail.slice(0, 300),
-        source: 'api',
+        source,
         outcome: 'refused',
+        ...(denial.oid ? { oid: denial.oid } : {}),
       }),
     );
     // SET … GET hands each replaced id to exactly one writer, so none is left behind.

@@ -1,4 +1,5 @@
 import type { INetworkModule } from '@azure/msal-node';
+import { createDenialRecorder } from '../audit/audit-denials.js';
 import { resolveCloud } from '../auth/clouds.js';
 import { createSignInClient } from '../auth/signin-client.js';
 import type { Config } from '../config/schema.js';
@@ -12,7 +13,9 @@ import type { Redis } from '../shared/redis.js';
 /**
  * The dashboard's Entra sign-in (`dashboard.auth: entra`) from configuration: the confidential
  * client (its login host defaults to `defender.authorityHost`, the cloud's), the tenant's keys,
- * sessions under `redis.prefix`, and the group → role map. Undefined for `dashboard.auth: shared`.
+ * sessions under `redis.prefix`, the group → role map, and refused sign-ins collapsed into
+ * counted audit entries over `api.denialWindow` (a group reaching `api.denialAlert` is logged as
+ * a warning). Undefined for `dashboard.auth: shared`.
  */
 export function signInFromConfig(
   config: Config,
@@ -44,5 +47,14 @@ export function signInFromConfig(
     }),
     roles: { groups: entra.groups, groupOverage: entra.groupOverage },
     redirectUri: entra.redirectUri,
+    denials: createDenialRecorder(
+      deps.redis,
+      config.redis.prefix,
+      { windowMs: config.api.denialWindow, alertAt: config.api.denialAlert, source: 'dashboard' },
+      (flood) => {
+        deps.log.warn({ ...flood }, 'refused dashboard sign-ins reached api.denialAlert');
+        return Promise.resolve();
+      },
+    ),
   };
 }

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { DenialRecorder } from '../../audit/audit-denials.js';
 import type { AuditLog } from '../../audit/audit-log.js';
 import { recordAudit } from '../../audit/record-audit.js';
 import type { SignInClient } from '../../auth/signin-client.js';
@@ -19,6 +20,11 @@ export interface SignInDeps {
   roles: RoleMapping;
   /** The registered redirect URI: its origin is the dashboard's public address. */
   redirectUri: string;
+  /**
+   * Refused sign-ins as counted audit entries (source `dashboard`), so a flood of bad callbacks
+   * from one address takes one entry per status and window instead of pushing real ones out.
+   */
+  denials: DenialRecorder;
 }
 
 /** Paths reachable without a session: the sign-in itself. */
@@ -64,8 +70,9 @@ function redeemRefusal(error: unknown): SignInRefused {
  * `/signin` → Entra → `/signin/callback` → a server-side session; `POST /signout` ends it and
  * goes through Entra's sign-out. The callback is refused unless its state is one this dashboard
  * handed out, unused, to this very browser, the code redeems with the PKCE verifier, and the ID
- * token verifies (signature, issuer, audience, expiry, nonce) and grants a role. Sign-ins and
- * their refusals are audited with the person's UPN and object id.
+ * token verifies (signature, issuer, audience, expiry, nonce) and grants a role. Each sign-in is
+ * audited on its own with the person's UPN and object id; refusals are collapsed into counted
+ * entries per person (or, before the token names one, per address) and status.
  */
 export function registerSignInRoutes(
   app: FastifyInstance,
@@ -74,19 +81,19 @@ export function registerSignInRoutes(
   const audit = async (
     request: FastifyRequest,
     action: string,
-    outcome: 'ok' | 'refused',
+    outcome: 'ok',
     detail: string,
-    who?: { upn: string; oid: string },
+    who: { upn: string; oid: string },
   ) => {
     if (!deps.audit) return;
     await recordAudit(
       {
         log: deps.audit,
         actor: {
-          who: `dashboard:${who?.upn ?? 'unknown'}`,
+          who: `dashboard:${who.upn}`,
           source: 'dashboard',
           from: request.ip,
-          ...(who?.oid ? { oid: who.oid } : {}),
+          ...(who.oid ? { oid: who.oid } : {}),
         },
         now: () => deps.clock.now(),
         onUnrecorded: (error) => {
@@ -157,13 +164,20 @@ export function registerSignInRoutes(
       } catch (failure) {
         if (!(failure instanceof SignInRefused)) throw failure;
         request.log.warn({ code: failure.code, upn: who?.upn }, 'dashboard sign-in refused');
-        await audit(
-          request,
-          'dashboard.signin',
-          'refused',
-          `${failure.code}: ${failure.message}`,
-          who,
-        );
+        await deps.denials
+          .record({
+            at: deps.clock.now(),
+            who: who ? `dashboard:${who.upn}` : `address:${request.ip}`,
+            action: 'dashboard.signin',
+            target: '',
+            from: request.ip,
+            status: failure.status,
+            reason: `${failure.code}: ${failure.message}`,
+            ...(who?.oid ? { oid: who.oid } : {}),
+          })
+          .catch((error: unknown) => {
+            request.log.error({ err: error }, 'audit record of a refused sign-in not written');
+          });
         return await page(reply, failure.status, 'Sign-in refused', failure.message);
       }
     },
