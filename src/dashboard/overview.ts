@@ -102,9 +102,56 @@ export function settledOf(campaign: Campaign): number {
   return requested + failed + cancelled;
 }
 
-/** The scan family of the first budget: what every campaign's devices spend. */
-function scanBudget(budgets: readonly BudgetSnapshot[]): BudgetUsage | undefined {
-  return budgets[0]?.families.find((family) => family.family === 'scan');
+/**
+ * The scan family of the budget a campaign's tenant spends: the budget naming that tenant, or the
+ * only budget when budgets name no tenants (a single-identity dashboard).
+ */
+function scanBudgetOf(
+  budgets: readonly BudgetSnapshot[],
+  tenant: string,
+): BudgetSnapshot | undefined {
+  const named = budgets.find((budget) => budget.tenants?.includes(tenant));
+  if (named) return named;
+  return budgets.length === 1 && budgets[0]?.tenants === undefined ? budgets[0] : undefined;
+}
+
+function scanFamily(budget: BudgetSnapshot | undefined): BudgetUsage | undefined {
+  return budget?.families.find((family) => family.family === 'scan');
+}
+
+/**
+ * ETA per campaign, drained through its own budget: campaigns of tenants sharing one API identity
+ * queue together, campaigns of another identity do not slow them down.
+ */
+function etasByBudget(
+  all: readonly Campaign[],
+  budgets: readonly BudgetSnapshot[],
+  next: ReadonlyMap<string, { last: number | null }>,
+  at: number,
+): Map<string, number | null> {
+  const etas = new Map<string, number | null>();
+  const groups = new Map<BudgetSnapshot | undefined, Campaign[]>();
+  for (const campaign of all) {
+    const budget = scanBudgetOf(budgets, campaign.tenant);
+    groups.set(budget, [...(groups.get(budget) ?? []), campaign]);
+  }
+  for (const [budget, campaigns] of groups) {
+    const estimated = estimateCampaignEtas(
+      campaigns.map((campaign) => ({
+        id: campaign.id,
+        createdAt: campaign.createdAt,
+        remaining: campaign.counts.queued + campaign.counts.deferred,
+        running: campaign.state === 'running',
+        tenant: campaign.tenant,
+        priority: campaign.priority,
+        lastDueAt: next.get(campaign.id)?.last ?? null,
+      })),
+      scanFamily(budget),
+      at,
+    );
+    for (const [id, eta] of estimated) etas.set(id, eta);
+  }
+  return etas;
 }
 
 /** Urgent campaigns still under way first, then newest first: the ones that go first on top. */
@@ -150,19 +197,7 @@ export async function readOverview(deps: OverviewDeps): Promise<Overview> {
   const at = deps.clock.now();
   const shown = urgentFirst(all).slice(0, deps.limit ?? 20);
   deps.rates.retain(new Set(shown.map((campaign) => campaign.id)));
-  const etas = estimateCampaignEtas(
-    all.map((campaign) => ({
-      id: campaign.id,
-      createdAt: campaign.createdAt,
-      remaining: campaign.counts.queued + campaign.counts.deferred,
-      running: campaign.state === 'running',
-      tenant: campaign.tenant,
-      priority: campaign.priority,
-      lastDueAt: next.get(campaign.id)?.last ?? null,
-    })),
-    scanBudget(budgets),
-    at,
-  );
+  const etas = etasByBudget(all, budgets, next, at);
   const proof = deps.proof;
   const proofs = proof ? await Promise.all(shown.map((campaign) => proof(campaign.id))) : [];
   const killSwitch = deps.killSwitch;
@@ -188,7 +223,11 @@ export async function readOverview(deps: OverviewDeps): Promise<Overview> {
       noWorkers,
       nextAttemptAt: due?.first ?? null,
       devicesDue: due?.devices ?? 0,
-      waitingBehind: waitingBehindUrgent(campaign, all, scanBudget(budgets)),
+      waitingBehind: waitingBehindUrgent(
+        campaign,
+        all,
+        scanFamily(scanBudgetOf(budgets, campaign.tenant)),
+      ),
     };
   });
   const retention = deps.retention
