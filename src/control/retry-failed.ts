@@ -71,6 +71,23 @@ export function failureCodes(failuresByReason: Record<string, number>): Record<s
   return codes;
 }
 
+/**
+ * Of a campaign's failed devices, those `retry` without a reason queues again and those it leaves
+ * failed (a permanent code), from the campaign's counts: what a confirmation may promise.
+ */
+export function retryableFailures(failuresByReason: Record<string, number>): {
+  retryable: number;
+  permanent: number;
+} {
+  let retryable = 0;
+  let permanent = 0;
+  for (const [code, n] of Object.entries(failureCodes(failuresByReason))) {
+    if (PERMANENT_FAILURE_CODES.has(code)) permanent += n;
+    else retryable += n;
+  }
+  return { retryable, permanent };
+}
+
 /** Why a retry was refused (unknown campaigns throw `UnknownCampaignError`). */
 export class RetryRefusedError extends Error {
   override name = 'RetryRefusedError';

@@ -49,7 +49,7 @@ describe('dashboard retry of failed devices', () => {
     expect((await fx.store.getCampaign(seeded.id))?.state).toBe('finished');
     const page = await app.inject({ url: `/campaigns/${seeded.id}`, headers: bearer });
     expect(page.body).toMatch(
-      /action="\/campaigns\/[^"]+\/retry-failed"\s+data-confirm="Retry the 4 failed devices of retry\?/,
+      /action="\/campaigns\/[^"]+\/retry-failed"\s+data-confirm="Retry 4 failed devices of retry\? Devices that may/,
     );
     const csrf = /name="csrf" value="([^"]+)"/.exec(page.body)?.[1] ?? '';
     const post = (token: string, site = 'same-origin') =>
@@ -76,6 +76,49 @@ describe('dashboard retry of failed devices', () => {
     const lane = lanes.forTenant('default');
     expect(await fx.redis.zcard(lane.keys.readyPrefix + seeded.id)).toBe(4);
     // Nothing failed any more: no button.
+    const after = await app.inject({ url: `/campaigns/${seeded.id}`, headers: bearer });
+    expect(after.body).not.toContain('/retry-failed');
+  });
+
+  it('promises only the devices a retry queues: permanent failures are named as staying failed', async () => {
+    app = await dashboard(true);
+    const seeded = await seedCampaign(fx.store, {
+      name: 'mixed',
+      total: 5,
+      requested: 0,
+      failed: 0,
+      deferred: 0,
+    });
+    const reasons = [
+      'ServiceUnavailable: try again later',
+      'ServiceUnavailable: try again later',
+      'OsPlatformNotSupported: the device cannot run this scan',
+      'ResourceNotFound: no such machine',
+      'ResourceNotFound: no such machine',
+    ];
+    for (const [i, machineId] of seeded.ids.entries()) {
+      await fx.store.markSent(seeded.id, machineId, Date.now());
+      await fx.store.markFailed(seeded.id, machineId, reasons[i] ?? '');
+    }
+    const page = await app.inject({ url: `/campaigns/${seeded.id}`, headers: bearer });
+    expect(page.body).toContain(
+      'data-confirm="Retry 2 failed devices of mixed? 3 with a permanent failure (unsupported platform or client, unknown device) stay failed.',
+    );
+    const csrf = /name="csrf" value="([^"]+)"/.exec(page.body)?.[1] ?? '';
+    const done = await app.inject({
+      method: 'POST',
+      url: `/campaigns/${seeded.id}/retry-failed`,
+      headers: {
+        ...bearer,
+        'content-type': 'application/x-www-form-urlencoded',
+        'sec-fetch-site': 'same-origin',
+      },
+      payload: `csrf=${encodeURIComponent(csrf)}`,
+    });
+    expect(done.statusCode).toBe(303);
+    // What the confirmation promised: 2 queued again, the 3 permanent failures left as they were.
+    expect((await fx.store.getCampaign(seeded.id))?.counts).toMatchObject({ queued: 2, failed: 3 });
+    // Only permanent failures left: a retry would queue nothing, so there is no button.
     const after = await app.inject({ url: `/campaigns/${seeded.id}`, headers: bearer });
     expect(after.body).not.toContain('/retry-failed');
   });

@@ -9,6 +9,7 @@ import { html, type SafeHtml } from '../../web/html.js';
 import { layout, type SignedIn } from './layout.js';
 import { noWorkersBanner } from './no-workers-banner.js';
 import { NAME_CONFIRMED_ACTIONS } from '../typed-name.js';
+import { retryableFailures } from '../../control/retry-failed.js';
 
 const ACTIONS = [
   { action: 'pause', label: 'Pause', from: ['running'] },
@@ -50,11 +51,16 @@ function confirmation(a: (typeof ACTIONS)[number], campaign: CampaignView['campa
 /** Buttons are plain forms carrying the action token; the ones that cannot be undone ask first. */
 function actionForms(view: CampaignView, actionToken: string, retryOffered: boolean): SafeHtml {
   const { campaign } = view;
+  const { retryable, permanent } = retryableFailures(campaign.failuresByReason);
   const available = ACTIONS.filter(
     (a) =>
       (a.from as readonly CampaignState[]).includes(campaign.state) &&
-      (a.action !== 'retry-failed' || (retryOffered && campaign.counts.failed > 0)),
+      (a.action !== 'retry-failed' || (retryOffered && retryable > 0)),
   );
+  const staying =
+    permanent > 0
+      ? ` ${String(permanent)} with a permanent failure (unsupported platform or client, unknown device) stay failed.`
+      : '';
   if (available.length === 0) return html``;
   return html`<div class="actions">
     ${available.map(
@@ -63,7 +69,7 @@ function actionForms(view: CampaignView, actionToken: string, retryOffered: bool
           class="action-${a.action}"
           method="post"
           action="/campaigns/${campaign.id}/${a.action}"
-          ${a.action === 'retry-failed' ? html`data-confirm="Retry the ${String(campaign.counts.failed)} failed devices of ${campaign.name}? Devices that may already have an action are looked up first."` : ''}
+          ${a.action === 'retry-failed' ? html`data-confirm="Retry ${String(retryable)} failed ${retryable === 1 ? 'device' : 'devices'} of ${campaign.name}?${staying} Devices that may already have an action are looked up first."` : ''}
         >
           <input type="hidden" name="csrf" value="${actionToken}" />
           ${confirmation(a, campaign)}
