@@ -7,6 +7,7 @@ import type { Config } from '../config/schema.js';
 import { buildSimulator, type Simulator } from '../simulator/build-simulator.js';
 import { DEFAULT_RATE_LIMITS } from '../simulator/options.js';
 import { createSelfSignedCertificate } from '../simulator/tls.js';
+import { DEMO_USERS, demoRedirectUri } from './demo-users.js';
 import { packageRoot } from '../shared/package-root.js';
 import { createRedis } from '../shared/redis.js';
 import { scanKeys } from '../shared/scan-keys.js';
@@ -19,6 +20,12 @@ export interface DemoSettings {
   faultRate: number;
   lostRate: number;
   seed: number;
+  /**
+   * With `fleetscan demo --dashboard`: the dashboard's port (127.0.0.1), so the simulator's app
+   * registration lists its sign-in callback and signs in the demo's users. The demo then also
+   * runs the dashboard, and keeps everything running after the summary until SIGINT/SIGTERM.
+   */
+  dashboardPort?: number | undefined;
 }
 
 /** Everything the demo runs against, and the environment its child CLIs get. */
@@ -27,6 +34,8 @@ export interface DemoEnvironment {
   redis: RedisHandle;
   sim: Simulator;
   apiUrl: string;
+  /** The simulator's self-signed certificate (PEM file), which the children trust. */
+  caFile: string;
   prefix: string;
   /** The whole environment of every `fleetscan` child: nothing of the caller's leaks in. */
   env: NodeJS.ProcessEnv;
@@ -80,6 +89,12 @@ export async function startDemoEnvironment(settings: DemoSettings): Promise<Demo
       lifecycle: { otherScanMs: 30 * 60_000 },
       seed: settings.seed,
       tls,
+      ...(settings.dashboardPort === undefined
+        ? {}
+        : {
+            users: DEMO_USERS,
+            redirectUris: [demoRedirectUri(settings.dashboardPort)],
+          }),
     });
     cleanups.push(() => sim.close());
     await sim.app.listen({ port: 0, host: '127.0.0.1' });
@@ -104,7 +119,7 @@ export async function startDemoEnvironment(settings: DemoSettings): Promise<Demo
       NODE_EXTRA_CA_CERTS: caFile,
     };
     const config = loadConfig({ env });
-    return { dir, redis, sim, apiUrl, prefix, env, config, deviceFile, close };
+    return { dir, redis, sim, apiUrl, caFile, prefix, env, config, deviceFile, close };
   } catch (error) {
     await close();
     throw error;

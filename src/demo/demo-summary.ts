@@ -1,3 +1,4 @@
+import type { DemoDashboardFacts } from './dashboard-facts.js';
 import { groupFailures } from '../campaigns/failure-groups.js';
 import type { Campaign } from '../campaigns/campaign.js';
 import { estimateCompletion } from '../campaigns/eta.js';
@@ -38,6 +39,8 @@ export interface DemoSummary {
   shareOfFloor: number;
   timeScale: number;
   exportPath: string;
+  /** With `--dashboard`: where to sign in and as whom (the demo then runs until Ctrl-C). */
+  dashboard?: DemoDashboardFacts;
 }
 
 export function summarize(input: {

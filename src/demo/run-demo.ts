@@ -18,6 +18,13 @@ import { createCampaign, startWorkers, stopWorkers, tail, workerLog } from './de
 import { readSlotExits } from '../limiter/slot-exits.js';
 import { formatProgress, readProgress } from './demo-progress.js';
 import { formatSummary, summarize, type DemoSummary } from './demo-summary.js';
+import {
+  formatDashboardFacts,
+  formatKeepRunning,
+  type DemoDashboardFacts,
+} from './dashboard-facts.js';
+import { startDemoDashboard, type DemoDashboard } from './demo-dashboard.js';
+import { DEMO_USER_LIST } from './demo-users.js';
 
 export interface DemoOptions extends DemoSettings {
   workers: number;
@@ -44,6 +51,7 @@ export async function runDemo(
   const env = await startDemoEnvironment(options);
   const workers: CliChild[] = [];
   let runtime: Runtime | undefined;
+  let dashboard: DemoDashboard | undefined;
   const stop = new AbortController();
   const onSignal = () => {
     stop.abort();
@@ -57,6 +65,18 @@ export async function runDemo(
       `Simulator ${env.apiUrl}: ${options.devices.toLocaleString('en-US')} devices, time ×${options.timeScale}, ` +
         `${options.faultRate * 100} % 5xx, ${options.lostRate * 100} % lost replies; limits ${env.env['FLEETSCAN_RATE_LIMITS'] ?? ''}`,
     );
+    let facts: DemoDashboardFacts | undefined;
+    if (options.dashboardPort !== undefined) {
+      dashboard = await startDemoDashboard(env, options.dashboardPort);
+      facts = {
+        url: dashboard.url,
+        signInPage: env.apiUrl,
+        caFile: env.caFile,
+        users: DEMO_USER_LIST,
+        stop: 'Ctrl-C to stop (or SIGTERM)',
+      };
+      say(formatDashboardFacts(facts));
+    }
     runtime = await buildRuntime(env.config, {
       role: 'demo',
       log: createLogger({ level: 'warn', name: 'fleetscan-demo' }),
@@ -79,7 +99,7 @@ export async function runDemo(
     const actionIds = new Set<string>();
     for await (const device of runtime.store.iterateDevices(campaignId))
       if (device.machineActionId) actionIds.add(device.machineActionId);
-    const summary = summarize({
+    const summary: DemoSummary = summarize({
       campaign,
       actionIds,
       stats: env.sim.stats(),
@@ -92,15 +112,47 @@ export async function runDemo(
         windowMs: w.windowMs / options.timeScale,
       })),
     });
+    if (facts) summary.dashboard = facts;
     out.write(options.json ? `${JSON.stringify(summary, null, 2)}\n` : formatSummary(summary));
+    if (dashboard && facts) {
+      say(formatKeepRunning(facts).trimEnd());
+      await untilStopped(stop.signal, dashboard);
+    }
     return summary;
   } finally {
     process.removeListener('SIGINT', onSignal);
     process.removeListener('SIGTERM', onSignal);
     await stopWorkers(workers);
+    await dashboard?.stop();
     await runtime?.close();
     await env.close();
+    if (dashboard) say(`Stopped; the keys of ${env.prefix} and the temp folder are gone`);
   }
+}
+
+/**
+ * Waits for SIGINT/SIGTERM. A dashboard that exits on its own first is a failure, unless it
+ * exited cleanly: Ctrl-C in a terminal reaches the whole process group, the dashboard included.
+ */
+async function untilStopped(signal: AbortSignal, dashboard: DemoDashboard): Promise<void> {
+  const stopped = new Promise<void>((resolve) => {
+    if (signal.aborted) resolve();
+    else
+      signal.addEventListener(
+        'abort',
+        () => {
+          resolve();
+        },
+        { once: true },
+      );
+  });
+  const exited = dashboard.child.exited.then(({ code, signal: killedBy }) => {
+    if (code === 0 || killedBy === 'SIGINT' || signal.aborted) return;
+    throw new Error(
+      `The dashboard exited (code ${String(code)}, signal ${String(killedBy)}):\n${tail(dashboard.logFile)}`,
+    );
+  });
+  await Promise.race([stopped, exited]);
 }
 
 /** Prints progress once a second until the campaign finishes (or fails to, saying why). */
