@@ -127,19 +127,19 @@ describe('fleetscan demo --dashboard', () => {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const address = server.address();
     const port = typeof address === 'object' && address ? address.port : 0;
-    const before = new Set(await redis.keys('fleetscan-demo-*'));
     try {
       const result = await runCli(['demo', '--dashboard', '--dashboard-port', String(port)], {
         env: { REDIS_URL: testRedisUrl() },
         timeoutMs: 60_000,
       });
       expect(result.code).toBe(1);
-      expect(result.stderr).toContain(
-        `--dashboard-port: cannot listen on 127.0.0.1:${String(port)} (in use)`,
+      // Refused before Redis, the simulator or a child started: the one line is all it printed
+      // (a demo that started prints its Redis and key prefix first).
+      expect(result.stderr).toBe(
+        `fleetscan: --dashboard-port: cannot listen on 127.0.0.1:${String(port)} (in use); ` +
+          'pick another port, or leave the flag out for a free one\n',
       );
       expect(result.stdout).toBe('');
-      const left = (await redis.keys('fleetscan-demo-*')).filter((key) => !before.has(key));
-      expect(left).toEqual([]);
     } finally {
       await new Promise((resolve) => server.close(resolve));
     }
