@@ -49,7 +49,7 @@ export function registerApiHooks(api: FastifyInstance, deps: ApiDeps): void {
     }
     const header = request.headers.authorization ?? '';
     const match = /^Bearer\s+(\S+)$/i.exec(header);
-    const verdict = match ? await deps.tokens.verify(match[1] ?? '') : null;
+    const verdict = match ? await deps.tokens.verify(match[1] ?? '', deps.clock.now()) : null;
     if (!verdict?.ok) {
       if (verdict !== null) deps.guesses.fail(address);
       const why =
@@ -57,7 +57,9 @@ export function registerApiHooks(api: FastifyInstance, deps: ApiDeps): void {
           ? 'Send "Authorization: Bearer <token>" with a token from `fleetscan token create`.'
           : verdict.reason === 'revoked'
             ? 'This token was revoked.'
-            : 'This token is not valid.';
+            : verdict.reason === 'expired'
+              ? 'This token has expired; ask an administrator for a new one.'
+              : 'This token is not valid.';
       reply.header('www-authenticate', 'Bearer realm="fleetscan-api"');
       return problem(reply, request, new ApiProblem('unauthorized', why));
     }

@@ -15,6 +15,10 @@ export interface ApiToken {
   createdAt: number;
   createdBy: string;
   revokedAt: number | null;
+  /** After this instant (ms) the token is refused; null for never. */
+  expiresAt: number | null;
+  /** The last request it authenticated, to the minute (see `USE_RESOLUTION_MS`); null for never. */
+  lastUsedAt: number | null;
 }
 
 interface StoredToken extends ApiToken {
@@ -29,7 +33,17 @@ export interface CreatedToken {
 }
 
 export type VerifyResult =
-  { ok: true; token: ApiToken } | { ok: false; reason: 'malformed' | 'unknown' | 'revoked' };
+  | { ok: true; token: ApiToken }
+  | { ok: false; reason: 'malformed' | 'unknown' | 'revoked' | 'expired' };
+
+/** Token names: what the audit log shows for the token's requests (`token:<name>`). */
+export const TOKEN_NAME = /^[\w.@-]{1,64}$/;
+
+/**
+ * How stale `lastUsedAt` may get: a busy token is written back at most once a minute, not on
+ * every request.
+ */
+export const USE_RESOLUTION_MS = 60_000;
 
 /** `fst_` + 10 hex id + `_` + 43 base64url characters (32 random bytes). */
 const TOKEN_PATTERN = /^fst_([0-9a-f]{10})_([A-Za-z0-9_-]{43})$/;
@@ -53,11 +67,14 @@ export interface TokenStore {
     tenants: string[] | null;
     createdBy: string;
     now: number;
+    /** When it stops working; absent or null for never. */
+    expiresAt?: number | null;
   }): Promise<CreatedToken>;
   list(): Promise<ApiToken[]>;
   /** Revokes by id or by name; null when there is no such token. */
   revoke(idOrName: string, now: number): Promise<ApiToken | null>;
-  verify(secret: string): Promise<VerifyResult>;
+  /** Checks a presented secret; a valid one has its `lastUsedAt` moved to `now`. */
+  verify(secret: string, now?: number): Promise<VerifyResult>;
 }
 
 /**
@@ -68,11 +85,27 @@ export interface TokenStore {
  */
 export function createTokenStore(redis: Redis, prefix: string): TokenStore {
   const key = `${prefix}:api:tokens`;
+  // Last use apart from the records (id → ms): the request path writes only this field, so it
+  // can never race a revoke or undo one.
+  const usedKey = `${prefix}:api:tokens:used`;
+  // Tokens stored before expiry existed have none: they never expire.
+  const parseStored = (json: string, lastUsed: string | null | undefined): StoredToken => {
+    const stored = JSON.parse(json) as Omit<StoredToken, 'expiresAt' | 'lastUsedAt'> & {
+      expiresAt?: number | null;
+    };
+    return {
+      ...stored,
+      expiresAt: stored.expiresAt ?? null,
+      lastUsedAt: lastUsed ? Number(lastUsed) : null,
+    };
+  };
   const read = async (id: string): Promise<StoredToken | null> => {
-    const json = await redis.hget(key, id);
-    return json === null ? null : (JSON.parse(json) as StoredToken);
+    const [json, used] = await Promise.all([redis.hget(key, id), redis.hget(usedKey, id)]);
+    return json === null ? null : parseStored(json, used);
   };
   const publicPart = ({ hash: _hash, ...token }: StoredToken): ApiToken => token;
+  // Last use lives in `usedKey` only.
+  const recordOf = ({ lastUsedAt: _used, ...record }: StoredToken) => JSON.stringify(record);
 
   return {
     async create(input) {
@@ -92,15 +125,16 @@ export function createTokenStore(redis: Redis, prefix: string): TokenStore {
         createdAt: input.now,
         createdBy: input.createdBy,
         revokedAt: null,
+        expiresAt: input.expiresAt ?? null,
+        lastUsedAt: null,
         hash: sha256(secretPart),
       };
-      await redis.hset(key, id, JSON.stringify(stored));
+      await redis.hset(key, id, recordOf(stored));
       return { token: publicPart(stored), secret: `fst_${id}_${secretPart}` };
     },
     async list() {
-      const all = Object.values(await redis.hgetall(key)).map(
-        (json) => JSON.parse(json) as StoredToken,
-      );
+      const [records, used] = await Promise.all([redis.hgetall(key), redis.hgetall(usedKey)]);
+      const all = Object.entries(records).map(([id, json]) => parseStored(json, used[id]));
       return all.sort((a, b) => a.createdAt - b.createdAt).map(publicPart);
     },
     async revoke(idOrName, now) {
@@ -111,11 +145,11 @@ export function createTokenStore(redis: Redis, prefix: string): TokenStore {
       if (!stored) return null;
       if (stored.revokedAt === null) {
         stored.revokedAt = now;
-        await redis.hset(key, stored.id, JSON.stringify(stored));
+        await redis.hset(key, stored.id, recordOf(stored));
       }
       return publicPart(stored);
     },
-    async verify(secret) {
+    async verify(secret, now = Date.now()) {
       const parts = TOKEN_PATTERN.exec(secret);
       if (!parts) return { ok: false, reason: 'malformed' };
       const stored = await read(parts[1] ?? '');
@@ -126,6 +160,12 @@ export function createTokenStore(redis: Redis, prefix: string): TokenStore {
       );
       if (!same) return { ok: false, reason: 'unknown' };
       if (stored.revokedAt !== null) return { ok: false, reason: 'revoked' };
+      if (stored.expiresAt !== null && now >= stored.expiresAt)
+        return { ok: false, reason: 'expired' };
+      if (stored.lastUsedAt === null || now - stored.lastUsedAt >= USE_RESOLUTION_MS) {
+        stored.lastUsedAt = now;
+        await redis.hset(usedKey, stored.id, String(now));
+      }
       return { ok: true, token: publicPart(stored) };
     },
   };
