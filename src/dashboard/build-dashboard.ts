@@ -22,6 +22,7 @@ import { createDashboardMetrics } from './metrics.js';
 import { checkStoreIdentity } from '../ops/store-identity.js';
 import { createRateTracker } from './rate-tracker.js';
 import { registerActionRoutes } from './routes/actions.js';
+import { registerAdminRoutes } from './routes/admin.js';
 import { registerExportRoutes } from './routes/export.js';
 import { registerHealthRoutes } from './routes/health.js';
 import { registerMetricsRoute } from './routes/metrics.js';
@@ -241,6 +242,14 @@ export async function buildDashboard(deps: DashboardDeps): Promise<FastifyInstan
       registerStartRoutes(app, {
         starter: deps.starter,
         token,
+        audit: deps.audit ?? deps.api?.audit,
+      });
+    }
+    if (deps.admin) {
+      registerAdminRoutes(app, {
+        ...deps.admin,
+        token,
+        clock,
         audit: deps.audit ?? deps.api?.audit,
       });
     }

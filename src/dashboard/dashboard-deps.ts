@@ -20,6 +20,7 @@ import type { CampaignStarter } from './start/campaign-starter.js';
 import type { ExportWriter } from './routes/export.js';
 import type { ArchiveSource } from '../retention/campaign-reader.js';
 import type { MemorySettings } from '../retention/memory-headroom.js';
+import type { AdminDeps } from './routes/admin.js';
 
 /**
  * Pause, resume and cancel a campaign: `createCampaignControl` (src/campaigns), which also takes
@@ -93,6 +94,12 @@ export interface DashboardDeps {
    * `--allow-actions` to the operator role; left out, the page does not exist.
    */
   starter?: CampaignStarter | undefined;
+  /**
+   * The admin pages (`/admin/tokens`, `/admin/webhooks`, `/admin/schedules`) for the admin role,
+   * offered where writes are on (`--allow-actions`, or Entra sign-in with it); left out, they do
+   * not exist.
+   */
+  admin?: AdminDeps | undefined;
   /** Archived campaigns (listed apart, exported from their files) and the memory alarm. */
   retention?: { archives: ArchiveSource; memory: MemorySettings } | undefined;
   /** Schedules panel and schedule metrics; left out, neither is shown. */

@@ -3,6 +3,9 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { createScheduleReader } from '../../schedules/schedule-reader.js';
 import { createScheduleStore } from '../../schedules/schedule-store.js';
 import { startApiServices } from '../../runtime/api-services.js';
+import { scheduleClockFrom } from '../../runtime/runtime-schedules.js';
+import { createTokenStore } from '../../api/tokens/token-store.js';
+import { createDestinationGuard } from '../../webhooks/webhook-destination.js';
 import { createAuditLog } from '../../audit/audit-log.js';
 import { readNextAttempts } from '../../lanes/next-attempts.js';
 import { blockedReport } from '../../lanes/blocked-tenants.js';
@@ -123,6 +126,16 @@ export async function startDashboardServer(
     clock: runtime.clock,
     liveIntervalMs: config.dashboard.liveInterval,
     schedules: createScheduleReader(createScheduleStore(runtime.redis, config.redis.prefix)),
+    // The admin pages manage what `fleetscan token`, the API's /webhooks and `fleetscan
+    // schedule` do, through the same stores and the API's destination guard.
+    admin: {
+      tokens: api?.deps.tokens ?? createTokenStore(runtime.redis, config.redis.prefix),
+      webhooks: api?.deps.webhooks ?? createWebhookStore(runtime.redis, config.redis.prefix),
+      guard: api?.deps.guard ?? createDestinationGuard(config.webhooks),
+      schedules: createScheduleStore(runtime.redis, config.redis.prefix),
+      scheduleNow: () => scheduleClockFrom(config).now(),
+      baseDir: process.cwd(),
+    },
     retryFailed: (campaignId: string) =>
       retryFailed(
         {

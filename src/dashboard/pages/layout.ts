@@ -54,6 +54,11 @@ export function layout({ title, body, allowActions, person }: LayoutOptions): st
             <a href="/queues">Queues</a>
             <a href="/metrics">Metrics</a>
             <a href="/audit">Audit</a>
+            ${
+              allowActions && person?.roles.includes('admin') === true
+                ? html`<a href="/admin/tokens" class="nav-admin">Admin</a>`
+                : ''
+            }
           </nav>
           <span class="mode ${allowActions ? 'mode-actions' : 'mode-readonly'}"
             >${allowActions ? 'actions enabled' : 'read-only'}</span
