@@ -1,5 +1,7 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { got, type Got } from 'got';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -61,17 +63,20 @@ async function signIn(http: Got, url: string, username: string): Promise<string>
 
 describe('fleetscan demo --dashboard', () => {
   it('serves the demo campaign to signed-in users by role, then cleans up on Ctrl-C', async () => {
+    const out = join(tmpdir(), `fleetscan-demo-dashboard-e2e-${String(process.pid)}.csv`);
     const run: CliProcess = spawnCli(
-      ['demo', '--devices', '100', '--time-scale', '600', '--dashboard'],
+      ['demo', '--devices', '100', '--time-scale', '600', '--dashboard', '--out', out],
       { env: { REDIS_URL: testRedisUrl() } },
     );
     try {
       // The sign-in facts come before the campaign; the campaign ends before the hold.
       await waitForOutput(run, (text) => text.includes('Campaign c-'), 180_000);
       await waitForOutput(run, (text) => text.includes('Ctrl-C to stop'), 180_000);
-      const out = run.stdout();
-      expect(out.indexOf('Dashboard http://127.0.0.1:')).toBeLessThan(out.indexOf('Campaign c-'));
-      const facts = readFacts(out);
+      const printed = run.stdout();
+      expect(printed.indexOf('Dashboard http://127.0.0.1:')).toBeLessThan(
+        printed.indexOf('Campaign c-'),
+      );
+      const facts = readFacts(printed);
       expect([...facts.users.keys()]).toEqual(['viewer', 'operator', 'admin']);
       const http = got.extend({
         https: { certificateAuthority: readFileSync(facts.caFile) },
@@ -119,6 +124,7 @@ describe('fleetscan demo --dashboard', () => {
         await run.exited;
         clearTimeout(timer);
       }
+      rmSync(out, { force: true });
     }
   }, 400_000);
 
