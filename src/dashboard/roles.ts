@@ -2,6 +2,7 @@ import type { FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'f
 import { DASHBOARD_ROLES, type DashboardRole } from '../config/signin-schema.js';
 import { html } from '../web/html.js';
 import { layout } from './pages/layout.js';
+import { signInButton } from './pages/signin-page.js';
 
 /**
  * The dashboard's roles, weakest first: each one holds everything the ones before it may do.
@@ -33,6 +34,8 @@ export interface Person {
   /** Every role held, strongest last (`admin` implies the other two, and so on). */
   roles: readonly Role[];
   via: SignInMethod;
+  /** Entra sessions only: the sign-out form's CSRF token, derived from the session's id. */
+  signOutToken?: string | undefined;
 }
 
 declare module 'fastify' {
@@ -95,6 +98,7 @@ export function sendRoleRefusal(request: FastifyRequest, reply: FastifyReply, ro
       Ask an administrator of the app registration to assign you the
       <code>${APP_ROLE[role]}</code> app role (or a group mapped to it), then sign in again.
     </p>
+    ${request.person?.via === 'entra' ? html`<p>${signInButton('/')}</p>` : ''}
     <p><a href="/">Back to the campaigns</a></p>
   </section>`;
   return reply

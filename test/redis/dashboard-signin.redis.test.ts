@@ -5,6 +5,7 @@ import { afterAll, beforeAll, beforeEach, afterEach, describe, expect, it } from
 import { createAuditLog } from '../../src/audit/audit-log.js';
 import { loadConfig } from '../../src/config/load.js';
 import { buildDashboard } from '../../src/dashboard/build-dashboard.js';
+import { signOutTokenFor } from '../../src/dashboard/signin/signin-routes.js';
 import { signInFromConfig } from '../../src/runtime/signin-from-config.js';
 import type { Clock } from '../../src/shared/clock.js';
 import type { IdTokenFault, Simulator } from '../../src/simulator/build-simulator.js';
@@ -80,16 +81,49 @@ afterEach(async () => {
   await fx.close();
 });
 
+/** The sign-out form's token in a page's header. */
+const signOutTokenOf = (body: string) => {
+  const token = /name="signout-token" value="([^"]+)"/.exec(body)?.[1];
+  if (!token) throw new Error('no sign-out form in the page');
+  return token;
+};
+
 const page = (cookie: string, url = '/') =>
   app.inject({ url, headers: { cookie, accept: 'text/html' } });
 
 describe('dashboard sign-in with Entra ID (simulated tenant)', () => {
-  it('sends a visitor without a session to sign in, and fragments get a 401', async () => {
+  it('shows a visitor without a session the sign-in button; fragments, exports, events and writes get a JSON 401', async () => {
     await dashboard();
     const res = await page('', '/campaigns/x?state=failed');
-    expect(res.statusCode).toBe(302);
-    expect(res.headers.location).toBe('/signin?returnTo=%2Fcampaigns%2Fx%3Fstate%3Dfailed');
-    expect((await app.inject({ url: '/fragments/overview' })).statusCode).toBe(401);
+    expect(res.statusCode).toBe(401);
+    expect(res.headers['cache-control']).toBe('no-store');
+    expect(res.headers['content-type']).toMatch(/^text\/html/);
+    expect(res.headers['content-security-policy']).toContain("default-src 'self'");
+    expect(res.headers['set-cookie']).toBeUndefined();
+    expect(res.body).toContain('Sign in with Microsoft');
+    expect(res.body).toContain('href="/signin?returnTo=%2Fcampaigns%2Fx%3Fstate%3Dfailed"');
+    expect(res.body).not.toMatch(/<script(?![^>]*\bsrc=)/); // no inline script
+    // A return address off this dashboard is not carried along.
+    expect((await page('', '//evil.example/x')).body).toContain('href="/signin?returnTo=%2F"');
+    const asJson = { accept: 'text/html, application/json' };
+    for (const url of [
+      '/fragments/overview',
+      '/events/overview',
+      '/campaigns/x/export.csv',
+      '/audit/export.json',
+    ]) {
+      const denied = await app.inject({ url, headers: asJson });
+      expect(denied.statusCode, url).toBe(401);
+      expect(denied.json(), url).toEqual({ error: 'sign in first', signIn: '/signin' });
+    }
+    const write = await app.inject({
+      method: 'POST',
+      url: '/campaigns/x/pause',
+      headers: { accept: 'text/html', 'content-type': 'application/x-www-form-urlencoded' },
+      payload: 'csrf=x',
+    });
+    expect(write.statusCode).toBe(401);
+    expect(write.json()).toMatchObject({ error: 'sign in first' });
     const start = await app.inject({ url: '/signin' });
     const authorize = new URL(String(start.headers.location));
     expect(authorize.origin + authorize.pathname).toBe(
@@ -252,7 +286,7 @@ describe('dashboard sign-in with Entra ID (simulated tenant)', () => {
     now += 29 * 60_000; // used 29 minutes ago: still alive
     expect((await page(idle.cookie)).statusCode).toBe(200);
     now += 30 * 60_000;
-    expect((await page(idle.cookie)).statusCode).toBe(302);
+    expect((await page(idle.cookie)).statusCode).toBe(401);
 
     now = Date.now();
     const busy = await signInAs(app, http, 'vera@contoso.test');
@@ -260,30 +294,49 @@ describe('dashboard sign-in with Entra ID (simulated tenant)', () => {
       now += 29 * 60_000;
       await page(busy.cookie);
     }
-    expect((await page(busy.cookie)).statusCode).toBe(302); // 8 h 13 min after sign-in
+    expect((await page(busy.cookie)).statusCode).toBe(401); // 8 h 13 min after sign-in
 
     now = Date.now();
     const leaving = await signInAs(app, http, 'vera@contoso.test');
-    const out = await app.inject({
-      method: 'POST',
-      url: '/signout',
-      headers: { cookie: leaving.cookie, 'content-type': 'application/x-www-form-urlencoded' },
-      payload: '',
-    });
+    const token = signOutTokenOf((await page(leaving.cookie)).body);
+    const signOut = (payload: string) =>
+      app.inject({
+        method: 'POST',
+        url: '/signout',
+        headers: { cookie: leaving.cookie, 'content-type': 'application/x-www-form-urlencoded' },
+        payload,
+      });
+    // Without the form's token (or with another session's) nothing ends.
+    for (const payload of [
+      '',
+      'signout-token=x',
+      `signout-token=${signOutTokenFor('another session')}`,
+    ]) {
+      const refused = await signOut(payload);
+      expect(refused.statusCode, payload).toBe(403);
+      expect(refused.json(), payload).toEqual({ error: 'missing or wrong sign-out token' });
+    }
+    expect((await page(leaving.cookie)).statusCode).toBe(200);
+    const out = await signOut(`signout-token=${encodeURIComponent(token)}`);
     expect(out.statusCode).toBe(303);
     expect(out.headers.location).toBe('/signed-out');
     expect(String(out.headers['set-cookie'])).toMatch(/__Host-fleetscan_session=; .*Max-Age=0/);
-    expect((await page(leaving.cookie)).statusCode).toBe(302);
+    expect((await page(leaving.cookie)).statusCode).toBe(401);
+    const signedOut = await page('', '/signed-out');
+    expect(signedOut.statusCode).toBe(200);
+    expect(signedOut.body).toContain('href="/signin?returnTo=%2F"');
+    expect(signedOut.body).toContain('Sign in with Microsoft');
   });
 
   it('lets a read-only dashboard sign people out', async () => {
     await dashboard(false);
     const vera = await signInAs(app, http, 'vera@contoso.test');
+    const token = signOutTokenOf((await page(vera.cookie)).body);
     const out = await app.inject({
       method: 'POST',
       url: '/signout',
       headers: { cookie: vera.cookie, 'content-type': 'application/x-www-form-urlencoded' },
-      payload: '',
+      payload: `signout-token=${encodeURIComponent(token)}`,
     });
     expect(out.statusCode).toBe(303);
   });

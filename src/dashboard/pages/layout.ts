@@ -6,6 +6,8 @@ export interface SignedIn {
   upn: string;
   roles: readonly string[];
   via: string;
+  /** The sign-out form's CSRF token (Entra sessions only; derived from the session id). */
+  signOutToken?: string | undefined;
 }
 
 export interface LayoutOptions {
@@ -15,6 +17,8 @@ export interface LayoutOptions {
   allowActions: boolean;
   /** The signed-in person: name and role in the header, and a sign-out button for Entra. */
   person?: SignedIn | null | undefined;
+  /** A page for someone without a session: no navigation, mode or live badge (all need one). */
+  signedOut?: boolean | undefined;
 }
 
 const ROLE_LABEL: Readonly<Record<string, string>> = {
@@ -25,17 +29,38 @@ const ROLE_LABEL: Readonly<Record<string, string>> = {
 
 function whoIsSignedIn(person: SignedIn | null | undefined) {
   if (!person || person.via !== 'entra') return '';
-  const role = ROLE_LABEL[person.roles.at(-1) ?? ''] ?? 'no role';
+  // The strongest role held (roles.ts keeps them weakest first, but the header does not rely on it).
+  const strongest = ['admin', 'operator', 'viewer'].find((r) => person.roles.includes(r));
+  const role = ROLE_LABEL[strongest ?? ''] ?? 'no role';
   return html`<span class="who" title="${person.upn}"
       >${person.name} · <span class="role">${role}</span></span
     >
     <form class="signout" method="post" action="/signout">
+      <input type="hidden" name="signout-token" value="${person.signOutToken ?? ''}" />
       <button type="submit">Sign out</button>
     </form>`;
 }
 
 /** The page shell: header, navigation, stylesheet and the small script that keeps it live. */
-export function layout({ title, body, allowActions, person }: LayoutOptions): string {
+export function layout({ title, body, allowActions, person, signedOut }: LayoutOptions): string {
+  const bar = signedOut
+    ? html`<span class="nav-spacer"></span><span class="who">not signed in</span>`
+    : html`<nav>
+          <a href="/">Campaigns</a>
+          <a href="/queues">Queues</a>
+          <a href="/metrics">Metrics</a>
+          <a href="/audit">Audit</a>
+          ${
+            allowActions && person?.roles.includes('admin') === true
+              ? html`<a href="/admin/tokens" class="nav-admin">Admin</a>`
+              : ''
+          }
+        </nav>
+        <span class="mode ${allowActions ? 'mode-actions' : 'mode-readonly'}"
+          >${allowActions ? 'actions enabled' : 'read-only'}</span
+        >
+        ${whoIsSignedIn(person)}
+        <span class="live" id="live-status" aria-live="polite">live</span>`;
   return html`<!doctype html>
     <html lang="en">
       <head>
@@ -49,22 +74,7 @@ export function layout({ title, body, allowActions, person }: LayoutOptions): st
       <body>
         <header class="topbar">
           <a class="brand" href="/"><span class="logo">◎</span> fleetscan</a>
-          <nav>
-            <a href="/">Campaigns</a>
-            <a href="/queues">Queues</a>
-            <a href="/metrics">Metrics</a>
-            <a href="/audit">Audit</a>
-            ${
-              allowActions && person?.roles.includes('admin') === true
-                ? html`<a href="/admin/tokens" class="nav-admin">Admin</a>`
-                : ''
-            }
-          </nav>
-          <span class="mode ${allowActions ? 'mode-actions' : 'mode-readonly'}"
-            >${allowActions ? 'actions enabled' : 'read-only'}</span
-          >
-          ${whoIsSignedIn(person)}
-          <span class="live" id="live-status" aria-live="polite">live</span>
+          ${bar}
         </header>
         <main>${body}</main>
       </body>

@@ -3,7 +3,7 @@ import { SCAN_TYPES } from '../../defender/machine-action.js';
 import { formatLimit } from '../start/read-upload.js';
 import type { StartSourceKind } from '../start/start-form.js';
 import { html, type SafeHtml } from '../../web/html.js';
-import { layout } from './layout.js';
+import { layout, type SignedIn } from './layout.js';
 
 /** How each source reads in the form's picker, in `fleetscan scan`'s words. */
 const SOURCE_LABELS: Readonly<Record<StartSourceKind, string>> = {
@@ -23,6 +23,8 @@ export interface NewCampaignPageInput {
   /** The largest device list taken (`api.bodyLimit`), said beside the upload. */
   bodyLimit: number;
   actionToken: string;
+  /** The person in the header. */
+  person?: SignedIn | null | undefined;
 }
 
 function options(values: readonly string[], selected?: string): SafeHtml[] {
@@ -103,6 +105,7 @@ export function newCampaignPage(input: NewCampaignPageInput): string {
   return layout({
     title: 'New campaign',
     allowActions: true,
+    person: input.person,
     body: html`<p class="crumbs"><a href="/">← All campaigns</a></p>
       <section class="panel new-campaign">
         <h2>New campaign</h2>

@@ -1,8 +1,8 @@
 import { html } from '../../web/html.js';
-import { layout } from './layout.js';
+import { layout, type SignedIn } from './layout.js';
 
 /** The answer to a refused form post: what was wrong, and the way back to the page it came from. */
-export function refusalPage(message: string, url: string): string {
+export function refusalPage(message: string, url: string, person?: SignedIn | null): string {
   // `/campaigns/<id>/<action>` goes back to `/campaigns/<id>`, `/admin/<section>/…` to its list;
   // anything else to the start page.
   const back =
@@ -12,6 +12,7 @@ export function refusalPage(message: string, url: string): string {
   return layout({
     title: 'Refused',
     allowActions: true,
+    person,
     body: html`<section class="card refusal">
       <h1>Refused</h1>
       <p class="refusal-message" role="alert">${message}</p>

@@ -39,7 +39,9 @@ export function sendRefusal(
   reply.code(status).header('cache-control', 'no-store');
   const accept = request.headers.accept ?? '';
   if (accept.includes('text/html') && !accept.includes('application/json')) {
-    return reply.type('text/html; charset=utf-8').send(refusalPage(message, request.url));
+    return reply
+      .type('text/html; charset=utf-8')
+      .send(refusalPage(message, request.url, request.person));
   }
   return reply.send({ error: message });
 }

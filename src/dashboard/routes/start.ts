@@ -89,7 +89,7 @@ export function registerStartRoutes(app: FastifyInstance, deps: StartRouteDeps):
       done(null, payload);
     });
 
-    scope.get('/campaigns/new', { preHandler: operatorOnly }, (_request, reply) =>
+    scope.get('/campaigns/new', { preHandler: operatorOnly }, (request, reply) =>
       reply
         .type('text/html; charset=utf-8')
         .header('cache-control', 'no-store')
@@ -99,6 +99,7 @@ export function registerStartRoutes(app: FastifyInstance, deps: StartRouteDeps):
             sources: deps.starter.sources,
             bodyLimit: deps.starter.bodyLimit,
             actionToken: deps.token.token,
+            person: request.person,
           }),
         ),
     );

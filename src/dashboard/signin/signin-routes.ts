@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { DenialRecorder } from '../../audit/audit-denials.js';
 import type { AuditLog } from '../../audit/audit-log.js';
@@ -6,9 +6,10 @@ import { recordAudit } from '../../audit/record-audit.js';
 import type { SignInClient } from '../../auth/signin-client.js';
 import type { Clock } from '../../shared/clock.js';
 import { html } from '../../web/html.js';
-import { layout } from '../pages/layout.js';
+import { signInMessagePage } from '../pages/signin-page.js';
 import { cookieValue, SESSION_COOKIE, setCookie, SIGN_IN_COOKIE } from './cookies.js';
 import { SignInRefused, verifyIdToken, type KeyLookup } from './id-token.js';
+import type { Person } from '../roles.js';
 import { personFromClaims, type RoleMapping } from './person-from-claims.js';
 import type { SessionStore } from './session-store.js';
 
@@ -42,16 +43,27 @@ export function safeReturnTo(value: unknown): string {
 }
 
 function page(reply: FastifyReply, status: number, title: string, message: string) {
-  const body = html`<section class="card refusal">
-    <h1>${title}</h1>
-    <p class="signin-message">${message}</p>
-    <p><a href="/signin">Sign in</a></p>
-  </section>`;
   return reply
     .code(status)
     .type('text/html; charset=utf-8')
     .header('cache-control', 'no-store')
-    .send(layout({ title, body, allowActions: false }));
+    .send(signInMessagePage({ title, message, messageClass: 'signin-message' }));
+}
+
+/**
+ * The sign-out form's CSRF token for a session: a hash of the session id under a label of its
+ * own (never the Redis key's hash), so it is unguessable without the HttpOnly cookie, needs no
+ * storage, and tells nothing about the id.
+ */
+export function signOutTokenFor(sessionId: string): string {
+  return createHash('sha256').update(`fleetscan sign-out\0${sessionId}`).digest('base64url');
+}
+
+/** Compares two tokens in constant time whatever their lengths. */
+function sameToken(offered: unknown, expected: string): boolean {
+  if (typeof offered !== 'string') return false;
+  const digest = (text: string) => createHash('sha256').update(text).digest();
+  return timingSafeEqual(digest(offered), digest(expected));
 }
 
 /** MSAL's refusal of a code (replayed, expired, wrong verifier) as one sentence. */
@@ -183,22 +195,31 @@ export function registerSignInRoutes(
     },
   );
 
-  // The sign-out form posts urlencoded (empty); read-only dashboards have no parser for it yet.
+  // The sign-out form posts urlencoded (its token); read-only dashboards have no parser for it yet.
   if (!app.hasContentTypeParser('application/x-www-form-urlencoded')) {
     app.addContentTypeParser(
       'application/x-www-form-urlencoded',
       { parseAs: 'string', bodyLimit: 1_024 },
-      (_request, _body, done) => {
-        done(null, {});
+      (_request, body, done) => {
+        done(null, Object.fromEntries(new URLSearchParams(String(body))));
       },
     );
   }
 
   // Ends the dashboard's session here; Entra's own session is a link on the next page, since
   // the page's CSP (`form-action 'self'`) lets a form post lead only back to this dashboard.
-  app.post('/signout', async (request, reply) => {
+  // The auth hook has checked the session and the origin; the form's token is a second line of
+  // defence, as the action token is for the buttons (a forged sign-out would end work unsaved).
+  app.post<{ Body: Record<string, unknown> | undefined }>('/signout', async (request, reply) => {
     const person = request.person;
-    await deps.sessions.destroy(cookieValue(request, SESSION_COOKIE));
+    const session = cookieValue(request, SESSION_COOKIE);
+    if (!session || !sameToken(request.body?.['signout-token'], signOutTokenFor(session))) {
+      return reply
+        .code(403)
+        .header('cache-control', 'no-store')
+        .send({ error: 'missing or wrong sign-out token' });
+    }
+    await deps.sessions.destroy(session);
     setCookie(reply, SESSION_COOKIE, null);
     if (person) await audit(request, 'dashboard.signout', 'ok', '', person);
     return reply.redirect('/signed-out', 303);
@@ -206,15 +227,20 @@ export function registerSignInRoutes(
 
   app.get('/signed-out', async (_request, reply) => {
     const entra = deps.client.logoutUrl(new URL('/signed-out', deps.redirectUri).toString());
-    const body = html`<section class="card">
-      <h1>Signed out</h1>
-      <p>You signed out of the fleetscan dashboard.</p>
-      <p><a href="/signin">Sign in again</a> · <a href="${entra}">Sign out of Microsoft too</a></p>
-    </section>`;
     return reply
       .type('text/html; charset=utf-8')
       .header('cache-control', 'no-store')
-      .send(layout({ title: 'Signed out', body, allowActions: false }));
+      .send(
+        signInMessagePage({
+          title: 'Signed out',
+          message: 'You signed out of the fleetscan dashboard.',
+          messageClass: 'signin-message',
+          extra: html`<p class="signed-out-note">
+            Your Microsoft account is still signed in on this browser:
+            <a href="${entra}">sign out of Microsoft too</a>.
+          </p>`,
+        }),
+      );
   });
 }
 
@@ -222,6 +248,11 @@ export function registerSignInRoutes(
  * The person of the request's session cookie, or null. Used by the dashboard's auth hook before
  * any route runs.
  */
-export function sessionPerson(request: FastifyRequest, sessions: SessionStore) {
-  return sessions.read(cookieValue(request, SESSION_COOKIE));
+export async function sessionPerson(
+  request: FastifyRequest,
+  sessions: SessionStore,
+): Promise<Person | null> {
+  const id = cookieValue(request, SESSION_COOKIE);
+  const person = await sessions.read(id);
+  return person && id ? { ...person, signOutToken: signOutTokenFor(id) } : null;
 }
