@@ -10,6 +10,12 @@ import type { Clock } from '../shared/clock.js';
 import type { Logger } from '../shared/logger.js';
 import type { Redis } from '../shared/redis.js';
 
+/** HTTP for MSAL and the JWKS, when the login host's certificate needs a CA of its own. */
+export interface SignInNetwork {
+  msal: INetworkModule;
+  fetchJson: (url: string) => Promise<unknown>;
+}
+
 /**
  * The dashboard's Entra sign-in (`dashboard.auth: entra`) from configuration: the confidential
  * client (its login host defaults to `defender.authorityHost`, the cloud's), the tenant's keys,
@@ -24,7 +30,7 @@ export function signInFromConfig(
     clock: Clock;
     log: Logger;
     /** HTTP for MSAL and the JWKS; default MSAL's own and `fetch` (tests trust a test CA). */
-    network?: { msal: INetworkModule; fetchJson: (url: string) => Promise<unknown> };
+    network?: SignInNetwork | undefined;
   },
 ): SignInDeps | undefined {
   const { auth, entra } = config.dashboard;

@@ -11,7 +11,11 @@ import { buildDashboard } from '../../src/dashboard/build-dashboard.js';
 import { signInFromConfig } from '../../src/runtime/signin-from-config.js';
 import { systemClock } from '../../src/shared/clock.js';
 import type { Simulator } from '../../src/simulator/build-simulator.js';
-import { startSignInSimulator, trustingNetwork } from '../helpers/entra-signin.js';
+import {
+  signInWithButton,
+  startSignInSimulator,
+  trustingNetwork,
+} from '../helpers/entra-signin.js';
 import { testRedisUrl } from '../helpers/redis.js';
 import {
   dashboardFixture,
@@ -103,10 +107,13 @@ describe('dashboard sign-in in a real browser', () => {
     const page = await context.newPage();
     // The buttons ask "are you sure?" first; the viewer says yes.
     page.on('dialog', (dialog) => void dialog.accept());
-    await page.goto(`${url}/campaigns/${campaign.id}`);
-    await page.waitForSelector('text=Pick an account');
-    await page.click('button[value="vera@contoso.test"]');
-    await page.waitForURL(`${url}/campaigns/${campaign.id}`);
+    // Signed out, the page asked for shows the button; it leads through Entra and back there.
+    await signInWithButton(
+      page,
+      url,
+      `/campaigns/${campaign.id}?state=failed`,
+      'vera@contoso.test',
+    );
     await expect(page.locator('.who').textContent()).resolves.toContain('Vera Viewer');
     await expect(page.locator('.who .role').textContent()).resolves.toBe('Viewer');
     await expect(page.locator('main').textContent()).resolves.toContain('Weekly fleet sweep');
@@ -121,7 +128,7 @@ describe('dashboard sign-in in a real browser', () => {
       'This needs the FleetScan.Operator role',
     );
     await page.goto(`${url}/campaigns/${campaign.id}`);
-    const csrf = await page.locator('input[name="csrf"]').first().getAttribute('value');
+    const csrf = await page.locator('main input[name="csrf"]').first().getAttribute('value');
     expect(csrf).toBeTruthy();
 
     // Posting to every action route directly with the viewer's session and a valid token.
@@ -136,14 +143,34 @@ describe('dashboard sign-in in a real browser', () => {
     }
     expect((await fx.store.getCampaign(campaign.id))?.state).toBe('running');
 
-    // Signing out ends the session: the next page load goes back to Entra.
+    // Signing out (the header's form, with its token) ends the session: the signed-out page
+    // and the next page load offer the button again.
     await page.click('.signout button');
     await page.waitForURL(`${url}/signed-out`);
-    const again = await page.request.get(`${url}/`, {
+    await expect(page.locator('a.btn-signin').getAttribute('href')).resolves.toBe(
+      '/signin?returnTo=%2F',
+    );
+    expect((await context.cookies(url)).map((c) => c.name)).not.toContain(
+      '__Host-fleetscan_session',
+    );
+    const again = await page.goto(`${url}/audit`);
+    expect(again?.status()).toBe(401);
+    await expect(page.locator('a.btn-signin').getAttribute('href')).resolves.toBe(
+      '/signin?returnTo=%2Faudit',
+    );
+    // The button signs in again, and comes back to the page asked for.
+    await page.click('a.btn-signin');
+    await page.click('button[value="vera@contoso.test"]');
+    await page.waitForURL(`${url}/audit`);
+    await expect(page.locator('.who .role').textContent()).resolves.toBe('Viewer');
+    // A sign-out posted without the form's token ends nothing.
+    const forged = await page.request.post(`${url}/signout`, {
+      form: { 'signout-token': 'forged' },
+      headers: { origin: url },
       maxRedirects: 0,
-      headers: { accept: 'text/html' },
     });
-    expect(again.status()).toBe(302);
+    expect(forged.status()).toBe(403);
+    expect((await page.goto(`${url}/`))?.status()).toBe(200);
     await context.close();
   });
 });

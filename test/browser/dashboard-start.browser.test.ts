@@ -15,7 +15,11 @@ import { buildRuntime, type Runtime } from '../../src/runtime/build-runtime.js';
 import { signInFromConfig } from '../../src/runtime/signin-from-config.js';
 import { startRuntimeWorker } from '../../src/runtime/start-workers.js';
 import type { Simulator } from '../../src/simulator/build-simulator.js';
-import { startSignInSimulator, trustingNetwork } from '../helpers/entra-signin.js';
+import {
+  signInWithButton,
+  startSignInSimulator,
+  trustingNetwork,
+} from '../helpers/entra-signin.js';
 import { cleanupPrefix, testRedisUrl, uniquePrefix } from '../helpers/redis.js';
 import { scanTestConfig, startSimulator } from '../redis/scan-fixture.js';
 
@@ -149,9 +153,7 @@ async function signedIn(username: string): Promise<{ page: Page; close: () => Pr
   // The simulator's certificate is self-signed: only its pages are concerned.
   const context = await browser.newContext({ ignoreHTTPSErrors: true });
   const page = await context.newPage();
-  await page.goto(url);
-  await page.click(`button[name="username"][value="${username}"]`);
-  await page.waitForURL(`${url}/`);
+  await signInWithButton(page, url, '/', username);
   return { page, close: () => context.close() };
 }
 

@@ -1,9 +1,12 @@
-import type { INetworkModule, NetworkRequestOptions, NetworkResponse } from '@azure/msal-node';
 import type { FastifyInstance } from 'fastify';
 import { got, type Got } from 'got';
+import type { Page } from 'playwright-core';
+import { expect } from 'vitest';
 import { buildSimulator, type Simulator } from '../../src/simulator/build-simulator.js';
 import type { SimUserInput } from '../../src/simulator/options.js';
 import { createSelfSignedCertificate } from '../../src/simulator/tls.js';
+
+export { trustingNetwork } from '../../bench/lib/trusting-network.js';
 
 /** A group the test config maps to `operator` (`dashboard.entra.groups`). */
 export const OPERATOR_GROUP = '0a0a0a0a-1111-4222-8333-444444444444';
@@ -48,37 +51,6 @@ export async function startSignInSimulator(): Promise<{
     timeout: { request: 10_000 },
   });
   return { sim, url, ca: tls.cert, http };
-}
-
-/**
- * HTTP for MSAL and the JWKS that trusts the simulator's certificate (Node reads
- * NODE_EXTRA_CA_CERTS only at start, too late for a test that makes its certificate).
- */
-export function trustingNetwork(http: Got): {
-  msal: INetworkModule;
-  fetchJson: (url: string) => Promise<unknown>;
-} {
-  const send = async <T>(
-    method: 'GET' | 'POST',
-    url: string,
-    options?: NetworkRequestOptions,
-  ): Promise<NetworkResponse<T>> => {
-    const response = await http(url, {
-      method,
-      headers: options?.headers,
-      ...(options?.body === undefined ? {} : { body: options.body }),
-    });
-    const headers: Record<string, string> = {};
-    for (const [k, v] of Object.entries(response.headers)) headers[k] = String(v);
-    return { headers, body: JSON.parse(response.body) as T, status: response.statusCode };
-  };
-  return {
-    msal: {
-      sendGetRequestAsync: (url, options) => send('GET', url, options),
-      sendPostRequestAsync: (url, options) => send('POST', url, options),
-    },
-    fetchJson: async (url) => JSON.parse((await http(url)).body) as unknown,
-  };
 }
 
 /** A cookie header made of the name=value pairs a reply set (attributes dropped). */
@@ -135,4 +107,31 @@ export async function signInAs(
     body: done.body,
     location: done.headers.location,
   };
+}
+
+/**
+ * A signed-out browser asks for `path`, gets the landing page (401, no session cookie, the
+ * "Sign in with Microsoft" button carrying `path` as returnTo), presses the button, picks
+ * `username` on the simulator's authorize page and lands back on `path`, signed in.
+ */
+export async function signInWithButton(
+  page: Page,
+  dashboard: string,
+  path: string,
+  username: string,
+): Promise<void> {
+  const landing = await page.goto(`${dashboard}${path}`);
+  expect(landing?.status(), `the landing page for ${path}`).toBe(401);
+  expect(landing?.headers()['cache-control']).toBe('no-store');
+  const button = page.locator('a.btn-signin');
+  await expect(button.innerText()).resolves.toBe('Sign in with Microsoft');
+  await expect(button.getAttribute('href')).resolves.toBe(
+    `/signin?returnTo=${encodeURIComponent(path)}`,
+  );
+  const cookies = await page.context().cookies(dashboard);
+  expect(cookies.map((c) => c.name)).not.toContain('__Host-fleetscan_session');
+  await button.click();
+  await page.waitForSelector('text=Pick an account');
+  await page.click(`button[name="username"][value="${username}"]`);
+  await page.waitForURL(`${dashboard}${path}`);
 }
