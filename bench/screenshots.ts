@@ -1,16 +1,21 @@
 /**
  * `npm run screenshots`: the pictures of README and docs/, made from a real run. Two tenants on
  * two simulators (time ×50), one worker, campaigns of every class, a verified pilot, a kill-switch
- * drill and two schedules; then the dashboard and the reports in Chromium (playwright-core,
- * `CHROMIUM` or /usr/bin/chromium). Writes docs/dashboard.png, docs/campaign.png, docs/report.png
- * and docs/report-cancelled.png. Needs Redis (`REDIS_URL`, default 127.0.0.1:6379); everything it
+ * drill and two schedules; the dashboard with `dashboard.auth: entra` against a third simulator
+ * playing Entra ID (HTTPS, a test user holding FleetScan.Operator), signed in through its
+ * authorize page as a person would; then the dashboard and the reports in Chromium
+ * (playwright-core, `CHROMIUM` or /usr/bin/chromium). Writes docs/signin.png (the signed-out
+ * landing page), docs/dashboard.png, docs/campaign.png, docs/report.png and
+ * docs/report-cancelled.png. Needs Redis (`REDIS_URL`, default 127.0.0.1:6379); everything it
  * writes there is under a prefix of its own, removed at the end.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { got } from 'got';
 import { chromium, type Page } from 'playwright-core';
 import type { Priority } from '../src/campaigns/campaign.js';
 import { newCampaignId } from '../src/campaigns/campaign-id.js';
@@ -39,6 +44,8 @@ import { graphClientFromConfig } from '../src/runtime/hunting-from-config.js';
 import { verifyCampaign } from '../src/hunting/verify-campaign.js';
 import { tenantConfig } from '../src/cli/commands/shared/tenant-config.js';
 import { systemClock } from '../src/shared/clock.js';
+import { createSelfSignedCertificate } from '../src/simulator/tls.js';
+import { trustingNetwork } from './lib/trusting-network.js';
 
 const SCALE = 50;
 const CHROMIUM = process.env['CHROMIUM'] ?? '/usr/bin/chromium';
@@ -71,11 +78,58 @@ async function startSim(seed: number, n: number, lifecycleMs: number): Promise<S
   return sim;
 }
 
-const urlOf = (sim: Simulator) => {
+const urlOf = (sim: Simulator, scheme = 'http') => {
   const address = sim.app.server.address();
   if (address === null || typeof address === 'string') throw new Error('simulator not listening');
-  return `http://127.0.0.1:${String(address.port)}`;
+  return `${scheme}://127.0.0.1:${String(address.port)}`;
 };
+
+/** The person on the pictures, signed in through the simulated Entra ID. */
+const OPERATOR = {
+  username: 'alice@contoso.example',
+  displayName: 'Alice Wong',
+  appRoles: ['FleetScan.Operator'],
+};
+
+/**
+ * A simulator playing the dashboard's Entra ID: HTTPS (MSAL takes only an https login host) with
+ * a certificate of its own, which the dashboard's sign-in trusts through `network`.
+ */
+async function startEntra() {
+  const tls = await createSelfSignedCertificate();
+  const sim = await buildSimulator({
+    tls,
+    fleet: 1,
+    users: [OPERATOR],
+    tenantId: '33333333-0000-4000-8000-00000000d0c5',
+    clientId: '33333333-0000-4000-8000-0000000a9900',
+  });
+  await sim.app.listen({ port: 0, host: '127.0.0.1' });
+  const http = got.extend({
+    https: { certificateAuthority: tls.cert },
+    throwHttpErrors: false,
+    followRedirect: false,
+    retry: { limit: 0 },
+    timeout: { request: 10_000 },
+  });
+  return { sim, url: urlOf(sim, 'https'), network: trustingNetwork(http) };
+}
+
+/** A free loopback port: the sign-in's redirect URI names the dashboard's port before it listens. */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  await new Promise((resolve) => server.close(resolve));
+  if (address === null || typeof address === 'string') throw new Error('no free port');
+  return address.port;
+}
+
+interface EntraSettings {
+  sim: Simulator;
+  url: string;
+  port: number;
+}
 
 function writeConfig(
   dir: string,
@@ -115,10 +169,11 @@ function configFor(
   prefix: string,
   graph: Simulator,
   dir: string,
+  entra: EntraSettings,
 ): Config {
   return loadConfig({
     file,
-    env: { ...process.env, ...env },
+    env: { ...process.env, ...env, SHOTS_ENTRA_SECRET: entra.sim.credentials.clientSecret },
     overrides: {
       'redis.url': REDIS_URL,
       'redis.prefix': prefix,
@@ -140,10 +195,17 @@ function configFor(
       'hunting.windows': `45/${String(60_000 / SCALE)}ms`,
       'retention.archiveDir': join(dir, 'archives'),
       'retention.sweep': false,
-      'dashboard.port': 0,
+      'dashboard.port': entra.port,
       'api.enabled': true,
       // Today's buttons (pause, cancel, retry, kill switch, New campaign) on the pictures.
       'dashboard.allowActions': true,
+      // People sign in with Entra ID: the landing page's button, then the name in the header.
+      'dashboard.auth': 'entra',
+      'dashboard.entra.tenantId': entra.sim.credentials.tenantId,
+      'dashboard.entra.clientId': entra.sim.credentials.clientId,
+      'dashboard.entra.clientSecretEnv': 'SHOTS_ENTRA_SECRET',
+      'dashboard.entra.authorityHost': entra.url,
+      'dashboard.entra.redirectUri': `http://127.0.0.1:${String(entra.port)}/signin/callback`,
       'log.level': 'silent',
     },
   });
@@ -261,8 +323,14 @@ async function main(): Promise<void> {
       () => contoso.close(),
       () => fabrikam.close(),
     );
+    const entra = await startEntra();
+    closers.push(() => entra.sim.close());
     const { file, env } = writeConfig(dir, [contoso, fabrikam]);
-    const config = configFor(file, env, prefix, contoso, dir);
+    const config = configFor(file, env, prefix, contoso, dir, {
+      sim: entra.sim,
+      url: entra.url,
+      port: await freePort(),
+    });
     const runtime = await buildRuntime(config, { role: 'screenshots' });
     closers.push(async () => {
       await removePrefix(runtime, prefix);
@@ -374,21 +442,36 @@ async function main(): Promise<void> {
       Date.now(),
     );
 
-    const server = await startDashboardServer(config);
+    const server = await startDashboardServer(config, { signInNetwork: entra.network });
     closers.push(() => server.close());
     const browser = await chromium.launch({
       executablePath: CHROMIUM,
       args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'],
     });
     closers.push(() => browser.close());
-    const page = await browser.newPage({ viewport: { width: 1440, height: 1000 } });
+    // The simulated Entra ID's certificate is self-signed; the dashboard is plain http on loopback.
+    const context = await browser.newContext({
+      viewport: { width: 1440, height: 1000 },
+      ignoreHTTPSErrors: true,
+    });
+    const page = await context.newPage();
     await page.emulateMedia({ colorScheme: 'dark' });
     // Let the incident get going and the rates settle over a few polls.
     await until('the incident sweep under way', async () => {
       const campaign = await runtime.store.getCampaign(incident);
       return (campaign?.counts.requested ?? 0) >= 40;
     });
-    await page.goto(server.address);
+    // Signed out: the landing page and its button, then through Entra and back, signed in.
+    await page.setViewportSize({ width: 1100, height: 560 });
+    const landing = await page.goto(server.address);
+    if (landing?.status() !== 401) throw new Error(`landing page: ${String(landing?.status())}`);
+    await page.screenshot({ path: docs('signin.png') });
+    console.log('wrote docs/signin.png');
+    await page.setViewportSize({ width: 1440, height: 1000 });
+    await page.click('a.btn-signin');
+    await page.click(`button[name="username"][value="${OPERATOR.username}"]`);
+    await page.waitForURL(`${server.address}/`);
+    await page.waitForSelector('.who');
     await sleep(7_000);
     await page.screenshot({ path: docs('dashboard.png'), fullPage: true });
     console.log('wrote docs/dashboard.png');

@@ -21,7 +21,7 @@ import { graphClientFromConfig } from '../../runtime/hunting-from-config.js';
 import { tenantConfigOf } from '../../tenants/tenant-registry.js';
 import { dashboardRetention } from '../../runtime/retention-from-config.js';
 import { buildRuntime } from '../../runtime/build-runtime.js';
-import { signInFromConfig } from '../../runtime/signin-from-config.js';
+import { signInFromConfig, type SignInNetwork } from '../../runtime/signin-from-config.js';
 import type { Logger } from '../../shared/logger.js';
 import { createOutageRider, watchRedisOutage } from '../../runtime/redis-outage.js';
 import { describeRedisUrl } from '../../shared/redis.js';
@@ -56,7 +56,12 @@ const OUTAGE_PROBE_MS = 1_000;
  */
 export async function startDashboardServer(
   config: Config,
-  options: { log?: Logger; role?: string } = {},
+  options: {
+    log?: Logger;
+    role?: string;
+    /** HTTP for the Entra sign-in (`npm run screenshots` trusts its simulator's CA with it). */
+    signInNetwork?: SignInNetwork;
+  } = {},
 ): Promise<DashboardServer> {
   const { host, port, allowActions } = config.dashboard;
   const https = readServerTls(config.dashboard, 'dashboard');
@@ -66,7 +71,8 @@ export async function startDashboardServer(
   });
   if (refusal) throw new UsageError(refusal);
 
-  const runtime = await buildRuntime(config, { role: 'dashboard', ...options });
+  const { signInNetwork, ...runtimeOptions } = options;
+  const runtime = await buildRuntime(config, { role: 'dashboard', ...runtimeOptions });
   const { log } = runtime;
   if (!hasCredentials(config.dashboard)) {
     log.warn({ host }, 'no dashboard credentials configured: serving on loopback only');
@@ -119,6 +125,7 @@ export async function startDashboardServer(
       redis: runtime.redis,
       clock: runtime.clock,
       log: log.child({ component: 'dashboard' }),
+      network: signInNetwork,
     }),
     https,
     allowActions,
