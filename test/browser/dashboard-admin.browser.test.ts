@@ -16,7 +16,11 @@ import { systemClock } from '../../src/shared/clock.js';
 import type { Simulator } from '../../src/simulator/build-simulator.js';
 import { createDestinationGuard } from '../../src/webhooks/webhook-destination.js';
 import { createWebhookStore, type WebhookStore } from '../../src/webhooks/webhook-store.js';
-import { startSignInSimulator, trustingNetwork } from '../helpers/entra-signin.js';
+import {
+  signInWithButton,
+  startSignInSimulator,
+  trustingNetwork,
+} from '../helpers/entra-signin.js';
 import { testRedisUrl } from '../helpers/redis.js';
 import {
   dashboardFixture,
@@ -133,10 +137,7 @@ afterAll(async () => {
 async function signedIn(username: string, path: string): Promise<Page> {
   const context = await browser.newContext({ ignoreHTTPSErrors: true });
   const page = await context.newPage();
-  await page.goto(`${url}${path}`);
-  await page.waitForSelector('text=Pick an account');
-  await page.click(`button[value="${username}"]`);
-  await page.waitForURL(`${url}${path}`);
+  await signInWithButton(page, url, path, username);
   return page;
 }
 
