@@ -120,7 +120,12 @@ export function createBudgetLane(options: BudgetLaneOptions): BudgetLane {
     nowArg: () => slots.nowArg(),
     settings: options.breaker ?? DEFAULT_BREAKER,
   });
-  const windowArgs = slots.windows.flatMap((w, i) => [w.cap, w.windowMs, reserve[i] ?? 0]);
+  const windowArgs = slots.windows.flatMap((w, i) => [
+    w.cap,
+    w.windowMs,
+    reserve[i] ?? 0,
+    slots.probeFloors[i] ?? 0,
+  ]);
   const dispatchKeys = [
     slots.keys.pause,
     slots.keys.inflight,

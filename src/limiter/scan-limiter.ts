@@ -107,6 +107,11 @@ export interface BudgetSlots {
   permit(id: string, grantedAt: number): ScanPermit;
   /** Adaptive on (1/0), probe limit, probe wait: as acquire-n.lua takes them. */
   adaptiveArgs: readonly number[];
+  /**
+   * Per window (same order), the level the probe limit takes as accepted before the server has
+   * accepted anything: the adaptive floor, which the rule never lowers a cap below; 0 when off.
+   */
+  probeFloors: readonly number[];
 }
 
 /**
@@ -160,6 +165,7 @@ export function createScanLimiter(options: ScanLimiterOptions): ScanLimiter {
   const adaptiveArgs = adaptive
     ? [1, options.adaptive?.probeInflight ?? 1, Math.max(1, Math.min(guardMs, 20))]
     : [0, 0, 0];
+  const probeFloors = windows.map((_, i) => (adaptive ? (adaptive.params.floors[i] ?? 0) : 0));
 
   const ends = {
     async settle(
@@ -194,7 +200,11 @@ export function createScanLimiter(options: ScanLimiterOptions): ScanLimiter {
   const tryAcquire = async (family: EndpointFamily): Promise<TryAcquireResult> => {
     const keys = keysOf(family);
     const id = `${tag}${(counter++).toString(36)}`;
-    const windowArgs = windows.flatMap((window) => [window.cap, window.windowMs]);
+    const windowArgs = windows.flatMap((window, i) => [
+      window.cap,
+      window.windowMs,
+      probeFloors[i] ?? 0,
+    ]);
     const reply = await run(
       'acquire-n',
       [keys.pause, keys.inflight, keys.caps, keys.good, ...keys.windows],
@@ -269,6 +279,7 @@ export function createScanLimiter(options: ScanLimiterOptions): ScanLimiter {
     newPermitId: () => `${tag}${(counter++).toString(36)}`,
     permit: (id, grantedAt) => createPermit(id, family, grantedAt, ends, log),
     adaptiveArgs,
+    probeFloors,
   });
 
   return {

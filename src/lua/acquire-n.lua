@@ -18,9 +18,10 @@
     ARGV[3]    leaseMs: longest a slot may stay in flight
     ARGV[4]    member id of the new slot (unique)
     ARGV[5]    1: adaptive probe limit on, 0: off
-    ARGV[6]    most slots in flight above the known-good level (adaptive only)
+    ARGV[6]    most probe slots in flight: above the accepted level (adaptive only)
     ARGV[7]    wait (ms) answered when only that limit refuses: until a call in flight replies
-    ARGV[8..]  configured cap, windowMs for each window, in KEYS order
+    ARGV[8..]  configured cap, windowMs, adaptive floor (the level the probe limit takes as
+               accepted; 0 when off) for each window, in KEYS order
 
   Output:
     {1, nowMs}    granted; the slot is in flight from nowMs
@@ -36,8 +37,8 @@
 local now, slack = scriptNow(ARGV[1])
 local windows = {}
 for w = 1, #KEYS - 4 do
-  windows[w] = { key = KEYS[w + 4], cap = tonumber(ARGV[6 + 2 * w]),
-    windowMs = tonumber(ARGV[7 + 2 * w]), reserve = 0 }
+  windows[w] = { key = KEYS[w + 4], cap = tonumber(ARGV[5 + 3 * w]),
+    windowMs = tonumber(ARGV[6 + 3 * w]), reserve = 0, floor = tonumber(ARGV[7 + 3 * w]) }
 end
 local budget = admissionOpen({ pauseKey = KEYS[1], inflightKey = KEYS[2], capsKey = KEYS[3],
   goodKey = KEYS[4], now = now, slack = slack, guard = tonumber(ARGV[2]),

@@ -36,12 +36,13 @@
     ARGV[6] ready key prefix (ready set of a campaign = prefix .. cid)
     ARGV[7] most slots to grant in this step (the caller's free places)
     ARGV[8] 1: adaptive probe limit on (as acquire-n.lua), 0: off
-    ARGV[9] most slots in flight above the known-good level (adaptive only)
+    ARGV[9] most probe slots in flight: above the accepted level (adaptive only)
     ARGV[10] wait (ms) answered when only that limit refuses
     ARGV[11] lookahead (ms): a slot that opens within this much is granted now, with its wait,
              so the device's turn does its reads before the slot opens and calls the moment it
              does (the caller must not call before nowMs + wait); 0: only slots open now
-    ARGV[12..] cap, windowMs, reserve for each window, in KEYS order
+    ARGV[12..] cap, windowMs, reserve, adaptive floor (the level the probe limit takes as
+             accepted; 0 when off) for each window, in KEYS order
   Output:
     {1, nowMs, campaignId, machineId, tries, waitMs, ...}   granted (one quadruple per slot, in
                   order): each slot is in flight from nowMs under id prefix .. i and may be
@@ -98,8 +99,9 @@ end
 -- The budget, by the admission rule every family shares (includes/budget-admission.lua).
 local windows = {}
 for w = 1, windowCount do
-  windows[w] = { key = KEYS[w + 12], cap = tonumber(ARGV[9 + 3 * w]),
-    windowMs = tonumber(ARGV[10 + 3 * w]), reserve = tonumber(ARGV[11 + 3 * w]) }
+  windows[w] = { key = KEYS[w + 12], cap = tonumber(ARGV[8 + 4 * w]),
+    windowMs = tonumber(ARGV[9 + 4 * w]), reserve = tonumber(ARGV[10 + 4 * w]),
+    floor = tonumber(ARGV[11 + 4 * w]) }
 end
 local budget = admissionOpen({ pauseKey = pauseKey, inflightKey = inflightKey, capsKey = capsKey,
   goodKey = goodKey, now = now, slack = slack, guard = guard, lease = lease, adaptive = adaptive,

@@ -221,12 +221,13 @@ describe('dispatch-n.lua: which device gets the next slot', () => {
       for (const grant of grants) await grant.permit.release();
       return grants.length;
     };
-    // A fresh budget has seen nothing accepted: its first storm against a lower real cap is
-    // at most probeInflight calls.
-    expect(await inFlightAtOnce()).toBe(2);
+    // A fresh budget has seen nothing accepted: the floor (10 % of 10: 1) goes as accepted,
+    // so its first storm against a lower real cap (never below the floor) is at most
+    // probeInflight calls.
+    expect(await inFlightAtOnce()).toBe(3);
     // What a 429 leaves: the adaptive budget lowered the window's effective cap.
     await redis.hset(lane.limiter.slotsOf('scan').keys.caps, '1000', '8');
-    expect(await inFlightAtOnce()).toBe(2);
+    expect(await inFlightAtOnce()).toBe(3);
   });
 
   it('adaptive: sends up to a level an earlier campaign verified at once, then probes', async () => {
@@ -236,8 +237,9 @@ describe('dispatch-n.lua: which device gets the next slot', () => {
     // What adapt-read-n.lua keeps after a campaign whose calls the server accepted, 6 in a window.
     await redis.hset(lane.limiter.slotsOf('scan').keys.caps, 'verified:1000', '6');
     const first = await lane.dispatch(20);
-    // 6 at full speed (a fresh budget: 2); above that, only once replies come back.
-    expect(first.grants).toHaveLength(6);
+    // 6 at full speed and 2 probes above them (a fresh budget: 1 + 2); more only once
+    // replies come back.
+    expect(first.grants).toHaveLength(8);
     expect((await lane.dispatch(20)).grant).toBeUndefined();
   });
 });

@@ -174,15 +174,21 @@ describe('adaptive budget', () => {
   });
 
   it('above the level the server has accepted, keeps only probeInflight calls in flight (a fresh budget too)', async () => {
-    const [a] = processes(1, { ...SETTINGS, probeInflight: 2 }) as [ScanLimiter];
+    const [a] = processes(1, {
+      ...SETTINGS,
+      min: { cap: 1, windowMs: 1000 },
+      probeInflight: 2,
+    }) as [ScanLimiter];
+    // A fresh budget: the floor (1) goes as accepted, then two probes above it.
     const first = await grant(a);
+    await grant(a);
     await grant(a);
     const refused = await a.tryAcquire('scan');
     expect(refused.waitMs).toBeGreaterThan(0);
     await first.settle();
     await a.observe('scan', first, 201);
-    // One accepted: one more may go in flight beside the other one.
-    expect(await grantsNow(a)).toBe(1);
+    // One accepted at the floor's level: no probe ended, so nothing more goes.
+    expect(await grantsNow(a)).toBe(0);
   });
 
   it('remembers a level the server accepted: a later campaign sends up to it without probing', async () => {
@@ -235,7 +241,8 @@ describe('adaptive budget', () => {
     await connections[0]!.del(budgetKeys(prefix, BUDGET, 'scan', [WINDOW]).good);
     let inFlight = 0;
     while ((await a.tryAcquire('scan')).permit) inFlight++;
-    expect(inFlight).toBe(2);
+    // The floor (2) as accepted, and 2 probes above it.
+    expect(inFlight).toBe(4);
     // Calls accepted under the lowered cap verify nothing: the counts may hold refused calls.
     await connections[0]!.del(budgetKeys(prefix, BUDGET, 'scan', [WINDOW]).inflight);
     await calls(a, 1, 201);

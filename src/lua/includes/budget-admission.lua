@@ -15,15 +15,30 @@
     set, floored; the reserve shrinks with it (adjust-caps.ts scaledReserve).
   - Class rank 1 (urgent, and every caller outside the lanes) may use the whole cap; ranks 2
     and 3 (normal, background) only what leaves the reserve free.
-  - Adaptive on: above the level the server has accepted (known-good hash, or a level an
-    earlier campaign verified: `verified:<windowMs>` in the caps hash), at most probeInflight
-    slots in flight. The level is the window's when the slot opens (stamps that will have left
-    by then do not count), so a full window at an accepted cap is not taken for a probe.
+  - Adaptive on, the probe limit: at most probeInflight slots in flight at positions of the
+    window the server has not been seen to accept. The accepted level is the highest of the
+    known-good hash, a level an earlier campaign verified (`verified:<windowMs>` in the caps
+    hash) and the adaptive floor (`limits.adaptive.min` scaled to the window: the rule never
+    lowers a cap below it, so the configuration vouches that the server takes that many). A
+    new slot's position is the window's level when it opens (stamps that will have left by then
+    do not count, so a full window at an accepted cap is not taken for a probe); slots in flight
+    below the accepted level are not probes and do not count against the limit.
+
+  Why the limit bounds a discovery (issue 17, and the cold start of issue 26): the server
+  refuses only calls at positions above its real cap C, and C is at least the accepted level
+  (the server accepted that many, or the floor vouches for it). So when our calls first cross C
+  at most probeInflight of them are in flight above it: at most probeInflight × 429 before the
+  first 429 pauses the budget and lowers its cap. The same bound makes the first window of a
+  cold budget paced by its replies: about (cap − floor) / probeInflight reply times. No other
+  shape of the limit does better against a cap that may sit anywhere between the floor and the
+  configured cap: a limit of k at some level costs k × 429 when C is there, so the fastest
+  first window that keeps every discovery within B × 429 is the constant k = B (measured in
+  docs/design.md "Adaptive budget", cold start).
 
   The budget table `b` the caller fills: pauseKey, inflightKey, capsKey, goodKey, now, slack
   (script-now.lua), guard, lease, adaptive (boolean), probeInflight, and windows: a list of
-  { key, cap, windowMs, reserve } in KEYS order. admissionOpen adds inflight, pauseWait,
-  longestSpan and, per window, stamped, good and span.
+  { key, cap, windowMs, reserve, floor } in KEYS order (floor: the adaptive floor, 0 when off).
+  admissionOpen adds inflight, pauseWait, longestSpan and, per window, stamped, good and span.
   Time: `b.now`, from script-now.lua (Redis TIME, or nowMs in tests).
 ]]
 
@@ -64,6 +79,7 @@ local function admissionOpen(b)
       w.good = tonumber(redis.call('HGET', b.goodKey, field)) or 0
       local verified = tonumber(redis.call('HGET', b.capsKey, 'verified:' .. field)) or 0
       if verified > w.good then w.good = verified end
+      if (w.floor or 0) > w.good then w.good = w.floor end
     end
     w.span = w.windowMs + b.guard
     if w.span > b.longestSpan then b.longestSpan = w.span end
@@ -75,7 +91,8 @@ end
 
 -- How long until one more slot fits for class rank r, with `extra` slots granted in this step
 -- already (0: it fits now); and whether the probe limit refuses it (no wait can grant that: a
--- call in flight must reply first).
+-- call in flight must reply first). The new slot's position is `level`; of the slots in flight,
+-- those at positions good .. level - 1 are probes (all of them, when fewer are in flight).
 local function admissionWait(b, r, extra)
   local probed = false
   local wait = b.pauseWait
@@ -96,7 +113,8 @@ local function admissionWait(b, r, extra)
     end
     if leaves > wait then wait = leaves end
     local level = w.stamped - gone + b.inflight + extra
-    if w.good and level >= w.good and b.inflight + extra >= b.probeInflight then
+    if w.good and level >= w.good
+      and math.min(level - w.good, b.inflight + extra) >= b.probeInflight then
       probed = true
     end
   end
