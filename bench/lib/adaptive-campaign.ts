@@ -41,6 +41,8 @@ export interface AdaptiveRun {
   calls: number;
   counted: number;
   throttled: number;
+  /** Arrivals of the 429s, API ms since the first call, each with the counted calls before it. */
+  throttledAt: { atMs: number; countedBefore: number }[];
   /** First to last counted arrival, real ms. */
   spanMs: number;
   /** First counted arrival to the configured minute cap's worth of counted calls, real ms. */
@@ -216,6 +218,12 @@ function analyse(
     calls: scans.length,
     counted: counted.length,
     throttled: scans.length - counted.length,
+    throttledAt: scans
+      .filter((c) => c.status === 429)
+      .map((c) => ({
+        atMs: Math.round((c.t - first) * spec.factor),
+        countedBefore: counted.filter((t) => t < c.t).length,
+      })),
     spanMs: Number.isFinite(first) ? last - first : 0,
     firstBurstMs:
       counted.length >= MDE_WINDOWS[0]!.cap ? counted[MDE_WINDOWS[0]!.cap - 1]! - counted[0]! : 0,

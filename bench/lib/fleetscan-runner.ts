@@ -21,10 +21,26 @@ export interface FleetscanSettings {
   workDir: string;
   /** `limits.reserve` (`FLEETSCAN_RATE_RESERVE`); the configuration's default when absent. */
   reserve?: string;
+  /**
+   * Extra `limits.adaptive` lines (e.g. `probeInflight: 8`); the default is
+   * `BENCH_ADAPTIVE_CONFIG` (`;`-separated), so a candidate rule is measured by every scenario.
+   */
+  adaptive?: readonly string[];
 }
 
 const windowsText = (windows: readonly RateWindow[]) =>
   windows.map((w) => `${w.cap}/${Math.max(1, Math.round(w.windowMs))}ms`).join(',');
+
+/** `BENCH_ADAPTIVE_CONFIG="probeInflight: 8;hold: 2s"`: `limits.adaptive` lines for every run. */
+function adaptiveFromEnv(): string[] {
+  const text = process.env['BENCH_ADAPTIVE_CONFIG'];
+  return text
+    ? text
+        .split(';')
+        .map((line) => line.trim())
+        .filter((line) => line !== '')
+    : [];
+}
 
 /**
  * The environment of every fleetscan child: a config file holding the production defaults
@@ -32,6 +48,7 @@ const windowsText = (windows: readonly RateWindow[]) =>
  */
 export function fleetscanEnv(settings: FleetscanSettings): NodeJS.ProcessEnv {
   const f = settings.factor;
+  const adaptive = settings.adaptive ?? adaptiveFromEnv();
   const ms = (apiMs: number) => `${Math.max(1, Math.round(apiMs / f))}ms`;
   const file = join(settings.workDir, `fleetscan-${settings.prefix}.yaml`);
   // A crashed call's slot (limits.lease, 2 min) would hold a compressed run for minutes of real
@@ -46,6 +63,7 @@ export function fleetscanEnv(settings: FleetscanSettings): NodeJS.ProcessEnv {
       `  lease: ${String(2 * requestTimeoutMs)}ms`,
       `  throttleDefault: ${ms(60_000)}`,
       '  adaptive:',
+      ...adaptive.map((line) => `    ${line}`),
       `    min: 10/${ms(60_000)}`,
       `    hold: ${ms(60_000)}`,
       `    holdMax: ${ms(8 * 60_000)}`,

@@ -21,8 +21,9 @@ const minutesFor = (calls: number, perMinute: number) => (calls / perMinute) * 6
 function specs(ctx: BenchContext): AdaptiveSpec[] {
   const only = process.env['BENCH_ADAPTIVE_ONLY'];
   const extra = process.env['BENCH_ADAPTIVE_CONFIG'];
+  // The extra lines themselves reach every run through fleetscanEnv (fleetscan-runner.ts).
   const all = allSpecs(ctx).map((spec) =>
-    extra ? { ...spec, adaptive: extra.split(';'), label: `${spec.label} [${extra}]` } : spec,
+    extra ? { ...spec, label: `${spec.label} [${extra}]` } : spec,
   );
   return only ? all.filter((spec) => spec.label.startsWith(only)) : all;
 }
@@ -118,7 +119,9 @@ export async function adaptiveScenario(ctx: BenchContext): Promise<ScenarioResul
     await resetRedis(ctx);
     ctx.progress(`adaptive: ${spec.label}, ${spec.devices} devices, ×${spec.factor}`);
     const run = await runAdaptiveCampaign(ctx, spec);
-    ctx.progress(`  ${verdict(run)}; lowest cap ${String(run.lowestCap)}`);
+    ctx.progress(
+      `  ${verdict(run)}; lowest cap ${String(run.lowestCap)}; 429s at (API s, counted before) ${run.throttledAt.map((t) => `${(t.atMs / 1000).toFixed(1)}/${t.countedBefore}`).join(' ') || 'none'}; first ${MDE_WINDOWS[0]!.cap} counted over ${formatApiTime(run.firstBurstMs * run.spec.factor)}`,
+    );
     runs.push(run);
   }
   return {
@@ -149,7 +152,7 @@ export async function adaptiveScenario(ctx: BenchContext): Promise<ScenarioResul
       },
     ],
     notes: [
-      `Simulator windows counted on arrival, jittered latency, time factor ×F (a minute of API time is 60 s / F); fleetscan runs the production defaults divided by F, adaptive budget included (min 10/min, hold 1 min, holdMax 8 min, increaseEvery 5 s, probeInflight 4 above the level the server accepted, from the first call), guard ${GUARD_MS} ms real. Retry-After stays in whole real seconds, as the API sends it, so each 429 pause costs F seconds of API time.`,
+      `Simulator windows counted on arrival, jittered latency, time factor ×F (a minute of API time is 60 s / F); fleetscan runs the production defaults divided by F, adaptive budget included (min 10/min, hold 1 min, holdMax 8 min, increaseEvery 5 s, probeInflight 4 above the level the server accepted or the floor, from the first call), guard ${GUARD_MS} ms real. Retry-After stays in whole real seconds, as the API sends it, so each 429 pause costs F seconds of API time.`,
       '"floor (server cap)": the best possible time from first to last call under the server\'s real windows (60/min where capped); "span/floor" ≤ 1.10 is the issue\'s target for the 60/min run.',
       '"lowest cap": the lowest effective minute cap read from the caps hash during the run; "lowered (log lines)": warnings the workers wrote for decreases of the effective cap (one per change, never one per 429; raises are logged at info, below the bench log level).',
       'The other consumer takes 30/min of the scan budget from the simulator\'s start from the campaign\'s first call for the time half the devices need at 70/min, then nothing; its calls count in the same sliding windows but never reach fleetscan. "second half": our calls counted after it stopped, their rate in calls per API minute divided by the full cap of 100/min (≥ 0.95 is the target).',

@@ -55,13 +55,25 @@ function allSpecs(ctx: BenchContext): CampaignSpec[] {
           { devices: 50_000, busyShare: 0, factor: 200 },
         ]
       : []),
-  ].filter((spec) => ONLY === undefined || ONLY.has(`${spec.devices}x${spec.factor}`));
+  ].filter((spec) => selected(spec, ONLY));
 }
 
-/** `BENCH_EFFICIENCY_ONLY=400x10,1500x100`: only those rows (for a quick look, never for figures). */
+/**
+ * `BENCH_EFFICIENCY_ONLY=400x10,1500x100`: only those rows (for a quick look, never for the
+ * issue's figures); a size may name its budget too, `400x10:cold` (the first-window work of
+ * issue 26 measures the cold rows alone). `cold` or `warm` alone: every size of that budget.
+ */
 const ONLY = process.env['BENCH_EFFICIENCY_ONLY']
-  ? new Set(process.env['BENCH_EFFICIENCY_ONLY'].split(','))
+  ? new Set(process.env['BENCH_EFFICIENCY_ONLY'].split(',').map((s) => s.trim()))
   : undefined;
+
+/** Whether `spec` is one of the rows `only` names (every row when it names none). */
+export function selected(spec: CampaignSpec, only: ReadonlySet<string> | undefined): boolean {
+  if (only === undefined) return true;
+  const size = `${spec.devices}x${spec.factor}`;
+  const budget = spec.warm ? 'warm' : 'cold';
+  return only.has(size) || only.has(budget) || only.has(`${size}:${budget}`);
+}
 
 /** The rows issue 10 judges, and its thresholds. */
 const ISSUE_ROWS = new Set(['400x10', '1500x100', '5000x100']);
@@ -160,7 +172,7 @@ export async function efficiencyScenario(ctx: BenchContext): Promise<ScenarioRes
       '"floor" is the best possible time from the first to the last call for that many calls under both windows; "span" is the same distance measured from the simulator\'s arrival log; "floor/span" is the efficiency. Floor and span are in API time (real × F).',
       '"first call after" (`fleetscan scan` launched → first arrival, process start included) and "done after last call" (last arrival → every device recorded) are real milliseconds: fixed costs that compression would otherwise inflate ×F.',
       '"reuse delay": median real time from the moment the server would take a slot again (its reply + one minute of API time) to the arrival of the call that reuses it: guard, the worker seeing the reply, the limiter waking the worker, the next request travelling. It is paid once per minute-window cycle, so where the minute window binds (400 and 1,500 devices) efficiency ≈ window / (window + latency + reuse delay), which depends on F; where the hour window binds (5,000 devices) it is paid only while the hour has room. "longest gap": the longest silence between two consecutive counted arrivals; it includes the wait the windows impose (up to a minute of API time less the burst, and the hour-window wait where 1,500 calls are spent), so only a gap beyond that is a stall.',
-      '"budget": cold = a budget identity never seen (its own Redis prefix): the adaptive probe limit (issue 17) keeps 4 calls in flight above what the server has been seen to accept, so the first window is paced by replies, and every later window inherits that spread. warm = the same budget identity first ran a warm-up campaign of min(devices, 1,500) devices against its own simulator, which verified its levels (the server accepted 100 in a minute and up to 1,500 in an hour, kept ≥ 1 day in the caps hash as `verified:<window ms>`); then the budget is aged by an hour: its window logs, in-flight set, pause and known-good levels are deleted (what an hour without calls leaves), the caps hash and adaptive state are kept, and the measured campaign meets a fresh simulator with empty windows and freshly started workers. So warm is the second run of a campaign of that size on one budget within a day; cold is the first.',
+      '"budget": cold = a budget identity never seen (its own Redis prefix): the adaptive probe limit (issue 17) keeps 4 calls in flight above what the server has been seen to accept (the adaptive floor, 10/min, before it has accepted any), so the first window is paced by replies, and every later window inherits that spread. warm = the same budget identity first ran a warm-up campaign of min(devices, 1,500) devices against its own simulator, which verified its levels (the server accepted 100 in a minute and up to 1,500 in an hour, kept ≥ 1 day in the caps hash as `verified:<window ms>`); then the budget is aged by an hour: its window logs, in-flight set, pause and known-good levels are deleted (what an hour without calls leaves), the caps hash and adaptive state are kept, and the measured campaign meets a fresh simulator with empty windows and freshly started workers. So warm is the second run of a campaign of that size on one budget within a day; cold is the first.',
       '"stall beyond the windows": for every counted call, its send time (arrival less the simulated request leg, logged by the simulator) less the later of the previous send and the moment the windows let it go: the reply of the call one cap earlier plus the window (reply, not arrival: the client cannot see arrivals and the server counts them, so a safe client reuses a slot one window after its reply); the longest of these is the silence that is ours, not the windows\' ("longest gap" includes the windows\' waits: the rest of the minute after a burst, the hour-window wait at 5,000 devices). "issue 10 checks": floor/span ≥ 0.98, 0 × 429, 0 duplicates, stall ≤ 50 ms real, on the rows the issue names (400 ×10, 1,500 ×100, 5,000 ×100, no busy devices).',
       '"first burst": how long the first 100 counted calls took to arrive: on a cold budget paced by the probe limit, on a warm one granted at once (2 × 64 places cover the cap) and sent by workers whose token and sockets were ready at start. Since each slot is reused one window after its own reply, every later burst inherits that spread, and the span pays it once (≈ first burst × F in API time).',
       '"no-overhead bound": floor ÷ the span a client with no cost of its own would take for the same calls with their measured latencies (request leg, then arrival to reply, as the simulator logged them, in arrival order): the first 100 sent at once, each later call the moment every window has room by reply times (+ the same guard), the most a client can do that never risks a 429, since it cannot see arrivals. Each minute cycle pays one latency that way, so on this latency (0.1–1 s of API time, about 1 % of a minute) the bound sits near 0.98 at 400 and 1,500 devices. "share of bound": floor/span ÷ that bound, what fleetscan itself costs. "no added latency": the simulator adds no latency (the loopback and its own work remain), to show fleetscan\'s cost per cycle alone; no issue check applies to it.',
