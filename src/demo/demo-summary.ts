@@ -35,8 +35,8 @@ export interface DemoSummary {
   scanSpanMs: number;
   /** The least time those devices' calls can take under every window at once (first to last call). */
   floorMs: number;
-  /** floorMs / scanSpanMs: 1 is as fast as the API allows. */
-  shareOfFloor: number;
+  /** floorMs / scanSpanMs: 1 is as fast as the API allows; null when every call fits in one window. */
+  shareOfFloor: number | null;
   timeScale: number;
   exportPath: string;
   /** With `--dashboard`: where to sign in and as whom (the demo then runs until Ctrl-C). */
@@ -83,10 +83,21 @@ export function summarize(input: {
     elapsedMs: input.elapsedMs,
     scanSpanMs,
     floorMs,
-    shareOfFloor: scanSpanMs > 0 ? Math.min(1, floorMs / scanSpanMs) : 1,
+    shareOfFloor: floorMs > 0 && scanSpanMs > 0 ? Math.min(1, floorMs / scanSpanMs) : null,
     timeScale: input.timeScale,
     exportPath: input.exportPath,
   };
+}
+
+/**
+ * The span against the least the windows allow. With no more calls than the smallest cap the
+ * least is 0 (all may go at once), and a share of it would read as 0 %: say so instead.
+ */
+function describeFloor(s: DemoSummary): string {
+  if (s.shareOfFloor === null) {
+    return 'every call fit in the first window (no wait was needed)';
+  }
+  return `best possible ${formatDuration(s.floorMs)} (${String(Math.round(s.shareOfFloor * 100))} % of the fastest the API allows)`;
 }
 
 export function formatSummary(s: DemoSummary): string {
@@ -106,8 +117,7 @@ export function formatSummary(s: DemoSummary): string {
     `  Simulator: ${n(s.simulator.calls)} API calls (${n(s.simulator.scanCalls)} scans), 429s: ${n(s.simulator.throttled)}, ` +
       `5xx injected: ${n(s.simulator.faults)}, replies lost: ${n(s.simulator.lostReplies)}, actions created: ${n(s.simulator.actionsCreated)}`,
     `  Busiest sliding window of scan calls: ${s.busiestWindows.map((w) => `${n(w.max)}/${n(w.cap)} per ${d(w.windowMs)}`).join(', ')}`,
-    `  Time: ${d(s.elapsedMs)} in all; scans from first to last ${d(s.scanSpanMs)}, best possible ${d(s.floorMs)} ` +
-      `(${Math.round(s.shareOfFloor * 100)} % of the floor)`,
+    `  Time: ${d(s.elapsedMs)} in all; scans from first to last ${d(s.scanSpanMs)}, ${describeFloor(s)}`,
     ...(s.deferrals > 0
       ? [
           `  (${n(s.deferrals)} busy answers: those devices waited for another scan to end, which no budget shortens)`,

@@ -139,6 +139,9 @@ describe('demo output', () => {
       { cap: 100, windowMs: 500, max: 2 },
       { cap: 1500, windowMs: 30_000, max: 3 },
     ]);
-    expect(formatSummary(summary)).toContain('80 % of the floor');
+    expect(formatSummary(summary)).toContain('80 % of the fastest the API allows');
+    expect(formatSummary({ ...summary, floorMs: 0, shareOfFloor: null })).toContain(
+      'every call fit in the first window (no wait was needed)',
+    );
   });
 });
