@@ -3,7 +3,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createTokenStore } from '../../src/api/tokens/token-store.js';
 import { createAuditLog } from '../../src/audit/audit-log.js';
 import { buildDashboard } from '../../src/dashboard/build-dashboard.js';
-import type { AdminDeps } from '../../src/dashboard/routes/admin.js';
+import type { AdminDeps, ScheduleRun } from '../../src/dashboard/routes/admin.js';
+import { buildScheduleSpec } from '../../src/schedules/schedule-spec.js';
 import { createScheduleStore } from '../../src/schedules/schedule-store.js';
 import { createDestinationGuard } from '../../src/webhooks/webhook-destination.js';
 import { createWebhookStore } from '../../src/webhooks/webhook-store.js';
@@ -130,6 +131,98 @@ describe('admin pages with the shared credential', () => {
         ['schedule.create', 'ok', 'dashboard:token'],
         ['schedule.remove', 'ok', 'dashboard:token'],
         ['token.revoke', 'refused', 'dashboard:token'],
+      ]),
+    );
+  });
+
+  it('Run now: the trigger from the page, its refusal and a run that failed, each audited', async () => {
+    const audit = createAuditLog(fx.redis, fx.prefix);
+    const calls: [string, string][] = [];
+    const answers: ScheduleRun[] = [
+      {
+        ran: true,
+        entry: {
+          planned: 1,
+          actual: 1,
+          outcome: 'started',
+          reason: null,
+          campaignId: 'c-000000000042',
+          counts: { queued: 3, invalid: 0, skipped: {} },
+          manual: true,
+        },
+      },
+      { ran: false, message: "Schedule weekly's last run c-000000000042 still has queued devices" },
+      {
+        ran: true,
+        entry: {
+          planned: 2,
+          actual: 2,
+          outcome: 'failed-to-resolve',
+          reason: 'tag Servers: Defender answered 403',
+          campaignId: null,
+          counts: null,
+          manual: true,
+        },
+      },
+    ];
+    app = await buildDashboard(
+      fx.deps({
+        allowActions: true,
+        audit,
+        admin: {
+          ...admin,
+          runSchedule: (name, createdBy) => {
+            calls.push([name, createdBy]);
+            return Promise.resolve(answers[calls.length - 1] ?? { ran: false, message: 'no more' });
+          },
+        },
+      }),
+    );
+    await admin.schedules.put(
+      buildScheduleSpec({ name: 'weekly', cron: '0 22 * * 6', all: true, comment: 'W' }, 't', '/'),
+      Date.now(),
+    );
+    const page = await app.inject({ url: '/admin/schedules', headers: bearer });
+    expect(page.body).toContain('action="/admin/schedules/weekly/run"');
+    const csrf = await csrfOf();
+    const run = () =>
+      app.inject({
+        method: 'POST',
+        url: '/admin/schedules/weekly/run',
+        headers: FORM,
+        payload: `csrf=${encodeURIComponent(csrf)}`,
+      });
+    const started = await run();
+    expect(started.statusCode).toBe(303);
+    expect(started.headers.location).toBe('/campaigns/c-000000000042');
+    const refused = await run();
+    expect(refused.statusCode).toBe(409);
+    expect(refused.body).toContain('still has queued devices');
+    const failed = await run();
+    expect(failed.statusCode).toBe(502);
+    expect(failed.body).toContain('Run now: failed-to-resolve: tag Servers: Defender answered 403');
+    expect(calls).toEqual([
+      ['weekly', 'dashboard:token'],
+      ['weekly', 'dashboard:token'],
+      ['weekly', 'dashboard:token'],
+    ]);
+    const unknown = await app.inject({
+      method: 'POST',
+      url: '/admin/schedules/nope/run',
+      headers: FORM,
+      payload: `csrf=${encodeURIComponent(csrf)}`,
+    });
+    expect(unknown.statusCode).toBe(404);
+    expect(calls).toHaveLength(3);
+    const triggers = (await audit.list({ limit: 20 }))
+      .filter((e) => e.action === 'schedule.trigger')
+      .map((e) => [e.target, e.outcome, e.detail]);
+    expect(triggers).toEqual(
+      expect.arrayContaining([
+        ['weekly', 'ok', 'started c-000000000042'],
+        ['weekly', 'refused', expect.stringContaining('still has queued devices') as unknown],
+        ['weekly', 'failed', 'failed-to-resolve: tag Servers: Defender answered 403'],
+        ['nope', 'refused', 'name: no schedule "nope"'],
       ]),
     );
   });

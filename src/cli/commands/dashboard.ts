@@ -142,6 +142,22 @@ export async function startDashboardServer(
       schedules: createScheduleStore(runtime.redis, config.redis.prefix),
       scheduleNow: () => scheduleClockFrom(config).now(),
       baseDir: process.cwd(),
+      // "Run now" is `fleetscan schedule trigger`, run by this process with its own parts.
+      runSchedule: async (name, createdBy) => {
+        const { triggerSchedule } = await import('./schedule-trigger.js');
+        try {
+          const { entry } = await triggerSchedule(
+            { config, redis: runtime.redis, store: runtime.store, lanes: runtime.lanes },
+            name,
+            log.child({ component: 'dashboard' }),
+            createdBy,
+          );
+          return { ran: true, entry };
+        } catch (error) {
+          if (error instanceof UsageError) return { ran: false, message: error.message };
+          throw error;
+        }
+      },
     },
     retryFailed: (campaignId: string) =>
       retryFailed(

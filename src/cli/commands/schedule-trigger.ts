@@ -40,7 +40,7 @@ export function registerScheduleTrigger(schedule: Command): void {
                 : `${e.outcome}: ${e.reason ?? ''}`,
             outcome: ({ entry: e }) => (e.outcome === 'started' ? 'ok' : 'failed'),
           },
-          () => trigger(session, name, log),
+          () => triggerSchedule(session, name, log, `${userInfo().username}@${hostname()}`),
         );
         if (options.json === true) printJson(entry);
         else process.stdout.write(`${historyLine(entry, tz)}\n`);
@@ -49,11 +49,21 @@ export function registerScheduleTrigger(schedule: Command): void {
     });
 }
 
-/** Fires `name` once now and records the run in its history. */
-async function trigger(
-  { config, redis, store: campaigns, lanes }: CommandSession,
+/**
+ * Fires `name` once now and records the run in its history (`schedule trigger`, and the
+ * dashboard's "Run now", which passes its runtime's parts). `createdBy` goes on the campaign.
+ * Throws UsageError for an unknown schedule or a last run still waiting under skip/buffer-one.
+ */
+export async function triggerSchedule(
+  {
+    config,
+    redis,
+    store: campaigns,
+    lanes,
+  }: Pick<CommandSession, 'config' | 'redis' | 'store' | 'lanes'>,
   name: string,
   log: Logger,
+  createdBy: string,
 ): Promise<{ entry: FireRecord; tz: string }> {
   const { fireSchedule, isRunActive } = await import('../../schedules/fire-schedule.js');
   const { scheduleClockFrom } = await import('../../runtime/runtime-schedules.js');
@@ -92,7 +102,7 @@ async function trigger(
         planned: now,
         actual: now,
         manual: true,
-        createdBy: `${userInfo().username}@${hostname()}`,
+        createdBy,
       },
     );
     await store.appendHistory(name, entry);

@@ -1,8 +1,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { AuditLog } from '../../audit/audit-log.js';
+import type { AuditLog, AuditOutcome } from '../../audit/audit-log.js';
 import { audited, recordAudit, type AuditSink } from '../../audit/record-audit.js';
 import type { ApiToken, TokenStore } from '../../api/tokens/token-store.js';
-import { SCHEDULE_NAME } from '../../schedules/schedule.js';
+import { SCHEDULE_NAME, type FireRecord } from '../../schedules/schedule.js';
 import type { ScheduleStore } from '../../schedules/schedule-store.js';
 import { scheduleView } from '../../schedules/schedule-view.js';
 import type { Clock } from '../../shared/clock.js';
@@ -39,7 +39,16 @@ export interface AdminDeps {
   scheduleNow: () => number;
   /** Where a new schedule's relative `devices` path is resolved (the working directory). */
   baseDir: string;
+  /**
+   * "Run now": `fleetscan schedule trigger` from the dashboard's process (its devices resolved
+   * through Defender, its campaign started, the run in the history); `createdBy` goes on the
+   * campaign. Left out, the button is not offered.
+   */
+  runSchedule?: ((name: string, createdBy: string) => Promise<ScheduleRun>) | undefined;
 }
+
+/** What "Run now" did: the run's history entry, or why it was refused before anything ran. */
+export type ScheduleRun = { ran: true; entry: FireRecord } | { ran: false; message: string };
 
 export interface AdminRouteDeps extends AdminDeps {
   token: ActionToken;
@@ -69,6 +78,8 @@ interface AdminWrite<T> {
   action: string;
   target: (request: AdminRequest, result?: T) => string;
   detail?: (result: T) => string;
+  /** A result that is itself a failure (a run that could not resolve its devices). */
+  outcome?: (result: T) => AuditOutcome;
   run: (request: AdminRequest) => Promise<T>;
   answer: (request: AdminRequest, reply: FastifyReply, result: T) => unknown;
 }
@@ -137,6 +148,9 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminRouteDeps):
           return w.run(request);
         };
         const sink = sinkFor(request);
+        // A target known from the URL is recorded on refusals too; one made by the write (a new
+        // token's id) only once it exists.
+        const known = w.target(request);
         let result: T;
         try {
           result = sink
@@ -144,8 +158,9 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminRouteDeps):
                 sink,
                 {
                   action: w.action,
-                  target: (r: T) => w.target(request, r),
+                  target: known !== '' ? known : (r: T) => w.target(request, r),
                   ...(w.detail ? { detail: w.detail } : {}),
+                  ...(w.outcome ? { outcome: w.outcome } : {}),
                 },
                 run,
               )
@@ -279,7 +294,12 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminRouteDeps):
         scheduleView(s, (await deps.schedules.history(s.spec.name, 1))[0] ?? null),
       ),
     );
-    return schedulesPage({ views, actionToken: deps.token.token, person: request.person });
+    return schedulesPage({
+      views,
+      actionToken: deps.token.token,
+      runOffered: deps.runSchedule !== undefined,
+      person: request.person,
+    });
   });
   write({
     url: '/admin/schedules',
@@ -348,4 +368,32 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminRouteDeps):
     },
     answer: (_r, reply) => reply.redirect('/admin/schedules', 303),
   });
+  const runSchedule = deps.runSchedule;
+  if (runSchedule) {
+    write<FireRecord>({
+      url: '/admin/schedules/:name/run',
+      action: 'schedule.trigger',
+      target: scheduleTarget,
+      detail: (e) =>
+        e.outcome === 'started'
+          ? `started ${e.campaignId ?? ''}`
+          : `${e.outcome}: ${e.reason ?? ''}`,
+      outcome: (e) => (e.outcome === 'started' ? 'ok' : 'failed'),
+      run: async (request) => {
+        const name = await scheduleNamed(request);
+        const run = await runSchedule(name, dashboardActor(request).who);
+        if (!run.ran) throw new AdminRefused(409, `name: ${run.message}`);
+        return run.entry;
+      },
+      answer: (request, reply, entry) =>
+        entry.outcome === 'started' && entry.campaignId !== null
+          ? reply.redirect(`/campaigns/${entry.campaignId}`, 303)
+          : sendRefusal(
+              request,
+              reply,
+              502,
+              `Run now: ${entry.outcome}${entry.reason ? `: ${entry.reason}` : ''}`,
+            ),
+    });
+  }
 }

@@ -11,7 +11,7 @@ tags: [Servers]
 window: 01:00-05:00
 comment: Nightly quick scan`;
 
-function controls(v: ScheduleView, token: string) {
+function controls(v: ScheduleView, token: string, runOffered: boolean) {
   const post = (action: string, label: string, extra = html``) =>
     html`<form method="post" action="/admin/schedules/${v.name}/${action}">
       ${csrfField(token)}${extra}<button
@@ -32,27 +32,29 @@ function controls(v: ScheduleView, token: string) {
             html`<input type="text" name="note" maxlength="200" placeholder="why (optional)" />`,
           )
     }
-    ${post('remove', 'Remove')}
+    ${runOffered ? post('run', 'Run now') : ''} ${post('remove', 'Remove')}
   </div>`;
 }
 
 /**
- * `/admin/schedules`: the schedules panel (next fire, last run) with pause/resume and remove per
- * schedule, and a form taking one `schedules.yaml` entry, checked by the CLI's parser.
+ * `/admin/schedules`: the schedules panel (next fire, last run) with pause/resume, run now
+ * (when offered) and remove per schedule, and a form taking one `schedules.yaml` entry, checked by the CLI's parser.
  */
 export function schedulesPage(input: {
   views: readonly ScheduleView[];
   actionToken: string;
+  /** "Run now" (`schedule trigger`) is wired in. */
+  runOffered: boolean;
   person: SignedIn | null;
 }): string {
-  const { views, actionToken } = input;
+  const { views, actionToken, runOffered } = input;
   const body = html`${schedulePanel(views)}
     <section class="card">
-      <h2>Pause, resume, remove</h2>
+      <h2>Pause, resume, run, remove</h2>
       ${
         views.length === 0
           ? html`<p class="empty">No schedules.</p>`
-          : views.map((v) => controls(v, actionToken))
+          : views.map((v) => controls(v, actionToken, runOffered))
       }
     </section>
     <section class="card">
