@@ -19,7 +19,7 @@ import { got } from 'got';
 import { chromium, type Page } from 'playwright-core';
 import type { Priority } from '../src/campaigns/campaign.js';
 import { newCampaignId } from '../src/campaigns/campaign-id.js';
-import { startDashboardServer } from '../src/cli/commands/dashboard.js';
+import { startDashboardServer } from '../src/runtime/dashboard-server.js';
 import { loadConfig } from '../src/config/load.js';
 import type { Config } from '../src/config/schema.js';
 import { killSwitchFor } from '../src/runtime/kill-switch.js';

@@ -1,6 +1,6 @@
 // Thin entrypoint for the dashboard process: configuration from the environment (and
 // FLEETSCAN_CONFIG), then the same server as `fleetscan dashboard`, until SIGTERM.
-import { serveDashboard } from '../src/cli/commands/dashboard.js';
+import { serveDashboard } from '../src/runtime/dashboard-server.js';
 import { loadConfig } from '../src/config/load.js';
 
 async function main(): Promise<void> {

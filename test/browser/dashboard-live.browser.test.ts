@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { Redis } from 'ioredis';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startDashboardServer, type DashboardServer } from '../../src/cli/commands/dashboard.js';
+import { startDashboardServer, type DashboardServer } from '../../src/runtime/dashboard-server.js';
 import { buildRuntime, type Runtime } from '../../src/runtime/build-runtime.js';
 import { startRuntimeWorker } from '../../src/runtime/start-workers.js';
 import type { Simulator } from '../../src/simulator/build-simulator.js';

@@ -5,7 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAuditLog } from '../../src/audit/audit-log.js';
-import { dashboardLifecycle } from '../../src/cli/commands/dashboard-lifecycle.js';
+import { dashboardLifecycle } from '../../src/runtime/dashboard-lifecycle.js';
 import { createCampaignControl } from '../../src/control/campaign-control.js';
 import { loadConfig } from '../../src/config/load.js';
 import { buildDashboard } from '../../src/dashboard/build-dashboard.js';

@@ -6,8 +6,7 @@ import { Redis } from 'ioredis';
 import { createSelfSignedCertificate } from '../../src/simulator/tls.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startApiServer } from '../../src/runtime/serve-api.js';
-import { startDashboardServer } from '../../src/cli/commands/dashboard.js';
-import { UsageError } from '../../src/cli/errors.js';
+import { DashboardBindError, startDashboardServer } from '../../src/runtime/dashboard-server.js';
 import { loadConfig } from '../../src/config/load.js';
 import { createLogger } from '../../src/shared/logger.js';
 import { freePort, startRedisServer } from '../../src/shared/redis-server.js';
@@ -79,7 +78,7 @@ describe('fleetscan dashboard (server start)', () => {
     const start = startDashboardServer(
       configFor('redis://127.0.0.1:1', { 'dashboard.host': '0.0.0.0' }),
     );
-    await expect(start).rejects.toThrow(UsageError);
+    await expect(start).rejects.toThrow(DashboardBindError);
     await expect(start).rejects.toThrow(/refusing to listen on 0\.0\.0\.0 without credentials/);
   });
 
@@ -90,7 +89,7 @@ describe('fleetscan dashboard (server start)', () => {
         'dashboard.token': TOKEN,
       }),
     );
-    await expect(start).rejects.toThrow(UsageError);
+    await expect(start).rejects.toThrow(DashboardBindError);
     await expect(start).rejects.toThrow(
       /refusing to listen on 0\.0\.0\.0 without TLS: pass --tls-cert and --tls-key/,
     );

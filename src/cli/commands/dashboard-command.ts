@@ -18,7 +18,10 @@ function parsePort(value: string): number {
   return port;
 }
 
-/** `fleetscan dashboard`: the options here, the server in dashboard.ts (loaded when it runs). */
+/**
+ * `fleetscan dashboard`: the options and help here; the server is wired in
+ * runtime/dashboard-server.ts, loaded only when the command runs.
+ */
 export function registerDashboardCommand(program: Command): void {
   program
     .command('dashboard')
@@ -55,7 +58,8 @@ or log in with the configured user and password (or any user and the token) in a
         return;
       }
       const { configFor } = await import('../context.js');
-      const { serveDashboard } = await import('./dashboard.js');
+      const { serveDashboard, DashboardBindError } =
+        await import('../../runtime/dashboard-server.js');
       const config = configFor(command, {
         'dashboard.port': options.port,
         'dashboard.host': options.host,
@@ -64,6 +68,12 @@ or log in with the configured user and password (or any user and the token) in a
         'dashboard.tlsKey': options.tlsKey,
         'dashboard.insecureBind': options.insecureBind,
       });
-      await serveDashboard(config);
+      try {
+        await serveDashboard(config);
+      } catch (error) {
+        // A refused bind address is the person's setting to change: said as is, no stack trace.
+        if (error instanceof DashboardBindError) throw new UsageError(error.message);
+        throw error;
+      }
     });
 }

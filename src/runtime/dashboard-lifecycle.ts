@@ -1,6 +1,6 @@
-import { killSwitchFor } from '../../runtime/kill-switch.js';
-import type { Runtime } from '../../runtime/build-runtime.js';
-import { createLifecycleStore } from '../../tracking/lifecycle-store.js';
+import { killSwitchFor } from './kill-switch.js';
+import type { Runtime } from './build-runtime.js';
+import { createLifecycleStore } from '../tracking/lifecycle-store.js';
 
 /**
  * The dashboard's lifecycle parts: "proved complete: X of N" and what the kill switch did, per

@@ -1,35 +1,42 @@
-import { createWebhookStore } from '../../webhooks/webhook-store.js';
+import { createWebhookStore } from '../webhooks/webhook-store.js';
 import { setTimeout as delay } from 'node:timers/promises';
-import { createScheduleReader } from '../../schedules/schedule-reader.js';
-import { createScheduleStore } from '../../schedules/schedule-store.js';
-import { startApiServices } from '../../runtime/api-services.js';
-import { scheduleClockFrom } from '../../runtime/runtime-schedules.js';
-import { createTokenStore } from '../../api/tokens/token-store.js';
-import { createDestinationGuard } from '../../webhooks/webhook-destination.js';
-import { createAuditLog } from '../../audit/audit-log.js';
-import { readNextAttempts } from '../../lanes/next-attempts.js';
-import { blockedReport } from '../../lanes/blocked-tenants.js';
-import { readTenantReports } from '../../lanes/tenant-reports.js';
-import { redisTimeMs } from '../../shared/redis-time.js';
-import { createLaneMetrics } from '../../lanes/lane-metrics.js';
-import { createCampaignControl } from '../../control/campaign-control.js';
-import type { Config } from '../../config/schema.js';
-import { hasCredentials, refuseBind } from '../../dashboard/auth.js';
-import { buildDashboard } from '../../dashboard/build-dashboard.js';
-import { createCampaignStarter } from '../../dashboard/start/campaign-starter.js';
-import { graphClientFromConfig } from '../../runtime/hunting-from-config.js';
-import { tenantConfigOf } from '../../tenants/tenant-registry.js';
-import { dashboardRetention } from '../../runtime/retention-from-config.js';
-import { buildRuntime } from '../../runtime/build-runtime.js';
-import { signInFromConfig, type SignInNetwork } from '../../runtime/signin-from-config.js';
-import type { Logger } from '../../shared/logger.js';
-import { createOutageRider, watchRedisOutage } from '../../runtime/redis-outage.js';
-import { describeRedisUrl } from '../../shared/redis.js';
-import { retryFailed } from '../../control/retry-failed.js';
-import { listWorkers, WORKER_HEARTBEAT_MS } from '../../ops/worker-presence.js';
+import { createScheduleReader } from '../schedules/schedule-reader.js';
+import { createScheduleStore } from '../schedules/schedule-store.js';
+import { startApiServices } from './api-services.js';
+import { scheduleClockFrom } from './runtime-schedules.js';
+import { createTokenStore } from '../api/tokens/token-store.js';
+import { createDestinationGuard } from '../webhooks/webhook-destination.js';
+import { createAuditLog } from '../audit/audit-log.js';
+import { readNextAttempts } from '../lanes/next-attempts.js';
+import { blockedReport } from '../lanes/blocked-tenants.js';
+import { readTenantReports } from '../lanes/tenant-reports.js';
+import { redisTimeMs } from '../shared/redis-time.js';
+import { createLaneMetrics } from '../lanes/lane-metrics.js';
+import { createCampaignControl } from '../control/campaign-control.js';
+import type { Config } from '../config/schema.js';
+import { hasCredentials, refuseBind } from '../dashboard/auth.js';
+import { buildDashboard } from '../dashboard/build-dashboard.js';
+import { createCampaignStarter } from '../dashboard/start/campaign-starter.js';
+import { graphClientFromConfig } from './hunting-from-config.js';
+import { tenantConfigOf } from '../tenants/tenant-registry.js';
+import { dashboardRetention } from './retention-from-config.js';
+import { buildRuntime } from './build-runtime.js';
+import { signInFromConfig, type SignInNetwork } from './signin-from-config.js';
+import type { Logger } from '../shared/logger.js';
+import { createOutageRider, watchRedisOutage } from './redis-outage.js';
+import { describeRedisUrl } from '../shared/redis.js';
+import { retryFailed } from '../control/retry-failed.js';
+import { listWorkers, WORKER_HEARTBEAT_MS } from '../ops/worker-presence.js';
 import { dashboardLifecycle } from './dashboard-lifecycle.js';
-import { UsageError } from '../errors.js';
-import { readServerTls } from '../../shared/server-tls.js';
+import { readServerTls } from '../shared/server-tls.js';
+
+/**
+ * The bind address refused for the credentials and TLS configured: a setting to change, not a
+ * fault (`fleetscan dashboard` prints it as a usage error).
+ */
+export class DashboardBindError extends Error {
+  override name = 'DashboardBindError';
+}
 
 export interface DashboardServer {
   /** `http://127.0.0.1:3000` as fastify reports it. */
@@ -69,7 +76,7 @@ export async function startDashboardServer(
     tls: https !== undefined,
     insecureBind: config.dashboard.insecureBind,
   });
-  if (refusal) throw new UsageError(refusal);
+  if (refusal) throw new DashboardBindError(refusal);
 
   const { signInNetwork, ...runtimeOptions } = options;
   const runtime = await buildRuntime(config, { role: 'dashboard', ...runtimeOptions });
