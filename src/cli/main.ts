@@ -9,7 +9,7 @@ import { registerAuthCommand } from './commands/auth.js';
 import { registerArchiveCommand } from './commands/archive.js';
 import { registerCancelCommands } from './commands/cancel.js';
 import { registerCompletionCommand } from './commands/completion.js';
-import { registerDashboardCommand } from './commands/dashboard-command.js';
+import { registerDashboardCommand } from './commands/dashboard.js';
 import { registerDemoCommand } from './commands/demo.js';
 import { registerDoctorCommand } from './commands/doctor.js';
 import { registerHealthcheckCommand } from './commands/healthcheck.js';
