@@ -50,10 +50,30 @@ export interface ScanLimiterOptions {
    * slots. Absent: the configured caps only, as before.
    */
   adaptive?: AdaptiveSettings | undefined;
+  /**
+   * A budget's tenant-wide fault breaker (src/lanes/budget-breaker.ts), which dispatch-n.lua
+   * reads for scans: with it, `tryAcquire` grants nothing while that budget is blocked but the
+   * probe, as the lanes do (the admission rule, issue 26). For callers outside the lanes only
+   * (the tracker's look-ups): a device turn's own calls were admitted with its turn. Absent:
+   * never blocked.
+   */
+  breaker?: BreakerLink | undefined;
+}
+
+/** Where a budget's breaker is, and where to wake the dispatchers when a probe clears it. */
+export interface BreakerLink {
+  /** The breaker hash (`laneKeys(prefix, tag).breaker`). */
+  key: string;
+  /** The lanes' wake-up channel (`wakeChannel(prefix)`). */
+  channel: string;
+  /** The budget's lane tag (its scan keys' hash tag): the message that wakes its lane. */
+  tag: string;
 }
 
 export type TryAcquireResult =
-  { permit: ScanPermit; waitMs?: undefined } | { permit?: undefined; waitMs: number };
+  | { permit: ScanPermit; waitMs?: undefined }
+  /** `blocked`: the budget's breaker refused (a tenant-wide fault), not its windows. */
+  | { permit?: undefined; waitMs: number; blocked?: true };
 
 export interface WindowUsage {
   /** The effective cap: the configured one, or lower where the adaptive budget learned it. */
@@ -197,7 +217,19 @@ export function createScanLimiter(options: ScanLimiterOptions): ScanLimiter {
     },
   };
 
-  const tryAcquire = async (family: EndpointFamily): Promise<TryAcquireResult> => {
+  // Permits granted as a blocked budget's probe: a reply through `observe` may unblock it.
+  const probes = new WeakSet<CallPermit>();
+  const breaker = options.breaker;
+  /** breaker-admit-1.lua: {1} not blocked, {0, wait} blocked, {2, now} the probe is due. */
+  const askBreaker = async (link: { key: string }, claimMs: number) => {
+    const [state = 1, value = 0] = toIntegers(
+      await run('breaker-admit-1', [link.key], [nowArg(), claimMs]),
+      'breaker-admit-1',
+    );
+    return { state, value };
+  };
+
+  const grant = async (family: EndpointFamily): Promise<TryAcquireResult> => {
     const keys = keysOf(family);
     const id = `${tag}${(counter++).toString(36)}`;
     const windowArgs = windows.flatMap((window, i) => [
@@ -215,7 +247,29 @@ export function createScanLimiter(options: ScanLimiterOptions): ScanLimiter {
     return { waitMs: Math.max(1, value ?? 1) };
   };
 
+  /**
+   * The admission rule with its breaker part (includes/budget-admission.lua): a blocked budget
+   * grants nothing before its probe time, then one probe, claimed for a slot lease whichever
+   * family or process takes it. The breaker is asked first, in its own slot (breaker-admit-1).
+   */
+  const tryAcquire = async (family: EndpointFamily): Promise<TryAcquireResult> => {
+    if (!breaker) return grant(family);
+    const door = await askBreaker(breaker, 0);
+    if (door.state === 0) return { waitMs: Math.max(1, door.value), blocked: true };
+    const result = await grant(family);
+    if (door.state === 1 || !result.permit) return result;
+    // The probe was due: claim it, unless another caller (a lane, a process) did meanwhile.
+    const claim = await askBreaker(breaker, leaseMs);
+    if (claim.state === 0) {
+      await result.permit.release();
+      return { waitMs: Math.max(1, claim.value), blocked: true };
+    }
+    if (claim.state === 2) probes.add(result.permit);
+    return result;
+  };
+
   const acquire = async (family: EndpointFamily, signal?: AbortSignal): Promise<ScanPermit> => {
+    let said = false;
     for (;;) {
       signal?.throwIfAborted();
       const result = await tryAcquire(family);
@@ -226,7 +280,14 @@ export function createScanLimiter(options: ScanLimiterOptions): ScanLimiter {
         }
         return result.permit;
       }
-      log?.debug({ family, waitMs: result.waitMs }, 'budget full, waiting');
+      if (result.blocked && !said) {
+        // Minutes, perhaps: said once, so a waiting command or round is not taken for a hang.
+        said = true;
+        log?.warn(
+          { family, waitMs: result.waitMs },
+          'budget blocked by a tenant-wide fault (see `fleetscan tenants`): waiting for its probe',
+        );
+      } else log?.debug({ family, waitMs: result.waitMs }, 'budget full, waiting');
       await clock.sleep(result.waitMs, signal);
     }
   };
@@ -266,6 +327,13 @@ export function createScanLimiter(options: ScanLimiterOptions): ScanLimiter {
   };
 
   const observe = async (family: EndpointFamily, permit: CallPermit, status: number) => {
+    if (breaker && probes.delete(permit) && acceptedByServer(status)) {
+      // The probe's call was accepted: every family and lane of the budget resumes.
+      const cleared = await run('breaker-clear-1', [breaker.key], [breaker.channel, breaker.tag]);
+      if (Array.isArray(cleared) && cleared.length > 0) {
+        log?.info({ family }, 'tenant unblocked: a probe call was accepted, dispatch resumes');
+      }
+    }
     const outcome = outcomeOf(permit, status);
     if (!adaptive || !outcome) return;
     await adaptive.observe(keysOf(family), family, outcome);
@@ -312,6 +380,16 @@ function outcomeOf(permit: unknown, status: number): CallOutcome | undefined {
       : undefined;
   }
   return status >= 200 && status !== 401 ? { kind: 'ok' } : undefined;
+}
+
+/**
+ * Whether a probe's reply shows the tenant's access works, as the lanes' verdict does
+ * (src/tenants/tenant-fault.ts): the server took the request, whatever it said of the target.
+ * A 401 (the credential), a 403 (it may name a missing permission), a 429 and a 5xx say nothing
+ * of that: the claim then runs out and the next caller probes.
+ */
+function acceptedByServer(status: number): boolean {
+  return status >= 200 && status < 500 && status !== 401 && status !== 403 && status !== 429;
 }
 
 /**

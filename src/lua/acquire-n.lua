@@ -3,7 +3,9 @@
   the one rule dispatch-n.lua grants scan slots by): every window, the pause, the effective caps
   and, with the adaptive budget on, the probe limit. The tracker's look-ups, cancels and hunting
   take their slots here; they have no class, so they may use the whole (effective) cap, as an
-  urgent campaign does. "-n": 4 keys + one log per window.
+  urgent campaign does. The rule's breaker part (a blocked budget grants nothing but its probe)
+  is asked beside this script, in breaker-admit-1.lua: the breaker's key sits in another Redis
+  Cluster slot than these budget keys. "-n": 4 keys + one log per window.
 
   Input:
     KEYS[1]    pause flag: pausedUntil (ms) as a string

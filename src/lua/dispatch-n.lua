@@ -4,8 +4,9 @@
   "-n": 12 fixed keys + one log per window. Every key carries the budget's hash tag.
 
   A budget blocked by its breaker (a tenant-wide fault: credentials, Entra, permission; see
-  budget-breaker.ts) grants nothing but one probe turn at its probe time; the probe is claimed
-  for one device lease, so a probing process that dies is replaced after that.
+  budget-breaker.ts) grants nothing but one probe turn at its probe time (the admission rule's
+  admissionBlocked); the probe is claimed for one device lease, so a probing process that dies
+  is replaced after that.
 
   Order of the pick: the highest class with a ready device (urgent, normal, background); within
   a class, campaigns take turns (round-robin: the campaign served longest ago goes next); within
@@ -103,18 +104,18 @@ for w = 1, windowCount do
     windowMs = tonumber(ARGV[9 + 4 * w]), reserve = tonumber(ARGV[10 + 4 * w]),
     floor = tonumber(ARGV[11 + 4 * w]) }
 end
-local budget = admissionOpen({ pauseKey = pauseKey, inflightKey = inflightKey, capsKey = capsKey,
-  goodKey = goodKey, now = now, slack = slack, guard = guard, lease = lease, adaptive = adaptive,
-  probeInflight = probeInflight, windows = windows })
 
 -- A blocked budget: nothing before the probe time, then one turn (the probe), claimed.
-local probeAt = tonumber(rcall('HGET', breakerKey, 'probeAt'))
+local blockedFor = admissionBlocked({ breakerKey = breakerKey, now = now })
 local probing = false
-if probeAt then
-  if probeAt > now then return { 0, probeAt - now } end
+if blockedFor then
+  if blockedFor > 0 then return { 0, blockedFor } end
   probing = true
   most = 1
 end
+local budget = admissionOpen({ pauseKey = pauseKey, inflightKey = inflightKey, capsKey = capsKey,
+  goodKey = goodKey, now = now, slack = slack, guard = guard, lease = lease, adaptive = adaptive,
+  probeInflight = probeInflight, windows = windows, breakerKey = breakerKey })
 
 local function nextEvent()
   local first = nil
@@ -175,7 +176,7 @@ end
 if granted > 0 then
   admissionKeep(budget)
   if probing then
-    rcall('HSET', breakerKey, 'probeAt', now + deviceLease)
+    admissionClaimProbe(budget, deviceLease)
     out[1] = 2
   end
   return out

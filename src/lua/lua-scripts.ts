@@ -15,6 +15,7 @@ export const LUA_SCRIPTS = [
   'adapt-apply-3',
   'adapt-read-n',
   'add-devices-3',
+  'breaker-admit-1',
   'breaker-clear-1',
   'breaker-release-1',
   'breaker-trip-1',

@@ -1,5 +1,5 @@
 import type { RateWindow } from '../config/duration.js';
-import type { CallGate } from '../defender/call-gate.js';
+import type { CallGate, CallPermit } from '../defender/call-gate.js';
 
 /**
  * The tracker's windows: `share` of each budget window, at least one call. With the default
@@ -18,6 +18,9 @@ export function shareWindows(windows: readonly RateWindow[], share: number): Rat
  * its calls still count against the whole. Both slots end together.
  */
 export function shareGate(main: CallGate, share: CallGate): CallGate {
+  // The two permits behind each permit handed out: its replies are both budgets' to learn from
+  // (the main one's adaptive caps; the share's breaker probe).
+  const parts = new WeakMap<CallPermit, { own: CallPermit; whole: CallPermit }>();
   return {
     async acquire(family, signal) {
       const own = await share.acquire(family, signal);
@@ -28,7 +31,7 @@ export function shareGate(main: CallGate, share: CallGate): CallGate {
         await own.release();
         throw error;
       }
-      return {
+      const permit: CallPermit = {
         settle: async (repliedMsAgo) => {
           await Promise.all([own.settle(repliedMsAgo), whole.settle(repliedMsAgo)]);
         },
@@ -36,9 +39,19 @@ export function shareGate(main: CallGate, share: CallGate): CallGate {
           await Promise.all([own.release(), whole.release()]);
         },
       };
+      parts.set(permit, { own, whole });
+      return permit;
     },
     async throttle(family, ms) {
       await main.throttle(family, ms);
+    },
+    async observe(family, permit, status) {
+      const part = parts.get(permit);
+      if (!part) return;
+      await Promise.all([
+        share.observe?.(family, part.own, status),
+        main.observe?.(family, part.whole, status),
+      ]);
     },
   };
 }

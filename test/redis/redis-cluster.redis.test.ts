@@ -6,6 +6,7 @@ import { campaignKeys } from '../../src/campaigns/campaign-keys.js';
 import { LUA_SCRIPTS, luaScript } from '../../src/lua/lua-scripts.js';
 import { createCampaignStore } from '../../src/campaigns/redis-campaign-store.js';
 import { budgetKeys } from '../../src/limiter/budget-keys.js';
+import { createScanLimiter } from '../../src/limiter/scan-limiter.js';
 import { laneKeys, wakeChannel } from '../../src/lanes/lane-keys.js';
 import { startHeartbeat, listWorkers } from '../../src/ops/worker-presence.js';
 import {
@@ -369,6 +370,25 @@ describe('Redis Cluster: every script and multi-key step runs without CROSSSLOT'
     await breaker.release();
     expect((await breaker.read())?.probeAt).toBeLessThanOrEqual(Date.now() + 1_000);
     expect((await breaker.clear()).kind).toBe('unblocked');
+    // A look-up of another family (another slot) asks the lane's breaker beside acquire-n, takes
+    // the due probe, and its accepted reply clears the block.
+    const limiter = createScanLimiter({
+      redis,
+      prefix,
+      budgetId: 'commercial:breaker:app',
+      windows: [{ cap: 100, windowMs: 60_000 }],
+      guardMs: 0,
+      throttleDefaultMs: 1_000,
+      breaker: { key: laneKeys(prefix, tag).breaker, channel: wakeChannel(prefix), tag },
+    });
+    await breaker.trip(fault, false);
+    expect((await limiter.tryAcquire('machineActions')).waitMs).toBeGreaterThan(1_000);
+    await breaker.release();
+    const probe = await limiter.tryAcquire('machineActions');
+    expect(probe.permit).toBeDefined();
+    await probe.permit?.settle();
+    if (probe.permit) await limiter.observe('machineActions', probe.permit, 200);
+    expect(await breaker.read()).toBeNull();
 
     const store = createCampaignStore(redis, prefix);
     const id = newCampaignId(Date.now() + 11_000);

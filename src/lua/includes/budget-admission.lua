@@ -35,9 +35,17 @@
   first window that keeps every discovery within B × 429 is the constant k = B (measured in
   docs/design.md "Adaptive budget", cold start).
 
+  - A budget blocked by its breaker (a tenant-wide fault: credentials, Entra, permission;
+    src/lanes/budget-breaker.ts, hash field probeAt) grants nothing before its probe time, then
+    one probe, which the grant claims for a lease (probeAt = now + lease), so one caller probes
+    at a time whichever family it spends: admissionBlocked and admissionClaimProbe. dispatch-n
+    reads the breaker in its own step; breaker-admit-1.lua applies the same two functions for
+    acquire-n's callers, whose budget keys sit in another Redis Cluster slot than the breaker.
+
   The budget table `b` the caller fills: pauseKey, inflightKey, capsKey, goodKey, now, slack
   (script-now.lua), guard, lease, adaptive (boolean), probeInflight, and windows: a list of
-  { key, cap, windowMs, reserve, floor } in KEYS order (floor: the adaptive floor, 0 when off).
+  { key, cap, windowMs, reserve, floor } in KEYS order (floor: the adaptive floor, 0 when off);
+  breakerKey where the breaker is read.
   admissionOpen adds inflight, pauseWait, longestSpan and, per window, stamped, good and span.
   Time: `b.now`, from script-now.lua (Redis TIME, or nowMs in tests).
 ]]
@@ -129,4 +137,18 @@ end
 -- After the last grant of the script: the in-flight set lives as long as a slot can count.
 local function admissionKeep(b)
   redis.call('PEXPIRE', b.inflightKey, b.lease + b.longestSpan + b.slack)
+end
+
+-- The breaker: nil while the budget is not blocked; else how long until its probe may go
+-- (0: the probe is due now, and the step that grants it must claim it).
+local function admissionBlocked(b)
+  if not b.breakerKey then return nil end
+  local probeAt = tonumber(redis.call('HGET', b.breakerKey, 'probeAt'))
+  if not probeAt then return nil end
+  return math.max(0, probeAt - b.now)
+end
+
+-- Claims a blocked budget's probe for `ms`: no other step, of any family, probes before then.
+local function admissionClaimProbe(b, ms)
+  redis.call('HSET', b.breakerKey, 'probeAt', b.now + ms)
 end
