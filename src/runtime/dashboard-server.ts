@@ -20,7 +20,8 @@ import { createCampaignStarter } from '../dashboard/start/campaign-starter.js';
 import { graphClientFromConfig } from './hunting-from-config.js';
 import { tenantConfigOf } from '../tenants/tenant-registry.js';
 import { dashboardRetention } from './retention-from-config.js';
-import { buildRuntime } from './build-runtime.js';
+import { buildRuntime, type Runtime } from './build-runtime.js';
+import type { ScheduleRun } from '../dashboard/routes/admin.js';
 import { signInFromConfig, type SignInNetwork } from './signin-from-config.js';
 import type { Logger } from '../shared/logger.js';
 import { createOutageRider, watchRedisOutage } from './redis-outage.js';
@@ -37,6 +38,14 @@ import { readServerTls } from '../shared/server-tls.js';
 export class DashboardBindError extends Error {
   override name = 'DashboardBindError';
 }
+
+/** A schedule run now, from this process's runtime (`fleetscan schedule trigger`). */
+export type RunSchedule = (
+  runtime: Runtime,
+  name: string,
+  log: Logger,
+  createdBy: string,
+) => Promise<ScheduleRun>;
 
 export interface DashboardServer {
   /** `http://127.0.0.1:3000` as fastify reports it. */
@@ -68,6 +77,11 @@ export async function startDashboardServer(
     role?: string;
     /** HTTP for the Entra sign-in (`npm run screenshots` trusts its simulator's CA with it). */
     signInNetwork?: SignInNetwork;
+    /**
+     * The admin page's "Run now": `fleetscan schedule trigger`, which the CLI owns and passes in
+     * (`runScheduleNow`); absent, the page offers no button.
+     */
+    runSchedule?: RunSchedule;
   } = {},
 ): Promise<DashboardServer> {
   const { host, port, allowActions } = config.dashboard;
@@ -78,7 +92,7 @@ export async function startDashboardServer(
   });
   if (refusal) throw new DashboardBindError(refusal);
 
-  const { signInNetwork, ...runtimeOptions } = options;
+  const { signInNetwork, runSchedule, ...runtimeOptions } = options;
   const runtime = await buildRuntime(config, { role: 'dashboard', ...runtimeOptions });
   const { log } = runtime;
   if (!hasCredentials(config.dashboard)) {
@@ -150,21 +164,12 @@ export async function startDashboardServer(
       scheduleNow: () => scheduleClockFrom(config).now(),
       baseDir: process.cwd(),
       // "Run now" is `fleetscan schedule trigger`, run by this process with its own parts.
-      runSchedule: async (name, createdBy) => {
-        const { triggerSchedule } = await import('./schedule-trigger.js');
-        try {
-          const { entry } = await triggerSchedule(
-            { config, redis: runtime.redis, store: runtime.store, lanes: runtime.lanes },
-            name,
-            log.child({ component: 'dashboard' }),
-            createdBy,
-          );
-          return { ran: true, entry };
-        } catch (error) {
-          if (error instanceof UsageError) return { ran: false, message: error.message };
-          throw error;
-        }
-      },
+      ...(runSchedule
+        ? {
+            runSchedule: (name: string, createdBy: string) =>
+              runSchedule(runtime, name, log.child({ component: 'dashboard' }), createdBy),
+          }
+        : {}),
     },
     retryFailed: (campaignId: string) =>
       retryFailed(
@@ -247,8 +252,11 @@ export async function startDashboardServer(
 }
 
 /** Runs the dashboard until SIGTERM/SIGINT (the CLI and `workers/dashboard-server.ts`). */
-export async function serveDashboard(config: Config): Promise<void> {
-  const server = await startDashboardServer(config);
+export async function serveDashboard(
+  config: Config,
+  options: { runSchedule?: RunSchedule } = {},
+): Promise<void> {
+  const server = await startDashboardServer(config, options);
   try {
     await Promise.race([
       server.outage,

@@ -60,6 +60,7 @@ or log in with the configured user and password (or any user and the token) in a
       const { configFor } = await import('../context.js');
       const { serveDashboard, DashboardBindError } =
         await import('../../runtime/dashboard-server.js');
+      const { runScheduleNow } = await import('./schedule-trigger.js');
       const config = configFor(command, {
         'dashboard.port': options.port,
         'dashboard.host': options.host,
@@ -69,7 +70,7 @@ or log in with the configured user and password (or any user and the token) in a
         'dashboard.insecureBind': options.insecureBind,
       });
       try {
-        await serveDashboard(config);
+        await serveDashboard(config, { runSchedule: runScheduleNow });
       } catch (error) {
         // A refused bind address is the person's setting to change: said as is, no stack trace.
         if (error instanceof DashboardBindError) throw new UsageError(error.message);

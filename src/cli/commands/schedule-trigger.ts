@@ -8,6 +8,7 @@ import { UsageError } from '../errors.js';
 import { cliAudit } from './shared/cli-audit.js';
 import { printJson } from './shared/output.js';
 import type { CommandSession } from './shared/session.js';
+import type { ScheduleRun } from '../../dashboard/routes/admin.js';
 
 /**
  * `fleetscan schedule trigger NAME`: one run now, from this process, outside the cron plan (the
@@ -111,5 +112,24 @@ export async function triggerSchedule(
     return { entry, tz: found.spec.tz };
   } finally {
     client?.close();
+  }
+}
+
+/**
+ * The dashboard's "Run now" (passed to its server by `fleetscan dashboard` and the dashboard
+ * worker): `triggerSchedule` with the server's runtime, a refusal said on the page.
+ */
+export async function runScheduleNow(
+  runtime: Pick<CommandSession, 'config' | 'redis' | 'store' | 'lanes'>,
+  name: string,
+  log: Logger,
+  createdBy: string,
+): Promise<ScheduleRun> {
+  try {
+    const { entry } = await triggerSchedule(runtime, name, log, createdBy);
+    return { ran: true, entry };
+  } catch (error) {
+    if (error instanceof UsageError) return { ran: false, message: error.message };
+    throw error;
   }
 }
