@@ -4,7 +4,8 @@ import { luaScript } from './lua-scripts.js';
 
 /**
  * A Redis lock with a lease: one holder at a time, freed by a holder that stops (drop) or dies
- * (the lease ends). Used by the tracker (per tenant), the schedule runner and retention.
+ * (the lease ends). Used by the tracker (per tenant), the schedule runner, retention and the
+ * webhook campaign watcher.
  */
 export interface LeaseLock {
   readonly key: string;

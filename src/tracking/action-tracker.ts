@@ -49,6 +49,21 @@ export interface RoundResult {
   endedAt: number;
 }
 
+/** A round that has listed nothing yet (`ran` false: another process held the lock). */
+function emptyRound(ran: boolean, startedAt: number, endedAt: number): RoundResult {
+  return {
+    ran,
+    campaigns: 0,
+    listed: 0,
+    changed: 0,
+    settled: [],
+    ended: [],
+    fencedOut: false,
+    startedAt,
+    endedAt,
+  };
+}
+
 interface Tracked {
   campaignId: string;
   machineId: string;
@@ -89,17 +104,7 @@ export function createActionTracker(deps: ActionTrackerDeps) {
 
   async function round(value: string, startedAt: number): Promise<RoundResult> {
     const held = { key: lock.key, value };
-    const result: RoundResult = {
-      ran: true,
-      campaigns: 0,
-      listed: 0,
-      changed: 0,
-      settled: [],
-      ended: [],
-      fencedOut: false,
-      startedAt,
-      endedAt: startedAt,
-    };
+    const result = emptyRound(true, startedAt, startedAt);
     const open: Campaign[] = [];
     const horizon: Campaign[] = [];
     for (const campaign of await deps.store.listCampaigns()) {
@@ -178,19 +183,7 @@ export function createActionTracker(deps: ActionTrackerDeps) {
       const startedAt = clock.now();
       const value = await lock.acquire();
       held = value;
-      if (value === null) {
-        return {
-          ran: false,
-          campaigns: 0,
-          listed: 0,
-          changed: 0,
-          settled: [],
-          ended: [],
-          fencedOut: false,
-          startedAt,
-          endedAt: clock.now(),
-        };
-      }
+      if (value === null) return emptyRound(false, startedAt, clock.now());
       let result: RoundResult;
       try {
         result = await round(value, startedAt);

@@ -1,5 +1,5 @@
-import { randomBytes } from 'node:crypto';
 import type { Redis } from '../shared/redis.js';
+import { createLeaseLock } from '../lua/lease-lock.js';
 import type { CampaignStore } from '../campaigns/campaign-store.js';
 import { campaignIndexKey, campaignKeys } from '../campaigns/campaign-keys.js';
 import type { Clock } from '../shared/clock.js';
@@ -39,15 +39,12 @@ export function startCampaignWatcher(
   const { redis, clock, log } = deps;
   const seenKey = `${deps.prefix}:webhooks:seen`;
   const lockKey = `${deps.prefix}:webhooks:watcher`;
-  const owner = randomBytes(8).toString('hex');
-  const lockMs = Math.max(3 * deps.intervalMs, 1_000);
-
-  const holdLock = async (): Promise<boolean> => {
-    if ((await redis.set(lockKey, owner, 'PX', lockMs, 'NX')) === 'OK') return true;
-    if ((await redis.get(lockKey)) !== owner) return false;
-    await redis.pexpire(lockKey, lockMs);
-    return true;
-  };
+  // One watcher at a time: the lease lock, taken or extended (in one step) on every pass.
+  const watch = createLeaseLock(redis, {
+    key: lockKey,
+    leaseMs: Math.max(3 * deps.intervalMs, 1_000),
+  });
+  const holdLock = async (): Promise<boolean> => (await watch.take()) !== null;
 
   /** Cheap first look: state, finishedAt and failed count of every campaign in one round trip. */
   const changedCampaigns = async (): Promise<{ id: string; seen: SeenCampaign }[]> => {

@@ -1,5 +1,6 @@
 import type { Campaign, DeviceThreats } from '../campaigns/campaign.js';
 import type { WebhookEvent } from './webhook-event.js';
+import type { DenialFlood } from '../audit/audit-denials.js';
 
 /*
  * Events whose sources are built by other issues. Their owners emit them with
@@ -75,17 +76,7 @@ export function tenantBlockEvent(
  * `api.denialWindow`: someone is guessing or flooding. Bound to no tenant, so only subscriptions
  * for every tenant receive it; one event per group and window.
  */
-export function securityDenialsEvent(
-  flood: {
-    who: string;
-    action: string;
-    status: number;
-    from: string;
-    count: number;
-    since: number;
-  },
-  at: number,
-): WebhookEvent {
+export function securityDenialsEvent(flood: DenialFlood, at: number): WebhookEvent {
   return {
     id: `security.denials:${flood.who}:${flood.action}:${String(flood.status)}:${String(flood.since)}`,
     type: 'security.denials',
