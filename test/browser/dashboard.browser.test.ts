@@ -1,31 +1,16 @@
-import { existsSync, mkdirSync } from 'node:fs';
-import type { FastifyInstance } from 'fastify';
-import { chromium, type Browser } from 'playwright-core';
+import { mkdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCampaignControl } from '../../src/control/campaign-control.js';
 import { newCampaignId } from '../../src/campaigns/campaign-id.js';
-import { buildDashboard } from '../../src/dashboard/build-dashboard.js';
-import { budgetIdFor } from '../../src/limiter/scan-limiter.js';
 import { enqueueDevices } from '../../src/producer/enqueue-devices.js';
-import { buildRuntime, type Runtime } from '../../src/runtime/build-runtime.js';
 import { startRuntimeWorker } from '../../src/runtime/start-workers.js';
 import type { ScanWorker } from '../../src/scan/start-scan-worker.js';
-import type { Simulator } from '../../src/simulator/build-simulator.js';
-import { cleanupPrefix, testRedisUrl, uniquePrefix } from '../helpers/redis.js';
-import { scanTestConfig, startSimulator } from '../redis/scan-fixture.js';
+import { startDashboardFixture, type DashboardFixture } from '../helpers/dashboard-fixture.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const TOKEN = 'browser-test-token-4f1c9a';
 const ARTIFACTS = 'test/artifacts';
 
-let sim: Simulator;
-let runtime: Runtime;
-/** Closed in reverse order after the test, whatever was started before a failure. */
-const closers: (() => Promise<unknown>)[] = [];
-let app: FastifyInstance;
-let browser: Browser;
-let url = '';
-const prefix = uniquePrefix('browser');
+let fx: DashboardFixture;
 
 /** Creates a campaign and enqueues its devices as `fleetscan scan` does. */
 async function startCampaign(
@@ -34,6 +19,7 @@ async function startCampaign(
   createdBy: string,
 ): Promise<string> {
   const id = newCampaignId();
+  const { runtime } = fx;
   await runtime.store.createCampaign({
     id,
     name,
@@ -56,55 +42,25 @@ async function startCampaign(
 }
 
 beforeAll(async () => {
-  expect(existsSync(CHROMIUM), `${CHROMIUM} is missing: apt-get install chromium`).toBe(true);
-  // 20x compressed time: the API's 100/min and 1500/h become 100 per 3 s and 1500 per 3 min.
-  const started = await startSimulator({ fleet: 760, timeScale: 20, latencyMs: [2, 8], seed: 7 });
-  sim = started.sim;
-  closers.push(
-    () => sim.close(),
-    () => sim.app.close(),
-  );
-  const config = scanTestConfig(testRedisUrl(), prefix, started, {
-    'limits.windows': '100/3s,1500/180s',
-    'limits.throttleDefault': '3s',
+  fx = await startDashboardFixture({
+    name: 'browser',
+    // 20x compressed time: the API's 100/min and 1500/h become 100 per 3 s and 1500 per 3 min.
+    simulator: { fleet: 760, timeScale: 20, latencyMs: [2, 8], seed: 7 },
+    config: { 'limits.windows': '100/3s,1500/180s', 'limits.throttleDefault': '3s' },
+    auth: { token: TOKEN },
+    deps: ({ runtime }) => ({
+      control: createCampaignControl({ store: runtime.store, lanes: runtime.lanes }),
+    }),
   });
-  runtime = await buildRuntime(config, { role: 'browser-test' });
-  closers.push(
-    () => cleanupPrefix(testRedisUrl(), prefix),
-    () => runtime.close(),
-  );
-  app = await buildDashboard({
-    store: runtime.store,
-    redis: runtime.redis,
-    stats: runtime.callStats,
-    budgets: [{ id: budgetIdFor(config), usage: () => runtime.limiter.usage() }],
-    control: createCampaignControl({ store: runtime.store, lanes: runtime.lanes }),
-    credentials: { token: TOKEN },
-    allowActions: true,
-    requireNoEviction: true,
-  });
-  url = await app.listen({ port: 0, host: '127.0.0.1' });
-  closers.push(() => app.close());
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-    ],
-  });
-  closers.push(() => browser.close());
 }, 60_000);
 
 afterAll(async () => {
-  for (const close of closers.splice(0).reverse()) await close();
+  await fx.close();
 });
 
 describe('dashboard in a real browser', () => {
   it('follows a running campaign on the simulator live and refuses visitors without credentials', async () => {
+    const { sim, runtime, browser, url } = fx;
     // The pilot takes devices that are not busy with someone else's scan, so it ends at once.
     const idle = sim.machines
       .filter((m) => m.simulation.busyWithOtherScan !== true)
@@ -117,7 +73,7 @@ describe('dashboard in a real browser', () => {
       concurrency: 8,
       pollActionStatuses: false,
     });
-    closers.push(() => worker.close());
+    fx.onClose(() => worker.close());
     // A finished pilot first, so the page shows every kind of campaign.
     const pilot = await startCampaign(
       'Pilot: IT laptops',

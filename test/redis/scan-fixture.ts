@@ -25,9 +25,11 @@ export function scanTestConfig(
   prefix: string,
   sim: { sim: Simulator; url: string },
   overrides: Record<string, unknown> = {},
+  /** Variables secrets are read from (`dashboard.entra.clientSecretEnv`). */
+  env: Record<string, string> = {},
 ): Config {
   return loadConfig({
-    env: {},
+    env,
     overrides: {
       'redis.url': redisUrl,
       'redis.prefix': prefix,
