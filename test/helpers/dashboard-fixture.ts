@@ -5,7 +5,7 @@ import type { Got } from 'got';
 import { chromium, type Browser } from 'playwright-core';
 import { pino } from 'pino';
 import { createAuditLog } from '../../src/audit/audit-log.js';
-import { startDashboardServer } from '../../src/cli/commands/dashboard.js';
+import { startDashboardServer } from '../../src/runtime/dashboard-server.js';
 import type { Config } from '../../src/config/schema.js';
 import { buildDashboard } from '../../src/dashboard/build-dashboard.js';
 import type { DashboardDeps } from '../../src/dashboard/dashboard-deps.js';
