@@ -37,6 +37,11 @@ export interface CampaignSpec {
   guardMs?: number;
   /** Latency the simulator adds, real ms [min, max] (default `latencyFor(factor)`). */
   latencyMs?: [number, number];
+  /**
+   * Profile both workers over the measured campaign (start-up and warm-up excluded) into this
+   * folder, one `<pid>.cpuprofile` each (`turn-cost-preload.ts`).
+   */
+  cpuProfileDir?: string;
 }
 
 /** What every contender's run reports, so the tables can put them side by side. */
@@ -156,7 +161,7 @@ async function campaignOnce(
   let workers: Child[] = [];
   try {
     workers = await startFleetscanWorkers(
-      turnCostEnv(env, ctx.redisUrl),
+      turnCostEnv(env, ctx.redisUrl, spec.cpuProfileDir),
       2,
       spec.concurrency ?? 8,
       ctx.admin,
@@ -225,7 +230,8 @@ export async function runFleetscanCampaign(
     const hourCap = MDE_WINDOWS.at(-1)?.cap ?? spec.devices;
     const warmIds = ids.slice(0, Math.min(spec.devices, hourCap));
     ctx.progress(`  warm-up: ${warmIds.length} devices on the same budget`);
-    await campaignOnce(ctx, { ...spec, busyShare: 0 }, warmIds, prefix, `warm-up ${spec.devices}`);
+    const warmSpec = { ...spec, busyShare: 0, cpuProfileDir: undefined };
+    await campaignOnce(ctx, warmSpec, warmIds, prefix, `warm-up ${spec.devices}`);
     const kept = await ageBudget(ctx, prefix);
     const verified = await Promise.all(kept.map((key) => ctx.admin.hgetall(key)));
     ctx.progress(`  budget aged an hour, kept: ${JSON.stringify(verified)}`);

@@ -18,11 +18,23 @@ export interface TurnCost {
   redisWritesPerCall: number | null;
 }
 
-/** The environment that loads the counting preload into a worker talking to `redisUrl`. */
-export function turnCostEnv(env: NodeJS.ProcessEnv, redisUrl: string): NodeJS.ProcessEnv {
+/**
+ * The environment that loads the counting preload into a worker talking to `redisUrl`; with
+ * `profileDir`, the preload also profiles the span between the two samples into that folder.
+ */
+export function turnCostEnv(
+  env: NodeJS.ProcessEnv,
+  redisUrl: string,
+  profileDir?: string,
+): NodeJS.ProcessEnv {
   const preload = fileURLToPath(new URL('./turn-cost-preload.js', import.meta.url));
   const options = [env['NODE_OPTIONS'], `--import=${preload}`].filter(Boolean).join(' ');
-  return { ...env, NODE_OPTIONS: options, BENCH_REDIS_PORT: new URL(redisUrl).port || '6379' };
+  return {
+    ...env,
+    NODE_OPTIONS: options,
+    BENCH_REDIS_PORT: new URL(redisUrl).port || '6379',
+    ...(profileDir ? { BENCH_CPU_PROFILE_DIR: profileDir } : {}),
+  };
 }
 
 /** Asks every worker for its sample (SIGUSR2) and waits for the lines. */

@@ -11,6 +11,7 @@ import { incidentScenario } from './incident.js';
 import { retentionScenario } from './retention.js';
 import { scaleScenario } from './scale.js';
 import { tenantsScenario } from './tenants.js';
+import { turnCpuScenario } from './turn-cpu.js';
 import { workerCostScenario } from './worker-cost.js';
 
 /** Every scenario by the name `npm run bench -- <name>` takes, in the order of a full run. */
@@ -27,6 +28,7 @@ export const SCENARIOS = {
   control: controlScenario,
   hosts: hostsScenario,
   cli: cliScenario,
+  'turn-cpu': turnCpuScenario,
 } satisfies Record<string, (ctx: BenchContext) => Promise<ScenarioResult>>;
 
 export type ScenarioName = keyof typeof SCENARIOS;
