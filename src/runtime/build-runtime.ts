@@ -5,7 +5,7 @@ import type { Config } from '../config/schema.js';
 import type { DefenderClient } from '../defender/client.js';
 import { createLanes, type Lanes } from '../lanes/lanes.js';
 import type { ScanLimiter } from '../limiter/scan-limiter.js';
-import { createCallStats, type CallStats } from '../metrics/call-stats.js';
+import { CALL_STATS_FLUSH_MS, createCallStats, type CallStats } from '../metrics/call-stats.js';
 import { timelineBucketMs } from '../metrics/call-timeline.js';
 import { systemClock, type Clock } from '../shared/clock.js';
 import { createLogger, type Logger } from '../shared/logger.js';
@@ -107,8 +107,10 @@ export async function buildRuntime(config: Config, options: RuntimeOptions): Pro
   }
 
   const prefix = config.redis.prefix;
+  // A long-running process: call counts go to Redis once a second, and once more at close.
   const callStats = createCallStats(redis, prefix, {
     timelineBucketMs: timelineBucketMs(config.limits.windows),
+    flushMs: CALL_STATS_FLUSH_MS,
   });
   let tenants: TenantRegistry;
   try {
@@ -163,6 +165,8 @@ export async function buildRuntime(config: Config, options: RuntimeOptions): Pro
     close() {
       closed ??= (async () => {
         tenants.close();
+        // The calls counted since the last flush (bounded: an outage never answers).
+        await callStats.flush();
         // QUIT waits for a connection that is not there during an outage: give it a moment,
         // then cut the connections anyway (a process that gave up on Redis must still exit).
         await Promise.race([

@@ -226,6 +226,8 @@ export function startRuntimeWorker(
     async close() {
       storeWatch.stop();
       await worker.close();
+      // Its calls are all made: their counts go to Redis now, not at the next flush tick.
+      await runtime.callStats.flush();
       await subscriber.quit().catch(() => undefined);
       subscriber.disconnect();
     },

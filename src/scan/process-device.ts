@@ -9,6 +9,7 @@ import { createScheduleClock } from '../schedules/schedule-clock.js';
 import { windowWaitMs } from '../schedules/window-gate.js';
 import { isOwnAction } from '../tracking/find-own-action.js';
 import { callsFor } from '../metrics/call-timeline.js';
+import type { Logger } from '../shared/logger.js';
 import { waitUntil } from '../shared/wait-until.js';
 
 export type { DeviceTurn, ScanOutcome, ScanProcessorDeps } from './scan-ports.js';
@@ -48,7 +49,10 @@ export function createDeviceProcessor(deps: ScanProcessorDeps) {
 
   async function turn(input: DeviceTurnInput): Promise<DeviceTurn> {
     const { campaignId, machineId, permit } = input;
-    const log = deps.log.child({ campaignId, machineId });
+    // The turn's own logger only when something other than the happy path logs: a child logger
+    // per call was a measurable share of a worker's CPU (issue 26).
+    let turnLog: Logger | undefined;
+    const logOf = () => (turnLog ??= deps.log.child({ campaignId, machineId }));
     const unused = async (turn: DeviceTurn): Promise<DeviceTurn> => {
       await permit.release(); // no call left this process
       return turn;
@@ -72,7 +76,7 @@ export function createDeviceProcessor(deps: ScanProcessorDeps) {
         end: { kind: 'due', at: clock.now() + ms, attempt: false },
       });
       if (!deps.reconciler) {
-        log.error('campaign needs a reconcile pass and this process cannot run one');
+        logOf().error('campaign needs a reconcile pass and this process cannot run one');
         return unused(at(deps.config.scan.backoff));
       }
       try {
@@ -86,7 +90,7 @@ export function createDeviceProcessor(deps: ScanProcessorDeps) {
         if (error instanceof DefenderError && error.retry === 'throttled') {
           return unused(at(Math.max(1, error.retryAfterMs ?? deps.config.limits.throttleDefault)));
         }
-        log.warn({ reason: String(error) }, 'reconcile pass failed; trying again');
+        logOf().warn({ reason: String(error) }, 'reconcile pass failed; trying again');
         return unused(at(deps.config.scan.backoff));
       }
     };
@@ -95,8 +99,16 @@ export function createDeviceProcessor(deps: ScanProcessorDeps) {
     const record = async (action: MachineAction, lostReply: boolean): Promise<DeviceTurn> => {
       const joinedExisting = !isOwnAction(action, campaignId);
       await store.markRequested(campaignId, machineId, action, { joinedExisting, at: clock.now() });
-      log.info(
-        { machineActionId: action.id, actionStatus: action.status, joinedExisting, lostReply },
+      // The same fields the turn's child logger would add, without building one per call.
+      deps.log.info(
+        {
+          campaignId,
+          machineId,
+          machineActionId: action.id,
+          actionStatus: action.status,
+          joinedExisting,
+          lostReply,
+        },
         'scan requested',
       );
       return {
@@ -112,7 +124,9 @@ export function createDeviceProcessor(deps: ScanProcessorDeps) {
       tries: input.tries,
       device: null,
       client,
-      log,
+      get log() {
+        return logOf();
+      },
       record,
     };
 
@@ -199,7 +213,7 @@ export function createDeviceProcessor(deps: ScanProcessorDeps) {
       return turn;
     } catch (error) {
       await settling;
-      if (!(error instanceof DefenderError)) log.debug({ err: error }, 'scan call failed');
+      if (!(error instanceof DefenderError)) logOf().debug({ err: error }, 'scan call failed');
       return handleDeviceError(error, { ...ctx, device: sent }, deps);
     }
   }
