@@ -71,7 +71,15 @@ async function freePort(): Promise<number> {
 beforeAll(async () => {
   expect(existsSync(CHROMIUM), `${CHROMIUM} is missing: apt-get install chromium`).toBe(true);
   // 20x compressed time: the API's 100/min and 1500/h become 100 per 3 s and 1500 per 3 min.
-  const started = await startSimulator({ fleet: 760, timeScale: 20, latencyMs: [2, 8], seed: 7 });
+  const started = await startSimulator({
+    fleet: 760,
+    timeScale: 20,
+    latencyMs: [2, 8],
+    seed: 7,
+    // Someone else's scan keeps a busy device busy for 10 h of API time (30 min here), so the
+    // second campaign is still running when the kill switch is pressed, however loaded the host.
+    lifecycle: { otherScanMs: 10 * 60 * 60_000 },
+  });
   sim = started.sim;
   closers.push(
     () => sim.close(),
