@@ -111,7 +111,9 @@ describe('refused dashboard sign-ins in the audit log', () => {
     const attacker = refused.find((e) => e.who === `address:${ATTACKER}`);
     expect(attacker).toMatchObject({ source: 'dashboard', from: ATTACKER, status: 400 });
     expect(attacker?.detail).toMatch(
-      new RegExp(`^denied ×${String(BURST)} since \\S+Z: unknown_state: This sign-in was not started here`),
+      new RegExp(
+        `^denied ×${String(BURST)} since \\S+Z: unknown_state: This sign-in was not started here`,
+      ),
     );
     expect(refused.find((e) => e.who === `address:${NEIGHBOUR}`)?.detail).toMatch(
       /^denied: unknown_state: /,
