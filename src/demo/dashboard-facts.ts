@@ -27,5 +27,5 @@ export function formatDashboardFacts(facts: DemoDashboardFacts): string {
 
 /** The line printed after the summary, while everything keeps running. */
 export function formatKeepRunning(facts: DemoDashboardFacts): string {
-  return `Dashboard ${facts.url} keeps running with Redis and the simulator: ${facts.stop}\n`;
+  return `Dashboard ${facts.url} keeps running with Redis, the simulator and the workers: ${facts.stop}\n`;
 }

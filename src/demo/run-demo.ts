@@ -90,7 +90,8 @@ export async function runDemo(
 
     await follow(runtime, env, campaignId, startedAt, options, out, stop.signal, workers);
     const elapsedMs = Date.now() - startedAt;
-    await stopWorkers(workers);
+    // With the dashboard the workers stay: a campaign started from the page then runs.
+    if (!dashboard) await stopWorkers(workers);
 
     const exportPath = options.out ?? join(tmpdir(), `fleetscan-demo-${campaignId}.csv`);
     await writeExport(runtime, campaignId, exportPath);

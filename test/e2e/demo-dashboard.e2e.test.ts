@@ -65,7 +65,18 @@ describe('fleetscan demo --dashboard', () => {
   it('serves the demo campaign to signed-in users by role, then cleans up on Ctrl-C', async () => {
     const out = join(tmpdir(), `fleetscan-demo-dashboard-e2e-${String(process.pid)}.csv`);
     const run: CliProcess = spawnCli(
-      ['demo', '--devices', '100', '--time-scale', '600', '--dashboard', '--out', out],
+      [
+        'demo',
+        '--devices',
+        '100',
+        '--time-scale',
+        '600',
+        '--workers',
+        '2',
+        '--dashboard',
+        '--out',
+        out,
+      ],
       { env: { REDIS_URL: testRedisUrl() } },
     );
     try {
@@ -95,6 +106,8 @@ describe('fleetscan demo --dashboard', () => {
       expect(overview.statusCode).toBe(200);
       expect(overview.body).toContain(facts.campaignId);
       expect(overview.body).toContain('Otto Operator');
+      // The workers keep running after the summary: a campaign started from the page would run.
+      expect(overview.body).toContain('data-workers="2"');
 
       const viewer = await signIn(http, facts.url, facts.users.get('viewer') ?? '');
       const page = await http(new URL(`campaigns/${facts.campaignId}`, facts.url), {

@@ -24,7 +24,7 @@ describe('fleetscan demo --dashboard', () => {
       '',
     ]);
     expect(formatKeepRunning(FACTS)).toBe(
-      'Dashboard http://127.0.0.1:36449/ keeps running with Redis and the simulator: Ctrl-C to stop (or SIGTERM)\n',
+      'Dashboard http://127.0.0.1:36449/ keeps running with Redis, the simulator and the workers: Ctrl-C to stop (or SIGTERM)\n',
     );
   });
 
