@@ -13,6 +13,31 @@ afterAll(() => {
   rmSync(work, { recursive: true, force: true });
 });
 
+/**
+ * How this host reaches the npm registry: its proxy and the CA that proxy's certificates chain to.
+ * Without them npm retries a failing TLS handshake for many minutes instead of failing.
+ */
+const NETWORK_ENV = [
+  'NODE_EXTRA_CA_CERTS',
+  'SSL_CERT_FILE',
+  'SSL_CERT_DIR',
+  'HTTP_PROXY',
+  'HTTPS_PROXY',
+  'NO_PROXY',
+  'http_proxy',
+  'https_proxy',
+  'no_proxy',
+];
+const networkEnv = Object.fromEntries(
+  NETWORK_ENV.filter((name) => process.env[name] !== undefined).map((name) => [
+    name,
+    process.env[name],
+  ]),
+);
+
+/** What a step may take before it is stopped and the test fails naming it. */
+const STEP_TIMEOUT_MS = 240_000;
+
 /** Runs a command to its end with output collected; the test's own environment is not passed on. */
 function run(command: string, args: readonly string[], cwd: string, env: NodeJS.ProcessEnv = {}) {
   return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
@@ -20,13 +45,16 @@ function run(command: string, args: readonly string[], cwd: string, env: NodeJS.
       cwd,
       env: { PATH: process.env['PATH'], HOME: process.env['HOME'], ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
+      timeout: STEP_TIMEOUT_MS,
     });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
     child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
     child.once('error', reject);
-    child.once('close', (code) => {
+    child.once('close', (code, signal) => {
+      if (signal !== null)
+        stderr += `\n${command} ${args.join(' ')}: stopped by ${signal} after ${String(STEP_TIMEOUT_MS)} ms or on a signal`;
       resolve({ code, stdout, stderr });
     });
   });
@@ -69,7 +97,7 @@ describe('the release tarball (npm pack)', () => {
         join(work, packed!.filename),
       ],
       work,
-      { npm_config_cache: join(process.env['HOME'] ?? work, '.npm') },
+      { ...networkEnv, npm_config_cache: join(process.env['HOME'] ?? work, '.npm') },
     );
     expect(install.code, install.stderr).toBe(0);
     step('installed');
