@@ -1,5 +1,5 @@
 // Runs before `npm test` and `npm run demo` (npm's `pretest`, `predemo`) with the tools each needs:
-// `chromium` (Debian's, for the dashboard's browser test), `redis` (REDIS_URL, 127.0.0.1:6379,
+// `chromium` (Debian's Chromium and its headless shell, for the dashboard's browser tests), `redis` (REDIS_URL, 127.0.0.1:6379,
 // or redis-server to start), `netns` (`ip` and libfaketime, for the several-hosts tests) and
 // `promtool` (Debian's prometheus package, for the alert rules' tests). On a fresh machine, as root with apt-get, it installs what is
 // missing; otherwise it says exactly what to install and exits 1 before anything starts, instead
@@ -11,16 +11,22 @@ import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const CHROMIUM_PATH = '/usr/bin/chromium';
+/**
+ * Chromium's headless shell (the same Blink without the desktop browser's compositor): an open
+ * page costs about a tenth of the CPU, which the fifty-session dashboard test needs on 2 cores.
+ */
+export const HEADLESS_SHELL_PATH = '/usr/bin/chromium-headless-shell';
 
 /**
  * What to do about the tools a command needs (`found` is true, or absent, for a tool not needed).
- * @param {{ chromium: boolean, redis: boolean, ip?: boolean, faketime?: boolean, promtool?: boolean, root: boolean, aptGet: boolean }} found
+ * @param {{ chromium: boolean, headlessShell?: boolean, redis: boolean, ip?: boolean, faketime?: boolean, promtool?: boolean, root: boolean, aptGet: boolean }} found
  * @param {string} [command] what needs them, for the message
  * @returns {{ install: string[], problem: string | null }}
  */
 export function planPrerequisites(found, command = 'npm test') {
   const missing = [
     ...(found.chromium ? [] : ['chromium']),
+    ...(found.headlessShell === false ? ['chromium-headless-shell'] : []),
     ...(found.redis ? [] : ['redis-server']),
     ...(found.ip === false ? ['iproute2'] : []),
     ...(found.faketime === false ? ['faketime'] : []),
@@ -30,6 +36,9 @@ export function planPrerequisites(found, command = 'npm test') {
   if (found.root && found.aptGet) return { install: missing, problem: null };
   const why = [
     ...(found.chromium ? [] : [`Chromium at ${CHROMIUM_PATH} (the dashboard's browser test)`]),
+    ...(found.headlessShell === false
+      ? [`Chromium's headless shell at ${HEADLESS_SHELL_PATH} (the fifty-session browser test)`]
+      : []),
     ...(found.redis
       ? []
       : ['a Redis (REDIS_URL, one answering on 127.0.0.1:6379, or redis-server on PATH)']),
@@ -96,6 +105,7 @@ async function main(tools) {
   }
   const found = {
     chromium: !tools.includes('chromium') || executable(CHROMIUM_PATH),
+    headlessShell: !tools.includes('chromium') || executable(HEADLESS_SHELL_PATH),
     redis:
       !tools.includes('redis') ||
       Boolean(process.env.REDIS_URL) ||

@@ -173,8 +173,9 @@ beforeAll(async () => {
     worker: { concurrency: 4 },
     // The dashboard as `fleetscan dashboard` runs it, its Redis connections named after `role`.
     server: { role },
-    // Fifty contexts in one Chromium: four renderer processes serve them all.
-    chromium: { args: ['--renderer-process-limit=4'] },
+    // Fifty contexts in one headless shell (fifty pages of the desktop binary took 2+ cores:
+    // sign-ins slowed to 30 s each, past 10 min on a loaded host); four renderers serve them all.
+    chromium: { args: ['--renderer-process-limit=4'], headlessShell: true },
   });
   url = fx.url;
   await startCampaign(

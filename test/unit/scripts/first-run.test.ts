@@ -70,6 +70,15 @@ describe('first run', () => {
     expect(
       planPrerequisites({ chromium: true, redis: true, promtool: false, root: true, aptGet: true }),
     ).toEqual({ install: ['prometheus'], problem: null });
+    expect(
+      planPrerequisites({
+        chromium: true,
+        headlessShell: false,
+        redis: true,
+        root: true,
+        aptGet: true,
+      }),
+    ).toEqual({ install: ['chromium-headless-shell'], problem: null });
   });
 
   it('names the missing tool and the command installing it when it cannot install', () => {
@@ -89,6 +98,17 @@ describe('first run', () => {
       planPrerequisites({ chromium: true, redis: true, promtool: false, root: false, aptGet: true })
         .problem,
     ).toMatch(/^npm test needs promtool .*apt-get install -y prometheus/);
+    expect(
+      planPrerequisites({
+        chromium: true,
+        headlessShell: false,
+        redis: true,
+        root: false,
+        aptGet: true,
+      }).problem,
+    ).toMatch(
+      /^npm test needs Chromium's headless shell at \/usr\/bin\/chromium-headless-shell .*apt-get install -y chromium-headless-shell/,
+    );
   });
 
   it('runs the prerequisites before npm test and npm run demo', () => {
@@ -102,6 +122,7 @@ describe('first run', () => {
     // Every package the pretest step may install, named where the README opens.
     const all = planPrerequisites({
       chromium: false,
+      headlessShell: false,
       redis: false,
       ip: false,
       faketime: false,
