@@ -1,7 +1,10 @@
 export declare const CHROMIUM_PATH: string;
+export declare const HEADLESS_SHELL_PATH: string;
 export declare function planPrerequisites(
   found: {
     chromium: boolean;
+    /** Absent: not needed (only `chromium` needs the headless shell too). */
+    headlessShell?: boolean;
     redis: boolean;
     /** Absent: not needed (only `netns` needs `ip` and faketime). */
     ip?: boolean;
